@@ -1,0 +1,73 @@
+/**
+ * oidc-provider storage adapter over the SqlClient (PostgreSQL or PGlite): sessions,
+ * interactions, authorization codes, grants, refresh tokens and the stored part of access tokens,
+ * one row per artefact in `oidc_payloads`, scoped by realm. Interface: oidc-provider's Adapter
+ * (docs "adapter" / example/my_adapter.js); `expiresIn` is in seconds.
+ *
+ * Each method is a single statement, so an artefact is either written whole or not at all.
+ */
+import type { SqlClient } from '../src/store/sql.ts';
+
+type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
+
+/** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export function createPostgresAdapter(db: SqlClient, realmId: string) {
+  return class PostgresAdapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      await db.query(
+        `INSERT INTO oidc_payloads (realm_id, model, id, payload, grant_id, uid, user_code, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END)
+         ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+           uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+        [realmId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresIn ?? null],
+      );
+    }
+
+    async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
+      const [row] = await db.query<{ payload: Payload; consumed_at: Date | null }>(
+        `SELECT payload, consumed_at FROM oidc_payloads
+         WHERE realm_id = $1 AND model = $2 AND ${column} = $3 AND (expires_at IS NULL OR expires_at > now())`,
+        [realmId, this.model, value],
+      );
+      if (!row) return undefined;
+      return row.consumed_at ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : row.payload;
+    }
+
+    find(id: string) {
+      return this.#findBy('id', id);
+    }
+
+    findByUid(uid: string) {
+      return this.#findBy('uid', uid);
+    }
+
+    findByUserCode(userCode: string) {
+      return this.#findBy('user_code', userCode);
+    }
+
+    async consume(id: string): Promise<void> {
+      await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3', [realmId, this.model, id]);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3', [realmId, this.model, id]);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)', [realmId, grantId, [...GRANTABLE]]);
+    }
+  };
+}
+
+/** Deletes expired artefacts (all realms). Returns the number of rows removed. */
+export async function deleteExpiredPayloads(db: SqlClient): Promise<number> {
+  return (await db.query("DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1")).length;
+}

@@ -1,0 +1,117 @@
+/**
+ * Configuration from the environment, validated with zod at start. Where Keycloak 26 has an
+ * option for the same thing its `KC_*` name is accepted too (Keycloak "All configuration"
+ * guide); the qsign name wins when both are set.
+ *
+ * Throws `ConfigError` listing every invalid variable with the reason; never echoes a secret.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_ADMIN_PASSWORD = 'admin';
+
+const schema = z.object({
+  mode: z.enum(['development', 'production']),
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  dataDir: z.string().min(1),
+  realmsDir: z.string().min(1),
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (or KC_DB_URL jdbc:postgresql://...)').optional(),
+  keyEncryptionKey: z.string().optional()
+    .refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)'),
+  adminUsername: z.string().min(1),
+  adminPassword: z.string().min(1),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+
+export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
+  /** 32-byte AES-256-GCM key-encryption key for local private keys (section 6 of ARCHITECTURE.md). */
+  keyEncryptionKey: Buffer;
+  /** Public base URL without trailing slash, e.g. `https://sso.example.com`; issuer = `${baseUrl}/realms/${realm}`. */
+  baseUrl: string;
+  /** True when keyEncryptionKey was generated for development and stored in `dataDir`. */
+  devKeyEncryptionKey: boolean;
+};
+
+/** Keycloak's KC_DB_URL is a JDBC URL; credentials come from KC_DB_USERNAME / KC_DB_PASSWORD. */
+function fromJdbc(env: NodeJS.ProcessEnv): string | undefined {
+  const jdbc = env.KC_DB_URL;
+  if (!jdbc) return undefined;
+  if (!jdbc.startsWith('jdbc:postgresql://')) return jdbc;
+  const url = new URL(jdbc.slice('jdbc:'.length).replace(/^postgresql:/, 'postgres:'));
+  if (env.KC_DB_USERNAME) url.username = encodeURIComponent(env.KC_DB_USERNAME);
+  if (env.KC_DB_PASSWORD) url.password = encodeURIComponent(env.KC_DB_PASSWORD);
+  return url.toString();
+}
+
+/** KC_HOSTNAME may be a full URL (Keycloak 25+) or a bare host name. */
+function fromKcHostname(env: NodeJS.ProcessEnv, port: string): string | undefined {
+  const hostname = env.KC_HOSTNAME;
+  if (!hostname) return undefined;
+  if (/^https?:\/\//.test(hostname)) return hostname;
+  return `http://${hostname}:${port}`;
+}
+
+function loadDevKek(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'dev-key-encryption-key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const kek = randomBytes(32);
+  writeFileSync(file, kek.toString('base64'), { mode: 0o600 });
+  return kek;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const mode = env.QSIGN_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
+  const port = env.PORT ?? env.KC_HTTP_PORT ?? '8080';
+  const raw = {
+    mode,
+    port,
+    host: env.HOST ?? env.KC_HTTP_HOST ?? '0.0.0.0',
+    baseUrl: env.BASE_URL ?? fromKcHostname(env, port),
+    dataDir: path.resolve(env.DATA_DIR ?? 'data'),
+    realmsDir: path.resolve(env.REALMS_DIR ?? 'realms'),
+    databaseUrl: env.DATABASE_URL || fromJdbc(env) || undefined,
+    keyEncryptionKey: env.KEY_ENCRYPTION_KEY || undefined,
+    adminUsername: env.KC_BOOTSTRAP_ADMIN_USERNAME ?? env.ADMIN_USERNAME ?? 'admin',
+    adminPassword: env.KC_BOOTSTRAP_ADMIN_PASSWORD ?? env.ADMIN_PASSWORD ?? (mode === 'production' ? '' : DEV_ADMIN_PASSWORD),
+    logLevel: env.LOG_LEVEL ?? env.KC_LOG_LEVEL?.toLowerCase() ?? 'info',
+  };
+  const parsed = schema.safeParse(raw);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    const names: Record<string, string> = {
+      mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'BASE_URL / KC_HOSTNAME',
+      dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
+      keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL',
+    };
+    for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const c = parsed.data;
+  if (c.mode === 'production') {
+    if (!c.keyEncryptionKey) problems.push('KEY_ENCRYPTION_KEY: required in production mode (32 bytes, base64)');
+    if (!c.adminPassword) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: required in production mode');
+    else if (c.adminPassword === DEV_ADMIN_PASSWORD) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: the development default is refused in production mode');
+    if (!c.baseUrl) problems.push('BASE_URL / KC_HOSTNAME: required in production mode (the public URL tokens are issued for)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const baseUrl = (c.baseUrl ?? `http://localhost:${c.port}`).replace(/\/+$/, '');
+  return {
+    ...c,
+    baseUrl,
+    keyEncryptionKey: c.keyEncryptionKey ? Buffer.from(c.keyEncryptionKey, 'base64') : loadDevKek(c.dataDir),
+    devKeyEncryptionKey: !c.keyEncryptionKey,
+  };
+}

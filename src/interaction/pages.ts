@@ -1,0 +1,65 @@
+/**
+ * Server-rendered pages (templates in views/, rendered by Eta with HTML escaping on): login,
+ * logout confirmation, logged out, error. Every page is sent with a strict Content-Security-Policy
+ * (no scripts, styles from this origin only) and is never framed. Error pages show Keycloak's
+ * messages (messages_en.properties), never a stack trace or an internal message.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { RealmContext } from '../oidc/realm-context.ts';
+
+export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
+
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export function sendPage(ctx: Context, template: string, data: Record<string, unknown>, status = 200): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('X-Frame-Options', 'DENY');
+  ctx.set('Cache-Control', 'no-store, must-revalidate, max-age=0');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.body = eta.render(template, data);
+}
+
+export const realmDisplayName = (rc: RealmContext) => rc.realm.rep.displayName || rc.realm.name;
+
+/** Keycloak's error page texts for oidc-provider error codes at the browser-facing endpoints. */
+function errorMessage(out: { error?: string; error_description?: string }): string {
+  switch (out.error) {
+    case 'invalid_redirect_uri': return 'Invalid parameter: redirect_uri';
+    case 'invalid_client': return 'Client not found.';
+    case 'invalid_request': return out.error_description?.startsWith('missing required parameter')
+      ? `Missing parameters: ${out.error_description.replace(/^missing required parameter '?([^']*)'?.*$/, '$1')}`
+      : `Invalid Request: ${out.error_description ?? ''}`.trim();
+    case 'server_error': return 'An unexpected error occurred. Please try again later.';
+    default: return out.error_description || 'An error occurred.';
+  }
+}
+
+export function renderErrorPage(rc: RealmContext) {
+  return async (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) => {
+    sendPage(ctx as unknown as Context, 'error', { realmDisplayName: realmDisplayName(rc), message: errorMessage(out) }, ctx.status || 400);
+  };
+}
+
+export function renderLogoutPage(rc: RealmContext) {
+  return async (ctx: KoaContextWithOIDC, form: string) => {
+    sendPage(ctx as unknown as Context, 'logout', { realmDisplayName: realmDisplayName(rc), form });
+  };
+}
+
+export function renderLoggedOutPage(rc: RealmContext) {
+  return async (ctx: KoaContextWithOIDC) => {
+    const client = ctx.oidc.client;
+    sendPage(ctx as unknown as Context, 'logged-out', { realmDisplayName: realmDisplayName(rc), clientName: client?.clientName ?? client?.clientId });
+  };
+}
+
+export function renderStandaloneError(ctx: Context, message: string, status: number, realmName = ''): void {
+  sendPage(ctx, 'error', { realmDisplayName: realmName, message }, status);
+}

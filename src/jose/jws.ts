@@ -1,0 +1,72 @@
+/**
+ * Compact JWS (RFC 7515) signing through a Signer, and verification against a realm's own keys.
+ * Used for the tokens the provider signs itself (Keycloak-shaped access and refresh tokens);
+ * oidc-provider signs id tokens through the same Signers (oidc/signing-key.ts).
+ *
+ * Verification rejects: a header alg different from the key's alg (alg confusion, "none"
+ * included), an unknown or disabled kid, a malformed or tampered token.
+ */
+import { createPublicKey, timingSafeEqual, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { Signer } from '../signer/signer.ts';
+
+export class JwsVerificationError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'JwsVerificationError';
+  }
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** Signs `payload` with `signer`; header = `{alg, typ, kid}` in that order (Keycloak's). */
+export async function signJws(signer: Signer, payload: Record<string, unknown>, typ = 'JWT'): Promise<string> {
+  const input = `${b64({ alg: signer.alg, typ, kid: signer.kid })}.${b64(payload)}`;
+  const signature = await signer.sign(Buffer.from(input));
+  return `${input}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+const publicKeys = new WeakMap<Signer, KeyObject>();
+
+function verifySignature(signer: Signer, input: Buffer, signature: Buffer): Promise<boolean> | boolean {
+  const jwk = signer.publicJwk();
+  if (!jwk) {
+    // Symmetric key: recompute (HMAC is deterministic) and compare in constant time.
+    return signer.sign(input).then((expected) => expected.length === signature.length && timingSafeEqual(Buffer.from(expected), signature));
+  }
+  let key = publicKeys.get(signer);
+  if (!key) {
+    key = createPublicKey({ key: jwk as Parameters<typeof createPublicKey>[0] & object, format: 'jwk' } as never);
+    publicKeys.set(signer, key);
+  }
+  const alg = signer.alg;
+  if (alg.startsWith('ML-DSA') || alg === 'EdDSA') return nodeVerify(null, input, key, signature);
+  const hash = `sha${alg.slice(2)}`;
+  if (alg.startsWith('PS')) return nodeVerify(hash, input, { key, padding: 6, saltLength: Number(alg.slice(2)) / 8 }, signature);
+  if (alg.startsWith('ES')) return nodeVerify(hash, input, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return nodeVerify(hash, input, key, signature);
+}
+
+/**
+ * Verifies a compact JWS signed by one of our own keys and returns its header and payload.
+ * Does not check claims (exp, iss...): callers do, for their token type.
+ * @throws JwsVerificationError with the reason.
+ */
+export async function verifyOwnJws(token: string, keyByKid: (kid: string) => Signer | undefined): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> }> {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new JwsVerificationError('not a compact JWS');
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+  } catch {
+    throw new JwsVerificationError('malformed JWS header or payload');
+  }
+  if (typeof header.kid !== 'string') throw new JwsVerificationError('missing kid');
+  const signer = keyByKid(header.kid);
+  if (!signer) throw new JwsVerificationError('unknown or disabled kid');
+  if (header.alg !== signer.alg) throw new JwsVerificationError(`alg ${String(header.alg)} does not match the key's alg ${signer.alg}`);
+  const ok = await verifySignature(signer, Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2], 'base64url'));
+  if (!ok) throw new JwsVerificationError('signature verification failed');
+  return { header, payload };
+}

@@ -1,0 +1,69 @@
+/**
+ * A realm's key set as the request path sees it: signers per alg in Keycloak's selection order
+ * (status ACTIVE, then highest priority, then newest), the public JWKS (ACTIVE and PASSIVE keys,
+ * never DISABLED ones, never symmetric keys), and lookup by kid for verification.
+ */
+import type { JWK } from 'jose';
+import type { SqlClient } from '../store/sql.ts';
+import type { Signer } from '../signer/signer.ts';
+import { LocalSigner } from '../signer/local.ts';
+import { openPrivateKey } from './encryption.ts';
+import { generateKey, DEFAULT_REALM_KEY_ALGS } from './generate.ts';
+import { insertKey, listKeys, type KeyRecord } from './repository.ts';
+
+export interface RealmKey {
+  record: Omit<KeyRecord, 'privateKey'>;
+  signer: Signer;
+}
+
+export class RealmKeys {
+  readonly keys: RealmKey[];
+
+  constructor(keys: RealmKey[]) {
+    this.keys = keys;
+  }
+
+  /** The key that signs `alg` now, or undefined when the realm has no active key for it. */
+  activeFor(alg: string): Signer | undefined {
+    return this.keys.find((k) => k.record.status === 'ACTIVE' && k.signer.alg === alg)?.signer;
+  }
+
+  /** Algorithms the realm can sign with now (those with an ACTIVE key). */
+  activeAlgs(): string[] {
+    return [...new Set(this.keys.filter((k) => k.record.status === 'ACTIVE').map((k) => k.signer.alg))];
+  }
+
+  /** Any enabled (ACTIVE or PASSIVE) key by kid, for verification. */
+  byKid(kid: string): Signer | undefined {
+    return this.keys.find((k) => k.record.kid === kid && k.record.status !== 'DISABLED')?.signer;
+  }
+
+  /** RFC 7517 JWK Set of the realm's enabled asymmetric keys. */
+  jwks(): { keys: JWK[] } {
+    return {
+      keys: this.keys
+        .filter((k) => k.record.status !== 'DISABLED')
+        .map((k) => k.signer.publicJwk())
+        .filter((jwk): jwk is JWK => jwk !== undefined),
+    };
+  }
+}
+
+/** Creates the default keys (ML-DSA-65, RS256, HS512) for a realm that has none. */
+export async function ensureDefaultKeys(db: SqlClient, kek: Buffer, realmId: string): Promise<void> {
+  const existing = await listKeys(db, realmId);
+  for (const alg of DEFAULT_REALM_KEY_ALGS) {
+    if (!existing.some((k) => k.alg === alg)) await insertKey(db, kek, realmId, generateKey(alg));
+  }
+}
+
+/** Loads and decrypts a realm's keys. @throws KeyDecryptionError on a wrong KEK. */
+export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string): Promise<RealmKeys> {
+  const records = await listKeys(db, realmId);
+  const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
+  records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
+  return new RealmKeys(records.map(({ privateKey, ...record }) => ({
+    record,
+    signer: new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, privateKey)),
+  })));
+}

@@ -1,0 +1,37 @@
+/**
+ * Key records in the `keys` table. Private material is only ever written sealed
+ * (keys/encryption.ts); `public_jwk` is what the JWKS publishes.
+ */
+import type { SqlClient } from '../store/sql.ts';
+import type { SignerStatus } from '../signer/signer.ts';
+import { sealPrivateKey } from './encryption.ts';
+import type { GeneratedKey } from './generate.ts';
+
+export interface KeyRecord {
+  kid: string;
+  realmId: string;
+  alg: string;
+  providerId: string;
+  priority: number;
+  status: SignerStatus;
+  privateKey: Buffer;
+  createdAt: Date;
+}
+
+export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: GeneratedKey, priority = 100, status: SignerStatus = 'ACTIVE'): Promise<void> {
+  await db.query(
+    'INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey)],
+  );
+}
+
+export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
+  const rows = await db.query<{ kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array; created_at: Date }>(
+    'SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC',
+    [realmId],
+  );
+  return rows.map((r) => ({
+    kid: r.kid, realmId: r.realm_id, alg: r.alg, providerId: r.provider_id, priority: r.priority,
+    status: r.status, privateKey: Buffer.from(r.private_key), createdAt: new Date(r.created_at),
+  }));
+}

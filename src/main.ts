@@ -1,0 +1,98 @@
+/**
+ * Command line entry (commander): `start` (default) runs the server; `import FILE...` imports
+ * realm files. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import { loadConfig, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openSqlClient, type SqlClient } from './store/sql.ts';
+import { migrate } from './store/migrations.ts';
+import { importRealm, readRealmFile, RealmImportError } from './realm/import.ts';
+import { createServer } from './server.ts';
+import { deleteExpiredPayloads } from '../adapters/postgres.ts';
+
+/** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
+function importEnv(config: Config): NodeJS.ProcessEnv {
+  return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
+}
+
+async function openStore(config: Config): Promise<SqlClient> {
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db);
+  return db;
+}
+
+/** Imports every `*.json` in the realms folder, master first; existing realms are kept as they are. */
+export async function importRealmsDir(db: SqlClient, config: Config, log: Logger): Promise<void> {
+  let files: string[];
+  try {
+    files = (await readdir(config.realmsDir)).filter((f) => f.endsWith('.json')).sort((a, b) => (a === 'master.json' ? -1 : b === 'master.json' ? 1 : a.localeCompare(b)));
+  } catch {
+    log.warn({ dir: config.realmsDir }, 'realms folder not found; no realm imported');
+    return;
+  }
+  for (const file of files) {
+    const rep = await readRealmFile(path.join(config.realmsDir, file), importEnv(config));
+    const result = await importRealm(db, config.keyEncryptionKey, rep);
+    log.info({ file, ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
+  }
+}
+
+async function start(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
+  const db = await openStore(config);
+  await importRealmsDir(db, config, log);
+  const { app } = createServer(config, db, log);
+  const server = app.listen(config.port, config.host, () => {
+    log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
+  });
+  const sweep = setInterval(() => { deleteExpiredPayloads(db).catch(() => undefined); }, 10 * 60_000);
+  sweep.unref();
+  const stop = () => {
+    log.info('shutting down');
+    server.close(() => { void db.close().finally(() => process.exit(0)); });
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function importCommand(files: string[], options: { override?: boolean }): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const db = await openStore(config);
+  try {
+    for (const file of files) {
+      const rep = await readRealmFile(file, importEnv(config));
+      const result = await importRealm(db, config.keyEncryptionKey, rep, { override: options.override });
+      log.info({ file, ...result }, `realm ${result.realm}: ${result.status}`);
+      if (result.status === 'skipped') process.stderr.write(`realm "${result.realm}" exists; use --override to replace it\n`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError || err instanceof RealmImportError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`qsign-oidc: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
+const program = new Command('qsign-oidc')
+  .description('Keycloak-compatible OpenID Connect provider with post-quantum (ML-DSA) token signing')
+  .showHelpAfterError();
+program.command('start', { isDefault: true }).description('run the server (imports realms/*.json first)').action(() => start().catch(fail));
+program.command('import').description('import Keycloak realm JSON files (RealmRepresentation)')
+  .argument('<file...>', 'realm export files')
+  .option('--override', 'replace a realm that already exists')
+  .action((files: string[], options: { override?: boolean }) => importCommand(files, options).catch(fail));
+
+program.parseAsync(process.argv).catch(fail);

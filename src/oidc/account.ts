@@ -1,0 +1,59 @@
+/**
+ * oidc-provider's `findAccount` over the realm's users, and the password check shared by the
+ * login form and the password grant. Claims follow Keycloak's default scopes (oidc/claims.ts).
+ */
+import type { KoaContextWithOIDC, Account } from 'oidc-provider';
+import { findUserById, findUserForLogin, passwordCredentials, type StoredUser } from '../store/users.ts';
+import { verifyPassword } from '../realm/password.ts';
+import { profileClaims } from './claims.ts';
+import type { RealmContext } from './realm-context.ts';
+
+export interface KeycloakAccount extends Account {
+  user: StoredUser;
+}
+
+export function toAccount(user: StoredUser): KeycloakAccount {
+  return {
+    accountId: user.id,
+    user,
+    async claims() {
+      return { sub: user.id, ...profileClaims(user) };
+    },
+  };
+}
+
+export function findAccountFor(rc: RealmContext) {
+  return async (_ctx: KoaContextWithOIDC, sub: string): Promise<KeycloakAccount | undefined> => {
+    const user = await findUserById(rc.db, rc.realmId, sub);
+    // A disabled user's tokens stop working at once (userinfo, refresh), as in Keycloak.
+    return user && user.enabled ? toAccount(user) : undefined;
+  };
+}
+
+export type LoginResult =
+  | { ok: true; user: StoredUser }
+  | { ok: false; reason: 'invalid_credentials' | 'disabled' | 'not_set_up' };
+
+/**
+ * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
+ * argon2 computation too, so timing does not tell which part was wrong.
+ */
+export async function checkPassword(rc: RealmContext, login: string, password: string): Promise<LoginResult> {
+  const user = login ? await findUserForLogin(rc.db, rc.realmId, login, rc.realm.rep.loginWithEmailAllowed) : undefined;
+  const credentials = user && !user.serviceAccountClientId ? await passwordCredentials(rc.db, user.id) : [];
+  let valid = false;
+  for (const credential of credentials) {
+    if (await verifyPassword(password, credential)) { valid = true; break; }
+  }
+  if (!credentials.length) await verifyPassword(password, DUMMY);
+  if (!user || !valid) return { ok: false, reason: 'invalid_credentials' };
+  if (!user.enabled) return { ok: false, reason: 'disabled' };
+  if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
+  return { ok: true, user };
+}
+
+// argon2id hash of a random throwaway password, Keycloak parameters: equalises timing for unknown users.
+const DUMMY = {
+  secretData: { value: 'n5oV3Fh4bDEN2b8Pbwb0yq3b1Y1mCwv2pP1r8a9x1tE=', salt: 'c2FsdHNhbHRzYWx0c2FsdA==' },
+  credentialData: { hashIterations: 5, algorithm: 'argon2', additionalParameters: { hashLength: ['32'], memory: ['7168'], type: ['id'], version: ['1.3'], parallelism: ['1'] } },
+};

@@ -1,0 +1,79 @@
+/**
+ * Keycloak ClientRepresentation -> oidc-provider client metadata, and Keycloak's redirect URI
+ * rules (RedirectUtils.verifyRedirectUri): exact match, or prefix match for a pattern ending in
+ * `*`; relative patterns resolve against the client's rootUrl; `+` in post-logout URIs means
+ * "the redirect URIs".
+ */
+import type { ClientMetadata } from 'oidc-provider';
+import type { ClientRepresentation } from '../realm/representation.ts';
+import type { RealmContext } from './realm-context.ts';
+import { idTokenAlg } from './realm-context.ts';
+import { PASSWORD_GRANT } from './password-grant.ts';
+
+function resolvePattern(pattern: string, client: ClientRepresentation, baseUrl: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(pattern)) return pattern;
+  const root = client.rootUrl || baseUrl;
+  return `${root.replace(/\/$/, '')}${pattern.startsWith('/') ? '' : '/'}${pattern}`;
+}
+
+export function redirectPatterns(client: ClientRepresentation, baseUrl: string): string[] {
+  return client.redirectUris.map((p) => resolvePattern(p, client, baseUrl));
+}
+
+export function postLogoutPatterns(client: ClientRepresentation, baseUrl: string): string[] {
+  const attr = client.attributes['post.logout.redirect.uris'];
+  if (!attr) return [];
+  return attr.split('##').filter(Boolean).flatMap((p) => (p === '+' ? redirectPatterns(client, baseUrl) : [resolvePattern(p, client, baseUrl)]));
+}
+
+/** Keycloak's match: exact, or `*`-suffixed prefix (the query string is not allowed to widen a match). */
+export function matchesRedirect(uri: string, patterns: string[]): boolean {
+  for (const pattern of patterns) {
+    if (pattern === uri) return true;
+    if (pattern.endsWith('*')) {
+      const prefix = pattern.slice(0, -1);
+      if (uri.startsWith(prefix)) return true;
+    }
+  }
+  return false;
+}
+
+/** oidc-provider validates redirect_uris as URLs: give it the patterns that parse as one. */
+function validUrls(patterns: string[]): string[] {
+  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => {
+    try {
+      return Boolean(new URL(p));
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function grantTypesOf(client: ClientRepresentation, redirectCount: number): string[] {
+  if (client.bearerOnly) return [];
+  const grants: string[] = [];
+  if (client.standardFlowEnabled && redirectCount) grants.push('authorization_code');
+  if (client.directAccessGrantsEnabled) grants.push(PASSWORD_GRANT);
+  if (grants.length) grants.push('refresh_token');
+  if (client.serviceAccountsEnabled && !client.publicClient) grants.push('client_credentials');
+  return grants;
+}
+
+export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {
+  const redirectUris = validUrls(redirectPatterns(client, rc.baseUrl));
+  const grantTypes = grantTypesOf(client, redirectUris.length);
+  const attrs = client.attributes;
+  const metadata: ClientMetadata = {
+    client_id: client.clientId,
+    client_name: client.name,
+    grant_types: grantTypes,
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+    redirect_uris: grantTypes.includes('authorization_code') ? redirectUris : [],
+    post_logout_redirect_uris: validUrls(postLogoutPatterns(client, rc.baseUrl)),
+    token_endpoint_auth_method: client.publicClient ? 'none' : 'client_secret_basic',
+    id_token_signed_response_alg: idTokenAlg(rc, client.clientId) as ClientMetadata['id_token_signed_response_alg'],
+  };
+  if (!client.publicClient) metadata.client_secret = client.secret;
+  if (attrs['user.info.response.signature.alg']) metadata.userinfo_signed_response_alg = attrs['user.info.response.signature.alg'] as ClientMetadata['userinfo_signed_response_alg'];
+  return metadata;
+}

@@ -1,0 +1,123 @@
+/**
+ * Token endpoint responses in Keycloak's shape, as an oidc-provider post-middleware
+ * (`provider.use`, the documented extension point):
+ * - success: Keycloak's AccessTokenResponse fields and order (`refresh_expires_in`,
+ *   `not-before-policy`, `session_state`, `scope` with the default client scopes);
+ * - errors: Keycloak's error codes and texts (TokenEndpoint, the grant type classes and
+ *   ClientIdAndSecretAuthenticator of Keycloak 26), so clients and scripts that match on them work.
+ */
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { keycloakScope } from './claims.ts';
+import { StoreUnavailableError } from '../store/sql.ts';
+import { SignerUnavailableError } from '../signer/signer.ts';
+import type { RealmContext } from './realm-context.ts';
+
+type Body = Record<string, unknown>;
+type OidcError = { error_detail?: string; cause?: Error; message?: string };
+const ERROR = Symbol('qsign.oidcError');
+const SERVER_ERROR = Symbol('qsign.serverError');
+
+function isBackendDown(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || err instanceof SignerUnavailableError;
+}
+
+const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+
+function jwtExp(token: unknown): number | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp;
+  } catch {
+    return undefined;
+  }
+}
+
+function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Body {
+  const entities = ctx.oidc.entities as { AccessToken?: { sid?: string }; ClientCredentials?: unknown };
+  const sid = entities.AccessToken?.sid;
+  const rtExp = jwtExp(body.refresh_token);
+  const out: Body = {
+    access_token: body.access_token,
+    expires_in: body.expires_in,
+    refresh_expires_in: rtExp ? Math.max(0, rtExp - Math.floor(Date.now() / 1000)) : 0,
+  };
+  if (body.refresh_token) out.refresh_token = body.refresh_token;
+  out.token_type = 'Bearer';
+  if (body.id_token) out.id_token = body.id_token;
+  out['not-before-policy'] = rc.realm.rep.notBefore;
+  if (sid) out.session_state = sid;
+  out.scope = keycloakScope(body.scope as string | undefined);
+  return out;
+}
+
+/** Keycloak's [status, error, description] for an oidc-provider token endpoint error. */
+function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [number, string, string] | undefined {
+  const err = (ctx.state as Record<PropertyKey, unknown>)[ERROR] as OidcError | undefined;
+  const detail = err?.error_detail ?? err?.cause?.message ?? '';
+  const grantType = String((ctx.oidc.params as Body | undefined)?.grant_type ?? '');
+  const kc = ctx.oidc.client ? rc.realm.client(ctx.oidc.client.clientId) : undefined;
+  switch (body.error) {
+    case 'invalid_client':
+      return [401, 'invalid_client', 'Invalid client or Invalid client credentials'];
+    case 'unsupported_grant_type':
+      return [400, 'unsupported_grant_type', 'Unsupported grant_type'];
+    case 'invalid_request':
+      if (body.error_description === GRANT_NOT_ALLOWED) {
+        if (kc?.bearerOnly) return [400, 'invalid_client', 'Bearer-only not allowed'];
+        if (grantType === 'password') return [400, 'unauthorized_client', 'Client not allowed for direct access grants'];
+        if (grantType === 'client_credentials') {
+          return [401, 'unauthorized_client', kc?.publicClient ? 'Public client not allowed to retrieve service account' : 'Client not enabled to retrieve service account'];
+        }
+        if (grantType === 'authorization_code') return [400, 'invalid_grant', 'Client not allowed to exchange code'];
+        return [400, 'unauthorized_client', `Client not allowed to use grant type ${grantType}`];
+      }
+      if (/missing required parameter 'grant_type'/.test(String(body.error_description))) return [400, 'invalid_request', 'Missing form parameter: grant_type'];
+      if (/code_verifier/.test(String(body.error_description))) return [400, 'invalid_grant', 'PKCE invalid code verifier'];
+      return undefined;
+    case 'invalid_grant':
+      if (detail === 'code_verifier must be provided') return [400, 'invalid_grant', 'PKCE code verifier not specified'];
+      if (detail === 'code_verifier does not match code_challenge') return [400, 'invalid_grant', 'PKCE verification failed: Code mismatch'];
+      if (detail === 'authorization code is expired') return [400, 'invalid_grant', 'Code is expired'];
+      if (detail === 'authorization code redirect_uri mismatch') return [400, 'invalid_grant', 'Incorrect redirect_uri'];
+      if (detail.startsWith('authorization code')) return [400, 'invalid_grant', 'Code not valid'];
+      if (detail === 'refresh token already used') return [400, 'invalid_grant', 'Stale token'];
+      if (detail.startsWith('grant')) return [400, 'invalid_grant', 'Session not active'];
+      if (grantType === 'refresh_token') return [400, 'invalid_grant', 'Invalid refresh token'];
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function installKeycloakResponses(provider: Provider, rc: RealmContext): void {
+  const events = provider as unknown as { on(event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void): void };
+  events.on('grant.error', (ctx, err) => {
+    (ctx.state as Record<PropertyKey, unknown>)[ERROR] = err;
+  });
+  events.on('server_error', (ctx, err) => {
+    (ctx.state as Record<PropertyKey, unknown>)[SERVER_ERROR] = err;
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    const oidcCtx = ctx as KoaContextWithOIDC;
+    const serverError = (ctx.state as Record<PropertyKey, unknown>)[SERVER_ERROR];
+    if (serverError && isBackendDown(serverError)) {
+      // A key store or signing back end that is down: fail closed, tell the client to retry.
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
+      return;
+    }
+    if (oidcCtx.oidc?.route !== 'token' || !ctx.body || typeof ctx.body !== 'object') return;
+    const body = ctx.body as Body;
+    if (ctx.status === 200 && body.access_token) {
+      ctx.body = successBody(rc, oidcCtx, body);
+      return;
+    }
+    const mapped = body.error ? keycloakError(rc, oidcCtx, body) : undefined;
+    if (mapped) {
+      ctx.status = mapped[0];
+      ctx.body = { error: mapped[1], error_description: mapped[2] };
+    }
+  });
+}

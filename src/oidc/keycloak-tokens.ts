@@ -1,0 +1,112 @@
+/**
+ * Keycloak-shaped tokens on top of oidc-provider's stored (opaque) tokens.
+ *
+ * oidc-provider keeps access tokens, client-credentials tokens and refresh tokens as stored
+ * records with random ids, which is what makes them revocable, introspectable and usable at
+ * userinfo. Keycloak clients, though, expect JWTs: keycloak-js decodes the access AND the refresh
+ * token. So the value handed to the client is a JWT wrapping the record id:
+ * - access tokens: signed with the client's access-token alg (ML-DSA-65 by default), Keycloak's
+ *   claims, `jti` = `{session type}{token type}{grant}:{record id}` (Keycloak 26.2+ format);
+ * - refresh tokens: HS512 with the realm's HMAC key (Keycloak signs refresh tokens so too),
+ *   `typ` "Refresh" or "Offline", `jti` = record id.
+ * Looking a token up verifies the JWT against the realm's keys, then finds the record by id;
+ * revocation of the record revokes the JWT.
+ *
+ * This is done by wrapping two methods of oidc-provider's token model classes
+ * (`getValueAndPayload`, static `find`); test/integration covers both, so an upgrade that moves
+ * them fails the suite.
+ */
+import type { Provider } from 'oidc-provider';
+import { signJws, verifyOwnJws } from '../jose/jws.ts';
+import { SignerUnavailableError } from '../signer/signer.ts';
+import { keycloakScope } from './claims.ts';
+import { accessTokenAlg, type RealmContext } from './realm-context.ts';
+
+const GRANT_SHORTCUT: Record<string, string> = {
+  authorization_code: 'ac', client_credentials: 'cc', refresh_token: 'rt', password: 'ro',
+  'urn:ietf:params:oauth:grant-type:device_code': 'dg',
+};
+
+type TokenPayload = Record<string, unknown> & { exp: number; iat: number; accountId?: string; clientId: string; scope?: string; extra?: Record<string, unknown>; gty?: string; sid?: string };
+type ModelClass = { prototype: { getValueAndPayload(): Promise<{ value: string; payload?: TokenPayload }> }; find(value: unknown, options?: unknown): Promise<unknown> };
+
+/** Request-scoped set of record ids whose JWT was already verified (introspection, revocation). */
+export const VERIFIED_IDS = Symbol('qsign.verifiedTokenIds');
+
+function currentCtx(ProviderClass: unknown): { state?: Record<PropertyKey, unknown> } | undefined {
+  return (ProviderClass as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx;
+}
+
+function jtiPrefix(kind: string, gty: string | undefined, scope: string | undefined): string {
+  const grant = kind === 'ClientCredentials' ? 'cc' : GRANT_SHORTCUT[(gty ?? '').split(' ').pop() ?? ''] ?? 'ac';
+  const session = kind === 'ClientCredentials' ? 'tr' : scope?.split(' ').includes('offline_access') ? 'of' : 'on';
+  return `${session}rt${grant}`;
+}
+
+async function signAccessToken(rc: RealmContext, kind: string, id: string, p: TokenPayload): Promise<string> {
+  const { aud, sub, auth_time: authTime, ...claims } = p.extra ?? {};
+  const body: Record<string, unknown> = { exp: p.exp, iat: p.iat };
+  if (authTime !== undefined) body.auth_time = authTime;
+  body.jti = `${jtiPrefix(kind, p.gty, p.scope)}:${id}`;
+  body.iss = rc.issuer;
+  if (aud !== undefined) body.aud = aud;
+  body.sub = p.accountId ?? sub;
+  Object.assign(body, claims);
+  const alg = accessTokenAlg(rc, p.clientId);
+  const signer = rc.keys.activeFor(alg);
+  if (!signer) throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
+  return signJws(signer, body);
+}
+
+async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): Promise<string> {
+  const scope = keycloakScope(p.scope);
+  const body: Record<string, unknown> = {
+    exp: p.exp, iat: p.iat, jti: id, iss: rc.issuer, aud: rc.issuer, sub: p.accountId,
+    typ: scope.split(' ').includes('offline_access') ? 'Offline' : 'Refresh', azp: p.clientId,
+  };
+  if (p.sid) body.sid = p.sid;
+  if (p.nonce) body.nonce = p.nonce;
+  body.scope = scope;
+  const signer = rc.keys.activeFor('HS512');
+  if (!signer) throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
+  return signJws(signer, body);
+}
+
+/**
+ * Record id inside a token JWT of ours, or undefined when the value is not a valid token of the
+ * expected `typ` from this realm. Raw ids are accepted only when verified earlier in the request.
+ */
+export async function recordIdOf(rc: RealmContext, value: unknown, typ: 'Bearer' | 'Refresh', verified?: Set<string>): Promise<string | undefined> {
+  if (typeof value !== 'string') return undefined;
+  if (verified?.has(value)) return value;
+  if (value.split('.').length !== 3) return undefined;
+  try {
+    const { payload } = await verifyOwnJws(value, (kid) => rc.keys.byKid(kid));
+    const okTyp = typ === 'Refresh' ? payload.typ === 'Refresh' || payload.typ === 'Offline' : payload.typ === 'Bearer';
+    if (!okTyp || payload.iss !== rc.issuer || typeof payload.jti !== 'string') return undefined;
+    return typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti;
+  } catch {
+    return undefined;
+  }
+}
+
+export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext): void {
+  const wrap = (Model: ModelClass, kind: string, typ: 'Bearer' | 'Refresh', sign: (id: string, p: TokenPayload) => Promise<string>) => {
+    const original = Model.prototype.getValueAndPayload;
+    Model.prototype.getValueAndPayload = async function getValueAndPayload() {
+      const { value: id, payload } = await original.call(this);
+      if (!payload) throw new Error(`${kind} must use the opaque (stored) format`);
+      return { value: await sign(id, payload), payload };
+    };
+    const find = Model.find.bind(Model);
+    Model.find = async (value: unknown, options?: unknown) => {
+      const verified = currentCtx(ProviderClass)?.state?.[VERIFIED_IDS] as Set<string> | undefined;
+      const id = await recordIdOf(rc, value, typ, verified);
+      return id === undefined ? undefined : find(id, options);
+    };
+  };
+  const p = provider as unknown as Record<string, ModelClass>;
+  wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) => signAccessToken(rc, 'AccessToken', id, payload));
+  wrap(p.ClientCredentials, 'ClientCredentials', 'Bearer', (id, payload) => signAccessToken(rc, 'ClientCredentials', id, payload));
+  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) => signRefreshToken(rc, id, payload));
+}

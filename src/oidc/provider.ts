@@ -1,0 +1,167 @@
+/**
+ * One oidc-provider instance per realm, configured like a Keycloak realm: issuer
+ * `{base}/realms/{realm}`, Keycloak's routes, lifespans from the realm (seconds), clients from the
+ * realm's ClientRepresentations, Keycloak-shaped tokens, the password grant, and every signing
+ * key a `Signer` behind oidc-provider's ExternalSigningKey.
+ */
+import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
+import type { Grant } from 'oidc-provider';
+import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
+import { accessTokenClaims, allowedOrigins } from './claims.ts';
+import { findAccountFor, type KeycloakAccount } from './account.ts';
+import { toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
+import { installKeycloakTokens } from './keycloak-tokens.ts';
+import { createPostgresAdapter } from '../../adapters/postgres.ts';
+import { registerPasswordGrant } from './password-grant.ts';
+import { installKeycloakResponses } from './keycloak-responses.ts';
+import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
+import { SignerSigningKey } from './signing-key.ts';
+import type { RealmContext } from './realm-context.ts';
+import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../interaction/pages.ts';
+
+/** Scopes with the claims they release (Keycloak's default client scopes). `openid` carries the
+ * `profile`/`email` claims because Keycloak applies those scopes by default without a request. */
+const PROFILE = ['name', 'given_name', 'family_name', 'preferred_username', 'middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at'];
+const CLAIMS: Configuration['claims'] = {
+  openid: ['sub', ...PROFILE, 'email', 'email_verified'],
+  profile: PROFILE,
+  email: ['email', 'email_verified'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt'];
+
+type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string } };
+
+async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; gty?: string }) {
+  const client = rc.realm.client(token.clientId ?? '');
+  if (!client) return undefined;
+  const entities = ctx.oidc.entities as Entities;
+  let user: StoredUser | undefined;
+  if (token.kind === 'ClientCredentials') {
+    user = await findServiceAccount(rc.db, rc.realmId, client.clientId);
+    if (!user || !user.enabled) throw new Error(`service account of client ${client.clientId} is missing or disabled`);
+  } else {
+    user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);
+  }
+  if (!user) return undefined;
+  const source = entities.AuthorizationCode ?? entities.RefreshToken;
+  const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
+  const claims = accessTokenClaims({
+    realm: rc.realm, client, user, scope: token.scope, sid: token.sid, acr: source?.acr ?? '1', clientAddress: ctx.ip,
+  });
+  return { ...(authTime !== undefined ? { auth_time: authTime } : {}), ...(token.kind === 'ClientCredentials' ? { sub: user.id } : {}), ...claims };
+}
+
+/** Keycloak grants every requested scope without a consent screen unless the client asks for consent. */
+async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
+  const { oidc } = ctx;
+  const clientId = oidc.client!.clientId;
+  const grantId = (oidc.result?.consent as { grantId?: string } | undefined)?.grantId || oidc.session!.grantIdFor(clientId);
+  let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  grant ??= new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId });
+  const scopes = [...(oidc.requestParamScopes as Set<string>)].filter((s) => SCOPES.includes(s));
+  if (scopes.length) grant.addOIDCScope(scopes.join(' '));
+  const claims = oidc.requestParamClaims as Set<string> | undefined;
+  if (claims?.size) grant.addOIDCClaims([...claims]);
+  await grant.save();
+  return grant;
+}
+
+export function buildProvider(rc: RealmContext): Provider {
+  const { realm } = rc;
+  const r = realm.rep;
+  const clients: ClientMetadata[] = realm.clients
+    .filter((c) => c.enabled && c.protocol === 'openid-connect')
+    .map((c) => toClientMetadata(rc, c));
+  // Asymmetric ACTIVE keys, best first: oidc-provider signs with the first key per alg.
+  const signingKeys = rc.keys.keys
+    .filter((k) => k.record.status === 'ACTIVE' && k.signer.publicJwk())
+    .map((k) => new SignerSigningKey(k.signer));
+  const asymmetricAlgs = rc.keys.activeAlgs().filter((a) => !a.startsWith('HS')) as never[];
+  const cookiePath = `/realms/${realm.name}/`;
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: cookiePath, secure: rc.secureCookies, signed: true };
+
+  const configuration: Configuration = {
+    clients,
+    adapter: createPostgresAdapter(rc.db, rc.realmId) as unknown as Configuration['adapter'],
+    findAccount: findAccountFor(rc),
+    jwks: { keys: signingKeys as unknown as NonNullable<Configuration['jwks']>['keys'] },
+    routes: KEYCLOAK_ROUTES,
+    scopes: SCOPES,
+    claims: CLAIMS,
+    conformIdTokenClaims: false,
+    responseTypes: ['code', 'none'],
+    allowOmittingSingleRegisteredRedirectUri: true,
+    enabledJWA: {
+      idTokenSigningAlgValues: asymmetricAlgs,
+      userinfoSigningAlgValues: asymmetricAlgs,
+      introspectionSigningAlgValues: asymmetricAlgs,
+      authorizationSigningAlgValues: asymmetricAlgs,
+    } as Configuration['enabledJWA'],
+    features: {
+      devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      claimsParameter: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage(rc), postLogoutSuccessSource: renderLoggedOutPage(rc) },
+    } as Configuration['features'],
+    pkce: {
+      required: (_ctx, client) => {
+        const method = realm.client(client.clientId)?.attributes['pkce.code.challenge.method'];
+        return method === 'S256' || method === 'plain';
+      },
+    },
+    ttl: {
+      AccessToken: r.accessTokenLifespan,
+      ClientCredentials: r.accessTokenLifespan,
+      IdToken: r.accessTokenLifespan,
+      AuthorizationCode: r.accessCodeLifespan,
+      Interaction: r.accessCodeLifespanLogin,
+      Session: r.ssoSessionMaxLifespan,
+      Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
+      RefreshToken: (_ctx, token) => ((token as { scope?: string }).scope?.split(' ').includes('offline_access') ? r.offlineSessionIdleTimeout : r.ssoSessionIdleTimeout),
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    extraTokenClaims: (ctx, token) => extraTokenClaims(rc, ctx, token as never),
+    loadExistingGrant,
+    clientBasedCORS: (_ctx, origin, client) => {
+      const kc = realm.client(client.clientId);
+      const origins = kc ? allowedOrigins(kc) ?? [] : [];
+      return origins.includes('*') || origins.includes(origin);
+    },
+    interactions: { url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}` },
+    cookies: {
+      names: { session: 'KC_SESSION', interaction: 'KC_INTERACTION', resume: 'KC_INTERACTION_RESUME' },
+      long: cookieOptions,
+      short: cookieOptions,
+      keys: rc.cookieKeys,
+    },
+    renderError: renderErrorPage(rc),
+  };
+
+  const provider = new Provider(rc.issuer, configuration);
+  provider.proxy = true;
+  installKeycloakTokens(provider, Provider, rc);
+  registerPasswordGrant(provider, rc);
+
+  // Keycloak redirect URI rules (wildcards, relative URIs), per oidc-provider's documented recipe
+  // of overriding Client#redirectUriAllowed / #postLogoutRedirectUriAllowed.
+  const ClientModel = provider.Client as unknown as { prototype: { clientId: string; redirectUriAllowed(uri: string): boolean; postLogoutRedirectUriAllowed(uri: string): boolean } };
+  ClientModel.prototype.redirectUriAllowed = function redirectUriAllowed(uri: string) {
+    const kc = realm.client(this.clientId);
+    return kc ? matchesRedirect(uri, redirectPatterns(kc, rc.baseUrl)) : false;
+  };
+  ClientModel.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(uri: string) {
+    const kc = realm.client(this.clientId);
+    return kc ? matchesRedirect(uri, postLogoutPatterns(kc, rc.baseUrl)) : false;
+  };
+
+  installKeycloakResponses(provider, rc);
+  provider.on('server_error', (_ctx, err) => rc.log.error({ err, realm: realm.name }, 'oidc-provider server error'));
+  return provider;
+}

@@ -1,0 +1,32 @@
+/**
+ * Everything the per-realm oidc-provider configuration needs, built once per realm version by
+ * the realm registry (realm/registry.ts) and shared by the oidc/ modules.
+ */
+import type { Logger } from 'pino';
+import type { SqlClient } from '../store/sql.ts';
+import type { RealmModel } from '../realm/model.ts';
+import type { RealmKeys } from '../keys/realm-keys.ts';
+
+export interface RealmContext {
+  realm: RealmModel;
+  realmId: string;
+  keys: RealmKeys;
+  db: SqlClient;
+  /** `${baseUrl}/realms/${realm}` */
+  issuer: string;
+  baseUrl: string;
+  /** Keys for signed cookies (derived from the KEK, so all replicas agree). */
+  cookieKeys: Buffer[];
+  secureCookies: boolean;
+  log: Logger;
+}
+
+/** The alg a client's access tokens are signed with: client attribute, else realm default (Keycloak rule). */
+export function accessTokenAlg(rc: RealmContext, clientId: string): string {
+  return rc.realm.client(clientId)?.attributes['access.token.signed.response.alg'] || rc.realm.rep.defaultSignatureAlgorithm;
+}
+
+/** The alg a client's id tokens are signed with. */
+export function idTokenAlg(rc: RealmContext, clientId: string): string {
+  return rc.realm.client(clientId)?.attributes['id.token.signed.response.alg'] || rc.realm.rep.defaultSignatureAlgorithm;
+}

@@ -1,0 +1,21 @@
+/**
+ * Keycloak's OIDC URL layout under the issuer `{base}/realms/{realm}` (Keycloak "Securing
+ * applications" guide, "Available endpoints"). Clients hardcode these paths.
+ */
+export const PROTOCOL = '/protocol/openid-connect';
+
+export const KEYCLOAK_ROUTES = {
+  authorization: `${PROTOCOL}/auth`,
+  token: `${PROTOCOL}/token`,
+  jwks: `${PROTOCOL}/certs`,
+  userinfo: `${PROTOCOL}/userinfo`,
+  end_session: `${PROTOCOL}/logout`,
+  introspection: `${PROTOCOL}/token/introspect`,
+  revocation: `${PROTOCOL}/revoke`,
+  device_authorization: `${PROTOCOL}/auth/device`,
+  code_verification: `${PROTOCOL}/device`,
+  pushed_authorization_request: `${PROTOCOL}/ext/par/request`,
+} as const;
+
+/** Where oidc-provider sends the browser for login; served by interaction/login.ts. */
+export const LOGIN_ACTIONS = '/login-actions';

@@ -1,0 +1,85 @@
+/**
+ * What Keycloak adds to every new realm (RealmManager.createRealm / setupRealmDefaults):
+ * the built-in clients `account`, `account-console`, `admin-cli`, `broker`,
+ * `realm-management`, `security-admin-console` with their client roles, the realm roles
+ * `offline_access` and `uma_authorization`, and the composite `default-roles-{realm}` that
+ * every user holds. Realm exports reference these (e.g. `clientRoles.account`), so an import
+ * must find them. Anything the file already defines is kept as the file has it.
+ */
+import type { ClientRepresentation, RealmRepresentation, RoleRepresentation } from './representation.ts';
+import { clientSchema } from './representation.ts';
+
+const ACCOUNT_ROLES = ['manage-account', 'view-profile', 'manage-account-links', 'view-applications', 'view-consent', 'manage-consent', 'delete-account', 'view-groups'];
+const REALM_MANAGEMENT_ROLES = [
+  'view-realm', 'view-users', 'view-clients', 'view-events', 'view-identity-providers', 'view-authorization',
+  'manage-realm', 'manage-users', 'manage-clients', 'manage-events', 'manage-identity-providers', 'manage-authorization',
+  'query-users', 'query-clients', 'query-realms', 'query-groups', 'create-client', 'impersonation',
+];
+
+function builtInClients(realm: string): ClientRepresentation[] {
+  const base = `/realms/${realm}`;
+  const make = (c: Partial<ClientRepresentation> & { clientId: string }) => clientSchema.parse({ standardFlowEnabled: false, ...c });
+  return [
+    make({ clientId: 'account', name: '${client_account}', publicClient: true, baseUrl: `${base}/account/`, redirectUris: [`${base}/account/*`] }),
+    make({ clientId: 'account-console', name: '${client_account-console}', publicClient: true, standardFlowEnabled: true, baseUrl: `${base}/account/`, redirectUris: [`${base}/account/*`], attributes: { 'pkce.code.challenge.method': 'S256' } }),
+    make({ clientId: 'admin-cli', name: '${client_admin-cli}', publicClient: true, directAccessGrantsEnabled: true }),
+    make({ clientId: 'broker', name: '${client_broker}', bearerOnly: true }),
+    make({ clientId: 'realm-management', name: '${client_realm-management}', bearerOnly: true }),
+    make({ clientId: 'security-admin-console', name: '${client_security-admin-console}', publicClient: true, standardFlowEnabled: true, baseUrl: `/admin/${realm}/console/`, redirectUris: [`/admin/${realm}/console/*`], webOrigins: ['+'], attributes: { 'pkce.code.challenge.method': 'S256' } }),
+  ];
+}
+
+function builtInClientRoles(): Record<string, RoleRepresentation[]> {
+  return {
+    account: [
+      ...ACCOUNT_ROLES.filter((r) => r !== 'manage-account' && r !== 'manage-consent').map((name) => ({ name })),
+      { name: 'manage-account', composite: true, composites: { client: { account: ['manage-account-links'] } } },
+      { name: 'manage-consent', composite: true, composites: { client: { account: ['view-consent'] } } },
+    ],
+    broker: [{ name: 'read-token' }],
+    'realm-management': [
+      ...REALM_MANAGEMENT_ROLES.map((name) => ({ name })),
+      { name: 'realm-admin', composite: true, composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } } },
+    ],
+  };
+}
+
+/** Name of the realm's default composite role, held implicitly by every user. */
+export const defaultRoleName = (realm: string) => `default-roles-${realm.toLowerCase()}`;
+
+/** Returns a copy of `rep` with Keycloak's built-in clients and roles added where missing. */
+export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentation {
+  const clients = [...rep.clients];
+  for (const client of builtInClients(rep.realm)) {
+    if (!clients.some((c) => c.clientId === client.clientId)) clients.push(client);
+  }
+  const realmRoles = [...rep.roles.realm];
+  const defaultRole = rep.defaultRole?.name ?? defaultRoleName(rep.realm);
+  const addRealmRole = (role: RoleRepresentation) => {
+    if (!realmRoles.some((r) => r.name === role.name)) realmRoles.push(role);
+  };
+  addRealmRole({ name: 'offline_access', description: '${role_offline-access}' });
+  addRealmRole({ name: 'uma_authorization', description: '${role_uma_authorization}' });
+  addRealmRole({
+    name: defaultRole,
+    description: '${role_default-roles}',
+    composite: true,
+    composites: {
+      // Keycloak < 13 exports list the default roles as `defaultRoles`.
+      realm: [...new Set(['offline_access', 'uma_authorization', ...(rep.defaultRoles ?? [])])],
+      client: { account: ['view-profile', 'manage-account'] },
+    },
+  });
+  const clientRoles = { ...rep.roles.client };
+  for (const [clientId, roles] of Object.entries(builtInClientRoles())) {
+    const existing = [...(clientRoles[clientId] ?? [])];
+    for (const role of roles) if (!existing.some((r) => r.name === role.name)) existing.push(role);
+    clientRoles[clientId] = existing;
+  }
+  return {
+    ...rep,
+    clients,
+    roles: { ...rep.roles, realm: realmRoles, client: clientRoles },
+    defaultRole: rep.defaultRole ?? { name: defaultRole, composite: true },
+  };
+}

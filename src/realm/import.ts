@@ -1,0 +1,214 @@
+/**
+ * Realm import from Keycloak's RealmRepresentation JSON (the `kc.sh export` / realm-import
+ * format). Order: parse JSON -> resolve `${VAR:default}` placeholders -> validate shape (zod) ->
+ * add Keycloak's built-in clients and roles -> check cross references -> hash clear-text passwords
+ * (argon2id) -> write everything in ONE transaction. A file that fails any step writes nothing and
+ * raises `RealmImportError` naming the file, each JSON path and the reason.
+ *
+ * An existing realm of the same name is skipped (Keycloak's `--import-realm` behaviour) unless
+ * `override` is set (Keycloak's `kc.sh import --override true`), which replaces it whole.
+ */
+import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import type { SqlClient } from '../store/sql.ts';
+import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
+import { insertUser, type StoredUser } from '../store/users.ts';
+import { ensureDefaultKeys } from '../keys/realm-keys.ts';
+import { DEFAULT_REALM_KEY_ALGS } from '../keys/generate.ts';
+import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
+import { realmSchema, type CredentialRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
+import { withKeycloakDefaults } from './defaults.ts';
+import { RealmModel } from './model.ts';
+import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
+
+export interface ImportProblem { path: string; reason: string }
+
+export class RealmImportError extends Error {
+  readonly source: string;
+  readonly problems: ImportProblem[];
+  constructor(source: string, problems: ImportProblem[]) {
+    super(`${source}: realm rejected, nothing imported\n${problems.map((p) => `  at ${p.path || '(root)'}: ${p.reason}`).join('\n')}`);
+    this.name = 'RealmImportError';
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
+/** JSON path in the form `clients[2].redirectUris[0]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `${i ? '.' : ''}${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
+}
+
+/** Algorithms a realm can sign with in this release (its generated keys). */
+const SIGNING_ALGS = new Set<string>(DEFAULT_REALM_KEY_ALGS.filter((a) => !a.startsWith('HS')));
+const PKCE_METHODS = new Set(['', 'S256', 'plain']);
+
+function checkReferences(rep: RealmRepresentation): ImportProblem[] {
+  const problems: ImportProblem[] = [];
+  const model = new RealmModel({ ...rep, id: 'check' });
+  const seenClients = new Set<string>();
+  rep.clients.forEach((client, i) => {
+    if (seenClients.has(client.clientId)) problems.push({ path: `clients[${i}].clientId`, reason: `duplicate clientId "${client.clientId}"` });
+    seenClients.add(client.clientId);
+    const attrs = client.attributes;
+    const pkce = attrs['pkce.code.challenge.method'];
+    if (pkce !== undefined && !PKCE_METHODS.has(pkce)) problems.push({ path: `clients[${i}].attributes["pkce.code.challenge.method"]`, reason: `must be "S256" or "plain", got "${pkce}"` });
+    for (const attr of ['access.token.signed.response.alg', 'id.token.signed.response.alg']) {
+      const alg = attrs[attr];
+      if (alg && !SIGNING_ALGS.has(alg)) problems.push({ path: `clients[${i}].attributes["${attr}"]`, reason: `the realm has no active key for alg "${alg}" (available: ${[...SIGNING_ALGS].join(', ')})` });
+    }
+  });
+  if (!SIGNING_ALGS.has(rep.defaultSignatureAlgorithm)) {
+    problems.push({ path: 'defaultSignatureAlgorithm', reason: `the realm has no active key for alg "${rep.defaultSignatureAlgorithm}" (available: ${[...SIGNING_ALGS].join(', ')})` });
+  }
+  const checkRoleRefs = (base: string, realmRoles: string[] = [], clientRoles: Record<string, string[]> = {}) => {
+    realmRoles.forEach((name, j) => {
+      if (!model.hasRealmRole(name)) problems.push({ path: `${base}.realmRoles[${j}]`, reason: `realm role "${name}" does not exist` });
+    });
+    for (const [clientId, names] of Object.entries(clientRoles)) {
+      if (!model.client(clientId)) { problems.push({ path: `${base}.clientRoles[${JSON.stringify(clientId)}]`, reason: `client "${clientId}" does not exist` }); continue; }
+      names.forEach((name, j) => {
+        if (!model.hasClientRole(clientId, name)) problems.push({ path: `${base}.clientRoles[${JSON.stringify(clientId)}][${j}]`, reason: `role "${name}" of client "${clientId}" does not exist` });
+      });
+    }
+  };
+  for (const clientId of Object.keys(rep.roles.client)) {
+    if (!model.client(clientId)) problems.push({ path: `roles.client[${JSON.stringify(clientId)}]`, reason: `client "${clientId}" does not exist` });
+  }
+  rep.roles.realm.forEach((role, i) => {
+    const c = role.composites;
+    if (!c) return;
+    (c.realm ?? []).forEach((name, j) => { if (!model.hasRealmRole(name)) problems.push({ path: `roles.realm[${i}].composites.realm[${j}]`, reason: `realm role "${name}" does not exist` }); });
+  });
+  const seenUsers = new Set<string>();
+  rep.users.forEach((user, i) => {
+    if (seenUsers.has(user.username)) problems.push({ path: `users[${i}].username`, reason: `duplicate username "${user.username}"` });
+    seenUsers.add(user.username);
+    checkRoleRefs(`users[${i}]`, user.realmRoles, user.clientRoles);
+    user.groups.forEach((g, j) => { if (!model.group(g)) problems.push({ path: `users[${i}].groups[${j}]`, reason: `group "${g}" does not exist` }); });
+    if (user.serviceAccountClientId && !model.client(user.serviceAccountClientId)) {
+      problems.push({ path: `users[${i}].serviceAccountClientId`, reason: `client "${user.serviceAccountClientId}" does not exist` });
+    }
+    user.credentials.forEach((cred, j) => {
+      const reason = credentialProblem(cred);
+      if (reason) problems.push({ path: `users[${i}].credentials[${j}]`, reason });
+    });
+  });
+  return problems;
+}
+
+function credentialProblem(cred: CredentialRepresentation): string | undefined {
+  if (cred.type !== 'password') return undefined;
+  if (cred.value !== undefined) return undefined;
+  try {
+    const stored = storedFromHashed(cred);
+    if (!stored) return 'a password credential needs "value", or "secretData" and "credentialData"';
+    if (!SUPPORTED_HASH_ALGORITHMS.has(stored.credentialData.algorithm)) return `unsupported password hash algorithm "${stored.credentialData.algorithm}"`;
+  } catch {
+    return '"secretData" and "credentialData" must be JSON strings';
+  }
+  return undefined;
+}
+
+function storedFromHashed(cred: CredentialRepresentation): StoredPassword | undefined {
+  if (cred.secretData && cred.credentialData) {
+    return { secretData: JSON.parse(cred.secretData), credentialData: JSON.parse(cred.credentialData) };
+  }
+  if (cred.hashedSaltedValue && cred.salt) {
+    return {
+      secretData: { value: cred.hashedSaltedValue, salt: cred.salt },
+      credentialData: { hashIterations: cred.hashIterations ?? 27500, algorithm: cred.algorithm ?? 'pbkdf2-sha256' },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Validates a parsed realm JSON value. Pure: no I/O.
+ * @throws RealmImportError with every problem found.
+ */
+export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env): RealmRepresentation {
+  let resolved: unknown;
+  try {
+    resolved = resolvePlaceholders(json, env);
+  } catch (err) {
+    if (err instanceof PlaceholderError) throw new RealmImportError(source, [{ path: formatPath(err.path), reason: err.message }]);
+    throw err;
+  }
+  const parsed = realmSchema.safeParse(resolved);
+  if (!parsed.success) {
+    throw new RealmImportError(source, parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })));
+  }
+  const rep = withKeycloakDefaults(normaliseClients(parsed.data));
+  const problems = checkReferences(rep);
+  if (problems.length) throw new RealmImportError(source, problems);
+  return rep;
+}
+
+/** Keycloak's RepresentationToModel rules that change other fields. */
+function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
+  return {
+    ...rep,
+    clients: rep.clients.map((c) => {
+      const client = { ...c, id: c.id ?? randomUUID() };
+      // Authorization services need a confidential client with a service account.
+      if (client.authorizationServicesEnabled === true) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+      // Keycloak generates a secret for confidential clients imported without one.
+      if (!client.publicClient && !client.bearerOnly && client.secret === undefined) client.secret = randomUUID();
+      return client;
+    }),
+  };
+}
+
+/** Reads and validates a realm file. @throws RealmImportError (bad JSON included, with position). */
+export async function readRealmFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RealmRepresentation> {
+  const text = await readFile(file, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new RealmImportError(file, [{ path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  return parseRealm(json, file, env);
+}
+
+export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
+
+/**
+ * Writes a validated realm. Clear-text passwords are hashed before the transaction starts so the
+ * transaction stays short; nothing is written if any statement fails.
+ */
+export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean } = {}): Promise<ImportResult> {
+  const existing = await findRealm(db, rep.realm);
+  if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
+
+  const now = Date.now();
+  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
+  for (const { credentials, ...user } of rep.users) {
+    const passwords: StoredPassword[] = [];
+    for (const cred of credentials) {
+      if (cred.type !== 'password') continue;
+      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
+    }
+    users.push({ user: { ...user, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
+  }
+  for (const client of rep.clients) {
+    if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
+    users.push({
+      user: {
+        id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false,
+        createdTimestamp: now, credentials: [], realmRoles: [], clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
+      },
+      passwords: [],
+    });
+  }
+  const doc: RealmDocument = { ...rep, users: [], id: rep.id ?? existing?.id ?? randomUUID() };
+
+  await db.transaction(async (tx) => {
+    if (existing) await deleteRealm(tx, rep.realm);
+    await insertRealm(tx, doc);
+    for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
+    await ensureDefaultKeys(tx, kek, doc.id);
+  });
+  return { realm: rep.realm, status: existing ? 'replaced' : 'created', users: users.length, clients: rep.clients.length };
+}

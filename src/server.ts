@@ -1,0 +1,157 @@
+/**
+ * The HTTP application (Koa): Keycloak's realm routes (`/realms/{realm}/...`) dispatched to the
+ * realm's oidc-provider instance, the login interaction, static resources for the pages, and
+ * health probes. Errors become protocol errors: JSON `{"error","error_description"}` for APIs,
+ * an error page for browsers; a store or signer that is down answers 503; never a stack trace.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Koa, { type Context } from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { SqlClient } from './store/sql.ts';
+import { StoreUnavailableError } from './store/sql.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import { RealmRegistry, type RealmRuntime } from './realm/registry.ts';
+import { handleLoginAction } from './interaction/login.ts';
+import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
+import { SignerUnavailableError } from './signer/signer.ts';
+import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
+import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
+
+const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
+
+function realmNotFound(ctx: Context): void {
+  if (wantsHtml(ctx)) {
+    renderStandaloneError(ctx, 'Page not found', 404);
+    return;
+  }
+  ctx.status = 404;
+  ctx.body = { error: 'Realm does not exist' };
+}
+
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof StoreUnavailableError || err instanceof SignerUnavailableError;
+}
+
+const parseTokenForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+
+/**
+ * Introspection and revocation take our JWT-wrapped tokens (oidc/keycloak-tokens.ts): verify the
+ * JWT here and hand oidc-provider the record id, marked as verified for this request only. An
+ * invalid JWT becomes an id that matches nothing, so introspection answers `{"active":false}`
+ * and revocation 200, as RFC 7662 §2.2 and RFC 7009 §2.2 require.
+ */
+async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<void> {
+  await parseTokenForm(ctx, async () => undefined);
+  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body;
+  const token = body?.token;
+  if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
+  const hint = body.token_type_hint === 'refresh_token' ? ['Refresh', 'Bearer'] as const : ['Bearer', 'Refresh'] as const;
+  for (const typ of hint) {
+    const id = await recordIdOf(runtime.rc, token, typ);
+    if (id) {
+      body.token = id;
+      (ctx.state as Record<PropertyKey, unknown>)[VERIFIED_IDS] = new Set([id]);
+      return;
+    }
+  }
+  body.token = `invalid-${randomUUID()}`;
+}
+
+export interface Server {
+  app: Koa;
+  registry: RealmRegistry;
+}
+
+export function createServer(config: Config, db: SqlClient, log: Logger): Server {
+  const app = new Koa({ proxy: true });
+  const registry = new RealmRegistry(db, config, log);
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    const requestId = ctx.get('x-request-id') || randomUUID();
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } catch (err) {
+      if (isUnavailable(err)) {
+        log.warn({ requestId, err: { name: (err as Error).name, message: (err as Error).message } }, 'back end unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
+      } else if ((err as { expose?: boolean; status?: number }).expose && (err as { status: number }).status < 500) {
+        ctx.status = (err as { status: number }).status;
+        ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+      } else {
+        log.error({ requestId, err }, 'unhandled error');
+        ctx.status = 500;
+        ctx.body = { error: 'unknown_error', error_description: 'For more on this error consult the server log.' };
+      }
+    } finally {
+      log.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  });
+
+  router.get('/resources/login.css', async (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = await readFile(path.join(VIEWS_DIR, 'resources', 'login.css'));
+  });
+
+  router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
+  router.get('/health/ready', async (ctx) => {
+    try {
+      await db.query('SELECT 1');
+      ctx.body = { status: 'UP', checks: [{ name: `store (${db.kind})`, status: 'UP' }] };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'DOWN', checks: [{ name: `store (${db.kind})`, status: 'DOWN' }] };
+    }
+  });
+
+  router.all('/realms/:realm{/*rest}', async (ctx, next) => {
+    const name = ctx.params.realm;
+    const runtime = await registry.get(name);
+    if (!runtime) { realmNotFound(ctx); return; }
+    if (!runtime.rc.realm.rep.enabled) {
+      ctx.status = 403;
+      ctx.body = { error: 'access_denied', error_description: 'Realm not enabled' };
+      return;
+    }
+    const rest = ctx.path.slice(`/realms/${name}`.length);
+    if ((rest === '' || rest === '/') && ctx.method === 'GET') {
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.body = runtime.realmInfo;
+      return;
+    }
+    if (rest === KEYCLOAK_ROUTES.jwks && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.set('Cache-Control', 'no-cache');
+      ctx.set('Access-Control-Allow-Origin', '*');
+      ctx.type = 'application/json';
+      ctx.body = runtime.jwksJson;
+      return;
+    }
+    if (rest.startsWith(`${LOGIN_ACTIONS}/`)) {
+      await handleLoginAction(ctx, runtime.rc, runtime.provider, rest.slice(LOGIN_ACTIONS.length + 1));
+      return;
+    }
+    if (ctx.method === 'POST' && (rest === KEYCLOAK_ROUTES.introspection || rest === KEYCLOAK_ROUTES.revocation) && ctx.is('application/x-www-form-urlencoded')) {
+      await unwrapTokenParam(ctx, runtime);
+    }
+    await runtime.mounted(ctx, next);
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use(async (ctx) => {
+    if (ctx.status === 404 && ctx.body === undefined) {
+      ctx.status = 404;
+      ctx.body = { error: 'HTTP 404 Not Found' };
+    }
+  });
+  return { app, registry };
+}

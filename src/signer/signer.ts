@@ -1,0 +1,30 @@
+/**
+ * The Signer abstraction (ARCHITECTURE.md section 7): the only way a token gets signed.
+ * Implementations: local (this release), Vault transit, PKCS#11 and composite (planned).
+ */
+import type { JWK } from 'jose';
+
+export type SignerStatus = 'ACTIVE' | 'PASSIVE' | 'DISABLED';
+
+export interface Signer {
+  /** JWS `alg` this key signs with, e.g. "ML-DSA-65", "RS256", "HS512". */
+  readonly alg: string;
+  readonly kid: string;
+  /** Back end name for logs and metrics: "local", "vault-transit", "pkcs11", "composite". */
+  readonly backend: string;
+  /** Public JWK as published in the JWKS (no private members); undefined for symmetric keys. */
+  publicJwk(): JWK | undefined;
+  /**
+   * Signs the JWS signing input (ASCII `base64url(header).base64url(payload)`, RFC 7515 §5.1).
+   * @returns the raw signature bytes (for ML-DSA-65: 3,309 bytes).
+   * @throws SignerUnavailableError when the back end cannot sign now.
+   */
+  sign(signingInput: Uint8Array): Promise<Uint8Array>;
+}
+
+export class SignerUnavailableError extends Error {
+  constructor(backend: string, kid: string, cause?: unknown) {
+    super(`signing back end ${backend} is unavailable for key ${kid}`, { cause });
+    this.name = 'SignerUnavailableError';
+  }
+}

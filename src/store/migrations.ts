@@ -1,0 +1,87 @@
+/**
+ * Schema migrations, applied in order at start inside one transaction each, recorded in
+ * `schema_migrations`. Append only: a released migration is never edited.
+ *
+ * Model: a realm is one RealmRepresentation document (Keycloak's import/export shape) without
+ * its users, so unknown fields survive and a realm changes atomically; users, credentials, keys
+ * and oidc-provider artefacts are rows, because they are many and change one at a time.
+ */
+import type { SqlClient } from './sql.ts';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE realms (
+     id text PRIMARY KEY,
+     name text NOT NULL UNIQUE,
+     representation jsonb NOT NULL,
+     version integer NOT NULL DEFAULT 1,
+     updated_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE TABLE users (
+     id text PRIMARY KEY,
+     realm_id text NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+     username text NOT NULL,
+     email text,
+     service_account_client_id text,
+     representation jsonb NOT NULL,
+     UNIQUE (realm_id, username)
+   );
+   CREATE INDEX users_email ON users (realm_id, lower(email));
+   CREATE TABLE credentials (
+     id text PRIMARY KEY,
+     user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     type text NOT NULL,
+     secret_data jsonb NOT NULL,
+     credential_data jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX credentials_user ON credentials (user_id, type);
+   CREATE TABLE keys (
+     kid text PRIMARY KEY,
+     realm_id text NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+     alg text NOT NULL,
+     provider_id text NOT NULL,
+     priority integer NOT NULL DEFAULT 100,
+     status text NOT NULL CHECK (status IN ('ACTIVE', 'PASSIVE', 'DISABLED')),
+     public_jwk jsonb,
+     private_key bytea NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX keys_realm ON keys (realm_id);
+   CREATE TABLE oidc_payloads (
+     realm_id text NOT NULL,
+     model text NOT NULL,
+     id text NOT NULL,
+     payload jsonb NOT NULL,
+     grant_id text,
+     uid text,
+     user_code text,
+     expires_at timestamptz,
+     consumed_at timestamptz,
+     PRIMARY KEY (realm_id, model, id)
+   );
+   CREATE INDEX oidc_payloads_grant ON oidc_payloads (realm_id, grant_id);
+   CREATE INDEX oidc_payloads_uid ON oidc_payloads (realm_id, model, uid);
+   CREATE INDEX oidc_payloads_user_code ON oidc_payloads (realm_id, model, user_code);
+   CREATE INDEX oidc_payloads_expires ON oidc_payloads (expires_at);`,
+];
+
+/** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
+export async function migrate(db: SqlClient): Promise<number> {
+  await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  let applied = 0;
+  for (let i = 0; i < MIGRATIONS.length; i += 1) {
+    const version = i + 1;
+    const done = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(727274)');
+      const rows = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [version]);
+      if (rows.length) return false;
+      for (const statement of MIGRATIONS[i].split(/;\s*$/m).map((s) => s.trim()).filter(Boolean)) {
+        await tx.query(statement);
+      }
+      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+      return true;
+    });
+    if (done) applied += 1;
+  }
+  return applied;
+}

@@ -1,0 +1,33 @@
+/**
+ * Realm documents in the `realms` table: the RealmRepresentation minus users, plus a version
+ * number bumped on every change so caches can tell a stale model.
+ */
+import type { SqlClient } from './sql.ts';
+import type { RealmDocument } from '../realm/representation.ts';
+
+export interface StoredRealm {
+  id: string;
+  name: string;
+  version: number;
+  doc: RealmDocument;
+}
+
+type Row = { id: string; name: string; version: number; representation: RealmDocument };
+const toStored = (r: Row): StoredRealm => ({ id: r.id, name: r.name, version: r.version, doc: r.representation });
+
+export async function findRealm(db: SqlClient, name: string): Promise<StoredRealm | undefined> {
+  const [row] = await db.query<Row>('SELECT id, name, version, representation FROM realms WHERE name = $1', [name]);
+  return row ? toStored(row) : undefined;
+}
+
+export async function listRealms(db: SqlClient): Promise<StoredRealm[]> {
+  return (await db.query<Row>('SELECT id, name, version, representation FROM realms ORDER BY name')).map(toStored);
+}
+
+export async function insertRealm(db: SqlClient, doc: RealmDocument): Promise<void> {
+  await db.query('INSERT INTO realms (id, name, representation) VALUES ($1, $2, $3)', [doc.id, doc.realm, JSON.stringify(doc)]);
+}
+
+export async function deleteRealm(db: SqlClient, name: string): Promise<boolean> {
+  return (await db.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0;
+}
