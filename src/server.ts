@@ -69,6 +69,8 @@ export interface Server {
 export function createServer(config: Config, db: SqlClient, log: Logger): Server {
   const app = new Koa({ proxy: true });
   const registry = new RealmRegistry(db, config, log);
+  // oidc-provider runs on this app's context (koa-mount), so signed cookies use this app's keys.
+  app.keys = registry.cookieKeys;
   const router = new Router();
 
   app.use(async (ctx, next) => {

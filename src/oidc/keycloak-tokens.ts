@@ -28,7 +28,17 @@ const GRANT_SHORTCUT: Record<string, string> = {
 };
 
 type TokenPayload = Record<string, unknown> & { exp: number; iat: number; accountId?: string; clientId: string; scope?: string; extra?: Record<string, unknown>; gty?: string; sid?: string };
+type IdTokenInstance = {
+  client: { clientId: string };
+  ctx?: { oidc?: { entities?: Record<string, unknown> } };
+  extra: Record<string, unknown>;
+  set(key: string, value: unknown): void;
+  issue(options: { use?: string }): Promise<unknown>;
+};
 type ModelClass = { prototype: { getValueAndPayload(): Promise<{ value: string; payload?: TokenPayload }> }; find(value: unknown, options?: unknown): Promise<unknown> };
+
+/** The JWT a token model instance was issued as, for the id token's `at_hash`. */
+const ISSUED_VALUE = Symbol('qsign.issuedValue');
 
 /** Request-scoped set of record ids whose JWT was already verified (introspection, revocation). */
 export const VERIFIED_IDS = Symbol('qsign.verifiedTokenIds');
@@ -93,10 +103,12 @@ export async function recordIdOf(rc: RealmContext, value: unknown, typ: 'Bearer'
 export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext): void {
   const wrap = (Model: ModelClass, kind: string, typ: 'Bearer' | 'Refresh', sign: (id: string, p: TokenPayload) => Promise<string>) => {
     const original = Model.prototype.getValueAndPayload;
-    Model.prototype.getValueAndPayload = async function getValueAndPayload() {
+    Model.prototype.getValueAndPayload = async function getValueAndPayload(this: { [ISSUED_VALUE]?: string }) {
       const { value: id, payload } = await original.call(this);
       if (!payload) throw new Error(`${kind} must use the opaque (stored) format`);
-      return { value: await sign(id, payload), payload };
+      const value = await sign(id, payload);
+      this[ISSUED_VALUE] = value;
+      return { value, payload };
     };
     const find = Model.find.bind(Model);
     Model.find = async (value: unknown, options?: unknown) => {
@@ -105,6 +117,20 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
       return id === undefined ? undefined : find(id, options);
     };
   };
+  // Keycloak id tokens carry `typ: "ID"`, `azp` and `at_hash` (OIDC Core §3.1.3.6; oidc-provider
+  // only adds at_hash for implicit/hybrid responses). The hash follows the id token's alg.
+  const IdToken = (provider as unknown as { IdToken: { prototype: IdTokenInstance } }).IdToken;
+  const issue = IdToken.prototype.issue;
+  IdToken.prototype.issue = function issueKeycloakIdToken(this: IdTokenInstance, options: { use?: string }) {
+    if (options?.use === 'idtoken') {
+      this.set('typ', 'ID');
+      this.set('azp', this.client.clientId);
+      const at = this.ctx?.oidc?.entities?.AccessToken as { [ISSUED_VALUE]?: string } | undefined;
+      if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined) this.set('at_hash', at[ISSUED_VALUE]);
+    }
+    return issue.call(this, options);
+  };
+
   const p = provider as unknown as Record<string, ModelClass>;
   wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) => signAccessToken(rc, 'AccessToken', id, payload));
   wrap(p.ClientCredentials, 'ClientCredentials', 'Bearer', (id, payload) => signAccessToken(rc, 'ClientCredentials', id, payload));

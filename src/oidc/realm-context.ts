@@ -16,7 +16,7 @@ export interface RealmContext {
   issuer: string;
   baseUrl: string;
   /** Keys for signed cookies (derived from the KEK, so all replicas agree). */
-  cookieKeys: Buffer[];
+  cookieKeys: string[];
   secureCookies: boolean;
   log: Logger;
 }

@@ -35,7 +35,8 @@ export class RealmRegistry {
   readonly #db: SqlClient;
   readonly #config: Config;
   readonly #log: Logger;
-  readonly #cookieKeys: Buffer[];
+  /** Keys for signed cookies (HKDF from the KEK, so every replica agrees); the outer Koa app needs them too. */
+  readonly cookieKeys: string[];
   readonly #runtimes = new Map<string, Promise<RealmRuntime | undefined>>();
   readonly #missing = new Map<string, number>();
 
@@ -43,7 +44,7 @@ export class RealmRegistry {
     this.#db = db;
     this.#config = config;
     this.#log = log;
-    this.#cookieKeys = [Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32))];
+    this.cookieKeys = [Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32)).toString('base64')];
   }
 
   /** The realm's runtime, or undefined when no such realm exists. @throws StoreUnavailableError */
@@ -74,7 +75,7 @@ export class RealmRegistry {
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const rc: RealmContext = {
       realm, realmId: stored.id, keys, db: this.#db, issuer, baseUrl: this.#config.baseUrl,
-      cookieKeys: this.#cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), log: this.#log,
+      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), log: this.#log,
     };
     const provider = buildProvider(rc);
     const rsa = keys.activeFor('RS256')?.publicJwk();

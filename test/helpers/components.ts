@@ -1,0 +1,44 @@
+/**
+ * Test components that need something outside the project (PostgreSQL, Redis, SoftHSM...).
+ * Locally a missing component skips the tests that need it, with the reason printed; in CI
+ * (`REQUIRE_ALL=1`) a missing component is a failure.
+ */
+import pg from 'pg';
+
+export const REQUIRE_ALL = process.env.REQUIRE_ALL === '1';
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export async function postgresAvailable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (err) {
+    if (REQUIRE_ALL) throw new Error(`PostgreSQL is required (REQUIRE_ALL=1) but not reachable at ${POSTGRES_ADMIN_URL}: ${(err as Error).message}`);
+    console.warn(`skipping PostgreSQL tests: not reachable at ${POSTGRES_ADMIN_URL} (${(err as Error).message})`);
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Creates a throwaway database and returns its URL and a function that drops it. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `qsign_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}

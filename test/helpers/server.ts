@@ -1,0 +1,70 @@
+/**
+ * Starts the real server in-process on a free port over a fresh store (PGlite in a temporary
+ * folder, or a throwaway PostgreSQL database), with the given realm files imported.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
+import { migrate } from '../../src/store/migrations.ts';
+import { importRealm, readRealmFile } from '../../src/realm/import.ts';
+import { createServer } from '../../src/server.ts';
+
+export const REPO = path.resolve(import.meta.dirname, '..', '..');
+export const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'keycloak-realms');
+
+export interface TestServer {
+  baseUrl: string;
+  config: Config;
+  db: SqlClient;
+  /** Stops the HTTP server and closes the store (the data stays, for restart tests). */
+  stop: () => Promise<void>;
+  /** Stops and deletes the store. */
+  close: () => Promise<void>;
+}
+
+export interface StartOptions {
+  realmFiles?: string[];
+  databaseUrl?: string;
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+const KEK = Buffer.alloc(32, 7).toString('base64');
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
+  const config = loadConfig({
+    PORT: String(port), BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: KEK,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
+  });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db);
+  for (const file of options.realmFiles ?? []) {
+    await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
+  }
+  const { app } = createServer(config, db, createLogger(config.logLevel));
+  server.on('request', app.callback());
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.close();
+  };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    db,
+    stop,
+    close: async () => {
+      await stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: run files one at a time so argon2 and ML-DSA timings do not starve each other.
+    fileParallelism: false,
+    reporters: ['default'],
+  },
+});
