@@ -103,8 +103,9 @@ export function buildProvider(rc: RealmContext): Provider {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Keycloak: only confidential clients of the realm may introspect; a client revokes its own tokens.
+      introspection: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientAuthMethod: string }) => client.clientAuthMethod !== 'none' },
+      revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage(rc), postLogoutSuccessSource: renderLoggedOutPage(rc) },

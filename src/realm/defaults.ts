@@ -4,7 +4,8 @@
  * `realm-management`, `security-admin-console` with their client roles, the realm roles
  * `offline_access` and `uma_authorization`, and the composite `default-roles-{realm}` that
  * every user holds. Realm exports reference these (e.g. `clientRoles.account`), so an import
- * must find them. Anything the file already defines is kept as the file has it.
+ * must find them; so must `uma_protection` of clients with authorization services. Anything the
+ * file already defines is kept as the file has it.
  */
 import type { ClientRepresentation, RealmRepresentation, RoleRepresentation } from './representation.ts';
 import { clientSchema } from './representation.ts';
@@ -71,7 +72,12 @@ export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentat
     },
   });
   const clientRoles = { ...rep.roles.client };
-  for (const [clientId, roles] of Object.entries(builtInClientRoles())) {
+  const perClient = builtInClientRoles();
+  // Authorization services give the client the `uma_protection` role (Keycloak AuthorizationService setup).
+  for (const client of clients) {
+    if (client.authorizationServicesEnabled) (perClient[client.clientId] ??= []).push({ name: 'uma_protection' });
+  }
+  for (const [clientId, roles] of Object.entries(perClient)) {
     const existing = [...(clientRoles[clientId] ?? [])];
     for (const role of roles) if (!existing.some((r) => r.name === role.name)) existing.push(role);
     clientRoles[clientId] = existing;

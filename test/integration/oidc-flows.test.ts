@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
@@ -132,13 +133,16 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(again.payload.jti).toMatch(/^onrtrt:/);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
-    const active = await oidc.tokenIntrospection(config, refreshed.access_token);
-    expect(active).toMatchObject({ active: true, sub: access.payload.sub, client_id: 'demo-cli', preferred_username: 'alice' });
-    const activeRefresh = await oidc.tokenIntrospection(config, refreshed.refresh_token!, { token_type_hint: 'refresh_token' });
+    // Introspection is for confidential clients (a resource server); a public client learns nothing.
+    expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active).toBe(false);
+    const resourceServer = await confidential('demo-service', 'demo-service-secret');
+    const active = await oidc.tokenIntrospection(resourceServer, refreshed.access_token);
+    expect(active).toMatchObject({ active: true, sub: access.payload.sub, client_id: 'demo-cli', preferred_username: 'alice', typ: 'Bearer' });
+    const activeRefresh = await oidc.tokenIntrospection(resourceServer, refreshed.refresh_token!, { token_type_hint: 'refresh_token' });
     expect(activeRefresh.active).toBe(true);
 
     await oidc.tokenRevocation(config, refreshed.access_token);
-    expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active).toBe(false);
+    expect((await oidc.tokenIntrospection(resourceServer, refreshed.access_token)).active).toBe(false);
     await expect(oidc.fetchUserInfo(config, refreshed.access_token, access.payload.sub!)).rejects.toThrow();
 
     // The rotated-out refresh token is refused with Keycloak's text.
@@ -181,6 +185,9 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     const id = await verify(tokens.id_token!);
     expect(id.payload).toMatchObject({ nonce, typ: 'ID', azp: 'demo-spa', aud: 'demo-spa', preferred_username: 'alice', at_hash: expect.any(String) });
     expect(id.payload.sid).toBe(access.payload.sid);
+    // at_hash for ML-DSA: left half of SHAKE256 with 64-byte output (oidc-provider's choice, see README).
+    const digest = createHash('shake256', { outputLength: 64 }).update(tokens.access_token).digest();
+    expect(id.payload.at_hash).toBe(digest.subarray(0, 32).toString('base64url'));
 
     // SSO: a second authorization request in the same browser needs no password.
     const sso = await browser.follow(oidc.buildAuthorizationUrl(config, {
