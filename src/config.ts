@@ -78,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mode,
     port,
     host: env.HOST ?? env.KC_HTTP_HOST ?? '0.0.0.0',
-    baseUrl: env.BASE_URL ?? fromKcHostname(env, port),
+    baseUrl: env.PUBLIC_BASE_URL ?? fromKcHostname(env, port),
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     realmsDir: path.resolve(env.REALMS_DIR ?? 'realms'),
     databaseUrl: env.DATABASE_URL || fromJdbc(env) || undefined,
@@ -91,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (!parsed.success) {
     const names: Record<string, string> = {
-      mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'BASE_URL / KC_HOSTNAME',
+      mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
       adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL',
@@ -104,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!c.keyEncryptionKey) problems.push('KEY_ENCRYPTION_KEY: required in production mode (32 bytes, base64)');
     if (!c.adminPassword) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: required in production mode');
     else if (c.adminPassword === DEV_ADMIN_PASSWORD) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: the development default is refused in production mode');
-    if (!c.baseUrl) problems.push('BASE_URL / KC_HOSTNAME: required in production mode (the public URL tokens are issued for)');
+    if (!c.baseUrl) problems.push('PUBLIC_BASE_URL / KC_HOSTNAME: required in production mode (the public URL tokens are issued for)');
   }
   if (problems.length) throw new ConfigError(problems);
   const baseUrl = (c.baseUrl ?? `http://localhost:${c.port}`).replace(/\/+$/, '');
