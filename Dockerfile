@@ -1,0 +1,24 @@
+# qsign-oidc: Keycloak-compatible OIDC provider with ML-DSA token signing.
+FROM node:24-bookworm-slim
+
+ENV NODE_ENV=production \
+    QSIGN_MODE=production \
+    PORT=8080 \
+    DATA_DIR=/var/lib/qsign-oidc \
+    REALMS_DIR=/opt/qsign-oidc/realms
+
+WORKDIR /opt/qsign-oidc
+COPY package.json package-lock.json ./
+# The image already runs Node 24; skip the node@24 devDependency and keep production deps only.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY src ./src
+COPY adapters ./adapters
+COPY views ./views
+COPY realms ./realms
+
+RUN mkdir -p "$DATA_DIR" && chown node:node "$DATA_DIR"
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "src/main.ts", "start"]
