@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: run files one at a time so argon2 and ML-DSA timings do not starve each other.
     fileParallelism: false,
-    reporters: ['default'],
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });

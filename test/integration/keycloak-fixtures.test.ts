@@ -3,6 +3,7 @@
  * and clients get tokens as they would from Keycloak (quickstarts of keycloak/keycloak-quickstarts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { asJson } from '../helpers/json.ts';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -16,7 +17,7 @@ async function token(realm: string, form: Record<string, string>, auth?: [string
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (auth) headers.authorization = `Basic ${Buffer.from(auth.join(':')).toString('base64')}`;
   const res = await fetch(`${server!.baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await res.json().then(asJson) };
 }
 async function verified(realm: string, jwt: string) {
   const issuer = `${server!.baseUrl}/realms/${realm}`;
@@ -61,7 +62,7 @@ describe('Keycloak quickstart realm exports', () => {
     const res = await token('device-flow-quickstart', { grant_type: 'password', client_id: 'device-client', username: 'alice', password: 'password' });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'unauthorized_client', error_description: 'Client not allowed for direct access grants' });
-    const info = await (await fetch(`${server.baseUrl}/realms/device-flow-quickstart`)).json();
+    const info = await (await fetch(`${server.baseUrl}/realms/device-flow-quickstart`)).json().then(asJson);
     expect(info.realm).toBe('device-flow-quickstart');
   });
 

@@ -4,6 +4,7 @@
  * the embedded store (PGlite) and on the real PostgreSQL on 127.0.0.1:5432.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asJson } from '../helpers/json.ts';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import path from 'node:path';
@@ -54,7 +55,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
   const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
 
   it('serves discovery, the realm info and a JWKS with the ML-DSA-65 key in AKP form', async () => {
-    const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+    const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json().then(asJson);
     expect(discovery.issuer).toBe(issuer);
     expect(discovery.token_endpoint).toBe(`${issuer}/protocol/openid-connect/token`);
     expect(discovery.jwks_uri).toBe(`${issuer}/protocol/openid-connect/certs`);
@@ -63,11 +64,11 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(discovery.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'client_credentials', 'refresh_token', 'password']));
     expect(discovery.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['ML-DSA-65', 'RS256']));
 
-    const info = await (await fetch(issuer)).json();
+    const info = await (await fetch(issuer)).json().then(asJson);
     expect(Object.keys(info)).toEqual(['realm', 'public_key', 'token-service', 'account-service', 'tokens-not-before']);
     expect(info['token-service']).toBe(`${issuer}/protocol/openid-connect`);
 
-    const keys = (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json()).keys;
+    const keys = (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json().then(asJson)).keys;
     const mldsa = keys.find((k: { alg: string }) => k.alg === 'ML-DSA-65');
     expect(mldsa).toMatchObject({ kty: 'AKP', use: 'sig' });
     expect(Buffer.from(mldsa.pub, 'base64url')).toHaveLength(1952);
@@ -148,7 +149,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     // The rotated-out refresh token is refused with Keycloak's text.
     const reuse = await post(tokenUrl(), { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: tokens.refresh_token! });
     expect(reuse.status).toBe(400);
-    expect((await reuse.json()).error).toBe('invalid_grant');
+    expect((await reuse.json().then(asJson)).error).toBe('invalid_grant');
   });
 
   it('authorization code + PKCE through the login form, then RP-initiated logout', async () => {
@@ -220,44 +221,44 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     it('wrong client secret: 401 invalid_client', async () => {
       const res = await post(tokenUrl(), { grant_type: 'client_credentials' }, basic('demo-service', 'wrong'));
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
     });
 
     it('unknown client: 401 invalid_client', async () => {
       const res = await post(tokenUrl(), { grant_type: 'client_credentials' }, basic('no-such-client', 'x'));
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
     });
 
     it('grant not enabled for the client', async () => {
       let res = await post(tokenUrl(), { grant_type: 'password', username: 'alice', password: 'alice' }, basic('demo-service', 'demo-service-secret'));
       expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: 'unauthorized_client', error_description: 'Client not allowed for direct access grants' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'unauthorized_client', error_description: 'Client not allowed for direct access grants' });
       res = await post(tokenUrl(), { grant_type: 'client_credentials', client_id: 'demo-cli' });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: 'unauthorized_client', error_description: 'Public client not allowed to retrieve service account' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'unauthorized_client', error_description: 'Public client not allowed to retrieve service account' });
       res = await post(tokenUrl(), { grant_type: 'authorization_code', code: 'x', redirect_uri: SPA_REDIRECT }, basic('demo-service', 'demo-service-secret'));
       expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Client not allowed to exchange code' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Client not allowed to exchange code' });
     });
 
     it('wrong password and unknown user look the same; disabled user is told so', async () => {
       for (const [username, password] of [['alice', 'nope'], ['ghost', 'alice']]) {
         const res = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', username, password });
         expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
+        expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       }
       const realmTest = tokenUrl().replace('/realms/demo/', '/realms/test/');
       const res = await post(realmTest, { grant_type: 'password', client_id: 'cli', username: 'disabled-user', password: 'secret' });
       expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Account disabled' });
+      expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Account disabled' });
     });
 
     it('unknown realm: 404 {"error":"Realm does not exist"} on every path', async () => {
       for (const p of ['', '/.well-known/openid-configuration', '/protocol/openid-connect/token', '/protocol/openid-connect/certs']) {
         const res = await fetch(`${server.baseUrl}/realms/nowhere${p}`, { method: p.endsWith('token') ? 'POST' : 'GET' });
         expect(res.status).toBe(404);
-        expect(await res.json()).toEqual({ error: 'Realm does not exist' });
+        expect(await res.json().then(asJson)).toEqual({ error: 'Realm does not exist' });
       }
     });
 
@@ -287,14 +288,14 @@ describe.each(stores)('OIDC flows on $name', (store) => {
         const { code } = await codeFor();
         const res = await exchange(code);
         expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'PKCE code verifier not specified' });
+        expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'PKCE code verifier not specified' });
       });
 
       it('wrong PKCE verifier', async () => {
         const { code } = await codeFor();
         const res = await exchange(code, oidc.randomPKCECodeVerifier());
         expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'PKCE verification failed: Code mismatch' });
+        expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'PKCE verification failed: Code mismatch' });
       });
 
       it('replayed code', async () => {
@@ -302,7 +303,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
         expect((await exchange(code, verifier)).status).toBe(200);
         const res = await exchange(code, verifier);
         expect(res.status).toBe(400);
-        expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Code not valid' });
+        expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Code not valid' });
       });
 
       it('expired code (realm accessCodeLifespan 1 s)', async () => {
@@ -310,7 +311,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
         await new Promise((r) => setTimeout(r, 2_100));
         const res = await exchange(code, verifier, 'web', 'test', 'http://localhost:4000/cb');
         expect(res.status).toBe(400);
-        expect((await res.json()).error).toBe('invalid_grant');
+        expect((await res.json().then(asJson)).error).toBe('invalid_grant');
       });
     });
 

@@ -3,6 +3,7 @@
  * all-or-nothing, and `npm start -- import FILE` works from the command line.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { asJson } from '../helpers/json.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
 
 async function kidsAndLogin(baseUrl: string) {
-  const jwks = await (await fetch(`${baseUrl}/realms/demo/protocol/openid-connect/certs`)).json();
+  const jwks = await (await fetch(`${baseUrl}/realms/demo/protocol/openid-connect/certs`)).json().then(asJson);
   const res = await fetch(`${baseUrl}/realms/demo/protocol/openid-connect/token`, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'password', client_id: 'demo-cli', username: 'bob', password: 'bob' }),
