@@ -9,6 +9,8 @@ import type { Signer } from '../signer/signer.ts';
 import { LocalSigner } from '../signer/local.ts';
 import { openPrivateKey } from './encryption.ts';
 import { generateKey, DEFAULT_REALM_KEY_ALGS } from './generate.ts';
+import type { KeySpec } from './components.ts';
+import { isSupportedAlg } from '../jose/algorithms.ts';
 import { insertKey, listKeys, type KeyRecord } from './repository.ts';
 
 export interface RealmKey {
@@ -49,11 +51,24 @@ export class RealmKeys {
   }
 }
 
-/** Creates the default keys (ML-DSA-65, RS256, HS512) for a realm that has none. */
-export async function ensureDefaultKeys(db: SqlClient, kek: Buffer, realmId: string): Promise<void> {
-  const existing = await listKeys(db, realmId);
-  for (const alg of DEFAULT_REALM_KEY_ALGS) {
-    if (!existing.some((k) => k.alg === alg)) await insertKey(db, kek, realmId, generateKey(alg));
+/** Algorithms a new realm gets keys for: its key provider components, the defaults, and its default alg. */
+export function plannedKeyAlgs(specs: KeySpec[], defaultSignatureAlgorithm: string): { alg: string; spec?: KeySpec }[] {
+  const planned: { alg: string; spec?: KeySpec }[] = specs.map((spec) => ({ alg: spec.alg, spec }));
+  for (const alg of [...DEFAULT_REALM_KEY_ALGS, defaultSignatureAlgorithm]) {
+    if (isSupportedAlg(alg) && !specs.some((s) => s.alg === alg && s.status === 'ACTIVE') && !planned.some((p) => p.alg === alg && !p.spec)) planned.push({ alg });
+  }
+  return planned;
+}
+
+/**
+ * Creates a new realm's keys (plannedKeyAlgs). A realm that already has keys is left alone, so a
+ * restart keeps its keys and kids.
+ */
+export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: string, specs: KeySpec[], defaultSignatureAlgorithm: string): Promise<void> {
+  if ((await listKeys(db, realmId)).length) return;
+  for (const { alg, spec } of plannedKeyAlgs(specs, defaultSignatureAlgorithm)) {
+    const key = generateKey(alg);
+    await insertKey(db, kek, realmId, { ...key, providerId: spec?.providerId ?? key.providerId }, spec?.priority ?? 100, spec?.status ?? 'ACTIVE');
   }
 }
 

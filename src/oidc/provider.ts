@@ -16,6 +16,7 @@ import { registerPasswordGrant } from './password-grant.ts';
 import { installKeycloakResponses } from './keycloak-responses.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
+import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
 import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../interaction/pages.ts';
 
@@ -74,10 +75,13 @@ export function buildProvider(rc: RealmContext): Provider {
   const clients: ClientMetadata[] = realm.clients
     .filter((c) => c.enabled && c.protocol === 'openid-connect')
     .map((c) => toClientMetadata(rc, c));
-  // Asymmetric ACTIVE keys, best first: oidc-provider signs with the first key per alg.
-  const signingKeys = rc.keys.keys
-    .filter((k) => k.record.status === 'ACTIVE' && k.signer.publicJwk())
-    .map((k) => new SignerSigningKey(k.signer));
+  // Asymmetric ACTIVE keys, best first (oidc-provider signs with the first key per alg), then
+  // PASSIVE ones as verify-only keys (id_token_hint of tokens they signed still verifies).
+  const asymmetric = rc.keys.keys.filter((k) => k.signer.publicJwk());
+  const signingKeys = [
+    ...asymmetric.filter((k) => k.record.status === 'ACTIVE').map((k) => new SignerSigningKey(k.signer)),
+    ...asymmetric.filter((k) => k.record.status === 'PASSIVE').map((k) => new SignerSigningKey(k.signer, { verifyOnly: true })),
+  ];
   const asymmetricAlgs = rc.keys.activeAlgs().filter((a) => !a.startsWith('HS')) as never[];
   const cookiePath = `/realms/${realm.name}/`;
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: cookiePath, secure: rc.secureCookies, signed: true };

@@ -13,13 +13,14 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
-import { ensureDefaultKeys } from '../keys/realm-keys.ts';
-import { DEFAULT_REALM_KEY_ALGS } from '../keys/generate.ts';
+import { createRealmKeys, plannedKeyAlgs } from '../keys/realm-keys.ts';
+import { keySpecsFromComponents } from '../keys/components.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
 import { realmSchema, type CredentialRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
 import { withKeycloakDefaults } from './defaults.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
+import { isSupportedAlg } from '../jose/algorithms.ts';
 
 export interface ImportProblem { path: string; reason: string }
 
@@ -39,12 +40,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `${i ? '.' : ''}${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
 }
 
-/** Algorithms a realm can sign with in this release (its generated keys). */
-const SIGNING_ALGS = new Set<string>(DEFAULT_REALM_KEY_ALGS.filter((a) => !a.startsWith('HS')));
 const PKCE_METHODS = new Set(['', 'S256', 'plain']);
 
 function checkReferences(rep: RealmRepresentation): ImportProblem[] {
-  const problems: ImportProblem[] = [];
+  const { specs, problems } = keySpecsFromComponents(rep.components);
+  // Algorithms the realm will have an ACTIVE asymmetric key for.
+  const SIGNING_ALGS = new Set(plannedKeyAlgs(specs, rep.defaultSignatureAlgorithm)
+    .filter((p) => (p.spec?.status ?? 'ACTIVE') === 'ACTIVE' && !p.alg.startsWith('HS')).map((p) => p.alg));
   const model = new RealmModel({ ...rep, id: 'check' });
   const seenClients = new Set<string>();
   rep.clients.forEach((client, i) => {
@@ -58,8 +60,8 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
       if (alg && !SIGNING_ALGS.has(alg)) problems.push({ path: `clients[${i}].attributes["${attr}"]`, reason: `the realm has no active key for alg "${alg}" (available: ${[...SIGNING_ALGS].join(', ')})` });
     }
   });
-  if (!SIGNING_ALGS.has(rep.defaultSignatureAlgorithm)) {
-    problems.push({ path: 'defaultSignatureAlgorithm', reason: `the realm has no active key for alg "${rep.defaultSignatureAlgorithm}" (available: ${[...SIGNING_ALGS].join(', ')})` });
+  if (!isSupportedAlg(rep.defaultSignatureAlgorithm) || rep.defaultSignatureAlgorithm.startsWith('HS')) {
+    problems.push({ path: 'defaultSignatureAlgorithm', reason: `"${rep.defaultSignatureAlgorithm}" is not a supported signing algorithm`, });
   }
   const checkRoleRefs = (base: string, realmRoles: string[] = [], clientRoles: Record<string, string[]> = {}) => {
     realmRoles.forEach((name, j) => {
@@ -208,7 +210,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
     if (existing) await deleteRealm(tx, rep.realm);
     await insertRealm(tx, doc);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
-    await ensureDefaultKeys(tx, kek, doc.id);
+    await createRealmKeys(tx, kek, doc.id, keySpecsFromComponents(rep.components).specs, rep.defaultSignatureAlgorithm);
   });
   return { realm: rep.realm, status: existing ? 'replaced' : 'created', users: users.length, clients: rep.clients.length };
 }

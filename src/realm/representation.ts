@@ -136,6 +136,8 @@ export const realmSchema = z.looseObject({
   }).default({ realm: [], client: {} }),
   groups: z.array(groupSchema).default([]),
   defaultRoles: z.array(z.string()).optional(),
+  /** Keycloak components by provider type; key providers: keys/components.ts. */
+  components: z.record(z.string(), z.array(z.looseObject({ name: z.string().optional(), providerId: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }))).optional(),
   defaultRole: roleSchema.optional(),
 });
 export type RealmRepresentation = z.infer<typeof realmSchema>;

@@ -1,0 +1,274 @@
+/**
+ * The JWS algorithm registry: for every alg qsign-oidc signs or verifies, its JWK form, how a
+ * private key is generated, loaded and used, how a signature is verified from the public JWK,
+ * and the hash of its `at_hash`/`c_hash`. Table in README ("Algorithms"); sources:
+ * - ML-DSA-44/65/87: FIPS 204, RFC 9964 (kty "AKP", `pub`; `priv` = 32-byte seed).
+ * - DILITHIUM3: the same bytes as ML-DSA-65 in the QSIGN JWKS form
+ *   `{"kty":"OQS","alg":"DILITHIUM3","use":"sig","kid","x"}`.
+ * - Composites: jose/composite.ts (draft-ietf-lamps-pq-composite-sigs construction,
+ *   draft-ietf-jose-pq-composite-sigs-05 for ML-DSA-65-ES256).
+ * - RS*, PS*, ES*, EdDSA, HS*: RFC 7518 / RFC 8037.
+ *
+ * Private key material (bytes): ML-DSA and DILITHIUM3 the 32-byte seed; composites the seed
+ * followed by the PKCS#8 DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
+ */
+import {
+  createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes,
+  sign as nodeSign, verify as nodeVerify, timingSafeEqual, type KeyObject,
+} from 'node:crypto';
+import type { JWK } from 'jose';
+import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
+import { compositeSign, compositeVerify, type TraditionalKind } from './composite.ts';
+
+export class JwkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JwkError';
+  }
+}
+
+export interface LoadedKey {
+  /** Public JWK without kid/use (the caller adds them); undefined for symmetric keys. */
+  publicJwk: JWK | undefined;
+  sign(input: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Verifies `signature` over `input`; resolves to undefined when valid, else the reason. */
+export type Verify = (input: Uint8Array, signature: Uint8Array) => Promise<string | undefined>;
+
+export interface JwsAlgorithm {
+  alg: string;
+  /** JWK kty of its keys ("oct" for HMAC). */
+  kty: string;
+  /** Public JWK members besides kty that identify the key (RFC 7638-style thumbprint input). */
+  members: string[];
+  /** node:crypto hash for at_hash / c_hash (OIDC Core §3.1.3.6: left half of the digest). */
+  hash: string | [string, { outputLength: number }];
+  /** "standard" algs are verified by `jose` in the public verifier; "custom" ones by this registry. */
+  family: 'standard' | 'custom';
+  generate(): Buffer;
+  load(privateKey: Uint8Array): LoadedKey;
+  /** Builds a verifier from a public JWK. @throws JwkError when the JWK does not fit the alg. */
+  verifier(jwk: JWK): Verify;
+}
+
+const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+const fromB64u = (value: unknown, member: string): Buffer => {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) throw new JwkError(`JWK member "${member}" must be base64url`);
+  return Buffer.from(value, 'base64url');
+};
+const ok = (valid: boolean, reason = 'signature verification failed') => (valid ? undefined : reason);
+
+// ---- ML-DSA (AKP) and DILITHIUM3 (OQS) ----------------------------------------------------
+
+function mlDsaPublicKey(set: MlDsaParameterSet, raw: Buffer, member: string): KeyObject {
+  if (raw.length !== ML_DSA_SIZES[set].publicKey) throw new JwkError(`"${member}" must be a ${ML_DSA_SIZES[set].publicKey}-byte ${set} public key, got ${raw.length} bytes`);
+  return createPublicKey({ key: { kty: 'AKP', alg: set, pub: b64u(raw) }, format: 'jwk' } as never);
+}
+
+function mlDsaVerify(set: MlDsaParameterSet, key: KeyObject): Verify {
+  return async (input, signature) => {
+    if (signature.length !== ML_DSA_SIZES[set].signature) return `${set} signature must be ${ML_DSA_SIZES[set].signature} bytes, got ${signature.length}`;
+    return ok(nodeVerify(null, input, key, signature));
+  };
+}
+
+function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
+  return {
+    alg: set, kty: 'AKP', members: ['alg', 'pub'], hash: ['shake256', { outputLength: 64 }], family: 'standard',
+    generate: () => randomBytes(32),
+    load(privateKey) {
+      const pair = mlDsaFromSeed(set, privateKey);
+      return { publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input) };
+    },
+    verifier(jwk) {
+      if (jwk.kty !== 'AKP' || jwk.alg !== set) throw new JwkError(`${set} needs an AKP key with alg ${set}`);
+      return mlDsaVerify(set, mlDsaPublicKey(set, fromB64u(jwk.pub, 'pub'), 'pub'));
+    },
+  };
+}
+
+const dilithium3: JwsAlgorithm = {
+  alg: 'DILITHIUM3', kty: 'OQS', members: ['alg', 'x'], hash: ['shake256', { outputLength: 64 }], family: 'custom',
+  generate: () => randomBytes(32),
+  load(privateKey) {
+    const pair = mlDsaFromSeed('ML-DSA-65', privateKey);
+    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input) };
+  },
+  verifier(jwk) {
+    if (jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3') throw new JwkError('DILITHIUM3 needs an OQS key with alg DILITHIUM3');
+    return mlDsaVerify('ML-DSA-65', mlDsaPublicKey('ML-DSA-65', fromB64u(jwk.x, 'x'), 'x'));
+  },
+};
+
+// ---- composites --------------------------------------------------------------------------
+
+const SEED = 32;
+
+function mlDsaPrivateKey(seed: Uint8Array): { key: KeyObject; publicKey: Uint8Array } {
+  const pair = mlDsaFromSeed('ML-DSA-65', seed);
+  const key = createPrivateKey({ key: { kty: 'AKP', alg: 'ML-DSA-65', pub: b64u(pair.publicKey), priv: b64u(seed) }, format: 'jwk' } as never);
+  return { key, publicKey: pair.publicKey };
+}
+
+function rsaPublicFromJwk(jwk: JWK): KeyObject {
+  const key = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' } as never);
+  if (key.asymmetricKeyDetails?.modulusLength !== 3072) throw new JwkError(`the RSA half must be RSA-3072, got ${key.asymmetricKeyDetails?.modulusLength} bits`);
+  return key;
+}
+
+function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): JwsAlgorithm {
+  const ec = kind === 'ECDSA-P256';
+  return {
+    alg, kty: form, members: form === 'AKP' ? ['alg', 'pub'] : ['alg', 'e', 'n', 'x'], hash: 'sha512', family: 'custom',
+    generate() {
+      const traditional = ec
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+        : generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+      return Buffer.concat([randomBytes(SEED), traditional.export({ format: 'der', type: 'pkcs8' })]);
+    },
+    load(privateKey) {
+      const mlDsaKey = mlDsaPrivateKey(privateKey.subarray(0, SEED));
+      const traditional = createPrivateKey({ key: Buffer.from(privateKey.subarray(SEED)), format: 'der', type: 'pkcs8' });
+      const tradPublic = createPublicKey(traditional);
+      let publicJwk: JWK;
+      if (form === 'OQS') {
+        const { n, e } = tradPublic.export({ format: 'jwk' });
+        publicJwk = { kty: 'OQS', alg, x: b64u(mlDsaKey.publicKey), n, e };
+      } else {
+        const tradBytes = ec ? ecPoint(tradPublic) : tradPublic.export({ format: 'der', type: 'pkcs1' });
+        publicJwk = { kty: 'AKP', alg, pub: b64u(Buffer.concat([mlDsaKey.publicKey, tradBytes])) };
+      }
+      const key = { kind, mlDsa: mlDsaKey.key, traditional };
+      return { publicJwk, sign: (input) => compositeSign(key, input) };
+    },
+    verifier(jwk) {
+      if (jwk.kty !== form || jwk.alg !== alg) throw new JwkError(`${alg} needs a ${form} key with alg ${alg}`);
+      let mlDsaKey: KeyObject;
+      let traditional: KeyObject;
+      if (form === 'OQS') {
+        mlDsaKey = mlDsaPublicKey('ML-DSA-65', fromB64u(jwk.x, 'x'), 'x');
+        traditional = rsaPublicFromJwk(jwk);
+      } else {
+        const pub = fromB64u(jwk.pub, 'pub');
+        const pkLen = ML_DSA_SIZES['ML-DSA-65'].publicKey;
+        if (pub.length <= pkLen) throw new JwkError(`"pub" of ${alg} must hold the ML-DSA-65 key (${pkLen} bytes) and the traditional key, got ${pub.length} bytes`);
+        mlDsaKey = mlDsaPublicKey('ML-DSA-65', pub.subarray(0, pkLen), 'pub');
+        traditional = ec ? ecFromPoint(pub.subarray(pkLen)) : rsaFromPkcs1(pub.subarray(pkLen));
+      }
+      const key = { kind, mlDsa: mlDsaKey, traditional };
+      return (input, signature) => compositeVerify(key, input, signature);
+    },
+  };
+}
+
+function ecPoint(key: KeyObject): Buffer {
+  const { x, y } = key.export({ format: 'jwk' });
+  return Buffer.concat([Buffer.of(4), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')]);
+}
+
+function ecFromPoint(point: Buffer): KeyObject {
+  if (point.length !== 65 || point[0] !== 4) throw new JwkError(`the ECDSA half must be an uncompressed P-256 point (65 bytes), got ${point.length} bytes`);
+  try {
+    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33)) }, format: 'jwk' } as never);
+  } catch {
+    throw new JwkError('the ECDSA half is not a point on P-256');
+  }
+}
+
+function rsaFromPkcs1(der: Buffer): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
+  } catch {
+    throw new JwkError('the RSA half is not an RSAPublicKey (PKCS#1 DER)');
+  }
+  if (key.asymmetricKeyDetails?.modulusLength !== 3072) throw new JwkError(`the RSA half must be RSA-3072, got ${key.asymmetricKeyDetails?.modulusLength} bits`);
+  return key;
+}
+
+// ---- standard algorithms -----------------------------------------------------------------
+
+const HASH_BITS = (alg: string) => alg.slice(2);
+
+function asymmetric(alg: string): JwsAlgorithm {
+  const family = alg.slice(0, 2);
+  const kty = family === 'ES' ? 'EC' : family === 'Ed' ? 'OKP' : 'RSA';
+  const hash = alg === 'EdDSA' ? null : `sha${HASH_BITS(alg)}`;
+  const options = (key: KeyObject) => (family === 'PS'
+    ? { key, padding: 6, saltLength: Number(HASH_BITS(alg)) / 8 }
+    : family === 'ES' ? { key, dsaEncoding: 'ieee-p1363' as const } : key);
+  const curve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg];
+  return {
+    alg, kty, members: kty === 'RSA' ? ['e', 'n'] : kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'],
+    hash: hash ?? 'sha512', family: 'standard',
+    generate() {
+      const pair = kty === 'RSA' ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : kty === 'EC' ? generateKeyPairSync('ec', { namedCurve: curve! }) : generateKeyPairSync('ed25519');
+      return pair.privateKey.export({ format: 'der', type: 'pkcs8' });
+    },
+    load(privateKey) {
+      const key = createPrivateKey({ key: Buffer.from(privateKey), format: 'der', type: 'pkcs8' });
+      return { publicJwk: createPublicKey(key).export({ format: 'jwk' }) as JWK, sign: async (input) => nodeSign(hash, input, options(key) as never) };
+    },
+    verifier(jwk) {
+      if (jwk.kty !== kty) throw new JwkError(`${alg} needs a ${kty} key`);
+      let key: KeyObject;
+      try {
+        key = createPublicKey({ key: jwk, format: 'jwk' } as never);
+      } catch {
+        throw new JwkError(`the ${kty} JWK is malformed`);
+      }
+      return async (input, signature) => {
+        try {
+          return ok(nodeVerify(hash, input, options(key) as never, signature));
+        } catch {
+          return 'signature verification failed';
+        }
+      };
+    },
+  };
+}
+
+function hmac(alg: string): JwsAlgorithm {
+  const hash = `sha${HASH_BITS(alg)}`;
+  return {
+    alg, kty: 'oct', members: ['k'], hash, family: 'standard',
+    generate: () => randomBytes(Number(HASH_BITS(alg)) / 8),
+    load(privateKey) {
+      const secret = Buffer.from(privateKey);
+      return { publicJwk: undefined, sign: async (input) => createHmac(hash, secret).update(input).digest() };
+    },
+    verifier(jwk) {
+      const secret = fromB64u(jwk.k, 'k');
+      return async (input, signature) => {
+        const expected = createHmac(hash, secret).update(input).digest();
+        return ok(expected.length === signature.length && timingSafeEqual(expected, signature));
+      };
+    },
+  };
+}
+
+const ALGORITHMS = new Map<string, JwsAlgorithm>([
+  ...(['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const).map((set) => [set, mlDsa(set)] as const),
+  ['DILITHIUM3', dilithium3],
+  ['ML-DSA-65-RS256', composite('ML-DSA-65-RS256', 'AKP', 'RSA-PKCS15')],
+  ['DILITHIUM3-RS256', composite('DILITHIUM3-RS256', 'OQS', 'RSA-PKCS15')],
+  ['ML-DSA-65-PS256', composite('ML-DSA-65-PS256', 'AKP', 'RSA-PSS')],
+  ['DILITHIUM3-PS256', composite('DILITHIUM3-PS256', 'OQS', 'RSA-PSS')],
+  ['ML-DSA-65-ES256', composite('ML-DSA-65-ES256', 'AKP', 'ECDSA-P256')],
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map((alg) => [alg, asymmetric(alg)] as const),
+  ...['HS256', 'HS384', 'HS512'].map((alg) => [alg, hmac(alg)] as const),
+]);
+
+/** @throws JwkError for an alg this registry does not know. */
+export function jwsAlgorithm(alg: string): JwsAlgorithm {
+  const found = ALGORITHMS.get(alg);
+  if (!found) throw new JwkError(`unsupported JWS algorithm "${alg}"`);
+  return found;
+}
+
+export const isSupportedAlg = (alg: string) => ALGORITHMS.has(alg);
+export const allAlgorithms = () => [...ALGORITHMS.values()];
+/** Algorithms with a post-quantum component (pure ML-DSA, DILITHIUM3 and the composites). */
+export const POST_QUANTUM_ALGS = [...ALGORITHMS.keys()].filter((alg) => alg.includes('ML-DSA') || alg.startsWith('DILITHIUM3'));
