@@ -32,6 +32,7 @@ const schema = z.object({
   adminUsername: z.string().min(1),
   adminPassword: z.string().min(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  outboundAllowPrivateNetworks: z.enum(['true', 'false']).transform((v) => v === 'true'),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -86,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminUsername: env.KC_BOOTSTRAP_ADMIN_USERNAME ?? env.ADMIN_USERNAME ?? 'admin',
     adminPassword: env.KC_BOOTSTRAP_ADMIN_PASSWORD ?? env.ADMIN_PASSWORD ?? (mode === 'production' ? '' : DEV_ADMIN_PASSWORD),
     logLevel: env.LOG_LEVEL ?? env.KC_LOG_LEVEL?.toLowerCase() ?? 'info',
+    outboundAllowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? 'false',
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -94,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
-      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -74,6 +74,12 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
     id_token_signed_response_alg: idTokenAlg(rc, client.clientId) as ClientMetadata['id_token_signed_response_alg'],
   };
   if (!client.publicClient) metadata.client_secret = client.secret;
+  // Keycloak client attributes for signed userinfo / introspection responses and back-channel logout.
   if (attrs['user.info.response.signature.alg']) metadata.userinfo_signed_response_alg = attrs['user.info.response.signature.alg'] as ClientMetadata['userinfo_signed_response_alg'];
+  if (attrs['introspection.signed.response.alg']) metadata.introspection_signed_response_alg = attrs['introspection.signed.response.alg'] as never;
+  if (attrs['backchannel.logout.url']) {
+    metadata.backchannel_logout_uri = attrs['backchannel.logout.url'];
+    metadata.backchannel_logout_session_required = attrs['backchannel.logout.session.required'] !== 'false';
+  }
   return metadata;
 }

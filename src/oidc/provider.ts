@@ -112,6 +112,9 @@ export function buildProvider(rc: RealmContext): Provider {
       revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       claimsParameter: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage(rc), postLogoutSuccessSource: renderLoggedOutPage(rc) },
     } as Configuration['features'],
     pkce: {
@@ -147,6 +150,9 @@ export function buildProvider(rc: RealmContext): Provider {
       keys: rc.cookieKeys,
     },
     renderError: renderErrorPage(rc),
+    // oidc-provider refuses loopback and private addresses for outgoing requests (SSRF guard);
+    // OUTBOUND_ALLOW_PRIVATE_NETWORKS=true lifts that for back ends inside the cluster.
+    ...(rc.allowPrivateNetworks ? { fetch: (url: Parameters<typeof fetch>[0], options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
   };
 
   const provider = new Provider(rc.issuer, configuration);
@@ -168,5 +174,6 @@ export function buildProvider(rc: RealmContext): Provider {
 
   installKeycloakResponses(provider, rc);
   provider.on('server_error', (_ctx, err) => rc.log.error({ err, realm: realm.name }, 'oidc-provider server error'));
+  provider.on('backchannel.error', (_ctx, err, client) => rc.log.warn({ realm: realm.name, clientId: client.clientId, err: { message: (err as Error).message } }, 'back-channel logout delivery failed'));
   return provider;
 }

@@ -18,6 +18,8 @@ export interface RealmContext {
   /** Keys for signed cookies (derived from the KEK, so all replicas agree). */
   cookieKeys: string[];
   secureCookies: boolean;
+  /** Outgoing requests (back-channel logout) may reach loopback and private addresses. */
+  allowPrivateNetworks: boolean;
   log: Logger;
 }
 

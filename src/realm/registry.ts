@@ -75,7 +75,7 @@ export class RealmRegistry {
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const rc: RealmContext = {
       realm, realmId: stored.id, keys, db: this.#db, issuer, baseUrl: this.#config.baseUrl,
-      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), log: this.#log,
+      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks, log: this.#log,
     };
     const provider = buildProvider(rc);
     const rsa = keys.activeFor('RS256')?.publicJwk();

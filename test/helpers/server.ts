@@ -43,7 +43,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
   const config = loadConfig({
     PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: KEK,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
   });
   const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrate(db);
