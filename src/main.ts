@@ -1,6 +1,6 @@
 /**
  * Command line entry (commander): `start` (default) runs the server; `import FILE...` imports
- * realm files. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
+ * realm files; `verify TOKEN --jwks URL` checks a token. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +12,9 @@ import { migrate } from './store/migrations.ts';
 import { importRealm, readRealmFile, RealmImportError } from './realm/import.ts';
 import { createServer } from './server.ts';
 import { deleteExpiredPayloads } from '../adapters/postgres.ts';
+import { decodeProtectedHeader } from 'jose';
+import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/verify.ts';
+import { allAlgorithms } from './jose/algorithms.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
 function importEnv(config: Config): NodeJS.ProcessEnv {
@@ -77,6 +80,24 @@ async function importCommand(files: string[], options: { override?: boolean }): 
   }
 }
 
+async function verifyCommand(token: string, options: { jwks: string; alg?: string[]; issuer?: string; audience?: string }): Promise<void> {
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  try {
+    out(`header: ${JSON.stringify(decodeProtectedHeader(token))}`);
+  } catch {
+    out('header: (not a JWS header)');
+  }
+  const algorithms = options.alg ?? allAlgorithms().filter((a) => a.kty !== 'oct').map((a) => a.alg);
+  try {
+    const { payload } = await verifyToken(token, createRemoteJWKSet(options.jwks), { algorithms, issuer: options.issuer, audience: options.audience });
+    out(`verified claims: ${JSON.stringify(payload, null, 2)}`);
+  } catch (err) {
+    if (!(err instanceof TokenVerificationError)) throw err;
+    out(`rejected: ${err.code}: ${err.message}`);
+    process.exitCode = 1;
+  }
+}
+
 function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof RealmImportError) {
     process.stderr.write(`${err.message}\n`);
@@ -94,5 +115,13 @@ program.command('import').description('import Keycloak realm JSON files (RealmRe
   .argument('<file...>', 'realm export files')
   .option('--override', 'replace a realm that already exists')
   .action((files: string[], options: { override?: boolean }) => importCommand(files, options).catch(fail));
+
+program.command('verify').description('verify a token against a JWKS and print its header and claims, or why it is rejected')
+  .argument('<token>', 'compact JWS (JWT)')
+  .requiredOption('--jwks <url>', 'JWKS URL, e.g. http://localhost:8080/realms/demo/protocol/openid-connect/certs')
+  .option('--alg <alg...>', 'accepted algorithms (default: every asymmetric algorithm qsign-oidc knows)')
+  .option('--issuer <iss>', 'expected iss')
+  .option('--audience <aud>', 'expected aud')
+  .action((token: string, options: { jwks: string; alg?: string[]; issuer?: string; audience?: string }) => verifyCommand(token, options).catch(fail));
 
 program.parseAsync(process.argv).catch(fail);
