@@ -1,0 +1,52 @@
+/**
+ * Guards the one oidc-provider patch (patches/oidc-provider+9.13.3.patch). If an upgrade of
+ * oidc-provider drops or moves a hook, this file fails and names the hook; the behaviour behind
+ * each hook is exercised end to end in test/integration/pq-algorithms.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as oidcProvider from 'oidc-provider';
+import Provider from 'oidc-provider';
+import { SignerSigningKey } from '../../src/oidc/signing-key.ts';
+import { LocalSigner } from '../../src/signer/local.ts';
+import { generateKey } from '../../src/keys/generate.ts';
+import '../../src/oidc/custom-algorithms.ts';
+
+const root = path.dirname(createRequire(import.meta.url).resolve('oidc-provider/package.json'));
+const HOOKS: [file: string, why: string][] = [
+  ['lib/index.js', 'exports registerCustomSigningAlgorithm'],
+  ['lib/helpers/custom_algorithms.js', 'the registry and the jwa list registration'],
+  ['lib/helpers/keystore.js', 'getKtyFromJWSAlg maps custom algs to their kty'],
+  ['lib/helpers/initialize_keystore.js', 'custom kty accepted, members checked, kid thumbprint, alg tables'],
+  ['lib/models/id_token.js', 'getHashArgs for at_hash/c_hash of custom algs'],
+  ['lib/helpers/jwt.js', 'verification of custom algs (id_token_hint)'],
+];
+
+describe('the oidc-provider patch', () => {
+  it('is written for the installed version', () => {
+    const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+    const patches = readdirSync(path.join(import.meta.dirname, '..', '..', 'patches'));
+    expect(patches).toEqual([`oidc-provider+${version}.patch`]);
+    expect(version).toBe('9.13.3');
+  });
+
+  it.each(HOOKS)('%s carries its hook (%s)', (file) => {
+    expect(readFileSync(path.join(root, file), 'utf8')).toContain('qsign-oidc patch');
+  });
+
+  it('exports the registry and accepts OQS and composite keys in the keystore', async () => {
+    expect(typeof (oidcProvider as Record<string, unknown>).registerCustomSigningAlgorithm).toBe('function');
+    const keys = ['DILITHIUM3', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'].map((alg) => {
+      const key = generateKey(alg);
+      return new SignerSigningKey(new LocalSigner(key.kid, alg, key.privateKey));
+    });
+    const provider = new Provider('http://localhost/realms/x', {
+      jwks: { keys: keys as never },
+      features: { externalSigningSupport: { enabled: true, ack: 'experimental-01' }, devInteractions: { enabled: false } } as never,
+      enabledJWA: { idTokenSigningAlgValues: ['DILITHIUM3', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'] } as never,
+    });
+    expect(provider.issuer).toBe('http://localhost/realms/x');
+  });
+});

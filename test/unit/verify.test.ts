@@ -1,0 +1,186 @@
+/**
+ * The resource-server verifier (`qsign-oidc/verify`) and the attacks it must refuse, each with
+ * its reason: altered composite halves, a half from another key, the RSA half alone as RS256,
+ * a changed or `none` alg, a kid of another alg, truncation, an OQS key for an AKP alg, and JWKS
+ * entries with wrong-size keys.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { JWK } from 'jose';
+import { verifyToken, createLocalJWKSet, createRemoteJWKSet, koaBearer, TokenVerificationError } from 'qsign-oidc/verify';
+import { LocalSigner } from '../../src/signer/local.ts';
+import { generateKey } from '../../src/keys/generate.ts';
+import { signJws } from '../../src/jose/jws.ts';
+
+const ALGS = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87', 'DILITHIUM3', 'ML-DSA-65-RS256', 'DILITHIUM3-RS256', 'ML-DSA-65-PS256', 'DILITHIUM3-PS256', 'ML-DSA-65-ES256', 'RS256', 'ES256', 'PS256', 'EdDSA'];
+const signers: Record<string, LocalSigner> = {};
+const other: Record<string, LocalSigner> = {};
+let jwks: { keys: JWK[] };
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://issuer.example', aud: 'api', sub: 'u1', typ: 'Bearer', exp: now() + 60, iat: now(), ...extra });
+
+beforeAll(() => {
+  for (const alg of ALGS) {
+    const key = generateKey(alg);
+    signers[alg] = new LocalSigner(`kid-${alg}`, alg, key.privateKey);
+    const second = generateKey(alg);
+    other[alg] = new LocalSigner(`other-${alg}`, alg, second.privateKey);
+  }
+  jwks = { keys: [...Object.values(signers), ...Object.values(other)].map((s) => s.publicJwk()!) };
+});
+
+const parts = (token: string) => token.split('.') as [string, string, string];
+const withHeader = (token: string, fields: Record<string, unknown>) => {
+  const [h, p, s] = parts(token);
+  const header = { ...JSON.parse(Buffer.from(h, 'base64url').toString()), ...fields };
+  return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${s}`;
+};
+async function rejection(token: string, algorithms: string[], keys = createLocalJWKSet(jwks)) {
+  try {
+    await verifyToken(token, keys, { algorithms, issuer: 'https://issuer.example', audience: 'api' });
+  } catch (err) {
+    expect(err).toBeInstanceOf(TokenVerificationError);
+    return `${(err as TokenVerificationError).code}: ${(err as Error).message}`;
+  }
+  throw new Error('expected the token to be rejected');
+}
+
+describe.each(ALGS)('%s', (alg) => {
+  it('verifies a valid token with its claims', async () => {
+    const token = await signJws(signers[alg], claims());
+    const { payload, protectedHeader } = await verifyToken(token, createLocalJWKSet(jwks), { algorithms: [alg], issuer: 'https://issuer.example', audience: 'api', tokenType: 'Bearer' });
+    expect(payload.sub).toBe('u1');
+    expect(protectedHeader.alg).toBe(alg);
+  });
+
+  it('rejects a flipped bit, a truncated signature and an alg outside the allow-list', async () => {
+    const token = await signJws(signers[alg], claims());
+    const [h, p, s] = parts(token);
+    const sig = Buffer.from(s, 'base64url');
+    sig[sig.length >> 1] ^= 0x10;
+    expect(await rejection(`${h}.${p}.${sig.toString('base64url')}`, [alg])).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    expect(await rejection(`${h}.${p}.${s.slice(0, s.length - 40)}`, [alg])).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    expect(await rejection(token, ['RS384'])).toMatch(/^ERR_JOSE_ALG_NOT_ALLOWED/);
+  });
+});
+
+describe('attacks on composites', () => {
+  for (const alg of ['ML-DSA-65-RS256', 'DILITHIUM3-PS256', 'ML-DSA-65-ES256']) {
+    it(`${alg}: a bit flipped in either half is named`, async () => {
+      const token = await signJws(signers[alg], claims());
+      const [h, p, s] = parts(token);
+      const first = Buffer.from(s, 'base64url');
+      first[10] ^= 1;
+      expect(await rejection(`${h}.${p}.${first.toString('base64url')}`, [alg])).toContain('the ML-DSA half of the composite signature is invalid');
+      const second = Buffer.from(s, 'base64url');
+      second[second.length - 8] ^= 1;
+      expect(await rejection(`${h}.${p}.${second.toString('base64url')}`, [alg])).toContain('the traditional half of the composite signature is invalid');
+    });
+
+    it(`${alg}: a half replaced by a valid signature from another key is refused`, async () => {
+      const token = await signJws(signers[alg], claims());
+      const [h, p, s] = parts(token);
+      const forged = Buffer.from(await other[alg].sign(Buffer.from(`${h}.${p}`)));
+      const mine = Buffer.from(s, 'base64url');
+      const mixed = Buffer.concat([forged.subarray(0, 3309), mine.subarray(3309)]);
+      expect(await rejection(`${h}.${p}.${mixed.toString('base64url')}`, [alg])).toContain('the ML-DSA half of the composite signature is invalid');
+      const mixed2 = Buffer.concat([mine.subarray(0, 3309), forged.subarray(3309)]);
+      expect(await rejection(`${h}.${p}.${mixed2.toString('base64url')}`, [alg])).toContain('the traditional half of the composite signature is invalid');
+    });
+  }
+
+  it('the RSA half alone, presented as RS256 with the same kid, is refused', async () => {
+    for (const alg of ['ML-DSA-65-RS256', 'DILITHIUM3-RS256']) {
+      const token = await signJws(signers[alg], claims());
+      const [, p, s] = parts(token);
+      const rsaHalf = Buffer.from(s, 'base64url').subarray(3309);
+      const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: signers[alg].kid })).toString('base64url');
+      expect(await rejection(`${header}.${p}.${rsaHalf.toString('base64url')}`, ['RS256', alg])).toMatch(/^ERR_JWK_INVALID: key kid-.* has kty (AKP|OQS), alg RS256 needs kty RSA/);
+    }
+  });
+});
+
+describe('header and key confusion', () => {
+  it('alg changed in the header', async () => {
+    const token = await signJws(signers['ML-DSA-65'], claims());
+    expect(await rejection(withHeader(token, { alg: 'ML-DSA-44' }), ['ML-DSA-44', 'ML-DSA-65'])).toMatch(/^ERR_JWK_INVALID: key kid-ML-DSA-65 is for alg ML-DSA-65, the token says ML-DSA-44/);
+  });
+
+  it('alg none, even when listed', async () => {
+    const token = await signJws(signers['ML-DSA-65'], claims());
+    const [, p] = parts(token);
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`;
+    expect(await rejection(none, ['none', 'ML-DSA-65'])).toMatch(/^ERR_JOSE_ALG_NOT_ALLOWED/);
+  });
+
+  it('a kid that exists with another alg', async () => {
+    const token = await signJws(signers['RS256'], claims());
+    expect(await rejection(withHeader(token, { kid: signers['ML-DSA-65'].kid }), ['RS256', 'ML-DSA-65'])).toMatch(/^ERR_JWK_INVALID: key kid-ML-DSA-65 has kty AKP, alg RS256 needs kty RSA/);
+  });
+
+  it('an OQS key used for an AKP alg (same ML-DSA-65 bytes)', async () => {
+    const token = await signJws(signers.DILITHIUM3, claims());
+    expect(await rejection(withHeader(token, { alg: 'ML-DSA-65' }), ['ML-DSA-65', 'DILITHIUM3'])).toMatch(/^ERR_JWK_INVALID: key kid-DILITHIUM3 has kty OQS, alg ML-DSA-65 needs kty AKP/);
+  });
+
+  it('JWKS entries with a wrong-size x or pub', async () => {
+    for (const alg of ['DILITHIUM3', 'ML-DSA-65', 'ML-DSA-65-ES256']) {
+      const jwk = { ...signers[alg].publicJwk()! };
+      const member = jwk.kty === 'OQS' ? 'x' : 'pub';
+      jwk[member] = Buffer.from(jwk[member] as string, 'base64url').subarray(1).toString('base64url');
+      const token = await signJws(signers[alg], claims());
+      const reason = await rejection(token, [alg], createLocalJWKSet({ keys: [jwk] }));
+      expect(reason).toMatch(/^ERR_JWK_INVALID/);
+    }
+  });
+
+  it('claims: expired, wrong issuer, wrong audience, wrong typ; and algorithms are mandatory', async () => {
+    const keys = createLocalJWKSet(jwks);
+    const sign = (extra: Record<string, unknown>) => signJws(signers['ML-DSA-65'], claims(extra));
+    expect(await rejection(await sign({ exp: now() - 5 }), ['ML-DSA-65'])).toMatch(/^ERR_JWT_EXPIRED/);
+    expect(await rejection(await sign({ iss: 'https://evil.example' }), ['ML-DSA-65'])).toMatch(/unexpected "iss"/);
+    expect(await rejection(await sign({ aud: 'other' }), ['ML-DSA-65'])).toMatch(/unexpected "aud"/);
+    await expect(verifyToken(await sign({ typ: 'Refresh' }), keys, { algorithms: ['ML-DSA-65'], tokenType: 'Bearer' })).rejects.toThrow(/unexpected "typ"/);
+    await expect(verifyToken(await sign({}), keys, { algorithms: [] })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('remote JWKS and the Koa bearer middleware', () => {
+  it('fetches once, refetches on an unknown kid after the cooldown, and protects a route', async () => {
+    let fetches = 0;
+    let served = { keys: [signers['ML-DSA-65'].publicJwk()!] };
+    const jwksServer = http.createServer((_req, res) => { fetches += 1; res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(served)); });
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+    const jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/certs`;
+    const keys = createRemoteJWKSet(jwksUri, { cooldownDuration: 0 });
+
+    const app = new Koa();
+    app.use(koaBearer({ keys, algorithms: ['ML-DSA-65'], issuer: 'https://issuer.example', audience: 'api' }));
+    app.use((ctx) => { ctx.body = { hello: (ctx.state.token as { sub: string }).sub }; });
+    const api = app.listen(0, '127.0.0.1');
+    await new Promise((r) => api.once('listening', r));
+    const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/`;
+
+    const good = await signJws(signers['ML-DSA-65'], claims());
+    expect(await (await fetch(url, { headers: { authorization: `Bearer ${good}` } })).json()).toEqual({ hello: 'u1' });
+    await fetch(url, { headers: { authorization: `Bearer ${good}` } });
+    expect(fetches).toBe(1);
+
+    // A new key appears at the issuer: the unknown kid triggers one refetch.
+    served = { keys: [signers['ML-DSA-65'].publicJwk()!, other['ML-DSA-65'].publicJwk()!] };
+    const rotated = await signJws(other['ML-DSA-65'], claims());
+    expect((await fetch(url, { headers: { authorization: `Bearer ${rotated}` } })).status).toBe(200);
+    expect(fetches).toBe(2);
+
+    const missing = await fetch(url);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="https://issuer.example"');
+    const bad = await fetch(url, { headers: { authorization: `Bearer ${withHeader(good, { alg: 'RS256' })}` } });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="alg .*RS256.* is not allowed/);
+    api.close();
+    jwksServer.close();
+  });
+});
