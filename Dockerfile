@@ -9,8 +9,10 @@ ENV NODE_ENV=production \
 
 WORKDIR /opt/qsign-oidc
 COPY package.json package-lock.json ./
-# The image already runs Node 24; skip the node@24 devDependency and keep production deps only.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY patches ./patches
+# The image already runs Node 24: production dependencies only, no install scripts (the node@24
+# devDependency and the verifier build are for development), then the one oidc-provider patch.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx patch-package && npm cache clean --force
 COPY src ./src
 COPY adapters ./adapters
 COPY views ./views
