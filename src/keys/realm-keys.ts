@@ -8,10 +8,11 @@ import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
 import { LocalSigner } from '../signer/local.ts';
 import { openPrivateKey } from './encryption.ts';
-import { generateKey, DEFAULT_REALM_KEY_ALGS } from './generate.ts';
+import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
+import { createKeyProvider } from './providers.ts';
 import type { KeySpec } from './components.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
-import { insertKey, listKeys, type KeyRecord } from './repository.ts';
+import { listKeys, type KeyRecord } from './repository.ts';
 
 export interface RealmKey {
   record: Omit<KeyRecord, 'privateKey'>;
@@ -61,14 +62,17 @@ export function plannedKeyAlgs(specs: KeySpec[], defaultSignatureAlgorithm: stri
 }
 
 /**
- * Creates a new realm's keys (plannedKeyAlgs). A realm that already has keys is left alone, so a
- * restart keeps its keys and kids.
+ * Creates a new realm's key providers and keys (plannedKeyAlgs), one component each. A realm that
+ * already has keys is left alone, so a restart keeps its keys and kids.
  */
 export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: string, specs: KeySpec[], defaultSignatureAlgorithm: string): Promise<void> {
   if ((await listKeys(db, realmId)).length) return;
   for (const { alg, spec } of plannedKeyAlgs(specs, defaultSignatureAlgorithm)) {
-    const key = generateKey(alg);
-    await insertKey(db, kek, realmId, { ...key, providerId: spec?.providerId ?? key.providerId }, spec?.priority ?? 100, spec?.status ?? 'ACTIVE');
+    await createKeyProvider(db, kek, realmId, {
+      name: spec?.name ?? `${providerIdFor(alg)}-${alg.toLowerCase()}`,
+      providerId: spec?.providerId ?? providerIdFor(alg),
+      config: spec?.config ?? { priority: ['100'], algorithm: [alg] },
+    }, 'import');
   }
 }
 

@@ -15,6 +15,7 @@ import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
 import { createRealmKeys, plannedKeyAlgs } from '../keys/realm-keys.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
+import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
 import { realmSchema, type CredentialRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
 import { withKeycloakDefaults } from './defaults.ts';
@@ -204,7 +205,9 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
       passwords: [],
     });
   }
-  const doc: RealmDocument = { ...rep, users: [], id: rep.id ?? existing?.id ?? randomUUID() };
+  // Key providers live in the components table from now on (admin API, rotation); other components stay in the document.
+  const { [KEY_PROVIDER_TYPE]: _keyProviders, ...otherComponents } = rep.components ?? {};
+  const doc: RealmDocument = { ...rep, users: [], components: otherComponents, id: rep.id ?? existing?.id ?? randomUUID() };
 
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);

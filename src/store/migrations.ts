@@ -63,6 +63,38 @@ const MIGRATIONS: string[] = [
    CREATE INDEX oidc_payloads_uid ON oidc_payloads (realm_id, model, uid);
    CREATE INDEX oidc_payloads_user_code ON oidc_payloads (realm_id, model, user_code);
    CREATE INDEX oidc_payloads_expires ON oidc_payloads (expires_at);`,
+  // 2: Keycloak components (key providers, rotation policies) own the keys; key lifecycle events.
+  `CREATE TABLE components (
+     id text PRIMARY KEY,
+     realm_id text NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+     name text NOT NULL,
+     provider_id text NOT NULL,
+     provider_type text NOT NULL,
+     parent_id text NOT NULL,
+     sub_type text,
+     config jsonb NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX components_realm ON components (realm_id, provider_type);
+   INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, config)
+     SELECT kid, realm_id, provider_id, provider_id, 'org.keycloak.keys.KeyProvider', realm_id,
+       jsonb_build_object('priority', jsonb_build_array(priority::text), 'algorithm', jsonb_build_array(alg),
+         'active', jsonb_build_array(CASE WHEN status = 'ACTIVE' THEN 'true' ELSE 'false' END),
+         'enabled', jsonb_build_array(CASE WHEN status = 'DISABLED' THEN 'false' ELSE 'true' END))
+     FROM keys;
+   ALTER TABLE keys ADD COLUMN component_id text REFERENCES components(id) ON DELETE CASCADE;
+   UPDATE keys SET component_id = kid;
+   CREATE TABLE key_events (
+     id bigserial PRIMARY KEY,
+     realm_id text NOT NULL,
+     kid text,
+     alg text,
+     component_id text,
+     action text NOT NULL,
+     actor text NOT NULL,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX key_events_realm ON key_events (realm_id, at);`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
