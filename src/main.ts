@@ -15,6 +15,8 @@ import { deleteExpiredPayloads } from '../adapters/postgres.ts';
 import { decodeProtectedHeader } from 'jose';
 import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/verify.ts';
 import { allAlgorithms } from './jose/algorithms.ts';
+import { runRotation } from './keys/rotation.ts';
+import { keysCommand } from './keys/cli.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
 function importEnv(config: Config): NodeJS.ProcessEnv {
@@ -49,12 +51,23 @@ async function start(): Promise<void> {
   if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
   const db = await openStore(config);
   await importRealmsDir(db, config, log);
-  const { app } = createServer(config, db, log);
+  const { app, registry } = createServer(config, db, log);
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
   const sweep = setInterval(() => { deleteExpiredPayloads(db).catch(() => undefined); }, 10 * 60_000);
   sweep.unref();
+  // Scheduled key rotation (rotation policy components); several processes may run it: a realm is
+  // handled by whichever holds its advisory lock.
+  const rotation = setInterval(() => {
+    runRotation(db, config.keyEncryptionKey).then((actions) => {
+      for (const action of actions) {
+        log.info({ realm: action.realm, action: action.message }, 'scheduled key rotation');
+        registry.invalidate(action.realm);
+      }
+    }, (err) => log.warn({ err: { message: (err as Error).message } }, 'scheduled key rotation pass failed'));
+  }, config.keyRotationCheckSeconds * 1000);
+  rotation.unref();
   const stop = () => {
     log.info('shutting down');
     server.close(() => { void db.close().finally(() => process.exit(0)); });
@@ -115,6 +128,18 @@ program.command('import').description('import Keycloak realm JSON files (RealmRe
   .argument('<file...>', 'realm export files')
   .option('--override', 'replace a realm that already exists')
   .action((files: string[], options: { override?: boolean }) => importCommand(files, options).catch(fail));
+
+const keys = program.command('keys').description('list, rotate and disable a realm\'s signing keys (works on the store; running servers pick the change up within a second)');
+keys.command('list').requiredOption('--realm <realm>').option('--alg <alg>').description('list the realm\'s keys')
+  .action((options: { realm: string; alg?: string }) => keysCommand('list', options).catch(fail));
+keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <alg>')
+  .option('--pre-publish <seconds>', 'publish the new key PASSIVE for this long before it signs (the scheduler activates it); default: sign now')
+  .option('--retire-after <seconds>', 'keep the replaced key PASSIVE this long (default: the realm\'s longest token lifetime)')
+  .description('replace the signing key of an algorithm')
+  .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
+keys.command('disable').requiredOption('--realm <realm>').option('--alg <alg>', 'disable every PASSIVE key of this alg').option('--kid <kid>', 'disable this key')
+  .description('disable keys (refused for the last active key of an algorithm the realm needs)')
+  .action((options: { realm: string; alg?: string; kid?: string }) => keysCommand('disable', options).catch(fail));
 
 program.command('verify').description('verify a token against a JWKS and print its header and claims, or why it is rejected')
   .argument('<token>', 'compact JWS (JWT)')

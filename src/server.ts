@@ -1,7 +1,7 @@
 /**
  * The HTTP application (Koa): Keycloak's realm routes (`/realms/{realm}/...`) dispatched to the
- * realm's oidc-provider instance, the login interaction, static resources for the pages, and
- * health probes. Errors become protocol errors: JSON `{"error","error_description"}` for APIs,
+ * realm's oidc-provider instance, the login interaction, the admin REST API (`/admin/realms`),
+ * static resources for the pages, and health probes. Errors become protocol errors: JSON `{"error","error_description"}` for APIs,
  * an error page for browsers; a store or signer that is down answers 503; never a stack trace.
  */
 import { readFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
 import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
+import { adminRouter } from './admin/router.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -85,9 +86,10 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
         ctx.status = 503;
         ctx.set('Retry-After', '5');
         ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
-      } else if ((err as { expose?: boolean; status?: number }).expose && (err as { status: number }).status < 500) {
+      } else if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
+        // Body parser errors (malformed, too large, wrong charset): a protocol error, not a crash.
         ctx.status = (err as { status: number }).status;
-        ctx.body = { error: 'invalid_request', error_description: (err as Error).message };
+        ctx.body = { error: 'invalid_request', error_description: ctx.status === 413 ? 'request entity too large' : 'malformed request' };
       } else {
         log.error({ requestId, err }, 'unhandled error');
         ctx.status = 500;
@@ -131,7 +133,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
       return;
     }
     if (rest === KEYCLOAK_ROUTES.jwks && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      ctx.set('Cache-Control', 'no-cache');
+      ctx.set('Cache-Control', `max-age=${runtime.jwksMaxAge}`);
       ctx.set('Access-Control-Allow-Origin', '*');
       ctx.type = 'application/json';
       ctx.body = runtime.jwksJson;
@@ -147,8 +149,11 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
     await runtime.mounted(ctx, next);
   });
 
+  const admin = adminRouter({ db, registry, kek: config.keyEncryptionKey, baseUrl: config.baseUrl });
   app.use(router.routes());
   app.use(router.allowedMethods());
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
   app.use(async (ctx) => {
     if (ctx.status === 404 && ctx.body === undefined) {
       ctx.status = 404;

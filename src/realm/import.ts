@@ -17,7 +17,7 @@ import { createRealmKeys, plannedKeyAlgs } from '../keys/realm-keys.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
-import { realmSchema, type CredentialRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
+import { realmSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
 import { withKeycloakDefaults } from './defaults.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
@@ -142,10 +142,21 @@ export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv
   if (!parsed.success) {
     throw new RealmImportError(source, parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })));
   }
-  const rep = withKeycloakDefaults(normaliseClients(parsed.data));
+  const rep = withIds(withKeycloakDefaults(normaliseClients(parsed.data)));
   const problems = checkReferences(rep);
   if (problems.length) throw new RealmImportError(source, problems);
   return rep;
+}
+
+/** Roles and groups get ids (Keycloak UUIDs) where the file has none: the admin API addresses them by id. */
+function withIds(rep: RealmRepresentation): RealmRepresentation {
+  const role = <T extends { id?: string }>(r: T): T => ({ ...r, id: r.id ?? randomUUID() });
+  const group = (g: GroupRepresentation): GroupRepresentation => ({ ...g, id: g.id ?? randomUUID(), subGroups: (g.subGroups ?? []).map(group) });
+  return {
+    ...rep,
+    roles: { ...rep.roles, realm: rep.roles.realm.map(role), client: Object.fromEntries(Object.entries(rep.roles.client).map(([c, roles]) => [c, roles.map(role)])) },
+    groups: rep.groups.map(group),
+  };
 }
 
 /** Keycloak's RepresentationToModel rules that change other fields. */

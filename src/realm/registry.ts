@@ -1,8 +1,12 @@
 /**
  * The realm registry: realm name -> the runtime serving it (realm model, keys, oidc-provider
  * instance mounted at `/realms/{realm}`). Runtimes are built on first use (about a millisecond
- * plus key decryption) and cached; `invalidate` drops one so the next request builds it anew from
- * the store, which is how realm and key changes take effect without a restart.
+ * plus key decryption) and cached. Changes take effect without a restart:
+ * - in this process, `invalidate` drops the runtime, so the next request builds it anew;
+ * - from other processes (CLI, other replicas), every realm change bumps the realm's version in
+ *   the store, and a request that finds its runtime checked more than a second ago re-reads the
+ *   version in the background and swaps in a new runtime when it changed.
+ * Requests in flight keep the runtime they started with, so a swap never fails them.
  */
 import { createPublicKey, hkdfSync } from 'node:crypto';
 import mount from 'koa-mount';
@@ -11,25 +15,36 @@ import type { Provider } from 'oidc-provider';
 import type { SqlClient } from '../store/sql.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { findRealm } from '../store/realms.ts';
+import { findRealm, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
+import { jwksMaxAge } from '../keys/rotation.ts';
 import { RealmModel } from './model.ts';
 import { buildProvider } from '../oidc/provider.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { PROTOCOL } from '../oidc/routes.ts';
 
 export interface RealmRuntime {
+  version: number;
   rc: RealmContext;
   provider: Provider;
   /** oidc-provider mounted under `/realms/{realm}` (koa-mount). */
   mounted: Middleware;
   /** Pre-serialised JWKS (RFC 7517) of the realm's enabled keys. */
   jwksJson: string;
+  /** `/certs` Cache-Control max-age (seconds), below the shortest key pre-publication window. */
+  jwksMaxAge: number;
   /** Keycloak's PublishedRealmRepresentation for `GET /realms/{realm}`. */
   realmInfo: Record<string, unknown>;
 }
 
 const NEGATIVE_TTL_MS = 2_000;
+const VERSION_CHECK_MS = 1_000;
+
+interface Entry {
+  runtime: Promise<RealmRuntime | undefined>;
+  checkedAt: number;
+  checking?: Promise<void>;
+}
 
 export class RealmRegistry {
   readonly #db: SqlClient;
@@ -37,7 +52,7 @@ export class RealmRegistry {
   readonly #log: Logger;
   /** Keys for signed cookies (HKDF from the KEK, so every replica agrees); the outer Koa app needs them too. */
   readonly cookieKeys: string[];
-  readonly #runtimes = new Map<string, Promise<RealmRuntime | undefined>>();
+  readonly #runtimes = new Map<string, Entry>();
   readonly #missing = new Map<string, number>();
 
   constructor(db: SqlClient, config: Config, log: Logger) {
@@ -51,15 +66,32 @@ export class RealmRegistry {
   async get(name: string): Promise<RealmRuntime | undefined> {
     const missingSince = this.#missing.get(name);
     if (missingSince && Date.now() - missingSince < NEGATIVE_TTL_MS) return undefined;
-    let runtime = this.#runtimes.get(name);
-    if (!runtime) {
-      runtime = this.#build(name);
-      this.#runtimes.set(name, runtime);
+    let entry = this.#runtimes.get(name);
+    if (!entry) {
+      const runtime = this.#build(name);
+      entry = { runtime, checkedAt: Date.now() };
+      this.#runtimes.set(name, entry);
       runtime.then((r) => {
         if (!r) { this.#runtimes.delete(name); this.#missing.set(name, Date.now()); }
       }, () => this.#runtimes.delete(name));
+    } else if (!entry.checking && Date.now() - entry.checkedAt > VERSION_CHECK_MS) {
+      entry.checking = this.#refresh(name, entry).finally(() => { entry!.checking = undefined; });
     }
-    return runtime;
+    return entry.runtime;
+  }
+
+  /** Background check of the stored version; swaps in a new runtime when it changed. */
+  async #refresh(name: string, entry: Entry): Promise<void> {
+    try {
+      entry.checkedAt = Date.now();
+      const [current, version] = await Promise.all([entry.runtime, realmVersion(this.#db, name)]);
+      if (version === undefined) { this.invalidate(name); return; }
+      if (current && current.version === version) return;
+      const fresh = await this.#build(name);
+      if (this.#runtimes.get(name) === entry) entry.runtime = Promise.resolve(fresh);
+    } catch (err) {
+      this.#log.warn({ realm: name, err: { message: (err as Error).message } }, 'realm refresh failed; serving the previous version');
+    }
   }
 
   invalidate(name: string): void {
@@ -87,6 +119,7 @@ export class RealmRegistry {
       'tokens-not-before': realm.rep.notBefore,
     };
     this.#log.debug({ realm: name, keys: keys.keys.length }, 'realm runtime built');
-    return { rc, provider, mounted: mount(`/realms/${name}`, provider as never), jwksJson: JSON.stringify(keys.jwks()), realmInfo };
+    const maxAge = await jwksMaxAge(this.#db, stored.id);
+    return { version: stored.version, rc, provider, mounted: mount(`/realms/${name}`, provider as never), jwksJson: JSON.stringify(keys.jwks()), jwksMaxAge: maxAge, realmInfo };
   }
 }

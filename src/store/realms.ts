@@ -31,3 +31,28 @@ export async function insertRealm(db: SqlClient, doc: RealmDocument): Promise<vo
 export async function deleteRealm(db: SqlClient, name: string): Promise<boolean> {
   return (await db.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0;
 }
+
+export class RealmNotFoundError extends Error {
+  constructor(name: string) {
+    super(`realm ${name} not found`);
+    this.name = 'RealmNotFoundError';
+  }
+}
+
+/**
+ * Changes a realm document under a row lock and bumps its version, in the caller's transaction.
+ * @throws RealmNotFoundError
+ */
+export async function updateRealmDoc(db: SqlClient, name: string, mutate: (doc: RealmDocument) => RealmDocument | Promise<RealmDocument>): Promise<RealmDocument> {
+  const [row] = await db.query<Row>('SELECT id, name, version, representation FROM realms WHERE name = $1 FOR UPDATE', [name]);
+  if (!row) throw new RealmNotFoundError(name);
+  const doc = await mutate(row.representation);
+  await db.query('UPDATE realms SET representation = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1', [row.id, JSON.stringify(doc), doc.realm]);
+  return doc;
+}
+
+/** The realm's current version (bumped by every realm, client, role or key change). */
+export async function realmVersion(db: SqlClient, name: string): Promise<number | undefined> {
+  const [row] = await db.query<{ version: number }>('SELECT version FROM realms WHERE name = $1', [name]);
+  return row?.version;
+}

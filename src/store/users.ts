@@ -51,3 +51,40 @@ export async function passwordCredentials(db: SqlClient, userId: string): Promis
   );
   return rows.map((r) => ({ secretData: r.secret_data, credentialData: r.credential_data }));
 }
+
+export async function updateUser(db: SqlClient, realmId: string, user: StoredUser): Promise<void> {
+  await db.query('UPDATE users SET username = $3, email = $4, representation = $5 WHERE realm_id = $1 AND id = $2',
+    [realmId, user.id, user.username, user.email ?? null, JSON.stringify({ ...user, credentials: [] })]);
+}
+
+export async function deleteUser(db: SqlClient, realmId: string, id: string): Promise<boolean> {
+  return (await db.query('DELETE FROM users WHERE realm_id = $1 AND id = $2 RETURNING id', [realmId, id])).length > 0;
+}
+
+export async function findUserByUsername(db: SqlClient, realmId: string, username: string): Promise<StoredUser | undefined> {
+  const [row] = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND username = $2', [realmId, username.toLowerCase()]);
+  return row?.representation;
+}
+
+/**
+ * Keycloak's user search: `username`/`email` (exact when `exact`, else substring), or `search`
+ * across username, email, first and last name; `first` and `max` page the result (ordered by username).
+ */
+export async function searchUsers(db: SqlClient, realmId: string, q: { username?: string; email?: string; search?: string; exact?: boolean; first?: number; max?: number }): Promise<StoredUser[]> {
+  const like = (v: string) => `%${v.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+  const conditions = ['realm_id = $1', 'service_account_client_id IS NULL'];
+  const params: unknown[] = [realmId];
+  const add = (sql: string, value: unknown) => { params.push(value); conditions.push(sql.replaceAll('$?', `$${params.length}`)); };
+  if (q.username) add(q.exact ? 'username = $?' : 'username LIKE $?', q.exact ? q.username.toLowerCase() : like(q.username));
+  if (q.email) add(q.exact ? 'lower(email) = $?' : 'lower(email) LIKE $?', q.exact ? q.email.toLowerCase() : like(q.email));
+  if (q.search) add("(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)", like(q.search));
+  params.push(q.max ?? 100, q.first ?? 0);
+  const rows = await db.query<Row>(`SELECT representation FROM users WHERE ${conditions.join(' AND ')} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+  return rows.map((r) => r.representation);
+}
+
+export async function replacePasswords(db: SqlClient, userId: string, password: StoredPassword): Promise<void> {
+  await db.query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'", [userId]);
+  await db.query('INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
+    [`${userId}-password-${Date.now()}`, userId, 'password', JSON.stringify(password.secretData), JSON.stringify(password.credentialData)]);
+}

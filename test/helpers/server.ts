@@ -13,6 +13,7 @@ import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, readRealmFile } from '../../src/realm/import.ts';
 import { createServer } from '../../src/server.ts';
+import type { RealmRegistry } from '../../src/realm/registry.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'keycloak-realms');
@@ -21,6 +22,7 @@ export interface TestServer {
   baseUrl: string;
   config: Config;
   db: SqlClient;
+  registry: RealmRegistry;
   /** Stops the HTTP server and closes the store (the data stays, for restart tests). */
   stop: () => Promise<void>;
   /** Stops and deletes the store. */
@@ -50,7 +52,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   for (const file of options.realmFiles ?? []) {
     await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
   }
-  const { app } = createServer(config, db, createLogger(config.logLevel));
+  const { app, registry } = createServer(config, db, createLogger(config.logLevel));
   server.on('request', app.callback());
   const stop = async () => {
     server.closeAllConnections();
@@ -61,6 +63,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     baseUrl: `http://127.0.0.1:${port}`,
     config,
     db,
+    registry,
     stop,
     close: async () => {
       await stop();

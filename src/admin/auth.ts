@@ -1,0 +1,61 @@
+/**
+ * Admin authentication like Keycloak's: a bearer access token issued by the `master` realm (its
+ * `admin-cli` client, password grant) whose user holds the `admin` realm role administers every
+ * realm; a token of any realm whose user holds `realm-management` / `realm-admin` administers that
+ * realm. The token must verify against its realm's keys and still be live (not revoked, not
+ * expired, its session not ended).
+ */
+import type { Context, Next } from 'koa';
+import type { RealmRegistry } from '../realm/registry.ts';
+import { recordIdOf } from '../oidc/keycloak-tokens.ts';
+import { forbidden, unauthorized } from './errors.ts';
+
+export interface AdminIdentity {
+  realm: string;
+  username: string;
+  /** master realm `admin` role: every realm. */
+  superAdmin: boolean;
+  /** realms administered through `realm-management`/`realm-admin`. */
+  realmAdminOf: Set<string>;
+}
+
+export const canAdminister = (admin: AdminIdentity, realm: string) => admin.superAdmin || admin.realmAdminOf.has(realm);
+
+type Claims = { iss?: string; preferred_username?: string; realm_access?: { roles?: string[] }; resource_access?: Record<string, { roles?: string[] }> };
+
+export function adminAuthentication(registry: RealmRegistry) {
+  return async (ctx: Context, next: Next) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
+    if (!match) throw unauthorized();
+    const token = match[1];
+    let claims: Claims;
+    try {
+      claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+    } catch {
+      throw unauthorized();
+    }
+    const realmName = typeof claims.iss === 'string' ? /\/realms\/([^/]+)$/.exec(claims.iss)?.[1] : undefined;
+    const runtime = realmName ? await registry.get(realmName) : undefined;
+    if (!runtime || claims.iss !== runtime.rc.issuer) throw unauthorized();
+    // Signature, typ and issuer, then the stored token record (revocation, expiry, session).
+    if (!(await recordIdOf(runtime.rc, token, 'Bearer'))) throw unauthorized();
+    const models = runtime.provider as unknown as { AccessToken: { find(v: string): Promise<unknown> }; ClientCredentials: { find(v: string): Promise<unknown> } };
+    const live = (await models.AccessToken.find(token)) ?? (await models.ClientCredentials.find(token));
+    if (!live || (live as { isExpired?: boolean }).isExpired) throw unauthorized();
+    const admin: AdminIdentity = {
+      realm: realmName!,
+      username: claims.preferred_username ?? 'unknown',
+      superAdmin: realmName === 'master' && (claims.realm_access?.roles ?? []).includes('admin'),
+      realmAdminOf: new Set((claims.resource_access?.['realm-management']?.roles ?? []).includes('realm-admin') ? [realmName!] : []),
+    };
+    ctx.state.admin = admin;
+    await next();
+  };
+}
+
+/** The caller may administer `realm`. @throws AdminError 403 */
+export function requireRealmAdmin(ctx: Context, realm: string): AdminIdentity {
+  const admin = ctx.state.admin as AdminIdentity;
+  if (!canAdminister(admin, realm)) throw forbidden();
+  return admin;
+}

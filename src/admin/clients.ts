@@ -1,0 +1,132 @@
+/**
+ * Clients of a realm (`/admin/realms/{realm}/clients`), Keycloak's ClientResource subset used by
+ * @keycloak/keycloak-admin-client: find (by clientId), create, get, update, delete, and the
+ * client secret. Clients live in the realm document; every change bumps the realm version.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type Router from '@koa/router';
+import { clientSchema, type ClientRepresentation, type RealmDocument } from '../realm/representation.ts';
+import { updateRealmDoc } from '../store/realms.ts';
+import { insertUser, findServiceAccount } from '../store/users.ts';
+import { listKeys } from '../keys/repository.ts';
+import { CLIENT_ALG_ATTRIBUTES } from '../keys/required.ts';
+import { formatPath } from '../realm/import.ts';
+import { badRequest, conflict, notFound } from './errors.ts';
+import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
+import type { SqlClient } from '../store/sql.ts';
+
+const newSecret = () => randomBytes(24).toString('base64url');
+
+export function parseClient(body: unknown): ClientRepresentation {
+  const parsed = clientSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badRequest(`${formatPath(issue.path) || 'client'}: ${issue.message}`, formatPath(issue.path));
+  }
+  const client = { ...parsed.data };
+  if (client.authorizationServicesEnabled) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+  if (!client.publicClient && !client.bearerOnly && !client.secret) client.secret = newSecret();
+  return client;
+}
+
+/** A client may only ask for algs the realm has an ACTIVE key for (checked at create and update). */
+async function checkClientAlgs(db: SqlClient, realmId: string, client: ClientRepresentation): Promise<void> {
+  const active = new Set((await listKeys(db, realmId)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg));
+  for (const attr of CLIENT_ALG_ATTRIBUTES) {
+    const alg = client.attributes[attr];
+    if (alg && !active.has(alg)) throw badRequest(`attributes["${attr}"]: the realm has no active key for alg "${alg}" (active: ${[...active].filter((a) => !a.startsWith('HS')).join(', ')})`, `attributes.${attr}`);
+  }
+}
+
+async function ensureServiceAccount(db: SqlClient, realmId: string, client: ClientRepresentation): Promise<void> {
+  if (!client.serviceAccountsEnabled || await findServiceAccount(db, realmId, client.clientId)) return;
+  await insertUser(db, realmId, {
+    id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: Date.now(),
+    credentials: [], realmRoles: [], clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
+  }, []);
+}
+
+const byId = (doc: RealmDocument, id: string) => doc.clients.find((c) => c.id === id);
+
+export function clientRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/clients', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const clientId = ctx.query.clientId as string | undefined;
+    const search = ctx.query.search === 'true';
+    ctx.body = realm.doc.clients.filter((c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId));
+  });
+
+  router.post('/:realm/clients', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const client = { ...parseClient(jsonBody(ctx)), id: randomUUID() };
+    await commit(deps, realm.name, async (tx) => {
+      await checkClientAlgs(tx, realm.id, client);
+      await updateRealmDoc(tx, realm.name, (doc) => {
+        if (doc.clients.some((c) => c.clientId === client.clientId)) throw conflict(`Client ${client.clientId} already exists`);
+        return { ...doc, clients: [...doc.clients, client] };
+      });
+      await ensureServiceAccount(tx, realm.id, client);
+    });
+    created(ctx, deps, `/${realm.name}/clients/${client.id}`);
+  });
+
+  router.get('/:realm/clients/:id', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const client = byId(realm.doc, ctx.params.id);
+    if (!client) throw notFound('Could not find client');
+    ctx.body = client;
+  });
+
+  router.put('/:realm/clients/:id', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const body = jsonBody(ctx);
+    await commit(deps, realm.name, async (tx) => {
+      let updated: ClientRepresentation | undefined;
+      await updateRealmDoc(tx, realm.name, (doc) => {
+        const current = byId(doc, ctx.params.id);
+        if (!current) throw notFound('Could not find client');
+        updated = { ...parseClient({ ...current, ...body, attributes: { ...current.attributes, ...(body.attributes as object | undefined) } }), id: current.id };
+        if (updated.clientId !== current.clientId && doc.clients.some((c) => c.clientId === updated!.clientId)) throw conflict(`Client ${updated.clientId} already exists`);
+        return { ...doc, clients: doc.clients.map((c) => (c.id === current.id ? updated! : c)) };
+      });
+      await checkClientAlgs(tx, realm.id, updated!);
+      await ensureServiceAccount(tx, realm.id, updated!);
+    });
+    noContent(ctx);
+  });
+
+  router.delete('/:realm/clients/:id', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    await commit(deps, realm.name, async (tx) => {
+      let removed: ClientRepresentation | undefined;
+      await updateRealmDoc(tx, realm.name, (doc) => {
+        removed = byId(doc, ctx.params.id);
+        if (!removed) throw notFound('Could not find client');
+        const { [removed.clientId]: _roles, ...clientRoles } = doc.roles.client;
+        return { ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } };
+      });
+      await tx.query('DELETE FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [realm.id, removed!.clientId]);
+    });
+    noContent(ctx);
+  });
+
+  const secretOf = async (realmName: string, id: string, regenerate: boolean) => {
+    let secret: string | undefined;
+    await commit(deps, realmName, (tx) => updateRealmDoc(tx, realmName, (doc) => {
+      const client = byId(doc, id);
+      if (!client) throw notFound('Could not find client');
+      if (client.publicClient || client.bearerOnly && !client.secret) throw badRequest('The client does not use a client secret', 'secret');
+      secret = regenerate || !client.secret ? newSecret() : client.secret;
+      return regenerate || !client.secret ? { ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, secret } : c)) } : doc;
+    }));
+    return { type: 'secret', value: secret };
+  };
+  router.get('/:realm/clients/:id/client-secret', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    ctx.body = await secretOf(realm.name, ctx.params.id, false);
+  });
+  router.post('/:realm/clients/:id/client-secret', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    ctx.body = await secretOf(realm.name, ctx.params.id, true);
+  });
+}

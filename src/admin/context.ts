@@ -1,0 +1,58 @@
+/**
+ * What every admin handler needs: the store, the realm registry (to drop a realm's runtime after
+ * a change), the key-encryption key, the public base URL (for `Location` headers), and helpers to
+ * load the realm a path names and to commit a change to it.
+ */
+import type { Context } from 'koa';
+import type { SqlClient } from '../store/sql.ts';
+import type { RealmRegistry } from '../realm/registry.ts';
+import { findRealm, type StoredRealm } from '../store/realms.ts';
+import { badRequest, notFound } from './errors.ts';
+import { requireRealmAdmin, type AdminIdentity } from './auth.ts';
+
+export interface AdminDeps {
+  db: SqlClient;
+  registry: RealmRegistry;
+  kek: Buffer;
+  baseUrl: string;
+}
+
+export interface RealmScope {
+  realm: StoredRealm;
+  admin: AdminIdentity;
+}
+
+/** The realm named by `:realm`, after checking the caller administers it. @throws AdminError 403/404 */
+export async function realmScope(deps: AdminDeps, ctx: Context): Promise<RealmScope> {
+  const name = String(ctx.params.realm);
+  const admin = requireRealmAdmin(ctx, name);
+  const realm = await findRealm(deps.db, name);
+  if (!realm) throw notFound('Realm not found.');
+  return { realm, admin };
+}
+
+/** 201 Created with Keycloak's absolute `Location`. */
+export function created(ctx: Context, deps: AdminDeps, path: string): void {
+  ctx.body = null; // (before the status: Koa turns a null body into 204)
+  ctx.status = 201;
+  ctx.set('Location', `${deps.baseUrl}/admin/realms${path}`);
+}
+
+export function noContent(ctx: Context): void {
+  ctx.status = 204;
+  ctx.body = null;
+}
+
+/** Runs a change in one transaction, then makes the realm's next request use it. */
+export async function commit<T>(deps: AdminDeps, realmName: string, change: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const result = await deps.db.transaction(change);
+  deps.registry.invalidate(realmName);
+  return result;
+}
+
+/** The parsed JSON body (object), or a 400. */
+export function jsonBody<T = Record<string, unknown>>(ctx: Context): T {
+  const body = (ctx.request as unknown as { body?: unknown }).body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('request body must be a JSON object');
+  return body as T;
+}

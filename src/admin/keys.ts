@@ -1,0 +1,114 @@
+/**
+ * `GET /admin/realms/{realm}/keys` (Keycloak KeysMetadataRepresentation) and the components
+ * resource for key providers and rotation policies (`/admin/realms/{realm}/components`).
+ */
+import { createPublicKey } from 'node:crypto';
+import type Router from '@koa/router';
+import type { JWK } from 'jose';
+import { listKeys } from '../keys/repository.ts';
+import {
+  assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
+  KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
+} from '../keys/providers.ts';
+import { createRotationPolicy, updateRotationPolicy } from '../keys/rotation.ts';
+import { requiredAlgs } from '../keys/required.ts';
+import { LocalSigner } from '../signer/local.ts';
+import { openPrivateKey } from '../keys/encryption.ts';
+import { badRequest, notFound } from './errors.ts';
+import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
+
+const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
+
+/** Keycloak's `publicKey`: base64 SPKI DER for RSA/EC/OKP; for AKP and OQS keys the raw public key. */
+function publicKeyOf(jwk: JWK | undefined): string | undefined {
+  if (!jwk) return undefined;
+  if (jwk.kty === 'AKP') return Buffer.from(jwk.pub as string, 'base64url').toString('base64');
+  if (jwk.kty === 'OQS') return Buffer.from(jwk.x as string, 'base64url').toString('base64');
+  return createPublicKey({ key: jwk, format: 'jwk' } as never).export({ type: 'spki', format: 'der' }).toString('base64');
+}
+
+const representation = (c: StoredComponent) => ({
+  id: c.id, name: c.name, providerId: c.providerId, providerType: c.providerType, parentId: c.parentId,
+  ...(c.subType ? { subType: c.subType } : {}),
+  config: Object.fromEntries(Object.entries(c.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k))),
+});
+
+export function keyRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/keys', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const records = await listKeys(deps.db, realm.id);
+    const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
+    records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
+    const active: Record<string, string> = {};
+    const keys = records.map((r) => {
+      const jwk = new LocalSigner(r.kid, r.alg, openPrivateKey(deps.kek, r.kid, r.alg, r.privateKey)).publicJwk();
+      if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
+      return {
+        providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
+        type: jwk ? KTY_TYPE[jwk.kty as string] ?? jwk.kty : 'OCT', algorithm: r.alg,
+        ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}), use: 'SIG',
+      };
+    });
+    ctx.body = { active, keys };
+  });
+
+  router.get('/:realm/components', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const q = ctx.query as Record<string, string | undefined>;
+    ctx.body = (await findComponents(deps.db, realm.id, { type: q.type, parent: q.parent, name: q.name })).map(representation);
+  });
+
+  router.get('/:realm/components/:id', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const component = await findComponent(deps.db, realm.id, ctx.params.id);
+    if (!component) throw notFound('Could not find component');
+    ctx.body = representation(component);
+  });
+
+  router.post('/:realm/components', async (ctx) => {
+    const { realm, admin } = await realmScope(deps, ctx);
+    const rep = jsonBody<ComponentRepresentation>(ctx);
+    const type = rep.providerType ?? KEY_PROVIDER_TYPE;
+    if (rep.parentId !== undefined && rep.parentId !== realm.id && rep.parentId !== realm.name) throw badRequest('parentId must be the realm id', 'parentId');
+    let id: string;
+    if (type === KEY_PROVIDER_TYPE) {
+      id = await commit(deps, realm.name, async (tx) => {
+        const newId = await createKeyProvider(tx, deps.kek, realm.id, rep, admin.username);
+        await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+        return newId;
+      });
+    } else if (type === ROTATION_POLICY_TYPE) {
+      id = await commit(deps, realm.name, (tx) => createRotationPolicy(tx, realm.id, rep, admin.username));
+    } else {
+      throw badRequest(`unsupported providerType "${type}" (supported: ${KEY_PROVIDER_TYPE}, ${ROTATION_POLICY_TYPE})`, 'providerType');
+    }
+    created(ctx, deps, `/${realm.name}/components/${id}`);
+  });
+
+  router.put('/:realm/components/:id', async (ctx) => {
+    const { realm, admin } = await realmScope(deps, ctx);
+    const rep = jsonBody<ComponentRepresentation>(ctx);
+    await commit(deps, realm.name, async (tx) => {
+      const current = await findComponent(tx, realm.id, ctx.params.id, true);
+      if (!current) throw notFound('Could not find component');
+      if (current.providerType === ROTATION_POLICY_TYPE) {
+        await updateRotationPolicy(tx, realm.id, current, rep, admin.username);
+        return;
+      }
+      await updateKeyProvider(tx, realm.id, current, rep, admin.username);
+      await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+    });
+    noContent(ctx);
+  });
+
+  router.delete('/:realm/components/:id', async (ctx) => {
+    const { realm, admin } = await realmScope(deps, ctx);
+    await commit(deps, realm.name, async (tx) => {
+      const current = await findComponent(tx, realm.id, ctx.params.id, true);
+      if (!current) throw notFound('Could not find component');
+      await deleteComponent(tx, realm.id, current, admin.username);
+      await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+    });
+    noContent(ctx);
+  });
+}
