@@ -8,6 +8,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { decodeProtectedHeader } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { runRotation } from '../../src/keys/rotation.ts';
@@ -103,6 +104,25 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
     // The last active key for the realm's default alg cannot go.
     await expect(kc.components.del({ id: newProvider })).rejects.toMatchObject({ response: { status: 400 } });
     expect((await certs('acme')).keys.map((k) => k.kid)).toContain(newKid);
+  });
+
+  it('creates keys with each Keycloak provider: rsa (imported PEM), ecdsa-generated, hmac-generated, composite-generated', async () => {
+    const realmId = (await kc.realms.findOne({ realm: 'acme' }))!.id!;
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const { id: rsaId } = await kc.components.create({ name: 'imported', providerId: 'rsa', providerType: 'org.keycloak.keys.KeyProvider', parentId: realmId, config: { priority: ['50'], privateKey: [pem], algorithm: ['PS256'] } });
+    expect((await kc.components.findOne({ id: rsaId }))!.config!.privateKey).toBeUndefined();
+    for (const [providerId, algorithm] of [['ecdsa-generated', 'ES256'], ['hmac-generated', 'HS256'], ['composite-generated', 'ML-DSA-65-ES256']]) {
+      await kc.components.create({ name: providerId, providerId, providerType: 'org.keycloak.keys.KeyProvider', parentId: realmId, config: { priority: ['50'], algorithm: [algorithm] } });
+    }
+    const keys = await kc.realms.getKeys({ realm: 'acme' });
+    const imported = keys.keys!.find((k) => k.providerId === rsaId)!;
+    expect(imported).toMatchObject({ algorithm: 'PS256', type: 'RSA', status: 'ACTIVE', use: 'SIG' });
+    expect(imported.publicKey).toBe(publicKey.export({ format: 'der', type: 'spki' }).toString('base64'));
+    expect(keys.active).toMatchObject({ ES256: expect.any(String), HS256: expect.any(String), 'ML-DSA-65-ES256': expect.any(String), PS256: imported.kid });
+    const published = (await certs('acme')).keys;
+    expect(published.find((k) => k.kid === imported.kid)).toMatchObject({ kty: 'RSA', alg: 'PS256' });
+    expect(published.some((k) => k.alg === 'HS256')).toBe(false);
   });
 
   it('answers 401 without a token, 403 to a non-admin, 400 with the field for bad component config', async () => {
