@@ -16,6 +16,7 @@ import { decodeProtectedHeader } from 'jose';
 import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/verify.ts';
 import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
+import { syncAllExternalKeys } from './keys/external.ts';
 import { keysCommand } from './keys/cli.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
@@ -66,6 +67,11 @@ async function start(): Promise<void> {
         registry.invalidate(action.realm);
       }
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'scheduled key rotation pass failed'));
+    // Back-end keys (Vault transit versions): pick up rotations and trims done in the back end.
+    syncAllExternalKeys(db).then(({ changed, failures }) => {
+      for (const realm of changed) registry.invalidate(realm);
+      for (const f of failures) log.warn(f, 'back-end key sync failed; keeping the keys as they were');
+    }, (err) => log.warn({ err: { message: (err as Error).message } }, 'back-end key sync failed'));
   }, config.keyRotationCheckSeconds * 1000);
   rotation.unref();
   const stop = () => {

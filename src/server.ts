@@ -21,6 +21,7 @@ import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
 import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
+import { backends } from './signer/backends.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -108,13 +109,11 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
 
   router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
   router.get('/health/ready', async (ctx) => {
-    try {
-      await db.query('SELECT 1');
-      ctx.body = { status: 'UP', checks: [{ name: `store (${db.kind})`, status: 'UP' }] };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'DOWN', checks: [{ name: `store (${db.kind})`, status: 'DOWN' }] };
-    }
+    const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
+    const checks = [store, ...await backends.health()];
+    const up = checks.every((c) => c.status === 'UP');
+    ctx.status = up ? 200 : 503;
+    ctx.body = { status: up ? 'UP' : 'DOWN', checks };
   });
 
   router.all('/realms/:realm{/*rest}', async (ctx, next) => {

@@ -17,6 +17,7 @@ import type { SignerStatus } from '../signer/signer.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { generateKey } from './generate.ts';
 import { insertKey } from './repository.ts';
+import { EXTERNAL_PROVIDERS, syncExternalKeys } from './external.ts';
 
 export const KEY_PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider';
 export const ROTATION_POLICY_TYPE = 'qsign.keys.RotationPolicy';
@@ -53,6 +54,7 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
   'hmac-generated': { fallback: 'HS256', allowed: /^HS(256|384|512)$/ },
   'ml-dsa-generated': { fallback: 'ML-DSA-65', allowed: /^(ML-DSA-(44|65|87)|DILITHIUM3)$/ },
   'composite-generated': { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
+  'vault-transit': { fallback: 'ML-DSA-65', allowed: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/ },
 };
 export const KEY_PROVIDER_IDS = Object.keys(PROVIDERS);
 const CURVE_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
@@ -125,10 +127,19 @@ export async function recordKeyEvent(db: SqlClient, realmId: string, event: { ki
     [realmId, event.kid ?? null, event.alg ?? null, event.componentId ?? null, event.action, event.actor]);
 }
 
-/** Creates a key provider component and its key. Returns the component id. */
+/** Creates a key provider component and its key (or, for a back end, finds its keys). Returns the component id. */
 export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: string, rep: ComponentRepresentation, actor: string): Promise<string> {
   const settings = keyProviderSettings(rep.providerId, rep.config);
   const id = rep.id ?? randomUUID();
+  if (EXTERNAL_PROVIDERS.has(rep.providerId!)) {
+    await db.query(
+      'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [id, realmId, rep.name || rep.providerId, rep.providerId, KEY_PROVIDER_TYPE, realmId, rep.subType ?? null, JSON.stringify(settings.config)],
+    );
+    await syncExternalKeys(db, realmId, { id, name: rep.name || rep.providerId!, providerId: rep.providerId!, providerType: KEY_PROVIDER_TYPE, parentId: realmId, config: settings.config }, settings, actor);
+    await bumpRealmVersion(db, realmId);
+    return id;
+  }
   const key = generateKey(settings.alg);
   const privateKey = rep.providerId === 'rsa' ? importedRsaKey(first(settings.config, 'privateKey')!) : key.privateKey;
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
@@ -184,6 +195,12 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
   await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [realmId, current.id, rep.name || current.name, JSON.stringify(stored)]);
+  if (EXTERNAL_PROVIDERS.has(current.providerId)) {
+    // A back end's versions have states of their own (latest, min_decryption_version): re-derive them.
+    await syncExternalKeys(db, realmId, { ...current, config: stored }, settings, actor);
+    await bumpRealmVersion(db, realmId);
+    return;
+  }
   const keys = await db.query<{ kid: string; status: string }>('UPDATE keys SET priority = $3, status = $4 WHERE realm_id = $1 AND component_id = $2 RETURNING kid, status', [realmId, current.id, settings.priority, settings.status]);
   for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${settings.status} priority ${settings.priority}`, actor });
   await bumpRealmVersion(db, realmId);

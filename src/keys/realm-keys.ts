@@ -6,10 +6,9 @@
 import type { JWK } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
-import { LocalSigner } from '../signer/local.ts';
-import { openPrivateKey } from './encryption.ts';
+import { signerFor } from '../signer/factory.ts';
 import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
-import { createKeyProvider } from './providers.ts';
+import { createKeyProvider, findComponents } from './providers.ts';
 import type { KeySpec } from './components.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { listKeys, type KeyRecord } from './repository.ts';
@@ -76,13 +75,11 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
   }
 }
 
-/** Loads and decrypts a realm's keys. @throws KeyDecryptionError on a wrong KEK. */
+/** Loads the realm's keys as Signers. @throws KeyDecryptionError on a wrong KEK. */
 export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string): Promise<RealmKeys> {
   const records = await listKeys(db, realmId);
+  const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
   records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
-  return new RealmKeys(records.map(({ privateKey, ...record }) => ({
-    record,
-    signer: new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, privateKey)),
-  })));
+  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signerFor({ ...record, privateKey: _sealed }, kek, components) })));
 }

@@ -6,6 +6,7 @@ import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import { sealPrivateKey } from './encryption.ts';
 import type { GeneratedKey } from './generate.ts';
+import type { JWK } from 'jose';
 
 export interface KeyRecord {
   kid: string;
@@ -15,8 +16,37 @@ export interface KeyRecord {
   priority: number;
   status: SignerStatus;
   componentId: string;
-  privateKey: Buffer;
+  /** Sealed private key of a local key; undefined when the key lives in a back end. */
+  privateKey: Buffer | undefined;
+  /** "local", "vault-transit", "pkcs11". */
+  backend: string;
+  /** Where the back end keeps it, e.g. {"version": 3} for a Vault key version. */
+  backendRef: Record<string, unknown> | null;
+  /** Public JWK recorded for back-end keys (local keys derive it from the private key). */
+  publicJwk: JWK | null;
   createdAt: Date;
+}
+
+export interface ExternalKey {
+  kid: string;
+  alg: string;
+  providerId: string;
+  priority: number;
+  status: SignerStatus;
+  componentId: string;
+  backend: string;
+  backendRef: Record<string, unknown>;
+  publicJwk: JWK;
+}
+
+/** Inserts or updates a key held by a back end (no private material here). */
+export async function upsertExternalKey(db: SqlClient, realmId: string, key: ExternalKey): Promise<void> {
+  await db.query(
+    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk)
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10)
+     ON CONFLICT (kid) DO UPDATE SET priority = EXCLUDED.priority, status = EXCLUDED.status, public_jwk = EXCLUDED.public_jwk, backend_ref = EXCLUDED.backend_ref`,
+    [key.kid, realmId, key.alg, key.providerId, key.priority, key.status, key.componentId, key.backend, JSON.stringify(key.backendRef), JSON.stringify(key.publicJwk)],
+  );
 }
 
 export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: GeneratedKey, priority: number, status: SignerStatus, componentId: string): Promise<void> {
@@ -27,12 +57,14 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
 }
 
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
-  const rows = await db.query<{ kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array; created_at: Date; component_id: string }>(
-    'SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC',
+  const rows = await db.query<{ kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date; component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null }>(
+    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk
+     FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC`,
     [realmId],
   );
   return rows.map((r) => ({
     kid: r.kid, realmId: r.realm_id, alg: r.alg, providerId: r.provider_id, priority: r.priority,
-    status: r.status, componentId: r.component_id, privateKey: Buffer.from(r.private_key), createdAt: new Date(r.created_at),
+    status: r.status, componentId: r.component_id, privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
+    backend: r.backend, backendRef: r.backend_ref, publicJwk: r.public_jwk, createdAt: new Date(r.created_at),
   }));
 }

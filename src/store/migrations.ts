@@ -95,6 +95,11 @@ const MIGRATIONS: string[] = [
      at timestamptz NOT NULL DEFAULT now()
    );
    CREATE INDEX key_events_realm ON key_events (realm_id, at);`,
+  // 3: keys held by an external back end (Vault transit, PKCS#11, composite of two keys) have no
+  // local private key; `backend_ref` says where the key is (key version, CKA_ID, member kids).
+  `ALTER TABLE keys ALTER COLUMN private_key DROP NOT NULL;
+   ALTER TABLE keys ADD COLUMN backend text NOT NULL DEFAULT 'local';
+   ALTER TABLE keys ADD COLUMN backend_ref jsonb;`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

@@ -1,0 +1,84 @@
+/**
+ * Keys held by a back end, mirrored into the `keys` table so the realm can publish and select
+ * them like local keys. `vault-transit`: every version of the transit key is a key of ours
+ * (kid `{keyName}-v{version}-{component id prefix}`), the latest signs (if the component is
+ * active), older versions down to `min_decryption_version` verify (PASSIVE), older ones are
+ * DISABLED, trimmed ones are removed. Synchronised when the component is created or changed and
+ * by the scheduler, so a rotation in Vault is picked up without a restart.
+ */
+import type { SqlClient } from '../store/sql.ts';
+import type { SignerStatus } from '../signer/signer.ts';
+import { backends } from '../signer/backends.ts';
+import { VAULT_ALGS, vaultPublicJwk } from '../signer/vault/signer.ts';
+import { listKeys, upsertExternalKey } from './repository.ts';
+import { ComponentError, KEY_PROVIDER_TYPE, bumpRealmVersion, first, keyProviderSettings, recordKeyEvent, type StoredComponent, type KeyProviderSettings } from './providers.ts';
+
+export const EXTERNAL_PROVIDERS = new Set(['vault-transit']);
+
+/**
+ * Brings the component's key rows in line with the back end. Returns true when anything changed.
+ * @throws ComponentError when the back end cannot be read or does not hold a fitting key.
+ */
+export async function syncExternalKeys(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
+  const config = component.config;
+  const mount = first(config, 'mount') ?? 'transit';
+  const keyName = first(config, 'keyName');
+  if (!keyName) throw new ComponentError('config.keyName is required for provider vault-transit', 'keyName');
+  let key;
+  try {
+    key = await backends.vault(config).readKey(mount, keyName);
+  } catch (err) {
+    throw new ComponentError(`Vault transit key ${mount}/${keyName} cannot be read: ${(err as Error).message}`, 'keyName');
+  }
+  if (!VAULT_ALGS[settings.alg]?.keyTypes.test(key.type)) throw new ComponentError(`Vault key ${mount}/${keyName} is of type ${key.type}, which cannot sign ${settings.alg}`, 'algorithm');
+  const existing = (await listKeys(db, realmId)).filter((k) => k.componentId === component.id);
+  let changed = false;
+  const seen = new Set<string>();
+  for (const [version, publicKey] of key.publicKeys) {
+    if (version < key.minAvailableVersion) continue;
+    const kid = `${keyName}-v${version}-${component.id.slice(0, 8)}`;
+    seen.add(kid);
+    let status: SignerStatus = version === key.latestVersion ? settings.status : version >= key.minDecryptionVersion ? 'PASSIVE' : 'DISABLED';
+    if (settings.status === 'DISABLED') status = 'DISABLED';
+    if (settings.status === 'PASSIVE' && status === 'ACTIVE') status = 'PASSIVE';
+    const before = existing.find((k) => k.kid === kid);
+    if (before && before.status === status && before.priority === settings.priority) continue;
+    await upsertExternalKey(db, realmId, {
+      kid, alg: settings.alg, providerId: 'vault-transit', priority: settings.priority, status, componentId: component.id,
+      backend: 'vault-transit', backendRef: { mount, keyName, version }, publicJwk: vaultPublicJwk(settings.alg, publicKey),
+    });
+    await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: before ? `set ${status} (Vault key version ${version})` : `found Vault key version ${version}: ${status}`, actor });
+    changed = true;
+  }
+  for (const gone of existing.filter((k) => !seen.has(k.kid))) {
+    await db.query('DELETE FROM keys WHERE kid = $1', [gone.kid]);
+    await recordKeyEvent(db, realmId, { kid: gone.kid, alg: gone.alg, componentId: component.id, action: 'removed (trimmed in Vault)', actor });
+    changed = true;
+  }
+  if (changed) await bumpRealmVersion(db, realmId);
+  return changed;
+}
+
+/**
+ * Synchronises every back-end key provider of every realm (the scheduler calls this). A back end
+ * that cannot be read keeps its keys as they were; the failure is returned, not thrown.
+ */
+export async function syncAllExternalKeys(db: SqlClient): Promise<{ changed: string[]; failures: { realm: string; component: string; reason: string }[] }> {
+  const rows = await db.query<{ realm: string; realm_id: string; id: string; name: string; provider_id: string; provider_type: string; parent_id: string; config: Record<string, string[]> }>(
+    `SELECT r.name AS realm, c.realm_id, c.id, c.name, c.provider_id, c.provider_type, c.parent_id, c.config
+     FROM components c JOIN realms r ON r.id = c.realm_id WHERE c.provider_type = $1 AND c.provider_id = ANY($2)`,
+    [KEY_PROVIDER_TYPE, [...EXTERNAL_PROVIDERS]],
+  );
+  const changed = new Set<string>();
+  const failures: { realm: string; component: string; reason: string }[] = [];
+  for (const row of rows) {
+    const component: StoredComponent = { id: row.id, name: row.name, providerId: row.provider_id, providerType: row.provider_type, parentId: row.parent_id, config: row.config };
+    try {
+      const settings = keyProviderSettings(row.provider_id, row.config);
+      if (await db.transaction((tx) => syncExternalKeys(tx, row.realm_id, component, settings, 'scheduler'))) changed.add(row.realm);
+    } catch (err) {
+      failures.push({ realm: row.realm, component: row.name, reason: (err as Error).message });
+    }
+  }
+  return { changed: [...changed], failures };
+}

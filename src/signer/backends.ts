@@ -1,0 +1,57 @@
+/**
+ * The process's connections to signing back ends, shared by every realm: one VaultClient per
+ * Vault (address, namespace, auth), one PKCS#11 module per library path (PKCS#11 allows one
+ * C_Initialize per process). `health()` feeds `/health/ready`.
+ *
+ * Secrets come from where the component config points (`tokenFile`/`tokenEnv`,
+ * `secretIdFile`/`secretIdEnv`, `pinFile`/`pinEnv`), never from the config itself, so they are
+ * neither stored in the database nor returned by the admin API.
+ */
+import { readFileSync } from 'node:fs';
+import { VaultClient, secretFrom } from './vault/client.ts';
+import type { ComponentConfig } from '../keys/providers.ts';
+
+const first = (config: ComponentConfig, key: string) => config[key]?.[0];
+
+export class Backends {
+  readonly #vault = new Map<string, VaultClient>();
+
+  /** The VaultClient for a `vault-transit` component's connection settings. */
+  vault(config: ComponentConfig): VaultClient {
+    const address = first(config, 'address');
+    if (!address) throw new Error('vault-transit: config.address is required');
+    const method = (first(config, 'authMethod') ?? 'token') as 'token' | 'approle';
+    const identity = JSON.stringify([address, first(config, 'namespace'), method, first(config, 'tokenFile'), first(config, 'tokenEnv'), first(config, 'roleId'), first(config, 'caCertFile')]);
+    let client = this.#vault.get(identity);
+    if (!client) {
+      client = new VaultClient({
+        address,
+        namespace: first(config, 'namespace'),
+        caCert: first(config, 'caCertFile') ? readFileSync(first(config, 'caCertFile')!, 'utf8') : undefined,
+        timeoutMs: first(config, 'timeoutMs') ? Number(first(config, 'timeoutMs')) : undefined,
+        breakerResetMs: first(config, 'breakerResetMs') ? Number(first(config, 'breakerResetMs')) : undefined,
+        auth: method === 'approle'
+          ? { method, roleId: first(config, 'roleId'), secretId: secretFrom({ file: first(config, 'secretIdFile'), env: first(config, 'secretIdEnv') }), approleMount: first(config, 'approleMount') }
+          : { method: 'token', token: secretFrom({ file: first(config, 'tokenFile'), env: first(config, 'tokenEnv') }) },
+      });
+      this.#vault.set(identity, client);
+    }
+    return client;
+  }
+
+  /** Status of every back end this process uses: `{ name, status: "UP" | "DOWN", reason? }`. */
+  async health(): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
+    return Promise.all([...this.#vault.values()].map(async (client) => {
+      const reason = client.circuitOpen ? 'circuit open' : await client.health();
+      return { name: `vault-transit ${client.address}`, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#vault.values()].map((c) => c.close()));
+    this.#vault.clear();
+  }
+}
+
+/** The process-wide back ends. */
+export const backends = new Backends();

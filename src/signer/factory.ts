@@ -1,0 +1,26 @@
+/**
+ * The Signer for a key record, by back end: `local` (private key sealed in the store),
+ * `vault-transit` (a Vault key version). PKCS#11 and composite keys plug in here too.
+ */
+import type { Signer } from './signer.ts';
+import { LocalSigner } from './local.ts';
+import { VaultTransitSigner } from './vault/signer.ts';
+import { backends } from './backends.ts';
+import { openPrivateKey } from '../keys/encryption.ts';
+import type { KeyRecord } from '../keys/repository.ts';
+import type { StoredComponent } from '../keys/providers.ts';
+
+/** @throws KeyDecryptionError (wrong KEK), Error for a key whose back end or component is gone. */
+export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>): Signer {
+  if (record.backend === 'local') {
+    if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
+    return new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, record.privateKey));
+  }
+  const component = components.get(record.componentId);
+  if (!component || !record.publicJwk || !record.backendRef) throw new Error(`key ${record.kid} lost its ${record.backend} component`);
+  if (record.backend === 'vault-transit') {
+    const ref = record.backendRef as { mount: string; keyName: string; version: number };
+    return new VaultTransitSigner({ client: backends.vault(component.config), mount: ref.mount, keyName: ref.keyName, version: ref.version, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk });
+  }
+  throw new Error(`key ${record.kid}: unknown back end ${record.backend}`);
+}

@@ -1,0 +1,207 @@
+/**
+ * A Vault transit test server: NOT Vault. Real HTTP on 127.0.0.1 and real signatures
+ * (node:crypto for RSA, ECDSA and ML-DSA), speaking the subset of Vault's HTTP API that
+ * qsign-oidc uses, with the documented paths, parameters, status codes and `{"errors":[...]}`
+ * bodies: transit keys (create, read, rotate, config with min_decryption_version, trim), sign,
+ * sys/health, token and AppRole auth (login, renew-self), X-Vault-Namespace. Its ML-DSA responses
+ * follow the Vault (Enterprise) documentation, not a recorded Vault Enterprise server. See
+ * test/vault/README.md. Fault injection: sealed (503), standby (429), slow responses, dropped
+ * connections.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { constants, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+
+type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ml-dsa';
+interface Version { privateKey: KeyObject; publicKey: string; created: string }
+interface TransitKey { type: KeyType; parameterSet?: string; versions: Map<number, Version>; latest: number; minDecryption: number; minEncryption: number; minAvailable: number }
+export type Fault = 'none' | 'sealed' | 'standby' | 'drop' | { slowMs: number };
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly errors: string[];
+  constructor(status: number, errors: string[]) {
+    super(errors.join('; '));
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+export class VaultTransitTestServer {
+  readonly rootToken = `hvs.${randomBytes(18).toString('base64url')}`;
+  readonly mounts = new Map<string, Map<string, TransitKey>>([['transit', new Map()], ['oqs-transit', new Map()]]);
+  readonly approles = new Map<string, { secretId: string; ttl: number }>();
+  readonly tokens = new Map<string, { expiresAt: number; ttl: number }>();
+  /** Requests seen, by path, for tests (never bodies). */
+  readonly requests: { method: string; path: string; namespace?: string }[] = [];
+  namespace: string | undefined;
+  fault: Fault = 'none';
+  #server = http.createServer((req, res) => { void this.#handle(req, res); });
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  createKey(name: string, type: KeyType, mount = 'transit', parameterSet = '65'): void {
+    const key: TransitKey = { type, parameterSet: type === 'ml-dsa' ? parameterSet : undefined, versions: new Map(), latest: 0, minDecryption: 1, minEncryption: 0, minAvailable: 0 };
+    this.mounts.get(mount)!.set(name, key);
+    this.#rotate(key);
+  }
+
+  addAppRole(roleId: string, secretId: string, ttl = 3600): void {
+    this.approles.set(roleId, { secretId, ttl });
+  }
+
+  #rotate(key: TransitKey): void {
+    let privateKey: KeyObject;
+    if (key.type.startsWith('rsa')) privateKey = generateKeyPairSync('rsa', { modulusLength: Number(key.type.slice(4)) }).privateKey;
+    else if (key.type === 'ecdsa-p256') privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    else privateKey = generateKeyPairSync(`ml-dsa-${key.parameterSet}` as 'ml-dsa-65').privateKey;
+    const publicKey = key.type === 'ml-dsa'
+      ? createPublicKey(privateKey).export({ format: 'raw-public' } as never).toString('base64')
+      : createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
+    key.latest += 1;
+    key.versions.set(key.latest, { privateKey, publicKey, created: new Date().toISOString() });
+  }
+
+  #auth(req: http.IncomingMessage): void {
+    const token = req.headers['x-vault-token'];
+    if (token === this.rootToken) return;
+    const issued = typeof token === 'string' ? this.tokens.get(token) : undefined;
+    if (!issued || issued.expiresAt < Date.now()) throw new HttpError(403, ['permission denied']);
+  }
+
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    this.requests.push({ method: req.method ?? '', path, namespace: req.headers['x-vault-namespace'] as string | undefined });
+    const fault = this.fault;
+    if (fault === 'drop') { req.socket.destroy(); return; }
+    if (typeof fault === 'object') await new Promise((r) => setTimeout(r, fault.slowMs));
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const send = (status: number, body?: unknown) => {
+      res.statusCode = status;
+      if (body === undefined) { res.end(); return; }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (path === '/v1/sys/health') {
+        if (fault === 'sealed') return send(503, { initialized: true, sealed: true, standby: true });
+        if (fault === 'standby') return send(429, { initialized: true, sealed: false, standby: true });
+        return send(200, { initialized: true, sealed: false, standby: false, version: '1.20.0+ent (test server)' });
+      }
+      if (fault === 'sealed') throw new HttpError(503, ['Vault is sealed']);
+      if (fault === 'standby') throw new HttpError(429, []);
+      if (this.namespace && req.headers['x-vault-namespace'] !== this.namespace) throw new HttpError(403, ['permission denied']);
+      let body: Record<string, unknown> = {};
+      if (chunks.length) {
+        try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { throw new HttpError(400, ['failed to parse JSON input']); }
+      }
+      return send(...this.#route(req.method ?? 'GET', path, body, req));
+    } catch (err) {
+      if (err instanceof HttpError) return send(err.status, { errors: err.errors });
+      return send(500, { errors: ['1 error occurred:\n\t* internal error\n\n'] });
+    }
+  }
+
+  #route(method: string, path: string, body: Record<string, unknown>, req: http.IncomingMessage): [number, unknown?] {
+    let m = /^\/v1\/auth\/([^/]+)\/login$/.exec(path);
+    if (m && method === 'POST') {
+      const role = this.approles.get(String(body.role_id));
+      if (!role || role.secretId !== body.secret_id) throw new HttpError(400, ['invalid role or secret ID']);
+      const token = `hvs.${randomBytes(18).toString('base64url')}`;
+      this.tokens.set(token, { expiresAt: Date.now() + role.ttl * 1000, ttl: role.ttl });
+      return [200, { request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data: null, auth: { client_token: token, accessor: randomUUID(), policies: ['default', 'transit-sign'], token_policies: ['default', 'transit-sign'], metadata: { role_name: 'qsign' }, lease_duration: role.ttl, renewable: true, entity_id: randomUUID(), token_type: 'service', orphan: true } }];
+    }
+    if (path === '/v1/auth/token/renew-self' && method === 'POST') {
+      this.#auth(req);
+      const token = req.headers['x-vault-token'] as string;
+      const issued = this.tokens.get(token);
+      if (issued) issued.expiresAt = Date.now() + issued.ttl * 1000;
+      return [200, { auth: { client_token: token, policies: ['default'], lease_duration: issued?.ttl ?? 0, renewable: Boolean(issued) } }];
+    }
+    m = /^\/v1\/([^/]+)\/(keys|sign)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+    if (!m || !this.mounts.has(m[1])) throw new HttpError(404, []);
+    this.#auth(req);
+    const [, mount, kind, name, extra] = m;
+    const keys = this.mounts.get(mount)!;
+    const key = keys.get(decodeURIComponent(name));
+    if (kind === 'keys') {
+      if (method === 'POST' && !extra) {
+        if (key) return [204];
+        const type = String(body.type ?? 'aes256-gcm96') as KeyType;
+        if (!['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ml-dsa'].includes(type)) throw new HttpError(400, [`unknown key type ${type}`]);
+        this.createKey(decodeURIComponent(name), type, mount, String(body.parameter_set ?? '65'));
+        return [204];
+      }
+      if (!key) throw new HttpError(404, []);
+      if (method === 'GET' && !extra) return [200, { data: this.#describe(decodeURIComponent(name), key) }];
+      if (method === 'POST' && extra === 'rotate') { this.#rotate(key); return [200, { data: this.#describe(decodeURIComponent(name), key) }]; }
+      if (method === 'POST' && extra === 'config') {
+        if (body.min_decryption_version !== undefined) {
+          const v = Number(body.min_decryption_version);
+          if (v < key.minAvailable) throw new HttpError(400, ['min decryption version should not be less than min available version']);
+          key.minDecryption = v;
+        }
+        if (body.min_encryption_version !== undefined) key.minEncryption = Number(body.min_encryption_version);
+        return [200, { data: this.#describe(decodeURIComponent(name), key) }];
+      }
+      if (method === 'POST' && extra === 'trim') {
+        const v = Number(body.min_available_version);
+        if (!(v > 0)) throw new HttpError(400, ['invalid min available version']);
+        if (v > key.minDecryption) throw new HttpError(400, ['cannot set min available version greater than the min decryption version']);
+        for (const version of [...key.versions.keys()]) if (version < v) key.versions.delete(version);
+        key.minAvailable = v;
+        return [204];
+      }
+      throw new HttpError(405, []);
+    }
+    // sign/{name}[/{hash_algorithm}]
+    if (method !== 'POST') throw new HttpError(405, []);
+    if (!key) throw new HttpError(400, ['signing key not found']);
+    const version = body.key_version === undefined || Number(body.key_version) === 0 ? key.latest : Number(body.key_version);
+    const material = key.versions.get(version);
+    if (version > key.latest || !material) throw new HttpError(400, ['requested version for signing does not exist']);
+    if (version < key.minAvailable) throw new HttpError(400, ['requested version for signing is less than minimum available version']);
+    if (typeof body.input !== 'string') throw new HttpError(400, ['missing input to process']);
+    const input = Buffer.from(body.input, 'base64');
+    const hashName = String(extra ?? body.hash_algorithm ?? 'sha2-256');
+    const hash = ({ 'sha2-256': 'sha256', 'sha2-384': 'sha384', 'sha2-512': 'sha512' } as Record<string, string>)[hashName];
+    let signature: Buffer;
+    let encoding: BufferEncoding = 'base64';
+    if (key.type === 'ml-dsa') {
+      const context = typeof body.context === 'string' ? Buffer.from(body.context, 'base64') : undefined;
+      signature = sign(null, input, context ? { key: material.privateKey, context } as never : material.privateKey);
+    } else if (key.type.startsWith('rsa')) {
+      if (!hash) throw new HttpError(400, [`unsupported hash algorithm ${hashName}`]);
+      const pss = (body.signature_algorithm ?? 'pss') === 'pss';
+      const saltLength = body.salt_length === undefined || body.salt_length === 'auto' ? constants.RSA_PSS_SALTLEN_MAX_SIGN : body.salt_length === 'hash' ? constants.RSA_PSS_SALTLEN_DIGEST : Number(body.salt_length);
+      signature = sign(hash, input, pss ? { key: material.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength } : { key: material.privateKey, padding: constants.RSA_PKCS1_PADDING });
+    } else {
+      if (!hash) throw new HttpError(400, [`unsupported hash algorithm ${hashName}`]);
+      const jws = body.marshaling_algorithm === 'jws';
+      signature = sign(hash, input, { key: material.privateKey, dsaEncoding: jws ? 'ieee-p1363' : 'der' });
+      if (jws) encoding = 'base64url';
+    }
+    return [200, { request_id: randomUUID(), data: { signature: `vault:v${version}:${signature.toString(encoding)}`, key_version: version } }];
+  }
+
+  #describe(name: string, key: TransitKey) {
+    return {
+      type: key.type, name, ...(key.parameterSet ? { parameter_set: key.parameterSet } : {}),
+      keys: Object.fromEntries([...key.versions].map(([v, m]) => [String(v), { creation_time: m.created, name: key.type === 'ml-dsa' ? 'ml-dsa' : key.type.startsWith('rsa') ? 'rsa' : 'P-256', public_key: m.publicKey }])),
+      latest_version: key.latest, min_decryption_version: key.minDecryption, min_encryption_version: key.minEncryption, min_available_version: key.minAvailable,
+      deletion_allowed: false, derived: false, exportable: false, allow_plaintext_backup: false,
+      supports_encryption: false, supports_decryption: false, supports_derivation: false, supports_signing: true, imported: false,
+    };
+  }
+}
