@@ -36,7 +36,8 @@ export class VaultTransitTestServer {
   readonly requests: { method: string; path: string; namespace?: string }[] = [];
   namespace: string | undefined;
   fault: Fault = 'none';
-  #server = http.createServer((req, res) => { void this.#handle(req, res); });
+  // A client that gives up mid-request (timeouts, the drop fault) must not crash the server.
+  #server = http.createServer((req, res) => { this.#handle(req, res).catch(() => res.destroy()); });
   url = '';
 
   async start(): Promise<this> {
@@ -179,8 +180,8 @@ export class VaultTransitTestServer {
     let signature: Buffer;
     let encoding: BufferEncoding = 'base64';
     if (key.type === 'ml-dsa') {
-      const context = typeof body.context === 'string' ? Buffer.from(body.context, 'base64') : undefined;
-      signature = sign(null, input, context ? { key: material.privateKey, context } as never : material.privateKey);
+      // Pure ML-DSA over the raw input, empty context: Vault documents no ML-DSA context parameter.
+      signature = sign(null, input, material.privateKey);
     } else if (key.type.startsWith('rsa')) {
       if (!hash) throw new HttpError(400, [`unsupported hash algorithm ${hashName}`]);
       const pss = (body.signature_algorithm ?? 'pss') === 'pss';
@@ -198,7 +199,7 @@ export class VaultTransitTestServer {
   #describe(name: string, key: TransitKey) {
     return {
       type: key.type, name, ...(key.parameterSet ? { parameter_set: key.parameterSet } : {}),
-      keys: Object.fromEntries([...key.versions].map(([v, m]) => [String(v), { creation_time: m.created, name: key.type === 'ml-dsa' ? 'ml-dsa' : key.type.startsWith('rsa') ? 'rsa' : 'P-256', public_key: m.publicKey }])),
+      keys: Object.fromEntries([...key.versions].map(([v, m]) => [String(v), { name: key.type === 'ml-dsa' ? `ml-dsa-${key.parameterSet}` : key.type.startsWith('rsa') ? key.type : 'P-256', public_key: m.publicKey, certificate_chain: '', creation_time: m.created, hybrid_public_key: '' }])),
       latest_version: key.latest, min_decryption_version: key.minDecryption, min_encryption_version: key.minEncryption, min_available_version: key.minAvailable,
       deletion_allowed: false, derived: false, exportable: false, allow_plaintext_backup: false,
       supports_encryption: false, supports_decryption: false, supports_derivation: false, supports_signing: true, imported: false,

@@ -76,6 +76,7 @@ export class VaultClient {
   readonly #breaker: CircuitBreakerPolicy;
   #token: string | undefined;
   #tokenExpiresAt = 0;
+  #tokenRenewAt = 0;
   #tokenRenewable = false;
   #login: Promise<void> | undefined;
 
@@ -123,14 +124,18 @@ export class VaultClient {
       return this.#token;
     }
     const now = Date.now();
-    const fresh = this.#token && now < this.#tokenExpiresAt - 30_000;
-    if (fresh && !force) return this.#token!;
+    if (this.#token && !force && now < this.#tokenRenewAt) return this.#token;
     this.#login ??= (async () => {
       try {
         if (!force && this.#token && this.#tokenRenewable && now < this.#tokenExpiresAt) {
-          const renewed = await this.#raw('POST', 'auth/token/renew-self', {}, this.#token) as { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } };
-          this.#accept(renewed.auth);
-          return;
+          try {
+            const renewed = await this.#raw('POST', 'auth/token/renew-self', {}, this.#token) as { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } };
+            this.#accept(renewed.auth);
+            return;
+          } catch (err) {
+            if (!(err instanceof VaultError && err.status === 403)) throw err;
+            // The token is gone (revoked, or the lease ended first): log in again below.
+          }
         }
         const login = await this.#raw('POST', `auth/${auth.approleMount ?? 'approle'}/login`, { role_id: auth.roleId, secret_id: auth.secretId }, undefined) as { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } };
         this.#accept(login.auth);
@@ -146,8 +151,9 @@ export class VaultClient {
     if (!auth?.client_token) throw new VaultError(500, ['AppRole login returned no token']);
     this.#token = auth.client_token;
     // Renew when two thirds of the lease are gone; a zero lease never expires.
-    const lease = auth.lease_duration ?? 0;
-    this.#tokenExpiresAt = lease > 0 ? Date.now() + lease * 1000 * (2 / 3) + 30_000 : Number.MAX_SAFE_INTEGER;
+    const lease = (auth.lease_duration ?? 0) * 1000;
+    this.#tokenExpiresAt = lease > 0 ? Date.now() + lease : Number.MAX_SAFE_INTEGER;
+    this.#tokenRenewAt = lease > 0 ? Date.now() + (lease * 2) / 3 : Number.MAX_SAFE_INTEGER;
     this.#tokenRenewable = Boolean(auth.renewable);
   }
 
