@@ -17,7 +17,7 @@ import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/
 import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
-import { keysCommand } from './keys/cli.ts';
+import { keysCommand, type KeysOptions } from './keys/cli.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
 function importEnv(config: Config): NodeJS.ProcessEnv {
@@ -143,6 +143,12 @@ keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <
   .option('--retire-after <seconds>', 'keep the replaced key PASSIVE this long (default: the realm\'s longest token lifetime)')
   .description('replace the signing key of an algorithm')
   .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
+keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <backend>', 'pkcs11').requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
+  .requiredOption('--module <path>', 'PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so')
+  .option('--token-label <label>').option('--slot <index>').option('--pin-env <var>', 'environment variable holding the user PIN').option('--pin-file <file>', 'file holding the user PIN')
+  .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>').option('--sessions <n>', 'session pool size (default 4)')
+  .description('create a key on a PKCS#11 token and register it as the realm\'s pkcs11 key provider')
+  .action((options: KeysOptions) => keysCommand('create', options).catch(fail));
 keys.command('disable').requiredOption('--realm <realm>').option('--alg <alg>', 'disable every PASSIVE key of this alg').option('--kid <kid>', 'disable this key')
   .description('disable keys (refused for the last active key of an algorithm the realm needs)')
   .action((options: { realm: string; alg?: string; kid?: string }) => keysCommand('disable', options).catch(fail));

@@ -8,12 +8,22 @@ import { openSqlClient } from '../store/sql.ts';
 import { migrate } from '../store/migrations.ts';
 import { findRealm } from '../store/realms.ts';
 import { listKeys } from './repository.ts';
-import { assertRequiredKeys, findComponent, updateKeyProvider } from './providers.ts';
+import { assertRequiredKeys, createKeyProvider, findComponent, updateKeyProvider } from './providers.ts';
+import { randomBytes } from 'node:crypto';
+import { backends } from '../signer/backends.ts';
+import { createTokenKey } from '../signer/pkcs11/keygen.ts';
+import { PKCS11_ALGS } from '../signer/pkcs11/signer.ts';
 import { rotateKey } from './rotation.ts';
 import { requiredAlgs } from './required.ts';
 
-export async function keysCommand(command: 'list' | 'rotate' | 'disable', options: { realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string }): Promise<void> {
+export interface KeysOptions {
+  realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string;
+  backend?: string; module?: string; tokenLabel?: string; slot?: string; pinEnv?: string; pinFile?: string; keyId?: string; priority?: string; sessions?: string;
+}
+
+export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
   const config = loadConfig();
+  const kek = config.keyEncryptionKey;
   const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
@@ -25,6 +35,24 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable', option
       for (const k of (await listKeys(db, realm.id)).filter((k) => !options.alg || k.alg === options.alg)) {
         out([k.kid.padEnd(36), k.alg.padEnd(17), k.status.padEnd(8), String(k.priority).padEnd(8), k.providerId.padEnd(19), k.createdAt.toISOString()].join('  '));
       }
+      return;
+    }
+    if (command === 'create') {
+      if (options.backend !== 'pkcs11') throw new Error('keys create supports --backend pkcs11');
+      if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3');
+      if (!options.module) throw new Error('--module (the PKCS#11 library path) is required');
+      const keyId = options.keyId ?? randomBytes(8).toString('hex');
+      const config: Record<string, string[]> = { modulePath: [options.module], keyId: [keyId], algorithm: [options.alg], priority: [options.priority ?? '100'] };
+      if (options.tokenLabel) config.tokenLabel = [options.tokenLabel];
+      if (options.slot) config.slot = [options.slot];
+      if (options.pinEnv) config.pinEnv = [options.pinEnv];
+      if (options.pinFile) config.pinFile = [options.pinFile];
+      if (options.sessions) config.sessions = [options.sessions];
+      const created = await createTokenKey(backends.pkcs11(config), options.alg, keyId, `qsign-${options.realm}-${options.alg}`);
+      if (created.wrappedSeed) config.wrappedSeed = [created.wrappedSeed.toString('base64')];
+      const id = await db.transaction((tx) => createKeyProvider(tx, kek, realm.id, { name: `pkcs11-${options.alg!.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config }, 'cli'));
+      const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
+      out(`created ${key.alg} key ${key.kid} on the token (CKA_ID ${keyId}, ${created.mode}); it is ${key.status}`);
       return;
     }
     if (command === 'rotate') {
@@ -53,5 +81,6 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable', option
     out(disabled.length ? `disabled ${disabled.join(', ')}` : 'nothing to disable');
   } finally {
     await db.close();
+    await backends.close();
   }
 }

@@ -4,22 +4,25 @@
  * (kid `{keyName}-v{version}-{component id prefix}`), the latest signs (if the component is
  * active), older versions down to `min_decryption_version` verify (PASSIVE), older ones are
  * DISABLED, trimmed ones are removed. Synchronised when the component is created or changed and
- * by the scheduler, so a rotation in Vault is picked up without a restart.
+ * by the scheduler, so a rotation in Vault is picked up without a restart. `pkcs11`: see
+ * syncPkcs11Key.
  */
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import { backends } from '../signer/backends.ts';
 import { VAULT_ALGS, vaultPublicJwk } from '../signer/vault/signer.ts';
+import { SeedWrappedSigner, tokenPublicJwk } from '../signer/pkcs11/signer.ts';
 import { listKeys, upsertExternalKey } from './repository.ts';
 import { ComponentError, KEY_PROVIDER_TYPE, bumpRealmVersion, first, keyProviderSettings, recordKeyEvent, type StoredComponent, type KeyProviderSettings } from './providers.ts';
 
-export const EXTERNAL_PROVIDERS = new Set(['vault-transit']);
+export const EXTERNAL_PROVIDERS = new Set(['vault-transit', 'pkcs11']);
 
 /**
  * Brings the component's key rows in line with the back end. Returns true when anything changed.
  * @throws ComponentError when the back end cannot be read or does not hold a fitting key.
  */
 export async function syncExternalKeys(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
+  if (component.providerId === 'pkcs11') return syncPkcs11Key(db, realmId, component, settings, actor);
   const config = component.config;
   const mount = first(config, 'mount') ?? 'transit';
   const keyName = first(config, 'keyName');
@@ -81,4 +84,39 @@ export async function syncAllExternalKeys(db: SqlClient): Promise<{ changed: str
     }
   }
   return { changed: [...changed], failures };
+}
+
+/**
+ * `pkcs11`: one key per component, kid `pkcs11-{CKA_ID}-{component id prefix}`, its public key read
+ * from the token (or, seed-wrapped, derived once by unwrapping the seed in the HSM).
+ */
+async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
+  const config = component.config;
+  const keyId = first(config, 'keyId');
+  if (!keyId || !/^[0-9a-fA-F]+$/.test(keyId)) throw new ComponentError('config.keyId (the CKA_ID, hex) is required for provider pkcs11', 'keyId');
+  const kid = `pkcs11-${keyId.slice(0, 16)}-${component.id.slice(0, 8)}`;
+  const wrappedSeed = first(config, 'wrappedSeed');
+  const existing = (await listKeys(db, realmId)).find((k) => k.kid === kid);
+  let publicJwk = existing?.publicJwk ?? undefined;
+  if (!publicJwk) {
+    try {
+      const pool = backends.pkcs11(config);
+      if (wrappedSeed) {
+        const signer = new SeedWrappedSigner({ pool, keyId, alg: settings.alg, kid, wrappedSeed: Buffer.from(wrappedSeed, 'base64') });
+        publicJwk = (await signer.load()).publicJwk!;
+      } else {
+        publicJwk = await tokenPublicJwk(pool, keyId, settings.alg);
+      }
+    } catch (err) {
+      throw new ComponentError(`PKCS#11 key ${keyId} cannot be read: ${(err as Error).message}`, 'keyId');
+    }
+  }
+  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
+  await upsertExternalKey(db, realmId, {
+    kid, alg: settings.alg, providerId: 'pkcs11', priority: settings.priority, status: settings.status, componentId: component.id,
+    backend: 'pkcs11', backendRef: { keyId, mode: wrappedSeed ? 'seed-wrapped' : 'native' }, publicJwk,
+  });
+  await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `found PKCS#11 key ${keyId}: ${settings.status}`, actor });
+  await bumpRealmVersion(db, realmId);
+  return true;
 }

@@ -1,7 +1,7 @@
 /**
  * The process's connections to signing back ends, shared by every realm: one VaultClient per
  * Vault (address, namespace, auth), one PKCS#11 module per library path (PKCS#11 allows one
- * C_Initialize per process). `health()` feeds `/health/ready`.
+ * C_Initialize per process) with its session pool per token. `health()` feeds `/health/ready`.
  *
  * Secrets come from where the component config points (`tokenFile`/`tokenEnv`,
  * `secretIdFile`/`secretIdEnv`, `pinFile`/`pinEnv`), never from the config itself, so they are
@@ -10,11 +10,33 @@
 import { readFileSync } from 'node:fs';
 import { VaultClient, secretFrom } from './vault/client.ts';
 import type { ComponentConfig } from '../keys/providers.ts';
+import { Pkcs11Pool } from './pkcs11/module.ts';
 
 const first = (config: ComponentConfig, key: string) => config[key]?.[0];
 
 export class Backends {
   readonly #vault = new Map<string, VaultClient>();
+  readonly #pkcs11 = new Map<string, Pkcs11Pool>();
+
+  /** The session pool for a `pkcs11` component's token (one per module path and token). */
+  pkcs11(config: ComponentConfig): Pkcs11Pool {
+    const modulePath = first(config, 'modulePath');
+    if (!modulePath) throw new Error('pkcs11: config.modulePath is required');
+    const tokenLabel = first(config, 'tokenLabel');
+    const slot = first(config, 'slot') !== undefined ? Number(first(config, 'slot')) : undefined;
+    const identity = JSON.stringify([modulePath, tokenLabel, slot]);
+    let pool = this.#pkcs11.get(identity);
+    if (!pool) {
+      const pinSource = { file: first(config, 'pinFile'), env: first(config, 'pinEnv') };
+      pool = new Pkcs11Pool(modulePath, { tokenLabel, slot }, () => {
+        const pin = secretFrom(pinSource);
+        if (!pin) throw new Error('pkcs11: no PIN (config.pinEnv or config.pinFile)');
+        return pin;
+      }, Number(first(config, 'sessions') ?? 4));
+      this.#pkcs11.set(identity, pool);
+    }
+    return pool;
+  }
 
   /** The VaultClient for a `vault-transit` component's connection settings. */
   vault(config: ComponentConfig): VaultClient {
@@ -41,10 +63,15 @@ export class Backends {
 
   /** Status of every back end this process uses: `{ name, status: "UP" | "DOWN", reason? }`. */
   async health(): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
-    return Promise.all([...this.#vault.values()].map(async (client) => {
+    const vault = [...this.#vault.values()].map(async (client) => {
       const reason = client.circuitOpen ? 'circuit open' : await client.health();
       return { name: `vault-transit ${client.address}`, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
-    }));
+    });
+    const tokens = [...this.#pkcs11.values()].map(async (pool) => {
+      const reason = await pool.health();
+      return { name: pool.label, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
+    });
+    return Promise.all([...vault, ...tokens]);
   }
 
   async close(): Promise<void> {

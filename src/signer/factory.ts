@@ -1,11 +1,12 @@
 /**
  * The Signer for a key record, by back end: `local` (private key sealed in the store),
- * `vault-transit` (a Vault key version). PKCS#11 and composite keys plug in here too.
+ * `vault-transit` (a Vault key version), `pkcs11` (a key on a token, or a seed-wrapped ML-DSA key).
  */
 import type { Signer } from './signer.ts';
 import { LocalSigner } from './local.ts';
 import { VaultTransitSigner } from './vault/signer.ts';
 import { backends } from './backends.ts';
+import { Pkcs11Signer, SeedWrappedSigner } from './pkcs11/signer.ts';
 import { openPrivateKey } from '../keys/encryption.ts';
 import type { KeyRecord } from '../keys/repository.ts';
 import type { StoredComponent } from '../keys/providers.ts';
@@ -21,6 +22,14 @@ export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string
   if (record.backend === 'vault-transit') {
     const ref = record.backendRef as { mount: string; keyName: string; version: number };
     return new VaultTransitSigner({ client: backends.vault(component.config), mount: ref.mount, keyName: ref.keyName, version: ref.version, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk });
+  }
+  if (record.backend === 'pkcs11') {
+    const ref = record.backendRef as { keyId: string; mode: 'native' | 'seed-wrapped' };
+    const pool = backends.pkcs11(component.config);
+    const wrappedSeed = component.config.wrappedSeed?.[0];
+    return ref.mode === 'seed-wrapped' && wrappedSeed
+      ? new SeedWrappedSigner({ pool, keyId: ref.keyId, alg: record.alg, kid: record.kid, wrappedSeed: Buffer.from(wrappedSeed, 'base64'), publicJwk: record.publicJwk })
+      : new Pkcs11Signer({ pool, keyId: ref.keyId, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk });
   }
   throw new Error(`key ${record.kid}: unknown back end ${record.backend}`);
 }
