@@ -41,7 +41,7 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
     const active: Record<string, string> = {};
     const keys = records.map((r) => {
-      const jwk = signerFor(r, deps.kek, components).publicJwk();
+      const jwk = r.publicJwk ?? signerFor(r, deps.kek, components).publicJwk();
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,

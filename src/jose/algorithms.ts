@@ -31,6 +31,8 @@ export interface LoadedKey {
   /** Public JWK without kid/use (the caller adds them); undefined for symmetric keys. */
   publicJwk: JWK | undefined;
   sign(input: Uint8Array): Promise<Uint8Array>;
+  /** ML-DSA only: sign with a FIPS 204 context string (the ML-DSA half of a composite uses ctx = label). */
+  signWithContext?(input: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Verifies `signature` over `input`; resolves to undefined when valid, else the reason. */
@@ -61,6 +63,14 @@ const ok = (valid: boolean, reason = 'signature verification failed') => (valid 
 
 // ---- ML-DSA (AKP) and DILITHIUM3 (OQS) ----------------------------------------------------
 
+/** node:crypto ML-DSA with a context string, on libuv's thread pool. */
+function contextSigner(set: MlDsaParameterSet, seed: Uint8Array, publicKey: Uint8Array) {
+  const key = createPrivateKey({ key: { kty: 'AKP', alg: set, pub: b64u(publicKey), priv: b64u(seed) }, format: 'jwk' } as never);
+  return (input: Uint8Array, context: Uint8Array) => new Promise<Uint8Array>((resolve, reject) => {
+    nodeSign(null, input, { key, context } as never, (err, signature) => (err ? reject(err) : resolve(signature)));
+  });
+}
+
 function mlDsaPublicKey(set: MlDsaParameterSet, raw: Buffer, member: string): KeyObject {
   if (raw.length !== ML_DSA_SIZES[set].publicKey) throw new JwkError(`"${member}" must be a ${ML_DSA_SIZES[set].publicKey}-byte ${set} public key, got ${raw.length} bytes`);
   return createPublicKey({ key: { kty: 'AKP', alg: set, pub: b64u(raw) }, format: 'jwk' } as never);
@@ -79,7 +89,7 @@ function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
     generate: () => randomBytes(32),
     load(privateKey) {
       const pair = mlDsaFromSeed(set, privateKey);
-      return { publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input) };
+      return { publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner(set, privateKey, pair.publicKey) };
     },
     verifier(jwk) {
       if (jwk.kty !== 'AKP' || jwk.alg !== set) throw new JwkError(`${set} needs an AKP key with alg ${set}`);
@@ -93,7 +103,7 @@ const dilithium3: JwsAlgorithm = {
   generate: () => randomBytes(32),
   load(privateKey) {
     const pair = mlDsaFromSeed('ML-DSA-65', privateKey);
-    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input) };
+    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner('ML-DSA-65', privateKey, pair.publicKey) };
   },
   verifier(jwk) {
     if (jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3') throw new JwkError('DILITHIUM3 needs an OQS key with alg DILITHIUM3');

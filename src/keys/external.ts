@@ -12,10 +12,11 @@ import type { SignerStatus } from '../signer/signer.ts';
 import { backends } from '../signer/backends.ts';
 import { VAULT_ALGS, vaultPublicJwk } from '../signer/vault/signer.ts';
 import { SeedWrappedSigner, tokenPublicJwk } from '../signer/pkcs11/signer.ts';
+import { COMPOSITE_MEMBERS, compositePublicJwk } from '../signer/composite.ts';
 import { listKeys, upsertExternalKey } from './repository.ts';
 import { ComponentError, KEY_PROVIDER_TYPE, bumpRealmVersion, first, keyProviderSettings, recordKeyEvent, type StoredComponent, type KeyProviderSettings } from './providers.ts';
 
-export const EXTERNAL_PROVIDERS = new Set(['vault-transit', 'pkcs11']);
+export const EXTERNAL_PROVIDERS = new Set(['vault-transit', 'pkcs11', 'composite']);
 
 /**
  * Brings the component's key rows in line with the back end. Returns true when anything changed.
@@ -23,6 +24,7 @@ export const EXTERNAL_PROVIDERS = new Set(['vault-transit', 'pkcs11']);
  */
 export async function syncExternalKeys(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
   if (component.providerId === 'pkcs11') return syncPkcs11Key(db, realmId, component, settings, actor);
+  if (component.providerId === 'composite') return syncCompositeKey(db, realmId, component, settings, actor);
   const config = component.config;
   const mount = first(config, 'mount') ?? 'transit';
   const keyName = first(config, 'keyName');
@@ -117,6 +119,36 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
     backend: 'pkcs11', backendRef: { keyId, mode: wrappedSeed ? 'seed-wrapped' : 'native' }, publicJwk,
   });
   await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `found PKCS#11 key ${keyId}: ${settings.status}`, actor });
+  await bumpRealmVersion(db, realmId);
+  return true;
+}
+
+/**
+ * `composite`: one key made of two keys of the realm, `config.members` = [ML-DSA kid, traditional
+ * kid], kid `composite-{component id prefix}`. The members must fit the alg (ML-DSA-65/DILITHIUM3
+ * and RS256/PS256 on RSA-3072 or ES256 on P-256), and the ML-DSA member must be able to sign with a
+ * context (local or seed-wrapped, not Vault).
+ */
+async function syncCompositeKey(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
+  const spec = COMPOSITE_MEMBERS[settings.alg];
+  const [mlDsaKid, tradKid] = component.config.members ?? [];
+  if (!mlDsaKid || !tradKid) throw new ComponentError('config.members must name two keys of the realm: [ML-DSA kid, traditional kid]', 'members');
+  const keys = await listKeys(db, realmId);
+  const mlDsa = keys.find((k) => k.kid === mlDsaKid);
+  const trad = keys.find((k) => k.kid === tradKid);
+  if (!mlDsa || !['ML-DSA-65', 'DILITHIUM3'].includes(mlDsa.alg)) throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
+  if (mlDsa.backend === 'vault-transit') throw new ComponentError('config.members[0]: a Vault ML-DSA key cannot sign with a context, which the composite needs', 'members');
+  if (!trad || trad.alg !== spec.traditional) throw new ComponentError(`config.members[1] must be a ${spec.traditional} key of the realm, got ${trad ? trad.alg : 'no such kid'}`, 'members');
+  if (!mlDsa.publicJwk || !trad.publicJwk) throw new ComponentError('the member keys have no recorded public key', 'members');
+  if (spec.kind !== 'ECDSA-P256' && Buffer.from(trad.publicJwk.n as string, 'base64url').length !== 384) throw new ComponentError('config.members[1]: the composite needs an RSA-3072 key', 'members');
+  const kid = `composite-${component.id.slice(0, 8)}`;
+  const existing = keys.find((k) => k.kid === kid);
+  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
+  await upsertExternalKey(db, realmId, {
+    kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
+    backend: 'composite', backendRef: { members: [mlDsaKid, tradKid] }, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),
+  });
+  await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `composite of ${mlDsaKid} and ${tradKid}: ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);
   return true;
 }

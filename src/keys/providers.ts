@@ -56,6 +56,7 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
   'composite-generated': { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
   'vault-transit': { fallback: 'ML-DSA-65', allowed: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/ },
   pkcs11: { fallback: 'RS256', allowed: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/ },
+  composite: { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
 };
 export const KEY_PROVIDER_IDS = Object.keys(PROVIDERS);
 const CURVE_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };

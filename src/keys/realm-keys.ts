@@ -81,5 +81,9 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string)
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
   records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
-  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signerFor({ ...record, privateKey: _sealed }, kek, components) })));
+  // Composites are made of the realm's other keys: build those first.
+  const signers = new Map<string, Signer>();
+  for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, signerFor(record, kek, components));
+  for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, signerFor(record, kek, components, (kid) => signers.get(kid)));
+  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
 }

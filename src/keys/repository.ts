@@ -7,6 +7,7 @@ import type { SignerStatus } from '../signer/signer.ts';
 import { sealPrivateKey } from './encryption.ts';
 import type { GeneratedKey } from './generate.ts';
 import type { JWK } from 'jose';
+import { jwsAlgorithm } from '../jose/algorithms.ts';
 
 export interface KeyRecord {
   kid: string;
@@ -50,9 +51,11 @@ export async function upsertExternalKey(db: SqlClient, realmId: string, key: Ext
 }
 
 export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: GeneratedKey, priority: number, status: SignerStatus, componentId: string): Promise<void> {
+  // The public JWK is recorded too, so composites and the admin API need not decrypt to see it.
+  const publicJwk = jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null;
   await db.query(
-    'INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId],
+    'INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId, publicJwk && JSON.stringify(publicJwk)],
   );
 }
 

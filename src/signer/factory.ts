@@ -6,13 +6,14 @@ import type { Signer } from './signer.ts';
 import { LocalSigner } from './local.ts';
 import { VaultTransitSigner } from './vault/signer.ts';
 import { backends } from './backends.ts';
+import { CompositeSigner } from './composite.ts';
 import { Pkcs11Signer, SeedWrappedSigner } from './pkcs11/signer.ts';
 import { openPrivateKey } from '../keys/encryption.ts';
 import type { KeyRecord } from '../keys/repository.ts';
 import type { StoredComponent } from '../keys/providers.ts';
 
 /** @throws KeyDecryptionError (wrong KEK), Error for a key whose back end or component is gone. */
-export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>): Signer {
+export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>, byKid: (kid: string) => Signer | undefined = () => undefined): Signer {
   if (record.backend === 'local') {
     if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
     return new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, record.privateKey));
@@ -30,6 +31,13 @@ export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string
     return ref.mode === 'seed-wrapped' && wrappedSeed
       ? new SeedWrappedSigner({ pool, keyId: ref.keyId, alg: record.alg, kid: record.kid, wrappedSeed: Buffer.from(wrappedSeed, 'base64'), publicJwk: record.publicJwk })
       : new Pkcs11Signer({ pool, keyId: ref.keyId, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk });
+  }
+  if (record.backend === 'composite') {
+    const [mlDsaKid, tradKid] = (record.backendRef as { members: string[] }).members;
+    const mlDsa = byKid(mlDsaKid);
+    const traditional = byKid(tradKid);
+    if (!mlDsa || !traditional) throw new Error(`composite key ${record.kid}: member ${mlDsa ? tradKid : mlDsaKid} is missing`);
+    return new CompositeSigner({ alg: record.alg, kid: record.kid, mlDsa, traditional, publicJwk: record.publicJwk });
   }
   throw new Error(`key ${record.kid}: unknown back end ${record.backend}`);
 }

@@ -33,4 +33,8 @@ export class LocalSigner implements Signer {
   sign(signingInput: Uint8Array): Promise<Uint8Array> {
     return this.#key.sign(signingInput);
   }
+
+  get signWithContext(): ((message: Uint8Array, context: Uint8Array) => Promise<Uint8Array>) | undefined {
+    return this.#key.signWithContext;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The Signer abstraction (ARCHITECTURE.md section 7): the only way a token gets signed.
- * Implementations: local (this release), Vault transit, PKCS#11 and composite (planned).
+ * Implementations: local, Vault transit, PKCS#11 (native or seed-wrapped ML-DSA) and composite
+ * (two other signers, e.g. RSA in the HSM and ML-DSA local or seed-wrapped).
  */
 import type { JWK } from 'jose';
 
@@ -20,6 +21,11 @@ export interface Signer {
    * @throws SignerUnavailableError when the back end cannot sign now.
    */
   sign(signingInput: Uint8Array): Promise<Uint8Array>;
+  /**
+   * ML-DSA signers that can: sign with a FIPS 204 context string (needed for the ML-DSA half of a
+   * composite, which signs with ctx = the composite label). Absent when the back end cannot.
+   */
+  signWithContext?(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
 }
 
 export class SignerUnavailableError extends Error {

@@ -17,6 +17,8 @@ import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REQUIRE_ALL } from '../helpers/components.ts';
 import { backends } from '../../src/signer/backends.ts';
+import { createKeyProvider } from '../../src/keys/providers.ts';
+import { referenceCompositeVerify } from '../helpers/composite-reference.ts';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const ALGS = ['RS256', 'PS256', 'ES256', 'ML-DSA-65'];
@@ -29,6 +31,7 @@ if (!available) {
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'qsign-hsm-'));
 let server: TestServer;
+let rsa3072Kid = '';
 const config = { modulePath: [MODULE], tokenLabel: ['qsign-test'], pinEnv: ['QSIGN_TEST_HSM_PIN'] };
 
 beforeAll(async () => {
@@ -44,8 +47,9 @@ beforeAll(async () => {
     components: { 'org.keycloak.keys.KeyProvider': [
       { name: 'ps', providerId: 'rsa-generated', config: { algorithm: ['PS256'], priority: ['10'] } },
       { name: 'es', providerId: 'ecdsa-generated', config: { algorithm: ['ES256'], priority: ['10'] } },
+      { name: 'hybrid-local', providerId: 'composite-generated', config: { algorithm: ['ML-DSA-65-RS256'], priority: ['10'] } },
     ] },
-    clients: ALGS.map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': alg } })),
+    clients: [...ALGS, 'ML-DSA-65-RS256'].map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': alg } })),
   };
   writeFileSync(path.join(dir, 'hsm.json'), JSON.stringify(realm));
   const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
@@ -55,6 +59,10 @@ beforeAll(async () => {
       '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--priority', '300', '--sessions', '4'], { cwd: REPO, env });
     expect(stdout).toMatch(new RegExp(`created ${alg} key pkcs11-\\S+ on the token \\(CKA_ID [0-9a-f]+, ${alg === 'ML-DSA-65' ? 'seed-wrapped' : 'native'}\\); it is ACTIVE`));
   }
+  // The RSA-3072 half of a composite, on the token.
+  const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', 'RS256', '--rsa-bits', '3072', '--module', MODULE,
+    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--priority', '5'], { cwd: REPO, env });
+  rsa3072Kid = /created RS256 key (\S+)/.exec(stdout)![1];
   server = await startServer({ dataDir: path.join(dir, 'data') });
 }, 120_000);
 afterAll(async () => {
@@ -79,6 +87,22 @@ describe.skipIf(!available)('pkcs11 back end on SoftHSM2', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(decodeProtectedHeader(res.body.access_token).kid).toMatch(/^pkcs11-/);
     await verifyToken(res.body.access_token, await jwks(), { algorithms: [alg], issuer: issuer() });
+  });
+
+  it('signs a composite with the RSA half in the HSM and the ML-DSA half seed-wrapped in the HSM, both at once', async () => {
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'hsm'");
+    const [mlDsa] = await server.db.query<{ kid: string }>("SELECT kid FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-65' AND backend = 'pkcs11'", [realm.id]);
+    await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, {
+      name: 'hybrid-hsm', providerId: 'composite', config: { algorithm: ['ML-DSA-65-RS256'], members: [mlDsa.kid, rsa3072Kid], priority: ['400'] },
+    }, 'test'));
+    server.registry.invalidate('hsm');
+    const res = await tokenFor('ML-DSA-65-RS256');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(decodeProtectedHeader(res.body.access_token).kid).toMatch(/^composite-/);
+    await verifyToken(res.body.access_token, await jwks(), { algorithms: ['ML-DSA-65-RS256'], issuer: issuer() });
+    const jwk = (await (await fetch(`${issuer()}/protocol/openid-connect/certs`)).json().then(asJson)).keys.find((k: { kid: string }) => k.kid === decodeProtectedHeader(res.body.access_token).kid);
+    const [h, p, s] = res.body.access_token.split('.');
+    expect(referenceCompositeVerify('ML-DSA-65-RS256', jwk, Buffer.from(`${h}.${p}`), Buffer.from(s, 'base64url'))).toEqual([true, true]);
   });
 
   it('serves 200 concurrent token requests through a pool of 4 sessions', async () => {

@@ -1,6 +1,6 @@
 /**
- * Creates signing keys on a PKCS#11 token (the `keys create --backend pkcs11` command): RSA-2048
- * key pairs for RS256/PS256, P-256 for ES256 (private keys sensitive and non-extractable), and
+ * Creates signing keys on a PKCS#11 token (the `keys create --backend pkcs11` command): RSA key
+ * pairs for RS256/PS256 (2048 bits, or 3072 for the RSA half of a composite), P-256 for ES256 (private keys sensitive and non-extractable), and
  * for ML-DSA on tokens without CKM_ML_DSA a non-extractable AES-256 key plus an ML-DSA seed
  * encrypted by it (seed-wrapped mode). Keys are addressed by CKA_ID.
  */
@@ -16,7 +16,7 @@ export interface CreatedTokenKey {
   wrappedSeed?: Buffer;
 }
 
-export async function createTokenKey(pool: Pkcs11Pool, alg: string, keyId: string, label: string): Promise<CreatedTokenKey> {
+export async function createTokenKey(pool: Pkcs11Pool, alg: string, keyId: string, label: string, options: { rsaBits?: number } = {}): Promise<CreatedTokenKey> {
   const id = Buffer.from(keyId, 'hex');
   const common = [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label }];
   const privateAttrs = [...common, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }];
@@ -39,7 +39,7 @@ export async function createTokenKey(pool: Pkcs11Pool, alg: string, keyId: strin
         [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: P256_OID }], privateAttrs);
     } else {
       pool.lib.C_GenerateKeyPair(session, { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
-        [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_MODULUS_BITS, value: 2048 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }], privateAttrs);
+        [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_MODULUS_BITS, value: options.rsaBits ?? 2048 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }], privateAttrs);
     }
   });
   return { mode: 'native' };

@@ -168,14 +168,20 @@ export class SeedWrappedSigner implements Signer {
     return this.#jwk;
   }
 
-  async sign(signingInput: Uint8Array): Promise<Uint8Array> {
-    let key: LoadedKey;
+  async #loaded(): Promise<LoadedKey> {
     try {
-      key = await this.load();
+      return await this.load();
     } catch (err) {
       throw new SignerUnavailableError(this.backend, this.kid, err);
     }
-    return key.sign(signingInput);
+  }
+
+  async sign(signingInput: Uint8Array): Promise<Uint8Array> {
+    return (await this.#loaded()).sign(signingInput);
+  }
+
+  async signWithContext(message: Uint8Array, context: Uint8Array): Promise<Uint8Array> {
+    return (await this.#loaded()).signWithContext!(message, context);
   }
 }
 
