@@ -6,7 +6,8 @@
  * the status the client sees and the time to recover.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -135,6 +136,28 @@ describe('vault-transit back end', () => {
     expect((denied as Error).message).not.toContain('hvs.');
     await client.close();
     await missing.close();
+  });
+
+  it('talks TLS to a Vault whose certificate a custom CA signed, and refuses it without that CA', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qsign-vault-tls-'));
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=qsign test CA');
+    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'vault.key', '-out', 'vault.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl('x509', '-req', '-in', 'vault.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'vault.pem', '-days', '1', '-extfile', 'san.ext');
+    const tlsVault = await new VaultTransitTestServer({ cert: readFileSync(path.join(dir, 'vault.pem'), 'utf8'), key: readFileSync(path.join(dir, 'vault.key'), 'utf8') }).start();
+    tlsVault.createKey('ec-key', 'ecdsa-p256');
+    expect(tlsVault.url.startsWith('https://')).toBe(true);
+    const trusted = new VaultClient({ address: tlsVault.url, caCert: readFileSync(path.join(dir, 'ca.pem'), 'utf8'), auth: { method: 'token', token: tlsVault.rootToken }, maxAttempts: 1 });
+    const untrusted = new VaultClient({ address: tlsVault.url, auth: { method: 'token', token: tlsVault.rootToken }, maxAttempts: 1 });
+    try {
+      expect((await trusted.readKey('transit', 'ec-key')).type).toBe('ecdsa-p256');
+      await expect(untrusted.readKey('transit', 'ec-key')).rejects.toThrow(/Vault at https:\/\/127\.0\.0\.1:\d+ is unreachable/);
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+      await tlsVault.stop();
+    }
   });
 
   it('sends the namespace header', async () => {

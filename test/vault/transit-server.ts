@@ -9,6 +9,7 @@
  * connections.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { constants, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 
@@ -37,12 +38,21 @@ export class VaultTransitTestServer {
   namespace: string | undefined;
   fault: Fault = 'none';
   // A client that gives up mid-request (timeouts, the drop fault) must not crash the server.
-  #server = http.createServer((req, res) => { this.#handle(req, res).catch(() => res.destroy()); });
+  #server: http.Server;
   url = '';
+
+  /** @param tls certificate and key (PEM) to serve HTTPS, for the custom-CA test. */
+  constructor(tls?: { cert: string; key: string }) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => { this.#handle(req, res).catch(() => res.destroy()); };
+    this.#server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+    this.#scheme = tls ? 'https' : 'http';
+  }
+
+  readonly #scheme: string;
 
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = `${this.#scheme}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this;
   }
 
