@@ -16,6 +16,8 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { RealmRegistry, type RealmRuntime } from './realm/registry.ts';
 import { handleLoginAction } from './interaction/login.ts';
+import { handleKeycloakJs } from './interaction/keycloak-js.ts';
+import { handleAccount } from './interaction/account.ts';
 import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
@@ -101,11 +103,13 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
     }
   });
 
-  router.get('/resources/login.css', async (ctx) => {
-    ctx.type = 'text/css';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = await readFile(path.join(VIEWS_DIR, 'resources', 'login.css'));
-  });
+  for (const [file, type] of [['login.css', 'text/css'], ['logout.js', 'application/javascript']]) {
+    router.get(`/resources/${file}`, async (ctx) => {
+      ctx.type = type;
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = await readFile(path.join(VIEWS_DIR, 'resources', file));
+    });
+  }
 
   router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
   router.get('/health/ready', async (ctx) => {
@@ -138,6 +142,8 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
       ctx.body = runtime.jwksJson;
       return;
     }
+    if (await handleKeycloakJs(ctx, runtime.rc, runtime.provider, rest)) return;
+    if (await handleAccount(ctx, runtime, rest)) return;
     if (rest.startsWith(`${LOGIN_ACTIONS}/`)) {
       await handleLoginAction(ctx, runtime.rc, runtime.provider, rest.slice(LOGIN_ACTIONS.length + 1));
       return;

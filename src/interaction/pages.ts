@@ -16,10 +16,10 @@ const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
 
 export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function sendPage(ctx: Context, template: string, data: Record<string, unknown>, status = 200): void {
+export function sendPage(ctx: Context, template: string, data: Record<string, unknown>, status = 200, csp = PAGE_CSP): void {
   ctx.status = status;
   ctx.type = 'html';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Content-Security-Policy', csp);
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cache-Control', 'no-store, must-revalidate, max-age=0');
   ctx.set('Referrer-Policy', 'no-referrer');
@@ -47,9 +47,11 @@ export function renderErrorPage(rc: RealmContext) {
   };
 }
 
+/** Logout confirmation; with a valid `id_token_hint` (oidc-provider verified it) no question is asked, as in Keycloak. */
 export function renderLogoutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, form: string) => {
-    sendPage(ctx as unknown as Context, 'logout', { realmDisplayName: realmDisplayName(rc), form });
+    const hinted = Boolean((ctx.oidc.params as Record<string, unknown> | undefined)?.id_token_hint);
+    sendPage(ctx as unknown as Context, hinted ? 'logout-auto' : 'logout', { realmDisplayName: realmDisplayName(rc), form }, 200, hinted ? "default-src 'none'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'" : undefined);
   };
 }
 

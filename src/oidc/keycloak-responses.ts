@@ -89,6 +89,26 @@ function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [
   }
 }
 
+/**
+ * Keycloak adds `session_state` (the session id the client's tokens carry as `sid`) to the
+ * authorization response; keycloak-js reads it. Appended to the redirect in the response mode's
+ * own place (query or fragment); form_post responses are left as they are.
+ */
+function addSessionState(ctx: KoaContextWithOIDC): void {
+  const location = ctx.response.get('location');
+  const sid = ctx.oidc.client && ctx.oidc.session ? ctx.oidc.session.sidFor(ctx.oidc.client.clientId) : undefined;
+  if (!location || !sid || !/[?#&]code=/.test(location)) return;
+  const url = new URL(location);
+  if (url.hash.includes('code=')) {
+    const fragment = new URLSearchParams(url.hash.slice(1));
+    fragment.set('session_state', sid);
+    url.hash = fragment.toString();
+  } else {
+    url.searchParams.set('session_state', sid);
+  }
+  ctx.response.set('location', url.toString());
+}
+
 export function installKeycloakResponses(provider: Provider, rc: RealmContext): void {
   const events = provider as unknown as { on(event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void): void };
   events.on('grant.error', (ctx, err) => {
@@ -106,6 +126,10 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
       ctx.status = 503;
       ctx.set('Retry-After', '5');
       ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
+      return;
+    }
+    if (oidcCtx.oidc?.route === 'authorization' || oidcCtx.oidc?.route === 'resume') {
+      addSessionState(oidcCtx);
       return;
     }
     if (oidcCtx.oidc?.route !== 'token' || !ctx.body || typeof ctx.body !== 'object') return;

@@ -178,6 +178,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(done.url.startsWith(SPA_REDIRECT)).toBe(true);
     const callback = new URL(done.url);
     expect(callback.searchParams.get('iss')).toBe(issuer);
+    expect(callback.searchParams.get('session_state')).toEqual(expect.any(String));
     const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
     const access = await verify(tokens.access_token);
     expect(access.payload).toMatchObject({ azp: 'demo-spa', preferred_username: 'alice', 'allowed-origins': ['http://localhost:3000', 'http://127.0.0.1:3000'] });
@@ -186,6 +187,7 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     const id = await verify(tokens.id_token!);
     expect(id.payload).toMatchObject({ nonce, typ: 'ID', azp: 'demo-spa', aud: 'demo-spa', preferred_username: 'alice', at_hash: expect.any(String) });
     expect(id.payload.sid).toBe(access.payload.sid);
+    expect(callback.searchParams.get('session_state')).toBe(access.payload.sid);
     // at_hash for ML-DSA: left half of SHAKE256 with 64-byte output (oidc-provider's choice, see README).
     const digest = createHash('shake256', { outputLength: 64 }).update(tokens.access_token).digest();
     expect(id.payload.at_hash).toBe(digest.subarray(0, 32).toString('base64url'));
@@ -201,7 +203,9 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     const logoutUrl = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:3000/' });
     const confirm = await browser.follow(logoutUrl.toString(), server.baseUrl);
     const confirmPage = await confirm.response!.text();
-    expect(confirmPage).toContain('Do you want to log out?');
+    // With a valid id_token_hint Keycloak asks nothing: the page submits itself (script from this origin).
+    expect(confirmPage).toContain('You are being signed out.');
+    expect(confirmPage).toContain('<script src="/resources/logout.js"></script>');
     const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(confirmPage)!;
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(form[2])![1];
     const out = await browser.fetch(new URL(form[1], server.baseUrl).toString(), {
@@ -212,6 +216,11 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     // The session is gone: the next authorization request shows the login form again.
     const after = await browser.follow(url.toString(), server.baseUrl);
     expect(await after.response!.text()).toContain('kc-form-login');
+    // Without an id_token_hint a signed-in user is asked.
+    const other = new TestBrowser();
+    await signIn(other, url.toString(), server.baseUrl, 'alice', 'alice');
+    const withoutHint = await other.fetch(`${issuer}/protocol/openid-connect/logout`);
+    expect(await withoutHint.text()).toContain('Do you want to log out?');
     // Tokens of the ended session no longer refresh.
     const refresh = await post(tokenUrl(), { grant_type: 'refresh_token', client_id: 'demo-spa', refresh_token: tokens.refresh_token! });
     expect(refresh.status).toBe(400);
