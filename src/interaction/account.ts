@@ -24,6 +24,7 @@ export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: s
       ctx.set('Access-Control-Allow-Methods', 'GET, OPTIONS');
       ctx.set('Access-Control-Allow-Headers', 'Authorization, Accept, Content-Type');
       ctx.set('Access-Control-Max-Age', '3600');
+      ctx.set('Access-Control-Allow-Credentials', 'true');
       ctx.set('Vary', 'Origin');
     }
     ctx.body = null;
@@ -36,7 +37,7 @@ export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: s
   const access = token ? await models.AccessToken.find(token) : undefined;
   if (access) {
     const allowed = corsOrigin(runtime, origin, access.clientId);
-    if (allowed) { ctx.set('Access-Control-Allow-Origin', allowed); ctx.set('Vary', 'Origin'); }
+    if (allowed) { ctx.set('Access-Control-Allow-Origin', allowed); ctx.set('Access-Control-Allow-Credentials', 'true'); ctx.set('Vary', 'Origin'); }
   }
   const user = access?.accountId ? await findUserById(runtime.rc.db, runtime.rc.realmId, access.accountId) : undefined;
   if (!user || !user.enabled) {

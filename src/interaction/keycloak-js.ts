@@ -56,8 +56,10 @@ export async function handleKeycloakJs(ctx: Context, rc: RealmContext, provider:
     return true;
   }
   if (name === 'login-status-iframe.html/session') {
+    // The id the client's tokens carry as `sid`; a signed-in browser the client has no tokens of
+    // yet answers with a marker, so an app without tokens sees "changed" and signs in silently.
     const session = await browserSession(ctx, provider);
-    const sid = session?.accountId ? session.authorizations?.[String(ctx.query.client_id ?? '')]?.sid : undefined;
+    const sid = session?.accountId ? session.authorizations?.[String(ctx.query.client_id ?? '')]?.sid ?? 'signed-in' : undefined;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { sid: sid ?? null };
     return true;

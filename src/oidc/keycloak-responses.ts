@@ -119,6 +119,10 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
   });
   provider.use(async (ctx, next) => {
     await next();
+    // keycloak-js sends its token and userinfo requests with credentials: "include"; Keycloak
+    // answers allowed origins with Access-Control-Allow-Credentials (never for "*").
+    const allowOrigin = ctx.response.get('access-control-allow-origin');
+    if (allowOrigin && allowOrigin !== '*') ctx.set('Access-Control-Allow-Credentials', 'true');
     const oidcCtx = ctx as KoaContextWithOIDC;
     const serverError = (ctx.state as Record<PropertyKey, unknown>)[SERVER_ERROR];
     if (serverError && isBackendDown(serverError)) {
