@@ -15,6 +15,7 @@ import { clientRoutes } from './clients.ts';
 import { userRoutes } from './users.ts';
 import { roleRoutes } from './roles.ts';
 import { keyRoutes } from './keys.ts';
+import { attackDetectionRoutes } from './attack-detection.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -48,5 +49,6 @@ export function adminRouter(deps: AdminDeps): Router {
   clientRoutes(router, deps);
   roleRoutes(router, deps);
   userRoutes(router, deps);
+  attackDetectionRoutes(router, deps);
   return router;
 }

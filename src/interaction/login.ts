@@ -68,7 +68,7 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     const form = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const result = await checkPassword(rc, username, password);
+    const result = await checkPassword(rc, username, password, ctx.ip);
     if (!result.ok) {
       rc.log.info({ realm: rc.realm.name, event: 'LOGIN_ERROR', reason: result.reason }, 'login failed');
       loginPage(ctx, rc, uid, username, MESSAGES[result.reason]);

@@ -5,6 +5,7 @@
 import type { KoaContextWithOIDC, Account } from 'oidc-provider';
 import { findUserById, findUserForLogin, passwordCredentials, type StoredUser } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
+import { isLockedOut, recordFailure, recordSuccess } from '../realm/brute-force.ts';
 import { profileClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
 
@@ -38,7 +39,7 @@ export type LoginResult =
  * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
  * argon2 computation too, so timing does not tell which part was wrong.
  */
-export async function checkPassword(rc: RealmContext, login: string, password: string): Promise<LoginResult> {
+export async function checkPassword(rc: RealmContext, login: string, password: string, ip?: string): Promise<LoginResult> {
   const user = login ? await findUserForLogin(rc.db, rc.realmId, login, rc.realm.rep.loginWithEmailAllowed) : undefined;
   const credentials = user && !user.serviceAccountClientId ? await passwordCredentials(rc.db, user.id) : [];
   let valid = false;
@@ -46,7 +47,11 @@ export async function checkPassword(rc: RealmContext, login: string, password: s
     if (await verifyPassword(password, credential)) { valid = true; break; }
   }
   if (!credentials.length) await verifyPassword(password, DUMMY);
+  // A locked-out user gets the wrong-password answer, even with the right password (Keycloak's).
+  if (user && await isLockedOut(rc.db, rc.realm.rep, rc.realmId, user.id)) return { ok: false, reason: 'invalid_credentials' };
+  if (user && !valid) await recordFailure(rc.db, rc.realm.rep, rc.realmId, user.id, ip);
   if (!user || !valid) return { ok: false, reason: 'invalid_credentials' };
+  if (rc.realm.rep.bruteForceProtected === true) await recordSuccess(rc.db, rc.realmId, user.id);
   if (!user.enabled) return { ok: false, reason: 'disabled' };
   if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
   return { ok: true, user };

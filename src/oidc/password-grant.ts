@@ -28,7 +28,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
   provider.registerGrantType(PASSWORD_GRANT, async (ctx: KoaContextWithOIDC) => {
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username');
-    const result = await checkPassword(rc, params.username, params.password ?? '');
+    const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) throw new InvalidGrantKc(REASONS[result.reason]);
 
     const account = toAccount(result.user);

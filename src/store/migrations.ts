@@ -100,6 +100,16 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE keys ALTER COLUMN private_key DROP NOT NULL;
    ALTER TABLE keys ADD COLUMN backend text NOT NULL DEFAULT 'local';
    ALTER TABLE keys ADD COLUMN backend_ref jsonb;`,
+  // 4: brute-force detection counters (Keycloak's login failures), one row per user.
+  `CREATE TABLE login_failures (
+     realm_id text NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+     user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     num_failures integer NOT NULL,
+     last_failure timestamptz NOT NULL,
+     last_ip text,
+     locked_until timestamptz,
+     PRIMARY KEY (realm_id, user_id)
+   );`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

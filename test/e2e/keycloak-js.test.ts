@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * keycloak-js 26 in a real browser (Debian's Chromium, driven by playwright-core): a small SPA
  * logs in through our login page by its accessible names, reads its ML-DSA-65 token, refreshes

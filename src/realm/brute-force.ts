@@ -1,0 +1,85 @@
+/**
+ * Brute-force detection with Keycloak's realm settings ("Server Administration Guide", "Brute
+ * force detection"): `bruteForceProtected`, `failureFactor` (failures before a lockout),
+ * `waitIncrementSeconds` (lockout grows by this per `failureFactor` failures), `maxFailureWaitSeconds`
+ * (cap), `maxDeltaTimeSeconds` (failures older than this start the count again),
+ * `permanentLockout` (disable the user instead). Counters are rows in `login_failures`, shared by
+ * every process through the store. A locked user gets the same generic answer as a wrong password.
+ */
+import type { SqlClient } from '../store/sql.ts';
+import type { RealmDocument } from './representation.ts';
+import { findUserById, updateUser } from '../store/users.ts';
+
+interface Settings { enabled: boolean; failureFactor: number; waitIncrement: number; maxWait: number; maxDelta: number; permanent: boolean }
+
+function settingsOf(doc: RealmDocument): Settings {
+  const n = (key: string, fallback: number) => (typeof doc[key] === 'number' ? doc[key] as number : fallback);
+  return {
+    enabled: doc.bruteForceProtected === true,
+    failureFactor: Math.max(1, n('failureFactor', 30)),
+    waitIncrement: n('waitIncrementSeconds', 60),
+    maxWait: n('maxFailureWaitSeconds', 900),
+    maxDelta: n('maxDeltaTimeSeconds', 43200),
+    permanent: doc.permanentLockout === true,
+  };
+}
+
+export interface LoginFailures { numFailures: number; disabled: boolean; lastIPFailure: string; lastFailure: number }
+
+type Row = { num_failures: number; last_failure: Date; last_ip: string | null; locked_until: Date | null };
+
+/** True while the user is locked out (temporary lockout not over). */
+export async function isLockedOut(db: SqlClient, doc: RealmDocument, realmId: string, userId: string): Promise<boolean> {
+  if (!settingsOf(doc).enabled) return false;
+  const [row] = await db.query<Row>('SELECT locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+  return Boolean(row?.locked_until && new Date(row.locked_until).getTime() > Date.now());
+}
+
+/** Counts a failed login; locks the user out (or disables them) when the factor is reached. */
+export async function recordFailure(db: SqlClient, doc: RealmDocument, realmId: string, userId: string, ip: string | undefined): Promise<void> {
+  const s = settingsOf(doc);
+  if (!s.enabled) return;
+  await db.transaction(async (tx) => {
+    const [row] = await tx.query<Row>('SELECT num_failures, last_failure FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE', [realmId, userId]);
+    const now = Date.now();
+    const fresh = !row || now - new Date(row.last_failure).getTime() > s.maxDelta * 1000;
+    const failures = (fresh ? 0 : row.num_failures) + 1;
+    let lockedUntil: Date | null = null;
+    if (failures % s.failureFactor === 0) {
+      if (s.permanent) {
+        const user = await findUserById(tx, realmId, userId);
+        if (user) await updateUser(tx, realmId, { ...user, enabled: false });
+      } else {
+        const wait = Math.min(s.waitIncrement * (failures / s.failureFactor), s.maxWait);
+        lockedUntil = new Date(now + wait * 1000);
+      }
+    }
+    await tx.query(
+      `INSERT INTO login_failures (realm_id, user_id, num_failures, last_failure, last_ip, locked_until) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (realm_id, user_id) DO UPDATE SET num_failures = $3, last_failure = $4, last_ip = $5, locked_until = coalesce($6, login_failures.locked_until)`,
+      [realmId, userId, failures, new Date(now), ip ?? null, lockedUntil],
+    );
+  });
+}
+
+/** A successful login clears the count (Keycloak's successfulLogin). */
+export async function recordSuccess(db: SqlClient, realmId: string, userId: string): Promise<void> {
+  await db.query('DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+}
+
+/** Keycloak's attack-detection view of a user: `{numFailures, disabled, lastIPFailure, lastFailure}` (ms). */
+export async function loginFailures(db: SqlClient, realmId: string, userId: string): Promise<LoginFailures> {
+  const [row] = await db.query<Row>('SELECT num_failures, last_failure, last_ip, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+  if (!row) return { numFailures: 0, disabled: false, lastIPFailure: 'n/a', lastFailure: 0 };
+  return {
+    numFailures: row.num_failures,
+    disabled: Boolean(row.locked_until && new Date(row.locked_until).getTime() > Date.now()),
+    lastIPFailure: row.last_ip ?? 'n/a',
+    lastFailure: new Date(row.last_failure).getTime(),
+  };
+}
+
+export async function clearLoginFailures(db: SqlClient, realmId: string, userId?: string): Promise<void> {
+  if (userId) await db.query('DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+  else await db.query('DELETE FROM login_failures WHERE realm_id = $1', [realmId]);
+}
