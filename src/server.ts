@@ -51,6 +51,12 @@ const parseTokenForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<void> {
   await parseTokenForm(ctx, async () => undefined);
   const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body;
+  // keycloak-connect sends its credentials twice (Basic header and client_id/client_secret in the
+  // body); Keycloak takes the header. oidc-provider refuses two mechanisms, so keep the header.
+  if (body && typeof body.client_secret === 'string' && /^Basic /i.test(ctx.get('authorization'))) {
+    delete body.client_secret;
+    delete body.client_id;
+  }
   const token = body?.token;
   if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
   const hint = body.token_type_hint === 'refresh_token' ? ['Refresh', 'Bearer'] as const : ['Bearer', 'Refresh'] as const;

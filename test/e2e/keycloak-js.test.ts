@@ -138,6 +138,19 @@ describe.skipIf(!available)('keycloak-js in Chromium', () => {
     await context.close();
   });
 
+  it('check-sso without a session answers login_required; an unregistered post_logout_redirect_uri is refused', async () => {
+    const auth = new URL(`${server.baseUrl}/realms/e2e/protocol/openid-connect/auth`);
+    auth.search = new URLSearchParams({ client_id: 'spa', response_type: 'code', scope: 'openid', prompt: 'none', redirect_uri: `${spaUrl}/cb`, state: 's', code_challenge: 'A'.repeat(43), code_challenge_method: 'S256' }).toString();
+    const res = await fetch(auth, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const back = new URL(res.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe('login_required');
+    expect(back.searchParams.get('iss')).toBe(`${server.baseUrl}/realms/e2e`);
+    const logout = await fetch(`${server.baseUrl}/realms/e2e/protocol/openid-connect/logout?client_id=spa&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(logout.status).toBe(400);
+    expect(logout.headers.get('location')).toBeNull();
+  });
+
   it('the session iframe answers only to the client\'s web origins', async () => {
     const ok = await fetch(`${server.baseUrl}/realms/e2e/protocol/openid-connect/login-status-iframe.html/init?client_id=spa&origin=${encodeURIComponent(spaUrl)}`);
     expect(ok.status).toBe(204);
