@@ -24,6 +24,7 @@ import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
 import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
 import { backends } from './signer/backends.ts';
+import { httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -105,6 +106,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
         ctx.body = { error: 'unknown_error', error_description: 'For more on this error consult the server log.' };
       }
     } finally {
+      httpRequests.inc({ route: routeOf(ctx.path), status: String(ctx.status) });
       log.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
@@ -118,6 +120,10 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
   }
 
   router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metricsRegistry.contentType;
+    ctx.body = await metricsRegistry.metrics();
+  });
   router.get('/health/ready', async (ctx) => {
     const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
     const checks = [store, ...await backends.health()];

@@ -20,6 +20,7 @@ import type { Provider } from 'oidc-provider';
 import { signJws, verifyOwnJws } from '../jose/jws.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import { keycloakScope } from './claims.ts';
+import { tokensIssued } from '../metrics.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 
 const GRANT_SHORTCUT: Record<string, string> = {
@@ -65,7 +66,9 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
   const alg = accessTokenAlg(rc, p.clientId);
   const signer = rc.keys.activeFor(alg);
   if (!signer) throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
-  return signJws(signer, body);
+  const jwt = await signJws(signer, body);
+  tokensIssued.inc({ realm: rc.realm.name, alg, type: 'access' });
+  return jwt;
 }
 
 async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): Promise<string> {

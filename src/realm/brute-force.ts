@@ -9,6 +9,7 @@
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmDocument } from './representation.ts';
 import { findUserById, updateUser } from '../store/users.ts';
+import { lockouts } from '../metrics.ts';
 
 interface Settings { enabled: boolean; failureFactor: number; waitIncrement: number; maxWait: number; maxDelta: number; permanent: boolean }
 
@@ -46,6 +47,7 @@ export async function recordFailure(db: SqlClient, doc: RealmDocument, realmId: 
     const failures = (fresh ? 0 : row.num_failures) + 1;
     let lockedUntil: Date | null = null;
     if (failures % s.failureFactor === 0) {
+      lockouts.inc({ realm: doc.realm });
       if (s.permanent) {
         const user = await findUserById(tx, realmId, userId);
         if (user) await updateUser(tx, realmId, { ...user, enabled: false });

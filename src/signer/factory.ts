@@ -6,14 +6,54 @@ import type { Signer } from './signer.ts';
 import { LocalSigner } from './local.ts';
 import { VaultTransitSigner } from './vault/signer.ts';
 import { backends } from './backends.ts';
+import { signingErrors, signingSeconds } from '../metrics.ts';
 import { CompositeSigner } from './composite.ts';
 import { Pkcs11Signer, SeedWrappedSigner } from './pkcs11/signer.ts';
 import { openPrivateKey } from '../keys/encryption.ts';
 import type { KeyRecord } from '../keys/repository.ts';
 import type { StoredComponent } from '../keys/providers.ts';
 
+/** Counts and times every signature (Prometheus `qsign_signing_seconds`, `qsign_signing_errors_total`). */
+class MeteredSigner implements Signer {
+  readonly #inner: Signer;
+  readonly #labels: { backend: string; alg: string };
+
+  constructor(inner: Signer) {
+    this.#inner = inner;
+    this.#labels = { backend: inner.backend, alg: inner.alg };
+  }
+
+  get alg() { return this.#inner.alg; }
+  get kid() { return this.#inner.kid; }
+  get backend() { return this.#inner.backend; }
+  publicJwk() { return this.#inner.publicJwk(); }
+
+  get signWithContext() {
+    const inner = this.#inner;
+    return inner.signWithContext ? (message: Uint8Array, context: Uint8Array) => inner.signWithContext!(message, context) : undefined;
+  }
+
+  async sign(input: Uint8Array): Promise<Uint8Array> {
+    const end = signingSeconds.startTimer(this.#labels);
+    try {
+      return await this.#inner.sign(input);
+    } catch (err) {
+      signingErrors.inc(this.#labels);
+      throw err;
+    } finally {
+      end();
+    }
+  }
+}
+
+const metered = (signer: Signer): Signer => new MeteredSigner(signer);
+
 /** @throws KeyDecryptionError (wrong KEK), Error for a key whose back end or component is gone. */
 export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>, byKid: (kid: string) => Signer | undefined = () => undefined): Signer {
+  return metered(unmeteredSignerFor(record, kek, components, byKid));
+}
+
+function unmeteredSignerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>, byKid: (kid: string) => Signer | undefined = () => undefined): Signer {
   if (record.backend === 'local') {
     if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
     return new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, record.privateKey));
