@@ -34,6 +34,7 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   outboundAllowPrivateNetworks: z.enum(['true', 'false']).transform((v) => v === 'true'),
   keyRotationCheckSeconds: z.coerce.number().int().min(1).max(86_400),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -90,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? env.KC_LOG_LEVEL?.toLowerCase() ?? 'info',
     outboundAllowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? 'false',
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS ?? '60',
+    redisUrl: env.REDIS_URL || undefined,
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -98,7 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
-      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -11,6 +11,7 @@ import { openSqlClient, type SqlClient } from './store/sql.ts';
 import { migrate } from './store/migrations.ts';
 import { importRealm, readRealmFile, RealmImportError } from './realm/import.ts';
 import { createServer } from './server.ts';
+import { openRedis } from './redis.ts';
 import { deleteExpiredPayloads } from '../adapters/postgres.ts';
 import { decodeProtectedHeader } from 'jose';
 import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/verify.ts';
@@ -52,7 +53,8 @@ async function start(): Promise<void> {
   if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
   const db = await openStore(config);
   await importRealmsDir(db, config, log);
-  const { app, registry } = createServer(config, db, log);
+  const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
+  const { app, registry } = createServer(config, db, log, { redis });
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
@@ -76,7 +78,7 @@ async function start(): Promise<void> {
   rotation.unref();
   const stop = () => {
     log.info('shutting down');
-    server.close(() => { void db.close().finally(() => process.exit(0)); });
+    server.close(() => { void Promise.allSettled([db.close(), redis?.close()]).finally(() => process.exit(0)); });
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.once('SIGTERM', stop);

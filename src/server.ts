@@ -23,6 +23,8 @@ import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
 import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
+import { RateLimits } from './rate-limit.ts';
+import { REALM_CHANGED_CHANNEL, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
 import { httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
 
@@ -72,14 +74,40 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   body.token = `invalid-${randomUUID()}`;
 }
 
+/** Applies the realm's rate limits (rate-limit.ts); returns the seconds to wait when over a limit. */
+async function rateLimited(ctx: Context, limits: RateLimits, runtime: RealmRuntime, token: boolean): Promise<number | undefined> {
+  const doc = runtime.rc.realm.rep;
+  if (!token) return limits.consume(doc, 'login.perIp', ctx.ip);
+  const byIp = await limits.consume(doc, 'token.perIp', ctx.ip);
+  if (byIp !== undefined) return byIp;
+  if (!(doc.attributes as Record<string, unknown> | undefined)?.['qsign.rateLimit.token.perClient']) return undefined;
+  // The client: Basic credentials, else client_id in the form (parsed here, handed on to oidc-provider).
+  const basic = /^Basic\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
+  let clientId = basic ? decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? '') : undefined;
+  if (!clientId && ctx.is('application/x-www-form-urlencoded')) {
+    await parseTokenForm(ctx, async () => undefined);
+    const id = (ctx.request as unknown as { body?: Record<string, unknown> }).body?.client_id;
+    clientId = typeof id === 'string' ? id : undefined;
+  }
+  return clientId ? limits.consume(doc, 'token.perClient', clientId) : undefined;
+}
+
 export interface Server {
   app: Koa;
   registry: RealmRegistry;
 }
 
-export function createServer(config: Config, db: SqlClient, log: Logger): Server {
+export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections } = {}): Server {
   const app = new Koa({ proxy: true });
   const registry = new RealmRegistry(db, config, log);
+  const limits = new RateLimits(options.redis?.client);
+  if (options.redis) {
+    // Realm and key changes reach every process at once; without Redis, within the 1 s version check.
+    const { client, subscriber } = options.redis;
+    registry.onChange = (name) => { client.publish(REALM_CHANGED_CHANNEL, name).catch(() => undefined); };
+    subscriber.subscribe(REALM_CHANGED_CHANNEL).catch(() => undefined);
+    subscriber.on('message', (channel, name) => { if (channel === REALM_CHANGED_CHANNEL) registry.drop(name); });
+  }
   // oidc-provider runs on this app's context (koa-mount), so signed cookies use this app's keys.
   app.keys = registry.cookieKeys;
   const router = new Router();
@@ -156,6 +184,19 @@ export function createServer(config: Config, db: SqlClient, log: Logger): Server
     }
     if (await handleKeycloakJs(ctx, runtime.rc, runtime.provider, rest)) return;
     if (await handleAccount(ctx, runtime, rest)) return;
+    if (ctx.method === 'POST' && (rest === KEYCLOAK_ROUTES.token || rest.startsWith(`${LOGIN_ACTIONS}/`))) {
+      const wait = await rateLimited(ctx, limits, runtime, rest === KEYCLOAK_ROUTES.token);
+      if (wait !== undefined) {
+        ctx.set('Retry-After', String(wait));
+        if (rest === KEYCLOAK_ROUTES.token) {
+          ctx.status = 429;
+          ctx.body = { error: 'temporarily_unavailable', error_description: 'Too many requests; retry later.' };
+        } else {
+          renderStandaloneError(ctx, 'Too many requests; retry later.', 429, runtime.rc.realm.rep.displayName ?? runtime.rc.realm.name);
+        }
+        return;
+      }
+    }
     if (rest.startsWith(`${LOGIN_ACTIONS}/`)) {
       await handleLoginAction(ctx, runtime.rc, runtime.provider, rest.slice(LOGIN_ACTIONS.length + 1));
       return;

@@ -94,7 +94,17 @@ export class RealmRegistry {
     }
   }
 
+  /** Called with a realm's name whenever this process changes it (the Redis fan-out publishes it). */
+  onChange: ((name: string) => void) | undefined;
+
+  /** Drops the realm's runtime here and tells the other processes (when a fan-out is set). */
   invalidate(name: string): void {
+    this.drop(name);
+    this.onChange?.(name);
+  }
+
+  /** Drops the realm's runtime in this process only (a change announced by another process). */
+  drop(name: string): void {
     this.#runtimes.delete(name);
     this.#missing.delete(name);
   }

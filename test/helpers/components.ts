@@ -42,3 +42,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
     },
   };
 }
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export async function redisAvailable(): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch (err) {
+    if (REQUIRE_ALL) throw new Error(`Redis is required (REQUIRE_ALL=1) but not reachable at ${REDIS_URL}: ${(err as Error).message}`);
+    console.warn(`skipping Redis tests: not reachable at ${REDIS_URL}`);
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -13,6 +13,7 @@ import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, readRealmFile } from '../../src/realm/import.ts';
 import { createServer } from '../../src/server.ts';
+import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -32,6 +33,7 @@ export interface TestServer {
 export interface StartOptions {
   realmFiles?: string[];
   databaseUrl?: string;
+  redisUrl?: string;
   dataDir?: string;
   env?: Record<string, string>;
 }
@@ -52,11 +54,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   for (const file of options.realmFiles ?? []) {
     await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
   }
-  const { app, registry } = createServer(config, db, createLogger(config.logLevel));
+  const log = createLogger(config.logLevel);
+  const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
+  const { app, registry } = createServer(config, db, log, { redis });
   server.on('request', app.callback());
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await redis?.close();
     await db.close();
   };
   return {
