@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,7 @@ const schema = z.object({
   outboundAllowPrivateNetworks: z.enum(['true', 'false']).transform((v) => v === 'true'),
   keyRotationCheckSeconds: z.coerce.number().int().min(1).max(86_400),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  workers: z.coerce.number().int().min(1).max(256),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -92,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? 'false',
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS ?? '60',
     redisUrl: env.REDIS_URL || undefined,
+    // One worker per core in production over PostgreSQL; the embedded store is single-process.
+    workers: env.WORKERS ?? (mode === 'production' && (env.DATABASE_URL || env.KC_DB_URL) ? String(availableParallelism()) : '1'),
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -100,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
-      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);
@@ -112,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else if (c.adminPassword === DEV_ADMIN_PASSWORD) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: the development default is refused in production mode');
     if (!c.baseUrl) problems.push('PUBLIC_BASE_URL / KC_HOSTNAME: required in production mode (the public URL tokens are issued for)');
   }
+  if (c.workers > 1 && !c.databaseUrl) problems.push('WORKERS: several workers need PostgreSQL (DATABASE_URL); the embedded store serves one process');
   if (problems.length) throw new ConfigError(problems);
   const baseUrl = (c.baseUrl ?? `http://localhost:${c.port}`).replace(/\/+$/, '');
   return {

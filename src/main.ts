@@ -3,6 +3,7 @@
  * realm files; `verify TOKEN --jwks URL` checks a token. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
  */
 import { readdir } from 'node:fs/promises';
+import cluster from 'node:cluster';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.ts';
@@ -47,12 +48,33 @@ export async function importRealmsDir(db: SqlClient, config: Config, log: Logger
   }
 }
 
+/**
+ * With WORKERS > 1 the primary process migrates and imports once, then runs one worker per
+ * WORKERS (node:cluster, sharing the port) and replaces any worker that dies.
+ */
 async function start(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    const db = await openStore(config);
+    await importRealmsDir(db, config, log);
+    await db.close();
+    for (let i = 0; i < config.workers; i += 1) cluster.fork();
+    cluster.on('online', (worker) => log.info({ worker: worker.id, pid: worker.process.pid }, 'worker started'));
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
+      cluster.fork();
+    });
+    let stopping = false;
+    const stop = () => { stopping = true; for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM'); setTimeout(() => process.exit(0), 5_000).unref(); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return;
+  }
   if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
   const db = await openStore(config);
-  await importRealmsDir(db, config, log);
+  if (cluster.isPrimary) await importRealmsDir(db, config, log);
   const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
   const { app, registry } = createServer(config, db, log, { redis });
   const server = app.listen(config.port, config.host, () => {
