@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: the real server (a separate process, over PostgreSQL) under autocannon from
+ * this process, measured in one run beside (a) the raw single-core signing rate of each alg and
+ * (b) a baseline, oidc-provider as it ships (bench/baseline-server.ts). Reports absolute numbers and
+ * ratios (ours / baseline, grants / raw signing), for one worker and for all cores, plus password
+ * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), refresh grants/s, /certs requests/s and RSS per
+ * process. Writes bench/results/latest.md. Seconds per measurement: BENCH_SECONDS (default 5).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, availableParallelism } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import autocannon from 'autocannon';
+import { createTestDatabase } from '../test/helpers/components.ts';
+import { generateKey } from '../src/keys/generate.ts';
+import { LocalSigner } from '../src/signer/local.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 16;
+const ALGS = ['RS256', 'ML-DSA-65', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'];
+const KEK = Buffer.alloc(32, 5).toString('base64');
+const out: string[] = [];
+const say = (line = '') => { out.push(line); process.stderr.write(`${line}\n`); };
+
+const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
+const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
+
+async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; amount?: number; requests?: autocannon.Request[] } = {}) {
+  const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers };
+  if (!options.amount) await autocannon({ ...base, duration: 1 });
+  const r = await autocannon({ ...base, ...(options.amount ? { amount: options.amount, requests: options.requests } : { duration: SECONDS }) });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+}
+const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+
+// (a) raw single-core signing rate: signatures/s over a typical 600-byte signing input, no HTTP.
+const raw: Record<string, number> = {};
+for (const alg of ALGS) {
+  const key = generateKey(alg);
+  const signer = new LocalSigner(key.kid, alg, key.privateKey);
+  const input = Buffer.alloc(600, 97);
+  for (let i = 0; i < 50; i += 1) await signer.sign(input);
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) { await signer.sign(input); n += 1; }
+  raw[alg] = n / ((performance.now() - started) / 1000);
+}
+
+// The server under test, as operators run it.
+const db = await createTestDatabase();
+const dir = mkdtempSync(path.join(tmpdir(), 'qsign-bench-'));
+const realm = {
+  realm: 'bench', accessTokenLifespan: 300,
+  components: { 'org.keycloak.keys.KeyProvider': ALGS.filter((a) => a.includes('-') && a !== 'ML-DSA-65').map((alg) => ({ name: alg, providerId: 'composite-generated', config: { algorithm: [alg], priority: ['100'] } })) },
+  clients: [
+    ...ALGS.map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'access.token.signed.response.alg': alg } })),
+    { clientId: 'pw', publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true },
+  ],
+  users: [{ username: 'bob', firstName: 'Bob', lastName: 'Builder', email: 'bob@example.com', credentials: [{ value: 'bob-password' }] }],
+};
+writeFileSync(path.join(dir, 'bench.json'), JSON.stringify(realm));
+const env = { ...process.env, DATABASE_URL: db.url, KEY_ENCRYPTION_KEY: KEK, LOG_LEVEL: 'warn', DATA_DIR: dir, REALMS_DIR: path.join(dir, 'none'), HOST: '127.0.0.1' };
+execFileSync(process.execPath, ['src/main.ts', 'import', path.join(dir, 'bench.json')], { cwd: REPO, env });
+
+async function startOurs(workers: number): Promise<{ proc: ChildProcess; url: string; pids: () => number[] }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['src/main.ts'], { cwd: REPO, env: { ...env, PORT: String(port), WORKERS: String(workers), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids: number[] = [];
+  proc.stdout!.on('data', (d) => { for (const l of String(d).split('\n')) if (l.includes('"worker started"')) pids.push(JSON.parse(l).pid); });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i += 1) {
+    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, url, pids: () => (workers > 1 ? pids : [proc.pid!]) };
+}
+
+const results: Record<string, Record<string, { rps: number; p50: number; p99: number; errors: number }>> = { one: {}, all: {}, baseline: {} };
+let rss: number[] = [];
+const other: Record<string, { rps: number; p50: number; p99: number; errors: number }> = {};
+for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as const) {
+  const ours = await startOurs(workers);
+  const token = `${ours.url}/realms/bench/protocol/openid-connect/token`;
+  for (const alg of ALGS) results[label][alg] = await load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
+  if (label === 'one') {
+    other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const refreshTokens: string[] = [];
+    while (refreshTokens.length < 300) {
+      const batch = await Promise.all(Array.from({ length: 10 }, () => fetch(token, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&client_id=pw&username=bob&password=bob-password' }).then((r) => r.json() as Promise<{ refresh_token: string }>)));
+      refreshTokens.push(...batch.map((b) => b.refresh_token));
+    }
+    let next = 0;
+    other.refresh = await load(token, { amount: refreshTokens.length, headers: { 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&client_id=pw&refresh_token=${refreshTokens[next++ % refreshTokens.length]}` }) }] });
+    other.certs = await load(`${ours.url}/realms/bench/protocol/openid-connect/certs`, { method: 'GET' });
+    rss = ours.pids().map(rssMb);
+  } else {
+    rss = [...rss, ...ours.pids().map(rssMb)];
+  }
+  ours.proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
+// (b) the baseline, stock oidc-provider, same key types.
+const baseline = spawn(process.execPath, ['bench/baseline-server.ts'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+for (const alg of ['RS256', 'ML-DSA-65']) results.baseline[alg] = await load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
+const baseRss = rssMb(baseline.pid!);
+baseline.kill('SIGTERM');
+await db.drop();
+
+const cores = availableParallelism();
+const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+say(`# qsign-oidc benchmark (${new Date().toISOString()})`);
+say();
+say(`Machine: ${cores} cores, Node ${process.version}. Server: \`node src/main.ts\` over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts).`);
+say();
+say('## client_credentials grants');
+say();
+say('| alg | raw signing (sig/s, 1 core) | ours, 1 worker (grants/s) | p50 / p99 ms | ours / baseline | grants / raw signing | ours, all cores (grants/s) | p99 ms | baseline (grants/s) |');
+say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const alg of ALGS) {
+  const one = results.one[alg];
+  const all = results.all[alg];
+  const base = results.baseline[alg];
+  say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(one.rps / base.rps, 2) : 'n/a'} | ${f(one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
+}
+say();
+say('## Other workloads (1 worker)');
+say();
+say('| workload | requests/s | p50 / p99 ms | per vCPU | Keycloak sizing guide, per vCPU |');
+say('|---|---:|---:|---:|---:|');
+say(`| client_credentials, ML-DSA-65 | ${f(results.one['ML-DSA-65'].rps)} | ${results.one['ML-DSA-65'].p50} / ${results.one['ML-DSA-65'].p99} | ${f(results.one['ML-DSA-65'].rps)} | 120 |`);
+say(`| password grant (argon2id t=5, m=7 MiB, p=1) | ${f(other.password.rps)} | ${other.password.p50} / ${other.password.p99} | ${f(other.password.rps)} | 15 |`);
+say(`| refresh grant | ${f(other.refresh.rps)} | ${other.refresh.p50} / ${other.refresh.p99} | ${f(other.refresh.rps)} | 120 |`);
+say(`| GET /certs | ${f(other.certs.rps)} | ${other.certs.p50} / ${other.certs.p99} | ${f(other.certs.rps)} | |`);
+say();
+say(`RSS after load: ours ${rss.map((r) => `${f(r)} MB`).join(', ')} (one worker, then each of the all-core workers); baseline ${f(baseRss)} MB.`);
+say(`Errors: ${Object.values(results).flatMap((r) => Object.values(r)).reduce((a, r) => a + r.errors, 0) + Object.values(other).reduce((a, r) => a + r.errors, 0)}.`);
+mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
+writeFileSync(path.join(REPO, 'bench', 'results', 'latest.md'), `${out.join('\n')}\n`);
+process.exit(0);
