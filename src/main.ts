@@ -19,6 +19,8 @@ import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/
 import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
+import { eventKey, verifyEvents } from './events/store.ts';
+import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
@@ -141,6 +143,25 @@ async function verifyCommand(token: string, options: { jwks: string; alg?: strin
   }
 }
 
+async function eventsVerify(options: { realm?: string }): Promise<void> {
+  const config = loadConfig();
+  const db = await openStore(config);
+  try {
+    const realmId = options.realm ? (await findRealm(db, options.realm))?.id : undefined;
+    if (options.realm && !realmId) throw new Error(`realm ${options.realm} not found`);
+    const problems = await verifyEvents(db, eventKey(config.keyEncryptionKey), realmId);
+    const [{ count }] = await db.query<{ count: string }>('SELECT count(*) FROM events WHERE ($1::text IS NULL OR realm_id = $1)', [realmId ?? null]);
+    if (problems.length) {
+      for (const p of problems) process.stdout.write(`TAMPERED ${p}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`events intact: ${count} events checked\n`);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof RealmImportError) {
     process.stderr.write(`${err.message}\n`);
@@ -177,6 +198,10 @@ keys.command('create').requiredOption('--realm <realm>').requiredOption('--backe
 keys.command('disable').requiredOption('--realm <realm>').option('--alg <alg>', 'disable every PASSIVE key of this alg').option('--kid <kid>', 'disable this key')
   .description('disable keys (refused for the last active key of an algorithm the realm needs)')
   .action((options: { realm: string; alg?: string; kid?: string }) => keysCommand('disable', options).catch(fail));
+
+program.command('events').description('login and admin events')
+  .command('verify').option('--realm <realm>', 'only this realm').description('check the HMAC chain of the stored events; names every edited or deleted event')
+  .action((options: { realm?: string }) => eventsVerify(options).catch(fail));
 
 program.command('verify').description('verify a token against a JWKS and print its header and claims, or why it is rejected')
   .argument('<token>', 'compact JWS (JWT)')

@@ -16,6 +16,7 @@ import { userRoutes } from './users.ts';
 import { roleRoutes } from './roles.ts';
 import { keyRoutes } from './keys.ts';
 import { attackDetectionRoutes } from './attack-detection.ts';
+import { eventRoutes, recordAdminEvents } from './events.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -43,6 +44,7 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = new Router({ prefix: '/admin/realms' });
   router.use(adminErrors);
   router.use(adminAuthentication(deps.registry));
+  router.use(recordAdminEvents(deps));
   router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', encoding: 'utf-8' }));
   realmRoutes(router, deps);
   keyRoutes(router, deps);
@@ -50,5 +52,6 @@ export function adminRouter(deps: AdminDeps): Router {
   roleRoutes(router, deps);
   userRoutes(router, deps);
   attackDetectionRoutes(router, deps);
+  eventRoutes(router, deps);
   return router;
 }

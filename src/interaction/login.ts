@@ -69,11 +69,13 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
     const result = await checkPassword(rc, username, password, ctx.ip);
+    const clientId = String(details.params.client_id ?? '');
     if (!result.ok) {
-      rc.log.info({ realm: rc.realm.name, event: 'LOGIN_ERROR', reason: result.reason }, 'login failed');
+      rc.loginEvent('LOGIN_ERROR', { clientId, ipAddress: ctx.ip, error: result.reason === 'invalid_credentials' ? 'invalid_user_credentials' : result.reason === 'disabled' ? 'user_disabled' : 'resolve_required_actions', details: { auth_method: 'openid-connect', username } });
       loginPage(ctx, rc, uid, username, MESSAGES[result.reason]);
       return;
     }
+    rc.loginEvent('LOGIN', { clientId, userId: result.user.id, ipAddress: ctx.ip, details: { auth_method: 'openid-connect', username: result.user.username } });
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
     }, { mergeWithLastSubmission: false });

@@ -29,7 +29,11 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username');
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
-    if (!result.ok) throw new InvalidGrantKc(REASONS[result.reason]);
+    if (!result.ok) {
+      rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: result.reason === 'invalid_credentials' ? 'invalid_user_credentials' : result.reason === 'disabled' ? 'user_disabled' : 'resolve_required_actions', details: { grant_type: 'password', username: params.username } });
+      throw new InvalidGrantKc(REASONS[result.reason]);
+    }
+    rc.loginEvent('LOGIN', { clientId: client.clientId, userId: result.user.id, ipAddress: ctx.ip, details: { grant_type: 'password', username: result.user.username } });
 
     const account = toAccount(result.user);
     ctx.oidc.entity('Account', account);

@@ -183,6 +183,16 @@ export function buildProvider(rc: RealmContext): Provider {
   };
 
   installKeycloakResponses(provider, rc);
+  // Keycloak login events for what oidc-provider does itself.
+  const GRANT_EVENTS: Record<string, string> = { authorization_code: 'CODE_TO_TOKEN', refresh_token: 'REFRESH_TOKEN', client_credentials: 'CLIENT_LOGIN' };
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const type = GRANT_EVENTS[String((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type)];
+    const token = (ctx.oidc.entities as { AccessToken?: { accountId?: string } }).AccessToken;
+    if (type) rc.loginEvent(type, { clientId: ctx.oidc.client?.clientId, userId: token?.accountId, ipAddress: ctx.ip });
+  });
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    rc.loginEvent('LOGOUT', { clientId: ctx.oidc.client?.clientId, userId: ctx.oidc.session?.accountId, ipAddress: ctx.ip });
+  });
   provider.on('server_error', (_ctx, err) => rc.log.error({ err, realm: realm.name }, 'oidc-provider server error'));
   provider.on('backchannel.error', (_ctx, err, client) => rc.log.warn({ realm: realm.name, clientId: client.clientId, err: { message: (err as Error).message } }, 'back-channel logout delivery failed'));
   return provider;

@@ -21,6 +21,8 @@ export interface RealmContext {
   /** Outgoing requests (back-channel logout) may reach loopback and private addresses. */
   allowPrivateNetworks: boolean;
   log: Logger;
+  /** Records a login event of this realm (Keycloak EventRepresentation fields); never throws. */
+  loginEvent(type: string, event: { clientId?: string; userId?: string; ipAddress?: string; error?: string; details?: Record<string, string> }): void;
 }
 
 /** The alg a client's access tokens are signed with: client attribute, else realm default (Keycloak rule). */

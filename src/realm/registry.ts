@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import { findRealm, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
+import { appendEvent, eventKey } from '../events/store.ts';
 import { RealmModel } from './model.ts';
 import { buildProvider } from '../oidc/provider.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
@@ -54,11 +55,13 @@ export class RealmRegistry {
   readonly cookieKeys: string[];
   readonly #runtimes = new Map<string, Entry>();
   readonly #missing = new Map<string, number>();
+  readonly #eventsKey: Buffer;
 
   constructor(db: SqlClient, config: Config, log: Logger) {
     this.#db = db;
     this.#config = config;
     this.#log = log;
+    this.#eventsKey = eventKey(config.keyEncryptionKey);
     this.cookieKeys = [Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32)).toString('base64')];
   }
 
@@ -115,7 +118,15 @@ export class RealmRegistry {
     const realm = new RealmModel(stored.doc, stored.version);
     const keys = await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id);
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
+    const db = this.#db;
+    const log = this.#log;
+    const eventsKey = this.#eventsKey;
     const rc: RealmContext = {
+      loginEvent(type, event) {
+        const representation = { time: Date.now(), type, realmId: stored.id, ...event };
+        appendEvent(db, eventsKey, { realmId: stored.id, kind: 'login', time: representation.time, type, representation })
+          .catch((err) => log.error({ realm: name, type, err: { message: (err as Error).message } }, 'event not recorded'));
+      },
       realm, realmId: stored.id, keys, db: this.#db, issuer, baseUrl: this.#config.baseUrl,
       cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks, log: this.#log,
     };

@@ -110,6 +110,19 @@ const MIGRATIONS: string[] = [
      locked_until timestamptz,
      PRIMARY KEY (realm_id, user_id)
    );`,
+  // 5: login and admin events (Keycloak's event store), each chained to the previous one of its
+  // realm by an HMAC, so that an edited or deleted event is detected (`events verify`).
+  `CREATE TABLE events (
+     id bigserial PRIMARY KEY,
+     realm_id text NOT NULL,
+     kind text NOT NULL CHECK (kind IN ('login', 'admin')),
+     time bigint NOT NULL,
+     type text NOT NULL,
+     representation jsonb NOT NULL,
+     prev_mac text NOT NULL,
+     mac text NOT NULL
+   );
+   CREATE INDEX events_realm ON events (realm_id, kind, id);`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

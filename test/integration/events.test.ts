@@ -1,0 +1,61 @@
+/**
+ * Keycloak-style events: login and admin events stored and readable through the admin API
+ * (@keycloak/keycloak-admin-client), chained with an HMAC; `npm start -- events verify` names an
+ * edited and a deleted event.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { REPO, startServer } from '../helpers/server.ts';
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-events-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('events', () => {
+  it('records login and admin events, serves them, and detects tampering', async () => {
+    const server = await startServer({ dataDir, realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')] });
+    const grant = (password: string) => fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'demo-cli', username: 'alice', password }),
+    });
+    await grant('alice');
+    await grant('wrong');
+    await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc.setConfig({ realmName: 'demo' });
+    await kc.roles.create({ name: 'auditor' });
+    await new Promise((r) => setTimeout(r, 300));
+
+    const events = await kc.realms.findEvents({ realm: 'demo' });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['LOGIN', 'LOGIN_ERROR', 'CLIENT_LOGIN']));
+    expect(events.find((e) => e.type === 'LOGIN_ERROR')).toMatchObject({ clientId: 'demo-cli', error: 'invalid_user_credentials' });
+    const adminEvents = await kc.realms.findAdminEvents({ realm: 'demo' });
+    expect(adminEvents[0]).toMatchObject({ operationType: 'CREATE', resourcePath: 'roles', authDetails: { userId: 'admin' } });
+    const [{ id: realmId }] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'demo'");
+    const ids = (await server.db.query<{ id: string }>('SELECT id FROM events WHERE realm_id = $1 ORDER BY id', [realmId])).map((r) => Number(r.id));
+    await server.stop();
+
+    const env = { ...process.env, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: server.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' };
+    const verify = () => run(process.execPath, ['src/main.ts', 'events', 'verify'], { cwd: REPO, env }).then((r) => ({ code: 0, out: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }));
+    expect((await verify()).out).toMatch(/^events intact: \d+ events checked/);
+
+    const { openSqlClient } = await import('../../src/store/sql.ts');
+    const db = await openSqlClient({ dataDir });
+    await db.query("UPDATE events SET representation = jsonb_set(representation, '{ipAddress}', '\"10.6.6.6\"') WHERE id = $1", [ids[1]]);
+    await db.query('DELETE FROM events WHERE id = $1', [ids[2]]);
+    await db.close();
+    const tampered = await verify();
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain(`event ${ids[1]} (LOGIN_ERROR) was modified`);
+    expect(tampered.out).toContain(`event ${ids[3]} does not follow event ${ids[1]}: an event before it was deleted`);
+  });
+});
