@@ -27,7 +27,7 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
 
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
@@ -64,6 +64,11 @@ class PgClient implements SqlClient {
     } catch (err) {
       throw new StoreUnavailableError(this.kind, err);
     }
+    // A connection that dies mid-transaction emits 'error' on the client: without a listener that
+    // would crash the process. The failing query rejects anyway; the connection is then discarded.
+    let broken: Error | undefined;
+    const onError = (err: Error) => { broken = err; };
+    conn.on('error', onError);
     try {
       await conn.query('BEGIN');
       const result = await fn(new PgClient(this.#pool, conn));
@@ -71,9 +76,11 @@ class PgClient implements SqlClient {
       return result;
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => undefined);
+      if (isConnectionError(err)) throw new StoreUnavailableError(this.kind, err);
       throw err;
     } finally {
-      conn.release();
+      conn.off('error', onError);
+      conn.release(broken ?? undefined);
     }
   }
 
