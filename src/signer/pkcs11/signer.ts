@@ -16,6 +16,7 @@ import type { JWK } from 'jose';
 import type { Signer } from '../signer.ts';
 import { SignerUnavailableError } from '../signer.ts';
 import type { Pkcs11Pool } from './module.ts';
+import { BackendSigner } from '../backend-signer.ts';
 import { jwsAlgorithm, type LoadedKey } from '../../jose/algorithms.ts';
 
 /** PKCS#11 3.2 ML-DSA constants. */
@@ -59,49 +60,36 @@ export async function tokenPublicJwk(pool: Pkcs11Pool, keyId: string, alg: strin
   });
 }
 
-export class Pkcs11Signer implements Signer {
+export class Pkcs11Signer extends BackendSigner {
   readonly backend = 'pkcs11';
-  readonly alg: string;
-  readonly kid: string;
   readonly #pool: Pkcs11Pool;
   readonly #keyId: string;
-  readonly #jwk: JWK;
   #handle: Buffer | undefined;
 
   constructor(options: { pool: Pkcs11Pool; keyId: string; alg: string; kid: string; publicJwk: JWK }) {
+    super(options.alg, options.kid, options.publicJwk);
     this.#pool = options.pool;
     this.#keyId = options.keyId;
-    this.alg = options.alg;
-    this.kid = options.kid;
-    this.#jwk = { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' };
   }
 
-  publicJwk(): JWK {
-    return this.#jwk;
-  }
-
-  async sign(signingInput: Uint8Array): Promise<Uint8Array> {
+  protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
     const lib = this.#pool.lib;
     const mechanism = isMlDsa(this.alg) ? { mechanism: CKM_ML_DSA } : MECHANISMS[this.alg];
     const data = this.alg === 'ES256' ? createHash('sha256').update(signingInput).digest() : Buffer.from(signingInput);
-    try {
-      return await this.#pool.withSession(async (session) => {
-        // Object handles survive a lost session on most tokens; look the key up again if not.
-        let handle = this.#handle ?? this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId);
-        if (!handle) throw new Error(`no private key with CKA_ID ${this.#keyId} on the token`);
-        try {
-          lib.C_SignInit(session, mechanism, handle);
-        } catch (err) {
-          if (!/CKR_OBJECT_HANDLE_INVALID|CKR_KEY_HANDLE_INVALID/.test((err as Error).message)) throw err;
-          handle = this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId)!;
-          lib.C_SignInit(session, mechanism, handle);
-        }
-        this.#handle = handle;
-        return lib.C_SignAsync(session, data, Buffer.alloc(8192));
-      });
-    } catch (err) {
-      throw new SignerUnavailableError(this.backend, this.kid, err);
-    }
+    return this.#pool.withSession(async (session) => {
+      // Object handles survive a lost session on most tokens; look the key up again if not.
+      let handle = this.#handle ?? this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId);
+      if (!handle) throw new Error(`no private key with CKA_ID ${this.#keyId} on the token`);
+      try {
+        lib.C_SignInit(session, mechanism, handle);
+      } catch (err) {
+        if (!/CKR_OBJECT_HANDLE_INVALID|CKR_KEY_HANDLE_INVALID/.test((err as Error).message)) throw err;
+        handle = this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId)!;
+        lib.C_SignInit(session, mechanism, handle);
+      }
+      this.#handle = handle;
+      return lib.C_SignAsync(session, data, Buffer.alloc(8192));
+    });
   }
 }
 

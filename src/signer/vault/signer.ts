@@ -10,8 +10,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { Signer } from '../signer.ts';
-import { SignerUnavailableError } from '../signer.ts';
+import { BackendSigner } from '../backend-signer.ts';
 import type { VaultClient } from './client.ts';
 import { ML_DSA_SIZES, type MlDsaParameterSet } from '../../jose/ml-dsa.ts';
 
@@ -39,35 +38,22 @@ export function vaultPublicJwk(alg: string, publicKey: string): JWK {
   return { ...(createPublicKey(publicKey).export({ format: 'jwk' }) as JWK), alg };
 }
 
-export class VaultTransitSigner implements Signer {
+export class VaultTransitSigner extends BackendSigner {
   readonly backend = 'vault-transit';
-  readonly alg: string;
-  readonly kid: string;
   readonly #client: VaultClient;
   readonly #mount: string;
   readonly #name: string;
   readonly #version: number;
-  readonly #jwk: JWK;
 
   constructor(options: { client: VaultClient; mount: string; keyName: string; version: number; alg: string; kid: string; publicJwk: JWK }) {
+    super(options.alg, options.kid, options.publicJwk);
     this.#client = options.client;
     this.#mount = options.mount;
     this.#name = options.keyName;
     this.#version = options.version;
-    this.alg = options.alg;
-    this.kid = options.kid;
-    this.#jwk = { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' };
   }
 
-  publicJwk(): JWK {
-    return this.#jwk;
-  }
-
-  async sign(signingInput: Uint8Array): Promise<Uint8Array> {
-    try {
-      return await this.#client.sign(this.#mount, this.#name, signingInput, { ...VAULT_ALGS[this.alg].params, key_version: this.#version });
-    } catch (err) {
-      throw new SignerUnavailableError(this.backend, this.kid, err);
-    }
+  protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
+    return this.#client.sign(this.#mount, this.#name, signingInput, { ...VAULT_ALGS[this.alg].params, key_version: this.#version });
   }
 }
