@@ -69,5 +69,6 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
 
 /** Deletes expired artefacts (all realms). Returns the number of rows removed. */
 export async function deleteExpiredPayloads(db: SqlClient): Promise<number> {
+  await db.query('DELETE FROM revoked_tokens WHERE expires_at < now()');
   return (await db.query("DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1")).length;
 }

@@ -21,7 +21,7 @@ import { handleAccount } from './interaction/account.ts';
 import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
-import { recordIdOf, VERIFIED_IDS } from './oidc/keycloak-tokens.ts';
+import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { REALM_CHANGED_CHANNEL, type RedisConnections } from './redis.ts';
@@ -64,10 +64,9 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
   const hint = body.token_type_hint === 'refresh_token' ? ['Refresh', 'Bearer'] as const : ['Bearer', 'Refresh'] as const;
   for (const typ of hint) {
-    const id = await recordIdOf(runtime.rc, token, typ);
+    const id = await unwrapForTokenEndpoint(runtime.rc, token, typ, ctx.state as Record<PropertyKey, unknown>);
     if (id) {
       body.token = id;
-      (ctx.state as Record<PropertyKey, unknown>)[VERIFIED_IDS] = new Set([id]);
       return;
     }
   }

@@ -90,17 +90,61 @@ async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): 
  * expected `typ` from this realm. Raw ids are accepted only when verified earlier in the request.
  */
 export async function recordIdOf(rc: RealmContext, value: unknown, typ: 'Bearer' | 'Refresh', verified?: Set<string>): Promise<string | undefined> {
-  if (typeof value !== 'string') return undefined;
-  if (verified?.has(value)) return value;
-  if (value.split('.').length !== 3) return undefined;
+  if (typeof value === 'string' && verified?.has(value)) return value;
+  return (await verifiedToken(rc, value, typ))?.id;
+}
+
+/** The claims and record id of a token JWT of ours with the expected `typ`, or undefined. */
+async function verifiedToken(rc: RealmContext, value: unknown, typ: 'Bearer' | 'Refresh'): Promise<{ id: string; payload: Record<string, unknown> } | undefined> {
+  if (typeof value !== 'string' || value.split('.').length !== 3) return undefined;
   try {
     const { payload } = await verifyOwnJws(value, (kid) => rc.keys.byKid(kid));
     const okTyp = typ === 'Refresh' ? payload.typ === 'Refresh' || payload.typ === 'Offline' : payload.typ === 'Bearer';
     if (!okTyp || payload.iss !== rc.issuer || typeof payload.jti !== 'string') return undefined;
-    return typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti;
+    return { id: typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti, payload };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * client_credentials tokens are transient, as in Keycloak 26 (jti prefix `tr`): nothing is stored
+ * when one is issued (no database write on the hot path); looking one up rebuilds the token from
+ * its verified claims, and revoking one records its jti in `revoked_tokens` until it expires.
+ */
+function installTransientClientCredentials(Model: ModelClass & { instantiate(payload: Record<string, unknown>): unknown; prototype: { destroy(): Promise<void>; jti?: string; exp?: number } }, rc: RealmContext, ProviderClass: unknown): void {
+  const original = Model.prototype.getValueAndPayload;
+  Model.prototype.getValueAndPayload = async function getValueAndPayload(this: { [ISSUED_VALUE]?: string }) {
+    const { value: id, payload } = await original.call(this);
+    const value = await signAccessToken(rc, 'ClientCredentials', id, payload!);
+    this[ISSUED_VALUE] = value;
+    return { value };
+  };
+  Model.find = async (value: unknown) => {
+    const verified = currentCtx(ProviderClass)?.state?.[VERIFIED_TOKENS] as Map<string, Record<string, unknown>> | undefined;
+    const token = typeof value === 'string' && verified?.has(value) ? { id: value, payload: verified.get(value)! } : await verifiedToken(rc, value, 'Bearer');
+    if (!token || !String(token.payload.jti).startsWith('tr')) return undefined;
+    const { iss: _iss, exp, iat, jti: _jti, scope, azp, ...extra } = token.payload;
+    if (typeof exp !== 'number' || exp <= Math.floor(Date.now() / 1000)) return undefined;
+    const [revoked] = await rc.db.query('SELECT 1 FROM revoked_tokens WHERE realm_id = $1 AND jti = $2', [rc.realmId, token.id]);
+    if (revoked) return undefined;
+    return Model.instantiate({ kind: 'ClientCredentials', jti: token.id, iat, exp, clientId: azp, scope, extra });
+  };
+  Model.prototype.destroy = async function destroy(this: { jti?: string; exp?: number }) {
+    await rc.db.query('INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING', [rc.realmId, this.jti, this.exp ?? Math.floor(Date.now() / 1000) + 3600]);
+  };
+}
+
+/** Introspection and revocation: a transient token verified earlier in the request, by record id. */
+export const VERIFIED_TOKENS = Symbol('qsign.verifiedTransientTokens');
+
+/** Verifies a token JWT for introspection/revocation; returns the record id to hand oidc-provider. */
+export async function unwrapForTokenEndpoint(rc: RealmContext, value: string, typ: 'Bearer' | 'Refresh', state: Record<PropertyKey, unknown>): Promise<string | undefined> {
+  const token = await verifiedToken(rc, value, typ);
+  if (!token) return undefined;
+  state[VERIFIED_IDS] = new Set([token.id]);
+  state[VERIFIED_TOKENS] = new Map([[token.id, token.payload]]);
+  return token.id;
 }
 
 export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext): void {
@@ -138,6 +182,6 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
 
   const p = provider as unknown as Record<string, ModelClass>;
   wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) => signAccessToken(rc, 'AccessToken', id, payload));
-  wrap(p.ClientCredentials, 'ClientCredentials', 'Bearer', (id, payload) => signAccessToken(rc, 'ClientCredentials', id, payload));
+  installTransientClientCredentials(p.ClientCredentials as never, rc, ProviderClass);
   wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) => signRefreshToken(rc, id, payload));
 }

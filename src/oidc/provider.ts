@@ -35,6 +35,22 @@ export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address'
 type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string } };
 
 /**
+ * Service-account users, cached per realm runtime for 5 s: a client_credentials grant then needs no
+ * database read. A change made in this process drops the runtime, and with it the cache; one made in
+ * another process shows within 5 s (role mappings are read again then).
+ */
+const serviceAccounts = new WeakMap<RealmContext, Map<string, { user: StoredUser | undefined; at: number }>>();
+async function cachedServiceAccount(rc: RealmContext, clientId: string): Promise<StoredUser | undefined> {
+  let cache = serviceAccounts.get(rc);
+  if (!cache) { cache = new Map(); serviceAccounts.set(rc, cache); }
+  const hit = cache.get(clientId);
+  if (hit && Date.now() - hit.at < 5_000) return hit.user;
+  const user = await findServiceAccount(rc.db, rc.realmId, clientId);
+  cache.set(clientId, { user, at: Date.now() });
+  return user;
+}
+
+/**
  * Keycloak's `sid`: the browser session's id for this client, in every token of the session
  * (oidc-provider only records it on codes when the client asked for logout sessions).
  */
@@ -50,7 +66,7 @@ async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token
   const entities = ctx.oidc.entities as Entities;
   let user: StoredUser | undefined;
   if (token.kind === 'ClientCredentials') {
-    user = await findServiceAccount(rc.db, rc.realmId, client.clientId);
+    user = await cachedServiceAccount(rc, client.clientId);
     if (!user || !user.enabled) throw new Error(`service account of client ${client.clientId} is missing or disabled`);
   } else {
     user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);

@@ -123,6 +123,14 @@ const MIGRATIONS: string[] = [
      mac text NOT NULL
    );
    CREATE INDEX events_realm ON events (realm_id, kind, id);`,
+  // 6: client_credentials tokens are transient (not stored, as in Keycloak 26); a revoked one is
+  // remembered here until it expires.
+  `CREATE TABLE revoked_tokens (
+     realm_id text NOT NULL,
+     jti text NOT NULL,
+     expires_at timestamptz NOT NULL,
+     PRIMARY KEY (realm_id, jti)
+   );`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

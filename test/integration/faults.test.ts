@@ -36,9 +36,11 @@ afterAll(async () => {
 const grant = async () => {
   const started = Date.now();
   try {
+    // The password grant reads the user and writes a grant: it needs the database
+    // (client_credentials tokens are transient and may be served from memory for a while).
     const res = await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
-      body: 'grant_type=client_credentials', signal: AbortSignal.timeout(15_000),
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&client_id=demo-cli&username=alice&password=alice', signal: AbortSignal.timeout(15_000),
     });
     return { status: res.status, body: await res.json().then(asJson), ms: Date.now() - started };
   } catch {

@@ -375,3 +375,21 @@ describe('observability', () => {
     }
   });
 });
+
+describe('transient client_credentials tokens', () => {
+  it('are not stored, introspect from their claims, and stay revoked once revoked', async () => {
+    const server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'demo.json')] });
+    try {
+      const auth = { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` };
+      const issued = await (await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, { method: 'POST', headers: auth, body: 'grant_type=client_credentials' })).json().then(asJson);
+      expect(await server.db.query("SELECT 1 FROM oidc_payloads WHERE model = 'ClientCredentials'")).toEqual([]);
+      const introspect = async () => (await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token/introspect`, { method: 'POST', headers: auth, body: new URLSearchParams({ token: issued.access_token }) })).json().then(asJson);
+      expect(await introspect()).toMatchObject({ active: true, client_id: 'demo-service', preferred_username: 'service-account-demo-service', typ: 'Bearer' });
+      const revoked = await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/revoke`, { method: 'POST', headers: auth, body: new URLSearchParams({ token: issued.access_token }) });
+      expect(revoked.status).toBe(200);
+      expect((await introspect()).active).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+});
