@@ -4,7 +4,8 @@
  * the store and readable through the admin API. Every event is chained to the previous event of its
  * realm: mac = HMAC-SHA-256(key, prev_mac ‖ 0x00 ‖ canonical JSON of the event), the key derived
  * from KEY_ENCRYPTION_KEY (HKDF, "events chain v1"). Editing an event breaks its mac; deleting one
- * breaks the next event's prev_mac. Appends are serialised per realm with an advisory lock.
+ * breaks the next event's prev_mac. Appends are batched per realm in a process and serialised
+ * across processes with an advisory lock.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
@@ -30,17 +31,56 @@ function macOf(key: Buffer, prevMac: string, e: Omit<StoredEvent, 'id'>): string
   return createHmac('sha256', key).update(prevMac).update('\0').update(canonical({ realmId: e.realmId, kind: e.kind, time: e.time, type: e.type, representation: e.representation })).digest('base64url');
 }
 
-/** Appends one event to its realm's chain (one short transaction). */
-export async function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent, 'id'>): Promise<void> {
+interface Pending { key: Buffer; event: Omit<StoredEvent, 'id'>; resolve: () => void; reject: (err: Error) => void }
+
+/** Events waiting per store and realm; a realm's entry exists while its writer runs. */
+const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
+/** Most events written in one transaction, and most waiting per realm before appends fail fast. */
+const BATCH = 200;
+const MAX_PENDING = 10_000;
+
+/**
+ * Appends one event to its realm's chain. Resolves once it is committed; rejects (Error) when the
+ * store fails or MAX_PENDING events already wait for the realm. Within a process the appends of a
+ * realm are queued and written by one writer, up to BATCH per transaction, so a burst of logins
+ * holds one pooled connection instead of all of them queueing on the advisory lock; processes are
+ * serialised by the advisory lock.
+ */
+export function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent, 'id'>): Promise<void> {
   // The mac covers exactly what is stored: JSON drops undefined members.
   const event = { ...input, representation: JSON.parse(JSON.stringify(input.representation)) as Record<string, unknown> };
-  await db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext('qsign-events:' || $1))", [event.realmId]);
-    const [last] = await tx.query<{ mac: string }>('SELECT mac FROM events WHERE realm_id = $1 ORDER BY id DESC LIMIT 1', [event.realmId]);
-    const prevMac = last?.mac ?? GENESIS;
-    await tx.query('INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [event.realmId, event.kind, event.time, event.type, JSON.stringify(event.representation), prevMac, macOf(key, prevMac, event)]);
+  let realms = queues.get(db);
+  if (!realms) queues.set(db, (realms = new Map()));
+  const queue = realms.get(event.realmId);
+  if (queue && queue.length >= MAX_PENDING) return Promise.reject(new Error(`more than ${MAX_PENDING} events wait to be stored`));
+  return new Promise((resolve, reject) => {
+    if (queue) { queue.push({ key, event, resolve, reject }); return; }
+    realms.set(event.realmId, [{ key, event, resolve, reject }]);
+    void drain(db, realms, event.realmId);
   });
+}
+
+async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: string): Promise<void> {
+  for (;;) {
+    const batch = realms.get(realmId)!.splice(0, BATCH);
+    if (batch.length === 0) { realms.delete(realmId); return; }
+    try {
+      await db.transaction(async (tx) => {
+        await tx.query("SELECT pg_advisory_xact_lock(hashtext('qsign-events:' || $1))", [realmId]);
+        const [last] = await tx.query<{ mac: string }>('SELECT mac FROM events WHERE realm_id = $1 ORDER BY id DESC LIMIT 1', [realmId]);
+        let prevMac = last?.mac ?? GENESIS;
+        for (const { key, event } of batch) {
+          const mac = macOf(key, prevMac, event);
+          await tx.query('INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+            [realmId, event.kind, event.time, event.type, JSON.stringify(event.representation), prevMac, mac]);
+          prevMac = mac;
+        }
+      });
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+    }
+  }
 }
 
 export async function listEvents(db: SqlClient, realmId: string, kind: EventKind, filter: { type?: string[]; first?: number; max?: number } = {}): Promise<StoredEvent[]> {
