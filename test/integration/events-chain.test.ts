@@ -17,18 +17,22 @@ if (!available && REQUIRE_ALL) throw new Error('PostgreSQL is required (REQUIRE_
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
 const key = eventKey(Buffer.alloc(32, 9));
+/** A migrated throwaway database and a connection pool on it per `pools` entry (its size). */
+async function freshStore(pools: number[]) {
+  const database = await createTestDatabase();
+  cleanups.push(database.drop);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-chain-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const clients = await Promise.all(pools.map((poolSize) => openSqlClient({ databaseUrl: database.url, dataDir, poolSize })));
+  for (const c of clients) cleanups.push(() => c.close());
+  await migrate(clients[0]);
+  return clients;
+}
 const event = (realmId: string, i: number) => ({ realmId, kind: 'login' as const, time: Date.now(), type: 'CLIENT_LOGIN', representation: { clientId: `c${i}`, n: i } });
 
 describe.skipIf(!available)('event chain on PostgreSQL', () => {
   it('keeps one intact chain per realm under concurrent bursts from two pools', async () => {
-    const database = await createTestDatabase();
-    cleanups.push(database.drop);
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-chain-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const a = await openSqlClient({ databaseUrl: database.url, dataDir, poolSize: 2 });
-    const b = await openSqlClient({ databaseUrl: database.url, dataDir, poolSize: 2 });
-    cleanups.push(() => a.close(), () => b.close());
-    await migrate(a);
+    const [a, b] = await freshStore([2, 2]);
     const writes = [];
     for (let i = 0; i < 600; i += 1) writes.push(appendEvent(i % 2 ? a : b, key, event(i % 3 ? 'r1' : 'r2', i)));
     await Promise.all(writes);
@@ -40,13 +44,7 @@ describe.skipIf(!available)('event chain on PostgreSQL', () => {
   });
 
   it('rejects the waiting appends when the store fails, and writes again afterwards', async () => {
-    const database = await createTestDatabase();
-    cleanups.push(database.drop);
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-chain-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const db = await openSqlClient({ databaseUrl: database.url, dataDir, poolSize: 2 });
-    cleanups.push(() => db.close());
-    await migrate(db);
+    const [db] = await freshStore([2]);
     await db.query('ALTER TABLE events RENAME TO events_away');
     const failed = await Promise.allSettled([1, 2, 3].map((i) => appendEvent(db, key, event('r', i))));
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
