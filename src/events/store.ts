@@ -36,7 +36,7 @@ interface Pending { key: Buffer; event: Omit<StoredEvent, 'id'>; resolve: () => 
 /** Events waiting per store and realm; a realm's entry exists while its writer runs. */
 const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
 /** Most events written in one transaction, and most waiting per realm before appends fail fast. */
-const BATCH = 200;
+const BATCH = 1000;
 const MAX_PENDING = 10_000;
 
 /**
@@ -68,13 +68,18 @@ async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: str
       await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock(hashtext('qsign-events:' || $1))", [realmId]);
         const [last] = await tx.query<{ mac: string }>('SELECT mac FROM events WHERE realm_id = $1 ORDER BY id DESC LIMIT 1', [realmId]);
+        // One multi-row INSERT per batch (one round trip, however busy the event loop is); ids
+        // follow the VALUES order, so the chain order is the id order.
         let prevMac = last?.mac ?? GENESIS;
+        const rows: string[] = [];
+        const params: unknown[] = [];
         for (const { key, event } of batch) {
           const mac = macOf(key, prevMac, event);
-          await tx.query('INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-            [realmId, event.kind, event.time, event.type, JSON.stringify(event.representation), prevMac, mac]);
+          const n = params.push(realmId, event.kind, event.time, event.type, JSON.stringify(event.representation), prevMac, mac);
+          rows.push(`(${Array.from({ length: 7 }, (_, i) => `$${n - 6 + i}`).join(', ')})`);
           prevMac = mac;
         }
+        await tx.query(`INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ${rows.join(', ')}`, params);
       });
       for (const p of batch) p.resolve();
     } catch (err) {
