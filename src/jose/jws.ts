@@ -7,6 +7,7 @@
  * included), an unknown or disabled kid, a malformed or tampered token.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { jwsAlgorithm, type Verify } from './algorithms.ts';
 import type { Signer } from '../signer/signer.ts';
 
@@ -55,8 +56,9 @@ export async function verifyOwnJws(token: string, keyByKid: (kid: string) => Sig
   let header: Record<string, unknown>;
   let payload: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
-    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+    // jose's decoders: each part must be base64url of a JSON object (not null, not an array).
+    header = decodeProtectedHeader(token) as Record<string, unknown>;
+    payload = decodeJwt(token) as Record<string, unknown>;
   } catch {
     throw new JwsVerificationError('malformed JWS header or payload');
   }

@@ -47,7 +47,7 @@ describe('bad input never crashes and never answers 5xx', () => {
       if (authorization) headers.authorization = authorization;
       const res = await fetch(`${server.baseUrl}${endpoint}?${new URLSearchParams(query as Record<string, string>)}`, { headers, redirect: 'manual' });
       checkResponse(res.status, await res.text());
-    }), { numRuns: 150 });
+    }), { numRuns: 150, examples: [['/admin/realms/demo/keys', {}, 'Bearer e30.bnVsbA.AAAA']] }); // once a 500: a JWT whose payload is JSON null
   });
 
   it('raw bodies: broken encodings, wrong content types, JSON where forms go and the reverse', async () => {
