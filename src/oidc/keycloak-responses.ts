@@ -6,6 +6,7 @@
  * - errors: Keycloak's error codes and texts (TokenEndpoint, the grant type classes and
  *   ClientIdAndSecretAuthenticator of Keycloak 26), so clients and scripts that match on them work.
  */
+import { decodeJwt } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { keycloakScope } from './claims.ts';
 import { StoreUnavailableError } from '../store/sql.ts';
@@ -26,7 +27,7 @@ const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
 function jwtExp(token: unknown): number | undefined {
   if (typeof token !== 'string') return undefined;
   try {
-    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp;
+    return decodeJwt(token).exp;
   } catch {
     return undefined;
   }
