@@ -16,6 +16,7 @@ import {
   createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes,
   sign as nodeSign, verify as nodeVerify, timingSafeEqual, type KeyObject,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
 import { compositeSign, compositeVerify, type TraditionalKind } from './composite.ts';
@@ -59,9 +60,7 @@ export interface JwsAlgorithm {
  * loop (RSA and ECDSA here; measured 1.5x the RS256 grants/s of signing on the loop, 1 worker).
  * Pure ML-DSA stays on liboqs, which costs about half the CPU of OpenSSL's ML-DSA per signature.
  */
-const signAsync = (hash: string | null, input: Uint8Array, key: unknown) => new Promise<Uint8Array>((resolve, reject) => {
-  nodeSign(hash, input, key as never, (err, signature) => (err ? reject(err) : resolve(signature)));
-});
+const signAsync = promisify(nodeSign);
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const fromB64u = (value: unknown, member: string): Buffer => {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) throw new JwkError(`JWK member "${member}" must be base64url`);
@@ -74,7 +73,7 @@ const ok = (valid: boolean, reason = 'signature verification failed') => (valid 
 /** node:crypto ML-DSA with a context string, on libuv's thread pool. */
 function contextSigner(set: MlDsaParameterSet, seed: Uint8Array, publicKey: Uint8Array) {
   const key = createPrivateKey({ key: { kty: 'AKP', alg: set, pub: b64u(publicKey), priv: b64u(seed) }, format: 'jwk' } as never);
-  return (input: Uint8Array, context: Uint8Array) => signAsync(null, input, { key, context });
+  return (input: Uint8Array, context: Uint8Array) => signAsync(null, input, { key, context } as never);
 }
 
 function mlDsaPublicKey(set: MlDsaParameterSet, raw: Buffer, member: string): KeyObject {
@@ -225,7 +224,7 @@ function asymmetric(alg: string): JwsAlgorithm {
     },
     load(privateKey) {
       const key = createPrivateKey({ key: Buffer.from(privateKey), format: 'der', type: 'pkcs8' });
-      return { publicJwk: createPublicKey(key).export({ format: 'jwk' }) as JWK, sign: (input) => signAsync(hash, input, options(key)) };
+      return { publicJwk: createPublicKey(key).export({ format: 'jwk' }) as JWK, sign: (input) => signAsync(hash, input, options(key) as never) };
     },
     verifier(jwk) {
       if (jwk.kty !== kty) throw new JwkError(`${alg} needs a ${kty} key`);
