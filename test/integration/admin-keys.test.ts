@@ -148,17 +148,22 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
   });
 });
 
+/** Creates `realm` (admin client left pointing at it) with confidential service-account clients; their secrets and the realm id. */
+async function serviceRealm(realm: string, clientIds: string[]) {
+  kc.setConfig({ realmName: 'master' });
+  await kc.realms.create({ realm, enabled: true });
+  kc.setConfig({ realmName: realm });
+  const secrets: Record<string, string> = {};
+  for (const clientId of clientIds) {
+    const { id } = await kc.clients.create({ clientId, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false });
+    secrets[clientId] = (await kc.clients.getClientSecret({ id })).value!;
+  }
+  return { secrets, realmId: (await kc.realms.findOne({ realm }))!.id! };
+}
+
 describe('rotation under load', () => {
   it('five rotations while three clients issue tokens: no failed request, every token verifies against the JWKS of its moment', async () => {
-    kc.setConfig({ realmName: 'master' });
-    await kc.realms.create({ realm: 'load', enabled: true });
-    kc.setConfig({ realmName: 'load' });
-    const secrets: Record<string, string> = {};
-    for (const clientId of ['a', 'b', 'c']) {
-      const { id } = await kc.clients.create({ clientId, publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false });
-      secrets[clientId] = (await kc.clients.getClientSecret({ id })).value!;
-    }
-    const realmId = (await kc.realms.findOne({ realm: 'load' }))!.id!;
+    const { secrets, realmId } = await serviceRealm('load', ['a', 'b', 'c']);
     let running = true;
     const failures: string[] = [];
     const kids = new Set<string>();
@@ -197,12 +202,7 @@ describe('rotation under load', () => {
 
 describe('scheduled rotation', () => {
   it('pre-publishes passive, activates after the window, disables after retirement, and records who did it', async () => {
-    kc.setConfig({ realmName: 'master' });
-    await kc.realms.create({ realm: 'sched', enabled: true });
-    kc.setConfig({ realmName: 'sched' });
-    const { id: clientUuid } = await kc.clients.create({ clientId: 'svc', publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false });
-    const secret = (await kc.clients.getClientSecret({ id: clientUuid })).value!;
-    const realmId = (await kc.realms.findOne({ realm: 'sched' }))!.id!;
+    const { secrets: { svc: secret }, realmId } = await serviceRealm('sched', ['svc']);
     await kc.components.create({ name: 'rotate-mldsa', providerId: 'scheduled-rotation', providerType: 'qsign.keys.RotationPolicy', parentId: realmId, config: { algorithm: ['ML-DSA-65'], rotationPeriod: ['100'], prePublication: ['20'], retireAfter: ['30'] } });
     const certsRes = await fetch(`${issuer('sched')}/protocol/openid-connect/certs`);
     expect(certsRes.headers.get('cache-control')).toBe('max-age=10');
