@@ -37,6 +37,8 @@ const schema = z.object({
   keyRotationCheckSeconds: z.coerce.number().int().min(1).max(86_400),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   workers: z.coerce.number().int().min(1).max(256),
+  /** Seconds a stopping process waits for requests in flight and their events before it exits. */
+  shutdownGraceSeconds: z.coerce.number().int().min(1).max(3600),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -96,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     // One worker per core in production over PostgreSQL; the embedded store is single-process.
     workers: env.WORKERS ?? (mode === 'production' && (env.DATABASE_URL || env.KC_DB_URL) ? String(availableParallelism()) : '1'),
+    // Under Kubernetes' default terminationGracePeriodSeconds (30).
+    shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS ?? '25',
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -104,7 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
-      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -19,7 +19,7 @@ import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/
 import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
-import { eventKey, verifyEvents } from './events/store.ts';
+import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
 import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 
@@ -100,10 +100,17 @@ async function start(): Promise<void> {
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'back-end key sync failed'));
   }, config.keyRotationCheckSeconds * 1000);
   rotation.unref();
+  // Graceful stop (SIGTERM, as Kubernetes and Docker send): no new connections; requests in flight
+  // are answered with "Connection: close"; their events are committed; then the store closes.
+  // Bounded by SHUTDOWN_GRACE_SECONDS.
+  let stopping = false;
+  server.on('request', (_req, res) => { if (stopping) res.setHeader('Connection', 'close'); });
   const stop = () => {
     log.info('shutting down');
-    server.close(() => { void Promise.allSettled([db.close(), redis?.close()]).finally(() => process.exit(0)); });
-    setTimeout(() => process.exit(0), 5_000).unref();
+    stopping = true;
+    server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close()])).finally(() => process.exit(0)); });
+    server.closeIdleConnections();
+    setTimeout(() => { log.warn('shutdown grace period over; exiting'); process.exit(0); }, config.shutdownGraceSeconds * 1000).unref();
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

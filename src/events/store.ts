@@ -35,6 +35,8 @@ interface Pending { key: Buffer; event: Omit<StoredEvent, 'id'>; resolve: () => 
 
 /** Events waiting per store and realm; a realm's entry exists while its writer runs. */
 const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
+/** The running writers per store, for flushEvents. */
+const writers = new WeakMap<SqlClient, Set<Promise<void>>>();
 /** Most events written in one transaction, and most waiting per realm before appends fail fast. */
 const BATCH = 1000;
 const MAX_PENDING = 10_000;
@@ -56,8 +58,19 @@ export function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent,
   return new Promise((resolve, reject) => {
     if (queue) { queue.push({ key, event, resolve, reject }); return; }
     realms.set(event.realmId, [{ key, event, resolve, reject }]);
-    void drain(db, realms, event.realmId);
+    let running = writers.get(db);
+    if (!running) writers.set(db, (running = new Set()));
+    const writer = drain(db, realms, event.realmId).finally(() => running.delete(writer));
+    running.add(writer);
   });
+}
+
+/**
+ * Resolves once every event appended to `db` so far is committed or has failed: what a process
+ * awaits on shutdown before it closes the store, so that no accepted event is lost.
+ */
+export async function flushEvents(db: SqlClient): Promise<void> {
+  for (let running = writers.get(db); running?.size; running = writers.get(db)) await Promise.allSettled([...running]);
 }
 
 async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: string): Promise<void> {

@@ -1,11 +1,13 @@
 /**
  * `npm start` with WORKERS=2 over PostgreSQL: two worker processes share the port; a worker killed
- * in the middle of a load is replaced, and the other keeps serving meanwhile.
+ * in the middle of a load is replaced, and the other keeps serving meanwhile. A process stopped
+ * with SIGTERM right after a burst commits the event of every grant it answered before it exits.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { REPO } from '../helpers/server.ts';
+import pg from 'pg';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 
 const available = await postgresAvailable();
@@ -17,6 +19,20 @@ afterAll(async () => {
   await drop?.();
 });
 
+/** `npm start` (node src/main.ts) over the database `url`, on `port`, with `workers` processes. */
+function startMain(url: string, port: number, workers: number): ChildProcess {
+  return spawn(process.execPath, ['src/main.ts'], {
+    cwd: REPO,
+    env: { ...process.env, WORKERS: String(workers), DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), DATA_DIR: `/tmp/qsign-cluster-${port}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+/** A client_credentials grant of the demo realm's service client; resolves to the HTTP status (0: no answer). */
+const clientCredentials = (port: number) => fetch(`http://127.0.0.1:${port}/realms/demo/protocol/openid-connect/token`, {
+  method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
+  body: 'grant_type=client_credentials',
+}).then((r) => r.status, () => 0);
+
 const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 
 describe.skipIf(!available)('cluster workers', () => {
@@ -25,20 +41,12 @@ describe.skipIf(!available)('cluster workers', () => {
     drop = db.drop;
     const port = await freePort();
     const lines: string[] = [];
-    primary = spawn(process.execPath, ['src/main.ts'], {
-      cwd: REPO,
-      env: { ...process.env, WORKERS: '2', DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), DATA_DIR: `/tmp/qsign-cluster-${port}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    primary = startMain(db.url, port, 2);
     primary.stdout!.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
     const workers = () => lines.filter((l) => l.includes('"worker started"')).map((l) => JSON.parse(l).pid as number);
     for (let i = 0; i < 200 && workers().length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
     expect(workers()).toHaveLength(2);
-    const url = `http://127.0.0.1:${port}/realms/demo/protocol/openid-connect/token`;
-    const grant = () => fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    }).then((r) => r.status, () => 0);
+    const grant = () => clientCredentials(port);
     for (let i = 0; i < 100 && (await grant()) !== 200; i += 1) await new Promise((r) => setTimeout(r, 100));
 
     const [victim] = workers();
@@ -53,5 +61,42 @@ describe.skipIf(!available)('cluster workers', () => {
     // Requests on the killed worker's open connections may fail; the service as a whole goes on.
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(50);
     expect(await grant()).toBe(200);
+  });
+
+  it('commits the events of every answered grant before it exits on SIGTERM', async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const server = startMain(db.url, port, 1);
+    // Its logs are read off, so a full pipe never holds it back.
+    server.stdout!.resume();
+    server.stderr!.resume();
+    try {
+      for (let i = 0; i < 200 && (await clientCredentials(port)) !== 200; i += 1) await new Promise((r) => setTimeout(r, 100));
+      // The store holds the event writer back (a lock on the events table) while a burst is
+      // answered and SIGTERM arrives in its middle; the lock goes once every answer is in.
+      const locker = new pg.Client({ connectionString: db.url });
+      await locker.connect();
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE');
+      let answered = 0;
+      const burst = Promise.all(Array.from({ length: 400 }, () => clientCredentials(port).then((s) => { answered += 1; return s; })));
+      while (answered < 100) await new Promise((r) => setTimeout(r, 1));
+      server.kill('SIGTERM');
+      const exited = new Promise((r) => server.once('exit', r));
+      const statuses = await burst;
+      await new Promise((r) => setTimeout(r, 1000));
+      await locker.query('COMMIT');
+      const code = await exited;
+      const { rows: [{ count }] } = await locker.query<{ count: string }>("SELECT count(*) FROM events WHERE type = 'CLIENT_LOGIN'");
+      await locker.end();
+      expect(code).toBe(0);
+      // The warm-up grant(s) and every 200 of the burst.
+      expect(Number(count)).toBeGreaterThanOrEqual(statuses.filter((s) => s === 200).length + 1);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(100);
+      expect(statuses.every((s) => s === 200 || s === 0)).toBe(true);
+    } finally {
+      server.kill('SIGKILL');
+      await db.drop();
+    }
   });
 });
