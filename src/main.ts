@@ -64,12 +64,16 @@ async function start(): Promise<void> {
     for (let i = 0; i < config.workers; i += 1) cluster.fork();
     cluster.on('online', (worker) => log.info({ worker: worker.id, pid: worker.process.pid }, 'worker started'));
     cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
       log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
       cluster.fork();
     });
     let stopping = false;
-    const stop = () => { stopping = true; for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM'); setTimeout(() => process.exit(0), 5_000).unref(); };
+    // Each worker stops gracefully (below); the primary exits when the last one has.
+    const stop = () => { stopping = true; for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM'); setTimeout(() => process.exit(0), (config.shutdownGraceSeconds + 1) * 1000).unref(); };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     return;
