@@ -1,15 +1,21 @@
 /**
  * Events in the admin API (Keycloak RealmAdminResource): `GET /admin/realms/{realm}/events`
  * (EventRepresentation) and `GET .../admin-events` (AdminEventRepresentation), newest first,
- * `type`, `first`, `max` query parameters; and the recording of admin events: every successful
- * create, update or delete under `/admin/realms/{realm}/...` (operationType, resourcePath, who).
+ * `type`, `first`, `max` query parameters; `GET`/`PUT .../events/config`
+ * (RealmEventsConfigRepresentation, a PUT changes only the fields it carries); and the recording
+ * of admin events when the realm has `adminEventsEnabled`: every successful create, update or
+ * delete under `/admin/realms/{realm}/...` (operationType, resourcePath, who).
  */
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { appendEvent, eventKey, listEvents } from '../events/store.ts';
-import { findRealm } from '../store/realms.ts';
+import { findRealm, updateRealmDoc } from '../store/realms.ts';
+import { savesAdminEvents } from '../events/config.ts';
+import { realmSchema } from '../realm/representation.ts';
+import { formatPath } from '../realm/import.ts';
+import { badRequest } from './errors.ts';
 import type { AdminIdentity } from './auth.ts';
-import { realmScope, type AdminDeps } from './context.ts';
+import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 
 const OPERATIONS: Record<string, string> = { POST: 'CREATE', PUT: 'UPDATE', DELETE: 'DELETE' };
 
@@ -26,7 +32,8 @@ export function recordAdminEvents(deps: AdminDeps) {
     const admin = ctx.state.admin as AdminIdentity | undefined;
     void (async () => {
       const realm = await findRealm(deps.db, realmName);
-      const realmId = realm?.id ?? realmName;
+      if (!realm || !savesAdminEvents(realm.doc)) return;
+      const realmId = realm.id;
       const representation = {
         time: Date.now(), realmId, operationType, resourceType: (resourcePath.split('/')[0] || 'REALM').toUpperCase().replace(/S$/, '').replace(/-/g, '_'), resourcePath,
         authDetails: { realmId: admin?.realm, userId: admin?.username, ipAddress: ctx.ip },
@@ -36,7 +43,31 @@ export function recordAdminEvents(deps: AdminDeps) {
   };
 }
 
+const EVENTS_CONFIG = ['eventsEnabled', 'eventsExpiration', 'eventsListeners', 'enabledEventTypes', 'adminEventsEnabled', 'adminEventsDetailsEnabled'] as const;
+
 export function eventRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/events/config', async (ctx) => {
+    const { realm: { doc } } = await realmScope(deps, ctx);
+    // An empty enabledEventTypes means Keycloak's saved-by-default types (events/config.ts).
+    ctx.body = {
+      eventsEnabled: doc.eventsEnabled ?? false, eventsExpiration: doc.eventsExpiration, eventsListeners: doc.eventsListeners ?? ['jboss-logging'],
+      enabledEventTypes: doc.enabledEventTypes ?? [], adminEventsEnabled: doc.adminEventsEnabled ?? false, adminEventsDetailsEnabled: doc.adminEventsDetailsEnabled ?? false,
+    };
+  });
+  router.put('/:realm/events/config', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const body = jsonBody(ctx);
+    const change = Object.fromEntries(EVENTS_CONFIG.filter((k) => body[k] !== undefined && body[k] !== null).map((k) => [k, body[k]]));
+    await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, async (doc) => {
+      const parsed = realmSchema.safeParse({ ...doc, ...change });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw badRequest(`${formatPath(issue.path)}: ${issue.message}`, formatPath(issue.path));
+      }
+      return { ...doc, ...Object.fromEntries(EVENTS_CONFIG.map((k) => [k, parsed.data[k]])) };
+    }));
+    noContent(ctx);
+  });
   const query = (q: Record<string, unknown>) => ({
     type: q.type === undefined ? undefined : ([] as string[]).concat(q.type as string),
     first: q.first ? Number(q.first) : undefined, max: q.max ? Number(q.max) : undefined,

@@ -19,6 +19,7 @@ import { findRealm, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
 import { appendEvent, eventKey } from '../events/store.ts';
+import { savesLoginEvent } from '../events/config.ts';
 import { RealmModel } from './model.ts';
 import { buildProvider } from '../oidc/provider.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
@@ -123,6 +124,7 @@ export class RealmRegistry {
     const eventsKey = this.#eventsKey;
     const rc: RealmContext = {
       loginEvent(type, event) {
+        if (!savesLoginEvent(realm.rep, type)) return;
         const representation = { time: Date.now(), type, realmId: stored.id, ...event };
         appendEvent(db, eventsKey, { realmId: stored.id, kind: 'login', time: representation.time, type, representation })
           .catch((err) => log.error({ realm: name, type, err: { message: (err as Error).message } }, 'event not recorded'));

@@ -128,6 +128,13 @@ export const realmSchema = z.looseObject({
   notBefore: seconds(0),
   revokeRefreshToken: z.boolean().default(false),
   loginWithEmailAllowed: z.boolean().default(true),
+  /** Event settings (RealmEventsConfigRepresentation); Keycloak saves no event unless enabled. */
+  eventsEnabled: z.boolean().default(false),
+  enabledEventTypes: z.array(z.string()).default([]),
+  eventsExpiration: z.number().int().min(0).optional(),
+  eventsListeners: z.array(z.string()).default(['jboss-logging']),
+  adminEventsEnabled: z.boolean().default(false),
+  adminEventsDetailsEnabled: z.boolean().default(false),
   users: z.array(userSchema).default([]),
   clients: z.array(clientSchema).default([]),
   roles: z.looseObject({

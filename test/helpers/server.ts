@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { importRealm, readRealmFile } from '../../src/realm/import.ts';
+import { importRealm, parseRealm, readRealmFile } from '../../src/realm/import.ts';
 import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
@@ -32,6 +32,8 @@ export interface TestServer {
 
 export interface StartOptions {
   realmFiles?: string[];
+  /** Realm representations to import, after the files. */
+  realms?: Record<string, unknown>[];
   databaseUrl?: string;
   redisUrl?: string;
   dataDir?: string;
@@ -54,6 +56,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   for (const file of options.realmFiles ?? []) {
     await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
   }
+  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm'));
   const log = createLogger(config.logLevel);
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
   const { app, registry } = createServer(config, db, log, { redis });

@@ -1,7 +1,8 @@
 /**
  * Keycloak-style events: login and admin events stored and readable through the admin API
  * (@keycloak/keycloak-admin-client), chained with an HMAC; `npm start -- events verify` names an
- * edited and a deleted event.
+ * edited and a deleted event. What is saved follows the realm's events config, as in Keycloak:
+ * nothing by default, the saved-by-default types, or the enabled types.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -57,5 +58,47 @@ describe('events', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain(`event ${ids[1]} (LOGIN_ERROR) was modified`);
     expect(tampered.out).toContain(`event ${ids[3]} does not follow event ${ids[1]}: an event before it was deleted`);
+  });
+
+  it('saves what the realm events config says, and serves the config', async () => {
+    const realm = { realm: 'quiet', users: [{ username: 'ann', credentials: [{ value: 'ann-password' }] }], clients: [{ clientId: 'cli', publicClient: true, directAccessGrantsEnabled: true }] };
+    const server = await startServer({ realms: [realm], realmFiles: [path.join(REPO, 'realms', 'master.json')] });
+    try {
+      const grant = (body: Record<string, string>) => fetch(`${server.baseUrl}/realms/quiet/protocol/openid-connect/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'cli', ...body }),
+      }).then((r) => r.json() as Promise<{ refresh_token?: string }>);
+      const login = (password: string) => grant({ grant_type: 'password', username: 'ann', password });
+      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
+      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      const settle = () => new Promise((r) => setTimeout(r, 300));
+
+      // Keycloak's default: no event saved, no admin event saved.
+      expect(await kc.realms.getConfigEvents({ realm: 'quiet' })).toMatchObject({ eventsEnabled: false, adminEventsEnabled: false, enabledEventTypes: [] });
+      await login('ann-password');
+      await kc.roles.create({ realm: 'quiet', name: 'unrecorded' } as never);
+      await settle();
+      expect(await kc.realms.findEvents({ realm: 'quiet' })).toEqual([]);
+      expect(await kc.realms.findAdminEvents({ realm: 'quiet' })).toEqual([]);
+
+      // Enabled with no types: the saved-by-default ones (LOGIN yes, REFRESH_TOKEN no).
+      await kc.realms.updateConfigEvents({ realm: 'quiet' }, { eventsEnabled: true, adminEventsEnabled: true });
+      const { refresh_token } = await login('ann-password');
+      await grant({ grant_type: 'refresh_token', refresh_token: refresh_token! });
+      await settle();
+      expect((await kc.realms.findEvents({ realm: 'quiet' })).map((e) => e.type)).toEqual(['LOGIN']);
+      expect((await kc.realms.findAdminEvents({ realm: 'quiet' })).map((e) => e.resourcePath)).toEqual(['events/config']);
+
+      // Only the listed types; a PUT changes only the fields it carries.
+      await kc.realms.updateConfigEvents({ realm: 'quiet' }, { enabledEventTypes: ['LOGIN_ERROR'] });
+      expect(await kc.realms.getConfigEvents({ realm: 'quiet' })).toMatchObject({ eventsEnabled: true, adminEventsEnabled: true, enabledEventTypes: ['LOGIN_ERROR'] });
+      await login('ann-password');
+      await login('wrong');
+      await settle();
+      expect((await kc.realms.findEvents({ realm: 'quiet' })).map((e) => e.type)).toEqual(['LOGIN_ERROR', 'LOGIN']);
+
+      await expect(kc.realms.updateConfigEvents({ realm: 'quiet' }, { eventsEnabled: 'yes' } as never)).rejects.toMatchObject({ response: { status: 400 } });
+    } finally {
+      await server.stop();
+    }
   });
 });
