@@ -43,3 +43,4 @@ const provider = new Provider('http://127.0.0.1/baseline', {
 });
 const server = provider.listen(0, '127.0.0.1');
 server.once('listening', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));

@@ -7,14 +7,12 @@
  * process. Writes bench/results/latest.md. Seconds per measurement: BENCH_SECONDS (default 5).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../test/helpers/components.ts';
-import { generateKey } from '../src/keys/generate.ts';
-import { LocalSigner } from '../src/signer/local.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -35,18 +33,12 @@ async function load(url: string, options: { body?: string; headers?: Record<stri
 }
 const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
 
-// (a) raw single-core signing rate: signatures/s over a typical 600-byte signing input, no HTTP.
-const raw: Record<string, number> = {};
-for (const alg of ALGS) {
-  const key = generateKey(alg);
-  const signer = new LocalSigner(key.kid, alg, key.privateKey);
-  const input = Buffer.alloc(600, 97);
-  for (let i = 0; i < 50; i += 1) await signer.sign(input);
-  let n = 0;
-  const started = performance.now();
-  while (performance.now() - started < 2000) { await signer.sign(input); n += 1; }
-  raw[alg] = n / ((performance.now() - started) / 1000);
-}
+// (a) raw single-core signing rate (bench/raw-signing.ts), pinned to one core when taskset exists.
+const pinned = (() => { try { execFileSync('taskset', ['-c', '0', 'true']); return true; } catch { return false; } })();
+const rawArgs = [path.join(REPO, 'bench', 'raw-signing.ts'), ...ALGS];
+const raw = JSON.parse(pinned
+  ? execFileSync('taskset', ['-c', '0', process.execPath, ...rawArgs], { encoding: 'utf8' })
+  : execFileSync(process.execPath, rawArgs, { encoding: 'utf8' })) as Record<string, number>;
 
 // The server under test, as operators run it.
 const db = await createTestDatabase();
@@ -61,20 +53,27 @@ const realm = {
   users: [{ username: 'bob', firstName: 'Bob', lastName: 'Builder', email: 'bob@example.com', credentials: [{ value: 'bob-password' }] }],
 };
 writeFileSync(path.join(dir, 'bench.json'), JSON.stringify(realm));
+// The same ML-DSA-65 client in a realm that saves its events (Keycloak's default saves none).
+writeFileSync(path.join(dir, 'bench-events.json'), JSON.stringify({ realm: 'bench-events', eventsEnabled: true, clients: [realm.clients[1]] }));
 const env = { ...process.env, DATABASE_URL: db.url, KEY_ENCRYPTION_KEY: KEK, LOG_LEVEL: 'warn', DATA_DIR: dir, REALMS_DIR: path.join(dir, 'none'), HOST: '127.0.0.1' };
-execFileSync(process.execPath, ['src/main.ts', 'import', path.join(dir, 'bench.json')], { cwd: REPO, env });
+execFileSync(process.execPath, ['src/main.ts', 'import', path.join(dir, 'bench.json'), path.join(dir, 'bench-events.json')], { cwd: REPO, env });
+// The server is started as `npm start` starts it (its node flags), logging at the default level
+// to a file, as a container's log driver would take it.
+const START = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+const START_ENV = Object.fromEntries(START.slice(0, START.indexOf('node')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const START_ARGS = START.slice(START.indexOf('node') + 1);
 
 async function startOurs(workers: number): Promise<{ proc: ChildProcess; url: string; pids: () => number[] }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['src/main.ts'], { cwd: REPO, env: { ...env, PORT: String(port), WORKERS: String(workers), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const pids: number[] = [];
-  proc.stdout!.on('data', (d) => { for (const l of String(d).split('\n')) if (l.includes('"worker started"')) pids.push(JSON.parse(l).pid); });
+  const logFile = path.join(dir, `server-${workers}.log`);
+  const proc = spawn(process.execPath, START_ARGS, { cwd: REPO, env: { ...env, ...START_ENV, PORT: String(port), WORKERS: String(workers), LOG_LEVEL: 'info' }, stdio: ['ignore', openSync(logFile, 'w'), 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i += 1) {
     if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { proc, url, pids: () => (workers > 1 ? pids : [proc.pid!]) };
+  const pids = () => readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"worker started"')).map((l) => (JSON.parse(l) as { pid: number }).pid);
+  return { proc, url, pids: () => (workers > 1 ? pids() : [proc.pid!]) };
 }
 
 const results: Record<string, Record<string, { rps: number; p50: number; p99: number; errors: number }>> = { one: {}, all: {}, baseline: {} };
@@ -94,6 +93,7 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
     let next = 0;
     other.refresh = await load(token, { amount: refreshTokens.length, headers: { 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&client_id=pw&refresh_token=${refreshTokens[next++ % refreshTokens.length]}` }) }] });
     other.certs = await load(`${ours.url}/realms/bench/protocol/openid-connect/certs`, { method: 'GET' });
+    other.events = await load(`${ours.url}/realms/bench-events/protocol/openid-connect/token`, { body: 'grant_type=client_credentials', headers: basic('c-ML-DSA-65', 's') });
     rss = ours.pids().map(rssMb);
   } else {
     rss = [...rss, ...ours.pids().map(rssMb)];
@@ -114,7 +114,7 @@ const cores = availableParallelism();
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 say(`# qsign-oidc benchmark (${new Date().toISOString()})`);
 say();
-say(`Machine: ${cores} cores, Node ${process.version}. Server: \`node src/main.ts\` over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts).`);
+say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts). Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
 say();
 say('## client_credentials grants');
 say();
@@ -134,6 +134,7 @@ say('|---|---:|---:|---:|---:|');
 say(`| client_credentials, ML-DSA-65 | ${f(results.one['ML-DSA-65'].rps)} | ${results.one['ML-DSA-65'].p50} / ${results.one['ML-DSA-65'].p99} | ${f(results.one['ML-DSA-65'].rps)} | 120 |`);
 say(`| password grant (argon2id t=5, m=7 MiB, p=1) | ${f(other.password.rps)} | ${other.password.p50} / ${other.password.p99} | ${f(other.password.rps)} | 15 |`);
 say(`| refresh grant | ${f(other.refresh.rps)} | ${other.refresh.p50} / ${other.refresh.p99} | ${f(other.refresh.rps)} | 120 |`);
+say(`| client_credentials, ML-DSA-65, realm saving its events (\`eventsEnabled\`) | ${f(other.events.rps)} | ${other.events.p50} / ${other.events.p99} | ${f(other.events.rps)} | |`);
 say(`| GET /certs | ${f(other.certs.rps)} | ${other.certs.p50} / ${other.certs.p99} | ${f(other.certs.rps)} | |`);
 say();
 say(`RSS after load: ours ${rss.map((r) => `${f(r)} MB`).join(', ')} (one worker, then each of the all-core workers); baseline ${f(baseRss)} MB.`);
