@@ -16,11 +16,14 @@ import type { StoredComponent } from '../keys/providers.ts';
 /** Counts and times every signature (Prometheus `qsign_signing_seconds`, `qsign_signing_errors_total`). */
 class MeteredSigner implements Signer {
   readonly #inner: Signer;
-  readonly #labels: { backend: string; alg: string };
+  // The labelled children, resolved once (no label hashing per signature).
+  readonly #seconds;
+  readonly #errors;
 
   constructor(inner: Signer) {
     this.#inner = inner;
-    this.#labels = { backend: inner.backend, alg: inner.alg };
+    this.#seconds = signingSeconds.labels(inner.backend, inner.alg);
+    this.#errors = signingErrors.labels(inner.backend, inner.alg);
   }
 
   get alg() { return this.#inner.alg; }
@@ -34,11 +37,11 @@ class MeteredSigner implements Signer {
   }
 
   async sign(input: Uint8Array): Promise<Uint8Array> {
-    const end = signingSeconds.startTimer(this.#labels);
+    const end = this.#seconds.startTimer();
     try {
       return await this.#inner.sign(input);
     } catch (err) {
-      signingErrors.inc(this.#labels);
+      this.#errors.inc();
       throw err;
     } finally {
       end();
