@@ -25,10 +25,10 @@ const say = (line = '') => { out.push(line); process.stderr.write(`${line}\n`); 
 const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
 
-async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; amount?: number; requests?: autocannon.Request[] } = {}) {
-  const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers };
-  if (!options.amount) await autocannon({ ...base, duration: 1 });
-  const r = await autocannon({ ...base, ...(options.amount ? { amount: options.amount, requests: options.requests } : { duration: SECONDS }) });
+async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[] } = {}) {
+  const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers, requests: options.requests };
+  await autocannon({ ...base, duration: 1 });
+  const r = await autocannon({ ...base, duration: SECONDS });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
 }
 const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
@@ -85,13 +85,22 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
   for (const alg of ALGS) results[label][alg] = await load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
   if (label === 'one') {
     other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    const refreshTokens: string[] = [];
-    while (refreshTokens.length < 300) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => fetch(token, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&client_id=pw&username=bob&password=bob-password' }).then((r) => r.json() as Promise<{ refresh_token: string }>)));
-      refreshTokens.push(...batch.map((b) => b.refresh_token));
+    // Refresh tokens rotate (each works once): 2 sessions per connection; every request takes a
+    // live refresh token from the pool and puts back the one its answer carries.
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const pool: string[] = [];
+    while (pool.length < 2 * CONNECTIONS) {
+      const batch = await Promise.all(Array.from({ length: 8 }, () => fetch(token, { method: 'POST', headers: form, body: 'grant_type=password&client_id=pw&username=bob&password=bob-password' }).then((r) => r.json() as Promise<{ refresh_token: string }>)));
+      pool.push(...batch.map((b) => b.refresh_token));
     }
-    let next = 0;
-    other.refresh = await load(token, { amount: refreshTokens.length, headers: { 'content-type': 'application/x-www-form-urlencoded' }, requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&client_id=pw&refresh_token=${refreshTokens[next++ % refreshTokens.length]}` }) }] });
+    other.refresh = await load(token, {
+      headers: form,
+      requests: [{
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&client_id=pw&refresh_token=${pool.shift()}` }),
+        onResponse: (status, body) => { if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token); },
+      }],
+    });
     other.certs = await load(`${ours.url}/realms/bench/protocol/openid-connect/certs`, { method: 'GET' });
     other.events = await load(`${ours.url}/realms/bench-events/protocol/openid-connect/token`, { body: 'grant_type=client_credentials', headers: basic('c-ML-DSA-65', 's') });
     rss = ours.pids().map(rssMb);
