@@ -130,6 +130,18 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
     const carol = await token('acme', { grant_type: 'password', client_id: 'svc', username: 'carol', password: 'Carol-Secret-1' }, ['svc', svcSecret]);
     const forbidden = await fetch(`${server.baseUrl}/admin/realms/acme/keys`, { headers: { authorization: `Bearer ${carol.body.access_token}` } });
     expect(forbidden.status).toBe(403);
+    // A service account's (transient) token: live but without realm-admin, 403; tampered or
+    // revoked, 401.
+    const service = (await token('acme', { grant_type: 'client_credentials' }, ['svc', svcSecret])).body.access_token as string;
+    const status = (bearer: string) => fetch(`${server.baseUrl}/admin/realms/acme/keys`, { headers: { authorization: `Bearer ${bearer}` } }).then((r) => r.status);
+    expect(await status(service)).toBe(403);
+    expect(await status(`${service.slice(0, -4)}${service.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`)).toBe(401);
+    const revoked = await fetch(`${issuer('acme')}/protocol/openid-connect/revoke`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc:${svcSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: service }),
+    });
+    expect(revoked.status).toBe(200);
+    expect(await status(service)).toBe(401);
 
     const bad = await fetch(`${server.baseUrl}/admin/realms/acme/components`, {
       method: 'POST', headers: { authorization: `Bearer ${kc.accessToken}`, 'content-type': 'application/json' },
