@@ -62,6 +62,30 @@ export function renderLoggedOutPage(rc: RealmContext) {
   };
 }
 
+/**
+ * The device verification pages (RFC 8628 §3.3), in Keycloak's words: the user code input, its
+ * confirmation, success. oidc-provider hands the forms (with their XSRF field); a wrong, expired
+ * or used code comes back as `err`.
+ */
+export function deviceFlowPages(rc: RealmContext) {
+  const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) => sendPage(ctx as unknown as Context, 'device', { realmDisplayName: realmDisplayName(rc), ...data });
+  const inputMessage = (err?: { name?: string }) => {
+    if (!err) return undefined;
+    if (err.name === 'ExpiredError') return 'The code has expired. Please go back to your device and try connecting again.';
+    if (err.name === 'AbortedError') return 'Device login was denied. Please go back to your device.';
+    if (err.name === 'NotFoundError' || err.name === 'NoCodeError' || err.name === 'AlreadyUsedError') return 'Invalid code, please try again.';
+    return 'An unexpected error occurred. Please try again later.';
+  };
+  return {
+    // The input carries Keycloak's id; oidc-provider names the field `user_code`.
+    userCodeInputSource: async (ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: { name?: string }) =>
+      send(ctx, { step: 'input', form: form.replace('type="text" name="user_code"', 'type="text" id="device-user-code" name="user_code"'), message: inputMessage(err) }),
+    userCodeConfirmSource: async (ctx: KoaContextWithOIDC, form: string, client: { clientId: string; clientName?: string }, _deviceInfo: unknown, userCode: string) =>
+      send(ctx, { step: 'confirm', form, clientName: client.clientName ?? client.clientId, userCode }),
+    successSource: async (ctx: KoaContextWithOIDC) => send(ctx, { step: 'success' }),
+  };
+}
+
 export function renderStandaloneError(ctx: Context, message: string, status: number, realmName = ''): void {
   sendPage(ctx, 'error', { realmDisplayName: realmName, message }, status);
 }

@@ -49,14 +49,28 @@ function validUrls(patterns: string[]): string[] {
   });
 }
 
+/** RFC 8628 §3.4 grant type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 export function grantTypesOf(client: ClientRepresentation, redirectCount: number): string[] {
   if (client.bearerOnly) return [];
   const grants: string[] = [];
   if (client.standardFlowEnabled && redirectCount) grants.push('authorization_code');
   if (client.directAccessGrantsEnabled) grants.push(PASSWORD_GRANT);
+  // RFC 8628; Keycloak's client switch "OAuth 2.0 Device Authorization Grant".
+  if (client.attributes['oauth2.device.authorization.grant.enabled'] === 'true') grants.push(DEVICE_CODE_GRANT);
   if (grants.length) grants.push('refresh_token');
   if (client.serviceAccountsEnabled && !client.publicClient) grants.push('client_credentials');
   return grants;
+}
+
+/** Device code lifespan in seconds: client attribute `oauth2.device.code.lifespan`, else the realm's `oauth2DeviceCodeLifespan`, else 600 (Keycloak's defaults). */
+export function deviceCodeLifespan(realm: { oauth2DeviceCodeLifespan?: number }, client: ClientRepresentation | undefined): number {
+  for (const value of [client?.attributes['oauth2.device.code.lifespan'], realm.oauth2DeviceCodeLifespan]) {
+    const seconds = Number(value);
+    if (value !== undefined && value !== '' && Number.isInteger(seconds) && seconds > 0) return seconds;
+  }
+  return 600;
 }
 
 export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {

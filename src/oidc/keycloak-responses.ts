@@ -137,6 +137,12 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
       addSessionState(oidcCtx);
       return;
     }
+    if (oidcCtx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      // Keycloak states the polling interval (RFC 8628 §3.2): the client's, else the realm's.
+      const attr = ctx.oidc.client ? Number(rc.realm.client(ctx.oidc.client.clientId)?.attributes['oauth2.device.polling.interval']) : NaN;
+      (ctx.body as Body).interval = Number.isInteger(attr) && attr > 0 ? attr : rc.realm.rep.oauth2DevicePollingInterval;
+      return;
+    }
     if (oidcCtx.oidc?.route !== 'token' || !ctx.body || typeof ctx.body !== 'object') return;
     const body = ctx.body as Body;
     if (ctx.status === 200 && body.access_token) {

@@ -9,7 +9,7 @@ import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
 import { accessTokenClaims, allowedOrigins } from './claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
-import { toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
+import { DEVICE_CODE_GRANT, deviceCodeLifespan, toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
@@ -18,7 +18,7 @@ import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
 import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
-import { renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../interaction/pages.ts';
+import { deviceFlowPages, renderErrorPage, renderLogoutPage, renderLoggedOutPage } from '../interaction/pages.ts';
 
 /** Scopes with the claims they release (Keycloak's default client scopes). `openid` carries the
  * `profile`/`email` claims because Keycloak applies those scopes by default without a request. */
@@ -95,6 +95,8 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   return grant;
 }
 
+const SESSION_COOKIE = 'KC_SESSION';
+
 export function buildProvider(rc: RealmContext): Provider {
   const { realm } = rc;
   const r = realm.rep;
@@ -142,6 +144,8 @@ export function buildProvider(rc: RealmContext): Provider {
       jwtIntrospection: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogoutPage(rc), postLogoutSuccessSource: renderLoggedOutPage(rc) },
+      // RFC 8628 at Keycloak's endpoints; user codes like Keycloak's (8 letters, "WDJB-MJHT").
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', ...deviceFlowPages(rc) },
     } as Configuration['features'],
     pkce: {
       required: (_ctx, client) => {
@@ -154,6 +158,8 @@ export function buildProvider(rc: RealmContext): Provider {
       ClientCredentials: r.accessTokenLifespan,
       IdToken: r.accessTokenLifespan,
       AuthorizationCode: r.accessCodeLifespan,
+      // Keycloak: the client's `oauth2.device.code.lifespan`, else the realm's `oauth2DeviceCodeLifespan` (600 s).
+      DeviceCode: (_ctx, _token, client) => deviceCodeLifespan(realm.rep, realm.client(client.clientId)),
       Interaction: r.accessCodeLifespanLogin,
       Session: r.ssoSessionMaxLifespan,
       Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
@@ -170,7 +176,7 @@ export function buildProvider(rc: RealmContext): Provider {
     },
     interactions: { url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}` },
     cookies: {
-      names: { session: 'KC_SESSION', interaction: 'KC_INTERACTION', resume: 'KC_INTERACTION_RESUME' },
+      names: { session: SESSION_COOKIE, interaction: 'KC_INTERACTION', resume: 'KC_INTERACTION_RESUME' },
       long: cookieOptions,
       short: cookieOptions,
       keys: rc.cookieKeys,
@@ -199,8 +205,19 @@ export function buildProvider(rc: RealmContext): Provider {
   };
 
   installKeycloakResponses(provider, rc);
+  // A device code form posted without the browser session (cookie gone, or no page shown first)
+  // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:
+  // send the browser back to the verification page instead.
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path === KEYCLOAK_ROUTES.code_verification && !ctx.cookies.get(SESSION_COOKIE)) {
+      ctx.status = 303;
+      ctx.redirect(`${rc.issuer}${KEYCLOAK_ROUTES.code_verification}`);
+      return;
+    }
+    await next();
+  });
   // Keycloak login events for what oidc-provider does itself.
-  const GRANT_EVENTS: Record<string, string> = { authorization_code: 'CODE_TO_TOKEN', refresh_token: 'REFRESH_TOKEN', client_credentials: 'CLIENT_LOGIN' };
+  const GRANT_EVENTS: Record<string, string> = { authorization_code: 'CODE_TO_TOKEN', refresh_token: 'REFRESH_TOKEN', client_credentials: 'CLIENT_LOGIN', [DEVICE_CODE_GRANT]: 'OAUTH2_DEVICE_CODE_TO_TOKEN' };
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const type = GRANT_EVENTS[String((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type)];
     const token = (ctx.oidc.entities as { AccessToken?: { accountId?: string } }).AccessToken;

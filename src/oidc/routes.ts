@@ -13,7 +13,8 @@ export const KEYCLOAK_ROUTES = {
   introspection: `${PROTOCOL}/token/introspect`,
   revocation: `${PROTOCOL}/revoke`,
   device_authorization: `${PROTOCOL}/auth/device`,
-  code_verification: `${PROTOCOL}/device`,
+  /** Keycloak's device verification page (`verification_uri`): `/realms/{realm}/device`. */
+  code_verification: '/device',
   pushed_authorization_request: `${PROTOCOL}/ext/par/request`,
 } as const;
 

@@ -120,6 +120,8 @@ export const realmSchema = z.looseObject({
   accessCodeLifespan: seconds(60),
   accessCodeLifespanLogin: seconds(1800),
   accessCodeLifespanUserAction: seconds(300),
+  oauth2DeviceCodeLifespan: seconds(600),
+  oauth2DevicePollingInterval: seconds(5),
   ssoSessionIdleTimeout: seconds(1800),
   ssoSessionMaxLifespan: seconds(36000),
   offlineSessionIdleTimeout: seconds(2592000),

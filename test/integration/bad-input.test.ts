@@ -13,8 +13,8 @@ beforeAll(async () => { server = await startServer({ realmFiles: [path.join(REPO
 afterAll(async () => { await server?.close(); });
 
 const P = '/realms/demo/protocol/openid-connect';
-const FORM_ENDPOINTS = [`${P}/token`, `${P}/token/introspect`, `${P}/revoke`, `${P}/userinfo`, `${P}/logout`, `${P}/auth`];
-const GET_ENDPOINTS = [`${P}/auth`, `${P}/userinfo`, `${P}/logout`, `${P}/certs`, '/realms/demo', '/realms/demo/.well-known/openid-configuration', `${P}/login-status-iframe.html/init`, '/realms/demo/account', '/admin/realms/demo/keys'];
+const FORM_ENDPOINTS = [`${P}/token`, `${P}/token/introspect`, `${P}/revoke`, `${P}/userinfo`, `${P}/logout`, `${P}/auth`, `${P}/auth/device`, '/realms/demo/device'];
+const GET_ENDPOINTS = [`${P}/auth`, `${P}/userinfo`, `${P}/logout`, `${P}/certs`, '/realms/demo', '/realms/demo/.well-known/openid-configuration', `${P}/login-status-iframe.html/init`, '/realms/demo/account', '/admin/realms/demo/keys', '/realms/demo/device'];
 
 const jwtish = fc.oneof(
   fc.string(),

@@ -7,7 +7,9 @@ import { asJson } from '../helpers/json.ts';
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
 import { FIXTURES, startServer, type TestServer } from '../helpers/server.ts';
+import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
@@ -57,14 +59,49 @@ describe('Keycloak quickstart realm exports', () => {
     expect(bearerOnly.body.error).toBeDefined();
   });
 
-  it('device: the realm and its user import; the device client has no password grant', async () => {
+  it('device: the device client gets tokens through the device authorization grant (RFC 8628, openid-client), not the password grant', async () => {
     server = await startServer({ realmFiles: [fixture('quickstarts-device.json')] });
     const res = await token('device-flow-quickstart', { grant_type: 'password', client_id: 'device-client', username: 'alice', password: 'password' });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'unauthorized_client', error_description: 'Client not allowed for direct access grants' });
-    const info = await (await fetch(`${server.baseUrl}/realms/device-flow-quickstart`)).json().then(asJson);
-    expect(info.realm).toBe('device-flow-quickstart');
-  });
+
+    const issuer = `${server.baseUrl}/realms/device-flow-quickstart`;
+    const config = await oidc.discovery(new URL(issuer), 'device-client', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
+    expect(config.serverMetadata().device_authorization_endpoint).toBe(`${issuer}/protocol/openid-connect/auth/device`);
+    const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid' });
+    expect(device).toMatchObject({ verification_uri: `${issuer}/device`, expires_in: 600, interval: 5 });
+    expect(device.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    const early = await token('device-flow-quickstart', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'device-client', device_code: device.device_code });
+    expect(early).toMatchObject({ status: 400, body: { error: 'authorization_pending' } });
+
+    // The user, in a browser: the verification page, a wrong code, the right one, confirm, log in.
+    const browser = new TestBrowser();
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const xsrfOf = (html: string) => /name="xsrf" value="([^"]+)"/.exec(html)![1];
+    const submit = async (fields: Record<string, string>) => {
+      const page = await (await browser.fetch(device.verification_uri)).text();
+      expect(page).toContain('Enter the code provided by your device and click Submit');
+      return browser.fetch(device.verification_uri, { method: 'POST', headers: form, body: new URLSearchParams({ xsrf: xsrfOf(page), ...fields }) });
+    };
+    expect(await (await submit({ user_code: 'BBBB-BBBB' })).text()).toContain('Invalid code, please try again.');
+    const sessionless = await fetch(device.verification_uri, { method: 'POST', headers: form, body: new URLSearchParams({ user_code: device.user_code }), redirect: 'manual' });
+    expect([sessionless.status, sessionless.headers.get('location')]).toEqual([303, device.verification_uri]);
+    const confirmPage = await (await submit({ user_code: device.user_code.toLowerCase().replace('-', '') })).text();
+    expect(confirmPage).toContain(device.user_code);
+    const confirmed = await browser.fetch(device.verification_uri, { method: 'POST', headers: form, body: new URLSearchParams({ xsrf: xsrfOf(confirmPage), user_code: device.user_code, confirm: 'yes' }) });
+    expect(confirmed.status).toBe(303);
+    const login = await signIn(browser, new URL(confirmed.headers.get('location')!, device.verification_uri).toString(), server.baseUrl, 'alice', 'password');
+    expect(login.page).toContain('Device Login Successful');
+
+    // The device, polling at the stated interval.
+    const tokens = await oidc.pollDeviceAuthorizationGrant(config, device);
+    expect(await verified('device-flow-quickstart', tokens.access_token)).toMatchObject({ azp: 'device-client', preferred_username: 'alice', typ: 'Bearer' });
+    expect(tokens.claims()).toMatchObject({ typ: 'ID', azp: 'device-client', email: 'alice@example.com' });
+    expect(tokens.refresh_token).toBeDefined();
+    // A device code works once.
+    const again = await token('device-flow-quickstart', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'device-client', device_code: device.device_code });
+    expect(again.status).toBe(400);
+  }, 30_000);
 
   it('spring authz: confidential client with secret, password grant, and its service account', async () => {
     server = await startServer({ realmFiles: [fixture('quickstarts-spring-rest-authz-resource-server.json')] });
