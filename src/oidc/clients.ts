@@ -64,13 +64,17 @@ export function grantTypesOf(client: ClientRepresentation, redirectCount: number
   return grants;
 }
 
-/** Device code lifespan in seconds: client attribute `oauth2.device.code.lifespan`, else the realm's `oauth2DeviceCodeLifespan`, else 600 (Keycloak's defaults). */
-export function deviceCodeLifespan(realm: { oauth2DeviceCodeLifespan?: number }, client: ClientRepresentation | undefined): number {
-  for (const value of [client?.attributes['oauth2.device.code.lifespan'], realm.oauth2DeviceCodeLifespan]) {
-    const seconds = Number(value);
-    if (value !== undefined && value !== '' && Number.isInteger(seconds) && seconds > 0) return seconds;
-  }
-  return 600;
+/** Keycloak's defaults for the device grant settings (seconds). */
+const DEVICE_DEFAULTS = { 'oauth2.device.code.lifespan': 600, 'oauth2.device.polling.interval': 5 } as const;
+
+/**
+ * A device grant setting in seconds, with Keycloak's precedence: the client attribute
+ * (`oauth2.device.code.lifespan` / `oauth2.device.polling.interval`), else the realm's
+ * (`oauth2DeviceCodeLifespan` / `oauth2DevicePollingInterval`), else 600 / 5.
+ */
+export function deviceGrantSeconds(client: ClientRepresentation | undefined, attribute: keyof typeof DEVICE_DEFAULTS, realmValue: number | undefined): number {
+  const seconds = Number(client?.attributes[attribute]);
+  return Number.isInteger(seconds) && seconds > 0 ? seconds : realmValue ?? DEVICE_DEFAULTS[attribute];
 }
 
 export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {

@@ -9,6 +9,7 @@
 import { decodeJwt } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { keycloakScope } from './claims.ts';
+import { deviceGrantSeconds } from './clients.ts';
 import { StoreUnavailableError } from '../store/sql.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -138,9 +139,9 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
       return;
     }
     if (oidcCtx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
-      // Keycloak states the polling interval (RFC 8628 §3.2): the client's, else the realm's.
-      const attr = ctx.oidc.client ? Number(rc.realm.client(ctx.oidc.client.clientId)?.attributes['oauth2.device.polling.interval']) : NaN;
-      (ctx.body as Body).interval = Number.isInteger(attr) && attr > 0 ? attr : rc.realm.rep.oauth2DevicePollingInterval;
+      // Keycloak states the polling interval (RFC 8628 §3.2).
+      const client = ctx.oidc.client ? rc.realm.client(ctx.oidc.client.clientId) : undefined;
+      (ctx.body as Body).interval = deviceGrantSeconds(client, 'oauth2.device.polling.interval', rc.realm.rep.oauth2DevicePollingInterval);
       return;
     }
     if (oidcCtx.oidc?.route !== 'token' || !ctx.body || typeof ctx.body !== 'object') return;

@@ -9,7 +9,7 @@ import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
 import { accessTokenClaims, allowedOrigins } from './claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
-import { DEVICE_CODE_GRANT, deviceCodeLifespan, toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
+import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
@@ -158,8 +158,7 @@ export function buildProvider(rc: RealmContext): Provider {
       ClientCredentials: r.accessTokenLifespan,
       IdToken: r.accessTokenLifespan,
       AuthorizationCode: r.accessCodeLifespan,
-      // Keycloak: the client's `oauth2.device.code.lifespan`, else the realm's `oauth2DeviceCodeLifespan` (600 s).
-      DeviceCode: (_ctx, _token, client) => deviceCodeLifespan(realm.rep, realm.client(client.clientId)),
+      DeviceCode: (_ctx, _token, client) => deviceGrantSeconds(realm.client(client.clientId), 'oauth2.device.code.lifespan', r.oauth2DeviceCodeLifespan),
       Interaction: r.accessCodeLifespanLogin,
       Session: r.ssoSessionMaxLifespan,
       Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
