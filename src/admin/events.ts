@@ -11,9 +11,7 @@ import type { Context, Next } from 'koa';
 import { appendEvent, eventKey, listEvents } from '../events/store.ts';
 import { findRealm, updateRealmDoc } from '../store/realms.ts';
 import { savesAdminEvents } from '../events/config.ts';
-import { realmSchema } from '../realm/representation.ts';
-import { formatPath } from '../realm/import.ts';
-import { badRequest } from './errors.ts';
+import { validRealmSettings } from './realms.ts';
 import type { AdminIdentity } from './auth.ts';
 import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 
@@ -59,12 +57,8 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
     const body = jsonBody(ctx);
     const change = Object.fromEntries(EVENTS_CONFIG.filter((k) => body[k] !== undefined && body[k] !== null).map((k) => [k, body[k]]));
     await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, async (doc) => {
-      const parsed = realmSchema.safeParse({ ...doc, ...change });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw badRequest(`${formatPath(issue.path)}: ${issue.message}`, formatPath(issue.path));
-      }
-      return { ...doc, ...Object.fromEntries(EVENTS_CONFIG.map((k) => [k, parsed.data[k]])) };
+      const parsed = validRealmSettings({ ...doc, ...change });
+      return { ...doc, ...Object.fromEntries(EVENTS_CONFIG.map((k) => [k, parsed[k]])) };
     }));
     noContent(ctx);
   });

@@ -3,7 +3,7 @@
  * create (from a RealmRepresentation, like an import), update (settings), delete.
  */
 import type Router from '@koa/router';
-import { realmSchema, type RealmDocument } from '../realm/representation.ts';
+import { realmSchema, type RealmDocument, type RealmRepresentation } from '../realm/representation.ts';
 import { deleteRealm, findRealm, listRealms, updateRealmDoc } from '../store/realms.ts';
 import { importRealm, parseRealm, RealmImportError, formatPath } from '../realm/import.ts';
 import { listKeys } from '../keys/repository.ts';
@@ -19,6 +19,14 @@ export function realmRep(doc: RealmDocument) {
   const rep: Record<string, unknown> = { ...doc };
   for (const key of SUB_RESOURCES) delete rep[key];
   return rep;
+}
+
+/** A realm document after a settings change, validated. @throws AdminError 400 naming the first bad field */
+export function validRealmSettings(doc: unknown): RealmRepresentation {
+  const parsed = realmSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw badRequest(`${formatPath(issue.path)}: ${issue.message}`, formatPath(issue.path));
 }
 
 export function realmRoutes(router: Router, deps: AdminDeps): void {
@@ -56,12 +64,8 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     for (const key of SUB_RESOURCES) delete body[key];
     if (body.realm !== undefined && body.realm !== ctx.params.realm) throw badRequest('renaming a realm is not supported', 'realm');
     await commit(deps, ctx.params.realm, (tx) => updateRealmDoc(tx, ctx.params.realm, async (doc) => {
-      const parsed = realmSchema.safeParse({ ...doc, ...body, id: doc.id });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw badRequest(`${formatPath(issue.path)}: ${issue.message}`, formatPath(issue.path));
-      }
-      const next = { ...doc, ...parsed.data, users: [], clients: doc.clients, roles: doc.roles, groups: doc.groups, components: doc.components, id: doc.id };
+      const parsed = validRealmSettings({ ...doc, ...body, id: doc.id });
+      const next = { ...doc, ...parsed, users: [], clients: doc.clients, roles: doc.roles, groups: doc.groups, components: doc.components, id: doc.id };
       const active = new Set((await listKeys(tx, doc.id)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg));
       if (!active.has(next.defaultSignatureAlgorithm)) throw badRequest(`defaultSignatureAlgorithm: the realm has no active key for alg "${next.defaultSignatureAlgorithm}"`, 'defaultSignatureAlgorithm');
       return next;
