@@ -50,17 +50,7 @@ async function cachedServiceAccount(rc: RealmContext, clientId: string): Promise
   return user;
 }
 
-/**
- * Keycloak's `sid`: the browser session's id for this client, in every token of the session
- * (oidc-provider only records it on codes when the client asked for logout sessions).
- */
-async function sessionSid(ctx: KoaContextWithOIDC, token: { sid?: string; sessionUid?: string; clientId?: string }): Promise<string | undefined> {
-  if (token.sid || !token.sessionUid || !token.clientId) return token.sid;
-  const Session = ctx.oidc.provider.Session as unknown as { findByUid(uid: string): Promise<{ authorizations?: Record<string, { sid?: string }> } | undefined> };
-  return (await Session.findByUid(token.sessionUid))?.authorizations?.[token.clientId]?.sid;
-}
-
-async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; sessionUid?: string; gty?: string }) {
+async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; gty?: string }) {
   const client = rc.realm.client(token.clientId ?? '');
   if (!client) return undefined;
   const entities = ctx.oidc.entities as Entities;
@@ -75,7 +65,7 @@ async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token
   const source = entities.AuthorizationCode ?? entities.RefreshToken;
   const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
   const claims = accessTokenClaims({
-    realm: rc.realm, client, user, scope: token.scope, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1', clientAddress: ctx.ip,
+    realm: rc.realm, client, user, scope: token.scope, sid: token.sid, acr: source?.acr ?? '1', clientAddress: ctx.ip,
   });
   return { ...(authTime !== undefined ? { auth_time: authTime } : {}), ...(token.kind === 'ClientCredentials' ? { sub: user.id } : {}), ...claims };
 }
@@ -193,7 +183,10 @@ export function buildProvider(rc: RealmContext): Provider {
 
   // Keycloak redirect URI rules (wildcards, relative URIs), per oidc-provider's documented recipe
   // of overriding Client#redirectUriAllowed / #postLogoutRedirectUriAllowed.
-  const ClientModel = provider.Client as unknown as { prototype: { clientId: string; redirectUriAllowed(uri: string): boolean; postLogoutRedirectUriAllowed(uri: string): boolean } };
+  const ClientModel = provider.Client as unknown as { prototype: { clientId: string; includeSid(): boolean; redirectUriAllowed(uri: string): boolean; postLogoutRedirectUriAllowed(uri: string): boolean } };
+  // Keycloak's `sid` (the browser session's id) is in every token of the session; oidc-provider
+  // records it on codes, and so on the tokens made from them, when Client#includeSid() is true.
+  ClientModel.prototype.includeSid = () => true;
   ClientModel.prototype.redirectUriAllowed = function redirectUriAllowed(uri: string) {
     const kc = realm.client(this.clientId);
     return kc ? matchesRedirect(uri, redirectPatterns(kc, rc.baseUrl)) : false;

@@ -189,6 +189,11 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(id.payload).toMatchObject({ nonce, typ: 'ID', azp: 'demo-spa', aud: 'demo-spa', preferred_username: 'alice', at_hash: expect.any(String) });
     expect(id.payload.sid).toBe(access.payload.sid);
     expect(callback.searchParams.get('session_state')).toBe(access.payload.sid);
+    // The session id stays in the refresh token and in the tokens a refresh makes.
+    expect(decodeJwt(tokens.refresh_token!).sid).toBe(access.payload.sid);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect((await verify(refreshed.access_token)).payload.sid).toBe(access.payload.sid);
+    expect((await verify(refreshed.id_token!)).payload.sid).toBe(access.payload.sid);
     // at_hash for ML-DSA: left half of SHAKE256 with 64-byte output (oidc-provider's choice, see README).
     const digest = createHash('shake256', { outputLength: 64 }).update(tokens.access_token).digest();
     expect(id.payload.at_hash).toBe(digest.subarray(0, 32).toString('base64url'));
