@@ -62,15 +62,7 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   }
   const token = body?.token;
   if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
-  const hint = body.token_type_hint === 'refresh_token' ? ['Refresh', 'Bearer'] as const : ['Bearer', 'Refresh'] as const;
-  for (const typ of hint) {
-    const id = await unwrapForTokenEndpoint(runtime.rc, token, typ, ctx.state as Record<PropertyKey, unknown>);
-    if (id) {
-      body.token = id;
-      return;
-    }
-  }
-  body.token = `invalid-${randomUUID()}`;
+  body.token = await unwrapForTokenEndpoint(runtime.rc, token, ctx.state as Record<PropertyKey, unknown>) ?? `invalid-${randomUUID()}`;
 }
 
 /** Applies the realm's rate limits (rate-limit.ts); returns the seconds to wait when over a limit. */

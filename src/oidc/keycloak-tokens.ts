@@ -41,9 +41,6 @@ type ModelClass = { prototype: { getValueAndPayload(): Promise<{ value: string; 
 /** The JWT a token model instance was issued as, for the id token's `at_hash`. */
 const ISSUED_VALUE = Symbol('qsign.issuedValue');
 
-/** Request-scoped set of record ids whose JWT was already verified (introspection, revocation). */
-export const VERIFIED_IDS = Symbol('qsign.verifiedTokenIds');
-
 function currentCtx(ProviderClass: unknown): { state?: Record<PropertyKey, unknown> } | undefined {
   return (ProviderClass as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx;
 }
@@ -85,26 +82,35 @@ async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): 
   return signJws(signer, body);
 }
 
-/**
- * Record id inside a token JWT of ours, or undefined when the value is not a valid token of the
- * expected `typ` from this realm. Raw ids are accepted only when verified earlier in the request.
- */
-export async function recordIdOf(rc: RealmContext, value: unknown, typ: 'Bearer' | 'Refresh', verified?: Set<string>): Promise<string | undefined> {
-  if (typeof value === 'string' && verified?.has(value)) return value;
-  return (await verifiedToken(rc, value, typ))?.id;
-}
+type VerifiedToken = { id: string; typ: 'Bearer' | 'Refresh'; payload: Record<string, unknown> };
 
-/** The claims and record id of a token JWT of ours with the expected `typ`, or undefined. */
-async function verifiedToken(rc: RealmContext, value: unknown, typ: 'Bearer' | 'Refresh'): Promise<{ id: string; payload: Record<string, unknown> } | undefined> {
+/**
+ * The record id, kind and claims of a token JWT of ours from this realm (signature, `iss`, `typ`
+ * checked), or undefined. `typ` "Refresh" and "Offline" are refresh tokens, "Bearer" access tokens.
+ */
+async function verifiedToken(rc: RealmContext, value: unknown): Promise<VerifiedToken | undefined> {
   if (typeof value !== 'string' || value.split('.').length !== 3) return undefined;
   try {
     const { payload } = await verifyOwnJws(value, (kid) => rc.keys.byKid(kid));
-    const okTyp = typ === 'Refresh' ? payload.typ === 'Refresh' || payload.typ === 'Offline' : payload.typ === 'Bearer';
-    if (!okTyp || payload.iss !== rc.issuer || typeof payload.jti !== 'string') return undefined;
-    return { id: typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti, payload };
+    const typ = payload.typ === 'Bearer' ? 'Bearer' : payload.typ === 'Refresh' || payload.typ === 'Offline' ? 'Refresh' : undefined;
+    if (!typ || payload.iss !== rc.issuer || typeof payload.jti !== 'string') return undefined;
+    return { id: typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti, typ, payload };
   } catch {
     return undefined;
   }
+}
+
+/** Introspection and revocation: the token verified earlier in the request, by record id. */
+const VERIFIED_TOKEN = Symbol('qsign.verifiedToken');
+
+/**
+ * A model's lookup value as a verified token of kind `typ`: the JWT itself, or the raw record id
+ * `unwrapForTokenEndpoint` verified earlier in this request.
+ */
+async function lookupToken(ProviderClass: unknown, rc: RealmContext, value: unknown, typ: VerifiedToken['typ']): Promise<VerifiedToken | undefined> {
+  const earlier = currentCtx(ProviderClass)?.state?.[VERIFIED_TOKEN] as VerifiedToken | undefined;
+  const token = earlier && earlier.id === value ? earlier : await verifiedToken(rc, value);
+  return token?.typ === typ ? token : undefined;
 }
 
 /**
@@ -121,8 +127,7 @@ function installTransientClientCredentials(Model: ModelClass & { instantiate(pay
     return { value };
   };
   Model.find = async (value: unknown) => {
-    const verified = currentCtx(ProviderClass)?.state?.[VERIFIED_TOKENS] as Map<string, Record<string, unknown>> | undefined;
-    const token = typeof value === 'string' && verified?.has(value) ? { id: value, payload: verified.get(value)! } : await verifiedToken(rc, value, 'Bearer');
+    const token = await lookupToken(ProviderClass, rc, value, 'Bearer');
     if (!token || !String(token.payload.jti).startsWith('tr')) return undefined;
     const { iss: _iss, exp, iat, jti: _jti, scope, azp, ...extra } = token.payload;
     if (typeof exp !== 'number' || exp <= Math.floor(Date.now() / 1000)) return undefined;
@@ -135,16 +140,15 @@ function installTransientClientCredentials(Model: ModelClass & { instantiate(pay
   };
 }
 
-/** Introspection and revocation: a transient token verified earlier in the request, by record id. */
-export const VERIFIED_TOKENS = Symbol('qsign.verifiedTransientTokens');
-
-/** Verifies a token JWT for introspection/revocation; returns the record id to hand oidc-provider. */
-export async function unwrapForTokenEndpoint(rc: RealmContext, value: string, typ: 'Bearer' | 'Refresh', state: Record<PropertyKey, unknown>): Promise<string | undefined> {
-  const token = await verifiedToken(rc, value, typ);
-  if (!token) return undefined;
-  state[VERIFIED_IDS] = new Set([token.id]);
-  state[VERIFIED_TOKENS] = new Map([[token.id, token.payload]]);
-  return token.id;
+/**
+ * Verifies a token JWT once for introspection/revocation (either kind, whatever the
+ * token_type_hint says); returns the record id to hand oidc-provider, whose lookups in this request
+ * then take the id as verified.
+ */
+export async function unwrapForTokenEndpoint(rc: RealmContext, value: string, state: Record<PropertyKey, unknown>): Promise<string | undefined> {
+  const token = await verifiedToken(rc, value);
+  if (token) state[VERIFIED_TOKEN] = token;
+  return token?.id;
 }
 
 export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext): void {
@@ -159,9 +163,8 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
     };
     const find = Model.find.bind(Model);
     Model.find = async (value: unknown, options?: unknown) => {
-      const verified = currentCtx(ProviderClass)?.state?.[VERIFIED_IDS] as Set<string> | undefined;
-      const id = await recordIdOf(rc, value, typ, verified);
-      return id === undefined ? undefined : find(id, options);
+      const token = await lookupToken(ProviderClass, rc, value, typ);
+      return token === undefined ? undefined : find(token.id, options);
     };
   };
   // Keycloak id tokens carry `typ: "ID"`, `azp` and `at_hash` (OIDC Core §3.1.3.6; oidc-provider

@@ -142,6 +142,9 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(active).toMatchObject({ active: true, sub: access.payload.sub, client_id: 'demo-cli', preferred_username: 'alice', typ: 'Bearer' });
     const activeRefresh = await oidc.tokenIntrospection(resourceServer, refreshed.refresh_token!, { token_type_hint: 'refresh_token' });
     expect(activeRefresh.active).toBe(true);
+    // A wrong hint does not matter (RFC 7662 §2.1: the server extends its search).
+    expect((await oidc.tokenIntrospection(resourceServer, refreshed.refresh_token!, { token_type_hint: 'access_token' })).active).toBe(true);
+    expect((await oidc.tokenIntrospection(resourceServer, refreshed.access_token, { token_type_hint: 'refresh_token' })).active).toBe(true);
 
     await oidc.tokenRevocation(config, refreshed.access_token);
     expect((await oidc.tokenIntrospection(resourceServer, refreshed.access_token)).active).toBe(false);
