@@ -5,7 +5,7 @@
 import type { KoaContextWithOIDC, Account } from 'oidc-provider';
 import { findUserById, findUserForLogin, passwordCredentials, type StoredUser } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
-import { isLockedOut, recordFailure, recordSuccess } from '../realm/brute-force.ts';
+import { recordLoginAttempt } from '../realm/brute-force.ts';
 import { loginFailures } from '../metrics.ts';
 import { profileClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -49,13 +49,11 @@ export async function checkPassword(rc: RealmContext, login: string, password: s
   }
   if (!credentials.length) await verifyPassword(password, DUMMY);
   // A locked-out user gets the wrong-password answer, even with the right password (Keycloak's).
-  if (user && await isLockedOut(rc.db, rc.realm.rep, rc.realmId, user.id)) return { ok: false, reason: 'invalid_credentials' };
-  if (user && !valid) await recordFailure(rc.db, rc.realm.rep, rc.realmId, user.id, ip);
+  if (user && await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })) return { ok: false, reason: 'invalid_credentials' };
   if (!user || !valid) {
     loginFailures.inc({ realm: rc.realm.name });
     return { ok: false, reason: 'invalid_credentials' };
   }
-  if (rc.realm.rep.bruteForceProtected === true) await recordSuccess(rc.db, rc.realmId, user.id);
   if (!user.enabled) return { ok: false, reason: 'disabled' };
   if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
   return { ok: true, user };

@@ -29,20 +29,30 @@ export interface LoginFailures { numFailures: number; disabled: boolean; lastIPF
 
 type Row = { num_failures: number; last_failure: Date; last_ip: string | null; locked_until: Date | null };
 
-/** True while the user is locked out (temporary lockout not over). */
-export async function isLockedOut(db: SqlClient, doc: RealmDocument, realmId: string, userId: string): Promise<boolean> {
-  if (!settingsOf(doc).enabled) return false;
-  const [row] = await db.query<Row>('SELECT locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
-  return Boolean(row?.locked_until && new Date(row.locked_until).getTime() > Date.now());
-}
-
-/** Counts a failed login; locks the user out (or disables them) when the factor is reached. */
-export async function recordFailure(db: SqlClient, doc: RealmDocument, realmId: string, userId: string, ip: string | undefined): Promise<void> {
+/**
+ * Records a login attempt of a known user and tells whether the user is locked out (a temporary
+ * lockout not over), in one round trip on success. A locked user's attempt counts for nothing,
+ * right password or not; a success clears the count (Keycloak's successfulLogin); a failure counts,
+ * and locks the user out (or disables them) when `failureFactor` is reached.
+ * @returns true when the user is locked out (the attempt must get the wrong-password answer).
+ * @throws StoreUnavailableError when the store is down.
+ */
+export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, realmId: string, userId: string, attempt: { valid: boolean; ip?: string }): Promise<boolean> {
   const s = settingsOf(doc);
-  if (!s.enabled) return;
-  await db.transaction(async (tx) => {
-    const [row] = await tx.query<Row>('SELECT num_failures, last_failure FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE', [realmId, userId]);
+  if (!s.enabled) return false;
+  if (attempt.valid) {
+    const [row] = await db.query<{ locked: boolean }>(
+      `WITH locked AS (SELECT 1 FROM login_failures WHERE realm_id = $1 AND user_id = $2 AND locked_until > $3),
+       cleared AS (DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2 AND NOT EXISTS (SELECT 1 FROM locked))
+       SELECT EXISTS (SELECT 1 FROM locked) AS locked`,
+      [realmId, userId, new Date()],
+    );
+    return row?.locked === true;
+  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx.query<Row>('SELECT num_failures, last_failure, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE', [realmId, userId]);
     const now = Date.now();
+    if (row?.locked_until && new Date(row.locked_until).getTime() > now) return true;
     const fresh = !row || now - new Date(row.last_failure).getTime() > s.maxDelta * 1000;
     const failures = (fresh ? 0 : row.num_failures) + 1;
     let lockedUntil: Date | null = null;
@@ -59,14 +69,10 @@ export async function recordFailure(db: SqlClient, doc: RealmDocument, realmId: 
     await tx.query(
       `INSERT INTO login_failures (realm_id, user_id, num_failures, last_failure, last_ip, locked_until) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (realm_id, user_id) DO UPDATE SET num_failures = $3, last_failure = $4, last_ip = $5, locked_until = coalesce($6, login_failures.locked_until)`,
-      [realmId, userId, failures, new Date(now), ip ?? null, lockedUntil],
+      [realmId, userId, failures, new Date(now), attempt.ip ?? null, lockedUntil],
     );
+    return false;
   });
-}
-
-/** A successful login clears the count (Keycloak's successfulLogin). */
-export async function recordSuccess(db: SqlClient, realmId: string, userId: string): Promise<void> {
-  await db.query('DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
 }
 
 /** Keycloak's attack-detection view of a user: `{numFailures, disabled, lastIPFailure, lastFailure}` (ms). */

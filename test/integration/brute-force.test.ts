@@ -56,6 +56,9 @@ describe('brute-force detection', () => {
     const [user] = await kc.users.find({ username: 'mallory-target', exact: true });
     const status = await kc.attackDetection.findOne({ id: user.id! });
     expect(status).toMatchObject({ numFailures: 3, disabled: true, lastFailure: expect.any(Number) });
+    // Attempts while locked out count for nothing.
+    await grant('wrong');
+    expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({ numFailures: 3, disabled: true });
     await kc.attackDetection.del({ id: user.id! });
     expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({ numFailures: 0, disabled: false });
     expect((await grant('right-password')).status).toBe(200);
