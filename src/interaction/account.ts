@@ -5,13 +5,13 @@
  */
 import type { Context } from 'koa';
 import type { RealmRuntime } from '../realm/registry.ts';
-import { allowedOrigins } from '../oidc/claims.ts';
+import { originAllowed } from '../oidc/claims.ts';
 import { findUserById } from '../store/users.ts';
 
 function corsOrigin(runtime: RealmRuntime, origin: string, clientId?: string): string | undefined {
   if (!origin) return undefined;
-  const clients = clientId ? [runtime.rc.realm.client(clientId)].filter((c) => c !== undefined) : runtime.rc.realm.clients;
-  return clients.some((c) => { const o = allowedOrigins(c) ?? []; return o.includes('*') || o.includes(origin); }) ? origin : undefined;
+  const clients = clientId ? [runtime.rc.realm.client(clientId)] : runtime.rc.realm.clients;
+  return clients.some((c) => originAllowed(c, origin)) ? origin : undefined;
 }
 
 export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: string): Promise<boolean> {

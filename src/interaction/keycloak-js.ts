@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { allowedOrigins } from '../oidc/claims.ts';
-import { PROTOCOL } from '../oidc/routes.ts';
+import { originAllowed } from '../oidc/claims.ts';
+import { COOKIE_NAMES, PROTOCOL } from '../oidc/routes.ts';
 import { VIEWS_DIR } from './pages.ts';
 
 const read = (name: string) => readFileSync(path.join(VIEWS_DIR, 'protocol', name), 'utf8');
@@ -27,7 +27,7 @@ const FRAMEABLE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'
 
 /** The session of this browser for the realm, from oidc-provider's session cookie. */
 async function browserSession(ctx: Context, provider: Provider) {
-  const id = ctx.cookies.get('KC_SESSION', { signed: true });
+  const id = ctx.cookies.get(COOKIE_NAMES.session, { signed: true });
   if (!id) return undefined;
   const Session = provider.Session as unknown as { find(id: string): Promise<{ accountId?: string; authorizations?: Record<string, { sid?: string }> } | undefined> };
   return Session.find(id);
@@ -48,11 +48,9 @@ export async function handleKeycloakJs(ctx: Context, rc: RealmContext, provider:
   if (name === 'login-status-iframe.html/init') {
     // 204 when the client exists and the origin is one of its webOrigins, else 403 (Keycloak's).
     const client = rc.realm.client(String(ctx.query.client_id ?? ''));
-    const origin = String(ctx.query.origin ?? '');
-    const origins = client ? allowedOrigins(client) ?? [] : [];
     ctx.set('Cache-Control', 'no-store');
     ctx.body = null;
-    ctx.status = client && (origins.includes('*') || origins.includes(origin)) ? 204 : 403;
+    ctx.status = originAllowed(client, String(ctx.query.origin ?? '')) ? 204 : 403;
     return true;
   }
   if (name === 'login-status-iframe.html/session') {

@@ -52,6 +52,12 @@ export function allowedOrigins(client: ClientRepresentation): string[] | undefin
   return origins.size ? [...origins] : undefined;
 }
 
+/** Whether `origin` may call on behalf of `client` (CORS): one of its web origins, or `*`. */
+export function originAllowed(client: ClientRepresentation | undefined, origin: string): boolean {
+  const origins = client ? allowedOrigins(client) ?? [] : [];
+  return origins.includes('*') || origins.includes(origin);
+}
+
 /**
  * The `roles` scope: `realm_access` and `resource_access` with the user's effective roles, and
  * the audience it resolves (every client the user has roles of, except the token's own client,

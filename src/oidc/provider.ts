@@ -7,14 +7,14 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
-import { accessTokenClaims, allowedOrigins } from './claims.ts';
+import { accessTokenClaims, originAllowed } from './claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
 import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
 import { installKeycloakResponses } from './keycloak-responses.ts';
-import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
+import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
 import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -84,8 +84,6 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   await grant.save();
   return grant;
 }
-
-const SESSION_COOKIE = 'KC_SESSION';
 
 export function buildProvider(rc: RealmContext): Provider {
   const { realm } = rc;
@@ -158,14 +156,10 @@ export function buildProvider(rc: RealmContext): Provider {
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, ctx, token as never),
     loadExistingGrant,
-    clientBasedCORS: (_ctx, origin, client) => {
-      const kc = realm.client(client.clientId);
-      const origins = kc ? allowedOrigins(kc) ?? [] : [];
-      return origins.includes('*') || origins.includes(origin);
-    },
+    clientBasedCORS: (_ctx, origin, client) => originAllowed(realm.client(client.clientId), origin),
     interactions: { url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}` },
     cookies: {
-      names: { session: SESSION_COOKIE, interaction: 'KC_INTERACTION', resume: 'KC_INTERACTION_RESUME' },
+      names: COOKIE_NAMES,
       long: cookieOptions,
       short: cookieOptions,
       keys: rc.cookieKeys,
@@ -201,7 +195,7 @@ export function buildProvider(rc: RealmContext): Provider {
   // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:
   // send the browser back to the verification page instead.
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'POST' && ctx.path === KEYCLOAK_ROUTES.code_verification && !ctx.cookies.get(SESSION_COOKIE)) {
+    if (ctx.method === 'POST' && ctx.path === KEYCLOAK_ROUTES.code_verification && !ctx.cookies.get(COOKIE_NAMES.session)) {
       ctx.status = 303;
       ctx.redirect(`${rc.issuer}${KEYCLOAK_ROUTES.code_verification}`);
       return;
