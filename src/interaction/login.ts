@@ -9,7 +9,7 @@
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
-import { checkPassword } from '../oidc/account.ts';
+import { checkPassword, LOGIN_ERROR_EVENT } from '../oidc/account.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { LOGIN_ACTIONS } from '../oidc/routes.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
@@ -71,7 +71,7 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     const result = await checkPassword(rc, username, password, ctx.ip);
     const clientId = String(details.params.client_id ?? '');
     if (!result.ok) {
-      rc.loginEvent('LOGIN_ERROR', { clientId, ipAddress: ctx.ip, error: result.reason === 'invalid_credentials' ? 'invalid_user_credentials' : result.reason === 'disabled' ? 'user_disabled' : 'resolve_required_actions', details: { auth_method: 'openid-connect', username } });
+      rc.loginEvent('LOGIN_ERROR', { clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { auth_method: 'openid-connect', username } });
       loginPage(ctx, rc, uid, username, MESSAGES[result.reason]);
       return;
     }

@@ -36,6 +36,13 @@ export type LoginResult =
   | { ok: true; user: StoredUser }
   | { ok: false; reason: 'invalid_credentials' | 'disabled' | 'not_set_up' };
 
+/** The `error` of Keycloak's LOGIN_ERROR event for each failed login (Keycloak's `Errors` constants). */
+export const LOGIN_ERROR_EVENT: Record<Extract<LoginResult, { ok: false }>['reason'], string> = {
+  invalid_credentials: 'invalid_user_credentials',
+  disabled: 'user_disabled',
+  not_set_up: 'resolve_required_actions',
+};
+
 /**
  * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
  * argon2 computation too, so timing does not tell which part was wrong.

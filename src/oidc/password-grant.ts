@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
-import { checkPassword, toAccount } from './account.ts';
+import { checkPassword, LOGIN_ERROR_EVENT, toAccount } from './account.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export const PASSWORD_GRANT = 'password';
@@ -30,7 +30,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username');
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) {
-      rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: result.reason === 'invalid_credentials' ? 'invalid_user_credentials' : result.reason === 'disabled' ? 'user_disabled' : 'resolve_required_actions', details: { grant_type: 'password', username: params.username } });
+      rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
       throw new InvalidGrantKc(REASONS[result.reason]);
     }
     rc.loginEvent('LOGIN', { clientId: client.clientId, userId: result.user.id, ipAddress: ctx.ip, details: { grant_type: 'password', username: result.user.username } });
