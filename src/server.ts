@@ -94,10 +94,15 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   const limits = new RateLimits(options.redis?.client);
   if (options.redis) {
     // Realm and key changes reach every process at once; without Redis, within the 1 s version check.
+    // Messages are `{publisher id}:{realm name}`: the publisher has dropped the realm already.
     const { client, subscriber } = options.redis;
-    registry.onChange = (name) => { client.publish(REALM_CHANGED_CHANNEL, name).catch(() => undefined); };
+    const publisherId = randomUUID();
+    registry.onChange = (name) => { client.publish(REALM_CHANGED_CHANNEL, `${publisherId}:${name}`).catch(() => undefined); };
     subscriber.subscribe(REALM_CHANGED_CHANNEL).catch(() => undefined);
-    subscriber.on('message', (channel, name) => { if (channel === REALM_CHANGED_CHANNEL) registry.drop(name); });
+    subscriber.on('message', (channel, message: string) => {
+      const at = message.indexOf(':');
+      if (channel === REALM_CHANGED_CHANNEL && message.slice(0, at) !== publisherId) registry.drop(message.slice(at + 1));
+    });
   }
   // oidc-provider runs on this app's context (koa-mount), so signed cookies use this app's keys.
   app.keys = registry.cookieKeys;

@@ -4,7 +4,7 @@
  * counters shared through Redis, "realm changed" fan-out so a key rotation on one instance is
  * served by the other at once, and a single process that keeps working without Redis.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,8 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
   it('a key rotation on one instance is served by the other at once (Redis fan-out, not the 1 s check)', async () => {
     const certs = async (s: TestServer) => (await (await fetch(`${s.baseUrl}/realms/${realm}/protocol/openid-connect/certs`)).json().then(asJson)).keys.map((k: { kid: string }) => k.kid);
     const before = await certs(b);
+    const dropOnA = vi.spyOn(a.registry, 'drop');
+    const dropOnB = vi.spyOn(b.registry, 'drop');
     const stored = (await findRealm(a.db, realm))!;
     await a.db.transaction((tx) => rotateKey(tx, a.config.keyEncryptionKey, stored, 'ML-DSA-65', { prePublication: 0, actor: 'test' }));
     a.registry.invalidate(realm);
@@ -90,6 +92,11 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
     }
     expect(after.length).toBe(before.length + 1);
     expect(Date.now() - started).toBeLessThan(900);
+    // It came through Redis (b's 1 s version check could also find it), and a did not take its
+    // own announcement for news (dropping the realm it had just rebuilt).
+    expect(dropOnB).toHaveBeenCalledWith(realm);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(dropOnA).toHaveBeenCalledTimes(1);
   });
 });
 
