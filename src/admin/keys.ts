@@ -12,7 +12,6 @@ import {
 } from '../keys/providers.ts';
 import { createRotationPolicy, updateRotationPolicy } from '../keys/rotation.ts';
 import { requiredAlgs } from '../keys/required.ts';
-import { signerFor } from '../signer/factory.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 
@@ -36,12 +35,11 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/keys', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const records = await listKeys(deps.db, realm.id);
-    const components = new Map((await findComponents(deps.db, realm.id)).map((c) => [c.id, c]));
     const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
     records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
     const active: Record<string, string> = {};
     const keys = records.map((r) => {
-      const jwk = r.publicJwk ?? signerFor(r, deps.kek, components).publicJwk();
+      const jwk = r.publicJwk; // null for the realm's HMAC (oct) keys, which have no public part
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
