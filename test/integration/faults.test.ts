@@ -70,8 +70,14 @@ describe.skipIf(!available)('PostgreSQL down and back', () => {
     }
     expect(back).toBeGreaterThan(0);
     console.log(`PostgreSQL back: service recovered ${back} ms after the server accepted connections again`);
-    // No half-written records: every stored token belongs to a client and has an expiry.
-    const broken = await server.db.query("SELECT 1 FROM oidc_payloads WHERE payload->>'clientId' IS NULL AND model IN ('ClientCredentials', 'AccessToken', 'RefreshToken')");
-    expect(broken).toEqual([]);
+    // No half-written records: every stored access and refresh token (the grants above made
+    // some) has an expiry and the grant it was issued under.
+    const [{ tokens }] = await server.db.query<{ tokens: number }>("SELECT count(*)::int AS tokens FROM oidc_payloads WHERE model IN ('AccessToken', 'RefreshToken')");
+    expect(tokens).toBeGreaterThan(0);
+    const orphans = await server.db.query(
+      `SELECT t.model, t.id FROM oidc_payloads t WHERE t.model IN ('AccessToken', 'RefreshToken') AND (t.expires_at IS NULL
+         OR NOT EXISTS (SELECT 1 FROM oidc_payloads g WHERE g.realm_id = t.realm_id AND g.model = 'Grant' AND g.id = t.grant_id))`,
+    );
+    expect(orphans).toEqual([]);
   });
 });
