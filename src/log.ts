@@ -4,11 +4,16 @@
  */
 import { pino, type Logger } from 'pino';
 
+/**
+ * Lines are written without blocking the event loop (pino's asynchronous destination on stdout:
+ * lines logged while a write is in flight go out together in the next one); pino flushes what is
+ * left when the process exits, so only a hard kill can lose the last lines.
+ */
 export function createLogger(level: string): Logger {
   return pino({
     level,
     base: { service: 'qsign-oidc' },
     redact: { paths: ['password', 'client_secret', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
-  });
+  }, pino.destination({ sync: false }));
 }
 export type { Logger };

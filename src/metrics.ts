@@ -19,6 +19,20 @@ export const signingErrors = new Counter({ name: 'qsign_signing_errors_total', h
 export const loginFailures = new Counter({ name: 'qsign_login_failures_total', help: 'Failed logins (login form and password grant), by realm', labelNames: ['realm'], registers: [registry] });
 export const lockouts = new Counter({ name: 'qsign_lockouts_total', help: 'Brute-force lockouts started, by realm', labelNames: ['realm'], registers: [registry] });
 
+/**
+ * A counter's child for these label values (in `labelNames` order), resolved once: prom-client
+ * otherwise hashes the label object on every increment, on the token endpoint's hot path.
+ */
+export function counterFor(counter: Counter, ...values: string[]): Counter.Internal {
+  let children = counterChildren.get(counter);
+  if (!children) { children = new Map(); counterChildren.set(counter, children); }
+  const key = values.join('\0');
+  let child = children.get(key);
+  if (!child) { child = counter.labels(...values); children.set(key, child); }
+  return child;
+}
+const counterChildren = new WeakMap<Counter, Map<string, Counter.Internal>>();
+
 const PROTOCOL_ROUTES = ['auth', 'token', 'certs', 'userinfo', 'logout', 'token/introspect', 'revoke', 'login-status-iframe.html', '3p-cookies'];
 
 /** A low-cardinality route name for a request path. */

@@ -26,7 +26,7 @@ import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { REALM_CHANGED_CHANNEL, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
-import { httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
+import { counterFor, httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -130,7 +130,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
         ctx.body = { error: 'unknown_error', error_description: 'For more on this error consult the server log.' };
       }
     } finally {
-      httpRequests.inc({ route: routeOf(ctx.path), status: String(ctx.status) });
+      counterFor(httpRequests, routeOf(ctx.path), String(ctx.status)).inc();
       log.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });

@@ -20,7 +20,7 @@ import type { Provider } from 'oidc-provider';
 import { signJws, verifyOwnJws } from '../jose/jws.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import { keycloakScope } from './claims.ts';
-import { tokensIssued } from '../metrics.ts';
+import { counterFor, tokensIssued } from '../metrics.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 
 const GRANT_SHORTCUT: Record<string, string> = {
@@ -64,7 +64,7 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
   const signer = rc.keys.activeFor(alg);
   if (!signer) throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
-  tokensIssued.inc({ realm: rc.realm.name, alg, type: 'access' });
+  counterFor(tokensIssued, rc.realm.name, alg, 'access').inc();
   return jwt;
 }
 

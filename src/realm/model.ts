@@ -68,8 +68,22 @@ export class RealmModel {
   /**
    * The roles a user holds: direct mappings, group mappings (including parent groups), the
    * realm's default role, all composites expanded (Keycloak RoleUtils.expandCompositeRoles).
+   * Memoised per user object for this realm version: neither the user object nor the result may
+   * be changed afterwards.
    */
   effectiveRoles(user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>): EffectiveRoles {
+    // Per user object: a cached service account (oidc/provider.ts) resolves its roles once.
+    let roles = this.#effective.get(user);
+    if (!roles) {
+      roles = this.#resolveRoles(user);
+      this.#effective.set(user, roles);
+    }
+    return roles;
+  }
+
+  readonly #effective = new WeakMap<object, EffectiveRoles>();
+
+  #resolveRoles(user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>): EffectiveRoles {
     const seen = new Set<RoleKey>();
     const visit = (key: RoleKey) => {
       if (seen.has(key)) return;
