@@ -7,6 +7,8 @@ import type { JWK } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
 import { signerFor } from '../signer/factory.ts';
+import { UnavailableSigner } from '../signer/unavailable.ts';
+import { KeyDecryptionError } from './encryption.ts';
 import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
 import { createKeyProvider, findComponents } from './providers.ts';
 import type { KeySpec } from './components.ts';
@@ -75,15 +77,31 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
   }
 }
 
-/** Loads the realm's keys as Signers. @throws KeyDecryptionError on a wrong KEK. */
-export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string): Promise<RealmKeys> {
-  const records = await listKeys(db, realmId);
+/**
+ * Loads the realm's keys as Signers. DISABLED keys are left out (they neither sign, verify nor
+ * appear in the JWKS) unless a composite is made of them. A key whose signer cannot be built is
+ * reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys serve on.
+ * @throws KeyDecryptionError on a wrong KEK (every local key would fail: a configuration error).
+ */
+export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined): Promise<RealmKeys> {
+  const stored = await listKeys(db, realmId);
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
+  const members = new Set(stored.flatMap((r) => (r.backend === 'composite' ? (r.backendRef as { members?: string[] } | null)?.members ?? [] : [])));
+  const records = stored.filter((r) => r.status !== 'DISABLED' || members.has(r.kid));
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
   records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
-  // Composites are made of the realm's other keys: build those first.
   const signers = new Map<string, Signer>();
-  for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, signerFor(record, kek, components));
-  for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, signerFor(record, kek, components, (kid) => signers.get(kid)));
+  const build = (record: KeyRecord): Signer => {
+    try {
+      return signerFor(record, kek, components, (kid) => signers.get(kid));
+    } catch (err) {
+      if (err instanceof KeyDecryptionError) throw err;
+      onKeyError(record.kid, err);
+      return new UnavailableSigner(record, err);
+    }
+  };
+  // Composites are made of the realm's other keys: build those first.
+  for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, build(record));
+  for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, build(record));
   return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
 }

@@ -117,7 +117,9 @@ export class RealmRegistry {
     const stored = await findRealm(this.#db, name);
     if (!stored) return undefined;
     const realm = new RealmModel(stored.doc, stored.version);
-    const keys = await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id);
+    const keys = await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id, (kid, err) => {
+      this.#log.error({ realm: name, kid, err: { message: (err as Error).message } }, 'key cannot sign on this node; its alg answers 503 until it is mended');
+    });
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const db = this.#db;
     const log = this.#log;

@@ -1,0 +1,47 @@
+/**
+ * One key whose signer cannot be built on this node (here: an HSM key whose component lost its
+ * public key record, as a half-restored database would have it) takes out its own alg only: the
+ * realm still loads, its other algs sign, the broken alg answers 503 temporarily_unavailable, and
+ * the realm serves again once the key is mended.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asJson } from '../helpers/json.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({
+    realms: [{
+      realm: 'broken',
+      components: { 'org.keycloak.keys.KeyProvider': [{ name: 'ml-dsa-87', providerId: 'ml-dsa-generated', config: { algorithm: ['ML-DSA-87'], priority: ['100'] } }] },
+      clients: ['ML-DSA-65', 'ML-DSA-87'].map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'access.token.signed.response.alg': alg } })),
+    }],
+  });
+}, 60_000);
+afterAll(async () => { await server?.close(); });
+
+const grant = async (alg: string) => {
+  const res = await fetch(`${server.baseUrl}/realms/broken/protocol/openid-connect/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`c-${alg}:s`).toString('base64')}` },
+    body: 'grant_type=client_credentials',
+  });
+  return { status: res.status, body: await res.json().then(asJson) };
+};
+
+describe('a key that cannot be built', () => {
+  it('fails its own alg closed (503) while the realm and its other algs keep serving, and recovers when mended', async () => {
+    expect((await grant('ML-DSA-87')).status).toBe(200);
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'broken'");
+    const [key] = await server.db.query<{ kid: string; backend: string; public_jwk: unknown }>("SELECT kid, backend, public_jwk FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-87'", [realm.id]);
+    await server.db.query("UPDATE keys SET backend = 'pkcs11', public_jwk = NULL WHERE kid = $1", [key.kid]);
+    server.registry.invalidate('broken');
+
+    expect(await grant('ML-DSA-87')).toEqual({ status: 503, body: { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' } });
+    expect((await grant('ML-DSA-65')).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/realms/broken/.well-known/openid-configuration`)).status).toBe(200);
+
+    await server.db.query('UPDATE keys SET backend = $2, public_jwk = $3 WHERE kid = $1', [key.kid, key.backend, JSON.stringify(key.public_jwk)]);
+    server.registry.invalidate('broken');
+    expect((await grant('ML-DSA-87')).status).toBe(200);
+  });
+});
