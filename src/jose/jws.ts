@@ -66,7 +66,11 @@ export async function verifyOwnJws(token: string, keyByKid: (kid: string) => Sig
   const signer = keyByKid(header.kid);
   if (!signer) throw new JwsVerificationError('unknown or disabled kid');
   if (header.alg !== signer.alg) throw new JwsVerificationError(`alg ${String(header.alg)} does not match the key's alg ${signer.alg}`);
-  const failure = await verifierOf(signer)(Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2], 'base64url'));
+  // One token, one spelling: Buffer's decoder skips characters outside the alphabet and ignores
+  // trailing bits, so only a signature that re-encodes to itself is taken (RFC 7515 §2, §7.1).
+  const signature = Buffer.from(parts[2], 'base64url');
+  if (signature.toString('base64url') !== parts[2]) throw new JwsVerificationError('signature is not canonical base64url');
+  const failure = await verifierOf(signer)(Buffer.from(`${parts[0]}.${parts[1]}`), signature);
   if (failure) throw new JwsVerificationError(failure);
   return { header, payload };
 }

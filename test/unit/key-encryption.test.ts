@@ -54,7 +54,10 @@ describe('local signer', () => {
     await expect(verifyOwnJws(`${header({ alg: 'none' })}.${p}.`, byKid)).rejects.toThrow(/does not match/);
     await expect(verifyOwnJws(`${header({ kid: 'nope' })}.${p}.${s}`, byKid)).rejects.toThrow(/unknown or disabled kid/);
     await expect(verifyOwnJws(`${h}.${Buffer.from('{"sub":"y"}').toString('base64url')}.${s}`, byKid)).rejects.toThrow(/signature verification failed/);
-    await expect(verifyOwnJws(`${h}.${p}.${s.slice(0, 50)}`, byKid)).rejects.toThrow(/ML-DSA-65 signature must be 3309 bytes/);
+    await expect(verifyOwnJws(`${h}.${p}.${s.slice(0, 48)}`, byKid)).rejects.toThrow(/ML-DSA-65 signature must be 3309 bytes/);
+    // The same signature bytes spelt another way (a stray character, padding) are refused.
+    await expect(verifyOwnJws(`${h}.${p}.${s.slice(0, 10)}!${s.slice(10)}`, byKid)).rejects.toThrow(/not canonical base64url/);
+    await expect(verifyOwnJws(`${h}.${p}.${s}=`, byKid)).rejects.toThrow(/not canonical base64url/);
     const nullPart = Buffer.from('null').toString('base64url');
     await expect(verifyOwnJws(`${nullPart}.${p}.${s}`, byKid)).rejects.toThrow(/malformed JWS header or payload/);
     await expect(verifyOwnJws(`${h}.${nullPart}.${s}`, byKid)).rejects.toThrow(/malformed JWS header or payload/);
