@@ -49,7 +49,8 @@ export interface JwsAlgorithm {
   hash: string | [string, { outputLength: number }];
   /** "standard" algs are verified by `jose` in the public verifier; "custom" ones by this registry. */
   family: 'standard' | 'custom';
-  generate(): Buffer;
+  /** New private key in the registry's form; `rsaBits` sizes RSA keys (default 2048, Keycloak's). */
+  generate(options?: { rsaBits?: number }): Buffer;
   load(privateKey: Uint8Array): LoadedKey;
   /** Builds a verifier from a public JWK. @throws JwkError when the JWK does not fit the alg. */
   verifier(jwk: JWK): Verify;
@@ -217,8 +218,8 @@ function asymmetric(alg: string): JwsAlgorithm {
   return {
     alg, kty, members: kty === 'RSA' ? ['e', 'n'] : kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'],
     hash: hash ?? 'sha512', family: 'standard',
-    generate() {
-      const pair = kty === 'RSA' ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    generate(options) {
+      const pair = kty === 'RSA' ? generateKeyPairSync('rsa', { modulusLength: options?.rsaBits ?? 2048 })
         : kty === 'EC' ? generateKeyPairSync('ec', { namedCurve: curve! }) : generateKeyPairSync('ed25519');
       return pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     },

@@ -24,9 +24,9 @@ export function providerIdFor(alg: string): string {
   return 'hmac-generated';
 }
 
-/** @throws JwkError for an unsupported alg. */
-export function generateKey(alg: string): GeneratedKey {
-  return { kid: randomUUID(), alg, providerId: providerIdFor(alg), privateKey: jwsAlgorithm(alg).generate() };
+/** @param options.rsaBits RSA modulus size (Keycloak's `keySize`), default 2048. @throws JwkError for an unsupported alg. */
+export function generateKey(alg: string, options?: { rsaBits?: number }): GeneratedKey {
+  return { kid: randomUUID(), alg, providerId: providerIdFor(alg), privateKey: jwsAlgorithm(alg).generate(options) };
 }
 
 /** Keys every new realm gets: ML-DSA-65 (our default), RS256 (Keycloak's default) and HS512 (refresh tokens). */

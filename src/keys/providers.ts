@@ -51,6 +51,7 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
   'rsa-generated': { fallback: 'RS256', allowed: /^(RS|PS)(256|384|512)$/ },
   rsa: { fallback: 'RS256', allowed: /^(RS|PS)(256|384|512)$/ },
   'ecdsa-generated': { fallback: 'ES256', allowed: /^ES(256|384|512)$/ },
+  'eddsa-generated': { fallback: 'EdDSA', allowed: /^EdDSA$/ },
   'hmac-generated': { fallback: 'HS256', allowed: /^HS(256|384|512)$/ },
   'ml-dsa-generated': { fallback: 'ML-DSA-65', allowed: /^(ML-DSA-(44|65|87)|DILITHIUM3)$/ },
   'composite-generated': { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
@@ -59,6 +60,8 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
   composite: { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
 };
 export const KEY_PROVIDER_IDS = Object.keys(PROVIDERS);
+/** Keycloak's rsa-generated `keySize` choices (bits). */
+const RSA_KEY_SIZES = ['2048', '3072', '4096'];
 const CURVE_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
 /** Config keys never returned by the admin API (Keycloak masks secret component config). */
 export const SECRET_CONFIG_KEYS = new Set(['privateKey', 'secret']);
@@ -107,6 +110,10 @@ export function keyProviderSettings(providerId: string | undefined, rawConfig: R
   const enabled = bool(config, 'enabled');
   const active = bool(config, 'active');
   if (providerId === 'rsa' && !first(config, 'privateKey')) throw new ComponentError('config.privateKey (PEM) is required for provider rsa', 'privateKey');
+  const keySize = first(config, 'keySize');
+  if (providerId === 'rsa-generated' && keySize !== undefined && !RSA_KEY_SIZES.includes(keySize)) throw new ComponentError(`config.keySize must be one of ${RSA_KEY_SIZES.join(', ')}, got "${keySize}"`, 'keySize');
+  const edCurve = first(config, 'eddsaEllipticCurveKey');
+  if (providerId === 'eddsa-generated' && edCurve !== undefined && edCurve !== 'Ed25519') throw new ComponentError(`config.eddsaEllipticCurveKey "${edCurve}" is not supported (Ed25519 is)`, 'eddsaEllipticCurveKey');
   return { alg, priority: Number(priorityText), status: !enabled ? 'DISABLED' : active ? 'ACTIVE' : 'PASSIVE', config: { ...config, algorithm: [alg], priority: [priorityText] } };
 }
 
@@ -142,14 +149,15 @@ export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: str
     await bumpRealmVersion(db, realmId);
     return id;
   }
-  const key = generateKey(settings.alg);
-  const privateKey = rep.providerId === 'rsa' ? importedRsaKey(first(settings.config, 'privateKey')!) : key.privateKey;
+  const key = rep.providerId === 'rsa'
+    ? { kid: randomUUID(), alg: settings.alg, privateKey: importedRsaKey(first(settings.config, 'privateKey')!) }
+    : generateKey(settings.alg, { rsaBits: Number(first(settings.config, 'keySize') ?? 2048) });
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
   await db.query(
     'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
     [id, realmId, rep.name || rep.providerId, rep.providerId, KEY_PROVIDER_TYPE, realmId, rep.subType ?? null, JSON.stringify(stored)],
   );
-  await insertKey(db, kek, realmId, { ...key, privateKey, providerId: rep.providerId! }, settings.priority, settings.status, id);
+  await insertKey(db, kek, realmId, { ...key, providerId: rep.providerId! }, settings.priority, settings.status, id);
   await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: id, action: `created ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);
   return id;
