@@ -7,6 +7,8 @@
  * by the scheduler, so a rotation in Vault is picked up without a restart. `pkcs11`: see
  * syncPkcs11Key.
  */
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import { backends } from '../signer/backends.ts';
@@ -88,9 +90,13 @@ export async function syncAllExternalKeys(db: SqlClient): Promise<{ changed: str
   return { changed: [...changed], failures };
 }
 
+/** True when the stored back-end reference (jsonb: key order not kept) is the one the config asks for now. */
+const sameRef = (stored: unknown, wanted: Record<string, unknown>) => isDeepStrictEqual(stored, wanted);
+
 /**
  * `pkcs11`: one key per component, kid `pkcs11-{CKA_ID}-{component id prefix}`, its public key read
- * from the token (or, seed-wrapped, derived once by unwrapping the seed in the HSM).
+ * from the token (or, seed-wrapped, derived once by unwrapping the seed in the HSM) when the key is
+ * new or its `keyId` / `wrappedSeed` changed; a key the component no longer names is removed.
  */
 async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
   const config = component.config;
@@ -98,8 +104,13 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
   if (!keyId || !/^[0-9a-fA-F]+$/.test(keyId)) throw new ComponentError('config.keyId (the CKA_ID, hex) is required for provider pkcs11', 'keyId');
   const kid = `pkcs11-${keyId.slice(0, 16)}-${component.id.slice(0, 8)}`;
   const wrappedSeed = first(config, 'wrappedSeed');
-  const existing = (await listKeys(db, realmId)).find((k) => k.kid === kid);
-  let publicJwk = existing?.publicJwk ?? undefined;
+  const backendRef = wrappedSeed
+    ? { keyId, mode: 'seed-wrapped', wrappedSeedSha256: createHash('sha256').update(wrappedSeed).digest('hex') }
+    : { keyId, mode: 'native' };
+  const own = (await listKeys(db, realmId)).filter((k) => k.componentId === component.id);
+  const existing = own.find((k) => k.kid === kid);
+  const current = existing !== undefined && sameRef(existing.backendRef, backendRef);
+  let publicJwk = current ? existing.publicJwk ?? undefined : undefined;
   if (!publicJwk) {
     try {
       const pool = backends.pkcs11(config);
@@ -113,10 +124,15 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
       throw new ComponentError(`PKCS#11 key ${keyId} cannot be read: ${(err as Error).message}`, 'keyId');
     }
   }
-  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
+  const stale = own.filter((k) => k.kid !== kid);
+  if (current && !stale.length && existing.status === settings.status && existing.priority === settings.priority) return false;
+  for (const gone of stale) {
+    await db.query('DELETE FROM keys WHERE kid = $1', [gone.kid]);
+    await recordKeyEvent(db, realmId, { kid: gone.kid, alg: gone.alg, componentId: component.id, action: 'removed (the component names another PKCS#11 key)', actor });
+  }
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'pkcs11', priority: settings.priority, status: settings.status, componentId: component.id,
-    backend: 'pkcs11', backendRef: { keyId, mode: wrappedSeed ? 'seed-wrapped' : 'native' }, publicJwk,
+    backend: 'pkcs11', backendRef, publicJwk,
   });
   await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `found PKCS#11 key ${keyId}: ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);
@@ -137,16 +153,19 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   const mlDsa = keys.find((k) => k.kid === mlDsaKid);
   const trad = keys.find((k) => k.kid === tradKid);
   if (!mlDsa || !['ML-DSA-65', 'DILITHIUM3'].includes(mlDsa.alg)) throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
-  if (mlDsa.backend === 'vault-transit') throw new ComponentError('config.members[0]: a Vault ML-DSA key cannot sign with a context, which the composite needs', 'members');
+  if (mlDsa.backend === 'vault-transit' || (mlDsa.backend === 'pkcs11' && (mlDsa.backendRef as { mode?: string } | null)?.mode === 'native')) {
+    throw new ComponentError('config.members[0]: a Vault or native PKCS#11 ML-DSA key cannot sign with a context, which the composite needs (use a local or seed-wrapped one)', 'members');
+  }
   if (!trad || trad.alg !== spec.traditional) throw new ComponentError(`config.members[1] must be a ${spec.traditional} key of the realm, got ${trad ? trad.alg : 'no such kid'}`, 'members');
   if (!mlDsa.publicJwk || !trad.publicJwk) throw new ComponentError('the member keys have no recorded public key', 'members');
   if (spec.kind !== 'ECDSA-P256' && Buffer.from(trad.publicJwk.n as string, 'base64url').length !== 384) throw new ComponentError('config.members[1]: the composite needs an RSA-3072 key', 'members');
   const kid = `composite-${component.id.slice(0, 8)}`;
   const existing = keys.find((k) => k.kid === kid);
-  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
+  const backendRef = { members: [mlDsaKid, tradKid] };
+  if (existing && sameRef(existing.backendRef, backendRef) && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
-    backend: 'composite', backendRef: { members: [mlDsaKid, tradKid] }, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),
+    backend: 'composite', backendRef, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),
   });
   await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `composite of ${mlDsaKid} and ${tradKid}: ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);

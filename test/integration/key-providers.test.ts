@@ -8,6 +8,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { syncAllExternalKeys } from '../../src/keys/external.ts';
 
 const KEY_PROVIDER = 'org.keycloak.keys.KeyProvider';
 let server: TestServer;
@@ -20,6 +21,8 @@ beforeAll(async () => {
         [KEY_PROVIDER]: [
           { name: 'ed', providerId: 'eddsa-generated', config: { priority: ['100'], eddsaEllipticCurveKey: ['Ed25519'] } },
           { name: 'rsa-4096', providerId: 'rsa-generated', config: { priority: ['200'], keySize: ['4096'], algorithm: ['RS384'] } },
+          { name: 'rsa-a', providerId: 'rsa-generated', config: { priority: ['10'], keySize: ['3072'], algorithm: ['RS256'] } },
+          { name: 'rsa-b', providerId: 'rsa-generated', config: { priority: ['5'], keySize: ['3072'], algorithm: ['RS256'] } },
         ],
       },
     }],
@@ -33,7 +36,7 @@ describe('generated key providers', () => {
     expect(keys.find((k) => k.alg === 'EdDSA')).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig' });
     const rsa = keys.find((k) => k.alg === 'RS384')!;
     expect(Buffer.from(rsa.n, 'base64url').length * 8).toBe(4096);
-    expect(Buffer.from(keys.find((k) => k.alg === 'RS256')!.n, 'base64url').length * 8).toBe(2048);
+    expect(keys.filter((k) => k.alg === 'RS256').map((k) => Buffer.from(k.n, 'base64url').length * 8).sort()).toEqual([3072, 3072]);
   });
 
   it('refuse a keySize or curve they do not make (400, Keycloak error body)', async () => {
@@ -41,9 +44,35 @@ describe('generated key providers', () => {
     await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
     kc.setConfig({ realmName: 'sized' });
     const parentId = (await kc.realms.findOne({ realm: 'sized' }))!.id!;
-    for (const [providerId, config] of [['rsa-generated', { keySize: ['1000'] }], ['eddsa-generated', { eddsaEllipticCurveKey: ['Ed448'] }]] as const) {
+    const refused: [string, Record<string, string[]>][] = [['rsa-generated', { keySize: ['1000'] }], ['eddsa-generated', { eddsaEllipticCurveKey: ['Ed448'] }]];
+    for (const [providerId, config] of refused) {
       await expect(kc.components.create({ name: providerId, providerId, providerType: KEY_PROVIDER, parentId, config: { priority: ['1'], ...config } }))
         .rejects.toMatchObject({ response: { status: 400 } });
     }
+  });
+
+  it('a composite follows a change of its members, and a steady state makes no change', async () => {
+    const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc.setConfig({ realmName: 'sized' });
+    const parentId = (await kc.realms.findOne({ realm: 'sized' }))!.id!;
+    const components = await kc.components.find({ parent: parentId, type: KEY_PROVIDER });
+    const { keys } = await kc.realms.getKeys({ realm: 'sized' });
+    const kidOf = (test: (k: { algorithm?: string; providerId?: string }) => boolean) => keys!.find(test)!.kid!;
+    const componentId = (name: string) => components.find((c) => c.name === name)!.id;
+    const mlDsa = kidOf((k) => k.algorithm === 'ML-DSA-65');
+    const [a, b] = ['rsa-a', 'rsa-b'].map((name) => kidOf((k) => k.providerId === componentId(name)));
+    const composite = { name: 'hybrid', providerId: 'composite', providerType: KEY_PROVIDER, parentId, config: { priority: ['100'], algorithm: ['ML-DSA-65-RS256'], members: [mlDsa, a] } };
+    const { id } = await kc.components.create(composite);
+    const compositeJwk = async () => ((await (await fetch(`${server.baseUrl}/realms/sized/protocol/openid-connect/certs`)).json().then(asJson)) as { keys: Record<string, string>[] }).keys.find((k) => k.alg === 'ML-DSA-65-RS256')!;
+    const before = await compositeJwk();
+    expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
+
+    await kc.components.update({ id }, { ...composite, id, config: { ...composite.config, members: [mlDsa, b] } });
+    server.registry.invalidate('sized');
+    const after = await compositeJwk();
+    expect(after.kid).toBe(before.kid);
+    expect(after.pub).not.toBe(before.pub);
+    expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
   });
 });
