@@ -20,11 +20,21 @@ export class JwsVerificationError extends Error {
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** Encoded protected headers per signer and `typ`: the same few bytes for every token. */
+const headers = new WeakMap<Signer, Map<string, string>>();
+function encodedHeader(signer: Signer, typ: string): string {
+  let byTyp = headers.get(signer);
+  if (!byTyp) { byTyp = new Map(); headers.set(signer, byTyp); }
+  let header = byTyp.get(typ);
+  if (!header) { header = b64({ alg: signer.alg, typ, kid: signer.kid }); byTyp.set(typ, header); }
+  return header;
+}
+
 /** Signs `payload` with `signer`; header = `{alg, typ, kid}` in that order (Keycloak's). */
 export async function signJws(signer: Signer, payload: Record<string, unknown>, typ = 'JWT'): Promise<string> {
-  const input = `${b64({ alg: signer.alg, typ, kid: signer.kid })}.${b64(payload)}`;
+  const input = `${encodedHeader(signer, typ)}.${b64(payload)}`;
   const signature = await signer.sign(Buffer.from(input));
-  return `${input}.${Buffer.from(signature).toString('base64url')}`;
+  return `${input}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
 }
 
 const verifiers = new WeakMap<Signer, Verify>();

@@ -48,7 +48,7 @@ export function mlDsaFromSeed(parameterSet: MlDsaParameterSet, seed: Uint8Array)
 /** Signs `message` (pure ML-DSA, empty context, hedged randomness from liboqs). */
 export async function mlDsaSign(key: MlDsaKeyPair, message: Uint8Array): Promise<Uint8Array> {
   const sig = await oqs(key.parameterSet);
-  // liboqs-js insists on a plain Uint8Array, not a Buffer view.
-  const input = message.constructor === Uint8Array ? message : new Uint8Array(message);
+  // liboqs-js insists on a plain Uint8Array, not a Buffer: a view of the same bytes, not a copy.
+  const input = message.constructor === Uint8Array ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   return sig.sign(input, key.expandedSecretKey);
 }

@@ -24,6 +24,7 @@ class MeteredSigner implements Signer {
     this.#inner = inner;
     this.#seconds = signingSeconds.labels(inner.backend, inner.alg);
     this.#errors = signingErrors.labels(inner.backend, inner.alg);
+    this.#signWithContext = inner.signWithContext?.bind(inner);
   }
 
   get alg() { return this.#inner.alg; }
@@ -32,9 +33,11 @@ class MeteredSigner implements Signer {
   publicJwk() { return this.#inner.publicJwk(); }
 
   get signWithContext() {
-    const inner = this.#inner;
-    return inner.signWithContext ? (message: Uint8Array, context: Uint8Array) => inner.signWithContext!(message, context) : undefined;
+    return this.#signWithContext;
   }
+
+  /** The inner signer's context signing, bound once (undefined when the back end has none). */
+  readonly #signWithContext: Signer['signWithContext'];
 
   async sign(input: Uint8Array): Promise<Uint8Array> {
     const end = this.#seconds.startTimer();
