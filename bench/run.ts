@@ -5,6 +5,10 @@
  * ratios (ours / baseline, grants / raw signing), for one worker and for all cores, plus password
  * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), refresh grants/s, /certs requests/s and RSS per
  * process. Writes bench/results/latest.md. Seconds per measurement: BENCH_SECONDS (default 5).
+ *
+ * Shared machines change speed from one minute to the next, so ours/baseline is not two numbers
+ * taken minutes apart: for the algs the baseline has, ours (one worker) and the baseline are
+ * loaded in turn, BENCH_PAIRS times (default 3), and the ratio is the median of the pairs' ratios.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { createTestDatabase } from '../test/helpers/components.ts';
 const REPO = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 const ALGS = ['RS256', 'ML-DSA-65', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'];
 const KEK = Buffer.alloc(32, 5).toString('base64');
 const out: string[] = [];
@@ -25,7 +30,10 @@ const say = (line = '') => { out.push(line); process.stderr.write(`${line}\n`); 
 const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
 
-async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[] } = {}) {
+type Result = { rps: number; p50: number; p99: number; errors: number };
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[] } = {}): Promise<Result> {
   const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers, requests: options.requests };
   await autocannon({ ...base, duration: 1 });
   const r = await autocannon({ ...base, duration: SECONDS });
@@ -76,13 +84,35 @@ async function startOurs(workers: number): Promise<{ proc: ChildProcess; url: st
   return { proc, url, pids: () => (workers > 1 ? pids() : [proc.pid!]) };
 }
 
-const results: Record<string, Record<string, { rps: number; p50: number; p99: number; errors: number }>> = { one: {}, all: {}, baseline: {} };
+// (b) the baseline, stock oidc-provider, same key types; idle while ours is measured alone.
+const baseline = spawn(process.execPath, ['bench/baseline-server.ts'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+const BASELINE_ALGS = ['RS256', 'ML-DSA-65'];
+
+/** Ours and the baseline loaded in turn; medians of the slices, and the median of the pairs' ratios. */
+async function paired(ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; ratio: number }> {
+  const pairs: [Result, Result][] = [];
+  for (let i = 0; i < PAIRS; i += 1) pairs.push([await ours(), await base()]);
+  const summary = (rs: Result[]): Result => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) });
+  return { ours: summary(pairs.map((p) => p[0])), base: summary(pairs.map((p) => p[1])), ratio: median(pairs.map(([o, b]) => o.rps / b.rps)) };
+}
+
+const results: Record<string, Record<string, Result>> = { one: {}, all: {}, baseline: {} };
+const ratios: Record<string, number> = {};
 let rss: number[] = [];
-const other: Record<string, { rps: number; p50: number; p99: number; errors: number }> = {};
+const other: Record<string, Result> = {};
 for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as const) {
   const ours = await startOurs(workers);
   const token = `${ours.url}/realms/bench/protocol/openid-connect/token`;
-  for (const alg of ALGS) results[label][alg] = await load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
+  const grant = (alg: string) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
+  for (const alg of ALGS) {
+    if (label === 'one' && BASELINE_ALGS.includes(alg)) {
+      const pair = await paired(grant(alg), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') }));
+      [results.one[alg], results.baseline[alg], ratios[alg]] = [pair.ours, pair.base, pair.ratio];
+    } else {
+      results[label][alg] = await grant(alg)();
+    }
+  }
   if (label === 'one') {
     other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     // Refresh tokens rotate (each works once): 2 sessions per connection; every request takes a
@@ -111,10 +141,6 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
   await new Promise((r) => setTimeout(r, 1000));
 }
 
-// (b) the baseline, stock oidc-provider, same key types.
-const baseline = spawn(process.execPath, ['bench/baseline-server.ts'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
-for (const alg of ['RS256', 'ML-DSA-65']) results.baseline[alg] = await load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
 const baseRss = rssMb(baseline.pid!);
 baseline.kill('SIGTERM');
 await db.drop();
@@ -123,7 +149,7 @@ const cores = availableParallelism();
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 say(`# qsign-oidc benchmark (${new Date().toISOString()})`);
 say();
-say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts). Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
+say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts), loaded in turn with ours (one worker) ${PAIRS} times per alg: ours and baseline columns are medians of those slices, ours / baseline the median of the ${PAIRS} pairs' ratios. Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
 say();
 say('## client_credentials grants');
 say();
@@ -133,7 +159,7 @@ for (const alg of ALGS) {
   const one = results.one[alg];
   const all = results.all[alg];
   const base = results.baseline[alg];
-  say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(one.rps / base.rps, 2) : 'n/a'} | ${f(one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
+  say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(ratios[alg], 2) : 'n/a'} | ${f(one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
 }
 say();
 say('## Other workloads (1 worker)');
