@@ -91,7 +91,7 @@ async function start(): Promise<void> {
   // Scheduled key rotation (rotation policy components); several processes may run it: a realm is
   // handled by whichever holds its advisory lock.
   const rotation = setInterval(() => {
-    runRotation(db, config.keyEncryptionKey).then((actions) => {
+    runRotation(db, config.keyEncryptionKey, { log }).then((actions) => {
       for (const action of actions) {
         log.info({ realm: action.realm, action: action.message }, 'scheduled key rotation');
         registry.invalidate(action.realm);

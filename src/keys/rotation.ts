@@ -6,10 +6,16 @@
  *   prePublication  how long a new key is published (PASSIVE) before it signs; JWKS consumers
  *                   fetch it in that window (the /certs max-age is kept below it)
  *   retireAfter     how long a replaced key stays PASSIVE (verifying) before it is DISABLED;
- *                   default: the realm's longest token lifetime, max(accessTokenLifespan,
- *                   ssoSessionMaxLifespan), so every token it signed, and id_token_hint, still verify
+ *                   default: the lifetime of the longest-lived token a key of that alg can have
+ *                   signed (see defaultRetireAfter), so every token it signed still verifies
  * Lifecycle of a key: pre-published PASSIVE -> ACTIVE -> PASSIVE -> DISABLED, each step recorded
  * in `key_events` with its actor ("scheduler", "cli", or the admin's username).
+ *
+ * Rotation only ever generates local keys (sealed in the database). It therefore refuses an alg
+ * whose ACTIVE key is held by a back end (Vault transit, PKCS#11, composite): replacing it would
+ * move signing out of Vault / the HSM and retire the back-end key. Such keys are rotated in their
+ * back end (assertRotatable says how). Refused when the policy is created or updated, by
+ * rotateKey (CLI), and by the scheduler, which then changes nothing for that alg and logs a warning.
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
@@ -21,6 +27,7 @@ import {
   toConfig, updateKeyProvider, bumpRealmVersion, type ComponentRepresentation, type StoredComponent,
 } from './providers.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
+import type { Logger } from '../log.ts';
 
 export interface RotationPolicy {
   id: string;
@@ -55,6 +62,7 @@ export async function createRotationPolicy(db: SqlClient, realmId: string, rep: 
   const policy = parsePolicy(id, rep.config);
   const existing = (await findComponents(db, realmId, { type: ROTATION_POLICY_TYPE })).map((c) => parsePolicy(c.id, c.config));
   if (existing.some((p) => p.alg === policy.alg)) throw new ComponentError(`a rotation policy for ${policy.alg} exists already`, 'algorithm', 409);
+  assertRotatable(await listKeys(db, realmId), policy.alg);
   await db.query(
     'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, config) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     [id, realmId, rep.name || `rotate-${policy.alg.toLowerCase()}`, 'scheduled-rotation', ROTATION_POLICY_TYPE, realmId, JSON.stringify(toConfig(rep.config))],
@@ -67,32 +75,102 @@ export async function createRotationPolicy(db: SqlClient, realmId: string, rep: 
 export async function updateRotationPolicy(db: SqlClient, realmId: string, current: StoredComponent, rep: ComponentRepresentation, actor: string): Promise<void> {
   const config = { ...current.config, ...toConfig(rep.config) };
   const policy = parsePolicy(current.id, config);
+  assertRotatable(await listKeys(db, realmId), policy.alg);
   await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [realmId, current.id, rep.name || current.name, JSON.stringify(config)]);
   await recordKeyEvent(db, realmId, { alg: policy.alg, componentId: current.id, action: 'rotation policy updated', actor });
   await bumpRealmVersion(db, realmId);
 }
 
-/** Default retirement: the longest lifetime of a token a signing key signs (seconds). */
-export const defaultRetireAfter = (doc: Pick<RealmDocument, 'accessTokenLifespan' | 'ssoSessionMaxLifespan'>) => Math.max(doc.accessTokenLifespan, doc.ssoSessionMaxLifespan);
+/** The realm settings defaultRetireAfter reads (Keycloak's RealmRepresentation fields, seconds). */
+export type TokenLifespans = Partial<Pick<RealmDocument, 'accessTokenLifespan' | 'ssoSessionIdleTimeout' | 'ssoSessionMaxLifespan' | 'offlineSessionIdleTimeout'>> & {
+  offlineSessionMaxLifespanEnabled?: unknown;
+  offlineSessionMaxLifespan?: unknown;
+};
+
+/** Keycloak's defaults (seconds), for a stored realm document that lacks a field. */
+const LIFESPAN_DEFAULTS = { accessTokenLifespan: 300, ssoSessionIdleTimeout: 1_800, ssoSessionMaxLifespan: 36_000, offlineSessionIdleTimeout: 2_592_000, offlineSessionMaxLifespan: 5_184_000 };
+const lifespan = (doc: TokenLifespans, key: keyof typeof LIFESPAN_DEFAULTS): number => {
+  const value = (doc as Record<string, unknown>)[key];
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : LIFESPAN_DEFAULTS[key];
+};
+
+/**
+ * Default `retireAfter` (seconds): how long a replaced key of `alg` must keep verifying, i.e. the
+ * lifetime of the longest-lived token it can have signed. All values are the realm's, in seconds.
+ * - HS* keys sign refresh tokens (typ Refresh, lifetime ssoSessionIdleTimeout) and offline tokens
+ *   (typ Offline, lifetime offlineSessionIdleTimeout, 30 days by default; when
+ *   offlineSessionMaxLifespanEnabled, an offline session may last offlineSessionMaxLifespan, 60 days
+ *   by default, which is then counted too as an upper bound):
+ *   max(accessTokenLifespan, ssoSessionIdleTimeout, ssoSessionMaxLifespan, offlineSessionIdleTimeout
+ *       [, offlineSessionMaxLifespan when offlineSessionMaxLifespanEnabled])
+ * - every other alg signs access and id tokens (accessTokenLifespan), and an id token must verify as
+ *   `id_token_hint` for as long as its SSO session lives:
+ *   max(accessTokenLifespan, ssoSessionMaxLifespan)
+ */
+export function defaultRetireAfter(doc: TokenLifespans, alg: string): number {
+  const base = Math.max(lifespan(doc, 'accessTokenLifespan'), lifespan(doc, 'ssoSessionMaxLifespan'));
+  if (!alg.startsWith('HS')) return base;
+  const offlineMax = doc.offlineSessionMaxLifespanEnabled === true || doc.offlineSessionMaxLifespanEnabled === 'true' ? lifespan(doc, 'offlineSessionMaxLifespan') : 0;
+  return Math.max(base, lifespan(doc, 'ssoSessionIdleTimeout'), lifespan(doc, 'offlineSessionIdleTimeout'), offlineMax);
+}
+
+/** ACTIVE keys of `alg` that are not local (held in Vault transit, an HSM, or a composite of other keys). */
+export const externalActiveKeys = (keys: KeyRecord[], alg: string): KeyRecord[] => keys.filter((k) => k.alg === alg && k.status === 'ACTIVE' && k.backend !== 'local');
+
+/** Where an external key lives and how to rotate it there (names only, never connection details or secrets). */
+function backendOf(key: KeyRecord): { where: string; name: string; how: string } {
+  const ref = (key.backendRef ?? {}) as { mount?: unknown; keyName?: unknown; keyId?: unknown; members?: unknown };
+  if (key.backend === 'vault-transit') {
+    const mount = typeof ref.mount === 'string' ? ref.mount : 'transit';
+    const name = typeof ref.keyName === 'string' ? ref.keyName : '<name>';
+    return { name: 'Vault', where: `in Vault transit (key ${mount}/${name})`, how: `rotate it in Vault: \`vault write -f ${mount}/keys/${name}/rotate\` (the next key sync picks up the new version)` };
+  }
+  if (key.backend === 'pkcs11') {
+    return { name: 'the HSM', where: `in the HSM (PKCS#11, CKA_ID ${typeof ref.keyId === 'string' ? ref.keyId : '?'})`, how: `rotate it in the HSM: create a new key on the token and a new pkcs11 key provider for it with a higher priority (\`npm start -- keys create --backend pkcs11 --alg ${key.alg} ...\`), then deactivate the old one` };
+  }
+  if (key.backend === 'composite') {
+    const members = Array.isArray(ref.members) ? ref.members.join(' and ') : '?';
+    return { name: 'its composite member keys', where: `in a composite of the keys ${members}`, how: 'rotate its member keys in their back ends and create a new composite key provider for them, then deactivate the old one' };
+  }
+  return { name: key.backend, where: `in the back end ${key.backend}`, how: 'rotate it in that back end' };
+}
+
+/** Why `alg` cannot be rotated here, or undefined when its ACTIVE keys are all local. */
+export function rotationRefusal(keys: KeyRecord[], alg: string): string | undefined {
+  const external = externalActiveKeys(keys, alg);
+  if (!external.length) return undefined;
+  return external.map((key) => {
+    const b = backendOf(key);
+    return `refused: the active ${alg} key ${key.kid} is held ${b.where} (back end ${key.backend}); a rotation policy generates new keys in the database and retires the old one, which would move ${alg} signing out of ${b.name}. Do not use a rotation policy for ${alg}; ${b.how}.`;
+  }).join(' ');
+}
+
+/** @throws ComponentError (400, field `algorithm`) when an ACTIVE key of `alg` is not local. */
+export function assertRotatable(keys: KeyRecord[], alg: string): void {
+  const refusal = rotationRefusal(keys, alg);
+  if (refusal) throw new ComponentError(refusal, 'algorithm');
+}
 
 const secondsNow = () => Math.floor(Date.now() / 1000);
 const signingKeyOf = (keys: KeyRecord[], alg: string) => keys.filter((k) => k.alg === alg && k.status === 'ACTIVE').sort((a, b) => b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime())[0];
 
 /**
- * Replaces the signing key of `alg` now. With `prePublication` seconds the new key is published
+ * Replaces the signing key of `alg` now (with a new local key). With `prePublication` seconds the new key is published
  * PASSIVE and signs only once the scheduler activates it; with 0 it signs at once and the old
  * key turns PASSIVE until `retireAfter` has passed.
+ * @throws ComponentError, before any change, when an ACTIVE key of `alg` is held by a back end.
  */
 export async function rotateKey(db: SqlClient, kek: Buffer, realm: { id: string; doc: RealmDocument }, alg: string, options: { prePublication: number; retireAfter?: number; actor: string; now?: number }): Promise<string> {
   const now = options.now ?? secondsNow();
   const keys = await listKeys(db, realm.id);
+  assertRotatable(keys, alg);
   const current = signingKeyOf(keys, alg);
   const priority = Math.max(100, ...keys.filter((k) => k.alg === alg).map((k) => k.priority)) + 1;
   const prePublish = options.prePublication > 0 && current;
   const config: Record<string, string[]> = { algorithm: [alg], priority: [String(priority)], active: [prePublish ? 'false' : 'true'], 'qsign.createdAt': [String(now)] };
   if (prePublish) config['qsign.activateAt'] = [String(now + options.prePublication)];
   const id = await createKeyProvider(db, kek, realm.id, { name: `${providerIdFor(alg)}-${alg.toLowerCase()}-${now}`, providerId: providerIdFor(alg), config }, options.actor);
-  if (!prePublish) await retireOthers(db, realm, alg, id, now + (options.retireAfter ?? defaultRetireAfter(realm.doc)), options.actor);
+  if (!prePublish) await retireOthers(db, realm, alg, id, now + (options.retireAfter ?? defaultRetireAfter(realm.doc, alg)), options.actor);
   return id;
 }
 
@@ -110,7 +188,12 @@ async function retireOthers(db: SqlClient, realm: { id: string }, alg: string, k
  */
 export interface RotationAction { realm: string; message: string }
 
-export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: number; actor?: string } = {}): Promise<RotationAction[]> {
+/**
+ * A policy whose alg has an ACTIVE back-end key (e.g. an HSM key added after the policy) is
+ * skipped: no key is generated, activated or retired for that alg (retired local keys are still
+ * disabled on time), and one warning per policy and pass goes to `options.log` (realm, alg, kids, back ends).
+ */
+export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: number; actor?: string; log?: Pick<Logger, 'warn'> } = {}): Promise<RotationAction[]> {
   const now = options.now ?? secondsNow();
   const actor = options.actor ?? 'scheduler';
   const actions: RotationAction[] = [];
@@ -123,12 +206,19 @@ export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: n
       const ref = { id: realm.id, doc: realm.representation };
       for (const component of await findComponents(tx, realm.id, { type: ROTATION_POLICY_TYPE })) {
         const policy = parsePolicy(component.id, component.config);
-        const retireAfter = policy.retireAfter ?? defaultRetireAfter(realm.representation);
+        const retireAfter = policy.retireAfter ?? defaultRetireAfter(realm.representation, policy.alg);
         const keys = await listKeys(tx, realm.id);
         const components = new Map((await findComponents(tx, realm.id)).map((c) => [c.id, c]));
         const ofAlg = keys.filter((k) => k.alg === policy.alg);
+        // 0. An ACTIVE back-end key of this alg: generating or activating a local key would retire it.
+        const external = externalActiveKeys(keys, policy.alg);
+        if (external.length) {
+          options.log?.warn({
+            realm: realm.name, alg: policy.alg, policy: component.name, kids: external.map((k) => k.kid), backends: [...new Set(external.map((k) => k.backend))],
+          }, `scheduled key rotation refused for ${policy.alg} in realm ${realm.name}: its active key is held by a back end (${[...new Set(external.map((k) => k.backend))].join(', ')}); rotate it in that back end, or delete the rotation policy`);
+        }
         // 1. A pre-published key whose time has come signs; the others step down.
-        const due = ofAlg.find((k) => k.status === 'PASSIVE' && Number(first(components.get(k.componentId)?.config, 'qsign.activateAt') ?? Infinity) <= now);
+        const due = external.length ? undefined : ofAlg.find((k) => k.status === 'PASSIVE' && Number(first(components.get(k.componentId)?.config, 'qsign.activateAt') ?? Infinity) <= now);
         if (due) {
           const c = components.get(due.componentId)!;
           const { 'qsign.activateAt': _done, ...rest } = c.config;
@@ -140,7 +230,7 @@ export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: n
         const pending = ofAlg.some((k) => k.status === 'PASSIVE' && first(components.get(k.componentId)?.config, 'qsign.activateAt') !== undefined && k !== due);
         const signing = signingKeyOf(await listKeys(tx, realm.id), policy.alg);
         const bornAt = signing ? Number(first(components.get(signing.componentId)?.config, 'qsign.createdAt') ?? Math.floor(signing.createdAt.getTime() / 1000)) : undefined;
-        if (!due && !pending && (bornAt === undefined || now >= bornAt + policy.rotationPeriod - policy.prePublication)) {
+        if (!external.length && !due && !pending && (bornAt === undefined || now >= bornAt + policy.rotationPeriod - policy.prePublication)) {
           await rotateKey(tx, kek, ref, policy.alg, { prePublication: policy.prePublication, retireAfter, actor, now });
           actions.push({ realm: realm.name, message: `${policy.alg} next key pre-published` });
         }
