@@ -9,19 +9,34 @@
  */
 import { readFileSync } from 'node:fs';
 import { VaultClient, secretFrom } from './vault/client.ts';
-import type { ComponentConfig } from '../keys/providers.ts';
+import { ComponentError, type ComponentConfig } from '../keys/providers.ts';
 import { Pkcs11Pool } from './pkcs11/module.ts';
 
 const first = (config: ComponentConfig, key: string) => config[key]?.[0];
+
+/**
+ * `config.sessions` of a `pkcs11` component: the session pool size, a decimal integer >= 1
+ * (default 4). @throws ComponentError (field `sessions`) otherwise.
+ */
+function pkcs11Sessions(config: ComponentConfig): number {
+  const text = String(first(config, 'sessions') ?? '4');
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new ComponentError(`config.sessions (the PKCS#11 session pool size) must be an integer >= 1, got "${text}"`, 'sessions');
+  return Number(text);
+}
 
 export class Backends {
   readonly #vault = new Map<string, VaultClient>();
   readonly #pkcs11 = new Map<string, Pkcs11Pool>();
 
-  /** The session pool for a `pkcs11` component's token (one per module path and token). */
+  /**
+   * The session pool for a `pkcs11` component's token (one per module path and token; the first
+   * component's `sessions` and PIN source make it).
+   * @throws ComponentError when config.sessions is not an integer >= 1.
+   */
   pkcs11(config: ComponentConfig): Pkcs11Pool {
     const modulePath = first(config, 'modulePath');
     if (!modulePath) throw new Error('pkcs11: config.modulePath is required');
+    const size = pkcs11Sessions(config);
     const tokenLabel = first(config, 'tokenLabel');
     const slot = first(config, 'slot') !== undefined ? Number(first(config, 'slot')) : undefined;
     const identity = JSON.stringify([modulePath, tokenLabel, slot]);
@@ -32,7 +47,7 @@ export class Backends {
         const pin = secretFrom(pinSource);
         if (!pin) throw new Error('pkcs11: no PIN (config.pinEnv or config.pinFile)');
         return pin;
-      }, Number(first(config, 'sessions') ?? 4));
+      }, { size });
       this.#pkcs11.set(identity, pool);
     }
     return pool;

@@ -3,9 +3,12 @@
  * temporary SOFTHSM2_CONF: keys made with `keys create --backend pkcs11` (RS256, PS256, ES256
  * natively, ML-DSA-65 seed-wrapped), tokens issued through the HSM and verified from /certs,
  * 200 concurrent token requests through a pool of 4 sessions, and the token's sessions closed
- * mid-run (its login goes with them) with recovery.
+ * mid-run (its login goes with them) with recovery. Failures, on tokens of their own: a wrong PIN
+ * in the pin file (one C_Login, 503s and DOWN with a clear reason, recovery once the file is
+ * fixed), callers of a full or broken session pool failing closed instead of waiting forever,
+ * and bad `sessions` config refused.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,11 @@ import { REQUIRE_ALL } from '../helpers/components.ts';
 import { backends } from '../../src/signer/backends.ts';
 import { createKeyProvider } from '../../src/keys/providers.ts';
 import { referenceCompositeVerify } from '../helpers/composite-reference.ts';
+import { Pkcs11Pool } from '../../src/signer/pkcs11/module.ts';
+import { createTokenKey } from '../../src/signer/pkcs11/keygen.ts';
+import { SignerUnavailableError } from '../../src/signer/signer.ts';
+import { ComponentError } from '../../src/keys/providers.ts';
+import { importRealm, parseRealm } from '../../src/realm/import.ts';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const ALGS = ['RS256', 'PS256', 'ES256', 'ML-DSA-65'];
@@ -40,7 +48,10 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
   process.env.SOFTHSM2_CONF = path.join(dir, 'softhsm2.conf');
   process.env.QSIGN_TEST_HSM_PIN = '4321';
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'qsign-test', '--pin', '4321', '--so-pin', '8765']);
+  // SoftHSM lists the tokens it finds at C_Initialize (once per process): make them all first.
+  for (const label of ['qsign-test', 'qsign-pin', 'qsign-pool']) {
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', '4321', '--so-pin', '8765']);
+  }
   // Local fallback keys at low priority let the realm validate; the HSM keys (priority 300) sign.
   const realm = {
     realm: 'hsm',
@@ -71,9 +82,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const issuer = () => `${server.baseUrl}/realms/hsm`;
-async function tokenFor(alg: string) {
-  const res = await fetch(`${issuer()}/protocol/openid-connect/token`, {
+const issuer = (realm = 'hsm') => `${server.baseUrl}/realms/${realm}`;
+async function tokenFor(alg: string, realm = 'hsm') {
+  const res = await fetch(`${issuer(realm)}/protocol/openid-connect/token`, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`c-${alg}:s`).toString('base64')}` },
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
   });
@@ -122,5 +133,115 @@ describe.skipIf(!available)('pkcs11 back end on SoftHSM2', () => {
     expect(after.map((r) => r.status)).toEqual(Array(30).fill(200));
     const ready = await (await fetch(`${server.baseUrl}/health/ready`)).json().then(asJson);
     expect(ready.checks).toEqual(expect.arrayContaining([{ name: `pkcs11 ${MODULE} qsign-test`, status: 'UP' }]));
+  });
+});
+
+/** `/health/ready`: HTTP status and body `{ status, checks: [{ name, status, reason? }] }`. */
+async function readiness() {
+  const res = await fetch(`${server.baseUrl}/health/ready`);
+  return { status: res.status, body: await res.json().then(asJson) };
+}
+
+/** The error `fn` throws (fails the test when it throws none). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
+
+const PIN = '4321';
+const WRONG_PIN = '97531';
+const pinFile = path.join(dir, 'hsm-pin');
+const pinConfig = { modulePath: [MODULE], tokenLabel: ['qsign-pin'], pinFile: [pinFile] };
+
+/**
+ * Realm `hsm-pin` whose ES256 key (priority 300) is on token `qsign-pin` (PIN 4321), read from
+ * `pinFile`; a local ES256 key at priority 10 only lets the realm validate.
+ */
+async function createPinRealm(): Promise<void> {
+  writeFileSync(pinFile, `${PIN}\n`);
+  await importRealm(server.db, server.config.keyEncryptionKey, parseRealm({
+    realm: 'hsm-pin',
+    components: { 'org.keycloak.keys.KeyProvider': [{ name: 'es', providerId: 'ecdsa-generated', config: { algorithm: ['ES256'], priority: ['10'] } }] },
+    clients: [{ clientId: 'c-ES256', secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': 'ES256' } }],
+  }, 'test realm'));
+  const keyId = 'b1e55ed0';
+  await createTokenKey(backends.pkcs11(pinConfig), 'ES256', keyId, 'qsign-hsm-pin-ES256');
+  const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'hsm-pin'");
+  await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, {
+    name: 'pin-es', providerId: 'pkcs11', config: { ...pinConfig, keyId: [keyId], algorithm: ['ES256'], priority: ['300'] },
+  }, 'test'));
+  server.registry.invalidate('hsm-pin');
+}
+
+describe.skipIf(!available)('pkcs11 failures fail closed and recover by themselves', () => {
+  beforeAll(createPinRealm, 30_000);
+
+  it('a wrong PIN in the pin file is tried once: 503s and a DOWN naming the token, then recovery once the file is fixed', async () => {
+    expect((await tokenFor('ES256', 'hsm-pin')).status).toBe(200);
+    const pool = backends.pkcs11(pinConfig);
+    writeFileSync(pinFile, `${WRONG_PIN}\n`);
+    pool.closeAllSessions(); // the login goes with the sessions, as when the HSM restarts
+    const login = vi.spyOn(pool.lib, 'C_Login');
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const [tokens, ready] = await Promise.all([Promise.all(Array.from({ length: 4 }, () => tokenFor('ES256', 'hsm-pin'))), readiness()]);
+        expect(tokens.map((t) => t.status)).toEqual([503, 503, 503, 503]);
+        expect(ready.status).toBe(503);
+        const check = ready.body.checks.find((c: { name: string }) => c.name === `pkcs11 ${MODULE} qsign-pin`);
+        expect(check).toEqual({ name: `pkcs11 ${MODULE} qsign-pin`, status: 'DOWN', reason: expect.stringMatching(/^PKCS#11 token "qsign-pin" refused the user PIN \(CKR_PIN_INCORRECT\); no further login until the PIN/) });
+        expect(JSON.stringify(ready.body)).not.toContain(WRONG_PIN);
+      }
+      expect(login.mock.calls.filter(([, , pin]) => pin === WRONG_PIN)).toHaveLength(1);
+      writeFileSync(pinFile, `${PIN}\n`);
+      expect((await tokenFor('ES256', 'hsm-pin')).status).toBe(200);
+      expect((await readiness()).body.checks).toContainEqual({ name: `pkcs11 ${MODULE} qsign-pin`, status: 'UP' });
+    } finally {
+      login.mockRestore();
+      writeFileSync(pinFile, `${PIN}\n`);
+    }
+  }, 10_000);
+
+  it('a caller waiting for a session of a full pool fails closed after the acquire timeout', async () => {
+    const pool = new Pkcs11Pool(MODULE, { tokenLabel: 'qsign-pool' }, () => PIN, { size: 1, acquireTimeoutMs: 200 });
+    const hold = Promise.withResolvers<void>();
+    const holder = pool.withSession(() => hold.promise);
+    const started = Date.now();
+    const err = await pool.withSession((s) => pool.lib.C_GetSessionInfo(s)).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(err).toBeInstanceOf(SignerUnavailableError);
+    expect((err as Error).message).toBe('PKCS#11 token "qsign-pool": no session free within 200 ms (pool of 1)');
+    hold.resolve();
+    await holder;
+    await expect(pool.withSession((s) => pool.lib.C_GetSessionInfo(s))).resolves.toBeDefined();
+  }, 5_000);
+
+  it('callers waiting for a session are rejected at once when the last session is lost and none can be opened', async () => {
+    let pin: string | undefined = PIN;
+    const pool = new Pkcs11Pool(MODULE, { tokenLabel: 'qsign-pool' }, () => {
+      if (!pin) throw new Error('pkcs11: no PIN (config.pinEnv or config.pinFile)');
+      return pin;
+    }, { size: 1, acquireTimeoutMs: 60_000 });
+    const gate = Promise.withResolvers<void>();
+    const holder = pool.withSession(async (s) => { await gate.promise; return pool.lib.C_GetSessionInfo(s); });
+    const waiters = Array.from({ length: 3 }, () => pool.withSession((s) => pool.lib.C_GetSessionInfo(s)));
+    pool.closeAllSessions();
+    pin = undefined;
+    gate.resolve();
+    const results = await Promise.allSettled([holder, ...waiters]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    for (const r of results.slice(1) as PromiseRejectedResult[]) {
+      expect(r.reason).toBeInstanceOf(SignerUnavailableError);
+      expect(r.reason.message).toBe('PKCS#11 token "qsign-pool": no session can be opened: pkcs11: no PIN (config.pinEnv or config.pinFile)');
+    }
+  }, 5_000);
+
+  it.each(['0', '-1', 'four', '2.5', ''])('refuses config.sessions "%s" with a ComponentError for field sessions', (sessions) => {
+    const err = thrownBy(() => backends.pkcs11({ ...config, sessions: [sessions] }));
+    expect(err).toBeInstanceOf(ComponentError);
+    expect(err).toMatchObject({ field: 'sessions', message: `config.sessions (the PKCS#11 session pool size) must be an integer >= 1, got "${sessions}"` });
   });
 });
