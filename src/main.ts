@@ -204,6 +204,7 @@ keys.command('create').requiredOption('--realm <realm>').requiredOption('--backe
   .option('--token-label <label>').option('--slot <index>').option('--pin-env <var>', 'environment variable holding the user PIN').option('--pin-file <file>', 'file holding the user PIN')
   .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>').option('--sessions <n>', 'session pool size (default 4)')
   .option('--rsa-bits <n>', 'RSA modulus size (default 2048; 3072 for the RSA half of a composite)')
+  .option('--disabled', 'register the key DISABLED (never published): a member for a composite key provider')
   .description('create a key on a PKCS#11 token and register it as the realm\'s pkcs11 key provider')
   .action((options: KeysOptions) => keysCommand('create', options).catch(fail));
 keys.command('disable').requiredOption('--realm <realm>').option('--alg <alg>', 'disable every PASSIVE key of this alg').option('--kid <kid>', 'disable this key')

@@ -18,7 +18,7 @@ import { requiredAlgs } from './required.ts';
 
 export interface KeysOptions {
   realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string;
-  backend?: string; module?: string; tokenLabel?: string; slot?: string; pinEnv?: string; pinFile?: string; keyId?: string; priority?: string; sessions?: string; rsaBits?: string;
+  backend?: string; module?: string; tokenLabel?: string; slot?: string; pinEnv?: string; pinFile?: string; keyId?: string; priority?: string; sessions?: string; rsaBits?: string; disabled?: boolean;
 }
 
 export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
@@ -48,6 +48,7 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
       if (options.pinEnv) config.pinEnv = [options.pinEnv];
       if (options.pinFile) config.pinFile = [options.pinFile];
       if (options.sessions) config.sessions = [options.sessions];
+      if (options.disabled) config.enabled = ['false'];
       const created = await createTokenKey(backends.pkcs11(config), options.alg, keyId, `qsign-${options.realm}-${options.alg}`, { rsaBits: options.rsaBits ? Number(options.rsaBits) : undefined });
       if (created.wrappedSeed) config.wrappedSeed = [created.wrappedSeed.toString('base64')];
       const id = await db.transaction((tx) => createKeyProvider(tx, kek, realm.id, { name: `pkcs11-${options.alg!.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config }, 'cli'));

@@ -90,6 +90,12 @@ export async function syncAllExternalKeys(db: SqlClient): Promise<{ changed: str
   return { changed: [...changed], failures };
 }
 
+/** Whether the key was ever ACTIVE or PASSIVE (so in the JWKS), from its key lifecycle events. */
+async function everPublished(db: SqlClient, realmId: string, kid: string): Promise<boolean> {
+  const rows = await db.query("SELECT 1 FROM key_events WHERE realm_id = $1 AND kid = $2 AND action ~ '\\m(ACTIVE|PASSIVE)\\M' LIMIT 1", [realmId, kid]);
+  return rows.length > 0;
+}
+
 /** True when the stored back-end reference (jsonb: key order not kept) is the one the config asks for now. */
 const sameRef = (stored: unknown, wanted: Record<string, unknown>) => isDeepStrictEqual(stored, wanted);
 
@@ -121,6 +127,7 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
         publicJwk = await tokenPublicJwk(pool, keyId, settings.alg);
       }
     } catch (err) {
+      if (err instanceof ComponentError) throw err; // a config error (e.g. config.sessions) names its own field
       throw new ComponentError(`PKCS#11 key ${keyId} cannot be read: ${(err as Error).message}`, 'keyId');
     }
   }
@@ -143,7 +150,10 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
  * `composite`: one key made of two keys of the realm, `config.members` = [ML-DSA kid, traditional
  * kid], kid `composite-{component id prefix}`. The members must fit the alg (ML-DSA-65/DILITHIUM3
  * and RS256/PS256 on RSA-3072 or ES256 on P-256), and the ML-DSA member must be able to sign with a
- * context (local or seed-wrapped, not Vault).
+ * context (local or seed-wrapped, not Vault). Members must never have been published
+ * (draft-ietf-jose-pq-composite-sigs-05 §6.2: key material published as a JWK MUST NOT be reused in
+ * a composite): keys made DISABLED (`enabled: false`) for this, which the JWKS never shows. Checked
+ * when a composite is made or its members change; composites made before the rule keep working.
  */
 async function syncCompositeKey(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
   const spec = COMPOSITE_MEMBERS[settings.alg];
@@ -162,7 +172,15 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   const kid = `composite-${component.id.slice(0, 8)}`;
   const existing = keys.find((k) => k.kid === kid);
   const backendRef = { members: [mlDsaKid, tradKid] };
-  if (existing && sameRef(existing.backendRef, backendRef) && existing.status === settings.status && existing.priority === settings.priority) return false;
+  const sameMembers = existing !== undefined && sameRef(existing.backendRef, backendRef);
+  if (!sameMembers) {
+    for (const member of [mlDsa, trad]) {
+      if (member.status !== 'DISABLED' || await everPublished(db, realmId, member.kid)) {
+        throw new ComponentError(`config.members: key ${member.kid} is or was published in the JWKS; a composite needs member keys made for it, never published (create them with enabled: false)`, 'members');
+      }
+    }
+  }
+  if (sameMembers && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
     backend: 'composite', backendRef, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),

@@ -216,9 +216,17 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   await bumpRealmVersion(db, realmId);
 }
 
-/** Any component (key providers take their key with them). */
+/**
+ * Any component (key providers take their key with them).
+ * @throws ComponentError (400) when one of its keys is a member of a composite key: delete the composite first.
+ */
 export async function deleteComponent(db: SqlClient, realmId: string, current: StoredComponent, actor: string): Promise<void> {
   const keys = await db.query<{ kid: string; alg: string }>('SELECT kid, alg FROM keys WHERE realm_id = $1 AND component_id = $2', [realmId, current.id]);
+  const [composite] = keys.length ? await db.query<{ kid: string; member: string }>(
+    "SELECT c.kid, m.member FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member) WHERE c.realm_id = $1 AND c.backend = 'composite' AND m.member = ANY($2) LIMIT 1",
+    [realmId, keys.map((k) => k.kid)],
+  ) : [];
+  if (composite) throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid}; delete that composite's provider first`, 'id');
   await db.query('DELETE FROM components WHERE realm_id = $1 AND id = $2', [realmId, current.id]);
   for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: key.alg, componentId: current.id, action: 'deleted', actor });
   await bumpRealmVersion(db, realmId);

@@ -21,8 +21,10 @@ beforeAll(async () => {
         [KEY_PROVIDER]: [
           { name: 'ed', providerId: 'eddsa-generated', config: { priority: ['100'], eddsaEllipticCurveKey: ['Ed25519'] } },
           { name: 'rsa-4096', providerId: 'rsa-generated', config: { priority: ['200'], keySize: ['4096'], algorithm: ['RS384'] } },
-          { name: 'rsa-a', providerId: 'rsa-generated', config: { priority: ['10'], keySize: ['3072'], algorithm: ['RS256'] } },
-          { name: 'rsa-b', providerId: 'rsa-generated', config: { priority: ['5'], keySize: ['3072'], algorithm: ['RS256'] } },
+          // Keys made for composites: never published.
+          { name: 'rsa-a', providerId: 'rsa-generated', config: { priority: ['10'], keySize: ['3072'], algorithm: ['RS256'], enabled: ['false'] } },
+          { name: 'rsa-b', providerId: 'rsa-generated', config: { priority: ['5'], keySize: ['3072'], algorithm: ['RS256'], enabled: ['false'] } },
+          { name: 'ml-member', providerId: 'ml-dsa-generated', config: { priority: ['5'], algorithm: ['ML-DSA-65'], enabled: ['false'] } },
         ],
       },
     }],
@@ -36,7 +38,7 @@ describe('generated key providers', () => {
     expect(keys.find((k) => k.alg === 'EdDSA')).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig' });
     const rsa = keys.find((k) => k.alg === 'RS384')!;
     expect(Buffer.from(rsa.n, 'base64url').length * 8).toBe(4096);
-    expect(keys.filter((k) => k.alg === 'RS256').map((k) => Buffer.from(k.n, 'base64url').length * 8).sort()).toEqual([3072, 3072]);
+    expect(keys.filter((k) => k.alg === 'RS256').map((k) => Buffer.from(k.n, 'base64url').length * 8).sort()).toEqual([2048]);
   });
 
   it('refuse a keySize or curve they do not make (400, Keycloak error body)', async () => {
@@ -51,21 +53,26 @@ describe('generated key providers', () => {
     }
   });
 
-  it('a composite follows a change of its members, and a steady state makes no change', async () => {
+  it('a composite is made of unpublished keys, follows a change of its members, and a steady state makes no change', async () => {
     const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
     await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
     kc.setConfig({ realmName: 'sized' });
     const parentId = (await kc.realms.findOne({ realm: 'sized' }))!.id!;
     const components = await kc.components.find({ parent: parentId, type: KEY_PROVIDER });
     const { keys } = await kc.realms.getKeys({ realm: 'sized' });
-    const kidOf = (test: (k: { algorithm?: string; providerId?: string }) => boolean) => keys!.find(test)!.kid!;
-    const componentId = (name: string) => components.find((c) => c.name === name)!.id;
-    const mlDsa = kidOf((k) => k.algorithm === 'ML-DSA-65');
-    const [a, b] = ['rsa-a', 'rsa-b'].map((name) => kidOf((k) => k.providerId === componentId(name)));
+    const kidOf = (test: (k: { algorithm?: string; providerId?: string; status?: string }) => boolean) => keys!.find(test)!.kid!;
+    const componentId = (name: string) => components.find((c) => c.name === name)!.id!;
+    const [mlDsa, a, b] = ['ml-member', 'rsa-a', 'rsa-b'].map((name) => kidOf((k) => k.providerId === componentId(name)));
+    const published = kidOf((k) => k.algorithm === 'ML-DSA-65' && k.status === 'ACTIVE');
     const composite = { name: 'hybrid', providerId: 'composite', providerType: KEY_PROVIDER, parentId, config: { priority: ['100'], algorithm: ['ML-DSA-65-RS256'], members: [mlDsa, a] } };
+    // draft-ietf-jose-pq-composite-sigs-05 §6.2: a key published as a JWK is no composite member.
+    await expect(kc.components.create({ ...composite, config: { ...composite.config, members: [published, a] } })).rejects.toMatchObject({ response: { status: 400 } });
     const { id } = await kc.components.create(composite);
     const compositeJwk = async () => ((await (await fetch(`${server.baseUrl}/realms/sized/protocol/openid-connect/certs`)).json().then(asJson)) as { keys: Record<string, string>[] }).keys.find((k) => k.alg === 'ML-DSA-65-RS256')!;
     const before = await compositeJwk();
+    const kids = ((await (await fetch(`${server.baseUrl}/realms/sized/protocol/openid-connect/certs`)).json().then(asJson)) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    expect(kids).not.toContain(mlDsa);
+    expect(kids).not.toContain(a);
     expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
 
     await kc.components.update({ id }, { ...composite, id, config: { ...composite.config, members: [mlDsa, b] } });
@@ -74,5 +81,8 @@ describe('generated key providers', () => {
     expect(after.kid).toBe(before.kid);
     expect(after.pub).not.toBe(before.pub);
     expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
+    // A member cannot be deleted from under its composite.
+    await expect(kc.components.del({ id: componentId('rsa-b') })).rejects.toMatchObject({ response: { status: 400 } });
+    await kc.components.del({ id: componentId('rsa-a') });
   });
 });

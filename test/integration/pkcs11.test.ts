@@ -40,6 +40,7 @@ const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'qsign-hsm-'));
 let server: TestServer;
 let rsa3072Kid = '';
+let mlDsaMemberKid = '';
 const config = { modulePath: [MODULE], tokenLabel: ['qsign-test'], pinEnv: ['QSIGN_TEST_HSM_PIN'] };
 
 beforeAll(async () => {
@@ -70,10 +71,14 @@ beforeAll(async () => {
       '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--priority', '300', '--sessions', '4'], { cwd: REPO, env });
     expect(stdout).toMatch(new RegExp(`created ${alg} key pkcs11-\\S+ on the token \\(CKA_ID [0-9a-f]+, ${alg === 'ML-DSA-65' ? 'seed-wrapped' : 'native'}\\); it is ACTIVE`));
   }
-  // The RSA-3072 half of a composite, on the token.
+  // The RSA-3072 half of a composite, on the token: made for it, never published (DISABLED).
   const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', 'RS256', '--rsa-bits', '3072', '--module', MODULE,
-    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--priority', '5'], { cwd: REPO, env });
+    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--disabled'], { cwd: REPO, env });
   rsa3072Kid = /created RS256 key (\S+)/.exec(stdout)![1];
+  // The ML-DSA half of a composite, seed-wrapped: made for it, never published.
+  const member = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', 'ML-DSA-65', '--module', MODULE,
+    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--disabled'], { cwd: REPO, env });
+  mlDsaMemberKid = /created ML-DSA-65 key (\S+) .*it is DISABLED/.exec(member.stdout)![1];
   server = await startServer({ dataDir: path.join(dir, 'data') });
 }, 120_000);
 afterAll(async () => {
@@ -102,9 +107,8 @@ describe.skipIf(!available)('pkcs11 back end on SoftHSM2', () => {
 
   it('signs a composite with the RSA half in the HSM and the ML-DSA half seed-wrapped in the HSM, both at once', async () => {
     const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'hsm'");
-    const [mlDsa] = await server.db.query<{ kid: string }>("SELECT kid FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-65' AND backend = 'pkcs11'", [realm.id]);
     await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, {
-      name: 'hybrid-hsm', providerId: 'composite', config: { algorithm: ['ML-DSA-65-RS256'], members: [mlDsa.kid, rsa3072Kid], priority: ['400'] },
+      name: 'hybrid-hsm', providerId: 'composite', config: { algorithm: ['ML-DSA-65-RS256'], members: [mlDsaMemberKid, rsa3072Kid], priority: ['400'] },
     }, 'test'));
     server.registry.invalidate('hsm');
     const res = await tokenFor('ML-DSA-65-RS256');
