@@ -22,6 +22,7 @@ import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
 import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
+import { backends } from './signer/backends.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
 function importEnv(config: Config): NodeJS.ProcessEnv {
@@ -82,6 +83,7 @@ async function start(): Promise<void> {
   const db = await openStore(config);
   if (cluster.isPrimary) await importRealmsDir(db, config, log);
   const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
+  backends.log = log;
   const { app, registry } = createServer(config, db, log, { redis });
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);

@@ -98,6 +98,16 @@ export class RealmRegistry {
     }
   }
 
+  /**
+   * The back ends (Signer#backendId) that the loaded realms' signing keys need: ACTIVE keys and
+   * the members of composites; PASSIVE keys only verify, with their public keys.
+   */
+  async backendsInUse(): Promise<Set<string>> {
+    const runtimes = await Promise.all([...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)));
+    const ids = runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => k.signer.backendId) ?? []);
+    return new Set(ids.filter((id): id is string => id !== undefined));
+  }
+
   /** Called with a realm's name whenever this process changes it (the Redis fan-out publishes it). */
   onChange: ((name: string) => void) | undefined;
 

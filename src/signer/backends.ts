@@ -8,6 +8,7 @@
  * neither stored in the database nor returned by the admin API.
  */
 import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
 import { ComponentError, type ComponentConfig } from '../keys/providers.ts';
 import { Pkcs11Pool } from './pkcs11/module.ts';
@@ -25,6 +26,8 @@ function pkcs11Sessions(config: ComponentConfig): number {
 }
 
 export class Backends {
+  /** Where back-end clients report what they recover from (Vault token renewal); the process logger. */
+  log: Pick<Logger, 'warn'> | undefined;
   readonly #vault = new Map<string, VaultClient>();
   readonly #pkcs11 = new Map<string, Pkcs11Pool>();
 
@@ -67,22 +70,29 @@ export class Backends {
         caCert: first(config, 'caCertFile') ? readFileSync(first(config, 'caCertFile')!, 'utf8') : undefined,
         timeoutMs: first(config, 'timeoutMs') ? Number(first(config, 'timeoutMs')) : undefined,
         breakerResetMs: first(config, 'breakerResetMs') ? Number(first(config, 'breakerResetMs')) : undefined,
+        // Secrets are read from their file or variable when needed (again after a 403), so a
+        // token rotated by Vault Agent or a new AppRole secret_id is picked up without a restart.
         auth: method === 'approle'
-          ? { method, roleId: first(config, 'roleId'), secretId: secretFrom({ file: first(config, 'secretIdFile'), env: first(config, 'secretIdEnv') }), approleMount: first(config, 'approleMount') }
-          : { method: 'token', token: secretFrom({ file: first(config, 'tokenFile'), env: first(config, 'tokenEnv') }) },
+          ? { method, roleId: first(config, 'roleId'), secretIdFile: first(config, 'secretIdFile'), secretIdEnv: first(config, 'secretIdEnv'), approleMount: first(config, 'approleMount') }
+          : { method: 'token', tokenFile: first(config, 'tokenFile'), tokenEnv: first(config, 'tokenEnv') },
+        log: this.log,
       });
       this.#vault.set(identity, client);
     }
     return client;
   }
 
-  /** Status of every back end this process uses: `{ name, status: "UP" | "DOWN", reason? }`. */
-  async health(): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
-    const vault = [...this.#vault.values()].map(async (client) => {
+  /**
+   * Status of the back ends named in `inUse` (Signer#backendId of the keys that sign):
+   * `{ name, status: "UP" | "DOWN", reason? }`. Connections made for keys that no longer sign (a
+   * disabled or deleted key provider) are not checked, so they cannot hold readiness down.
+   */
+  async health(inUse: Set<string>): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
+    const vault = [...this.#vault.values()].filter((client) => inUse.has(`vault-transit ${client.address}`)).map(async (client) => {
       const reason = client.circuitOpen ? 'circuit open' : await client.health();
       return { name: `vault-transit ${client.address}`, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
     });
-    const tokens = [...this.#pkcs11.values()].map(async (pool) => {
+    const tokens = [...this.#pkcs11.values()].filter((pool) => inUse.has(pool.label)).map(async (pool) => {
       const reason = await pool.health();
       return { name: pool.label, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
     });

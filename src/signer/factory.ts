@@ -30,6 +30,7 @@ class MeteredSigner implements Signer {
   get alg() { return this.#inner.alg; }
   get kid() { return this.#inner.kid; }
   get backend() { return this.#inner.backend; }
+  get backendId() { return this.#inner.backendId; }
   publicJwk() { return this.#inner.publicJwk(); }
 
   get signWithContext() {

@@ -13,6 +13,12 @@ export interface Signer {
   readonly kid: string;
   /** Back end name for logs and metrics: "local", "vault-transit", "pkcs11", "composite". */
   readonly backend: string;
+  /**
+   * The back-end connection this signer needs, by the name `/health/ready` gives it (e.g.
+   * `vault-transit https://vault:8200`, `pkcs11 /usr/lib/... qsign`); absent for local and composite
+   * signers. Readiness checks only the back ends signing keys need.
+   */
+  readonly backendId?: string;
   /** Public JWK as published in the JWKS (no private members); undefined for symmetric keys. */
   publicJwk(): JWK | undefined;
   /**

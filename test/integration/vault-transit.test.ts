@@ -3,10 +3,12 @@
  * for every supported alg signed in "Vault" and verified from /certs, Vault key rotation picked
  * up by a key sync (old version still verifies, then disabled by min_decryption_version, then
  * removed by trim), AppRole with token renewal, the namespace header, and every fault mode with
- * the status the client sees and the time to recover.
+ * the status the client sees and the time to recover. Credentials: a token file rewritten (Vault
+ * Agent) or a rotated secret_id is picked up without a restart, health is authenticated, a burst
+ * of refused requests costs one AppRole login, and a failed renewal keeps the token until expiry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { VaultTransitTestServer } from '../vault/transit-server.ts';
 import { syncAllExternalKeys } from '../../src/keys/external.ts';
+import { createKeyProvider, findComponent, updateKeyProvider } from '../../src/keys/providers.ts';
 import { VaultClient, VaultError } from '../../src/signer/vault/client.ts';
 
 const ALGS: [alg: string, key: string, mount: string][] = [
@@ -170,5 +173,194 @@ describe('vault-transit back end', () => {
       await client.close();
     }
     expect(vault.requests.at(-1)?.namespace).toBe('team-a');
+  });
+
+  it('readiness checks the Vaults that signing keys need: a disabled key provider whose Vault is gone does not hold it down', async () => {
+    const other = await new VaultTransitTestServer().start();
+    other.createKey('spare', 'ml-dsa', 'transit', '44');
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'vault'");
+    process.env.QSIGN_TEST_OTHER_VAULT_TOKEN = other.rootToken;
+    const rep = { name: 'spare', providerId: 'vault-transit', config: { address: [other.url], tokenEnv: ['QSIGN_TEST_OTHER_VAULT_TOKEN'], keyName: ['spare'], algorithm: ['ML-DSA-44'], priority: ['1'] } };
+    const id = await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, rep, 'test'));
+    server.registry.invalidate('vault');
+    expect((await tokenFor('ES256')).status).toBe(200);
+    const names = async () => ((await (await fetch(`${server.baseUrl}/health/ready`)).json().then(asJson)) as { checks: { name: string }[] }).checks.map((c) => c.name);
+    expect(await names()).toContain(`vault-transit ${other.url}`);
+
+    await server.db.transaction(async (tx) => updateKeyProvider(tx, realm.id, (await findComponent(tx, realm.id, id))!, { ...rep, config: { ...rep.config, enabled: ['false'] } }, 'test'));
+    server.registry.invalidate('vault');
+    expect((await tokenFor('ES256')).status).toBe(200);
+    await other.stop();
+    const ready = await fetch(`${server.baseUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(JSON.stringify(await ready.json())).not.toContain(other.url);
+  });
+});
+
+describe('vault-transit credentials', () => {
+  const secretsDir = () => mkdtempSync(path.join(tmpdir(), 'qsign-vault-secrets-'));
+  const signEc = (client: VaultClient) => client.sign('transit', 'ec-key', Buffer.from('payload'), { hash_algorithm: 'sha2-256', marshaling_algorithm: 'jws' });
+  /** The tokens the test server issued since `before` (a snapshot of its token list). */
+  const issuedSince = (before: Set<string>) => [...vault.tokens.keys()].filter((t) => !before.has(t));
+  const captureWarnings = () => {
+    const lines: string[] = [];
+    return { lines, log: { warn: (...args: unknown[]) => { lines.push(JSON.stringify(args)); } } };
+  };
+
+  it('a token file rewritten by Vault Agent is read again after a 403: signing recovers without a restart', async () => {
+    const file = path.join(secretsDir(), 'vault-token');
+    // Made before the file exists: the token is read when first needed, not when the client is made.
+    const client = new VaultClient({ address: vault.url, auth: { method: 'token', tokenFile: file }, maxAttempts: 1 });
+    try {
+      await expect(signEc(client)).rejects.toThrow(`Vault authentication failed: cannot read tokenFile ${file} (ENOENT)`);
+      const first = vault.createToken();
+      writeFileSync(file, `${first}\n`);
+      expect(await signEc(client)).toHaveLength(64);
+
+      // Vault Agent re-authenticates: the old token is revoked and the sink file gets the new one.
+      vault.revoke(first);
+      const second = vault.createToken();
+      writeFileSync(file, second);
+      const signs = vault.count('/v1/transit/sign/ec-key');
+      expect(await signEc(client)).toHaveLength(64);
+      expect(vault.count('/v1/transit/sign/ec-key') - signs).toBe(2); // refused once, then signed with the new token
+
+      // A refused token that the file still holds: the 403 surfaces, without the token in it.
+      vault.revoke(second);
+      const denied = await signEc(client).catch((err: Error) => err);
+      expect(denied).toMatchObject({ name: 'VaultError', status: 403, message: 'Vault answered HTTP 403: permission denied' });
+      expect(String(denied)).not.toContain(second);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a rotated AppRole secret_id is read from its file at the next login', async () => {
+    vault.addAppRole('rotating-role', 'secret-one');
+    const file = path.join(secretsDir(), 'secret-id');
+    writeFileSync(file, 'secret-one\n');
+    const before = new Set(vault.tokens.keys());
+    const client = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'rotating-role', secretIdFile: file }, maxAttempts: 1 });
+    try {
+      expect(await signEc(client)).toHaveLength(64);
+      vault.rotateSecretId('rotating-role', 'secret-two');
+      writeFileSync(file, 'secret-two\n');
+      for (const token of issuedSince(before)) vault.revoke(token);
+      expect(await signEc(client)).toHaveLength(64);
+      expect(vault.logins.get('rotating-role')).toBe(2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('health is authenticated: DOWN with a revoked token (reason without the token), UP once the token file is fixed', async () => {
+    const file = path.join(secretsDir(), 'vault-token');
+    const good = vault.createToken();
+    writeFileSync(file, good);
+    const client = new VaultClient({ address: vault.url, auth: { method: 'token', tokenFile: file }, maxAttempts: 1 });
+    try {
+      expect(await client.health()).toBeUndefined();
+      vault.revoke(good);
+      const reason = await client.health();
+      expect(reason).toBe('Vault authentication failed: token refused (HTTP 403: permission denied)');
+      expect(reason).not.toContain(good);
+      writeFileSync(file, 'hvs.not-a-token');
+      expect(await client.health()).toMatch(/^Vault authentication failed: token refused/);
+      rmSync(file);
+      expect(await client.health()).toBe(`Vault authentication failed: cannot read tokenFile ${file} (ENOENT)`);
+      writeFileSync(file, vault.createToken());
+      expect(await client.health()).toBeUndefined();
+      expect(vault.requests.at(-1)?.path).toBe('/v1/auth/token/lookup-self');
+    } finally {
+      await client.close();
+    }
+    const badSecret = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'qsign-role', secretId: 'wrong-secret-id' }, maxAttempts: 1 });
+    try {
+      const reason = await badSecret.health();
+      expect(reason).toBe('Vault authentication failed: AppRole login refused (HTTP 400: invalid role or secret ID)');
+      expect(reason).not.toContain('wrong-secret-id');
+    } finally {
+      await badSecret.close();
+    }
+  });
+
+  it('20 concurrent signatures after the AppRole token is revoked cost exactly one login', async () => {
+    // Two logins allowed: the first one and one re-login. A re-login per refused request would use
+    // the secret_id up and fail the rest.
+    vault.addAppRole('storm-role', 'storm-secret', 3600, 2);
+    const before = new Set(vault.tokens.keys());
+    const client = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'storm-role', secretId: 'storm-secret' }, maxAttempts: 1 });
+    try {
+      expect(await signEc(client)).toHaveLength(64);
+      for (const token of issuedSince(before)) vault.revoke(token);
+      vault.stagger(3); // the 20 refusals come back over 60 ms, most after the new login is done
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => signEc(client)));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(vault.logins.get('storm-role')).toBe(2);
+    } finally {
+      vault.stagger(0);
+      await client.close();
+    }
+  });
+
+  it('20 concurrent signatures after the AppRole token expired cost exactly one login', async () => {
+    vault.addAppRole('expiry-role', 'expiry-secret', 60, 2);
+    const client = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'expiry-role', secretId: 'expiry-secret' }, maxAttempts: 1 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await signEc(client)).toHaveLength(64);
+      vi.setSystemTime(Date.now() + 61_000); // past the 60 s lease, for the client and for "Vault"
+      vault.stagger(3);
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => signEc(client)));
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(vault.logins.get('expiry-role')).toBe(2);
+    } finally {
+      vault.stagger(0);
+      vi.useRealTimers();
+      await client.close();
+    }
+  });
+
+  it('a renew-self failing with 500 keeps the current token until it expires (warning without secrets), then logs in again', async () => {
+    vault.addAppRole('renew-role', 'renew-secret', 60);
+    const before = new Set(vault.tokens.keys());
+    const { lines, log } = captureWarnings();
+    const client = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'renew-role', secretId: 'renew-secret' }, maxAttempts: 1, log });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await signEc(client)).toHaveLength(64);
+      const [token] = issuedSince(before);
+      const renewals = () => vault.count('/v1/auth/token/renew-self');
+      const renewed = renewals();
+
+      vault.failPaths.set('/v1/auth/token/renew-self', 500);
+      vi.setSystemTime(Date.now() + 41_000); // past two thirds of the lease: time to renew
+      expect(await signEc(client)).toHaveLength(64);
+      expect(renewals() - renewed).toBe(1);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('Vault token renewal failed; using the current token until it expires');
+      for (const secret of [token, 'renew-secret']) expect(lines.join('\n')).not.toContain(secret);
+
+      expect(await signEc(client)).toHaveLength(64); // next renewal attempt only after a pause
+      expect(renewals() - renewed).toBe(1);
+      vi.setSystemTime(Date.now() + 1_100);
+      expect(await signEc(client)).toHaveLength(64);
+      expect(renewals() - renewed).toBe(2);
+      expect(vault.logins.get('renew-role')).toBe(1);
+
+      vi.setSystemTime(Date.now() + 20_000); // the lease is over: log in again
+      expect(await signEc(client)).toHaveLength(64);
+      expect(vault.logins.get('renew-role')).toBe(2);
+
+      vault.failPaths.delete('/v1/auth/token/renew-self');
+      vi.setSystemTime(Date.now() + 41_000);
+      expect(await signEc(client)).toHaveLength(64);
+      expect(renewals() - renewed).toBe(3);
+      expect(vault.logins.get('renew-role')).toBe(2);
+    } finally {
+      vault.failPaths.delete('/v1/auth/token/renew-self');
+      vi.useRealTimers();
+      await client.close();
+    }
   });
 });

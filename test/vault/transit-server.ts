@@ -3,10 +3,12 @@
  * (node:crypto for RSA, ECDSA and ML-DSA), speaking the subset of Vault's HTTP API that
  * qsign-oidc uses, with the documented paths, parameters, status codes and `{"errors":[...]}`
  * bodies: transit keys (create, read, rotate, config with min_decryption_version, trim), sign,
- * sys/health, token and AppRole auth (login, renew-self), X-Vault-Namespace. Its ML-DSA responses
- * follow the Vault (Enterprise) documentation, not a recorded Vault Enterprise server. See
- * test/vault/README.md. Fault injection: sealed (503), standby (429), slow responses, dropped
- * connections.
+ * sys/health, token and AppRole auth (login with secret_id_num_uses, renew-self, lookup-self),
+ * X-Vault-Namespace. Its ML-DSA responses follow the Vault (Enterprise) documentation, not a
+ * recorded Vault Enterprise server. See test/vault/README.md. Fault injection: sealed (503),
+ * standby (429), slow responses, dropped connections, an error status on one path, staggered
+ * responses; tokens can be created and revoked and secret_ids rotated as an operator (or Vault
+ * Agent) would.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -31,12 +33,19 @@ class HttpError extends Error {
 export class VaultTransitTestServer {
   readonly rootToken = `hvs.${randomBytes(18).toString('base64url')}`;
   readonly mounts = new Map<string, Map<string, TransitKey>>([['transit', new Map()], ['oqs-transit', new Map()]]);
-  readonly approles = new Map<string, { secretId: string; ttl: number }>();
+  readonly approles = new Map<string, { secretId: string; ttl: number; usesLeft: number }>();
+  /** AppRole login attempts by role_id (successful or not). */
+  readonly logins = new Map<string, number>();
+  /** Tokens issued (AppRole logins, createToken); expiresAt Infinity for a token without TTL. */
   readonly tokens = new Map<string, { expiresAt: number; ttl: number }>();
   /** Requests seen, by path, for tests (never bodies). */
   readonly requests: { method: string; path: string; namespace?: string }[] = [];
   namespace: string | undefined;
   fault: Fault = 'none';
+  /** Path (e.g. "/v1/auth/token/renew-self") -> HTTP status it answers instead (with a Vault-like error). */
+  readonly failPaths = new Map<string, number>();
+  #staggerMs = 0;
+  #staggered = 0;
   // A client that gives up mid-request (timeouts, the drop fault) must not crash the server.
   #server: http.Server;
   url = '';
@@ -67,8 +76,43 @@ export class VaultTransitTestServer {
     this.#rotate(key);
   }
 
-  addAppRole(roleId: string, secretId: string, ttl = 3600): void {
-    this.approles.set(roleId, { secretId, ttl });
+  /** @param secretIdNumUses logins the secret_id allows (Vault's secret_id_num_uses; 0 = unlimited). */
+  addAppRole(roleId: string, secretId: string, ttl = 3600, secretIdNumUses = 0): void {
+    this.approles.set(roleId, { secretId, ttl, usesLeft: secretIdNumUses || Infinity });
+  }
+
+  /** A new secret_id for a role (the old one stops working), as `vault write -f auth/approle/role/R/secret-id` and deleting the old. */
+  rotateSecretId(roleId: string, secretId: string, secretIdNumUses = 0): void {
+    const role = this.approles.get(roleId)!;
+    role.secretId = secretId;
+    role.usesLeft = secretIdNumUses || Infinity;
+  }
+
+  /** A new service token, as `vault token create -ttl=...` (ttl 0: no expiry). */
+  createToken(ttl = 0): string {
+    const token = `hvs.${randomBytes(18).toString('base64url')}`;
+    this.tokens.set(token, { expiresAt: ttl ? Date.now() + ttl * 1000 : Infinity, ttl });
+    return token;
+  }
+
+  /** Revokes one issued token, or all of them (the root token stays). */
+  revoke(token?: string): void {
+    if (token) this.tokens.delete(token);
+    else this.tokens.clear();
+  }
+
+  /**
+   * From now on the n-th request (AppRole logins excepted) is answered after n * ms: requests
+   * sent together come back spread out, as under real load. 0 turns it off.
+   */
+  stagger(ms: number): void {
+    this.#staggerMs = ms;
+    this.#staggered = 0;
+  }
+
+  /** How many requests reached a path (e.g. "/v1/auth/approle/login"). */
+  count(path: string): number {
+    return this.requests.filter((r) => r.path === path).length;
   }
 
   #rotate(key: TransitKey): void {
@@ -96,6 +140,10 @@ export class VaultTransitTestServer {
     const fault = this.fault;
     if (fault === 'drop') { req.socket.destroy(); return; }
     if (typeof fault === 'object') await new Promise((r) => setTimeout(r, fault.slowMs));
+    if (this.#staggerMs > 0 && !/^\/v1\/auth\/[^/]+\/login$/.test(path)) {
+      this.#staggered += 1;
+      await new Promise((r) => setTimeout(r, this.#staggered * this.#staggerMs));
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const send = (status: number, body?: unknown) => {
@@ -113,6 +161,8 @@ export class VaultTransitTestServer {
       if (fault === 'sealed') throw new HttpError(503, ['Vault is sealed']);
       if (fault === 'standby') throw new HttpError(429, []);
       if (this.namespace && req.headers['x-vault-namespace'] !== this.namespace) throw new HttpError(403, ['permission denied']);
+      const failWith = this.failPaths.get(path);
+      if (failWith) throw new HttpError(failWith, failWith >= 500 ? ['1 error occurred:\n\t* injected failure\n\n'] : ['injected failure']);
       let body: Record<string, unknown> = {};
       if (chunks.length) {
         try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { throw new HttpError(400, ['failed to parse JSON input']); }
@@ -128,7 +178,9 @@ export class VaultTransitTestServer {
     let m = /^\/v1\/auth\/([^/]+)\/login$/.exec(path);
     if (m && method === 'POST') {
       const role = this.approles.get(String(body.role_id));
-      if (!role || role.secretId !== body.secret_id) throw new HttpError(400, ['invalid role or secret ID']);
+      this.logins.set(String(body.role_id), (this.logins.get(String(body.role_id)) ?? 0) + 1);
+      if (!role || role.secretId !== body.secret_id || role.usesLeft < 1) throw new HttpError(400, ['invalid role or secret ID']);
+      role.usesLeft -= 1;
       const token = `hvs.${randomBytes(18).toString('base64url')}`;
       this.tokens.set(token, { expiresAt: Date.now() + role.ttl * 1000, ttl: role.ttl });
       return [200, { request_id: randomUUID(), lease_id: '', renewable: false, lease_duration: 0, data: null, auth: { client_token: token, accessor: randomUUID(), policies: ['default', 'transit-sign'], token_policies: ['default', 'transit-sign'], metadata: { role_name: 'qsign' }, lease_duration: role.ttl, renewable: true, entity_id: randomUUID(), token_type: 'service', orphan: true } }];
@@ -137,8 +189,16 @@ export class VaultTransitTestServer {
       this.#auth(req);
       const token = req.headers['x-vault-token'] as string;
       const issued = this.tokens.get(token);
-      if (issued) issued.expiresAt = Date.now() + issued.ttl * 1000;
-      return [200, { auth: { client_token: token, policies: ['default'], lease_duration: issued?.ttl ?? 0, renewable: Boolean(issued) } }];
+      if (issued?.ttl) issued.expiresAt = Date.now() + issued.ttl * 1000;
+      return [200, { auth: { client_token: token, policies: ['default'], lease_duration: issued?.ttl ?? 0, renewable: Boolean(issued?.ttl) } }];
+    }
+    if (path === '/v1/auth/token/lookup-self' && method === 'GET') {
+      this.#auth(req);
+      const token = req.headers['x-vault-token'] as string;
+      const issued = this.tokens.get(token);
+      const ttl = issued ? (issued.expiresAt === Infinity ? 0 : Math.max(0, Math.round((issued.expiresAt - Date.now()) / 1000))) : 0;
+      // The token itself (data.id) is in Vault's answer too; the client never logs it.
+      return [200, { request_id: randomUUID(), data: { accessor: randomUUID(), id: token, policies: issued ? ['default', 'transit-sign'] : ['root'], renewable: Boolean(issued?.ttl), ttl, creation_ttl: issued?.ttl ?? 0, orphan: true, type: 'service', num_uses: 0 } }];
     }
     m = /^\/v1\/([^/]+)\/(keys|sign)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (!m || !this.mounts.has(m[1])) throw new HttpError(404, []);

@@ -72,6 +72,8 @@ export class Pkcs11Signer extends BackendSigner {
     this.#keyId = options.keyId;
   }
 
+  get backendId(): string { return this.#pool.label; }
+
   protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
     const lib = this.#pool.lib;
     const mechanism = isMlDsa(this.alg) ? { mechanism: CKM_ML_DSA } : MECHANISMS[this.alg];
@@ -132,6 +134,9 @@ export class SeedWrappedSigner implements Signer {
     this.#wrapped = options.wrappedSeed;
     this.#jwk = options.publicJwk ? { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' } : undefined;
   }
+
+  /** The token unwraps the seed when the key is loaded (after each restart). */
+  get backendId(): string { return this.#pool.label; }
 
   /** Decrypts the seed in the HSM and loads the key (once). */
   load(): Promise<LoadedKey> {

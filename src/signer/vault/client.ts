@@ -6,6 +6,14 @@
  * jittered exponential backoff on 429/5xx/connection errors, and a circuit breaker that fails fast
  * while Vault is down (cockatiel). Times in milliseconds.
  *
+ * Secrets are read when needed, not when the client is made: the token (`tokenFile`/`tokenEnv`) on
+ * first use and again whenever Vault refuses it (Vault Agent rewrites its sink file when it gets a
+ * new token), the AppRole secret_id (`secretIdFile`/`secretIdEnv`) at every login (so a rotated
+ * secret_id is picked up). A request refused with 403 is retried once with the new credentials.
+ * Concurrent requests share one login, and only a refusal of the current token starts one, so a
+ * burst of refused requests costs one login (one use of `secret_id_num_uses`). A renewal that fails
+ * for any reason but 403 keeps the current token until it expires (with a warning).
+ *
  * Never logs or puts in an error message the token, the secret_id, or a request body.
  */
 import { readFileSync } from 'node:fs';
@@ -13,13 +21,23 @@ import { Agent, request } from 'undici';
 import {
   ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, wrap, BrokenCircuitError, CircuitState, type IPolicy, type CircuitBreakerPolicy,
 } from 'cockatiel';
+import type { Logger } from '../../log.ts';
 
 export interface VaultAuth {
   method: 'token' | 'approle';
-  /** Static token (method "token"). */
+  /** Static token (method "token"), used when neither tokenFile nor tokenEnv is set. */
   token?: string;
+  /** File whose first line is the token (e.g. a Vault Agent sink); read on first use and after a 403. */
+  tokenFile?: string;
+  /** Environment variable holding the token (when no tokenFile). */
+  tokenEnv?: string;
   roleId?: string;
+  /** Static secret_id (method "approle"), used when neither secretIdFile nor secretIdEnv is set. */
   secretId?: string;
+  /** File whose first line is the AppRole secret_id; read at every login. */
+  secretIdFile?: string;
+  /** Environment variable holding the secret_id (when no secretIdFile). */
+  secretIdEnv?: string;
   /** Auth mount of AppRole (default "approle"). */
   approleMount?: string;
 }
@@ -36,6 +54,8 @@ export interface VaultClientOptions {
   /** Consecutive failures that open the circuit (default 5) and how long it stays open (default 5,000 ms). */
   breakerThreshold?: number;
   breakerResetMs?: number;
+  /** Where warnings go (a failed renewal); default a process logger on stdout. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export class VaultError extends Error {
@@ -57,7 +77,26 @@ export class VaultUnreachableError extends Error {
   }
 }
 
+/**
+ * No usable credentials: the token or secret_id is missing (file unreadable or empty, variable
+ * unset) or the AppRole login was refused. Names the file or variable, never the secret.
+ */
+export class VaultAuthError extends Error {
+  /** Vault's HTTP status when Vault refused the login, else undefined. */
+  readonly status: number | undefined;
+  constructor(detail: string, status?: number) {
+    super(`Vault authentication failed: ${detail}`);
+    this.name = 'VaultAuthError';
+    this.status = status;
+  }
+}
+
 const retryable = (err: unknown) => err instanceof VaultUnreachableError || (err instanceof VaultError && (err.status === 429 || err.status >= 500));
+const refused = (err: unknown): err is VaultError => err instanceof VaultError && err.status === 403;
+/** After a renewal that failed for a transient reason, the next attempt waits this long (or until the token expires). */
+const RENEW_RETRY_MS = 1_000;
+
+interface AuthResponse { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } }
 
 export interface TransitKey {
   type: string;
@@ -68,24 +107,26 @@ export interface TransitKey {
   publicKeys: Map<number, string>;
 }
 
+
 export class VaultClient {
   readonly address: string;
   readonly #options: VaultClientOptions;
   readonly #dispatcher: Agent;
   readonly #policy: IPolicy;
   readonly #breaker: CircuitBreakerPolicy;
+  /** The token in use (method "token": as last read; "approle": from the last login), read lazily. */
   #token: string | undefined;
   #tokenExpiresAt = 0;
   #tokenRenewAt = 0;
   #tokenRenewable = false;
-  #login: Promise<void> | undefined;
+  /** The AppRole login or renewal in flight, shared by every caller that needs it. */
+  #pending: Promise<string> | undefined;
 
   constructor(options: VaultClientOptions) {
     this.#options = options;
     this.address = options.address.replace(/\/+$/, '');
     const timeout = options.timeoutMs ?? 5_000;
     this.#dispatcher = new Agent({ connect: { ca: options.caCert, timeout }, headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: 10_000 });
-    if (options.auth.method === 'token') this.#token = options.auth.token;
     const breaker = circuitBreaker(handleWhen(retryable), { halfOpenAfter: options.breakerResetMs ?? 5_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
     const retries = retry(handleWhen(retryable), { maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1), backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) });
     this.#breaker = breaker;
@@ -117,37 +158,102 @@ export class VaultClient {
     return json;
   }
 
-  async #authenticate(force: boolean): Promise<string> {
+  /** The token or the secret_id from its file (first line), variable or static value, read now. */
+  #secret(kind: 'token' | 'secretId'): string {
     const auth = this.#options.auth;
-    if (auth.method === 'token') {
-      if (!this.#token) throw new VaultError(403, ['no Vault token configured']);
+    const [file, env, value, fileKey, what] = kind === 'token'
+      ? [auth.tokenFile, auth.tokenEnv, auth.token, 'tokenFile', 'token']
+      : [auth.secretIdFile, auth.secretIdEnv, auth.secretId, 'secretIdFile', 'secret_id'];
+    if (file) {
+      let secret: string;
+      try {
+        secret = secretFrom({ file })!;
+      } catch (err) {
+        throw new VaultAuthError(`cannot read ${fileKey} ${file} (${(err as { code?: string }).code ?? (err as Error).name})`);
+      }
+      if (!secret) throw new VaultAuthError(`${fileKey} ${file} is empty`);
+      return secret;
+    }
+    if (env) {
+      const secret = process.env[env];
+      if (!secret) throw new VaultAuthError(`environment variable ${env} (the ${what}) is not set`);
+      return secret;
+    }
+    if (!value) throw new VaultAuthError(`no ${what} configured`);
+    return value;
+  }
+
+  /**
+   * The token to send. `failed` is a token Vault has just refused (403): if it is still the
+   * current one, new credentials are fetched (token file read again; AppRole login), else the
+   * token that already replaced it is returned. The result equals `failed` when nothing better is
+   * available (e.g. the token file still holds the refused token).
+   */
+  async #authenticate(failed?: string): Promise<string> {
+    if (this.#options.auth.method === 'token') {
+      if (this.#token === undefined || (failed !== undefined && failed === this.#token)) this.#token = this.#secret('token');
       return this.#token;
     }
-    const now = Date.now();
-    if (this.#token && !force && now < this.#tokenRenewAt) return this.#token;
-    this.#login ??= (async () => {
+    if (this.#pending) return this.#pending;
+    const force = failed !== undefined && failed === this.#token;
+    if (this.#token !== undefined && !force && Date.now() < this.#tokenRenewAt) return this.#token;
+    const pending = this.#refresh(force).finally(() => {
+      if (this.#pending === pending) this.#pending = undefined;
+    });
+    this.#pending = pending;
+    return pending;
+  }
+
+  /** AppRole: renew the current token or log in again (forced: the current token was refused). */
+  async #refresh(force: boolean): Promise<string> {
+    const token = this.#token;
+    const usable = !force && token !== undefined && Date.now() < this.#tokenExpiresAt;
+    let gone = !usable;
+    if (usable && this.#tokenRenewable) {
       try {
-        if (!force && this.#token && this.#tokenRenewable && now < this.#tokenExpiresAt) {
-          try {
-            const renewed = await this.#raw('POST', 'auth/token/renew-self', {}, this.#token) as { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } };
-            this.#accept(renewed.auth);
-            return;
-          } catch (err) {
-            if (!(err instanceof VaultError && err.status === 403)) throw err;
-            // The token is gone (revoked, or the lease ended first): log in again below.
-          }
-        }
-        const login = await this.#raw('POST', `auth/${auth.approleMount ?? 'approle'}/login`, { role_id: auth.roleId, secret_id: auth.secretId }, undefined) as { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } };
-        this.#accept(login.auth);
-      } finally {
-        this.#login = undefined;
+        this.#accept((await this.#raw('POST', 'auth/token/renew-self', {}, token) as AuthResponse).auth);
+        return this.#token!;
+      } catch (err) {
+        // 403: the token is gone (revoked, or its lease ended first), log in again. A transient
+        // failure: the token is still good until it expires, keep it and try again later.
+        if (refused(err)) gone = true;
+        else if (retryable(err)) return this.#keep(token, 'renewal', err);
       }
-    })();
-    await this.#login;
+    }
+    try {
+      return await this.#login();
+    } catch (err) {
+      if (!gone && token !== undefined && Date.now() < this.#tokenExpiresAt) return this.#keep(token, 'login', err);
+      throw err;
+    }
+  }
+
+  async #login(): Promise<string> {
+    const auth = this.#options.auth;
+    if (!auth.roleId) throw new VaultAuthError('no roleId configured');
+    const secretId = this.#secret('secretId');
+    let response: AuthResponse;
+    try {
+      response = await this.#raw('POST', `auth/${auth.approleMount ?? 'approle'}/login`, { role_id: auth.roleId, secret_id: secretId }, undefined) as AuthResponse;
+    } catch (err) {
+      if (err instanceof VaultError && !retryable(err)) throw new VaultAuthError(`AppRole login refused (${err.message.replace(/^Vault answered /, '')})`, err.status);
+      throw err;
+    }
+    this.#accept(response.auth);
     return this.#token!;
   }
 
-  #accept(auth: { client_token?: string; lease_duration?: number; renewable?: boolean } | undefined): void {
+  /** Keeps using `token` after a failed renewal or login; the next attempt is after RENEW_RETRY_MS. */
+  #keep(token: string, what: 'renewal' | 'login', err: unknown): string {
+    this.#tokenRenewAt = Math.min(this.#tokenExpiresAt, Date.now() + RENEW_RETRY_MS);
+    this.#options.log?.warn({
+      vault: this.address, expiresInMs: this.#tokenExpiresAt - Date.now(),
+      err: { name: (err as Error).name, message: (err as Error).message },
+    }, `${what === 'renewal' ? 'Vault token renewal' : 'Vault AppRole login'} failed; using the current token until it expires`);
+    return token;
+  }
+
+  #accept(auth: AuthResponse['auth']): void {
     if (!auth?.client_token) throw new VaultError(500, ['AppRole login returned no token']);
     this.#token = auth.client_token;
     // Renew when two thirds of the lease are gone; a zero lease never expires.
@@ -157,20 +263,23 @@ export class VaultClient {
     this.#tokenRenewable = Boolean(auth.renewable);
   }
 
-  /** One API call through retries and the circuit breaker; a refused AppRole token logs in again once. */
+  /** One authenticated request; a 403 fetches new credentials (if there are any) and tries once more. */
+  async #send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const token = await this.#authenticate();
+    try {
+      return await this.#raw(method, path, body, token) as T;
+    } catch (err) {
+      if (!refused(err)) throw err;
+      const next = await this.#authenticate(token);
+      if (next === token) throw err;
+      return await this.#raw(method, path, body, next) as T;
+    }
+  }
+
+  /** One API call through retries and the circuit breaker; a refused token is replaced once (see #send). */
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     try {
-      return await this.#policy.execute(async () => {
-        const token = await this.#authenticate(false);
-        try {
-          return await this.#raw(method, path, body, token) as T;
-        } catch (err) {
-          if (err instanceof VaultError && err.status === 403 && this.#options.auth.method === 'approle') {
-            return await this.#raw(method, path, body, await this.#authenticate(true)) as T;
-          }
-          throw err;
-        }
-      });
+      return await this.#policy.execute(() => this.#send<T>(method, path, body));
     } catch (err) {
       if (err instanceof BrokenCircuitError) throw new VaultUnreachableError(this.address, Object.assign(new Error('circuit open'), { code: 'CIRCUIT_OPEN' }));
       throw err;
@@ -201,13 +310,23 @@ export class VaultClient {
     return Buffer.from(match[1], params.marshaling_algorithm === 'jws' ? 'base64url' : 'base64');
   }
 
-  /** GET /v1/sys/health: undefined when active and unsealed, else the reason. */
+  /**
+   * Authenticated health: `GET /v1/auth/token/lookup-self` with the token signing would use (after
+   * the same lazy read, login and one retry on 403 as signing; not through the retries and the
+   * breaker, which the caller checks with `circuitOpen`). Undefined when Vault accepts the token,
+   * else the reason (never a secret): "sealed", "standby", "unreachable", "HTTP n", or
+   * "Vault authentication failed: ..." (no token, unreadable file, token refused, login refused).
+   */
   async health(): Promise<string | undefined> {
     try {
-      await this.#raw('GET', 'sys/health', undefined, undefined);
+      await this.#send('GET', 'auth/token/lookup-self');
       return undefined;
     } catch (err) {
-      if (err instanceof VaultError) return err.status === 503 ? 'sealed' : err.status === 429 ? 'standby' : `HTTP ${err.status}`;
+      if (err instanceof VaultAuthError) return err.message;
+      if (err instanceof VaultError) {
+        if (err.status === 403) return `Vault authentication failed: token refused (HTTP 403${err.errors.length ? `: ${err.errors.join('; ')}` : ''})`;
+        return err.status === 503 ? 'sealed' : err.status === 429 ? 'standby' : `HTTP ${err.status}`;
+      }
       return 'unreachable';
     }
   }

@@ -53,6 +53,8 @@ export class VaultTransitSigner extends BackendSigner {
     this.#version = options.version;
   }
 
+  get backendId(): string { return `vault-transit ${this.#client.address}`; }
+
   protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
     return this.#client.sign(this.#mount, this.#name, signingInput, { ...VAULT_ALGS[this.alg].params, key_version: this.#version });
   }
