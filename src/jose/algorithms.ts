@@ -19,7 +19,7 @@ import {
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
-import { compositeSign, compositeVerify, type TraditionalKind } from './composite.ts';
+import { COMPOSITE_MEMBERS, compositePublicJwk, compositeSign, compositeVerify, localHalves, type TraditionalKind } from './composite.ts';
 
 export class JwkError extends Error {
   constructor(message: string) {
@@ -146,17 +146,9 @@ function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): Jws
     load(privateKey) {
       const mlDsaKey = mlDsaPrivateKey(privateKey.subarray(0, SEED));
       const traditional = createPrivateKey({ key: Buffer.from(privateKey.subarray(SEED)), format: 'der', type: 'pkcs8' });
-      const tradPublic = createPublicKey(traditional);
-      let publicJwk: JWK;
-      if (form === 'OQS') {
-        const { n, e } = tradPublic.export({ format: 'jwk' });
-        publicJwk = { kty: 'OQS', alg, x: b64u(mlDsaKey.publicKey), n, e };
-      } else {
-        const tradBytes = ec ? ecPoint(tradPublic) : tradPublic.export({ format: 'der', type: 'pkcs1' });
-        publicJwk = { kty: 'AKP', alg, pub: b64u(Buffer.concat([mlDsaKey.publicKey, tradBytes])) };
-      }
-      const key = { kind, mlDsa: mlDsaKey.key, traditional };
-      return { publicJwk, sign: (input) => compositeSign(key, input) };
+      const publicJwk = compositePublicJwk(alg, { kty: 'AKP', pub: b64u(mlDsaKey.publicKey) }, createPublicKey(traditional).export({ format: 'jwk' }) as JWK);
+      const halves = localHalves({ kind, mlDsa: mlDsaKey.key, traditional });
+      return { publicJwk, sign: (input) => compositeSign(kind, halves, input) };
     },
     verifier(jwk) {
       if (jwk.kty !== form || jwk.alg !== alg) throw new JwkError(`${alg} needs a ${form} key with alg ${alg}`);
@@ -176,11 +168,6 @@ function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): Jws
       return (input, signature) => compositeVerify(key, input, signature);
     },
   };
-}
-
-function ecPoint(key: KeyObject): Buffer {
-  const { x, y } = key.export({ format: 'jwk' });
-  return Buffer.concat([Buffer.of(4), Buffer.from(x!, 'base64url'), Buffer.from(y!, 'base64url')]);
 }
 
 function ecFromPoint(point: Buffer): KeyObject {
@@ -268,11 +255,7 @@ function hmac(alg: string): JwsAlgorithm {
 const ALGORITHMS = new Map<string, JwsAlgorithm>([
   ...(['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const).map((set) => [set, mlDsa(set)] as const),
   ['DILITHIUM3', dilithium3],
-  ['ML-DSA-65-RS256', composite('ML-DSA-65-RS256', 'AKP', 'RSA-PKCS15')],
-  ['DILITHIUM3-RS256', composite('DILITHIUM3-RS256', 'OQS', 'RSA-PKCS15')],
-  ['ML-DSA-65-PS256', composite('ML-DSA-65-PS256', 'AKP', 'RSA-PSS')],
-  ['DILITHIUM3-PS256', composite('DILITHIUM3-PS256', 'OQS', 'RSA-PSS')],
-  ['ML-DSA-65-ES256', composite('ML-DSA-65-ES256', 'AKP', 'ECDSA-P256')],
+  ...Object.entries(COMPOSITE_MEMBERS).map(([alg, spec]) => [alg, composite(alg, spec.form, spec.kind)] as const),
   ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map((alg) => [alg, asymmetric(alg)] as const),
   ...['HS256', 'HS384', 'HS512'].map((alg) => [alg, hmac(alg)] as const),
 ]);

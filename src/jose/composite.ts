@@ -11,7 +11,8 @@
  * MGF1-SHA-256, 32-byte salt) over M', or ECDSA P-256 with SHA-256 over M', DER-encoded.
  * Sizes in bytes: ML-DSA-65 signature 3,309; RSA-3072 signature 384; ECDSA DER 70 to 72.
  */
-import { createHash, constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import { promisify } from 'node:util';
 
 const signAsync = promisify(nodeSign);
@@ -27,6 +28,43 @@ export const COMPOSITE_LABELS: Record<TraditionalKind, string> = {
   'RSA-PSS': 'COMPSIG-MLDSA65-RSA3072-PSS-SHA512',
   'ECDSA-P256': 'COMPSIG-MLDSA65-ECDSA-P256-SHA512',
 };
+
+export const COMPOSITE_MEMBERS: Record<string, { mlDsa: string; traditional: string; kind: TraditionalKind; form: 'AKP' | 'OQS' }> = {
+  'ML-DSA-65-RS256': { mlDsa: 'ML-DSA-65', traditional: 'RS256', kind: 'RSA-PKCS15', form: 'AKP' },
+  'DILITHIUM3-RS256': { mlDsa: 'DILITHIUM3', traditional: 'RS256', kind: 'RSA-PKCS15', form: 'OQS' },
+  'ML-DSA-65-PS256': { mlDsa: 'ML-DSA-65', traditional: 'PS256', kind: 'RSA-PSS', form: 'AKP' },
+  'DILITHIUM3-PS256': { mlDsa: 'DILITHIUM3', traditional: 'PS256', kind: 'RSA-PSS', form: 'OQS' },
+  'ML-DSA-65-ES256': { mlDsa: 'ML-DSA-65', traditional: 'ES256', kind: 'ECDSA-P256', form: 'AKP' },
+};
+
+/** DER Ecdsa-Sig-Value from JWS r‖s (RFC 3279 / SEC 1): two minimal INTEGERs in a SEQUENCE. */
+export function ecdsaRawToDer(raw: Uint8Array): Buffer {
+  const half = raw.length / 2;
+  const integer = (bytes: Uint8Array) => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i += 1;
+    const trimmed = Buffer.from(bytes.subarray(i));
+    const body = trimmed[0] & 0x80 ? Buffer.concat([Buffer.of(0), trimmed]) : trimmed;
+    return Buffer.concat([Buffer.of(0x02, body.length), body]);
+  };
+  const content = Buffer.concat([integer(raw.subarray(0, half)), integer(raw.subarray(half))]);
+  return Buffer.concat([Buffer.of(0x30, content.length), content]);
+}
+
+/** The composite's public JWK from its members' public JWKs (forms of README "Algorithms"). */
+export function compositePublicJwk(alg: string, mlDsa: JWK, traditional: JWK): JWK {
+  const spec = COMPOSITE_MEMBERS[alg];
+  const mlDsaPub = Buffer.from((mlDsa.kty === 'OQS' ? mlDsa.x : mlDsa.pub) as string, 'base64url');
+  if (spec.form === 'OQS') return { kty: 'OQS', alg, x: mlDsaPub.toString('base64url'), n: traditional.n, e: traditional.e };
+  const tradBytes = spec.kind === 'ECDSA-P256'
+    ? Buffer.concat([Buffer.of(4), Buffer.from(traditional.x as string, 'base64url'), Buffer.from(traditional.y as string, 'base64url')])
+    : rsaPublicKeyDer(traditional);
+  return { kty: 'AKP', alg, pub: Buffer.concat([mlDsaPub, tradBytes]).toString('base64url') };
+}
+
+function rsaPublicKeyDer(jwk: JWK): Buffer {
+  return createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' } as never).export({ format: 'der', type: 'pkcs1' });
+}
 
 /** M' of the LAMPS construction for an empty context. */
 export function messageRepresentative(kind: TraditionalKind, message: Uint8Array): Buffer {
@@ -47,17 +85,30 @@ export interface CompositePrivateKey {
 }
 
 /**
- * Signs `message` (the JWS signing input). Both halves run on libuv's thread pool at the same
- * time (node:crypto's asynchronous sign), so a composite costs about the slower half.
+ * The two halves of a composite key, wherever they are: the ML-DSA-65 half signs M' with a FIPS 204
+ * context string; the traditional half signs M' (RSA: the signature; ECDSA: DER-encoded).
  */
-export async function compositeSign(key: CompositePrivateKey, message: Uint8Array): Promise<Buffer> {
-  const mPrime = messageRepresentative(key.kind, message);
-  const label = Buffer.from(COMPOSITE_LABELS[key.kind], 'ascii');
-  const [mlDsaSig, tradSig] = await Promise.all([
-    signAsync(null, mPrime, { key: key.mlDsa, context: label } as never),
-    signAsync('sha256', mPrime, traditionalOptions(key.kind, key.traditional) as never),
-  ]);
+export interface CompositeHalves {
+  mlDsa(mPrime: Buffer, context: Buffer): Promise<Uint8Array>;
+  traditional(mPrime: Buffer): Promise<Uint8Array>;
+}
+
+/**
+ * Signs `message` (the JWS signing input) with both halves at the same time, so a composite costs
+ * about the slower half: ML-DSA-65(M', ctx = label) ‖ traditional(M').
+ */
+export async function compositeSign(kind: TraditionalKind, halves: CompositeHalves, message: Uint8Array): Promise<Buffer> {
+  const mPrime = messageRepresentative(kind, message);
+  const [mlDsaSig, tradSig] = await Promise.all([halves.mlDsa(mPrime, Buffer.from(COMPOSITE_LABELS[kind], 'ascii')), halves.traditional(mPrime)]);
   return Buffer.concat([mlDsaSig, tradSig]);
+}
+
+/** Halves of a local composite key: node:crypto on libuv's thread pool. */
+export function localHalves(key: CompositePrivateKey): CompositeHalves {
+  return {
+    mlDsa: (mPrime, context) => signAsync(null, mPrime, { key: key.mlDsa, context } as never),
+    traditional: (mPrime) => signAsync('sha256', mPrime, traditionalOptions(key.kind, key.traditional) as never),
+  };
 }
 
 export interface CompositePublicKey {

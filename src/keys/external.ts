@@ -14,7 +14,7 @@ import type { SignerStatus } from '../signer/signer.ts';
 import { backends } from '../signer/backends.ts';
 import { VAULT_ALGS, vaultPublicJwk } from '../signer/vault/signer.ts';
 import { SeedWrappedSigner, tokenPublicJwk } from '../signer/pkcs11/signer.ts';
-import { COMPOSITE_MEMBERS, compositePublicJwk } from '../signer/composite.ts';
+import { COMPOSITE_MEMBERS, compositePublicJwk } from '../jose/composite.ts';
 import { listKeys, upsertExternalKey } from './repository.ts';
 import { ComponentError, KEY_PROVIDER_TYPE, bumpRealmVersion, first, keyProviderSettings, recordKeyEvent, type StoredComponent, type KeyProviderSettings } from './providers.ts';
 
