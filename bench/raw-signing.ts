@@ -12,7 +12,7 @@ const SECONDS = 2;
 const IN_FLIGHT = 8;
 const rates: Record<string, number> = {};
 for (const alg of process.argv.slice(2)) {
-  const key = generateKey(alg);
+  const key = await generateKey(alg);
   const signer = new LocalSigner(key.kid, alg, key.privateKey);
   const input = Buffer.alloc(600, 97);
   for (let i = 0; i < 50; i += 1) await signer.sign(input);

@@ -13,7 +13,7 @@
  * followed by the PKCS#8 DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
  */
 import {
-  createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes,
+  createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes,
   sign as nodeSign, verify as nodeVerify, timingSafeEqual, type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -49,8 +49,12 @@ export interface JwsAlgorithm {
   hash: string | [string, { outputLength: number }];
   /** "standard" algs are verified by `jose` in the public verifier; "custom" ones by this registry. */
   family: 'standard' | 'custom';
-  /** New private key in the registry's form; `rsaBits` sizes RSA keys (default 2048, Keycloak's). */
-  generate(options?: { rsaBits?: number }): Buffer;
+  /**
+   * New private key in the registry's form; `rsaBits` sizes RSA keys (default 2048, Keycloak's).
+   * RSA and EC pairs are made on libuv's thread pool: an RSA-3072 key takes a fraction of a
+   * second, which a scheduled rotation must not take from the event loop serving tokens.
+   */
+  generate(options?: { rsaBits?: number }): Promise<Buffer>;
   load(privateKey: Uint8Array): LoadedKey;
   /** Builds a verifier from a public JWK. @throws JwkError when the JWK does not fit the alg. */
   verifier(jwk: JWK): Verify;
@@ -62,6 +66,14 @@ export interface JwsAlgorithm {
  * Pure ML-DSA stays on liboqs, which costs about half the CPU of OpenSSL's ML-DSA per signature.
  */
 const signAsync = promisify(nodeSign);
+/** node:crypto's generateKeyPair on the thread pool, KeyObjects out. */
+function keyPair(type: 'rsa', options: { modulusLength: number }): Promise<{ privateKey: KeyObject }>;
+function keyPair(type: 'ec', options: { namedCurve: string }): Promise<{ privateKey: KeyObject }>;
+function keyPair(type: 'ed25519'): Promise<{ privateKey: KeyObject }>;
+function keyPair(type: 'rsa' | 'ec' | 'ed25519', options: object = {}): Promise<{ privateKey: KeyObject }> {
+  return new Promise((resolve, reject) => generateKeyPair(type as 'rsa', options as never, (err, _publicKey, privateKey) => (err ? reject(err) : resolve({ privateKey: privateKey as unknown as KeyObject }))));
+}
+
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const fromB64u = (value: unknown, member: string): Buffer => {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) throw new JwkError(`JWK member "${member}" must be base64url`);
@@ -92,7 +104,7 @@ function mlDsaVerify(set: MlDsaParameterSet, key: KeyObject): Verify {
 function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
   return {
     alg: set, kty: 'AKP', members: ['alg', 'pub'], hash: ['shake256', { outputLength: 64 }], family: 'standard',
-    generate: () => randomBytes(32),
+    generate: async () => randomBytes(32),
     load(privateKey) {
       const pair = mlDsaFromSeed(set, privateKey);
       return { publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner(set, privateKey, pair.publicKey) };
@@ -106,7 +118,7 @@ function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
 
 const dilithium3: JwsAlgorithm = {
   alg: 'DILITHIUM3', kty: 'OQS', members: ['alg', 'x'], hash: ['shake256', { outputLength: 64 }], family: 'custom',
-  generate: () => randomBytes(32),
+  generate: async () => randomBytes(32),
   load(privateKey) {
     const pair = mlDsaFromSeed('ML-DSA-65', privateKey);
     return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner('ML-DSA-65', privateKey, pair.publicKey) };
@@ -137,10 +149,8 @@ function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): Jws
   const ec = kind === 'ECDSA-P256';
   return {
     alg, kty: form, members: form === 'AKP' ? ['alg', 'pub'] : ['alg', 'e', 'n', 'x'], hash: 'sha512', family: 'custom',
-    generate() {
-      const traditional = ec
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
-        : generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
+    async generate() {
+      const { privateKey: traditional } = ec ? await keyPair('ec', { namedCurve: 'P-256' }) : await keyPair('rsa', { modulusLength: 3072 });
       return Buffer.concat([randomBytes(SEED), traditional.export({ format: 'der', type: 'pkcs8' })]);
     },
     load(privateKey) {
@@ -205,9 +215,9 @@ function asymmetric(alg: string): JwsAlgorithm {
   return {
     alg, kty, members: kty === 'RSA' ? ['e', 'n'] : kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'],
     hash: hash ?? 'sha512', family: 'standard',
-    generate(options) {
-      const pair = kty === 'RSA' ? generateKeyPairSync('rsa', { modulusLength: options?.rsaBits ?? 2048 })
-        : kty === 'EC' ? generateKeyPairSync('ec', { namedCurve: curve! }) : generateKeyPairSync('ed25519');
+    async generate(options) {
+      const pair = kty === 'RSA' ? await keyPair('rsa', { modulusLength: options?.rsaBits ?? 2048 })
+        : kty === 'EC' ? await keyPair('ec', { namedCurve: curve! }) : await keyPair('ed25519');
       return pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     },
     load(privateKey) {
@@ -237,7 +247,7 @@ function hmac(alg: string): JwsAlgorithm {
   const hash = `sha${HASH_BITS(alg)}`;
   return {
     alg, kty: 'oct', members: ['k'], hash, family: 'standard',
-    generate: () => randomBytes(Number(HASH_BITS(alg)) / 8),
+    generate: async () => randomBytes(Number(HASH_BITS(alg)) / 8),
     load(privateKey) {
       const secret = Buffer.from(privateKey);
       return { publicJwk: undefined, sign: async (input) => createHmac(hash, secret).update(input).digest() };

@@ -151,7 +151,7 @@ export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: str
   }
   const key = rep.providerId === 'rsa'
     ? { kid: randomUUID(), alg: settings.alg, privateKey: importedRsaKey(first(settings.config, 'privateKey')!) }
-    : generateKey(settings.alg, { rsaBits: Number(first(settings.config, 'keySize') ?? 2048) });
+    : await generateKey(settings.alg, { rsaBits: Number(first(settings.config, 'keySize') ?? 2048) });
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
   await db.query(
     'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',

@@ -30,7 +30,7 @@ describe('private keys at rest', () => {
 
 describe('local signer', () => {
   it('ML-DSA-65 signatures verify with node:crypto and @noble/post-quantum', async () => {
-    const key = generateKey('ML-DSA-65');
+    const key = await generateKey('ML-DSA-65');
     const signer = new LocalSigner(key.kid, key.alg, key.privateKey);
     const jwk = signer.publicJwk()!;
     expect(jwk).toMatchObject({ kty: 'AKP', alg: 'ML-DSA-65', kid: key.kid });
@@ -42,8 +42,8 @@ describe('local signer', () => {
   });
 
   it('verifyOwnJws rejects alg confusion, unknown kids and tampering', async () => {
-    const mldsa = generateKey('ML-DSA-65');
-    const rsa = generateKey('RS256');
+    const mldsa = await generateKey('ML-DSA-65');
+    const rsa = await generateKey('RS256');
     const signers = [new LocalSigner(mldsa.kid, mldsa.alg, mldsa.privateKey), new LocalSigner(rsa.kid, rsa.alg, rsa.privateKey)];
     const byKid = (kid: string) => signers.find((s) => s.kid === kid);
     const jwt = await signJws(signers[0], { sub: 'x' });

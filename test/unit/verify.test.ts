@@ -21,11 +21,11 @@ let jwks: { keys: JWK[] };
 const now = () => Math.floor(Date.now() / 1000);
 const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://issuer.example', aud: 'api', sub: 'u1', typ: 'Bearer', exp: now() + 60, iat: now(), ...extra });
 
-beforeAll(() => {
+beforeAll(async () => {
   for (const alg of ALGS) {
-    const key = generateKey(alg);
+    const key = await generateKey(alg);
     signers[alg] = new LocalSigner(`kid-${alg}`, alg, key.privateKey);
-    const second = generateKey(alg);
+    const second = await generateKey(alg);
     other[alg] = new LocalSigner(`other-${alg}`, alg, second.privateKey);
   }
   jwks = { keys: [...Object.values(signers), ...Object.values(other)].map((s) => s.publicJwk()!) };
