@@ -41,7 +41,9 @@ export class Backends {
     if (!modulePath) throw new Error('pkcs11: config.modulePath is required');
     const size = pkcs11Sessions(config);
     const tokenLabel = first(config, 'tokenLabel');
-    const slot = first(config, 'slot') !== undefined ? Number(first(config, 'slot')) : undefined;
+    const slotText = first(config, 'slot');
+    if (slotText !== undefined && !/^\d+$/.test(slotText)) throw new ComponentError(`config.slot must be a slot index (a whole number >= 0), got "${slotText}"`, 'slot');
+    const slot = slotText !== undefined ? Number(slotText) : undefined;
     const identity = JSON.stringify([modulePath, tokenLabel, slot]);
     let pool = this.#pkcs11.get(identity);
     if (!pool) {

@@ -238,6 +238,9 @@ export class Pkcs11Pool {
       } catch (err) {
         if (SESSION_LOST.test((err as Error).message)) {
           this.#discard(session);
+          // The token lost its login or was reset: the idle sessions are as stale as this one, and
+          // the retry must not take one of them.
+          for (const stale of this.#idle.splice(0)) this.#discard(stale);
           if (attempt === 0) continue;
         } else {
           this.#release(session);
