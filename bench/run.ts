@@ -8,7 +8,8 @@
  *
  * Shared machines change speed from one minute to the next, so ours/baseline is not two numbers
  * taken minutes apart: for the algs the baseline has, ours (one worker) and the baseline are
- * loaded in turn, BENCH_PAIRS times (default 3), and the ratio is the median of the pairs' ratios.
+ * loaded in turn, BENCH_PAIRS times (default 5) for BENCH_SLICE_SECONDS each (default 3), and the
+ * ratio is the median of the pairs' ratios (their range is reported too).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,8 @@ import { createTestDatabase } from '../test/helpers/components.ts';
 const REPO = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
 const ALGS = ['RS256', 'ML-DSA-65', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'];
 const KEK = Buffer.alloc(32, 5).toString('base64');
 const out: string[] = [];
@@ -33,10 +35,10 @@ const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readF
 type Result = { rps: number; p50: number; p99: number; errors: number };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[] } = {}): Promise<Result> {
+async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[]; seconds?: number } = {}): Promise<Result> {
   const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers, requests: options.requests };
   await autocannon({ ...base, duration: 1 });
-  const r = await autocannon({ ...base, duration: SECONDS });
+  const r = await autocannon({ ...base, duration: options.seconds ?? SECONDS });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
 }
 const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
@@ -90,25 +92,27 @@ const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('d
 const BASELINE_ALGS = ['RS256', 'ML-DSA-65'];
 
 /** Ours and the baseline loaded in turn; medians of the slices, and the median of the pairs' ratios. */
-async function paired(ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; ratio: number }> {
+async function paired(ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; ratio: number; ratios: number[] }> {
   const pairs: [Result, Result][] = [];
   for (let i = 0; i < PAIRS; i += 1) pairs.push([await ours(), await base()]);
   const summary = (rs: Result[]): Result => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) });
-  return { ours: summary(pairs.map((p) => p[0])), base: summary(pairs.map((p) => p[1])), ratio: median(pairs.map(([o, b]) => o.rps / b.rps)) };
+  const ratios = pairs.map(([o, b]) => o.rps / b.rps);
+  return { ours: summary(pairs.map((p) => p[0])), base: summary(pairs.map((p) => p[1])), ratio: median(ratios), ratios };
 }
 
 const results: Record<string, Record<string, Result>> = { one: {}, all: {}, baseline: {} };
 const ratios: Record<string, number> = {};
+const pairRatios: Record<string, number[]> = {};
 let rss: number[] = [];
 const other: Record<string, Result> = {};
 for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as const) {
   const ours = await startOurs(workers);
   const token = `${ours.url}/realms/bench/protocol/openid-connect/token`;
-  const grant = (alg: string) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') });
+  const grant = (alg: string, seconds?: number) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds });
   for (const alg of ALGS) {
     if (label === 'one' && BASELINE_ALGS.includes(alg)) {
-      const pair = await paired(grant(alg), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's') }));
-      [results.one[alg], results.baseline[alg], ratios[alg]] = [pair.ours, pair.base, pair.ratio];
+      const pair = await paired(grant(alg, SLICE_SECONDS), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds: SLICE_SECONDS }));
+      [results.one[alg], results.baseline[alg], ratios[alg], pairRatios[alg]] = [pair.ours, pair.base, pair.ratio, pair.ratios];
     } else {
       results[label][alg] = await grant(alg)();
     }
@@ -149,7 +153,7 @@ const cores = availableParallelism();
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 say(`# qsign-oidc benchmark (${new Date().toISOString()})`);
 say();
-say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts), loaded in turn with ours (one worker) ${PAIRS} times per alg: ours and baseline columns are medians of those slices, ours / baseline the median of the ${PAIRS} pairs' ratios. Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
+say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts), loaded in turn with ours (one worker) ${PAIRS} times per alg for ${SLICE_SECONDS} s each: ours and baseline columns are medians of those slices, ours / baseline the median of the ${PAIRS} pairs' ratios. Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
 say();
 say('## client_credentials grants');
 say();
@@ -161,6 +165,8 @@ for (const alg of ALGS) {
   const base = results.baseline[alg];
   say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(ratios[alg], 2) : 'n/a'} | ${f(one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
 }
+say();
+say(`ours / baseline of each pair, in order: ${BASELINE_ALGS.map((alg) => `${alg} ${pairRatios[alg].map((r) => f(r, 2)).join(', ')}`).join('; ')}.`);
 say();
 say('## Other workloads (1 worker)');
 say();
