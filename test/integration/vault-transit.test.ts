@@ -4,7 +4,7 @@
  * up by a key sync (old version still verifies, then disabled by min_decryption_version, then
  * removed by trim), AppRole with token renewal, the namespace header, and every fault mode with
  * the status the client sees and the time to recover. Credentials: a token file rewritten (Vault
- * Agent) or a rotated secret_id is picked up without a restart, health is authenticated, a burst
+ * Agent) or a rotated secret_id is picked up without a restart, health reports signing's authentication, a burst
  * of refused requests costs one AppRole login, and a failed renewal keeps the token until expiry.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -253,32 +253,38 @@ describe('vault-transit credentials', () => {
     }
   });
 
-  it('health is authenticated: DOWN with a revoked token (reason without the token), UP once the token file is fixed', async () => {
+  it('health reports how signing authenticates: DOWN after a refused request (reason without the secret), UP once it works again; it never logs in itself', async () => {
     const file = path.join(secretsDir(), 'vault-token');
     const good = vault.createToken();
     writeFileSync(file, good);
     const client = new VaultClient({ address: vault.url, auth: { method: 'token', tokenFile: file }, maxAttempts: 1 });
+    const read = () => client.readKey('transit', 'ec-key');
     try {
+      await read();
       expect(await client.health()).toBeUndefined();
       vault.revoke(good);
+      await expect(read()).rejects.toThrow();
       const reason = await client.health();
       expect(reason).toBe('Vault authentication failed: token refused (HTTP 403: permission denied)');
       expect(reason).not.toContain(good);
-      writeFileSync(file, 'hvs.not-a-token');
-      expect(await client.health()).toMatch(/^Vault authentication failed: token refused/);
       rmSync(file);
+      await expect(read()).rejects.toThrow();
       expect(await client.health()).toBe(`Vault authentication failed: cannot read tokenFile ${file} (ENOENT)`);
       writeFileSync(file, vault.createToken());
+      await read();
       expect(await client.health()).toBeUndefined();
-      expect(vault.requests.at(-1)?.path).toBe('/v1/auth/token/lookup-self');
+      expect(vault.requests.at(-1)?.path).toBe('/v1/sys/health');
     } finally {
       await client.close();
     }
     const badSecret = new VaultClient({ address: vault.url, auth: { method: 'approle', roleId: 'qsign-role', secretId: 'wrong-secret-id' }, maxAttempts: 1 });
     try {
+      await expect(badSecret.readKey('transit', 'ec-key')).rejects.toThrow();
+      const logins = vault.count('/v1/auth/approle/login');
       const reason = await badSecret.health();
       expect(reason).toBe('Vault authentication failed: AppRole login refused (HTTP 400: invalid role or secret ID)');
       expect(reason).not.toContain('wrong-secret-id');
+      expect(vault.count('/v1/auth/approle/login')).toBe(logins);
     } finally {
       await badSecret.close();
     }

@@ -263,8 +263,26 @@ export class VaultClient {
     this.#tokenRenewable = Boolean(auth.renewable);
   }
 
-  /** One authenticated request; a 403 fetches new credentials (if there are any) and tries once more. */
+  /**
+   * One authenticated request; a 403 fetches new credentials (if there are any) and tries once more.
+   * Records the outcome for health(): an authentication failure until a request succeeds again.
+   */
   async #send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    try {
+      const result = await this.#sendOnce<T>(method, path, body);
+      this.#authFailure = undefined;
+      return result;
+    } catch (err) {
+      if (err instanceof VaultAuthError) this.#authFailure = err.message;
+      else if (refused(err)) this.#authFailure = `Vault authentication failed: token refused (HTTP 403${(err as VaultError).errors.length ? `: ${(err as VaultError).errors.join('; ')}` : ''})`;
+      throw err;
+    }
+  }
+
+  /** Why the last authenticated request failed to authenticate, until one succeeds; never a secret. */
+  #authFailure: string | undefined;
+
+  async #sendOnce<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const token = await this.#authenticate();
     try {
       return await this.#raw(method, path, body, token) as T;
@@ -311,24 +329,21 @@ export class VaultClient {
   }
 
   /**
-   * Authenticated health: `GET /v1/auth/token/lookup-self` with the token signing would use (after
-   * the same lazy read, login and one retry on 403 as signing; not through the retries and the
-   * breaker, which the caller checks with `circuitOpen`). Undefined when Vault accepts the token,
-   * else the reason (never a secret): "sealed", "standby", "unreachable", "HTTP n", or
-   * "Vault authentication failed: ..." (no token, unreadable file, token refused, login refused).
+   * Health for `/health/ready`: Vault's own state from `GET /v1/sys/health` (no token needed;
+   * "sealed", "standby", "unreachable", "HTTP n"), then the authentication outcome of the last
+   * signing or key read ("Vault authentication failed: ..." until a request succeeds again). It
+   * neither logs in nor asks for any permission signing does not need (a lookup-self check would
+   * use up AppRole secret_id uses and fail under policies without the default policy). Not through
+   * the retries and the breaker, which the caller checks with `circuitOpen`. Undefined when healthy.
    */
   async health(): Promise<string | undefined> {
     try {
-      await this.#send('GET', 'auth/token/lookup-self');
-      return undefined;
+      await this.#raw('GET', 'sys/health', undefined, undefined);
     } catch (err) {
-      if (err instanceof VaultAuthError) return err.message;
-      if (err instanceof VaultError) {
-        if (err.status === 403) return `Vault authentication failed: token refused (HTTP 403${err.errors.length ? `: ${err.errors.join('; ')}` : ''})`;
-        return err.status === 503 ? 'sealed' : err.status === 429 ? 'standby' : `HTTP ${err.status}`;
-      }
+      if (err instanceof VaultError) return err.status === 503 ? 'sealed' : err.status === 429 ? 'standby' : `HTTP ${err.status}`;
       return 'unreachable';
     }
+    return this.#authFailure;
   }
 
   close(): Promise<void> {
