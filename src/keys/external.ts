@@ -102,7 +102,7 @@ const sameRef = (stored: unknown, wanted: Record<string, unknown>) => isDeepStri
 /**
  * `pkcs11`: one key per component, kid `pkcs11-{CKA_ID}-{component id prefix}`, its public key read
  * from the token (or, seed-wrapped, derived once by unwrapping the seed in the HSM) when the key is
- * new or its `keyId` / `wrappedSeed` changed; a key the component no longer names is removed.
+ * new (`keyId` and `wrappedSeed` cannot change afterwards, see updateKeyProvider).
  */
 async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
   const config = component.config;
@@ -113,8 +113,7 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
   const backendRef = wrappedSeed
     ? { keyId, mode: 'seed-wrapped', wrappedSeedSha256: createHash('sha256').update(wrappedSeed).digest('hex') }
     : { keyId, mode: 'native' };
-  const own = (await listKeys(db, realmId)).filter((k) => k.componentId === component.id);
-  const existing = own.find((k) => k.kid === kid);
+  const existing = (await listKeys(db, realmId)).find((k) => k.kid === kid);
   const current = existing !== undefined && sameRef(existing.backendRef, backendRef);
   let publicJwk = current ? existing.publicJwk ?? undefined : undefined;
   if (!publicJwk) {
@@ -131,12 +130,7 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
       throw new ComponentError(`PKCS#11 key ${keyId} cannot be read: ${(err as Error).message}`, 'keyId');
     }
   }
-  const stale = own.filter((k) => k.kid !== kid);
-  if (current && !stale.length && existing.status === settings.status && existing.priority === settings.priority) return false;
-  for (const gone of stale) {
-    await db.query('DELETE FROM keys WHERE kid = $1', [gone.kid]);
-    await recordKeyEvent(db, realmId, { kid: gone.kid, alg: gone.alg, componentId: component.id, action: 'removed (the component names another PKCS#11 key)', actor });
-  }
+  if (current && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'pkcs11', priority: settings.priority, status: settings.status, componentId: component.id,
     backend: 'pkcs11', backendRef, publicJwk,
@@ -153,7 +147,8 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
  * context (local or seed-wrapped, not Vault). Members must never have been published
  * (draft-ietf-jose-pq-composite-sigs-05 §6.2: key material published as a JWK MUST NOT be reused in
  * a composite): keys made DISABLED (`enabled: false`) for this, which the JWKS never shows. Checked
- * when a composite is made or its members change; composites made before the rule keep working.
+ * when a composite is made (its members cannot change afterwards, see updateKeyProvider);
+ * composites made before the rule keep working.
  */
 async function syncCompositeKey(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, actor: string): Promise<boolean> {
   const spec = COMPOSITE_MEMBERS[settings.alg];
@@ -172,15 +167,14 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   const kid = `composite-${component.id.slice(0, 8)}`;
   const existing = keys.find((k) => k.kid === kid);
   const backendRef = { members: [mlDsaKid, tradKid] };
-  const sameMembers = existing !== undefined && sameRef(existing.backendRef, backendRef);
-  if (!sameMembers) {
+  if (!existing) {
     for (const member of [mlDsa, trad]) {
       if (member.status !== 'DISABLED' || await everPublished(db, realmId, member.kid)) {
         throw new ComponentError(`config.members: key ${member.kid} is or was published in the JWKS; a composite needs member keys made for it, never published (create them with enabled: false)`, 'members');
       }
     }
   }
-  if (sameMembers && existing.status === settings.status && existing.priority === settings.priority) return false;
+  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
     backend: 'composite', backendRef, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),

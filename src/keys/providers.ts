@@ -60,6 +60,9 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
   composite: { fallback: 'ML-DSA-65-RS256', allowed: /^(ML-DSA-65|DILITHIUM3)-(RS256|PS256|ES256)$/ },
 };
 export const KEY_PROVIDER_IDS = Object.keys(PROVIDERS);
+/** Config fields of back-end key providers that name the key material itself (fixed once created). */
+const KEY_IDENTITY_FIELDS: Record<string, string[]> = { composite: ['members'], pkcs11: ['keyId', 'wrappedSeed'] };
+
 /** Keycloak's rsa-generated `keySize` choices (bits). */
 const RSA_KEY_SIZES = ['2048', '3072', '4096'];
 const CURVE_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' };
@@ -203,6 +206,13 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   for (const key of SECRET_CONFIG_KEYS) delete merged[key];
   const settings = keyProviderSettings(current.providerId, current.providerId === 'rsa' ? { ...merged, privateKey: ['(stored)'] } : merged);
   if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
+  // What picks the key material: another value would put another key under the same kid, which
+  // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
+  for (const field of KEY_IDENTITY_FIELDS[current.providerId] ?? []) {
+    if (JSON.stringify(merged[field] ?? []) !== JSON.stringify(current.config[field] ?? [])) {
+      throw new ComponentError(`config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`, field);
+    }
+  }
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
   await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [realmId, current.id, rep.name || current.name, JSON.stringify(stored)]);
   if (EXTERNAL_PROVIDERS.has(current.providerId)) {
