@@ -175,8 +175,10 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
     if (options?.use === 'idtoken') {
       this.set('typ', 'ID');
       this.set('azp', this.client.clientId);
-      const at = this.ctx?.oidc?.entities?.AccessToken as { [ISSUED_VALUE]?: string } | undefined;
+      const at = this.ctx?.oidc?.entities?.AccessToken as { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
       if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined) this.set('at_hash', at[ISSUED_VALUE]);
+      // The access token's `sid` when the grant had none recorded (a session older than includeSid).
+      if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
     }
     return issue.call(this, options);
   };

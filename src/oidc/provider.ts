@@ -50,7 +50,18 @@ async function cachedServiceAccount(rc: RealmContext, clientId: string): Promise
   return user;
 }
 
-async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; gty?: string }) {
+/**
+ * Keycloak's `sid` for a token: oidc-provider records it on codes (Client#includeSid, below) and so
+ * on every token made from them. Codes and refresh tokens issued before that have none; for those
+ * (only) the session is read once to find it.
+ */
+async function sessionSid(ctx: KoaContextWithOIDC, token: { sid?: string; sessionUid?: string; clientId?: string }): Promise<string | undefined> {
+  if (token.sid || !token.sessionUid || !token.clientId) return token.sid;
+  const Session = ctx.oidc.provider.Session as unknown as { findByUid(uid: string): Promise<{ authorizations?: Record<string, { sid?: string }> } | undefined> };
+  return (await Session.findByUid(token.sessionUid))?.authorizations?.[token.clientId]?.sid;
+}
+
+async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; sessionUid?: string; gty?: string }) {
   const client = rc.realm.client(token.clientId ?? '');
   if (!client) return undefined;
   const entities = ctx.oidc.entities as Entities;
@@ -65,7 +76,7 @@ async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token
   const source = entities.AuthorizationCode ?? entities.RefreshToken;
   const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
   const claims = accessTokenClaims({
-    realm: rc.realm, client, user, scope: token.scope, sid: token.sid, acr: source?.acr ?? '1', clientAddress: ctx.ip,
+    realm: rc.realm, client, user, scope: token.scope, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1', clientAddress: ctx.ip,
   });
   return { ...(authTime !== undefined ? { auth_time: authTime } : {}), ...(token.kind === 'ClientCredentials' ? { sub: user.id } : {}), ...claims };
 }

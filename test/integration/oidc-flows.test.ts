@@ -192,8 +192,10 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect(id.payload).toMatchObject({ nonce, typ: 'ID', azp: 'demo-spa', aud: 'demo-spa', preferred_username: 'alice', at_hash: expect.any(String) });
     expect(id.payload.sid).toBe(access.payload.sid);
     expect(callback.searchParams.get('session_state')).toBe(access.payload.sid);
-    // The session id stays in the refresh token and in the tokens a refresh makes.
+    // The session id stays in the refresh token and in the tokens a refresh makes, also for a
+    // refresh token stored without it (issued before oidc-provider recorded sid on every code).
     expect(decodeJwt(tokens.refresh_token!).sid).toBe(access.payload.sid);
+    await server.db.query("UPDATE oidc_payloads SET payload = payload - 'sid' WHERE model = 'RefreshToken' AND id = $1", [decodeJwt(tokens.refresh_token!).jti]);
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect((await verify(refreshed.access_token)).payload.sid).toBe(access.payload.sid);
     expect((await verify(refreshed.id_token!)).payload.sid).toBe(access.payload.sid);
