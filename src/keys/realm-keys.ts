@@ -79,14 +79,15 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
 
 /**
  * Loads the realm's keys as Signers. DISABLED keys are left out (they neither sign, verify nor
- * appear in the JWKS) unless a composite is made of them. A key whose signer cannot be built is
+ * appear in the JWKS) unless an ACTIVE composite is made of them. A key whose signer cannot be built is
  * reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys serve on.
  * @throws KeyDecryptionError on a wrong KEK (every local key would fail: a configuration error).
  */
 export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined): Promise<RealmKeys> {
   const stored = await listKeys(db, realmId);
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
-  const members = new Set(stored.flatMap((r) => (r.backend === 'composite' ? (r.backendRef as { members?: string[] } | null)?.members ?? [] : [])));
+  // Members of the composites that sign (a PASSIVE composite verifies with its public key alone).
+  const members = new Set(stored.flatMap((r) => (r.backend === 'composite' && r.status === 'ACTIVE' ? (r.backendRef as { members?: string[] } | null)?.members ?? [] : [])));
   const records = stored.filter((r) => r.status !== 'DISABLED' || members.has(r.kid));
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
   records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());

@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { findRealm, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
+import { UnavailableSigner } from '../signer/unavailable.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
 import { appendEvent, eventKey } from '../events/store.ts';
 import { savesLoginEvent } from '../events/config.ts';
@@ -103,9 +104,25 @@ export class RealmRegistry {
    * the members of composites; PASSIVE keys only verify, with their public keys.
    */
   async backendsInUse(): Promise<Set<string>> {
-    const runtimes = await Promise.all([...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)));
-    const ids = runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => k.signer.backendId) ?? []);
+    const ids = (await this.#signingKeys()).map((k) => k.signer.backendId);
     return new Set(ids.filter((id): id is string => id !== undefined));
+  }
+
+  /**
+   * Readiness checks for signing keys whose signer could not be built on this node (module or
+   * credentials missing, composite member gone): DOWN, naming the realm and kid, so a load
+   * balancer prefers nodes that can sign with every key.
+   */
+  async unavailableKeys(): Promise<{ name: string; status: 'DOWN'; reason: string }[]> {
+    return (await this.#signingKeys()).filter((k) => k.signer instanceof UnavailableSigner).map((k) => ({
+      name: `key ${k.record.kid} (${k.record.backend}) of realm ${k.realm}`, status: 'DOWN' as const, reason: (k.signer as UnavailableSigner).reason,
+    }));
+  }
+
+  /** Keys of the loaded realms that sign: ACTIVE ones and composite members (PASSIVE ones only verify). */
+  async #signingKeys() {
+    const runtimes = await Promise.all([...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)));
+    return runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => ({ ...k, realm: r.rc.realm.name })) ?? []);
   }
 
   /** Called with a realm's name whenever this process changes it (the Redis fan-out publishes it). */

@@ -23,6 +23,11 @@ export class UnavailableSigner implements Signer {
     this.#cause = cause;
   }
 
+  /** Why the signer could not be built: the first line of the error (paths, never secrets). */
+  get reason(): string {
+    return String((this.#cause as Error)?.message ?? this.#cause).split('\n')[0];
+  }
+
   publicJwk(): JWK | undefined {
     return this.#jwk;
   }

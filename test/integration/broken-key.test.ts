@@ -1,8 +1,8 @@
 /**
  * One key whose signer cannot be built on this node (here: an HSM key whose component lost its
  * public key record, as a half-restored database would have it) takes out its own alg only: the
- * realm still loads, its other algs sign, the broken alg answers 503 temporarily_unavailable, and
- * the realm serves again once the key is mended.
+ * realm still loads, its other algs sign, the broken alg answers 503 temporarily_unavailable,
+ * readiness names the key, and the realm serves again once the key is mended.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asJson } from '../helpers/json.ts';
@@ -39,9 +39,14 @@ describe('a key that cannot be built', () => {
     expect(await grant('ML-DSA-87')).toEqual({ status: 503, body: { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' } });
     expect((await grant('ML-DSA-65')).status).toBe(200);
     expect((await fetch(`${server.baseUrl}/realms/broken/.well-known/openid-configuration`)).status).toBe(200);
+    // This node cannot sign with every key: readiness says so, naming the key (and no secret).
+    const ready = await fetch(`${server.baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json().then(asJson)).checks).toContainEqual({ name: `key ${key.kid} (pkcs11) of realm broken`, status: 'DOWN', reason: `key ${key.kid} lost its pkcs11 component` });
 
     await server.db.query('UPDATE keys SET backend = $2, public_jwk = $3 WHERE kid = $1', [key.kid, key.backend, JSON.stringify(key.public_jwk)]);
     server.registry.invalidate('broken');
     expect((await grant('ML-DSA-87')).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/health/ready`)).status).toBe(200);
   });
 });
