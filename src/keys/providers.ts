@@ -206,6 +206,11 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   for (const key of SECRET_CONFIG_KEYS) delete merged[key];
   const settings = keyProviderSettings(current.providerId, current.providerId === 'rsa' ? { ...merged, privateKey: ['(stored)'] } : merged);
   if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
+  // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2).
+  if (settings.status !== 'DISABLED') {
+    const composite = await compositeMembership(db, realmId, current.id);
+    if (composite) throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`, 'enabled');
+  }
   // What picks the key material: another value would put another key under the same kid, which
   // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
   for (const field of KEY_IDENTITY_FIELDS[current.providerId] ?? []) {
@@ -226,16 +231,23 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   await bumpRealmVersion(db, realmId);
 }
 
+/** A composite key one of the component's keys is a member of, if any. */
+async function compositeMembership(db: SqlClient, realmId: string, componentId: string): Promise<{ kid: string; member: string } | undefined> {
+  const [row] = await db.query<{ kid: string; member: string }>(
+    `SELECT c.kid, m.member FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member)
+     WHERE c.realm_id = $1 AND c.backend = 'composite' AND m.member IN (SELECT kid FROM keys WHERE realm_id = $1 AND component_id = $2) LIMIT 1`,
+    [realmId, componentId],
+  );
+  return row;
+}
+
 /**
  * Any component (key providers take their key with them).
  * @throws ComponentError (400) when one of its keys is a member of a composite key: delete the composite first.
  */
 export async function deleteComponent(db: SqlClient, realmId: string, current: StoredComponent, actor: string): Promise<void> {
   const keys = await db.query<{ kid: string; alg: string }>('SELECT kid, alg FROM keys WHERE realm_id = $1 AND component_id = $2', [realmId, current.id]);
-  const [composite] = keys.length ? await db.query<{ kid: string; member: string }>(
-    "SELECT c.kid, m.member FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member) WHERE c.realm_id = $1 AND c.backend = 'composite' AND m.member = ANY($2) LIMIT 1",
-    [realmId, keys.map((k) => k.kid)],
-  ) : [];
+  const composite = await compositeMembership(db, realmId, current.id);
   if (composite) throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid}; delete that composite's provider first`, 'id');
   await db.query('DELETE FROM components WHERE realm_id = $1 AND id = $2', [realmId, current.id]);
   for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: key.alg, componentId: current.id, action: 'deleted', actor });

@@ -81,7 +81,9 @@ describe('generated key providers', () => {
     expect((await compositeJwk()).pub).toBe(before.pub);
     await kc.components.update({ id }, { ...composite, id, config: { ...composite.config, priority: ['90'] } });
     expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
-    // A member cannot be deleted from under its composite.
+    // A member stays unpublished, and cannot be deleted from under its composite.
+    const memberRep = components.find((c) => c.name === 'rsa-a')!;
+    await expect(kc.components.update({ id: memberRep.id! }, { ...memberRep, config: { ...memberRep.config, enabled: ['true'] } })).rejects.toMatchObject({ response: { status: 400 } });
     await expect(kc.components.del({ id: componentId('rsa-a') })).rejects.toMatchObject({ response: { status: 400 } });
     await kc.components.del({ id: componentId('rsa-b') });
   });
