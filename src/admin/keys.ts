@@ -14,6 +14,7 @@ import { createRotationPolicy, updateRotationPolicy } from '../keys/rotation.ts'
 import { requiredAlgs } from '../keys/required.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
+import { signerFor } from '../signer/factory.ts';
 
 const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
 
@@ -39,7 +40,9 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
     const active: Record<string, string> = {};
     const keys = records.map((r) => {
-      const jwk = r.publicJwk; // null for the realm's HMAC (oct) keys, which have no public part
+      // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
+      // public JWK was recorded: those derive it from the key (decrypted here, as the realm does).
+      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? signerFor(r, deps.kek, new Map()).publicJwk() : undefined);
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
