@@ -5,12 +5,12 @@
  * same run. Also the raw signing rate of each Signer (no HTTP). Results: bench/results/signers.md.
  * Run: npm run bench   (needs Debian's softhsm2 for the PKCS#11 rows; they are left out without it)
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startServer } from '../test/helpers/server.ts';
+import { initSoftHsmTokens } from '../test/helpers/components.ts';
 import { VaultTransitTestServer } from '../test/vault/transit-server.ts';
 import { createKeyProvider } from '../src/keys/providers.ts';
 import { backends } from '../src/signer/backends.ts';
@@ -23,11 +23,8 @@ const hasHsm = existsSync(MODULE);
 const dir = mkdtempSync(path.join(tmpdir(), 'qsign-bench-'));
 
 if (hasHsm) {
-  mkdirSync(path.join(dir, 'tokens'));
-  writeFileSync(path.join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-  process.env.SOFTHSM2_CONF = path.join(dir, 'softhsm2.conf');
   process.env.QSIGN_BENCH_PIN = '1111';
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--pin', '1111', '--so-pin', '2222']);
+  initSoftHsmTokens(dir, ['bench'], '1111', '2222');
 }
 const vault = await new VaultTransitTestServer().start();
 vault.createKey('rsa', 'rsa-2048');

@@ -3,6 +3,9 @@
  * Locally a missing component skips the tests that need it, with the reason printed; in CI
  * (`REQUIRE_ALL=1`) a missing component is a failure.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 
 export const REQUIRE_ALL = process.env.REQUIRE_ALL === '1';
@@ -59,4 +62,16 @@ export async function redisAvailable(): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * A SoftHSM2 token store of its own under `dir` (SOFTHSM2_CONF points at it for this process, so
+ * the PKCS#11 library loaded afterwards sees these tokens only) with one initialised token per
+ * label, user PIN `pin`, SO PIN `soPin`. SoftHSM lists tokens at C_Initialize: call it first.
+ */
+export function initSoftHsmTokens(dir: string, labels: string[], pin: string, soPin: string): void {
+  mkdirSync(path.join(dir, 'tokens'), { recursive: true });
+  writeFileSync(path.join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  process.env.SOFTHSM2_CONF = path.join(dir, 'softhsm2.conf');
+  for (const label of labels) execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin]);
 }

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ import { decodeProtectedHeader } from 'jose';
 import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
+import { REQUIRE_ALL, initSoftHsmTokens } from '../helpers/components.ts';
 import { backends } from '../../src/signer/backends.ts';
 import { createKeyProvider } from '../../src/keys/providers.ts';
 import { referenceCompositeVerify } from '../helpers/composite-reference.ts';
@@ -45,14 +45,9 @@ const config = { modulePath: [MODULE], tokenLabel: ['qsign-test'], pinEnv: ['QSI
 
 beforeAll(async () => {
   if (!available) return;
-  mkdirSync(path.join(dir, 'tokens'));
-  writeFileSync(path.join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-  process.env.SOFTHSM2_CONF = path.join(dir, 'softhsm2.conf');
   process.env.QSIGN_TEST_HSM_PIN = '4321';
   // SoftHSM lists the tokens it finds at C_Initialize (once per process): make them all first.
-  for (const label of ['qsign-test', 'qsign-pin', 'qsign-pool']) {
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', '4321', '--so-pin', '8765']);
-  }
+  initSoftHsmTokens(dir, ['qsign-test', 'qsign-pin', 'qsign-pool'], '4321', '8765');
   // Local fallback keys at low priority let the realm validate; the HSM keys (priority 300) sign.
   const realm = {
     realm: 'hsm',

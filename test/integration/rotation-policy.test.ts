@@ -8,14 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
+import { REQUIRE_ALL, initSoftHsmTokens } from '../helpers/components.ts';
 import { VaultTransitTestServer } from '../vault/transit-server.ts';
 import { defaultRetireAfter, rotateKey, runRotation } from '../../src/keys/rotation.ts';
 import { listKeys } from '../../src/keys/repository.ts';
@@ -45,11 +45,8 @@ beforeAll(async () => {
   vault.createKey('pq-key', 'ml-dsa');
   process.env.QSIGN_TEST_ROTPOL_VAULT_TOKEN = vault.rootToken;
   if (hsmAvailable) {
-    mkdirSync(path.join(hsmDir, 'tokens'));
-    writeFileSync(path.join(hsmDir, 'softhsm2.conf'), `directories.tokendir = ${hsmDir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-    process.env.SOFTHSM2_CONF = path.join(hsmDir, 'softhsm2.conf');
     process.env.QSIGN_TEST_ROTPOL_HSM_PIN = '4321';
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'qsign-rotpol', '--pin', '4321', '--so-pin', '8765']);
+    initSoftHsmTokens(hsmDir, ['qsign-rotpol'], '4321', '8765');
     await createTokenKey(backends.pkcs11(HSM_CONFIG), 'RS256', HSM_KEY_ID, 'qsign-rotpol-RS256');
   }
   server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')] });
