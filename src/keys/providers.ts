@@ -206,10 +206,11 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
   for (const key of SECRET_CONFIG_KEYS) delete merged[key];
   const settings = keyProviderSettings(current.providerId, current.providerId === 'rsa' ? { ...merged, privateKey: ['(stored)'] } : merged);
   if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
-  // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2).
+  // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2); members of
+  // composites made before that rule, published already, keep their state.
   if (settings.status !== 'DISABLED') {
     const composite = await compositeMembership(db, realmId, current.id);
-    if (composite) throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`, 'enabled');
+    if (composite?.memberStatus === 'DISABLED') throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`, 'enabled');
   }
   // What picks the key material: another value would put another key under the same kid, which
   // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
@@ -232,10 +233,10 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
 }
 
 /** A composite key one of the component's keys is a member of, if any. */
-async function compositeMembership(db: SqlClient, realmId: string, componentId: string): Promise<{ kid: string; member: string } | undefined> {
-  const [row] = await db.query<{ kid: string; member: string }>(
-    `SELECT c.kid, m.member FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member)
-     WHERE c.realm_id = $1 AND c.backend = 'composite' AND m.member IN (SELECT kid FROM keys WHERE realm_id = $1 AND component_id = $2) LIMIT 1`,
+async function compositeMembership(db: SqlClient, realmId: string, componentId: string): Promise<{ kid: string; member: string; memberStatus: string } | undefined> {
+  const [row] = await db.query<{ kid: string; member: string; memberStatus: string }>(
+    `SELECT c.kid, m.member, k.status AS "memberStatus" FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member), keys k
+     WHERE c.realm_id = $1 AND c.backend = 'composite' AND k.kid = m.member AND k.realm_id = $1 AND k.component_id = $2 LIMIT 1`,
     [realmId, componentId],
   );
   return row;
