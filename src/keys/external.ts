@@ -90,9 +90,20 @@ export async function syncAllExternalKeys(db: SqlClient): Promise<{ changed: str
   return { changed: [...changed], failures };
 }
 
-/** Whether the key was ever ACTIVE or PASSIVE (so in the JWKS), from its key lifecycle events. */
-async function everPublished(db: SqlClient, realmId: string, kid: string): Promise<boolean> {
-  const rows = await db.query("SELECT 1 FROM key_events WHERE realm_id = $1 AND kid = $2 AND action ~ '\\m(ACTIVE|PASSIVE)\\M' LIMIT 1", [realmId, kid]);
+/**
+ * Whether this key material is or was published in a JWKS: any key row of any realm with the same
+ * public key (RSA `n`, EC `x`/`y`, AKP `pub`, OQS `x`), so also when the same HSM or Vault key is
+ * registered again under another provider, that is not DISABLED or was ever ACTIVE or PASSIVE
+ * (its key lifecycle events).
+ */
+async function everPublished(db: SqlClient, kid: string): Promise<boolean> {
+  const rows = await db.query(
+    `WITH material AS (SELECT concat(public_jwk->>'n', public_jwk->>'x', public_jwk->>'y', public_jwk->>'pub') AS m FROM keys WHERE kid = $1)
+     SELECT 1 FROM keys k, material WHERE concat(k.public_jwk->>'n', k.public_jwk->>'x', k.public_jwk->>'y', k.public_jwk->>'pub') = material.m AND material.m <> ''
+       AND (k.status <> 'DISABLED' OR EXISTS (SELECT 1 FROM key_events e WHERE e.realm_id = k.realm_id AND e.kid = k.kid AND e.action ~ '\\m(ACTIVE|PASSIVE)\\M'))
+     LIMIT 1`,
+    [kid],
+  );
   return rows.length > 0;
 }
 
@@ -169,7 +180,7 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   const backendRef = { members: [mlDsaKid, tradKid] };
   if (!existing) {
     for (const member of [mlDsa, trad]) {
-      if (member.status !== 'DISABLED' || await everPublished(db, realmId, member.kid)) {
+      if (await everPublished(db, member.kid)) {
         throw new ComponentError(`config.members: key ${member.kid} is or was published in the JWKS; a composite needs member keys made for it, never published (create them with enabled: false)`, 'members');
       }
     }

@@ -67,6 +67,12 @@ describe('generated key providers', () => {
     const composite = { name: 'hybrid', providerId: 'composite', providerType: KEY_PROVIDER, parentId, config: { priority: ['100'], algorithm: ['ML-DSA-65-RS256'], members: [mlDsa, a] } };
     // draft-ietf-jose-pq-composite-sigs-05 §6.2: a key published as a JWK is no composite member.
     await expect(kc.components.create({ ...composite, config: { ...composite.config, members: [published, a] } })).rejects.toMatchObject({ response: { status: 400 } });
+    // Nor is the same key material under another kid (an HSM or Vault key registered twice),
+    // simulated here by giving a disabled key the published key's public JWK.
+    const { id: copyId } = await kc.components.create({ name: 'ml-copy', providerId: 'ml-dsa-generated', providerType: KEY_PROVIDER, parentId, config: { priority: ['1'], algorithm: ['ML-DSA-65'], enabled: ['false'] } });
+    await server.db.query('UPDATE keys SET public_jwk = (SELECT public_jwk FROM keys WHERE kid = $1) WHERE component_id = $2', [published, copyId]);
+    const [{ kid: copy }] = await server.db.query<{ kid: string }>('SELECT kid FROM keys WHERE component_id = $1', [copyId]);
+    await expect(kc.components.create({ ...composite, config: { ...composite.config, members: [copy, a] } })).rejects.toMatchObject({ response: { status: 400 } });
     const { id } = await kc.components.create(composite);
     const compositeJwk = async () => ((await (await fetch(`${server.baseUrl}/realms/sized/protocol/openid-connect/certs`)).json().then(asJson)) as { keys: Record<string, string>[] }).keys.find((k) => k.alg === 'ML-DSA-65-RS256')!;
     const before = await compositeJwk();
