@@ -7,8 +7,6 @@
  * by the scheduler, so a rotation in Vault is picked up without a restart. `pkcs11`: see
  * syncPkcs11Key.
  */
-import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import { backends } from '../signer/backends.ts';
@@ -107,9 +105,6 @@ async function everPublished(db: SqlClient, kid: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** True when the stored back-end reference (jsonb: key order not kept) is the one the config asks for now. */
-const sameRef = (stored: unknown, wanted: Record<string, unknown>) => isDeepStrictEqual(stored, wanted);
-
 /**
  * `pkcs11`: one key per component, kid `pkcs11-{CKA_ID}-{component id prefix}`, its public key read
  * from the token (or, seed-wrapped, derived once by unwrapping the seed in the HSM) when the key is
@@ -121,12 +116,8 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
   if (!keyId || !/^[0-9a-fA-F]+$/.test(keyId)) throw new ComponentError('config.keyId (the CKA_ID, hex) is required for provider pkcs11', 'keyId');
   const kid = `pkcs11-${keyId.slice(0, 16)}-${component.id.slice(0, 8)}`;
   const wrappedSeed = first(config, 'wrappedSeed');
-  const backendRef = wrappedSeed
-    ? { keyId, mode: 'seed-wrapped', wrappedSeedSha256: createHash('sha256').update(wrappedSeed).digest('hex') }
-    : { keyId, mode: 'native' };
   const existing = (await listKeys(db, realmId)).find((k) => k.kid === kid);
-  const current = existing !== undefined && sameRef(existing.backendRef, backendRef);
-  let publicJwk = current ? existing.publicJwk ?? undefined : undefined;
+  let publicJwk = existing?.publicJwk ?? undefined;
   if (!publicJwk) {
     try {
       const pool = backends.pkcs11(config);
@@ -141,10 +132,10 @@ async function syncPkcs11Key(db: SqlClient, realmId: string, component: StoredCo
       throw new ComponentError(`PKCS#11 key ${keyId} cannot be read: ${(err as Error).message}`, 'keyId');
     }
   }
-  if (current && existing.status === settings.status && existing.priority === settings.priority) return false;
+  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'pkcs11', priority: settings.priority, status: settings.status, componentId: component.id,
-    backend: 'pkcs11', backendRef, publicJwk,
+    backend: 'pkcs11', backendRef: { keyId, mode: wrappedSeed ? 'seed-wrapped' : 'native' }, publicJwk,
   });
   await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `found PKCS#11 key ${keyId}: ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);
@@ -177,7 +168,6 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   if (spec.kind !== 'ECDSA-P256' && Buffer.from(trad.publicJwk.n as string, 'base64url').length !== 384) throw new ComponentError('config.members[1]: the composite needs an RSA-3072 key', 'members');
   const kid = `composite-${component.id.slice(0, 8)}`;
   const existing = keys.find((k) => k.kid === kid);
-  const backendRef = { members: [mlDsaKid, tradKid] };
   if (!existing) {
     for (const member of [mlDsa, trad]) {
       if (await everPublished(db, member.kid)) {
@@ -188,7 +178,7 @@ async function syncCompositeKey(db: SqlClient, realmId: string, component: Store
   if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
   await upsertExternalKey(db, realmId, {
     kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
-    backend: 'composite', backendRef, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),
+    backend: 'composite', backendRef: { members: [mlDsaKid, tradKid] }, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk, trad.publicJwk),
   });
   await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `composite of ${mlDsaKid} and ${tradKid}: ${settings.status}`, actor });
   await bumpRealmVersion(db, realmId);
