@@ -150,7 +150,8 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   });
   router.get('/health/ready', async (ctx) => {
     const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
-    const checks = [store, ...await backends.health(await registry.backendsInUse()), ...await registry.unavailableKeys()];
+    const keys = await registry.signingKeyHealth();
+    const checks = [store, ...await backends.health(keys.backends), ...keys.unavailable];
     const up = checks.every((c) => c.status === 'UP');
     ctx.status = up ? 200 : 503;
     ctx.body = { status: up ? 'UP' : 'DOWN', checks };

@@ -100,29 +100,20 @@ export class RealmRegistry {
   }
 
   /**
-   * The back ends (Signer#backendId) that the loaded realms' signing keys need: ACTIVE keys and
-   * the members of composites; PASSIVE keys only verify, with their public keys.
+   * What readiness needs to know of the loaded realms' signing keys (ACTIVE keys and composite
+   * members; PASSIVE keys only verify, with their public keys): `backends`, the back ends they
+   * need (Signer#backendId), and `unavailable`, DOWN checks for keys whose signer could not be
+   * built on this node (module or credentials missing, composite member gone), naming realm and
+   * kid, so a load balancer prefers nodes that can sign with every key.
    */
-  async backendsInUse(): Promise<Set<string>> {
-    const ids = (await this.#signingKeys()).map((k) => k.signer.backendId);
-    return new Set(ids.filter((id): id is string => id !== undefined));
-  }
-
-  /**
-   * Readiness checks for signing keys whose signer could not be built on this node (module or
-   * credentials missing, composite member gone): DOWN, naming the realm and kid, so a load
-   * balancer prefers nodes that can sign with every key.
-   */
-  async unavailableKeys(): Promise<{ name: string; status: 'DOWN'; reason: string }[]> {
-    return (await this.#signingKeys()).filter((k) => k.signer instanceof UnavailableSigner).map((k) => ({
-      name: `key ${k.record.kid} (${k.record.backend}) of realm ${k.realm}`, status: 'DOWN' as const, reason: (k.signer as UnavailableSigner).reason,
-    }));
-  }
-
-  /** Keys of the loaded realms that sign: ACTIVE ones and composite members (PASSIVE ones only verify). */
-  async #signingKeys() {
+  async signingKeyHealth(): Promise<{ backends: Set<string>; unavailable: { name: string; status: 'DOWN'; reason: string }[] }> {
     const runtimes = await Promise.all([...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)));
-    return runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => ({ ...k, realm: r.rc.realm.name })) ?? []);
+    const keys = runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => ({ ...k, realm: r.rc.realm.name })) ?? []);
+    return {
+      backends: new Set(keys.map((k) => k.signer.backendId).filter((id): id is string => id !== undefined)),
+      unavailable: keys.flatMap((k) => (k.signer instanceof UnavailableSigner
+        ? [{ name: `key ${k.record.kid} (${k.record.backend}) of realm ${k.realm}`, status: 'DOWN' as const, reason: k.signer.reason }] : [])),
+    };
   }
 
   /** Called with a realm's name whenever this process changes it (the Redis fan-out publishes it). */

@@ -54,7 +54,7 @@ export interface VaultClientOptions {
   /** Consecutive failures that open the circuit (default 5) and how long it stays open (default 5,000 ms). */
   breakerThreshold?: number;
   breakerResetMs?: number;
-  /** Where warnings go (a failed renewal); default a process logger on stdout. */
+  /** Where warnings go (a failed renewal); none when unset (the server passes its logger, see Backends#log). */
   log?: Pick<Logger, 'warn'>;
 }
 
