@@ -18,6 +18,9 @@ const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
 const MESSAGES = {
   invalid_credentials: 'Invalid username or password.',
+  user_not_found: 'Invalid username or password.',
+  service_account: 'Invalid username or password.',
+  locked: 'Invalid username or password.',
   disabled: 'Account is disabled, contact your administrator.',
   not_set_up: 'Account is not fully set up.',
 } as const;

@@ -32,13 +32,23 @@ export function findAccountFor(rc: RealmContext) {
   };
 }
 
+/**
+ * Why a login failed: a wrong password, a user that does not exist, a service account's user
+ * (which cannot log in), a user locked out by brute-force detection, a disabled user, pending
+ * required actions.
+ */
+export type LoginFailure = 'invalid_credentials' | 'user_not_found' | 'service_account' | 'locked' | 'disabled' | 'not_set_up';
+
 export type LoginResult =
   | { ok: true; user: StoredUser }
-  | { ok: false; reason: 'invalid_credentials' | 'disabled' | 'not_set_up' };
+  | { ok: false; reason: LoginFailure };
 
 /** The `error` of Keycloak's LOGIN_ERROR event for each failed login (Keycloak's `Errors` constants). */
-export const LOGIN_ERROR_EVENT: Record<Extract<LoginResult, { ok: false }>['reason'], string> = {
+export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
   invalid_credentials: 'invalid_user_credentials',
+  user_not_found: 'user_not_found',
+  service_account: 'invalid_user',
+  locked: 'user_temporarily_disabled',
   disabled: 'user_disabled',
   not_set_up: 'resolve_required_actions',
 };
@@ -55,11 +65,12 @@ export async function checkPassword(rc: RealmContext, login: string, password: s
     if (await verifyPassword(password, credential)) { valid = true; break; }
   }
   if (!credentials.length) await verifyPassword(password, DUMMY);
-  // A locked-out user gets the wrong-password answer, even with the right password (Keycloak's).
-  if (user && await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })) return { ok: false, reason: 'invalid_credentials' };
+  // A locked-out user is refused even with the right password; pages and grants answer it as
+  // they answer a wrong password (Keycloak's).
+  if (user && await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })) return { ok: false, reason: 'locked' };
   if (!user || !valid) {
     loginFailures.inc({ realm: rc.realm.name });
-    return { ok: false, reason: 'invalid_credentials' };
+    return { ok: false, reason: !user ? 'user_not_found' : user.serviceAccountClientId ? 'service_account' : 'invalid_credentials' };
   }
   if (!user.enabled) return { ok: false, reason: 'disabled' };
   if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };

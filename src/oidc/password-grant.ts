@@ -1,37 +1,52 @@
 /**
  * The OAuth 2.0 Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak offers
  * to clients with `directAccessGrantsEnabled`. oidc-provider does not ship it; it is registered
- * through the public `registerGrantType` API. Errors are Keycloak's
- * (ResourceOwnerPasswordCredentialsGrantType): 400 invalid_grant "Invalid user credentials",
- * "Account disabled", "Account is not fully set up".
+ * through the public `registerGrantType` API. Errors are Keycloak's (its direct grant flow:
+ * ValidateUsername, ValidatePassword, ResourceOwnerPasswordCredentialsGrantType): a wrong
+ * password 401 invalid_grant "Invalid user credentials"; a locked-out user or a service
+ * account's user 400 with the same description; 400 "Account disabled", 400 "Account is not
+ * fully set up"; no username 401 invalid_request "Missing parameter: username". Differences, all
+ * from checking the password first (account.ts checkPassword): an unknown user gets a wrong
+ * password's 401 (Keycloak: 400); a disabled user with a wrong password gets 401 "Invalid user
+ * credentials" (Keycloak: 400 "Account disabled"); a user disabled by permanent lockout, with the
+ * right password, gets 400 "Account disabled" (Keycloak: 400 "Invalid user credentials").
  */
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
-import { checkPassword, LOGIN_ERROR_EVENT, toAccount } from './account.ts';
+import { checkPassword, LOGIN_ERROR_EVENT, toAccount, type LoginFailure } from './account.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export const PASSWORD_GRANT = 'password';
 
-const REASONS = {
-  invalid_credentials: 'Invalid user credentials',
-  disabled: 'Account disabled',
-  not_set_up: 'Account is not fully set up',
-} as const;
+/** HTTP status and error_description of each failure. */
+const FAILURES: Record<LoginFailure, { status: number; description: string }> = {
+  invalid_credentials: { status: 401, description: 'Invalid user credentials' },
+  user_not_found: { status: 401, description: 'Invalid user credentials' },
+  service_account: { status: 400, description: 'Invalid user credentials' },
+  locked: { status: 400, description: 'Invalid user credentials' },
+  disabled: { status: 400, description: 'Account disabled' },
+  not_set_up: { status: 400, description: 'Account is not fully set up' },
+};
 
-class InvalidGrantKc extends errors.CustomOIDCProviderError {
-  constructor(description: string) {
-    super('invalid_grant', description);
+/** An OAuth error with Keycloak's HTTP status, which is not always oidc-provider's 400. */
+class KeycloakGrantError extends errors.CustomOIDCProviderError {
+  constructor(error: string, description: string, status: number) {
+    super(error, description);
+    this.status = status;
+    this.statusCode = status;
   }
 }
 
 export function registerPasswordGrant(provider: Provider, rc: RealmContext): void {
   provider.registerGrantType(PASSWORD_GRANT, async (ctx: KoaContextWithOIDC) => {
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
-    if (!params.username) throw new errors.InvalidRequest('Missing parameter: username');
+    // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
+    if (!params.username) throw new KeycloakGrantError('invalid_request', 'Missing parameter: username', 401);
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) {
       rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
-      throw new InvalidGrantKc(REASONS[result.reason]);
+      const { status, description } = FAILURES[result.reason];
+      throw new KeycloakGrantError('invalid_grant', description, status);
     }
     rc.loginEvent('LOGIN', { clientId: client.clientId, userId: result.user.id, ipAddress: ctx.ip, details: { grant_type: 'password', username: result.user.username } });
 
