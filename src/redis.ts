@@ -38,3 +38,36 @@ export function openRedis(url: string, log: Logger): RedisConnections {
     },
   };
 }
+
+/** Milliseconds within which this process's own announcement is expected back from Redis. */
+const ECHO_MS = 5_000;
+/** `{publisher id}:{realm name}`, the message of one earlier version; its name is taken. */
+const WITH_PUBLISHER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:/;
+
+/**
+ * "Realm changed" fan-out on REALM_CHANGED_CHANNEL: every change this process makes is published
+ * as the realm's name, and every name received is dropped from `registry` (it reloads at its next
+ * use). Plain names are what every version has published, so replicas of older and newer
+ * versions understand each other during a rolling upgrade. This process's own announcement
+ * coming back is ignored (it has dropped the realm already): one echo per publication, if it
+ * arrives within 5 s. A name received from another process at the same moment is still dropped,
+ * since only as many messages are ignored as were published.
+ */
+export function fanOutRealmChanges(redis: RedisConnections, registry: { drop(name: string): void; onChange: ((name: string) => void) | undefined }): void {
+  const echoes = new Map<string, number[]>();
+  const pendingEchoes = (name: string) => (echoes.get(name) ?? []).filter((expiry) => expiry > Date.now());
+  const setEchoes = (name: string, expiries: number[]) => (expiries.length ? echoes.set(name, expiries) : echoes.delete(name));
+  registry.onChange = (name) => {
+    // Counted before publishing: the echo may arrive before PUBLISH's own reply.
+    setEchoes(name, [...pendingEchoes(name), Date.now() + ECHO_MS]);
+    redis.client.publish(REALM_CHANGED_CHANNEL, name).catch(() => setEchoes(name, pendingEchoes(name).slice(1)));
+  };
+  redis.subscriber.subscribe(REALM_CHANGED_CHANNEL).catch(() => undefined);
+  redis.subscriber.on('message', (channel: string, message: string) => {
+    if (channel !== REALM_CHANGED_CHANNEL) return;
+    const name = WITH_PUBLISHER_ID.test(message) ? message.slice(37) : message;
+    const pending = pendingEchoes(name);
+    setEchoes(name, pending.slice(1));
+    if (!pending.length) registry.drop(name);
+  });
+}

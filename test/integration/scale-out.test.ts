@@ -4,7 +4,7 @@
  * counters shared through Redis, "realm changed" fan-out so a key rotation on one instance is
  * served by the other at once, and a single process that keeps working without Redis.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,9 @@ import { startServer, type TestServer } from '../helpers/server.ts';
 import { REDIS_URL, createTestDatabase, postgresAvailable, redisAvailable } from '../helpers/components.ts';
 import { findRealm } from '../../src/store/realms.ts';
 import { rotateKey } from '../../src/keys/rotation.ts';
+import { REALM_CHANGED_CHANNEL } from '../../src/redis.ts';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
@@ -44,6 +47,8 @@ beforeAll(async () => {
   a = await startServer({ databaseUrl: db.url, redisUrl: REDIS_URL, realmFiles: [file] });
   b = await startServer({ databaseUrl: db.url, redisUrl: REDIS_URL });
 }, 60_000);
+// vi.spyOn hands back the same spy, calls and all, when the method is already spied on.
+afterEach(() => { vi.restoreAllMocks(); });
 afterAll(async () => {
   await a?.close();
   await b?.close();
@@ -97,6 +102,30 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
     expect(dropOnB).toHaveBeenCalledWith(realm);
     await new Promise((r) => setTimeout(r, 100));
     expect(dropOnA).toHaveBeenCalledTimes(1);
+  });
+
+  it('understands the realm-changed messages of other versions during a rolling upgrade', async () => {
+    const publisher = new Redis(REDIS_URL);
+    try {
+      const dropOnB = vi.spyOn(b.registry, 'drop');
+      // Every version's message (the realm's name), and one earlier version's `{publisher id}:{name}`.
+      await publisher.publish(REALM_CHANGED_CHANNEL, realm);
+      await publisher.publish(REALM_CHANGED_CHANNEL, `${randomUUID()}:${realm}`);
+      const started = Date.now();
+      while (dropOnB.mock.calls.length < 2 && Date.now() - started < 2_000) await new Promise((r) => setTimeout(r, 20));
+      expect(dropOnB.mock.calls).toEqual([[realm], [realm]]);
+      // What this version publishes is the plain name, which older versions take as it is.
+      const heard: string[] = [];
+      const listener = new Redis(REDIS_URL);
+      await listener.subscribe(REALM_CHANGED_CHANNEL);
+      listener.on('message', (_channel, message: string) => heard.push(message));
+      a.registry.invalidate(realm);
+      while (heard.length < 1 && Date.now() - started < 4_000) await new Promise((r) => setTimeout(r, 20));
+      listener.disconnect();
+      expect(heard).toEqual([realm]);
+    } finally {
+      publisher.disconnect();
+    }
   });
 });
 
