@@ -38,6 +38,8 @@ export interface StartOptions {
   redisUrl?: string;
   dataDir?: string;
   env?: Record<string, string>;
+  /** File the server's JSON log lines go to (default stdout, at TEST_LOG_LEVEL or silent). */
+  logFile?: string;
 }
 
 const KEK = Buffer.alloc(32, 7).toString('base64');
@@ -57,7 +59,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
   }
   for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm'));
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, options.logFile);
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
   const { app, registry } = createServer(config, db, log, { redis });
   server.on('request', app.callback());
