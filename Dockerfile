@@ -26,4 +26,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # Memory per process, as `npm start` sets it (README, "Memory"): two malloc arenas, large buffers
 # (argon2id's 7 MiB) mmapped and returned on free, an 8 MiB young generation.
 ENV GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072
-CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "src/main.ts", "start"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=1024", "src/main.ts", "start"]

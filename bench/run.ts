@@ -9,7 +9,9 @@
  * Shared machines change speed from one minute to the next, so ours/baseline is not two numbers
  * taken minutes apart: for the algs the baseline has, ours (one worker) and the baseline are
  * loaded in turn, BENCH_PAIRS times (default 5) for BENCH_SLICE_SECONDS each (default 3), and the
- * ratio is the median of the pairs' ratios (their range is reported too).
+ * ratio is the median of the pairs' ratios (their range is reported too). Raw signing of those
+ * algs is measured for 1.5 s before each pair, and grants / raw signing is likewise the median of
+ * each round's ratio.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import path from 'node:path';
 import net from 'node:net';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../test/helpers/components.ts';
+import { defaultSigningThreads } from '../src/config.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -45,10 +48,14 @@ const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-
 
 // (a) raw single-core signing rate (bench/raw-signing.ts), pinned to one core when taskset exists.
 const pinned = (() => { try { execFileSync('taskset', ['-c', '0', 'true']); return true; } catch { return false; } })();
-const rawArgs = [path.join(REPO, 'bench', 'raw-signing.ts'), ...ALGS];
-const raw = JSON.parse(pinned
-  ? execFileSync('taskset', ['-c', '0', process.execPath, ...rawArgs], { encoding: 'utf8' })
-  : execFileSync(process.execPath, rawArgs, { encoding: 'utf8' })) as Record<string, number>;
+const rawRates = (algs: string[], seconds = 2): Record<string, number> => {
+  const args = [path.join(REPO, 'bench', 'raw-signing.ts'), ...algs];
+  const env = { ...process.env, RAW_SECONDS: String(seconds) };
+  return JSON.parse(pinned
+    ? execFileSync('taskset', ['-c', '0', process.execPath, ...args], { encoding: 'utf8', env })
+    : execFileSync(process.execPath, args, { encoding: 'utf8', env })) as Record<string, number>;
+};
+const raw = rawRates(ALGS);
 
 // The server under test, as operators run it.
 const db = await createTestDatabase();
@@ -91,18 +98,24 @@ const baseline = spawn(process.execPath, ['bench/baseline-server.ts'], { cwd: RE
 const basePort = await new Promise<number>((resolve) => baseline.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
 const BASELINE_ALGS = ['RS256', 'ML-DSA-65'];
 
-/** Ours and the baseline loaded in turn; medians of the slices, and the median of the pairs' ratios. */
-async function paired(ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; ratio: number; ratios: number[] }> {
-  const pairs: [Result, Result][] = [];
-  for (let i = 0; i < PAIRS; i += 1) pairs.push([await ours(), await base()]);
+/**
+ * Raw signing, ours and the baseline measured in turn, PAIRS times; medians of the slices, and
+ * the medians of each round's ratios (ours / baseline, ours / raw signing).
+ */
+async function paired(alg: string, ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; raw: number; ratio: number; ratios: number[]; rawRatio: number; rawRatios: number[] }> {
+  const rounds: [number, Result, Result][] = [];
+  for (let i = 0; i < PAIRS; i += 1) rounds.push([rawRates([alg], 1.5)[alg], await ours(), await base()]);
   const summary = (rs: Result[]): Result => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) });
-  const ratios = pairs.map(([o, b]) => o.rps / b.rps);
-  return { ours: summary(pairs.map((p) => p[0])), base: summary(pairs.map((p) => p[1])), ratio: median(ratios), ratios };
+  const ratios = rounds.map(([, o, b]) => o.rps / b.rps);
+  const rawRatios = rounds.map(([r, o]) => o.rps / r);
+  return { ours: summary(rounds.map((p) => p[1])), base: summary(rounds.map((p) => p[2])), raw: median(rounds.map((p) => p[0])), ratio: median(ratios), ratios, rawRatio: median(rawRatios), rawRatios };
 }
 
 const results: Record<string, Record<string, Result>> = { one: {}, all: {}, baseline: {} };
 const ratios: Record<string, number> = {};
 const pairRatios: Record<string, number[]> = {};
+const rawRatios: Record<string, number> = {};
+const pairRawRatios: Record<string, number[]> = {};
 let rss: number[] = [];
 const other: Record<string, Result> = {};
 for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as const) {
@@ -111,8 +124,9 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
   const grant = (alg: string, seconds?: number) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds });
   for (const alg of ALGS) {
     if (label === 'one' && BASELINE_ALGS.includes(alg)) {
-      const pair = await paired(grant(alg, SLICE_SECONDS), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds: SLICE_SECONDS }));
+      const pair = await paired(alg, grant(alg, SLICE_SECONDS), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds: SLICE_SECONDS }));
       [results.one[alg], results.baseline[alg], ratios[alg], pairRatios[alg]] = [pair.ours, pair.base, pair.ratio, pair.ratios];
+      [raw[alg], rawRatios[alg], pairRawRatios[alg]] = [pair.raw, pair.rawRatio, pair.rawRatios];
     } else {
       results[label][alg] = await grant(alg)();
     }
@@ -153,7 +167,7 @@ const cores = availableParallelism();
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 say(`# qsign-oidc benchmark (${new Date().toISOString()})`);
 say();
-say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts), loaded in turn with ours (one worker) ${PAIRS} times per alg for ${SLICE_SECONDS} s each: ours and baseline columns are medians of those slices, ours / baseline the median of the ${PAIRS} pairs' ratios. Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight. Realms save no events unless said (Keycloak's default).`);
+say(`Machine: ${cores} cores, Node ${process.version}. Server: \`${START.join(' ')}\` (\`npm start\`) over PostgreSQL, with its default ML-DSA signing threads (SIGNING_THREADS: ${defaultSigningThreads(1)} per process with one worker, ${defaultSigningThreads(availableParallelism())} with one worker per core), load from autocannon in this process (${CONNECTIONS} connections, ${SECONDS} s per measurement after a 1 s warm-up). Baseline: oidc-provider 9.13.3 as it ships, in-memory, same key types (bench/baseline-server.ts), loaded in turn with ours (one worker) ${PAIRS} times per alg for ${SLICE_SECONDS} s each: ours and baseline columns are medians of those slices, ours / baseline the median of the ${PAIRS} pairs' ratios. Raw signing: bench/raw-signing.ts, ${pinned ? 'pinned to one core (taskset)' : 'not pinned (no taskset here)'}, 8 signatures in flight; for ${BASELINE_ALGS.join(' and ')} measured for 1.5 s before each pair (raw column: median; grants / raw signing: median of each round's ratio), for the others once for 2 s at the start. Realms save no events unless said (Keycloak's default).`);
 say();
 say('## client_credentials grants');
 say();
@@ -163,10 +177,11 @@ for (const alg of ALGS) {
   const one = results.one[alg];
   const all = results.all[alg];
   const base = results.baseline[alg];
-  say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(ratios[alg], 2) : 'n/a'} | ${f(one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
+  say(`| ${alg} | ${f(raw[alg])} | ${f(one.rps)} | ${one.p50} / ${one.p99} | ${base ? f(ratios[alg], 2) : 'n/a'} | ${f(rawRatios[alg] ?? one.rps / raw[alg], 2)} | ${f(all.rps)} | ${all.p99} | ${base ? f(base.rps) : 'no stock support'} |`);
 }
 say();
 say(`ours / baseline of each pair, in order: ${BASELINE_ALGS.map((alg) => `${alg} ${pairRatios[alg].map((r) => f(r, 2)).join(', ')}`).join('; ')}.`);
+say(`grants / raw signing of each round, in order: ${BASELINE_ALGS.map((alg) => `${alg} ${pairRawRatios[alg].map((r) => f(r, 2)).join(', ')}`).join('; ')}.`);
 say();
 say('## Other workloads (1 worker)');
 say();

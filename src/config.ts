@@ -37,6 +37,8 @@ const schema = z.object({
   keyRotationCheckSeconds: z.coerce.number().int().min(1).max(86_400),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
   workers: z.coerce.number().int().min(1).max(256),
+  /** Worker threads per process that make ML-DSA signatures (jose/ml-dsa-threads.ts); 0: on the event loop. */
+  signingThreads: z.coerce.number().int().min(0).max(64),
   /** Seconds a stopping process waits for requests in flight and their events before it exits. */
   shutdownGraceSeconds: z.coerce.number().int().min(1).max(3600),
 });
@@ -78,9 +80,22 @@ function loadDevKek(dataDir: string): Buffer {
   return kek;
 }
 
+/**
+ * The default SIGNING_THREADS: the cores a worker process has beyond its own event loop
+ * (cores / workers - 1), at most 2. One worker on 2 cores gets 1 thread; one worker per core
+ * (the production default) gets none; one worker on 8 cores gets 2. 0 for an invalid WORKERS
+ * (reported by the schema).
+ */
+export function defaultSigningThreads(workers: number, cores = availableParallelism()): number {
+  if (!Number.isInteger(workers) || workers < 1) return 0;
+  return Math.max(0, Math.min(2, Math.floor(cores / workers) - 1));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = env.QSIGN_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   const port = env.PORT ?? env.KC_HTTP_PORT ?? '8080';
+  // One worker per core in production over PostgreSQL; the embedded store is single-process.
+  const workers = env.WORKERS ?? (mode === 'production' && (env.DATABASE_URL || env.KC_DB_URL) ? String(availableParallelism()) : '1');
   const raw = {
     mode,
     port,
@@ -96,8 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? 'false',
     keyRotationCheckSeconds: env.KEY_ROTATION_CHECK_SECONDS ?? '60',
     redisUrl: env.REDIS_URL || undefined,
-    // One worker per core in production over PostgreSQL; the embedded store is single-process.
-    workers: env.WORKERS ?? (mode === 'production' && (env.DATABASE_URL || env.KC_DB_URL) ? String(availableParallelism()) : '1'),
+    workers,
+    signingThreads: env.SIGNING_THREADS ?? String(defaultSigningThreads(Number(workers))),
     // Under Kubernetes' default terminationGracePeriodSeconds (30).
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS ?? '25',
   };
@@ -108,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       mode: 'QSIGN_MODE', port: 'PORT / KC_HTTP_PORT', host: 'HOST', baseUrl: 'PUBLIC_BASE_URL / KC_HOSTNAME',
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
-      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
+      adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', signingThreads: 'SIGNING_THREADS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -262,12 +262,19 @@ describe.each(stores)('OIDC flows on $name', (store) => {
       expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Client not allowed to exchange code' });
     });
 
-    it('wrong password and unknown user look the same; disabled user is told so', async () => {
-      for (const [username, password] of [['alice', 'nope'], ['ghost', 'alice']]) {
+    it('wrong password and unknown user look the same (401, as Keycloak answers a wrong password); disabled user is told so', async () => {
+      for (const [username, password] of [['alice', 'nope'], ['ghost', 'alice'], ['alice', '']]) {
         const res = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', username, password });
-        expect(res.status).toBe(400);
+        expect(res.status).toBe(401);
         expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       }
+      // A service account's user cannot log in: Keycloak's ValidateUsername answers 400.
+      const serviceUser = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', username: 'service-account-demo-service', password: 'x' });
+      expect(serviceUser.status).toBe(400);
+      expect(await serviceUser.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
+      const missing = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', password: 'alice' });
+      expect(missing.status).toBe(401);
+      expect(await missing.json().then(asJson)).toEqual({ error: 'invalid_request', error_description: 'Missing parameter: username' });
       const realmTest = tokenUrl().replace('/realms/demo/', '/realms/test/');
       const res = await post(realmTest, { grant_type: 'password', client_id: 'cli', username: 'disabled-user', password: 'secret' });
       expect(res.status).toBe(400);
@@ -380,6 +387,7 @@ describe('observability', () => {
       expect(metrics).toMatch(/qsign_http_requests_total\{route="token",status="200"\} \d+/);
       expect(metrics).toMatch(/qsign_tokens_issued_total\{realm="demo",alg="ML-DSA-65",type="access"\} \d+/);
       expect(metrics).toMatch(/qsign_signing_seconds_count\{backend="local",alg="ML-DSA-65"\} \d+/);
+      expect(metrics).toContain(`\nqsign_signing_threads ${server.config.signingThreads}\n`);
       expect(metrics).not.toContain('demo-service-secret');
     } finally {
       await server.close();
