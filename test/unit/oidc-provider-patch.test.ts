@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import * as oidcProvider from 'oidc-provider';
 import Provider from 'oidc-provider';
 import { SignerSigningKey } from '../../src/oidc/signing-key.ts';
@@ -22,6 +25,7 @@ const HOOKS: [file: string, why: string][] = [
   ['lib/helpers/initialize_keystore.js', 'custom kty accepted, members checked, kid thumbprint, alg tables'],
   ['lib/models/id_token.js', 'getHashArgs for at_hash/c_hash of custom algs'],
   ['lib/helpers/jwt.js', 'verification of custom algs (id_token_hint)'],
+  ['lib/helpers/initialize_app.js', 'ctx.oidc is a data property, not a getter closure per request'],
 ];
 
 describe('the oidc-provider patch', () => {
@@ -34,6 +38,29 @@ describe('the oidc-provider patch', () => {
 
   it.each(HOOKS)('%s carries its hook (%s)', (file) => {
     expect(readFileSync(path.join(root, file), 'utf8')).toContain('qsign-oidc patch');
+  });
+
+  it('gives each request ctx.oidc as a plain value, so no request gets a hidden class of its own', async () => {
+    // A getter closure per request made V8 allocate a map per request in the old generation, which
+    // kept the whole request alive until the next full collection (README, "Performance").
+    const provider = new Provider('http://localhost/realms/x', { features: { devInteractions: { enabled: false } } as never });
+    const seen: (PropertyDescriptor | undefined)[] = [];
+    provider.use(async (ctx, next) => { await next(); seen.push(Object.getOwnPropertyDescriptor(ctx, 'oidc')); });
+    const server = createServer(provider.callback()).listen(0, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      expect((await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/jwks`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+    expect(seen).toHaveLength(2);
+    for (const descriptor of seen) {
+      expect(descriptor?.get).toBeUndefined();
+      expect(descriptor?.value).toBeInstanceOf(provider.OIDCContext);
+      expect(descriptor?.value.ctx).toBeDefined();
+    }
   });
 
   it('exports the registry and accepts OQS and composite keys in the keystore', async () => {
