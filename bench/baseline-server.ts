@@ -1,11 +1,12 @@
 /**
- * The baseline of `npm run bench`: oidc-provider 9.13.3 as it ships (no realm layer, no
+ * The baseline of `npm run bench`: oidc-provider 9.13.3 as it ships (the `oidc-provider-stock`
+ * package alias, which patch-package leaves alone; no realm layer, no
  * Keycloak claims, in-memory storage), a plain client_credentials client and JWT access tokens
  * through a resource indicator, signing with the same key types (RS256 via node:crypto, ML-DSA-65
  * via an ExternalSigningKey on @oqs/liboqs-js). Prints its port on stdout.
  */
 import { generateKeyPairSync, createPublicKey, sign } from 'node:crypto';
-import Provider, { ExternalSigningKey } from 'oidc-provider';
+import Provider, { ExternalSigningKey } from 'oidc-provider-stock';
 import { createMLDSA65 } from '@oqs/liboqs-js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { randomBytes } from 'node:crypto';
