@@ -2,7 +2,6 @@
  * The Signer for a key record, by back end: `local` (private key sealed in the store),
  * `vault-transit` (a Vault key version), `pkcs11` (a key on a token, or a seed-wrapped ML-DSA key).
  */
-import { AsyncResource } from 'node:async_hooks';
 import type { Signer } from './signer.ts';
 import { LocalSigner } from './local.ts';
 import { VaultTransitSigner } from './vault/signer.ts';
@@ -14,24 +13,7 @@ import { openPrivateKey } from '../keys/encryption.ts';
 import type { KeyRecord } from '../keys/repository.ts';
 import type { StoredComponent } from '../keys/providers.ts';
 
-/**
- * The async context signatures start in: captured at module load, so it holds no request.
- *
- * oidc-provider runs each request inside its AsyncLocalStorage, and every async resource created
- * while that context is current captures it: the signing thread's task (piscina), node:crypto's
- * job on libuv's pool, the Vault request. Those objects outlive the answer (node:crypto's job
- * object, for one, is reachable for V8's young-generation collector until the next full
- * collection), and through the captured context they kept the whole request (Koa context,
- * request, response, token) alive: about 12 KB per ML-DSA-65 grant promoted to the old
- * generation, 8 KB per RS256 grant, measured with `--trace-gc-nvp`; about 0.1 KB once started
- * here. The caller's `await` still resumes in the request's context.
- */
-const signingScope = new AsyncResource('qsign.signing');
-
-/**
- * Counts and times every signature (Prometheus `qsign_signing_seconds`, `qsign_signing_errors_total`)
- * and starts it outside the request's async context (`signingScope`).
- */
+/** Counts and times every signature (Prometheus `qsign_signing_seconds`, `qsign_signing_errors_total`). */
 class MeteredSigner implements Signer {
   readonly #inner: Signer;
   // The labelled children, resolved once (no label hashing per signature).
@@ -61,7 +43,7 @@ class MeteredSigner implements Signer {
   async sign(input: Uint8Array): Promise<Uint8Array> {
     const end = this.#seconds.startTimer();
     try {
-      return await signingScope.runInAsyncScope(() => this.#inner.sign(input));
+      return await this.#inner.sign(input);
     } catch (err) {
       this.#errors.inc();
       throw err;
@@ -71,8 +53,7 @@ class MeteredSigner implements Signer {
   }
 }
 
-/** `signer`, counted, timed and started outside the request's async context (exported for tests). */
-export const metered = (signer: Signer): Signer => new MeteredSigner(signer);
+const metered = (signer: Signer): Signer => new MeteredSigner(signer);
 
 /** @throws KeyDecryptionError (wrong KEK), Error for a key whose back end or component is gone. */
 export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>, byKid: (kid: string) => Signer | undefined = () => undefined): Signer {

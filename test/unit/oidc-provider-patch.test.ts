@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { AsyncResource } from 'node:async_hooks';
 import type { AddressInfo } from 'node:net';
 import * as oidcProvider from 'oidc-provider';
 import Provider from 'oidc-provider';
@@ -26,6 +27,7 @@ const HOOKS: [file: string, why: string][] = [
   ['lib/models/id_token.js', 'getHashArgs for at_hash/c_hash of custom algs'],
   ['lib/helpers/jwt.js', 'verification of custom algs (id_token_hint)'],
   ['lib/helpers/initialize_app.js', 'ctx.oidc is a data property, not a getter closure per request'],
+  ['lib/helpers/als.js', 'the request store lets go of ctx once the request is answered'],
 ];
 
 describe('the oidc-provider patch', () => {
@@ -61,6 +63,37 @@ describe('the oidc-provider patch', () => {
       expect(descriptor?.value).toBeInstanceOf(provider.OIDCContext);
       expect(descriptor?.value.ctx).toBeDefined();
     }
+  });
+
+  it('lets go of the request once it is answered: async work started during it no longer reaches its ctx', async () => {
+    // Such work (a signing-thread task, a node:crypto job) used to hold the whole request until
+    // the next full collection (README, "Performance").
+    let during: unknown;
+    let started: AsyncResource | undefined;
+    const provider = new Provider('http://localhost/realms/x', {
+      clients: [{ client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
+      features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } } as never,
+      extraTokenClaims: () => {
+        during = Provider.ctx;
+        started = new AsyncResource('qsign.test');
+        return undefined;
+      },
+    });
+    const server = createServer(provider.callback()).listen(0, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('svc:s').toString('base64')}` },
+        body: 'grant_type=client_credentials',
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      server.close();
+    }
+    expect((during as { oidc?: unknown } | undefined)?.oidc).toBeDefined();
+    expect(started!.runInAsyncScope(() => Provider.ctx)).toBeUndefined();
   });
 
   it('exports the registry and accepts OQS and composite keys in the keystore', async () => {
