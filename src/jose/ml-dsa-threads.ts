@@ -18,6 +18,13 @@ import type { MlDsaTask } from './ml-dsa-worker.ts';
 
 /** Tasks queued on one thread ahead of the one it runs, so it never waits for the event loop. */
 const TASKS_PER_THREAD = 8;
+/**
+ * Signatures on or waiting for one thread beyond which callers sign themselves. At about 1 ms per
+ * ML-DSA-65 signature this bounds the wait to tens of ms, far below the task timeout, so an
+ * overload (more requests than the thread signs) spills onto the event loop instead of piling
+ * up in piscina's queue until tasks time out, get signed twice and stop the threads.
+ */
+const QUEUED_PER_THREAD = 2 * TASKS_PER_THREAD;
 /** Failed or timed-out tasks in a row that stop the pool. */
 const FAILURES_BEFORE_STOP = 3;
 
@@ -25,6 +32,7 @@ let pool: Piscina<MlDsaTask, Uint8Array> | undefined;
 let threadCount = 0;
 let settings: SigningThreadsOptions & { taskTimeoutMs: number } = { taskTimeoutMs: 2000 };
 let failuresInRow = 0;
+let inFlight = 0;
 
 export interface SigningThreadsOptions {
   /** Told once, when the threads are stopped and signing moves back to the event loop. */
@@ -78,14 +86,16 @@ export async function stopSigningThreads(): Promise<void> {
 }
 
 /**
- * Signs on a signing thread when there are any; resolves to undefined when there are none, or
- * the task failed or timed out, and the caller signs itself.
+ * Signs on a signing thread when there are any; resolves to undefined when there are none, when
+ * `QUEUED_PER_THREAD` signatures per thread are already in flight, or when the task failed or
+ * timed out, and the caller signs itself.
  * @param secretKey FIPS 204 skEncode form (4,032 bytes for ML-DSA-65); in a SharedArrayBuffer it
  *   is shared with the thread, otherwise copied.
  */
 export async function signOnThread(parameterSet: MlDsaParameterSet, secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array | undefined> {
   const current = pool;
-  if (!current) return undefined;
+  if (!current || inFlight >= threadCount * QUEUED_PER_THREAD) return undefined;
+  inFlight += 1;
   let timer: NodeJS.Timeout | undefined;
   try {
     const signature = await Promise.race([
@@ -102,6 +112,7 @@ export async function signOnThread(parameterSet: MlDsaParameterSet, secretKey: U
     if (failuresInRow >= FAILURES_BEFORE_STOP) stopAfterFailure(current, err as Error);
     return undefined;
   } finally {
+    inFlight -= 1;
     clearTimeout(timer);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { oqs, type MlDsaParameterSet } from './liboqs.ts';
-import { signOnThread } from './ml-dsa-threads.ts';
+import { runningSigningThreads, signOnThread } from './ml-dsa-threads.ts';
 
 export type { MlDsaParameterSet };
 
@@ -45,8 +45,10 @@ export function mlDsaFromSeed(parameterSet: MlDsaParameterSet, seed: Uint8Array)
  * thread when the process has them (jose/ml-dsa-threads.ts), else on the calling thread.
  */
 export async function mlDsaSign(key: MlDsaKeyPair, message: Uint8Array): Promise<Uint8Array> {
-  const onThread = await signOnThread(key.parameterSet, key.expandedSecretKey, message);
-  if (onThread) return onThread;
+  if (runningSigningThreads()) {
+    const onThread = await signOnThread(key.parameterSet, key.expandedSecretKey, message);
+    if (onThread) return onThread;
+  }
   const sig = await oqs(key.parameterSet);
   // liboqs-js insists on a plain Uint8Array, not a Buffer: a view of the same bytes, not a copy.
   const input = message.constructor === Uint8Array ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
