@@ -106,7 +106,21 @@ describe('vault-transit back end', () => {
     expect(vault.requests.some((r) => r.path === '/v1/auth/approle/login')).toBe(true);
   });
 
-  for (const fault of ['sealed', 'standby', 'drop', 'slow'] as const) {
+  it('a standby node is ready and signs (it forwards to the active node; its plain sys/health would say 429)', async () => {
+    vault.fault = 'standby';
+    try {
+      expect((await fetch(`${vault.url}/v1/sys/health`)).status).toBe(429);
+      const res = await tokenFor('ES256');
+      expect(res.status).toBe(200);
+      await verify(res.body.access_token, 'ES256');
+      const ready = await fetch(`${server.baseUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+    } finally {
+      vault.fault = 'none';
+    }
+  });
+
+  for (const fault of ['sealed', 'drop', 'slow'] as const) {
     it(`fault "${fault}": the token endpoint answers 503 temporarily_unavailable, readiness names Vault, and it recovers by itself`, async () => {
       vault.fault = fault === 'slow' ? { slowMs: 1_500 } : fault;
       const res = await tokenFor('ES256');

@@ -6,7 +6,7 @@
  * sys/health, token and AppRole auth (login with secret_id_num_uses, renew-self, lookup-self),
  * X-Vault-Namespace. Its ML-DSA responses follow the Vault (Enterprise) documentation, not a
  * recorded Vault Enterprise server. See test/vault/README.md. Fault injection: sealed (503),
- * standby (429), slow responses, dropped connections, an error status on one path, staggered
+ * standby (sys/health 429 unless standbyok=true; requests forwarded, so served), slow responses, dropped connections, an error status on one path, staggered
  * responses; tokens can be created and revoked and secret_ids rotated as an operator (or Vault
  * Agent) would.
  */
@@ -155,11 +155,11 @@ export class VaultTransitTestServer {
     try {
       if (path === '/v1/sys/health') {
         if (fault === 'sealed') return send(503, { initialized: true, sealed: true, standby: true });
-        if (fault === 'standby') return send(429, { initialized: true, sealed: false, standby: true });
+        // A standby answers 429 unless the caller says a standby will do (it forwards requests).
+        if (fault === 'standby') return send(/[?&]standbyok=true/.test(req.url ?? '') ? 200 : 429, { initialized: true, sealed: false, standby: true });
         return send(200, { initialized: true, sealed: false, standby: false, version: '1.20.0+ent (test server)' });
       }
       if (fault === 'sealed') throw new HttpError(503, ['Vault is sealed']);
-      if (fault === 'standby') throw new HttpError(429, []);
       if (this.namespace && req.headers['x-vault-namespace'] !== this.namespace) throw new HttpError(403, ['permission denied']);
       const failWith = this.failPaths.get(path);
       if (failWith) throw new HttpError(failWith, failWith >= 500 ? ['1 error occurred:\n\t* injected failure\n\n'] : ['injected failure']);

@@ -329,8 +329,10 @@ export class VaultClient {
   }
 
   /**
-   * Health for `/health/ready`: Vault's own state from `GET /v1/sys/health` (no token needed;
-   * "sealed", "standby", "unreachable", "HTTP n"), then the authentication outcome of the last
+   * Health for `/health/ready`: Vault's own state from `GET /v1/sys/health?standbyok=true&perfstandbyok=true`
+   * (no token needed; "sealed", "unreachable", "HTTP n"). A standby or performance standby node
+   * counts as healthy, as its 200 with those parameters says: it forwards transit requests to the
+   * active node (Vault API docs, /sys/health; without them it answers 429 or 473). Then the authentication outcome of the last
    * signing or key read ("Vault authentication failed: ..." until a request succeeds again). It
    * neither logs in nor asks for any permission signing does not need (a lookup-self check would
    * use up AppRole secret_id uses and fail under policies without the default policy). Not through
@@ -338,9 +340,9 @@ export class VaultClient {
    */
   async health(): Promise<string | undefined> {
     try {
-      await this.#raw('GET', 'sys/health', undefined, undefined);
+      await this.#raw('GET', 'sys/health?standbyok=true&perfstandbyok=true', undefined, undefined);
     } catch (err) {
-      if (err instanceof VaultError) return err.status === 503 ? 'sealed' : err.status === 429 ? 'standby' : `HTTP ${err.status}`;
+      if (err instanceof VaultError) return err.status === 503 ? 'sealed' : `HTTP ${err.status}`;
       return 'unreachable';
     }
     return this.#authFailure;
