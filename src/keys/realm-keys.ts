@@ -93,6 +93,8 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
   records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
   const signers = new Map<string, Signer>();
   const build = (record: KeyRecord): Signer => {
+    // A PASSIVE composite verifies with its public key alone; its members are not loaded.
+    if (record.backend === 'composite' && record.status === 'PASSIVE') return new UnavailableSigner(record, new Error(`composite key ${record.kid} is passive: it verifies, it does not sign`));
     try {
       return signerFor(record, kek, components, (kid) => signers.get(kid));
     } catch (err) {

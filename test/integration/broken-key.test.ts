@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { loadRealmKeys } from '../../src/keys/realm-keys.ts';
+import { createKeyProvider } from '../../src/keys/providers.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -48,5 +50,32 @@ describe('a key that cannot be built', () => {
     server.registry.invalidate('broken');
     expect((await grant('ML-DSA-87')).status).toBe(200);
     expect((await fetch(`${server.baseUrl}/health/ready`)).status).toBe(200);
+  });
+});
+
+describe('a PASSIVE composite across back ends', () => {
+  it('loads without a key error (its disabled members are not loaded: it only verifies) and stays in the JWKS', async () => {
+    const disabled = (name: string, providerId: string, alg: string) => ({ name, providerId, config: { algorithm: [alg], priority: ['1'], enabled: ['false'] } });
+    const passive = await startServer({
+      realms: [{ realm: 'passive-composite', components: { 'org.keycloak.keys.KeyProvider': [disabled('ml-member', 'ml-dsa-generated', 'ML-DSA-65'), disabled('ec-member', 'ecdsa-generated', 'ES256')] } }],
+    });
+    try {
+      const [realm] = await passive.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'passive-composite'");
+      const members = await passive.db.query<{ kid: string; alg: string }>("SELECT kid, alg FROM keys WHERE realm_id = $1 AND status = 'DISABLED' ORDER BY alg DESC", [realm.id]);
+      expect(members.map((m) => m.alg)).toEqual(['ML-DSA-65', 'ES256']);
+      await createKeyProvider(passive.db, passive.config.keyEncryptionKey, realm.id, { name: 'hybrid', providerId: 'composite', config: { algorithm: ['ML-DSA-65-ES256'], priority: ['100'], active: ['false'], members: members.map((m) => m.kid) } }, 'test');
+      const [composite] = await passive.db.query<{ kid: string; status: string; backend: string }>("SELECT kid, status, backend FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-65-ES256'", [realm.id]);
+      expect(composite).toMatchObject({ status: 'PASSIVE', backend: 'composite' });
+      const errors: string[] = [];
+      const keys = await loadRealmKeys(passive.db, passive.config.keyEncryptionKey, realm.id, (kid) => errors.push(kid));
+      expect(errors).toEqual([]);
+      expect(keys.keys.map((k) => k.record.kid)).toContain(composite.kid);
+      passive.registry.invalidate('passive-composite');
+      const certs = await (await fetch(`${passive.baseUrl}/realms/passive-composite/protocol/openid-connect/certs`)).json().then(asJson);
+      expect(certs.keys.map((k: { kid: string }) => k.kid)).toContain(composite.kid);
+      expect((await fetch(`${passive.baseUrl}/health/ready`)).status).toBe(200);
+    } finally {
+      await passive.close();
+    }
   });
 });
