@@ -5,6 +5,7 @@
  * a client secret or a token.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { runningSigningThreads } from './jose/ml-dsa-threads.ts';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'qsign_' });
@@ -17,15 +18,10 @@ export const signingSeconds = new Histogram({
 });
 export const signingErrors = new Counter({ name: 'qsign_signing_errors_total', help: 'Failed signing operations, by back end and alg', labelNames: ['backend', 'alg'], registers: [registry] });
 export const loginFailures = new Counter({ name: 'qsign_login_failures_total', help: 'Failed logins (login form and password grant), by realm', labelNames: ['realm'], registers: [registry] });
-let signingThreadCount: () => number = () => 0;
 export const signingThreads = new Gauge({
   name: 'qsign_signing_threads', help: 'ML-DSA signing threads running in this process (0: it signs on its event loop)', registers: [registry],
-  collect() { this.set(signingThreadCount()); },
+  collect() { this.set(runningSigningThreads()); },
 });
-/** Where `qsign_signing_threads` reads its value at each scrape. */
-export function reportSigningThreads(count: () => number): void {
-  signingThreadCount = count;
-}
 export const lockouts = new Counter({ name: 'qsign_lockouts_total', help: 'Brute-force lockouts started, by realm', labelNames: ['realm'], registers: [registry] });
 
 /**

@@ -26,8 +26,8 @@ import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
-import { counterFor, httpRequests, registry as metricsRegistry, reportSigningThreads, routeOf } from './metrics.ts';
-import { runningSigningThreads, startSigningThreads } from './jose/ml-dsa-threads.ts';
+import { counterFor, httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
+import { startSigningThreads } from './jose/ml-dsa-threads.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -97,7 +97,6 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   startSigningThreads(config.signingThreads, {
     onFailure: (err) => log.error({ err: { message: err.message } }, 'ML-DSA signing threads stopped after failing; signing on the event loop'),
   });
-  reportSigningThreads(runningSigningThreads);
   const registry = new RealmRegistry(db, config, log);
   const limits = new RateLimits(options.redis?.client);
   // Realm and key changes reach every process at once; without Redis, within the 1 s version check.

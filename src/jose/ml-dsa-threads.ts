@@ -78,7 +78,7 @@ export function runningSigningThreads(): number {
   return pool ? threadCount : 0;
 }
 
-/** Stops the signing threads (tests, shutdown); later signatures are made on the calling thread. */
+/** Stops the signing threads (tests; a process exits without it); later signatures are made on the calling thread. */
 export async function stopSigningThreads(): Promise<void> {
   const closing = pool;
   pool = undefined;

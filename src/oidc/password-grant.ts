@@ -28,10 +28,10 @@ const FAILURES: Record<LoginFailure, { status: number; description: string }> = 
   not_set_up: { status: 400, description: 'Account is not fully set up' },
 };
 
-/** An OAuth error with Keycloak's HTTP status, which is not always oidc-provider's 400. */
+/** invalid_grant with Keycloak's HTTP status, which is not always oidc-provider's 400. */
 class KeycloakGrantError extends errors.CustomOIDCProviderError {
-  constructor(error: string, description: string, status: number) {
-    super(error, description);
+  constructor(description: string, status: number) {
+    super('invalid_grant', description);
     this.status = status;
     this.statusCode = status;
   }
@@ -41,12 +41,12 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
   provider.registerGrantType(PASSWORD_GRANT, async (ctx: KoaContextWithOIDC) => {
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
     // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
-    if (!params.username) throw new KeycloakGrantError('invalid_request', 'Missing parameter: username', 401);
+    if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) {
       rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
       const { status, description } = FAILURES[result.reason];
-      throw new KeycloakGrantError('invalid_grant', description, status);
+      throw new KeycloakGrantError(description, status);
     }
     rc.loginEvent('LOGIN', { clientId: client.clientId, userId: result.user.id, ipAddress: ctx.ip, details: { grant_type: 'password', username: result.user.username } });
 
