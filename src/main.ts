@@ -20,7 +20,7 @@ import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
-import { findRealm, listRealms } from './store/realms.ts';
+import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { backends } from './signer/backends.ts';
 
@@ -88,9 +88,8 @@ async function start(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
-  // Load every realm now, so the first requests do not pay for it and readiness checks the back
-  // ends of every realm's keys from the start.
-  listRealms(db).then((realms) => Promise.all(realms.map((r) => registry.get(r.name).catch(() => undefined))), () => undefined);
+  // Every realm loads now; readiness answers DOWN until they have.
+  registry.loadAll().catch(() => undefined);
   const sweep = setInterval(() => { deleteExpiredPayloads(db).catch(() => undefined); }, 10 * 60_000);
   sweep.unref();
   // Scheduled key rotation (rotation policy components); several processes may run it: a realm is

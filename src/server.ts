@@ -155,7 +155,8 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   router.get('/health/ready', async (ctx) => {
     const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
     const keys = await registry.signingKeyHealth();
-    const checks = [store, ...await backends.health(keys.backends), ...keys.unavailable];
+    const loading = registry.loadingRealms ? [{ name: 'realms', status: 'DOWN' as const, reason: 'loading every realm and its keys (process start)' }] : [];
+    const checks = [store, ...loading, ...await backends.health(keys.backends), ...keys.unavailable];
     const up = checks.every((c) => c.status === 'UP');
     ctx.status = up ? 200 : 503;
     ctx.body = { status: up ? 'UP' : 'DOWN', checks };

@@ -15,7 +15,7 @@ import type { Provider } from 'oidc-provider';
 import type { SqlClient } from '../store/sql.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { findRealm, realmVersion } from '../store/realms.ts';
+import { findRealm, listRealms, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
@@ -65,6 +65,30 @@ export class RealmRegistry {
     this.#log = log;
     this.#eventsKey = eventKey(config.keyEncryptionKey);
     this.cookieKeys = [Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32)).toString('base64')];
+  }
+
+  /** True while `loadAll` runs: readiness answers DOWN until every realm's keys are loaded. */
+  loadingRealms = false;
+
+  /**
+   * Loads every stored realm (process start), so the first requests do not pay for it and
+   * readiness checks the back ends of every realm's keys from its first UP. Retries every second
+   * while the store cannot list the realms; a realm that fails to load is left to its first request.
+   */
+  async loadAll(): Promise<void> {
+    this.loadingRealms = true;
+    try {
+      for (;;) {
+        const realms = await listRealms(this.#db).catch(() => undefined);
+        if (realms) {
+          await Promise.all(realms.map((r) => this.get(r.name).catch(() => undefined)));
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    } finally {
+      this.loadingRealms = false;
+    }
   }
 
   /** The realm's runtime, or undefined when no such realm exists. @throws StoreUnavailableError */

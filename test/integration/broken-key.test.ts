@@ -30,6 +30,26 @@ const grant = async (alg: string) => {
   return { status: res.status, body: await res.json().then(asJson) };
 };
 
+describe('readiness at process start', () => {
+  it('answers DOWN while every realm and its keys are loading, UP once they are', async () => {
+    server.registry.drop('broken');
+    const loading = server.registry.loadAll();
+    expect(server.registry.loadingRealms).toBe(true);
+    await loading;
+    expect(server.registry.loadingRealms).toBe(false);
+    expect((await fetch(`${server.baseUrl}/health/ready`)).status).toBe(200);
+    // The probe reads the flag: held up while loading, whatever the realms' own checks say.
+    server.registry.loadingRealms = true;
+    try {
+      const ready = await fetch(`${server.baseUrl}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json().then(asJson)).checks).toContainEqual({ name: 'realms', status: 'DOWN', reason: 'loading every realm and its keys (process start)' });
+    } finally {
+      server.registry.loadingRealms = false;
+    }
+  });
+});
+
 describe('a key that cannot be built', () => {
   it('fails its own alg closed (503) while the realm and its other algs keep serving, and recovers when mended', async () => {
     expect((await grant('ML-DSA-87')).status).toBe(200);
