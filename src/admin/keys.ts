@@ -5,7 +5,7 @@
 import { createPublicKey } from 'node:crypto';
 import type Router from '@koa/router';
 import type { JWK } from 'jose';
-import { listKeys } from '../keys/repository.ts';
+import { listKeys, type KeyRecord } from '../keys/repository.ts';
 import {
   assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
   KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
@@ -32,6 +32,15 @@ const representation = (c: StoredComponent) => ({
   config: Object.fromEntries(Object.entries(c.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k))),
 });
 
+/** The public JWK of a local key stored before public JWKs were recorded; undefined when it cannot be opened. */
+function derivedPublicJwk(record: KeyRecord, kek: Buffer): JWK | undefined {
+  try {
+    return signerFor(record, kek, new Map()).publicJwk();
+  } catch {
+    return undefined;
+  }
+}
+
 export function keyRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/keys', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
@@ -41,8 +50,9 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     const active: Record<string, string> = {};
     const keys = records.map((r) => {
       // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
-      // public JWK was recorded: those derive it from the key (decrypted here, as the realm does).
-      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? signerFor(r, deps.kek, new Map()).publicJwk() : undefined);
+      // public JWK was recorded: those derive it from the key (decrypted here, as the realm does);
+      // one that cannot be opened is listed without its public key rather than failing the list.
+      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? derivedPublicJwk(r, deps.kek) : undefined);
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,

@@ -212,6 +212,26 @@ describe('rotation under load', () => {
   });
 });
 
+describe('admin keys listing', () => {
+  it('lists a legacy local key (no stored public JWK) from its private key, and one that cannot be opened without its public key, not as a 500', async () => {
+    await kc.realms.create({ realm: 'legacy-keys', enabled: true });
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'legacy-keys'");
+    const keys = await server.db.query<{ kid: string; alg: string }>("SELECT kid, alg FROM keys WHERE realm_id = $1 AND backend = 'local' AND alg IN ('RS256', 'ML-DSA-65')", [realm.id]);
+    const rsa = keys.find((k) => k.alg === 'RS256')!;
+    const mlDsa = keys.find((k) => k.alg === 'ML-DSA-65')!;
+    await server.db.query('UPDATE keys SET public_jwk = NULL WHERE kid = ANY($1)', [[rsa.kid, mlDsa.kid]]);
+    const before = await kc.realms.getKeys({ realm: 'legacy-keys' });
+    expect(before.keys!.find((k) => k.kid === rsa.kid)?.publicKey).toMatch(/^MII/);
+    expect(before.keys!.find((k) => k.kid === mlDsa.kid)?.publicKey).toBeTruthy();
+    // A sealed key that no longer opens (restored from elsewhere, or damaged): listed, no public key.
+    await server.db.query("UPDATE keys SET private_key = decode('00', 'hex') WHERE kid = $1", [rsa.kid]);
+    const after = await kc.realms.getKeys({ realm: 'legacy-keys' });
+    expect(after.keys!.find((k) => k.kid === rsa.kid)).toMatchObject({ kid: rsa.kid, algorithm: 'RS256' });
+    expect(after.keys!.find((k) => k.kid === rsa.kid)?.publicKey).toBeUndefined();
+    expect(after.keys!.find((k) => k.kid === mlDsa.kid)?.publicKey).toBeTruthy();
+  });
+});
+
 describe('scheduled rotation', () => {
   it('pre-publishes passive, activates after the window, disables after retirement, and records who did it', async () => {
     const { secrets: { svc: secret }, realmId } = await serviceRealm('sched', ['svc']);
