@@ -4,7 +4,7 @@
  * realm still loads, its other algs sign, the broken alg answers 503 temporarily_unavailable,
  * readiness names the key, and the realm serves again once the key is mended.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { loadRealmKeys } from '../../src/keys/realm-keys.ts';
@@ -33,9 +33,16 @@ const grant = async (alg: string) => {
 describe('readiness at process start', () => {
   it('answers DOWN while every realm and its keys are loading, UP once they are', async () => {
     server.registry.drop('broken');
-    const loading = server.registry.loadAll();
-    expect(server.registry.loadingRealms).toBe(true);
-    await loading;
+    const get = vi.spyOn(server.registry, 'get');
+    try {
+      const loading = server.registry.loadAll();
+      expect(server.registry.loadingRealms).toBe(true);
+      await loading;
+      expect(get).toHaveBeenCalledWith('broken');
+      await expect(get.mock.results.find((_, i) => get.mock.calls[i][0] === 'broken')!.value).resolves.toBeDefined();
+    } finally {
+      get.mockRestore();
+    }
     expect(server.registry.loadingRealms).toBe(false);
     expect((await fetch(`${server.baseUrl}/health/ready`)).status).toBe(200);
     // The probe reads the flag: held up while loading, whatever the realms' own checks say.
