@@ -4,14 +4,23 @@
  * one row per artefact in `oidc_payloads`, scoped by realm. Interface: oidc-provider's Adapter
  * (docs "adapter" / example/my_adapter.js); `expiresIn` is in seconds.
  *
- * Each method is a single statement, so an artefact is either written whole or not at all.
+ * Each write is a single statement, so an artefact is either written whole or not at all.
  */
+import { errors } from 'oidc-provider';
 import type { SqlClient } from '../src/store/sql.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
 
 /** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/** The `error_description` oidc-provider gives a grant source used twice (grant_source.js, refresh_token.js). */
+const REUSED: Record<string, string> = {
+  RefreshToken: 'refresh token already used',
+  AuthorizationCode: 'authorization code already consumed',
+  DeviceCode: 'device code already consumed',
+  BackchannelAuthenticationRequest: 'backchannel authentication request already consumed',
+};
 
 export function createPostgresAdapter(db: SqlClient, realmId: string) {
   return class PostgresAdapter {
@@ -53,8 +62,25 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
       return this.#findBy('user_code', userCode);
     }
 
+    /**
+     * Marks a code or refresh token used, once. oidc-provider checks `consumed` when it loads the
+     * artefact and consumes it a few queries later, so two requests racing with the same code or
+     * refresh token could both pass. Here only the first UPDATE matches; a second one means the
+     * artefact was used twice, and it is answered as oidc-provider answers a reuse (RFC 6749
+     * section 4.1.2, RFC 9700 section 4.14.2): every token of its grant, and the grant, revoked,
+     * and the request refused.
+     * @throws errors.InvalidGrant ("refresh token already used" and the like) on a second use.
+     */
     async consume(id: string): Promise<void> {
-      await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3', [realmId, this.model, id]);
+      const consumed = await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1', [realmId, this.model, id]);
+      if (consumed.length || !REUSED[this.model]) return;
+      await db.query(
+        `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3 AND grant_id IS NOT NULL)
+         DELETE FROM oidc_payloads p USING source
+         WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))`,
+        [realmId, this.model, id, [...GRANTABLE]],
+      );
+      throw new errors.InvalidGrant(REUSED[this.model]);
     }
 
     async destroy(id: string): Promise<void> {

@@ -156,6 +156,19 @@ describe.each(stores)('OIDC flows on $name', (store) => {
     expect((await reuse.json().then(asJson)).error).toBe('invalid_grant');
   });
 
+  it('a refresh token sent twice at once is honoured once, and the reuse revokes its grant (RFC 9700 section 4.14.2)', async () => {
+    const tokens = await (await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', username: 'alice', password: 'alice', scope: 'openid' })).json().then(asJson);
+    const refresh = () => post(tokenUrl(), { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: String(tokens.refresh_token) });
+    const answers = await Promise.all(Array.from({ length: 4 }, refresh));
+    const bodies = await Promise.all(answers.map((a) => a.json().then(asJson)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400, 400, 400]);
+    expect(bodies.filter((b) => b.error).map((b) => b.error)).toEqual(['invalid_grant', 'invalid_grant', 'invalid_grant']);
+    // The reuse revoked the grant, so the refresh token the winner got no longer works either.
+    const winner = bodies.find((b) => b.refresh_token)!;
+    const next = await post(tokenUrl(), { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: String(winner.refresh_token) });
+    expect(next.status).toBe(400);
+  });
+
   it('authorization code + PKCE through the login form, then RP-initiated logout', async () => {
     const config = await publicClient('demo-spa');
     const verifier = oidc.randomPKCECodeVerifier();
