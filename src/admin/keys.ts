@@ -5,7 +5,7 @@
 import { createPublicKey } from 'node:crypto';
 import type Router from '@koa/router';
 import type { JWK } from 'jose';
-import { listKeys, type KeyRecord } from '../keys/repository.ts';
+import { listKeys, recordPublicJwk, type KeyRecord } from '../keys/repository.ts';
 import {
   assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
   KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
@@ -32,13 +32,19 @@ const representation = (c: StoredComponent) => ({
   config: Object.fromEntries(Object.entries(c.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k))),
 });
 
-/** The public JWK of a local key stored before public JWKs were recorded; undefined when it cannot be opened. */
-function derivedPublicJwk(record: KeyRecord, kek: Buffer): JWK | undefined {
+/**
+ * The public JWK of a local key stored before public JWKs were recorded, recorded on its row for
+ * the next listing; undefined when the key cannot be opened.
+ */
+async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK | undefined> {
+  let jwk: JWK | undefined;
   try {
-    return signerFor(record, kek, new Map()).publicJwk();
+    jwk = signerFor(record, deps.kek, new Map()).publicJwk();
   } catch {
     return undefined;
   }
+  if (jwk) await recordPublicJwk(deps.db, record.kid, jwk);
+  return jwk;
 }
 
 export function keyRoutes(router: Router, deps: AdminDeps): void {
@@ -48,18 +54,18 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
     records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
     const active: Record<string, string> = {};
-    const keys = records.map((r) => {
+    const keys = await Promise.all(records.map(async (r) => {
       // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
-      // public JWK was recorded: those derive it from the key (decrypted here, as the realm does);
-      // one that cannot be opened is listed without its public key rather than failing the list.
-      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? derivedPublicJwk(r, deps.kek) : undefined);
+      // public JWK was recorded: those derive it from the key once (decrypted here, as the realm
+      // does); one that cannot be opened is listed without its public key rather than failing the list.
+      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? await derivedPublicJwk(deps, r) : undefined);
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
         type: jwk ? KTY_TYPE[jwk.kty as string] ?? jwk.kty : 'OCT', algorithm: r.alg,
         ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}), use: 'SIG',
       };
-    });
+    }));
     ctx.body = { active, keys };
   });
 

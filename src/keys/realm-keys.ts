@@ -8,12 +8,11 @@ import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
 import { signerFor } from '../signer/factory.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
-import { KeyDecryptionError } from './encryption.ts';
 import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
 import { createKeyProvider, findComponents } from './providers.ts';
 import type { KeySpec } from './components.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
-import { listKeys, type KeyRecord } from './repository.ts';
+import { listKeys, recordPublicJwk, type KeyRecord } from './repository.ts';
 
 export interface RealmKey {
   record: Omit<KeyRecord, 'privateKey'>;
@@ -79,9 +78,12 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
 
 /**
  * Loads the realm's keys as Signers. DISABLED keys are left out (they neither sign, verify nor
- * appear in the JWKS) unless an ACTIVE composite is made of them. A key whose signer cannot be built is
- * reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys serve on.
- * @throws KeyDecryptionError on a wrong KEK (every local key would fail: a configuration error).
+ * appear in the JWKS) unless an ACTIVE composite is made of them. A key whose signer cannot be
+ * built is reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys
+ * serve on: also a local key that cannot be decrypted (KeyDecryptionError: a tampered record, or,
+ * when every local key fails, a wrong KEY_ENCRYPTION_KEY), whose alg then answers 503 and whose
+ * realm is named by readiness instead of the whole realm failing with a 500.
+ * @throws StoreUnavailableError when the store cannot be read.
  */
 export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined): Promise<RealmKeys> {
   const stored = await listKeys(db, realmId);
@@ -98,7 +100,6 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
     try {
       return signerFor(record, kek, components, (kid) => signers.get(kid));
     } catch (err) {
-      if (err instanceof KeyDecryptionError) throw err;
       onKeyError(record.kid, err);
       return new UnavailableSigner(record, err);
     }
@@ -106,5 +107,10 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
   // Composites are made of the realm's other keys: build those first.
   for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, build(record));
   for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, build(record));
+  // Local keys stored before public JWKs were recorded: record theirs now that they are open.
+  for (const record of records.filter((r) => r.backend === 'local' && !r.publicJwk)) {
+    const jwk = signers.get(record.kid)!.publicJwk();
+    if (jwk) await recordPublicJwk(db, record.kid, jwk);
+  }
   return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
 }

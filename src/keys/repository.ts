@@ -59,6 +59,15 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
   );
 }
 
+/**
+ * Records the public JWK of a local key stored before public JWKs were recorded (its row has
+ * none), so that later readers (the admin key listing) need not decrypt it again. Never
+ * overwrites a recorded one.
+ */
+export async function recordPublicJwk(db: SqlClient, kid: string, publicJwk: JWK): Promise<void> {
+  await db.query('UPDATE keys SET public_jwk = $2 WHERE kid = $1 AND public_jwk IS NULL', [kid, JSON.stringify(publicJwk)]);
+}
+
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
   const rows = await db.query<{ kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date; component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null }>(
     `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk

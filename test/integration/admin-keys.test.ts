@@ -223,8 +223,20 @@ describe('admin keys listing', () => {
     const before = await kc.realms.getKeys({ realm: 'legacy-keys' });
     expect(before.keys!.find((k) => k.kid === rsa.kid)?.publicKey).toMatch(/^MII/);
     expect(before.keys!.find((k) => k.kid === mlDsa.kid)?.publicKey).toBeTruthy();
-    // A sealed key that no longer opens (restored from elsewhere, or damaged): listed, no public key.
-    await server.db.query("UPDATE keys SET private_key = decode('00', 'hex') WHERE kid = $1", [rsa.kid]);
+    // Derived once: the listing recorded both public JWKs, so the next one decrypts nothing.
+    const recorded = await server.db.query<{ kid: string; public_jwk: { kty: string } | null }>('SELECT kid, public_jwk FROM keys WHERE kid = ANY($1)', [[rsa.kid, mlDsa.kid]]);
+    expect(recorded.map((r) => r.public_jwk?.kty).sort()).toEqual(['AKP', 'RSA']);
+    expect(JSON.stringify(recorded)).not.toMatch(/"d"|"priv"/);
+    // Loading the realm records them too (it opens its keys anyway).
+    await server.db.query('UPDATE keys SET public_jwk = NULL WHERE kid = $1', [mlDsa.kid]);
+    server.registry.invalidate('legacy-keys');
+    expect((await fetch(`${issuer('legacy-keys')}/protocol/openid-connect/certs`)).status).toBe(200);
+    const [loaded] = await server.db.query<{ public_jwk: { pub?: string; x?: string } | null }>('SELECT public_jwk FROM keys WHERE kid = $1', [mlDsa.kid]);
+    expect(loaded.public_jwk?.pub ?? loaded.public_jwk?.x).toBeTruthy();
+
+    // A sealed key that no longer opens (restored from elsewhere, or damaged), with no recorded
+    // public JWK: listed, no public key.
+    await server.db.query("UPDATE keys SET private_key = decode('00', 'hex'), public_jwk = NULL WHERE kid = $1", [rsa.kid]);
     const after = await kc.realms.getKeys({ realm: 'legacy-keys' });
     expect(after.keys!.find((k) => k.kid === rsa.kid)).toMatchObject({ kid: rsa.kid, algorithm: 'RS256' });
     expect(after.keys!.find((k) => k.kid === rsa.kid)?.publicKey).toBeUndefined();

@@ -80,6 +80,29 @@ describe('a key that cannot be built', () => {
   });
 });
 
+describe('a local key that cannot be decrypted', () => {
+  it('(a tampered record, or a wrong KEY_ENCRYPTION_KEY) fails its own alg closed (503), not the realm with a 500, and recovers when restored', async () => {
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'broken'");
+    const [key] = await server.db.query<{ kid: string; private_key: Uint8Array }>("SELECT kid, private_key FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-87'", [realm.id]);
+    await server.db.query("UPDATE keys SET private_key = decode('00', 'hex') WHERE kid = $1", [key.kid]);
+    server.registry.invalidate('broken');
+
+    expect(await grant('ML-DSA-87')).toEqual({ status: 503, body: { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' } });
+    expect((await grant('ML-DSA-65')).status).toBe(200);
+    // Still published (its public JWK is recorded), so what it signed before still verifies.
+    const certs = await (await fetch(`${server.baseUrl}/realms/broken/protocol/openid-connect/certs`)).json().then(asJson);
+    expect(certs.keys.map((k: { kid: string }) => k.kid)).toContain(key.kid);
+    const ready = await fetch(`${server.baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json().then(asJson)).checks).toContainEqual({ name: `key ${key.kid} (local) of realm broken`, status: 'DOWN', reason: `private key ${key.kid} cannot be decrypted: wrong KEY_ENCRYPTION_KEY or tampered record` });
+
+    await server.db.query('UPDATE keys SET private_key = $2 WHERE kid = $1', [key.kid, key.private_key]);
+    server.registry.invalidate('broken');
+    expect((await grant('ML-DSA-87')).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/health/ready`)).status).toBe(200);
+  });
+});
+
 describe('a PASSIVE composite across back ends', () => {
   it('loads without a key error (its disabled members are not loaded: it only verifies) and stays in the JWKS', async () => {
     const disabled = (name: string, providerId: string, alg: string) => ({ name, providerId, config: { algorithm: [alg], priority: ['1'], enabled: ['false'] } });
