@@ -4,7 +4,9 @@
  * one row per artefact in `oidc_payloads`, scoped by realm. Interface: oidc-provider's Adapter
  * (docs "adapter" / example/my_adapter.js); `expiresIn` is in seconds.
  *
- * Each write is a single statement, so an artefact is either written whole or not at all.
+ * Each write of an artefact is a single statement, so it is either written whole or not at all.
+ * A reuse caught by `consume` marks the artefact used, then revokes its grant in a second
+ * statement: if that one fails (store down: 503), the artefact stays used and the grant stays.
  */
 import { errors } from 'oidc-provider';
 import type { SqlClient } from '../src/store/sql.ts';
@@ -14,12 +16,15 @@ type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userC
 /** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-/** The `error_description` oidc-provider gives a grant source used twice (grant_source.js, refresh_token.js). */
-const REUSED: Record<string, string> = {
-  RefreshToken: 'refresh token already used',
-  AuthorizationCode: 'authorization code already consumed',
-  DeviceCode: 'device code already consumed',
-  BackchannelAuthenticationRequest: 'backchannel authentication request already consumed',
+/**
+ * The grant sources `consume` keeps single-use, by the name oidc-provider's errors give them
+ * (grant_source.js, refresh_token.js).
+ */
+const SINGLE_USE: Record<string, string> = {
+  RefreshToken: 'refresh token',
+  AuthorizationCode: 'authorization code',
+  DeviceCode: 'device code',
+  BackchannelAuthenticationRequest: 'backchannel authentication request',
 };
 
 export function createPostgresAdapter(db: SqlClient, realmId: string) {
@@ -66,21 +71,30 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
      * Marks a code or refresh token used, once. oidc-provider checks `consumed` when it loads the
      * artefact and consumes it a few queries later, so two requests racing with the same code or
      * refresh token could both pass. Here only the first UPDATE matches; a second one means the
-     * artefact was used twice, and it is answered as oidc-provider answers a reuse (RFC 6749
-     * section 4.1.2, RFC 9700 section 4.14.2): every token of its grant, and the grant, revoked,
-     * and the request refused.
-     * @throws errors.InvalidGrant ("refresh token already used" and the like) on a second use.
+     * artefact was used twice, and it is answered as oidc-provider answers a sequential reuse
+     * (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2: the server cannot tell the legitimate
+     * client from an attacker): every token of its grant, and the grant, revoked, and the request
+     * refused. So of concurrent requests with one refresh token, one gets tokens, and those stop
+     * working too once the reuse is seen.
+     * @throws errors.InvalidGrant "refresh token already used" / "authorization code already
+     *   consumed" (and the like) on a second use; "... not found" when the artefact was deleted
+     *   (revoked, logged out) since oidc-provider loaded it.
      */
     async consume(id: string): Promise<void> {
       const consumed = await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1', [realmId, this.model, id]);
-      if (consumed.length || !REUSED[this.model]) return;
-      await db.query(
-        `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3 AND grant_id IS NOT NULL)
-         DELETE FROM oidc_payloads p USING source
-         WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))`,
+      const label = SINGLE_USE[this.model];
+      if (consumed.length || !label) return;
+      const [source] = await db.query<{ found: boolean }>(
+        `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
+         revoked AS (
+           DELETE FROM oidc_payloads p USING source
+           WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))
+         )
+         SELECT EXISTS (SELECT 1 FROM source) AS found`,
         [realmId, this.model, id, [...GRANTABLE]],
       );
-      throw new errors.InvalidGrant(REUSED[this.model]);
+      if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
+      throw new errors.InvalidGrant(this.model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`);
     }
 
     async destroy(id: string): Promise<void> {
