@@ -44,8 +44,8 @@ describe.runIf(available)('oidc_payloads query plans (PostgreSQL)', () => {
   });
 
   it('still finds by uid, user code and grant on their own indexes', async () => {
-    expect(await plan('SELECT 1 FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND uid = $3', ['r1', 'Session', 'u'])).toContain('oidc_payloads_uid');
-    expect(await plan('SELECT 1 FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND user_code = $3', ['r1', 'DeviceCode', 'c'])).toContain('oidc_payloads_user_code');
-    expect(await plan('DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)', ['r1', 'g3', ['RefreshToken']])).toContain('oidc_payloads_grant');
+    expect(await plan('SELECT 1 FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND uid = $3', ['r1', 'Session', 'u'])).toContain('oidc_payloads_by_uid');
+    expect(await plan('SELECT 1 FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND user_code = $3', ['r1', 'DeviceCode', 'c'])).toContain('oidc_payloads_by_user_code');
+    expect(await plan('DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)', ['r1', 'g3', ['RefreshToken']])).toContain('oidc_payloads_by_grant');
   });
 });
