@@ -22,6 +22,8 @@ import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
 import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
+import { checkKeyEncryptionKey } from './keys/repository.ts';
+import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
 import { backends } from './signer/backends.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
@@ -29,9 +31,16 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
   return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
 }
 
+/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against its local keys. */
 async function openStore(config: Config): Promise<SqlClient> {
   const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await migrate(db);
+  try {
+    await migrate(db);
+    await checkKeyEncryptionKey(db, config.keyEncryptionKey);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
   return db;
 }
 
@@ -178,7 +187,7 @@ async function eventsVerify(options: { realm?: string }): Promise<void> {
 }
 
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof RealmImportError) {
+  if (err instanceof ConfigError || err instanceof RealmImportError || err instanceof WrongKeyEncryptionKeyError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

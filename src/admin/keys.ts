@@ -43,7 +43,8 @@ async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK
   } catch {
     return undefined;
   }
-  if (jwk) await recordPublicJwk(deps.db, record.kid, jwk);
+  // Best effort: a failed write only means the next listing derives it again.
+  if (jwk) await recordPublicJwk(deps.db, record.kid, jwk).catch(() => undefined);
   return jwk;
 }
 

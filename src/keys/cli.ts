@@ -7,7 +7,7 @@ import { loadConfig } from '../config.ts';
 import { openSqlClient } from '../store/sql.ts';
 import { migrate } from '../store/migrations.ts';
 import { findRealm } from '../store/realms.ts';
-import { listKeys } from './repository.ts';
+import { checkKeyEncryptionKey, listKeys } from './repository.ts';
 import { assertRequiredKeys, createKeyProvider, findComponent, updateKeyProvider } from './providers.ts';
 import { randomBytes } from 'node:crypto';
 import { backends } from '../signer/backends.ts';
@@ -28,6 +28,7 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await migrate(db);
+    await checkKeyEncryptionKey(db, kek);
     const realm = await findRealm(db, options.realm);
     if (!realm) throw new Error(`realm ${options.realm} not found`);
     if (command === 'list') {

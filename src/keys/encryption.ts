@@ -15,6 +15,14 @@ export class KeyDecryptionError extends Error {
   }
 }
 
+/** The configured KEY_ENCRYPTION_KEY opens none of the stored local keys it was checked on. */
+export class WrongKeyEncryptionKeyError extends Error {
+  constructor(checked: number) {
+    super(`KEY_ENCRYPTION_KEY opens none of the ${checked} newest local private keys in the store: it is not the key they were sealed with. Start with that key (keys made under another one would be unreadable to every other process)`);
+    this.name = 'WrongKeyEncryptionKeyError';
+  }
+}
+
 const aad = (kid: string, alg: string) => Buffer.from(`qsign-oidc key\0${kid}\0${alg}`);
 
 export function sealPrivateKey(kek: Buffer, kid: string, alg: string, plaintext: Uint8Array): Buffer {

@@ -108,9 +108,10 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
   for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, build(record));
   for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, build(record));
   // Local keys stored before public JWKs were recorded: record theirs now that they are open.
+  // Best effort: a write that fails (a read-only standby) is tried again at the next load.
   for (const record of records.filter((r) => r.backend === 'local' && !r.publicJwk)) {
     const jwk = signers.get(record.kid)!.publicJwk();
-    if (jwk) await recordPublicJwk(db, record.kid, jwk);
+    if (jwk) await recordPublicJwk(db, record.kid, jwk).catch(() => undefined);
   }
   return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
 }

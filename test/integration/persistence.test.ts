@@ -81,4 +81,21 @@ describe('command line import', () => {
     expect(failure?.stderr).toContain('bad-realm.json: realm rejected, nothing imported');
     expect(failure?.stderr).toContain('at clients[0].clientId:');
   });
+
+  it('refuses to start, with exit code 2, under a KEY_ENCRYPTION_KEY that opens none of the stored keys', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-kek-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const withKek = (kek: Buffer, ...args: string[]) => run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: kek.toString('base64') } });
+    const right = Buffer.alloc(32, 1);
+    await withKek(right, 'import', demo);
+    const wrong = Buffer.alloc(32, 2);
+    for (const args of [['import', demo], ['keys', 'rotate', '--realm', 'demo', '--alg', 'ML-DSA-65'], ['start']]) {
+      const refused = await withKek(wrong, ...args).then(() => undefined, (err: { code: number; stderr: string }) => err);
+      expect(refused?.code, args.join(' ')).toBe(2);
+      expect(refused?.stderr).toContain('KEY_ENCRYPTION_KEY opens none of the');
+      expect(refused?.stderr).not.toContain(wrong.toString('base64'));
+    }
+    // No key was made under the wrong one; the right one still works.
+    await withKek(right, 'keys', 'list', '--realm', 'demo');
+  });
 });
