@@ -96,6 +96,18 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   return grant;
 }
 
+/** The client_id of an HTTP Basic client authentication (RFC 6749 section 2.3.1: form-encoded), or undefined. */
+function basicClientId(authorization: string): string | undefined {
+  const [scheme, credentials] = authorization.split(' ');
+  if (scheme?.toLowerCase() !== 'basic' || !credentials) return undefined;
+  const user = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
+  try {
+    return decodeURIComponent(user.replace(/\+/g, ' ')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function buildProvider(rc: RealmContext): Provider {
   const { realm } = rc;
   const r = realm.rep;
@@ -219,6 +231,22 @@ export function buildProvider(rc: RealmContext): Provider {
     const type = GRANT_EVENTS[String((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type)];
     const token = (ctx.oidc.entities as { AccessToken?: { accountId?: string } }).AccessToken;
     if (type) rc.loginEvent(type, { clientId: ctx.oidc.client?.clientId, userId: token?.accountId, ipAddress: ctx.ip });
+  });
+  // And their _ERROR events, with the `error` Keycloak gives them (its Errors constants) and the
+  // reason in `details`; a device code still waiting for the user is the protocol working, not a failure.
+  const GRANT_ERRORS: Record<string, string> = { refresh_token: 'invalid_token', authorization_code: 'invalid_code', [DEVICE_CODE_GRANT]: 'invalid_code' };
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string; error_description?: string }) => {
+    const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
+    const grantType = String(params.grant_type);
+    const type = GRANT_EVENTS[grantType];
+    if (!type || err.error === 'authorization_pending' || err.error === 'slow_down') return;
+    const error = err.error === 'invalid_client' ? 'invalid_client_credentials' : err.error === 'invalid_grant' ? GRANT_ERRORS[grantType] ?? err.error : err.error ?? 'invalid_request';
+    const source = ctx.oidc.entities as { RefreshToken?: { accountId?: string }; AuthorizationCode?: { accountId?: string }; DeviceCode?: { accountId?: string } };
+    rc.loginEvent(`${type}_ERROR`, {
+      clientId: ctx.oidc.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : basicClientId(ctx.get('authorization'))),
+      userId: (source.RefreshToken ?? source.AuthorizationCode ?? source.DeviceCode)?.accountId,
+      ipAddress: ctx.ip, error, details: { grant_type: grantType, reason: String(err.error_detail ?? err.error_description ?? err.error) },
+    });
   });
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     rc.loginEvent('LOGOUT', { clientId: ctx.oidc.client?.clientId, userId: ctx.oidc.session?.accountId, ipAddress: ctx.ip });

@@ -60,6 +60,36 @@ describe('events', () => {
     expect(tampered.out).toContain(`event ${ids[3]} does not follow event ${ids[1]}: an event before it was deleted`);
   });
 
+  it('records failed grants as Keycloak _ERROR events: a reused refresh token, a wrong client secret', async () => {
+    const realm = {
+      realm: 'failures', eventsEnabled: true, enabledEventTypes: ['REFRESH_TOKEN_ERROR', 'CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN'],
+      users: [{ username: 'ann', credentials: [{ value: 'ann-password' }] }],
+      clients: [{ clientId: 'cli', publicClient: true, directAccessGrantsEnabled: true }, { clientId: 'svc', secret: 'svc-secret', serviceAccountsEnabled: true, standardFlowEnabled: false }],
+    };
+    const server = await startServer({ realms: [realm], realmFiles: [path.join(REPO, 'realms', 'master.json')] });
+    try {
+      const token = (body: Record<string, string>, headers: Record<string, string> = {}) => fetch(`${server.baseUrl}/realms/failures/protocol/openid-connect/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(body),
+      });
+      const login = await (await token({ grant_type: 'password', client_id: 'cli', username: 'ann', password: 'ann-password' })).json() as { refresh_token: string; access_token: string };
+      expect((await token({ grant_type: 'refresh_token', client_id: 'cli', refresh_token: login.refresh_token })).status).toBe(200);
+      expect((await token({ grant_type: 'refresh_token', client_id: 'cli', refresh_token: login.refresh_token })).status).toBe(400);
+      expect((await token({ grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('svc:wrong').toString('base64')}` })).status).toBe(401);
+      await new Promise((r) => setTimeout(r, 300));
+
+      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
+      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      const events = await kc.realms.findEvents({ realm: 'failures' });
+      expect(events.map((e) => e.type)).toEqual(['CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN_ERROR', 'REFRESH_TOKEN']);
+      expect(events[0]).toMatchObject({ clientId: 'svc', error: 'invalid_client_credentials', details: { grant_type: 'client_credentials' } });
+      const userId = (await kc.users.find({ realm: 'failures', username: 'ann' }))[0].id;
+      expect(events[1]).toMatchObject({ clientId: 'cli', userId, error: 'invalid_token', details: { grant_type: 'refresh_token', reason: 'refresh token already used' } });
+      expect(JSON.stringify(events)).not.toContain(login.refresh_token);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('saves what the realm events config says, and serves the config', async () => {
     const realm = { realm: 'quiet', users: [{ username: 'ann', credentials: [{ value: 'ann-password' }] }], clients: [{ clientId: 'cli', publicClient: true, directAccessGrantsEnabled: true }] };
     const server = await startServer({ realms: [realm], realmFiles: [path.join(REPO, 'realms', 'master.json')] });
