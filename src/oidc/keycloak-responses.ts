@@ -9,7 +9,7 @@
 import { decodeJwt } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { keycloakScope } from './claims.ts';
-import { deviceGrantSeconds } from './clients.ts';
+import { DEVICE_CODE_GRANT, deviceGrantSeconds } from './clients.ts';
 import { StoreUnavailableError } from '../store/sql.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -109,6 +109,31 @@ function addSessionState(ctx: KoaContextWithOIDC): void {
     url.searchParams.set('session_state', sid);
   }
   ctx.response.set('location', url.toString());
+}
+
+/**
+ * The `error` of the Keycloak _ERROR event for a grant oidc-provider refused (Keycloak's
+ * org.keycloak.events.Errors constants), or undefined for a refusal that is the protocol working
+ * (a device code the user has not confirmed yet: `authorization_pending`, polled every few seconds).
+ * @param err oidc-provider's error (`error`, `error_detail`); @param clientKnown whether the client exists.
+ */
+export function keycloakGrantErrorEvent(grantType: string, err: { error?: string; error_detail?: string }, clientKnown: boolean): string | undefined {
+  const detail = err.error_detail ?? '';
+  switch (err.error) {
+    case 'authorization_pending':
+      return undefined;
+    case 'invalid_client':
+      return clientKnown ? 'invalid_client_credentials' : 'client_not_found';
+    case 'expired_token':
+      return 'expired_oauth2_device_code';
+    case 'invalid_grant':
+      if (grantType === 'refresh_token') return 'invalid_token';
+      if (grantType === DEVICE_CODE_GRANT) return 'invalid_oauth2_device_code';
+      if (/code_verifier/.test(detail)) return 'pkce_verification_failed';
+      return detail === 'authorization code is expired' ? 'expired_code' : 'invalid_code';
+    default:
+      return err.error ?? 'invalid_request';
+  }
 }
 
 export function installKeycloakResponses(provider: Provider, rc: RealmContext): void {

@@ -13,7 +13,7 @@ import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, matchesRedirec
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
-import { installKeycloakResponses } from './keycloak-responses.ts';
+import { installKeycloakResponses, keycloakGrantErrorEvent } from './keycloak-responses.ts';
 import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
 import './custom-algorithms.ts';
@@ -94,18 +94,6 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   if (claims?.size) grant.addOIDCClaims([...claims]);
   await grant.save();
   return grant;
-}
-
-/** The client_id of an HTTP Basic client authentication (RFC 6749 section 2.3.1: form-encoded), or undefined. */
-function basicClientId(authorization: string): string | undefined {
-  const [scheme, credentials] = authorization.split(' ');
-  if (scheme?.toLowerCase() !== 'basic' || !credentials) return undefined;
-  const user = Buffer.from(credentials, 'base64').toString('utf8').split(':')[0];
-  try {
-    return decodeURIComponent(user.replace(/\+/g, ' ')) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function buildProvider(rc: RealmContext): Provider {
@@ -232,20 +220,20 @@ export function buildProvider(rc: RealmContext): Provider {
     const token = (ctx.oidc.entities as { AccessToken?: { accountId?: string } }).AccessToken;
     if (type) rc.loginEvent(type, { clientId: ctx.oidc.client?.clientId, userId: token?.accountId, ipAddress: ctx.ip });
   });
-  // And their _ERROR events, with the `error` Keycloak gives them (its Errors constants) and the
-  // reason in `details`; a device code still waiting for the user is the protocol working, not a failure.
-  const GRANT_ERRORS: Record<string, string> = { refresh_token: 'invalid_token', authorization_code: 'invalid_code', [DEVICE_CODE_GRANT]: 'invalid_code' };
+  // And their _ERROR events, with the `error` Keycloak gives them and the reason in `details`. The
+  // client is named when it exists, else as the form asked for it, cut to Keycloak's 255 characters
+  // (anyone can send one); an HTTP Basic header that failed is not parsed here.
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string; error_description?: string }) => {
     const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
     const grantType = String(params.grant_type);
     const type = GRANT_EVENTS[grantType];
-    if (!type || err.error === 'authorization_pending' || err.error === 'slow_down') return;
-    const error = err.error === 'invalid_client' ? 'invalid_client_credentials' : err.error === 'invalid_grant' ? GRANT_ERRORS[grantType] ?? err.error : err.error ?? 'invalid_request';
+    const error = type && keycloakGrantErrorEvent(grantType, err, !!ctx.oidc.client);
+    if (!error) return;
     const source = ctx.oidc.entities as { RefreshToken?: { accountId?: string }; AuthorizationCode?: { accountId?: string }; DeviceCode?: { accountId?: string } };
     rc.loginEvent(`${type}_ERROR`, {
-      clientId: ctx.oidc.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id : basicClientId(ctx.get('authorization'))),
+      clientId: ctx.oidc.client?.clientId ?? (typeof params.client_id === 'string' ? params.client_id.slice(0, 255) : undefined),
       userId: (source.RefreshToken ?? source.AuthorizationCode ?? source.DeviceCode)?.accountId,
-      ipAddress: ctx.ip, error, details: { grant_type: grantType, reason: String(err.error_detail ?? err.error_description ?? err.error) },
+      ipAddress: ctx.ip, error, details: { grant_type: grantType, reason: String(err.error_detail ?? err.error_description ?? err.error).slice(0, 255) },
     });
   });
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
