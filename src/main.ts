@@ -22,7 +22,7 @@ import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
 import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
-import { checkKeyEncryptionKey } from './keys/repository.ts';
+import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
 import { backends } from './signer/backends.ts';
 

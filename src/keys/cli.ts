@@ -7,7 +7,8 @@ import { loadConfig } from '../config.ts';
 import { openSqlClient } from '../store/sql.ts';
 import { migrate } from '../store/migrations.ts';
 import { findRealm } from '../store/realms.ts';
-import { checkKeyEncryptionKey, listKeys } from './repository.ts';
+import { listKeys } from './repository.ts';
+import { checkKeyEncryptionKey } from './kek-check.ts';
 import { assertRequiredKeys, createKeyProvider, findComponent, updateKeyProvider } from './providers.ts';
 import { randomBytes } from 'node:crypto';
 import { backends } from '../signer/backends.ts';
@@ -28,7 +29,8 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await migrate(db);
-    await checkKeyEncryptionKey(db, kek);
+    // Listing and disabling seal nothing: they work under any key (a way out with a lost one).
+    if (command !== 'list' && command !== 'disable') await checkKeyEncryptionKey(db, kek);
     const realm = await findRealm(db, options.realm);
     if (!realm) throw new Error(`realm ${options.realm} not found`);
     if (command === 'list') {

@@ -15,10 +15,11 @@ export class KeyDecryptionError extends Error {
   }
 }
 
-/** The configured KEY_ENCRYPTION_KEY opens none of the stored local keys it was checked on. */
+/** The configured KEY_ENCRYPTION_KEY is not the one the store's keys were sealed with (keys/kek-check.ts). */
 export class WrongKeyEncryptionKeyError extends Error {
-  constructor(checked: number) {
-    super(`KEY_ENCRYPTION_KEY opens none of the ${checked} newest local private keys in the store: it is not the key they were sealed with. Start with that key (keys made under another one would be unreadable to every other process)`);
+  /** @param what what it failed to open ("none of the 10 newest local private keys in the store"). */
+  constructor(what: string) {
+    super(`KEY_ENCRYPTION_KEY opens ${what}: it is not the key this store's keys were sealed with. Start with that key (keys made under another one would be unreadable to every other process); \`keys list\` and \`keys disable\` work without it`);
     this.name = 'WrongKeyEncryptionKeyError';
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
-import { openPrivateKey, sealPrivateKey, WrongKeyEncryptionKeyError } from './encryption.ts';
+import { sealPrivateKey } from './encryption.ts';
 import type { GeneratedKey } from './generate.ts';
 import type { JWK } from 'jose';
 import { jwsAlgorithm } from '../jose/algorithms.ts';
@@ -66,23 +66,6 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
  */
 export async function recordPublicJwk(db: SqlClient, kid: string, publicJwk: JWK): Promise<void> {
   await db.query('UPDATE keys SET public_jwk = $2 WHERE kid = $1 AND public_jwk IS NULL', [kid, JSON.stringify(publicJwk)]);
-}
-
-/**
- * Checks the configured key-encryption key against the store before a process uses it: a process
- * started with the wrong one would otherwise serve on (every local key failing closed, 503) and,
- * worse, seal new keys (rotation, imports) that no other process can open. One of the `sample`
- * newest local private keys opening is enough (a single tampered record is the realm's concern,
- * loaded as an unavailable key); a store without local keys passes.
- * @throws WrongKeyEncryptionKeyError when keys were checked and none opened.
- */
-export async function checkKeyEncryptionKey(db: SqlClient, kek: Buffer, sample = 10): Promise<void> {
-  const rows = await db.query<{ kid: string; alg: string; private_key: Uint8Array }>(
-    "SELECT kid, alg, private_key FROM keys WHERE backend = 'local' AND private_key IS NOT NULL ORDER BY created_at DESC LIMIT $1",
-    [sample],
-  );
-  const opens = (r: (typeof rows)[number]) => { try { openPrivateKey(kek, r.kid, r.alg, r.private_key).fill(0); return true; } catch { return false; } };
-  if (rows.length && !rows.some(opens)) throw new WrongKeyEncryptionKeyError(rows.length);
 }
 
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {

@@ -145,6 +145,13 @@ const MIGRATIONS: string[] = [
    DROP INDEX IF EXISTS oidc_payloads_grant;
    DROP INDEX IF EXISTS oidc_payloads_uid;
    DROP INDEX IF EXISTS oidc_payloads_user_code;`,
+  // 8: a value sealed under KEY_ENCRYPTION_KEY when a store without local keys is first opened, so
+  // that a process started with another key is refused even then (keys/kek-check.ts).
+  `CREATE TABLE key_encryption_key_check (
+     id smallint PRIMARY KEY CHECK (id = 1),
+     sealed bytea NOT NULL,
+     created_at timestamptz NOT NULL DEFAULT now()
+   );`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

@@ -81,7 +81,7 @@ describe('a key that cannot be built', () => {
 });
 
 describe('a local key that cannot be decrypted', () => {
-  it('(a tampered record, or a wrong KEY_ENCRYPTION_KEY) fails its own alg closed (503), not the realm with a 500, and recovers when restored', async () => {
+  it('(a tampered record) fails its own alg closed (503), not the realm with a 500, and recovers when restored', async () => {
     const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'broken'");
     const [key] = await server.db.query<{ kid: string; private_key: Uint8Array }>("SELECT kid, private_key FROM keys WHERE realm_id = $1 AND alg = 'ML-DSA-87'", [realm.id]);
     await server.db.query("UPDATE keys SET private_key = decode('00', 'hex') WHERE kid = $1", [key.kid]);

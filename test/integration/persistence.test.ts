@@ -86,16 +86,32 @@ describe('command line import', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-kek-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const withKek = (kek: Buffer, ...args: string[]) => run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: kek.toString('base64') } });
+    const refusal = (kek: Buffer, ...args: string[]) => withKek(kek, ...args).then(() => undefined, (err: { code: number; stderr: string }) => err);
     const right = Buffer.alloc(32, 1);
-    await withKek(right, 'import', demo);
     const wrong = Buffer.alloc(32, 2);
+    const keyCount = async () => {
+      const db = await openSqlClient({ dataDir });
+      try { return Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM keys'))[0].n); } finally { await db.close(); }
+    };
+
+    // A store without local keys yet: the check value sealed at its first opening decides.
+    await withKek(right, 'events', 'verify');
+    const early = await refusal(wrong, 'events', 'verify');
+    expect(early?.code).toBe(2);
+    expect(early?.stderr).toContain('KEY_ENCRYPTION_KEY opens the check value sealed when this store was first opened');
+
+    await withKek(right, 'import', demo);
+    const before = await keyCount();
     for (const args of [['import', demo], ['keys', 'rotate', '--realm', 'demo', '--alg', 'ML-DSA-65'], ['start']]) {
-      const refused = await withKek(wrong, ...args).then(() => undefined, (err: { code: number; stderr: string }) => err);
+      const refused = await refusal(wrong, ...args);
       expect(refused?.code, args.join(' ')).toBe(2);
       expect(refused?.stderr).toContain('KEY_ENCRYPTION_KEY opens none of the');
       expect(refused?.stderr).not.toContain(wrong.toString('base64'));
     }
-    // No key was made under the wrong one; the right one still works.
-    await withKek(right, 'keys', 'list', '--realm', 'demo');
+    // Nothing was sealed under the wrong key; listing works without the right one (a way out).
+    expect(await keyCount()).toBe(before);
+    expect((await withKek(wrong, 'keys', 'list', '--realm', 'demo')).stdout).toContain('ML-DSA-65');
+    await withKek(right, 'keys', 'rotate', '--realm', 'demo', '--alg', 'ML-DSA-65');
+    expect(await keyCount()).toBe(before + 1);
   });
 });
