@@ -226,7 +226,9 @@ export function buildProvider(rc: RealmContext): Provider {
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: string; error_detail?: string; error_description?: string }) => {
     const params = (ctx.oidc.params ?? {}) as Record<string, unknown>;
     const grantType = String(params.grant_type);
-    const type = GRANT_EVENTS[grantType];
+    // The password grant records its own LOGIN_ERROR for the user's credentials (password-grant.ts);
+    // a client that fails to authenticate never reaches it, and is a LOGIN_ERROR too, as in Keycloak.
+    const type = grantType === 'password' && err.error === 'invalid_client' ? 'LOGIN' : GRANT_EVENTS[grantType];
     const error = type && keycloakGrantErrorEvent(grantType, err, !!ctx.oidc.client);
     if (!error) return;
     const source = ctx.oidc.entities as { RefreshToken?: { accountId?: string }; AuthorizationCode?: { accountId?: string }; DeviceCode?: { accountId?: string } };

@@ -62,7 +62,7 @@ describe('events', () => {
 
   it('records failed grants as Keycloak _ERROR events: a reused refresh token, a wrong client secret', async () => {
     const realm = {
-      realm: 'failures', eventsEnabled: true, enabledEventTypes: ['REFRESH_TOKEN_ERROR', 'CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN'],
+      realm: 'failures', eventsEnabled: true, enabledEventTypes: ['REFRESH_TOKEN_ERROR', 'CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN', 'LOGIN_ERROR'],
       users: [{ username: 'ann', credentials: [{ value: 'ann-password' }] }],
       clients: [{ clientId: 'cli', publicClient: true, directAccessGrantsEnabled: true }, { clientId: 'svc', secret: 'svc-secret', serviceAccountsEnabled: true, standardFlowEnabled: false }],
     };
@@ -77,20 +77,23 @@ describe('events', () => {
       expect((await token({ grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from('svc:not-the-secret-9431').toString('base64')}` })).status).toBe(401);
       const unknown = `nobody-${'x'.repeat(400)}`;
       expect((await token({ grant_type: 'client_credentials', client_id: unknown, client_secret: 'not-the-secret-9431' })).status).toBe(401);
+      expect((await token({ grant_type: 'password', username: 'ann', password: 'ann-password' }, { authorization: `Basic ${Buffer.from('svc:not-the-secret-9431').toString('base64')}` })).status).toBe(401);
 
       const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
       await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
       let events = await kc.realms.findEvents({ realm: 'failures' });
-      for (let i = 0; i < 50 && events.length < 4; i += 1) {
+      for (let i = 0; i < 50 && events.length < 5; i += 1) {
         await new Promise((r) => setTimeout(r, 100));
         events = await kc.realms.findEvents({ realm: 'failures' });
       }
-      expect(events.map((e) => e.type)).toEqual(['CLIENT_LOGIN_ERROR', 'CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN_ERROR', 'REFRESH_TOKEN']);
-      // An unknown client as the form named it, cut to Keycloak's 255 characters; a known one with a wrong secret.
-      expect(events[0]).toMatchObject({ clientId: unknown.slice(0, 255), error: 'client_not_found', details: { grant_type: 'client_credentials' } });
-      expect(events[1]).toMatchObject({ clientId: 'svc', error: 'invalid_client_credentials', details: { grant_type: 'client_credentials' } });
+      expect(events.map((e) => e.type)).toEqual(['LOGIN_ERROR', 'CLIENT_LOGIN_ERROR', 'CLIENT_LOGIN_ERROR', 'REFRESH_TOKEN_ERROR', 'REFRESH_TOKEN']);
+      // A password grant whose client fails to authenticate (Keycloak: LOGIN_ERROR); an unknown
+      // client as the form named it, cut to Keycloak's 255 characters; a known one with a wrong secret.
+      expect(events[0]).toMatchObject({ clientId: 'svc', error: 'invalid_client_credentials', details: { grant_type: 'password' } });
+      expect(events[1]).toMatchObject({ clientId: unknown.slice(0, 255), error: 'client_not_found', details: { grant_type: 'client_credentials' } });
+      expect(events[2]).toMatchObject({ clientId: 'svc', error: 'invalid_client_credentials', details: { grant_type: 'client_credentials' } });
       const userId = (await kc.users.find({ realm: 'failures', username: 'ann' }))[0].id;
-      expect(events[2]).toMatchObject({ clientId: 'cli', userId, error: 'invalid_token', details: { grant_type: 'refresh_token', reason: 'refresh token already used' } });
+      expect(events[3]).toMatchObject({ clientId: 'cli', userId, error: 'invalid_token', details: { grant_type: 'refresh_token', reason: 'refresh token already used' } });
       expect(JSON.stringify(events)).not.toContain('not-the-secret-9431');
     } finally {
       await server.close();
