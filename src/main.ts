@@ -31,7 +31,7 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
   return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
 }
 
-/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against its local keys. */
+/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts; WrongKeyEncryptionKeyError: exit code 2). */
 async function openStore(config: Config): Promise<SqlClient> {
   const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
