@@ -80,9 +80,9 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
  * Loads the realm's keys as Signers. DISABLED keys are left out (they neither sign, verify nor
  * appear in the JWKS) unless an ACTIVE composite is made of them. A key whose signer cannot be
  * built is reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys
- * serve on: also a local key that cannot be decrypted (KeyDecryptionError: a tampered record, or,
- * when every local key fails, a wrong KEY_ENCRYPTION_KEY): its alg answers 503 and readiness
- * names it, instead of the whole realm failing with a 500.
+ * serve on: also a local key that cannot be decrypted (KeyDecryptionError: a tampered record; a
+ * wrong KEY_ENCRYPTION_KEY is refused before, when the process opens the store, keys/kek-check.ts):
+ * its alg answers 503 and readiness names it, instead of the whole realm failing with a 500.
  * @throws StoreUnavailableError when the store cannot be read.
  */
 export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined): Promise<RealmKeys> {
