@@ -41,6 +41,16 @@ const schema = z.object({
   signingThreads: z.coerce.number().int().min(0).max(64),
   /** Seconds a stopping process waits for requests in flight and their events before it exits. */
   shutdownGraceSeconds: z.coerce.number().int().min(1).max(3600),
+  /**
+   * Which proxy headers to trust for the client's address and scheme: `xforwarded`
+   * (X-Forwarded-For/-Proto/-Host) or none (Keycloak's `proxy-headers`; `forwarded`, RFC 7239, is
+   * not supported). Unset, they are ignored: a client could set them to dodge per-IP rate limits.
+   */
+  proxyHeaders: z.enum(['xforwarded']).optional(),
+  /** Peers (IPs or CIDR ranges) whose proxy headers are trusted; empty: any peer (Keycloak's `proxy-trusted-addresses`). */
+  proxyTrustedAddresses: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])),
+  /** PostgreSQL connections per process (Keycloak's `db-pool-max-size`). */
+  dbPoolMaxSize: z.coerce.number().int().min(1).max(1000),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -115,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signingThreads: env.SIGNING_THREADS ?? String(defaultSigningThreads(Number(workers))),
     // Under Kubernetes' default terminationGracePeriodSeconds (30).
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS ?? '25',
+    proxyHeaders: env.PROXY_HEADERS || env.KC_PROXY_HEADERS || undefined,
+    proxyTrustedAddresses: (env.PROXY_TRUSTED_ADDRESSES ?? env.KC_PROXY_TRUSTED_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+    dbPoolMaxSize: env.DB_POOL_MAX_SIZE ?? env.KC_DB_POOL_MAX_SIZE ?? '10',
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -124,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: 'DATA_DIR', realmsDir: 'REALMS_DIR', databaseUrl: 'DATABASE_URL / KC_DB_URL',
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
       adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', signingThreads: 'SIGNING_THREADS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
+      proxyHeaders: 'PROXY_HEADERS / KC_PROXY_HEADERS', proxyTrustedAddresses: 'PROXY_TRUSTED_ADDRESSES / KC_PROXY_TRUSTED_ADDRESSES', dbPoolMaxSize: 'DB_POOL_MAX_SIZE / KC_DB_POOL_MAX_SIZE',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);

@@ -33,7 +33,7 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
 
 /** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts; WrongKeyEncryptionKeyError: exit code 2). */
 async function openStore(config: Config): Promise<SqlClient> {
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
   try {
     await migrate(db);
     await checkKeyEncryptionKey(db, config.keyEncryptionKey);

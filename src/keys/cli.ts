@@ -25,7 +25,7 @@ export interface KeysOptions {
 export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
   const config = loadConfig();
   const kek = config.keyEncryptionKey;
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await migrate(db);
