@@ -28,6 +28,7 @@ import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
 import { counterFor, httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
 import { startSigningThreads } from './jose/ml-dsa-threads.ts';
+import { proxyHeaders } from './proxy-headers.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -66,6 +67,18 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   body.token = await unwrapForTokenEndpoint(runtime.rc, token, ctx.state as Record<PropertyKey, unknown>) ?? `invalid-${randomUUID()}`;
 }
 
+/**
+ * The client id of an HTTP Basic credential (RFC 6749 §2.3.1: form-urlencoded, then base64), or
+ * undefined when it does not decode; oidc-provider then refuses the credential itself.
+ */
+function basicClientId(credential: string): string | undefined {
+  try {
+    return decodeURIComponent(Buffer.from(credential, 'base64').toString().split(':')[0] ?? '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Applies the realm's rate limits (rate-limit.ts); returns the seconds to wait when over a limit. */
 async function rateLimited(ctx: Context, limits: RateLimits, runtime: RealmRuntime, token: boolean): Promise<number | undefined> {
   const doc = runtime.rc.realm.rep;
@@ -75,13 +88,19 @@ async function rateLimited(ctx: Context, limits: RateLimits, runtime: RealmRunti
   if (!(doc.attributes as Record<string, unknown> | undefined)?.['qsign.rateLimit.token.perClient']) return undefined;
   // The client: Basic credentials, else client_id in the form (parsed here, handed on to oidc-provider).
   const basic = /^Basic\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
-  let clientId = basic ? decodeURIComponent(Buffer.from(basic, 'base64').toString().split(':')[0] ?? '') : undefined;
+  let clientId = basic ? basicClientId(basic) : undefined;
   if (!clientId && ctx.is('application/x-www-form-urlencoded')) {
     await parseTokenForm(ctx, async () => undefined);
     const id = (ctx.request as unknown as { body?: Record<string, unknown> }).body?.client_id;
     clientId = typeof id === 'string' ? id : undefined;
   }
   return clientId ? limits.consume(doc, 'token.perClient', clientId) : undefined;
+}
+
+/** Readiness entry for Redis: its connection state (no command: a probe must cost Redis nothing). */
+function redisHealth(redis: RedisConnections): { name: string; status: 'UP' | 'DOWN'; reason?: string } {
+  if (redis.client.status === 'ready') return { name: 'redis', status: 'UP' };
+  return { name: 'redis', status: 'DOWN', reason: `connection ${redis.client.status}; rate limits per process, realm changes within the 1 s version check` };
 }
 
 export interface Server {
@@ -92,7 +111,8 @@ export interface Server {
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections } = {}): Server {
-  const app = new Koa({ proxy: true });
+  const app = new Koa();
+  app.use(proxyHeaders(app, config));
   // This process's ML-DSA signing threads (SIGNING_THREADS); started once per process.
   startSigningThreads(config.signingThreads, {
     onFailure: (err) => log.error({ err: { message: err.message } }, 'ML-DSA signing threads stopped after failing; signing on the event loop'),
@@ -152,12 +172,22 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     ctx.type = metricsRegistry.contentType;
     ctx.body = await metricsRegistry.metrics();
   });
-  router.get('/health/ready', async (ctx) => {
+  // One readiness check per second at most, whoever asks: each runs a query and asks every signer
+  // back end (Vault, the HSM), so probes must not be a way to load them.
+  let readiness: { at: number; result: Promise<{ up: boolean; checks: unknown[] }> } | undefined;
+  const checkReadiness = async () => {
     const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
     const keys = await registry.signingKeyHealth();
     const loading = registry.loadingRealms ? [{ name: 'realms', status: 'DOWN' as const, reason: 'loading every realm and its keys (process start)' }] : [];
-    const checks = [store, ...loading, ...await backends.health(keys.backends), ...keys.unavailable];
-    const up = checks.every((c) => c.status === 'UP');
+    const required = [store, ...loading, ...await backends.health(keys.backends), ...keys.unavailable];
+    // Redis is optional: without it this process serves on (per-process rate limits, realm changes
+    // within the 1 s version check), so it is reported but does not make the process unready.
+    const redis = options.redis ? [redisHealth(options.redis)] : [];
+    return { up: required.every((c) => c.status === 'UP'), checks: [...required, ...redis] };
+  };
+  router.get('/health/ready', async (ctx) => {
+    if (!readiness || Date.now() - readiness.at >= 1_000) readiness = { at: Date.now(), result: checkReadiness() };
+    const { up, checks } = await readiness.result;
     ctx.status = up ? 200 : 503;
     ctx.body = { status: up ? 'UP' : 'DOWN', checks };
   });

@@ -1,0 +1,103 @@
+/**
+ * Proxy headers (PROXY_HEADERS, PROXY_TRUSTED_ADDRESSES; src/proxy-headers.ts) as the per-IP rate
+ * limit sees the client's address, a Basic credential that does not decode under a per-client
+ * limit, and the Redis entry of /health/ready.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/server.ts';
+import { REDIS_URL, redisAvailable } from '../helpers/components.ts';
+import { asJson } from '../helpers/json.ts';
+
+const LIMIT = 3;
+const withRedis = await redisAvailable();
+let server: TestServer | undefined;
+afterEach(async () => { await server?.close(); server = undefined; });
+
+const start = async (env: Record<string, string> = {}, redisUrl?: string) => {
+  const realm = `proxy${Date.now()}`;
+  server = await startServer({
+    env,
+    redisUrl,
+    realms: [{
+      realm,
+      attributes: { 'qsign.rateLimit.token.perIp': String(LIMIT), 'qsign.rateLimit.token.perClient': '100' },
+      clients: [{ clientId: 'svc', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false }],
+    }],
+  });
+  return `${server.baseUrl}/realms/${realm}/protocol/openid-connect/token`;
+};
+
+/** Status of one client_credentials grant sent with `headers`. */
+const grant = async (url: string, headers: Record<string, string> = {}, authorization = `Basic ${Buffer.from('svc:s').toString('base64')}`) => {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization, ...headers },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  return { status: res.status, body: await res.json().then(asJson) };
+};
+
+/** Statuses of `n` grants, the i-th sent with `headersOf(i)`. */
+const statuses = async (url: string, n: number, headersOf: (i: number) => Record<string, string>) => {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 1) out.push((await grant(url, headersOf(i))).status);
+  return out;
+};
+
+describe('the client address behind proxies', () => {
+  it('ignores X-Forwarded-For by default: a client cannot pick a new address per request', async () => {
+    const url = await start();
+    const seen = await statuses(url, LIMIT + 1, (i) => ({ 'x-forwarded-for': `203.0.113.${i + 1}` }));
+    expect(seen).toEqual([200, 200, 200, 429]);
+  });
+
+  it('with PROXY_HEADERS=xforwarded takes the last entry, the one the nearest proxy appended', async () => {
+    const url = await start({ PROXY_HEADERS: 'xforwarded' });
+    // The client's own entries vary, the proxy's does not: one address, limited.
+    const same = await statuses(url, LIMIT + 1, (i) => ({ 'x-forwarded-for': `198.51.100.${i + 1}, 203.0.113.7` }));
+    expect(same).toEqual([200, 200, 200, 429]);
+    // Another address as the proxy saw it has its own count.
+    expect((await grant(url, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+  });
+
+  it('with PROXY_TRUSTED_ADDRESSES believes the headers only from those peers', async () => {
+    const untrusted = await start({ PROXY_HEADERS: 'xforwarded', PROXY_TRUSTED_ADDRESSES: '10.0.0.0/8, 192.0.2.1' });
+    const spoofed = await statuses(untrusted, LIMIT + 1, (i) => ({ 'x-forwarded-for': `203.0.113.${i + 1}` }));
+    expect(spoofed).toEqual([200, 200, 200, 429]);
+    await server!.close();
+    const trusted = await start({ PROXY_HEADERS: 'xforwarded', PROXY_TRUSTED_ADDRESSES: '127.0.0.1/32,::1' });
+    const forwarded = await statuses(trusted, LIMIT + 1, (i) => ({ 'x-forwarded-for': `203.0.113.${i + 1}` }));
+    expect(forwarded).toEqual([200, 200, 200, 200]);
+  });
+
+  it('refuses a PROXY_HEADERS or PROXY_TRUSTED_ADDRESSES value it cannot use, naming the variable', async () => {
+    await expect(start({ PROXY_HEADERS: 'forwarded' })).rejects.toThrow(/PROXY_HEADERS/);
+    await expect(start({ PROXY_TRUSTED_ADDRESSES: '10.0.0.0/33' })).rejects.toThrow(/PROXY_TRUSTED_ADDRESSES/);
+  });
+});
+
+describe('a per-client limit', () => {
+  it('answers invalid_request, not a 500, to a Basic credential whose client id does not URL-decode', async () => {
+    const url = await start();
+    const res = await grant(url, {}, `Basic ${Buffer.from('%zz:s').toString('base64')}`);
+    // oidc-provider's answer to a credential not form-urlencoded (RFC 6749 §2.3.1).
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+});
+
+describe('/health/ready', () => {
+  it('reports Redis without making the process unready when it is down (Redis is optional)', async () => {
+    await start({}, 'redis://127.0.0.1:1');
+    const res = await fetch(`${server!.baseUrl}/health/ready`);
+    const body = asJson(await res.json());
+    expect(res.status).toBe(200);
+    expect(body.checks).toContainEqual(expect.objectContaining({ name: 'redis', status: 'DOWN' }));
+  });
+
+  it.skipIf(!withRedis)('reports Redis UP once connected', async () => {
+    await start({}, REDIS_URL);
+    await expect.poll(async () => asJson(await (await fetch(`${server!.baseUrl}/health/ready`)).json()).checks, { timeout: 5_000, interval: 1_100 })
+      .toContainEqual({ name: 'redis', status: 'UP' });
+  });
+});
