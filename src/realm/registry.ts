@@ -41,6 +41,8 @@ export interface RealmRuntime {
 }
 
 const NEGATIVE_TTL_MS = 2_000;
+/** Names remembered as missing at most: random realm names in URLs must not grow memory. */
+export const NEGATIVE_CACHE_MAX = 1_000;
 const VERSION_CHECK_MS = 1_000;
 
 interface Entry {
@@ -101,12 +103,28 @@ export class RealmRegistry {
       entry = { runtime, checkedAt: Date.now() };
       this.#runtimes.set(name, entry);
       runtime.then((r) => {
-        if (!r) { this.#runtimes.delete(name); this.#missing.set(name, Date.now()); }
+        if (!r) { this.#runtimes.delete(name); this.#rememberMissing(name); }
       }, () => this.#runtimes.delete(name));
     } else if (!entry.checking && Date.now() - entry.checkedAt > VERSION_CHECK_MS) {
       entry.checking = this.#refresh(name, entry).finally(() => { entry!.checking = undefined; });
     }
     return entry.runtime;
+  }
+
+  /** Names remembered as missing now (at most NEGATIVE_CACHE_MAX). */
+  get missingCount(): number {
+    return this.#missing.size;
+  }
+
+  /** Remembers `name` as missing for NEGATIVE_TTL_MS; expired entries go first, then the oldest. */
+  #rememberMissing(name: string): void {
+    this.#missing.delete(name);
+    const now = Date.now();
+    for (const [other, since] of this.#missing) {
+      if (this.#missing.size < NEGATIVE_CACHE_MAX && now - since < NEGATIVE_TTL_MS) break;
+      this.#missing.delete(other);
+    }
+    this.#missing.set(name, now);
   }
 
   /** Background check of the stored version; swaps in a new runtime when it changed. */
