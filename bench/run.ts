@@ -35,14 +35,26 @@ const say = (line = '') => { out.push(line); process.stderr.write(`${line}\n`); 
 const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
 const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
 
-type Result = { rps: number; p50: number; p99: number; errors: number };
+/** Seconds of CPU (user + system, all threads) the processes `pids` have used so far (/proc/PID/stat). */
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })); } catch { return 100; } })();
+const cpuSeconds = (pids: number[]) => pids.reduce((sum, pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch { return NaN; }
+}, 0);
+
+/** `perCpuSecond`: requests answered per second of the server's CPU (its "per vCPU" rate), when its pids were given. */
+type Result = { rps: number; p50: number; p99: number; errors: number; perCpuSecond?: number };
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[]; seconds?: number } = {}): Promise<Result> {
+async function load(url: string, options: { body?: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; requests?: autocannon.Request[]; seconds?: number; pids?: number[] } = {}): Promise<Result> {
   const base = { url, connections: CONNECTIONS, method: options.method ?? 'POST', body: options.body, headers: options.headers, requests: options.requests };
   await autocannon({ ...base, duration: 1 });
+  const cpuBefore = options.pids ? cpuSeconds(options.pids) : NaN;
   const r = await autocannon({ ...base, duration: options.seconds ?? SECONDS });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+  const cpu = options.pids ? cpuSeconds(options.pids) - cpuBefore : NaN;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts, perCpuSecond: (r.requests.total - r.non2xx - r.errors) / cpu };
 }
 const basic = (id: string, secret: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
 
@@ -105,7 +117,7 @@ const BASELINE_ALGS = ['RS256', 'ML-DSA-65'];
 async function paired(alg: string, ours: () => Promise<Result>, base: () => Promise<Result>): Promise<{ ours: Result; base: Result; raw: number; ratio: number; ratios: number[]; rawRatio: number; rawRatios: number[] }> {
   const rounds: [number, Result, Result][] = [];
   for (let i = 0; i < PAIRS; i += 1) rounds.push([rawRates([alg], 1.5)[alg], await ours(), await base()]);
-  const summary = (rs: Result[]): Result => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0) });
+  const summary = (rs: Result[]): Result => ({ rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0), perCpuSecond: median(rs.map((r) => r.perCpuSecond ?? NaN)) });
   const ratios = rounds.map(([, o, b]) => o.rps / b.rps);
   const rawRatios = rounds.map(([r, o]) => o.rps / r);
   return { ours: summary(rounds.map((p) => p[1])), base: summary(rounds.map((p) => p[2])), raw: median(rounds.map((p) => p[0])), ratio: median(ratios), ratios, rawRatio: median(rawRatios), rawRatios };
@@ -121,7 +133,8 @@ const other: Record<string, Result> = {};
 for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as const) {
   const ours = await startOurs(workers);
   const token = `${ours.url}/realms/bench/protocol/openid-connect/token`;
-  const grant = (alg: string, seconds?: number) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds });
+  const pids = ours.pids();
+  const grant = (alg: string, seconds?: number) => () => load(token, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds, pids });
   for (const alg of ALGS) {
     if (label === 'one' && BASELINE_ALGS.includes(alg)) {
       const pair = await paired(alg, grant(alg, SLICE_SECONDS), () => load(`http://127.0.0.1:${basePort}/token`, { body: 'grant_type=client_credentials', headers: basic(`c-${alg}`, 's'), seconds: SLICE_SECONDS }));
@@ -132,7 +145,7 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
     }
   }
   if (label === 'one') {
-    other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
     // Refresh tokens rotate (each works once): 2 sessions per connection; every request takes a
     // live refresh token from the pool and puts back the one its answer carries.
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -143,14 +156,15 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
     }
     other.refresh = await load(token, {
       headers: form,
+      pids,
       requests: [{
         method: 'POST',
         setupRequest: (req) => ({ ...req, body: `grant_type=refresh_token&client_id=pw&refresh_token=${pool.shift()}` }),
         onResponse: (status, body) => { if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token); },
       }],
     });
-    other.certs = await load(`${ours.url}/realms/bench/protocol/openid-connect/certs`, { method: 'GET' });
-    other.events = await load(`${ours.url}/realms/bench-events/protocol/openid-connect/token`, { body: 'grant_type=client_credentials', headers: basic('c-ML-DSA-65', 's') });
+    other.certs = await load(`${ours.url}/realms/bench/protocol/openid-connect/certs`, { method: 'GET', pids });
+    other.events = await load(`${ours.url}/realms/bench-events/protocol/openid-connect/token`, { body: 'grant_type=client_credentials', headers: basic('c-ML-DSA-65', 's'), pids });
     rss = ours.pids().map(rssMb);
   } else {
     rss = [...rss, ...ours.pids().map(rssMb)];
@@ -185,13 +199,16 @@ say(`grants / raw signing of each round, in order: ${BASELINE_ALGS.map((alg) => 
 say();
 say('## Other workloads (1 worker)');
 say();
+say('"per vCPU": requests answered per second of CPU the server process used during the measurement (user + system time of all its threads, signing and libuv threads included; PostgreSQL\'s not), to set beside Keycloak\'s sizing figures, which are per vCPU of Keycloak alone.');
+say();
 say('| workload | requests/s | p50 / p99 ms | per vCPU | Keycloak sizing guide, per vCPU |');
 say('|---|---:|---:|---:|---:|');
-say(`| client_credentials, ML-DSA-65 | ${f(results.one['ML-DSA-65'].rps)} | ${results.one['ML-DSA-65'].p50} / ${results.one['ML-DSA-65'].p99} | ${f(results.one['ML-DSA-65'].rps)} | 120 |`);
-say(`| password grant (argon2id t=5, m=7 MiB, p=1) | ${f(other.password.rps)} | ${other.password.p50} / ${other.password.p99} | ${f(other.password.rps)} | 15 |`);
-say(`| refresh grant | ${f(other.refresh.rps)} | ${other.refresh.p50} / ${other.refresh.p99} | ${f(other.refresh.rps)} | 120 |`);
-say(`| client_credentials, ML-DSA-65, realm saving its events (\`eventsEnabled\`) | ${f(other.events.rps)} | ${other.events.p50} / ${other.events.p99} | ${f(other.events.rps)} | |`);
-say(`| GET /certs | ${f(other.certs.rps)} | ${other.certs.p50} / ${other.certs.p99} | ${f(other.certs.rps)} | |`);
+const row = (label: string, r: Result, keycloak = '') => say(`| ${label} | ${f(r.rps)} | ${r.p50} / ${r.p99} | ${f(r.perCpuSecond ?? NaN)} | ${keycloak} |`);
+row('client_credentials, ML-DSA-65', results.one['ML-DSA-65'], '120');
+row('password grant (argon2id t=5, m=7 MiB, p=1)', other.password, '15');
+row('refresh grant', other.refresh, '120');
+row('client_credentials, ML-DSA-65, realm saving its events (`eventsEnabled`)', other.events);
+row('GET /certs', other.certs);
 say();
 say(`RSS after load: ours ${rss.map((r) => `${f(r)} MB`).join(', ')} (one worker, then each of the all-core workers); baseline ${f(baseRss)} MB.`);
 say(`Errors: ${Object.values(results).flatMap((r) => Object.values(r)).reduce((a, r) => a + r.errors, 0) + Object.values(other).reduce((a, r) => a + r.errors, 0)}.`);
