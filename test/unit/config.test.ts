@@ -19,6 +19,14 @@ describe('configuration', () => {
     expect(config.adminUsername).toBe('root');
   });
 
+  it('reads the proxy and pool options under their Keycloak names, with safe defaults', () => {
+    const kc = loadConfig({ DATA_DIR: dataDir(), KC_PROXY_HEADERS: 'xforwarded', KC_PROXY_TRUSTED_ADDRESSES: '10.0.0.0/8, 192.0.2.1,::1', KC_DB_POOL_MAX_SIZE: '25' });
+    expect([kc.proxyHeaders, kc.proxyTrustedAddresses, kc.dbPoolMaxSize]).toEqual(['xforwarded', ['10.0.0.0/8', '192.0.2.1', '::1'], 25]);
+    const plain = loadConfig({ DATA_DIR: dataDir() });
+    expect([plain.proxyHeaders, plain.proxyTrustedAddresses, plain.dbPoolMaxSize]).toEqual([undefined, [], 10]);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DB_POOL_MAX_SIZE: '0' })).toThrow(/DB_POOL_MAX_SIZE/);
+  });
+
   it('development mode generates and keeps a key-encryption key in DATA_DIR', () => {
     const dir = dataDir();
     const a = loadConfig({ DATA_DIR: dir });
