@@ -29,6 +29,7 @@ import { backends } from './signer/backends.ts';
 import { counterFor, httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
 import { startSigningThreads } from './jose/ml-dsa-threads.ts';
 import { proxyHeaders } from './proxy-headers.ts';
+import { publicOrigin } from './public-origin.ts';
 
 const wantsHtml = (ctx: Context) => ctx.accepts('json', 'html') === 'html';
 
@@ -113,6 +114,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections } = {}): Server {
   const app = new Koa();
   app.use(proxyHeaders(app, config));
+  app.use(publicOrigin(config.baseUrl));
   // This process's ML-DSA signing threads (SIGNING_THREADS); started once per process.
   startSigningThreads(config.signingThreads, {
     onFailure: (err) => log.error({ err: { message: err.message } }, 'ML-DSA signing threads stopped after failing; signing on the event loop'),

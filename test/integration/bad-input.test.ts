@@ -8,13 +8,32 @@ import fc from 'fast-check';
 import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 
+// A realm with every rate limit set (high enough not to answer 429 to most requests), so the
+// limits' own parsing of credentials and addresses is fuzzed too.
+const LIMITED = {
+  realm: 'limited',
+  attributes: { 'qsign.rateLimit.token.perClient': '100000', 'qsign.rateLimit.token.perIp': '100000', 'qsign.rateLimit.login.perIp': '100000' },
+  clients: [{ clientId: 'svc', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false }],
+};
 let server: TestServer;
-beforeAll(async () => { server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')] }); }, 60_000);
+/** A real login form (interaction uid and its cookies), from an authorization request of demo-spa. */
+let login: { path: string; cookie: string };
+let adminToken = '';
+beforeAll(async () => {
+  server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')], realms: [LIMITED] });
+  const auth = await fetch(`${server.baseUrl}${P}/auth?${new URLSearchParams({ client_id: 'demo-spa', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:3000/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+  login = { path: `${new URL(auth.headers.get('location')!, server.baseUrl).pathname}/login`, cookie: auth.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+  const admin = await fetch(`${server.baseUrl}/realms/master/protocol/openid-connect/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin-test-password' }) });
+  adminToken = ((await admin.json()) as { access_token: string }).access_token;
+}, 60_000);
 afterAll(async () => { await server?.close(); });
 
 const P = '/realms/demo/protocol/openid-connect';
-const FORM_ENDPOINTS = [`${P}/token`, `${P}/token/introspect`, `${P}/revoke`, `${P}/userinfo`, `${P}/logout`, `${P}/auth`, `${P}/auth/device`, '/realms/demo/device'];
-const GET_ENDPOINTS = [`${P}/auth`, `${P}/userinfo`, `${P}/logout`, `${P}/certs`, '/realms/demo', '/realms/demo/.well-known/openid-configuration', `${P}/login-status-iframe.html/init`, '/realms/demo/account', '/admin/realms/demo/keys', '/realms/demo/device'];
+const L = '/realms/limited/protocol/openid-connect';
+const FORM_ENDPOINTS = [`${P}/token`, `${P}/token/introspect`, `${P}/revoke`, `${P}/userinfo`, `${P}/logout`, `${P}/auth`, `${P}/auth/device`, `${P}/ext/par/request`, '/realms/demo/device',
+  `${L}/token`, `${L}/token/introspect`, '/realms/master/protocol/openid-connect/token', '/realms/demo/login-actions/unknown-uid/login'];
+const GET_ENDPOINTS = [`${P}/auth`, `${P}/userinfo`, `${P}/logout`, `${P}/certs`, '/realms/demo', '/realms/demo/.well-known/openid-configuration', `${P}/login-status-iframe.html/init`, `${P}/login-status-iframe.html`, '/realms/demo/account', '/admin/realms/demo/keys', '/realms/demo/device',
+  '/realms/master/.well-known/openid-configuration', '/realms/demo/login-actions/unknown-uid', '/health/live', '/health/ready', '/metrics', '/resources/login.css'];
 
 const jwtish = fc.oneof(
   fc.string(),
@@ -58,6 +77,39 @@ describe('bad input never crashes and never answers 5xx', () => {
       }), { numRuns: 120 });
   });
 
+  it('the login form of a real interaction: any fields, any cookies', async () => {
+    expect(login.path).toMatch(/^\/realms\/demo\/login-actions\/[\w-]+\/login$/);
+    expect(login.cookie).toMatch(/=/);
+    await fc.assert(fc.asyncProperty(form, fc.oneof(fc.constant(login.cookie), fc.string({ maxLength: 200 })), async (body, cookie) => {
+      const res = await fetch(`${server.baseUrl}${login.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(body as Record<string, string>), redirect: 'manual' });
+      checkResponse(res.status, await res.text());
+    }), { numRuns: 60 });
+  });
+
+  it('headers other than Authorization: cookies, forwarding, origin, content types, preflights', async () => {
+    const name = fc.constantFrom('cookie', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'origin', 'content-type', 'accept', 'x-request-id', 'access-control-request-method', 'dpop', 'accept-language');
+    const value = fc.oneof(fc.string({ maxLength: 300 }).map((v) => v.replace(/[\r\n\0]/g, '')), fc.constantFrom('application/x-www-form-urlencoded; charset=latin9', 'application/json; charset=utf-16', '_interaction=x; _session=y', 'null', '1.2.3.4, , ::1', 'https'));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...FORM_ENDPOINTS, ...GET_ENDPOINTS), fc.constantFrom('GET', 'POST', 'OPTIONS'), fc.dictionary(name, value, { maxKeys: 4 }), form, async (endpoint, method, headers, body) => {
+      let res: Response;
+      try {
+        res = await fetch(`${server.baseUrl}${endpoint}`, { method, headers: headers as Record<string, string>, body: method === 'POST' ? new URLSearchParams(body as Record<string, string>) : undefined, redirect: 'manual' });
+      } catch (err) {
+        // fetch itself refuses some header values (not ByteStrings): nothing was sent.
+        if (err instanceof TypeError && !(err as { cause?: unknown }).cause) return;
+        throw err;
+      }
+      checkResponse(res.status, await res.text());
+    }), { numRuns: 200 });
+  });
+
+  it('admin API queries, authenticated: bad paging and filters are 400s', async () => {
+    const query = fc.dictionary(fc.constantFrom('first', 'max', 'type', 'client', 'user', 'dateFrom', 'dateTo', 'search', 'username', 'exact', 'briefRepresentation', 'operationTypes', 'resourcePath'), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', 'abc', '1e309', '2026-13-45', '0', '99999999999999999999')), { maxKeys: 4 });
+    await fc.assert(fc.asyncProperty(fc.constantFrom('/admin/realms/demo/events', '/admin/realms/demo/admin-events', '/admin/realms/demo/users', '/admin/realms/demo/clients', '/admin/realms/demo/keys', '/admin/realms/demo/roles'), query, async (endpoint, q) => {
+      const res = await fetch(`${server.baseUrl}${endpoint}?${new URLSearchParams(q as Record<string, string>)}`, { headers: { authorization: `Bearer ${adminToken}` } });
+      checkResponse(res.status, await res.text());
+    }), { numRuns: 150, examples: [['/admin/realms/demo/events', { max: 'abc' }], ['/admin/realms/demo/users', { first: '-1' }]] });
+  });
+
   it('oversized bodies are refused with a 4xx', async () => {
     const big = 'a='.concat('x'.repeat(200_000));
     for (const endpoint of [`${P}/token`, `${P}/token/introspect`, '/admin/realms']) {
@@ -65,6 +117,11 @@ describe('bad input never crashes and never answers 5xx', () => {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
     }
+    // The login form (16 KB) and the admin API (2 MB), each past its own limit.
+    const form = await fetch(`${server.baseUrl}${login.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: login.cookie }, body: big });
+    expect(form.status).toBe(413);
+    const json = await fetch(`${server.baseUrl}/admin/realms/demo/clients`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ clientId: 'x', description: 'x'.repeat(3_000_000) }) });
+    expect(json.status).toBe(413);
     // Still serving.
     expect((await fetch(`${server.baseUrl}/realms/demo`)).status).toBe(200);
   });

@@ -1,14 +1,18 @@
 /**
  * Proxy headers (PROXY_HEADERS, PROXY_TRUSTED_ADDRESSES; src/proxy-headers.ts) as the per-IP rate
- * limit sees the client's address, a Basic credential that does not decode under a per-client
+ * limit sees the client's address, URLs built on PUBLIC_BASE_URL whatever the request's host
+ * headers say (src/public-origin.ts), a Basic credential that does not decode under a per-client
  * limit, and the Redis entry of /health/ready.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import http from 'node:http';
+import path from 'node:path';
+import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REDIS_URL, redisAvailable } from '../helpers/components.ts';
 import { asJson } from '../helpers/json.ts';
 
 const LIMIT = 3;
+const MASTER = path.join(REPO, 'realms', 'master.json');
 const withRedis = await redisAvailable();
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
@@ -74,6 +78,31 @@ describe('the client address behind proxies', () => {
     await expect(start({ PROXY_HEADERS: 'forwarded' })).rejects.toThrow(/PROXY_HEADERS/);
     await expect(start({ PROXY_TRUSTED_ADDRESSES: '10.0.0.0/33' })).rejects.toThrow(/PROXY_TRUSTED_ADDRESSES/);
   });
+});
+
+describe('URLs the server builds', () => {
+  /** Discovery's authorization_endpoint when asked with `headers` (http.request: fetch will not send Host). */
+  const endpointWith = async (headers: Record<string, string>) => {
+    const url = new URL(`${server!.baseUrl}/realms/master/.well-known/openid-configuration`);
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http.get(url, { headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      }).on('error', reject);
+    });
+    return { status, endpoint: status === 200 ? String(asJson(JSON.parse(body)).authorization_endpoint) : body };
+  };
+
+  for (const env of [{}, { PROXY_HEADERS: 'xforwarded' }]) {
+    it(`take PUBLIC_BASE_URL's origin whatever Host and X-Forwarded-* say (${JSON.stringify(env)})`, async () => {
+      server = await startServer({ env, realmFiles: [MASTER] });
+      const expected = `${server.baseUrl}/realms/master/protocol/openid-connect/auth`;
+      for (const headers of [{ host: 'evil.example' }, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }, { 'x-forwarded-host': '>' }, { 'x-forwarded-proto': '>' }]) {
+        expect(await endpointWith(headers), JSON.stringify(headers)).toEqual({ status: 200, endpoint: expected });
+      }
+    });
+  }
 });
 
 describe('a per-client limit', () => {
