@@ -25,6 +25,7 @@ import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
 import { backends } from './signer/backends.ts';
+import { serveClusterMetrics } from './metrics-cluster.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
 function importEnv(config: Config): NodeJS.ProcessEnv {
@@ -60,30 +61,65 @@ export async function importRealmsDir(db: SqlClient, config: Config, log: Logger
   }
 }
 
+/** A dead worker's replacement waits this long (ms), doubling from the first to the last for workers that die young. */
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+/** A worker that lived this long (ms) is replaced at once, and resets the wait. */
+const RESTART_STABLE_MS = 60_000;
+
+/**
+ * Without Redis, rate limits are counted by each process alone and realm changes travel by the
+ * 1 s version check (README "Configuration", REDIS_URL): said once at start when that matters
+ * (several workers, or production, where replicas are likely).
+ */
+function warnWithoutRedis(config: Config, log: Logger): void {
+  if (config.redisUrl || (config.workers === 1 && config.mode !== 'production')) return;
+  log.warn({ workers: config.workers }, `REDIS_URL is not set: rate limits (qsign.rateLimit.*) are counted by each process alone, so with ${config.workers} worker process${config.workers === 1 ? '' : 'es'} per replica a client gets up to ${config.workers} times the configured limit per replica; realm and key changes reach the other processes within the 1 s version check instead of at once`);
+}
+
 /**
  * With WORKERS > 1 the primary process migrates and imports once, then runs one worker per
- * WORKERS (node:cluster, sharing the port) and replaces any worker that dies.
+ * WORKERS (node:cluster, sharing the port), aggregates their metrics for `/metrics`
+ * (metrics-cluster.ts) and replaces any worker that dies: at once when it had lived
+ * RESTART_STABLE_MS, else after a wait doubling from RESTART_FIRST_MS to RESTART_MAX_MS, so a
+ * worker failing at start (the store down) is not restarted in a tight loop.
  */
 async function start(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  if (cluster.isPrimary) warnWithoutRedis(config, log);
   if (config.workers > 1 && cluster.isPrimary) {
     const db = await openStore(config);
     await importRealmsDir(db, config, log);
     await db.close();
-    for (let i = 0; i < config.workers; i += 1) cluster.fork();
+    serveClusterMetrics();
+    const forkedAt = new Map<number, number>();
+    const fork = () => { const w = cluster.fork(); forkedAt.set(w.id, Date.now()); };
+    for (let i = 0; i < config.workers; i += 1) fork();
     cluster.on('online', (worker) => log.info({ worker: worker.id, pid: worker.process.pid }, 'worker started'));
+    let restartDelay = 0;
+    const restarts = new Set<NodeJS.Timeout>();
     cluster.on('exit', (worker, code, signal) => {
+      const lived = Date.now() - (forkedAt.get(worker.id) ?? 0);
+      forkedAt.delete(worker.id);
       if (stopping) {
         if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
         return;
       }
-      log.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting a new one');
-      cluster.fork();
+      restartDelay = lived >= RESTART_STABLE_MS ? 0 : Math.min(restartDelay ? restartDelay * 2 : RESTART_FIRST_MS, RESTART_MAX_MS);
+      log.warn({ worker: worker.id, pid: worker.process.pid, code, signal, livedMs: lived, restartInMs: restartDelay }, 'worker died; starting a new one');
+      const timer = setTimeout(() => { restarts.delete(timer); fork(); }, restartDelay);
+      restarts.add(timer);
     });
     let stopping = false;
     // Each worker stops gracefully (below); the primary exits when the last one has.
-    const stop = () => { stopping = true; for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM'); setTimeout(() => process.exit(0), (config.shutdownGraceSeconds + 1) * 1000).unref(); };
+    const stop = () => {
+      stopping = true;
+      for (const timer of restarts) clearTimeout(timer);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      setTimeout(() => process.exit(0), (config.shutdownGraceSeconds + 1) * 1000).unref();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     return;

@@ -1,28 +1,51 @@
 /**
  * Prometheus metrics (prom-client), served at `/metrics`: requests by route and status, tokens
- * issued by realm and alg, signing latency by back end and alg (seconds), back-end signing errors,
- * login failures and lockouts, plus Node's default process metrics. Labels never carry a user,
- * a client secret or a token.
+ * issued by realm, alg and type, signing latency by back end and alg (seconds), back-end signing
+ * errors, login failures by realm and reason, lockouts, plus Node's default process metrics.
+ * Labels never carry a user, a client secret or a token, and every label takes a bounded set of
+ * values (the realm names aside, which admins create). With WORKERS > 1 every worker answers a
+ * scrape with the sum over all workers (metrics-cluster.ts).
  */
+import cluster from 'node:cluster';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { runningSigningThreads } from './jose/ml-dsa-threads.ts';
+import { clusterMetricsFromPrimary, shareWorkerRegistry } from './metrics-cluster.ts';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'qsign_' });
 
 export const httpRequests = new Counter({ name: 'qsign_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
-export const tokensIssued = new Counter({ name: 'qsign_tokens_issued_total', help: 'Signed tokens issued, by realm, alg and token type', labelNames: ['realm', 'alg', 'type'], registers: [registry] });
+/** `type`: `access`, `refresh` (HS512; offline tokens too) or `id`. */
+export const tokensIssued = new Counter({ name: 'qsign_tokens_issued_total', help: 'Signed tokens issued, by realm, alg and token type (access, refresh, id)', labelNames: ['realm', 'alg', 'type'], registers: [registry] });
 export const signingSeconds = new Histogram({
   name: 'qsign_signing_seconds', help: 'Time to sign one token, by back end and alg (seconds)', labelNames: ['backend', 'alg'], registers: [registry],
   buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
 });
 export const signingErrors = new Counter({ name: 'qsign_signing_errors_total', help: 'Failed signing operations, by back end and alg', labelNames: ['backend', 'alg'], registers: [registry] });
-export const loginFailures = new Counter({ name: 'qsign_login_failures_total', help: 'Failed logins (login form and password grant), by realm', labelNames: ['realm'], registers: [registry] });
+/** `reason`: the `error` of Keycloak's LOGIN_ERROR event (oidc/account.ts LOGIN_ERROR_EVENT), six values. */
+export const loginFailures = new Counter({ name: 'qsign_login_failures_total', help: 'Failed user logins (login form and password grant), by realm and reason (Keycloak\'s LOGIN_ERROR error)', labelNames: ['realm', 'reason'], registers: [registry] });
 export const signingThreads = new Gauge({
-  name: 'qsign_signing_threads', help: 'ML-DSA signing threads running in this process (0: it signs on its event loop)', registers: [registry],
+  name: 'qsign_signing_threads', help: 'ML-DSA signing threads running (summed over the worker processes; 0: they sign on their event loops)', registers: [registry],
+  aggregator: 'sum',
   collect() { this.set(runningSigningThreads()); },
 });
-export const lockouts = new Counter({ name: 'qsign_lockouts_total', help: 'Brute-force lockouts started, by realm', labelNames: ['realm'], registers: [registry] });
+export const lockouts = new Counter({ name: 'qsign_lockouts_total', help: 'Brute-force lockouts started (committed), by realm', labelNames: ['realm'], registers: [registry] });
+
+if (cluster.isWorker) shareWorkerRegistry(registry);
+
+/**
+ * The `/metrics` answer: 200 with every worker's metrics summed (a cluster worker asks the
+ * primary) or this process's own (a single process); 503 with a one-line text reason when a
+ * worker or the primary did not answer within about 5 s.
+ */
+export async function metricsResponse(): Promise<{ status: 200 | 503; type: string; body: string }> {
+  if (!cluster.isWorker) return { status: 200, type: registry.contentType, body: await registry.metrics() };
+  try {
+    return { status: 200, type: registry.contentType, body: await clusterMetricsFromPrimary() };
+  } catch (err) {
+    return { status: 503, type: 'text/plain; charset=utf-8', body: `# metrics unavailable: ${(err as Error).message}\n` };
+  }
+}
 
 /**
  * A counter's child for these label values (in `labelNames` order), resolved once: prom-client
@@ -38,19 +61,35 @@ export function counterFor(counter: Counter, ...values: string[]): Counter.Inter
 }
 const counterChildren = new WeakMap<Counter, Map<string, Counter.Internal>>();
 
-const PROTOCOL_ROUTES = ['auth', 'token', 'certs', 'userinfo', 'logout', 'token/introspect', 'revoke', 'login-status-iframe.html', '3p-cookies'];
+/** Route names of exact paths outside the realms. */
+const TOP_ROUTES = new Map([
+  ['/metrics', 'metrics'], ['/health/live', 'health/live'], ['/health/ready', 'health/ready'],
+  ['/resources/login.css', 'resources'], ['/resources/logout.js', 'resources'],
+]);
+const P = '/protocol/openid-connect/';
+/** Route names of exact paths under `/realms/{realm}` (the Keycloak layout, oidc/routes.ts). */
+const REALM_ROUTES = new Map([
+  ['', 'realm'], ['/', 'realm'], ['/account', 'account'], ['/account/', 'account'], ['/device', 'device'],
+  ['/.well-known/openid-configuration', 'discovery'], ['/.well-known/oauth-authorization-server', 'discovery'],
+  ...['auth', 'auth/device', 'token', 'token/introspect', 'certs', 'userinfo', 'logout', 'revoke', 'ext/par/request'].map((r) => [`${P}${r}`, r]),
+  ...['logout/confirm', 'logout/success'].map((r) => [`${P}${r}`, 'logout']),
+  ...['', '/init', '/iframe.js', '/session'].map((r) => [`${P}login-status-iframe.html${r}`, 'login-status-iframe.html']),
+  ...['step1.html', 'step1.js', 'step2.html', 'step2.js'].map((r) => [`${P}3p-cookies/${r}`, '3p-cookies']),
+] as [string, string][]);
+/** Realm paths with one variable part: the login pages, and oidc-provider's resume of an authorization or a device login. */
+const REALM_PATTERNS: [RegExp, string][] = [[/^\/login-actions\//, 'login'], [/^\/protocol\/openid-connect\/auth\/[^/]+$/, 'auth'], [/^\/device\/[^/]+$/, 'device']];
 
-/** A low-cardinality route name for a request path. */
+/**
+ * The `route` label of a request path: one of a fixed set of names (the paths of TOP_ROUTES and
+ * REALM_ROUTES, `admin` for `/admin/...`, `login` for the login pages), whatever the path;
+ * anything else is `other`, so a client cannot make new label values.
+ */
 export function routeOf(path: string): string {
-  if (path.startsWith('/admin/')) return 'admin';
-  if (path.startsWith('/health/')) return path.slice(1);
+  const top = TOP_ROUTES.get(path);
+  if (top) return top;
+  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
   const m = /^\/realms\/[^/]+(\/.*)?$/.exec(path);
-  if (!m) return path === '/metrics' ? 'metrics' : 'other';
+  if (!m) return 'other';
   const rest = m[1] ?? '';
-  if (rest === '' || rest === '/') return 'realm';
-  if (rest.startsWith('/.well-known/')) return 'discovery';
-  if (rest.startsWith('/login-actions/')) return 'login';
-  if (rest.startsWith('/account')) return 'account';
-  const p = rest.replace('/protocol/openid-connect/', '');
-  return PROTOCOL_ROUTES.find((r) => p === r || p.startsWith(`${r}/`)) ?? 'other';
+  return REALM_ROUTES.get(rest) ?? REALM_PATTERNS.find(([re]) => re.test(rest))?.[1] ?? 'other';
 }

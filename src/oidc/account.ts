@@ -6,7 +6,7 @@ import type { KoaContextWithOIDC, Account } from 'oidc-provider';
 import { findUserById, findUserForLogin, passwordCredentials, type StoredUser } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
 import { recordLoginAttempt } from '../realm/brute-force.ts';
-import { loginFailures } from '../metrics.ts';
+import { counterFor, loginFailures } from '../metrics.ts';
 import { profileClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
 
@@ -55,9 +55,17 @@ export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
 
 /**
  * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
- * argon2 computation too, so timing does not tell which part was wrong.
+ * argon2 computation too, so timing does not tell which part was wrong. Every failure counts in
+ * `qsign_login_failures_total{realm, reason}`, reason being LOGIN_ERROR_EVENT's.
+ * @throws StoreUnavailableError when the store is down (not counted).
  */
 export async function checkPassword(rc: RealmContext, login: string, password: string, ip?: string): Promise<LoginResult> {
+  const result = await verifyLogin(rc, login, password, ip);
+  if (!result.ok) counterFor(loginFailures, rc.realm.name, LOGIN_ERROR_EVENT[result.reason]).inc();
+  return result;
+}
+
+async function verifyLogin(rc: RealmContext, login: string, password: string, ip?: string): Promise<LoginResult> {
   const user = login ? await findUserForLogin(rc.db, rc.realmId, login, rc.realm.rep.loginWithEmailAllowed) : undefined;
   const credentials = user && !user.serviceAccountClientId ? await passwordCredentials(rc.db, user.id) : [];
   let valid = false;
@@ -68,10 +76,7 @@ export async function checkPassword(rc: RealmContext, login: string, password: s
   // A locked-out user is refused even with the right password; pages and grants answer it as
   // they answer a wrong password (Keycloak's).
   if (user && await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })) return { ok: false, reason: 'locked' };
-  if (!user || !valid) {
-    loginFailures.inc({ realm: rc.realm.name });
-    return { ok: false, reason: !user ? 'user_not_found' : user.serviceAccountClientId ? 'service_account' : 'invalid_credentials' };
-  }
+  if (!user || !valid) return { ok: false, reason: !user ? 'user_not_found' : user.serviceAccountClientId ? 'service_account' : 'invalid_credentials' };
   if (!user.enabled) return { ok: false, reason: 'disabled' };
   if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
   return { ok: true, user };

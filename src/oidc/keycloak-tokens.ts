@@ -30,7 +30,7 @@ const GRANT_SHORTCUT: Record<string, string> = {
 
 type TokenPayload = Record<string, unknown> & { exp: number; iat: number; accountId?: string; clientId: string; scope?: string; extra?: Record<string, unknown>; gty?: string; sid?: string };
 type IdTokenInstance = {
-  client: { clientId: string };
+  client: { clientId: string; idTokenSignedResponseAlg: string };
   ctx?: { oidc?: { entities?: Record<string, unknown> } };
   extra: Record<string, unknown>;
   set(key: string, value: unknown): void;
@@ -79,7 +79,9 @@ async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): 
   body.scope = scope;
   const signer = rc.keys.activeFor('HS512');
   if (!signer) throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
-  return signJws(signer, body);
+  const jwt = await signJws(signer, body);
+  counterFor(tokensIssued, rc.realm.name, 'HS512', 'refresh').inc();
+  return jwt;
 }
 
 type VerifiedToken = { id: string; typ: 'Bearer' | 'Refresh'; payload: Record<string, unknown> };
@@ -179,6 +181,10 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
       if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined) this.set('at_hash', at[ISSUED_VALUE]);
       // The access token's `sid` when the grant had none recorded (a session older than includeSid).
       if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
+      return issue.call(this, options).then((token) => {
+        counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
+        return token;
+      });
     }
     return issue.call(this, options);
   };

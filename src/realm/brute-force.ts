@@ -49,15 +49,15 @@ export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, real
     );
     return row?.locked === true;
   }
-  return db.transaction(async (tx) => {
+  const outcome = await db.transaction(async (tx): Promise<'locked' | 'counted' | 'lockout'> => {
     const [row] = await tx.query<Row>('SELECT num_failures, last_failure, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE', [realmId, userId]);
     const now = Date.now();
-    if (row?.locked_until && new Date(row.locked_until).getTime() > now) return true;
+    if (row?.locked_until && new Date(row.locked_until).getTime() > now) return 'locked';
     const fresh = !row || now - new Date(row.last_failure).getTime() > s.maxDelta * 1000;
     const failures = (fresh ? 0 : row.num_failures) + 1;
+    const lockout = failures % s.failureFactor === 0;
     let lockedUntil: Date | null = null;
-    if (failures % s.failureFactor === 0) {
-      lockouts.inc({ realm: doc.realm });
+    if (lockout) {
       if (s.permanent) {
         const user = await findUserById(tx, realmId, userId);
         if (user) await updateUser(tx, realmId, { ...user, enabled: false });
@@ -71,8 +71,11 @@ export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, real
        ON CONFLICT (realm_id, user_id) DO UPDATE SET num_failures = $3, last_failure = $4, last_ip = $5, locked_until = coalesce($6, login_failures.locked_until)`,
       [realmId, userId, failures, new Date(now), attempt.ip ?? null, lockedUntil],
     );
-    return false;
+    return lockout ? 'lockout' : 'counted';
   });
+  // Counted once committed: a transaction rolled back started no lockout.
+  if (outcome === 'lockout') lockouts.inc({ realm: doc.realm });
+  return outcome === 'locked';
 }
 
 /** Keycloak's attack-detection view of a user: `{numFailures, disabled, lastIPFailure, lastFailure}` (ms). */

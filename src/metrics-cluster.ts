@@ -1,0 +1,71 @@
+/**
+ * `/metrics` across node:cluster workers (WORKERS > 1), with prom-client's AggregatorRegistry:
+ * the worker answering a scrape asks the primary over the cluster IPC channel; the primary
+ * collects every worker's registry (`AggregatorRegistry.clusterMetrics()`, which gives up after
+ * prom-client's fixed 5 s when a worker does not answer) and sends back the aggregated
+ * Prometheus text. Each metric is combined by its `aggregator` option (prom-client's default
+ * `sum`; its Node metrics bring their own: `first`, `min`, `max`, `average`, `omit`).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+
+const REQUEST = 'qsign:metrics-request';
+const RESPONSE = 'qsign:metrics-response';
+type Response = { type: typeof RESPONSE; id: number; text?: string; error?: string };
+
+/** How long a worker waits for the primary's answer (ms): past prom-client's own 5 s. */
+export const PRIMARY_TIMEOUT_MS = 6_000;
+
+const pending = new Map<number, (message: Response) => void>();
+let nextId = 0;
+
+/** In a worker: hands `registry` to prom-client's worker side, which answers the primary's collection. */
+export function shareWorkerRegistry(registry: Registry): void {
+  // The constructor installs prom-client's listener for the primary's requests (once per process).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  process.on('message', (message: Response) => {
+    if (message?.type === RESPONSE) pending.get(message.id)?.(message);
+  });
+}
+
+/**
+ * In a worker: the whole cluster's metrics in the Prometheus text format, from the primary.
+ * @throws Error when the primary does not answer within `timeoutMs` (ms), or a worker did not
+ *   answer the primary within 5 s, or the IPC channel is gone.
+ */
+export function clusterMetricsFromPrimary(timeoutMs = PRIMARY_TIMEOUT_MS): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(new Error(`the cluster primary did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    pending.set(id, (message) => {
+      clearTimeout(timer);
+      pending.delete(id);
+      if (typeof message.text === 'string') resolve(message.text);
+      else reject(new Error(message.error ?? 'no answer'));
+    });
+    try {
+      process.send!({ type: REQUEST, id });
+    } catch (err) {
+      pending.get(id)?.({ type: RESPONSE, id, error: `cannot reach the cluster primary: ${(err as Error).message}` });
+    }
+  });
+}
+
+/** In the cluster primary: answers each worker's request with every worker's metrics, aggregated. */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker: Worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== REQUEST || typeof message.id !== 'number') return;
+    const id = message.id;
+    aggregator.clusterMetrics().then(
+      (text): Response => ({ type: RESPONSE, id, text }),
+      (err: Error): Response => ({ type: RESPONSE, id, error: err.message === 'Operation timed out.' ? 'a worker did not answer the collection within 5 s' : err.message }),
+    ).then((response) => {
+      if (worker.isConnected()) worker.send(response, undefined, () => undefined);
+    });
+  });
+}
