@@ -26,7 +26,7 @@ import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
-import { counterFor, httpRequests, registry as metricsRegistry, routeOf } from './metrics.ts';
+import { counterFor, httpRequests, metricsResponse, routeOf } from './metrics.ts';
 import { startSigningThreads } from './jose/ml-dsa-threads.ts';
 import { proxyHeaders } from './proxy-headers.ts';
 import { publicOrigin } from './public-origin.ts';
@@ -171,8 +171,10 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
 
   router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
   router.get('/metrics', async (ctx) => {
-    ctx.type = metricsRegistry.contentType;
-    ctx.body = await metricsRegistry.metrics();
+    const metrics = await metricsResponse();
+    ctx.status = metrics.status;
+    ctx.type = metrics.type;
+    ctx.body = metrics.body;
   });
   // One readiness check per second at most, whoever asks: each runs a query and asks every signer
   // back end (Vault, the HSM), so probes must not be a way to load them.

@@ -241,7 +241,9 @@ export function buildProvider(rc: RealmContext): Provider {
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     rc.loginEvent('LOGOUT', { clientId: ctx.oidc.client?.clientId, userId: ctx.oidc.session?.accountId, ipAddress: ctx.ip });
   });
-  provider.on('server_error', (_ctx, err) => rc.log.error({ err, realm: realm.name }, 'oidc-provider server error'));
-  provider.on('backchannel.error', (_ctx, err, client) => rc.log.warn({ realm: realm.name, clientId: client.clientId, err: { message: (err as Error).message } }, 'back-channel logout delivery failed'));
+  // The request id server.ts gave the request (its X-Request-Id response header), to find its request line.
+  const requestId = (ctx: KoaContextWithOIDC | undefined) => ctx?.response?.get('X-Request-Id') || undefined;
+  provider.on('server_error', (ctx, err) => rc.log.error({ requestId: requestId(ctx), err, realm: realm.name }, 'oidc-provider server error'));
+  provider.on('backchannel.error', (ctx, err, client) => rc.log.warn({ requestId: requestId(ctx), realm: realm.name, clientId: client.clientId, err: { message: (err as Error).message } }, 'back-channel logout delivery failed'));
   return provider;
 }

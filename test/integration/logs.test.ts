@@ -77,6 +77,14 @@ describe('request log', () => {
     }
   });
 
+  it("oidc-provider's server errors carry the request id of their request", async () => {
+    const runtime = (await server.registry.get('logged'))!;
+    const ctx = { state: {}, response: { get: (name: string) => (name.toLowerCase() === 'x-request-id' ? 'req-4711-server-error' : '') } };
+    runtime.provider.emit('server_error', ctx, new Error('boom for the log test'));
+    const line = (await readLines(logFile, 1)).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'oidc-provider server error');
+    expect(line).toMatchObject({ requestId: 'req-4711-server-error', realm: 'logged', level: 50 });
+  });
+
   it('other lines go through the redact list, nested fields included', async () => {
     const file = path.join(dir, 'redact.log');
     const log = createLogger('info', file);

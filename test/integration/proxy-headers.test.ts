@@ -94,11 +94,11 @@ describe('URLs the server builds', () => {
     return { status, endpoint: status === 200 ? String(asJson(JSON.parse(body)).authorization_endpoint) : body };
   };
 
-  for (const env of [{}, { PROXY_HEADERS: 'xforwarded' }]) {
+  for (const env of [{}, { PROXY_HEADERS: 'xforwarded' }] as Record<string, string>[]) {
     it(`take PUBLIC_BASE_URL's origin whatever Host and X-Forwarded-* say (${JSON.stringify(env)})`, async () => {
       server = await startServer({ env, realmFiles: [MASTER] });
       const expected = `${server.baseUrl}/realms/master/protocol/openid-connect/auth`;
-      for (const headers of [{ host: 'evil.example' }, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }, { 'x-forwarded-host': '>' }, { 'x-forwarded-proto': '>' }]) {
+      for (const headers of [{ host: 'evil.example' }, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }, { 'x-forwarded-host': '>' }, { 'x-forwarded-proto': '>' }] as Record<string, string>[]) {
         expect(await endpointWith(headers), JSON.stringify(headers)).toEqual({ status: 200, endpoint: expected });
       }
     });
