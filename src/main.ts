@@ -133,6 +133,11 @@ async function start(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
+  // Idle keep-alive connections outlive load balancers' own idle timeouts (AWS ALB and nginx's
+  // upstream keepalive: 60 s); with Node's 5 s default the server closed first, and a balancer
+  // sending a request on the closing connection answered 502. headersTimeout must exceed it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   // Every realm loads now; readiness answers DOWN until they have.
   registry.loadAll().catch(() => undefined);
   const sweep = setInterval(() => { deleteExpiredPayloads(db).catch(() => undefined); }, 10 * 60_000);
