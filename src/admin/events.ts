@@ -1,34 +1,44 @@
 /**
  * Events in the admin API (Keycloak RealmAdminResource): `GET /admin/realms/{realm}/events`
- * (EventRepresentation) and `GET .../admin-events` (AdminEventRepresentation), newest first,
- * `type`, `first`, `max` query parameters; `GET`/`PUT .../events/config`
- * (RealmEventsConfigRepresentation, a PUT changes only the fields it carries); and the recording
- * of admin events when the realm has `adminEventsEnabled`: every successful create, update or
- * delete under `/admin/realms/{realm}/...` (operationType, resourcePath, who).
+ * (EventRepresentation; filters type, client, user, ipAddress) and `GET .../admin-events`
+ * (AdminEventRepresentation; filters operationTypes, authRealm, authClient, authUser,
+ * authIpAddress, resourcePath with `*`, resourceTypes), both with dateFrom, dateTo, direction,
+ * first, max, newest first; `GET`/`PUT .../events/config` (RealmEventsConfigRepresentation, a PUT
+ * changes only the fields it carries); and the recording of admin events when the realm has
+ * `adminEventsEnabled`: every successful create, update or delete under `/admin/realms/{realm}/...`
+ * (operationType, resourcePath, who).
  */
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { appendEvent, eventKey, listEvents } from '../events/store.ts';
+import { z } from 'zod';
+import { appendEvent, eventKey, listEvents, trackEventWrite } from '../events/store.ts';
 import { findRealm, updateRealmDoc } from '../store/realms.ts';
 import { savesAdminEvents } from '../events/config.ts';
 import { validRealmSettings } from './realms.ts';
+import { AdminError } from './errors.ts';
 import type { AdminIdentity } from './auth.ts';
 import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 
 const OPERATIONS: Record<string, string> = { POST: 'CREATE', PUT: 'UPDATE', DELETE: 'DELETE' };
 
-/** Router middleware: after a successful change, append an admin event to the realm's chain. */
+/**
+ * Router middleware: after a successful change, append an admin event to the realm's chain. The
+ * append runs after the response; flushEvents (shutdown) waits for it, and a failure is logged as
+ * `event not recorded` with the realm, operation and error message, like a login event's.
+ */
 export function recordAdminEvents(deps: AdminDeps) {
   const key = eventKey(deps.kek);
   return async (ctx: Context, next: Next) => {
-    await next();
     const operationType = OPERATIONS[ctx.method];
+    const admin = ctx.state.admin as AdminIdentity | undefined;
+    // The process logger, from the runtime of the admin's realm: authentication has just loaded it.
+    const log = operationType && admin ? deps.registry.get(admin.realm).then((r) => r?.rc.log, () => undefined) : undefined;
+    await next();
     if (!operationType || ctx.status >= 300) return;
     const match = /^\/admin\/realms\/([^/]+)(?:\/(.*))?$/.exec(ctx.path);
     const realmName = match?.[1] ?? String((ctx.request as unknown as { body?: { realm?: string } }).body?.realm ?? '');
     const resourcePath = match?.[2] ?? (match ? '' : realmName);
-    const admin = ctx.state.admin as AdminIdentity | undefined;
-    void (async () => {
+    const record = async () => {
       const realm = await findRealm(deps.db, realmName);
       if (!realm || !savesAdminEvents(realm.doc)) return;
       const realmId = realm.id;
@@ -37,7 +47,10 @@ export function recordAdminEvents(deps: AdminDeps) {
         authDetails: { realmId: admin?.realm, userId: admin?.username, ipAddress: ctx.ip },
       };
       await appendEvent(deps.db, key, { realmId, kind: 'admin', time: representation.time, type: operationType, representation });
-    })().catch(() => undefined);
+    };
+    trackEventWrite(deps.db, record().catch(async (err: Error) => {
+      (await log)?.error({ realm: realmName, type: operationType, err: { message: err.message } }, 'event not recorded');
+    }));
   };
 }
 
@@ -62,16 +75,69 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
     }));
     noContent(ctx);
   });
-  const query = (q: Record<string, unknown>) => ({
-    type: q.type === undefined ? undefined : ([] as string[]).concat(q.type as string),
-    first: q.first ? Number(q.first) : undefined, max: q.max ? Number(q.max) : undefined,
-  });
   router.get('/:realm/events', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await listEvents(deps.db, realm.id, 'login', query(ctx.query))).map((e) => e.representation);
+    const q = ctx.query;
+    const equals = { clientId: one(q, 'client', TEXT), userId: one(q, 'user', TEXT), ipAddress: one(q, 'ipAddress', TEXT) };
+    const filter = { ...common(q), types: many(q, 'type', TYPE_NAME, "Invalid value for 'type', expected event type names such as LOGIN"), equals: defined(equals) };
+    ctx.body = (await listEvents(deps.db, realm.id, 'login', filter)).map((e) => e.representation);
   });
   router.get('/:realm/admin-events', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await listEvents(deps.db, realm.id, 'admin', { first: query(ctx.query).first, max: query(ctx.query).max })).map((e) => e.representation);
+    const q = ctx.query;
+    const equals = {
+      'authDetails.realmId': one(q, 'authRealm', TEXT), 'authDetails.clientId': one(q, 'authClient', TEXT),
+      'authDetails.userId': one(q, 'authUser', TEXT), 'authDetails.ipAddress': one(q, 'authIpAddress', TEXT),
+    };
+    const filter = {
+      ...common(q), equals: defined(equals), resourcePath: one(q, 'resourcePath', TEXT),
+      types: many(q, 'operationTypes', z.enum(['CREATE', 'UPDATE', 'DELETE', 'ACTION']), "Invalid value for 'operationTypes', expected CREATE, UPDATE, DELETE or ACTION"),
+      resourceTypes: many(q, 'resourceTypes', TYPE_NAME, "Invalid value for 'resourceTypes', expected resource type names such as USER"),
+    };
+    ctx.body = (await listEvents(deps.db, realm.id, 'admin', filter)).map((e) => e.representation);
   });
+}
+
+// Query parameters of the two listings (Keycloak 26 RealmAdminResource getEvents / getAdminEvents).
+// A parameter given twice counts once, as in JAX-RS; the list ones (type, operationTypes,
+// resourceTypes) take every value. A bad value is a 400 {"error": "..."} (Keycloak's message where
+// Keycloak has one; Keycloak answers a non-integer first/max with a 404 and an unknown type with a 500).
+type Query = Record<string, string | string[] | undefined>;
+const TEXT = z.string();
+/** Keycloak's enum constant shape (EventType, ResourceType); an unknown name matches no event. */
+const TYPE_NAME = z.string().regex(/^[A-Z][A-Z0-9_]*$/);
+/** A Java Integer >= 0 (first, max). */
+const COUNT = z.string().regex(/^\d{1,10}$/).transform(Number).pipe(z.number().max(2_147_483_647));
+/** Keycloak's DateUtil: a yyyy-MM-dd day in UTC (its first or last millisecond), else epoch milliseconds. */
+const DAY = z.iso.date().transform((day) => Date.parse(`${day}T00:00:00Z`));
+const MILLIS = z.string().regex(/^\+?\d{1,15}$/).transform(Number);
+const DATE_FROM = z.union([DAY, MILLIS]);
+const DATE_TO = z.union([DAY.transform((start) => start + 86_400_000 - 1), MILLIS]);
+
+const invalid = (error: string) => new AdminError(400, { error });
+
+function one<T>(q: Query, name: string, schema: z.ZodType<T, string>, error = `Invalid value for '${name}'`): T | undefined {
+  const raw = q[name];
+  if (raw === undefined) return undefined;
+  const parsed = schema.safeParse(Array.isArray(raw) ? raw[0] : raw);
+  if (!parsed.success) throw invalid(error);
+  return parsed.data;
+}
+
+function many<T>(q: Query, name: string, schema: z.ZodType<T, string>, error: string): T[] | undefined {
+  const raw = q[name];
+  return raw === undefined ? undefined : ([] as string[]).concat(raw).map((value) => one({ [name]: value }, name, schema, error)!);
+}
+
+const defined = (values: Record<string, string | undefined>) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, string>;
+
+/** dateFrom, dateTo, direction, first, max: the parameters both listings take. */
+function common(q: Query) {
+  return {
+    fromTime: one(q, 'dateFrom', DATE_FROM, "Invalid value for 'dateFrom', expected format is yyyy-MM-dd or an Epoch timestamp"),
+    toTime: one(q, 'dateTo', DATE_TO, "Invalid value for 'dateTo', expected format is yyyy-MM-dd or an Epoch timestamp"),
+    direction: one(q, 'direction', z.enum(['asc', 'desc']), 'Invalid value for sortDirection, expected value is asc or desc'),
+    first: one(q, 'first', COUNT, "Invalid value for 'first', expected an integer from 0 to 2147483647"),
+    max: one(q, 'max', COUNT, "Invalid value for 'max', expected an integer from 0 to 2147483647"),
+  };
 }

@@ -12,6 +12,7 @@ import type { SqlClient } from '../store/sql.ts';
 
 export type EventKind = 'login' | 'admin';
 export interface StoredEvent { id: number; realmId: string; kind: EventKind; time: number; type: string; representation: Record<string, unknown> }
+interface Row { id: string; realm_id: string; kind: EventKind; time: string; type: string; representation: Record<string, unknown> }
 
 const GENESIS = 'genesis';
 
@@ -35,7 +36,7 @@ interface Pending { key: Buffer; event: Omit<StoredEvent, 'id'>; resolve: () => 
 
 /** Events waiting per store and realm; a realm's entry exists while its writer runs. */
 const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
-/** The running writers per store, for flushEvents. */
+/** The running writers per store, and work that will append events (trackEventWrite), for flushEvents. */
 const writers = new WeakMap<SqlClient, Set<Promise<void>>>();
 /** Most events written in one transaction, and most waiting per realm before appends fail fast. */
 const BATCH = 1000;
@@ -58,10 +59,7 @@ export function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent,
   return new Promise((resolve, reject) => {
     if (queue) { queue.push({ key, event, resolve, reject }); return; }
     realms.set(event.realmId, [{ key, event, resolve, reject }]);
-    let running = writers.get(db);
-    if (!running) writers.set(db, (running = new Set()));
-    const writer = drain(db, realms, event.realmId).finally(() => running.delete(writer));
-    running.add(writer);
+    trackEventWrite(db, drain(db, realms, event.realmId));
   });
 }
 
@@ -73,6 +71,18 @@ export async function flushEvents(db: SqlClient): Promise<void> {
   for (let running = writers.get(db); running?.size; running = writers.get(db)) await Promise.allSettled([...running]);
 }
 
+/**
+ * Makes flushEvents wait for `work` too: work that appends events after it has looked something up
+ * (the admin-event recorder finds the realm first), and so is not a writer yet when a shutdown
+ * starts. Its outcome is the caller's to handle; here it only delays flushEvents.
+ */
+export function trackEventWrite(db: SqlClient, work: Promise<unknown>): void {
+  const running = writers.get(db) ?? new Set();
+  writers.set(db, running);
+  const tracked: Promise<void> = work.then(() => undefined, () => undefined).finally(() => running.delete(tracked));
+  running.add(tracked);
+}
+
 async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: string): Promise<void> {
   for (;;) {
     const batch = realms.get(realmId)!.splice(0, BATCH);
@@ -80,7 +90,11 @@ async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: str
     try {
       await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock(hashtext('qsign-events:' || $1))", [realmId]);
-        const [last] = await tx.query<{ mac: string }>('SELECT mac FROM events WHERE realm_id = $1 ORDER BY id DESC LIMIT 1', [realmId]);
+        // The chain's head, as the last entry of the events_chain index (realm_id, id) up to this
+        // realm: an order only that index gives. With `realm_id = $1 ORDER BY id DESC`, PostgreSQL
+        // may walk the primary key backwards past every newer event of the other realms.
+        const [head] = await tx.query<{ realm_id: string; mac: string }>('SELECT realm_id, mac FROM events WHERE realm_id <= $1 ORDER BY realm_id DESC, id DESC LIMIT 1', [realmId]);
+        const last = head?.realm_id === realmId ? head : undefined;
         // One multi-row INSERT per batch (one round trip, however busy the event loop is); ids
         // follow the VALUES order, so the chain order is the id order.
         let prevMac = last?.mac ?? GENESIS;
@@ -101,28 +115,76 @@ async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: str
   }
 }
 
-export async function listEvents(db: SqlClient, realmId: string, kind: EventKind, filter: { type?: string[]; first?: number; max?: number } = {}): Promise<StoredEvent[]> {
-  const rows = await db.query<{ id: string; realm_id: string; kind: EventKind; time: string; type: string; representation: Record<string, unknown> }>(
-    `SELECT id, realm_id, kind, time, type, representation FROM events WHERE realm_id = $1 AND kind = $2 AND ($3::text[] IS NULL OR type = ANY($3))
-     ORDER BY id DESC LIMIT $4 OFFSET $5`,
-    [realmId, kind, filter.type?.length ? filter.type : null, filter.max ?? 100, filter.first ?? 0],
-  );
+/**
+ * Which stored events a listing returns (Keycloak's EventQuery / AdminEventQuery). Every member is
+ * optional and narrows the result; absent means no condition.
+ */
+export interface EventFilter {
+  /** The `type` column, any of: login event types (LOGIN...) or admin operation types (CREATE...). */
+  types?: string[];
+  /** Exact matches on members of the representation, by path: `clientId`, `authDetails.userId`. */
+  equals?: Record<string, string>;
+  /** Any of these `resourceType` values (admin events). */
+  resourceTypes?: string[];
+  /** `resourcePath` matches this pattern, in which `*` stands for any run of characters (Keycloak's wildcard). */
+  resourcePath?: string;
+  /** Event time bounds, epoch milliseconds, both inclusive. */
+  fromTime?: number;
+  toTime?: number;
+  /** Store order (the chain's): newest first by default, as Keycloak's time order. */
+  direction?: 'asc' | 'desc';
+  /** Offset and page size (default 100, Keycloak's Constants.DEFAULT_MAX_RESULTS). */
+  first?: number;
+  max?: number;
+}
+
+/** A realm's events of one kind that pass `filter`, one page of them. */
+export async function listEvents(db: SqlClient, realmId: string, kind: EventKind, filter: EventFilter = {}): Promise<StoredEvent[]> {
+  const params: unknown[] = [realmId, kind];
+  const where = ['realm_id = $1', 'kind = $2'];
+  const add = (sql: (p: string) => string, value: unknown) => { params.push(value); where.push(sql(`$${params.length}`)); };
+  if (filter.types) add((p) => `type = ANY(${p}::text[])`, filter.types);
+  for (const [path, value] of Object.entries(filter.equals ?? {})) {
+    params.push(path.split('.'), value);
+    where.push(`representation #>> $${params.length - 1}::text[] = $${params.length}`);
+  }
+  if (filter.resourceTypes) add((p) => `representation->>'resourceType' = ANY(${p}::text[])`, filter.resourceTypes);
+  // LIKE with the default escape character (backslash): only `*` is a wildcard.
+  if (filter.resourcePath !== undefined) add((p) => `representation->>'resourcePath' LIKE ${p}`, filter.resourcePath.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%'));
+  if (filter.fromTime !== undefined) add((p) => `time >= ${p}`, filter.fromTime);
+  if (filter.toTime !== undefined) add((p) => `time <= ${p}`, filter.toTime);
+  params.push(filter.max ?? 100, filter.first ?? 0);
+  const rows = await db.query<Row>(
+    `SELECT id, realm_id, kind, time, type, representation FROM events WHERE ${where.join(' AND ')}
+     ORDER BY id ${filter.direction === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
   return rows.map((r) => ({ id: Number(r.id), realmId: r.realm_id, kind: r.kind, time: Number(r.time), type: r.type, representation: r.representation }));
 }
 
-/** Walks every realm's chain; returns one line per broken link (empty when intact). */
+/** Events read per query by verifyEvents: its memory stays bounded whatever the table holds. */
+const VERIFY_BATCH = 1000;
+
+/**
+ * Walks every realm's chain (or `realmId`'s) in id order, VERIFY_BATCH rows at a time (keyset on
+ * (realm_id, id), the events_chain index); returns one line per broken link, naming the edited
+ * event or the gap a deleted one left (empty when intact).
+ */
 export async function verifyEvents(db: SqlClient, key: Buffer, realmId?: string): Promise<string[]> {
-  const rows = await db.query<{ id: string; realm_id: string; kind: EventKind; time: string; type: string; representation: Record<string, unknown>; prev_mac: string; mac: string }>(
-    `SELECT id, realm_id, kind, time, type, representation, prev_mac, mac FROM events WHERE ($1::text IS NULL OR realm_id = $1) ORDER BY realm_id, id`, [realmId ?? null]);
   const problems: string[] = [];
-  const lastMac = new Map<string, { mac: string; id: number }>();
-  for (const r of rows) {
-    const previous = lastMac.get(r.realm_id);
-    const expectedPrev = previous?.mac ?? GENESIS;
-    if (r.prev_mac !== expectedPrev) problems.push(`realm ${r.realm_id}: event ${r.id} does not follow ${previous ? `event ${previous.id}` : 'the start of the chain'}: an event before it was deleted`);
-    const event = { realmId: r.realm_id, kind: r.kind, time: Number(r.time), type: r.type, representation: r.representation };
-    if (macOf(key, r.prev_mac, event) !== r.mac) problems.push(`realm ${r.realm_id}: event ${r.id} (${r.type}) was modified`);
-    lastMac.set(r.realm_id, { mac: r.mac, id: Number(r.id) });
+  let previous: { realmId: string; mac: string; id: number } | undefined;
+  let after = { realmId: realmId ?? '', id: 0 };
+  for (;;) {
+    const rows = await db.query<Row & { prev_mac: string; mac: string }>(
+      `SELECT id, realm_id, kind, time, type, representation, prev_mac, mac FROM events
+       WHERE (realm_id, id) > ($1, $2) ORDER BY realm_id, id LIMIT ${VERIFY_BATCH}`, [after.realmId, after.id]);
+    for (const r of rows) {
+      if (realmId !== undefined && r.realm_id !== realmId) return problems;
+      const link = previous?.realmId === r.realm_id ? previous : undefined;
+      if (r.prev_mac !== (link?.mac ?? GENESIS)) problems.push(`realm ${r.realm_id}: event ${r.id} does not follow ${link ? `event ${link.id}` : 'the start of the chain'}: an event before it was deleted`);
+      const event = { realmId: r.realm_id, kind: r.kind, time: Number(r.time), type: r.type, representation: r.representation };
+      if (macOf(key, r.prev_mac, event) !== r.mac) problems.push(`realm ${r.realm_id}: event ${r.id} (${r.type}) was modified`);
+      previous = { realmId: r.realm_id, mac: r.mac, id: Number(r.id) };
+    }
+    if (rows.length < VERIFY_BATCH) return problems;
+    after = { realmId: previous!.realmId, id: previous!.id };
   }
-  return problems;
 }

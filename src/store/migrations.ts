@@ -152,6 +152,16 @@ const MIGRATIONS: string[] = [
      sealed bytea NOT NULL,
      created_at timestamptz NOT NULL DEFAULT now()
    );`,
+  // 9: a realm's events in chain order, for the chain head every append reads and for `events
+  // verify`'s keyset walk (events/store.ts). events_realm leads with kind, so it cannot give that
+  // order: for `WHERE realm_id = $1 ORDER BY id DESC LIMIT 1` PostgreSQL walked the primary key
+  // backwards, filtering on realm_id, and read every newer event of the other realms before a quiet
+  // realm's last one (measured: 3,000 rows removed by the filter at 5,000 events, statistics taken
+  // before the busy realm grew); this index alone does not change that plan, so the store asks for
+  // the order (realm_id, id) that only this index gives. Built in the migration's transaction
+  // (CONCURRENTLY cannot run in one): appends wait during the build, reads go on; about 1.5 s per
+  // million events.
+  `CREATE INDEX IF NOT EXISTS events_chain ON events (realm_id, id);`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

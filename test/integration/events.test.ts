@@ -1,8 +1,9 @@
 /**
  * Keycloak-style events: login and admin events stored and readable through the admin API
  * (@keycloak/keycloak-admin-client), chained with an HMAC; `npm start -- events verify` names an
- * edited and a deleted event. What is saved follows the realm's events config, as in Keycloak:
- * nothing by default, the saved-by-default types, or the enabled types.
+ * edited login event, an edited admin event and a deleted event, on PGlite and on PostgreSQL.
+ * What is saved follows the realm's events config, as in Keycloak: nothing by default, the
+ * saved-by-default types, or the enabled types.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -12,53 +13,82 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer } from '../helpers/server.ts';
+import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { openSqlClient } from '../../src/store/sql.ts';
 
 const run = promisify(execFile);
-const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-events-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+
+const postgres = await postgresAvailable();
 
 describe('events', () => {
-  it('records login and admin events, serves them, and detects tampering', async () => {
-    const server = await startServer({ dataDir, realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')] });
-    const grant = (password: string) => fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: 'demo-cli', username: 'alice', password }),
+  // The issue's case, on both stores: tamper with stored events and `events verify` names them.
+  for (const store of ['PGlite', 'PostgreSQL'] as const) {
+    it.skipIf(store === 'PostgreSQL' && !postgres)(`records login and admin events, serves them, and names a tampered login and admin event (${store})`, async () => {
+      const database = store === 'PostgreSQL' ? await createTestDatabase() : undefined;
+      if (database) cleanups.push(database.drop);
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-events-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const server = await startServer({ dataDir, databaseUrl: database?.url, realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')] });
+      const grant = (password: string) => fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', client_id: 'demo-cli', username: 'alice', password }),
+      });
+      const [{ id: realmId }] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'demo'");
+      const stored = async (n: number) => {
+        for (let i = 0; i < 100; i += 1) {
+          const rows = await server.db.query<{ id: string; type: string }>('SELECT id, type FROM events WHERE realm_id = $1 ORDER BY id', [realmId]);
+          if (rows.length >= n) return rows;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`fewer than ${n} events stored`);
+      };
+      // One at a time: the chain order is then the order of the steps below.
+      await grant('alice');
+      await stored(1);
+      await grant('wrong');
+      await stored(2);
+      await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
+        body: 'grant_type=client_credentials',
+      });
+      await stored(3);
+      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
+      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      kc.setConfig({ realmName: 'demo' });
+      await kc.roles.create({ name: 'auditor' });
+      await stored(4);
+      await kc.roles.create({ name: 'reviewer' });
+      const rows = await stored(5);
+      expect(rows.map((r) => r.type)).toEqual(['LOGIN', 'LOGIN_ERROR', 'CLIENT_LOGIN', 'CREATE', 'CREATE']);
+      const ids = rows.map((r) => Number(r.id));
+
+      const events = await kc.realms.findEvents({ realm: 'demo' });
+      expect(events.map((e) => e.type)).toEqual(['CLIENT_LOGIN', 'LOGIN_ERROR', 'LOGIN']);
+      expect(events.find((e) => e.type === 'LOGIN_ERROR')).toMatchObject({ clientId: 'demo-cli', error: 'invalid_user_credentials' });
+      const adminEvents = await kc.realms.findAdminEvents({ realm: 'demo' });
+      expect(adminEvents[1]).toMatchObject({ operationType: 'CREATE', resourcePath: 'roles', authDetails: { userId: 'admin' } });
+      await server.stop();
+
+      const env = { ...process.env, DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), KEY_ENCRYPTION_KEY: server.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' };
+      const verify = () => run(process.execPath, ['src/main.ts', 'events', 'verify'], { cwd: REPO, env }).then((r) => ({ code: 0, out: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }));
+      expect((await verify()).out).toMatch(/^events intact: \d+ events checked/);
+
+      const db = await openSqlClient({ dataDir, databaseUrl: database?.url });
+      await db.query("UPDATE events SET representation = jsonb_set(representation, '{ipAddress}', '\"10.6.6.6\"') WHERE id = $1", [ids[1]]);
+      await db.query('DELETE FROM events WHERE id = $1', [ids[2]]);
+      await db.query("UPDATE events SET representation = jsonb_set(representation, '{resourcePath}', '\"roles/forged\"') WHERE id = $1", [ids[4]]);
+      await db.close();
+      const tampered = await verify();
+      expect(tampered.code).toBe(1);
+      expect(tampered.out.trim().split('\n')).toEqual([
+        `TAMPERED realm ${realmId}: event ${ids[1]} (LOGIN_ERROR) was modified`,
+        `TAMPERED realm ${realmId}: event ${ids[3]} does not follow event ${ids[1]}: an event before it was deleted`,
+        `TAMPERED realm ${realmId}: event ${ids[4]} (CREATE) was modified`,
+      ]);
     });
-    await grant('alice');
-    await grant('wrong');
-    await fetch(`${server.baseUrl}/realms/demo/protocol/openid-connect/token`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
-      body: 'grant_type=client_credentials',
-    });
-    const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
-    kc.setConfig({ realmName: 'demo' });
-    await kc.roles.create({ name: 'auditor' });
-    await new Promise((r) => setTimeout(r, 300));
-
-    const events = await kc.realms.findEvents({ realm: 'demo' });
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['LOGIN', 'LOGIN_ERROR', 'CLIENT_LOGIN']));
-    expect(events.find((e) => e.type === 'LOGIN_ERROR')).toMatchObject({ clientId: 'demo-cli', error: 'invalid_user_credentials' });
-    const adminEvents = await kc.realms.findAdminEvents({ realm: 'demo' });
-    expect(adminEvents[0]).toMatchObject({ operationType: 'CREATE', resourcePath: 'roles', authDetails: { userId: 'admin' } });
-    const [{ id: realmId }] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'demo'");
-    const ids = (await server.db.query<{ id: string }>('SELECT id FROM events WHERE realm_id = $1 ORDER BY id', [realmId])).map((r) => Number(r.id));
-    await server.stop();
-
-    const env = { ...process.env, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: server.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' };
-    const verify = () => run(process.execPath, ['src/main.ts', 'events', 'verify'], { cwd: REPO, env }).then((r) => ({ code: 0, out: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }));
-    expect((await verify()).out).toMatch(/^events intact: \d+ events checked/);
-
-    const { openSqlClient } = await import('../../src/store/sql.ts');
-    const db = await openSqlClient({ dataDir });
-    await db.query("UPDATE events SET representation = jsonb_set(representation, '{ipAddress}', '\"10.6.6.6\"') WHERE id = $1", [ids[1]]);
-    await db.query('DELETE FROM events WHERE id = $1', [ids[2]]);
-    await db.close();
-    const tampered = await verify();
-    expect(tampered.code).toBe(1);
-    expect(tampered.out).toContain(`event ${ids[1]} (LOGIN_ERROR) was modified`);
-    expect(tampered.out).toContain(`event ${ids[3]} does not follow event ${ids[1]}: an event before it was deleted`);
-  });
+  }
 
   it('records failed grants as Keycloak _ERROR events: a reused refresh token, a wrong client secret', async () => {
     const realm = {
