@@ -49,6 +49,11 @@ const schema = z.object({
   proxyHeaders: z.enum(['xforwarded']).optional(),
   /** Peers (IPs or CIDR ranges) whose proxy headers are trusted; empty: any peer (Keycloak's `proxy-trusted-addresses`). */
   proxyTrustedAddresses: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])),
+  /**
+   * Port for `/health/*` and `/metrics` alone (Keycloak's management interface, `http-management-port`);
+   * unset: they are served on `port` with everything else.
+   */
+  managementPort: z.coerce.number().int().min(1).max(65535).optional(),
   /** PostgreSQL connections per process (Keycloak's `db-pool-max-size`). */
   dbPoolMaxSize: z.coerce.number().int().min(1).max(1000),
 });
@@ -128,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proxyHeaders: env.PROXY_HEADERS || env.KC_PROXY_HEADERS || undefined,
     proxyTrustedAddresses: (env.PROXY_TRUSTED_ADDRESSES ?? env.KC_PROXY_TRUSTED_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
     dbPoolMaxSize: env.DB_POOL_MAX_SIZE ?? env.KC_DB_POOL_MAX_SIZE ?? '10',
+    managementPort: env.MANAGEMENT_PORT || env.KC_HTTP_MANAGEMENT_PORT || undefined,
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
       adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', signingThreads: 'SIGNING_THREADS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
       proxyHeaders: 'PROXY_HEADERS / KC_PROXY_HEADERS', proxyTrustedAddresses: 'PROXY_TRUSTED_ADDRESSES / KC_PROXY_TRUSTED_ADDRESSES', dbPoolMaxSize: 'DB_POOL_MAX_SIZE / KC_DB_POOL_MAX_SIZE',
+      managementPort: 'MANAGEMENT_PORT / KC_HTTP_MANAGEMENT_PORT',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);
@@ -149,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else if (c.adminPassword === DEV_ADMIN_PASSWORD) problems.push('KC_BOOTSTRAP_ADMIN_PASSWORD: the development default is refused in production mode');
     if (!c.baseUrl) problems.push('PUBLIC_BASE_URL / KC_HOSTNAME: required in production mode (the public URL tokens are issued for)');
   }
+  if (c.managementPort !== undefined && c.managementPort === c.port) problems.push('MANAGEMENT_PORT: must differ from PORT');
   if (c.workers > 1 && !c.databaseUrl) problems.push('WORKERS: several workers need PostgreSQL (DATABASE_URL); the embedded store serves one process');
   if (problems.length) throw new ConfigError(problems);
   const baseUrl = (c.baseUrl ?? `http://localhost:${c.port}`).replace(/\/+$/, '');

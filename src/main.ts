@@ -133,6 +133,8 @@ async function start(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
+  // The management interface (MANAGEMENT_PORT): the same app, which answers only /health/* and /metrics there.
+  const management = config.managementPort === undefined ? undefined : app.listen(config.managementPort, config.host);
   // Idle keep-alive connections outlive load balancers' own idle timeouts (AWS ALB and nginx's
   // upstream keepalive: 60 s); with Node's 5 s default the server closed first, and a balancer
   // sending a request on the closing connection answered 502. headersTimeout must exceed it.
@@ -166,6 +168,7 @@ async function start(): Promise<void> {
   const stop = () => {
     log.info('shutting down');
     stopping = true;
+    management?.close();
     server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close()])).finally(() => process.exit(0)); });
     server.closeIdleConnections();
     setTimeout(() => { log.warn('shutdown grace period over; exiting'); process.exit(0); }, config.shutdownGraceSeconds * 1000).unref();

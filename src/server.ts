@@ -111,6 +111,9 @@ export interface Server {
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
+/** Paths of the management interface (MANAGEMENT_PORT): health probes and metrics. */
+export const isManagementPath = (path: string) => path === '/metrics' || path.startsWith('/health/');
+
 export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections } = {}): Server {
   const app = new Koa();
   app.use(proxyHeaders(app, config));
@@ -160,6 +163,16 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
       requestLog.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   });
+
+  // With MANAGEMENT_PORT, health and metrics are served there alone, and nothing else is.
+  if (config.managementPort !== undefined) {
+    app.use(async (ctx, next) => {
+      const onManagementPort = ctx.req.socket.localPort === config.managementPort;
+      if (onManagementPort === isManagementPath(ctx.path)) { await next(); return; }
+      ctx.status = 404;
+      ctx.body = { error: 'HTTP 404 Not Found' };
+    });
+  }
 
   for (const [file, type] of [['login.css', 'text/css'], ['logout.js', 'application/javascript']]) {
     router.get(`/resources/${file}`, async (ctx) => {
