@@ -13,6 +13,12 @@ import { forbidden, unauthorized } from './errors.ts';
 export interface AdminIdentity {
   realm: string;
   username: string;
+  /**
+   * Keycloak's AuthDetails of admin events: the caller's realm id, client id (the client's `id`,
+   * not its clientId, as Keycloak records it; the clientId when the client has none) and user id
+   * (the token's `sub`).
+   */
+  authDetails: { realmId: string; clientId?: string; userId?: string };
   /** master realm `admin` role: every realm. */
   superAdmin: boolean;
   /** realms administered through `realm-management`/`realm-admin`. */
@@ -21,7 +27,7 @@ export interface AdminIdentity {
 
 export const canAdminister = (admin: AdminIdentity, realm: string) => admin.superAdmin || admin.realmAdminOf.has(realm);
 
-type Claims = { iss?: string; jti?: string; preferred_username?: string; realm_access?: { roles?: string[] }; resource_access?: Record<string, { roles?: string[] }> };
+type Claims = { iss?: string; jti?: string; sub?: string; azp?: string; preferred_username?: string; realm_access?: { roles?: string[] }; resource_access?: Record<string, { roles?: string[] }> };
 
 export function adminAuthentication(registry: RealmRegistry) {
   return async (ctx: Context, next: Next) => {
@@ -48,6 +54,11 @@ export function adminAuthentication(registry: RealmRegistry) {
     const admin: AdminIdentity = {
       realm: realmName!,
       username: claims.preferred_username ?? 'unknown',
+      authDetails: {
+        realmId: runtime.rc.realmId,
+        clientId: typeof claims.azp === 'string' ? (runtime.rc.realm.client(claims.azp)?.id ?? claims.azp) : undefined,
+        userId: typeof claims.sub === 'string' ? claims.sub : undefined,
+      },
       superAdmin: realmName === 'master' && (claims.realm_access?.roles ?? []).includes('admin'),
       realmAdminOf: new Set((claims.resource_access?.['realm-management']?.roles ?? []).includes('realm-admin') ? [realmName!] : []),
     };

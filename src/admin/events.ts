@@ -44,7 +44,7 @@ export function recordAdminEvents(deps: AdminDeps) {
       const realmId = realm.id;
       const representation = {
         time: Date.now(), realmId, operationType, resourceType: (resourcePath.split('/')[0] || 'REALM').toUpperCase().replace(/S$/, '').replace(/-/g, '_'), resourcePath,
-        authDetails: { realmId: admin?.realm, userId: admin?.username, ipAddress: ctx.ip },
+        authDetails: { ...admin?.authDetails, ipAddress: ctx.ip },
       };
       await appendEvent(deps.db, key, { realmId, kind: 'admin', time: representation.time, type: operationType, representation });
     };

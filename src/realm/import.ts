@@ -148,12 +148,16 @@ export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv
   return rep;
 }
 
-/** Roles and groups get ids (Keycloak UUIDs) where the file has none: the admin API addresses them by id. */
+/**
+ * Clients, roles and groups get ids (Keycloak UUIDs) where the file has none: the admin API
+ * addresses them by id. Keycloak's built-in clients (defaults.ts) are added without one.
+ */
 function withIds(rep: RealmRepresentation): RealmRepresentation {
   const role = <T extends { id?: string }>(r: T): T => ({ ...r, id: r.id ?? randomUUID() });
   const group = (g: GroupRepresentation): GroupRepresentation => ({ ...g, id: g.id ?? randomUUID(), subGroups: (g.subGroups ?? []).map(group) });
   return {
     ...rep,
+    clients: rep.clients.map(role),
     roles: { ...rep.roles, realm: rep.roles.realm.map(role), client: Object.fromEntries(Object.entries(rep.roles.client).map(([c, roles]) => [c, roles.map(role)])) },
     groups: rep.groups.map(group),
   };

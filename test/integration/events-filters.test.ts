@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type EventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js';
 import type AdminEventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/adminEventRepresentation.js';
@@ -105,9 +106,13 @@ describe.skipIf(!available)('event listing filters (PostgreSQL)', () => {
     expect((await findAdmin({ resourcePath: '*auditor' })).map((e) => e.operationType)).toEqual(['DELETE']);
     expect(await findAdmin({ resourcePath: 'role_' })).toEqual([]);
     expect((await findAdmin({ resourceTypes: 'USER' })).map((e) => e.operationType)).toEqual(['UPDATE', 'CREATE']);
-    expect(await findAdmin({ authUser: 'admin', authRealm: 'master', authIpAddress: '127.0.0.1' })).toEqual(adminEvents);
-    expect(await findAdmin({ authUser: 'alice' })).toEqual([]);
-    expect(await findAdmin({ authRealm: 'demo' })).toEqual([]);
+    // authDetails holds ids, as Keycloak's: the admin's user id, admin-cli's id, master's id.
+    const [adminCli] = await kc.clients.find({ realm: 'master', clientId: 'admin-cli' });
+    const master = await kc.realms.findOne({ realm: 'master' });
+    expect(await findAdmin({ authUser: decodeJwt(kc.accessToken!).sub!, authRealm: master!.id!, authClient: adminCli!.id!, authIpAddress: '127.0.0.1' })).toEqual(adminEvents);
+    expect(await findAdmin({ authUser: 'admin' })).toEqual([]);
+    expect(await findAdmin({ authClient: 'admin-cli' })).toEqual([]);
+    expect(await findAdmin({ authRealm: 'master' })).toEqual([]);
     expect(await findAdmin({ authIpAddress: '10.9.9.9' })).toEqual([]);
   });
 

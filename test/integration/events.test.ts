@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
@@ -68,7 +69,10 @@ describe('events', () => {
       expect(events.map((e) => e.type)).toEqual(['CLIENT_LOGIN', 'LOGIN_ERROR', 'LOGIN']);
       expect(events.find((e) => e.type === 'LOGIN_ERROR')).toMatchObject({ clientId: 'demo-cli', error: 'invalid_user_credentials' });
       const adminEvents = await kc.realms.findAdminEvents({ realm: 'demo' });
-      expect(adminEvents[1]).toMatchObject({ operationType: 'CREATE', resourcePath: 'roles', authDetails: { userId: 'admin' } });
+      // Keycloak's AuthDetails: ids, not names (the admin's user id, admin-cli's id, master's id).
+      const [adminCli] = await kc.clients.find({ realm: 'master', clientId: 'admin-cli' });
+      const master = await kc.realms.findOne({ realm: 'master' });
+      expect(adminEvents[1]).toMatchObject({ operationType: 'CREATE', resourcePath: 'roles', authDetails: { userId: decodeJwt(kc.accessToken!).sub, clientId: adminCli!.id, realmId: master!.id, ipAddress: '127.0.0.1' } });
       await server.stop();
 
       const env = { ...process.env, DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}), KEY_ENCRYPTION_KEY: server.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' };

@@ -18,6 +18,15 @@ function problemsOf(json: unknown, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('realm import validation', () => {
+  it("gives every client an id, Keycloak's built-in ones (admin-cli, account...) included: the admin API addresses clients by id", () => {
+    const rep = parseRealm({ realm: 'ids', clients: [{ clientId: 'mine' }, { clientId: 'kept', id: 'fixed-id' }] }, 'test');
+    const ids = Object.fromEntries(rep.clients.map((c) => [c.clientId, c.id]));
+    expect(Object.keys(ids)).toEqual(expect.arrayContaining(['mine', 'kept', 'admin-cli', 'account', 'realm-management']));
+    for (const [clientId, id] of Object.entries(ids)) expect(id, clientId).toMatch(/^[\w-]{8,}$/);
+    expect(ids.kept).toBe('fixed-id');
+    expect(new Set(Object.values(ids)).size).toBe(rep.clients.length);
+  });
+
   it('names the file, the JSON path and the reason', () => {
     const problems = problemsOf({ realm: 'r', clients: [{ clientId: 'a', redirectUris: ['ok', 42] }], accessTokenLifespan: 'long' });
     expect(problems).toEqual(expect.arrayContaining([
