@@ -162,6 +162,16 @@ const MIGRATIONS: string[] = [
   // (CONCURRENTLY cannot run in one): appends wait during the build, reads go on; about 1.5 s per
   // million events.
   `CREATE INDEX IF NOT EXISTS events_chain ON events (realm_id, id);`,
+  // 10: Keycloak's built-in clients (admin-cli, account, realm-management...) were stored without an
+  // id, so the admin API could not address them (GET /clients/{id}) and admin events could not name
+  // admin-cli by id; they get one (a UUID, as Keycloak's), and the realm's version moves on so every
+  // process reloads it. Realms imported since have ids on every client (realm/import.ts).
+  `UPDATE realms SET
+     representation = jsonb_set(representation, '{clients}', (
+       SELECT jsonb_agg(CASE WHEN c ? 'id' THEN c ELSE c || jsonb_build_object('id', gen_random_uuid()::text) END ORDER BY ord)
+       FROM jsonb_array_elements(representation->'clients') WITH ORDINALITY AS t(c, ord))),
+     version = version + 1, updated_at = now()
+   WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(representation->'clients') c WHERE NOT c ? 'id');`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
