@@ -3,18 +3,37 @@
  * connection URL is given, or over PGlite (PostgreSQL compiled to WebAssembly, persisted in a
  * folder) otherwise. Both speak the same SQL dialect, so every repository is written once.
  *
- * Errors: a query on a database that is down rejects with `StoreUnavailableError` (message names
- * the back end, never the connection string's password); SQL errors are re-thrown as they are.
+ * Errors: a query on a database that is down, silent or too slow rejects with
+ * `StoreUnavailableError` (message names the back end, never the connection string's password);
+ * SQL errors are re-thrown as they are.
+ *
+ * Bounds (PostgreSQL): getting a connection 5 s; a statement 4 s on the server
+ * (`statement_timeout`, so a slow or lock-waiting statement is cancelled cleanly), and 5 s on the
+ * client (a server that has not answered a second after its own bound is silent: partition,
+ * stopped process); a transaction idle between statements 30 s (`idle_in_transaction_session_
+ * timeout`: locks of a client that vanished mid-transaction are freed); TCP keepalive on every
+ * connection. Long work (migrations, sweeps, `events verify`) passes `{ timeoutMs }` to
+ * `transaction()`, 0 for none.
  */
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
+export interface TransactionOptions {
+  /**
+   * Bound on each statement of this transaction, in ms (PostgreSQL's statement_timeout; the client
+   * waits a second more). Default 4,000, the request path's; 0 = none, for work that may take
+   * minutes (a dead network is then found by TCP keepalive). Time between statements stays
+   * bounded (30 s). PGlite has no bounds.
+   */
+  timeoutMs?: number;
+}
+
 export interface SqlClient {
   /** Runs one statement with `$1..$n` parameters and returns its rows. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` inside BEGIN/COMMIT; any throw rolls the whole transaction back. */
-  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
   /** "postgresql" or "pglite", for health output and logs. */
   readonly kind: 'postgresql' | 'pglite';
@@ -27,36 +46,47 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
+/** Request-path bounds (see the header). */
+export const STATEMENT_TIMEOUT_MS = 4_000;
+const CLIENT_GRACE_MS = 1_000;
+const IDLE_IN_TRANSACTION_MS = 30_000;
 
-function isConnectionError(err: unknown): boolean {
+/** The connection is gone or the server did not answer in time: the connection cannot be reused. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
+const connectionLost = (err: unknown): boolean => {
   const code = (err as { code?: string })?.code;
   if (code && CONNECTION_ERRORS.has(code)) return true;
   const message = (err as Error)?.message ?? '';
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message);
-}
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout/i.test(message);
+};
+/** ...or the server cancelled a statement at its statement_timeout (57014): overloaded or locked. */
+const unavailable = (err: unknown): boolean => connectionLost(err) || (err as { code?: string })?.code === '57014';
 
 class PgClient implements SqlClient {
   readonly kind = 'postgresql' as const;
   readonly #pool: pg.Pool;
   readonly #conn: pg.PoolClient | undefined;
+  readonly #timeoutMs: number;
 
-  constructor(pool: pg.Pool, conn?: pg.PoolClient) {
+  constructor(pool: pg.Pool, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
     this.#pool = pool;
     this.#conn = conn;
+    this.#timeoutMs = timeoutMs;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    // The client-side bound goes with each query: 0 (long work) sends none.
+    const config = { text, values: params, ...(this.#timeoutMs ? { query_timeout: this.#timeoutMs + CLIENT_GRACE_MS } : {}) };
     try {
-      const result = await (this.#conn ?? this.#pool).query(text, params);
+      const result = await (this.#conn ?? this.#pool).query(config);
       return result.rows as T[];
     } catch (err) {
-      if (isConnectionError(err)) throw new StoreUnavailableError(this.kind, err);
+      if (unavailable(err)) throw new StoreUnavailableError(this.kind, err);
       throw err;
     }
   }
 
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#conn) return fn(this);
     let conn: pg.PoolClient;
     try {
@@ -69,14 +99,21 @@ class PgClient implements SqlClient {
     let broken: Error | undefined;
     const onError = (err: Error) => { broken = err; };
     conn.on('error', onError);
+    const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? STATEMENT_TIMEOUT_MS));
+    const tx = new PgClient(this.#pool, conn, timeoutMs);
     try {
-      await conn.query('BEGIN');
-      const result = await fn(new PgClient(this.#pool, conn));
-      await conn.query('COMMIT');
+      await tx.query('BEGIN');
+      if (timeoutMs !== STATEMENT_TIMEOUT_MS) await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+      const result = await fn(tx);
+      await tx.query('COMMIT');
       return result;
     } catch (err) {
-      await conn.query('ROLLBACK').catch(() => undefined);
-      if (isConnectionError(err)) throw new StoreUnavailableError(this.kind, err);
+      // A lost or silent connection is discarded (the server rolls back when it closes); a ROLLBACK
+      // on it would only wait for its own timeout.
+      const cause = err instanceof StoreUnavailableError ? err.cause : err;
+      if (!broken && connectionLost(cause)) broken = cause as Error;
+      if (!broken) await tx.query('ROLLBACK').catch(() => undefined);
+      if (unavailable(cause)) throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(this.kind, err);
       throw err;
     } finally {
       conn.off('error', onError);
@@ -129,6 +166,11 @@ export async function openSqlClient(options: { databaseUrl?: string; dataDir: st
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Session defaults, sent as startup parameters.
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
