@@ -3,8 +3,10 @@
  * realm in its `attributes` (RealmRepresentation.attributes, requests per minute, 0 or absent =
  * no limit): `qsign.rateLimit.token.perClient`, `qsign.rateLimit.token.perIp`,
  * `qsign.rateLimit.login.perIp`. Counters live in Redis when REDIS_URL is set (shared by every
- * process), else in process memory; while Redis is down each process counts alone (the
- * rate-limiter-flexible insurance limiter). Over the limit: 429 with `Retry-After` (seconds).
+ * process), else in process memory; while Redis is down or silent each process counts alone (the
+ * rate-limiter-flexible insurance limiter): a command fails at once while ioredis reconnects, and
+ * after at most 500 ms when Redis does not answer (redis.ts). Over the limit: 429 with
+ * `Retry-After` (seconds).
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';

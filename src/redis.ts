@@ -2,11 +2,20 @@
  * Optional Redis (REDIS_URL, ioredis) shared by the processes of a deployment: rate-limit
  * counters and the "realm changed" fan-out. Commands fail fast while Redis is down (no offline
  * queue), so callers fall back to per-process behaviour; ioredis reconnects by itself.
+ *
+ * A Redis that stops answering without closing (network partition, stopped process) is bounded
+ * too: a command gives up after 500 ms (COMMAND_TIMEOUT_MS), a connection that has received
+ * nothing for 1 s after a command is dropped and reconnected (SOCKET_TIMEOUT_MS), and both
+ * connections send a PING every 2 s, so an idle one (the subscriber) is found out as well and
+ * `status` says whether Redis answers.
  */
 import { Redis } from 'ioredis';
 import type { Logger } from './log.ts';
 
 export const REALM_CHANGED_CHANNEL = 'qsign:realm-changed';
+export const COMMAND_TIMEOUT_MS = 500;
+const SOCKET_TIMEOUT_MS = 1_000;
+const HEARTBEAT_MS = 2_000;
 
 export interface RedisConnections {
   client: Redis;
@@ -15,7 +24,10 @@ export interface RedisConnections {
 }
 
 export function openRedis(url: string, log: Logger): RedisConnections {
-  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, retryStrategy: (times: number) => Math.min(times * 200, 2_000) };
+  const options = {
+    maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+    commandTimeout: COMMAND_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS,
+  };
   const client = new Redis(url, options);
   const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
   let down = false;
@@ -29,10 +41,16 @@ export function openRedis(url: string, log: Logger): RedisConnections {
       down = false;
     });
   }
+  // The reply (or its absence, through socketTimeout) is what counts, not the promise.
+  const heartbeat = setInterval(() => {
+    for (const connection of [client, subscriber]) if (connection.status === 'ready') connection.ping().catch(() => undefined);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   return {
     client,
     subscriber,
     async close() {
+      clearInterval(heartbeat);
       client.disconnect();
       subscriber.disconnect();
     },

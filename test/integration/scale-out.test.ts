@@ -2,7 +2,8 @@
  * Several processes over one PostgreSQL and one Redis (two server instances here, each with its
  * own realm registry and Redis connections): per-realm rate limits (429 + Retry-After) with
  * counters shared through Redis, "realm changed" fan-out so a key rotation on one instance is
- * served by the other at once, and a single process that keeps working without Redis.
+ * served by the other at once, and a process started while Redis is unreachable. Redis failing
+ * while the instances run (killed, partitioned): redis-faults.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -129,8 +130,8 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
   });
 });
 
-describe('without Redis', () => {
-  it('a single process keeps serving, counting limits alone, when Redis is unreachable', async () => {
+describe('Redis unreachable from the start', () => {
+  it('a process started without Redis serves, counting limits alone', async () => {
     const { file, name } = realmFile();
     const alone = await startServer({ realmFiles: [file], redisUrl: 'redis://127.0.0.1:1' });
     try {
