@@ -5,13 +5,23 @@
  * (docs "adapter" / example/my_adapter.js); `expiresIn` is in seconds.
  *
  * Each write of an artefact is a single statement, so it is either written whole or not at all.
- * A reuse caught by `consume` marks the artefact used, then revokes its grant in a second
+ * A refresh token rotated in a request is marked used by the statement that stores its successor
+ * (see `consume`). A reuse caught marks the artefact used, then revokes its grant in a second
  * statement: if that one fails (store down: 503), the artefact stays used and the grant stays.
  */
-import { errors } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { SqlClient } from '../src/store/sql.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
+
+/** In a request's `ctx.state`: the id of the refresh token its rotation consumes, not yet marked used. */
+const ROTATED = Symbol('qsign.rotatedRefreshToken');
+const requestState = () => (Provider as unknown as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx?.state;
+
+const UPSERT = `INSERT INTO oidc_payloads (realm_id, model, id, payload, grant_id, uid, user_code, expires_at)
+  SELECT $1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END`;
+const ON_CONFLICT = `ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+  uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
 
 /** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -35,14 +45,28 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
       this.model = model;
     }
 
+    /**
+     * Stores an artefact. The successor of a refresh token consumed in this request is stored by
+     * the statement that marks the old one used, and only if the old one was still unused: a
+     * request that fails before (store down, signer down: 503) leaves the old token usable for the
+     * client's retry, and of two requests racing with one token only one stores a successor.
+     * @throws errors.InvalidGrant when the consumed refresh token was used meanwhile (see `consume`).
+     */
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      await db.query(
-        `INSERT INTO oidc_payloads (realm_id, model, id, payload, grant_id, uid, user_code, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END)
-         ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
-           uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
-        [realmId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresIn ?? null],
+      const params = [realmId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresIn ?? null];
+      const state = this.model === 'RefreshToken' ? requestState() : undefined;
+      const rotated = state?.[ROTATED] as string | undefined;
+      if (rotated === undefined) {
+        await db.query(`${UPSERT} ${ON_CONFLICT}`, params);
+        return;
+      }
+      delete state![ROTATED];
+      const stored = await db.query(
+        `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $9 AND consumed_at IS NULL RETURNING 1)
+         ${UPSERT} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
+        [...params, rotated],
       );
+      if (!stored.length) await this.#refuseReuse(rotated);
     }
 
     async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
@@ -75,15 +99,28 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
      * (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2: the server cannot tell the legitimate
      * client from an attacker): every token of its grant, and the grant, revoked, and the request
      * refused. So of concurrent requests with one refresh token, one gets tokens, and those stop
-     * working too once the reuse is seen.
+     * working too once the reuse is seen. A refresh token rotated in a request (oidc-provider's
+     * refresh_token grant consumes it, then stores its successor) is only noted here and marked
+     * used by the successor's INSERT, in one statement (`upsert`).
      * @throws errors.InvalidGrant "refresh token already used" / "authorization code already
      *   consumed" (and the like) on a second use; "... not found" when the artefact was deleted
      *   (revoked, logged out) since oidc-provider loaded it.
      */
     async consume(id: string): Promise<void> {
+      // A refresh token rotated in a request: marked used with its successor's INSERT (upsert).
+      const state = this.model === 'RefreshToken' ? requestState() : undefined;
+      if (state) {
+        state[ROTATED] = id;
+        return;
+      }
       const consumed = await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1', [realmId, this.model, id]);
+      if (consumed.length || !SINGLE_USE[this.model]) return;
+      await this.#refuseReuse(id);
+    }
+
+    /** A second use of a single-use artefact: its grant and the grant's tokens revoked, and the request refused. */
+    async #refuseReuse(id: string): Promise<never> {
       const label = SINGLE_USE[this.model];
-      if (consumed.length || !label) return;
       const [source] = await db.query<{ found: boolean }>(
         `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
          revoked AS (
@@ -107,8 +144,13 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
   };
 }
 
-/** Deletes expired artefacts (all realms). Returns the number of rows removed. */
+/**
+ * Deletes expired artefacts (all realms). Returns the number of rows removed. Runs without the
+ * store's statement time limit: a backlog that takes longer must shrink, not be cancelled every time.
+ */
 export async function deleteExpiredPayloads(db: SqlClient): Promise<number> {
-  await db.query('DELETE FROM revoked_tokens WHERE expires_at < now()');
-  return (await db.query("DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1")).length;
+  return db.transaction(async (tx) => {
+    await tx.query('DELETE FROM revoked_tokens WHERE expires_at < now()');
+    return (await tx.query("DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1")).length;
+  }, { timeoutMs: 0 });
 }

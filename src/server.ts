@@ -98,10 +98,15 @@ async function rateLimited(ctx: Context, limits: RateLimits, runtime: RealmRunti
   return clientId ? limits.consume(doc, 'token.perClient', clientId) : undefined;
 }
 
-/** Readiness entry for Redis: its connection state (no command: a probe must cost Redis nothing). */
+/**
+ * Readiness entry for Redis: the state of its two connections, commands (rate limits) and the
+ * subscriber (realm-changed fan-out); no command is sent, so a probe costs Redis nothing.
+ */
 function redisHealth(redis: RedisConnections): { name: string; status: 'UP' | 'DOWN'; reason?: string } {
-  if (redis.client.status === 'ready') return { name: 'redis', status: 'UP' };
-  return { name: 'redis', status: 'DOWN', reason: `connection ${redis.client.status}; rate limits per process, realm changes within the 1 s version check` };
+  const { status: commands } = redis.client;
+  const { status: subscriber } = redis.subscriber;
+  if (commands === 'ready' && subscriber === 'ready') return { name: 'redis', status: 'UP' };
+  return { name: 'redis', status: 'DOWN', reason: `connections: commands ${commands}, subscriber ${subscriber}; rate limits per process, realm changes within the 1 s version check` };
 }
 
 export interface Server {

@@ -189,7 +189,9 @@ export async function migrate(db: SqlClient): Promise<number> {
       }
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       return true;
-    });
+    // No statement time limit: an index build over a large table, or the wait for the lock while
+    // another process migrates, takes as long as it takes.
+    }, { timeoutMs: 0 });
     if (done) applied += 1;
   }
   return applied;

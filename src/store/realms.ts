@@ -29,7 +29,8 @@ export async function insertRealm(db: SqlClient, doc: RealmDocument): Promise<vo
 }
 
 export async function deleteRealm(db: SqlClient, name: string): Promise<boolean> {
-  return (await db.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0;
+  // The delete cascades to the realm's users, keys and components: up to 2 minutes for a big realm.
+  return db.transaction(async (tx) => (await tx.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0, { timeoutMs: 120_000 });
 }
 
 export class RealmNotFoundError extends Error {

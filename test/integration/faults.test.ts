@@ -38,8 +38,9 @@ const refreshing = () => refreshingClient(server.baseUrl, 'demo', 'demo-cli', 'a
 const readiness = async () => (await fetch(`${server.baseUrl}/health/ready`, { signal: AbortSignal.timeout(NO_ANSWER_MS) })).status;
 
 /**
- * A refresh retried after a 503 may be refused as a reuse of its refresh token: the known gap of
- * the last test, counted and printed here rather than failed on.
+ * A refresh retried after a 503 may still be refused as a reuse of its refresh token when the
+ * store went down after the successor was stored (between that statement and the access
+ * token's): counted and printed here rather than failed on.
  */
 const refusedRetry = (s: Sample) => s.kind === 'refresh-retry' && s.status === 400 && s.body.error === 'invalid_grant';
 
@@ -117,15 +118,16 @@ describe.skipIf(!available)('PostgreSQL failing under load', () => {
     await checkRows();
   });
 
-  it('known gap (not fixed): a refresh that loses the store after consuming its token leaves the retry to be taken for a reuse, and the grant revoked', async () => {
+  it('a refresh that loses the store while storing its successor leaves its refresh token usable: the retry gets tokens, the grant stays', async () => {
     const grantIds = async () => (await server.db.query<{ id: string }>("SELECT id FROM oidc_payloads WHERE model = 'Grant'")).map((r) => r.id);
     const before = new Set(await grantIds());
     const login = await tokenRequest(server.baseUrl, 'demo', 'password', { grant_type: 'password', client_id: 'demo-cli', username: 'alice', password: 'alice' });
     expect(login.status).toBe(200);
     const grantId = (await grantIds()).find((id) => !before.has(id));
     const refresh = () => tokenRequest(server.baseUrl, 'demo', 'refresh', { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: String(login.body.refresh_token) });
-    // oidc-provider's refresh_token grant consumes the old token, then saves the new one, in two
-    // statements: the connection dies at the second (its session terminated, as at a failover).
+    // oidc-provider's refresh_token grant consumes the old token, then saves the new one; the
+    // adapter marks the old one used in the statement that stores the new one. The connection dies
+    // at that statement (its session terminated, as at a failover).
     await server.db.query(`CREATE FUNCTION test_lose_connection() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.model = 'RefreshToken' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$`);
     await server.db.query('CREATE TRIGGER test_lose_connection BEFORE INSERT ON oidc_payloads FOR EACH ROW EXECUTE FUNCTION test_lose_connection()');
@@ -137,10 +139,14 @@ describe.skipIf(!available)('PostgreSQL failing under load', () => {
       await server.db.query('DROP FUNCTION test_lose_connection');
     }
     expect(cut.status).toBe(503);
-    // The client retries with the same refresh token. Keycloak would answer 200 (a failed refresh
-    // leaves the session usable); here the consumed token is taken for a stolen one.
+    // The client retries with the same refresh token, as Keycloak lets it (a failed refresh leaves
+    // the session usable): the old token was never marked used. Before, oidc-provider's two
+    // statements left it used and the retry was taken for a reuse: 400 and the grant revoked.
     const retry = await refresh();
-    expect([retry.status, retry.body.error]).toEqual([400, 'invalid_grant']);
-    expect(await server.db.query('SELECT model FROM oidc_payloads WHERE grant_id = $1 OR id = $1', [grantId])).toEqual([]);
+    expect([retry.status, retry.body.error]).toEqual([200, undefined]);
+    // The new refresh token works in turn.
+    const next = await tokenRequest(server.baseUrl, 'demo', 'refresh', { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: String(retry.body.refresh_token) });
+    expect(next.status).toBe(200);
+    expect((await server.db.query<{ model: string }>('SELECT model FROM oidc_payloads WHERE id = $1', [grantId])).map((r) => r.model)).toEqual(['Grant']);
   });
 });
