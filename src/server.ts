@@ -9,7 +9,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { SqlClient } from './store/sql.ts';
 import { StoreUnavailableError } from './store/sql.ts';
 import type { Config } from './config.ts';
@@ -24,6 +23,7 @@ import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
 import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
+import { applyRequestLimits, parseTokenForm } from './request-limits.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
 import { backends } from './signer/backends.ts';
 import { counterFor, httpRequests, metricsResponse, routeOf } from './metrics.ts';
@@ -46,7 +46,6 @@ export function isUnavailable(err: unknown): boolean {
   return err instanceof StoreUnavailableError || err instanceof SignerUnavailableError;
 }
 
-const parseTokenForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 
 /**
  * Introspection and revocation take our JWT-wrapped tokens (oidc/keycloak-tokens.ts): verify the
@@ -66,36 +65,6 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   const token = body?.token;
   if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
   body.token = await unwrapForTokenEndpoint(runtime.rc, token, ctx.state as Record<PropertyKey, unknown>) ?? `invalid-${randomUUID()}`;
-}
-
-/**
- * The client id of an HTTP Basic credential (RFC 6749 §2.3.1: form-urlencoded, then base64), or
- * undefined when it does not decode; oidc-provider then refuses the credential itself.
- */
-function basicClientId(credential: string): string | undefined {
-  try {
-    return decodeURIComponent(Buffer.from(credential, 'base64').toString().split(':')[0] ?? '') || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Applies the realm's rate limits (rate-limit.ts); returns the seconds to wait when over a limit. */
-async function rateLimited(ctx: Context, limits: RateLimits, runtime: RealmRuntime, token: boolean): Promise<number | undefined> {
-  const doc = runtime.rc.realm.rep;
-  if (!token) return limits.consume(doc, 'login.perIp', ctx.ip);
-  const byIp = await limits.consume(doc, 'token.perIp', ctx.ip);
-  if (byIp !== undefined) return byIp;
-  if (!(doc.attributes as Record<string, unknown> | undefined)?.['qsign.rateLimit.token.perClient']) return undefined;
-  // The client: Basic credentials, else client_id in the form (parsed here, handed on to oidc-provider).
-  const basic = /^Basic\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
-  let clientId = basic ? basicClientId(basic) : undefined;
-  if (!clientId && ctx.is('application/x-www-form-urlencoded')) {
-    await parseTokenForm(ctx, async () => undefined);
-    const id = (ctx.request as unknown as { body?: Record<string, unknown> }).body?.client_id;
-    clientId = typeof id === 'string' ? id : undefined;
-  }
-  return clientId ? limits.consume(doc, 'token.perClient', clientId) : undefined;
 }
 
 /**
@@ -238,8 +207,12 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     }
     if (await handleKeycloakJs(ctx, runtime.rc, runtime.provider, rest)) return;
     if (await handleAccount(ctx, runtime, rest)) return;
+    let answered: ((ctx: Context) => Promise<void>) | undefined;
     if (ctx.method === 'POST' && (rest === KEYCLOAK_ROUTES.token || rest.startsWith(`${LOGIN_ACTIONS}/`))) {
-      const wait = await rateLimited(ctx, limits, runtime, rest === KEYCLOAK_ROUTES.token);
+      const token = rest === KEYCLOAK_ROUTES.token;
+      const limit = await applyRequestLimits(ctx, limits, runtime, token ? 'token' : 'login', token ? undefined : rest.slice(LOGIN_ACTIONS.length + 1).split('/')[0]);
+      answered = limit.answered;
+      const wait = limit.wait;
       if (wait !== undefined) {
         ctx.set('Retry-After', String(wait));
         if (rest === KEYCLOAK_ROUTES.token) {
@@ -259,6 +232,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
       await unwrapTokenParam(ctx, runtime);
     }
     await runtime.mounted(ctx, next);
+    await answered?.(ctx);
   });
 
   const admin = adminRouter({ db, registry, kek: config.keyEncryptionKey, baseUrl: config.baseUrl });
