@@ -163,9 +163,10 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     ctx.type = metrics.type;
     ctx.body = metrics.body;
   });
-  // One readiness check per second at most, whoever asks: each runs a query and asks every signer
-  // back end (Vault, the HSM), so probes must not be a way to load them.
-  let readiness: { at: number; result: Promise<{ up: boolean; checks: unknown[] }> } | undefined;
+  // One readiness check at a time, whoever asks: each runs a query and asks every signer back end
+  // (Vault, the HSM), so a flood of probes must not multiply that load. Requests arriving while a
+  // check runs share its result; the next request after it starts a fresh one.
+  let readiness: Promise<{ up: boolean; checks: unknown[] }> | undefined;
   const checkReadiness = async () => {
     const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
     const keys = await registry.signingKeyHealth();
@@ -177,8 +178,8 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     return { up: required.every((c) => c.status === 'UP'), checks: [...required, ...redis] };
   };
   router.get('/health/ready', async (ctx) => {
-    if (!readiness || Date.now() - readiness.at >= 1_000) readiness = { at: Date.now(), result: checkReadiness() };
-    const { up, checks } = await readiness.result;
+    readiness ??= checkReadiness().finally(() => { readiness = undefined; });
+    const { up, checks } = await readiness;
     ctx.status = up ? 200 : 503;
     ctx.body = { status: up ? 'UP' : 'DOWN', checks };
   });

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 const clientCredentials = () => tokenRequest(server.baseUrl, 'demo', 'client_credentials', { grant_type: 'client_credentials' }, 'demo-service:demo-service-secret');
 const refreshing = () => refreshingClient(server.baseUrl, 'demo', 'demo-cli', 'alice', 'alice');
-/** Readiness is computed at most once a second: a change shows within a second and its own query's time. */
+/** Readiness runs one check at a time (requests during a check share its result). */
 const readiness = async () => (await fetch(`${server.baseUrl}/health/ready`, { signal: AbortSignal.timeout(NO_ANSWER_MS) })).status;
 
 /**
