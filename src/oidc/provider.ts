@@ -182,7 +182,10 @@ export function buildProvider(rc: RealmContext): Provider {
   };
 
   const provider = new Provider(rc.issuer, configuration);
-  provider.proxy = true;
+  // koa-mount runs oidc-provider's middleware with its app as ctx.app, so ctx.ip (events, its own
+  // logic) follows this app's proxy setting: the same as the server's (src/proxy-headers.ts).
+  provider.proxy = rc.trustProxyHeaders;
+  (provider as unknown as { app: { maxIpsCount: number } }).app.maxIpsCount = 1;
   installKeycloakTokens(provider, Provider, rc);
   registerPasswordGrant(provider, rc);
 

@@ -18,6 +18,8 @@ export interface RealmContext {
   /** Keys for signed cookies (derived from the KEK, so all replicas agree). */
   cookieKeys: string[];
   secureCookies: boolean;
+  /** PROXY_HEADERS=xforwarded: oidc-provider's own app believes X-Forwarded-* as the server's does (proxy-headers.ts). */
+  trustProxyHeaders: boolean;
   /** Outgoing requests (back-channel logout) may reach loopback and private addresses. */
   allowPrivateNetworks: boolean;
   log: Logger;

@@ -192,7 +192,7 @@ export class RealmRegistry {
           .catch((err) => log.error({ realm: name, type, err: { message: (err as Error).message } }, 'event not recorded'));
       },
       realm, realmId: stored.id, keys, db: this.#db, issuer, baseUrl: this.#config.baseUrl,
-      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks, log: this.#log,
+      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), trustProxyHeaders: this.#config.proxyHeaders === 'xforwarded', allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks, log: this.#log,
     };
     const provider = buildProvider(rc);
     const rsa = keys.activeFor('RS256')?.publicJwk();

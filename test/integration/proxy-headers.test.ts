@@ -80,6 +80,26 @@ describe('the client address behind proxies', () => {
   });
 });
 
+describe("oidc-provider's own view of the request", () => {
+  it('records the TCP peer, not a forged X-Forwarded-For, as the address of login events', async () => {
+    const realm = `events${Date.now()}`;
+    server = await startServer({ realms: [{ realm, eventsEnabled: true, enabledEventTypes: ['CLIENT_LOGIN'], clients: [{ clientId: 'svc', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false }] }] });
+    expect((await grant(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/token`, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+    await expect.poll(async () => (await server!.db.query<{ ip: string }>("SELECT representation->>'ipAddress' AS ip FROM events WHERE type = 'CLIENT_LOGIN'")).map((r) => r.ip), { timeout: 5_000 })
+      .toEqual(['127.0.0.1']);
+  });
+
+  it('sets Secure cookies for an https PUBLIC_BASE_URL on a plain-HTTP connection (TLS ended at the ingress, no proxy headers)', async () => {
+    const realm = `secure${Date.now()}`;
+    server = await startServer({ env: { PUBLIC_BASE_URL: 'https://sso.example.com' }, realms: [{ realm, clients: [{ clientId: 'web', publicClient: true, redirectUris: ['https://app.example.com/*'] }] }] });
+    const res = await fetch(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'web', response_type: 'code', scope: 'openid', redirect_uri: 'https://app.example.com/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const cookies = res.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie.toLowerCase()).toContain('; secure');
+  });
+});
+
 describe('URLs the server builds', () => {
   /** Discovery's authorization_endpoint when asked with `headers` (http.request: fetch will not send Host). */
   const endpointWith = async (headers: Record<string, string>) => {
