@@ -6,7 +6,7 @@
  *
  * Each write of an artefact is a single statement, so it is either written whole or not at all.
  * A refresh token rotated in a request is marked used by the statement that stores its successor
- * (see `consume`). A reuse caught marks the artefact used, then revokes its grant in a second
+ * and the new access token (see `upsert`). A reuse caught marks the artefact used, then revokes its grant in a second
  * statement: if that one fails (store down: 503), the artefact stays used and the grant stays.
  */
 import Provider, { errors } from 'oidc-provider';
@@ -16,10 +16,17 @@ type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userC
 
 /** In a request's `ctx.state`: the id of the refresh token its rotation consumes, not yet marked used. */
 const ROTATED = Symbol('qsign.rotatedRefreshToken');
+/** In a request's `ctx.state`: that rotation's successor (upsert parameters), stored with the access token. */
+const SUCCESSOR = Symbol('qsign.successorRefreshToken');
 const requestState = () => (Provider as unknown as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx?.state;
 
-const UPSERT = `INSERT INTO oidc_payloads (realm_id, model, id, payload, grant_id, uid, user_code, expires_at)
-  SELECT $1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END`;
+const COLUMNS = 'realm_id, model, id, payload, grant_id, uid, user_code, expires_at';
+/** `INSERT ... SELECT` of one artefact from the 8 parameters after `$offset` (realm, model, id, payload, grant, uid, user code, seconds). */
+const insertSelect = (offset = 0) => {
+  const p = (n: number) => `$${offset + n}`;
+  return `INSERT INTO oidc_payloads (${COLUMNS})
+  SELECT ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, CASE WHEN ${p(8)}::integer IS NULL THEN NULL ELSE now() + make_interval(secs => ${p(8)}::integer) END`;
+};
 const ON_CONFLICT = `ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
   uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
 
@@ -38,6 +45,22 @@ const SINGLE_USE: Record<string, string> = {
 };
 
 export function createPostgresAdapter(db: SqlClient, realmId: string) {
+  /** A second use of single-use artefact `id` of `model`: its grant and the grant's tokens revoked, and the request refused. */
+  async function refuseReuse(model: string, id: string): Promise<never> {
+    const label = SINGLE_USE[model];
+    const [source] = await db.query<{ found: boolean }>(
+      `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
+       revoked AS (
+         DELETE FROM oidc_payloads p USING source
+         WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))
+       )
+       SELECT EXISTS (SELECT 1 FROM source) AS found`,
+      [realmId, model, id, [...GRANTABLE]],
+    );
+    if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
+    throw new errors.InvalidGrant(model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`);
+  }
+
   return class PostgresAdapter {
     readonly model: string;
 
@@ -46,27 +69,36 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
     }
 
     /**
-     * Stores an artefact. The successor of a refresh token consumed in this request is stored by
-     * the statement that marks the old one used, and only if the old one was still unused: a
-     * request that fails before (store down, signer down: 503) leaves the old token usable for the
-     * client's retry, and of two requests racing with one token only one stores a successor.
+     * Stores an artefact. A refresh token rotation (oidc-provider's refresh_token grant: consume
+     * the old token, save its successor, sign and save the access token, sign the id token) is
+     * written at the access token's save, in one statement: the old token marked used, only if it
+     * was still unused, with its successor and the access token. A request that fails before
+     * (store down, the access token's signer down: 503) has written nothing, so the old token
+     * stays usable for the client's retry; of two requests racing with one token, one stores.
      * @throws errors.InvalidGrant when the consumed refresh token was used meanwhile (see `consume`).
      */
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const params = [realmId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresIn ?? null];
-      const state = this.model === 'RefreshToken' ? requestState() : undefined;
+      const state = this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
       const rotated = state?.[ROTATED] as string | undefined;
-      if (rotated === undefined) {
-        await db.query(`${UPSERT} ${ON_CONFLICT}`, params);
+      if (this.model === 'RefreshToken' && rotated !== undefined) {
+        delete state![ROTATED];
+        state![SUCCESSOR] = { rotated, params };
         return;
       }
-      delete state![ROTATED];
+      const successor = this.model === 'AccessToken' ? state?.[SUCCESSOR] as { rotated: string; params: unknown[] } | undefined : undefined;
+      if (!successor) {
+        await db.query(`${insertSelect()} ${ON_CONFLICT}`, params);
+        return;
+      }
+      delete state![SUCCESSOR];
       const stored = await db.query(
-        `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $9 AND consumed_at IS NULL RETURNING 1)
-         ${UPSERT} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
-        [...params, rotated],
+        `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = 'RefreshToken' AND id = $17 AND consumed_at IS NULL RETURNING 1),
+         successor AS (${insertSelect(8)} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1)
+         ${insertSelect()} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
+        [...params, ...successor.params, successor.rotated],
       );
-      if (!stored.length) await this.#refuseReuse(rotated);
+      if (!stored.length) await refuseReuse('RefreshToken', successor.rotated);
     }
 
     async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
@@ -99,9 +131,8 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
      * (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2: the server cannot tell the legitimate
      * client from an attacker): every token of its grant, and the grant, revoked, and the request
      * refused. So of concurrent requests with one refresh token, one gets tokens, and those stop
-     * working too once the reuse is seen. A refresh token rotated in a request (oidc-provider's
-     * refresh_token grant consumes it, then stores its successor) is only noted here and marked
-     * used by the successor's INSERT, in one statement (`upsert`).
+     * working too once the reuse is seen. A refresh token rotated in a request is only noted here
+     * and marked used with its successor and the access token, in one statement (`upsert`).
      * @throws errors.InvalidGrant "refresh token already used" / "authorization code already
      *   consumed" (and the like) on a second use; "... not found" when the artefact was deleted
      *   (revoked, logged out) since oidc-provider loaded it.
@@ -115,23 +146,7 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
       }
       const consumed = await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1', [realmId, this.model, id]);
       if (consumed.length || !SINGLE_USE[this.model]) return;
-      await this.#refuseReuse(id);
-    }
-
-    /** A second use of a single-use artefact: its grant and the grant's tokens revoked, and the request refused. */
-    async #refuseReuse(id: string): Promise<never> {
-      const label = SINGLE_USE[this.model];
-      const [source] = await db.query<{ found: boolean }>(
-        `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
-         revoked AS (
-           DELETE FROM oidc_payloads p USING source
-           WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))
-         )
-         SELECT EXISTS (SELECT 1 FROM source) AS found`,
-        [realmId, this.model, id, [...GRANTABLE]],
-      );
-      if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
-      throw new errors.InvalidGrant(this.model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`);
+      await refuseReuse(this.model, id);
     }
 
     async destroy(id: string): Promise<void> {

@@ -39,8 +39,8 @@ const readiness = async () => (await fetch(`${server.baseUrl}/health/ready`, { s
 
 /**
  * A refresh retried after a 503 may still be refused as a reuse of its refresh token when the
- * store went down after the successor was stored (between that statement and the access
- * token's): counted and printed here rather than failed on.
+ * 503 came after its tokens were written (the id token's signing, the store lost as the commit's
+ * answer was on its way): counted and printed here rather than failed on.
  */
 const refusedRetry = (s: Sample) => s.kind === 'refresh-retry' && s.status === 400 && s.body.error === 'invalid_grant';
 
@@ -118,18 +118,20 @@ describe.skipIf(!available)('PostgreSQL failing under load', () => {
     await checkRows();
   });
 
-  it('a refresh that loses the store while storing its successor leaves its refresh token usable: the retry gets tokens, the grant stays', async () => {
+  it.each(['RefreshToken', 'AccessToken'])('a refresh that loses the store while writing its new tokens (at the %s row) leaves its refresh token usable: the retry gets tokens, the grant stays', async (model) => {
     const grantIds = async () => (await server.db.query<{ id: string }>("SELECT id FROM oidc_payloads WHERE model = 'Grant'")).map((r) => r.id);
     const before = new Set(await grantIds());
     const login = await tokenRequest(server.baseUrl, 'demo', 'password', { grant_type: 'password', client_id: 'demo-cli', username: 'alice', password: 'alice' });
     expect(login.status).toBe(200);
     const grantId = (await grantIds()).find((id) => !before.has(id));
     const refresh = () => tokenRequest(server.baseUrl, 'demo', 'refresh', { grant_type: 'refresh_token', client_id: 'demo-cli', refresh_token: String(login.body.refresh_token) });
-    // oidc-provider's refresh_token grant consumes the old token, then saves the new one; the
-    // adapter marks the old one used in the statement that stores the new one. The connection dies
-    // at that statement (its session terminated, as at a failover).
+    // oidc-provider's refresh_token grant consumes the old token, saves the new one, then signs and
+    // saves the access token; the adapter writes all three (old one marked used) in the access
+    // token's statement. The connection dies as the new refresh token's, or the access token's,
+    // row is written (its session terminated, as at a failover); the access token's row stands for
+    // any failure after the new refresh token was built, its signer's included.
     await server.db.query(`CREATE FUNCTION test_lose_connection() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.model = 'RefreshToken' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$`);
+      BEGIN IF NEW.model = '${model}' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$`);
     await server.db.query('CREATE TRIGGER test_lose_connection BEFORE INSERT ON oidc_payloads FOR EACH ROW EXECUTE FUNCTION test_lose_connection()');
     let cut: Sample;
     try {
