@@ -2,9 +2,10 @@
  * Which rate-limit counters (rate-limit.ts) a request counts against, and when:
  * - token endpoint: `token.perIp`, counted on arrival; `token.perClient` for the client the
  *   request names (HTTP Basic credentials, else `client_id` in the form), checked on arrival and
- *   counted once answered, unless the answer is 401 (the client failed to authenticate). So a
- *   caller that only knows a client's id cannot use up that client's budget with wrong secrets;
- *   guessing secrets is held back by the per-IP limit.
+ *   counted once answered, only when the answer shows the client authenticated (`clientAuthenticated`).
+ *   So a caller that only knows a confidential client's id cannot use up that client's budget
+ *   with wrong or malformed credentials; guessing secrets is held back by the per-IP limit. A
+ *   public client's id is its only credential: anyone can spend its budget.
  * - login form (`POST .../login-actions/{uid}/login`): `login.perIp`, and `login.perClient` for the
  *   client of the interaction, both counted on arrival (a login attempt proves nothing about the
  *   client).
@@ -47,6 +48,20 @@ async function loginClientId(runtime: RealmRuntime, uid: string): Promise<string
   return typeof id === 'string' ? id : undefined;
 }
 
+/**
+ * Errors oidc-provider's token endpoint gives only after the client authenticated (its client
+ * authentication runs first; RFC 6749 §5.2). `invalid_request` is left out: malformed credentials
+ * get it before.
+ */
+const AFTER_CLIENT_AUTHENTICATION = new Set(['unsupported_grant_type', 'unauthorized_client', 'invalid_grant', 'invalid_scope', 'invalid_target', 'invalid_authorization_details']);
+
+/** Whether a token endpoint answer shows that its client authenticated: tokens, or a refusal of the grant itself. */
+function clientAuthenticated(ctx: Context): boolean {
+  if (ctx.status === 200) return true;
+  const error = (ctx.body as { error?: unknown } | undefined)?.error;
+  return ctx.status === 400 && typeof error === 'string' && AFTER_CLIENT_AUTHENTICATION.has(error);
+}
+
 export interface LimitDecision {
   /** Seconds to wait (answer 429 with Retry-After), when over a limit. */
   wait?: number;
@@ -72,5 +87,5 @@ export async function applyRequestLimits(ctx: Context, limits: RateLimits, runti
   if (!clientId) return {};
   const wait = await limits.check(doc, 'token.perClient', clientId);
   if (wait !== undefined) return { wait };
-  return { answered: async (answeredCtx) => { if (answeredCtx.status !== 401) await limits.consume(doc, 'token.perClient', clientId); } };
+  return { answered: async (answeredCtx) => { if (clientAuthenticated(answeredCtx)) await limits.consume(doc, 'token.perClient', clientId); } };
 }
