@@ -36,7 +36,7 @@ EXPOSE 8080
 # Liveness, not readiness: a PostgreSQL or HSM outage makes the server answer 503 (and recover by
 # itself), which must not get the container restarted.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.MANAGEMENT_PORT||process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.MANAGEMENT_PORT||process.env.KC_HTTP_MANAGEMENT_PORT||process.env.PORT||process.env.KC_HTTP_PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Memory per process, as `npm start` sets it (README, "Memory"): two malloc arenas, large buffers
 # (argon2id's 7 MiB) mmapped and returned on free, an 8 MiB young generation.
 ENV GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072

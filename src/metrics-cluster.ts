@@ -19,8 +19,15 @@ export const PRIMARY_TIMEOUT_MS = 6_000;
 const pending = new Map<number, (message: Response) => void>();
 let nextId = 0;
 
-/** In a worker: hands `registry` to prom-client's worker side, which answers the primary's collection. */
+/**
+ * In a worker: hands `registry` to prom-client's worker side, which answers the primary's
+ * collection, and labels its series with the worker's id (`worker`, node:cluster's, new for each
+ * replacement): summed across workers, a counter would drop by a dead worker's whole count, which
+ * Prometheus takes for a reset of every worker's; per worker, a dead worker's series just ends.
+ * Sum them in queries: `sum without (worker) (rate(qsign_http_requests_total[5m]))`.
+ */
 export function shareWorkerRegistry(registry: Registry): void {
+  registry.setDefaultLabels({ worker: String(cluster.worker?.id ?? process.pid) });
   // The constructor installs prom-client's listener for the primary's requests (once per process).
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
@@ -47,21 +54,28 @@ export function clusterMetricsFromPrimary(timeoutMs = PRIMARY_TIMEOUT_MS): Promi
       if (typeof message.text === 'string') resolve(message.text);
       else reject(new Error(message.error ?? 'no answer'));
     });
+    // With a callback, a closed channel is reported there, not as an 'error' event on process.
+    const unreachable = (err: Error | null) => { if (err) pending.get(id)?.({ type: RESPONSE, id, error: `cannot reach the cluster primary: ${err.message}` }); };
     try {
-      process.send!({ type: REQUEST, id });
+      process.send!({ type: REQUEST, id }, undefined, undefined, unreachable);
     } catch (err) {
-      pending.get(id)?.({ type: RESPONSE, id, error: `cannot reach the cluster primary: ${(err as Error).message}` });
+      unreachable(err as Error);
     }
   });
 }
 
-/** In the cluster primary: answers each worker's request with every worker's metrics, aggregated. */
+/**
+ * In the cluster primary: answers each worker's request with every worker's metrics, aggregated.
+ * Requests arriving while a collection runs share it: a flood of scrapes makes one at a time.
+ */
 export function serveClusterMetrics(): void {
   const aggregator = new AggregatorRegistry();
+  let collecting: Promise<string> | undefined;
   cluster.on('message', (worker: Worker, message: { type?: string; id?: number }) => {
     if (message?.type !== REQUEST || typeof message.id !== 'number') return;
     const id = message.id;
-    aggregator.clusterMetrics().then(
+    collecting ??= aggregator.clusterMetrics().finally(() => { collecting = undefined; });
+    collecting.then(
       (text): Response => ({ type: RESPONSE, id, text }),
       (err: Error): Response => ({ type: RESPONSE, id, error: err.message === 'Operation timed out.' ? 'a worker did not answer the collection within 5 s' : err.message }),
     ).then((response) => {

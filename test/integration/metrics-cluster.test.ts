@@ -78,6 +78,10 @@ describe.skipIf(!available)('metrics and restarts in cluster mode', () => {
         expect(token).toBeGreaterThanOrEqual(last);
         last = token;
         scrapes += 1;
+        // Each worker's series carries its id, so a dead worker's count ends instead of dropping the sum.
+        const workers = new Set([...text.matchAll(/^qsign_http_requests_total\{[^}]*worker="(\d+)"/gm)].map((m) => m[1]));
+        if (round > 0) expect(workers.size).toBe(2);
+        expect(text).not.toMatch(/^qsign_http_requests_total\{(?![^}]*worker=)/m);
       }
     }
     expect(lines.filter((l) => l.level === 40 && String(l.msg).startsWith('REDIS_URL is not set: rate limits'))).toHaveLength(1);
