@@ -12,7 +12,7 @@
  * client (a server that has not answered a second after its own bound is silent: partition,
  * stopped process); a transaction idle between statements 30 s (`idle_in_transaction_session_
  * timeout`: locks of a client that vanished mid-transaction are freed); TCP keepalive on every
- * connection. Long work (migrations, sweeps, `events verify`) passes `{ timeoutMs }` to
+ * connection. Long work (migrations, the expired-row sweep, a realm delete) passes `{ timeoutMs }` to
  * `transaction()`, 0 for none.
  */
 import { mkdirSync } from 'node:fs';
