@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { startAuthorization } from '../helpers/authorization.ts';
 
 // A realm with every rate limit set (high enough not to answer 429 to most requests), so the
 // limits' own parsing of credentials and addresses is fuzzed too.
@@ -21,8 +22,8 @@ let login: { path: string; cookie: string };
 let adminToken = '';
 beforeAll(async () => {
   server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json'), path.join(REPO, 'realms', 'demo.json')], realms: [LIMITED] });
-  const auth = await fetch(`${server.baseUrl}${P}/auth?${new URLSearchParams({ client_id: 'demo-spa', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:3000/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' });
-  login = { path: `${new URL(auth.headers.get('location')!, server.baseUrl).pathname}/login`, cookie: auth.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+  const auth = await startAuthorization(server.baseUrl, 'demo', 'demo-spa', 'http://localhost:3000/cb');
+  login = { path: `${auth.loginUrl.pathname}/login`, cookie: auth.cookie };
   const admin = await fetch(`${server.baseUrl}/realms/master/protocol/openid-connect/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: 'admin', password: 'admin-test-password' }) });
   adminToken = ((await admin.json()) as { access_token: string }).access_token;
 }, 60_000);

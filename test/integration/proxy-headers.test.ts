@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { startAuthorization } from '../helpers/authorization.ts';
 import { REDIS_URL, redisAvailable } from '../helpers/components.ts';
 import { asJson } from '../helpers/json.ts';
 
@@ -92,7 +93,7 @@ describe("oidc-provider's own view of the request", () => {
   it('sets Secure cookies for an https PUBLIC_BASE_URL on a plain-HTTP connection (TLS ended at the ingress, no proxy headers)', async () => {
     const realm = `secure${Date.now()}`;
     server = await startServer({ env: { PUBLIC_BASE_URL: 'https://sso.example.com' }, realms: [{ realm, clients: [{ clientId: 'web', publicClient: true, redirectUris: ['https://app.example.com/*'] }] }] });
-    const res = await fetch(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'web', response_type: 'code', scope: 'openid', redirect_uri: 'https://app.example.com/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    const { response: res } = await startAuthorization(server.baseUrl, realm, 'web', 'https://app.example.com/cb');
     expect(res.status).toBe(303);
     const cookies = res.headers.getSetCookie();
     expect(cookies.length).toBeGreaterThan(0);

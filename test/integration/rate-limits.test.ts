@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { startAuthorization } from '../helpers/authorization.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
@@ -42,10 +43,8 @@ it('login.perClient: login attempts count against the interaction\'s client, acr
   server = await startServer({ realms: [rep] });
   /** One login attempt (a wrong password) in a fresh interaction of `web`. */
   const attempt = async () => {
-    const auth = await fetch(`${server!.baseUrl}/realms/${rep.realm}/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'web', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:4000/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, { redirect: 'manual' });
-    const page = new URL(auth.headers.get('location')!, server!.baseUrl);
-    const cookie = auth.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const res = await fetch(`${page}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: 'username=alice&password=wrong', redirect: 'manual' });
+    const { loginUrl, cookie } = await startAuthorization(server!.baseUrl, rep.realm, 'web', 'http://localhost:4000/cb');
+    const res = await fetch(`${loginUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: 'username=alice&password=wrong', redirect: 'manual' });
     return { status: res.status, retryAfter: res.headers.get('retry-after') };
   };
   const seen = [await attempt(), await attempt(), await attempt()];
