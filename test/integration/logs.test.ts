@@ -81,8 +81,9 @@ describe('request log', () => {
     const runtime = (await server.registry.get('logged'))!;
     const ctx = { state: {}, response: { get: (name: string) => (name.toLowerCase() === 'x-request-id' ? 'req-4711-server-error' : '') } };
     runtime.provider.emit('server_error', ctx, new Error('boom for the log test'));
-    const line = (await readLines(logFile, 1)).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'oidc-provider server error');
-    expect(line).toMatchObject({ requestId: 'req-4711-server-error', realm: 'logged', level: 50 });
+    // The file already holds the first test's lines, and pino writes asynchronously: wait for this one.
+    const line = async () => (await readLines(logFile, 1)).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'oidc-provider server error');
+    await expect.poll(line, { timeout: 5_000, interval: 50 }).toMatchObject({ requestId: 'req-4711-server-error', realm: 'logged', level: 50 });
   });
 
   it('other lines go through the redact list, nested fields included', async () => {
