@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { runningSigningThreads } from './jose/ml-dsa-threads.ts';
 import { clusterMetricsFromPrimary, shareWorkerRegistry } from './metrics-cluster.ts';
+import { KEYCLOAK_ROUTES, PROTOCOL } from './oidc/routes.ts';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'qsign_' });
@@ -66,12 +67,15 @@ const TOP_ROUTES = new Map([
   ['/metrics', 'metrics'], ['/health/live', 'health/live'], ['/health/ready', 'health/ready'],
   ['/resources/login.css', 'resources'], ['/resources/logout.js', 'resources'],
 ]);
-const P = '/protocol/openid-connect/';
-/** Route names of exact paths under `/realms/{realm}` (the Keycloak layout, oidc/routes.ts). */
+const P = `${PROTOCOL}/`;
+/**
+ * Route names of exact paths under `/realms/{realm}`: each Keycloak endpoint (oidc/routes.ts) by
+ * its path after the protocol prefix (`token/introspect`, `device`), and the pages around them.
+ */
 const REALM_ROUTES = new Map([
-  ['', 'realm'], ['/', 'realm'], ['/account', 'account'], ['/account/', 'account'], ['/device', 'device'],
+  ...Object.values(KEYCLOAK_ROUTES).map((path) => [path, path.startsWith(P) ? path.slice(P.length) : path.slice(1)]),
+  ['', 'realm'], ['/', 'realm'], ['/account', 'account'], ['/account/', 'account'],
   ['/.well-known/openid-configuration', 'discovery'], ['/.well-known/oauth-authorization-server', 'discovery'],
-  ...['auth', 'auth/device', 'token', 'token/introspect', 'certs', 'userinfo', 'logout', 'revoke', 'ext/par/request'].map((r) => [`${P}${r}`, r]),
   ...['logout/confirm', 'logout/success'].map((r) => [`${P}${r}`, 'logout']),
   ...['', '/init', '/iframe.js', '/session'].map((r) => [`${P}login-status-iframe.html${r}`, 'login-status-iframe.html']),
   ...['step1.html', 'step1.js', 'step2.html', 'step2.js'].map((r) => [`${P}3p-cookies/${r}`, '3p-cookies']),
