@@ -236,7 +236,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     await answered?.(ctx);
   });
 
-  const admin = adminRouter({ db, registry, kek: config.keyEncryptionKey, baseUrl: config.baseUrl });
+  const admin = adminRouter({ db, registry, kek: config.keyEncryptionKey, baseUrl: config.baseUrl, log });
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(admin.routes());

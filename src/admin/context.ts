@@ -4,6 +4,7 @@
  * load the realm a path names and to commit a change to it.
  */
 import type { Context } from 'koa';
+import type { Logger } from '../log.ts';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmRegistry } from '../realm/registry.ts';
 import { findRealm, type StoredRealm } from '../store/realms.ts';
@@ -15,6 +16,7 @@ export interface AdminDeps {
   registry: RealmRegistry;
   kek: Buffer;
   baseUrl: string;
+  log: Logger;
 }
 
 export interface RealmScope {

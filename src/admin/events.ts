@@ -15,7 +15,7 @@ import { appendEvent, eventKey, listEvents, trackEventWrite } from '../events/st
 import { findRealm, updateRealmDoc } from '../store/realms.ts';
 import { savesAdminEvents } from '../events/config.ts';
 import { validRealmSettings } from './realms.ts';
-import { AdminError } from './errors.ts';
+import { many, one, paging, TEXT, type Query } from './query-params.ts';
 import type { AdminIdentity } from './auth.ts';
 import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 
@@ -31,8 +31,6 @@ export function recordAdminEvents(deps: AdminDeps) {
   return async (ctx: Context, next: Next) => {
     const operationType = OPERATIONS[ctx.method];
     const admin = ctx.state.admin as AdminIdentity | undefined;
-    // The process logger, from the runtime of the admin's realm: authentication has just loaded it.
-    const log = operationType && admin ? deps.registry.get(admin.realm).then((r) => r?.rc.log, () => undefined) : undefined;
     await next();
     if (!operationType || ctx.status >= 300) return;
     const match = /^\/admin\/realms\/([^/]+)(?:\/(.*))?$/.exec(ctx.path);
@@ -48,8 +46,8 @@ export function recordAdminEvents(deps: AdminDeps) {
       };
       await appendEvent(deps.db, key, { realmId, kind: 'admin', time: representation.time, type: operationType, representation });
     };
-    trackEventWrite(deps.db, record().catch(async (err: Error) => {
-      (await log)?.error({ realm: realmName, type: operationType, err: { message: err.message } }, 'event not recorded');
+    trackEventWrite(deps.db, record().catch((err: Error) => {
+      deps.log.error({ realm: realmName, type: operationType, err: { message: err.message } }, 'event not recorded');
     }));
   };
 }
@@ -98,36 +96,15 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
   });
 }
 
-// Query parameters of the two listings (Keycloak 26 RealmAdminResource getEvents / getAdminEvents).
-// A parameter given twice counts once, as in JAX-RS; the list ones (type, operationTypes,
-// resourceTypes) take every value. A bad value is a 400 {"error": "..."} (Keycloak's message where
-// Keycloak has one; Keycloak answers a non-integer first/max with a 404 and an unknown type with a 500).
-type Query = Record<string, string | string[] | undefined>;
-const TEXT = z.string();
+// Query parameters of the two listings (Keycloak 26 RealmAdminResource getEvents / getAdminEvents;
+// Keycloak answers a non-integer first/max with a 404 and an unknown type with a 500, here a 400).
 /** Keycloak's enum constant shape (EventType, ResourceType); an unknown name matches no event. */
 const TYPE_NAME = z.string().regex(/^[A-Z][A-Z0-9_]*$/);
-/** A Java Integer >= 0 (first, max). */
-const COUNT = z.string().regex(/^\d{1,10}$/).transform(Number).pipe(z.number().max(2_147_483_647));
 /** Keycloak's DateUtil: a yyyy-MM-dd day in UTC (its first or last millisecond), else epoch milliseconds. */
 const DAY = z.iso.date().transform((day) => Date.parse(`${day}T00:00:00Z`));
 const MILLIS = z.string().regex(/^\+?\d{1,15}$/).transform(Number);
 const DATE_FROM = z.union([DAY, MILLIS]);
 const DATE_TO = z.union([DAY.transform((start) => start + 86_400_000 - 1), MILLIS]);
-
-const invalid = (error: string) => new AdminError(400, { error });
-
-function one<T>(q: Query, name: string, schema: z.ZodType<T, string>, error = `Invalid value for '${name}'`): T | undefined {
-  const raw = q[name];
-  if (raw === undefined) return undefined;
-  const parsed = schema.safeParse(Array.isArray(raw) ? raw[0] : raw);
-  if (!parsed.success) throw invalid(error);
-  return parsed.data;
-}
-
-function many<T>(q: Query, name: string, schema: z.ZodType<T, string>, error: string): T[] | undefined {
-  const raw = q[name];
-  return raw === undefined ? undefined : ([] as string[]).concat(raw).map((value) => one({ [name]: value }, name, schema, error)!);
-}
 
 const defined = (values: Record<string, string | undefined>) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, string>;
 
@@ -137,7 +114,6 @@ function common(q: Query) {
     fromTime: one(q, 'dateFrom', DATE_FROM, "Invalid value for 'dateFrom', expected format is yyyy-MM-dd or an Epoch timestamp"),
     toTime: one(q, 'dateTo', DATE_TO, "Invalid value for 'dateTo', expected format is yyyy-MM-dd or an Epoch timestamp"),
     direction: one(q, 'direction', z.enum(['asc', 'desc']), 'Invalid value for sortDirection, expected value is asc or desc'),
-    first: one(q, 'first', COUNT, "Invalid value for 'first', expected an integer from 0 to 2147483647"),
-    max: one(q, 'max', COUNT, "Invalid value for 'max', expected an integer from 0 to 2147483647"),
+    ...paging(q),
   };
 }

@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { z } from 'zod';
 import { userSchema, type RealmDocument, type RoleRepresentation } from '../realm/representation.ts';
 import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, updateUser, type StoredUser } from '../store/users.ts';
 import { hashPassword } from '../realm/password.ts';
 import { formatPath } from '../realm/import.ts';
-import { AdminError, badRequest, conflict, notFound } from './errors.ts';
+import { badRequest, conflict, notFound } from './errors.ts';
+import { one, paging, TEXT, type Query } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { roleRep } from './roles.ts';
 
@@ -36,20 +36,6 @@ function checkRoles(doc: RealmDocument, realmRoles: string[], clientRoles: Recor
   }
 }
 
-type Query = Record<string, string | string[] | undefined>;
-
-/** A Java Integer >= 0, as Keycloak's `first` / `max` (default 0 / 100, in searchUsers). */
-const COUNT = z.string().regex(/^\d{1,10}$/).transform(Number).pipe(z.number().max(2_147_483_647));
-
-/** The `first` or `max` query parameter (the first one when repeated). @throws AdminError 400 {"error"} */
-function page(q: Query, name: 'first' | 'max'): number | undefined {
-  const raw = q[name];
-  if (raw === undefined) return undefined;
-  const parsed = COUNT.safeParse(Array.isArray(raw) ? raw[0] : raw);
-  if (!parsed.success) throw new AdminError(400, { error: `Invalid value for '${name}', expected an integer from 0 to 2147483647` });
-  return parsed.data;
-}
-
 export function userRoutes(router: Router, deps: AdminDeps): void {
   // Inside a transaction pass its client: PGlite has one connection, a query outside the
   // transaction would wait for it forever.
@@ -58,13 +44,11 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     if (!user) throw notFound('User not found');
     return user;
   };
-  // A parameter given twice counts once, as in JAX-RS.
-  const text = (q: Query, name: string) => [q[name]].flat()[0];
-  const query = (q: Query) => ({ username: text(q, 'username'), email: text(q, 'email'), search: text(q, 'search'), exact: text(q, 'exact') === 'true' });
+  const query = (q: Query) => ({ username: one(q, 'username', TEXT), email: one(q, 'email', TEXT), search: one(q, 'search', TEXT), exact: one(q, 'exact', TEXT) === 'true' });
 
   router.get('/:realm/users', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await searchUsers(deps.db, realm.id, { ...query(ctx.query), first: page(ctx.query, 'first'), max: page(ctx.query, 'max') })).map(userRep);
+    ctx.body = (await searchUsers(deps.db, realm.id, { ...query(ctx.query), ...paging(ctx.query) })).map(userRep);
   });
 
   router.get('/:realm/users/count', async (ctx) => {

@@ -14,6 +14,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { recordAdminEvents } from '../../src/admin/events.ts';
 import { flushEvents } from '../../src/events/store.ts';
+import { createLogger } from '../../src/log.ts';
 import type { SqlClient } from '../../src/store/sql.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'qsign-admin-events-'));
@@ -44,7 +45,7 @@ describe('admin event recording', () => {
     }) as SqlClient;
     const app = new Koa();
     app.use(async (ctx, next) => { ctx.state.admin = { realm: 'master', username: 'admin', superAdmin: true, realmAdminOf: new Set() }; await next(); });
-    app.use(recordAdminEvents({ db: slow, registry: server.registry, kek: server.config.keyEncryptionKey, baseUrl: server.baseUrl }));
+    app.use(recordAdminEvents({ db: slow, registry: server.registry, kek: server.config.keyEncryptionKey, baseUrl: server.baseUrl, log: createLogger('silent') }));
     app.use((ctx) => { ctx.status = 204; });
     const listener = http.createServer(app.callback());
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,36 @@
+/**
+ * Query parameters of the admin REST API, as Keycloak's JAX-RS resources read them: a parameter
+ * given twice counts once (the first value), except the list ones, which take every value. A bad
+ * value is an AdminError 400 `{"error": "..."}` (Keycloak's message where it has one).
+ */
+import { z } from 'zod';
+import { AdminError } from './errors.ts';
+
+export type Query = Record<string, string | string[] | undefined>;
+
+export const TEXT = z.string();
+/** A Java Integer >= 0 (`first`, `max`). */
+export const COUNT = z.string().regex(/^\d{1,10}$/).transform(Number).pipe(z.number().max(2_147_483_647));
+
+/** The parameter `name` (its first value) through `schema`, or undefined when absent. @throws AdminError 400 */
+export function one<T>(q: Query, name: string, schema: z.ZodType<T, string>, error = `Invalid value for '${name}'`): T | undefined {
+  const raw = q[name];
+  if (raw === undefined) return undefined;
+  const parsed = schema.safeParse(Array.isArray(raw) ? raw[0] : raw);
+  if (!parsed.success) throw new AdminError(400, { error });
+  return parsed.data;
+}
+
+/** Every value of the list parameter `name` through `schema`, or undefined when absent. @throws AdminError 400 */
+export function many<T>(q: Query, name: string, schema: z.ZodType<T, string>, error: string): T[] | undefined {
+  const raw = q[name];
+  return raw === undefined ? undefined : ([] as string[]).concat(raw).map((value) => one({ [name]: value }, name, schema, error)!);
+}
+
+/** `first` and `max` (offset and page size). @throws AdminError 400 */
+export function paging(q: Query): { first?: number; max?: number } {
+  return {
+    first: one(q, 'first', COUNT, "Invalid value for 'first', expected an integer from 0 to 2147483647"),
+    max: one(q, 'max', COUNT, "Invalid value for 'max', expected an integer from 0 to 2147483647"),
+  };
+}
