@@ -78,7 +78,9 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.post('/:realm/users', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    const { credentials, ...rep } = parseUser(jsonBody(ctx));
+    // Keycloak's UsersResource.createUser links no service account (only a client does, through
+    // serviceAccountsEnabled): a body's serviceAccountClientId would hide the user from searches.
+    const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
     const passwords = await Promise.all(credentials.filter((c) => c.type === 'password' && c.value !== undefined).map((c) => hashPassword(c.value!)));
     const user: StoredUser = { ...rep, credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
@@ -99,7 +101,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const body = jsonBody(ctx);
     await commit(deps, realm.name, async (tx) => {
       const current = await load(realm.id, ctx.params.id, tx);
-      const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups });
+      const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups, serviceAccountClientId: current.serviceAccountClientId });
       if (merged.username !== current.username && await findUserByUsername(tx, realm.id, merged.username)) throw conflict('User exists with same username');
       await updateUser(tx, realm.id, { ...merged, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
     });

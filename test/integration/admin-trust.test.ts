@@ -164,6 +164,15 @@ describe.each(stores)('admin trust on $name', (store) => {
     });
   });
 
+  it('a user created or updated with serviceAccountClientId is not made a service account (Keycloak UsersResource.createUser)', async () => {
+    expect((await call(root, 'POST', '/xr/users', { username: 'fake-robot', serviceAccountClientId: 'x-robot2' })).status).toBe(201);
+    const [created] = (await call(root, 'GET', '/xr/users?username=fake-robot&exact=true')).body as { id: string; serviceAccountClientId?: string }[];
+    expect(created).toBeDefined();
+    expect(created.serviceAccountClientId).toBeUndefined();
+    expect((await call(root, 'PUT', `/xr/users/${created.id}`, { serviceAccountClientId: 'x-robot2' })).status).toBe(204);
+    expect(((await call(root, 'GET', `/xr/users/${created.id}`)).body as { serviceAccountClientId?: string }).serviceAccountClientId).toBeUndefined();
+  });
+
   describe('secrets in the realm representation', () => {
     it('GET masks the SMTP password and identity-provider client secrets as Keycloak does', async () => {
       const rep = await kc.realms.findOne({ realm: 'xr' }) as Record<string, unknown>;
