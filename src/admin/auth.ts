@@ -89,7 +89,8 @@ export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
       throw unauthorized();
     }
     const realmName = typeof claims.iss === 'string' ? /\/realms\/([^/]+)$/.exec(claims.iss)?.[1] : undefined;
-    const runtime = realmName ? await registry.get(realmName) : undefined;
+    // (A name the store cannot hold, with U+0000 or a lone surrogate, names no realm.)
+    const runtime = realmName && !realmName.includes('\u0000') && realmName.isWellFormed() ? await registry.get(realmName) : undefined;
     if (!runtime || claims.iss !== runtime.rc.issuer) throw unauthorized();
     const live = await liveToken(runtime, match[1], claims.jti);
     if (!live) throw unauthorized();

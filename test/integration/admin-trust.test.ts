@@ -227,5 +227,13 @@ describe.each(stores)('admin trust on $name', (store) => {
       expect((await call(root, 'PUT', '/xr', { displayName: 'a\u0000b' })).status).toBe(400);
       expect((await call(root, 'GET', '/xr')).status).toBe(200);
     });
+
+    it('answers a forged token whose issuer holds a NUL byte with 401', async () => {
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      for (const realm of ['x\u0000r', 'x\ud800r']) {
+        const forged = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: `${server.baseUrl}/realms/${realm}`, jti: 'a' })}.c2ln`;
+        expect((await call(forged, 'GET', '/xr/users')).status).toBe(401);
+      }
+    });
   });
 });
