@@ -150,6 +150,15 @@ describe.each(stores)('admin trust on $name', (store) => {
       expect((await kc.users.listClientRoleMappings({ id, clientUniqueId: management.id! })).map((r) => r.name)).toEqual(['query-users']);
     });
 
+    it('realm-admin removed with delClientRoleMappings stops the same token at once (403)', async () => {
+      const token = await passwordToken(server.baseUrl, 'xr', 'mapper', PASSWORD);
+      expect((await call(token, 'GET', '/xr/clients')).status).toBe(200);
+      const [management] = await kc.clients.find({ clientId: 'realm-management' });
+      const realmAdmin = (await kc.clients.findRole({ id: management.id!, roleName: 'realm-admin' }))!;
+      await kc.users.delClientRoleMappings({ id: await userId('mapper'), clientUniqueId: management.id!, roles: [{ id: realmAdmin.id!, name: 'realm-admin' }] });
+      expect((await call(token, 'GET', '/xr/clients')).status).toBe(403);
+    });
+
     it('answers an unknown role or a role whose id does not match with 404, changing nothing', async () => {
       const id = await userId('plain');
       const ops = await kc.roles.findOneByName({ name: 'ops' });
