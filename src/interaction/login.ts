@@ -81,6 +81,9 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     rc.loginEvent('LOGIN', { clientId, userId: result.user.id, ipAddress: ctx.ip, details: { auth_method: 'openid-connect', username: result.user.username } });
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
+      // Keycloak asks no consent (unless a client requires it): a `prompt=consent` request, which
+      // oidc-provider needs to keep `offline_access`, is answered by the login itself.
+      consent: {},
     }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(returnTo);

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { checkPassword, LOGIN_ERROR_EVENT, toAccount, type LoginFailure } from './account.ts';
+import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export const PASSWORD_GRANT = 'password';
@@ -55,6 +56,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     const requested = new Set((params.scope ?? '').split(' ').filter(Boolean));
     const allowed = new Set(['openid', 'offline_access', 'profile', 'email', 'roles', 'web-origins', 'acr', 'basic', 'address', 'phone']);
     const scope = [...requested].filter((s) => allowed.has(s)).join(' ') || undefined;
+    assertOfflineAllowed(rc, result.user, scope);
     // Keycloak creates a user session for direct grants; its id is the token's `sid`.
     const sid = randomBytes(18).toString('base64url');
     const authTime = Math.floor(Date.now() / 1000);

@@ -14,6 +14,7 @@ import { matchesRedirect } from './redirect-uri.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
+import { assertOfflineAllowed } from './offline-access.ts';
 import { installKeycloakResponses, keycloakGrantErrorEvent } from './keycloak-responses.ts';
 import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
@@ -164,7 +165,11 @@ export function buildProvider(rc: RealmContext): Provider {
       Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
       RefreshToken: (_ctx, token) => ((token as { scope?: string }).scope?.split(' ').includes('offline_access') ? r.offlineSessionIdleTimeout : r.ssoSessionIdleTimeout),
     },
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (ctx, client, source) => {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      assertOfflineAllowed(rc, (ctx.oidc.entities as Entities).Account?.user, (source as { scope?: string }).scope);
+      return true;
+    },
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, ctx, token as never),
     loadExistingGrant,
