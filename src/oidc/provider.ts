@@ -103,6 +103,10 @@ export function buildProvider(rc: RealmContext): Provider {
   const r = realm.rep;
   const clients: ClientMetadata[] = realm.clients
     .filter((c) => c.enabled && c.protocol === 'openid-connect')
+    // A confidential client without a secret (the built-in bearer-only `realm-management` and
+    // `broker`) can never authenticate: oidc-provider would refuse its metadata at each request
+    // (`invalid_client_metadata`); left out, it is an unknown client (401 invalid_client).
+    .filter((c) => c.publicClient || Boolean(c.secret))
     .map((c) => toClientMetadata(rc, c));
   // Asymmetric ACTIVE keys, best first (oidc-provider signs with the first key per alg), then
   // PASSIVE ones as verify-only keys (id_token_hint of tokens they signed still verifies).
