@@ -17,7 +17,7 @@ import { roleRep } from './roles.ts';
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
 export function userRep(user: StoredUser) {
   const { credentials: _c, realmRoles: _r, clientRoles: _cr, groups: _g, ...rest } = user;
-  return { ...rest, totp: false, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
+  return { ...rest, totp: user.totp === true, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
 }
 
 function parseUser(body: unknown) {
@@ -103,7 +103,8 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
       const current = await load(realm.id, ctx.params.id, tx);
       const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups, serviceAccountClientId: current.serviceAccountClientId });
       if (merged.username !== current.username && await findUserByUsername(tx, realm.id, merged.username)) throw conflict('User exists with same username');
-      await updateUser(tx, realm.id, { ...merged, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
+      // `totp` (an OTP credential) is not the body's to change, as in Keycloak's UserResource.
+      await updateUser(tx, realm.id, { ...merged, totp: current.totp, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
     });
     noContent(ctx);
   });

@@ -208,7 +208,9 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
       if (cred.type !== 'password') continue;
       passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
     }
-    users.push({ user: { ...user, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
+    // Keycloak's `totp` flag: the user has an OTP credential (login refuses them until OTP exists).
+    const totp = user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
+    users.push({ user: { ...user, ...totp, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
   }
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
