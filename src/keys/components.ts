@@ -5,6 +5,7 @@
  * `aes-generated`, ...) create no signing key and are ignored.
  */
 import type { SignerStatus } from '../signer/signer.ts';
+import type { BackendRead } from './external.ts';
 import { ComponentError, KEY_PROVIDER_IDS, KEY_PROVIDER_TYPE, keyProviderSettings, type ComponentConfig } from './providers.ts';
 
 export interface KeySpec {
@@ -15,6 +16,8 @@ export interface KeySpec {
   /** Component name. */
   name: string;
   config: ComponentConfig;
+  /** For a back-end provider: what its back end holds, read before the import's transaction (readRealmKeyBackends). */
+  read?: BackendRead;
 }
 
 interface Component { name?: string; providerId?: string; config?: Record<string, unknown> }

@@ -17,7 +17,8 @@ import type { SignerStatus } from '../signer/signer.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { generateKey } from './generate.ts';
 import { insertKey } from './repository.ts';
-import { EXTERNAL_PROVIDERS, syncExternalKeys } from './external.ts';
+import { EXTERNAL_PROVIDERS, applyBackendKeys, restateBackendKeys, type BackendRead } from './external.ts';
+import { CONNECTION_FIELDS, isBackendProvider, refusedBackendField } from './backend-components.ts';
 
 export const KEY_PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider';
 export const ROTATION_POLICY_TYPE = 'qsign.keys.RotationPolicy';
@@ -61,7 +62,7 @@ const PROVIDERS: Record<string, { fallback: string; allowed: RegExp }> = {
 };
 export const KEY_PROVIDER_IDS = Object.keys(PROVIDERS);
 /** Config fields of back-end key providers that name the key material itself (fixed once created). */
-const KEY_IDENTITY_FIELDS: Record<string, string[]> = { composite: ['members'], pkcs11: ['keyId', 'wrappedSeed'] };
+const KEY_IDENTITY_FIELDS: Record<string, string[]> = { composite: ['members'], pkcs11: ['keyId', 'wrappedSeed'], 'vault-transit': ['keyName'] };
 
 /** Keycloak's rsa-generated `keySize` choices (bits). */
 const RSA_KEY_SIZES = ['2048', '3072', '4096'];
@@ -105,6 +106,11 @@ export function keyProviderSettings(providerId: string | undefined, rawConfig: R
   const rule = providerId ? PROVIDERS[providerId] : undefined;
   if (!rule) throw new ComponentError(`unknown key provider "${providerId ?? ''}" (known: ${KEY_PROVIDER_IDS.join(', ')})`, 'providerId');
   const config = toConfig(rawConfig);
+  if (isBackendProvider(providerId)) {
+    const refused = refusedBackendField(providerId, config);
+    if (refused) throw new ComponentError(refused.reason, refused.field);
+    if (config.backend && (config.backend.length !== 1 || !config.backend[0])) throw new ComponentError('config.backend must be one back-end name', 'backend');
+  }
   const curve = first(config, 'ecdsaEllipticCurveKey');
   const alg = first(config, 'algorithm') ?? (curve ? CURVE_ALG[curve] : undefined) ?? rule.fallback;
   if (!rule.allowed.test(alg) || !isSupportedAlg(alg)) throw new ComponentError(`config.algorithm "${alg}" is not an algorithm of provider ${providerId}`, 'algorithm');
@@ -139,16 +145,23 @@ export async function recordKeyEvent(db: SqlClient, realmId: string, event: { ki
     [realmId, event.kid ?? null, event.alg ?? null, event.componentId ?? null, event.action, event.actor]);
 }
 
-/** Creates a key provider component and its key (or, for a back end, finds its keys). Returns the component id. */
-export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: string, rep: ComponentRepresentation, actor: string): Promise<string> {
+/**
+ * Creates a key provider component and its key (or, for a back end, the keys `read` found: see
+ * keys/external.ts readNewKeyProvider, called before the transaction). The component id is the
+ * server's (an `id` in `rep` is ignored), so no request can choose a kid. Returns the component id.
+ * @throws ComponentError (400) for a config that is not valid for the provider.
+ */
+export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: string, rep: ComponentRepresentation, actor: string, read?: BackendRead): Promise<string> {
   const settings = keyProviderSettings(rep.providerId, rep.config);
-  const id = rep.id ?? randomUUID();
+  if (isBackendProvider(rep.providerId) && read?.providerId !== rep.providerId) throw new Error(`${rep.providerId}: the back end must be read before the transaction (readNewKeyProvider)`);
+  const id = read?.componentId ?? randomUUID();
   if (EXTERNAL_PROVIDERS.has(rep.providerId!)) {
     await db.query(
       'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [id, realmId, rep.name || rep.providerId, rep.providerId, KEY_PROVIDER_TYPE, realmId, rep.subType ?? null, JSON.stringify(settings.config)],
     );
-    await syncExternalKeys(db, realmId, { id, name: rep.name || rep.providerId!, providerId: rep.providerId!, providerType: KEY_PROVIDER_TYPE, parentId: realmId, config: settings.config }, settings, actor);
+    const component = { id, name: rep.name || rep.providerId!, providerId: rep.providerId!, providerType: KEY_PROVIDER_TYPE, parentId: realmId, config: settings.config };
+    await applyBackendKeys(db, realmId, component, settings, read ?? { providerId: 'composite', componentId: id }, actor);
     await bumpRealmVersion(db, realmId);
     return id;
   }
@@ -200,9 +213,12 @@ export async function findComponent(db: SqlClient, realmId: string, id: string, 
  * Updates a key provider's name and config (priority, active, enabled). Its algorithm is fixed:
  * a new algorithm needs a new provider (Keycloak regenerates the key instead; we keep kids stable).
  */
-export async function updateKeyProvider(db: SqlClient, realmId: string, current: StoredComponent, rep: ComponentRepresentation, actor: string): Promise<void> {
+export async function updateKeyProvider(db: SqlClient, realmId: string, current: StoredComponent, rep: ComponentRepresentation, actor: string, options: UpdateOptions = {}): Promise<void> {
   if (rep.providerId !== undefined && rep.providerId !== current.providerId) throw new ComponentError('providerId cannot be changed', 'providerId');
-  const merged = { ...current.config, ...toConfig(rep.config) };
+  // Connection settings a component stored before back ends were declared are dropped (never acted
+  // upon); the same fields in `rep` are refused by keyProviderSettings.
+  const kept = Object.fromEntries(Object.entries(current.config).filter(([k]) => !isBackendProvider(current.providerId) || !CONNECTION_FIELDS.has(k)));
+  const merged = { ...kept, ...toConfig(rep.config) };
   for (const key of SECRET_CONFIG_KEYS) delete merged[key];
   const settings = keyProviderSettings(current.providerId, current.providerId === 'rsa' ? { ...merged, privateKey: ['(stored)'] } : merged);
   if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
@@ -219,17 +235,50 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
       throw new ComponentError(`config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`, field);
     }
   }
+  if (isBackendProvider(current.providerId)) checkBackendChange(current, merged, options);
   const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
   await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [realmId, current.id, rep.name || current.name, JSON.stringify(stored)]);
   if (EXTERNAL_PROVIDERS.has(current.providerId)) {
-    // A back end's versions have states of their own (latest, min_decryption_version): re-derive them.
-    await syncExternalKeys(db, realmId, { ...current, config: stored }, settings, actor);
+    // A back end's versions have states of their own (latest, min_decryption_version): re-derive
+    // them from what the last read recorded, without asking the back end (we are in a transaction).
+    for (const key of await restateBackendKeys(db, realmId, { ...current, config: stored }, settings)) {
+      await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${key.status} priority ${settings.priority}`, actor });
+    }
     await bumpRealmVersion(db, realmId);
     return;
   }
   const keys = await db.query<{ kid: string; status: string }>('UPDATE keys SET priority = $3, status = $4 WHERE realm_id = $1 AND component_id = $2 RETURNING kid, status', [realmId, current.id, settings.priority, settings.status]);
   for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${settings.status} priority ${settings.priority}`, actor });
   await bumpRealmVersion(db, realmId);
+}
+
+export interface UpdateOptions {
+  /**
+   * Checks that the realm may use back end `name` (Backends#declaration), pure, no I/O; throws
+   * when it may not. Needed only to give a component stored before back ends were declared its
+   * `config.backend`; without it, that is refused.
+   */
+  checkBackend?: (name: string, type: 'vault-transit' | 'pkcs11') => void;
+}
+
+/**
+ * `config.backend` is fixed once set (another back end could hold another key under the same
+ * kid); a component stored without one (its settings inline, from before back ends were declared)
+ * may be given one, which must be a back end the realm may use.
+ * @throws ComponentError (field `backend`).
+ */
+function checkBackendChange(current: StoredComponent, merged: ComponentConfig, options: UpdateOptions): void {
+  const before = current.config.backend?.[0];
+  const after = merged.backend?.[0];
+  if (before === after) return;
+  if (before !== undefined) throw new ComponentError(`config.backend cannot be changed; create a new ${current.providerId} key provider, then disable this one`, 'backend');
+  if (after === undefined) return;
+  try {
+    if (!options.checkBackend) throw new Error('no back ends to check against');
+    options.checkBackend(after, current.providerId as 'vault-transit' | 'pkcs11');
+  } catch (err) {
+    throw new ComponentError(`config.backend ${(err as Error).message}`, 'backend');
+  }
 }
 
 /** A composite key one of the component's keys is a member of, if any. */

@@ -57,8 +57,9 @@ export function parsePolicy(id: string, rawConfig: Record<string, unknown> | und
   return { id, alg, rotationPeriod, prePublication, retireAfter: seconds(config, 'retireAfter', false) };
 }
 
+/** Creates a rotation policy component; its id is the server's (an `id` in `rep` is ignored). */
 export async function createRotationPolicy(db: SqlClient, realmId: string, rep: ComponentRepresentation, actor: string): Promise<string> {
-  const id = rep.id ?? randomUUID();
+  const id = randomUUID();
   const policy = parsePolicy(id, rep.config);
   const existing = (await findComponents(db, realmId, { type: ROTATION_POLICY_TYPE })).map((c) => parsePolicy(c.id, c.config));
   if (existing.some((p) => p.alg === policy.alg)) throw new ComponentError(`a rotation policy for ${policy.alg} exists already`, 'algorithm', 409);
