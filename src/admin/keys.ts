@@ -10,11 +10,11 @@ import {
   assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
   KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
 } from '../keys/providers.ts';
-import { createRotationPolicy, updateRotationPolicy } from '../keys/rotation.ts';
+import { createRotationPolicy, updateRotationPolicy } from '../keys/providers/rotation-policy.ts';
 import { requiredAlgs } from '../keys/required.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { signerFor } from '../signer/factory.ts';
+import { signerFor } from '../keys/signers.ts';
 import { readNewKeyProvider } from '../keys/external.ts';
 
 const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
@@ -40,7 +40,7 @@ const representation = (c: StoredComponent) => ({
 async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK | undefined> {
   let jwk: JWK | undefined;
   try {
-    jwk = signerFor(record, deps.kek, new Map()).publicJwk();
+    jwk = signerFor(record, { kek: deps.kek, components: new Map(), byKid: () => undefined }).publicJwk();
   } catch {
     return undefined;
   }

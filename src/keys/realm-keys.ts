@@ -6,7 +6,7 @@
 import type { JWK } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
-import { signerFor } from '../signer/factory.ts';
+import { signerFor } from './signers.ts';
 import type { Backends } from '../signer/backends.ts';
 import { readNewKeyProvider } from './external.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
@@ -118,7 +118,7 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
     // A PASSIVE composite verifies with its public key alone; its members are not loaded.
     if (record.backend === 'composite' && record.status === 'PASSIVE') return new UnavailableSigner(record, new Error(`composite key ${record.kid} is passive: it verifies, it does not sign`));
     try {
-      return signerFor(record, kek, components, (kid) => signers.get(kid), realmBackends);
+      return signerFor(record, { kek, components, byKid: (kid) => signers.get(kid), backends: realmBackends });
     } catch (err) {
       onKeyError(record.kid, err);
       return new UnavailableSigner(record, err);

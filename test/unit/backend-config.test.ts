@@ -9,7 +9,7 @@ import path from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { BackendRefusedError, Backends } from '../../src/signer/backends.ts';
-import { signerFor } from '../../src/signer/factory.ts';
+import { signerFor } from '../../src/keys/signers.ts';
 import { keyProviderSettings, ComponentError } from '../../src/keys/providers.ts';
 import type { KeyRecord } from '../../src/keys/repository.ts';
 
@@ -83,10 +83,10 @@ describe('a component names a back end, never its settings', () => {
       } satisfies KeyRecord;
       const legacy = { id: 'c', name: 'old', providerId: 'pkcs11', providerType: 'org.keycloak.keys.KeyProvider', parentId: 'r', config: { modulePath: ['/tmp/evil.so'], tokenLabel: ['t'], pinEnv: ['X'], keyId: ['01'] } };
       const backends = { backends: new Backends({}), realm: 'demo' };
-      expect(() => signerFor(record, Buffer.alloc(32), new Map([['c', legacy]]), undefined, backends)).toThrow(/carries its back end's settings inline \(modulePath, tokenLabel, pinEnv\), which are no longer acted upon/);
+      expect(() => signerFor(record, { kek: Buffer.alloc(32), components: new Map([['c', legacy]]), byKid: () => undefined, backends })).toThrow(/carries its back end's settings inline \(modulePath, tokenLabel, pinEnv\), which are no longer acted upon/);
       // Even with a declared back end named as well: the inline settings make it a stored legacy component.
-      expect(() => signerFor(record, Buffer.alloc(32), new Map([['c', { ...legacy, config: { ...legacy.config, backend: ['hsm'] } }]]), undefined, backends)).toThrow(/no longer acted upon/);
-      expect(() => signerFor(record, Buffer.alloc(32), new Map([['c', { ...legacy, config: { backend: ['hsm'], keyId: ['01'] } }]]), undefined, backends)).toThrow(BackendRefusedError);
+      expect(() => signerFor(record, { kek: Buffer.alloc(32), components: new Map([['c', { ...legacy, config: { ...legacy.config, backend: ['hsm'] } }]]), byKid: () => undefined, backends })).toThrow(/no longer acted upon/);
+      expect(() => signerFor(record, { kek: Buffer.alloc(32), components: new Map([['c', { ...legacy, config: { backend: ['hsm'], keyId: ['01'] } }]]), byKid: () => undefined, backends })).toThrow(BackendRefusedError);
       expect(spy).not.toHaveBeenCalled();
     } finally {
       spy.mockRestore();
