@@ -24,7 +24,7 @@ import { findRealm } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
-import { backends } from './signer/backends.ts';
+import { Backends } from './signer/backends.ts';
 import { serveClusterMetrics } from './metrics-cluster.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
@@ -46,7 +46,7 @@ async function openStore(config: Config): Promise<SqlClient> {
 }
 
 /** Imports every `*.json` in the realms folder, master first; existing realms are kept as they are. */
-export async function importRealmsDir(db: SqlClient, config: Config, log: Logger): Promise<void> {
+export async function importRealmsDir(db: SqlClient, config: Config, log: Logger, backends: Backends): Promise<void> {
   let files: string[];
   try {
     files = (await readdir(config.realmsDir)).filter((f) => f.endsWith('.json')).sort((a, b) => (a === 'master.json' ? -1 : b === 'master.json' ? 1 : a.localeCompare(b)));
@@ -56,7 +56,7 @@ export async function importRealmsDir(db: SqlClient, config: Config, log: Logger
   }
   for (const file of files) {
     const rep = await readRealmFile(path.join(config.realmsDir, file), importEnv(config));
-    const result = await importRealm(db, config.keyEncryptionKey, rep);
+    const result = await importRealm(db, config.keyEncryptionKey, rep, { backends });
     log.info({ file, ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
   }
 }
@@ -90,8 +90,9 @@ async function start(): Promise<void> {
   if (cluster.isPrimary) warnWithoutRedis(config, log);
   if (config.workers > 1 && cluster.isPrimary) {
     const db = await openStore(config);
-    await importRealmsDir(db, config, log);
-    await db.close();
+    const backends = new Backends(config.keyBackends, log);
+    await importRealmsDir(db, config, log, backends);
+    await Promise.all([db.close(), backends.close()]);
     serveClusterMetrics();
     const forkedAt = new Map<number, number>();
     const fork = () => { const w = cluster.fork(); forkedAt.set(w.id, Date.now()); };
@@ -126,10 +127,11 @@ async function start(): Promise<void> {
   }
   if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
   const db = await openStore(config);
-  if (cluster.isPrimary) await importRealmsDir(db, config, log);
+  // The operator's signing back ends (KEY_BACKENDS_FILE / KEY_BACKENDS): one set of connections per process.
+  const backends = new Backends(config.keyBackends, log);
+  if (cluster.isPrimary) await importRealmsDir(db, config, log, backends);
   const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
-  backends.log = log;
-  const { app, registry } = createServer(config, db, log, { redis });
+  const { app, registry } = createServer(config, db, log, { redis, backends });
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
@@ -154,7 +156,7 @@ async function start(): Promise<void> {
       }
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'scheduled key rotation pass failed'));
     // Back-end keys (Vault transit versions): pick up rotations and trims done in the back end.
-    syncAllExternalKeys(db).then(({ changed, failures }) => {
+    syncAllExternalKeys(db, backends).then(({ changed, failures }) => {
       for (const realm of changed) registry.invalidate(realm);
       for (const f of failures) log.warn(f, 'back-end key sync failed; keeping the keys as they were');
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'back-end key sync failed'));
@@ -169,7 +171,7 @@ async function start(): Promise<void> {
     log.info('shutting down');
     stopping = true;
     management?.close();
-    server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close()])).finally(() => process.exit(0)); });
+    server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close(), backends.close()])).finally(() => process.exit(0)); });
     server.closeIdleConnections();
     setTimeout(() => { log.warn('shutdown grace period over; exiting'); process.exit(0); }, config.shutdownGraceSeconds * 1000).unref();
   };
@@ -181,15 +183,16 @@ async function importCommand(files: string[], options: { override?: boolean }): 
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const db = await openStore(config);
+  const backends = new Backends(config.keyBackends, log);
   try {
     for (const file of files) {
       const rep = await readRealmFile(file, importEnv(config));
-      const result = await importRealm(db, config.keyEncryptionKey, rep, { override: options.override });
+      const result = await importRealm(db, config.keyEncryptionKey, rep, { override: options.override, backends });
       log.info({ file, ...result }, `realm ${result.realm}: ${result.status}`);
       if (result.status === 'skipped') process.stderr.write(`realm "${result.realm}" exists; use --override to replace it\n`);
     }
   } finally {
-    await db.close();
+    await Promise.all([db.close(), backends.close()]);
   }
 }
 
@@ -256,10 +259,9 @@ keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <
   .option('--retire-after <seconds>', 'keep the replaced key PASSIVE this long (default: the realm\'s longest token lifetime)')
   .description('replace the signing key of an algorithm')
   .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
-keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <backend>', 'pkcs11').requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
-  .requiredOption('--module <path>', 'PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so')
-  .option('--token-label <label>').option('--slot <index>').option('--pin-env <var>', 'environment variable holding the user PIN').option('--pin-file <file>', 'file holding the user PIN')
-  .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>').option('--sessions <n>', 'session pool size (default 4)')
+keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <name>', 'a pkcs11 back end declared in KEY_BACKENDS_FILE / KEY_BACKENDS (docs/backends.md)')
+  .requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
+  .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>')
   .option('--rsa-bits <n>', 'RSA modulus size (default 2048; 3072 for the RSA half of a composite)')
   .option('--disabled', 'register the key DISABLED (never published): a member for a composite key provider')
   .description('create a key on a PKCS#11 token and register it as the realm\'s pkcs11 key provider')

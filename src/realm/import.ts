@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
-import { createRealmKeys, plannedKeyAlgs } from '../keys/realm-keys.ts';
+import { createRealmKeys, plannedKeyAlgs, readRealmKeyBackends } from '../keys/realm-keys.ts';
+import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
@@ -196,7 +197,7 @@ export interface ImportResult { realm: string; status: 'created' | 'replaced' | 
  * Writes a validated realm. Clear-text passwords are hashed before the transaction starts so the
  * transaction stays short; nothing is written if any statement fails.
  */
-export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean } = {}): Promise<ImportResult> {
+export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean; backends?: Backends } = {}): Promise<ImportResult> {
   const existing = await findRealm(db, rep.realm);
   if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
 
@@ -226,11 +227,13 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   const { [KEY_PROVIDER_TYPE]: _keyProviders, ...otherComponents } = rep.components ?? {};
   const doc: RealmDocument = { ...rep, users: [], components: otherComponents, id: rep.id ?? existing?.id ?? randomUUID() };
 
+  // Back ends (Vault, HSM) are read before the transaction, never inside it (keys/realm-keys.ts).
+  const keySpecs = await readRealmKeyBackends(db, options.backends ?? new Backends(), rep.realm, keySpecsFromComponents(rep.components).specs);
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
     await insertRealm(tx, doc);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
-    await createRealmKeys(tx, kek, doc.id, keySpecsFromComponents(rep.components).specs, rep.defaultSignatureAlgorithm);
+    await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
   return { realm: rep.realm, status: existing ? 'replaced' : 'created', users: users.length, clients: rep.clients.length };
 }

@@ -172,6 +172,18 @@ const MIGRATIONS: string[] = [
        FROM jsonb_array_elements(representation->'clients') WITH ORDINALITY AS t(c, ord))),
      version = version + 1, updated_at = now()
    WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(representation->'clients') c WHERE NOT c ? 'id');`,
+  // 11: keys and components belong to their realm (issue 15: a realm's upsert `ON CONFLICT (kid)`
+  // overwrote another realm's key): their primary keys become (realm_id, kid) and (realm_id, id),
+  // and a key's component is looked up within its realm. The same kid or component id in two
+  // realms is then two rows, and no statement of one realm can reach the other's. keys_realm is
+  // covered by the new primary key.
+  `ALTER TABLE keys DROP CONSTRAINT keys_component_id_fkey;
+   ALTER TABLE keys DROP CONSTRAINT keys_pkey;
+   ALTER TABLE keys ADD PRIMARY KEY (realm_id, kid);
+   ALTER TABLE components DROP CONSTRAINT components_pkey;
+   ALTER TABLE components ADD PRIMARY KEY (realm_id, id);
+   ALTER TABLE keys ADD CONSTRAINT keys_component_fkey FOREIGN KEY (realm_id, component_id) REFERENCES components (realm_id, id) ON DELETE CASCADE;
+   DROP INDEX keys_realm;`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
