@@ -63,7 +63,8 @@ export function signerFor(record: KeyRecord, kek: Buffer, components: Map<string
 function unmeteredSignerFor(record: KeyRecord, kek: Buffer, components: Map<string, StoredComponent>, byKid: (kid: string) => Signer | undefined = () => undefined): Signer {
   if (record.backend === 'local') {
     if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
-    return new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, record.alg, record.privateKey));
+    // Keys renamed by migration 14 (former DILITHIUM3 = ML-DSA-65) stay sealed under the alg they had.
+    return new LocalSigner(record.kid, record.alg, openPrivateKey(kek, record.kid, (record.backendRef?.sealedAlg as string | undefined) ?? record.alg, record.privateKey));
   }
   const component = components.get(record.componentId);
   if (!component || !record.publicJwk || !record.backendRef) throw new Error(`key ${record.kid} lost its ${record.backend} component`);
