@@ -103,6 +103,18 @@ describe('the registry\'s DILITHIUM3', () => {
     expect(() => alg.verifier({ kty: 'AKP', alg: 'DILITHIUM3', pub: randomBytes(1952).toString('base64url') })).toThrow(JwkError);
   });
 
+  it('signs off the event loop: the loop turns while a signature is being made', async () => {
+    const key = alg.load(await alg.generate());
+    await key.sign(message); // the worker thread is started
+    // A signer on the event loop would resolve before the check phase runs setImmediate's callback;
+    // pqclean's worker answers with a message, which the loop receives after that phase.
+    let turned = false;
+    setImmediate(() => { turned = true; });
+    const signatures = await Promise.all(Array.from({ length: 4 }, () => key.sign(message)));
+    expect(turned).toBe(true);
+    expect(signatures.every((s) => s.length === 3293)).toBe(true);
+  });
+
   it('has withdrawn the DILITHIUM3-RS256 and -PS256 composites', () => {
     expect(isSupportedAlg('DILITHIUM3-RS256')).toBe(false);
     expect(isSupportedAlg('DILITHIUM3-PS256')).toBe(false);
