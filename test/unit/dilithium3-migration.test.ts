@@ -49,9 +49,15 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 14 
       const compositeMaterial = Buffer.concat([seed, rsa.export({ format: 'der', type: 'pkcs8' })]);
       const rsaJwk = createPublicKey(rsa).export({ format: 'jwk' });
       await insertFormerKey(db, realmId, 'comp', 'DILITHIUM3-RS256', compositeMaterial, { kty: 'OQS', alg: 'DILITHIUM3-RS256', x: mlDsaPub.toString('base64url'), n: rsaJwk.n, e: rsaJwk.e });
+      // A Vault key under the former DILITHIUM3 (key type ml-dsa): no private key here, nothing sealed.
+      await db.query(`INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, config) VALUES ('vault', $1, 'vault', 'vault-transit', 'org.keycloak.keys.KeyProvider', $1, '{"algorithm": ["DILITHIUM3"]}')`, [realmId]);
+      await db.query(`INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk)
+        VALUES ('vault-v1', $1, 'DILITHIUM3', 'vault-transit', 100, 'PASSIVE', NULL, 'vault', 'vault-transit', '{"mount": "oqs-transit", "keyName": "k", "version": 1}', $2)`,
+      [realmId, JSON.stringify({ kty: 'OQS', alg: 'DILITHIUM3', x: mlDsaPub.toString('base64url') })]);
       await db.query(`UPDATE realms SET representation = jsonb_set(jsonb_set(representation, '{defaultSignatureAlgorithm}', '"DILITHIUM3"'),
         '{clients}', (SELECT jsonb_agg(CASE WHEN c->>'clientId' = 'app' THEN jsonb_set(c, '{attributes,access.token.signed.response.alg}', '"DILITHIUM3-RS256"') ELSE c END) FROM jsonb_array_elements(representation->'clients') c))
         WHERE id = $1`, [realmId]);
+      // Migration 14 is the last one; were another appended after it, name its number here.
       const [{ version: latest }] = await db.query<{ version: number }>('SELECT max(version) AS version FROM schema_migrations');
       await db.query('DELETE FROM schema_migrations WHERE version = $1', [latest]);
       const [before] = await db.query<{ version: number }>('SELECT version FROM realms WHERE id = $1', [realmId]);
@@ -71,6 +77,9 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 14 
       // The SQL-built composite pub (x ‖ RSAPublicKey DER) is the one the registry derives.
       expect(comp.publicJwk).toEqual(jwsAlgorithm('ML-DSA-65-RS256').load(compositeMaterial).publicJwk);
 
+      const vault = keys.find((k) => k.kid === 'vault-v1')!;
+      expect(vault).toMatchObject({ alg: 'ML-DSA-65', backend: 'vault-transit', backendRef: { mount: 'oqs-transit', keyName: 'k', version: 1 }, publicJwk: { kty: 'AKP', alg: 'ML-DSA-65', pub: mlDsaPub.toString('base64url') } });
+
       // Same keys, still signing: opened under the alg they were sealed with, verified by FIPS 204.
       const pureSigner = signerFor(pure, KEK, new Map());
       expect(pureSigner.publicJwk()).toMatchObject({ kty: 'AKP', alg: 'ML-DSA-65', kid: 'pure', pub: mlDsaPub.toString('base64url') });
@@ -81,8 +90,8 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 14 
       expect(await jwsAlgorithm('ML-DSA-65-RS256').verifier(comp.publicJwk!)(input, await compSigner.sign(input))).toBeUndefined();
       expect(createPrivateKey({ key: compositeMaterial.subarray(32), format: 'der', type: 'pkcs8' }).asymmetricKeyDetails?.modulusLength).toBe(3072);
 
-      const components = await db.query<{ id: string; alg: string }>("SELECT id, config->'algorithm'->>0 AS alg FROM components WHERE realm_id = $1 AND id IN ('pure', 'comp') ORDER BY id", [realmId]);
-      expect(components).toEqual([{ id: 'comp', alg: 'ML-DSA-65-RS256' }, { id: 'pure', alg: 'ML-DSA-65' }]);
+      const components = await db.query<{ id: string; alg: string }>("SELECT id, config->'algorithm'->>0 AS alg FROM components WHERE realm_id = $1 AND id IN ('pure', 'comp', 'vault') ORDER BY id", [realmId]);
+      expect(components).toEqual([{ id: 'comp', alg: 'ML-DSA-65-RS256' }, { id: 'pure', alg: 'ML-DSA-65' }, { id: 'vault', alg: 'ML-DSA-65' }]);
       const [after] = await db.query<{ alg: string; client: string; version: number }>(`SELECT representation->>'defaultSignatureAlgorithm' AS alg,
         (SELECT c->'attributes'->>'access.token.signed.response.alg' FROM jsonb_array_elements(representation->'clients') c WHERE c->>'clientId' = 'app') AS client, version FROM realms WHERE id = $1`, [realmId]);
       expect(after).toEqual({ alg: 'ML-DSA-65', client: 'ML-DSA-65-RS256', version: before!.version + 1 });
@@ -90,6 +99,7 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 14 
       expect(events).toEqual([
         { kid: 'comp', alg: 'ML-DSA-65-RS256', action: 'renamed from DILITHIUM3-RS256 (the former meaning of DILITHIUM3 was ML-DSA-65)', actor: 'migration 14' },
         { kid: 'pure', alg: 'ML-DSA-65', action: 'renamed from DILITHIUM3 (the former meaning of DILITHIUM3 was ML-DSA-65)', actor: 'migration 14' },
+        { kid: 'vault-v1', alg: 'ML-DSA-65', action: 'renamed from DILITHIUM3 (the former meaning of DILITHIUM3 was ML-DSA-65)', actor: 'migration 14' },
       ]);
     } finally {
       await db.close();
