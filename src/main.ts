@@ -260,7 +260,7 @@ keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <
   .description('replace the signing key of an algorithm')
   .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
 keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <name>', 'a pkcs11 back end declared in KEY_BACKENDS_FILE / KEY_BACKENDS (docs/backends.md)')
-  .requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
+  .requiredOption('--alg <alg>', 'RS256, PS256, ES256 or ML-DSA-44/65/87')
   .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>')
   .option('--rsa-bits <n>', 'RSA modulus size (default 2048; 3072 for the RSA half of a composite)')
   .option('--disabled', 'register the key DISABLED (never published): a member for a composite key provider')
