@@ -180,14 +180,31 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
 
 /** Reads and validates a realm file. @throws RealmImportError (bad JSON included, with position). */
 export async function readRealmFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RealmRepresentation> {
+  return parseRealm(await readRealmJson(file), file, env);
+}
+
+/** Reads a realm (or users partition, partitions.ts) file as JSON, not yet validated. @throws RealmImportError on bad JSON. */
+export async function readRealmJson(file: string): Promise<unknown> {
   const text = await readFile(file, 'utf8');
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new RealmImportError(file, [{ path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
   }
-  return parseRealm(json, file, env);
+}
+
+/** Validated users as stored (id and createdTimestamp filled in) with their password credentials, clear-text ones hashed. */
+export async function storedUsers(reps: RealmRepresentation['users'], now = Date.now()): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
+  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
+  for (const { credentials, ...user } of reps) {
+    const passwords: StoredPassword[] = [];
+    for (const cred of credentials) {
+      if (cred.type !== 'password') continue;
+      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
+    }
+    users.push({ user: { ...user, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
+  }
+  return users;
 }
 
 export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
@@ -201,15 +218,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
 
   const now = Date.now();
-  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
-  for (const { credentials, ...user } of rep.users) {
-    const passwords: StoredPassword[] = [];
-    for (const cred of credentials) {
-      if (cred.type !== 'password') continue;
-      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
-    }
-    users.push({ user: { ...user, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
-  }
+  const users = await storedUsers(rep.users, now);
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
     users.push({
