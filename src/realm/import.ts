@@ -171,6 +171,9 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
       const client = { ...c, id: c.id ?? randomUUID() };
       // Authorization services need a confidential client with a service account.
       if (client.authorizationServicesEnabled === true) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+      // An admin-console partial export writes "**********" instead of the secret (Keycloak
+      // StripSecretsUtils.stripClient, ComponentRepresentation.SECRET_VALUE): the file has no secret.
+      if (client.secret === '**********') delete client.secret;
       // Keycloak generates a secret for confidential clients imported without one.
       if (!client.publicClient && !client.bearerOnly && client.secret === undefined) client.secret = randomUUID();
       return client;
