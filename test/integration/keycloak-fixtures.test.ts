@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { asJson } from '../helpers/json.ts';
 import path from 'node:path';
 import net from 'node:net';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,6 +17,8 @@ import * as oidc from 'openid-client';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { findRealm } from '../../src/store/realms.ts';
+import { importRealmFiles } from '../../src/realm/partitions.ts';
+import { RealmImportError } from '../../src/realm/import.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
@@ -293,20 +295,36 @@ describe('Keycloak 24-26 full exports', () => {
       const res = await token('CX-Central', { grant_type: 'client_credentials' }, [client.clientId, '**********']);
       expect([client.clientId, res.status, res.body.error]).toEqual([client.clientId, 401, 'invalid_client']);
     }
-    // The realm signs and publishes its keys (the file's key providers carry no material: generated on import).
-    const certs = await fetch(`${server.baseUrl}/realms/CX-Central/protocol/openid-connect/certs`).then((r) => r.json()) as { keys: { alg: string }[] };
-    expect(certs.keys.map((k) => k.alg)).toContain('RS256');
+    // The secret generated in place of the mask works (the file's key providers carry no material: keys generated on import).
+    const generated = (await findRealm(server.db, 'CX-Central'))!.doc.clients.find((c) => c.clientId === 'sa-cl2-01')!.secret!;
+    expect(generated).not.toBe('**********');
+    const sa = await token('CX-Central', { grant_type: 'client_credentials' }, ['sa-cl2-01', generated]);
+    expect(sa.status).toBe(200);
+    expect(await verified('CX-Central', sa.body.access_token)).toMatchObject({ azp: 'sa-cl2-01', preferred_username: 'service-account-sa-cl2-01' });
   });
 
-  it('adaptive-authn: imports; its realm publishes keys that verify its tokens', async () => {
+  it('adaptive-authn: imports; a users file of the stored realm adds a user (partial-import rules), whose token verifies against the realm\'s keys', async () => {
     const file = 'adaptive-authn-adaptive-kc26.5.7.json';
     server = await startServer({ realmFiles: [fixture(file)] });
-    const doc = (await findRealm(server.db, 'adaptive'))!.doc;
-    expect(doc.clients.map((c) => c.clientId)).toEqual(expect.arrayContaining(fixtureJson(file).clients.map((c: { clientId: string }) => c.clientId)));
+    const stored = (await findRealm(server.db, 'adaptive'))!;
+    expect(stored.doc.clients.map((c) => c.clientId)).toEqual(expect.arrayContaining(fixtureJson(file).clients.map((c: { clientId: string }) => c.clientId)));
     // Both users (user/user, admin/admin) also hold an `otp` credential: another helper is making
     // a password-only login of such users refused (issue 15, no silent 2FA downgrade), so their
-    // login is not asserted here. admin-cli of the master realm is not in this file either.
-    const certs = await fetch(`${server.baseUrl}/realms/adaptive/protocol/openid-connect/certs`).then((r) => r.json()) as { keys: { alg: string; use?: string }[] };
-    expect(certs.keys.filter((k) => k.use !== 'enc').map((k) => k.alg)).toContain('RS256');
+    // login is not asserted here. A user of our own, added by a users file, logs in instead.
+    const dir = tempDir('qsign-kc-adaptive-');
+    const usersFile = (name: string, users: unknown[]) => { const f = path.join(dir, name); writeFileSync(f, JSON.stringify({ realm: 'adaptive', users })); return f; };
+    const add = (f: string) => importRealmFiles(server!.db, server!.config.keyEncryptionKey, [f], { env: {} });
+    // Keycloak UsersPartialImport.exists: the email of an existing user counts (duplicateEmailsAllowed is false).
+    const clash = await add(usersFile('clash.json', [{ id: 'chosen-id', username: 'probe', email: 'user@user', credentials: [{ type: 'password', value: 'probe-pw' }] }])).catch((e: Error) => e);
+    expect(clash).toBeInstanceOf(RealmImportError);
+    expect((clash as RealmImportError).message).toBe(`${path.join(dir, 'clash.json')}: realm rejected, nothing imported\n  at users[0].email: a user with email "user@user" exists in realm "adaptive" (--override replaces it)`);
+    expect(await add(usersFile('probe.json', [{ id: 'chosen-id', username: 'probe', email: 'probe@example.com', credentials: [{ type: 'password', value: 'probe-pw' }] }])))
+      .toEqual([{ realm: 'adaptive', status: 'users added', users: 1, clients: 0, files: [path.join(dir, 'probe.json')] }]);
+    const probe = await token('adaptive', { grant_type: 'password', client_id: 'admin-cli', username: 'probe', password: 'probe-pw' });
+    expect(probe.status).toBe(200);
+    const claims = await verified('adaptive', probe.body.access_token);
+    expect(claims).toMatchObject({ preferred_username: 'probe', azp: 'admin-cli' });
+    // New ids, as Keycloak's partial import gives (UsersPartialImport.create).
+    expect(claims.sub).not.toBe('chosen-id');
   });
 });
