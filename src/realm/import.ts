@@ -172,6 +172,9 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
       const client = { ...c, id: c.id ?? randomUUID() };
       // Authorization services need a confidential client with a service account.
       if (client.authorizationServicesEnabled === true) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+      // An admin-console partial export writes "**********" instead of the secret (Keycloak
+      // StripSecretsUtils.stripClient, ComponentRepresentation.SECRET_VALUE): the file has no secret.
+      if (client.secret === '**********') delete client.secret;
       // Keycloak generates a secret for confidential clients imported without one.
       if (!client.publicClient && !client.bearerOnly && client.secret === undefined) client.secret = randomUUID();
       return client;
@@ -181,14 +184,33 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
 
 /** Reads and validates a realm file. @throws RealmImportError (bad JSON included, with position). */
 export async function readRealmFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RealmRepresentation> {
+  return parseRealm(await readRealmJson(file), file, env);
+}
+
+/** Reads a realm (or users partition, partitions.ts) file as JSON, not yet validated. @throws RealmImportError on bad JSON. */
+export async function readRealmJson(file: string): Promise<unknown> {
   const text = await readFile(file, 'utf8');
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new RealmImportError(file, [{ path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
   }
-  return parseRealm(json, file, env);
+}
+
+/** Validated users as stored (id and createdTimestamp filled in) with their password credentials, clear-text ones hashed. */
+export async function storedUsers(reps: RealmRepresentation['users'], now = Date.now()): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
+  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
+  for (const { credentials, ...user } of reps) {
+    const passwords: StoredPassword[] = [];
+    for (const cred of credentials) {
+      if (cred.type !== 'password') continue;
+      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
+    }
+    // Keycloak's `totp` flag: the user has an OTP credential (login refuses them until OTP exists).
+    const totp = user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
+    users.push({ user: { ...user, ...totp, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
+  }
+  return users;
 }
 
 export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
@@ -202,17 +224,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
 
   const now = Date.now();
-  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
-  for (const { credentials, ...user } of rep.users) {
-    const passwords: StoredPassword[] = [];
-    for (const cred of credentials) {
-      if (cred.type !== 'password') continue;
-      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
-    }
-    // Keycloak's `totp` flag: the user has an OTP credential (login refuses them until OTP exists).
-    const totp = user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
-    users.push({ user: { ...user, ...totp, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
-  }
+  const users = await storedUsers(rep.users, now);
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
     users.push({
