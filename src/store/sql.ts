@@ -15,9 +15,9 @@
  * connection. Long work (migrations, the expired-row sweep, a realm delete) passes `{ timeoutMs }` to
  * `transaction()`, 0 for none.
  */
-import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { ensurePrivateDir, restrictTree } from './data-dir.ts';
 
 export interface TransactionOptions {
   /**
@@ -133,10 +133,13 @@ class PgliteClient implements SqlClient {
   readonly kind = 'pglite' as const;
   readonly #db: PGliteLike;
   readonly #tx: PGliteTx | undefined;
+  /** The PGlite folder, set 0700/0600 again at close (files made while running); none in memory. */
+  readonly #folder: string | undefined;
 
-  constructor(db: PGliteLike, tx?: PGliteTx) {
+  constructor(db: PGliteLike, tx?: PGliteTx, folder?: string) {
     this.#db = db;
     this.#tx = tx;
+    this.#folder = folder;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -151,15 +154,27 @@ class PgliteClient implements SqlClient {
 
   async close(): Promise<void> {
     await this.#db.close();
+    if (this.#folder) restrictTree(this.#folder);
   }
 }
 
+export interface OpenOptions {
+  /** `postgres://user:pass@host:port/db`; when absent, PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** Folder for the PGlite files (`dataDir/pglite`); `memory://` for a throwaway store. */
+  dataDir: string;
+  poolSize?: number;
+  /** Where a DATA_DIR permission warning goes (store/data-dir.ts); default `process.emitWarning`. */
+  warn?: (message: string) => void;
+}
+
 /**
- * Opens the store.
- * @param options.databaseUrl `postgres://user:pass@host:port/db`; when absent, PGlite in `dataDir`.
- * @param options.dataDir folder for PGlite files (created if missing); `memory://` for a throwaway store.
+ * Opens the store. PGlite: DATA_DIR and its `pglite` folder are made (or tightened to) 0700 and
+ * the files in it 0600 (store/data-dir.ts), at open and again at close.
+ * @throws StoreUnavailableError (PostgreSQL down); the fs error when the `pglite` folder cannot be
+ *   made private.
  */
-export async function openSqlClient(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<SqlClient> {
+export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
@@ -178,11 +193,13 @@ export async function openSqlClient(options: { databaseUrl?: string; dataDir: st
     await client.query('SELECT 1');
     return client;
   }
-  let dataDir = options.dataDir;
-  if (!dataDir.startsWith('memory://')) {
-    mkdirSync(dataDir, { recursive: true });
-    dataDir = `${dataDir}/pglite`;
-  }
-  const db = await PGlite.create(dataDir);
-  return new PgliteClient(db);
+  if (options.dataDir.startsWith('memory://')) return new PgliteClient(await PGlite.create(options.dataDir));
+  const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
+  ensurePrivateDir(options.dataDir, (message) => warn(`DATA_DIR ${message}`));
+  const folder = `${options.dataDir}/pglite`;
+  ensurePrivateDir(folder, (message) => warn(`DATA_DIR store folder ${message}`), true);
+  const db = await PGlite.create(folder);
+  // A new database's files are written 0666 by PGlite: private from here on.
+  restrictTree(folder);
+  return new PgliteClient(db, undefined, folder);
 }
