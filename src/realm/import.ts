@@ -252,7 +252,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
 
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
-    await insertRealm(tx, doc);
+    await insertRealm(tx, doc, kek);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
     await createRealmKeys(tx, kek, doc.id, keySpecsFromComponents(rep.components).specs, rep.defaultSignatureAlgorithm);
   });

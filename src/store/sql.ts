@@ -37,6 +37,11 @@ export interface SqlClient {
   close(): Promise<void>;
   /** "postgresql" or "pglite", for health output and logs. */
   readonly kind: 'postgresql' | 'pglite';
+  /**
+   * KEY_ENCRYPTION_KEY, for the values the store seals at rest (the secrets in realm documents:
+   * store/realm-secrets.ts); absent when the client was opened without it.
+   */
+  readonly keyEncryptionKey?: Buffer;
 }
 
 export class StoreUnavailableError extends Error {
@@ -67,9 +72,11 @@ class PgClient implements SqlClient {
   readonly #pool: pg.Pool;
   readonly #conn: pg.PoolClient | undefined;
   readonly #timeoutMs: number;
+  readonly keyEncryptionKey: Buffer | undefined;
 
-  constructor(pool: pg.Pool, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
+  constructor(pool: pg.Pool, keyEncryptionKey: Buffer | undefined, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
     this.#pool = pool;
+    this.keyEncryptionKey = keyEncryptionKey;
     this.#conn = conn;
     this.#timeoutMs = timeoutMs;
   }
@@ -100,7 +107,7 @@ class PgClient implements SqlClient {
     const onError = (err: Error) => { broken = err; };
     conn.on('error', onError);
     const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? STATEMENT_TIMEOUT_MS));
-    const tx = new PgClient(this.#pool, conn, timeoutMs);
+    const tx = new PgClient(this.#pool, this.keyEncryptionKey, conn, timeoutMs);
     try {
       await tx.query('BEGIN');
       if (timeoutMs !== STATEMENT_TIMEOUT_MS) await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
@@ -135,9 +142,11 @@ class PgliteClient implements SqlClient {
   readonly #tx: PGliteTx | undefined;
   /** The PGlite folder, set 0700/0600 again at close (files made while running); none in memory. */
   readonly #folder: string | undefined;
+  readonly keyEncryptionKey: Buffer | undefined;
 
-  constructor(db: PGliteLike, tx?: PGliteTx, folder?: string) {
+  constructor(db: PGliteLike, keyEncryptionKey: Buffer | undefined, tx?: PGliteTx, folder?: string) {
     this.#db = db;
+    this.keyEncryptionKey = keyEncryptionKey;
     this.#tx = tx;
     this.#folder = folder;
   }
@@ -149,7 +158,7 @@ class PgliteClient implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.#tx) return fn(this);
-    return this.#db.transaction((tx) => fn(new PgliteClient(this.#db, tx)));
+    return this.#db.transaction((tx) => fn(new PgliteClient(this.#db, this.keyEncryptionKey, tx)));
   }
 
   async close(): Promise<void> {
@@ -164,6 +173,8 @@ export interface OpenOptions {
   /** Folder for the PGlite files (`dataDir/pglite`); `memory://` for a throwaway store. */
   dataDir: string;
   poolSize?: number;
+  /** KEY_ENCRYPTION_KEY (32 bytes), kept as `SqlClient.keyEncryptionKey`: realm secrets are sealed and opened with it. */
+  keyEncryptionKey?: Buffer;
   /** Where a DATA_DIR permission warning goes (store/data-dir.ts); default `process.emitWarning`. */
   warn?: (message: string) => void;
 }
@@ -189,11 +200,11 @@ export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const client = new PgClient(pool);
+    const client = new PgClient(pool, options.keyEncryptionKey);
     await client.query('SELECT 1');
     return client;
   }
-  if (options.dataDir.startsWith('memory://')) return new PgliteClient(await PGlite.create(options.dataDir));
+  if (options.dataDir.startsWith('memory://')) return new PgliteClient(await PGlite.create(options.dataDir), options.keyEncryptionKey);
   const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
   ensurePrivateDir(options.dataDir, (message) => warn(`DATA_DIR ${message}`));
   const folder = `${options.dataDir}/pglite`;
@@ -201,5 +212,5 @@ export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
   const db = await PGlite.create(folder);
   // A new database's files are written 0666 by PGlite: private from here on.
   restrictTree(folder);
-  return new PgliteClient(db, undefined, folder);
+  return new PgliteClient(db, options.keyEncryptionKey, undefined, folder);
 }
