@@ -7,11 +7,16 @@
  * another field does not open. On PGlite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { findRealm, RealmSecretError, sealClearRealmSecrets } from '../../src/store/realms.ts';
+import { openSqlClient } from '../../src/store/sql.ts';
 
 const CLIENT_SECRET = 'client-secret-0d4e6b1f';
 const ROTATED_SECRET = 'rotated-secret-5a7c2e90';
@@ -89,4 +94,29 @@ describe.each(stores)('realm secrets at rest on $name', (store) => {
     await expect(findRealm(server.db, 'sealed')).rejects.toThrow(RealmSecretError);
     await expect(findRealm(server.db, 'sealed')).rejects.toThrow(/realm sealed: smtpServer\/password cannot be decrypted/);
   });
+});
+
+describe('upgrade: the process seals clear secrets when it opens the store', () => {
+  it('`events verify` (any command that opens the store) leaves no clear secret in the row', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-upgrade-'));
+    try {
+      const server = await startServer({ dataDir, realms: [{ realm: 'legacy', clients: [{ clientId: 'svc', secret: 'sealed-by-import' }] }] });
+      // As a version before sealing left it: the secret in clear.
+      await server.db.query(`UPDATE realms SET representation = jsonb_set(representation, '{smtpServer}', '{"password": "old-clear-smtp"}') WHERE name = 'legacy'`);
+      await server.stop();
+      await promisify(execFile)(process.execPath, [path.join(REPO, 'src', 'main.ts'), 'events', 'verify'], {
+        cwd: REPO, env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', KEY_ENCRYPTION_KEY: server.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' },
+      });
+      const db = await openSqlClient({ dataDir, keyEncryptionKey: server.config.keyEncryptionKey });
+      try {
+        const [{ text }] = await db.query<{ text: string }>("SELECT representation::text AS text FROM realms WHERE name = 'legacy'");
+        expect(text).not.toContain('old-clear-smtp');
+        expect((await findRealm(db, 'legacy'))!.doc.smtpServer).toEqual({ password: 'old-clear-smtp' });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
