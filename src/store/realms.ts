@@ -9,9 +9,9 @@
  */
 import type { SqlClient } from './sql.ts';
 import type { RealmDocument } from '../realm/representation.ts';
-import { hasClearSecrets, openRealmSecrets, sealRealmSecrets } from './realm-secrets.ts';
+import { hasClearSecrets, openRealmSecrets, RealmSecretError, sealRealmSecrets } from './realm-secrets.ts';
 
-export { RealmSecretError } from './realm-secrets.ts';
+export { RealmSecretError };
 
 export interface StoredRealm {
   id: string;
@@ -30,9 +30,20 @@ export async function findRealm(db: SqlClient, name: string): Promise<StoredReal
   return row ? toStored(db, row) : undefined;
 }
 
-/** @throws RealmSecretError (see toStored). */
+/**
+ * Every realm, for listings. A realm whose sealed secrets do not open is listed with them still
+ * sealed, so one damaged realm does not hide the others (the process loads each through
+ * findRealm, which throws for it).
+ */
 export async function listRealms(db: SqlClient): Promise<StoredRealm[]> {
-  return (await db.query<Row>('SELECT id, name, version, representation FROM realms ORDER BY name')).map((row) => toStored(db, row));
+  return (await db.query<Row>('SELECT id, name, version, representation FROM realms ORDER BY name')).map((row) => {
+    try {
+      return toStored(db, row);
+    } catch (err) {
+      if (!(err instanceof RealmSecretError)) throw err;
+      return { id: row.id, name: row.name, version: row.version, doc: row.representation };
+    }
+  });
 }
 
 /**
@@ -72,6 +83,7 @@ export async function updateRealmDoc(db: SqlClient, name: string, mutate: (doc: 
  * Seals the secrets that versions before sealing stored in clear, realm by realm, each in its own
  * transaction (the version moves on, so every process reloads it). Run at start, after the
  * KEY_ENCRYPTION_KEY check (keys/kek-check.ts): sealing under a wrong key would lose them.
+ * A realm whose sealed values do not open (moved or altered) is skipped: loading it reports that.
  * @returns the names of the realms changed.
  * @throws RealmSecretError when the client has no KEY_ENCRYPTION_KEY and a realm holds a clear secret.
  */
@@ -79,7 +91,13 @@ export async function sealClearRealmSecrets(db: SqlClient): Promise<string[]> {
   const sealed: string[] = [];
   for (const { name, representation } of await db.query<Row>('SELECT name, representation FROM realms ORDER BY name')) {
     if (!hasClearSecrets(representation)) continue;
-    await db.transaction((tx) => updateRealmDoc(tx, name, (doc) => doc));
+    try {
+      await db.transaction((tx) => updateRealmDoc(tx, name, (doc) => doc));
+    } catch (err) {
+      // A realm whose sealed values do not open is left as it is: loading it reports that.
+      if (err instanceof RealmSecretError && db.keyEncryptionKey) continue;
+      throw err;
+    }
     sealed.push(name);
   }
   return sealed;

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { findRealm, RealmSecretError, sealClearRealmSecrets } from '../../src/store/realms.ts';
+import { findRealm, listRealms, RealmSecretError, sealClearRealmSecrets } from '../../src/store/realms.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 
 const CLIENT_SECRET = 'client-secret-0d4e6b1f';
@@ -93,6 +93,13 @@ describe.each(stores)('realm secrets at rest on $name', (store) => {
     await server.db.query(`UPDATE realms SET representation = jsonb_set(representation, '{smtpServer,password}', representation #> '{identityProviders,0,config,clientSecret}') WHERE name = 'sealed'`);
     await expect(findRealm(server.db, 'sealed')).rejects.toThrow(RealmSecretError);
     await expect(findRealm(server.db, 'sealed')).rejects.toThrow(/realm sealed: smtpServer\/password cannot be decrypted/);
+    // ...and the start's sealing pass leaves it (with a clear value too) as it is instead of failing.
+    await server.db.query(`UPDATE realms SET representation = jsonb_set(representation, '{identityProviders,0,config,clientSecret}', '"clear-again"') WHERE name = 'sealed'`);
+    expect(await sealClearRealmSecrets(server.db)).toEqual([]);
+    // The damaged realm does not hide the others from a listing (the registry loads every realm from it).
+    const listed = await listRealms(server.db);
+    expect(listed.map((r) => r.name)).toEqual(['master', 'sealed']);
+    expect(listed.find((r) => r.name === 'master')!.doc.realm).toBe('master');
   });
 });
 
