@@ -72,13 +72,18 @@ class PgClient implements SqlClient {
   readonly #pool: pg.Pool;
   readonly #conn: pg.PoolClient | undefined;
   readonly #timeoutMs: number;
-  readonly keyEncryptionKey: Buffer | undefined;
+  readonly #kek: Buffer | undefined;
 
   constructor(pool: pg.Pool, keyEncryptionKey: Buffer | undefined, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
     this.#pool = pool;
-    this.keyEncryptionKey = keyEncryptionKey;
+    this.#kek = keyEncryptionKey;
     this.#conn = conn;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** A getter over a private field: not enumerable, so never in a logged or serialised client. */
+  get keyEncryptionKey(): Buffer | undefined {
+    return this.#kek;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -142,13 +147,17 @@ class PgliteClient implements SqlClient {
   readonly #tx: PGliteTx | undefined;
   /** The PGlite folder, set 0700/0600 again at close (files made while running); none in memory. */
   readonly #folder: string | undefined;
-  readonly keyEncryptionKey: Buffer | undefined;
+  readonly #kek: Buffer | undefined;
 
   constructor(db: PGliteLike, keyEncryptionKey: Buffer | undefined, tx?: PGliteTx, folder?: string) {
     this.#db = db;
-    this.keyEncryptionKey = keyEncryptionKey;
+    this.#kek = keyEncryptionKey;
     this.#tx = tx;
     this.#folder = folder;
+  }
+
+  get keyEncryptionKey(): Buffer | undefined {
+    return this.#kek;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
