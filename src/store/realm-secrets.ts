@@ -1,7 +1,7 @@
 /**
  * Encryption at rest of the secrets inside a stored realm document: client secrets
  * (`clients[].secret`, and `clients[].attributes["client.secret.rotated"]`, Keycloak's rotated
- * secret), the SMTP password (`smtpServer.password`) and identity-provider client secrets
+ * secret, ClientSecretConstants.CLIENT_ROTATED_SECRET), the SMTP password (`smtpServer.password`) and identity-provider client secrets
  * (`identityProviders[].config.clientSecret`): the fields Keycloak's exports carry in clear
  * (ClientRepresentation.secret, RealmRepresentation.smtpServer, IdentityProviderRepresentation.config).
  *
