@@ -21,7 +21,7 @@ import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
-import { findRealm } from './store/realms.ts';
+import { findRealm, sealClearRealmSecrets } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
@@ -33,12 +33,16 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
   return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
 }
 
-/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts; WrongKeyEncryptionKeyError: exit code 2). */
+/**
+ * Opens and migrates the store, checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts;
+ * WrongKeyEncryptionKeyError: exit code 2), then seals realm secrets older versions stored in clear.
+ */
 async function openStore(config: Config): Promise<SqlClient> {
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize, keyEncryptionKey: config.keyEncryptionKey });
   try {
     await migrate(db);
     await checkKeyEncryptionKey(db, config.keyEncryptionKey);
+    await sealClearRealmSecrets(db);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;

@@ -23,6 +23,7 @@ import { withKeycloakDefaults } from './defaults.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
+import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 
 export interface ImportProblem { path: string; reason: string }
 
@@ -127,11 +128,36 @@ function storedFromHashed(cred: CredentialRepresentation): StoredPassword | unde
   return undefined;
 }
 
+const nestsTooDeep = (value: unknown, max: number): boolean => {
+  try {
+    assertJsonDepth(value, max);
+    return false;
+  } catch (err) {
+    if (err instanceof JsonDepthError) return true;
+    throw err;
+  }
+};
+
+/**
+ * A realm nested deeper than MAX_JSON_DEPTH (json-depth.ts), at the top-level field that holds the
+ * deep part (or the root). Keycloak's own realm exports nest less than 12 levels.
+ */
+function depthProblem(json: unknown): ImportProblem | undefined {
+  if (!nestsTooDeep(json, MAX_JSON_DEPTH)) return undefined;
+  const field = json && typeof json === 'object' ? Object.entries(json).find(([, value]) => nestsTooDeep(value, MAX_JSON_DEPTH - 1))?.[0] : undefined;
+  const at = field === undefined ? '' : formatPath([Array.isArray(json) ? Number(field) : field]);
+  return { path: at, reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); a realm file nests far less` };
+}
+
 /**
  * Validates a parsed realm JSON value. Pure: no I/O.
- * @throws RealmImportError with every problem found.
+ * @throws RealmImportError with every problem found; a value nested deeper than MAX_JSON_DEPTH
+ *   (json-depth.ts) with that one problem, before any other check.
  */
 export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env): RealmRepresentation {
+  // Before any recursive step (placeholders, zod): a 100k-deep file overflowed the stack (RangeError).
+  const tooDeep = depthProblem(json);
+  if (tooDeep) throw new RealmImportError(source, [tooDeep]);
   let resolved: unknown;
   try {
     resolved = resolvePlaceholders(json, env);
@@ -243,7 +269,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   const keySpecs = await readRealmKeyBackends(db, options.backends ?? new Backends(), rep.realm, keySpecsFromComponents(rep.components).specs);
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
-    await insertRealm(tx, doc);
+    await insertRealm(tx, doc, kek);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
     await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
