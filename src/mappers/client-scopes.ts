@@ -129,10 +129,12 @@ export function clientScopeLists(scopes: RealmScopes, client: ClientRepresentati
 }
 
 /**
- * Keycloak TokenManager.parseScopeParameter: Java `split(" ")` (trailing empty strings dropped,
- * inner ones kept: "a  b" has an empty scope, which no client has) then distinct.
+ * Keycloak TokenManager.parseScopeParameter: Java `split(" ")` then distinct. Java keeps the
+ * whole string when there is no space ("" gives [""]), else drops trailing empty strings but
+ * keeps inner and leading ones: "a  b" and " a" hold an empty scope, which no client has.
  */
 export function parseScopeParameter(scopeParam: string): string[] {
+  if (!scopeParam.includes(' ')) return [scopeParam];
   const parts = scopeParam.split(' ');
   while (parts.length && parts[parts.length - 1] === '') parts.pop();
   return [...new Set(parts)];
@@ -158,7 +160,7 @@ export function requestedClientScopes(scopes: RealmScopes, client: ClientReprese
  */
 export function isValidScope(scopes: RealmScopes, client: ClientRepresentation, scopeParam: string | undefined): boolean {
   if (scopeParam === undefined) return true;
-  const raw = parseScopeParameter(scopeParam).filter((s) => !(s === 'openid' && isOIDCRequest(scopeParam)));
+  const raw = parseScopeParameter(scopeParam).filter((s) => s !== 'openid');
   if (raw.length === 0) return true;
   const known = new Set(requestedClientScopes(scopes, client, scopeParam).map((s) => s.name));
   return known.size > 0 && raw.every((s) => known.has(s));
