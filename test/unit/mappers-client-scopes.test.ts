@@ -19,6 +19,8 @@ import { clientScopeLists, consentScreen, isValidScope, parseScopeParameter, rea
 import { appliedClientScopes, InvalidScopeError, tokenClaims } from '../../src/mappers/pipeline.ts';
 import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { restrictRoles, roleScope } from '../../src/mappers/role-scope.ts';
+import { createPlanCache } from '../../src/mappers/plan-cache.ts';
+import { accessTokenTarget } from '../../src/mappers/token-target.ts';
 import type { MapperUser } from '../../src/mappers/types.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/keycloak-realms');
@@ -162,5 +164,24 @@ describe('role scope (TokenManager.getAccess)', () => {
 
   it('with fullScopeAllowed: all the user\'s roles', () => {
     expect(roleScope(index, index.clients.get('other')!, [])).toBe('full');
+  });
+});
+
+describe('plan cache and access token kind', () => {
+  it('returns the same plan for the same client and requested scopes, another for other scopes', () => {
+    const rep = parseRealm(readJson('authservices-dotnet-Test-realm-kc24.0.3.json'), 'kc24', {});
+    const index = indexRealm(rep);
+    const cache = createPlanCache(index, 2);
+    const client = index.clients.get('test-client')!;
+    const first = cache.get(client, 'openid');
+    expect(cache.get(client, 'openid profile')).toBe(first);
+    expect(cache.get(client, 'openid phone')).not.toBe(first);
+    expect(cache.get(client, 'openid phone').entries.map((e) => e.mapper.name)).toContain('phone number');
+  });
+
+  it('a client with client.use.lightweight.access.token.enabled gets the lightweight access token', () => {
+    const rep = parseRealm({ realm: 'l', clients: [{ clientId: 'a', attributes: { 'client.use.lightweight.access.token.enabled': 'true' } }, { clientId: 'b' }] }, 'l', {});
+    expect(rep.clients.map((c) => accessTokenTarget(c))).toEqual(expect.arrayContaining(['lightweight', 'access']));
+    expect(accessTokenTarget(rep.clients.find((c) => c.clientId === 'a')!)).toBe('lightweight');
   });
 });
