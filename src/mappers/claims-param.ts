@@ -36,7 +36,7 @@ export const claimsParamMapper: MapperType = {
       const spec = node[claim] as { essential?: unknown } | null | undefined;
       if (spec?.essential !== true) continue;
       if (claim === 'name') fullNameMapper.apply(claims, mapper, ctx);
-      else mapClaim(claims, { 'claim.name': claim, 'jsonType.label': 'String' }, userAttribute(ctx.realm, ctx.user, ATTRIBUTES[claim], false));
+      else mapClaim(claims, { config: { 'claim.name': claim, 'jsonType.label': 'String' } }, userAttribute(ctx.realm, ctx.user, ATTRIBUTES[claim], false));
     }
   },
 };

@@ -13,6 +13,6 @@ export const hardcodedClaimMapper: MapperType = {
   appliesTo: flagged(['access', 'id', 'userinfo', 'introspection']),
   apply(claims, mapper) {
     const value = mapper.config['claim.value'];
-    if (value !== undefined) mapClaim(claims, mapper.config, value);
+    if (value !== undefined) mapClaim(claims, mapper, value);
   },
 };

@@ -39,7 +39,7 @@ function isObject(value: unknown): value is Claims {
 }
 
 /** The object at `path` (all but the last component), created where missing; undefined if blocked. */
-export function nestedObject(claims: Claims, path: string[]): Claims | undefined {
+export function nestedObject(claims: Claims, path: readonly string[]): Claims | undefined {
   let node = claims;
   for (const component of path) {
     const next = node[component];
@@ -58,12 +58,20 @@ function mergeValues(existing: unknown, value: unknown): unknown[] {
   return merged;
 }
 
+/** The split `claim.name` of a mapper: precomputed by the plan (plan.ts), else split now. */
+export function claimPathOf(mapper: { config: Readonly<Record<string, string>>; claimPath?: readonly string[] }): readonly string[] | undefined {
+  if (mapper.claimPath) return mapper.claimPath;
+  const name = mapper.config['claim.name'];
+  return name === undefined ? undefined : splitClaimPath(name);
+}
+
 /**
- * Puts an already mapped value at `claimName`. Returns false when the value could not be placed.
+ * Puts an already mapped value at `claimName` (a string, or its split path). Returns false when
+ * the value could not be placed.
  */
-export function putClaim(claims: Claims, claimName: string | undefined, value: unknown, multivalued: boolean): boolean {
+export function putClaim(claims: Claims, claimName: string | readonly string[] | undefined, value: unknown, multivalued: boolean): boolean {
   if (claimName === undefined) return false;
-  const path = splitClaimPath(claimName);
+  const path = typeof claimName === 'string' ? splitClaimPath(claimName) : claimName;
   if (path.length === 0) return false;
   if (SERVER_CLAIMS.has(path[0])) return false;
   if (SETTERS.has(path[0])) {
@@ -82,9 +90,10 @@ export function putClaim(claims: Claims, claimName: string | undefined, value: u
 /**
  * Keycloak OIDCAttributeMapperHelper.mapClaim: maps `raw` under the mapper's config
  * (`claim.name`, `jsonType.label`, `multivalued`) into `claims`. No value: nothing is written.
+ * `mapper`: a protocol mapper, or just `{ config }`; its precomputed `claimPath` is used if set.
  */
-export function mapClaim(claims: Claims, config: Readonly<Record<string, string>>, raw: unknown): void {
-  const value = mapAttributeValue(config, raw);
+export function mapClaim(claims: Claims, mapper: { config: Readonly<Record<string, string>>; claimPath?: readonly string[] }, raw: unknown): void {
+  const value = mapAttributeValue(mapper.config, raw);
   if (value === undefined || value === NOT_MAPPABLE) return;
-  putClaim(claims, config['claim.name'], value, config.multivalued === 'true');
+  putClaim(claims, claimPathOf(mapper), value, mapper.config.multivalued === 'true');
 }

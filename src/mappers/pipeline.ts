@@ -13,9 +13,10 @@
  */
 import type { EffectiveRoles } from '../realm/model.ts';
 import { baseClaims } from './base-claims.ts';
-import { isValidScope, permittedClientScopes, requestedClientScopes, tokenScope } from './client-scopes.ts';
+import { permittedClientScopes, tokenScope } from './client-scopes.ts';
 import type { MapperContext } from './mapper.ts';
-import { planMappers, type MapperPlan } from './plan.ts';
+import type { MapperPlan } from './plan.ts';
+import { planRequest, type RequestPlan } from './plan-cache.ts';
 import type { RealmIndex } from './realm-index.ts';
 import { resolveRoles } from './resolved-roles.ts';
 import { restrictRoles, roleKeysOf, roleScope } from './role-scope.ts';
@@ -33,8 +34,8 @@ export interface TokenRequest {
   target: TokenTarget;
   issuer?: string;
   serverOrigin?: string;
-  /** A plan from planMappers for the same client and requested scopes (cache); built if absent. */
-  plan?: MapperPlan;
+  /** The request's plan (plan-cache.ts) for the same client and scope parameter; built if absent. */
+  plan?: RequestPlan;
 }
 
 export interface TokenClaims {
@@ -78,8 +79,13 @@ export function serialiseClaims(claims: Claims, target: TokenTarget, user: Mappe
 
 /** The applied scopes for a request (step 1); `undefined` when the scope parameter is invalid. */
 export function appliedClientScopes(realm: RealmIndex, client: MapperClient, scopeParam: string | undefined, userRoles: EffectiveRoles): ClientScopeRep[] | undefined {
-  if (!isValidScope(realm.scopes, client, scopeParam)) return undefined;
-  const requested = requestedClientScopes(realm.scopes, client, scopeParam);
+  const plan = planRequest(realm, client, scopeParam);
+  return plan.valid ? permitted(realm, plan.requested, userRoles) : undefined;
+}
+
+/** permittedClientScopes, computing the user's role keys only when a scope has role scope mappings. */
+function permitted(realm: RealmIndex, requested: readonly ClientScopeRep[], userRoles: EffectiveRoles): ClientScopeRep[] {
+  if (!requested.some((s) => realm.scopes.scopeRoles.get(s.name)?.length)) return [...requested];
   return permittedClientScopes(realm.scopes, requested, realm.definitions, roleKeysOf(userRoles));
 }
 
@@ -88,15 +94,15 @@ export function appliedClientScopes(realm: RealmIndex, client: MapperClient, sco
  * client does not have (Keycloak: `invalid_scope`, "Invalid scopes: {scope}").
  */
 export function tokenClaims(req: TokenRequest): TokenClaims {
-  const applied = appliedClientScopes(req.realm, req.client, req.scopeParam, req.userRoles);
-  if (!applied) throw new InvalidScopeError(req.scopeParam ?? '');
-  const plan = req.plan ?? planMappers(req.realm, req.client, requestedClientScopes(req.realm.scopes, req.client, req.scopeParam));
+  const plan = req.plan ?? planRequest(req.realm, req.client, req.scopeParam);
+  if (!plan.valid) throw new InvalidScopeError(req.scopeParam ?? '');
+  const applied = permitted(req.realm, plan.requested, req.userRoles);
   const scope = tokenScope(applied, req.scopeParam);
   const roles = resolveRoles(restrictRoles(req.userRoles, roleScope(req.realm, req.client, applied)));
   const ctx: MapperContext = { realm: req.realm, client: req.client, user: req.user, session: req.session, target: req.target, roles, serverOrigin: req.serverOrigin };
   const claims = baseClaims({ target: req.target, client: req.client, user: req.user, session: req.session, scope, issuer: req.issuer });
-  const failed = runMappers(plan, ctx, claims, new Set(applied.map((s) => s.name)));
-  return { claims: serialiseClaims(claims, req.target, req.user), scope, appliedScopes: applied.map((s) => s.name), skipped: [...plan.skipped, ...failed] };
+  const failed = runMappers(plan.mappers, ctx, claims, new Set(applied.map((s) => s.name)));
+  return { claims: serialiseClaims(claims, req.target, req.user), scope, appliedScopes: applied.map((s) => s.name), skipped: [...plan.mappers.skipped, ...failed] };
 }
 
 /** The scope parameter names a scope the client has not got (OAuth `invalid_scope`). */

@@ -7,6 +7,7 @@
  * Depends only on (realm version, client, requested scopes): the caller caches it.
  */
 import type { ClientRepresentation } from '../realm/representation.ts';
+import { splitClaimPath } from './claim-path.ts';
 import type { MapperType } from './mapper.ts';
 import type { RealmIndex } from './realm-index.ts';
 import { mapperType } from './registry.ts';
@@ -25,6 +26,9 @@ export interface MapperPlan {
   skipped: readonly string[];
 }
 
+const withClaimPath = (mapper: ProtocolMapperRep): ProtocolMapperRep =>
+  mapper.config['claim.name'] === undefined ? mapper : { ...mapper, claimPath: splitClaimPath(mapper.config['claim.name']) };
+
 export function planMappers(index: RealmIndex, client: ClientRepresentation, scopes: readonly ClientScopeRep[]): MapperPlan {
   const protocol = client.protocol ?? 'openid-connect';
   const sources: { mapper: ProtocolMapperRep; scope?: string }[] = [];
@@ -36,7 +40,7 @@ export function planMappers(index: RealmIndex, client: ClientRepresentation, sco
     if (mapper.protocol !== protocol) continue;
     const type = mapperType(mapper.protocolMapper);
     if (!type || type.unsupported?.(index)) skipped.add(`${mapper.name} (${mapper.protocolMapper})`);
-    else entries.push({ mapper, type, scope });
+    else entries.push({ mapper: withClaimPath(mapper), type, scope });
   }
   entries.sort((a, b) => a.type.priority - b.type.priority);
   return { entries, skipped: [...skipped] };

@@ -11,20 +11,19 @@
  *   duplicates (AccessToken.Access); elsewhere a list claim is appended to a list already there.
  * Priority 40 (after hardcoded role 20, role name 10). Targets: access, id, userinfo, introspection.
  */
-import { escapeClaimComponent, splitClaimPath } from './claim-path.ts';
 import { mapAttributeValue, NOT_MAPPABLE } from './claim-value.ts';
-import { nestedObject } from './map-claim.ts';
+import { claimPathOf, nestedObject } from './map-claim.ts';
 import { PRIORITY, type MapperContext, type MapperType } from './mapper.ts';
 import { clientAccess, realmAccess } from './resolved-roles.ts';
 import { flagged } from './targets.ts';
 import type { Claims, ProtocolMapperRep } from './types.ts';
 
-function isAccessPath(path: string[]): boolean {
+function isAccessPath(path: readonly string[]): boolean {
   return (path.length === 2 && path[0] === 'realm_access' && path[1] === 'roles')
     || (path.length === 3 && path[0] === 'resource_access' && path[2] === 'roles');
 }
 
-function putRoles(claims: Claims, path: string[], value: unknown, accessToken: boolean): void {
+function putRoles(claims: Claims, path: readonly string[], value: unknown, accessToken: boolean): void {
   const parent = nestedObject(claims, path.slice(0, -1));
   if (!parent) return;
   const last = path[path.length - 1];
@@ -43,11 +42,12 @@ function setRoleClaim(claims: Claims, mapper: ProtocolMapperRep, ctx: MapperCont
   const names = prefix ? [...new Set(roles.map((r) => prefix + r))] : roles;
   const value = mapAttributeValue(mapper.config, names);
   if (value === undefined || value === NOT_MAPPABLE) return;
-  let claimName = mapper.config['claim.name'];
-  if (claimName === undefined) return;
-  if (clientId !== undefined) claimName = claimName.split('${client_id}').join(escapeClaimComponent(clientId));
-  const path = splitClaimPath(claimName);
-  if (path.length) putRoles(claims, path, value, ctx.target !== 'id');
+  // Keycloak replaces ${client_id} by the escaped client id, then splits: the same as splitting
+  // the name (the placeholder holds no '.' or '\\') and replacing it by the client id.
+  const template = claimPathOf(mapper);
+  if (!template?.length) return;
+  const path = clientId === undefined ? template : template.map((c) => (c.includes('${client_id}') ? c.replaceAll('${client_id}', clientId) : c));
+  putRoles(claims, path, value, ctx.target !== 'id');
 }
 
 export const realmRoleMapper: MapperType = {

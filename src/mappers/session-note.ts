@@ -15,6 +15,6 @@ export const sessionNoteMapper: MapperType = {
   apply(claims, mapper, ctx) {
     const note = mapper.config['user.session.note'];
     const value = note === undefined ? undefined : ctx.session.notes[note];
-    if (value !== undefined) mapClaim(claims, mapper.config, value);
+    if (value !== undefined) mapClaim(claims, mapper, value);
   },
 };

@@ -26,8 +26,11 @@ export const protocolMapperSchema = z.looseObject({
   config: z.record(z.string(), configValue.nullable()).default({})
     .transform((c) => Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => e[1] !== null))),
 });
-/** Keycloak ProtocolMapperRepresentation. */
-export type ProtocolMapperRep = z.infer<typeof protocolMapperSchema>;
+/**
+ * Keycloak ProtocolMapperRepresentation; `claimPath` is `claim.name` split once by the plan
+ * (plan.ts), not part of Keycloak's representation.
+ */
+export type ProtocolMapperRep = z.infer<typeof protocolMapperSchema> & { claimPath?: readonly string[] };
 
 export const clientScopeSchema = z.looseObject({
   id: z.string().optional(),

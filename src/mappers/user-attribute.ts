@@ -18,6 +18,6 @@ export const userAttributeMapper: MapperType = {
     const name = mapper.config['user.attribute'];
     if (!name) return;
     const aggregate = mapper.config['aggregate.attrs']?.toLowerCase() === 'true';
-    mapClaim(claims, mapper.config, userAttribute(ctx.realm, ctx.user, name, aggregate));
+    mapClaim(claims, mapper, userAttribute(ctx.realm, ctx.user, name, aggregate));
   },
 };

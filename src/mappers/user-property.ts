@@ -17,6 +17,6 @@ export const userPropertyMapper: MapperType = {
   apply(claims, mapper, ctx) {
     const property = mapper.config['user.attribute']?.trim();
     if (!property) return;
-    mapClaim(claims, mapper.config, userProperty(ctx.user, property));
+    mapClaim(claims, mapper, userProperty(ctx.user, property));
   },
 };

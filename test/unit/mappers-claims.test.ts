@@ -55,30 +55,32 @@ describe('mapAttributeValue (OIDCAttributeMapperHelper.mapAttributeValue / conve
 });
 
 describe('mapClaim (OIDCAttributeMapperHelper.mapClaim)', () => {
+  const mc = (claims: Claims, config: Record<string, string>, raw: unknown) => mapClaim(claims, { config }, raw);
+
   it('nests dotted names and keeps escaped dots', () => {
     const claims: Claims = {};
-    mapClaim(claims, { 'claim.name': 'address.street', 'jsonType.label': 'String' }, 'Main St');
-    mapClaim(claims, { 'claim.name': 'address.city', 'jsonType.label': 'String' }, 'Paris');
-    mapClaim(claims, { 'claim.name': 'urn\\.x', 'jsonType.label': 'String' }, 'v');
+    mc(claims, { 'claim.name': 'address.street', 'jsonType.label': 'String' }, 'Main St');
+    mc(claims, { 'claim.name': 'address.city', 'jsonType.label': 'String' }, 'Paris');
+    mc(claims, { 'claim.name': 'urn\\.x', 'jsonType.label': 'String' }, 'v');
     expect(claims).toEqual({ address: { street: 'Main St', city: 'Paris' }, 'urn.x': 'v' });
   });
 
   it('multivalued merges with a value already there, without duplicates; single-valued replaces', () => {
     const claims: Claims = { groups: ['a'] };
-    mapClaim(claims, { 'claim.name': 'groups', multivalued: 'true' }, ['a', 'b']);
+    mc(claims, { 'claim.name': 'groups', multivalued: 'true' }, ['a', 'b']);
     expect(claims.groups).toEqual(['a', 'b']);
-    mapClaim(claims, { 'claim.name': 'groups' }, ['z']);
+    mc(claims, { 'claim.name': 'groups' }, ['z']);
     expect(claims.groups).toBe('z');
   });
 
   it('sub, azp, acr, auth_time and aud go to the token properties; server claims are never set', () => {
     const claims: Claims = { iss: 'https://issuer', aud: ['x'] };
-    mapClaim(claims, { 'claim.name': 'iss' }, 'evil');
-    mapClaim(claims, { 'claim.name': 'exp' }, '1');
-    mapClaim(claims, { 'claim.name': 'scope' }, 'admin');
-    mapClaim(claims, { 'claim.name': 'auth_time' }, '1700000000');
-    mapClaim(claims, { 'claim.name': 'aud' }, 'replaced');
-    mapClaim(claims, { 'claim.name': 'sub.nested' }, 'ignored');
+    mc(claims, { 'claim.name': 'iss' }, 'evil');
+    mc(claims, { 'claim.name': 'exp' }, '1');
+    mc(claims, { 'claim.name': 'scope' }, 'admin');
+    mc(claims, { 'claim.name': 'auth_time' }, '1700000000');
+    mc(claims, { 'claim.name': 'aud' }, 'replaced');
+    mc(claims, { 'claim.name': 'sub.nested' }, 'ignored');
     expect(claims).toEqual({ iss: 'https://issuer', aud: ['replaced'], auth_time: 1700000000 });
   });
 
@@ -90,7 +92,7 @@ describe('mapClaim (OIDCAttributeMapperHelper.mapClaim)', () => {
 
   it('no claim.name, no claim', () => {
     const claims: Claims = {};
-    mapClaim(claims, { 'jsonType.label': 'String' }, 'v');
+    mc(claims, { 'jsonType.label': 'String' }, 'v');
     expect(claims).toEqual({});
   });
 });

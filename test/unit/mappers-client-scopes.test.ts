@@ -174,9 +174,10 @@ describe('plan cache and access token kind', () => {
     const cache = createPlanCache(index, 2);
     const client = index.clients.get('test-client')!;
     const first = cache.get(client, 'openid');
-    expect(cache.get(client, 'openid profile')).toBe(first);
+    expect(cache.get(client, 'openid')).toBe(first);
+    expect(cache.get(client, 'openid nope').valid).toBe(false);
     expect(cache.get(client, 'openid phone')).not.toBe(first);
-    expect(cache.get(client, 'openid phone').entries.map((e) => e.mapper.name)).toContain('phone number');
+    expect(cache.get(client, 'openid phone').mappers.entries.map((e) => e.mapper.name)).toContain('phone number');
   });
 
   it('a client with client.use.lightweight.access.token.enabled gets the lightweight access token', () => {

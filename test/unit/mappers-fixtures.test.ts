@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRealm } from '../../src/realm/import.ts';
 import { RealmModel } from '../../src/realm/model.ts';
 import { userSchema, type RealmDocument, type RealmRepresentation } from '../../src/realm/representation.ts';
+import { createClaimsCache } from '../../src/mappers/claims-cache.ts';
 import { tokenClaims } from '../../src/mappers/pipeline.ts';
 import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { serviceAccountNotes } from '../../src/mappers/service-account.ts';
@@ -69,6 +70,18 @@ describe('tractusx CX-Central (Keycloak 25.0.6): service-account client with ses
     expect(claims.aud).toBe('realm-management');
     expect(claims).not.toHaveProperty('realm_access');
     expect((claims.resource_access as Record<string, { roles: string[] }>)['realm-management'].roles.sort()).toEqual(['manage-clients', 'manage-identity-providers', 'manage-users']);
+  });
+});
+
+describe('claims cache with session-dependent claims', () => {
+  it('a kept service-account user gets the claims of each request\'s session notes, not a stale memo', () => {
+    const { rep, users } = load('tractusx-portal-iam-CX-Central-kc25.0.6.json');
+    const index = indexRealm(rep);
+    const model = new RealmModel({ ...rep, id: rep.realm } as RealmDocument);
+    const cache = createClaimsCache(index);
+    const sa = users.find((u) => u.serviceAccountClientId === 'sa-cl1-reg-2')!;
+    const at = (host: string) => cache.claims({ client: index.clients.get('sa-cl1-reg-2')!, user: sa, userRoles: model.effectiveRoles(sa), session: { notes: serviceAccountNotes('sa-cl1-reg-2', host, host), acr: '1', transient: true }, target: 'access' }).claims.clientHost;
+    expect([at('10.0.0.1'), at('10.0.0.2'), at('10.0.0.1')]).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.1']);
   });
 });
 

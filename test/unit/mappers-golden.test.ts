@@ -27,6 +27,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRealm } from '../../src/realm/import.ts';
 import { RealmModel } from '../../src/realm/model.ts';
 import { userSchema, type RealmDocument } from '../../src/realm/representation.ts';
+import { createClaimsCache } from '../../src/mappers/claims-cache.ts';
 import { tokenClaims } from '../../src/mappers/pipeline.ts';
 import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { serviceAccountNotes } from '../../src/mappers/service-account.ts';
@@ -123,5 +124,18 @@ describe('golden claims: Test realm (Keycloak 24.0.3 export) in Keycloak 26, cli
       resource_access: { 'test-client': { roles: ['uma_protection'] }, account: ACCOUNT_ROLES },
       preferred_username: 'service-account-test-client', email_verified: false,
     });
+  });
+});
+
+describe('claims cache (per realm version)', () => {
+  it('gives the same claims as the pipeline for a kept user object, a fresh copy each time; invalid scopes still throw', () => {
+    const cache = createClaimsCache(index);
+    const user = users.get('service-account-test-client')!;
+    const req = (host: string) => ({ client: index.clients.get('test-client')!, user, userRoles: model.effectiveRoles(user), session: { notes: serviceAccountNotes('test-client', host, host), acr: '1', transient: true }, target: 'access' as const, issuer: ISSUER });
+    const first = cache.claims(req('10.0.0.7'));
+    expect(normalise(first.claims)).toEqual(claimsOf('service-account-test-client', 'access', { notes: serviceAccountNotes('test-client', '10.0.0.7', '10.0.0.7'), transient: true }));
+    first.claims.extra = 'changed by a caller';
+    expect(cache.claims(req('10.0.0.7')).claims).not.toHaveProperty('extra');
+    expect(() => cache.claims({ ...req('10.0.0.7'), scopeParam: 'bogus' })).toThrow('Invalid scopes: bogus');
   });
 });
