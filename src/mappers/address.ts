@@ -7,6 +7,7 @@
  * Targets: access, id, userinfo, introspection.
  */
 import { PRIORITY, type MapperType } from './mapper.ts';
+import { getOwn } from './own.ts';
 import { flagged } from './targets.ts';
 
 const MEMBERS: [claim: string, config: string][] = [
@@ -22,7 +23,7 @@ export const addressMapper: MapperType = {
     const address: Record<string, string> = {};
     for (const [claim, config] of MEMBERS) {
       const attribute = mapper.config[`user.attribute.${config}`] ?? config;
-      const value = ctx.user.attributes?.[attribute]?.[0];
+      const value = getOwn(ctx.user.attributes, attribute)?.[0];
       if (value !== undefined && value !== null) address[claim] = value;
     }
     claims.address = address;

@@ -22,8 +22,3 @@ export function splitClaimPath(claimPath: string): string[] {
   if (rest.length > 0) components.push(rest.replace(BACKSLASHED_CHARACTER, '$1'));
   return components;
 }
-
-/** Escapes a value for use as one claim path component (AbstractUserRoleMappingMapper: `\` then `.`). */
-export function escapeClaimComponent(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\./g, '\\.');
-}

@@ -12,6 +12,7 @@
  */
 import { splitClaimPath } from './claim-path.ts';
 import { mapAttributeValue, NOT_MAPPABLE } from './claim-value.ts';
+import { getOwn, setOwn } from './own.ts';
 import type { Claims } from './types.ts';
 
 const SERVER_CLAIMS = new Set(['jti', 'typ', 'iat', 'exp', 'iss', 'scope', 'nonce', 'session_state']);
@@ -42,10 +43,10 @@ function isObject(value: unknown): value is Claims {
 export function nestedObject(claims: Claims, path: readonly string[]): Claims | undefined {
   let node = claims;
   for (const component of path) {
-    const next = node[component];
-    if (next === undefined || next === null) node[component] = {};
+    let next = getOwn(node, component);
+    if (next === undefined || next === null) setOwn(node, component, next = {});
     else if (!isObject(next)) return undefined;
-    node = node[component] as Claims;
+    node = next as Claims;
   }
   return node;
 }
@@ -82,8 +83,8 @@ export function putClaim(claims: Claims, claimName: string | readonly string[] |
   const parent = nestedObject(claims, path.slice(0, -1));
   if (!parent) return false;
   const last = path[path.length - 1];
-  const existing = parent[last];
-  parent[last] = multivalued && existing !== undefined && existing !== null ? mergeValues(existing, value) : value;
+  const existing = getOwn(parent, last);
+  setOwn(parent, last, multivalued && existing !== undefined && existing !== null ? mergeValues(existing, value) : value);
   return true;
 }
 

@@ -14,6 +14,7 @@
 import { mapAttributeValue, NOT_MAPPABLE } from './claim-value.ts';
 import { claimPathOf, nestedObject } from './map-claim.ts';
 import { PRIORITY, type MapperContext, type MapperType } from './mapper.ts';
+import { getOwn, setOwn } from './own.ts';
 import { clientAccess, realmAccess } from './resolved-roles.ts';
 import { flagged } from './targets.ts';
 import type { Claims, ProtocolMapperRep } from './types.ts';
@@ -27,13 +28,13 @@ function putRoles(claims: Claims, path: readonly string[], value: unknown, acces
   const parent = nestedObject(claims, path.slice(0, -1));
   if (!parent) return;
   const last = path[path.length - 1];
-  const existing = parent[last];
+  const existing = getOwn(parent, last);
   if (accessToken && Array.isArray(value) && isAccessPath(path)) {
     const roles = Array.isArray(existing) ? [...existing] : [];
     for (const role of value) if (!roles.includes(role)) roles.push(role);
-    parent[last] = roles;
+    setOwn(parent, last, roles);
   } else {
-    parent[last] = Array.isArray(existing) && Array.isArray(value) ? [...existing, ...value] : value;
+    setOwn(parent, last, Array.isArray(existing) && Array.isArray(value) ? [...existing, ...value] : value);
   }
 }
 

@@ -10,6 +10,7 @@ import type { ClientRepresentation } from '../realm/representation.ts';
 import type { EffectiveRoles } from '../realm/model.ts';
 import type { RealmIndex } from './realm-index.ts';
 import { clientRoleKey, expandComposites, parseRoleKey, realmRoleKey, type RoleKey } from './role-graph.ts';
+import { setOwn } from './own.ts';
 import type { ClientScopeRep } from './types.ts';
 
 /** 'full' (fullScopeAllowed) or the set of role keys a token may carry. */
@@ -37,7 +38,7 @@ export function restrictRoles(roles: EffectiveRoles, scope: RoleScope): Effectiv
   const clients: Record<string, string[]> = {};
   for (const [clientId, names] of Object.entries(roles.clients)) {
     const kept = names.filter((n) => scope.has(clientRoleKey(clientId, n)));
-    if (kept.length) clients[clientId] = kept;
+    if (kept.length) setOwn(clients, clientId, kept);
   }
   return { realm: roles.realm.filter((n) => scope.has(realmRoleKey(n))), clients };
 }

@@ -8,6 +8,7 @@
  *   property (first letter in either case), as text.
  */
 import { findGroup, type IndexedGroup, type RealmIndex } from './realm-index.ts';
+import { getOwn } from './own.ts';
 import type { MapperUser } from './types.ts';
 
 const ROOT_ATTRIBUTES = ['username', 'email', 'firstName', 'lastName'] as const;
@@ -17,11 +18,11 @@ function ownValues(user: MapperUser, name: string): string[] {
     const value = user[name as (typeof ROOT_ATTRIBUTES)[number]];
     return value === undefined || value === null ? [] : [value];
   }
-  return [...(user.attributes?.[name] ?? [])];
+  return [...(getOwn(user.attributes, name) ?? [])];
 }
 
 function groupValues(index: RealmIndex, group: IndexedGroup, name: string, aggregate: boolean): string[] {
-  const values = new Set(group.attributes[name] ?? []);
+  const values = new Set(getOwn(group.attributes, name) ?? []);
   const parent = group.parentPath ? index.groups.get(group.parentPath) : undefined;
   if ((values.size === 0 || aggregate) && parent) for (const v of groupValues(index, parent, name, aggregate)) values.add(v);
   return [...values];
@@ -57,7 +58,7 @@ const PROPERTIES: Record<string, (user: MapperUser) => unknown> = {
 /** The user property `property` as text, or undefined. */
 export function userProperty(user: MapperUser, property: string): string | undefined {
   if (!property) return undefined;
-  const getter = PROPERTIES[property.charAt(0).toLowerCase() + property.slice(1)];
+  const getter = getOwn(PROPERTIES, property.charAt(0).toLowerCase() + property.slice(1));
   const value = getter?.(user);
   return value === undefined || value === null ? undefined : String(value);
 }

@@ -118,3 +118,17 @@ describe('includeIn (OIDCAttributeMapperHelper include flags)', () => {
     expect(includeIn('access', { 'access.token.claim': 'false' }, true)).toBe(false);
   });
 });
+
+describe('claim names cannot reach object prototypes (a realm admin configures claim names; the process serves every realm)', () => {
+  it('__proto__ in a claim path or a client id writes an own claim, never Object.prototype', () => {
+    const claims: Claims = {};
+    mapClaim(claims, { config: { 'claim.name': '__proto__.polluted', 'jsonType.label': 'String' } }, 'yes');
+    mapClaim(claims, { config: { 'claim.name': 'a.__proto__.polluted2', 'jsonType.label': 'String' } }, 'yes');
+    mapClaim(claims, { config: { 'claim.name': '__proto__', 'jsonType.label': 'JSON' } }, '{"polluted3":"yes"}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted2).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted3).toBeUndefined();
+    expect(Object.getPrototypeOf(claims)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(claims))).toEqual(JSON.parse('{"__proto__":{"polluted3":"yes"},"a":{"__proto__":{"polluted2":"yes"}}}'));
+  });
+});
