@@ -8,8 +8,11 @@
  *   Long.valueOf / Integer.valueOf (decimal, optional sign, in range), `JSON` parses the text,
  *   `String` is the text; any other label keeps the value as it is.
  * Where Keycloak throws ("cannot map type for token claim", NumberFormatException: the token
- * request fails), this returns NOT_MAPPABLE and the caller leaves the claim out.
+ * request fails), this returns NOT_MAPPABLE and the caller leaves the claim out; so too for JSON
+ * nested deeper than json-depth.ts allows (a user attribute must not make signing overflow).
  */
+
+import { assertJsonDepth } from '../json-depth.ts';
 
 export const NOT_MAPPABLE: unique symbol = Symbol('not mappable');
 export type MappedValue = unknown | typeof NOT_MAPPABLE;
@@ -25,11 +28,14 @@ function toInteger(value: unknown, min: bigint, max: bigint): number | typeof NO
   return big < min || big > max ? NOT_MAPPABLE : Number(big);
 }
 
+/** JSON text parsed, or NOT_MAPPABLE when invalid or nested deeper than MAX_JSON_DEPTH (json-depth.ts). */
 function toJson(value: unknown): unknown {
   if (typeof value === 'object' && value !== null) return value;
   if (typeof value !== 'string') return NOT_MAPPABLE;
   try {
-    return JSON.parse(value) as unknown;
+    const parsed = JSON.parse(value) as unknown;
+    assertJsonDepth(parsed);
+    return parsed;
   } catch {
     return NOT_MAPPABLE;
   }

@@ -7,11 +7,13 @@
  *   are never set by a mapper;
  * - other names go to nested objects; with `multivalued` an existing value is merged with the
  *   new one (no duplicates), else the new value replaces it.
- * Where Keycloak would fail the request (a path through a non-object claim), the claim is left out.
+ * Where Keycloak would fail the request (a path through a non-object claim), the claim is left out;
+ * so is a name nested deeper than json-depth.ts's MAX_JSON_DEPTH.
  * Claims are mutated in place; `aud` is kept as a string array until serialisation (pipeline.ts).
  */
 import { splitClaimPath } from './claim-path.ts';
 import { mapAttributeValue, NOT_MAPPABLE } from './claim-value.ts';
+import { MAX_JSON_DEPTH } from '../json-depth.ts';
 import { getOwn, setOwn } from './own.ts';
 import type { Claims } from './types.ts';
 
@@ -73,7 +75,7 @@ export function claimPathOf(mapper: { config: Readonly<Record<string, string>>; 
 export function putClaim(claims: Claims, claimName: string | readonly string[] | undefined, value: unknown, multivalued: boolean): boolean {
   if (claimName === undefined) return false;
   const path = typeof claimName === 'string' ? splitClaimPath(claimName) : claimName;
-  if (path.length === 0) return false;
+  if (path.length === 0 || path.length > MAX_JSON_DEPTH) return false;
   if (SERVER_CLAIMS.has(path[0])) return false;
   if (SETTERS.has(path[0])) {
     if (path.length > 1) return false;

@@ -132,3 +132,14 @@ describe('claim names cannot reach object prototypes (a realm admin configures c
     expect(JSON.parse(JSON.stringify(claims))).toEqual(JSON.parse('{"__proto__":{"polluted3":"yes"},"a":{"__proto__":{"polluted2":"yes"}}}'));
   });
 });
+
+describe('deep values cannot make token signing overflow the stack', () => {
+  it('a JSON attribute nested 100k deep, or a claim name with 100k components, is left out', () => {
+    const claims: Claims = {};
+    mapClaim(claims, { config: { 'claim.name': 'deep', 'jsonType.label': 'JSON' } }, '['.repeat(100_000) + ']'.repeat(100_000));
+    mapClaim(claims, { config: { 'claim.name': Array(100_000).fill('a').join('.'), 'jsonType.label': 'String' } }, 'v');
+    mapClaim(claims, { config: { 'claim.name': 'fine', 'jsonType.label': 'JSON' } }, '{"a":{"b":[1]}}');
+    expect(claims).toEqual({ fine: { a: { b: [1] } } });
+    expect(() => JSON.stringify(claims)).not.toThrow();
+  });
+});
