@@ -79,7 +79,7 @@ beforeAll(async () => {
   const member = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'hsm-test', '--alg', 'ML-DSA-65', '--disabled'], { cwd: REPO, env });
   mlDsaMemberKid = /created ML-DSA-65 key (\S+) .*it is DISABLED/.exec(member.stdout)![1];
   server = await startServer({ dataDir: path.join(dir, 'data'), env: { KEY_BACKENDS } });
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
