@@ -123,7 +123,7 @@ function fromKcHostname(env: NodeJS.ProcessEnv, port: string): string | undefine
 function loadDevKek(dataDir: string): Buffer {
   const file = path.join(dataDir, 'dev-key-encryption-key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // private, as store/data-dir.ts keeps it
   const kek = randomBytes(32);
   writeFileSync(file, kek.toString('base64'), { mode: 0o600 });
   return kek;

@@ -10,7 +10,8 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqlClient, type SqlClient } from './store/sql.ts';
 import { migrate } from './store/migrations.ts';
-import { importRealm, readRealmFile, RealmImportError } from './realm/import.ts';
+import { RealmImportError } from './realm/import.ts';
+import { importRealmFiles, keycloakDirFiles } from './realm/partitions.ts';
 import { createServer } from './server.ts';
 import { openRedis } from './redis.ts';
 import { deleteExpiredPayloads } from '../adapters/postgres.ts';
@@ -20,7 +21,7 @@ import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
-import { findRealm } from './store/realms.ts';
+import { findRealm, sealClearRealmSecrets } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
@@ -32,12 +33,16 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
   return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
 }
 
-/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts; WrongKeyEncryptionKeyError: exit code 2). */
+/**
+ * Opens and migrates the store, checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts;
+ * WrongKeyEncryptionKeyError: exit code 2), then seals realm secrets older versions stored in clear.
+ */
 async function openStore(config: Config): Promise<SqlClient> {
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize, keyEncryptionKey: config.keyEncryptionKey });
   try {
     await migrate(db);
     await checkKeyEncryptionKey(db, config.keyEncryptionKey);
+    await sealClearRealmSecrets(db);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
@@ -54,11 +59,9 @@ export async function importRealmsDir(db: SqlClient, config: Config, log: Logger
     log.warn({ dir: config.realmsDir }, 'realms folder not found; no realm imported');
     return;
   }
-  for (const file of files) {
-    const rep = await readRealmFile(path.join(config.realmsDir, file), importEnv(config));
-    const result = await importRealm(db, config.keyEncryptionKey, rep, { backends });
-    log.info({ file, ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
-  }
+  // Users partition files merge into their realm's file (realm/partitions.ts).
+  const results = await importRealmFiles(db, config.keyEncryptionKey, files.map((f) => path.join(config.realmsDir, f)), { env: importEnv(config), onExistingRealm: 'skip', backends });
+  for (const { files: used, ...result } of results) log.info({ file: used.join(' + '), ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
 }
 
 /** A dead worker's replacement waits this long (ms), doubling from the first to the last for workers that die young. */
@@ -179,16 +182,16 @@ async function start(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-async function importCommand(files: string[], options: { override?: boolean }): Promise<void> {
+async function importCommand(args: string[], options: { override?: boolean; dir?: string }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  const files = options.dir ? await keycloakDirFiles(options.dir) : args;
+  if (!files.length) throw new ConfigError([options.dir ? `${options.dir}: no <realm>-realm.json file to import` : 'import: name the realm files, or --dir']);
   const db = await openStore(config);
   const backends = new Backends(config.keyBackends, log);
   try {
-    for (const file of files) {
-      const rep = await readRealmFile(file, importEnv(config));
-      const result = await importRealm(db, config.keyEncryptionKey, rep, { override: options.override, backends });
-      log.info({ file, ...result }, `realm ${result.realm}: ${result.status}`);
+    for (const { files: used, ...result } of await importRealmFiles(db, config.keyEncryptionKey, files, { env: importEnv(config), override: options.override, backends })) {
+      log.info({ file: used.join(' + '), ...result }, `realm ${result.realm}: ${result.status}`);
       if (result.status === 'skipped') process.stderr.write(`realm "${result.realm}" exists; use --override to replace it\n`);
     }
   } finally {
@@ -247,9 +250,10 @@ const program = new Command('qsign-oidc')
   .showHelpAfterError();
 program.command('start', { isDefault: true }).description('run the server (imports realms/*.json first)').action(() => start().catch(fail));
 program.command('import').description('import Keycloak realm JSON files (RealmRepresentation)')
-  .argument('<file...>', 'realm export files')
+  .argument('[file...]', 'realm export files; users files (`kc.sh export --users different_files`) merge into their realm')
+  .option('--dir <dir>', 'import a `kc.sh export --dir` folder: <realm>-realm.json with its <realm>-users-N.json')
   .option('--override', 'replace a realm that already exists')
-  .action((files: string[], options: { override?: boolean }) => importCommand(files, options).catch(fail));
+  .action((files: string[], options: { override?: boolean; dir?: string }) => importCommand(files, options).catch(fail));
 
 const keys = program.command('keys').description('list, rotate and disable a realm\'s signing keys (works on the store; running servers pick the change up within a second)');
 keys.command('list').requiredOption('--realm <realm>').option('--alg <alg>').description('list the realm\'s keys')
@@ -260,7 +264,7 @@ keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <
   .description('replace the signing key of an algorithm')
   .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
 keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <name>', 'a pkcs11 back end declared in KEY_BACKENDS_FILE / KEY_BACKENDS (docs/backends.md)')
-  .requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
+  .requiredOption('--alg <alg>', 'RS256, PS256, ES256 or ML-DSA-44/65/87')
   .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>')
   .option('--rsa-bits <n>', 'RSA modulus size (default 2048; 3072 for the RSA half of a composite)')
   .option('--disabled', 'register the key DISABLED (never published): a member for a composite key provider')

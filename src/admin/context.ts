@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmRegistry } from '../realm/registry.ts';
 import { findRealm, type StoredRealm } from '../store/realms.ts';
+import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { badRequest, notFound } from './errors.ts';
 import { requireRealmAdmin, type AdminIdentity } from './auth.ts';
 
@@ -57,4 +58,37 @@ export function jsonBody<T = Record<string, unknown>>(ctx: Context): T {
   const body = (ctx.request as unknown as { body?: unknown }).body;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('request body must be a JSON object');
   return body as T;
+}
+
+/**
+ * A string the store can hold: PostgreSQL text and jsonb refuse U+0000 and lone UTF-16
+ * surrogates (SQLSTATE 22P05 / 22021 / 22P02), which would otherwise surface as a 500.
+ */
+export const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
+
+/**
+ * Checks a parsed admin request body before any handler copies or validates it: nested at most
+ * MAX_JSON_DEPTH levels (deeper JSON overflowed the stack of the recursive code after the parser:
+ * a 500 RangeError), and every string and key storable. Walks without recursion.
+ * @throws AdminError 400 `{"errorMessage": "..."}` (Keycloak's body for a JSON it cannot read)
+ */
+export function assertAdminBody(body: unknown): void {
+  try {
+    assertJsonDepth(body, MAX_JSON_DEPTH);
+  } catch (err) {
+    if (err instanceof JsonDepthError) throw badRequest(`Cannot parse the JSON: ${err.message}`);
+    throw err;
+  }
+  const stack: unknown[] = [body];
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node === 'string') {
+      if (!storable(node)) throw badRequest('Cannot parse the JSON: a string holds U+0000 or a lone surrogate');
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (!storable(key)) throw badRequest('Cannot parse the JSON: a key holds U+0000 or a lone surrogate');
+        stack.push(value);
+      }
+    }
+  }
 }

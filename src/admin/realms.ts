@@ -14,11 +14,64 @@ import { commit, created, jsonBody, noContent, type AdminDeps } from './context.
 
 const SUB_RESOURCES = ['users', 'clients', 'roles', 'groups', 'components'] as const;
 
-/** RealmRepresentation as GET /admin/realms/{realm} returns it: settings, no sub-resources. */
+/** Keycloak's ComponentRepresentation.SECRET_VALUE: what an admin GET shows instead of a secret. */
+export const SECRET_MASK = '**********';
+/** Secret keys of `smtpServer` and of an identity provider's `config` (Keycloak StripSecretsUtils). */
+const SMTP_SECRETS = ['password', 'authTokenClientSecret'];
+const BROKER_SECRETS = ['clientSecret'];
+
+type Config = Record<string, unknown>;
+type Broker = { alias?: unknown; config?: Config };
+
+/** StripSecretsUtils.maskNonVaultValue: a `${vault.key}` reference is shown, any other value masked. */
+const masked = (value: unknown) => (typeof value === 'string' && /^\$\{vault\.(.+?)}$/.test(value) ? value : SECRET_MASK);
+
+/** `config` with the values of `keys` masked (a key that is absent stays absent). */
+function maskConfig(config: unknown, keys: string[]): unknown {
+  if (!config || typeof config !== 'object') return config;
+  const copy: Config = { ...config };
+  for (const key of keys) if (copy[key] !== undefined && copy[key] !== null) copy[key] = masked(copy[key]);
+  return copy;
+}
+
+/**
+ * `incoming` with every masked secret replaced by the stored one (Keycloak RepresentationToModel
+ * updateRealm / updateIdentityProvider: a SECRET_VALUE that comes back keeps the stored value).
+ */
+function unmaskConfig(incoming: unknown, stored: unknown, keys: string[]): unknown {
+  if (!incoming || typeof incoming !== 'object') return incoming;
+  const copy: Config = { ...incoming };
+  for (const key of keys) {
+    if (copy[key] === SECRET_MASK) copy[key] = (stored as Config | undefined)?.[key];
+    if (copy[key] === undefined) delete copy[key];
+  }
+  return copy;
+}
+
+/** RealmRepresentation as GET /admin/realms/{realm} returns it: settings, no sub-resources, secrets masked. */
 export function realmRep(doc: RealmDocument) {
   const rep: Record<string, unknown> = { ...doc };
   for (const key of SUB_RESOURCES) delete rep[key];
+  if (rep.smtpServer) rep.smtpServer = maskConfig(rep.smtpServer, SMTP_SECRETS);
+  if (Array.isArray(rep.identityProviders)) {
+    rep.identityProviders = (rep.identityProviders as Broker[]).map((b) => (b && typeof b === 'object' && b.config ? { ...b, config: maskConfig(b.config, BROKER_SECRETS) } : b));
+  }
   return rep;
+}
+
+/** A settings body (PUT /admin/realms/{realm}) with masked secrets restored from `doc`. */
+export function withStoredSecrets(body: Config, doc: RealmDocument): Config {
+  const stored = doc as unknown as { smtpServer?: Config; identityProviders?: Broker[] };
+  const next = { ...body };
+  if (next.smtpServer) next.smtpServer = unmaskConfig(next.smtpServer, stored.smtpServer, SMTP_SECRETS);
+  if (Array.isArray(next.identityProviders)) {
+    next.identityProviders = (next.identityProviders as Broker[]).map((b) => {
+      if (!b || typeof b !== 'object' || !b.config) return b;
+      const old = stored.identityProviders?.find((o) => o?.alias === b.alias);
+      return { ...b, config: unmaskConfig(b.config, old?.config, BROKER_SECRETS) };
+    });
+  }
+  return next;
 }
 
 /** A realm document after a settings change, validated. @throws AdminError 400 naming the first bad field */
@@ -64,7 +117,7 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     for (const key of SUB_RESOURCES) delete body[key];
     if (body.realm !== undefined && body.realm !== ctx.params.realm) throw badRequest('renaming a realm is not supported', 'realm');
     await commit(deps, ctx.params.realm, (tx) => updateRealmDoc(tx, ctx.params.realm, async (doc) => {
-      const parsed = validRealmSettings({ ...doc, ...body, id: doc.id });
+      const parsed = validRealmSettings({ ...doc, ...withStoredSecrets(body, doc), id: doc.id });
       const next = { ...doc, ...parsed, users: [], clients: doc.clients, roles: doc.roles, groups: doc.groups, components: doc.components, id: doc.id };
       const active = new Set((await listKeys(tx, doc.id)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg));
       if (!active.has(next.defaultSignatureAlgorithm)) throw badRequest(`defaultSignatureAlgorithm: the realm has no active key for alg "${next.defaultSignatureAlgorithm}"`, 'defaultSignatureAlgorithm');

@@ -6,10 +6,10 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
-import { AdminError } from './errors.ts';
+import { AdminError, notFound } from './errors.ts';
 import { adminAuthentication } from './auth.ts';
 import { ComponentError } from '../keys/providers.ts';
-import type { AdminDeps } from './context.ts';
+import { assertAdminBody, storable, type AdminDeps } from './context.ts';
 import { realmRoutes } from './realms.ts';
 import { clientRoutes } from './clients.ts';
 import { userRoutes } from './users.ts';
@@ -34,18 +34,50 @@ async function adminErrors(ctx: Context, next: Next): Promise<void> {
     } else if ((err as { status?: number }).status === 413) {
       ctx.status = 413;
       ctx.body = { errorMessage: 'Request entity too large' };
+    } else if (/^22/.test(String((err as { code?: unknown }).code ?? ''))) {
+      // SQLSTATE class 22 (data exception: a value the store cannot hold): the input was bad.
+      ctx.status = 400;
+      ctx.body = { errorMessage: 'invalid input' };
     } else {
       throw err;
     }
   }
 }
 
+/**
+ * Path segments and query values the store cannot hold (U+0000, lone surrogates) are refused
+ * before any handler runs: a path as 404 (no resource has such a name), a query value as 400 in
+ * query-params.ts's shape.
+ * @throws AdminError 404 / 400
+ */
+async function storableInput(ctx: Context, next: Next): Promise<void> {
+  for (const segment of ctx.path.split('/')) {
+    let decoded = segment;
+    try { decoded = decodeURIComponent(segment); } catch { /* @koa/router keeps such a segment as it is */ }
+    if (!storable(decoded)) throw notFound('HTTP 404 Not Found');
+  }
+  for (const [name, value] of Object.entries(ctx.query)) {
+    if (!storable(name) || ([] as string[]).concat(value ?? []).some((v) => !storable(v))) throw new AdminError(400, { error: `Invalid value for '${name}'` });
+  }
+  await next();
+}
+
+/** The parsed body (after bodyParser) within depth and storable. @throws AdminError 400 */
+async function checkedBody(ctx: Context, next: Next): Promise<void> {
+  const body = (ctx.request as unknown as { body?: unknown }).body;
+  if (body !== undefined) assertAdminBody(body);
+  await next();
+}
+
 export function adminRouter(deps: AdminDeps): Router {
   const router = new Router({ prefix: '/admin/realms' });
   router.use(adminErrors);
-  router.use(adminAuthentication(deps.registry));
+  router.use(storableInput);
+  router.use(adminAuthentication(deps.registry, deps.db));
   router.use(recordAdminEvents(deps));
-  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', encoding: 'utf-8' }));
+  // DELETE too: Keycloak's role-mapping deletes take a JSON array of roles (RoleMapperResource).
+  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  router.use(checkedBody);
   realmRoutes(router, deps);
   keyRoutes(router, deps);
   clientRoutes(router, deps);

@@ -17,7 +17,7 @@ import { roleRep } from './roles.ts';
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
 export function userRep(user: StoredUser) {
   const { credentials: _c, realmRoles: _r, clientRoles: _cr, groups: _g, ...rest } = user;
-  return { ...rest, totp: false, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
+  return { ...rest, totp: user.totp === true, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
 }
 
 function parseUser(body: unknown) {
@@ -34,6 +34,26 @@ function checkRoles(doc: RealmDocument, realmRoles: string[], clientRoles: Recor
   for (const [clientId, names] of Object.entries(clientRoles)) {
     for (const name of names) if (!(doc.roles.client[clientId] ?? []).some((r) => r.name === name)) throw notFound(`Role not found: ${clientId}/${name}`);
   }
+}
+
+/** The request had no body at all (not even `[]`). */
+const noBody = (ctx: { request: unknown }) => !(ctx.request as { rawBody?: string }).rawBody?.trim();
+
+/**
+ * The names of the roles a role-mapping body lists (RoleRepresentation[]), as Keycloak's
+ * RoleMapperResource / ClientRoleMappingsResource add and delete them: each role is looked up by
+ * `name` (by `id` when it has no name) among `known`, and an `id` given must be that role's.
+ * @throws AdminError 400 when the body is not an array of objects, 404 `Role not found`
+ */
+function rolesNamed(known: RoleRepresentation[], body: unknown): string[] {
+  if (!Array.isArray(body)) throw badRequest('request body must be a JSON array of roles');
+  return body.map((r: unknown) => {
+    if (!r || typeof r !== 'object') throw badRequest('request body must be a JSON array of roles');
+    const { id, name } = r as { id?: unknown; name?: unknown };
+    const role = typeof name === 'string' ? known.find((k) => k.name === name) : typeof id === 'string' ? known.find((k) => k.id === id) : undefined;
+    if (!role || (id !== undefined && id !== null && id !== role.id)) throw notFound('Role not found');
+    return role.name;
+  });
 }
 
 export function userRoutes(router: Router, deps: AdminDeps): void {
@@ -58,7 +78,9 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.post('/:realm/users', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    const { credentials, ...rep } = parseUser(jsonBody(ctx));
+    // Keycloak's UsersResource.createUser links no service account (only a client does, through
+    // serviceAccountsEnabled): a body's serviceAccountClientId would hide the user from searches.
+    const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
     const passwords = await Promise.all(credentials.filter((c) => c.type === 'password' && c.value !== undefined).map((c) => hashPassword(c.value!)));
     const user: StoredUser = { ...rep, credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
@@ -79,9 +101,10 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const body = jsonBody(ctx);
     await commit(deps, realm.name, async (tx) => {
       const current = await load(realm.id, ctx.params.id, tx);
-      const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups });
+      const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups, serviceAccountClientId: current.serviceAccountClientId });
       if (merged.username !== current.username && await findUserByUsername(tx, realm.id, merged.username)) throw conflict('User exists with same username');
-      await updateUser(tx, realm.id, { ...merged, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
+      // `totp` (an OTP credential) is not the body's to change, as in Keycloak's UserResource.
+      await updateUser(tx, realm.id, { ...merged, totp: current.totp, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
     });
     noContent(ctx);
   });
@@ -139,19 +162,14 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     });
     const change = (add: boolean) => async (ctx: Parameters<Parameters<Router['post']>[1]>[0]) => {
       const { realm } = await realmScope(deps, ctx);
-      const body = (ctx.request as unknown as { body?: unknown }).body;
-      if (!Array.isArray(body)) throw badRequest('request body must be a JSON array of roles');
       const clientId = isClient ? clientOf(realm.doc, ctx.params.client).clientId : undefined;
       const known = clientId ? realm.doc.roles.client[clientId] ?? [] : realm.doc.roles.realm;
-      const names = body.map((r: { id?: string; name?: string }) => {
-        const role = known.find((k) => (r.id && k.id === r.id) || (r.name && k.name === r.name));
-        if (!role) throw notFound(`Role not found: ${r.name ?? r.id ?? ''}`);
-        return role.name;
-      });
+      // A DELETE without a body removes every mapping of the container (Keycloak: roles == null).
+      const names = !add && noBody(ctx) ? undefined : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
       await commit(deps, realm.name, async (tx) => {
         const user = await load(realm.id, ctx.params.id, tx);
         const current = clientId ? user.clientRoles[clientId] ?? [] : user.realmRoles;
-        const next = add ? [...new Set([...current, ...names])] : current.filter((n) => !names.includes(n));
+        const next = add ? [...new Set([...current, ...names!])] : names ? current.filter((n) => !names.includes(n)) : [];
         await updateUser(tx, realm.id, clientId ? { ...user, clientRoles: { ...user.clientRoles, [clientId]: next } } : { ...user, realmRoles: next });
       });
       noContent(ctx);

@@ -9,7 +9,7 @@
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
-import { checkPassword, LOGIN_ERROR_EVENT } from '../oidc/account.ts';
+import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED } from '../oidc/account.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { LOGIN_ACTIONS } from '../oidc/routes.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
@@ -22,6 +22,7 @@ const MESSAGES = {
   service_account: 'Invalid username or password.',
   locked: 'Invalid username or password.',
   disabled: 'Account is disabled, contact your administrator.',
+  otp_required: OTP_NOT_SUPPORTED,
   not_set_up: 'Account is not fully set up.',
 } as const;
 
@@ -81,6 +82,9 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     rc.loginEvent('LOGIN', { clientId, userId: result.user.id, ipAddress: ctx.ip, details: { auth_method: 'openid-connect', username: result.user.username } });
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
+      // Keycloak asks no consent (unless a client requires it): a `prompt=consent` request, which
+      // oidc-provider needs to keep `offline_access`, is answered by the login itself.
+      consent: {},
     }, { mergeWithLastSubmission: false });
     ctx.status = 303;
     ctx.redirect(returnTo);

@@ -47,10 +47,26 @@ export function renderErrorPage(rc: RealmContext) {
   };
 }
 
-/** Logout confirmation; with a valid `id_token_hint` (oidc-provider verified it) no question is asked, as in Keycloak. */
+/**
+ * Whether the verified `id_token_hint` names this browser's session: its `sub` is the session's
+ * user and its `sid` the session's id for the hint's client. oidc-provider ends the browser's
+ * session whatever the hint says, so someone else's hint must not end it unasked.
+ */
+function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
+  const hint = (ctx.oidc.entities as { IdTokenHint?: { payload?: { sub?: unknown; sid?: unknown } } }).IdTokenHint?.payload;
+  const { session, client } = ctx.oidc;
+  if (!hint || !session?.accountId || !client || typeof hint.sid !== 'string') return false;
+  return hint.sub === session.accountId && hint.sid === session.sidFor(client.clientId);
+}
+
+/**
+ * Logout confirmation. With a valid `id_token_hint` of this browser's session no question is
+ * asked, as in Keycloak; a hint of another session (or user) gets the question (OIDC
+ * RP-Initiated Logout 1.0 §2; Keycloak LogoutEndpoint's `forcedConfirmation`).
+ */
 export function renderLogoutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, form: string) => {
-    const hinted = Boolean((ctx.oidc.params as Record<string, unknown> | undefined)?.id_token_hint);
+    const hinted = hintMatchesSession(ctx);
     sendPage(ctx as unknown as Context, hinted ? 'logout-auto' : 'logout', { realmDisplayName: realmDisplayName(rc), form }, 200, hinted ? "default-src 'none'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'" : undefined);
   };
 }

@@ -84,7 +84,7 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
  */
 async function createTokenKeyCommand(db: SqlClient, kek: Buffer, backends: Backends, realm: { id: string; name: string }, options: KeysOptions, out: (line: string) => void): Promise<void> {
   if (!options.backend) throw new Error('--backend (the name of a declared pkcs11 back end) is required');
-  if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3');
+  if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
   try {
     let pool;
     try {

@@ -1,7 +1,7 @@
 /**
  * One scheduler pass for one rotation policy, as data: `plan(policy, keys, now)` says what is to
  * happen to the realm's keys of the policy's alg, from their lifecycle columns (`activate_at`,
- * `retire_at`, `published_at`, migration 12); keys/rotation.ts applies the transitions in one
+ * `retire_at`, `published_at`, migration 13); keys/rotation.ts applies the transitions in one
  * transaction. Pure: no I/O, no clock (times in epoch seconds).
  *
  * A pass, in order:

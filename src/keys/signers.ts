@@ -14,6 +14,9 @@ import type { SignerContext } from './providers/types.ts';
 
 export type { SignerContext } from './providers/types.ts';
 
+/** The alg a local key was sealed under: keys renamed by migration 12 (the former DILITHIUM3, i.e. ML-DSA-65) keep their seal. */
+const sealedAlg = (record: KeyRecord): string => (record.backendRef?.sealedAlg as string | undefined) ?? record.alg;
+
 /**
  * @throws KeyDecryptionError (wrong KEK or tampered record), Error for a key whose back end or
  *   component is gone or not declared for the realm, or whose component carries its back end
@@ -22,7 +25,7 @@ export type { SignerContext } from './providers/types.ts';
 export function signerFor(record: KeyRecord, context: SignerContext): Signer {
   if (record.backend === 'local') {
     if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
-    return metered(new LocalSigner(record.kid, record.alg, openPrivateKey(context.kek, record.kid, record.alg, record.privateKey)));
+    return metered(new LocalSigner(record.kid, record.alg, openPrivateKey(context.kek, record.kid, sealedAlg(record), record.privateKey)));
   }
   const provider = externalProvider(record.backend);
   if (!provider) throw new Error(`key ${record.kid}: unknown back end ${record.backend}`);

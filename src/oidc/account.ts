@@ -34,10 +34,13 @@ export function findAccountFor(rc: RealmContext) {
 
 /**
  * Why a login failed: a wrong password, a user that does not exist, a service account's user
- * (which cannot log in), a user locked out by brute-force detection, a disabled user, pending
- * required actions.
+ * (which cannot log in), a user locked out by brute-force detection, a disabled user, a user with
+ * an OTP credential (second factor not supported yet), pending required actions.
  */
-export type LoginFailure = 'invalid_credentials' | 'user_not_found' | 'service_account' | 'locked' | 'disabled' | 'not_set_up';
+export type LoginFailure = 'invalid_credentials' | 'user_not_found' | 'service_account' | 'locked' | 'disabled' | 'otp_required' | 'not_set_up';
+
+/** What a user with an OTP credential is told (login page and password grant). */
+export const OTP_NOT_SUPPORTED = 'This account requires a one-time code (OTP), which this server does not support yet. Contact your administrator.';
 
 export type LoginResult =
   | { ok: true; user: StoredUser }
@@ -50,6 +53,8 @@ export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
   service_account: 'invalid_user',
   locked: 'user_temporarily_disabled',
   disabled: 'user_disabled',
+  // Keycloak's OTP authenticators record a missing or wrong code as invalid_user_credentials.
+  otp_required: 'invalid_user_credentials',
   not_set_up: 'resolve_required_actions',
 };
 
@@ -78,6 +83,9 @@ async function verifyLogin(rc: RealmContext, login: string, password: string, ip
   if (user && await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })) return { ok: false, reason: 'locked' };
   if (!user || !valid) return { ok: false, reason: !user ? 'user_not_found' : user.serviceAccountClientId ? 'service_account' : 'invalid_credentials' };
   if (!user.enabled) return { ok: false, reason: 'disabled' };
+  // Keycloak's UserRepresentation.totp: the user has an OTP credential (realm import sets it from
+  // the credentials). Without an OTP step, the password alone must not let them in.
+  if (user.totp === true) return { ok: false, reason: 'otp_required' };
   if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
   return { ok: true, user };
 }

@@ -1,18 +1,27 @@
 /**
- * Keycloak ClientRepresentation -> oidc-provider client metadata, and Keycloak's redirect URI
- * rules (RedirectUtils.verifyRedirectUri): exact match, or prefix match for a pattern ending in
- * `*`; relative patterns resolve against the client's rootUrl; `+` in post-logout URIs means
- * "the redirect URIs".
+ * Keycloak ClientRepresentation -> oidc-provider client metadata, and the client's redirect URI
+ * patterns (matched by redirect-uri.ts): relative patterns resolve against the client's rootUrl
+ * (Keycloak's `${authBaseUrl}` placeholder included); `+` in post-logout URIs means "the
+ * redirect URIs".
  */
 import type { ClientMetadata } from 'oidc-provider';
 import type { ClientRepresentation } from '../realm/representation.ts';
 import type { RealmContext } from './realm-context.ts';
 import { idTokenAlg } from './realm-context.ts';
 import { PASSWORD_GRANT } from './password-grant.ts';
+import { parseRedirectUri } from './redirect-uri.ts';
+
+/**
+ * The client's rootUrl with Keycloak's placeholders resolved (ResolveRelative.resolveRootUrl):
+ * `${authBaseUrl}` and `${authAdminUrl}` are this server's base URL.
+ */
+function rootUrlOf(client: ClientRepresentation, baseUrl: string): string {
+  return (client.rootUrl || baseUrl).replace(/^\$\{(authBaseUrl|authAdminUrl)\}/, baseUrl);
+}
 
 function resolvePattern(pattern: string, client: ClientRepresentation, baseUrl: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(pattern)) return pattern;
-  const root = client.rootUrl || baseUrl;
+  if (pattern === '*' || /^[a-z][a-z0-9+.-]*:/i.test(pattern)) return pattern;
+  const root = rootUrlOf(client, baseUrl);
   return `${root.replace(/\/$/, '')}${pattern.startsWith('/') ? '' : '/'}${pattern}`;
 }
 
@@ -26,27 +35,13 @@ export function postLogoutPatterns(client: ClientRepresentation, baseUrl: string
   return attr.split('##').filter(Boolean).flatMap((p) => (p === '+' ? redirectPatterns(client, baseUrl) : [resolvePattern(p, client, baseUrl)]));
 }
 
-/** Keycloak's match: exact, or `*`-suffixed prefix (the query string is not allowed to widen a match). */
-export function matchesRedirect(uri: string, patterns: string[]): boolean {
-  for (const pattern of patterns) {
-    if (pattern === uri) return true;
-    if (pattern.endsWith('*')) {
-      const prefix = pattern.slice(0, -1);
-      if (uri.startsWith(prefix)) return true;
-    }
-  }
-  return false;
-}
-
-/** oidc-provider validates redirect_uris as URLs: give it the patterns that parse as one. */
+/**
+ * oidc-provider validates redirect_uris as web URLs (a web client with another scheme is refused
+ * as a whole): give it the http(s) patterns that parse as one. Which URI is allowed is decided by
+ * matchesRedirect (redirect-uri.ts), not by this list.
+ */
 function validUrls(patterns: string[]): string[] {
-  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => {
-    try {
-      return Boolean(new URL(p));
-    } catch {
-      return false;
-    }
-  });
+  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => /^https?:\/\//i.test(p) && parseRedirectUri(p) !== undefined);
 }
 
 /** RFC 8628 §3.4 grant type. */
@@ -83,7 +78,8 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
   const attrs = client.attributes;
   const metadata: ClientMetadata = {
     client_id: client.clientId,
-    client_name: client.name,
+    // Keycloak exports carry `"name": ""` for unnamed clients; oidc-provider refuses an empty client_name.
+    client_name: client.name || undefined,
     grant_types: grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     redirect_uris: grantTypes.includes('authorization_code') ? redirectUris : [],

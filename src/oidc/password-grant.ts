@@ -3,17 +3,20 @@
  * to clients with `directAccessGrantsEnabled`. oidc-provider does not ship it; it is registered
  * through the public `registerGrantType` API. Errors are Keycloak's (its direct grant flow:
  * ValidateUsername, ValidatePassword, ResourceOwnerPasswordCredentialsGrantType): a wrong
- * password 401 invalid_grant "Invalid user credentials"; a locked-out user or a service
- * account's user 400 with the same description; 400 "Account disabled", 400 "Account is not
- * fully set up"; no username 401 invalid_request "Missing parameter: username". Differences, all
- * from checking the password first (account.ts checkPassword): an unknown user gets a wrong
- * password's 401 (Keycloak: 400); a disabled user with a wrong password gets 401 "Invalid user
- * credentials" (Keycloak: 400 "Account disabled"); a user disabled by permanent lockout, with the
- * right password, gets 400 "Account disabled" (Keycloak: 400 "Invalid user credentials").
+ * password 401 invalid_grant "Invalid user credentials"; 400 "Account disabled", 400 "Account is
+ * not fully set up" (both only after the right password); no username 401 invalid_request
+ * "Missing parameter: username"; an offline token for a user without the `offline_access` role
+ * 400 not_allowed (offline-access.ts). Stricter than Keycloak, so that the answer never tells
+ * whether an account exists: an unknown user, a service account's user and a user locked out by
+ * brute-force detection get the wrong password's 401 (Keycloak's ValidateUsername answers them
+ * 400 with the same body). A user with an OTP credential is refused, after the right password,
+ * with 400 invalid_grant naming the reason (no OTP step yet; Keycloak would ask for `totp`).
+ * A user disabled by permanent lockout, with the right password, gets 400 "Account disabled".
  */
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
-import { checkPassword, LOGIN_ERROR_EVENT, toAccount, type LoginFailure } from './account.ts';
+import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED, toAccount, type LoginFailure } from './account.ts';
+import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export const PASSWORD_GRANT = 'password';
@@ -22,9 +25,10 @@ export const PASSWORD_GRANT = 'password';
 const FAILURES: Record<LoginFailure, { status: number; description: string }> = {
   invalid_credentials: { status: 401, description: 'Invalid user credentials' },
   user_not_found: { status: 401, description: 'Invalid user credentials' },
-  service_account: { status: 400, description: 'Invalid user credentials' },
-  locked: { status: 400, description: 'Invalid user credentials' },
+  service_account: { status: 401, description: 'Invalid user credentials' },
+  locked: { status: 401, description: 'Invalid user credentials' },
   disabled: { status: 400, description: 'Account disabled' },
+  otp_required: { status: 400, description: OTP_NOT_SUPPORTED },
   not_set_up: { status: 400, description: 'Account is not fully set up' },
 };
 
@@ -55,6 +59,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     const requested = new Set((params.scope ?? '').split(' ').filter(Boolean));
     const allowed = new Set(['openid', 'offline_access', 'profile', 'email', 'roles', 'web-origins', 'acr', 'basic', 'address', 'phone']);
     const scope = [...requested].filter((s) => allowed.has(s)).join(' ') || undefined;
+    assertOfflineAllowed(rc, result.user, scope);
     // Keycloak creates a user session for direct grants; its id is the token's `sid`.
     const sid = randomBytes(18).toString('base64url');
     const authTime = Math.floor(Date.now() / 1000);

@@ -9,10 +9,12 @@ import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
 import { accessTokenClaims, originAllowed } from './claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
-import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, matchesRedirect, redirectPatterns, postLogoutPatterns } from './clients.ts';
+import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, redirectPatterns, postLogoutPatterns } from './clients.ts';
+import { matchesRedirect } from './redirect-uri.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
+import { assertOfflineAllowed } from './offline-access.ts';
 import { installKeycloakResponses, keycloakGrantErrorEvent } from './keycloak-responses.ts';
 import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
@@ -101,6 +103,10 @@ export function buildProvider(rc: RealmContext): Provider {
   const r = realm.rep;
   const clients: ClientMetadata[] = realm.clients
     .filter((c) => c.enabled && c.protocol === 'openid-connect')
+    // A confidential client without a secret (the built-in bearer-only `realm-management` and
+    // `broker`) can never authenticate: oidc-provider would refuse its metadata at each request
+    // (`invalid_client_metadata`); left out, it is an unknown client (401 invalid_client).
+    .filter((c) => c.publicClient || Boolean(c.secret))
     .map((c) => toClientMetadata(rc, c));
   // Asymmetric ACTIVE keys, best first (oidc-provider signs with the first key per alg), then
   // PASSIVE ones as verify-only keys (id_token_hint of tokens they signed still verifies).
@@ -163,7 +169,11 @@ export function buildProvider(rc: RealmContext): Provider {
       Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
       RefreshToken: (_ctx, token) => ((token as { scope?: string }).scope?.split(' ').includes('offline_access') ? r.offlineSessionIdleTimeout : r.ssoSessionIdleTimeout),
     },
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (ctx, client, source) => {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      assertOfflineAllowed(rc, (ctx.oidc.entities as Entities).Account?.user, (source as { scope?: string }).scope);
+      return true;
+    },
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, ctx, token as never),
     loadExistingGrant,

@@ -42,6 +42,15 @@ export interface RealmRuntime {
 }
 
 const NEGATIVE_TTL_MS = 2_000;
+
+/**
+ * Whether a realm could have this name: not empty, at most 255 characters (Keycloak's REALM.NAME
+ * column), well-formed Unicode, no control character. Anything else (a NUL from `%00`, which
+ * PostgreSQL text cannot hold) is no realm, without asking the store.
+ */
+export function isPossibleRealmName(name: string): boolean {
+  return name.length > 0 && name.length <= 255 && name.isWellFormed() && !/[\x00-\x1f\x7f]/.test(name);
+}
 /** Names remembered as missing at most: random realm names in URLs must not grow memory. */
 export const NEGATIVE_CACHE_MAX = 1_000;
 const VERSION_CHECK_MS = 1_000;
@@ -100,6 +109,7 @@ export class RealmRegistry {
 
   /** The realm's runtime, or undefined when no such realm exists. @throws StoreUnavailableError */
   async get(name: string): Promise<RealmRuntime | undefined> {
+    if (!isPossibleRealmName(name)) return undefined;
     const missingSince = this.#missing.get(name);
     if (missingSince && Date.now() - missingSince < NEGATIVE_TTL_MS) return undefined;
     let entry = this.#runtimes.get(name);

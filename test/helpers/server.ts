@@ -57,7 +57,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: KEK,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
   });
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, keyEncryptionKey: config.keyEncryptionKey });
   await migrate(db);
   const log = createLogger(config.logLevel, options.logFile);
   const backends = new Backends(config.keyBackends, log);

@@ -14,7 +14,7 @@ import { startAuthorization } from '../helpers/authorization.ts';
 const LIMITED = {
   realm: 'limited',
   attributes: { 'qsign.rateLimit.token.perClient': '100000', 'qsign.rateLimit.token.perIp': '100000', 'qsign.rateLimit.login.perIp': '100000' },
-  clients: [{ clientId: 'svc', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false }],
+  clients: [{ clientId: 'svc', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false }, { clientId: 'web', publicClient: true, redirectUris: ['http://localhost:3000/*'] }],
 };
 let server: TestServer;
 /** A real login form (interaction uid and its cookies), from an authorization request of demo-spa. */
@@ -118,8 +118,10 @@ describe('bad input never crashes and never answers 5xx', () => {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
     }
-    // The login form (16 KB) and the admin API (2 MB), each past its own limit.
-    const form = await fetch(`${server.baseUrl}${login.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: login.cookie }, body: big });
+    // The login form (16 KB) and the admin API (2 MB), each past its own limit. The form is one of
+    // `limited` (demo's 60 login posts a minute per IP are used up by the fuzzing above: 429).
+    const own = await startAuthorization(server.baseUrl, 'limited', 'web', 'http://localhost:3000/cb');
+    const form = await fetch(`${server.baseUrl}${own.loginUrl.pathname}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: own.cookie }, body: big });
     expect(form.status).toBe(413);
     const json = await fetch(`${server.baseUrl}/admin/realms/demo/clients`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ clientId: 'x', description: 'x'.repeat(3_000_000) }) });
     expect(json.status).toBe(413);

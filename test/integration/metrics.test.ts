@@ -52,8 +52,8 @@ describe('login and token metrics', () => {
       expect(await grant('fresh', 'fresh-password')).toBe(400);
       for (let i = 0; i < 3; i += 1) expect(await grant('target', 'wrong')).toBe(401);
       // Locked out now: the right password and a wrong one get the wrong password's answer.
-      expect(await grant('target', 'target-password')).toBe(400);
-      expect(await grant('target', 'wrong')).toBe(400);
+      expect(await grant('target', 'target-password')).toBe(401);
+      expect(await grant('target', 'wrong')).toBe(401);
       const page = await signIn(new TestBrowser(), `${server.baseUrl}/realms/metered/protocol/openid-connect/auth?client_id=web&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://localhost:4000/cb')}`, server.baseUrl, 'alice', 'wrong-again');
       expect(page.page).toContain('Invalid username or password.');
     }, {

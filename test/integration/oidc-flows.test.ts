@@ -286,9 +286,10 @@ describe.each(stores)('OIDC flows on $name', (store) => {
         expect(res.status).toBe(401);
         expect(await res.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       }
-      // A service account's user cannot log in: Keycloak's ValidateUsername answers 400.
+      // A service account's user cannot log in, and is answered as a wrong password (Keycloak's
+      // ValidateUsername answers 400: stricter here, docs/protocol-security.md).
       const serviceUser = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', username: 'service-account-demo-service', password: 'x' });
-      expect(serviceUser.status).toBe(400);
+      expect(serviceUser.status).toBe(401);
       expect(await serviceUser.json().then(asJson)).toEqual({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       const missing = await post(tokenUrl(), { grant_type: 'password', client_id: 'demo-cli', password: 'alice' });
       expect(missing.status).toBe(401);

@@ -240,7 +240,7 @@ describe('default retireAfter of an HS512 policy', () => {
     expect((await pass('offline', A)).actions).toEqual([expect.stringMatching(/^HS512 key \S+ activated$/)]);
     const old = (await listKeys(server.db, realmId)).find((k) => k.kid === kid0)!;
     expect(old.status).toBe('PASSIVE');
-    // Its retirement is data on its key row (retire_at, migration 12).
+    // Its retirement is data on its key row (retire_at, migration 13).
     expect(old.retireAt).toEqual(new Date((A + 2592000) * 1000));
 
     // Past ssoSessionMaxLifespan (10 h, the old default): the old key still verifies the offline token.

@@ -35,7 +35,7 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 10 
   });
 });
 
-describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 12 on %s', (_name, postgres) => {
+describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 13 on %s', (_name, postgres) => {
   it.skipIf(postgres && !withPostgres)('carries qsign.activateAt / retireAt / createdAt from the component config to the key rows, and the published state from key events', async () => {
     const database = postgres ? await createTestDatabase() : undefined;
     const db = await openSqlClient({ databaseUrl: database?.url, dataDir: 'memory://' });
@@ -55,7 +55,7 @@ describe.each([['PGlite', false], ['PostgreSQL', true]] as const)('migration 12 
       await db.query(`UPDATE components SET config = config || '{"qsign.activateAt": ["2000000000"], "qsign.createdAt": ["1999999000"], "qsign.retireAt": ["2100000000"]}'::jsonb WHERE id = $1`, [next.component_id]);
       await db.query("INSERT INTO key_events (realm_id, kid, alg, component_id, action, actor, at) SELECT realm_id, kid, alg, component_id, 'set PASSIVE priority 1', 'admin', to_timestamp(1500000000) FROM keys WHERE kid = $1", [member.kid]);
       await db.query('ALTER TABLE keys DROP COLUMN activate_at, DROP COLUMN retire_at, DROP COLUMN published_at');
-      await db.query('DELETE FROM schema_migrations WHERE version = 12');
+      await db.query('DELETE FROM schema_migrations WHERE version = 13');
 
       expect(await migrate(db)).toBe(1);
       const rows = await db.query<{ kid: string; activate_at: Date | null; retire_at: Date | null; published_at: Date | null }>('SELECT kid, activate_at, retire_at, published_at FROM keys WHERE kid = ANY($1)', [[next.kid, member.kid]]);

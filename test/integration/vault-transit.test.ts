@@ -24,7 +24,7 @@ import { VaultClient, VaultError } from '../../src/signer/vault/client.ts';
 
 const ALGS: [alg: string, key: string, mount: string][] = [
   ['RS256', 'rsa-key', 'transit'], ['PS256', 'rsa-key', 'transit'], ['ES256', 'ec-key', 'transit'],
-  ['ML-DSA-65', 'pq-key', 'transit'], ['DILITHIUM3', 'pq-oqs', 'oqs-transit'],
+  ['ML-DSA-65', 'pq-key', 'transit'], ['ML-DSA-44', 'pq-oqs', 'oqs-transit'],
 ];
 let vault: VaultTransitTestServer;
 /** A second Vault, declared too, for the readiness test (it is stopped there). */
@@ -37,7 +37,7 @@ beforeAll(async () => {
   vault.createKey('rsa-key', 'rsa-2048');
   vault.createKey('ec-key', 'ecdsa-p256');
   vault.createKey('pq-key', 'ml-dsa');
-  vault.createKey('pq-oqs', 'ml-dsa', 'oqs-transit');
+  vault.createKey('pq-oqs', 'ml-dsa', 'oqs-transit', '44');
   vault.createKey('pq-approle', 'ml-dsa', 'transit', '87');
   vault.addAppRole('qsign-role', 'qsign-secret-id', 2);
   process.env.QSIGN_TEST_VAULT_TOKEN = vault.rootToken;

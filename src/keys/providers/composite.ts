@@ -1,6 +1,6 @@
 /**
  * `composite` (ours): one key made of two keys of the realm, in any back end. Config `members` =
- * [ML-DSA kid, traditional kid], `algorithm` ML-DSA-65 or DILITHIUM3 with RS256, PS256 or ES256 (the
+ * [ML-DSA kid, traditional kid], `algorithm` ML-DSA-65 with RS256, PS256 or ES256 (the
  * traditional member RSA-3072 or P-256), kid `composite-{component id prefix}`. The ML-DSA member
  * must be able to sign with a context (local or seed-wrapped, not Vault, not native PKCS#11).
  * Members must never have been published (draft-ietf-jose-pq-composite-sigs-05 §6.2: key material
@@ -43,7 +43,7 @@ function members(keys: KeyRecord[], settings: KeyProviderSettings, [mlDsaKid, tr
   const spec = COMPOSITE_MEMBERS[settings.alg];
   const mlDsa = keys.find((k) => k.kid === mlDsaKid);
   const trad = keys.find((k) => k.kid === tradKid);
-  if (!mlDsa || !['ML-DSA-65', 'DILITHIUM3'].includes(mlDsa.alg)) throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
+  if (!mlDsa || mlDsa.alg !== 'ML-DSA-65') throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
   if (mlDsa.backend === 'vault-transit' || (mlDsa.backend === 'pkcs11' && (mlDsa.backendRef as { mode?: string } | null)?.mode === 'native')) {
     throw new ComponentError('config.members[0]: a Vault or native PKCS#11 ML-DSA key cannot sign with a context, which the composite needs (use a local or seed-wrapped one)', 'members');
   }

@@ -2,7 +2,7 @@
  * `pkcs11` (ours): a key on a PKCS#11 token the operator declared. Config: `backend` (a declared
  * pkcs11 back end), `keyId` (the key's CKA_ID, hex), `wrappedSeed` (seed-wrapped ML-DSA only: the
  * seed encrypted by the token's AES key, base64, as `keys create` writes it), and the fields every
- * provider has; `algorithm` RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3. One key per
+ * provider has; `algorithm` RS256, PS256, ES256, ML-DSA-44/65/87 (FIPS 204; round-3 DILITHIUM3 has no PKCS#11 mechanism). One key per
  * component, kid `pkcs11-{CKA_ID}-{component id prefix}`; its public key is read from the token
  * (or, seed-wrapped, derived once by unwrapping the seed in the HSM) when the key is new.
  */
@@ -72,7 +72,7 @@ export const pkcs11: ExternalKeyProvider = {
   kind: 'external',
   id: 'pkcs11',
   fallbackAlg: 'RS256',
-  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/,
+  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87))$/,
   schema: z.looseObject({
     backend: single((v) => v.length > 0, () => 'config.backend must be one back-end name'),
     keyId: z.array(z.string(), { error: 'config.keyId (the CKA_ID, hex) is required for provider pkcs11' })

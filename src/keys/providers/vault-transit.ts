@@ -106,7 +106,7 @@ export const vaultTransit: ExternalKeyProvider = {
   kind: 'external',
   id: 'vault-transit',
   fallbackAlg: 'ML-DSA-65',
-  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/,
+  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87))$/,
   schema: z.looseObject({
     backend: single((v) => v.length > 0, () => 'config.backend must be one back-end name'),
     keyName: required('config.keyName is required for provider vault-transit'),

@@ -1,0 +1,31 @@
+/**
+ * Admin API helpers for tests: tokens by password or client-credentials grant, and one admin
+ * request with a bearer token answering `{ status, body }` (body parsed when it is JSON).
+ */
+export async function passwordToken(baseUrl: string, realm: string, username: string, password: string, clientId = 'admin-cli'): Promise<string> {
+  return token(baseUrl, realm, { grant_type: 'password', client_id: clientId, username, password });
+}
+
+export async function clientToken(baseUrl: string, realm: string, clientId: string, secret: string): Promise<string> {
+  return token(baseUrl, realm, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+}
+
+async function token(baseUrl: string, realm: string, form: Record<string, string>): Promise<string> {
+  const response = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', body: new URLSearchParams(form) });
+  const body = await response.json() as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token for ${realm}/${form.username ?? form.client_id}: ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+export interface AdminAnswer { status: number; body: unknown; text: string }
+
+/** `method` `/admin/realms{path}` with the token; `body` is sent as JSON unless it is a string (sent as is). */
+export async function adminCall(baseUrl: string, accessToken: string, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`${baseUrl}/admin/realms${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+  return { status: response.status, body: parsed, text };
+}

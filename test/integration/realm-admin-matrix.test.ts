@@ -1,0 +1,237 @@
+/**
+ * Realms are tenants (issue 15): a realm-admin of realm X (a user holding `realm-management` /
+ * `realm-admin` of X, and a service account holding it) calls EVERY admin route the router serves,
+ * aimed at realm Y and at master, with Y's and master's real ids: each call is refused (403 or
+ * 404) and nothing of Y or master changes (realm representation, users and their role mappings,
+ * clients, roles, components, keys, events config, compared through the super admin before and
+ * after). Keycloak's rule (RealmsAdminResource / AdminAuth): a token of realm X administers only
+ * realm X; only the master realm's `admin` role reaches other realms or creates realms.
+ *
+ * ROUTES is the one table: a route the router serves and the table lacks fails the completeness
+ * test, so a new route is one new line. Runs on PGlite and on PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
+import { adminRouter } from '../../src/admin/router.ts';
+
+/** The ids a route's parameters take in one realm. */
+interface Target {
+  realm: string;
+  user: string;
+  /** internal id of a client, and one of its roles */
+  client: string;
+  clientRole: { id: string; name: string };
+  role: { id: string; name: string };
+  component: string;
+}
+type Body = (t: Target) => unknown;
+interface Route { method: string; route: string; body?: Body }
+
+// One line per admin route (method, path as the router declares it, a valid body where it takes one).
+const ROUTES: Route[] = [
+  { method: 'GET', route: '/:realm' },
+  { method: 'PUT', route: '/:realm', body: () => ({ displayName: 'taken over', registrationAllowed: true }) },
+  { method: 'GET', route: '/:realm/keys' },
+  { method: 'GET', route: '/:realm/components' },
+  { method: 'GET', route: '/:realm/components/:id' },
+  { method: 'POST', route: '/:realm/components', body: () => ({ name: 'evil', providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', config: { priority: ['1'] } }) },
+  { method: 'PUT', route: '/:realm/components/:id', body: () => ({ config: { priority: ['999'], active: ['false'] } }) },
+  { method: 'DELETE', route: '/:realm/components/:id' },
+  { method: 'GET', route: '/:realm/clients' },
+  { method: 'POST', route: '/:realm/clients', body: () => ({ clientId: 'evil-client', publicClient: true, directAccessGrantsEnabled: true }) },
+  { method: 'GET', route: '/:realm/clients/:id' },
+  { method: 'PUT', route: '/:realm/clients/:id', body: () => ({ description: 'taken over', redirectUris: ['https://evil.example/*'] }) },
+  { method: 'DELETE', route: '/:realm/clients/:id' },
+  { method: 'GET', route: '/:realm/clients/:id/client-secret' },
+  { method: 'POST', route: '/:realm/clients/:id/client-secret' },
+  { method: 'GET', route: '/:realm/roles' },
+  { method: 'POST', route: '/:realm/roles', body: () => ({ name: 'evil-role' }) },
+  { method: 'GET', route: '/:realm/roles/:name' },
+  { method: 'PUT', route: '/:realm/roles/:name', body: () => ({ description: 'taken over' }) },
+  { method: 'DELETE', route: '/:realm/roles/:name' },
+  { method: 'GET', route: '/:realm/clients/:client/roles' },
+  { method: 'POST', route: '/:realm/clients/:client/roles', body: () => ({ name: 'evil-client-role' }) },
+  { method: 'GET', route: '/:realm/clients/:client/roles/:name' },
+  { method: 'PUT', route: '/:realm/clients/:client/roles/:name', body: () => ({ description: 'taken over' }) },
+  { method: 'DELETE', route: '/:realm/clients/:client/roles/:name' },
+  { method: 'GET', route: '/:realm/users' },
+  { method: 'GET', route: '/:realm/users/count' },
+  { method: 'POST', route: '/:realm/users', body: () => ({ username: 'evil-user', credentials: [{ type: 'password', value: 'evil' }], realmRoles: ['admin'] }) },
+  { method: 'GET', route: '/:realm/users/:id' },
+  { method: 'PUT', route: '/:realm/users/:id', body: () => ({ firstName: 'taken', email: 'evil@example.org', enabled: false }) },
+  { method: 'DELETE', route: '/:realm/users/:id' },
+  { method: 'PUT', route: '/:realm/users/:id/reset-password', body: () => ({ type: 'password', value: 'taken-over', temporary: false }) },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings' },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/realm' },
+  { method: 'POST', route: '/:realm/users/:id/role-mappings/realm', body: (t) => [t.role] },
+  { method: 'DELETE', route: '/:realm/users/:id/role-mappings/realm', body: (t) => [t.role] },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/clients/:client' },
+  { method: 'POST', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/attack-detection/brute-force/users/:id' },
+  { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users/:id' },
+  { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users' },
+  { method: 'GET', route: '/:realm/events/config' },
+  { method: 'PUT', route: '/:realm/events/config', body: () => ({ eventsEnabled: false, adminEventsEnabled: false }) },
+  { method: 'GET', route: '/:realm/events' },
+  { method: 'GET', route: '/:realm/admin-events' },
+  // Last: the sanity run on X deletes X.
+  { method: 'DELETE', route: '/:realm' },
+];
+/** Routes not aimed at one realm, tested on their own below. */
+const SERVER_ROUTES = ['GET /', 'POST /'];
+
+/** The route with its parameters filled from `t` (each parameter named after the collection before it). */
+function fill(route: string, t: Target): string {
+  return route.replace(':realm', t.realm).replace(/\/(users|clients|components|roles)\/:\w+/g, (_, collection: string) => {
+    const id = { users: t.user, clients: t.client, components: t.component, roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name }[collection]!;
+    return `/${collection}/${encodeURIComponent(id)}`;
+  });
+}
+
+const PASSWORD = 'matrix-password-1';
+const realmFixture = (name: string) => ({
+  realm: name,
+  roles: { realm: [{ name: `${name}-role` }], client: { [`${name}-app`]: [{ name: `${name}-crole` }] } },
+  clients: [
+    { clientId: `${name}-app`, secret: `${name}-app-secret`, publicClient: false, standardFlowEnabled: true, redirectUris: [`https://${name}.example/*`] },
+    { clientId: `${name}-robot`, secret: `${name}-robot-secret`, publicClient: false, standardFlowEnabled: false, serviceAccountsEnabled: true },
+  ],
+  users: [
+    { username: `${name}-admin`, credentials: [{ type: 'password', value: PASSWORD }], clientRoles: { 'realm-management': ['realm-admin'] } },
+    { username: `${name}-user`, credentials: [{ type: 'password', value: PASSWORD }], realmRoles: [`${name}-role`], clientRoles: { [`${name}-app`]: [`${name}-crole`] } },
+    { username: `service-account-${name}-robot`, serviceAccountClientId: `${name}-robot`, clientRoles: { 'realm-management': ['realm-admin'] } },
+  ],
+});
+
+const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
+if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+
+it('the table lists every admin route the router serves', () => {
+  const router = adminRouter({ db: undefined as never, registry: undefined as never, kek: Buffer.alloc(32), baseUrl: '', log: undefined as never });
+  const served = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(layer.path).replace(/^\/admin\/realms/, '') || '/'}`));
+  expect(served.length).toBeGreaterThan(40);
+  expect(new Set([...ROUTES.map((r) => `${r.method} ${r.route}`), ...SERVER_ROUTES])).toEqual(new Set(served));
+});
+
+describe.each(stores)('realm-admin matrix on $name', (store) => {
+  let server: TestServer;
+  let dropDb: (() => Promise<void>) | undefined;
+  let root: string;
+  const targets: Record<string, Target> = {};
+  const callers: Record<string, string> = {};
+  const call = (token: string, method: string, p: string, body?: unknown) => adminCall(server.baseUrl, token, method, p, body);
+
+  async function target(realm: string, username: string, clientId: string, clientRole: string, role: string): Promise<Target> {
+    const get = async <T>(p: string) => (await call(root, 'GET', p)).body as T;
+    const [user] = await get<{ id: string }[]>(`/${realm}/users?username=${username}&exact=true`);
+    const [client] = await get<{ id: string }[]>(`/${realm}/clients?clientId=${clientId}`);
+    const crole = await get<{ id: string; name: string }>(`/${realm}/clients/${client.id}/roles/${clientRole}`);
+    const rrole = await get<{ id: string; name: string }>(`/${realm}/roles/${role}`);
+    const [component] = await get<{ id: string }[]>(`/${realm}/components`);
+    return { realm, user: user.id, client: client.id, clientRole: { id: crole.id, name: crole.name }, role: { id: rrole.id, name: rrole.name }, component: component.id };
+  }
+
+  /** Everything of `realm` an admin can read, through the super admin. */
+  async function snapshot(realm: string): Promise<Record<string, unknown>> {
+    const get = async (p: string) => {
+      const answer = await call(root, 'GET', p);
+      expect({ p, status: answer.status }).toEqual({ p, status: 200 });
+      return answer.body;
+    };
+    const users = await get(`/${realm}/users?max=1000`) as { id: string }[];
+    const clients = await get(`/${realm}/clients`) as { id: string }[];
+    return {
+      realm: await get(`/${realm}`), users, clients, roles: await get(`/${realm}/roles`), components: await get(`/${realm}/components`),
+      keys: await get(`/${realm}/keys`), events: await get(`/${realm}/events/config`), userCount: await get(`/${realm}/users/count`),
+      mappings: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/role-mappings`))),
+      clientRoles: await Promise.all(clients.map((c) => get(`/${realm}/clients/${c.id}/roles`))),
+      secrets: await Promise.all(clients.filter((c) => !(c as { publicClient?: boolean }).publicClient && !(c as { bearerOnly?: boolean }).bearerOnly).map((c) => get(`/${realm}/clients/${c.id}/client-secret`))),
+    };
+  }
+
+  beforeAll(async () => {
+    const db = await store.databaseUrl?.();
+    dropDb = db?.drop;
+    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [realmFixture('mx'), realmFixture('my')] });
+    root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
+    targets.Y = await target('my', 'my-user', 'my-app', 'my-crole', 'my-role');
+    targets.master = await target('master', 'admin', 'realm-management', 'realm-admin', 'admin');
+    targets.X = await target('mx', 'mx-user', 'mx-app', 'mx-crole', 'mx-role');
+    callers['realm-admin user of X'] = await passwordToken(server.baseUrl, 'mx', 'mx-admin', PASSWORD);
+    callers['realm-admin service account of X'] = await clientToken(server.baseUrl, 'mx', 'mx-robot', 'mx-robot-secret');
+  }, 120_000);
+  afterAll(async () => { await server?.close(); await dropDb?.(); });
+
+  for (const caller of ['realm-admin user of X', 'realm-admin service account of X']) {
+    it(`${caller}: every route aimed at realm Y or master is refused, and nothing of Y or master changes`, async () => {
+      const before = { Y: await snapshot('my'), master: await snapshot('master') };
+      const answers: string[] = [];
+      for (const name of ['Y', 'master']) {
+        for (const { method, route, body } of ROUTES) {
+          const answer = await call(callers[caller], method, fill(route, targets[name]), body?.(targets[name]));
+          answers.push(`${method} ${route} -> ${name}: ${[403, 404].includes(answer.status) ? 'refused' : answer.status}`);
+        }
+      }
+      expect(answers.filter((a) => !a.endsWith('refused'))).toEqual([]);
+      expect({ Y: await snapshot('my'), master: await snapshot('master') }).toEqual(before);
+      // The passwords of Y's and master's users are the ones they had.
+      await passwordToken(server.baseUrl, 'my', 'my-user', PASSWORD);
+      await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
+    });
+  }
+
+  it('X\'s admin lists only realm X, cannot create a realm, cannot delete or rename into master', async () => {
+    const token = callers['realm-admin user of X'];
+    const listed = await call(token, 'GET', '/');
+    expect(listed.status).toBe(200);
+    expect((listed.body as { realm: string }[]).map((r) => r.realm)).toEqual(['mx']);
+    expect((await call(token, 'POST', '/', { realm: 'made-by-x' })).status).toBe(403);
+    expect((await call(root, 'GET', '/made-by-x')).status).toBe(404);
+    expect((await call(token, 'DELETE', '/master')).status).toBe(403);
+    expect((await call(token, 'PUT', '/mx', { realm: 'my' })).status).toBe(400);
+    expect((await call(token, 'PUT', '/mx', { realm: 'master' })).status).toBe(400);
+  });
+
+  it("X's admin cannot grant itself roles of master's realm-management, nor make X yield admin of another realm", async () => {
+    const token = callers['realm-admin user of X'];
+    const before = { Y: await snapshot('my'), master: await snapshot('master') };
+    const [self] = (await call(token, 'GET', '/mx/users?username=mx-admin&exact=true')).body as { id: string }[];
+    const master = targets.master;
+    // master's realm-management client and its realm-admin role, mapped to X's own user.
+    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/clients/${master.client}`, [master.clientRole])).status).toBe(404);
+    expect((await call(token, 'POST', `/master/users/${master.user}/role-mappings/clients/${master.client}`, [master.clientRole])).status).toBe(403);
+    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [master.role])).status).toBe(404);
+    // An `admin` realm role, a "master-realm" client and realm-admin users made inside X: admin of X only.
+    expect((await call(token, 'POST', '/mx/roles', { name: 'admin' })).status).toBe(201);
+    const admin = (await call(token, 'GET', '/mx/roles/admin')).body as { id: string; name: string };
+    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [admin])).status).toBe(204);
+    expect((await call(token, 'POST', '/mx/clients', { clientId: 'master-realm', secret: 'mr-secret', serviceAccountsEnabled: true, standardFlowEnabled: false })).status).toBe(201);
+    expect((await call(token, 'POST', '/mx/users', { username: 'made-admin', credentials: [{ type: 'password', value: PASSWORD }], realmRoles: ['admin'], clientRoles: { 'realm-management': ['realm-admin'] } })).status).toBe(201);
+    const fresh = {
+      self: await passwordToken(server.baseUrl, 'mx', 'mx-admin', PASSWORD),
+      made: await passwordToken(server.baseUrl, 'mx', 'made-admin', PASSWORD),
+      robot: await clientToken(server.baseUrl, 'mx', 'master-realm', 'mr-secret'),
+    };
+    for (const [who, t] of Object.entries(fresh)) {
+      for (const [method, p, body] of [['GET', '/my'], ['GET', '/master'], ['POST', '/', { realm: `by-${who}` }], ['GET', '/my/users'], ['DELETE', '/my']] as [string, string, unknown?][]) {
+        const status = (await call(t, method, p, body)).status;
+        expect({ who, method, p, status: [403, 404].includes(status) ? 'refused' : status }).toEqual({ who, method, p, status: 'refused' });
+      }
+    }
+    expect({ Y: await snapshot('my'), master: await snapshot('master') }).toEqual(before);
+  });
+
+  it('every route in the table exists and is allowed on X itself (not 401/403/5xx)', async () => {
+    const token = callers['realm-admin user of X'];
+    const answers: string[] = [];
+    for (const { method, route, body } of ROUTES) {
+      const answer = await call(token, method, fill(route, targets.X), body?.(targets.X));
+      if ([401, 403].includes(answer.status) || answer.status >= 500) answers.push(`${method} ${route}: ${answer.status} ${answer.text}`);
+    }
+    expect(answers).toEqual([]);
+  });
+});
