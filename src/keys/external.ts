@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import type { Backends } from '../signer/backends.ts';
-import { listKeys } from './repository.ts';
+import { listKeys, setKeyState } from './repository.ts';
 import { ComponentError, KEY_PROVIDER_TYPE, type KeyProviderSettings, type StoredComponent } from './component-model.ts';
 import { legacyBackendError } from './providers/backend-fields.ts';
 import { EXTERNAL_PROVIDERS, externalProvider, keyProviderSettings } from './providers/registry.ts';
@@ -69,7 +69,7 @@ export async function restateBackendKeys(db: SqlClient, realmId: string, compone
   for (const { kid, status } of providerOf(component.providerId).restate(rows, settings)) {
     const row = rows.find((r) => r.kid === kid)!;
     if (status === row.status && row.priority === settings.priority) continue;
-    await db.query('UPDATE keys SET priority = $4, status = $5 WHERE realm_id = $1 AND kid = $2 AND component_id = $3', [realmId, kid, component.id, settings.priority, status]);
+    await setKeyState(db, realmId, component.id, { kid, priority: settings.priority, status });
     changed.push({ kid, status });
   }
   return changed;

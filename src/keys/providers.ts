@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
-import { insertKey } from './repository.ts';
+import { insertKey, setKeyState } from './repository.ts';
 import { applyBackendKeys, restateBackendKeys, type BackendRead } from './external.ts';
 import { CONNECTION_FIELDS, isBackendProvider } from './providers/backend-fields.ts';
 import { keyProvider, keyProviderSettings } from './providers/registry.ts';
@@ -121,7 +121,7 @@ export async function updateKeyProvider(db: SqlClient, realmId: string, current:
     await bumpRealmVersion(db, realmId);
     return;
   }
-  const keys = await db.query<{ kid: string; status: string }>('UPDATE keys SET priority = $3, status = $4 WHERE realm_id = $1 AND component_id = $2 RETURNING kid, status', [realmId, current.id, settings.priority, settings.status]);
+  const keys = await setKeyState(db, realmId, current.id, settings);
   for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${settings.status} priority ${settings.priority}`, actor });
   await bumpRealmVersion(db, realmId);
 }

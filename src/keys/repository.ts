@@ -26,6 +26,12 @@ export interface KeyRecord {
   /** Public JWK recorded for back-end keys (local keys derive it from the private key). */
   publicJwk: JWK | null;
   createdAt: Date;
+  /** A pre-published (PASSIVE) key signs from then on (the rotation scheduler activates it); null: not scheduled. */
+  activateAt: Date | null;
+  /** A replaced key is disabled then (the rotation scheduler); null: not scheduled. */
+  retireAt: Date | null;
+  /** First time the key was ACTIVE or PASSIVE (published in the JWKS); null: never published. */
+  publishedAt: Date | null;
 }
 
 export interface ExternalKey {
@@ -48,9 +54,10 @@ export interface ExternalKey {
  */
 export async function upsertExternalKey(db: SqlClient, realmId: string, key: ExternalKey): Promise<void> {
   const rows = await db.query(
-    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk)
-     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10)
-     ON CONFLICT (realm_id, kid) DO UPDATE SET priority = EXCLUDED.priority, status = EXCLUDED.status, public_jwk = EXCLUDED.public_jwk, backend_ref = EXCLUDED.backend_ref
+    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk, published_at)
+     VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, CASE WHEN $6::text <> 'DISABLED' THEN now() END)
+     ON CONFLICT (realm_id, kid) DO UPDATE SET priority = EXCLUDED.priority, status = EXCLUDED.status, public_jwk = EXCLUDED.public_jwk, backend_ref = EXCLUDED.backend_ref,
+       published_at = coalesce(keys.published_at, EXCLUDED.published_at)
        WHERE keys.component_id = EXCLUDED.component_id AND keys.backend = EXCLUDED.backend
      RETURNING kid`,
     [key.kid, realmId, key.alg, key.providerId, key.priority, key.status, key.componentId, key.backend, JSON.stringify(key.backendRef), JSON.stringify(key.publicJwk)],
@@ -70,7 +77,8 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
   // The public JWK is recorded too, so composites and the admin API need not decrypt to see it.
   const publicJwk = jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null;
   await db.query(
-    'INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk, published_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6::text <> 'DISABLED' THEN now() END)`,
     [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId, publicJwk && JSON.stringify(publicJwk)],
   );
 }
@@ -84,9 +92,43 @@ export async function recordPublicJwk(db: SqlClient, realmId: string, kid: strin
   await db.query('UPDATE keys SET public_jwk = $3 WHERE realm_id = $1 AND kid = $2 AND public_jwk IS NULL', [realmId, kid, JSON.stringify(publicJwk)]);
 }
 
+type KeyRow = {
+  kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date;
+  component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null; activate_at: Date | null; retire_at: Date | null; published_at: Date | null;
+};
+const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+
+/**
+ * Sets the state and priority of the component's keys; a key that becomes ACTIVE or PASSIVE for
+ * the first time is published now (`published_at`). Returns the keys changed (kid, status).
+ */
+export async function setKeyState(db: SqlClient, realmId: string, componentId: string, state: { priority: number; status: SignerStatus; kid?: string }): Promise<{ kid: string; status: SignerStatus }[]> {
+  return db.query<{ kid: string; status: SignerStatus }>(
+    `UPDATE keys SET priority = $3, status = $4, published_at = coalesce(published_at, CASE WHEN $4::text <> 'DISABLED' THEN now() END)
+     WHERE realm_id = $1 AND component_id = $2 AND ($5::text IS NULL OR kid = $5) RETURNING kid, status`,
+    [realmId, componentId, state.priority, state.status, state.kid ?? null],
+  );
+}
+
+/**
+ * The rotation schedule of the component's keys (epoch seconds; null clears; absent keeps):
+ * `activateAt`, `retireAt`, and `publishedAt` (a rotation-made key is published at the scheduler's now).
+ */
+export async function setKeySchedule(db: SqlClient, realmId: string, componentId: string, schedule: { activateAt?: number | null; retireAt?: number | null; publishedAt?: number }): Promise<void> {
+  const at = (v: number | null | undefined) => (v === undefined || v === null ? null : v);
+  await db.query(
+    `UPDATE keys SET
+       activate_at = CASE WHEN $3::boolean THEN to_timestamp($4::double precision) ELSE activate_at END,
+       retire_at = CASE WHEN $5::boolean THEN to_timestamp($6::double precision) ELSE retire_at END,
+       published_at = CASE WHEN $7::double precision IS NULL THEN published_at ELSE to_timestamp($7::double precision) END
+     WHERE realm_id = $1 AND component_id = $2`,
+    [realmId, componentId, schedule.activateAt !== undefined, at(schedule.activateAt), schedule.retireAt !== undefined, at(schedule.retireAt), schedule.publishedAt ?? null],
+  );
+}
+
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
-  const rows = await db.query<{ kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date; component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null }>(
-    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk
+  const rows = await db.query<KeyRow>(
+    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at
      FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC`,
     [realmId],
   );
@@ -94,5 +136,6 @@ export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecor
     kid: r.kid, realmId: r.realm_id, alg: r.alg, providerId: r.provider_id, priority: r.priority,
     status: r.status, componentId: r.component_id, privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
     backend: r.backend, backendRef: r.backend_ref, publicJwk: r.public_jwk, createdAt: new Date(r.created_at),
+    activateAt: date(r.activate_at), retireAt: date(r.retire_at), publishedAt: date(r.published_at),
   }));
 }

@@ -11,10 +11,11 @@
  */
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmDocument } from '../realm/representation.ts';
-import { listKeys, type KeyRecord } from './repository.ts';
+import { listKeys, setKeySchedule } from './repository.ts';
 import { providerIdFor } from './generate.ts';
-import { ROTATION_POLICY_TYPE, createKeyProvider, findComponent, findComponents, first, updateKeyProvider } from './providers.ts';
-import { assertRotatable, externalActiveKeys, parsePolicy } from './providers/rotation-policy.ts';
+import { ROTATION_POLICY_TYPE, createKeyProvider, findComponent, findComponents, updateKeyProvider } from './providers.ts';
+import { assertRotatable, parsePolicy } from './providers/rotation-policy.ts';
+import { plan, signingKeyOf, type Transition } from './rotation-plan.ts';
 
 export { assertRotatable, createRotationPolicy, parsePolicy, rotationRefusal, updateRotationPolicy, type RotationPolicy } from './providers/rotation-policy.ts';
 import type { Logger } from '../log.ts';
@@ -53,12 +54,12 @@ export function defaultRetireAfter(doc: TokenLifespans, alg: string): number {
 }
 
 const secondsNow = () => Math.floor(Date.now() / 1000);
-const signingKeyOf = (keys: KeyRecord[], alg: string) => keys.filter((k) => k.alg === alg && k.status === 'ACTIVE').sort((a, b) => b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime())[0];
 
 /**
  * Replaces the signing key of `alg` now (with a new local key). With `prePublication` seconds the new key is published
- * PASSIVE and signs only once the scheduler activates it; with 0 it signs at once and the old
- * key turns PASSIVE until `retireAfter` has passed.
+ * PASSIVE and signs only once the scheduler activates it (its `activate_at`); with 0 it signs at
+ * once and the old key turns PASSIVE until `retireAfter` has passed (its `retire_at`). The new key
+ * is published at `now` (its `published_at`, from which its rotation period runs).
  * @throws ComponentError, before any change, when an ACTIVE key of `alg` is held by a back end.
  */
 export async function rotateKey(db: SqlClient, kek: Buffer, realm: { id: string; doc: RealmDocument }, alg: string, options: { prePublication: number; retireAfter?: number; actor: string; now?: number }): Promise<string> {
@@ -67,20 +68,50 @@ export async function rotateKey(db: SqlClient, kek: Buffer, realm: { id: string;
   assertRotatable(keys, alg);
   const current = signingKeyOf(keys, alg);
   const priority = Math.max(100, ...keys.filter((k) => k.alg === alg).map((k) => k.priority)) + 1;
-  const prePublish = options.prePublication > 0 && current;
-  const config: Record<string, string[]> = { algorithm: [alg], priority: [String(priority)], active: [prePublish ? 'false' : 'true'], 'qsign.createdAt': [String(now)] };
-  if (prePublish) config['qsign.activateAt'] = [String(now + options.prePublication)];
+  const prePublish = options.prePublication > 0 && current !== undefined;
+  const config: Record<string, string[]> = { algorithm: [alg], priority: [String(priority)], active: [prePublish ? 'false' : 'true'] };
   const id = await createKeyProvider(db, kek, realm.id, { name: `${providerIdFor(alg)}-${alg.toLowerCase()}-${now}`, providerId: providerIdFor(alg), config }, options.actor);
-  if (!prePublish) await retireOthers(db, realm, alg, id, now + (options.retireAfter ?? defaultRetireAfter(realm.doc, alg)), options.actor);
+  await setKeySchedule(db, realm.id, id, { publishedAt: now, ...(prePublish ? { activateAt: now + options.prePublication } : {}) });
+  if (!prePublish) {
+    const retireAt = now + (options.retireAfter ?? defaultRetireAfter(realm.doc, alg));
+    for (const key of keys.filter((k) => k.alg === alg && k.status === 'ACTIVE')) await retire(db, realm.id, key.componentId, retireAt, options.actor);
+  }
   return id;
 }
 
-/** Turns every other ACTIVE key of `alg` PASSIVE, to be disabled at `retireAt` (epoch seconds). */
-async function retireOthers(db: SqlClient, realm: { id: string }, alg: string, keepComponentId: string, retireAt: number, actor: string): Promise<void> {
-  for (const key of (await listKeys(db, realm.id)).filter((k) => k.alg === alg && k.status === 'ACTIVE' && k.componentId !== keepComponentId)) {
-    const component = await findComponent(db, realm.id, key.componentId, true);
-    if (component) await updateKeyProvider(db, realm.id, component, { config: { active: ['false'], 'qsign.retireAt': [String(retireAt)] } }, actor);
+/** The component's keys step down to PASSIVE, to be disabled at `retireAt` (epoch seconds). */
+async function retire(db: SqlClient, realmId: string, componentId: string, retireAt: number, actor: string): Promise<void> {
+  const component = await findComponent(db, realmId, componentId, true);
+  if (!component) return;
+  await updateKeyProvider(db, realmId, component, { config: { active: ['false'] } }, actor);
+  await setKeySchedule(db, realmId, componentId, { retireAt });
+}
+
+/**
+ * Applies one policy's transitions (rotation-plan.ts) inside the caller's transaction.
+ * @returns the actions taken, as messages.
+ */
+async function applyPlan(tx: SqlClient, kek: Buffer, realm: { id: string; doc: RealmDocument }, transitions: Transition[], now: number, actor: string): Promise<string[]> {
+  const messages: string[] = [];
+  const retired = new Set<string>();
+  for (const t of transitions) {
+    const component = 'componentId' in t ? await findComponent(tx, realm.id, t.componentId, true) : undefined;
+    if (t.action === 'activate' && component) {
+      await updateKeyProvider(tx, realm.id, component, { config: { active: ['true'] } }, actor);
+      await setKeySchedule(tx, realm.id, t.componentId, { activateAt: null });
+      messages.push(`${component.config.algorithm?.[0]} key ${t.kid} activated`);
+    } else if (t.action === 'retire' && !retired.has(t.componentId)) {
+      retired.add(t.componentId);
+      await retire(tx, realm.id, t.componentId, t.retireAt, actor);
+    } else if (t.action === 'create') {
+      await rotateKey(tx, kek, realm, t.alg, { prePublication: t.prePublication, retireAfter: t.retireAfter, actor, now });
+      messages.push(`${t.alg} next key pre-published`);
+    } else if (t.action === 'disable' && component) {
+      await updateKeyProvider(tx, realm.id, component, { config: { enabled: ['false'] } }, actor);
+      messages.push(`${component.config.algorithm?.[0]} key ${t.kid} disabled`);
+    }
   }
+  return messages;
 }
 
 /**
@@ -90,8 +121,9 @@ async function retireOthers(db: SqlClient, realm: { id: string }, alg: string, k
 export interface RotationAction { realm: string; message: string }
 
 /**
- * A policy whose alg has an ACTIVE back-end key (e.g. an HSM key added after the policy) is
- * skipped: no key is generated, activated or retired for that alg (retired local keys are still
+ * Each policy's pass is planned from its realm's keys (rotation-plan.ts) and applied in the realm's
+ * transaction. A policy whose alg has an ACTIVE back-end key (e.g. an HSM key added after the
+ * policy) is skipped: no key is generated, activated or retired for that alg (retired local keys are still
  * disabled on time), and one warning per policy and pass goes to `options.log` (realm, alg, kids, back ends).
  */
 export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: number; actor?: string; log?: Pick<Logger, 'warn'> } = {}): Promise<RotationAction[]> {
@@ -108,42 +140,12 @@ export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: n
       for (const component of await findComponents(tx, realm.id, { type: ROTATION_POLICY_TYPE })) {
         const policy = parsePolicy(component.id, component.config);
         const retireAfter = policy.retireAfter ?? defaultRetireAfter(realm.representation, policy.alg);
-        const keys = await listKeys(tx, realm.id);
-        const components = new Map((await findComponents(tx, realm.id)).map((c) => [c.id, c]));
-        const ofAlg = keys.filter((k) => k.alg === policy.alg);
-        // 0. An ACTIVE back-end key of this alg: generating or activating a local key would retire it.
-        const external = externalActiveKeys(keys, policy.alg);
-        if (external.length) {
-          options.log?.warn({
-            realm: realm.name, alg: policy.alg, policy: component.name, kids: external.map((k) => k.kid), backends: [...new Set(external.map((k) => k.backend))],
-          }, `scheduled key rotation refused for ${policy.alg} in realm ${realm.name}: its active key is held by a back end (${[...new Set(external.map((k) => k.backend))].join(', ')}); rotate it in that back end, or delete the rotation policy`);
+        const transitions = plan({ ...policy, retireAfter }, await listKeys(tx, realm.id), now);
+        for (const refused of transitions.filter((t) => t.action === 'refuse')) {
+          options.log?.warn({ realm: realm.name, alg: refused.alg, policy: component.name, kids: refused.kids, backends: refused.backends },
+            `scheduled key rotation refused for ${refused.alg} in realm ${realm.name}: its active key is held by a back end (${refused.backends.join(', ')}); rotate it in that back end, or delete the rotation policy`);
         }
-        // 1. A pre-published key whose time has come signs; the others step down.
-        const due = external.length ? undefined : ofAlg.find((k) => k.status === 'PASSIVE' && Number(first(components.get(k.componentId)?.config, 'qsign.activateAt') ?? Infinity) <= now);
-        if (due) {
-          const c = components.get(due.componentId)!;
-          const { 'qsign.activateAt': _done, ...rest } = c.config;
-          await updateKeyProvider(tx, realm.id, { ...c, config: rest }, { config: { active: ['true'] } }, actor);
-          await retireOthers(tx, ref, policy.alg, c.id, now + retireAfter, actor);
-          actions.push({ realm: realm.name, message: `${policy.alg} key ${due.kid} activated` });
-        }
-        // 2. Time to pre-publish the next key?
-        const pending = ofAlg.some((k) => k.status === 'PASSIVE' && first(components.get(k.componentId)?.config, 'qsign.activateAt') !== undefined && k !== due);
-        const signing = signingKeyOf(await listKeys(tx, realm.id), policy.alg);
-        const bornAt = signing ? Number(first(components.get(signing.componentId)?.config, 'qsign.createdAt') ?? Math.floor(signing.createdAt.getTime() / 1000)) : undefined;
-        if (!external.length && !due && !pending && (bornAt === undefined || now >= bornAt + policy.rotationPeriod - policy.prePublication)) {
-          await rotateKey(tx, kek, ref, policy.alg, { prePublication: policy.prePublication, retireAfter, actor, now });
-          actions.push({ realm: realm.name, message: `${policy.alg} next key pre-published` });
-        }
-        // 3. Retired keys whose tokens have all expired are disabled.
-        for (const key of (await listKeys(tx, realm.id)).filter((k) => k.alg === policy.alg && k.status === 'PASSIVE')) {
-          const c = components.get(key.componentId);
-          const retireAt = Number(first(c?.config, 'qsign.retireAt') ?? Infinity);
-          if (c && retireAt <= now) {
-            await updateKeyProvider(tx, realm.id, c, { config: { enabled: ['false'] } }, actor);
-            actions.push({ realm: realm.name, message: `${policy.alg} key ${key.kid} disabled` });
-          }
-        }
+        for (const message of await applyPlan(tx, kek, ref, transitions, now, actor)) actions.push({ realm: realm.name, message });
       }
     });
   }

@@ -222,6 +222,26 @@ const MIGRATIONS: string[] = [
        '"DILITHIUM3-RS256"', '"ML-DSA-65-RS256"'), '"DILITHIUM3-PS256"', '"ML-DSA-65-PS256"'), '"DILITHIUM3"', '"ML-DSA-65"')::jsonb,
      version = version + 1, updated_at = now()
    WHERE representation::text LIKE '%"DILITHIUM3%';`,
+  // 13: a key's lifecycle is data on its row (issue 15), no longer strings in its component's config
+  // (`qsign.activateAt`, `qsign.retireAt`, `qsign.createdAt`, epoch seconds) nor matches on the text
+  // of key events: activate_at (a pre-published key signs from then on), retire_at (a replaced key
+  // is disabled then), published_at (first time it was ACTIVE or PASSIVE, i.e. in a JWKS; a
+  // rotation-made key's qsign.createdAt, else its first ACTIVE/PASSIVE key event, else its creation
+  // when it is not DISABLED). The config strings are carried over, then removed.
+  `ALTER TABLE keys ADD COLUMN activate_at timestamptz;
+   ALTER TABLE keys ADD COLUMN retire_at timestamptz;
+   ALTER TABLE keys ADD COLUMN published_at timestamptz;
+   UPDATE keys k SET
+     activate_at = CASE WHEN c.config->'qsign.activateAt'->>0 ~ '^[0-9]{1,12}$' THEN to_timestamp((c.config->'qsign.activateAt'->>0)::bigint) END,
+     retire_at = CASE WHEN c.config->'qsign.retireAt'->>0 ~ '^[0-9]{1,12}$' THEN to_timestamp((c.config->'qsign.retireAt'->>0)::bigint) END,
+     published_at = CASE WHEN c.config->'qsign.createdAt'->>0 ~ '^[0-9]{1,12}$' THEN to_timestamp((c.config->'qsign.createdAt'->>0)::bigint) END
+   FROM components c WHERE c.realm_id = k.realm_id AND c.id = k.component_id;
+   UPDATE keys k SET published_at = coalesce(
+       (SELECT min(e.at) FROM key_events e WHERE e.realm_id = k.realm_id AND e.kid = k.kid AND e.action ~ '\\m(ACTIVE|PASSIVE)\\M'),
+       CASE WHEN k.status <> 'DISABLED' THEN k.created_at END)
+     WHERE k.published_at IS NULL;
+   UPDATE components SET config = config - 'qsign.activateAt' - 'qsign.retireAt' - 'qsign.createdAt'
+     WHERE config ?| array['qsign.activateAt', 'qsign.retireAt', 'qsign.createdAt'];`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

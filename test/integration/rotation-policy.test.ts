@@ -165,6 +165,7 @@ describe('rotation policies and back-end keys', () => {
     const component = (await admin('GET', 'later-vault', `/components/${vaultId}`)).body;
     expect(component.config.active ?? ['true']).toEqual(['true']);
     expect(component.config['qsign.retireAt']).toBeUndefined();
+    expect((await listKeys(server.db, realmId)).filter((k) => k.backend === 'vault-transit').map((k) => k.retireAt)).toEqual([null]);
 
     // `keys rotate` (the CLI) goes through rotateKey: refused before any change.
     await expect(server.db.transaction((tx) => rotateKey(tx, server.config.keyEncryptionKey, stored, 'ML-DSA-65', { prePublication: 0, actor: 'cli' })))
@@ -239,7 +240,8 @@ describe('default retireAfter of an HS512 policy', () => {
     expect((await pass('offline', A)).actions).toEqual([expect.stringMatching(/^HS512 key \S+ activated$/)]);
     const old = (await listKeys(server.db, realmId)).find((k) => k.kid === kid0)!;
     expect(old.status).toBe('PASSIVE');
-    expect((await admin('GET', 'offline', `/components/${old.componentId}`)).body.config['qsign.retireAt']).toEqual([String(A + 2592000)]);
+    // Its retirement is data on its key row (retire_at, migration 13).
+    expect(old.retireAt).toEqual(new Date((A + 2592000) * 1000));
 
     // Past ssoSessionMaxLifespan (10 h, the old default): the old key still verifies the offline token.
     expect((await pass('offline', A + 36000 + 1)).actions).toEqual([]);
@@ -256,6 +258,6 @@ describe('default retireAfter of an HS512 policy', () => {
     const signing = (await listKeys(server.db, realmId)).find((k) => k.alg === 'HS512' && k.status === 'ACTIVE')!;
     expect((await pass('offline', t0 + 2 * P)).actions).toEqual(['HS512 next key pre-published']);
     expect((await pass('offline', t0 + 2 * P + 21)).actions).toEqual([expect.stringMatching(/^HS512 key \S+ activated$/)]);
-    expect((await admin('GET', 'offline', `/components/${signing.componentId}`)).body.config['qsign.retireAt']).toEqual([String(t0 + 2 * P + 21 + 5184000)]);
+    expect((await listKeys(server.db, realmId)).find((k) => k.kid === signing.kid)!.retireAt).toEqual(new Date((t0 + 2 * P + 21 + 5184000) * 1000));
   });
 });

@@ -79,7 +79,7 @@ describe('a component names a back end, never its settings', () => {
     try {
       const record = {
         kid: 'pkcs11-01-abcdef12', realmId: 'r', alg: 'RS256', providerId: 'pkcs11', priority: 1, status: 'ACTIVE', componentId: 'c', privateKey: undefined,
-        backend: 'pkcs11', backendRef: { keyId: '01', mode: 'native' }, publicJwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' }, createdAt: new Date(),
+        backend: 'pkcs11', backendRef: { keyId: '01', mode: 'native' }, publicJwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' }, createdAt: new Date(), activateAt: null, retireAt: null, publishedAt: null,
       } satisfies KeyRecord;
       const legacy = { id: 'c', name: 'old', providerId: 'pkcs11', providerType: 'org.keycloak.keys.KeyProvider', parentId: 'r', config: { modulePath: ['/tmp/evil.so'], tokenLabel: ['t'], pinEnv: ['X'], keyId: ['01'] } };
       const backends = { backends: new Backends({}), realm: 'demo' };

@@ -24,14 +24,14 @@ import type { BackendRead, ExternalKeyProvider, SignerContext } from './types.ts
  * Whether this key material is or was published in a JWKS: any key row of any realm with the same
  * public key (RSA `n`, EC `x`/`y`, AKP `pub`, OQS `x`) as the realm's key `kid`, so also when the
  * same HSM or Vault key is registered again under another provider, that is not DISABLED or was
- * ever ACTIVE or PASSIVE (its key lifecycle events). Public material only: nothing of another
+ * ever ACTIVE or PASSIVE (`published_at`). Public material only: nothing of another
  * realm is returned.
  */
 async function everPublished(db: SqlClient, realmId: string, kid: string): Promise<boolean> {
   const rows = await db.query(
     `WITH material AS (SELECT concat(public_jwk->>'n', public_jwk->>'x', public_jwk->>'y', public_jwk->>'pub') AS m FROM keys WHERE realm_id = $1 AND kid = $2)
      SELECT 1 FROM keys k, material WHERE concat(k.public_jwk->>'n', k.public_jwk->>'x', k.public_jwk->>'y', k.public_jwk->>'pub') = material.m AND material.m <> ''
-       AND (k.status <> 'DISABLED' OR EXISTS (SELECT 1 FROM key_events e WHERE e.realm_id = k.realm_id AND e.kid = k.kid AND e.action ~ '\\m(ACTIVE|PASSIVE)\\M'))
+       AND (k.status <> 'DISABLED' OR k.published_at IS NOT NULL)
      LIMIT 1`,
     [realmId, kid],
   );
