@@ -329,6 +329,21 @@ describe.each(stores)('Keycloak protocol behaviour on $name', (store) => {
       expect(introspected).toMatchObject({ active: true, cnf: { jkt } });
     });
 
+    it('the password grant (Keycloak\'s direct grant) binds its tokens to a DPoP proof too; a bad proof is refused', async () => {
+      const config = await oidc.discovery(new URL(issuer), 'spa2', {}, oidc.None(), insecure);
+      const keyPair = await oidc.randomDPoPKeyPair('ES256');
+      const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+      const tokens = await oidc.genericGrantRequest(config, 'password', { username: 'alice', password: 'alice-pw', scope: 'openid' }, { DPoP: oidc.getDPoPHandle(config, keyPair) });
+      expect(tokens.token_type).toBe('dpop');
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt });
+      expect(decodeJwt(tokens.refresh_token!).cnf).toEqual({ jkt });
+      const bad = await post(`${P()}/token`, { grant_type: 'password', client_id: 'spa2', username: 'alice', password: 'alice-pw' }, { dpop: 'not-a-proof' });
+      expect(bad.status).toBe(400);
+      expect((await bad.json().then(asJson)).error).toBe('invalid_dpop_proof');
+      const plain = await passwordGrant('spa2');
+      expect([plain.token_type, decodeJwt(String(plain.access_token)).cnf]).toEqual(['Bearer', undefined]);
+    });
+
     it('client_credentials with DPoP binds the token too; without a proof the token is Bearer', async () => {
       const config = await oidc.discovery(new URL(issuer), 'conf', {}, oidc.ClientSecretBasic('conf-secret'), insecure);
       const keyPair = await oidc.randomDPoPKeyPair('ES256');
