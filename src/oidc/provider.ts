@@ -210,6 +210,9 @@ export function buildProvider(rc: RealmContext): Provider {
       keys: rc.cookieKeys,
     },
     renderError: renderErrorPage(rc),
+    // A client-jwt client's `jwks.url` is chosen by a realm administrator: its answer is read up to
+    // 256 KB (oidc-provider's default has no limit for jwks_uri).
+    fetchResponseBodyLimits: { jwks_uri: 256 * 1024 },
     // oidc-provider refuses loopback and private addresses for outgoing requests (SSRF guard);
     // OUTBOUND_ALLOW_PRIVATE_NETWORKS=true lifts that for back ends inside the cluster.
     ...(rc.allowPrivateNetworks ? { fetch: (url: Parameters<typeof fetch>[0], options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
