@@ -183,7 +183,8 @@ export function buildProvider(rc: RealmContext): Provider {
       },
     },
     ttl: {
-      AccessToken: r.accessTokenLifespan,
+      // Keycloak's accessTokenLifespanForImplicitFlow for tokens of the authorization response.
+      AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === 'implicit' ? r.accessTokenLifespanForImplicitFlow : r.accessTokenLifespan),
       ClientCredentials: r.accessTokenLifespan,
       IdToken: r.accessTokenLifespan,
       AuthorizationCode: r.accessCodeLifespan,

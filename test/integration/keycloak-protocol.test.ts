@@ -212,6 +212,8 @@ describe.each(stores)('Keycloak protocol behaviour on $name', (store) => {
       expect(access).toMatchObject({ azp: 'implicit', typ: 'Bearer', preferred_username: 'alice' });
       expect(f.get('session_state')).toBe(access.sid);
       expect(f.get('refresh_token')).toBeNull();
+      // Keycloak's accessTokenLifespanForImplicitFlow (default 900 s), not accessTokenLifespan (300 s).
+      expect(Number(access.exp) - Number(access.iat)).toBe(900);
       const userinfo = await fetch(`${P()}/userinfo`, { headers: { authorization: `Bearer ${f.get('access_token')}` } });
       expect(await userinfo.json()).toMatchObject({ preferred_username: 'alice' });
     });
