@@ -31,8 +31,13 @@ const shop = (jwksUrl: string) => ({
     { clientId: 'jwt-app', clientAuthenticatorType: 'client-jwt', standardFlowEnabled: false, attributes: { 'token.endpoint.auth.signing.alg': 'RS256' } },
     { clientId: 'hmac-app', clientAuthenticatorType: 'client-secret-jwt', secret: 'hmac-app-secret-of-enough-length-123456', standardFlowEnabled: false },
     { clientId: 'authz', secret: 'authz-secret', authorizationServicesEnabled: true, standardFlowEnabled: false },
+    { clientId: 'aud-target', secret: 'aud-target-secret', standardFlowEnabled: false },
     { clientId: 'private-jwks', clientAuthenticatorType: 'client-jwt', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'use.jwks.url': 'true', 'jwks.url': jwksUrl } },
   ],
+  // A client scope with an audience mapper naming `aud-target` (KeycloakOIDCClientInstallation.showVerifyTokenAudience).
+  clientScopes: [{ name: 'aud-scope', protocol: 'openid-connect', protocolMappers: [
+    { name: 'aud', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': 'aud-target', 'access.token.claim': 'true' } },
+  ] }],
   users: [
     { username: 'alice', credentials: [{ value: 'alice-pw' }], clientRoles: { api: ['reader'] } },
     { username: 'bob', credentials: [{ value: 'bob-pw' }] },
@@ -98,6 +103,8 @@ describe.each(stores)('client installation (keycloak.json) on $name', (store) =>
     } });
     expect((await json('hmac-app')).credentials).toEqual({ 'secret-jwt': { secret: 'hmac-app-secret-of-enough-length-123456' } });
     expect(await json('authz')).toMatchObject({ credentials: { secret: 'authz-secret' }, 'policy-enforcer': {} });
+    expect(await json('aud-target')).toMatchObject({ 'verify-token-audience': true, credentials: { secret: 'aud-target-secret' } });
+    expect(await json('aud-target')).not.toHaveProperty('use-resource-role-mappings');
   });
 
   it('an unknown provider or client is 404; a realm admin of another realm is refused', async () => {
