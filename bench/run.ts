@@ -27,7 +27,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 16;
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
-const ALGS = ['RS256', 'ML-DSA-65', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'];
+const ALGS = ['RS256', 'ML-DSA-65', 'DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'];
 const KEK = Buffer.alloc(32, 5).toString('base64');
 const out: string[] = [];
 const say = (line = '') => { out.push(line); process.stderr.write(`${line}\n`); };
@@ -74,7 +74,7 @@ const db = await createTestDatabase();
 const dir = mkdtempSync(path.join(tmpdir(), 'qsign-bench-'));
 const realm = {
   realm: 'bench', accessTokenLifespan: 300,
-  components: { 'org.keycloak.keys.KeyProvider': ALGS.filter((a) => a.includes('-') && a !== 'ML-DSA-65').map((alg) => ({ name: alg, providerId: 'composite-generated', config: { algorithm: [alg], priority: ['100'] } })) },
+  components: { 'org.keycloak.keys.KeyProvider': ALGS.filter((a) => a !== 'RS256' && a !== 'ML-DSA-65').map((alg) => ({ name: alg, providerId: alg === 'DILITHIUM3' ? 'ml-dsa-generated' : 'composite-generated', config: { algorithm: [alg], priority: ['100'] } })) },
   clients: [
     ...ALGS.map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'access.token.signed.response.alg': alg } })),
     { clientId: 'pw', publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true },

@@ -12,8 +12,7 @@ import autocannon from 'autocannon';
 import { startServer } from '../test/helpers/server.ts';
 import { initSoftHsmTokens } from '../test/helpers/components.ts';
 import { VaultTransitTestServer } from '../test/vault/transit-server.ts';
-import { createKeyProvider } from '../src/keys/providers.ts';
-import { backends } from '../src/signer/backends.ts';
+import { addKeyProvider } from '../src/keys/add-provider.ts';
 import { createTokenKey } from '../src/signer/pkcs11/keygen.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 4);
@@ -43,13 +42,18 @@ const rows: { name: string; alg: string; backend: string; kind: string }[] = [
 ];
 const file = path.join(dir, 'bench.json');
 writeFileSync(file, JSON.stringify({ realm: 'bench', accessTokenLifespan: 300, clients: rows.map((r) => ({ clientId: r.name, secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': r.alg } })) }));
-const server = await startServer({ realmFiles: [file] });
-const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'bench'");
+// The operator's declaration of the two back ends (docs/backends.md); the components name them.
+const KEY_BACKENDS = JSON.stringify({
+  'bench-vault': { type: 'vault-transit', address: vault.url, auth: { method: 'token', tokenEnv: 'QSIGN_BENCH_VAULT_TOKEN' }, realms: ['bench'] },
+  ...(hasHsm ? { 'bench-hsm': { type: 'pkcs11', module: MODULE, tokenLabel: 'bench', pinEnv: 'QSIGN_BENCH_PIN', sessions: CONNECTIONS, realms: ['bench'] } } : {}),
+});
+const server = await startServer({ realmFiles: [file], env: { KEY_BACKENDS } });
+const [realm] = await server.db.query<{ id: string; name: string }>("SELECT id, name FROM realms WHERE name = 'bench'");
 
 // One realm, one key per back end; each client's tokens must be signed by its own back end, so
 // each measurement runs with only that back end's key ACTIVE for the alg (the others PASSIVE).
-const vaultConfig = { address: [vault.url], tokenEnv: ['QSIGN_BENCH_VAULT_TOKEN'] };
-const hsmConfig = { modulePath: [MODULE], tokenLabel: ['bench'], pinEnv: ['QSIGN_BENCH_PIN'], sessions: [String(CONNECTIONS)] };
+const vaultConfig = { backend: ['bench-vault'] };
+const hsmConfig = { backend: ['bench-hsm'] };
 const components: Record<string, string> = {};
 for (const row of rows.filter((r) => r.kind !== 'local')) {
   let config: Record<string, string[]>;
@@ -57,10 +61,10 @@ for (const row of rows.filter((r) => r.kind !== 'local')) {
   else {
     const keyId = Buffer.from(row.name).toString('hex');
     const hsm = { ...hsmConfig, keyId: [keyId], algorithm: [row.alg] };
-    const created = await createTokenKey(backends.pkcs11(hsm), row.alg, keyId, row.name);
+    const created = await createTokenKey(server.backends.pkcs11('bench-hsm', 'bench'), row.alg, keyId, row.name);
     config = created.wrappedSeed ? { ...hsm, wrappedSeed: [created.wrappedSeed.toString('base64')] } : hsm;
   }
-  components[row.name] = await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, { name: row.name, providerId: row.kind === 'vault' ? 'vault-transit' : 'pkcs11', config: { ...config, priority: ['500'], active: ['false'] } }, 'bench'));
+  components[row.name] = await addKeyProvider(server.db, server.config.keyEncryptionKey, server.backends, realm, { name: row.name, providerId: row.kind === 'vault' ? 'vault-transit' : 'pkcs11', config: { ...config, priority: ['500'], active: ['false'] } }, 'bench');
 }
 
 async function activate(row: (typeof rows)[number]): Promise<void> {
@@ -101,5 +105,4 @@ writeFileSync(path.join(import.meta.dirname, 'results', 'signers.md'), lines.joi
 process.stdout.write(`${lines.join('\n')}\n`);
 await server.close();
 await vault.stop();
-await backends.close();
 process.exit(0);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseBackendDeclarations, type BackendDeclarations } from './signer/backend-config.ts';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -65,7 +66,40 @@ export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'
   baseUrl: string;
   /** True when keyEncryptionKey was generated for development and stored in `dataDir`. */
   devKeyEncryptionKey: boolean;
+  /**
+   * The signing back ends (Vault transit connections, PKCS#11 tokens) by name, from
+   * `KEY_BACKENDS_FILE` (a path to a JSON file) or `KEY_BACKENDS` (the same JSON inline);
+   * `{}` when neither is set. Key provider components name one (`config.backend`); see
+   * docs/backends.md and signer/backend-config.ts for the shape.
+   */
+  keyBackends: BackendDeclarations;
 };
+
+/**
+ * The back-end declaration from KEY_BACKENDS_FILE or KEY_BACKENDS (one of them), with its
+ * problems as ConfigError lines naming the variable and the JSON path.
+ */
+function loadKeyBackends(env: NodeJS.ProcessEnv, problems: string[]): BackendDeclarations {
+  const file = env.KEY_BACKENDS_FILE || undefined;
+  const inline = env.KEY_BACKENDS || undefined;
+  if (file && inline) {
+    problems.push('KEY_BACKENDS_FILE / KEY_BACKENDS: set one of them, not both');
+    return {};
+  }
+  let text = inline;
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`KEY_BACKENDS_FILE: cannot read ${file} (${(err as { code?: string }).code ?? (err as Error).name})`);
+      return {};
+    }
+  }
+  if (text === undefined) return {};
+  const { declarations, problems: found } = parseBackendDeclarations(text);
+  for (const problem of found) problems.push(`${file ? `KEY_BACKENDS_FILE ${file}` : 'KEY_BACKENDS'}: ${problem}`);
+  return declarations;
+}
 
 /** Keycloak's KC_DB_URL is a JDBC URL; credentials come from KC_DB_USERNAME / KC_DB_PASSWORD. */
 function fromJdbc(env: NodeJS.ProcessEnv): string | undefined {
@@ -89,7 +123,7 @@ function fromKcHostname(env: NodeJS.ProcessEnv, port: string): string | undefine
 function loadDevKek(dataDir: string): Buffer {
   const file = path.join(dataDir, 'dev-key-encryption-key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // private, as store/data-dir.ts keeps it
   const kek = randomBytes(32);
   writeFileSync(file, kek.toString('base64'), { mode: 0o600 });
   return kek;
@@ -158,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (c.managementPort !== undefined && c.managementPort === c.port) problems.push('MANAGEMENT_PORT: must differ from PORT');
   if (c.workers > 1 && !c.databaseUrl) problems.push('WORKERS: several workers need PostgreSQL (DATABASE_URL); the embedded store serves one process');
+  const keyBackends = loadKeyBackends(env, problems);
   if (problems.length) throw new ConfigError(problems);
   const baseUrl = (c.baseUrl ?? `http://localhost:${c.port}`).replace(/\/+$/, '');
   return {
@@ -165,5 +200,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl,
     keyEncryptionKey: c.keyEncryptionKey ? Buffer.from(c.keyEncryptionKey, 'base64') : loadDevKek(c.dataDir),
     devKeyEncryptionKey: !c.keyEncryptionKey,
+    keyBackends,
   };
 }

@@ -10,7 +10,8 @@ import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqlClient, type SqlClient } from './store/sql.ts';
 import { migrate } from './store/migrations.ts';
-import { importRealm, readRealmFile, RealmImportError } from './realm/import.ts';
+import { RealmImportError } from './realm/import.ts';
+import { importRealmFiles, keycloakDirFiles } from './realm/partitions.ts';
 import { createServer } from './server.ts';
 import { openRedis } from './redis.ts';
 import { deleteExpiredPayloads } from '../adapters/postgres.ts';
@@ -20,11 +21,11 @@ import { allAlgorithms } from './jose/algorithms.ts';
 import { runRotation } from './keys/rotation.ts';
 import { syncAllExternalKeys } from './keys/external.ts';
 import { eventKey, flushEvents, verifyEvents } from './events/store.ts';
-import { findRealm } from './store/realms.ts';
+import { findRealm, sealClearRealmSecrets } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { checkKeyEncryptionKey } from './keys/kek-check.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
-import { backends } from './signer/backends.ts';
+import { Backends } from './signer/backends.ts';
 import { serveClusterMetrics } from './metrics-cluster.ts';
 
 /** Environment for realm placeholders: the bootstrap admin comes from config (KC_BOOTSTRAP_ADMIN_*). */
@@ -32,12 +33,16 @@ function importEnv(config: Config): NodeJS.ProcessEnv {
   return { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: config.adminUsername, KC_BOOTSTRAP_ADMIN_PASSWORD: config.adminPassword };
 }
 
-/** Opens and migrates the store, and checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts; WrongKeyEncryptionKeyError: exit code 2). */
+/**
+ * Opens and migrates the store, checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts;
+ * WrongKeyEncryptionKeyError: exit code 2), then seals realm secrets older versions stored in clear.
+ */
 async function openStore(config: Config): Promise<SqlClient> {
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize, keyEncryptionKey: config.keyEncryptionKey });
   try {
     await migrate(db);
     await checkKeyEncryptionKey(db, config.keyEncryptionKey);
+    await sealClearRealmSecrets(db);
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
@@ -46,7 +51,7 @@ async function openStore(config: Config): Promise<SqlClient> {
 }
 
 /** Imports every `*.json` in the realms folder, master first; existing realms are kept as they are. */
-export async function importRealmsDir(db: SqlClient, config: Config, log: Logger): Promise<void> {
+export async function importRealmsDir(db: SqlClient, config: Config, log: Logger, backends: Backends): Promise<void> {
   let files: string[];
   try {
     files = (await readdir(config.realmsDir)).filter((f) => f.endsWith('.json')).sort((a, b) => (a === 'master.json' ? -1 : b === 'master.json' ? 1 : a.localeCompare(b)));
@@ -54,11 +59,9 @@ export async function importRealmsDir(db: SqlClient, config: Config, log: Logger
     log.warn({ dir: config.realmsDir }, 'realms folder not found; no realm imported');
     return;
   }
-  for (const file of files) {
-    const rep = await readRealmFile(path.join(config.realmsDir, file), importEnv(config));
-    const result = await importRealm(db, config.keyEncryptionKey, rep);
-    log.info({ file, ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
-  }
+  // Users partition files merge into their realm's file (realm/partitions.ts).
+  const results = await importRealmFiles(db, config.keyEncryptionKey, files.map((f) => path.join(config.realmsDir, f)), { env: importEnv(config), onExistingRealm: 'skip', backends });
+  for (const { files: used, ...result } of results) log.info({ file: used.join(' + '), ...result }, result.status === 'skipped' ? 'realm exists, import skipped' : 'realm imported');
 }
 
 /** A dead worker's replacement waits this long (ms), doubling from the first to the last for workers that die young. */
@@ -90,8 +93,9 @@ async function start(): Promise<void> {
   if (cluster.isPrimary) warnWithoutRedis(config, log);
   if (config.workers > 1 && cluster.isPrimary) {
     const db = await openStore(config);
-    await importRealmsDir(db, config, log);
-    await db.close();
+    const backends = new Backends(config.keyBackends, log);
+    await importRealmsDir(db, config, log, backends);
+    await Promise.all([db.close(), backends.close()]);
     serveClusterMetrics();
     const forkedAt = new Map<number, number>();
     const fork = () => { const w = cluster.fork(); forkedAt.set(w.id, Date.now()); };
@@ -126,10 +130,11 @@ async function start(): Promise<void> {
   }
   if (config.devKeyEncryptionKey) log.warn('development mode: KEY_ENCRYPTION_KEY not set, using a generated key stored in DATA_DIR');
   const db = await openStore(config);
-  if (cluster.isPrimary) await importRealmsDir(db, config, log);
+  // The operator's signing back ends (KEY_BACKENDS_FILE / KEY_BACKENDS): one set of connections per process.
+  const backends = new Backends(config.keyBackends, log);
+  if (cluster.isPrimary) await importRealmsDir(db, config, log, backends);
   const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
-  backends.log = log;
-  const { app, registry } = createServer(config, db, log, { redis });
+  const { app, registry } = createServer(config, db, log, { redis, backends });
   const server = app.listen(config.port, config.host, () => {
     log.info({ url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode }, `qsign-oidc listening on ${config.baseUrl}`);
   });
@@ -154,7 +159,7 @@ async function start(): Promise<void> {
       }
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'scheduled key rotation pass failed'));
     // Back-end keys (Vault transit versions): pick up rotations and trims done in the back end.
-    syncAllExternalKeys(db).then(({ changed, failures }) => {
+    syncAllExternalKeys(db, backends).then(({ changed, failures }) => {
       for (const realm of changed) registry.invalidate(realm);
       for (const f of failures) log.warn(f, 'back-end key sync failed; keeping the keys as they were');
     }, (err) => log.warn({ err: { message: (err as Error).message } }, 'back-end key sync failed'));
@@ -169,7 +174,7 @@ async function start(): Promise<void> {
     log.info('shutting down');
     stopping = true;
     management?.close();
-    server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close()])).finally(() => process.exit(0)); });
+    server.close(() => { void flushEvents(db).then(() => Promise.allSettled([db.close(), redis?.close(), backends.close()])).finally(() => process.exit(0)); });
     server.closeIdleConnections();
     setTimeout(() => { log.warn('shutdown grace period over; exiting'); process.exit(0); }, config.shutdownGraceSeconds * 1000).unref();
   };
@@ -177,19 +182,20 @@ async function start(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-async function importCommand(files: string[], options: { override?: boolean }): Promise<void> {
+async function importCommand(args: string[], options: { override?: boolean; dir?: string }): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  const files = options.dir ? await keycloakDirFiles(options.dir) : args;
+  if (!files.length) throw new ConfigError([options.dir ? `${options.dir}: no <realm>-realm.json file to import` : 'import: name the realm files, or --dir']);
   const db = await openStore(config);
+  const backends = new Backends(config.keyBackends, log);
   try {
-    for (const file of files) {
-      const rep = await readRealmFile(file, importEnv(config));
-      const result = await importRealm(db, config.keyEncryptionKey, rep, { override: options.override });
-      log.info({ file, ...result }, `realm ${result.realm}: ${result.status}`);
+    for (const { files: used, ...result } of await importRealmFiles(db, config.keyEncryptionKey, files, { env: importEnv(config), override: options.override, backends })) {
+      log.info({ file: used.join(' + '), ...result }, `realm ${result.realm}: ${result.status}`);
       if (result.status === 'skipped') process.stderr.write(`realm "${result.realm}" exists; use --override to replace it\n`);
     }
   } finally {
-    await db.close();
+    await Promise.all([db.close(), backends.close()]);
   }
 }
 
@@ -244,9 +250,10 @@ const program = new Command('qsign-oidc')
   .showHelpAfterError();
 program.command('start', { isDefault: true }).description('run the server (imports realms/*.json first)').action(() => start().catch(fail));
 program.command('import').description('import Keycloak realm JSON files (RealmRepresentation)')
-  .argument('<file...>', 'realm export files')
+  .argument('[file...]', 'realm export files; users files (`kc.sh export --users different_files`) merge into their realm')
+  .option('--dir <dir>', 'import a `kc.sh export --dir` folder: <realm>-realm.json with its <realm>-users-N.json')
   .option('--override', 'replace a realm that already exists')
-  .action((files: string[], options: { override?: boolean }) => importCommand(files, options).catch(fail));
+  .action((files: string[], options: { override?: boolean; dir?: string }) => importCommand(files, options).catch(fail));
 
 const keys = program.command('keys').description('list, rotate and disable a realm\'s signing keys (works on the store; running servers pick the change up within a second)');
 keys.command('list').requiredOption('--realm <realm>').option('--alg <alg>').description('list the realm\'s keys')
@@ -256,10 +263,9 @@ keys.command('rotate').requiredOption('--realm <realm>').requiredOption('--alg <
   .option('--retire-after <seconds>', 'keep the replaced key PASSIVE this long (default: the realm\'s longest token lifetime)')
   .description('replace the signing key of an algorithm')
   .action((options: { realm: string; alg: string; prePublish?: string; retireAfter?: string }) => keysCommand('rotate', options).catch(fail));
-keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <backend>', 'pkcs11').requiredOption('--alg <alg>', 'RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3')
-  .requiredOption('--module <path>', 'PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so')
-  .option('--token-label <label>').option('--slot <index>').option('--pin-env <var>', 'environment variable holding the user PIN').option('--pin-file <file>', 'file holding the user PIN')
-  .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>').option('--sessions <n>', 'session pool size (default 4)')
+keys.command('create').requiredOption('--realm <realm>').requiredOption('--backend <name>', 'a pkcs11 back end declared in KEY_BACKENDS_FILE / KEY_BACKENDS (docs/backends.md)')
+  .requiredOption('--alg <alg>', 'RS256, PS256, ES256 or ML-DSA-44/65/87')
+  .option('--key-id <hex>', 'CKA_ID (default: random)').option('--priority <n>')
   .option('--rsa-bits <n>', 'RSA modulus size (default 2048; 3072 for the RSA half of a composite)')
   .option('--disabled', 'register the key DISABLED (never published): a member for a composite key provider')
   .description('create a key on a PKCS#11 token and register it as the realm\'s pkcs11 key provider')

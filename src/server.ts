@@ -25,7 +25,7 @@ import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { applyRequestLimits, parseTokenForm } from './request-limits.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
-import { backends } from './signer/backends.ts';
+import { Backends } from './signer/backends.ts';
 import { counterFor, httpRequests, metricsResponse, routeOf } from './metrics.ts';
 import { startSigningThreads } from './jose/ml-dsa-threads.ts';
 import { proxyHeaders } from './proxy-headers.ts';
@@ -88,7 +88,12 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 /** Paths of the management interface (MANAGEMENT_PORT): health probes and metrics. */
 export const isManagementPath = (path: string) => path === '/metrics' || path.startsWith('/health/');
 
-export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections } = {}): Server {
+/**
+ * @param options.backends the process's signing back ends (made from config.keyBackends when not
+ *   given); the realms' signers, the admin API and readiness use these.
+ */
+export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections; backends?: Backends } = {}): Server {
+  const backends = options.backends ?? new Backends(config.keyBackends, log);
   const app = new Koa();
   app.use(proxyHeaders(app, config));
   app.use(publicOrigin(config.baseUrl));
@@ -96,7 +101,7 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   startSigningThreads(config.signingThreads, {
     onFailure: (err) => log.error({ err: { message: err.message } }, 'ML-DSA signing threads stopped after failing; signing on the event loop'),
   });
-  const registry = new RealmRegistry(db, config, log);
+  const registry = new RealmRegistry(db, config, log, backends);
   const limits = new RateLimits(options.redis?.client);
   // Realm and key changes reach every process at once; without Redis, within the 1 s version check.
   if (options.redis) fanOutRealmChanges(options.redis, registry);

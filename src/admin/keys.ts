@@ -10,11 +10,12 @@ import {
   assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
   KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
 } from '../keys/providers.ts';
-import { createRotationPolicy, updateRotationPolicy } from '../keys/rotation.ts';
+import { createRotationPolicy, updateRotationPolicy } from '../keys/providers/rotation-policy.ts';
 import { requiredAlgs } from '../keys/required.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { signerFor } from '../signer/factory.ts';
+import { signerFor } from '../keys/signers.ts';
+import { readNewKeyProvider } from '../keys/external.ts';
 
 const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
 
@@ -39,12 +40,12 @@ const representation = (c: StoredComponent) => ({
 async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK | undefined> {
   let jwk: JWK | undefined;
   try {
-    jwk = signerFor(record, deps.kek, new Map()).publicJwk();
+    jwk = signerFor(record, { kek: deps.kek, components: new Map(), byKid: () => undefined }).publicJwk();
   } catch {
     return undefined;
   }
   // Best effort: a failed write only means the next listing derives it again.
-  if (jwk) await recordPublicJwk(deps.db, record.kid, jwk).catch(() => undefined);
+  if (jwk) await recordPublicJwk(deps.db, record.realmId, record.kid, jwk).catch(() => undefined);
   return jwk;
 }
 
@@ -90,8 +91,10 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     if (rep.parentId !== undefined && rep.parentId !== realm.id && rep.parentId !== realm.name) throw badRequest('parentId must be the realm id', 'parentId');
     let id: string;
     if (type === KEY_PROVIDER_TYPE) {
+      // A back end (Vault, HSM) is read first, outside the transaction; an `id` in the body is ignored.
+      const read = await readNewKeyProvider(deps.db, deps.registry.backends, realm, rep);
       id = await commit(deps, realm.name, async (tx) => {
-        const newId = await createKeyProvider(tx, deps.kek, realm.id, rep, admin.username);
+        const newId = await createKeyProvider(tx, deps.kek, realm.id, rep, admin.username, read);
         await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
         return newId;
       });
@@ -113,7 +116,9 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
         await updateRotationPolicy(tx, realm.id, current, rep, admin.username);
         return;
       }
-      await updateKeyProvider(tx, realm.id, current, rep, admin.username);
+      await updateKeyProvider(tx, realm.id, current, rep, admin.username, {
+        checkBackend: (name, backendType) => { deps.registry.backends.declaration(name, backendType, realm.name); },
+      });
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
     });
     noContent(ctx);

@@ -3,14 +3,17 @@
  * private key is generated, loaded and used, how a signature is verified from the public JWK,
  * and the hash of its `at_hash`/`c_hash`. Table in README ("Algorithms"); sources:
  * - ML-DSA-44/65/87: FIPS 204, RFC 9964 (kty "AKP", `pub`; `priv` = 32-byte seed).
- * - DILITHIUM3: the same bytes as ML-DSA-65 in the QSIGN JWKS form
- *   `{"kty":"OQS","alg":"DILITHIUM3","use":"sig","kid","x"}`.
+ * - DILITHIUM3: CRYSTALS-Dilithium round 3 (jose/dilithium3.ts), as the QSIGN system signs with
+ *   liboqs `OQS_SIG_new("Dilithium3")`, in its JWKS form `{"kty":"OQS","alg":"DILITHIUM3","use":"sig","kid","x"}`
+ *   (x = the 1,952-byte public key; 3,293-byte signatures). Until migration 12 the name meant
+ *   ML-DSA-65; keys stored under that meaning are renamed ML-DSA-65 by it (docs/algorithms.md).
  * - Composites: jose/composite.ts (draft-ietf-lamps-pq-composite-sigs construction,
- *   draft-ietf-jose-pq-composite-sigs-05 for ML-DSA-65-ES256).
+ *   draft-ietf-jose-pq-composite-sigs-05 for ML-DSA-65-ES256); ML-DSA-65 halves only.
  * - RS*, PS*, ES*, EdDSA, HS*: RFC 7518 / RFC 8037.
  *
- * Private key material (bytes): ML-DSA and DILITHIUM3 the 32-byte seed; composites the seed
- * followed by the PKCS#8 DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
+ * Private key material (bytes): ML-DSA the 32-byte seed; DILITHIUM3 the 4,000-byte round-3 secret
+ * key followed by the 1,952-byte public key; composites the ML-DSA-65 seed followed by the PKCS#8
+ * DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
  */
 import {
   createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes,
@@ -20,6 +23,7 @@ import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
 import { COMPOSITE_MEMBERS, compositePublicJwk, compositeSign, compositeVerify, localHalves, type TraditionalKind } from './composite.ts';
+import { Dilithium3KeyError, dilithium3FromPrivateKey, dilithium3Keypair, dilithium3PrivateKey, dilithium3Signer, dilithium3Verifier } from './dilithium3.ts';
 
 export class JwkError extends Error {
   constructor(message: string) {
@@ -32,7 +36,7 @@ export interface LoadedKey {
   /** Public JWK without kid/use (the caller adds them); undefined for symmetric keys. */
   publicJwk: JWK | undefined;
   sign(input: Uint8Array): Promise<Uint8Array>;
-  /** ML-DSA only: sign with a FIPS 204 context string (the ML-DSA half of a composite uses ctx = label). */
+  /** ML-DSA only (not DILITHIUM3: round 3 has no context): sign with a FIPS 204 context string (the ML-DSA half of a composite uses ctx = label). */
   signWithContext?(input: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
 }
 
@@ -81,7 +85,7 @@ const fromB64u = (value: unknown, member: string): Buffer => {
 };
 const ok = (valid: boolean, reason = 'signature verification failed') => (valid ? undefined : reason);
 
-// ---- ML-DSA (AKP) and DILITHIUM3 (OQS) ----------------------------------------------------
+// ---- ML-DSA (AKP) ----------------------------------------------------------------------------
 
 /** node:crypto ML-DSA with a context string, on libuv's thread pool. */
 function contextSigner(set: MlDsaParameterSet, seed: Uint8Array, publicKey: Uint8Array) {
@@ -116,16 +120,28 @@ function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
   };
 }
 
+// ---- DILITHIUM3 (OQS): CRYSTALS-Dilithium round 3 --------------------------------------------
+
 const dilithium3: JwsAlgorithm = {
   alg: 'DILITHIUM3', kty: 'OQS', members: ['alg', 'x'], hash: ['shake256', { outputLength: 64 }], family: 'custom',
-  generate: async () => randomBytes(32),
+  generate: async () => dilithium3PrivateKey(await dilithium3Keypair()),
   load(privateKey) {
-    const pair = mlDsaFromSeed('ML-DSA-65', privateKey);
-    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner('ML-DSA-65', privateKey, pair.publicKey) };
+    let pair;
+    try {
+      pair = dilithium3FromPrivateKey(privateKey);
+    } catch (err) {
+      throw err instanceof Dilithium3KeyError ? new JwkError(err.message) : err;
+    }
+    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: dilithium3Signer(pair.secretKey) };
   },
   verifier(jwk) {
     if (jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3') throw new JwkError('DILITHIUM3 needs an OQS key with alg DILITHIUM3');
-    return mlDsaVerify('ML-DSA-65', mlDsaPublicKey('ML-DSA-65', fromB64u(jwk.x, 'x'), 'x'));
+    const x = fromB64u(jwk.x, 'x');
+    try {
+      return dilithium3Verifier(x);
+    } catch (err) {
+      throw err instanceof Dilithium3KeyError ? new JwkError(`"x" must be a 1952-byte DILITHIUM3 public key, got ${x.length} bytes`) : err;
+    }
   },
 };
 
@@ -139,16 +155,10 @@ function mlDsaPrivateKey(seed: Uint8Array): { key: KeyObject; publicKey: Uint8Ar
   return { key, publicKey: pair.publicKey };
 }
 
-function rsaPublicFromJwk(jwk: JWK): KeyObject {
-  const key = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' } as never);
-  if (key.asymmetricKeyDetails?.modulusLength !== 3072) throw new JwkError(`the RSA half must be RSA-3072, got ${key.asymmetricKeyDetails?.modulusLength} bits`);
-  return key;
-}
-
-function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): JwsAlgorithm {
+function composite(alg: string, kind: TraditionalKind): JwsAlgorithm {
   const ec = kind === 'ECDSA-P256';
   return {
-    alg, kty: form, members: form === 'AKP' ? ['alg', 'pub'] : ['alg', 'e', 'n', 'x'], hash: 'sha512', family: 'custom',
+    alg, kty: 'AKP', members: ['alg', 'pub'], hash: 'sha512', family: 'custom',
     async generate() {
       const { privateKey: traditional } = ec ? await keyPair('ec', { namedCurve: 'P-256' }) : await keyPair('rsa', { modulusLength: 3072 });
       return Buffer.concat([randomBytes(SEED), traditional.export({ format: 'der', type: 'pkcs8' })]);
@@ -161,19 +171,12 @@ function composite(alg: string, form: 'AKP' | 'OQS', kind: TraditionalKind): Jws
       return { publicJwk, sign: (input) => compositeSign(kind, halves, input) };
     },
     verifier(jwk) {
-      if (jwk.kty !== form || jwk.alg !== alg) throw new JwkError(`${alg} needs a ${form} key with alg ${alg}`);
-      let mlDsaKey: KeyObject;
-      let traditional: KeyObject;
-      if (form === 'OQS') {
-        mlDsaKey = mlDsaPublicKey('ML-DSA-65', fromB64u(jwk.x, 'x'), 'x');
-        traditional = rsaPublicFromJwk(jwk);
-      } else {
-        const pub = fromB64u(jwk.pub, 'pub');
-        const pkLen = ML_DSA_SIZES['ML-DSA-65'].publicKey;
-        if (pub.length <= pkLen) throw new JwkError(`"pub" of ${alg} must hold the ML-DSA-65 key (${pkLen} bytes) and the traditional key, got ${pub.length} bytes`);
-        mlDsaKey = mlDsaPublicKey('ML-DSA-65', pub.subarray(0, pkLen), 'pub');
-        traditional = ec ? ecFromPoint(pub.subarray(pkLen)) : rsaFromPkcs1(pub.subarray(pkLen));
-      }
+      if (jwk.kty !== 'AKP' || jwk.alg !== alg) throw new JwkError(`${alg} needs an AKP key with alg ${alg}`);
+      const pub = fromB64u(jwk.pub, 'pub');
+      const pkLen = ML_DSA_SIZES['ML-DSA-65'].publicKey;
+      if (pub.length <= pkLen) throw new JwkError(`"pub" of ${alg} must hold the ML-DSA-65 key (${pkLen} bytes) and the traditional key, got ${pub.length} bytes`);
+      const mlDsaKey = mlDsaPublicKey('ML-DSA-65', pub.subarray(0, pkLen), 'pub');
+      const traditional = ec ? ecFromPoint(pub.subarray(pkLen)) : rsaFromPkcs1(pub.subarray(pkLen));
       const key = { kind, mlDsa: mlDsaKey, traditional };
       return (input, signature) => compositeVerify(key, input, signature);
     },
@@ -265,7 +268,7 @@ function hmac(alg: string): JwsAlgorithm {
 const ALGORITHMS = new Map<string, JwsAlgorithm>([
   ...(['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const).map((set) => [set, mlDsa(set)] as const),
   ['DILITHIUM3', dilithium3],
-  ...Object.entries(COMPOSITE_MEMBERS).map(([alg, spec]) => [alg, composite(alg, spec.form, spec.kind)] as const),
+  ...Object.entries(COMPOSITE_MEMBERS).map(([alg, spec]) => [alg, composite(alg, spec.kind)] as const),
   ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map((alg) => [alg, asymmetric(alg)] as const),
   ...['HS256', 'HS384', 'HS512'].map((alg) => [alg, hmac(alg)] as const),
 ]);
@@ -280,4 +283,4 @@ export function jwsAlgorithm(alg: string): JwsAlgorithm {
 export const isSupportedAlg = (alg: string) => ALGORITHMS.has(alg);
 export const allAlgorithms = () => [...ALGORITHMS.values()];
 /** Algorithms with a post-quantum component (pure ML-DSA, DILITHIUM3 and the composites). */
-export const POST_QUANTUM_ALGS = [...ALGORITHMS.keys()].filter((alg) => alg.includes('ML-DSA') || alg.startsWith('DILITHIUM3'));
+export const POST_QUANTUM_ALGS = [...ALGORITHMS.keys()].filter((alg) => alg.includes('ML-DSA') || alg === 'DILITHIUM3');

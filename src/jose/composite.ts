@@ -1,8 +1,15 @@
 /**
  * Composite ML-DSA signatures, the construction of draft-ietf-lamps-pq-composite-sigs
  * (section "Composite-ML-DSA.Sign"), used by the JWS algorithms `ML-DSA-65-RS256`,
- * `DILITHIUM3-RS256`, `ML-DSA-65-PS256`, `DILITHIUM3-PS256` (RSA-3072; JOSE defines no RSA
- * composite, so these names are ours) and `ML-DSA-65-ES256` (draft-ietf-jose-pq-composite-sigs):
+ * `ML-DSA-65-PS256` (RSA-3072; JOSE defines no RSA composite, so these names are ours) and
+ * `ML-DSA-65-ES256` (draft-ietf-jose-pq-composite-sigs).
+ *
+ * `DILITHIUM3-RS256` / `DILITHIUM3-PS256` are withdrawn: they were this construction with the
+ * ML-DSA-65 half in an OQS JWK, and the construction needs FIPS 204's context string (ctx = Label),
+ * which CRYSTALS-Dilithium round 3 (what DILITHIUM3 now is) does not have; a round-3 variant would
+ * be a construction of our own that no verifier implements. Keys stored under those names are
+ * renamed ML-DSA-65-RS256 / -PS256 by migration 12 (the same bytes sign the same signatures).
+ * The construction:
  *
  *   M'  = Prefix ‖ Label ‖ len(ctx) ‖ ctx ‖ SHA-512(M)      (ctx empty, so len(ctx) = 0x00)
  *   sig = ML-DSA-65.Sign(sk1, M', ctx = Label) ‖ Trad.Sign(sk2, M')
@@ -29,12 +36,10 @@ export const COMPOSITE_LABELS: Record<TraditionalKind, string> = {
   'ECDSA-P256': 'COMPSIG-MLDSA65-ECDSA-P256-SHA512',
 };
 
-export const COMPOSITE_MEMBERS: Record<string, { mlDsa: string; traditional: string; kind: TraditionalKind; form: 'AKP' | 'OQS' }> = {
-  'ML-DSA-65-RS256': { mlDsa: 'ML-DSA-65', traditional: 'RS256', kind: 'RSA-PKCS15', form: 'AKP' },
-  'DILITHIUM3-RS256': { mlDsa: 'DILITHIUM3', traditional: 'RS256', kind: 'RSA-PKCS15', form: 'OQS' },
-  'ML-DSA-65-PS256': { mlDsa: 'ML-DSA-65', traditional: 'PS256', kind: 'RSA-PSS', form: 'AKP' },
-  'DILITHIUM3-PS256': { mlDsa: 'DILITHIUM3', traditional: 'PS256', kind: 'RSA-PSS', form: 'OQS' },
-  'ML-DSA-65-ES256': { mlDsa: 'ML-DSA-65', traditional: 'ES256', kind: 'ECDSA-P256', form: 'AKP' },
+export const COMPOSITE_MEMBERS: Record<string, { mlDsa: 'ML-DSA-65'; traditional: string; kind: TraditionalKind }> = {
+  'ML-DSA-65-RS256': { mlDsa: 'ML-DSA-65', traditional: 'RS256', kind: 'RSA-PKCS15' },
+  'ML-DSA-65-PS256': { mlDsa: 'ML-DSA-65', traditional: 'PS256', kind: 'RSA-PSS' },
+  'ML-DSA-65-ES256': { mlDsa: 'ML-DSA-65', traditional: 'ES256', kind: 'ECDSA-P256' },
 };
 
 /** DER Ecdsa-Sig-Value from JWS r‖s (RFC 3279 / SEC 1): two minimal INTEGERs in a SEQUENCE. */
@@ -51,11 +56,15 @@ export function ecdsaRawToDer(raw: Uint8Array): Buffer {
   return Buffer.concat([Buffer.of(0x30, content.length), content]);
 }
 
-/** The composite's public JWK from its members' public JWKs (forms of README "Algorithms"). */
+/**
+ * The composite's public JWK (`{"kty":"AKP","alg","pub"}`, pub = ML-DSA-65 key ‖ traditional key)
+ * from its members' public JWKs (docs/algorithms.md).
+ * @throws Error when the ML-DSA member is not an AKP ML-DSA-65 key (a DILITHIUM3 key cannot be a member).
+ */
 export function compositePublicJwk(alg: string, mlDsa: JWK, traditional: JWK): JWK {
   const spec = COMPOSITE_MEMBERS[alg];
-  const mlDsaPub = Buffer.from((mlDsa.kty === 'OQS' ? mlDsa.x : mlDsa.pub) as string, 'base64url');
-  if (spec.form === 'OQS') return { kty: 'OQS', alg, x: mlDsaPub.toString('base64url'), n: traditional.n, e: traditional.e };
+  if (mlDsa.kty !== 'AKP' || (mlDsa.alg !== undefined && mlDsa.alg !== 'ML-DSA-65')) throw new Error(`the ML-DSA member of ${alg} must be an ML-DSA-65 (AKP) key, got ${mlDsa.alg ?? mlDsa.kty}`);
+  const mlDsaPub = Buffer.from(mlDsa.pub as string, 'base64url');
   const tradBytes = spec.kind === 'ECDSA-P256'
     ? Buffer.concat([Buffer.of(4), Buffer.from(traditional.x as string, 'base64url'), Buffer.from(traditional.y as string, 'base64url')])
     : rsaPublicKeyDer(traditional);

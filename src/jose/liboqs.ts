@@ -1,7 +1,8 @@
 /**
  * liboqs (WebAssembly, @oqs/liboqs-js) ML-DSA instances, one per parameter set and thread, made
  * at first use. Used by the event loop (jose/ml-dsa.ts) and by the signing threads
- * (jose/ml-dsa-worker.ts).
+ * (jose/ml-dsa-worker.ts). @oqs/liboqs-js 0.15 no longer builds round-3 Dilithium3, so DILITHIUM3
+ * is signed elsewhere (jose/dilithium3.ts).
  */
 import { createMLDSA44, createMLDSA65, createMLDSA87 } from '@oqs/liboqs-js';
 

@@ -11,6 +11,9 @@
  * on the calling thread, when a thread cannot start (its module fails to load: the pool's
  * 'error') or after 3 failed or timed-out tasks in a row (a thread that dies while starting,
  * with no error, leaves its tasks queued for ever in piscina 5).
+ *
+ * DILITHIUM3 (round 3, jose/dilithium3.ts) does not use these threads: its implementation (pqclean's
+ * WebAssembly build) signs on worker threads of its own, so it never signs on the event loop either.
  */
 import { Piscina } from 'piscina';
 import type { MlDsaParameterSet } from './liboqs.ts';

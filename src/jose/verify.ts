@@ -11,11 +11,15 @@
  * - Claims (RFC 7519 §4.1): `exp` and `nbf` always (with `clockTolerance` seconds), `iss`, `aud`,
  *   the Keycloak `typ` claim ("Bearer", "ID", ...) and `azp` when asked for.
  *
+ * - Structure, the same for every alg (jose/compact-jws.ts): canonical base64url parts, JSON
+ *   objects, `crit` per RFC 7515 §4.1.11 (only `b64`, RFC 7797, is understood, and only as true).
+ *
  * Every failure throws TokenVerificationError with a code and a reason fit for a log line.
  */
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { compactVerify, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { jwsAlgorithm, isSupportedAlg, JwkError } from './algorithms.ts';
 import { TokenVerificationError } from './verify-errors.ts';
+import { parseCompactJws } from './compact-jws.ts';
 import { createRemoteJWKSet, type KeySource } from './remote-jwks.ts';
 
 export { TokenVerificationError } from './verify-errors.ts';
@@ -80,15 +84,10 @@ function checkClaims(payload: JWTPayload & Record<string, unknown>, options: Ver
  */
 export async function verifyToken(token: string, keys: KeySource, options: VerifyOptions): Promise<VerifiedToken> {
   if (!Array.isArray(options?.algorithms) || options.algorithms.length === 0) throw new TypeError('options.algorithms must list the accepted JWS algorithms');
-  if (typeof token !== 'string' || token.split('.').length !== 3) fail('ERR_JWS_INVALID', 'not a compact JWS (three base64url parts)');
-  let header: ProtectedHeaderParameters;
-  let payload: JWTPayload & Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(token);
-    payload = decodeJwt(token) as JWTPayload & Record<string, unknown>;
-  } catch (err) {
-    return fail('ERR_JWS_INVALID', `malformed token: ${(err as Error).message}`);
-  }
+  // Encoding, JSON and crit: the same rules for every alg, before any key is used (jose/compact-jws.ts).
+  const jws = parseCompactJws(token);
+  const header = jws.header as ProtectedHeaderParameters;
+  const payload = jws.payload as JWTPayload & Record<string, unknown>;
   const alg = header.alg;
   if (typeof alg !== 'string' || alg === 'none' || !options.algorithms.includes(alg)) fail('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg)} is not allowed (allowed: ${options.algorithms.join(', ')})`);
   if (!isSupportedAlg(alg!) || alg!.startsWith('HS')) fail('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${alg} is not supported for verification`);
@@ -97,7 +96,6 @@ export async function verifyToken(token: string, keys: KeySource, options: Verif
   if (jwk.kty !== spec.kty) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} has kty ${jwk.kty}, alg ${alg} needs kty ${spec.kty}`);
   if (jwk.alg !== undefined && jwk.alg !== alg) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is for alg ${jwk.alg}, the token says ${alg}`);
 
-  const [h, p, s] = token.split('.');
   if (spec.family === 'standard') {
     let key: Awaited<ReturnType<typeof importJWK>>;
     try {
@@ -117,11 +115,11 @@ export async function verifyToken(token: string, keys: KeySource, options: Verif
     } catch (err) {
       return fail('ERR_JWK_INVALID', err instanceof JwkError ? err.message : 'malformed key');
     }
-    const reason = await verify(Buffer.from(`${h}.${p}`), Buffer.from(s, 'base64url'));
+    const reason = await verify(jws.signingInput, jws.signature);
     if (reason) fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', reason);
   }
-  checkClaims(payload!, options);
-  return { payload: payload!, protectedHeader: header!, key: jwk };
+  checkClaims(payload, options);
+  return { payload, protectedHeader: header, key: jwk };
 }
 
 export interface BearerOptions extends VerifyOptions {

@@ -1,17 +1,20 @@
 /**
- * `npm start -- keys list|rotate|disable --realm R [--alg A]`: the operator's key commands. They
+ * `npm start -- keys list|rotate|disable|create --realm R [--alg A]`: the operator's key commands.
+ * `create --backend NAME` makes a key on the PKCS#11 token the operator declared under NAME
+ * (KEY_BACKENDS_FILE / KEY_BACKENDS; the back end must be declared for the realm). They
  * change the store in one transaction each, with the same guards as the admin API (never the
  * last active key of an alg the realm needs), and record `cli` as the actor.
  */
 import { loadConfig } from '../config.ts';
-import { openSqlClient } from '../store/sql.ts';
+import { openSqlClient, type SqlClient } from '../store/sql.ts';
 import { migrate } from '../store/migrations.ts';
 import { findRealm } from '../store/realms.ts';
 import { listKeys } from './repository.ts';
 import { checkKeyEncryptionKey } from './kek-check.ts';
-import { assertRequiredKeys, createKeyProvider, findComponent, updateKeyProvider } from './providers.ts';
+import { assertRequiredKeys, findComponent, updateKeyProvider } from './providers.ts';
 import { randomBytes } from 'node:crypto';
-import { backends } from '../signer/backends.ts';
+import { BackendRefusedError, Backends } from '../signer/backends.ts';
+import { addKeyProvider } from './add-provider.ts';
 import { createTokenKey } from '../signer/pkcs11/keygen.ts';
 import { PKCS11_ALGS } from '../signer/pkcs11/signer.ts';
 import { rotateKey } from './rotation.ts';
@@ -19,7 +22,8 @@ import { requiredAlgs } from './required.ts';
 
 export interface KeysOptions {
   realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string;
-  backend?: string; module?: string; tokenLabel?: string; slot?: string; pinEnv?: string; pinFile?: string; keyId?: string; priority?: string; sessions?: string; rsaBits?: string; disabled?: boolean;
+  /** Name of a declared back end (keys create). */
+  backend?: string; keyId?: string; priority?: string; rsaBits?: string; disabled?: boolean;
 }
 
 export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
@@ -41,22 +45,7 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
       return;
     }
     if (command === 'create') {
-      if (options.backend !== 'pkcs11') throw new Error('keys create supports --backend pkcs11');
-      if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256, ML-DSA-44/65/87 or DILITHIUM3');
-      if (!options.module) throw new Error('--module (the PKCS#11 library path) is required');
-      const keyId = options.keyId ?? randomBytes(8).toString('hex');
-      const config: Record<string, string[]> = { modulePath: [options.module], keyId: [keyId], algorithm: [options.alg], priority: [options.priority ?? '100'] };
-      if (options.tokenLabel) config.tokenLabel = [options.tokenLabel];
-      if (options.slot) config.slot = [options.slot];
-      if (options.pinEnv) config.pinEnv = [options.pinEnv];
-      if (options.pinFile) config.pinFile = [options.pinFile];
-      if (options.sessions) config.sessions = [options.sessions];
-      if (options.disabled) config.enabled = ['false'];
-      const created = await createTokenKey(backends.pkcs11(config), options.alg, keyId, `qsign-${options.realm}-${options.alg}`, { rsaBits: options.rsaBits ? Number(options.rsaBits) : undefined });
-      if (created.wrappedSeed) config.wrappedSeed = [created.wrappedSeed.toString('base64')];
-      const id = await db.transaction((tx) => createKeyProvider(tx, kek, realm.id, { name: `pkcs11-${options.alg!.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config }, 'cli'));
-      const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
-      out(`created ${key.alg} key ${key.kid} on the token (CKA_ID ${keyId}, ${created.mode}); it is ${key.status}`);
+      await createTokenKeyCommand(db, kek, new Backends(config.keyBackends), realm, options, out);
       return;
     }
     if (command === 'rotate') {
@@ -85,6 +74,34 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
     out(disabled.length ? `disabled ${disabled.join(', ')}` : 'nothing to disable');
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * `keys create --backend NAME --alg A`: a new key on the declared PKCS#11 token NAME, registered as
+ * the realm's pkcs11 key provider naming that back end.
+ * @throws Error with the reason (unknown back end, unsupported alg, the token's error).
+ */
+async function createTokenKeyCommand(db: SqlClient, kek: Buffer, backends: Backends, realm: { id: string; name: string }, options: KeysOptions, out: (line: string) => void): Promise<void> {
+  if (!options.backend) throw new Error('--backend (the name of a declared pkcs11 back end) is required');
+  if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
+  try {
+    let pool;
+    try {
+      pool = backends.pkcs11(options.backend, realm.name);
+    } catch (err) {
+      if (err instanceof BackendRefusedError) throw new Error(`--backend ${err.message}`);
+      throw err;
+    }
+    const keyId = options.keyId ?? randomBytes(8).toString('hex');
+    const config: Record<string, string[]> = { backend: [options.backend], keyId: [keyId], algorithm: [options.alg], priority: [options.priority ?? '100'] };
+    if (options.disabled) config.enabled = ['false'];
+    const created = await createTokenKey(pool, options.alg, keyId, `qsign-${realm.name}-${options.alg}`, { rsaBits: options.rsaBits ? Number(options.rsaBits) : undefined });
+    if (created.wrappedSeed) config.wrappedSeed = [created.wrappedSeed.toString('base64')];
+    const id = await addKeyProvider(db, kek, backends, realm, { name: `pkcs11-${options.alg.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config }, 'cli');
+    const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
+    out(`created ${key.alg} key ${key.kid} on the token (CKA_ID ${keyId}, ${created.mode}); it is ${key.status}`);
+  } finally {
     await backends.close();
   }
 }

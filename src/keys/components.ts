@@ -1,11 +1,13 @@
 /**
  * Key provider components of a realm export (`components["org.keycloak.keys.KeyProvider"]`,
  * Keycloak ComponentExportRepresentation) turned into the key specs a realm is created with.
- * The providers of keys/providers.ts are understood; others (`rsa-enc-generated`,
+ * The providers of keys/providers/registry.ts are understood; others (`rsa-enc-generated`,
  * `aes-generated`, ...) create no signing key and are ignored.
  */
 import type { SignerStatus } from '../signer/signer.ts';
-import { ComponentError, KEY_PROVIDER_IDS, KEY_PROVIDER_TYPE, keyProviderSettings, type ComponentConfig } from './providers.ts';
+import type { BackendRead } from './providers/types.ts';
+import { ComponentError, KEY_PROVIDER_TYPE, type ComponentConfig } from './component-model.ts';
+import { KEY_PROVIDER_IDS, keyProviderSettings } from './providers/registry.ts';
 
 export interface KeySpec {
   alg: string;
@@ -15,6 +17,8 @@ export interface KeySpec {
   /** Component name. */
   name: string;
   config: ComponentConfig;
+  /** For a back-end provider: what its back end holds, read before the import's transaction (readRealmKeyBackends). */
+  read?: BackendRead;
 }
 
 interface Component { name?: string; providerId?: string; config?: Record<string, unknown> }

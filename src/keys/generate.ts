@@ -17,7 +17,7 @@ export interface GeneratedKey {
 
 export function providerIdFor(alg: string): string {
   if (/^(ML-DSA-(44|65|87)|DILITHIUM3)$/.test(alg)) return 'ml-dsa-generated';
-  if (alg.includes('-') && (alg.startsWith('ML-DSA-65-') || alg.startsWith('DILITHIUM3-'))) return 'composite-generated';
+  if (alg.includes('-') && alg.startsWith('ML-DSA-65-')) return 'composite-generated';
   if (/^(RS|PS)/.test(alg)) return 'rsa-generated';
   if (alg.startsWith('ES')) return 'ecdsa-generated';
   if (alg === 'EdDSA') return 'eddsa-generated';

@@ -33,7 +33,7 @@ const opens = (kek: Buffer, kid: string, alg: string, sealed: Uint8Array) => {
  */
 export async function checkKeyEncryptionKey(db: SqlClient, kek: Buffer): Promise<void> {
   const keys = await db.query<{ kid: string; alg: string; private_key: Uint8Array }>(
-    "SELECT kid, alg, private_key FROM keys WHERE backend = 'local' AND private_key IS NOT NULL ORDER BY created_at DESC LIMIT $1",
+    "SELECT kid, coalesce(backend_ref->>'sealedAlg', alg) AS alg, private_key FROM keys WHERE backend = 'local' AND private_key IS NOT NULL ORDER BY created_at DESC LIMIT $1",
     [SAMPLE],
   );
   if (keys.length) {

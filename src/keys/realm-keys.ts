@@ -6,7 +6,9 @@
 import type { JWK } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
-import { signerFor } from '../signer/factory.ts';
+import { signerFor } from './signers.ts';
+import type { Backends } from '../signer/backends.ts';
+import { readNewKeyProvider } from './external.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
 import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
 import { createKeyProvider, findComponents } from './providers.ts';
@@ -62,8 +64,22 @@ export function plannedKeyAlgs(specs: KeySpec[], defaultSignatureAlgorithm: stri
 }
 
 /**
- * Creates a new realm's key providers and keys (plannedKeyAlgs), one component each. A realm that
- * already has keys is left alone, so a restart keeps its keys and kids.
+ * For a realm being imported (realm/import.ts, before its transaction): reads the back end of each
+ * back-end key provider spec (Vault, PKCS#11), outside any transaction, and attaches what it read
+ * (`spec.read`) for createRealmKeys. Nothing is contacted for a spec that names no back end the
+ * realm may use.
+ * @throws ComponentError (400) naming the field, as for the admin API.
+ */
+export async function readRealmKeyBackends(db: SqlClient, backends: Backends, realmName: string, specs: KeySpec[]): Promise<KeySpec[]> {
+  const out: KeySpec[] = [];
+  for (const spec of specs) out.push({ ...spec, read: await readNewKeyProvider(db, backends, { name: realmName }, { providerId: spec.providerId, config: spec.config }) });
+  return out;
+}
+
+/**
+ * Creates a new realm's key providers and keys (plannedKeyAlgs), one component each (back-end
+ * ones from what readRealmKeyBackends read). A realm that already has keys is left alone, so a
+ * restart keeps its keys and kids.
  */
 export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: string, specs: KeySpec[], defaultSignatureAlgorithm: string): Promise<void> {
   if ((await listKeys(db, realmId)).length) return;
@@ -72,7 +88,7 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
       name: spec?.name ?? `${providerIdFor(alg)}-${alg.toLowerCase()}`,
       providerId: spec?.providerId ?? providerIdFor(alg),
       config: spec?.config ?? { priority: ['100'], algorithm: [alg] },
-    }, 'import');
+    }, 'import', spec?.read);
   }
 }
 
@@ -82,11 +98,15 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
  * built is reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys
  * serve on: also a local key that cannot be decrypted (KeyDecryptionError: a tampered record; a
  * wrong KEY_ENCRYPTION_KEY is refused before, when the process opens the store, keys/kek-check.ts):
- * its alg answers 503 and readiness names it, instead of the whole realm failing with a 500.
+ * its alg answers 503 and readiness names it, instead of the whole realm failing with a 500. So
+ * does a back-end key whose back end the realm may not use (`backends`, the operator's
+ * declaration) or whose component carries its back end inline (stored before back ends were declared).
  * @throws StoreUnavailableError when the store cannot be read.
  */
-export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined): Promise<RealmKeys> {
+export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined, backends?: Backends): Promise<RealmKeys> {
   const stored = await listKeys(db, realmId);
+  const [realm] = await db.query<{ name: string }>('SELECT name FROM realms WHERE id = $1', [realmId]);
+  const realmBackends = backends && realm ? { backends, realm: realm.name } : undefined;
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
   // Members of the composites that sign (a PASSIVE composite verifies with its public key alone).
   const members = new Set(stored.flatMap((r) => (r.backend === 'composite' && r.status === 'ACTIVE' ? (r.backendRef as { members?: string[] } | null)?.members ?? [] : [])));
@@ -98,7 +118,7 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
     // A PASSIVE composite verifies with its public key alone; its members are not loaded.
     if (record.backend === 'composite' && record.status === 'PASSIVE') return new UnavailableSigner(record, new Error(`composite key ${record.kid} is passive: it verifies, it does not sign`));
     try {
-      return signerFor(record, kek, components, (kid) => signers.get(kid));
+      return signerFor(record, { kek, components, byKid: (kid) => signers.get(kid), backends: realmBackends });
     } catch (err) {
       onKeyError(record.kid, err);
       return new UnavailableSigner(record, err);
@@ -111,7 +131,7 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
   // Best effort: a write that fails (a read-only standby) is tried again at the next load.
   for (const record of records.filter((r) => r.backend === 'local' && !r.publicJwk)) {
     const jwk = signers.get(record.kid)!.publicJwk();
-    if (jwk) await recordPublicJwk(db, record.kid, jwk).catch(() => undefined);
+    if (jwk) await recordPublicJwk(db, realmId, record.kid, jwk).catch(() => undefined);
   }
   return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
 }

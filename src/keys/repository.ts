@@ -40,14 +40,30 @@ export interface ExternalKey {
   publicJwk: JWK;
 }
 
-/** Inserts or updates a key held by a back end (no private material here). */
+/**
+ * Inserts or updates a key held by a back end (no private material here). The key is the realm's
+ * (primary key realm_id, kid): a row of another realm is never touched, and a row of this realm
+ * that another component owns is never taken over.
+ * @throws KeyConflictError when the kid is held by another component of the realm.
+ */
 export async function upsertExternalKey(db: SqlClient, realmId: string, key: ExternalKey): Promise<void> {
-  await db.query(
+  const rows = await db.query(
     `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk)
      VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10)
-     ON CONFLICT (kid) DO UPDATE SET priority = EXCLUDED.priority, status = EXCLUDED.status, public_jwk = EXCLUDED.public_jwk, backend_ref = EXCLUDED.backend_ref`,
+     ON CONFLICT (realm_id, kid) DO UPDATE SET priority = EXCLUDED.priority, status = EXCLUDED.status, public_jwk = EXCLUDED.public_jwk, backend_ref = EXCLUDED.backend_ref
+       WHERE keys.component_id = EXCLUDED.component_id AND keys.backend = EXCLUDED.backend
+     RETURNING kid`,
     [key.kid, realmId, key.alg, key.providerId, key.priority, key.status, key.componentId, key.backend, JSON.stringify(key.backendRef), JSON.stringify(key.publicJwk)],
   );
+  if (!rows.length) throw new KeyConflictError(key.kid);
+}
+
+/** A kid the realm already has under another key provider. */
+export class KeyConflictError extends Error {
+  constructor(kid: string) {
+    super(`key ${kid} already exists in this realm under another key provider`);
+    this.name = 'KeyConflictError';
+  }
 }
 
 export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: GeneratedKey, priority: number, status: SignerStatus, componentId: string): Promise<void> {
@@ -64,8 +80,8 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
  * none), so that later readers (the admin key listing) need not decrypt it again. Never
  * overwrites a recorded one.
  */
-export async function recordPublicJwk(db: SqlClient, kid: string, publicJwk: JWK): Promise<void> {
-  await db.query('UPDATE keys SET public_jwk = $2 WHERE kid = $1 AND public_jwk IS NULL', [kid, JSON.stringify(publicJwk)]);
+export async function recordPublicJwk(db: SqlClient, realmId: string, kid: string, publicJwk: JWK): Promise<void> {
+  await db.query('UPDATE keys SET public_jwk = $3 WHERE realm_id = $1 AND kid = $2 AND public_jwk IS NULL', [realmId, kid, JSON.stringify(publicJwk)]);
 }
 
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {

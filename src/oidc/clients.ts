@@ -105,7 +105,8 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
   const attrs = client.attributes;
   const metadata: ClientMetadata = {
     client_id: client.clientId,
-    client_name: client.name,
+    // Keycloak exports carry `"name": ""` for unnamed clients; oidc-provider refuses an empty client_name.
+    client_name: client.name || undefined,
     grant_types: grantTypes,
     response_types: responseTypesOf(grantTypes),
     redirect_uris: grantTypes.includes('authorization_code') || grantTypes.includes('implicit') ? redirectUris : [],

@@ -1,5 +1,5 @@
 /**
- * Teaches oidc-provider the JWS algorithms it does not ship (DILITHIUM3 with kty "OQS", the
+ * Teaches oidc-provider the JWS algorithms it does not ship (DILITHIUM3, round 3, kty "OQS"; the
  * ML-DSA composites) through the registry our one patch adds
  * (patches/oidc-provider+9.13.3.patch, `registerCustomSigningAlgorithm`). Importing this module
  * registers them once per process; pure ML-DSA-44/65/87 are native in oidc-provider 9.13.

@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
-import { createRealmKeys, plannedKeyAlgs } from '../keys/realm-keys.ts';
+import { createRealmKeys, plannedKeyAlgs, readRealmKeyBackends } from '../keys/realm-keys.ts';
+import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
@@ -22,6 +23,7 @@ import { withKeycloakDefaults } from './defaults.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
+import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 
 export interface ImportProblem { path: string; reason: string }
 
@@ -126,11 +128,36 @@ function storedFromHashed(cred: CredentialRepresentation): StoredPassword | unde
   return undefined;
 }
 
+const nestsTooDeep = (value: unknown, max: number): boolean => {
+  try {
+    assertJsonDepth(value, max);
+    return false;
+  } catch (err) {
+    if (err instanceof JsonDepthError) return true;
+    throw err;
+  }
+};
+
+/**
+ * A realm nested deeper than MAX_JSON_DEPTH (json-depth.ts), at the top-level field that holds the
+ * deep part (or the root). Keycloak's own realm exports nest less than 12 levels.
+ */
+function depthProblem(json: unknown): ImportProblem | undefined {
+  if (!nestsTooDeep(json, MAX_JSON_DEPTH)) return undefined;
+  const field = json && typeof json === 'object' ? Object.entries(json).find(([, value]) => nestsTooDeep(value, MAX_JSON_DEPTH - 1))?.[0] : undefined;
+  const at = field === undefined ? '' : formatPath([Array.isArray(json) ? Number(field) : field]);
+  return { path: at, reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); a realm file nests far less` };
+}
+
 /**
  * Validates a parsed realm JSON value. Pure: no I/O.
- * @throws RealmImportError with every problem found.
+ * @throws RealmImportError with every problem found; a value nested deeper than MAX_JSON_DEPTH
+ *   (json-depth.ts) with that one problem, before any other check.
  */
 export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env): RealmRepresentation {
+  // Before any recursive step (placeholders, zod): a 100k-deep file overflowed the stack (RangeError).
+  const tooDeep = depthProblem(json);
+  if (tooDeep) throw new RealmImportError(source, [tooDeep]);
   let resolved: unknown;
   try {
     resolved = resolvePlaceholders(json, env);
@@ -171,6 +198,9 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
       const client = { ...c, id: c.id ?? randomUUID() };
       // Authorization services need a confidential client with a service account.
       if (client.authorizationServicesEnabled === true) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+      // An admin-console partial export writes "**********" instead of the secret (Keycloak
+      // StripSecretsUtils.stripClient, ComponentRepresentation.SECRET_VALUE): the file has no secret.
+      if (client.secret === '**********') delete client.secret;
       // Keycloak generates a secret for confidential clients imported without one.
       if (!client.publicClient && !client.bearerOnly && client.secret === undefined) client.secret = randomUUID();
       return client;
@@ -180,29 +210,23 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
 
 /** Reads and validates a realm file. @throws RealmImportError (bad JSON included, with position). */
 export async function readRealmFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RealmRepresentation> {
+  return parseRealm(await readRealmJson(file), file, env);
+}
+
+/** Reads a realm (or users partition, partitions.ts) file as JSON, not yet validated. @throws RealmImportError on bad JSON. */
+export async function readRealmJson(file: string): Promise<unknown> {
   const text = await readFile(file, 'utf8');
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new RealmImportError(file, [{ path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
   }
-  return parseRealm(json, file, env);
 }
 
-export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
-
-/**
- * Writes a validated realm. Clear-text passwords are hashed before the transaction starts so the
- * transaction stays short; nothing is written if any statement fails.
- */
-export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean } = {}): Promise<ImportResult> {
-  const existing = await findRealm(db, rep.realm);
-  if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
-
-  const now = Date.now();
+/** Validated users as stored (id and createdTimestamp filled in) with their password credentials, clear-text ones hashed. */
+export async function storedUsers(reps: RealmRepresentation['users'], now = Date.now()): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
   const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
-  for (const { credentials, ...user } of rep.users) {
+  for (const { credentials, ...user } of reps) {
     const passwords: StoredPassword[] = [];
     for (const cred of credentials) {
       if (cred.type !== 'password') continue;
@@ -212,6 +236,21 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
     const totp = user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
     users.push({ user: { ...user, ...totp, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
   }
+  return users;
+}
+
+export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
+
+/**
+ * Writes a validated realm. Clear-text passwords are hashed before the transaction starts so the
+ * transaction stays short; nothing is written if any statement fails.
+ */
+export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean; backends?: Backends } = {}): Promise<ImportResult> {
+  const existing = await findRealm(db, rep.realm);
+  if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
+
+  const now = Date.now();
+  const users = await storedUsers(rep.users, now);
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
     users.push({
@@ -226,11 +265,13 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   const { [KEY_PROVIDER_TYPE]: _keyProviders, ...otherComponents } = rep.components ?? {};
   const doc: RealmDocument = { ...rep, users: [], components: otherComponents, id: rep.id ?? existing?.id ?? randomUUID() };
 
+  // Back ends (Vault, HSM) are read before the transaction, never inside it (keys/realm-keys.ts).
+  const keySpecs = await readRealmKeyBackends(db, options.backends ?? new Backends(), rep.realm, keySpecsFromComponents(rep.components).specs);
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
-    await insertRealm(tx, doc);
+    await insertRealm(tx, doc, kek);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
-    await createRealmKeys(tx, kek, doc.id, keySpecsFromComponents(rep.components).specs, rep.defaultSignatureAlgorithm);
+    await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
   return { realm: rep.realm, status: existing ? 'replaced' : 'created', users: users.length, clients: rep.clients.length };
 }

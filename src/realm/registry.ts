@@ -18,6 +18,7 @@ import type { Logger } from '../log.ts';
 import { findRealm, listRealms, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
+import { Backends } from '../signer/backends.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
 import { appendEvent, eventKey } from '../events/store.ts';
 import { savesLoginEvent } from '../events/config.ts';
@@ -70,7 +71,11 @@ export class RealmRegistry {
   readonly #missing = new Map<string, number>();
   readonly #eventsKey: Buffer;
 
-  constructor(db: SqlClient, config: Config, log: Logger) {
+  /** The process's signing back ends (signer/backends.ts), which the realms' back-end keys sign on. */
+  readonly backends: Backends;
+
+  constructor(db: SqlClient, config: Config, log: Logger, backends: Backends = new Backends(config.keyBackends, log)) {
+    this.backends = backends;
     this.#db = db;
     this.#config = config;
     this.#log = log;
@@ -189,7 +194,7 @@ export class RealmRegistry {
     const realm = new RealmModel(stored.doc, stored.version);
     const keys = await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id, (kid, err) => {
       this.#log.error({ realm: name, kid, err: { message: (err as Error).message } }, 'key cannot sign on this node; its alg answers 503 until it is mended');
-    });
+    }, this.backends);
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const db = this.#db;
     const log = this.#log;

@@ -1,87 +1,77 @@
 /**
- * The process's connections to signing back ends, shared by every realm: one VaultClient per
- * Vault (address, namespace, auth), one PKCS#11 module per library path (PKCS#11 allows one
- * C_Initialize per process) with its session pool per token. `health()` feeds `/health/ready`.
+ * The process's connections to the signing back ends the operator declared (KEY_BACKENDS_FILE /
+ * KEY_BACKENDS, signer/backend-config.ts): one VaultClient per declared Vault, one session pool
+ * per declared PKCS#11 token (the module loaded once per process: PKCS#11 allows one C_Initialize
+ * per process), each made when first used. Made once by the composition root (main.ts, the test
+ * server) and passed down; `health()` feeds `/health/ready`, `close()` ends the connections.
  *
- * Secrets come from where the component config points (`tokenFile`/`tokenEnv`,
- * `secretIdFile`/`secretIdEnv`, `pinFile`/`pinEnv`), never from the config itself, so they are
- * neither stored in the database nor returned by the admin API.
+ * A realm reaches a back end only by its declared name, only when the declaration lists the realm
+ * (or `"*"`), and only for the type its key provider needs (BackendRefusedError otherwise, with
+ * one text for all three cases, so a realm administrator learns nothing of back ends declared for
+ * other realms). Nothing in a realm's data can make this class open a connection or load a library
+ * the operator did not declare.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
-import { ComponentError, type ComponentConfig } from '../keys/providers.ts';
 import { Pkcs11Pool } from './pkcs11/module.ts';
+import type { BackendDeclaration, BackendDeclarations, Pkcs11Backend, VaultBackend } from './backend-config.ts';
 
-const first = (config: ComponentConfig, key: string) => config[key]?.[0];
+export type BackendType = BackendDeclaration['type'];
 
-/**
- * `config.sessions` of a `pkcs11` component: the session pool size, a decimal integer >= 1
- * (default 4). @throws ComponentError (field `sessions`) otherwise.
- */
-function pkcs11Sessions(config: ComponentConfig): number {
-  const text = String(first(config, 'sessions') ?? '4');
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new ComponentError(`config.sessions (the PKCS#11 session pool size) must be an integer >= 1, got "${text}"`, 'sessions');
-  return Number(text);
+/** A back end a realm may not use (unknown name, another type, or not declared for the realm). */
+export class BackendRefusedError extends Error {
+  constructor(name: string, type: BackendType) {
+    super(`"${name}" names no ${type} back end this realm may use (back ends are declared by the operator in KEY_BACKENDS_FILE or KEY_BACKENDS)`);
+    this.name = 'BackendRefusedError';
+  }
 }
 
+/** A declared Vault: its client and transit mount. */
+export interface VaultConnection { client: VaultClient; mount: string }
+
 export class Backends {
-  /** Where back-end clients report what they recover from (Vault token renewal); the process logger. */
-  log: Pick<Logger, 'warn'> | undefined;
+  readonly #declarations: BackendDeclarations;
+  readonly #log: Pick<Logger, 'warn'> | undefined;
   readonly #vault = new Map<string, VaultClient>();
   readonly #pkcs11 = new Map<string, Pkcs11Pool>();
 
-  /**
-   * The session pool for a `pkcs11` component's token (one per module path and token; the first
-   * component's `sessions` and PIN source make it).
-   * @throws ComponentError when config.sessions is not an integer >= 1.
-   */
-  pkcs11(config: ComponentConfig): Pkcs11Pool {
-    const modulePath = first(config, 'modulePath');
-    if (!modulePath) throw new Error('pkcs11: config.modulePath is required');
-    const size = pkcs11Sessions(config);
-    const tokenLabel = first(config, 'tokenLabel');
-    const slotText = first(config, 'slot');
-    if (slotText !== undefined && !/^\d+$/.test(slotText)) throw new ComponentError(`config.slot must be a slot index (a whole number >= 0), got "${slotText}"`, 'slot');
-    const slot = slotText !== undefined ? Number(slotText) : undefined;
-    const identity = JSON.stringify([modulePath, tokenLabel, slot]);
-    let pool = this.#pkcs11.get(identity);
-    if (!pool) {
-      const pinSource = { file: first(config, 'pinFile'), env: first(config, 'pinEnv') };
-      pool = new Pkcs11Pool(modulePath, { tokenLabel, slot }, () => {
-        const pin = secretFrom(pinSource);
-        if (!pin) throw new Error('pkcs11: no PIN (config.pinEnv or config.pinFile)');
-        return pin;
-      }, { size });
-      this.#pkcs11.set(identity, pool);
-    }
-    return pool;
+  /** @param log where back-end clients report what they recover from (Vault token renewal). */
+  constructor(declarations: BackendDeclarations = {}, log?: Pick<Logger, 'warn'>) {
+    this.#declarations = declarations;
+    this.#log = log;
   }
 
-  /** The VaultClient for a `vault-transit` component's connection settings. */
-  vault(config: ComponentConfig): VaultClient {
-    const address = first(config, 'address');
-    if (!address) throw new Error('vault-transit: config.address is required');
-    const method = (first(config, 'authMethod') ?? 'token') as 'token' | 'approle';
-    const identity = JSON.stringify([address, first(config, 'namespace'), method, first(config, 'tokenFile'), first(config, 'tokenEnv'), first(config, 'roleId'), first(config, 'caCertFile')]);
-    let client = this.#vault.get(identity);
+  /**
+   * The declaration of back end `name` of `type` that `realm` (a realm name) may use; pure, no I/O.
+   * @throws BackendRefusedError otherwise.
+   */
+  declaration<T extends BackendType>(name: string, type: T, realm: string): Extract<BackendDeclaration, { type: T }> {
+    const declared = Object.hasOwn(this.#declarations, name) ? this.#declarations[name] : undefined;
+    if (!declared || declared.type !== type || !(declared.realms.includes('*') || declared.realms.includes(realm))) throw new BackendRefusedError(name, type);
+    return declared as Extract<BackendDeclaration, { type: T }>;
+  }
+
+  /** The Vault connection of back end `name` for `realm`. @throws BackendRefusedError. */
+  vault(name: string, realm: string): VaultConnection {
+    const declared = this.declaration(name, 'vault-transit', realm);
+    let client = this.#vault.get(name);
     if (!client) {
-      client = new VaultClient({
-        address,
-        namespace: first(config, 'namespace'),
-        caCert: first(config, 'caCertFile') ? readFileSync(first(config, 'caCertFile')!, 'utf8') : undefined,
-        timeoutMs: first(config, 'timeoutMs') ? Number(first(config, 'timeoutMs')) : undefined,
-        breakerResetMs: first(config, 'breakerResetMs') ? Number(first(config, 'breakerResetMs')) : undefined,
-        // Secrets are read from their file or variable when needed (again after a 403), so a
-        // token rotated by Vault Agent or a new AppRole secret_id is picked up without a restart.
-        auth: method === 'approle'
-          ? { method, roleId: first(config, 'roleId'), secretIdFile: first(config, 'secretIdFile'), secretIdEnv: first(config, 'secretIdEnv'), approleMount: first(config, 'approleMount') }
-          : { method: 'token', tokenFile: first(config, 'tokenFile'), tokenEnv: first(config, 'tokenEnv') },
-        log: this.log,
-      });
-      this.#vault.set(identity, client);
+      client = vaultClient(declared, this.#log);
+      this.#vault.set(name, client);
     }
-    return client;
+    return { client, mount: declared.mount };
+  }
+
+  /** The session pool of PKCS#11 back end `name` for `realm` (loads the module on first use). @throws BackendRefusedError. */
+  pkcs11(name: string, realm: string): Pkcs11Pool {
+    const declared = this.declaration(name, 'pkcs11', realm);
+    let pool = this.#pkcs11.get(name);
+    if (!pool) {
+      pool = pkcs11Pool(declared);
+      this.#pkcs11.set(name, pool);
+    }
+    return pool;
   }
 
   /**
@@ -107,5 +97,28 @@ export class Backends {
   }
 }
 
-/** The process-wide back ends. */
-export const backends = new Backends();
+function vaultClient(declared: VaultBackend, log: Pick<Logger, 'warn'> | undefined): VaultClient {
+  const auth = declared.auth;
+  return new VaultClient({
+    address: declared.address,
+    namespace: declared.namespace,
+    caCert: declared.caCertFile ? readFileSync(declared.caCertFile, 'utf8') : undefined,
+    timeoutMs: declared.timeoutMs,
+    breakerResetMs: declared.breakerResetMs,
+    // Secrets are read from their file or variable when needed (again after a 403), so a token
+    // rotated by Vault Agent or a new AppRole secret_id is picked up without a restart.
+    auth: auth.method === 'approle'
+      ? { method: 'approle', roleId: auth.roleId, secretIdFile: auth.secretIdFile, secretIdEnv: auth.secretIdEnv, approleMount: auth.approleMount }
+      : { method: 'token', tokenFile: auth.tokenFile, tokenEnv: auth.tokenEnv },
+    log,
+  });
+}
+
+function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
+  const pinSource = { file: declared.pinFile, env: declared.pinEnv };
+  return new Pkcs11Pool(declared.module, { tokenLabel: declared.tokenLabel, slot: declared.slot }, () => {
+    const pin = secretFrom(pinSource);
+    if (!pin) throw new Error(`pkcs11: no PIN (${declared.pinFile ? `pinFile ${declared.pinFile} is empty` : `environment variable ${declared.pinEnv} is not set`})`);
+    return pin;
+  }, { size: declared.sessions });
+}

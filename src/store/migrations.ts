@@ -172,6 +172,56 @@ const MIGRATIONS: string[] = [
        FROM jsonb_array_elements(representation->'clients') WITH ORDINALITY AS t(c, ord))),
      version = version + 1, updated_at = now()
    WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(representation->'clients') c WHERE NOT c ? 'id');`,
+  // 11: keys and components belong to their realm (issue 15: a realm's upsert `ON CONFLICT (kid)`
+  // overwrote another realm's key): their primary keys become (realm_id, kid) and (realm_id, id),
+  // and a key's component is looked up within its realm. The same kid or component id in two
+  // realms is then two rows, and no statement of one realm can reach the other's. keys_realm is
+  // covered by the new primary key.
+  `ALTER TABLE keys DROP CONSTRAINT keys_component_id_fkey;
+   ALTER TABLE keys DROP CONSTRAINT keys_pkey;
+   ALTER TABLE keys ADD PRIMARY KEY (realm_id, kid);
+   ALTER TABLE components DROP CONSTRAINT components_pkey;
+   ALTER TABLE components ADD PRIMARY KEY (realm_id, id);
+   ALTER TABLE keys ADD CONSTRAINT keys_component_fkey FOREIGN KEY (realm_id, component_id) REFERENCES components (realm_id, id) ON DELETE CASCADE;
+   DROP INDEX keys_realm;`,
+  // 12: DILITHIUM3 now means CRYSTALS-Dilithium round 3 (jose/dilithium3.ts).
+  // Every key stored under the name before this migration is FIPS 204 ML-DSA-65 (a 32-byte seed, or an
+  // ML-DSA-65 key in Vault or on a token), and DILITHIUM3-RS256 / -PS256 (withdrawn) are
+  // ML-DSA-65-RS256 / -PS256 in another JWK form: they are renamed to what they are, with the same
+  // bytes, so they sign what they signed; nothing is reinterpreted as a round-3 key. A local key's
+  // private key stays sealed under its old alg (the seal binds kid and alg): `backend_ref.sealedAlg`
+  // says which (signer/factory.ts opens with it). Public JWKs take the AKP form: pure ML-DSA-65
+  // pub = x; the composites pub = x ‖ RSAPublicKey DER (n of an RSA-3072 key, e = 65537, the only
+  // keys those algs made; any other is left NULL for a local key, which derives it at load). The
+  // key providers, realms' default algorithms and clients' algorithm attributes follow, so realms
+  // keep signing with the same keys; key_events records each rename. See docs/algorithms.md.
+  `INSERT INTO key_events (realm_id, kid, alg, component_id, action, actor)
+     SELECT realm_id, kid, CASE alg WHEN 'DILITHIUM3' THEN 'ML-DSA-65' WHEN 'DILITHIUM3-RS256' THEN 'ML-DSA-65-RS256' ELSE 'ML-DSA-65-PS256' END,
+       component_id, 'renamed from ' || alg || ' (the former meaning of DILITHIUM3 was ML-DSA-65)', 'migration 12'
+     FROM keys WHERE alg IN ('DILITHIUM3', 'DILITHIUM3-RS256', 'DILITHIUM3-PS256');
+   UPDATE keys SET
+     alg = CASE alg WHEN 'DILITHIUM3' THEN 'ML-DSA-65' WHEN 'DILITHIUM3-RS256' THEN 'ML-DSA-65-RS256' ELSE 'ML-DSA-65-PS256' END,
+     backend_ref = CASE WHEN backend = 'local' THEN coalesce(backend_ref, '{}'::jsonb) || jsonb_build_object('sealedAlg', alg) ELSE backend_ref END,
+     public_jwk = CASE
+       WHEN public_jwk IS NULL THEN NULL
+       WHEN alg = 'DILITHIUM3' THEN jsonb_build_object('kty', 'AKP', 'alg', 'ML-DSA-65', 'pub', public_jwk->>'x')
+       WHEN public_jwk->>'e' = 'AQAB' AND length(public_jwk->>'n') = 512 THEN jsonb_build_object('kty', 'AKP',
+         'alg', CASE alg WHEN 'DILITHIUM3-RS256' THEN 'ML-DSA-65-RS256' ELSE 'ML-DSA-65-PS256' END,
+         'pub', rtrim(translate(replace(encode(
+           decode(rpad(translate(public_jwk->>'x', '-_', '+/'), ((length(public_jwk->>'x') + 3) / 4) * 4, '='), 'base64')
+           || '\\x3082018a0282018100'::bytea
+           || decode(rpad(translate(public_jwk->>'n', '-_', '+/'), ((length(public_jwk->>'n') + 3) / 4) * 4, '='), 'base64')
+           || '\\x0203010001'::bytea, 'base64'), E'\\n', ''), '+/', '-_'), '='))
+       ELSE NULL END
+   WHERE alg IN ('DILITHIUM3', 'DILITHIUM3-RS256', 'DILITHIUM3-PS256');
+   UPDATE components SET config = jsonb_set(config, '{algorithm}', jsonb_build_array(CASE config->'algorithm'->>0
+       WHEN 'DILITHIUM3' THEN 'ML-DSA-65' WHEN 'DILITHIUM3-RS256' THEN 'ML-DSA-65-RS256' ELSE 'ML-DSA-65-PS256' END))
+     WHERE config->'algorithm'->>0 IN ('DILITHIUM3', 'DILITHIUM3-RS256', 'DILITHIUM3-PS256');
+   UPDATE realms SET
+     representation = replace(replace(replace(representation::text,
+       '"DILITHIUM3-RS256"', '"ML-DSA-65-RS256"'), '"DILITHIUM3-PS256"', '"ML-DSA-65-PS256"'), '"DILITHIUM3"', '"ML-DSA-65"')::jsonb,
+     version = version + 1, updated_at = now()
+   WHERE representation::text LIKE '%"DILITHIUM3%';`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

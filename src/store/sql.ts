@@ -15,9 +15,9 @@
  * connection. Long work (migrations, the expired-row sweep, a realm delete) passes `{ timeoutMs }` to
  * `transaction()`, 0 for none.
  */
-import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { ensurePrivateDir, restrictTree } from './data-dir.ts';
 
 export interface TransactionOptions {
   /**
@@ -37,6 +37,11 @@ export interface SqlClient {
   close(): Promise<void>;
   /** "postgresql" or "pglite", for health output and logs. */
   readonly kind: 'postgresql' | 'pglite';
+  /**
+   * KEY_ENCRYPTION_KEY, for the values the store seals at rest (the secrets in realm documents:
+   * store/realm-secrets.ts); absent when the client was opened without it.
+   */
+  readonly keyEncryptionKey?: Buffer;
 }
 
 export class StoreUnavailableError extends Error {
@@ -67,11 +72,18 @@ class PgClient implements SqlClient {
   readonly #pool: pg.Pool;
   readonly #conn: pg.PoolClient | undefined;
   readonly #timeoutMs: number;
+  readonly #kek: Buffer | undefined;
 
-  constructor(pool: pg.Pool, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
+  constructor(pool: pg.Pool, keyEncryptionKey: Buffer | undefined, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
     this.#pool = pool;
+    this.#kek = keyEncryptionKey;
     this.#conn = conn;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** A getter over a private field: not enumerable, so never in a logged or serialised client. */
+  get keyEncryptionKey(): Buffer | undefined {
+    return this.#kek;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -100,7 +112,7 @@ class PgClient implements SqlClient {
     const onError = (err: Error) => { broken = err; };
     conn.on('error', onError);
     const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? STATEMENT_TIMEOUT_MS));
-    const tx = new PgClient(this.#pool, conn, timeoutMs);
+    const tx = new PgClient(this.#pool, this.keyEncryptionKey, conn, timeoutMs);
     try {
       await tx.query('BEGIN');
       if (timeoutMs !== STATEMENT_TIMEOUT_MS) await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
@@ -133,10 +145,19 @@ class PgliteClient implements SqlClient {
   readonly kind = 'pglite' as const;
   readonly #db: PGliteLike;
   readonly #tx: PGliteTx | undefined;
+  /** The PGlite folder, set 0700/0600 again at close (files made while running); none in memory. */
+  readonly #folder: string | undefined;
+  readonly #kek: Buffer | undefined;
 
-  constructor(db: PGliteLike, tx?: PGliteTx) {
+  constructor(db: PGliteLike, keyEncryptionKey: Buffer | undefined, tx?: PGliteTx, folder?: string) {
     this.#db = db;
+    this.#kek = keyEncryptionKey;
     this.#tx = tx;
+    this.#folder = folder;
+  }
+
+  get keyEncryptionKey(): Buffer | undefined {
+    return this.#kek;
   }
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -146,20 +167,34 @@ class PgliteClient implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     if (this.#tx) return fn(this);
-    return this.#db.transaction((tx) => fn(new PgliteClient(this.#db, tx)));
+    return this.#db.transaction((tx) => fn(new PgliteClient(this.#db, this.keyEncryptionKey, tx)));
   }
 
   async close(): Promise<void> {
     await this.#db.close();
+    if (this.#folder) restrictTree(this.#folder);
   }
 }
 
+export interface OpenOptions {
+  /** `postgres://user:pass@host:port/db`; when absent, PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** Folder for the PGlite files (`dataDir/pglite`); `memory://` for a throwaway store. */
+  dataDir: string;
+  poolSize?: number;
+  /** KEY_ENCRYPTION_KEY (32 bytes), kept as `SqlClient.keyEncryptionKey`: realm secrets are sealed and opened with it. */
+  keyEncryptionKey?: Buffer;
+  /** Where a DATA_DIR permission warning goes (store/data-dir.ts); default `process.emitWarning`. */
+  warn?: (message: string) => void;
+}
+
 /**
- * Opens the store.
- * @param options.databaseUrl `postgres://user:pass@host:port/db`; when absent, PGlite in `dataDir`.
- * @param options.dataDir folder for PGlite files (created if missing); `memory://` for a throwaway store.
+ * Opens the store. PGlite: DATA_DIR and its `pglite` folder are made (or tightened to) 0700 and
+ * the files in it 0600 (store/data-dir.ts), at open and again at close.
+ * @throws StoreUnavailableError (PostgreSQL down); the fs error when the `pglite` folder cannot be
+ *   made private.
  */
-export async function openSqlClient(options: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<SqlClient> {
+export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
@@ -174,15 +209,17 @@ export async function openSqlClient(options: { databaseUrl?: string; dataDir: st
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const client = new PgClient(pool);
+    const client = new PgClient(pool, options.keyEncryptionKey);
     await client.query('SELECT 1');
     return client;
   }
-  let dataDir = options.dataDir;
-  if (!dataDir.startsWith('memory://')) {
-    mkdirSync(dataDir, { recursive: true });
-    dataDir = `${dataDir}/pglite`;
-  }
-  const db = await PGlite.create(dataDir);
-  return new PgliteClient(db);
+  if (options.dataDir.startsWith('memory://')) return new PgliteClient(await PGlite.create(options.dataDir), options.keyEncryptionKey);
+  const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
+  ensurePrivateDir(options.dataDir, (message) => warn(`DATA_DIR ${message}`));
+  const folder = `${options.dataDir}/pglite`;
+  ensurePrivateDir(folder, (message) => warn(`DATA_DIR store folder ${message}`), true);
+  const db = await PGlite.create(folder);
+  // A new database's files are written 0666 by PGlite: private from here on.
+  restrictTree(folder);
+  return new PgliteClient(db, options.keyEncryptionKey, undefined, folder);
 }

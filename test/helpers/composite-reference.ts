@@ -8,9 +8,7 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 
 export const LABELS: Record<string, string> = {
   'ML-DSA-65-RS256': 'COMPSIG-MLDSA65-RSA3072-PKCS15-SHA512',
-  'DILITHIUM3-RS256': 'COMPSIG-MLDSA65-RSA3072-PKCS15-SHA512',
   'ML-DSA-65-PS256': 'COMPSIG-MLDSA65-RSA3072-PSS-SHA512',
-  'DILITHIUM3-PS256': 'COMPSIG-MLDSA65-RSA3072-PSS-SHA512',
   'ML-DSA-65-ES256': 'COMPSIG-MLDSA65-ECDSA-P256-SHA512',
 };
 
@@ -18,25 +16,19 @@ export function referenceMPrime(label: string, message: Uint8Array, ctx: Uint8Ar
   return Buffer.concat([Buffer.from('CompositeAlgorithmSignatures2025'), Buffer.from(label), Buffer.of(ctx.length), ctx, createHash('sha512').update(message).digest()]);
 }
 
-interface Jwk { kty: string; alg: string; pub?: string; x?: string; n?: string; e?: string }
+interface Jwk { kty: string; alg: string; pub?: string }
 
 /** Returns [mlDsaValid, traditionalValid] for a composite JWS signature over `input`. */
 export function referenceCompositeVerify(alg: string, jwk: Jwk, input: Uint8Array, signature: Uint8Array): [boolean, boolean] {
   const label = LABELS[alg];
   const mPrime = referenceMPrime(label, input);
-  let mldsaPk: Buffer;
-  let trad;
-  if (jwk.kty === 'OQS') {
-    mldsaPk = Buffer.from(jwk.x!, 'base64url');
-    trad = createPublicKey({ key: { kty: 'RSA', n: jwk.n!, e: jwk.e! }, format: 'jwk' });
-  } else {
-    const pub = Buffer.from(jwk.pub!, 'base64url');
-    mldsaPk = pub.subarray(0, 1952);
-    const rest = pub.subarray(1952);
-    trad = alg.endsWith('ES256')
-      ? createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: rest.subarray(1, 33).toString('base64url'), y: rest.subarray(33).toString('base64url') }, format: 'jwk' })
-      : createPublicKey({ key: rest, format: 'der', type: 'pkcs1' });
-  }
+  // AKP only: the OQS form of the withdrawn DILITHIUM3-RS256 / -PS256 is gone (docs/algorithms.md).
+  const pub = Buffer.from(jwk.pub!, 'base64url');
+  const mldsaPk = pub.subarray(0, 1952);
+  const rest = pub.subarray(1952);
+  const trad = alg.endsWith('ES256')
+    ? createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: rest.subarray(1, 33).toString('base64url'), y: rest.subarray(33).toString('base64url') }, format: 'jwk' })
+    : createPublicKey({ key: rest, format: 'der', type: 'pkcs1' });
   const sig = Buffer.from(signature);
   const mldsaOk = ml_dsa65.verify(sig.subarray(0, 3309), mPrime, mldsaPk, { context: Buffer.from(label) });
   const tradSig = sig.subarray(3309);

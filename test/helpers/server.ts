@@ -15,6 +15,7 @@ import { importRealm, parseRealm, readRealmFile } from '../../src/realm/import.t
 import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
+import { Backends } from '../../src/signer/backends.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'keycloak-realms');
@@ -24,6 +25,8 @@ export interface TestServer {
   config: Config;
   db: SqlClient;
   registry: RealmRegistry;
+  /** The server's signing back ends, declared by `env.KEY_BACKENDS` / `KEY_BACKENDS_FILE` (docs/backends.md). */
+  backends: Backends;
   /** Stops the HTTP server and closes the store (the data stays, for restart tests). */
   stop: () => Promise<void>;
   /** Stops and deletes the store. */
@@ -37,6 +40,7 @@ export interface StartOptions {
   databaseUrl?: string;
   redisUrl?: string;
   dataDir?: string;
+  /** Server environment, e.g. `KEY_BACKENDS` (the back-end declaration, JSON). */
   env?: Record<string, string>;
   /** File the server's JSON log lines go to (default stdout, at TEST_LOG_LEVEL or silent). */
   logFile?: string;
@@ -53,20 +57,22 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: KEK,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
   });
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, keyEncryptionKey: config.keyEncryptionKey });
   await migrate(db);
-  for (const file of options.realmFiles ?? []) {
-    await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }));
-  }
-  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm'));
   const log = createLogger(config.logLevel, options.logFile);
+  const backends = new Backends(config.keyBackends, log);
+  for (const file of options.realmFiles ?? []) {
+    await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }), { backends });
+  }
+  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm'), { backends });
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
-  const { app, registry } = createServer(config, db, log, { redis });
+  const { app, registry } = createServer(config, db, log, { redis, backends });
   server.on('request', app.callback());
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await redis?.close();
+    await backends.close();
     await db.close();
   };
   return {
@@ -74,6 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     config,
     db,
     registry,
+    backends,
     stop,
     close: async () => {
       await stop();

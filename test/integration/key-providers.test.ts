@@ -79,14 +79,14 @@ describe('generated key providers', () => {
     const kids = ((await (await fetch(`${server.baseUrl}/realms/sized/protocol/openid-connect/certs`)).json().then(asJson)) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     expect(kids).not.toContain(mlDsa);
     expect(kids).not.toContain(a);
-    expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
+    expect((await syncAllExternalKeys(server.db, server.backends)).changed).toEqual([]);
 
     // Its members are its key: another set would be another key under the same kid (relying
     // parties cache JWKS by kid), so it is refused; status and priority still change.
     await expect(kc.components.update({ id }, { ...composite, id, config: { ...composite.config, members: [mlDsa, b] } })).rejects.toMatchObject({ response: { status: 400 } });
     expect((await compositeJwk()).pub).toBe(before.pub);
     await kc.components.update({ id }, { ...composite, id, config: { ...composite.config, priority: ['90'] } });
-    expect((await syncAllExternalKeys(server.db)).changed).toEqual([]);
+    expect((await syncAllExternalKeys(server.db, server.backends)).changed).toEqual([]);
     // A member stays unpublished, and cannot be deleted from under its composite.
     const memberRep = components.find((c) => c.name === 'rsa-a')!;
     await expect(kc.components.update({ id: memberRep.id! }, { ...memberRep, config: { ...memberRep.config, enabled: ['true'] } })).rejects.toMatchObject({ response: { status: 400 } });

@@ -1,35 +1,63 @@
 /**
- * Every real Keycloak realm export in ../shared/fixtures/keycloak-realms imports, and its users
- * and clients get tokens as they would from Keycloak (quickstarts of keycloak/keycloak-quickstarts).
+ * Every real Keycloak realm export in ../shared/fixtures/keycloak-realms (its README.md says what
+ * each exercises and which passwords are known) imports, and its users and clients get tokens as
+ * they would from Keycloak: the quickstarts of keycloak/keycloak-quickstarts, and full exports of
+ * Keycloak 24-26 (authservices-dotnet, sovity, tractusx, adaptive-authn).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { asJson } from '../helpers/json.ts';
 import path from 'node:path';
-import { readdirSync } from 'node:fs';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import net from 'node:net';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { FIXTURES, startServer, type TestServer } from '../helpers/server.ts';
+import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
+import { findRealm } from '../../src/store/realms.ts';
+import { importRealmFiles } from '../../src/realm/partitions.ts';
+import { RealmImportError } from '../../src/realm/import.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => { await server?.close(); server = undefined; });
+const scratch: string[] = [];
+afterAll(() => { for (const dir of scratch) rmSync(dir, { recursive: true, force: true }); });
+const tempDir = (prefix: string) => { const dir = mkdtempSync(path.join(tmpdir(), prefix)); scratch.push(dir); return dir; };
 
 const fixture = (name: string) => path.join(FIXTURES, name);
-async function token(realm: string, form: Record<string, string>, auth?: [string, string]) {
+const fixtureJson = (name: string) => JSON.parse(readFileSync(fixture(name), 'utf8'));
+async function token(realm: string, form: Record<string, string>, auth?: [string, string], baseUrl = server!.baseUrl) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (auth) headers.authorization = `Basic ${Buffer.from(auth.join(':')).toString('base64')}`;
-  const res = await fetch(`${server!.baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
+  const res = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
   return { status: res.status, body: await res.json().then(asJson) };
 }
-async function verified(realm: string, jwt: string) {
-  const issuer = `${server!.baseUrl}/realms/${realm}`;
-  return (await jwtVerify(jwt, createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`)), { issuer, algorithms: ['ML-DSA-65'] })).payload;
+/**
+ * Verifies the token's signature against the realm's /certs with the alg of its header (these
+ * realms sign RS256 or ML-DSA-65: whichever the server uses, the signature must verify).
+ */
+async function verified(realm: string, jwt: string, baseUrl = server!.baseUrl) {
+  const issuer = `${baseUrl}/realms/${realm}`;
+  const { alg } = decodeProtectedHeader(jwt);
+  expect(['RS256', 'ML-DSA-65']).toContain(alg);
+  return (await jwtVerify(jwt, createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`)), { issuer, algorithms: [alg!] })).payload;
 }
+const rolesOf = (claims: Record<string, unknown>) => ({
+  realm: (claims.realm_access as { roles: string[] } | undefined)?.roles ?? [],
+  client: (clientId: string) => (claims.resource_access as Record<string, { roles: string[] }> | undefined)?.[clientId]?.roles ?? [],
+});
 
 describe('Keycloak quickstart realm exports', () => {
-  it('the fixture folder holds the four exports this suite covers', () => {
+  it('the fixture folder holds the nine exports this suite covers', () => {
     expect(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()).toEqual([
+      'adaptive-authn-adaptive-kc26.5.7.json',
+      'authservices-dotnet-Test-realm-kc24.0.3.json',
+      'authservices-dotnet-Test-users-0-kc24.0.3.json',
       'quickstarts-device.json', 'quickstarts-js-spa.json', 'quickstarts-nodejs-resource-server.json', 'quickstarts-spring-rest-authz-resource-server.json',
+      'sovity-authority-portal-dev-kc24.0.4.json',
+      'tractusx-portal-iam-CX-Central-kc25.0.6.json',
     ]);
   });
 
@@ -114,5 +142,189 @@ describe('Keycloak quickstart realm exports', () => {
     expect(claims).toMatchObject({ preferred_username: 'service-account-authz-servlet', resource_access: expect.objectContaining({ 'authz-servlet': { roles: ['uma_protection'] } }) });
     const wrong = await token('quickstart', { grant_type: 'client_credentials' }, ['authz-servlet', 'not-the-secret']);
     expect(wrong.status).toBe(401);
+  });
+});
+
+/** The `kc.sh export --users different_files` pair, under the names Keycloak's `kc.sh import --dir` looks for (DirImportProvider). */
+const TEST_REALM = 'authservices-dotnet-Test-realm-kc24.0.3.json';
+const TEST_USERS = 'authservices-dotnet-Test-users-0-kc24.0.3.json';
+function keycloakExportDir(): string {
+  const dir = tempDir('qsign-kc-export-');
+  copyFileSync(fixture(TEST_REALM), path.join(dir, 'Test-realm.json'));
+  copyFileSync(fixture(TEST_USERS), path.join(dir, 'Test-users-0.json'));
+  return dir;
+}
+const TEST_CLIENT: [string, string] = ['test-client', fixtureJson(TEST_REALM).clients.find((c: { clientId: string }) => c.clientId === 'test-client').secret];
+/** The KEY_ENCRYPTION_KEY startServer uses, so a store the CLI wrote opens there. */
+const CLI_KEK = Buffer.alloc(32, 7).toString('base64');
+const run = promisify(execFile);
+const cli = (dataDir: string, ...args: string[]) => run(process.execPath, ['src/main.ts', 'import', ...args], { cwd: REPO, env: { ...process.env, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: CLI_KEK, LOG_LEVEL: 'info' } });
+const cliFailure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the import to fail'); }, (err: { code: number; stderr: string }) => err);
+
+/**
+ * test/test and testadminuser/test (the users file; passwords from the upstream README and
+ * TestUsers.cs) through the confidential `test-client` (direct access grants, secret in the realm
+ * file), with the roles the users file gives them, in the claims the client's own mappers name.
+ */
+async function checkTestRealmLogins(baseUrl: string) {
+  const test = await token('Test', { grant_type: 'password', username: 'test', password: 'test', scope: 'openid' }, TEST_CLIENT, baseUrl);
+  expect(test.status).toBe(200);
+  const claims = await verified('Test', test.body.access_token, baseUrl);
+  expect(claims).toMatchObject({ azp: 'test-client', preferred_username: 'test', email: 'test@test.com', given_name: 'TestFirstName' });
+  expect(rolesOf(claims).realm).toEqual(expect.arrayContaining(['Reader', 'default-roles-test']));
+  expect(rolesOf(claims).realm).not.toContain('Admin');
+  expect(rolesOf(claims).client('test-client')).toContain('TestClientRole');
+  const admin = await token('Test', { grant_type: 'password', username: 'testadminuser', password: 'test' }, TEST_CLIENT, baseUrl);
+  expect(admin.status).toBe(200);
+  const adminClaims = await verified('Test', admin.body.access_token, baseUrl);
+  expect(rolesOf(adminClaims).realm).toContain('Admin');
+  expect(rolesOf(adminClaims).client('test-client')).not.toContain('TestClientRole');
+  const wrong = await token('Test', { grant_type: 'password', username: 'test', password: 'not-test' }, TEST_CLIENT, baseUrl);
+  expect([wrong.status, wrong.body.error]).toEqual([401, 'invalid_grant']);
+}
+
+const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
+
+describe('Keycloak 24-26 full exports', () => {
+  it('authservices-dotnet, REALMS_DIR at start: Test-realm.json and Test-users-0.json are one realm; test/test logs in with its roles', async () => {
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, ['src/main.ts'], {
+      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, REALMS_DIR: keycloakExportDir(), DATA_DIR: tempDir('qsign-kc-start-'), KEY_ENCRYPTION_KEY: CLI_KEK, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: baseUrl, LOG_LEVEL: 'info' },
+    });
+    let output = '';
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // Resolves once the server listens, or when it exits first (the assertion below then shows why).
+    const listening = new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => { output += String(d); if (output.includes('qsign-oidc listening')) resolve(); };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      void exited.then(() => resolve());
+    });
+    try {
+      await listening;
+      expect(output).toContain('qsign-oidc listening');
+      const imported = output.split('\n').filter((l) => l.includes('"realm imported"')).map((l) => JSON.parse(l));
+      expect(imported).toEqual([expect.objectContaining({ realm: 'Test', status: 'created', users: 3, clients: 7 })]);
+      expect(imported[0].file).toContain('Test-users-0.json');
+      await checkTestRealmLogins(baseUrl);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 180_000);
+
+  it('authservices-dotnet, `import --dir` and `import realm users`: merged; a users file alone adds to a stored realm (FAIL on existing users, --override replaces them)', async () => {
+    const dir = keycloakExportDir();
+    const viaDir = tempDir('qsign-kc-dir-');
+    expect((await cli(viaDir, '--dir', dir)).stdout).toMatch(/"realm":"Test","status":"created","users":3,"clients":7/);
+    server = await startServer({ dataDir: viaDir });
+    await checkTestRealmLogins(server.baseUrl);
+    await server.close();
+    server = undefined;
+
+    // Named one by one, under any names: the users file is recognised by its content.
+    const viaFiles = tempDir('qsign-kc-files-');
+    expect((await cli(viaFiles, fixture(TEST_USERS), fixture(TEST_REALM))).stdout).toMatch(/"realm":"Test","status":"created","users":3,"clients":7/);
+
+    // The realm first (its service account user is created with it), then the users file.
+    const stepwise = tempDir('qsign-kc-step-');
+    await cli(stepwise, path.join(dir, 'Test-realm.json'));
+    const refused = await cliFailure(cli(stepwise, path.join(dir, 'Test-users-0.json')));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${path.join(dir, 'Test-users-0.json')}: realm rejected, nothing imported`);
+    expect(refused.stderr).toContain('at users[0].username: a user with username "service-account-test-client" exists in realm "Test"');
+    server = await startServer({ dataDir: stepwise });
+    expect((await token('Test', { grant_type: 'password', username: 'test', password: 'test' }, TEST_CLIENT)).status).toBe(401);
+    await server.close();
+    server = undefined;
+    expect((await cli(stepwise, '--override', path.join(dir, 'Test-users-0.json'))).stdout).toMatch(/"realm":"Test","status":"users added","users":3/);
+    server = await startServer({ dataDir: stepwise });
+    await checkTestRealmLogins(server.baseUrl);
+  }, 300_000);
+
+  it('a users file whose users name roles its realm lacks fails with its own file name and JSON path, and nothing is written', async () => {
+    const dir = keycloakExportDir();
+    const users = JSON.parse(readFileSync(path.join(dir, 'Test-users-0.json'), 'utf8'));
+    users.users[2].realmRoles.push('NoSuchRole');
+    await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'Test-users-0.json'), JSON.stringify(users)));
+    const dataDir = tempDir('qsign-kc-bad-');
+    const refused = await cliFailure(cli(dataDir, '--dir', dir));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`${path.join(dir, 'Test-users-0.json')}: realm rejected, nothing imported\n  at users[2].realmRoles[2]: realm role "NoSuchRole" does not exist\n`);
+    server = await startServer({ dataDir });
+    expect(await findRealm(server.db, 'Test')).toBeUndefined();
+  }, 180_000);
+
+  // Keycloak also applies test-client's own protocol mappers; its audience mapper
+  // (oidc-audience-mapper, included.client.audience test-client) adds test-client to `aud`.
+  it.todo('authservices-dotnet: test-client\'s audience mapper puts test-client in aud (client protocol mappers are not implemented)');
+
+  it('sovity: the confidential authority-portal-client gets a token for its service account, with that account\'s roles', async () => {
+    const file = 'sovity-authority-portal-dev-kc24.0.4.json';
+    server = await startServer({ realmFiles: [fixture(file)] });
+    const secret = fixtureJson(file).clients.find((c: { clientId: string }) => c.clientId === 'authority-portal-client').secret;
+    const sa = await token('authority-portal', { grant_type: 'client_credentials' }, ['authority-portal-client', secret]);
+    expect(sa.status).toBe(200);
+    const claims = await verified('authority-portal', sa.body.access_token);
+    expect(claims).toMatchObject({ azp: 'authority-portal-client', preferred_username: 'service-account-authority-portal-client' });
+    // The service account user's clientRoles in the file.
+    expect(rolesOf(claims).client('realm-management')).toEqual(expect.arrayContaining(['query-users', 'view-users', 'manage-users']));
+    expect(rolesOf(claims).realm).toContain('default-roles-authority-portal');
+    const wrong = await token('authority-portal', { grant_type: 'client_credentials' }, ['authority-portal-client', 'not-the-secret']);
+    expect(wrong.status).toBe(401);
+    // Its users have no credentials: imported, never logged in.
+    const doc = (await findRealm(server.db, 'authority-portal'))!.doc;
+    expect(doc.groups).toHaveLength(9);
+  });
+
+  it('tractusx: imports with its 37 clients; clients whose secret the export masked as ********** cannot authenticate with it', async () => {
+    const file = 'tractusx-portal-iam-CX-Central-kc25.0.6.json';
+    const json = fixtureJson(file);
+    server = await startServer({ realmFiles: [fixture(file)] });
+    const stored = (await findRealm(server.db, 'CX-Central'))!.doc.clients.map((c) => c.clientId);
+    const inFile: string[] = json.clients.map((c: { clientId: string }) => c.clientId);
+    expect(inFile).toHaveLength(37);
+    expect(stored).toEqual(expect.arrayContaining(inFile));
+    // Keycloak's partial export writes ********** in place of each secret (StripSecretsUtils.stripClient):
+    // the secret is not in the file, and the mask must not become one (19 of them have service accounts).
+    const masked = json.clients.filter((c: { secret?: string }) => c.secret === '**********');
+    expect(masked).toHaveLength(23);
+    for (const client of masked as { clientId: string }[]) {
+      const res = await token('CX-Central', { grant_type: 'client_credentials' }, [client.clientId, '**********']);
+      expect([client.clientId, res.status, res.body.error]).toEqual([client.clientId, 401, 'invalid_client']);
+    }
+    // The secret generated in place of the mask works (the file's key providers carry no material: keys generated on import).
+    const generated = (await findRealm(server.db, 'CX-Central'))!.doc.clients.find((c) => c.clientId === 'sa-cl2-01')!.secret!;
+    expect(generated).not.toBe('**********');
+    const sa = await token('CX-Central', { grant_type: 'client_credentials' }, ['sa-cl2-01', generated]);
+    expect(sa.status).toBe(200);
+    expect(await verified('CX-Central', sa.body.access_token)).toMatchObject({ azp: 'sa-cl2-01', preferred_username: 'service-account-sa-cl2-01' });
+  });
+
+  it('adaptive-authn: imports; a users file of the stored realm adds a user (partial-import rules), whose token verifies against the realm\'s keys', async () => {
+    const file = 'adaptive-authn-adaptive-kc26.5.7.json';
+    server = await startServer({ realmFiles: [fixture(file)] });
+    const stored = (await findRealm(server.db, 'adaptive'))!;
+    expect(stored.doc.clients.map((c) => c.clientId)).toEqual(expect.arrayContaining(fixtureJson(file).clients.map((c: { clientId: string }) => c.clientId)));
+    // Both users (user/user, admin/admin) also hold an `otp` credential: another helper is making
+    // a password-only login of such users refused (issue 15, no silent 2FA downgrade), so their
+    // login is not asserted here. A user of our own, added by a users file, logs in instead.
+    const dir = tempDir('qsign-kc-adaptive-');
+    const usersFile = (name: string, users: unknown[]) => { const f = path.join(dir, name); writeFileSync(f, JSON.stringify({ realm: 'adaptive', users })); return f; };
+    const add = (f: string) => importRealmFiles(server!.db, server!.config.keyEncryptionKey, [f], { env: {} });
+    // Keycloak UsersPartialImport.exists: the email of an existing user counts (duplicateEmailsAllowed is false).
+    const clash = await add(usersFile('clash.json', [{ id: 'chosen-id', username: 'probe', email: 'user@user', credentials: [{ type: 'password', value: 'probe-pw' }] }])).catch((e: Error) => e);
+    expect(clash).toBeInstanceOf(RealmImportError);
+    expect((clash as RealmImportError).message).toBe(`${path.join(dir, 'clash.json')}: realm rejected, nothing imported\n  at users[0].email: a user with email "user@user" exists in realm "adaptive" (--override replaces it)`);
+    expect(await add(usersFile('probe.json', [{ id: 'chosen-id', username: 'probe', email: 'probe@example.com', credentials: [{ type: 'password', value: 'probe-pw' }] }])))
+      .toEqual([{ realm: 'adaptive', status: 'users added', users: 1, clients: 0, files: [path.join(dir, 'probe.json')] }]);
+    const probe = await token('adaptive', { grant_type: 'password', client_id: 'admin-cli', username: 'probe', password: 'probe-pw' });
+    expect(probe.status).toBe(200);
+    const claims = await verified('adaptive', probe.body.access_token);
+    expect(claims).toMatchObject({ preferred_username: 'probe', azp: 'admin-cli' });
+    // New ids, as Keycloak's partial import gives (UsersPartialImport.create).
+    expect(claims.sub).not.toBe('chosen-id');
   });
 });

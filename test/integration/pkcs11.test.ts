@@ -6,7 +6,8 @@
  * mid-run (its login goes with them) with recovery. Failures, on tokens of their own: a wrong PIN
  * in the pin file (one C_Login, 503s and DOWN with a clear reason, recovery once the file is
  * fixed), callers of a full or broken session pool failing closed instead of waiting forever,
- * and bad `sessions` config refused.
+ * and bad `sessions` or `slot` refused (in the operator's declaration; a component carries neither).
+ * The tokens are declared as back ends `hsm-test` and `hsm-pin` (KEY_BACKENDS, docs/backends.md).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
@@ -19,8 +20,9 @@ import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REQUIRE_ALL, initSoftHsmTokens } from '../helpers/components.ts';
-import { backends } from '../../src/signer/backends.ts';
-import { createKeyProvider } from '../../src/keys/providers.ts';
+import { createKeyProvider, keyProviderSettings } from '../../src/keys/providers.ts';
+import { addKeyProvider } from '../../src/keys/add-provider.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { referenceCompositeVerify } from '../helpers/composite-reference.ts';
 import { Pkcs11Pool } from '../../src/signer/pkcs11/module.ts';
 import { createTokenKey } from '../../src/signer/pkcs11/keygen.ts';
@@ -41,7 +43,12 @@ const dir = mkdtempSync(path.join(tmpdir(), 'qsign-hsm-'));
 let server: TestServer;
 let rsa3072Kid = '';
 let mlDsaMemberKid = '';
-const config = { modulePath: [MODULE], tokenLabel: ['qsign-test'], pinEnv: ['QSIGN_TEST_HSM_PIN'] };
+const PIN_FILE = path.join(dir, 'hsm-pin');
+/** The operator's declaration of the two tokens the realms use. */
+const KEY_BACKENDS = JSON.stringify({
+  'hsm-test': { type: 'pkcs11', module: MODULE, tokenLabel: 'qsign-test', pinEnv: 'QSIGN_TEST_HSM_PIN', sessions: 4, realms: ['hsm'] },
+  'hsm-pin': { type: 'pkcs11', module: MODULE, tokenLabel: 'qsign-pin', pinFile: PIN_FILE, realms: ['hsm-pin'] },
+});
 
 beforeAll(async () => {
   if (!available) return;
@@ -59,26 +66,22 @@ beforeAll(async () => {
     clients: [...ALGS, 'ML-DSA-65-RS256'].map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': alg } })),
   };
   writeFileSync(path.join(dir, 'hsm.json'), JSON.stringify(realm));
-  const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+  const env = { ...process.env, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), KEY_BACKENDS };
   await run(process.execPath, ['src/main.ts', 'import', path.join(dir, 'hsm.json')], { cwd: REPO, env });
   for (const alg of ALGS) {
-    const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', alg, '--module', MODULE,
-      '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--priority', '300', '--sessions', '4'], { cwd: REPO, env });
+    const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'hsm-test', '--alg', alg, '--priority', '300'], { cwd: REPO, env });
     expect(stdout).toMatch(new RegExp(`created ${alg} key pkcs11-\\S+ on the token \\(CKA_ID [0-9a-f]+, ${alg === 'ML-DSA-65' ? 'seed-wrapped' : 'native'}\\); it is ACTIVE`));
   }
   // The RSA-3072 half of a composite, on the token: made for it, never published (DISABLED).
-  const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', 'RS256', '--rsa-bits', '3072', '--module', MODULE,
-    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--disabled'], { cwd: REPO, env });
+  const { stdout } = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'hsm-test', '--alg', 'RS256', '--rsa-bits', '3072', '--disabled'], { cwd: REPO, env });
   rsa3072Kid = /created RS256 key (\S+)/.exec(stdout)![1];
   // The ML-DSA half of a composite, seed-wrapped: made for it, never published.
-  const member = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'pkcs11', '--alg', 'ML-DSA-65', '--module', MODULE,
-    '--token-label', 'qsign-test', '--pin-env', 'QSIGN_TEST_HSM_PIN', '--disabled'], { cwd: REPO, env });
+  const member = await run(process.execPath, ['src/main.ts', 'keys', 'create', '--realm', 'hsm', '--backend', 'hsm-test', '--alg', 'ML-DSA-65', '--disabled'], { cwd: REPO, env });
   mlDsaMemberKid = /created ML-DSA-65 key (\S+) .*it is DISABLED/.exec(member.stdout)![1];
-  server = await startServer({ dataDir: path.join(dir, 'data') });
-}, 120_000);
+  server = await startServer({ dataDir: path.join(dir, 'data'), env: { KEY_BACKENDS } });
+}, 300_000);
 afterAll(async () => {
   await server?.close();
-  await backends.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -123,7 +126,7 @@ describe.skipIf(!available)('pkcs11 back end on SoftHSM2', () => {
   });
 
   it('recovers when every session of the token is closed mid-run (the login goes with them)', async () => {
-    const pool = backends.pkcs11(config);
+    const pool = server.backends.pkcs11('hsm-test', 'hsm');
     const running = Array.from({ length: 60 }, (_, i) => tokenFor(ALGS[i % 3]));
     pool.closeAllSessions();
     const during = await Promise.all(running);
@@ -158,8 +161,7 @@ function thrownBy(fn: () => unknown): unknown {
 
 const PIN = '4321';
 const WRONG_PIN = '97531';
-const pinFile = path.join(dir, 'hsm-pin');
-const pinConfig = { modulePath: [MODULE], tokenLabel: ['qsign-pin'], pinFile: [pinFile] };
+const pinFile = PIN_FILE;
 
 /**
  * Realm `hsm-pin` whose ES256 key (priority 300) is on token `qsign-pin` (PIN 4321), read from
@@ -173,11 +175,11 @@ async function createPinRealm(): Promise<void> {
     clients: [{ clientId: 'c-ES256', secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': 'ES256' } }],
   }, 'test realm'));
   const keyId = 'b1e55ed0';
-  await createTokenKey(backends.pkcs11(pinConfig), 'ES256', keyId, 'qsign-hsm-pin-ES256');
-  const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'hsm-pin'");
-  await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, {
-    name: 'pin-es', providerId: 'pkcs11', config: { ...pinConfig, keyId: [keyId], algorithm: ['ES256'], priority: ['300'] },
-  }, 'test'));
+  await createTokenKey(server.backends.pkcs11('hsm-pin', 'hsm-pin'), 'ES256', keyId, 'qsign-hsm-pin-ES256');
+  const [realm] = await server.db.query<{ id: string; name: string }>("SELECT id, name FROM realms WHERE name = 'hsm-pin'");
+  await addKeyProvider(server.db, server.config.keyEncryptionKey, server.backends, realm, {
+    name: 'pin-es', providerId: 'pkcs11', config: { backend: ['hsm-pin'], keyId: [keyId], algorithm: ['ES256'], priority: ['300'] },
+  }, 'test');
   server.registry.invalidate('hsm-pin');
 }
 
@@ -186,10 +188,10 @@ describe.skipIf(!available)('pkcs11 failures fail closed and recover by themselv
 
   it('a wrong PIN in the pin file is tried once: 503s and a DOWN naming the token, then recovery once the file is fixed', async () => {
     expect((await tokenFor('ES256', 'hsm-pin')).status).toBe(200);
-    const pool = backends.pkcs11(pinConfig);
+    const pool = server.backends.pkcs11('hsm-pin', 'hsm-pin');
     writeFileSync(pinFile, `${WRONG_PIN}\n`);
     pool.closeAllSessions(); // the login goes with the sessions, as when the HSM restarts
-    const login = vi.spyOn(pool.lib, 'C_Login');
+    const login = vi.spyOn(pool.lib, 'C_Login') as unknown as { mock: { calls: [unknown, unknown, string][] }; mockRestore: () => void };
     try {
       for (let round = 0; round < 5; round += 1) {
         const [tokens, ready] = await Promise.all([Promise.all(Array.from({ length: 4 }, () => tokenFor('ES256', 'hsm-pin'))), readiness()]);
@@ -243,13 +245,23 @@ describe.skipIf(!available)('pkcs11 failures fail closed and recover by themselv
     }
   }, 5_000);
 
-  it.each(['0', '-1', 'four', '2.5', ''])('refuses config.sessions "%s" with a ComponentError for field sessions', (sessions) => {
-    const err = thrownBy(() => backends.pkcs11({ ...config, sessions: [sessions] }));
-    expect(err).toBeInstanceOf(ComponentError);
-    expect(err).toMatchObject({ field: 'sessions', message: `config.sessions (the PKCS#11 session pool size) must be an integer >= 1, got "${sessions}"` });
+  const declaring = (hsm: Record<string, unknown>) => loadConfig({
+    DATA_DIR: path.join(dir, 'config-check'), KEY_BACKENDS: JSON.stringify({ hsm: { type: 'pkcs11', module: MODULE, pinEnv: 'QSIGN_TEST_HSM_PIN', realms: ['*'], ...hsm } }),
   });
 
-  it.each(['one', '-1', '1.5'])('refuses config.slot "%s" with a ComponentError for field slot', (slot) => {
-    expect(thrownBy(() => backends.pkcs11({ ...config, tokenLabel: [], slot: [slot] }))).toMatchObject({ field: 'slot' });
+  it.each([0, -1, 'four', 2.5, ''])('refuses sessions %j in the declaration, naming the back end and field', (sessions) => {
+    const err = thrownBy(() => declaring({ tokenLabel: 'qsign-test', sessions }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/KEY_BACKENDS: hsm\.sessions: /);
+  });
+
+  it.each(['one', -1, 1.5])('refuses slot %j in the declaration, naming the back end and field', (slot) => {
+    expect((thrownBy(() => declaring({ slot })) as Error).message).toMatch(/KEY_BACKENDS: hsm\.slot: /);
+  });
+
+  it.each(['sessions', 'slot', 'tokenLabel', 'pinEnv', 'pinFile', 'modulePath'])('refuses %s in a pkcs11 component with a ComponentError for that field', (field) => {
+    const err = thrownBy(() => keyProviderSettings('pkcs11', { backend: ['hsm-test'], keyId: ['ab'], [field]: ['4'] }));
+    expect(err).toBeInstanceOf(ComponentError);
+    expect(err).toMatchObject({ field });
   });
 });

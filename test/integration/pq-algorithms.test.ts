@@ -2,8 +2,10 @@
  * Every algorithm of ARCHITECTURE.md section 3 signs every token type through the provider:
  * access token, id token (with at_hash), signed userinfo, signed introspection, back-channel
  * logout token, and verifies `id_token_hint` at logout. Signatures are checked with other
- * implementations: node:crypto and @noble/post-quantum for ML-DSA, stock jose for ML-DSA-65,
- * and an independent re-computation of the composite construction (test/helpers).
+ * implementations: node:crypto and @noble/post-quantum for ML-DSA, @noble/post-quantum 0.1.0's
+ * round-3 `dilithium_v31` for DILITHIUM3 (CRYSTALS-Dilithium round 3, as the QSIGN system signs
+ * with liboqs), stock jose for ML-DSA-65, and an independent re-computation of the composite
+ * construction (test/helpers).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, importJWK, compactVerify } from 'jose';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
+import { dilithium_v31 } from 'noble-pq-v01/ml-dsa';
 import { asJson, type Json } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { referenceCompositeVerify } from '../helpers/composite-reference.ts';
@@ -22,9 +25,10 @@ import { TestBrowser, signIn } from '../helpers/browser.ts';
 const REDIRECT = 'http://localhost:5000/cb';
 
 const PURE = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87', 'DILITHIUM3'];
-const COMPOSITES = ['ML-DSA-65-RS256', 'DILITHIUM3-RS256', 'ML-DSA-65-PS256', 'DILITHIUM3-PS256', 'ML-DSA-65-ES256'];
+// DILITHIUM3-RS256 / -PS256 are withdrawn (jose/composite.ts, docs/algorithms.md).
+const COMPOSITES = ['ML-DSA-65-RS256', 'ML-DSA-65-PS256', 'ML-DSA-65-ES256'];
 const ALGS = [...PURE, ...COMPOSITES];
-const NOBLE = { 'ML-DSA-44': ml_dsa44, 'ML-DSA-65': ml_dsa65, 'ML-DSA-87': ml_dsa87, DILITHIUM3: ml_dsa65 } as const;
+const NOBLE = { 'ML-DSA-44': ml_dsa44, 'ML-DSA-65': ml_dsa65, 'ML-DSA-87': ml_dsa87 } as const;
 /** at_hash digest per alg (the hash chosen in README, "Algorithms"). */
 const AT_HASH = (alg: string, token: string) => {
   const digest = PURE.includes(alg) ? createHash('shake256', { outputLength: 64 }).update(token).digest() : createHash('sha512').update(token).digest();
@@ -93,11 +97,13 @@ async function crossVerify(token: string, alg: string) {
   const [h, p, s] = token.split('.');
   const input = Buffer.from(`${h}.${p}`);
   const signature = Buffer.from(s, 'base64url');
-  if (PURE.includes(alg)) {
-    const raw = Buffer.from(jwk.kty === 'OQS' ? jwk.x : jwk.pub, 'base64url');
+  if (alg === 'DILITHIUM3') {
+    expect(signature).toHaveLength(3293);
+    expect(dilithium_v31.dilithium3.verify(Buffer.from(jwk.x, 'base64url'), input, signature)).toBe(true);
+  } else if (PURE.includes(alg)) {
+    const raw = Buffer.from(jwk.pub, 'base64url');
     expect(NOBLE[alg as keyof typeof NOBLE].verify(signature, input, raw)).toBe(true);
-    const set = alg === 'DILITHIUM3' ? 'ML-DSA-65' : alg;
-    const nodeKey = createPublicKey({ key: { kty: 'AKP', alg: set, pub: raw.toString('base64url') }, format: 'jwk' } as never);
+    const nodeKey = createPublicKey({ key: { kty: 'AKP', alg, pub: raw.toString('base64url') }, format: 'jwk' } as never);
     expect(nodeVerify(null, input, nodeKey, signature)).toBe(true);
   } else {
     expect(referenceCompositeVerify(alg, jwk, input, signature)).toEqual([true, true]);
@@ -108,10 +114,11 @@ async function crossVerify(token: string, alg: string) {
 describe.each(ALGS)('%s', (alg) => {
   it('publishes its key in the documented JWK form', () => {
     const key = jwks.find((k) => k.alg === alg);
-    if (alg.startsWith('DILITHIUM3')) {
+    if (alg === 'DILITHIUM3') {
+      // QSIGN's JWKS form, nothing else: {"kty":"OQS","alg":"DILITHIUM3","use":"sig","kid","x"}.
+      expect(Object.keys(key).sort()).toEqual(['alg', 'kid', 'kty', 'use', 'x']);
       expect(key).toMatchObject({ kty: 'OQS', alg, use: 'sig', kid: expect.any(String), x: expect.any(String) });
       expect(Buffer.from(key.x, 'base64url')).toHaveLength(1952);
-      if (alg !== 'DILITHIUM3') expect(key).toMatchObject({ n: expect.any(String), e: 'AQAB' });
     } else {
       expect(key).toMatchObject({ kty: 'AKP', alg, use: 'sig', pub: expect.any(String) });
       const expected = { 'ML-DSA-44': 1312, 'ML-DSA-65': 1952, 'ML-DSA-87': 2592, 'ML-DSA-65-ES256': 1952 + 65 }[alg];
@@ -168,6 +175,47 @@ describe.each(ALGS)('%s', (alg) => {
     const logoutToken = logoutTokens.at(-1)!;
     expect(decodeProtectedHeader(logoutToken).typ).toBe('logout+jwt');
     expect(await crossVerify(logoutToken, alg)).toMatchObject({ aud: `c-${alg}`, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } });
+  });
+});
+
+/**
+ * The QSIGN API server's verification, written out as it does it (the seeds' sequence diagram):
+ * fetch the JWKS, find the key by the token's kid, base64url-decode `x` and the signature, and
+ * verify the signature over the JWS signing input with round-3 Dilithium3 (liboqs
+ * OQS_SIG_verify("Dilithium3"); here the independent round-3 implementation), no pre-hash.
+ */
+async function qsignVerify(token: string): Promise<boolean> {
+  const [h, p, s] = token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string; kid: string };
+  if (header.alg !== 'DILITHIUM3') return false;
+  const { keys } = await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json() as { keys: { kid: string; kty: string; x?: string }[] };
+  const key = keys.find((k) => k.kid === header.kid && k.kty === 'OQS');
+  if (!key?.x) return false;
+  const publicKey = Buffer.from(key.x, 'base64url');
+  const signature = Buffer.from(s, 'base64url');
+  if (publicKey.length !== 1952 || signature.length !== 3293) return false;
+  return dilithium_v31.dilithium3.verify(publicKey, Buffer.from(`${h}.${p}`, 'ascii'), signature);
+}
+
+describe('a QSIGN API server verifies our DILITHIUM3 tokens', () => {
+  it('accepts an access token of a realm with a DILITHIUM3 key: 3,293-byte round-3 signature', async () => {
+    const cc = await (await form(`${issuer}/protocol/openid-connect/token`, { grant_type: 'client_credentials' }, 'DILITHIUM3')).json().then(asJson);
+    const [, , s] = cc.access_token.split('.');
+    expect(Buffer.from(s, 'base64url')).toHaveLength(3293);
+    expect(await qsignVerify(cc.access_token)).toBe(true);
+    const [h, p] = cc.access_token.split('.');
+    const changed = `${p.slice(0, -1)}${p.endsWith('A') ? 'B' : 'A'}`;
+    expect(await qsignVerify(`${h}.${changed}.${s}`)).toBe(false);
+  });
+
+  it('refuses an ML-DSA-65 token presented under the DILITHIUM3 key', async () => {
+    const dil = await (await form(`${issuer}/protocol/openid-connect/token`, { grant_type: 'client_credentials' }, 'DILITHIUM3')).json().then(asJson);
+    const ml = await (await form(`${issuer}/protocol/openid-connect/token`, { grant_type: 'client_credentials' }, 'ML-DSA-65')).json().then(asJson);
+    const kid = decodeProtectedHeader(dil.access_token).kid;
+    const [, p, s] = ml.access_token.split('.');
+    const header = Buffer.from(JSON.stringify({ alg: 'DILITHIUM3', kid, typ: 'JWT' })).toString('base64url');
+    expect(Buffer.from(s, 'base64url')).toHaveLength(3309);
+    expect(await qsignVerify(`${header}.${p}.${s}`)).toBe(false);
   });
 });
 

@@ -20,7 +20,6 @@ import { VaultTransitTestServer } from '../vault/transit-server.ts';
 import { defaultRetireAfter, rotateKey, runRotation } from '../../src/keys/rotation.ts';
 import { listKeys } from '../../src/keys/repository.ts';
 import { findRealm } from '../../src/store/realms.ts';
-import { backends } from '../../src/signer/backends.ts';
 import { createTokenKey } from '../../src/signer/pkcs11/keygen.ts';
 import type { Logger } from '../../src/log.ts';
 
@@ -34,7 +33,6 @@ if (!hsmAvailable) {
 const ADMIN_PASSWORD = 'admin-test-password';
 const POLICY = 'qsign.keys.RotationPolicy';
 const hsmDir = mkdtempSync(path.join(tmpdir(), 'qsign-rotpol-hsm-'));
-const HSM_CONFIG = { modulePath: [MODULE], tokenLabel: ['qsign-rotpol'], pinEnv: ['QSIGN_TEST_ROTPOL_HSM_PIN'] };
 const HSM_KEY_ID = 'a1b2c3d4';
 let vault: VaultTransitTestServer;
 let server: TestServer;
@@ -47,16 +45,20 @@ beforeAll(async () => {
   if (hsmAvailable) {
     process.env.QSIGN_TEST_ROTPOL_HSM_PIN = '4321';
     initSoftHsmTokens(hsmDir, ['qsign-rotpol'], '4321', '8765');
-    await createTokenKey(backends.pkcs11(HSM_CONFIG), 'RS256', HSM_KEY_ID, 'qsign-rotpol-RS256');
   }
-  server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')] });
+  // The operator's declaration (docs/backends.md): the components below name these back ends.
+  const KEY_BACKENDS = JSON.stringify({
+    'rotpol-vault': { type: 'vault-transit', address: vault.url, auth: { method: 'token', tokenEnv: 'QSIGN_TEST_ROTPOL_VAULT_TOKEN' }, realms: ['*'] },
+    'rotpol-hsm': { type: 'pkcs11', module: MODULE, tokenLabel: 'qsign-rotpol', pinEnv: 'QSIGN_TEST_ROTPOL_HSM_PIN', realms: ['*'] },
+  });
+  server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')], env: { KEY_BACKENDS } });
+  if (hsmAvailable) await createTokenKey(server.backends.pkcs11('rotpol-hsm', 'master'), 'RS256', HSM_KEY_ID, 'qsign-rotpol-RS256');
   kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
   await kc.auth({ username: 'admin', password: ADMIN_PASSWORD, grantType: 'password', clientId: 'admin-cli' });
 }, 120_000);
 afterAll(async () => {
   await server?.close();
   await vault?.stop();
-  await backends.close();
   rmSync(hsmDir, { recursive: true, force: true });
 });
 
@@ -87,11 +89,11 @@ async function realmWithClients(realm: string, algs: string[] = []) {
 }
 const vaultProvider = (realmId: string) => ({
   name: 'vault-pq', providerId: 'vault-transit', providerType: 'org.keycloak.keys.KeyProvider', parentId: realmId,
-  config: { address: [vault.url], tokenEnv: ['QSIGN_TEST_ROTPOL_VAULT_TOKEN'], keyName: ['pq-key'], algorithm: ['ML-DSA-65'], priority: ['200'] },
+  config: { backend: ['rotpol-vault'], keyName: ['pq-key'], algorithm: ['ML-DSA-65'], priority: ['200'] },
 });
 const hsmProvider = (realmId: string) => ({
   name: 'hsm-rs256', providerId: 'pkcs11', providerType: 'org.keycloak.keys.KeyProvider', parentId: realmId,
-  config: { ...HSM_CONFIG, keyId: [HSM_KEY_ID], algorithm: ['RS256'], priority: ['300'] },
+  config: { backend: ['rotpol-hsm'], keyId: [HSM_KEY_ID], algorithm: ['RS256'], priority: ['300'] },
 });
 const policy = (realmId: string, alg: string, config: Record<string, string[]> = {}) => ({
   name: `rotate-${alg.toLowerCase()}`, providerId: 'scheduled-rotation', providerType: POLICY, parentId: realmId,

@@ -18,14 +18,17 @@ import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { VaultTransitTestServer } from '../vault/transit-server.ts';
 import { syncAllExternalKeys } from '../../src/keys/external.ts';
-import { createKeyProvider, findComponent, updateKeyProvider } from '../../src/keys/providers.ts';
+import { findComponent, updateKeyProvider } from '../../src/keys/providers.ts';
+import { addKeyProvider } from '../../src/keys/add-provider.ts';
 import { VaultClient, VaultError } from '../../src/signer/vault/client.ts';
 
 const ALGS: [alg: string, key: string, mount: string][] = [
   ['RS256', 'rsa-key', 'transit'], ['PS256', 'rsa-key', 'transit'], ['ES256', 'ec-key', 'transit'],
-  ['ML-DSA-65', 'pq-key', 'transit'], ['DILITHIUM3', 'pq-oqs', 'oqs-transit'],
+  ['ML-DSA-65', 'pq-key', 'transit'], ['ML-DSA-44', 'pq-oqs', 'oqs-transit'],
 ];
 let vault: VaultTransitTestServer;
+/** A second Vault, declared too, for the readiness test (it is stopped there). */
+let other: VaultTransitTestServer;
 let server: TestServer;
 const issuer = () => `${server.baseUrl}/realms/vault`;
 
@@ -34,29 +37,40 @@ beforeAll(async () => {
   vault.createKey('rsa-key', 'rsa-2048');
   vault.createKey('ec-key', 'ecdsa-p256');
   vault.createKey('pq-key', 'ml-dsa');
-  vault.createKey('pq-oqs', 'ml-dsa', 'oqs-transit');
+  vault.createKey('pq-oqs', 'ml-dsa', 'oqs-transit', '44');
   vault.createKey('pq-approle', 'ml-dsa', 'transit', '87');
   vault.addAppRole('qsign-role', 'qsign-secret-id', 2);
   process.env.QSIGN_TEST_VAULT_TOKEN = vault.rootToken;
   process.env.QSIGN_TEST_VAULT_SECRET_ID = 'qsign-secret-id';
-  const connection = { address: [vault.url], tokenEnv: ['QSIGN_TEST_VAULT_TOKEN'], timeoutMs: ['500'], breakerResetMs: ['300'] };
+  other = await new VaultTransitTestServer().start();
+  other.createKey('spare', 'ml-dsa', 'transit', '44');
+  process.env.QSIGN_TEST_OTHER_VAULT_TOKEN = other.rootToken;
+  // The operator's declaration (docs/backends.md); the components name these back ends.
+  const connection = { type: 'vault-transit', address: vault.url, auth: { method: 'token', tokenEnv: 'QSIGN_TEST_VAULT_TOKEN' }, timeoutMs: 500, breakerResetMs: 300, realms: ['vault'] };
+  const keyBackends = {
+    'vault-main': connection,
+    'vault-oqs': { ...connection, mount: 'oqs-transit' },
+    'vault-approle': { type: 'vault-transit', address: vault.url, auth: { method: 'approle', roleId: 'qsign-role', secretIdEnv: 'QSIGN_TEST_VAULT_SECRET_ID' }, realms: ['*'] },
+    'vault-other': { type: 'vault-transit', address: other.url, auth: { method: 'token', tokenEnv: 'QSIGN_TEST_OTHER_VAULT_TOKEN' }, realms: ['vault'] },
+  };
   const realm = {
     realm: 'vault',
     components: {
       'org.keycloak.keys.KeyProvider': [
-        ...ALGS.map(([alg, keyName, mount]) => ({ name: `vault-${alg}`, providerId: 'vault-transit', config: { ...connection, mount: [mount], keyName: [keyName], algorithm: [alg], priority: ['200'] } })),
-        { name: 'vault-approle', providerId: 'vault-transit', config: { address: [vault.url], authMethod: ['approle'], roleId: ['qsign-role'], secretIdEnv: ['QSIGN_TEST_VAULT_SECRET_ID'], keyName: ['pq-approle'], algorithm: ['ML-DSA-87'], priority: ['200'] } },
+        ...ALGS.map(([alg, keyName, mount]) => ({ name: `vault-${alg}`, providerId: 'vault-transit', config: { backend: [mount === 'transit' ? 'vault-main' : 'vault-oqs'], keyName: [keyName], algorithm: [alg], priority: ['200'] } })),
+        { name: 'vault-approle', providerId: 'vault-transit', config: { backend: ['vault-approle'], keyName: ['pq-approle'], algorithm: ['ML-DSA-87'], priority: ['200'] } },
       ],
     },
     clients: [...ALGS.map(([alg]) => alg), 'ML-DSA-87'].map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, attributes: { 'access.token.signed.response.alg': alg } })),
   };
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'qsign-vault-')), 'vault.json');
   writeFileSync(file, JSON.stringify(realm));
-  server = await startServer({ realmFiles: [file] });
+  server = await startServer({ realmFiles: [file], env: { KEY_BACKENDS: JSON.stringify(keyBackends) } });
 }, 120_000);
 afterAll(async () => {
   await server?.close();
   await vault?.stop();
+  await other?.stop().catch(() => undefined);
 });
 
 async function tokenFor(alg: string) {
@@ -68,7 +82,7 @@ async function tokenFor(alg: string) {
 }
 const certs = async () => (await (await fetch(`${issuer()}/protocol/openid-connect/certs`)).json().then(asJson));
 const verify = async (jwt: string, alg: string) => verifyToken(jwt, createLocalJWKSet(await certs()), { algorithms: [alg], issuer: issuer() });
-const sync = async () => { const r = await syncAllExternalKeys(server.db); for (const realm of r.changed) server.registry.invalidate(realm); return r; };
+const sync = async () => { const r = await syncAllExternalKeys(server.db, server.backends); for (const realm of r.changed) server.registry.invalidate(realm); return r; };
 
 describe('vault-transit back end', () => {
   it.each(ALGS)('%s tokens are signed in Vault (%s) and verify from /certs', async (alg, keyName, mount) => {
@@ -190,12 +204,9 @@ describe('vault-transit back end', () => {
   });
 
   it('readiness checks the Vaults that signing keys need: a disabled key provider whose Vault is gone does not hold it down', async () => {
-    const other = await new VaultTransitTestServer().start();
-    other.createKey('spare', 'ml-dsa', 'transit', '44');
-    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'vault'");
-    process.env.QSIGN_TEST_OTHER_VAULT_TOKEN = other.rootToken;
-    const rep = { name: 'spare', providerId: 'vault-transit', config: { address: [other.url], tokenEnv: ['QSIGN_TEST_OTHER_VAULT_TOKEN'], keyName: ['spare'], algorithm: ['ML-DSA-44'], priority: ['1'] } };
-    const id = await server.db.transaction((tx) => createKeyProvider(tx, server.config.keyEncryptionKey, realm.id, rep, 'test'));
+    const [realm] = await server.db.query<{ id: string; name: string }>("SELECT id, name FROM realms WHERE name = 'vault'");
+    const rep = { name: 'spare', providerId: 'vault-transit', config: { backend: ['vault-other'], keyName: ['spare'], algorithm: ['ML-DSA-44'], priority: ['1'] } };
+    const id = await addKeyProvider(server.db, server.config.keyEncryptionKey, server.backends, realm, rep, 'test');
     server.registry.invalidate('vault');
     expect((await tokenFor('ES256')).status).toBe(200);
     const names = async () => ((await (await fetch(`${server.baseUrl}/health/ready`)).json().then(asJson)) as { checks: { name: string }[] }).checks.map((c) => c.name);

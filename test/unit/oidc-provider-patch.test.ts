@@ -98,14 +98,14 @@ describe('the oidc-provider patch', () => {
 
   it('exports the registry and accepts OQS and composite keys in the keystore', async () => {
     expect(typeof (oidcProvider as Record<string, unknown>).registerCustomSigningAlgorithm).toBe('function');
-    const keys = await Promise.all(['DILITHIUM3', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'].map(async (alg) => {
+    const keys = await Promise.all(['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'].map(async (alg) => {
       const key = await generateKey(alg);
       return new SignerSigningKey(new LocalSigner(key.kid, alg, key.privateKey));
     }));
     const provider = new Provider('http://localhost/realms/x', {
       jwks: { keys: keys as never },
       features: { externalSigningSupport: { enabled: true, ack: 'experimental-01' }, devInteractions: { enabled: false } } as never,
-      enabledJWA: { idTokenSigningAlgValues: ['DILITHIUM3', 'DILITHIUM3-RS256', 'ML-DSA-65-ES256'] } as never,
+      enabledJWA: { idTokenSigningAlgValues: ['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'] } as never,
     });
     expect(provider.issuer).toBe('http://localhost/realms/x');
   });

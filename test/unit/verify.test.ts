@@ -14,7 +14,7 @@ import { LocalSigner } from '../../src/signer/local.ts';
 import { generateKey } from '../../src/keys/generate.ts';
 import { signJws } from '../../src/jose/jws.ts';
 
-const ALGS = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87', 'DILITHIUM3', 'ML-DSA-65-RS256', 'DILITHIUM3-RS256', 'ML-DSA-65-PS256', 'DILITHIUM3-PS256', 'ML-DSA-65-ES256', 'RS256', 'ES256', 'PS256', 'EdDSA'];
+const ALGS = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87', 'DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-PS256', 'ML-DSA-65-ES256', 'RS256', 'ES256', 'PS256', 'EdDSA'];
 const signers: Record<string, LocalSigner> = {};
 const other: Record<string, LocalSigner> = {};
 let jwks: { keys: JWK[] };
@@ -61,13 +61,14 @@ describe.each(ALGS)('%s', (alg) => {
     const sig = Buffer.from(s, 'base64url');
     sig[sig.length >> 1] ^= 0x10;
     expect(await rejection(`${h}.${p}.${sig.toString('base64url')}`, [alg])).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
-    expect(await rejection(`${h}.${p}.${s.slice(0, s.length - 40)}`, [alg])).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
+    // Truncated by 30 bytes, spelled canonically (a cut in the text may leave unused bits set: refused earlier, as ERR_JWS_INVALID).
+    expect(await rejection(`${h}.${p}.${Buffer.from(s, 'base64url').subarray(0, -30).toString('base64url')}`, [alg])).toMatch(/^ERR_JWS_SIGNATURE_VERIFICATION_FAILED/);
     expect(await rejection(token, ['RS384'])).toMatch(/^ERR_JOSE_ALG_NOT_ALLOWED/);
   });
 });
 
 describe('attacks on composites', () => {
-  for (const alg of ['ML-DSA-65-RS256', 'DILITHIUM3-PS256', 'ML-DSA-65-ES256']) {
+  for (const alg of ['ML-DSA-65-RS256', 'ML-DSA-65-PS256', 'ML-DSA-65-ES256']) {
     it(`${alg}: a bit flipped in either half is named`, async () => {
       const token = await signJws(signers[alg], claims());
       const [h, p, s] = parts(token);
@@ -92,7 +93,7 @@ describe('attacks on composites', () => {
   }
 
   it('the RSA half alone, presented as RS256 with the same kid, is refused', async () => {
-    for (const alg of ['ML-DSA-65-RS256', 'DILITHIUM3-RS256']) {
+    for (const alg of ['ML-DSA-65-RS256', 'ML-DSA-65-PS256']) {
       const token = await signJws(signers[alg], claims());
       const [, p, s] = parts(token);
       const rsaHalf = Buffer.from(s, 'base64url').subarray(3309);
@@ -120,7 +121,7 @@ describe('header and key confusion', () => {
     expect(await rejection(withHeader(token, { kid: signers['ML-DSA-65'].kid }), ['RS256', 'ML-DSA-65'])).toMatch(/^ERR_JWK_INVALID: key kid-ML-DSA-65 has kty AKP, alg RS256 needs kty RSA/);
   });
 
-  it('an OQS key used for an AKP alg (same ML-DSA-65 bytes)', async () => {
+  it('an OQS key (DILITHIUM3, same key size as ML-DSA-65) used for an AKP alg', async () => {
     const token = await signJws(signers.DILITHIUM3, claims());
     expect(await rejection(withHeader(token, { alg: 'ML-DSA-65' }), ['ML-DSA-65', 'DILITHIUM3'])).toMatch(/^ERR_JWK_INVALID: key kid-DILITHIUM3 has kty OQS, alg ML-DSA-65 needs kty AKP/);
   });
@@ -182,5 +183,62 @@ describe('remote JWKS and the Koa bearer middleware', () => {
     expect(bad.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="alg .*RS256.* is not allowed/);
     api.close();
     jwksServer.close();
+  });
+});
+
+/**
+ * One spelling per token and RFC 7515 §4.1.11 `crit`, the same for every alg: the RS256 path
+ * (jose) refused `!!`, `*` and unknown crit entries while DILITHIUM3 and the composites took
+ * them, and jose itself takes `==` padding and set trailing bits.
+ */
+describe('encoding and crit, the same for every alg', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  /** A token whose signature covers exactly the given encoded header and payload. */
+  const signRaw = async (alg: string, h: string, p: string) => `${h}.${p}.${Buffer.from(await signers[alg].sign(Buffer.from(`${h}.${p}`))).toString('base64url')}`;
+  const headerOf = (alg: string, extra: Record<string, unknown> = {}) => b64({ alg, typ: 'JWT', kid: signers[alg].kid, ...extra });
+  /** The same bytes, spelled with the unused low bits of the last character set (when the length leaves any). */
+  const trailingBits = (part: string) => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    if (part.length % 4 === 0) return undefined;
+    return `${part.slice(0, -1)}${alphabet[alphabet.indexOf(part.at(-1)!) | 1]}`;
+  };
+
+  it.each(ALGS)('%s: a signature with "==", "!!", "*" or set trailing bits is refused', async (alg) => {
+    const token = await signJws(signers[alg], claims());
+    const [h, p, s] = parts(token);
+    for (const spelled of [`${s}==`, `${s.slice(0, 20)}!!${s.slice(20)}`, `${s.slice(0, 20)}*${s.slice(20)}`, trailingBits(s)].filter(Boolean)) {
+      expect(await rejection(`${h}.${p}.${spelled}`, [alg])).toMatch(/^ERR_JWS_INVALID: the signature is not (canonical )?base64url/);
+    }
+  });
+
+  it.each(ALGS)('%s: a validly signed header or payload spelled with padding or trailing bits is refused', async (alg) => {
+    const h = headerOf(alg);
+    const p = b64(claims());
+    const variants: [string, string, RegExp][] = [[`${h}==`, p, /header is not base64url/], [h, `${p}==`, /payload is not base64url/]];
+    if (trailingBits(p)) variants.push([h, trailingBits(p)!, /payload is not canonical base64url/]);
+    if (trailingBits(h)) variants.push([trailingBits(h)!, p, /header is not canonical base64url/]);
+    for (const [header, payload, reason] of variants) {
+      expect(await rejection(await signRaw(alg, header, payload), [alg])).toMatch(reason);
+    }
+  });
+
+  it.each(ALGS)('%s: crit with an unknown, registered, missing, repeated or empty entry is refused; b64 other than true too', async (alg) => {
+    const p = b64(claims());
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ crit: ['exp2'], exp2: 1 }, /unsupported critical header parameter "exp2"/],
+      [{ crit: ['kid'] }, /"crit" lists "kid", a parameter defined by RFC 7515/],
+      [{ crit: ['exp2'] }, /"crit" lists "exp2", which is not in the header/],
+      [{ crit: ['b64', 'b64'], b64: true }, /lists a name twice/],
+      [{ crit: [] }, /"crit" must be a non-empty array/],
+      [{ crit: 'b64', b64: true }, /"crit" must be a non-empty array/],
+      [{ crit: ['b64'], b64: false }, /an unencoded payload \(RFC 7797\) is refused/],
+      [{ b64: true }, /"b64" must be listed in "crit"/],
+    ];
+    for (const [extra, reason] of cases) {
+      expect(await rejection(await signRaw(alg, headerOf(alg, extra), p), [alg])).toMatch(new RegExp(`^ERR_JWS_INVALID: .*${reason.source}`));
+    }
+    // RFC 7797 b64 true, listed in crit, is the ordinary encoding: accepted.
+    const ok = await signRaw(alg, headerOf(alg, { crit: ['b64'], b64: true }), p);
+    expect((await verifyToken(ok, createLocalJWKSet(jwks), { algorithms: [alg], issuer: 'https://issuer.example', audience: 'api' })).payload.sub).toBe('u1');
   });
 });

@@ -2,7 +2,7 @@
  * Signers for keys on a PKCS#11 token:
  * - RS256: CKM_SHA256_RSA_PKCS; PS256: CKM_SHA256_RSA_PKCS_PSS (SHA-256, MGF1-SHA-256, 32-byte
  *   salt); ES256: CKM_ECDSA over SHA-256(input), whose output is already JWS's r‖s;
- * - ML-DSA-44/65/87 and DILITHIUM3 natively through PKCS#11 3.2's CKM_ML_DSA (0x1d) when the token
+ * - ML-DSA-44/65/87 natively through PKCS#11 3.2's CKM_ML_DSA (0x1d) when the token
  *   lists it in C_GetMechanismList (e.g. Luna firmware 7.9+);
  * - seed-wrapped ML-DSA for tokens without it (SoftHSM 2.6): an HSM-resident, non-extractable
  *   AES-256 key decrypts (AES-GCM) the ML-DSA seed when the key is loaded; signing then happens in
@@ -23,15 +23,15 @@ import { jwsAlgorithm, type LoadedKey } from '../../jose/algorithms.ts';
 export const CKK_ML_DSA = 0x4a;
 export const CKM_ML_DSA = 0x1d;
 export const CKA_PARAMETER_SET = 0x61d;
-const ML_DSA_PARAMETER_SETS: Record<string, number> = { 'ML-DSA-44': 1, 'ML-DSA-65': 2, 'ML-DSA-87': 3, DILITHIUM3: 2 };
+const ML_DSA_PARAMETER_SETS: Record<string, number> = { 'ML-DSA-44': 1, 'ML-DSA-65': 2, 'ML-DSA-87': 3 };
 
 const MECHANISMS: Record<string, pkcs11js.Mechanism> = {
   RS256: { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS },
   PS256: { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS },
   ES256: { mechanism: pkcs11js.CKM_ECDSA },
 };
-export const isMlDsa = (alg: string) => alg.startsWith('ML-DSA') || alg === 'DILITHIUM3';
-export const PKCS11_ALGS = /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/;
+export const isMlDsa = (alg: string) => alg.startsWith('ML-DSA');
+export const PKCS11_ALGS = /^(RS256|PS256|ES256|ML-DSA-(44|65|87))$/;
 
 const seedAad = (alg: string, keyId: string) => Buffer.from(`qsign-oidc ML-DSA seed\0${alg}\0${keyId}`);
 
@@ -53,7 +53,7 @@ export async function tokenPublicJwk(pool: Pkcs11Pool, keyId: string, alg: strin
     if (isMlDsa(alg)) {
       const [value] = pool.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_VALUE }]);
       const pub = (value.value as Buffer).toString('base64url');
-      return alg === 'DILITHIUM3' ? { kty: 'OQS', x: pub } : { kty: 'AKP', alg, pub };
+      return { kty: 'AKP', alg, pub };
     }
     const [n, e] = pool.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
     return createPublicKey({ key: { kty: 'RSA', n: (n.value as Buffer).toString('base64url'), e: (e.value as Buffer).toString('base64url') }, format: 'jwk' }).export({ format: 'jwk' }) as JWK;

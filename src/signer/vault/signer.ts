@@ -3,7 +3,7 @@
  * pinned, so a token's kid always names the version that signed it. Parameters per alg (Vault
  * transit API, "Sign data"): RS256 = pkcs1v15 + sha2-256; PS256 = pss + sha2-256 with
  * `salt_length: "hash"` (Vault's default "auto" makes salts standard verifiers reject); ES256 =
- * sha2-256 with `marshaling_algorithm: "jws"` (r‖s); ML-DSA and DILITHIUM3 = key type `ml-dsa`
+ * sha2-256 with `marshaling_algorithm: "jws"` (r‖s); ML-DSA = key type `ml-dsa`
  * (Vault Enterprise, experimental), the raw input, no hash, empty context. Vault documents no
  * ML-DSA context parameter, so a Vault ML-DSA key cannot be the ML-DSA half of a composite
  * (which signs with ctx = label). Any failure fails closed with SignerUnavailableError.
@@ -21,19 +21,16 @@ export const VAULT_ALGS: Record<string, { keyTypes: RegExp; params: Record<strin
   'ML-DSA-44': { keyTypes: /^ml-dsa$/, params: {} },
   'ML-DSA-65': { keyTypes: /^ml-dsa$/, params: {} },
   'ML-DSA-87': { keyTypes: /^ml-dsa$/, params: {} },
-  DILITHIUM3: { keyTypes: /^ml-dsa$/, params: {} },
 };
-
-const mlDsaSet = (alg: string): MlDsaParameterSet => (alg === 'DILITHIUM3' ? 'ML-DSA-65' : alg as MlDsaParameterSet);
 
 /** The JWK of a Vault key version: PEM SPKI for RSA/ECDSA, base64 raw FIPS 204 key for ml-dsa. */
 export function vaultPublicJwk(alg: string, publicKey: string): JWK {
   if (VAULT_ALGS[alg]?.keyTypes.source.includes('ml-dsa')) {
     // The documentation does not fix the encoding: accept PEM SPKI as well as base64 of the raw key.
     const raw = publicKey.includes('-----BEGIN') ? createPublicKey(publicKey).export({ format: 'raw-public' } as never) as Buffer : Buffer.from(publicKey, 'base64');
-    const expected = ML_DSA_SIZES[mlDsaSet(alg)].publicKey;
+    const expected = ML_DSA_SIZES[alg as MlDsaParameterSet].publicKey;
     if (raw.length !== expected) throw new Error(`Vault returned a ${raw.length}-byte public key, ${alg} needs ${expected}`);
-    return alg === 'DILITHIUM3' ? { kty: 'OQS', alg, x: raw.toString('base64url') } : { kty: 'AKP', alg, pub: raw.toString('base64url') };
+    return { kty: 'AKP', alg, pub: raw.toString('base64url') };
   }
   return { ...(createPublicKey(publicKey).export({ format: 'jwk' }) as JWK), alg };
 }

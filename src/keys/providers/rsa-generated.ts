@@ -1,0 +1,20 @@
+/**
+ * `rsa-generated` (Keycloak's GeneratedRsaKeyProviderFactory): an RSA key made here, RS256/384/512
+ * or PS256/384/512 (default RS256), `keySize` one of Keycloak's 2048, 3072, 4096 (default 2048).
+ */
+import { z } from 'zod';
+import { single } from './settings.ts';
+import { localProvider } from './local.ts';
+
+/** Keycloak's rsa-generated `keySize` choices (bits). */
+export const RSA_KEY_SIZES = ['2048', '3072', '4096'];
+export const RSA_ALGS = /^(RS|PS)(256|384|512)$/;
+
+export const rsaGenerated = localProvider({
+  id: 'rsa-generated',
+  fallbackAlg: 'RS256',
+  algorithms: RSA_ALGS,
+  schema: z.looseObject({
+    keySize: single((v) => RSA_KEY_SIZES.includes(v), (v) => `config.keySize must be one of ${RSA_KEY_SIZES.join(', ')}, got "${v}"`),
+  }),
+});
