@@ -12,6 +12,7 @@ import { ComponentError } from '../keys/providers.ts';
 import { assertAdminBody, storable, type AdminDeps } from './context.ts';
 import { realmRoutes } from './realms.ts';
 import { clientRoutes } from './clients.ts';
+import { installationRoutes } from './installation.ts';
 import { userRoutes } from './users.ts';
 import { roleRoutes } from './roles.ts';
 import { keyRoutes } from './keys.ts';
@@ -81,6 +82,7 @@ export function adminRouter(deps: AdminDeps): Router {
   realmRoutes(router, deps);
   keyRoutes(router, deps);
   clientRoutes(router, deps);
+  installationRoutes(router, deps);
   roleRoutes(router, deps);
   userRoutes(router, deps);
   attackDetectionRoutes(router, deps);

@@ -10,6 +10,7 @@ import type { RealmContext } from './realm-context.ts';
 import { idTokenAlg } from './realm-context.ts';
 import { PASSWORD_GRANT } from './password-grant.ts';
 import { parseRedirectUri } from './redirect-uri.ts';
+import { clientAuthMetadata } from './client-auth.ts';
 
 /**
  * The client's rootUrl with Keycloak's placeholders resolved (ResolveRelative.resolveRootUrl):
@@ -29,10 +30,18 @@ export function redirectPatterns(client: ClientRepresentation, baseUrl: string):
   return client.redirectUris.map((p) => resolvePattern(p, client, baseUrl));
 }
 
+/**
+ * The client's post-logout redirect URI patterns, as Keycloak reads `post.logout.redirect.uris`
+ * (OIDCAdvancedConfigWrapper.getPostLogoutRedirectUris; the admin console's help for "Valid post
+ * logout redirect URIs": "A value of '+' or an empty field will use the list of valid redirect
+ * uris. A value of '-' will not allow any post logout redirect uris"): unset or empty means the
+ * redirect URIs, `+` adds them, `-` means none.
+ */
 export function postLogoutPatterns(client: ClientRepresentation, baseUrl: string): string[] {
-  const attr = client.attributes['post.logout.redirect.uris'];
-  if (!attr) return [];
-  return attr.split('##').filter(Boolean).flatMap((p) => (p === '+' ? redirectPatterns(client, baseUrl) : [resolvePattern(p, client, baseUrl)]));
+  const entries = (client.attributes['post.logout.redirect.uris'] ?? '').split('##').filter(Boolean);
+  if (!entries.length) return redirectPatterns(client, baseUrl);
+  if (entries[0] === '-') return [];
+  return entries.flatMap((p) => (p === '+' ? redirectPatterns(client, baseUrl) : p === '-' ? [] : [resolvePattern(p, client, baseUrl)]));
 }
 
 /**
@@ -51,10 +60,12 @@ export function grantTypesOf(client: ClientRepresentation, redirectCount: number
   if (client.bearerOnly) return [];
   const grants: string[] = [];
   if (client.standardFlowEnabled && redirectCount) grants.push('authorization_code');
+  // Keycloak's implicitFlowEnabled (off by default): response types with id_token / token.
+  if (client.implicitFlowEnabled && redirectCount) grants.push('implicit');
   if (client.directAccessGrantsEnabled) grants.push(PASSWORD_GRANT);
   // RFC 8628; Keycloak's client switch "OAuth 2.0 Device Authorization Grant".
   if (client.attributes['oauth2.device.authorization.grant.enabled'] === 'true') grants.push(DEVICE_CODE_GRANT);
-  if (grants.length) grants.push('refresh_token');
+  if (grants.some((g) => g !== 'implicit')) grants.push('refresh_token');
   if (client.serviceAccountsEnabled && !client.publicClient) grants.push('client_credentials');
   return grants;
 }
@@ -72,6 +83,22 @@ export function deviceGrantSeconds(client: ClientRepresentation | undefined, att
   return Number.isInteger(seconds) && seconds > 0 ? seconds : realmValue ?? DEVICE_DEFAULTS[attribute];
 }
 
+/**
+ * The response types a client may ask for, as Keycloak's AuthorizationEndpointChecker allows
+ * them: `code` with the standard flow, `id_token` and `id_token token` with the
+ * implicit flow, the hybrid ones (`code id_token`, `code token`, `code id_token token`) with both.
+ * oidc-provider has no `token` alone (OAuth 2.0 implicit without OpenID).
+ */
+export function responseTypesOf(grantTypes: string[]): NonNullable<ClientMetadata['response_types']>[number][] {
+  const code = grantTypes.includes('authorization_code');
+  const implicit = grantTypes.includes('implicit');
+  const types: NonNullable<ClientMetadata['response_types']>[number][] = [];
+  if (code) types.push('code');
+  if (implicit) types.push('id_token', 'id_token token');
+  if (code && implicit) types.push('code id_token', 'code token', 'code id_token token');
+  return types;
+}
+
 export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {
   const redirectUris = validUrls(redirectPatterns(client, rc.baseUrl));
   const grantTypes = grantTypesOf(client, redirectUris.length);
@@ -81,13 +108,12 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
     // Keycloak exports carry `"name": ""` for unnamed clients; oidc-provider refuses an empty client_name.
     client_name: client.name || undefined,
     grant_types: grantTypes,
-    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
-    redirect_uris: grantTypes.includes('authorization_code') ? redirectUris : [],
+    response_types: responseTypesOf(grantTypes),
+    redirect_uris: grantTypes.includes('authorization_code') || grantTypes.includes('implicit') ? redirectUris : [],
     post_logout_redirect_uris: validUrls(postLogoutPatterns(client, rc.baseUrl)),
-    token_endpoint_auth_method: client.publicClient ? 'none' : 'client_secret_basic',
+    ...clientAuthMetadata(client),
     id_token_signed_response_alg: idTokenAlg(rc, client.clientId) as ClientMetadata['id_token_signed_response_alg'],
   };
-  if (!client.publicClient) metadata.client_secret = client.secret;
   // Keycloak client attributes for signed userinfo / introspection responses and back-channel logout.
   if (attrs['user.info.response.signature.alg']) metadata.userinfo_signed_response_alg = attrs['user.info.response.signature.alg'] as ClientMetadata['userinfo_signed_response_alg'];
   if (attrs['introspection.signed.response.alg']) metadata.introspection_signed_response_alg = attrs['introspection.signed.response.alg'] as never;

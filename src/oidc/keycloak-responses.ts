@@ -44,7 +44,8 @@ function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Bod
     refresh_expires_in: rtExp ? Math.max(0, rtExp - Math.floor(Date.now() / 1000)) : 0,
   };
   if (body.refresh_token) out.refresh_token = body.refresh_token;
-  out.token_type = 'Bearer';
+  // `DPoP` for a token bound to a DPoP proof (RFC 9449 §5), as Keycloak answers it.
+  out.token_type = body.token_type === 'DPoP' ? 'DPoP' : 'Bearer';
   if (body.id_token) out.id_token = body.id_token;
   out['not-before-policy'] = rc.realm.rep.notBefore;
   if (sid) out.session_state = sid;
@@ -99,9 +100,9 @@ function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [
 function addSessionState(ctx: KoaContextWithOIDC): void {
   const location = ctx.response.get('location');
   const sid = ctx.oidc.client && ctx.oidc.session ? ctx.oidc.session.sidFor(ctx.oidc.client.clientId) : undefined;
-  if (!location || !sid || !/[?#&]code=/.test(location)) return;
+  if (!location || !sid || !/[?#&](code|id_token|access_token)=/.test(location)) return;
   const url = new URL(location);
-  if (url.hash.includes('code=')) {
+  if (/^#(.*&)?(code|id_token|access_token)=/.test(url.hash)) {
     const fragment = new URLSearchParams(url.hash.slice(1));
     fragment.set('session_state', sid);
     url.hash = fragment.toString();
@@ -109,6 +110,23 @@ function addSessionState(ctx: KoaContextWithOIDC): void {
     url.searchParams.set('session_state', sid);
   }
   ctx.response.set('location', url.toString());
+}
+
+/**
+ * A fragment the requested redirect URI had (a hash-routed application's route, allowed for
+ * response_mode=fragment by redirect-uri.ts) is kept, and the response parameters follow it after
+ * `&`, as Keycloak's OIDCRedirectUriBuilder (FragmentRedirectUriBuilder) writes them:
+ * `https://app/#/orders&state=...&code=...`. oidc-provider replaces the fragment instead.
+ */
+function keepRedirectFragment(ctx: KoaContextWithOIDC): void {
+  const location = ctx.response.get('location');
+  const requested = (ctx.oidc.params as Body | undefined)?.redirect_uri;
+  if (!location || typeof requested !== 'string' || !requested.includes('#')) return;
+  const hash = location.indexOf('#');
+  const base = requested.slice(0, requested.indexOf('#'));
+  if (hash === -1 || new URL(location.slice(0, hash)).href !== new URL(base).href) return;
+  const own = requested.slice(requested.indexOf('#') + 1);
+  ctx.response.set('location', `${location.slice(0, hash)}#${own ? `${own}&` : ''}${location.slice(hash + 1)}`);
 }
 
 /**
@@ -161,6 +179,7 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
     }
     if (oidcCtx.oidc?.route === 'authorization' || oidcCtx.oidc?.route === 'resume') {
       addSessionState(oidcCtx);
+      keepRedirectFragment(oidcCtx);
       return;
     }
     if (oidcCtx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {

@@ -60,6 +60,8 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
   if (aud !== undefined) body.aud = aud;
   body.sub = p.accountId ?? sub;
   Object.assign(body, claims);
+  // RFC 9449 §6.1: a DPoP-bound token names its key's thumbprint (oidc-provider records `jkt`).
+  if (typeof p.jkt === 'string') body.cnf = { jkt: p.jkt };
   const alg = accessTokenAlg(rc, p.clientId);
   const signer = rc.keys.activeFor(alg);
   if (!signer) throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
@@ -77,6 +79,8 @@ async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): 
   if (p.sid) body.sid = p.sid;
   if (p.nonce) body.nonce = p.nonce;
   body.scope = scope;
+  // A public client's refresh token bound to its DPoP key (RFC 9449 §5), as Keycloak marks it.
+  if (typeof p.jkt === 'string') body.cnf = { jkt: p.jkt };
   const signer = rc.keys.activeFor('HS512');
   if (!signer) throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
@@ -131,11 +135,13 @@ function installTransientClientCredentials(Model: ModelClass & { instantiate(pay
   Model.find = async (value: unknown) => {
     const token = await lookupToken(ProviderClass, rc, value, 'Bearer');
     if (!token || !String(token.payload.jti).startsWith('tr')) return undefined;
-    const { iss: _iss, exp, iat, jti: _jti, scope, azp, ...extra } = token.payload;
+    const { iss: _iss, exp, iat, jti: _jti, scope, azp, cnf, ...extra } = token.payload;
     if (typeof exp !== 'number' || exp <= Math.floor(Date.now() / 1000)) return undefined;
+    // A DPoP-bound token stays bound (RFC 9449 §6.1: its `cnf.jkt`).
+    const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
     const [revoked] = await rc.db.query('SELECT 1 FROM revoked_tokens WHERE realm_id = $1 AND jti = $2', [rc.realmId, token.id]);
     if (revoked) return undefined;
-    return Model.instantiate({ kind: 'ClientCredentials', jti: token.id, iat, exp, clientId: azp, scope, extra });
+    return Model.instantiate({ kind: 'ClientCredentials', jti: token.id, iat, exp, clientId: azp, scope, extra, ...(typeof jkt === 'string' ? { jkt } : {}) });
   };
   Model.prototype.destroy = async function destroy(this: { jti?: string; exp?: number }) {
     await rc.db.query('INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING', [rc.realmId, this.jti, this.exp ?? Math.floor(Date.now() / 1000) + 3600]);

@@ -18,6 +18,7 @@ import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED, toAccount, type LoginFailure } from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
+import { bindToDpop, dpopProof } from './dpop.ts';
 
 export const PASSWORD_GRANT = 'password';
 
@@ -46,6 +47,8 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
     // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
+    // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
+    const proof = await dpopProof(ctx);
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) {
       rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
@@ -69,14 +72,15 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     const grantId = await grant.save();
 
     const at = new provider.AccessToken({ accountId: account.accountId, client, grantId, gty: PASSWORD_GRANT, scope, sid });
+    const rt = client.grantTypeAllowed('refresh_token') ? new provider.RefreshToken({
+      accountId: account.accountId, client, grantId, gty: PASSWORD_GRANT, scope, sid, authTime, acr: '1', rotations: 0,
+    } as ConstructorParameters<Provider['RefreshToken']>[0]) : undefined;
+    await bindToDpop(ctx, proof, at, rt);
     ctx.oidc.entity('AccessToken', at);
     const accessToken = await at.save();
 
     let refreshToken: string | undefined;
-    if (client.grantTypeAllowed('refresh_token')) {
-      const rt = new provider.RefreshToken({
-        accountId: account.accountId, client, grantId, gty: PASSWORD_GRANT, scope, sid, authTime, acr: '1', rotations: 0,
-      } as ConstructorParameters<Provider['RefreshToken']>[0]);
+    if (rt) {
       ctx.oidc.entity('RefreshToken', rt);
       refreshToken = await rt.save();
     }
@@ -94,7 +98,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
       access_token: accessToken,
       expires_in: at.expiration,
       refresh_token: refreshToken,
-      token_type: 'Bearer',
+      token_type: at.tokenType,
       id_token: idToken,
       scope,
     };

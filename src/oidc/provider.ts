@@ -11,6 +11,11 @@ import { accessTokenClaims, originAllowed } from './claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
 import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, redirectPatterns, postLogoutPatterns } from './clients.ts';
 import { matchesRedirect } from './redirect-uri.ts';
+import { canAuthenticate, CLIENT_AUTH_METHODS, CLIENT_AUTH_SIGNING_ALGS } from './client-auth.ts';
+import { keycloakDiscovery } from './discovery.ts';
+import { installFlowChecks } from './flows.ts';
+import { installKeycloakLogout } from './logout.ts';
+import { installEmptyTokenIntrospection } from './introspection.ts';
 import { installKeycloakTokens } from './keycloak-tokens.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { registerPasswordGrant } from './password-grant.ts';
@@ -98,6 +103,19 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undef
   return grant;
 }
 
+/**
+ * Whether this request is an authorization request answered in the fragment (response_mode
+ * `fragment`, or the default of a response type with `token` / `id_token`): its redirect URI may
+ * then carry a fragment of its own (redirect-uri.ts, keycloak-responses.ts).
+ */
+function fragmentResponse(ctx: KoaContextWithOIDC | undefined): boolean {
+  const route = ctx?.oidc?.route;
+  if (route !== 'authorization' && route !== 'resume') return false;
+  const params = (ctx!.oidc.params ?? {}) as { response_mode?: unknown; response_type?: unknown };
+  if (params.response_mode !== undefined) return params.response_mode === 'fragment';
+  return String(params.response_type ?? '').split(' ').some((t) => t === 'token' || t === 'id_token');
+}
+
 export function buildProvider(rc: RealmContext): Provider {
   const { realm } = rc;
   const r = realm.rep;
@@ -105,8 +123,9 @@ export function buildProvider(rc: RealmContext): Provider {
     .filter((c) => c.enabled && c.protocol === 'openid-connect')
     // A confidential client without a secret (the built-in bearer-only `realm-management` and
     // `broker`) can never authenticate: oidc-provider would refuse its metadata at each request
-    // (`invalid_client_metadata`); left out, it is an unknown client (401 invalid_client).
-    .filter((c) => c.publicClient || Boolean(c.secret))
+    // (`invalid_client_metadata`); left out, it is an unknown client (401 invalid_client). A
+    // client-jwt client authenticates with its keys and needs no secret (client-auth.ts).
+    .filter(canAuthenticate)
     .map((c) => toClientMetadata(rc, c));
   // Asymmetric ACTIVE keys, best first (oidc-provider signs with the first key per alg), then
   // PASSIVE ones as verify-only keys (id_token_hint of tokens they signed still verifies).
@@ -128,13 +147,18 @@ export function buildProvider(rc: RealmContext): Provider {
     scopes: SCOPES,
     claims: CLAIMS,
     conformIdTokenClaims: false,
-    responseTypes: ['code', 'none'],
+    // Keycloak's response types (OIDCWellKnownProvider.DEFAULT_RESPONSE_TYPES_SUPPORTED) but
+    // `token` alone, which oidc-provider does not offer; per client by its flow switches (clients.ts).
+    responseTypes: ['code', 'none', 'id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token'],
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    discovery: keycloakDiscovery(rc.issuer),
     allowOmittingSingleRegisteredRedirectUri: true,
     enabledJWA: {
       idTokenSigningAlgValues: asymmetricAlgs,
       userinfoSigningAlgValues: asymmetricAlgs,
       introspectionSigningAlgValues: asymmetricAlgs,
       authorizationSigningAlgValues: asymmetricAlgs,
+      clientAuthSigningAlgValues: CLIENT_AUTH_SIGNING_ALGS,
     } as Configuration['enabledJWA'],
     features: {
       devInteractions: { enabled: false },
@@ -159,7 +183,8 @@ export function buildProvider(rc: RealmContext): Provider {
       },
     },
     ttl: {
-      AccessToken: r.accessTokenLifespan,
+      // Keycloak's accessTokenLifespanForImplicitFlow for tokens of the authorization response.
+      AccessToken: (_ctx, token) => ((token as { gty?: string }).gty === 'implicit' ? r.accessTokenLifespanForImplicitFlow : r.accessTokenLifespan),
       ClientCredentials: r.accessTokenLifespan,
       IdToken: r.accessTokenLifespan,
       AuthorizationCode: r.accessCodeLifespan,
@@ -186,6 +211,9 @@ export function buildProvider(rc: RealmContext): Provider {
       keys: rc.cookieKeys,
     },
     renderError: renderErrorPage(rc),
+    // A client-jwt client's `jwks.url` is chosen by a realm administrator: its answer is read up to
+    // 256 KB (oidc-provider's default has no limit for jwks_uri).
+    fetchResponseBodyLimits: { jwks_uri: 256 * 1024 },
     // oidc-provider refuses loopback and private addresses for outgoing requests (SSRF guard);
     // OUTBOUND_ALLOW_PRIVATE_NETWORKS=true lifts that for back ends inside the cluster.
     ...(rc.allowPrivateNetworks ? { fetch: (url: Parameters<typeof fetch>[0], options?: RequestInit) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit) } : {}),
@@ -207,14 +235,17 @@ export function buildProvider(rc: RealmContext): Provider {
   ClientModel.prototype.includeSid = () => true;
   ClientModel.prototype.redirectUriAllowed = function redirectUriAllowed(uri: string) {
     const kc = realm.client(this.clientId);
-    return kc ? matchesRedirect(uri, redirectPatterns(kc, rc.baseUrl)) : false;
+    return kc ? matchesRedirect(uri, redirectPatterns(kc, rc.baseUrl), { allowFragment: fragmentResponse((Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx) }) : false;
   };
   ClientModel.prototype.postLogoutRedirectUriAllowed = function postLogoutRedirectUriAllowed(uri: string) {
     const kc = realm.client(this.clientId);
     return kc ? matchesRedirect(uri, postLogoutPatterns(kc, rc.baseUrl)) : false;
   };
 
+  installFlowChecks(provider, rc);
   installKeycloakResponses(provider, rc);
+  installKeycloakLogout(provider, rc);
+  installEmptyTokenIntrospection(provider);
   // A device code form posted without the browser session (cookie gone, or no page shown first)
   // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:
   // send the browser back to the verification page instead.

@@ -69,10 +69,39 @@ function matchesPattern(redirect: URL, pattern: string): boolean {
 }
 
 /**
+ * The fragment of a requested redirect URI, when it may be kept (response_mode=fragment, see
+ * matchesRedirect): no second `#`, no whitespace, control character or backslash, and none of
+ * FORBIDDEN_PARAMS as a `&`-separated `name=` (else the client could read an injected `state` or
+ * `code` before the real one).
+ */
+function allowedFragment(fragment: string): boolean {
+  if (fragment.length > 2048 || /[\s\x00-\x1f\x7f\\#]/.test(fragment)) return false;
+  return fragment.split('&').every((part) => !FORBIDDEN_PARAMS.has(decodeName(part.split('=', 1)[0]).toLowerCase()));
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/**
  * Whether the redirect URI `uri` is allowed by one of `patterns` (absolute, as clients.ts
  * resolves them). Never throws: a malformed `uri` or pattern matches nothing.
+ *
+ * With `allowFragment` (an authorization request answered in response_mode=fragment), the URI may
+ * end in a fragment, as a hash-routed application's `location.href` does: it is left out of the
+ * match and kept in the answer (Keycloak's OIDCRedirectUriBuilder appends the response parameters
+ * to it). Without it, any fragment is refused (RFC 6749 §3.1.2).
  */
-export function matchesRedirect(uri: string, patterns: string[]): boolean {
+export function matchesRedirect(uri: string, patterns: string[], options: { allowFragment?: boolean } = {}): boolean {
+  const hash = uri.indexOf('#');
+  if (hash !== -1) {
+    if (!options.allowFragment || !allowedFragment(uri.slice(hash + 1))) return false;
+    return matchesRedirect(uri.slice(0, hash), patterns);
+  }
   const redirect = parseRedirectUri(uri);
   if (!redirect) return false;
   if (patterns.some((p) => matchesPattern(redirect, p))) return true;

@@ -47,6 +47,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', route: '/:realm/clients/:id' },
   { method: 'GET', route: '/:realm/clients/:id/client-secret' },
   { method: 'POST', route: '/:realm/clients/:id/client-secret' },
+  { method: 'GET', route: '/:realm/clients/:id/installation/providers/:providerId' },
   { method: 'GET', route: '/:realm/roles' },
   { method: 'POST', route: '/:realm/roles', body: () => ({ name: 'evil-role' }) },
   { method: 'GET', route: '/:realm/roles/:name' },
