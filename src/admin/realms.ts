@@ -98,7 +98,7 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof RealmImportError) throw badRequest(err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '), err.problems[0]?.path);
       throw err;
     }
-    const result = await importRealm(deps.db, deps.kek, rep);
+    const result = await importRealm(deps.db, deps.kek, rep, { backends: deps.registry.backends });
     if (result.status === 'skipped') throw conflict(`Realm ${rep.realm} already exists`);
     deps.registry.invalidate(rep.realm);
     created(ctx, deps, `/${rep.realm}`);
