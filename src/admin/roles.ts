@@ -27,6 +27,58 @@ function parseRole(body: unknown): RoleRepresentation {
   return parsed.data;
 }
 
+/** A role with where it lives: a realm role (clientId undefined) or a role of client `clientId`. */
+export interface LocatedRole { role: RoleRepresentation; clientId?: string; containerId: string }
+
+/** Every role of the realm, realm roles first. */
+export function allRoles(doc: RealmDocument): LocatedRole[] {
+  return [
+    ...doc.roles.realm.map((role) => ({ role, containerId: doc.id })),
+    ...Object.entries(doc.roles.client).flatMap(([clientId, roles]) => {
+      const containerId = doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId;
+      return roles.map((role) => ({ role, clientId, containerId }));
+    }),
+  ];
+}
+
+/** The role with id `id`. @throws AdminError 404 (`message`, RoleByIdResource's by default) */
+export function roleById(doc: RealmDocument, id: string, message = 'Could not find role with id'): LocatedRole {
+  const found = allRoles(doc).find((r) => r.role.id === id);
+  if (!found) throw notFound(message);
+  return found;
+}
+
+/** The role named `name` of the realm, or of the client with internal id `clientUuid`. @throws AdminError 404 */
+export function roleByName(doc: RealmDocument, name: string, clientUuid?: string): LocatedRole {
+  const c = container(doc, clientUuid);
+  const role = c.roles.find((r) => r.name === name);
+  if (!role) throw notFound('Could not find role');
+  return { role, clientId: c.clientId, containerId: c.containerId };
+}
+
+/** `doc` with `located`'s role replaced by `role` (same name). */
+export function withRole(doc: RealmDocument, located: LocatedRole, role: RoleRepresentation): RealmDocument {
+  const roles = located.clientId ? doc.roles.client[located.clientId] ?? [] : doc.roles.realm;
+  return withRoles(doc, located.clientId, roles.map((r) => (r.name === located.role.name ? role : r)));
+}
+
+/** `doc` without `located`'s role. */
+export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocument {
+  const roles = located.clientId ? doc.roles.client[located.clientId] ?? [] : doc.roles.realm;
+  return withRoles(doc, located.clientId, roles.filter((r) => r.name !== located.role.name));
+}
+
+/**
+ * A role updated from a PUT body (RoleResource.updateRole): description and attributes; the name
+ * cannot change here (a rename would have to follow into every mapping and composite).
+ * @throws AdminError 400
+ */
+export function updatedRole(current: RoleRepresentation, body: Record<string, unknown>): RoleRepresentation {
+  const updated = { ...parseRole({ ...current, ...body, composites: current.composites, composite: current.composite }), id: current.id };
+  if (updated.name !== current.name) throw badRequest('renaming a role is not supported', 'name');
+  return updated;
+}
+
 /** The role list a path addresses: realm roles, or the roles of the client with internal id `clientUuid`. */
 function container(doc: RealmDocument, clientUuid?: string): { roles: RoleRepresentation[]; containerId: string; clientId?: string } {
   if (!clientUuid) return { roles: doc.roles.realm, containerId: doc.id };
@@ -70,12 +122,8 @@ export function roleRoutes(router: Router, deps: AdminDeps): void {
       const { realm } = await realmScope(deps, ctx);
       const body = jsonBody(ctx);
       await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-        const c = container(doc, ctx.params.client);
-        const current = c.roles.find((r) => r.name === ctx.params.name);
-        if (!current) throw notFound('Could not find role');
-        const updated = { ...parseRole({ ...current, ...body }), id: current.id };
-        if (updated.name !== current.name) throw badRequest('renaming a role is not supported', 'name');
-        return withRoles(doc, c.clientId, c.roles.map((r) => (r.name === current.name ? updated : r)));
+        const located = roleByName(doc, ctx.params.name, ctx.params.client);
+        return withRole(doc, located, updatedRole(located.role, body));
       }));
       noContent(ctx);
     });
@@ -83,9 +131,7 @@ export function roleRoutes(router: Router, deps: AdminDeps): void {
     router.delete(`${prefix}/:name`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-        const c = container(doc, ctx.params.client);
-        if (!c.roles.some((r) => r.name === ctx.params.name)) throw notFound('Could not find role');
-        return withRoles(doc, c.clientId, c.roles.filter((r) => r.name !== ctx.params.name));
+        return withoutRole(doc, roleByName(doc, ctx.params.name, ctx.params.client));
       }));
       noContent(ctx);
     });
