@@ -69,12 +69,14 @@ export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocu
 }
 
 /**
- * A role updated from a PUT body (RoleResource.updateRole): description and attributes; the name
- * cannot change here (a rename would have to follow into every mapping and composite).
+ * A role updated from a PUT body (RoleResource.updateRole): description and attributes, and
+ * `composites` when the body has them (Keycloak ignores them there; a GET answers no
+ * `composites`, so a GET-modify-PUT keeps them). The name cannot change here (a rename would have
+ * to follow into every mapping and composite).
  * @throws AdminError 400
  */
 export function updatedRole(current: RoleRepresentation, body: Record<string, unknown>): RoleRepresentation {
-  const updated = { ...parseRole({ ...current, ...body, composites: current.composites, composite: current.composite }), id: current.id };
+  const updated = { ...parseRole({ ...current, ...body }), id: current.id };
   if (updated.name !== current.name) throw badRequest('renaming a role is not supported', 'name');
   return updated;
 }
