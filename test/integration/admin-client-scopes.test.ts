@@ -57,6 +57,8 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
     kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
     await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    // (The realm-wide list calls take no realm parameter: they use the configured one.)
+    kc.setConfig({ realmName: realm });
     ids.app = (await kc.clients.find({ realm, clientId: 'app' }))[0].id!;
     ids.robot = (await kc.clients.find({ realm, clientId: 'robot' }))[0].id!;
   }, 120_000);
@@ -88,15 +90,15 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
   });
 
   it('realm default and optional lists: GET {id, name}, PUT moves a scope between them, DELETE, unknown id 404', async () => {
-    expect(await kc.clientScopes.listDefaultClientScopes({ realm })).toEqual([{ id: ids.profile, name: 'profile' }]);
-    expect(await kc.clientScopes.listDefaultOptionalClientScopes({ realm })).toEqual([{ id: ids.email, name: 'email' }]);
+    expect(await kc.clientScopes.listDefaultClientScopes()).toEqual([{ id: ids.profile, name: 'profile' }]);
+    expect(await kc.clientScopes.listDefaultOptionalClientScopes()).toEqual([{ id: ids.email, name: 'email' }]);
     await kc.clientScopes.addDefaultClientScope({ realm, id: ids.audience });
-    expect(names(await kc.clientScopes.listDefaultClientScopes({ realm }))).toEqual(['profile', 'audience']);
+    expect(names(await kc.clientScopes.listDefaultClientScopes())).toEqual(['profile', 'audience']);
     await kc.clientScopes.addDefaultOptionalClientScope({ realm, id: ids.audience });
-    expect(names(await kc.clientScopes.listDefaultClientScopes({ realm }))).toEqual(['profile']);
-    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes({ realm }))).toEqual(['email', 'audience']);
+    expect(names(await kc.clientScopes.listDefaultClientScopes())).toEqual(['profile']);
+    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes())).toEqual(['email', 'audience']);
     await kc.clientScopes.delDefaultOptionalClientScope({ realm, id: ids.audience });
-    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes({ realm }))).toEqual(['email']);
+    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes())).toEqual(['email']);
     expect(await failure(kc.clientScopes.addDefaultClientScope({ realm, id: 'nope' }))).toEqual({ status: 404, body: { error: 'Client scope not found' } });
   });
 
@@ -160,7 +162,7 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
     await kc.clientScopes.del({ realm, id: ids.audience });
     expect(names(await kc.clientScopes.find({ realm }))).toEqual(['profile', 'email']);
     expect(names(await kc.clients.listOptionalClientScopes({ realm, id: ids.app }))).toEqual(['email']);
-    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes({ realm }))).toEqual(['email']);
+    expect(names(await kc.clientScopes.listDefaultOptionalClientScopes())).toEqual(['email']);
     expect(await failure(kc.clientScopes.del({ realm, id: ids.audience }))).toEqual({ status: 404, body: { error: 'Could not find client scope' } });
     await kc.clientScopes.del({ realm, id: ids.email });
     expect(await failure(kc.clientScopes.del({ realm, id: ids.profile }))).toEqual({ status: 403, body: { errorMessage: 'You are not allowed to delete all the client scopes.' } });
