@@ -35,6 +35,12 @@ export function allGroups(groups: GroupRepresentation[]): PlacedGroup[] {
   return out;
 }
 
+/** Sets every group's `path` to the one its place in the tree gives (Keycloak exports carry it). */
+export function syncPaths(groups: GroupRepresentation[]): GroupRepresentation[] {
+  for (const placed of allGroups(groups)) placed.group.path = placed.path;
+  return groups;
+}
+
 /** The group with `id`, or undefined. */
 export const findGroupById = (groups: GroupRepresentation[], id: string) => allGroups(groups).find((g) => g.group.id === id);
 

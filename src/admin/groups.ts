@@ -20,7 +20,7 @@ import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, COUNT, one, paging, TEXT } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { allGroups, detach, findGroupById, inTree, isWithin, movedPath, subGroupCount, type PlacedGroup } from './group-tree.ts';
+import { allGroups, detach, findGroupById, inTree, isWithin, movedPath, subGroupCount, syncPaths, type PlacedGroup } from './group-tree.ts';
 import { briefUserRep, userRep } from './users.ts';
 
 export const GROUP_NOT_FOUND = 'Could not find group by id';
@@ -162,6 +162,7 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
       let rep: ReturnType<typeof groupRep> | undefined;
       await updateRealmDoc(tx, realm.name, (doc) => {
         result = place(doc, body, withParent ? ctx.params.id : undefined);
+        syncPaths(doc.groups);
         rep = groupRep(groupOf(doc, result.id), true);
         return doc;
       });
@@ -215,6 +216,7 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
         if (body.attributes) group.attributes = body.attributes;
         // GroupResource.updateGroup sets the description the body has, absent included.
         if (typeof body.description === 'string') group.description = body.description; else delete group.description;
+        syncPaths(doc.groups);
         return doc;
       });
       if (renamed) await moveMemberships(tx, realm.id, renamed.from, renamed.to);

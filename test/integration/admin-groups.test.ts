@@ -15,6 +15,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { adminCall, passwordToken } from '../helpers/admin.ts';
+import { findRealm } from '../../src/store/realms.ts';
 
 const PASSWORD = 'groups-password-1';
 const REALM = {
@@ -150,6 +151,9 @@ describe.each(stores)('groups admin API on $name', (store) => {
     await kc.groups.update({ realm, id: ids.ops }, { name: 'operations' });
     expect((await kc.users.listGroups({ realm, id: ids.bob })).map((g) => g.path)).toEqual(['/operations/oncall']);
     expect((await kc.groups.findOne({ realm, id: ids.oncall }))!.path).toBe('/operations/oncall');
+    // The realm document keeps Keycloak's export form, `path` included.
+    const stored = (await findRealm(server.db, realm))!.doc.groups.find((g) => g.id === ids.ops)!;
+    expect(stored).toMatchObject({ name: 'operations', path: '/operations', subGroups: [{ name: 'oncall', path: '/operations/oncall', clientRoles: { app: ['app-user'] } }] });
     expect(await tokenRoles('bob')).toContain('writer');
     expect(await failure(kc.groups.update({ realm, id: ids.devs }, { name: 'devs', id: ids.ops }))).toEqual({ status: 400, body: { errorMessage: 'Invalid group id' } });
     ids.devs2 = (await kc.groups.createChildGroup({ realm, id: ids.staff }, { name: 'oncall' })).id;
