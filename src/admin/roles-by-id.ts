@@ -6,7 +6,7 @@
 import type Router from '@koa/router';
 import { updateRealmDoc } from '../store/realms.ts';
 import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { roleById, roleRep, updatedRole, withoutRole, withRole } from './roles.ts';
+import { deleteRole, roleById, roleRep, updatedRole, withRole } from './roles.ts';
 import { compositeRoutes } from './role-composites.ts';
 
 export function roleByIdRoutes(router: Router, deps: AdminDeps): void {
@@ -26,7 +26,7 @@ export function roleByIdRoutes(router: Router, deps: AdminDeps): void {
   });
   router.delete('/:realm/roles-by-id/:id', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => withoutRole(doc, roleById(doc, ctx.params.id))));
+    await commit(deps, realm.name, (tx) => deleteRole(tx, realm, (doc) => roleById(doc, ctx.params.id)));
     noContent(ctx);
   });
   compositeRoutes(router, deps, '/:realm/roles-by-id/:id', (doc, ctx) => roleById(doc, ctx.params.id));

@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { roleSchema, type RealmDocument, type RoleRepresentation } from '../realm/representation.ts';
+import { roleSchema, type GroupRepresentation, type RealmDocument, type RoleRepresentation } from '../realm/representation.ts';
+import { dropRoleMappings } from '../store/role-mappings.ts';
+import type { SqlClient } from '../store/sql.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
@@ -62,10 +64,37 @@ export function withRole(doc: RealmDocument, located: LocatedRole, role: RoleRep
   return withRoles(doc, located.clientId, roles.map((r) => (r.name === located.role.name ? role : r)));
 }
 
-/** `doc` without `located`'s role. */
+/**
+ * `doc` without `located`'s role, and without it in every role's composites and every group's
+ * mappings (Keycloak removes them with the role). Users' mappings: store/role-mappings.ts.
+ */
 export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocument {
-  const roles = located.clientId ? doc.roles.client[located.clientId] ?? [] : doc.roles.realm;
-  return withRoles(doc, located.clientId, roles.filter((r) => r.name !== located.role.name));
+  const { clientId, role: { name } } = located;
+  const roles = clientId ? doc.roles.client[clientId] ?? [] : doc.roles.realm;
+  const next = withRoles(doc, clientId, roles.filter((r) => r.name !== name));
+  const strip = <T extends { realm?: string[]; client?: Record<string, string[]> }>(holder: T): T => clientId
+    ? { ...holder, ...(holder.client?.[clientId] ? { client: { ...holder.client, [clientId]: holder.client[clientId].filter((n) => n !== name) } } : {}) }
+    : { ...holder, ...(holder.realm ? { realm: holder.realm.filter((n) => n !== name) } : {}) };
+  const ofRole = (r: RoleRepresentation) => (r.composites ? { ...r, composites: strip(r.composites) } : r);
+  const ofGroups = (groups: GroupRepresentation[]): GroupRepresentation[] => groups.map((g) => {
+    const m = strip({ realm: g.realmRoles, client: g.clientRoles });
+    return { ...g, realmRoles: m.realm ?? [], clientRoles: m.client ?? {}, subGroups: ofGroups(g.subGroups ?? []) };
+  });
+  return {
+    ...next,
+    roles: { ...next.roles, realm: next.roles.realm.map(ofRole), client: Object.fromEntries(Object.entries(next.roles.client).map(([c, list]) => [c, list.map(ofRole)])) },
+    groups: ofGroups(next.groups),
+  };
+}
+
+/** Deletes `located`'s role from the realm document and every user's mappings, in `tx`. */
+export async function deleteRole(tx: SqlClient, realm: { id: string; name: string }, locate: (doc: RealmDocument) => LocatedRole): Promise<void> {
+  let located: LocatedRole | undefined;
+  await updateRealmDoc(tx, realm.name, (doc) => {
+    located = locate(doc);
+    return withoutRole(doc, located);
+  });
+  await dropRoleMappings(tx, realm.id, { clientId: located!.clientId, name: located!.role.name });
 }
 
 /**
@@ -132,9 +161,7 @@ export function roleRoutes(router: Router, deps: AdminDeps): void {
 
     router.delete(`${prefix}/:name`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
-      await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-        return withoutRole(doc, roleByName(doc, ctx.params.name, ctx.params.client));
-      }));
+      await commit(deps, realm.name, (tx) => deleteRole(tx, realm, (doc) => roleByName(doc, ctx.params.name, ctx.params.client)));
       noContent(ctx);
     });
   }

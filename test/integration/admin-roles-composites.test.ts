@@ -108,4 +108,34 @@ describe.each(stores)('roles by id and composites on $name', (store) => {
     expect(names(await kc.users.listCompositeRealmRoleMappings({ realm, id: carol }))).not.toContain('editor');
     expect(names(await kc.users.listCompositeClientRoleMappings({ realm, id: carol, clientUniqueId: api }))).toEqual([]);
   });
+
+  it('a deleted role leaves no mapping behind: re-created with the same name, nobody holds it (Keycloak removes its mappings)', async () => {
+    for (const [kind, create, remove] of [
+      ['realm role by name', () => kc.roles.create({ realm, name: 'phoenix' }), (id: string) => call('DELETE', '/roles/phoenix').then(() => id)],
+      ['realm role by id', () => kc.roles.create({ realm, name: 'phoenix' }), (id: string) => kc.roles.delById({ realm, id })],
+    ] as const) {
+      await create();
+      const phoenix = (await kc.roles.findOneByName({ realm, name: 'phoenix' }))!;
+      const ref = { id: phoenix.id!, name: 'phoenix' };
+      await kc.users.addRealmRoleMappings({ realm, id: carol, roles: [ref] });
+      const group = (await kc.groups.create({ realm, name: `g-${kind.replaceAll(' ', '-')}` })).id;
+      await kc.groups.addRealmRoleMappings({ realm, id: group, roles: [ref] });
+      await kc.roles.createComposite({ realm, roleId: roles.viewer.id }, [ref]);
+      await kc.users.addToGroup({ realm, id: carol, groupId: group });
+      await remove(phoenix.id!);
+      await kc.roles.create({ realm, name: 'phoenix' });
+      expect({ kind, direct: names(await kc.users.listRealmRoleMappings({ realm, id: carol })) }).toEqual({ kind, direct: ['chief'] });
+      expect({ kind, effective: names(await kc.users.listCompositeRealmRoleMappings({ realm, id: carol })) }).not.toEqual(expect.objectContaining({ effective: expect.arrayContaining(['phoenix']) }));
+      expect({ kind, group: await kc.groups.listRealmRoleMappings({ realm, id: group }) }).toEqual({ kind, group: [] });
+      expect({ kind, composites: names(await kc.roles.getCompositeRoles({ realm, id: roles.viewer.id })) }).toEqual({ kind, composites: ['api-read'] });
+      await kc.roles.delByName({ realm, name: 'phoenix' });
+    }
+    // A client role: the user's clientRoles lose it too.
+    await kc.clients.createRole({ realm, id: api, name: 'phoenix-c' });
+    const role = (await kc.clients.findRole({ realm, id: api, roleName: 'phoenix-c' }))!;
+    await kc.users.addClientRoleMappings({ realm, id: carol, clientUniqueId: api, roles: [{ id: role.id!, name: 'phoenix-c' }] });
+    expect((await call('DELETE', `/clients/${api}/roles/phoenix-c`)).status).toBe(204);
+    await kc.clients.createRole({ realm, id: api, name: 'phoenix-c' });
+    expect(await kc.users.listClientRoleMappings({ realm, id: carol, clientUniqueId: api })).toEqual([]);
+  });
 });
