@@ -12,6 +12,8 @@ import { listKeys } from '../keys/repository.ts';
 import { CLIENT_ALG_ATTRIBUTES } from '../keys/required.ts';
 import { formatPath } from '../realm/import.ts';
 import { userRep } from './users.ts';
+import { withoutClientRoles } from './roles.ts';
+import { dropClientMappings } from '../store/role-mappings.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import type { SqlClient } from '../store/sql.ts';
@@ -104,9 +106,11 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
         removed = byId(doc, ctx.params.id);
         if (!removed) throw notFound('Could not find client');
         const { [removed.clientId]: _roles, ...clientRoles } = doc.roles.client;
-        return { ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } };
+        // Its roles go, and with them every composite and group mapping of them (as Keycloak removes them).
+        return withoutClientRoles({ ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } }, removed.clientId);
       });
       await tx.query('DELETE FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [realm.id, removed!.clientId]);
+      await dropClientMappings(tx, realm.id, removed!.clientId);
     });
     noContent(ctx);
   });

@@ -87,6 +87,14 @@ export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocu
   };
 }
 
+/** `doc` without any role of client `clientId` in role composites and group mappings (the client is being deleted). */
+export function withoutClientRoles(doc: RealmDocument, clientId: string): RealmDocument {
+  const drop = (map?: Record<string, string[]>) => (map && clientId in map ? Object.fromEntries(Object.entries(map).filter(([c]) => c !== clientId)) : map);
+  const ofRole = (r: RoleRepresentation) => (r.composites?.client ? { ...r, composites: { ...r.composites, client: drop(r.composites.client) } } : r);
+  const ofGroups = (groups: GroupRepresentation[]): GroupRepresentation[] => groups.map((g) => ({ ...g, clientRoles: drop(g.clientRoles) ?? {}, subGroups: ofGroups(g.subGroups ?? []) }));
+  return { ...doc, roles: { ...doc.roles, realm: doc.roles.realm.map(ofRole), client: Object.fromEntries(Object.entries(doc.roles.client).map(([c, l]) => [c, l.map(ofRole)])) }, groups: ofGroups(doc.groups) };
+}
+
 /** Deletes `located`'s role from the realm document and every user's mappings, in `tx`. */
 export async function deleteRole(tx: SqlClient, realm: { id: string; name: string }, locate: (doc: RealmDocument) => LocatedRole): Promise<void> {
   let located: LocatedRole | undefined;

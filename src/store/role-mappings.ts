@@ -21,3 +21,8 @@ export async function dropRoleMappings(db: SqlClient, realmId: string, role: { c
   );
   return rows.length;
 }
+
+/** Removes every mapping of a role of client `clientId` from every user of the realm (the client is gone). */
+export async function dropClientMappings(db: SqlClient, realmId: string, clientId: string): Promise<void> {
+  await db.query("UPDATE users SET representation = representation #- ARRAY['clientRoles', $2::text] WHERE realm_id = $1 AND representation->'clientRoles' ? $2", [realmId, clientId]);
+}

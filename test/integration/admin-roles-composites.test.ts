@@ -138,4 +138,23 @@ describe.each(stores)('roles by id and composites on $name', (store) => {
     await kc.clients.createRole({ realm, id: api, name: 'phoenix-c' });
     expect(await kc.users.listClientRoleMappings({ realm, id: carol, clientUniqueId: api })).toEqual([]);
   });
+
+  it("a deleted client's roles leave no mapping behind: a client re-created with the same clientId and roles gives nobody those roles", async () => {
+    const make = async () => {
+      const { id } = await kc.clients.create({ realm, clientId: 'phoenix-app', bearerOnly: true });
+      await kc.clients.createRole({ realm, id, name: 'tr' });
+      return { id, role: (await kc.clients.findRole({ realm, id, roleName: 'tr' }))! };
+    };
+    const first = await make();
+    const ref = [{ id: first.role.id!, name: 'tr' }];
+    await kc.users.addClientRoleMappings({ realm, id: carol, clientUniqueId: first.id, roles: ref });
+    const group = (await kc.groups.create({ realm, name: 'phoenix-app-users' })).id;
+    await kc.groups.addClientRoleMappings({ realm, id: group, clientUniqueId: first.id, roles: ref });
+    await kc.roles.createComposite({ realm, roleId: roles.editor.id }, ref);
+    await kc.clients.del({ realm, id: first.id });
+    const second = await make();
+    expect(await kc.users.listClientRoleMappings({ realm, id: carol, clientUniqueId: second.id })).toEqual([]);
+    expect(await kc.groups.listClientRoleMappings({ realm, id: group, clientUniqueId: second.id })).toEqual([]);
+    expect(await kc.roles.getCompositeRolesForClient({ realm, id: roles.editor.id, clientId: second.id })).toEqual([]);
+  });
 });
