@@ -11,7 +11,7 @@ import type Router from '@koa/router';
 import { updateRealmDoc } from '../store/realms.ts';
 import { notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';
-import { clientScopeNames, realmScopes } from './realm-client-scopes.ts';
+import { clientScopeEntries, clientScopeNames, realmScopes } from './realm-client-scopes.ts';
 import { scopeById } from './client-scopes.ts';
 import type { RealmDocument } from '../realm/representation.ts';
 
@@ -26,8 +26,9 @@ export function clientScopeLinkRoutes(router: Router, deps: AdminDeps): void {
     router.get(`/:realm/clients/:id/${segment}`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const scopes = realmScopes(realm.doc);
-      const lists = clientScopeNames(scopes, clientOf(realm.doc, ctx.params.id));
-      ctx.body = (isDefault ? lists.defaults : lists.optional).map((n) => scopes.clientScopes.find((s) => s.name === n)).filter((s) => s).map((s) => ({ id: s!.id, name: s!.name }));
+      const client = clientOf(realm.doc, ctx.params.id);
+      const lists = clientScopeNames(scopes, client);
+      ctx.body = clientScopeEntries(scopes, client, isDefault ? lists.defaults : lists.optional);
     });
     const change = (add: boolean) => async (ctx: Parameters<Parameters<Router['put']>[1]>[0]) => {
       const { realm } = await realmScope(deps, ctx);

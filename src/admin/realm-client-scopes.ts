@@ -97,6 +97,15 @@ export function clientScopeNames(scopes: RealmScopes, client: ClientRepresentati
   return { defaults: [...new Set(defaults)], optional: [...new Set(client.optionalClientScopes ?? scopes.defaultOptional)].filter((n) => !defaults.includes(n)) };
 }
 
+/**
+ * The client's scopes of one list as Keycloak's ClientResource lists them (`[{id, name}]`): only
+ * existing scopes of the client's protocol (ClientModel.getClientScopes filters by protocol).
+ */
+export function clientScopeEntries(scopes: RealmScopes, client: ClientRepresentation, names: string[]): { id: string; name: string }[] {
+  const protocol = client.protocol ?? 'openid-connect';
+  return names.map((n) => scopes.clientScopes.find((s) => s.name === n)).filter((s): s is ClientScope => s?.protocol === protocol).map((s) => ({ id: s.id, name: s.name }));
+}
+
 /** Keycloak's ClientScopeRepresentation (ModelToRepresentation): protocolMappers only when it has some. */
 export function scopeRep(scope: ClientScope) {
   const { protocolMappers, ...rest } = scope;

@@ -121,6 +121,14 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
     expect(names(await kc.clients.listDefaultClientScopes({ realm, id: ids.robot }))).toEqual(['profile']);
   });
 
+  it("a client's lists show only scopes of its protocol (ClientModel.getClientScopes)", async () => {
+    await kc.clientScopes.create({ realm, name: 'saml-only', protocol: 'saml' });
+    const saml = (await kc.clientScopes.findOneByName({ realm, name: 'saml-only' }))!.id!;
+    await kc.clients.addOptionalClientScope({ realm, id: ids.app, clientScopeId: saml });
+    expect(names(await kc.clients.listOptionalClientScopes({ realm, id: ids.app }))).toEqual(['email']);
+    await kc.clientScopes.del({ realm, id: saml });
+  });
+
   for (const owner of ['client scope', 'client'] as const) {
     it(`protocol mappers of a ${owner}: models, add-models, get, update, delete`, async () => {
       const api = owner === 'client' ? kc.clients : kc.clientScopes;
