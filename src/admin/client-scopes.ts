@@ -17,6 +17,7 @@ import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { realmScopes, scopeRep, withScopes, type ClientScope, type RealmScopes } from './realm-client-scopes.ts';
 import { parseMapper } from './mapper-body.ts';
+import { renamedScopeHolder } from './scope-mapping-doc.ts';
 
 export const SCOPE_NOT_FOUND = 'Could not find client scope';
 /** ClientScopeResource.scopeNamePattern: printable ASCII without space, `"` and `\`. */
@@ -53,12 +54,12 @@ export function scopeById(scopes: RealmScopes, id: string, message = SCOPE_NOT_F
   return scope;
 }
 
-/** `doc` with the scope `from` renamed to `to` (undefined: removed) in the realm's and every client's lists. */
+/** `doc` with the scope `from` renamed to `to` (undefined: removed) in the realm's and every client's lists and in the scope mappings. */
 function relinked(doc: RealmDocument, scopes: RealmScopes, from: string, to?: string): RealmDocument {
   const swap = (list?: string[]) => list && list.flatMap((n) => (n === from ? (to === undefined ? [] : [to]) : [n]));
   const next = { ...scopes, defaultDefault: swap(scopes.defaultDefault)!, defaultOptional: swap(scopes.defaultOptional)! };
   const clients = doc.clients.map((c) => ({ ...c, defaultClientScopes: swap(c.defaultClientScopes), optionalClientScopes: swap(c.optionalClientScopes) }));
-  return withScopes({ ...doc, clients }, next);
+  return withScopes(renamedScopeHolder({ ...doc, clients }, { key: 'clientScope', name: from }, to), next);
 }
 
 /** Runs `change` on the realm's scopes under the realm lock and stores the result. */

@@ -72,7 +72,7 @@ const noBody = (ctx: { request: unknown }) => !(ctx.request as { rawBody?: strin
  * `name` (by `id` when it has no name) among `known`, and an `id` given must be that role's.
  * @throws AdminError 400 when the body is not an array of objects, 404 `Role not found`
  */
-function rolesNamed(known: RoleRepresentation[], body: unknown): string[] {
+export function rolesNamed(known: RoleRepresentation[], body: unknown): string[] {
   if (!Array.isArray(body)) throw badRequest('request body must be a JSON array of roles');
   return body.map((r: unknown) => {
     if (!r || typeof r !== 'object') throw badRequest('request body must be a JSON array of roles');

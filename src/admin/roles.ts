@@ -7,6 +7,7 @@ import type Router from '@koa/router';
 import { roleSchema, type GroupRepresentation, type RealmDocument, type RoleRepresentation } from '../realm/representation.ts';
 import { dropRoleMappings } from '../store/role-mappings.ts';
 import type { SqlClient } from '../store/sql.ts';
+import { withoutScopeClient, withoutScopedRole } from './scope-mapping-doc.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
@@ -65,8 +66,8 @@ export function withRole(doc: RealmDocument, located: LocatedRole, role: RoleRep
 }
 
 /**
- * `doc` without `located`'s role, and without it in every role's composites and every group's
- * mappings (Keycloak removes them with the role). Users' mappings: store/role-mappings.ts.
+ * `doc` without `located`'s role, and without it in every role's composites, every group's
+ * mappings and every scope mapping (Keycloak removes them with the role). Users' mappings: store/role-mappings.ts.
  */
 export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocument {
   const { clientId, role: { name } } = located;
@@ -80,19 +81,19 @@ export function withoutRole(doc: RealmDocument, located: LocatedRole): RealmDocu
     const m = strip({ realm: g.realmRoles, client: g.clientRoles });
     return { ...g, realmRoles: m.realm ?? [], clientRoles: m.client ?? {}, subGroups: ofGroups(g.subGroups ?? []) };
   });
-  return {
+  return withoutScopedRole({
     ...next,
     roles: { ...next.roles, realm: next.roles.realm.map(ofRole), client: Object.fromEntries(Object.entries(next.roles.client).map(([c, list]) => [c, list.map(ofRole)])) },
     groups: ofGroups(next.groups),
-  };
+  }, name, clientId);
 }
 
-/** `doc` without any role of client `clientId` in role composites and group mappings (the client is being deleted). */
+/** `doc` without any role of client `clientId` in role composites, group mappings and scope mappings, nor the client's own scope mappings (the client is being deleted). */
 export function withoutClientRoles(doc: RealmDocument, clientId: string): RealmDocument {
   const drop = (map?: Record<string, string[]>) => (map && clientId in map ? Object.fromEntries(Object.entries(map).filter(([c]) => c !== clientId)) : map);
   const ofRole = (r: RoleRepresentation) => (r.composites?.client ? { ...r, composites: { ...r.composites, client: drop(r.composites.client) } } : r);
   const ofGroups = (groups: GroupRepresentation[]): GroupRepresentation[] => groups.map((g) => ({ ...g, clientRoles: drop(g.clientRoles) ?? {}, subGroups: ofGroups(g.subGroups ?? []) }));
-  return { ...doc, roles: { ...doc.roles, realm: doc.roles.realm.map(ofRole), client: Object.fromEntries(Object.entries(doc.roles.client).map(([c, l]) => [c, l.map(ofRole)])) }, groups: ofGroups(doc.groups) };
+  return withoutScopeClient({ ...doc, roles: { ...doc.roles, realm: doc.roles.realm.map(ofRole), client: Object.fromEntries(Object.entries(doc.roles.client).map(([c, l]) => [c, l.map(ofRole)])) }, groups: ofGroups(doc.groups) }, clientId);
 }
 
 /** Deletes `located`'s role from the realm document and every user's mappings, in `tx`. */

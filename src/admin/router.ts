@@ -26,6 +26,7 @@ import { clientScopeLinkRoutes } from './client-scope-links.ts';
 import { protocolMapperRoutes } from './protocol-mappers.ts';
 import { roleByIdRoutes } from './roles-by-id.ts';
 import { namedRoleCompositeRoutes } from './role-composites.ts';
+import { scopeMappingsRoutes } from './scope-mappings.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -96,6 +97,7 @@ export function adminRouter(deps: AdminDeps): Router {
   clientScopeRoutes(router, deps);
   clientScopeLinkRoutes(router, deps);
   protocolMapperRoutes(router, deps);
+  scopeMappingsRoutes(router, deps);
   userRoutes(router, deps);
   userGroupRoutes(router, deps);
   groupRoutes(router, deps);
