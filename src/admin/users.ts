@@ -1,7 +1,8 @@
 /**
  * Users (`/admin/realms/{realm}/users`), Keycloak's UserResource subset used by
- * @keycloak/keycloak-admin-client: find, count, create, get, update, delete, reset-password and
- * realm/client role mappings. Passwords are hashed with argon2id; no response carries a hash.
+ * @keycloak/keycloak-admin-client: find (with Keycloak's search parameters), count, create, get,
+ * update, delete and reset-password (role mappings: role-mappings.ts; groups: user-groups.ts).
+ * Passwords are hashed with argon2id; no response carries a hash.
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
@@ -29,7 +30,7 @@ export function briefUserRep(user: StoredUser) {
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
 export function userRep(user: StoredUser) {
   const { credentials: _c, realmRoles: _r, clientRoles: _cr, groups: _g, ...rest } = user;
-  return { ...rest, totp: false, disableableCredentialTypes: [], notBefore: 0, access: ACCESS };
+  return { ...rest, totp: false, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
 }
 
 function parseUser(body: unknown) {
