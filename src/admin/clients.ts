@@ -11,6 +11,9 @@ import { insertUser, findServiceAccount } from '../store/users.ts';
 import { listKeys } from '../keys/repository.ts';
 import { CLIENT_ALG_ATTRIBUTES } from '../keys/required.ts';
 import { formatPath } from '../realm/import.ts';
+import { userRep } from './users.ts';
+import { withoutClientRoles } from './roles.ts';
+import { dropClientMappings } from '../store/role-mappings.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import type { SqlClient } from '../store/sql.ts';
@@ -103,11 +106,27 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
         removed = byId(doc, ctx.params.id);
         if (!removed) throw notFound('Could not find client');
         const { [removed.clientId]: _roles, ...clientRoles } = doc.roles.client;
-        return { ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } };
+        // Its roles go, and with them every composite and group mapping of them (as Keycloak removes them).
+        return withoutClientRoles({ ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } }, removed.clientId);
       });
       await tx.query('DELETE FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [realm.id, removed!.clientId]);
+      await dropClientMappings(tx, realm.id, removed!.clientId);
     });
     noContent(ctx);
+  });
+
+  // ClientResource.getServiceAccountUser: the client's service-account user (created when the
+  // client has service accounts but no user yet), 400 when service accounts are off.
+  router.get('/:realm/clients/:id/service-account-user', async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const client = byId(realm.doc, ctx.params.id);
+    if (!client) throw notFound('Could not find client');
+    if (!client.serviceAccountsEnabled) throw badRequest(`Service account not enabled for the client '${client.clientId}'`);
+    const user = await commit(deps, realm.name, async (tx) => {
+      await ensureServiceAccount(tx, realm.id, client);
+      return findServiceAccount(tx, realm.id, client.clientId);
+    });
+    ctx.body = userRep(user!);
   });
 
   const secretOf = async (realmName: string, id: string, regenerate: boolean) => {

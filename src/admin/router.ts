@@ -1,6 +1,7 @@
 /**
  * The admin REST API under `/admin/realms` (Keycloak "Admin REST API"; the subset
- * @keycloak/keycloak-admin-client uses for realms, clients, users, roles, keys and components).
+ * @keycloak/keycloak-admin-client uses for realms, clients, users, groups, roles, client scopes,
+ * protocol mappers, keys and components; docs/admin-api.md lists every route).
  * Bearer authentication by admin token (admin/auth.ts); errors in Keycloak's shapes (admin/errors.ts).
  */
 import Router from '@koa/router';
@@ -18,6 +19,15 @@ import { roleRoutes } from './roles.ts';
 import { keyRoutes } from './keys.ts';
 import { attackDetectionRoutes } from './attack-detection.ts';
 import { eventRoutes, recordAdminEvents } from './events.ts';
+import { groupRoutes } from './groups.ts';
+import { userGroupRoutes } from './user-groups.ts';
+import { roleMappingRoutes } from './role-mappings.ts';
+import { clientScopeRoutes } from './client-scopes.ts';
+import { clientScopeLinkRoutes } from './client-scope-links.ts';
+import { protocolMapperRoutes } from './protocol-mappers.ts';
+import { roleByIdRoutes } from './roles-by-id.ts';
+import { namedRoleCompositeRoutes } from './role-composites.ts';
+import { scopeMappingsRoutes } from './scope-mappings.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -84,7 +94,16 @@ export function adminRouter(deps: AdminDeps): Router {
   clientRoutes(router, deps);
   installationRoutes(router, deps);
   roleRoutes(router, deps);
+  namedRoleCompositeRoutes(router, deps);
+  roleByIdRoutes(router, deps);
+  clientScopeRoutes(router, deps);
+  clientScopeLinkRoutes(router, deps);
+  protocolMapperRoutes(router, deps);
+  scopeMappingsRoutes(router, deps);
   userRoutes(router, deps);
+  userGroupRoutes(router, deps);
+  groupRoutes(router, deps);
+  roleMappingRoutes(router, deps);
   attackDetectionRoutes(router, deps);
   eventRoutes(router, deps);
   return router;

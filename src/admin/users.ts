@@ -1,18 +1,31 @@
 /**
  * Users (`/admin/realms/{realm}/users`), Keycloak's UserResource subset used by
- * @keycloak/keycloak-admin-client: find, count, create, get, update, delete, reset-password and
- * realm/client role mappings. Passwords are hashed with argon2id; no response carries a hash.
+ * @keycloak/keycloak-admin-client: find (with Keycloak's search parameters), count, create, get,
+ * update, delete and reset-password (role mappings: role-mappings.ts; groups: user-groups.ts).
+ * Passwords are hashed with argon2id; no response carries a hash.
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { userSchema, type RealmDocument, type RoleRepresentation } from '../realm/representation.ts';
-import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, updateUser, type StoredUser } from '../store/users.ts';
+import { userSchema, type RealmDocument } from '../realm/representation.ts';
+import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, updateUser, type StoredUser, type UserSearch } from '../store/users.ts';
 import { hashPassword } from '../realm/password.ts';
 import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
-import { one, paging, TEXT, type Query } from './query-params.ts';
+import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { roleRep } from './roles.ts';
+import { findGroupByPath } from './group-tree.ts';
+
+const ACCESS = { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true };
+
+/**
+ * Keycloak's brief UserRepresentation (ModelToRepresentation.toBriefRepresentation, for
+ * `briefRepresentation=true`): id, username, names, email, enabled, emailVerified,
+ * createdTimestamp, and access.
+ */
+export function briefUserRep(user: StoredUser) {
+  const { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp } = user;
+  return { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp, access: ACCESS };
+}
 
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
 export function userRep(user: StoredUser) {
@@ -29,31 +42,38 @@ function parseUser(body: unknown) {
   return parsed.data;
 }
 
+/**
+ * The filters of UsersResource.getUsers / getUsersCount: username, email, firstName, lastName,
+ * search, exact, enabled, emailVerified and `q` (attribute `name:value` pairs, SearchQueryUtils).
+ * @throws AdminError 400 for a value that is not storable (checked by the router)
+ */
+function userQuery(q: Query): UserSearch {
+  const query = one(q, 'q', TEXT);
+  return {
+    username: one(q, 'username', TEXT), email: one(q, 'email', TEXT), firstName: one(q, 'firstName', TEXT), lastName: one(q, 'lastName', TEXT),
+    search: one(q, 'search', TEXT), exact: one(q, 'exact', BOOL) === true,
+    enabled: one(q, 'enabled', BOOL), emailVerified: one(q, 'emailVerified', BOOL),
+    attributes: query === undefined ? undefined : searchQueryFields(query),
+  };
+}
+
+/**
+ * The groups a user body names, as paths, each an existing group (UsersResource.createUser).
+ * @throws AdminError 404 `Group {path} not found`
+ */
+function checkGroups(doc: RealmDocument, groups: string[]): string[] {
+  return groups.map((g) => {
+    const placed = findGroupByPath(doc.groups, g);
+    if (!placed) throw notFound(`Group ${g} not found`);
+    return placed.path;
+  });
+}
+
 function checkRoles(doc: RealmDocument, realmRoles: string[], clientRoles: Record<string, string[]>): void {
   for (const name of realmRoles) if (!doc.roles.realm.some((r) => r.name === name)) throw notFound(`Role not found: ${name}`);
   for (const [clientId, names] of Object.entries(clientRoles)) {
     for (const name of names) if (!(doc.roles.client[clientId] ?? []).some((r) => r.name === name)) throw notFound(`Role not found: ${clientId}/${name}`);
   }
-}
-
-/** The request had no body at all (not even `[]`). */
-const noBody = (ctx: { request: unknown }) => !(ctx.request as { rawBody?: string }).rawBody?.trim();
-
-/**
- * The names of the roles a role-mapping body lists (RoleRepresentation[]), as Keycloak's
- * RoleMapperResource / ClientRoleMappingsResource add and delete them: each role is looked up by
- * `name` (by `id` when it has no name) among `known`, and an `id` given must be that role's.
- * @throws AdminError 400 when the body is not an array of objects, 404 `Role not found`
- */
-function rolesNamed(known: RoleRepresentation[], body: unknown): string[] {
-  if (!Array.isArray(body)) throw badRequest('request body must be a JSON array of roles');
-  return body.map((r: unknown) => {
-    if (!r || typeof r !== 'object') throw badRequest('request body must be a JSON array of roles');
-    const { id, name } = r as { id?: unknown; name?: unknown };
-    const role = typeof name === 'string' ? known.find((k) => k.name === name) : typeof id === 'string' ? known.find((k) => k.id === id) : undefined;
-    if (!role || (id !== undefined && id !== null && id !== role.id)) throw notFound('Role not found');
-    return role.name;
-  });
 }
 
 export function userRoutes(router: Router, deps: AdminDeps): void {
@@ -64,16 +84,17 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     if (!user) throw notFound('User not found');
     return user;
   };
-  const query = (q: Query) => ({ username: one(q, 'username', TEXT), email: one(q, 'email', TEXT), search: one(q, 'search', TEXT), exact: one(q, 'exact', TEXT) === 'true' });
-
   router.get('/:realm/users', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await searchUsers(deps.db, realm.id, { ...query(ctx.query), ...paging(ctx.query) })).map(userRep);
+    const brief = one(ctx.query, 'briefRepresentation', BOOL) === true;
+    // No identity providers here: no user has a link to `idpAlias` (or `idpUserId`).
+    if (one(ctx.query, 'idpAlias', TEXT) !== undefined || one(ctx.query, 'idpUserId', TEXT) !== undefined) { ctx.body = []; return; }
+    ctx.body = (await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), ...paging(ctx.query) })).map((u) => (brief ? briefUserRep(u) : userRep(u)));
   });
 
   router.get('/:realm/users/count', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await searchUsers(deps.db, realm.id, { ...query(ctx.query), max: 1_000_000 })).length;
+    ctx.body = (await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), max: 1_000_000 })).length;
   });
 
   router.post('/:realm/users', async (ctx) => {
@@ -82,6 +103,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     // serviceAccountsEnabled): a body's serviceAccountClientId would hide the user from searches.
     const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
+    rep.groups = checkGroups(realm.doc, rep.groups);
     const passwords = await Promise.all(credentials.filter((c) => c.type === 'password' && c.value !== undefined).map((c) => hashPassword(c.value!)));
     const user: StoredUser = { ...rep, credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
     await commit(deps, realm.name, async (tx) => {
@@ -129,52 +151,4 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     });
     noContent(ctx);
   });
-
-  // Role mappings: realm roles, and roles of the client with internal id :client.
-  const clientOf = (doc: RealmDocument, uuid: string) => {
-    const client = doc.clients.find((c) => c.id === uuid);
-    if (!client) throw notFound('Could not find client');
-    return client;
-  };
-  const reps = (doc: RealmDocument, names: string[], clientId?: string) => {
-    const roles = clientId ? doc.roles.client[clientId] ?? [] : doc.roles.realm;
-    const containerId = clientId ? doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId : doc.id;
-    return names.map((n) => roles.find((r) => r.name === n)).filter((r): r is RoleRepresentation => Boolean(r)).map((r) => roleRep(r, containerId, Boolean(clientId)));
-  };
-
-  router.get('/:realm/users/:id/role-mappings', async (ctx) => {
-    const { realm } = await realmScope(deps, ctx);
-    const user = await load(realm.id, ctx.params.id);
-    const clientMappings = Object.fromEntries(Object.entries(user.clientRoles).filter(([, names]) => names.length).map(([clientId, names]) => {
-      const client = realm.doc.clients.find((c) => c.clientId === clientId);
-      return [clientId, { id: client?.id, client: clientId, mappings: reps(realm.doc, names, clientId) }];
-    }));
-    ctx.body = { realmMappings: reps(realm.doc, user.realmRoles), ...(Object.keys(clientMappings).length ? { clientMappings } : {}) };
-  });
-
-  for (const [suffix, isClient] of [['/realm', false], ['/clients/:client', true]] as const) {
-    const path = `/:realm/users/:id/role-mappings${suffix}`;
-    router.get(path, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const user = await load(realm.id, ctx.params.id);
-      const clientId = isClient ? clientOf(realm.doc, ctx.params.client).clientId : undefined;
-      ctx.body = reps(realm.doc, clientId ? user.clientRoles[clientId] ?? [] : user.realmRoles, clientId);
-    });
-    const change = (add: boolean) => async (ctx: Parameters<Parameters<Router['post']>[1]>[0]) => {
-      const { realm } = await realmScope(deps, ctx);
-      const clientId = isClient ? clientOf(realm.doc, ctx.params.client).clientId : undefined;
-      const known = clientId ? realm.doc.roles.client[clientId] ?? [] : realm.doc.roles.realm;
-      // A DELETE without a body removes every mapping of the container (Keycloak: roles == null).
-      const names = !add && noBody(ctx) ? undefined : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
-      await commit(deps, realm.name, async (tx) => {
-        const user = await load(realm.id, ctx.params.id, tx);
-        const current = clientId ? user.clientRoles[clientId] ?? [] : user.realmRoles;
-        const next = add ? [...new Set([...current, ...names!])] : names ? current.filter((n) => !names.includes(n)) : [];
-        await updateUser(tx, realm.id, clientId ? { ...user, clientRoles: { ...user.clientRoles, [clientId]: next } } : { ...user, realmRoles: next });
-      });
-      noContent(ctx);
-    };
-    router.post(path, change(true));
-    router.delete(path, change(false));
-  }
 }

@@ -66,18 +66,55 @@ export async function findUserByUsername(db: SqlClient, realmId: string, usernam
   return row?.representation;
 }
 
+/** The filters of Keycloak's user search (UsersResource.getUsers / getUsersCount). */
+export interface UserSearch {
+  username?: string;
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  /** Across username, email, first and last name (substring, case-insensitive). */
+  search?: string;
+  /** username, email, firstName and lastName match whole values (still case-insensitive). */
+  exact?: boolean;
+  enabled?: boolean;
+  emailVerified?: boolean;
+  /** `q=` attribute filters: each attribute must have a value equal to the given one, ignoring case. */
+  attributes?: [string, string][];
+  first?: number;
+  max?: number;
+}
+
 /**
- * Keycloak's user search: `username`/`email` (exact when `exact`, else substring), or `search`
- * across username, email, first and last name; `first` and `max` page the result (ordered by username).
+ * Keycloak's user search (JpaUserProvider.searchForUserStream): `username`, `email`, `firstName`,
+ * `lastName` (exact when `exact`, else substring; case-insensitive), `search` across those four,
+ * `enabled` / `emailVerified`, and attributes (`q`: name equal, value equal ignoring case);
+ * service accounts are never listed. `first` and `max` page the result (ordered by username).
  */
-export async function searchUsers(db: SqlClient, realmId: string, q: { username?: string; email?: string; search?: string; exact?: boolean; first?: number; max?: number }): Promise<StoredUser[]> {
+export async function searchUsers(db: SqlClient, realmId: string, q: UserSearch): Promise<StoredUser[]> {
   const like = (v: string) => `%${v.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
   const conditions = ['realm_id = $1', 'service_account_client_id IS NULL'];
   const params: unknown[] = [realmId];
-  const add = (sql: string, value: unknown) => { params.push(value); conditions.push(sql.replaceAll('$?', `$${params.length}`)); };
-  if (q.username) add(q.exact ? 'username = $?' : 'username LIKE $?', q.exact ? q.username.toLowerCase() : like(q.username));
-  if (q.email) add(q.exact ? 'lower(email) = $?' : 'lower(email) LIKE $?', q.exact ? q.email.toLowerCase() : like(q.email));
-  if (q.search) add("(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)", like(q.search));
+  const add = (sql: string, ...values: unknown[]) => {
+    let text = sql;
+    for (const value of values) { params.push(value); text = text.replace('$?', `$${params.length}`); }
+    conditions.push(text);
+  };
+  const text = (column: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') add(q.exact ? `lower(${column}) = $?` : `lower(${column}) LIKE $?`, q.exact ? value.toLowerCase() : like(value));
+  };
+  text('username', q.username);
+  text('email', q.email);
+  text("coalesce(representation->>'firstName', '')", q.firstName);
+  text("coalesce(representation->>'lastName', '')", q.lastName);
+  if (q.search) {
+    const v = like(q.search);
+    add("(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)", v, v, v, v);
+  }
+  if (q.enabled !== undefined) add("coalesce(representation->>'enabled', 'true') = $?", String(q.enabled));
+  if (q.emailVerified !== undefined) add("coalesce(representation->>'emailVerified', 'false') = $?", String(q.emailVerified));
+  for (const [name, value] of q.attributes ?? []) {
+    add(`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(representation->'attributes'->$?) = 'array' THEN representation->'attributes'->$? ELSE '[]'::jsonb END) AS a(v) WHERE lower(v) = $?)`, name, name, value.toLowerCase());
+  }
   params.push(q.max ?? 100, q.first ?? 0);
   const rows = await db.query<Row>(`SELECT representation FROM users WHERE ${conditions.join(' AND ')} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
   return rows.map((r) => r.representation);

@@ -26,6 +26,11 @@ interface Target {
   clientRole: { id: string; name: string };
   role: { id: string; name: string };
   component: string;
+  /** a top-level group, a client scope, a mapper of that scope and one of the client */
+  group: string;
+  clientScope: string;
+  scopeMapper: string;
+  clientMapper: string;
 }
 type Body = (t: Target) => unknown;
 interface Route { method: string; route: string; body?: Body }
@@ -72,6 +77,106 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/users/:id/role-mappings/clients/:client' },
   { method: 'POST', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
   { method: 'DELETE', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/clients/:id/service-account-user' },
+  { method: 'GET', route: '/:realm/roles/:name/composites' },
+  { method: 'GET', route: '/:realm/roles/:name/composites/realm' },
+  { method: 'GET', route: '/:realm/roles/:name/composites/clients/:clientUuid' },
+  { method: 'POST', route: '/:realm/roles/:name/composites', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/roles/:name/composites', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites' },
+  { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites/realm' },
+  { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites/clients/:clientUuid' },
+  { method: 'POST', route: '/:realm/clients/:client/roles/:name/composites', body: (t) => [t.role] },
+  { method: 'DELETE', route: '/:realm/clients/:client/roles/:name/composites', body: (t) => [t.role] },
+  { method: 'GET', route: '/:realm/roles-by-id/:id' },
+  { method: 'PUT', route: '/:realm/roles-by-id/:id', body: (t) => ({ name: t.role.name, description: 'taken over' }) },
+  { method: 'GET', route: '/:realm/roles-by-id/:id/composites' },
+  { method: 'GET', route: '/:realm/roles-by-id/:id/composites/realm' },
+  { method: 'GET', route: '/:realm/roles-by-id/:id/composites/clients/:clientUuid' },
+  { method: 'POST', route: '/:realm/roles-by-id/:id/composites', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/roles-by-id/:id/composites', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/client-scopes' },
+  { method: 'POST', route: '/:realm/client-scopes', body: () => ({ name: 'evil-scope', protocol: 'openid-connect' }) },
+  { method: 'GET', route: '/:realm/client-scopes/:id' },
+  { method: 'PUT', route: '/:realm/client-scopes/:id', body: () => ({ name: 'evil-renamed', protocol: 'openid-connect' }) },
+  { method: 'GET', route: '/:realm/default-default-client-scopes' },
+  { method: 'PUT', route: '/:realm/default-default-client-scopes/:clientScopeId' },
+  { method: 'DELETE', route: '/:realm/default-default-client-scopes/:clientScopeId' },
+  { method: 'GET', route: '/:realm/default-optional-client-scopes' },
+  { method: 'PUT', route: '/:realm/default-optional-client-scopes/:clientScopeId' },
+  { method: 'DELETE', route: '/:realm/default-optional-client-scopes/:clientScopeId' },
+  { method: 'GET', route: '/:realm/clients/:id/default-client-scopes' },
+  { method: 'PUT', route: '/:realm/clients/:id/default-client-scopes/:clientScopeId' },
+  { method: 'DELETE', route: '/:realm/clients/:id/default-client-scopes/:clientScopeId' },
+  { method: 'GET', route: '/:realm/clients/:id/optional-client-scopes' },
+  { method: 'PUT', route: '/:realm/clients/:id/optional-client-scopes/:clientScopeId' },
+  { method: 'DELETE', route: '/:realm/clients/:id/optional-client-scopes/:clientScopeId' },
+  { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/models' },
+  { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/protocol/:protocol' },
+  { method: 'POST', route: '/:realm/clients/:id/protocol-mappers/models', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  { method: 'POST', route: '/:realm/clients/:id/protocol-mappers/add-models', body: () => [{ ...{ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }, name: 'evil-mapper-2' }] },
+  { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId' },
+  { method: 'PUT', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  { method: 'DELETE', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/models' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/protocol/:protocol' },
+  { method: 'POST', route: '/:realm/client-scopes/:id/protocol-mappers/models', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  { method: 'POST', route: '/:realm/client-scopes/:id/protocol-mappers/add-models', body: () => [{ ...{ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }, name: 'evil-mapper-2' }] },
+  { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId' },
+  { method: 'PUT', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  { method: 'DELETE', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/realm' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/realm/composite' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/realm/available' },
+  { method: 'POST', route: '/:realm/clients/:id/scope-mappings/realm', body: (t) => [t.role] },
+  { method: 'DELETE', route: '/:realm/clients/:id/scope-mappings/realm', body: (t) => [t.role] },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client/composite' },
+  { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client/available' },
+  { method: 'POST', route: '/:realm/clients/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/clients/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm/composite' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm/available' },
+  { method: 'POST', route: '/:realm/client-scopes/:id/scope-mappings/realm', body: (t) => [t.role] },
+  { method: 'DELETE', route: '/:realm/client-scopes/:id/scope-mappings/realm', body: (t) => [t.role] },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client/composite' },
+  { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client/available' },
+  { method: 'POST', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/client-scopes/:id' },
+  { method: 'GET', route: '/:realm/users/:id/groups' },
+  { method: 'GET', route: '/:realm/users/:id/groups/count' },
+  { method: 'PUT', route: '/:realm/users/:id/groups/:groupId' },
+  { method: 'DELETE', route: '/:realm/users/:id/groups/:groupId' },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/realm/composite' },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/realm/available' },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/clients/:client/composite' },
+  { method: 'GET', route: '/:realm/users/:id/role-mappings/clients/:client/available' },
+  { method: 'GET', route: '/:realm/groups' },
+  { method: 'GET', route: '/:realm/groups/count' },
+  { method: 'POST', route: '/:realm/groups', body: () => ({ name: 'evil-group' }) },
+  { method: 'POST', route: '/:realm/groups/:id/children', body: () => ({ name: 'evil-child' }) },
+  { method: 'GET', route: '/:realm/groups/:id' },
+  { method: 'GET', route: '/:realm/groups/:id/children' },
+  { method: 'PUT', route: '/:realm/groups/:id', body: () => ({ name: 'evil-renamed', attributes: { evil: ['yes'] } }) },
+  { method: 'GET', route: '/:realm/groups/:id/members' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/realm' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/realm/composite' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/realm/available' },
+  { method: 'POST', route: '/:realm/groups/:id/role-mappings/realm', body: (t) => [t.role] },
+  { method: 'DELETE', route: '/:realm/groups/:id/role-mappings/realm', body: (t) => [t.role] },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client/composite' },
+  { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client/available' },
+  { method: 'POST', route: '/:realm/groups/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/groups/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'DELETE', route: '/:realm/groups/:id' },
+  { method: 'DELETE', route: '/:realm/roles-by-id/:id' },
   { method: 'GET', route: '/:realm/attack-detection/brute-force/users/:id' },
   { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users/:id' },
   { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users' },
@@ -87,23 +192,33 @@ const SERVER_ROUTES = ['GET /', 'POST /'];
 
 /** The route with its parameters filled from `t` (each parameter named after the collection before it). */
 function fill(route: string, t: Target): string {
-  return route.replace(':realm', t.realm).replace(/\/(users|clients|components|roles)\/:\w+/g, (_, collection: string) => {
-    const id = { users: t.user, clients: t.client, components: t.component, roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name }[collection]!;
-    return `/${collection}/${encodeURIComponent(id)}`;
-  });
+  const value = (collection: string): string => {
+    if (collection.endsWith('client-scopes')) return t.clientScope;
+    const ids: Record<string, string> = {
+      users: t.user, clients: t.client, components: t.component, groups: t.group, 'roles-by-id': t.role.id, protocol: 'openid-connect',
+      roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name,
+      models: route.startsWith('/:realm/clients') ? t.clientMapper : t.scopeMapper,
+    };
+    return ids[collection];
+  };
+  return route.replace(':realm', t.realm).replace(/\/([\w-]+)\/:\w+/g, (_, collection: string) => `/${collection}/${encodeURIComponent(value(collection))}`);
 }
 
 const PASSWORD = 'matrix-password-1';
 const realmFixture = (name: string) => ({
   realm: name,
   roles: { realm: [{ name: `${name}-role` }], client: { [`${name}-app`]: [{ name: `${name}-crole` }] } },
+  groups: [{ name: `${name}-group`, realmRoles: [`${name}-role`], subGroups: [{ name: `${name}-sub` }] }],
   clients: [
-    { clientId: `${name}-app`, secret: `${name}-app-secret`, publicClient: false, standardFlowEnabled: true, redirectUris: [`https://${name}.example/*`] },
+    {
+      clientId: `${name}-app`, secret: `${name}-app-secret`, publicClient: false, standardFlowEnabled: true, redirectUris: [`https://${name}.example/*`],
+      protocolMappers: [{ name: `${name}-claim`, protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'realm-claim', 'claim.value': name } }],
+    },
     { clientId: `${name}-robot`, secret: `${name}-robot-secret`, publicClient: false, standardFlowEnabled: false, serviceAccountsEnabled: true },
   ],
   users: [
     { username: `${name}-admin`, credentials: [{ type: 'password', value: PASSWORD }], clientRoles: { 'realm-management': ['realm-admin'] } },
-    { username: `${name}-user`, credentials: [{ type: 'password', value: PASSWORD }], realmRoles: [`${name}-role`], clientRoles: { [`${name}-app`]: [`${name}-crole`] } },
+    { username: `${name}-user`, credentials: [{ type: 'password', value: PASSWORD }], realmRoles: [`${name}-role`], clientRoles: { [`${name}-app`]: [`${name}-crole`] }, groups: [`/${name}-group/${name}-sub`] },
     { username: `service-account-${name}-robot`, serviceAccountClientId: `${name}-robot`, clientRoles: { 'realm-management': ['realm-admin'] } },
   ],
 });
@@ -133,7 +248,22 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     const crole = await get<{ id: string; name: string }>(`/${realm}/clients/${client.id}/roles/${clientRole}`);
     const rrole = await get<{ id: string; name: string }>(`/${realm}/roles/${role}`);
     const [component] = await get<{ id: string }[]>(`/${realm}/components`);
-    return { realm, user: user.id, client: client.id, clientRole: { id: crole.id, name: crole.name }, role: { id: rrole.id, name: rrole.name }, component: component.id };
+    const [group] = await get<{ id: string }[]>(`/${realm}/groups`);
+    const [clientMapper] = await get<{ id: string }[]>(`/${realm}/clients/${client.id}/protocol-mappers/models`);
+    const [scope] = await get<{ id: string; protocolMappers?: { id: string }[] }[]>(`/${realm}/client-scopes`);
+    // master keeps Keycloak's implicit scopes (none is created there): its scope and mapper ids are
+    // made up, refused before any lookup.
+    const none = '00000000-0000-4000-8000-00000000000f';
+    return {
+      realm, user: user.id, client: client.id, clientRole: { id: crole.id, name: crole.name }, role: { id: rrole.id, name: rrole.name }, component: component.id,
+      group: group.id, clientScope: scope?.id ?? none, scopeMapper: scope?.protocolMappers?.[0]?.id ?? none, clientMapper: clientMapper?.id ?? none,
+    };
+  }
+
+  /** A client scope with one mapper in `realm`, made through the admin API (a realm file's `clientScopes` would replace Keycloak's built-ins). */
+  async function addScope(realm: string): Promise<void> {
+    const mapper = { name: `${realm}-scope-claim`, protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'scope-claim', 'claim.value': realm } };
+    expect((await call(root, 'POST', `/${realm}/client-scopes`, { name: `${realm}-scope`, protocol: 'openid-connect', protocolMappers: [mapper] })).status).toBe(201);
   }
 
   /** Everything of `realm` an admin can read, through the super admin. */
@@ -145,7 +275,18 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     };
     const users = await get(`/${realm}/users?max=1000`) as { id: string }[];
     const clients = await get(`/${realm}/clients`) as { id: string }[];
+    const groups = (await get(`/${realm}/groups?search=&briefRepresentation=false`)) as { id: string; subGroups: { id: string }[] }[];
+    const groupIds = groups.flatMap((g) => [g.id, ...g.subGroups.map((c) => c.id)]);
+    const scopes = await get(`/${realm}/client-scopes`) as { id: string }[];
+    const roles = await get(`/${realm}/roles`) as { id: string }[];
+    const ofGroup = async (id: string) => ({ group: await get(`/${realm}/groups/${id}`), members: await get(`/${realm}/groups/${id}/members`), mappings: await get(`/${realm}/groups/${id}/role-mappings`) });
+    const ofClient = async (id: string) => ({ mappers: await get(`/${realm}/clients/${id}/protocol-mappers/models`), defaults: await get(`/${realm}/clients/${id}/default-client-scopes`), optional: await get(`/${realm}/clients/${id}/optional-client-scopes`) });
     return {
+      groups, groupDetails: await Promise.all(groupIds.map(ofGroup)), userGroups: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/groups`))),
+      scopes, scopeMappers: await Promise.all(scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/protocol-mappers/models`))),
+      defaultScopes: await get(`/${realm}/default-default-client-scopes`), optionalScopes: await get(`/${realm}/default-optional-client-scopes`),
+      clientDetails: await Promise.all(clients.map((c) => ofClient(c.id))),
+      scopeMappings: await Promise.all([...clients.map((c) => get(`/${realm}/clients/${c.id}/scope-mappings`)), ...scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/scope-mappings`))]), composites: await Promise.all(roles.map((r) => get(`/${realm}/roles-by-id/${r.id}/composites`))),
       realm: await get(`/${realm}`), users, clients, roles: await get(`/${realm}/roles`), components: await get(`/${realm}/components`),
       keys: await get(`/${realm}/keys`), events: await get(`/${realm}/events/config`), userCount: await get(`/${realm}/users/count`),
       mappings: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/role-mappings`))),
@@ -159,6 +300,9 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [realmFixture('mx'), realmFixture('my')] });
     root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
+    await addScope('my');
+    await addScope('mx');
+    expect((await call(root, 'POST', '/master/groups', { name: 'master-group' })).status).toBe(201);
     targets.Y = await target('my', 'my-user', 'my-app', 'my-crole', 'my-role');
     targets.master = await target('master', 'admin', 'realm-management', 'realm-admin', 'admin');
     targets.X = await target('mx', 'mx-user', 'mx-app', 'mx-crole', 'mx-role');
