@@ -10,10 +10,11 @@
  *
  * A realm document without `clientScopes` gets Keycloak 26's built-in scopes in the mapper
  * pipeline (src/mappers/builtin-client-scopes.ts, H8). IMPLICIT_SCOPES is where the admin API
- * takes them from: until that module is on this branch it is empty, see docs/admin-api.md.
+ * takes them from, so a realm file that lists no client scopes shows Keycloak 26's built-ins.
  */
 import { createHash } from 'node:crypto';
 import type { ClientRepresentation, RealmDocument } from '../realm/representation.ts';
+import { BUILTIN_DEFAULT_SCOPES, BUILTIN_OPTIONAL_SCOPES, builtinClientScopes } from '../mappers/builtin-client-scopes.ts';
 
 /** Keycloak's ProtocolMapperRepresentation without its id. */
 export interface ProtocolMapperFields {
@@ -44,7 +45,9 @@ export interface RealmScopes {
 }
 
 /** The realm's scopes and default lists when its document has no `clientScopes` (see the header). */
-const IMPLICIT_SCOPES = (): { clientScopes: unknown[]; defaultDefault: string[]; defaultOptional: string[] } => ({ clientScopes: [], defaultDefault: [], defaultOptional: [] });
+const IMPLICIT_SCOPES = (): { clientScopes: unknown[]; defaultDefault: string[]; defaultOptional: string[] } => ({
+  clientScopes: builtinClientScopes(), defaultDefault: [...BUILTIN_DEFAULT_SCOPES], defaultOptional: [...BUILTIN_OPTIONAL_SCOPES],
+});
 
 /** A UUID-shaped id derived from `parts` (stable: the same entry gets the same id on every read). */
 export function derivedId(...parts: string[]): string {
