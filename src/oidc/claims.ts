@@ -107,6 +107,16 @@ export function invalidScope(scopeParam: string | undefined): InstanceType<typeo
   return new errors.InvalidScope(`Invalid scopes: ${scopeParam ?? ''}`, scopeParam ?? '');
 }
 
+/**
+ * The `scope` parameter as the client sent it (form body, else query), or `fallback`:
+ * oidc-provider drops from its params the scope names it does not know, which Keycloak answers
+ * with invalid_scope instead.
+ */
+export function sentScope(ctx: { method: string; query: Record<string, unknown>; oidc?: { body?: Record<string, unknown> } }, fallback: string | undefined): string | undefined {
+  const sent = ctx.method === 'POST' ? ctx.oidc?.body?.scope : ctx.query.scope;
+  return typeof sent === 'string' ? sent : fallback;
+}
+
 /** RealmClaims.claims, answering an invalid scope parameter with oidc-provider's invalid_scope. */
 export function claimsOrInvalidScope(rcClaims: RealmClaims, req: ClaimsRequest): TokenClaims {
   try {

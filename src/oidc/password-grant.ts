@@ -18,7 +18,7 @@ import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED, toAccount, type LoginFailure } from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
-import { invalidScope, type RealmClaims } from './claims.ts';
+import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
 
 export const PASSWORD_GRANT = 'password';
 
@@ -54,7 +54,8 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext, rcCl
     // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
     const kc = rc.realm.client(client.clientId);
-    if (!kc || !rcClaims.validScope(kc, params.scope)) throw invalidScope(params.scope);
+    const sent = sentScope(ctx as never, params.scope);
+    if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
     if (!result.ok) {
       rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
@@ -65,7 +66,7 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext, rcCl
 
     const account = toAccount(result.user);
     ctx.oidc.entity('Account', account);
-    const requested = new Set((params.scope ?? '').split(' ').filter(Boolean));
+    const requested = new Set((sent ?? '').split(' ').filter(Boolean));
     // The scope parameter as Keycloak keeps it in the client session; the pipeline derives the
     // token's `scope` (applied scopes) from it (oidc/token-claims.ts).
     const scope = [...requested].join(' ') || undefined;

@@ -7,7 +7,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
-import { createRealmClaims, invalidScope, originAllowed, type RealmClaims } from './claims.ts';
+import { createRealmClaims, invalidScope, originAllowed, sentScope, type RealmClaims } from './claims.ts';
 import { accessTokenClaims, serviceAccountSession, userSession } from './token-claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
 import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, redirectPatterns, postLogoutPatterns } from './clients.ts';
@@ -72,7 +72,7 @@ async function extraTokenClaims(rc: RealmContext, rcClaims: RealmClaims, ctx: Ko
     const user = await cachedServiceAccount(rc, client.clientId);
     if (!user || !user.enabled) throw new Error(`service account of client ${client.clientId} is missing or disabled`);
     // Keycloak parses the request's own scope parameter (TokenManager.isValidScope).
-    const scope = (ctx.oidc.params as { scope?: string } | undefined)?.scope;
+    const scope = sentScope(ctx as never, (ctx.oidc.params as { scope?: string } | undefined)?.scope);
     return accessTokenClaims(rcClaims, client, user, serviceAccountSession(client.clientId, ctx.ip), scope);
   }
   const user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);
@@ -128,11 +128,13 @@ export function buildProvider(rc: RealmContext): Provider {
     routes: KEYCLOAK_ROUTES,
     scopes: [...scopes],
     // Keycloak 26 AuthorizationEndpointChecker.checkValidScope: a scope the client has not got is
-    // answered `invalid_scope` "Invalid scopes: {scope}" (after the redirect URI is checked).
+    // answered `invalid_scope` "Invalid scopes: {scope}" (after the redirect URI is checked). The
+    // scope as sent: oidc-provider has dropped the names it does not know from params by now.
     extraParams: {
       scope: async (ctx: KoaContextWithOIDC, value: string | undefined, client: { clientId: string }) => {
+        const scope = sentScope(ctx as never, value);
         const kc = realm.client(client.clientId);
-        if (kc && !rcClaims.validScope(kc, value)) throw invalidScope(value);
+        if (kc && !rcClaims.validScope(kc, scope)) throw invalidScope(scope);
       },
     },
     claims: CLAIMS,
