@@ -12,6 +12,7 @@ import type { KeycloakAccount } from './account.ts';
 import type { RealmClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
 import { otherTokenClaims, userSession } from './token-claims.ts';
+import { findUserById } from '../store/users.ts';
 
 /** The parts of oidc-provider's IdToken instance used here. */
 export interface IdTokenLike {
@@ -69,13 +70,50 @@ function userinfoBody(ctx: KoaContextWithOIDC, rc: RealmContext, rcClaims: Realm
   }
 }
 
-/** Installs the userinfo post-middleware on `provider`. */
+type IntrospectedToken = { kind: string; accountId?: string; clientId?: string; sid?: string; extra?: Record<string, unknown> };
+
+/**
+ * An active access token's introspection answer as Keycloak 26 gives it
+ * (AccessTokenIntrospectionProvider): the token's claims for the `introspection` target
+ * (introspection.token.claim, unset = access.token.claim) with `scope` and `aud` the token's,
+ * then `client_id`, `username`, `token_type` and `active`. A user token's claims are made again
+ * for its user (one read of the user); a client_credentials token (no session, nothing stored)
+ * answers the claims it carries. Other answers are left as oidc-provider made them.
+ */
+async function introspectionBody(ctx: KoaContextWithOIDC, body: Record<string, unknown>, rc: RealmContext, rcClaims: RealmClaims): Promise<Record<string, unknown> | undefined> {
+  const entities = ctx.oidc.entities as { AccessToken?: IntrospectedToken; ClientCredentials?: IntrospectedToken };
+  const token = entities.AccessToken ?? entities.ClientCredentials;
+  const client = token?.clientId ? rc.realm.client(token.clientId) : undefined;
+  if (!token || !client || body.active !== true) return undefined;
+  const extra = token.extra ?? {};
+  let claims: Record<string, unknown> = { ...extra };
+  const user = token.kind === 'AccessToken' && token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined;
+  if (user) {
+    const session = userSession({ authTime: typeof extra.auth_time === 'number' ? extra.auth_time : undefined, sid: token.sid, acr: typeof extra.acr === 'string' ? extra.acr : undefined });
+    try {
+      claims = otherTokenClaims(rcClaims, 'introspection', client, user, session, typeof body.scope === 'string' ? body.scope : undefined);
+    } catch {
+      return undefined;
+    }
+  }
+  const out: Record<string, unknown> = { exp: body.exp, iat: body.iat, jti: body.jti, iss: body.iss, ...claims };
+  if (extra.scope !== undefined) out.scope = extra.scope;
+  out.client_id = body.client_id;
+  const username = user?.username ?? (typeof extra.preferred_username === 'string' ? extra.preferred_username : undefined);
+  if (username) out.username = username;
+  out.token_type = body.token_type;
+  out.active = true;
+  return out;
+}
+
+/** Installs the userinfo and introspection post-middleware on `provider`. */
 export function installMappedUserinfo(provider: Provider, rc: RealmContext, rcClaims: RealmClaims): void {
   provider.use(async (ctx, next) => {
     await next();
     const oidcCtx = ctx as KoaContextWithOIDC;
-    if (oidcCtx.oidc?.route !== 'userinfo' || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
-    const body = userinfoBody(oidcCtx, rc, rcClaims);
+    const route = oidcCtx.oidc?.route;
+    if ((route !== 'userinfo' && route !== 'introspection') || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
+    const body = route === 'userinfo' ? userinfoBody(oidcCtx, rc, rcClaims) : await introspectionBody(oidcCtx, ctx.body as Record<string, unknown>, rc, rcClaims);
     if (body) ctx.body = body;
   });
 }

@@ -38,6 +38,7 @@ const REALM = {
         mapper('api audience', 'oidc-audience-mapper', { 'included.client.audience': 'api', 'access.token.claim': 'true', 'id.token.claim': 'false' }),
         mapper('groups', 'oidc-group-membership-mapper', { ...ALL, 'full.path': 'true', 'claim.name': 'groups' }),
         mapper('flat roles', 'oidc-usermodel-realm-role-mapper', { ...ALL, multivalued: 'true', 'claim.name': 'roles', 'jsonType.label': 'String' }),
+        mapper('not introspected', 'oidc-hardcoded-claim-mapper', { 'access.token.claim': 'true', 'introspection.token.claim': 'false', 'claim.value': 'at-only', 'claim.name': 'at_only', 'jsonType.label': 'String' }),
       ],
     },
     {
@@ -135,6 +136,23 @@ describe.each(stores)('protocol mappers on $name', (store) => {
     expect(info.roles).toEqual(expect.arrayContaining(['editor']));
     // UserInfoEndpoint copies neither aud nor acr, auth_time, azp.
     for (const claim of ['aud', 'acr', 'auth_time', 'azp', 'extra_claim']) expect(info).not.toHaveProperty(claim);
+  });
+
+  it('introspection answers the introspection target\'s claims (introspection.token.claim), with username, client_id, token_type', async () => {
+    const { body } = await password('openid extra');
+    const access = await verify(String(body.access_token));
+    expect(access.at_only).toBe('at-only');
+    const res = await fetch(`${issuer}/protocol/openid-connect/token/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}` },
+      body: new URLSearchParams({ token: String(body.access_token) }),
+    });
+    const answer = await res.json().then(asJson);
+    expect(answer).toMatchObject({
+      active: true, client_id: 'web', username: 'alice', token_type: 'Bearer', sub: access.sub, scope: access.scope, aud: access.aud,
+      department: 'R&D', tenant: 'acme', extra_claim: 'yes', groups: ['/staff/devs'], typ: 'Bearer', azp: 'web', exp: access.exp,
+    });
+    expect(answer).not.toHaveProperty('at_only');
   });
 
   it('scope= adds an optional scope\'s mappers (dotted claim names nest); its name is in `scope`', async () => {
