@@ -9,7 +9,7 @@
  * Server Administration Guide, "Managing OpenID Connect and SAML Clients" > "Client scopes" and
  * "Protocol mappers".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
@@ -17,6 +17,9 @@ import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { asJson } from '../helpers/json.ts';
 import * as oidc from 'openid-client';
 import { builtinClientScope } from '../../src/mappers/builtin-client-scopes.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const REDIRECT = 'http://localhost:3000/callback';
 const ALL = { 'access.token.claim': 'true', 'id.token.claim': 'true', 'userinfo.token.claim': 'true', 'introspection.token.claim': 'true' };
@@ -83,14 +86,16 @@ describe.each(stores)('protocol mappers on $name', (store) => {
   let issuer: string;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
+  const logDir = mkdtempSync(path.join(tmpdir(), 'qsign-mappers-log-'));
+  const logFile = path.join(logDir, 'server.log');
   beforeAll(async () => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
-    server = await startServer({ realms: [REALM], databaseUrl: db?.url });
+    server = await startServer({ realms: [REALM], databaseUrl: db?.url, logFile, env: { LOG_LEVEL: 'warn' } });
     issuer = `${server.baseUrl}/realms/mappers`;
     jwks = createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`));
   }, 120_000);
-  afterAll(async () => { await server?.close(); await dropDb?.(); });
+  afterAll(async () => { await server?.close(); await dropDb?.(); rmSync(logDir, { recursive: true, force: true }); });
 
   const verify = async (jwt: string): Promise<JWTPayload> => (await jwtVerify(jwt, jwks, { issuer })).payload;
   async function token(form: Record<string, string>, auth?: [string, string]) {
@@ -162,8 +167,16 @@ describe.each(stores)('protocol mappers on $name', (store) => {
     expect(access).toMatchObject({ extra_claim: 'yes', org: { plan: 'gold' }, department: 'R&D' });
     expect(String(access.scope).split(' ')).toContain('extra');
     expect(String(access.scope).split(' ')).not.toContain('company');
-    // The script mapper's provider is not deployed here: skipped, the token is issued without it.
+    // The script mapper's provider is not deployed here: skipped, the token is issued without it,
+    // and the skip is logged once for this realm version however many tokens are issued.
     expect(access).not.toHaveProperty('x');
+    expect((await password('openid extra')).status).toBe(200);
+    // The log is written asynchronously: wait for the line.
+    const skippedLines = () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.mapper === 'scripted (oidc-script-based-protocol-mapper)');
+    const skipped = await vi.waitFor(() => { const lines = skippedLines(); expect(lines.length).toBeGreaterThan(0); return lines; }, { timeout: 10_000 });
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatchObject({ realm: 'mappers', clientId: 'web', level: 40 });
     expect(await verify(String(body.id_token))).toMatchObject({ extra_claim: 'yes', org: { plan: 'gold' } });
     expect(await userinfo(String(body.access_token))).toMatchObject({ extra_claim: 'yes', org: { plan: 'gold' } });
     // The refresh token carries the same scope, and the refreshed tokens the same claims.
