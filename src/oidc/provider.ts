@@ -35,7 +35,7 @@ const CLAIMS: Configuration['claims'] = {
 };
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt'];
 
-type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string } };
+type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string }; DeviceCode?: { authTime?: number; acr?: string } };
 
 /**
  * Service-account users, cached per realm runtime for 5 s: a client_credentials grant then needs no
@@ -77,7 +77,8 @@ async function extraTokenClaims(rc: RealmContext, rcClaims: RealmClaims, ctx: Ko
   }
   const user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);
   if (!user) return undefined;
-  const source = entities.AuthorizationCode ?? entities.RefreshToken;
+  // The login's AUTH_TIME session note: the time oidc-provider recorded on the code or token.
+  const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode;
   const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
   return accessTokenClaims(rcClaims, client, user, userSession({ authTime, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1' }), token.scope);
 }
