@@ -63,6 +63,11 @@ const REALM = {
     },
     { clientId: 'api', bearerOnly: true },
     {
+      clientId: 'lite', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false,
+      attributes: { 'client.use.lightweight.access.token.enabled': 'true' },
+      defaultClientScopes: ['basic', 'company'], optionalClientScopes: [],
+    },
+    {
       clientId: 'svc', publicClient: false, secret: 'svc-secret', serviceAccountsEnabled: true, standardFlowEnabled: false,
       defaultClientScopes: ['basic', 'roles'], optionalClientScopes: [],
       // The "Client ID" mapper Keycloak < 26.1 put on every service-account client.
@@ -158,6 +163,23 @@ describe.each(stores)('protocol mappers on $name', (store) => {
       department: 'R&D', tenant: 'acme', extra_claim: 'yes', groups: ['/staff/devs'], typ: 'Bearer', azp: 'web', exp: access.exp,
     });
     expect(answer).not.toHaveProperty('at_only');
+  });
+
+  it('a client with lightweight access tokens gets only the lightweight.claim mappers\' claims; introspection gives the rest', async () => {
+    // Keycloak 26 Server Administration Guide, "Using lightweight access token": mappers write
+    // to it only with "Add to lightweight access token" (lightweight.claim) on; a resource server
+    // introspects the token for the other claims.
+    const { status, body } = await token({ grant_type: 'password', client_id: 'lite', username: 'alice', password: 'alice' });
+    expect(status).toBe(200);
+    const access = await verify(String(body.access_token));
+    expect(access).toMatchObject({ typ: 'Bearer', azp: 'lite' });
+    for (const claim of ['department', 'tenant', 'groups', 'roles', 'sub', 'aud']) expect(access).not.toHaveProperty(claim);
+    const res = await fetch(`${issuer}/protocol/openid-connect/token/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('svc:svc-secret').toString('base64')}` },
+      body: new URLSearchParams({ token: String(body.access_token) }),
+    });
+    expect(await res.json().then(asJson)).toMatchObject({ active: true, client_id: 'lite', department: 'R&D', tenant: 'acme', groups: ['/staff/devs'], sub: expect.any(String) });
   });
 
   it('scope= adds an optional scope\'s mappers (dotted claim names nest); its name is in `scope`', async () => {
