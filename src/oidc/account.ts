@@ -13,6 +13,8 @@ import type { RealmContext } from './realm-context.ts';
 
 export interface KeycloakAccount extends Account {
   user: StoredUser;
+  /** Epoch seconds of the login that produced this account entity (the password grant sets it). */
+  authTime?: number;
 }
 
 export function toAccount(user: StoredUser): KeycloakAccount {

@@ -95,7 +95,10 @@ export function createRealmClaims(realm: RealmModel, log: Logger, issuer: string
       return result;
     },
     validScope: (client, scopeParam) => isValidScope(index.scopes, client, scopeParam),
-    scopeOf: (client, scopeParam) => (isValidScope(index.scopes, client, scopeParam) ? tokenScope(requestedClientScopes(index.scopes, client, scopeParam), scopeParam) : ''),
+    scopeOf(client, param) {
+      const scopeParam = param === '' ? undefined : param;
+      return isValidScope(index.scopes, client, scopeParam) ? tokenScope(requestedClientScopes(index.scopes, client, scopeParam), scopeParam) : '';
+    },
   };
 }
 
@@ -117,10 +120,13 @@ export function sentScope(ctx: { method: string; query: Record<string, unknown>;
   return typeof sent === 'string' ? sent : fallback;
 }
 
-/** RealmClaims.claims, answering an invalid scope parameter with oidc-provider's invalid_scope. */
+/**
+ * RealmClaims.claims, answering an invalid scope parameter with oidc-provider's invalid_scope.
+ * An empty scope, as oidc-provider records a grant without one, counts as none.
+ */
 export function claimsOrInvalidScope(rcClaims: RealmClaims, req: ClaimsRequest): TokenClaims {
   try {
-    return rcClaims.claims(req);
+    return rcClaims.claims(req.scopeParam === '' ? { ...req, scopeParam: undefined } : req);
   } catch (err) {
     if (err instanceof InvalidScopeError) throw invalidScope(req.scopeParam);
     throw err;

@@ -74,6 +74,8 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext, rcCl
     // Keycloak creates a user session for direct grants; its id is the token's `sid`.
     const sid = randomBytes(18).toString('base64url');
     const authTime = Math.floor(Date.now() / 1000);
+    // The AUTH_TIME session note of all this grant's tokens (oidc/provider.ts extraTokenClaims).
+    account.authTime = authTime;
 
     const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
     if (scope) grant.addOIDCScope(scope);

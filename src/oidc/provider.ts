@@ -79,7 +79,7 @@ async function extraTokenClaims(rc: RealmContext, rcClaims: RealmClaims, ctx: Ko
   if (!user) return undefined;
   // The login's AUTH_TIME session note: the time oidc-provider recorded on the code or token.
   const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode;
-  const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
+  const authTime = source?.authTime ?? entities.Account?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
   return accessTokenClaims(rcClaims, client, user, userSession({ authTime, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1' }), token.scope);
 }
 

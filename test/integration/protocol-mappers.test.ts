@@ -205,6 +205,13 @@ describe.each(stores)('protocol mappers on $name', (store) => {
     const refreshed = await token({ grant_type: 'refresh_token', client_id: 'web', refresh_token: String(body.refresh_token) });
     expect(refreshed.status).toBe(200);
     expect(await verify(String(refreshed.body.access_token))).toMatchObject({ extra_claim: 'yes', department: 'R&D', scope: access.scope });
+    // Without a scope parameter: the default scopes, at login and at refresh.
+    const plain = await token({ grant_type: 'password', client_id: 'web', username: 'alice', password: 'alice' });
+    expect((await verify(String(plain.body.access_token))).scope).toBe('profile');
+    const again = await token({ grant_type: 'refresh_token', client_id: 'web', refresh_token: String(plain.body.refresh_token) });
+    expect(again.status).toBe(200);
+    expect(await verify(String(again.body.access_token))).toMatchObject({ department: 'R&D', scope: 'profile' });
+    expect(again.body.scope).toBe('profile');
   });
 
   it('authorization code flow: the id token and access token carry the mappers\' claims of the requested scopes', async () => {
