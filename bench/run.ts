@@ -3,7 +3,8 @@
  * this process, measured in one run beside (a) the raw single-core signing rate of each alg and
  * (b) a baseline, oidc-provider as it ships (bench/baseline-server.ts). Reports absolute numbers and
  * ratios (ours / baseline, grants / raw signing), for one worker and for all cores, plus password
- * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), refresh grants/s, /certs requests/s and RSS per
+ * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), the same with 10 protocol mappers and an id
+ * token, refresh grants/s, /certs requests/s and RSS per
  * process. Writes bench/results/latest.md. Seconds per measurement: BENCH_SECONDS (default 5).
  *
  * Shared machines change speed from one minute to the next, so ours/baseline is not two numbers
@@ -21,6 +22,7 @@ import net from 'node:net';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../test/helpers/components.ts';
 import { defaultSigningThreads } from '../src/config.ts';
+import { MAPPERS_CLIENT, MAPPERS_GROUPS, MAPPERS_USER_EXTRA } from './mappers-client.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -78,8 +80,10 @@ const realm = {
   clients: [
     ...ALGS.map((alg) => ({ clientId: `c-${alg}`, secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'access.token.signed.response.alg': alg } })),
     { clientId: 'pw', publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true },
+    MAPPERS_CLIENT,
   ],
-  users: [{ username: 'bob', firstName: 'Bob', lastName: 'Builder', email: 'bob@example.com', credentials: [{ value: 'bob-password' }] }],
+  groups: MAPPERS_GROUPS,
+  users: [{ username: 'bob', firstName: 'Bob', lastName: 'Builder', email: 'bob@example.com', credentials: [{ value: 'bob-password' }], ...MAPPERS_USER_EXTRA }],
 };
 writeFileSync(path.join(dir, 'bench.json'), JSON.stringify(realm));
 // The same ML-DSA-65 client in a realm that saves its events (Keycloak's default saves none).
@@ -146,6 +150,7 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
   }
   if (label === 'one') {
     other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
+    other.passwordMappers = await load(token, { body: 'grant_type=password&client_id=pw-mappers&username=bob&password=bob-password&scope=openid', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
     // Refresh tokens rotate (each works once): 2 sessions per connection; every request takes a
     // live refresh token from the pool and puts back the one its answer carries.
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -206,6 +211,7 @@ say('|---|---:|---:|---:|---:|');
 const row = (label: string, r: Result, keycloak = '') => say(`| ${label} | ${f(r.rps)} | ${r.p50} / ${r.p99} | ${f(r.perCpuSecond ?? NaN)} | ${keycloak} |`);
 row('client_credentials, ML-DSA-65', results.one['ML-DSA-65'], '120');
 row('password grant (argon2id t=5, m=7 MiB, p=1)', other.password, '15');
+row('password grant, `scope=openid`, client with 10 protocol mappers (bench/mappers-client.ts)', other.passwordMappers);
 row('refresh grant', other.refresh, '120');
 row('client_credentials, ML-DSA-65, realm saving its events (`eventsEnabled`)', other.events);
 row('GET /certs', other.certs);

@@ -1,17 +1,20 @@
 /**
  * oidc-provider's `findAccount` over the realm's users, and the password check shared by the
- * login form and the password grant. Claims follow Keycloak's default scopes (oidc/claims.ts).
+ * login form and the password grant. An account's own claims are only `sub`: the id token's and
+ * userinfo's claims come from the realm's protocol mappers (oidc/mapped-claims.ts), which
+ * replace what oidc-provider would take from here.
  */
 import type { KoaContextWithOIDC, Account } from 'oidc-provider';
 import { findUserById, findUserForLogin, passwordCredentials, type StoredUser } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
 import { recordLoginAttempt } from '../realm/brute-force.ts';
 import { counterFor, loginFailures } from '../metrics.ts';
-import { profileClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export interface KeycloakAccount extends Account {
   user: StoredUser;
+  /** Epoch seconds of the login that produced this account entity (the password grant sets it). */
+  authTime?: number;
 }
 
 export function toAccount(user: StoredUser): KeycloakAccount {
@@ -19,7 +22,7 @@ export function toAccount(user: StoredUser): KeycloakAccount {
     accountId: user.id,
     user,
     async claims() {
-      return { sub: user.id, ...profileClaims(user) };
+      return { sub: user.id };
     },
   };
 }

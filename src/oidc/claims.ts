@@ -1,35 +1,20 @@
 /**
- * Keycloak's token claims, built from the realm model and a user, as the default client scopes
- * of a Keycloak 26 client produce them (`basic`, `profile`, `email`, `roles`, `web-origins`,
- * `acr`, and `service_account` for service-account tokens). Null values are omitted, as Keycloak's
- * Jackson serialisation does. See Keycloak "Server Administration Guide", "Client scopes".
+ * The claims of this server's tokens: the protocol mapper pipeline (src/mappers/) over the
+ * realm's client scopes and protocol mappers, as Keycloak 26's TokenManager builds them, one
+ * `RealmClaims` per realm version (built with the realm's oidc-provider instance). A realm file
+ * without client scopes gets Keycloak 26's built-in scopes (mappers/builtin-client-scopes.ts),
+ * whose claims are Keycloak's defaults. Also the CORS origins of a client (`web-origins`).
  */
+import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { ClientRepresentation } from '../realm/representation.ts';
 import type { RealmModel } from '../realm/model.ts';
 import type { StoredUser } from '../store/users.ts';
-
-/** Scopes Keycloak lists in the token `scope` claim for a client by default (include.in.token.scope). */
-export const DEFAULT_TOKEN_SCOPES = ['email', 'profile'];
-
-/** Claims of the `profile` and `email` scopes (id token, userinfo, access token). */
-export function profileClaims(user: StoredUser): Record<string, unknown> {
-  const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
-  const claims: Record<string, unknown> = { email_verified: user.emailVerified ?? false };
-  if (name) claims.name = name;
-  claims.preferred_username = user.username;
-  if (user.firstName) claims.given_name = user.firstName;
-  if (user.lastName) claims.family_name = user.lastName;
-  if (user.email) claims.email = user.email;
-  return claims;
-}
-
-/** The `scope` claim/response value: requested scopes plus the client's default token scopes. */
-export function keycloakScope(requested: string | undefined): string {
-  const scopes = new Set((requested ?? '').split(' ').filter(Boolean));
-  const ordered = scopes.has('openid') ? ['openid'] : [];
-  for (const s of [...DEFAULT_TOKEN_SCOPES, ...[...scopes].filter((s) => s !== 'openid')]) if (!ordered.includes(s)) ordered.push(s);
-  return ordered.join(' ');
-}
+import { indexRealm, type RealmIndex } from '../mappers/realm-index.ts';
+import { createClaimsCache } from '../mappers/claims-cache.ts';
+import { InvalidScopeError, type TokenClaims } from '../mappers/pipeline.ts';
+import { isValidScope, requestedClientScopes, tokenScope } from '../mappers/client-scopes.ts';
+import type { MapperSession, TokenTarget } from '../mappers/types.ts';
 
 /**
  * Keycloak `web-origins` scope: `allowed-origins` from the client's webOrigins, where "+" means
@@ -58,53 +43,92 @@ export function originAllowed(client: ClientRepresentation | undefined, origin: 
   return origins.includes('*') || origins.includes(origin);
 }
 
-/**
- * The `roles` scope: `realm_access` and `resource_access` with the user's effective roles, and
- * the audience it resolves (every client the user has roles of, except the token's own client,
- * Keycloak's "audience resolve" mapper).
- */
-export function roleClaims(realm: RealmModel, user: StoredUser, clientId: string): { claims: Record<string, unknown>; aud: string[] } {
-  const roles = realm.effectiveRoles(user);
-  const claims: Record<string, unknown> = {};
-  if (roles.realm.length) claims.realm_access = { roles: roles.realm };
-  const resourceAccess = Object.fromEntries(Object.entries(roles.clients).map(([id, names]) => [id, { roles: names }]));
-  if (Object.keys(resourceAccess).length) claims.resource_access = resourceAccess;
-  const aud = Object.keys(roles.clients).filter((id) => id !== clientId);
-  return { claims, aud };
-}
-
-export interface AccessTokenContext {
-  realm: RealmModel;
+/** One token to build: whose, for which client, from which login, with which `scope` parameter. */
+export interface ClaimsRequest {
   client: ClientRepresentation;
   user: StoredUser;
-  scope: string | undefined;
-  sid: string | undefined;
-  /** "1" for a fresh authentication, "0" for SSO re-use (Keycloak `acr` scope). */
-  acr: string;
-  clientAddress?: string;
+  session: MapperSession;
+  /** The `scope` parameter of the request (or the scope the grant recorded); undefined: none. */
+  scopeParam: string | undefined;
+  target: TokenTarget;
+}
+
+/** The claim machinery of one realm version. */
+export interface RealmClaims {
+  readonly index: RealmIndex;
+  /**
+   * The token's claims (read-only; copy before changing) and `scope`. Mappers the pipeline
+   * skipped are logged once per realm version. Throws InvalidScopeError (OAuth `invalid_scope`).
+   */
+  claims(req: ClaimsRequest): TokenClaims;
+  /** TokenManager.isValidScope for the client. */
+  validScope(client: ClientRepresentation, scopeParam: string | undefined): boolean;
+  /**
+   * The `scope` of a token whose user is not at hand (refresh tokens): applied scopes before the
+   * per-user role check, include.in.token.scope only (DefaultClientSessionContext.getScopeString).
+   */
+  scopeOf(client: ClientRepresentation, scopeParam: string | undefined): string;
+  /** The names of the realm's client scopes, with `openid` (oidc-provider's `scopes`). */
+  readonly scopeNames: string[];
 }
 
 /**
- * Claims an access token carries besides exp/iat/jti/iss/sub (which oidc-provider sets), in
- * Keycloak's serialisation order: aud, typ, azp, sid, acr, allowed-origins, realm_access,
- * resource_access, scope, profile and email claims, service-account claims.
+ * Builds the index and claims cache of `realm` (once per realm version); logs, through `log`,
+ * the unreadable scopes and mappers once now and each skipped mapper (unknown type, failing
+ * conversion) once when first met.
  */
-export function accessTokenClaims(c: AccessTokenContext): Record<string, unknown> {
-  const { claims: roles, aud } = roleClaims(c.realm, c.user, c.client.clientId);
-  const claims: Record<string, unknown> = {};
-  if (aud.length) claims.aud = aud.length === 1 ? aud[0] : aud;
-  claims.typ = 'Bearer';
-  claims.azp = c.client.clientId;
-  if (c.sid) claims.sid = c.sid;
-  claims.acr = c.acr;
-  const origins = allowedOrigins(c.client);
-  if (origins) claims['allowed-origins'] = origins;
-  Object.assign(claims, roles);
-  claims.scope = keycloakScope(c.scope);
-  Object.assign(claims, profileClaims(c.user));
-  if (c.user.serviceAccountClientId) {
-    if (c.clientAddress) Object.assign(claims, { clientHost: c.clientAddress, clientAddress: c.clientAddress });
-    claims.client_id = c.client.clientId;
+export function createRealmClaims(realm: RealmModel, log: Logger, issuer: string): RealmClaims {
+  const index = indexRealm(realm.rep);
+  if (index.invalid.length) log.warn({ realm: realm.name, invalid: index.invalid }, 'client scopes or protocol mappers ignored (unreadable)');
+  const cache = createClaimsCache(index);
+  const reported = new Set<string>();
+  return {
+    index,
+    scopeNames: ['openid', ...index.scopes.byName.keys()],
+    claims(req) {
+      const result = cache.claims({ client: req.client, user: req.user, userRoles: realm.effectiveRoles(req.user), session: req.session, scopeParam: req.scopeParam, target: req.target, issuer });
+      for (const name of result.skipped) {
+        if (reported.has(name)) continue;
+        reported.add(name);
+        log.warn({ realm: realm.name, clientId: req.client.clientId, mapper: name }, 'protocol mapper skipped (unknown type or value it cannot convert); tokens are issued without its claims');
+      }
+      return result;
+    },
+    validScope: (client, scopeParam) => isValidScope(index.scopes, client, scopeParam),
+    scopeOf(client, param) {
+      const scopeParam = param === '' ? undefined : param;
+      return isValidScope(index.scopes, client, scopeParam) ? tokenScope(requestedClientScopes(index.scopes, client, scopeParam), scopeParam) : '';
+    },
+  };
+}
+
+/**
+ * oidc-provider's `invalid_scope` (HTTP 400) with Keycloak 26's text "Invalid scopes: {scope}"
+ * (AuthorizationEndpointChecker.checkValidScope; the token endpoint's grant types).
+ */
+export function invalidScope(scopeParam: string | undefined): InstanceType<typeof errors.InvalidScope> {
+  return new errors.InvalidScope(`Invalid scopes: ${scopeParam ?? ''}`, scopeParam ?? '');
+}
+
+/**
+ * The `scope` parameter as the client sent it (form body, else query), or `fallback`:
+ * oidc-provider drops from its params the scope names it does not know, which Keycloak answers
+ * with invalid_scope instead.
+ */
+export function sentScope(ctx: { method: string; query: Record<string, unknown>; oidc?: { body?: Record<string, unknown> } }, fallback: string | undefined): string | undefined {
+  const sent = ctx.method === 'POST' ? ctx.oidc?.body?.scope : ctx.query.scope;
+  return typeof sent === 'string' ? sent : fallback;
+}
+
+/**
+ * RealmClaims.claims, answering an invalid scope parameter with oidc-provider's invalid_scope.
+ * An empty scope, as oidc-provider records a grant without one, counts as none.
+ */
+export function claimsOrInvalidScope(rcClaims: RealmClaims, req: ClaimsRequest): TokenClaims {
+  try {
+    return rcClaims.claims(req.scopeParam === '' ? { ...req, scopeParam: undefined } : req);
+  } catch (err) {
+    if (err instanceof InvalidScopeError) throw invalidScope(req.scopeParam);
+    throw err;
   }
-  return claims;
 }

@@ -2,13 +2,12 @@
  * Token endpoint responses in Keycloak's shape, as an oidc-provider post-middleware
  * (`provider.use`, the documented extension point):
  * - success: Keycloak's AccessTokenResponse fields and order (`refresh_expires_in`,
- *   `not-before-policy`, `session_state`, `scope` with the default client scopes);
+ *   `not-before-policy`, `session_state`, `scope` = the access token's `scope` claim);
  * - errors: Keycloak's error codes and texts (TokenEndpoint, the grant type classes and
  *   ClientIdAndSecretAuthenticator of Keycloak 26), so clients and scripts that match on them work.
  */
 import { decodeJwt } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { keycloakScope } from './claims.ts';
 import { DEVICE_CODE_GRANT, deviceGrantSeconds } from './clients.ts';
 import { StoreUnavailableError } from '../store/sql.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
@@ -34,6 +33,17 @@ function jwtExp(token: unknown): number | undefined {
   }
 }
 
+/** The `scope` claim of an access token JWT (Keycloak's AccessTokenResponse.scope is the token's). */
+function jwtScope(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    const { scope } = decodeJwt(token);
+    return typeof scope === 'string' ? scope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Body {
   const entities = ctx.oidc.entities as { AccessToken?: { sid?: string }; ClientCredentials?: unknown };
   const sid = entities.AccessToken?.sid;
@@ -49,7 +59,7 @@ function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Bod
   if (body.id_token) out.id_token = body.id_token;
   out['not-before-policy'] = rc.realm.rep.notBefore;
   if (sid) out.session_state = sid;
-  out.scope = keycloakScope(body.scope as string | undefined);
+  out.scope = jwtScope(body.access_token) ?? '';
   return out;
 }
 

@@ -19,7 +19,8 @@
 import type { Provider } from 'oidc-provider';
 import { signJws, verifyOwnJws } from '../jose/jws.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
-import { keycloakScope } from './claims.ts';
+import type { RealmClaims } from './claims.ts';
+import { applyMappedClaims, installMappedUserinfo, type IdTokenLike } from './mapped-claims.ts';
 import { counterFor, tokensIssued } from '../metrics.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 
@@ -29,10 +30,8 @@ const GRANT_SHORTCUT: Record<string, string> = {
 };
 
 type TokenPayload = Record<string, unknown> & { exp: number; iat: number; accountId?: string; clientId: string; scope?: string; extra?: Record<string, unknown>; gty?: string; sid?: string };
-type IdTokenInstance = {
+type IdTokenInstance = IdTokenLike & {
   client: { clientId: string; idTokenSignedResponseAlg: string };
-  ctx?: { oidc?: { entities?: Record<string, unknown> } };
-  extra: Record<string, unknown>;
   set(key: string, value: unknown): void;
   issue(options: { use?: string }): Promise<unknown>;
 };
@@ -51,14 +50,19 @@ function jtiPrefix(kind: string, gty: string | undefined, scope: string | undefi
   return `${session}rt${grant}`;
 }
 
+/**
+ * The access token JWT: exp, iat, the pipeline's auth_time, jti, iss, the pipeline's aud and
+ * sub (Keycloak 26: `sub` only from the `basic` scope's mapper, or for a client_credentials
+ * token), then the other claims of the pipeline (oidc/token-claims.ts) in their order.
+ */
 async function signAccessToken(rc: RealmContext, kind: string, id: string, p: TokenPayload): Promise<string> {
-  const { aud, sub, auth_time: authTime, ...claims } = p.extra ?? {};
+  const { aud, sub, auth_time: authTime, iss: _iss, ...claims } = p.extra ?? {};
   const body: Record<string, unknown> = { exp: p.exp, iat: p.iat };
   if (authTime !== undefined) body.auth_time = authTime;
   body.jti = `${jtiPrefix(kind, p.gty, p.scope)}:${id}`;
   body.iss = rc.issuer;
   if (aud !== undefined) body.aud = aud;
-  body.sub = p.accountId ?? sub;
+  if (sub !== undefined) body.sub = sub;
   Object.assign(body, claims);
   // RFC 9449 §6.1: a DPoP-bound token names its key's thumbprint (oidc-provider records `jkt`).
   if (typeof p.jkt === 'string') body.cnf = { jkt: p.jkt };
@@ -70,8 +74,13 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
   return jwt;
 }
 
-async function signRefreshToken(rc: RealmContext, id: string, p: TokenPayload): Promise<string> {
-  const scope = keycloakScope(p.scope);
+/**
+ * The refresh token JWT. Its `scope` is the access token's (Keycloak RefreshToken keeps the
+ * client session's scope string): the applied scopes with include.in.token.scope.
+ */
+async function signRefreshToken(rc: RealmContext, rcClaims: RealmClaims, id: string, p: TokenPayload): Promise<string> {
+  const client = rc.realm.client(p.clientId);
+  const scope = client ? rcClaims.scopeOf(client, p.scope) : p.scope ?? '';
   const body: Record<string, unknown> = {
     exp: p.exp, iat: p.iat, jti: id, iss: rc.issuer, aud: rc.issuer, sub: p.accountId,
     typ: scope.split(' ').includes('offline_access') ? 'Offline' : 'Refresh', azp: p.clientId,
@@ -159,7 +168,7 @@ export async function unwrapForTokenEndpoint(rc: RealmContext, value: string, st
   return token?.id;
 }
 
-export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext): void {
+export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext, rcClaims: RealmClaims): void {
   const wrap = (Model: ModelClass, kind: string, typ: 'Bearer' | 'Refresh', sign: (id: string, p: TokenPayload) => Promise<string>) => {
     const original = Model.prototype.getValueAndPayload;
     Model.prototype.getValueAndPayload = async function getValueAndPayload(this: { [ISSUED_VALUE]?: string }) {
@@ -180,13 +189,15 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
   const IdToken = (provider as unknown as { IdToken: { prototype: IdTokenInstance } }).IdToken;
   const issue = IdToken.prototype.issue;
   IdToken.prototype.issue = function issueKeycloakIdToken(this: IdTokenInstance, options: { use?: string }) {
+    if (options?.use === 'userinfo') applyMappedClaims(this, 'userinfo', rc, rcClaims);
     if (options?.use === 'idtoken') {
-      this.set('typ', 'ID');
-      this.set('azp', this.client.clientId);
       const at = this.ctx?.oidc?.entities?.AccessToken as { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
       if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined) this.set('at_hash', at[ISSUED_VALUE]);
       // The access token's `sid` when the grant had none recorded (a session older than includeSid).
       if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
+      applyMappedClaims(this, 'idtoken', rc, rcClaims);
+      this.set('typ', 'ID');
+      this.set('azp', this.client.clientId);
       return issue.call(this, options).then((token) => {
         counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
         return token;
@@ -198,5 +209,6 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
   const p = provider as unknown as Record<string, ModelClass>;
   wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) => signAccessToken(rc, 'AccessToken', id, payload));
   installTransientClientCredentials(p.ClientCredentials as never, rc, ProviderClass);
-  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) => signRefreshToken(rc, id, payload));
+  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) => signRefreshToken(rc, rcClaims, id, payload));
+  installMappedUserinfo(provider, rc, rcClaims);
 }

@@ -18,6 +18,7 @@ import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED, toAccount, type LoginFailure } from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
+import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
 import { bindToDpop, dpopProof } from './dpop.ts';
 
 export const PASSWORD_GRANT = 'password';
@@ -42,11 +43,20 @@ class KeycloakGrantError extends errors.CustomOIDCProviderError {
   }
 }
 
-export function registerPasswordGrant(provider: Provider, rc: RealmContext): void {
+/**
+ * Registers the grant. The `scope` parameter is checked as Keycloak 26's
+ * ResourceOwnerPasswordCredentialsGrantType does (TokenManager.isValidScope): a scope the client
+ * has neither as default nor as optional scope answers 400 invalid_scope "Invalid scopes: ...",
+ * before the user's credentials are checked.
+ */
+export function registerPasswordGrant(provider: Provider, rc: RealmContext, rcClaims: RealmClaims): void {
   provider.registerGrantType(PASSWORD_GRANT, async (ctx: KoaContextWithOIDC) => {
     const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
     // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
     if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
+    const kc = rc.realm.client(client.clientId);
+    const sent = sentScope(ctx as never, params.scope);
+    if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
     // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
     const proof = await dpopProof(ctx);
     const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
@@ -59,13 +69,16 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
 
     const account = toAccount(result.user);
     ctx.oidc.entity('Account', account);
-    const requested = new Set((params.scope ?? '').split(' ').filter(Boolean));
-    const allowed = new Set(['openid', 'offline_access', 'profile', 'email', 'roles', 'web-origins', 'acr', 'basic', 'address', 'phone']);
-    const scope = [...requested].filter((s) => allowed.has(s)).join(' ') || undefined;
+    const requested = new Set((sent ?? '').split(' ').filter(Boolean));
+    // The scope parameter as Keycloak keeps it in the client session; the pipeline derives the
+    // token's `scope` (applied scopes) from it (oidc/token-claims.ts).
+    const scope = [...requested].join(' ') || undefined;
     assertOfflineAllowed(rc, result.user, scope);
     // Keycloak creates a user session for direct grants; its id is the token's `sid`.
     const sid = randomBytes(18).toString('base64url');
     const authTime = Math.floor(Date.now() / 1000);
+    // The AUTH_TIME session note of all this grant's tokens (oidc/provider.ts extraTokenClaims).
+    account.authTime = authTime;
 
     const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
     if (scope) grant.addOIDCScope(scope);
@@ -88,7 +101,8 @@ export function registerPasswordGrant(provider: Provider, rc: RealmContext): voi
     let idToken: string | undefined;
     if (requested.has('openid')) {
       const IdToken = provider.IdToken as unknown as new (claims: Record<string, unknown>, options: { ctx: KoaContextWithOIDC }) => { scope: string; set(k: string, v: unknown): void; issue(o: { use: string }): Promise<string> };
-      const token = new IdToken({ ...(await account.claims('id_token', scope ?? 'openid', {}, [])), acr: '1', auth_time: authTime }, { ctx });
+      // The claims are the mappers' (oidc/mapped-claims.ts, when the token is issued).
+      const token = new IdToken({ sub: account.accountId, acr: '1', auth_time: authTime }, { ctx });
       token.scope = scope ?? 'openid';
       token.set('sid', sid);
       idToken = await token.issue({ use: 'idtoken' }) as string;

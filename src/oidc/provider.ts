@@ -7,7 +7,8 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata } from 'oidc-provider';
 import type { Grant } from 'oidc-provider';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
-import { accessTokenClaims, originAllowed } from './claims.ts';
+import { createRealmClaims, invalidScope, originAllowed, sentScope, type RealmClaims } from './claims.ts';
+import { accessTokenClaims, serviceAccountSession, userSession } from './token-claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
 import { DEVICE_CODE_GRANT, deviceGrantSeconds, toClientMetadata, redirectPatterns, postLogoutPatterns } from './clients.ts';
 import { matchesRedirect } from './redirect-uri.ts';
@@ -39,7 +40,7 @@ const CLAIMS: Configuration['claims'] = {
 };
 export const SCOPES = ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt'];
 
-type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string } };
+type Entities = { Account?: KeycloakAccount; AuthorizationCode?: { authTime?: number; acr?: string }; RefreshToken?: { authTime?: number; acr?: string }; DeviceCode?: { authTime?: number; acr?: string } };
 
 /**
  * Service-account users, cached per realm runtime for 5 s: a client_credentials grant then needs no
@@ -68,34 +69,33 @@ async function sessionSid(ctx: KoaContextWithOIDC, token: { sid?: string; sessio
   return (await Session.findByUid(token.sessionUid))?.authorizations?.[token.clientId]?.sid;
 }
 
-async function extraTokenClaims(rc: RealmContext, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; sessionUid?: string; gty?: string }) {
+async function extraTokenClaims(rc: RealmContext, rcClaims: RealmClaims, ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string; sid?: string; sessionUid?: string; gty?: string }) {
   const client = rc.realm.client(token.clientId ?? '');
   if (!client) return undefined;
   const entities = ctx.oidc.entities as Entities;
-  let user: StoredUser | undefined;
   if (token.kind === 'ClientCredentials') {
-    user = await cachedServiceAccount(rc, client.clientId);
+    const user = await cachedServiceAccount(rc, client.clientId);
     if (!user || !user.enabled) throw new Error(`service account of client ${client.clientId} is missing or disabled`);
-  } else {
-    user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);
+    // Keycloak parses the request's own scope parameter (TokenManager.isValidScope).
+    const scope = sentScope(ctx as never, (ctx.oidc.params as { scope?: string } | undefined)?.scope);
+    return accessTokenClaims(rcClaims, client, user, serviceAccountSession(client.clientId, ctx.ip), scope);
   }
+  const user = entities.Account?.user ?? (token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined);
   if (!user) return undefined;
-  const source = entities.AuthorizationCode ?? entities.RefreshToken;
-  const authTime = source?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
-  const claims = accessTokenClaims({
-    realm: rc.realm, client, user, scope: token.scope, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1', clientAddress: ctx.ip,
-  });
-  return { ...(authTime !== undefined ? { auth_time: authTime } : {}), ...(token.kind === 'ClientCredentials' ? { sub: user.id } : {}), ...claims };
+  // The login's AUTH_TIME session note: the time oidc-provider recorded on the code or token.
+  const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode;
+  const authTime = source?.authTime ?? entities.Account?.authTime ?? (token.gty === 'password' ? Math.floor(Date.now() / 1000) : undefined);
+  return accessTokenClaims(rcClaims, client, user, userSession({ authTime, sid: await sessionSid(ctx, token), acr: source?.acr ?? '1' }), token.scope);
 }
 
 /** Keycloak grants every requested scope without a consent screen unless the client asks for consent. */
-async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
+async function loadExistingGrant(ctx: KoaContextWithOIDC, known: ReadonlySet<string>): Promise<Grant | undefined> {
   const { oidc } = ctx;
   const clientId = oidc.client!.clientId;
   const grantId = (oidc.result?.consent as { grantId?: string } | undefined)?.grantId || oidc.session!.grantIdFor(clientId);
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   grant ??= new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId });
-  const scopes = [...(oidc.requestParamScopes as Set<string>)].filter((s) => SCOPES.includes(s));
+  const scopes = [...(oidc.requestParamScopes as Set<string>)].filter((s) => known.has(s));
   if (scopes.length) grant.addOIDCScope(scopes.join(' '));
   const claims = oidc.requestParamClaims as Set<string> | undefined;
   if (claims?.size) grant.addOIDCClaims([...claims]);
@@ -136,6 +136,8 @@ export function buildProvider(rc: RealmContext): Provider {
   ];
   const asymmetricAlgs = rc.keys.activeAlgs().filter((a) => !a.startsWith('HS')) as never[];
   const cookiePath = `/realms/${realm.name}/`;
+  const rcClaims = createRealmClaims(realm, rc.log, rc.issuer);
+  const scopes = new Set([...SCOPES, ...rcClaims.scopeNames]);
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: cookiePath, secure: rc.secureCookies, signed: true };
 
   const configuration: Configuration = {
@@ -144,7 +146,17 @@ export function buildProvider(rc: RealmContext): Provider {
     findAccount: findAccountFor(rc),
     jwks: { keys: signingKeys as unknown as NonNullable<Configuration['jwks']>['keys'] },
     routes: KEYCLOAK_ROUTES,
-    scopes: SCOPES,
+    scopes: [...scopes],
+    // Keycloak 26 AuthorizationEndpointChecker.checkValidScope: a scope the client has not got is
+    // answered `invalid_scope` "Invalid scopes: {scope}" (after the redirect URI is checked). The
+    // scope as sent: oidc-provider has dropped the names it does not know from params by now.
+    extraParams: {
+      scope: async (ctx: KoaContextWithOIDC, value: string | undefined, client: { clientId: string }) => {
+        const scope = sentScope(ctx as never, value);
+        const kc = realm.client(client.clientId);
+        if (kc && !rcClaims.validScope(kc, scope)) throw invalidScope(scope);
+      },
+    },
     claims: CLAIMS,
     conformIdTokenClaims: false,
     // Keycloak's response types (OIDCWellKnownProvider.DEFAULT_RESPONSE_TYPES_SUPPORTED) but
@@ -200,8 +212,8 @@ export function buildProvider(rc: RealmContext): Provider {
       return true;
     },
     rotateRefreshToken: true,
-    extraTokenClaims: (ctx, token) => extraTokenClaims(rc, ctx, token as never),
-    loadExistingGrant,
+    extraTokenClaims: (ctx, token) => extraTokenClaims(rc, rcClaims, ctx, token as never),
+    loadExistingGrant: (ctx) => loadExistingGrant(ctx, scopes),
     clientBasedCORS: (_ctx, origin, client) => originAllowed(realm.client(client.clientId), origin),
     interactions: { url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}` },
     cookies: {
@@ -224,8 +236,8 @@ export function buildProvider(rc: RealmContext): Provider {
   // logic) follows this app's proxy setting: the same as the server's (src/proxy-headers.ts).
   provider.proxy = rc.trustProxyHeaders;
   (provider as unknown as { app: { maxIpsCount: number } }).app.maxIpsCount = 1;
-  installKeycloakTokens(provider, Provider, rc);
-  registerPasswordGrant(provider, rc);
+  installKeycloakTokens(provider, Provider, rc, rcClaims);
+  registerPasswordGrant(provider, rc, rcClaims);
 
   // Keycloak redirect URI rules (wildcards, relative URIs), per oidc-provider's documented recipe
   // of overriding Client#redirectUriAllowed / #postLogoutRedirectUriAllowed.

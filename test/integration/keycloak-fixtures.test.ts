@@ -49,6 +49,25 @@ const rolesOf = (claims: Record<string, unknown>) => ({
   client: (clientId: string) => (claims.resource_access as Record<string, { roles: string[] }> | undefined)?.[clientId]?.roles ?? [],
 });
 
+/** Adds a user to a stored realm through a users file (partial-import rules), as an operator would. */
+async function addUser(realm: string, user: Record<string, unknown>) {
+  const file = path.join(tempDir('qsign-kc-user-'), 'users.json');
+  writeFileSync(file, JSON.stringify({ realm, users: [{ enabled: true, ...user }] }));
+  await importRealmFiles(server!.db, server!.config.keyEncryptionKey, [file], { env: {} });
+}
+
+/** An authorization code flow with PKCE through the login form; the token response. */
+async function codeFlow(realm: string, clientId: string, redirectUri: string, username: string, password: string, auth?: [string, string]) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const query = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: redirectUri, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+  const done = await signIn(new TestBrowser(), `${server!.baseUrl}/realms/${realm}/protocol/openid-connect/auth?${query}`, server!.baseUrl, username, password);
+  const code = new URL(done.url).searchParams.get('code');
+  expect(code, done.page?.slice(0, 300)).toEqual(expect.any(String));
+  const res = await token(realm, { grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri, code_verifier: verifier, ...(auth ? {} : { client_id: clientId }) }, auth);
+  expect([res.status, res.body.error_description]).toEqual([200, undefined]);
+  return res.body as { access_token: string; id_token: string };
+}
+
 describe('Keycloak quickstart realm exports', () => {
   it('the fixture folder holds the nine exports this suite covers', () => {
     expect(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()).toEqual([
@@ -257,9 +276,25 @@ describe('Keycloak 24-26 full exports', () => {
     expect(await findRealm(server.db, 'Test')).toBeUndefined();
   }, 180_000);
 
-  // Keycloak also applies test-client's own protocol mappers; its audience mapper
-  // (oidc-audience-mapper, included.client.audience test-client) adds test-client to `aud`.
-  it.todo('authservices-dotnet: test-client\'s audience mapper puts test-client in aud (client protocol mappers are not implemented)');
+  // Keycloak applies test-client's own protocol mappers besides its scopes' (TokenManager
+  // .getProtocolMappers: the client's mappers, then its scopes'): its audience mapper
+  // (AudienceProtocolMapper, included.client.audience test-client, access.token.claim true,
+  // id.token.claim false) adds test-client to `aud`; its realm and client role mappers write
+  // realm_access.roles and resource_access.test-client.roles (`${client_id}` in the claim name).
+  it('authservices-dotnet: test-client\'s audience mapper puts test-client in aud; its role mappers write realm_access and resource_access', async () => {
+    // The realm file and its users file, imported as one realm (kc.sh import --dir).
+    const dir = keycloakExportDir();
+    server = await startServer();
+    await importRealmFiles(server.db, server.config.keyEncryptionKey, [path.join(dir, 'Test-realm.json'), path.join(dir, 'Test-users-0.json')], { env: {} });
+    const test = await token('Test', { grant_type: 'password', username: 'test', password: 'test', scope: 'openid' }, TEST_CLIENT);
+    expect(test.status).toBe(200);
+    const claims = await verified('Test', test.body.access_token);
+    expect([claims.aud].flat()).toContain('test-client');
+    expect(rolesOf(claims).realm).toEqual(expect.arrayContaining(['Reader', 'default-roles-test']));
+    expect(rolesOf(claims).client('test-client')).toContain('TestClientRole');
+    // The id token's audience is the client alone (the mapper's id.token.claim is false).
+    expect((await verified('Test', test.body.id_token)).aud).toBe('test-client');
+  });
 
   it('sovity: the confidential authority-portal-client gets a token for its service account, with that account\'s roles', async () => {
     const file = 'sovity-authority-portal-dev-kc24.0.4.json';
@@ -272,11 +307,27 @@ describe('Keycloak 24-26 full exports', () => {
     // The service account user's clientRoles in the file.
     expect(rolesOf(claims).client('realm-management')).toEqual(expect.arrayContaining(['query-users', 'view-users', 'manage-users']));
     expect(rolesOf(claims).realm).toContain('default-roles-authority-portal');
+    // The client's own "Client ID", "Client Host", "Client IP Address" session note mappers
+    // (UserSessionNoteMapper; ClientCredentialsGrantType sets the notes): the caller's address.
+    expect(claims).toMatchObject({ clientId: 'authority-portal-client', clientHost: '127.0.0.1', clientAddress: '127.0.0.1' });
     const wrong = await token('authority-portal', { grant_type: 'client_credentials' }, ['authority-portal-client', 'not-the-secret']);
     expect(wrong.status).toBe(401);
     // Its users have no credentials: imported, never logged in.
     const doc = (await findRealm(server.db, 'authority-portal'))!.doc;
     expect(doc.groups).toHaveLength(9);
+  });
+
+  it('sovity: oauth2-proxy\'s two audience mappers put authority-portal-client and oauth2-proxy in the access token\'s aud (not the id token\'s)', async () => {
+    const file = 'sovity-authority-portal-dev-kc24.0.4.json';
+    server = await startServer({ realmFiles: [fixture(file)] });
+    await addUser('authority-portal', { username: 'probe', email: 'probe@example.com', firstName: 'Pro', lastName: 'Be', credentials: [{ type: 'password', value: 'probe-pw' }] });
+    const proxy = fixtureJson(file).clients.find((c: { clientId: string }) => c.clientId === 'oauth2-proxy');
+    const redirect = 'https://authority-portal.example.com/oauth2/callback';
+    const tokens = await codeFlow('authority-portal', 'oauth2-proxy', redirect, 'probe', 'probe-pw', ['oauth2-proxy', proxy.secret]);
+    const access = await verified('authority-portal', tokens.access_token);
+    expect([access.aud].flat()).toEqual(expect.arrayContaining(['authority-portal-client', 'oauth2-proxy']));
+    expect(access).toMatchObject({ azp: 'oauth2-proxy', preferred_username: 'probe', name: 'Pro Be' });
+    expect((await verified('authority-portal', tokens.id_token)).aud).toBe('oauth2-proxy');
   });
 
   it('tractusx: imports with its 37 clients; clients whose secret the export masked as ********** cannot authenticate with it', async () => {
@@ -300,7 +351,26 @@ describe('Keycloak 24-26 full exports', () => {
     expect(generated).not.toBe('**********');
     const sa = await token('CX-Central', { grant_type: 'client_credentials' }, ['sa-cl2-01', generated]);
     expect(sa.status).toBe(200);
-    expect(await verified('CX-Central', sa.body.access_token)).toMatchObject({ azp: 'sa-cl2-01', preferred_username: 'service-account-sa-cl2-01' });
+    // Its own mappers: the service account user's `bpn` attribute, the client_id / clientHost /
+    // clientAddress session notes (UserAttributeMapper, UserSessionNoteMapper).
+    expect(await verified('CX-Central', sa.body.access_token)).toMatchObject({
+      azp: 'sa-cl2-01', preferred_username: 'service-account-sa-cl2-01', bpn: 'BPNL00000003CRHK', client_id: 'sa-cl2-01', clientHost: '127.0.0.1', clientAddress: '127.0.0.1',
+    });
+  });
+
+  it('tractusx: the `catena` scope\'s attribute mappers (organisation, bpn, username) and Cl2-CX-Portal\'s audience mappers', async () => {
+    server = await startServer({ realmFiles: [fixture('tractusx-portal-iam-CX-Central-kc25.0.6.json')] });
+    await addUser('CX-Central', { username: 'probe', email: 'probe@example.com', attributes: { organisation: ['Probe Corp'], bpn: ['BPNL000000000PRB'] }, credentials: [{ type: 'password', value: 'probe-pw' }] });
+    const res = await token('CX-Central', { grant_type: 'password', client_id: 'Cl2-CX-Portal', username: 'probe', password: 'probe-pw', scope: 'openid' });
+    expect(res.status).toBe(200);
+    const access = await verified('CX-Central', res.body.access_token);
+    expect(access).toMatchObject({ organisation: 'Probe Corp', bpn: 'BPNL000000000PRB', preferred_username: 'probe' });
+    expect([access.aud].flat()).toEqual(expect.arrayContaining(['Cl1-CX-Registration', 'Cl2-CX-Portal']));
+    // catena's include.in.token.scope is true; it is one of Cl2-CX-Portal's default scopes.
+    expect(String(access.scope).split(' ')).toContain('catena');
+    expect(await verified('CX-Central', res.body.id_token)).toMatchObject({ organisation: 'Probe Corp', bpn: 'BPNL000000000PRB' });
+    const info = await fetch(`${server.baseUrl}/realms/CX-Central/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${res.body.access_token}` } }).then((r) => r.json()).then(asJson);
+    expect(info).toMatchObject({ organisation: 'Probe Corp', bpn: 'BPNL000000000PRB', preferred_username: 'probe' });
   });
 
   it('adaptive-authn: imports; a users file of the stored realm adds a user (partial-import rules), whose token verifies against the realm\'s keys', async () => {
@@ -326,5 +396,14 @@ describe('Keycloak 24-26 full exports', () => {
     expect(claims).toMatchObject({ preferred_username: 'probe', azp: 'admin-cli' });
     // New ids, as Keycloak's partial import gives (UsersPartialImport.create).
     expect(claims.sub).not.toBe('chosen-id');
+  });
+
+  it('adaptive-authn: security-admin-console\'s `locale` user attribute mapper puts the user\'s locale in its tokens', async () => {
+    server = await startServer({ realmFiles: [fixture('adaptive-authn-adaptive-kc26.5.7.json')] });
+    await addUser('adaptive', { username: 'probe', email: 'probe@example.com', attributes: { locale: ['cs'] }, credentials: [{ type: 'password', value: 'probe-pw' }] });
+    // Its redirect URI is relative (/admin/adaptive/console/*): under this server's address.
+    const tokens = await codeFlow('adaptive', 'security-admin-console', `${server.baseUrl}/admin/adaptive/console/`, 'probe', 'probe-pw');
+    expect(await verified('adaptive', tokens.access_token)).toMatchObject({ locale: 'cs', azp: 'security-admin-console' });
+    expect(await verified('adaptive', tokens.id_token)).toMatchObject({ locale: 'cs' });
   });
 });
