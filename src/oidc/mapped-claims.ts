@@ -98,6 +98,9 @@ async function introspectionBody(ctx: KoaContextWithOIDC, body: Record<string, u
   }
   const out: Record<string, unknown> = { exp: body.exp, iat: body.iat, jti: body.jti, iss: body.iss, ...claims };
   if (extra.scope !== undefined) out.scope = extra.scope;
+  // A sender-constrained token's confirmation (RFC 9449 §6.2, RFC 7800): Keycloak's answer keeps
+  // the token's `cnf`, and resource servers need it to check the DPoP proof.
+  if (body.cnf !== undefined) out.cnf = body.cnf;
   out.client_id = body.client_id;
   const username = user?.username ?? (typeof extra.preferred_username === 'string' ? extra.preferred_username : undefined);
   if (username) out.username = username;
