@@ -19,6 +19,7 @@ import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { adminCall, passwordToken } from '../helpers/admin.ts';
 import { asJson } from '../helpers/json.ts';
+import { BUILTIN_DEFAULT_SCOPES, BUILTIN_OPTIONAL_SCOPES, builtinClientScopes } from '../../src/mappers/builtin-client-scopes.ts';
 
 const shop = (jwksUrl: string) => ({
   realm: 'shop',
@@ -34,8 +35,13 @@ const shop = (jwksUrl: string) => ({
     { clientId: 'aud-target', secret: 'aud-target-secret', standardFlowEnabled: false },
     { clientId: 'private-jwks', clientAuthenticatorType: 'client-jwt', serviceAccountsEnabled: true, standardFlowEnabled: false, attributes: { 'use.jwks.url': 'true', 'jwks.url': jwksUrl } },
   ],
-  // A client scope with an audience mapper naming `aud-target` (KeycloakOIDCClientInstallation.showVerifyTokenAudience).
-  clientScopes: [{ name: 'aud-scope', protocol: 'openid-connect', protocolMappers: [
+  // A realm file that lists clientScopes gets exactly those (Keycloak's RepresentationToModel.importRealm
+  // creates the default scopes only when the file has none; src/mappers/client-scopes.ts), so Keycloak 26's built-ins are listed
+  // too, as a real export has them; plus a client scope with an audience mapper naming
+  // `aud-target` (KeycloakOIDCClientInstallation.showVerifyTokenAudience).
+  defaultDefaultClientScopes: [...BUILTIN_DEFAULT_SCOPES],
+  defaultOptionalClientScopes: [...BUILTIN_OPTIONAL_SCOPES],
+  clientScopes: [...builtinClientScopes(), { name: 'aud-scope', protocol: 'openid-connect', protocolMappers: [
     { name: 'aud', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': 'aud-target', 'access.token.claim': 'true' } },
   ] }],
   users: [
