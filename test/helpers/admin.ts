@@ -29,3 +29,16 @@ export async function adminCall(baseUrl: string, accessToken: string, method: st
   try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
   return { status: response.status, body: parsed, text };
 }
+
+/**
+ * The HTTP status and body a rejected `@keycloak/keycloak-admin-client` call carries.
+ * @throws Error when the call succeeds.
+ */
+export async function failure(call: Promise<unknown>): Promise<{ status?: number; body: unknown }> {
+  try {
+    await call;
+  } catch (err) {
+    return { status: (err as { response?: Response }).response?.status, body: (err as { responseData?: unknown }).responseData };
+  }
+  throw new Error('the call succeeded');
+}

@@ -14,7 +14,7 @@ import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall, passwordToken } from '../helpers/admin.ts';
+import { adminCall, passwordToken, failure } from '../helpers/admin.ts';
 import { findRealm } from '../../src/store/realms.ts';
 
 const PASSWORD = 'groups-password-1';
@@ -34,16 +34,6 @@ const REALM = {
 
 const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
 if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
-
-/** The status and body a rejected admin-client call carries. */
-async function failure(call: Promise<unknown>): Promise<{ status?: number; body: unknown }> {
-  try {
-    await call;
-  } catch (err) {
-    return { status: (err as { response?: Response }).response?.status, body: (err as { responseData?: unknown }).responseData };
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(stores)('groups admin API on $name', (store) => {
   let server: TestServer;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall } from '../helpers/admin.ts';
+import { adminCall, failure } from '../helpers/admin.ts';
 
 const REALM = {
   realm: 'rc',
@@ -23,15 +23,6 @@ const REALM = {
 
 const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
 if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
-
-async function failure(call: Promise<unknown>): Promise<{ status?: number; body: unknown }> {
-  try {
-    await call;
-  } catch (err) {
-    return { status: (err as { response?: Response }).response?.status, body: (err as { responseData?: unknown }).responseData };
-  }
-  throw new Error('the call succeeded');
-}
 
 describe.each(stores)('roles by id and composites on $name', (store) => {
   let server: TestServer;
