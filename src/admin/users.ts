@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { userSchema, type RealmDocument } from '../realm/representation.ts';
-import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, updateUser, type StoredUser, type UserSearch } from '../store/users.ts';
+import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, countUsers, updateUser, type StoredUser, type UserSearch } from '../store/users.ts';
 import { hashPassword } from '../realm/password.ts';
 import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
@@ -94,7 +94,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.get('/:realm/users/count', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = (await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), max: 1_000_000 })).length;
+    ctx.body = await countUsers(deps.db, realm.id, userQuery(ctx.query));
   });
 
   router.post('/:realm/users', async (ctx) => {

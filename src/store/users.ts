@@ -91,6 +91,25 @@ export interface UserSearch {
  * service accounts are never listed. `first` and `max` page the result (ordered by username).
  */
 export async function searchUsers(db: SqlClient, realmId: string, q: UserSearch): Promise<StoredUser[]> {
+  const { where, params } = userSearchWhere(realmId, q);
+  params.push(q.max ?? 100, q.first ?? 0);
+  const rows = await db.query<Row>(`SELECT representation FROM users WHERE ${where} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+  return rows.map((r) => r.representation);
+}
+
+/**
+ * Keycloak's `GET /users/count` (UsersResource.getUsersCount): the number of users
+ * `searchUsers` would list with the same filters and no paging, counted by the database
+ * (`count(*)`), not by loading the rows.
+ */
+export async function countUsers(db: SqlClient, realmId: string, q: Omit<UserSearch, 'first' | 'max'>): Promise<number> {
+  const { where, params } = userSearchWhere(realmId, q);
+  const [row] = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM users WHERE ${where}`, params);
+  return Number(row?.n ?? 0);
+}
+
+/** The WHERE clause and its parameters ($1 = realm id) of Keycloak's user search. */
+function userSearchWhere(realmId: string, q: UserSearch): { where: string; params: unknown[] } {
   const like = (v: string) => `%${v.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
   const conditions = ['realm_id = $1', 'service_account_client_id IS NULL'];
   const params: unknown[] = [realmId];
@@ -115,9 +134,7 @@ export async function searchUsers(db: SqlClient, realmId: string, q: UserSearch)
   for (const [name, value] of q.attributes ?? []) {
     add(`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(representation->'attributes'->$?) = 'array' THEN representation->'attributes'->$? ELSE '[]'::jsonb END) AS a(v) WHERE lower(v) = $?)`, name, name, value.toLowerCase());
   }
-  params.push(q.max ?? 100, q.first ?? 0);
-  const rows = await db.query<Row>(`SELECT representation FROM users WHERE ${conditions.join(' AND ')} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
-  return rows.map((r) => r.representation);
+  return { where: conditions.join(' AND '), params };
 }
 
 export async function replacePasswords(db: SqlClient, userId: string, password: StoredPassword): Promise<void> {

@@ -13,7 +13,8 @@ let kc: KcAdminClient;
 beforeAll(async () => {
   server = await startServer({
     realmFiles: [path.join(REPO, 'realms', 'master.json')],
-    realms: [{ realm: 'paged', users: ['ann', 'ben', 'cid'].map((username) => ({ username })) }],
+    // 3 named users and 150 more, so that a count is more than one page (the default max is 100).
+    realms: [{ realm: 'paged', users: ['ann', 'ben', 'cid', ...Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`)].map((username) => ({ username })) }],
   });
   kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
   await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
@@ -30,7 +31,14 @@ describe('users paging', () => {
     expect((await kc.users.find({ realm: 'paged', first: 1, max: 1 })).map((u) => u.username)).toEqual(['ben']);
     expect((await kc.users.find({ realm: 'paged', max: 0 }))).toEqual([]);
     expect((await get('?username=ann&username=ben')).body).toMatchObject([{ username: 'ann' }]);
-    expect(await get('/count?first=abc')).toEqual({ status: 200, body: 3 });
+    expect(await get('/count?first=abc')).toEqual({ status: 200, body: 153 });
+  });
+
+  it('counts every match, not one page of them (UsersResource.getUsersCount ignores first and max)', async () => {
+    expect(await get('/count')).toEqual({ status: 200, body: 153 });
+    expect(await get('/count?max=10')).toEqual({ status: 200, body: 153 });
+    expect(await get('/count?search=user-1')).toEqual({ status: 200, body: 50 });
+    expect(await kc.users.count({ realm: 'paged', username: 'ann' })).toBe(1);
   });
 
   it('answers a bad first or max with 400 and an error body', async () => {
