@@ -12,7 +12,7 @@ export default tseslint.config(
   },
   // No import cycles (issue 15): imports name their .ts files, which the node resolver finds as they are.
   {
-    files: ['src/**/*.ts', 'adapters/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    files: ['src/**/*.ts', 'adapters/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
       'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],

@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config.ts';
+import { ENV_VARS } from '../../src/config-vars.ts';
+import { configurationTable } from '../../scripts/docs.ts';
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'qsign-config-'));
 const KEK = Buffer.alloc(32, 1).toString('base64');
@@ -55,5 +57,16 @@ describe('configuration', () => {
       expect(message).toContain('DATABASE_URL / KC_DB_URL');
       expect(message).not.toContain('short-secret-value');
     }
+  });
+
+  it('an empty variable counts as unset: the next name or the default applies', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), PORT: '', KC_HTTP_PORT: '9091', LOG_LEVEL: '', HOST: '' });
+    expect([config.port, config.logLevel, config.host]).toEqual([9091, 'info', '0.0.0.0']);
+  });
+
+  it('the configuration table in the docs has a row for every name the loader reads first', () => {
+    const table = configurationTable();
+    for (const v of Object.values(ENV_VARS)) expect(table).toContain(`| \`${v.names[0]}\` |`);
+    expect(table).toContain('| `KEY_BACKENDS_FILE` |');
   });
 });
