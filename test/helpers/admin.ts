@@ -1,7 +1,22 @@
 /**
- * Admin API helpers for tests: tokens by password or client-credentials grant, and one admin
- * request with a bearer token answering `{ status, body }` (body parsed when it is JSON).
+ * Admin API helpers for tests: tokens by password or client-credentials grant, the master
+ * realm's bootstrap admin as a logged-in keycloak-admin-client, and one admin request with a
+ * bearer token answering `{ status, body }` (body parsed when it is JSON).
  */
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+
+/** The bootstrap admin's password in test servers (test/helpers/server.ts imports realms/master.json with it). */
+export const TEST_ADMIN_PASSWORD = 'admin-test-password';
+
+/**
+ * A keycloak-admin-client logged in to the master realm as the bootstrap admin (password grant
+ * on admin-cli, as `kcadm.sh config credentials` does).
+ */
+export async function masterAdmin(baseUrl: string, password = TEST_ADMIN_PASSWORD): Promise<KcAdminClient> {
+  const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
+  await kc.auth({ username: 'admin', password, grantType: 'password', clientId: 'admin-cli' });
+  return kc;
+}
 export async function passwordToken(baseUrl: string, realm: string, username: string, password: string, clientId = 'admin-cli'): Promise<string> {
   return token(baseUrl, realm, { grant_type: 'password', client_id: clientId, username, password });
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall, failure } from '../helpers/admin.ts';
+import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
 const USERNAME_MAPPER = { name: 'username', protocol: 'openid-connect', protocolMapper: 'oidc-usermodel-property-mapper', config: { 'user.attribute': 'username', 'claim.name': 'preferred_username', 'jsonType.label': 'String' } };
 const REALM = {
@@ -46,8 +46,7 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
     // (The realm-wide list calls take no realm parameter: they use the configured one.)
     kc.setConfig({ realmName: realm });
     ids.app = (await kc.clients.find({ realm, clientId: 'app' }))[0].id!;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { recordAdminEvents } from '../../src/admin/events.ts';
 import { flushEvents } from '../../src/events/store.ts';
 import { createLogger } from '../../src/log.ts';
@@ -61,8 +61,7 @@ describe('admin event recording', () => {
   });
 
   it('logs an admin event the store refuses as "event not recorded", without secrets', async () => {
-    const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const kc = await masterAdmin(server.baseUrl);
     const before = await adminEvents();
     await server.db.query('ALTER TABLE events RENAME TO events_away');
     try {

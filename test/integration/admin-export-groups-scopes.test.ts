@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 
 type Group = { id: string; name: string; path: string; subGroups?: Group[] };
@@ -35,8 +36,7 @@ describe.each(stores)('a Keycloak export through the groups and client-scopes AP
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json'), FILE] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
   }, 120_000);
   afterAll(async () => { await server?.close(); await dropDb?.(); });
 

@@ -14,7 +14,7 @@ import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall, passwordToken, failure } from '../helpers/admin.ts';
+import { adminCall, passwordToken, failure, masterAdmin } from '../helpers/admin.ts';
 import { findRealm } from '../../src/store/realms.ts';
 
 const PASSWORD = 'groups-password-1';
@@ -50,8 +50,7 @@ describe.each(stores)('groups admin API on $name', (store) => {
     dropDb = db?.drop;
     const realmRep = { ...REALM, clients: [...REALM.clients, { clientId: 'app-cli', publicClient: true, directAccessGrantsEnabled: true }] };
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [realmRep] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
     ids.alice = (await user('alice')).id!;
     ids.bob = (await user('bob')).id!;
     ids.app = (await kc.clients.find({ realm, clientId: 'app' }))[0].id!;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall, failure } from '../helpers/admin.ts';
+import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
 const REALM = {
   realm: 'rc',
@@ -39,8 +39,7 @@ describe.each(stores)('roles by id and composites on $name', (store) => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
     for (const r of await kc.roles.find({ realm })) roles[r.name!] = { id: r.id!, name: r.name! };
     api = (await kc.clients.find({ realm, clientId: 'api' }))[0].id!;
     for (const r of await kc.clients.listRoles({ realm, id: api })) roles[r.name!] = { id: r.id!, name: r.name! };

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { findRealm } from '../../src/store/realms.ts';
 
@@ -34,8 +35,7 @@ describe.each(stores)('scope mappings on $name', (store) => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
     kc.setConfig({ realmName: realm });
     ids.app = (await kc.clients.find({ clientId: 'app' }))[0].id!;
     ids.api = (await kc.clients.find({ clientId: 'api' }))[0].id!;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { adminCall } from '../helpers/admin.ts';
+import { adminCall, masterAdmin } from '../helpers/admin.ts';
 
 const REALM = {
   realm: 'us',
@@ -37,8 +37,7 @@ describe.each(stores)('user search parameters on $name', (store) => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
     server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
   }, 120_000);
   afterAll(async () => { await server?.close(); await dropDb?.(); });
 

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 let server: TestServer;
@@ -52,8 +52,7 @@ describe('brute-force detection', () => {
 
   it('admins see and clear a lockout through the attack-detection API', async () => {
     for (let i = 0; i < 3; i += 1) await grant('wrong');
-    const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const kc = await masterAdmin(server.baseUrl);
     kc.setConfig({ realmName: 'guarded' });
     const [user] = await kc.users.find({ username: 'mallory-target', exact: true });
     const status = await kc.attackDetection.findOne({ id: user.id! });

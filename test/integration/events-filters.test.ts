@@ -11,6 +11,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type EventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/eventRepresentation.js';
 import type AdminEventRepresentation from '@keycloak/keycloak-admin-client/lib/defs/adminEventRepresentation.js';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 
 const available = await postgresAvailable();
@@ -33,8 +34,7 @@ describe.skipIf(!available)('event listing filters (PostgreSQL)', () => {
     });
     // One at a time, so that each event has its own place in the store's order.
     const settle = async (count: () => Promise<number>, n: number) => { for (let i = 0; i < 100 && (await count()) < n; i += 1) await new Promise((r) => setTimeout(r, 50)); };
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
     kc.setConfig({ realmName: 'demo' });
     const loginCount = async () => (await kc.realms.findEvents({ realm: 'demo' })).length;
     await token({ grant_type: 'password', client_id: 'demo-cli', username: 'alice', password: 'alice' });

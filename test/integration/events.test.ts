@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeJwt } from 'jose';
-import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 
@@ -55,8 +55,7 @@ describe('events', () => {
         body: 'grant_type=client_credentials',
       });
       await stored(3);
-      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      const kc = await masterAdmin(server.baseUrl);
       kc.setConfig({ realmName: 'demo' });
       await kc.roles.create({ name: 'auditor' });
       await stored(4);
@@ -113,8 +112,7 @@ describe('events', () => {
       expect((await token({ grant_type: 'client_credentials', client_id: unknown, client_secret: 'not-the-secret-9431' })).status).toBe(401);
       expect((await token({ grant_type: 'password', username: 'ann', password: 'ann-password' }, { authorization: `Basic ${Buffer.from('svc:not-the-secret-9431').toString('base64')}` })).status).toBe(401);
 
-      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      const kc = await masterAdmin(server.baseUrl);
       let events = await kc.realms.findEvents({ realm: 'failures' });
       for (let i = 0; i < 50 && events.length < 5; i += 1) {
         await new Promise((r) => setTimeout(r, 100));
@@ -142,8 +140,7 @@ describe('events', () => {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'cli', ...body }),
       }).then((r) => r.json() as Promise<{ refresh_token?: string }>);
       const login = (password: string) => grant({ grant_type: 'password', username: 'ann', password });
-      const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-      await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+      const kc = await masterAdmin(server.baseUrl);
       const settle = () => new Promise((r) => setTimeout(r, 300));
 
       // Keycloak's default: no event saved, no admin event saved.

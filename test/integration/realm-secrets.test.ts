@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { findRealm, listRealms, RealmSecretError, sealClearRealmSecrets } from '../../src/store/realms.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
@@ -40,8 +41,7 @@ describe.each(stores)('realm secrets at rest on $name', (store) => {
     const database = await store.databaseUrl?.();
     drop = database?.drop;
     server = await startServer({ databaseUrl: database?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    kc = await masterAdmin(server.baseUrl);
   }, 120_000);
   afterAll(async () => { await server?.close(); await drop?.(); });
 

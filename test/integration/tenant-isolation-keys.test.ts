@@ -23,6 +23,7 @@ import pkcs11js from 'pkcs11js';
 import { decodeProtectedHeader } from 'jose';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin as loginMasterAdmin } from '../helpers/admin.ts';
 import { VaultTransitTestServer } from '../vault/transit-server.ts';
 import { syncAllExternalKeys } from '../../src/keys/external.ts';
 
@@ -84,9 +85,7 @@ afterAll(async () => {
 });
 
 async function masterAdmin(): Promise<KcAdminClient> {
-  const kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-  await kc.auth({ username: 'admin', password: ADMIN_PASSWORD, grantType: 'password', clientId: 'admin-cli' });
-  return kc;
+  return loginMasterAdmin(server.baseUrl, ADMIN_PASSWORD);
 }
 
 /** An admin REST call with a bearer token; the body parsed when there is one. */

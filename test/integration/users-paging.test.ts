@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { masterAdmin } from '../helpers/admin.ts';
 
 let server: TestServer;
 let kc: KcAdminClient;
@@ -16,8 +17,7 @@ beforeAll(async () => {
     // 3 named users and 150 more, so that a count is more than one page (the default max is 100).
     realms: [{ realm: 'paged', users: ['ann', 'ben', 'cid', ...Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`)].map((username) => ({ username })) }],
   });
-  kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-  await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+  kc = await masterAdmin(server.baseUrl);
 }, 60_000);
 afterAll(async () => { await server?.close(); });
 
