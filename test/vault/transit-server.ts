@@ -8,7 +8,9 @@
  * recorded Vault Enterprise server. See test/vault/README.md. Fault injection: sealed (503),
  * standby (sys/health 429 unless standbyok=true; requests forwarded, so served), slow responses, dropped connections, an error status on one path, staggered
  * responses; tokens can be created and revoked and secret_ids rotated as an operator (or Vault
- * Agent) would.
+ * Agent) would. Plugin mounts (`pluginMounts`) behave as the QSIGN `oqs-transit` plugin: key types
+ * `dilithium3` and `ml-dsa-65` (signed with @noble/post-quantum), its error bodies ("encryption
+ * key not found", key version mismatch).
  */
 import http from 'node:http';
 import https from 'node:https';
