@@ -163,6 +163,19 @@ describe('vault-transit on the oqs-transit plugin', () => {
     expect(await plain.json()).toEqual({ errors: ['unknown key type dilithium3'] });
   });
 
+  it('DILITHIUM3 is refused for a Vault key that is not a dilithium3 key of the plugin (Keycloak admin error body)', async () => {
+    const root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
+    const [realm] = await server.db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'oqs'");
+    for (const [backend, keyName] of [['vault-pq', 'composite-mldsa'], ['vault-main', 'composite-ec']]) {
+      const res = await adminCall(server.baseUrl, root, 'POST', '/oqs/components', {
+        name: `d3-on-${keyName}`, providerId: 'vault-transit', providerType: 'org.keycloak.keys.KeyProvider', parentId: realm.id,
+        config: { backend: [backend], keyName: [keyName], algorithm: ['DILITHIUM3'] },
+      });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body).toMatchObject({ field: 'algorithm', errorMessage: expect.stringMatching(new RegExp(`^Vault key ${keyName} is of type (ml-dsa-65|ecdsa-p256), which cannot sign DILITHIUM3`)) });
+    }
+  });
+
   it('sealed Vault: the token endpoint answers 503 with an OAuth error body, and recovers by itself after the unseal', async () => {
     vault.fault = 'sealed';
     try {
