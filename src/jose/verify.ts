@@ -11,6 +11,9 @@
  * - Claims (RFC 7519 §4.1): `exp` and `nbf` always (with `clockTolerance` seconds), `iss`, `aud`,
  *   the Keycloak `typ` claim ("Bearer", "ID", ...) and `azp` when asked for.
  *
+ * - The signature's size fits the alg and key before it is verified (jose/signature-size.ts), and
+ *   a wrong one is named: expected and actual bytes, and a foreign post-quantum family by name
+ *   ("ML-DSA-65 signature under DILITHIUM3", "DILITHIUM3 (round 3) signature under ML-DSA-65").
  * - Structure, the same for every alg (jose/compact-jws.ts): canonical base64url parts, JSON
  *   objects, `crit` per RFC 7515 §4.1.11 (only `b64`, RFC 7797, is understood, and only as true).
  *
@@ -19,7 +22,8 @@
 import { compactVerify, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { jwsAlgorithm, isSupportedAlg, JwkError } from './algorithms.ts';
 import { TokenVerificationError } from './verify-errors.ts';
-import { parseCompactJws } from './compact-jws.ts';
+import { parseCompactJws, type CompactJws } from './compact-jws.ts';
+import { signatureSizeProblem } from './signature-size.ts';
 import { createRemoteJWKSet, type KeySource } from './remote-jwks.ts';
 
 export { TokenVerificationError } from './verify-errors.ts';
@@ -78,6 +82,46 @@ function checkClaims(payload: JWTPayload & Record<string, unknown>, options: Ver
 }
 
 /**
+ * The signature of `jws` under `jwk`: the key is loaded first (a malformed key is ERR_JWK_INVALID),
+ * then the signature's size is checked (signature-size.ts: expected and actual bytes, and the
+ * family a foreign post-quantum size belongs to), then the signature, by `jose` for the standard
+ * algs and by the registry (jose/algorithms.ts) for DILITHIUM3 and the composites.
+ * @throws TokenVerificationError ERR_JWK_INVALID or ERR_JWS_SIGNATURE_VERIFICATION_FAILED
+ */
+async function verifySignature(token: string, jws: CompactJws, jwk: JWK, alg: string, spec: ReturnType<typeof jwsAlgorithm>): Promise<void> {
+  if (spec.family === 'standard') {
+    let key: Awaited<ReturnType<typeof importJWK>>;
+    try {
+      key = await importJWK({ ...jwk, alg }, alg);
+    } catch (err) {
+      return fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is not a valid ${alg} key: ${(err as Error).message}`);
+    }
+    sizeCheck(alg, jwk, jws.signature);
+    try {
+      await compactVerify(token, key, { algorithms: [alg] });
+    } catch {
+      fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'signature verification failed');
+    }
+    return undefined;
+  }
+  let verify;
+  try {
+    verify = spec.verifier(jwk);
+  } catch (err) {
+    return fail('ERR_JWK_INVALID', err instanceof JwkError ? err.message : 'malformed key');
+  }
+  sizeCheck(alg, jwk, jws.signature);
+  const reason = await verify(jws.signingInput, jws.signature);
+  if (reason) fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', reason);
+  return undefined;
+}
+
+function sizeCheck(alg: string, jwk: JWK, signature: Uint8Array): void {
+  const problem = signatureSizeProblem(alg, jwk, signature);
+  if (problem) fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', problem);
+}
+
+/**
  * Verifies a compact JWS token and its claims.
  * @throws TypeError when `options.algorithms` is missing or empty (a programming error).
  * @throws TokenVerificationError for anything wrong with the token, its key or its claims.
@@ -96,28 +140,7 @@ export async function verifyToken(token: string, keys: KeySource, options: Verif
   if (jwk.kty !== spec.kty) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} has kty ${jwk.kty}, alg ${alg} needs kty ${spec.kty}`);
   if (jwk.alg !== undefined && jwk.alg !== alg) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is for alg ${jwk.alg}, the token says ${alg}`);
 
-  if (spec.family === 'standard') {
-    let key: Awaited<ReturnType<typeof importJWK>>;
-    try {
-      key = await importJWK({ ...jwk, alg }, alg);
-    } catch (err) {
-      return fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is not a valid ${alg} key: ${(err as Error).message}`);
-    }
-    try {
-      await compactVerify(token, key, { algorithms: [alg!] });
-    } catch {
-      fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'signature verification failed');
-    }
-  } else {
-    let verify;
-    try {
-      verify = spec.verifier(jwk);
-    } catch (err) {
-      return fail('ERR_JWK_INVALID', err instanceof JwkError ? err.message : 'malformed key');
-    }
-    const reason = await verify(jws.signingInput, jws.signature);
-    if (reason) fail('ERR_JWS_SIGNATURE_VERIFICATION_FAILED', reason);
-  }
+  await verifySignature(token, jws, jwk, alg!, spec);
   checkClaims(payload, options);
   return { payload, protectedHeader: header, key: jwk };
 }

@@ -41,7 +41,11 @@ export const vaultBackendSchema = z.strictObject({
   address: z.url({ protocol: /^https?$/ }),
   /** Vault Enterprise namespace (`X-Vault-Namespace`). */
   namespace: name.optional(),
-  /** Mount of the transit secrets engine (default "transit"). */
+  /**
+   * Mount of the transit secrets engine (default "transit"), or of the QSIGN `oqs-transit` plugin
+   * (e.g. "oqs-transit"), whose `dilithium3` and `ml-dsa-65` keys sign DILITHIUM3 and ML-DSA-65
+   * (signer/vault/signer.ts). The operator's setting only: a realm names the back end, never a mount.
+   */
   mount: name.default('transit'),
   /** PEM file of the CA that signs Vault's TLS certificate. */
   caCertFile: name.optional(),

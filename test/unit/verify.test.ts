@@ -242,3 +242,50 @@ describe('encoding and crit, the same for every alg', () => {
     expect((await verifyToken(ok, createLocalJWKSet(jwks), { algorithms: [alg], issuer: 'https://issuer.example', audience: 'api' })).payload.sub).toBe('u1');
   });
 });
+
+/**
+ * Issue 19 item 4: a signature of the wrong size is named, with the expected and actual bytes and,
+ * for a post-quantum size of another family, that family: FIPS 204 ML-DSA-65 signatures are
+ * 3,309 bytes (FIPS 204 Table 2), CRYSTALS-Dilithium round 3 Dilithium3's 3,293 (round-3
+ * specification 3.1, Table 2); the key sizes are the same, so a JWKS of one loads for the other.
+ */
+describe('signature sizes, named by family', () => {
+  /** A token whose header says `alg`/`kid` and whose signature is `signer`'s over that signing input. */
+  const crossSigned = async (alg: string, kid: string, signer: LocalSigner) => {
+    const h = Buffer.from(JSON.stringify({ alg, typ: 'JWT', kid })).toString('base64url');
+    const p = Buffer.from(JSON.stringify(claims())).toString('base64url');
+    return `${h}.${p}.${Buffer.from(await signer.sign(Buffer.from(`${h}.${p}`))).toString('base64url')}`;
+  };
+
+  it('an ML-DSA-65 signature (3,309 bytes) presented as DILITHIUM3 is named so', async () => {
+    const token = await crossSigned('DILITHIUM3', signers.DILITHIUM3.kid, signers['ML-DSA-65']);
+    expect(Buffer.from(parts(token)[2], 'base64url')).toHaveLength(3309);
+    expect(await rejection(token, ['DILITHIUM3'])).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED: ML-DSA-65 signature under DILITHIUM3: 3309 bytes is the size of a ML-DSA-65 signature; DILITHIUM3 (CRYSTALS-Dilithium round 3 Dilithium3) signatures are 3293 bytes');
+  });
+
+  it('a DILITHIUM3 (round 3) signature (3,293 bytes) presented as ML-DSA-65 is named so', async () => {
+    const token = await crossSigned('ML-DSA-65', signers['ML-DSA-65'].kid, signers.DILITHIUM3);
+    expect(Buffer.from(parts(token)[2], 'base64url')).toHaveLength(3293);
+    expect(await rejection(token, ['ML-DSA-65'])).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED: DILITHIUM3 (round 3) signature under ML-DSA-65: 3293 bytes is the size of a DILITHIUM3 (round 3) signature; ML-DSA-65 (FIPS 204 ML-DSA-65) signatures are 3309 bytes');
+  });
+
+  it('an ML-DSA-44 signature under ML-DSA-87 is named too', async () => {
+    const token = await crossSigned('ML-DSA-87', signers['ML-DSA-87'].kid, signers['ML-DSA-44']);
+    expect(await rejection(token, ['ML-DSA-87'])).toMatch(/: ML-DSA-44 signature under ML-DSA-87: 2420 bytes .* signatures are 4627 bytes$/);
+  });
+
+  // Expected sizes: FIPS 204 Table 2; round-3 spec Table 2; RFC 7518 §3.4 (ES256 r‖s 64); RFC 8032
+  // (Ed25519 64); RFC 8017 (RSA: the modulus, 2048 bits = 256 bytes); composites ML-DSA-65 ‖ RSA-3072.
+  const SIZES: [alg: string, bytes: string][] = [
+    ['ML-DSA-44', '2420 bytes'], ['ML-DSA-65', '3309 bytes'], ['ML-DSA-87', '4627 bytes'], ['DILITHIUM3', '3293 bytes'],
+    ['ES256', '64 bytes'], ['EdDSA', '64 bytes'], ['RS256', '256 bytes'], ['PS256', '256 bytes'],
+    ['ML-DSA-65-RS256', '3693 bytes'], ['ML-DSA-65-PS256', '3693 bytes'], ['ML-DSA-65-ES256', '3317 to 3381 bytes'],
+  ];
+  it.each(SIZES)('%s: a signature one byte short (or far too short) names the expected %s and the actual count', async (alg, bytes) => {
+    const token = await signJws(signers[alg], claims());
+    const [h, p, s] = parts(token);
+    const sig = Buffer.from(s, 'base64url');
+    const cut = alg === 'ML-DSA-65-ES256' ? sig.subarray(0, 3309) : sig.subarray(0, -1);
+    expect(await rejection(`${h}.${p}.${cut.toString('base64url')}`, [alg])).toBe(`ERR_JWS_SIGNATURE_VERIFICATION_FAILED: ${alg} signature must be ${bytes}, got ${cut.length}`);
+  });
+});

@@ -8,15 +8,29 @@
  * recorded Vault Enterprise server. See test/vault/README.md. Fault injection: sealed (503),
  * standby (sys/health 429 unless standbyok=true; requests forwarded, so served), slow responses, dropped connections, an error status on one path, staggered
  * responses; tokens can be created and revoked and secret_ids rotated as an operator (or Vault
- * Agent) would.
+ * Agent) would. Plugin mounts (`pluginMounts`) behave as the QSIGN `oqs-transit` plugin: key types
+ * `dilithium3` and `ml-dsa-65` (signed with @noble/post-quantum), its error bodies ("encryption
+ * key not found", key version mismatch).
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { constants, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
+import { dilithium_v31 } from 'noble-pq-v01/ml-dsa';
 
-type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ml-dsa';
-interface Version { privateKey: KeyObject; publicKey: string; created: string }
+/**
+ * Key types of Vault's transit engine, and those of the QSIGN `oqs-transit` plugin (`dilithium3`:
+ * CRYSTALS-Dilithium round 3 as liboqs's "Dilithium3"; `ml-dsa-65`: FIPS 204), which only a
+ * plugin mount (`pluginMounts`) accepts. The plugin keys sign with @noble/post-quantum, an
+ * implementation independent of the server's (pqclean / liboqs): round 3 from its 0.1 release.
+ */
+type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ml-dsa' | PluginKeyType;
+type PluginKeyType = 'dilithium3' | 'ml-dsa-65';
+const PLUGIN_TYPES: readonly string[] = ['dilithium3', 'ml-dsa-65'];
+const TRANSIT_TYPES: readonly string[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ml-dsa'];
+/** node:crypto keys for transit's own types; raw secret keys (noble) for the plugin's. */
+interface Version { privateKey: KeyObject | Uint8Array; publicKey: string; created: string }
 interface TransitKey { type: KeyType; parameterSet?: string; versions: Map<number, Version>; latest: number; minDecryption: number; minEncryption: number; minAvailable: number }
 export type Fault = 'none' | 'sealed' | 'standby' | 'drop' | { slowMs: number };
 
@@ -33,6 +47,8 @@ class HttpError extends Error {
 export class VaultTransitTestServer {
   readonly rootToken = `hvs.${randomBytes(18).toString('base64url')}`;
   readonly mounts = new Map<string, Map<string, TransitKey>>([['transit', new Map()], ['oqs-transit', new Map()]]);
+  /** Mounts that run the `oqs-transit` plugin: they also accept its key types and answer with its error bodies. */
+  readonly pluginMounts = new Set(['oqs-transit']);
   readonly approles = new Map<string, { secretId: string; ttl: number; usesLeft: number }>();
   /** AppRole login attempts by role_id (successful or not). */
   readonly logins = new Map<string, number>();
@@ -70,7 +86,14 @@ export class VaultTransitTestServer {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Adds a mount; `plugin`: it runs the oqs-transit plugin. */
+  addMount(mount: string, plugin = false): void {
+    this.mounts.set(mount, new Map());
+    if (plugin) this.pluginMounts.add(mount);
+  }
+
   createKey(name: string, type: KeyType, mount = 'transit', parameterSet = '65'): void {
+    if (PLUGIN_TYPES.includes(type) && !this.pluginMounts.has(mount)) throw new Error(`key type ${type} needs a mount running the oqs-transit plugin`);
     const key: TransitKey = { type, parameterSet: type === 'ml-dsa' ? parameterSet : undefined, versions: new Map(), latest: 0, minDecryption: 1, minEncryption: 0, minAvailable: 0 };
     this.mounts.get(mount)!.set(name, key);
     this.#rotate(key);
@@ -116,6 +139,13 @@ export class VaultTransitTestServer {
   }
 
   #rotate(key: TransitKey): void {
+    if (PLUGIN_TYPES.includes(key.type)) {
+      const pair = (key.type === 'dilithium3' ? dilithium_v31.dilithium3 : ml_dsa65).keygen(randomBytes(32));
+      key.latest += 1;
+      // The plugin returns public keys as base64 of the raw key (1,952 bytes for both types).
+      key.versions.set(key.latest, { privateKey: pair.secretKey, publicKey: Buffer.from(pair.publicKey).toString('base64'), created: new Date().toISOString() });
+      return;
+    }
     let privateKey: KeyObject;
     if (key.type.startsWith('rsa')) privateKey = generateKeyPairSync('rsa', { modulusLength: Number(key.type.slice(4)) }).privateKey;
     else if (key.type === 'ecdsa-p256') privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -125,6 +155,20 @@ export class VaultTransitTestServer {
       : createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
     key.latest += 1;
     key.versions.set(key.latest, { privateKey, publicKey, created: new Date().toISOString() });
+  }
+
+  /**
+   * A plugin key's signature: Dilithium3 (round 3) over the raw input, no context (round 3 has
+   * none); ML-DSA-65 pure, with `context` (base64, at most 255 bytes, FIPS 204) when given.
+   */
+  #pluginSign(key: TransitKey, secretKey: Uint8Array, input: Buffer, body: Record<string, unknown>): Buffer {
+    const context = body.context === undefined ? undefined : Buffer.from(String(body.context), 'base64');
+    if (key.type === 'dilithium3') {
+      if (context?.length) throw new HttpError(400, ['context is not supported by key type dilithium3']);
+      return Buffer.from(dilithium_v31.dilithium3.sign(secretKey, input));
+    }
+    if (context && context.length > 255) throw new HttpError(400, ['context must be at most 255 bytes']);
+    return Buffer.from(ml_dsa65.sign(input, secretKey, { context: context ?? new Uint8Array() }));
   }
 
   #auth(req: http.IncomingMessage): void {
@@ -210,7 +254,7 @@ export class VaultTransitTestServer {
       if (method === 'POST' && !extra) {
         if (key) return [204];
         const type = String(body.type ?? 'aes256-gcm96') as KeyType;
-        if (!['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ml-dsa'].includes(type)) throw new HttpError(400, [`unknown key type ${type}`]);
+        if (!TRANSIT_TYPES.includes(type) && !(this.pluginMounts.has(mount) && PLUGIN_TYPES.includes(type))) throw new HttpError(400, [`unknown key type ${type}`]);
         this.createKey(decodeURIComponent(name), type, mount, String(body.parameter_set ?? '65'));
         return [204];
       }
@@ -238,10 +282,13 @@ export class VaultTransitTestServer {
     }
     // sign/{name}[/{hash_algorithm}]
     if (method !== 'POST') throw new HttpError(405, []);
-    if (!key) throw new HttpError(400, ['signing key not found']);
+    const plugin = this.pluginMounts.has(mount);
+    // The oqs-transit plugin's own error bodies (QSIGN seeds): "encryption key not found", and a
+    // version mismatch naming the requested and the latest version.
+    if (!key) throw new HttpError(400, [plugin ? 'encryption key not found' : 'signing key not found']);
     const version = body.key_version === undefined || Number(body.key_version) === 0 ? key.latest : Number(body.key_version);
     const material = key.versions.get(version);
-    if (version > key.latest || !material) throw new HttpError(400, ['requested version for signing does not exist']);
+    if (version > key.latest || !material) throw new HttpError(400, [plugin ? `key version mismatch: requested version ${version}, latest_version is ${key.latest}` : 'requested version for signing does not exist']);
     if (version < key.minAvailable) throw new HttpError(400, ['requested version for signing is less than minimum available version']);
     if (typeof body.input !== 'string') throw new HttpError(400, ['missing input to process']);
     const input = Buffer.from(body.input, 'base64');
@@ -249,18 +296,20 @@ export class VaultTransitTestServer {
     const hash = ({ 'sha2-256': 'sha256', 'sha2-384': 'sha384', 'sha2-512': 'sha512' } as Record<string, string>)[hashName];
     let signature: Buffer;
     let encoding: BufferEncoding = 'base64';
-    if (key.type === 'ml-dsa') {
+    if (PLUGIN_TYPES.includes(key.type)) {
+      signature = this.#pluginSign(key, material.privateKey as Uint8Array, input, body);
+    } else if (key.type === 'ml-dsa') {
       // Pure ML-DSA over the raw input, empty context: Vault documents no ML-DSA context parameter.
-      signature = sign(null, input, material.privateKey);
+      signature = sign(null, input, material.privateKey as KeyObject);
     } else if (key.type.startsWith('rsa')) {
       if (!hash) throw new HttpError(400, [`unsupported hash algorithm ${hashName}`]);
       const pss = (body.signature_algorithm ?? 'pss') === 'pss';
       const saltLength = body.salt_length === undefined || body.salt_length === 'auto' ? constants.RSA_PSS_SALTLEN_MAX_SIGN : body.salt_length === 'hash' ? constants.RSA_PSS_SALTLEN_DIGEST : Number(body.salt_length);
-      signature = sign(hash, input, pss ? { key: material.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength } : { key: material.privateKey, padding: constants.RSA_PKCS1_PADDING });
+      signature = sign(hash, input, pss ? { key: material.privateKey as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength } : { key: material.privateKey as KeyObject, padding: constants.RSA_PKCS1_PADDING });
     } else {
       if (!hash) throw new HttpError(400, [`unsupported hash algorithm ${hashName}`]);
       const jws = body.marshaling_algorithm === 'jws';
-      signature = sign(hash, input, { key: material.privateKey, dsaEncoding: jws ? 'ieee-p1363' : 'der' });
+      signature = sign(hash, input, { key: material.privateKey as KeyObject, dsaEncoding: jws ? 'ieee-p1363' : 'der' });
       if (jws) encoding = 'base64url';
     }
     return [200, { request_id: randomUUID(), data: { signature: `vault:v${version}:${signature.toString(encoding)}`, key_version: version } }];
@@ -269,7 +318,7 @@ export class VaultTransitTestServer {
   #describe(name: string, key: TransitKey) {
     return {
       type: key.type, name, ...(key.parameterSet ? { parameter_set: key.parameterSet } : {}),
-      keys: Object.fromEntries([...key.versions].map(([v, m]) => [String(v), { name: key.type === 'ml-dsa' ? `ml-dsa-${key.parameterSet}` : key.type.startsWith('rsa') ? key.type : 'P-256', public_key: m.publicKey, certificate_chain: '', creation_time: m.created, hybrid_public_key: '' }])),
+      keys: Object.fromEntries([...key.versions].map(([v, m]) => [String(v), { name: key.type === 'ml-dsa' ? `ml-dsa-${key.parameterSet}` : PLUGIN_TYPES.includes(key.type) || key.type.startsWith('rsa') ? key.type : 'P-256', public_key: m.publicKey, certificate_chain: '', creation_time: m.created, hybrid_public_key: '' }])),
       latest_version: key.latest, min_decryption_version: key.minDecryption, min_encryption_version: key.minEncryption, min_available_version: key.minAvailable,
       deletion_allowed: false, derived: false, exportable: false, allow_plaintext_backup: false,
       supports_encryption: false, supports_decryption: false, supports_derivation: false, supports_signing: true, imported: false,

@@ -2,7 +2,8 @@
  * `composite` (ours): one key made of two keys of the realm, in any back end. Config `members` =
  * [ML-DSA kid, traditional kid], `algorithm` ML-DSA-65 with RS256, PS256 or ES256 (the
  * traditional member RSA-3072 or P-256), kid `composite-{component id prefix}`. The ML-DSA member
- * must be able to sign with a context (local or seed-wrapped, not Vault, not native PKCS#11).
+ * must be able to sign with a context (local, seed-wrapped, or an `ml-dsa-65` key of the QSIGN
+ * `oqs-transit` Vault plugin; not Vault's own `ml-dsa`, not native PKCS#11).
  * Members must never have been published (draft-ietf-jose-pq-composite-sigs-05 §6.2: key material
  * published as a JWK MUST NOT be reused in a composite): keys made DISABLED (`enabled: false`) for
  * this, which the JWKS never shows. Checked when a composite is made (its members cannot change
@@ -18,6 +19,7 @@ import { ComponentError, type KeyProviderSettings, type StoredComponent } from '
 import { bumpRealmVersion, recordKeyEvent } from '../key-events.ts';
 import { restateAll, upsertBackendKey } from './backend-keys.ts';
 import { COMPOSITE_ALGS } from './composite-generated.ts';
+import { CONTEXT_KEY_TYPES } from '../../signer/vault/signer.ts';
 import type { BackendRead, ExternalKeyProvider, SignerContext } from './types.ts';
 
 /**
@@ -44,8 +46,9 @@ function members(keys: KeyRecord[], settings: KeyProviderSettings, [mlDsaKid, tr
   const mlDsa = keys.find((k) => k.kid === mlDsaKid);
   const trad = keys.find((k) => k.kid === tradKid);
   if (!mlDsa || mlDsa.alg !== 'ML-DSA-65') throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
-  if (mlDsa.backend === 'vault-transit' || (mlDsa.backend === 'pkcs11' && (mlDsa.backendRef as { mode?: string } | null)?.mode === 'native')) {
-    throw new ComponentError('config.members[0]: a Vault or native PKCS#11 ML-DSA key cannot sign with a context, which the composite needs (use a local or seed-wrapped one)', 'members');
+  const ref = mlDsa.backendRef as { mode?: string; keyType?: string } | null;
+  if ((mlDsa.backend === 'vault-transit' && !CONTEXT_KEY_TYPES.has(ref?.keyType ?? '')) || (mlDsa.backend === 'pkcs11' && ref?.mode === 'native')) {
+    throw new ComponentError('config.members[0]: this Vault ML-DSA key (Vault\'s own ml-dsa type) or native PKCS#11 key cannot sign with a context, which the composite needs (use a local, seed-wrapped or oqs-transit ml-dsa-65 key)', 'members');
   }
   if (!trad || trad.alg !== spec.traditional) throw new ComponentError(`config.members[1] must be a ${spec.traditional} key of the realm, got ${trad ? trad.alg : 'no such kid'}`, 'members');
   if (!mlDsa.publicJwk || !trad.publicJwk) throw new ComponentError('the member keys have no recorded public key', 'members');

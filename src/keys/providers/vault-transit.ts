@@ -2,7 +2,8 @@
  * `vault-transit` (ours; Keycloak's Vault SPI holds secrets, not signing keys): the versions of a
  * transit key in a Vault the operator declared. Config: `backend` (a declared vault-transit back
  * end), `keyName`, and the fields every provider has; `algorithm` RS256, PS256, ES256, ML-DSA-44/65/87
- * or DILITHIUM3. Every version of the key is a key of ours (kid `{keyName}-v{version}-{component id
+ * or DILITHIUM3 (round 3: a `dilithium3` key of the QSIGN `oqs-transit` plugin, whose `ml-dsa-65`
+ * keys sign ML-DSA-65 with a context, so they can be a composite's ML-DSA half; signer/vault/signer.ts). Every version of the key is a key of ours (kid `{keyName}-v{version}-{component id
  * prefix}`), its public key from `GET /v1/{mount}/keys/{name}` (Vault "Transit secrets engine (API)",
  * Read key): the latest signs (if the component is active), older versions down to
  * `min_decryption_version` verify (PASSIVE), older ones are DISABLED, trimmed ones are removed.
@@ -63,12 +64,13 @@ async function apply(db: SqlClient, realmId: string, component: StoredComponent,
     const role = versionRole(key, version);
     const status = versionStatus(role, settings.status);
     const before = existing.find((k) => k.kid === kid);
-    if (before && before.status === status && before.priority === settings.priority && (before.backendRef as { role?: string } | null)?.role === role) continue;
+    const ref = before?.backendRef as { role?: string; keyType?: string } | null | undefined;
+    if (before && before.status === status && before.priority === settings.priority && ref?.role === role && ref?.keyType === key.type) continue;
     await upsertBackendKey(db, realmId, {
       kid, alg: settings.alg, providerId: 'vault-transit', priority: settings.priority, status, componentId: component.id,
-      backend: 'vault-transit', backendRef: { mount, keyName, version, role }, publicJwk: vaultPublicJwk(settings.alg, publicKey),
+      backend: 'vault-transit', backendRef: { mount, keyName, version, role, keyType: key.type }, publicJwk: vaultPublicJwk(settings.alg, publicKey),
     });
-    if (before?.status === status && before.priority === settings.priority) continue; // only the recorded role was missing
+    if (before?.status === status && before.priority === settings.priority) continue; // only the recorded role or key type was missing
     await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: before ? `set ${status} (Vault key version ${version})` : `found Vault key version ${version}: ${status}`, actor });
     changed = true;
   }
@@ -97,16 +99,16 @@ function restate(rows: KeyRecord[], settings: KeyProviderSettings): { kid: strin
 function signer(record: KeyRecord, component: StoredComponent, context: SignerContext) {
   if (!context.backends) throw new Error(`key ${record.kid}: no back ends available to build its signer`);
   const name = backendName(component);
-  const ref = record.backendRef as { keyName: string; version: number };
+  const ref = record.backendRef as { keyName: string; version: number; keyType?: string };
   const { client, mount } = context.backends.backends.vault(name, context.backends.realm);
-  return new VaultTransitSigner({ client, mount, keyName: ref.keyName, version: ref.version, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk! });
+  return new VaultTransitSigner({ client, mount, keyName: ref.keyName, version: ref.version, alg: record.alg, kid: record.kid, publicJwk: record.publicJwk!, keyType: ref.keyType });
 }
 
 export const vaultTransit: ExternalKeyProvider = {
   kind: 'external',
   id: 'vault-transit',
   fallbackAlg: 'ML-DSA-65',
-  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87))$/,
+  algorithms: /^(RS256|PS256|ES256|ML-DSA-(44|65|87)|DILITHIUM3)$/,
   schema: z.looseObject({
     backend: single((v) => v.length > 0, () => 'config.backend must be one back-end name'),
     keyName: required('config.keyName is required for provider vault-transit'),
