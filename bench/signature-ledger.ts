@@ -1,7 +1,7 @@
 /**
  * Signing overhead of the deletion guard's signature ledger (keys/signature-ledger.ts): signatures/s of a
  * local signer bare vs behind the ledger (one store write per key per WINDOW_MS; the store here is a
- * stub answering in 1 ms), alternated five times, median ratio. Run: `node bench/signature-ledger.ts`.
+ * stub answering in 1 ms), alternated five times, median ratio. Run: `npx node bench/signature-ledger.ts` (node 24).
  */
 import { generateKey } from '../src/keys/generate.ts';
 import { LocalSigner } from '../src/signer/local.ts';
