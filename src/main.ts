@@ -271,8 +271,9 @@ keys.command('create').requiredOption('--realm <realm>').requiredOption('--backe
   .description('create a key on a PKCS#11 token and register it as the realm\'s pkcs11 key provider')
   .action((options: KeysOptions) => keysCommand('create', options).catch(fail));
 keys.command('disable').requiredOption('--realm <realm>').option('--alg <alg>', 'disable every PASSIVE key of this alg').option('--kid <kid>', 'disable this key')
-  .description('disable keys (refused for the last active key of an algorithm the realm needs)')
-  .action((options: { realm: string; alg?: string; kid?: string }) => keysCommand('disable', options).catch(fail));
+  .option('--force', 'also a key whose signed tokens are still valid (recorded in key_events)')
+  .description('disable keys (refused for the last active key of an algorithm the realm needs, and for a key whose signed tokens are still valid)')
+  .action((options: { realm: string; alg?: string; kid?: string; force?: boolean }) => keysCommand('disable', options).catch(fail));
 
 program.command('events').description('login and admin events')
   .command('verify').option('--realm <realm>', 'only this realm').description('check the HMAC chain of the stored events; names every edited or deleted event')

@@ -43,6 +43,8 @@ export function recordAdminEvents(deps: AdminDeps) {
       const representation = {
         time: Date.now(), realmId, operationType, resourceType: (resourcePath.split('/')[0] || 'REALM').toUpperCase().replace(/S$/, '').replace(/-/g, '_'), resourcePath,
         authDetails: { ...admin?.authDetails, ipAddress: ctx.ip },
+        // Set by a handler with more to say (keys.ts: a removal forced past the deletion guard).
+        ...(ctx.state.adminEventDetails ? { details: ctx.state.adminEventDetails as Record<string, string> } : {}),
       };
       await appendEvent(deps.db, key, { realmId, kind: 'admin', time: representation.time, type: operationType, representation });
     };

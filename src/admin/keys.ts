@@ -1,6 +1,9 @@
 /**
  * `GET /admin/realms/{realm}/keys` (Keycloak KeysMetadataRepresentation) and the components
  * resource for key providers and rotation policies (`/admin/realms/{realm}/components`).
+ * Deleting or disabling a key whose tokens are still valid is refused (400, Keycloak's
+ * `{"errorMessage"}` as ComponentResource's ErrorResponse.error(message, BAD_REQUEST) gives it),
+ * unless `?force=true`: keys/removal-guard.ts.
  */
 import { createPublicKey } from 'node:crypto';
 import type Router from '@koa/router';
@@ -16,6 +19,17 @@ import { badRequest, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { signerFor } from '../keys/signers.ts';
 import { readNewKeyProvider } from '../keys/external.ts';
+import { guardRemoval } from '../keys/removal-guard.ts';
+import type { Context } from 'koa';
+
+/**
+ * `?force=true`: remove (delete, disable) a key whose tokens are still valid (keys/removal-guard.ts).
+ * The kids forced go into the admin event's `details` (`force`, `forcedKids`), beside its actor.
+ */
+const forced = (ctx: Context) => ctx.query.force === 'true';
+const noteForced = (ctx: Context, kids: string[]) => {
+  if (kids.length) ctx.state.adminEventDetails = { force: 'true', forcedKids: kids.join(',') };
+};
 
 const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
 
@@ -116,10 +130,13 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
         await updateRotationPolicy(tx, realm.id, current, rep, admin.username);
         return;
       }
+      const before = await listKeys(tx, realm.id);
       await updateKeyProvider(tx, realm.id, current, rep, admin.username, {
         checkBackend: (name, backendType) => { deps.registry.backends.declaration(name, backendType, realm.name); },
       });
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+      // Disabling (enabled false) a key whose tokens are valid is refused; active false (PASSIVE) is not: it still verifies.
+      noteForced(ctx, await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }));
     });
     noContent(ctx);
   });
@@ -129,8 +146,10 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     await commit(deps, realm.name, async (tx) => {
       const current = await findComponent(tx, realm.id, ctx.params.id, true);
       if (!current) throw notFound('Could not find component');
+      const before = await listKeys(tx, realm.id);
       await deleteComponent(tx, realm.id, current, admin.username);
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+      noteForced(ctx, await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }));
     });
     noContent(ctx);
   });

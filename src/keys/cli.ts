@@ -3,7 +3,8 @@
  * `create --backend NAME` makes a key on the PKCS#11 token the operator declared under NAME
  * (KEY_BACKENDS_FILE / KEY_BACKENDS; the back end must be declared for the realm). They
  * change the store in one transaction each, with the same guards as the admin API (never the
- * last active key of an alg the realm needs), and record `cli` as the actor.
+ * last active key of an alg the realm needs; `disable` refuses a key whose tokens are still valid
+ * unless --force, keys/removal-guard.ts), and record `cli` as the actor.
  */
 import { loadConfig } from '../config.ts';
 import { openSqlClient, type SqlClient } from '../store/sql.ts';
@@ -19,11 +20,14 @@ import { createTokenKey } from '../signer/pkcs11/keygen.ts';
 import { PKCS11_ALGS } from '../signer/pkcs11/signer.ts';
 import { rotateKey } from './rotation.ts';
 import { requiredAlgs } from './required.ts';
+import { guardRemoval } from './removal-guard.ts';
 
 export interface KeysOptions {
   realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string;
   /** Name of a declared back end (keys create). */
   backend?: string; keyId?: string; priority?: string; rsaBits?: string; disabled?: boolean;
+  /** keys disable: also keys whose tokens are still valid (keys/removal-guard.ts; recorded in key_events). */
+  force?: boolean;
 }
 
 export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
@@ -62,16 +66,17 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
       return;
     }
     if (!options.alg && !options.kid) throw new Error('keys disable needs --alg or --kid');
-    const disabled = await db.transaction(async (tx) => {
-      const targets = (await listKeys(tx, realm.id)).filter((k) => (options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE'));
+    const { disabled, forced } = await db.transaction(async (tx) => {
+      const before = await listKeys(tx, realm.id);
+      const targets = before.filter((k) => (options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE'));
       for (const key of targets) {
         const component = await findComponent(tx, realm.id, key.componentId, true);
         if (component) await updateKeyProvider(tx, realm.id, component, { config: { enabled: ['false'] } }, 'cli');
       }
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
-      return targets.map((k) => k.kid);
+      return { disabled: targets.map((k) => k.kid), forced: await guardRemoval(tx, realm, before, { force: options.force, actor: 'cli' }) };
     });
-    out(disabled.length ? `disabled ${disabled.join(', ')}` : 'nothing to disable');
+    out(disabled.length ? `disabled ${disabled.join(', ')}${forced.length ? ` (forced, tokens still valid: ${forced.join(', ')})` : ''}` : 'nothing to disable');
   } finally {
     await db.close();
   }

@@ -32,6 +32,10 @@ export interface KeyRecord {
   retireAt: Date | null;
   /** First time the key was ACTIVE or PASSIVE (published in the JWKS); null: never published. */
   publishedAt: Date | null;
+  /** Every signature of the key was made before this (migration 14); null: it never signed. */
+  signedUntil?: Date | null;
+  /** The longest lifetime (seconds) of the tokens it signed; null: it never signed. */
+  signedLifetime?: number | null;
 }
 
 export interface ExternalKey {
@@ -95,6 +99,7 @@ export async function recordPublicJwk(db: SqlClient, realmId: string, kid: strin
 type KeyRow = {
   kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date;
   component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null; activate_at: Date | null; retire_at: Date | null; published_at: Date | null;
+  signed_until: Date | null; signed_lifetime: number | null;
 };
 const date = (value: Date | string | null) => (value === null ? null : new Date(value));
 
@@ -128,7 +133,7 @@ export async function setKeySchedule(db: SqlClient, realmId: string, componentId
 
 export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
   const rows = await db.query<KeyRow>(
-    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at
+    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at, signed_until, signed_lifetime
      FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC`,
     [realmId],
   );
@@ -137,5 +142,18 @@ export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecor
     status: r.status, componentId: r.component_id, privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
     backend: r.backend, backendRef: r.backend_ref, publicJwk: r.public_jwk, createdAt: new Date(r.created_at),
     activateAt: date(r.activate_at), retireAt: date(r.retire_at), publishedAt: date(r.published_at),
+    signedUntil: date(r.signed_until), signedLifetime: r.signed_lifetime === null ? null : Number(r.signed_lifetime),
   }));
+}
+
+/**
+ * Records that the key signs until `until` (epoch milliseconds) tokens living up to `lifetime`
+ * seconds: both only ever grow (keys/signature-ledger.ts calls it before the signatures it covers).
+ */
+export async function recordSigned(db: SqlClient, realmId: string, kid: string, until: number, lifetime: number): Promise<void> {
+  await db.query(
+    `UPDATE keys SET signed_until = greatest(signed_until, to_timestamp($3::double precision / 1000)), signed_lifetime = greatest(signed_lifetime, $4::integer)
+     WHERE realm_id = $1 AND kid = $2`,
+    [realmId, kid, until, Math.ceil(lifetime)],
+  );
 }

@@ -10,11 +10,14 @@
  * 2. otherwise, when no key is pre-published and the signing key was published (or, never, made)
  *    at least rotationPeriod - prePublication ago (or there is none), the next key is made
  *    (pre-published for prePublication seconds when a key signs now);
- * 3. PASSIVE keys whose `retireAt` has come are disabled.
+ * 3. PASSIVE keys whose `retireAt` has come are disabled, but not before every token they signed has
+ *    expired (keys/removal-guard.ts removableAfter, with the policy's `tokenLifetime`): such a key
+ *    stays PASSIVE (verifying) and is disabled by the first pass after that moment.
  * An ACTIVE key of the alg held by a back end (Vault, HSM, composite) stops 1 and 2: rotating
  * would move signing out of that back end (keys/providers/rotation-policy.ts says why); 3 goes on.
  */
 import type { SignerStatus } from '../signer/signer.ts';
+import { removableAfter } from './removal-guard.ts';
 
 /** What the plan reads of a key (a KeyRecord fits). */
 export interface PlannedKey {
@@ -28,10 +31,17 @@ export interface PlannedKey {
   activateAt: Date | null;
   retireAt: Date | null;
   publishedAt: Date | null;
+  /** The deletion guard's record (migration 14); absent or null: never signed. */
+  signedUntil?: Date | null;
+  signedLifetime?: number | null;
 }
 
 /** The policy as the plan needs it: its alg and seconds (retireAfter resolved to the realm's default when unset). */
-export interface PlanPolicy { alg: string; rotationPeriod: number; prePublication: number; retireAfter: number }
+export interface PlanPolicy {
+  alg: string; rotationPeriod: number; prePublication: number; retireAfter: number;
+  /** The realm's longest token lifetime for the alg now (keys/token-lifetime.ts); 0 when absent. */
+  tokenLifetime?: number;
+}
 
 export type Transition =
   | { action: 'activate'; kid: string; componentId: string }
@@ -43,6 +53,11 @@ export type Transition =
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const due = (date: Date | null, now: number) => date !== null && seconds(date) <= now;
+/** Every token the key signed has expired by `now` (epoch seconds). */
+const removable = (key: PlannedKey, lifetime: number, now: number) => {
+  const at = removableAfter({ signedUntil: key.signedUntil ?? null, signedLifetime: key.signedLifetime ?? null }, lifetime);
+  return at === null || seconds(at) <= now;
+};
 
 /** The key that signs `alg` (Keycloak's selection: ACTIVE, highest priority, newest). */
 export const signingKeyOf = <K extends PlannedKey>(keys: K[], alg: string): K | undefined =>
@@ -70,7 +85,7 @@ export function plan(policy: PlanPolicy, keys: PlannedKey[], now: number): Trans
       out.push({ action: 'create', alg: policy.alg, prePublication: policy.prePublication, retireAfter: policy.retireAfter });
     }
   }
-  for (const k of ofAlg.filter((key) => key.status === 'PASSIVE' && key !== activated && due(key.retireAt, now))) {
+  for (const k of ofAlg.filter((key) => key.status === 'PASSIVE' && key !== activated && due(key.retireAt, now) && removable(key, policy.tokenLifetime ?? 0, now))) {
     out.push({ action: 'disable', kid: k.kid, componentId: k.componentId });
   }
   return out;

@@ -19,39 +19,15 @@ import { plan, signingKeyOf, type Transition } from './rotation-plan.ts';
 
 export { assertRotatable, createRotationPolicy, parsePolicy, rotationRefusal, updateRotationPolicy, type RotationPolicy } from './providers/rotation-policy.ts';
 import type { Logger } from '../log.ts';
+import { tokenLifetime, type TokenLifespans } from './token-lifetime.ts';
 
-/** The realm settings defaultRetireAfter reads (Keycloak's RealmRepresentation fields, seconds). */
-export type TokenLifespans = Partial<Pick<RealmDocument, 'accessTokenLifespan' | 'ssoSessionIdleTimeout' | 'ssoSessionMaxLifespan' | 'offlineSessionIdleTimeout'>> & {
-  offlineSessionMaxLifespanEnabled?: unknown;
-  offlineSessionMaxLifespan?: unknown;
-};
-
-/** Keycloak's defaults (seconds), for a stored realm document that lacks a field. */
-const LIFESPAN_DEFAULTS = { accessTokenLifespan: 300, ssoSessionIdleTimeout: 1_800, ssoSessionMaxLifespan: 36_000, offlineSessionIdleTimeout: 2_592_000, offlineSessionMaxLifespan: 5_184_000 };
-const lifespan = (doc: TokenLifespans, key: keyof typeof LIFESPAN_DEFAULTS): number => {
-  const value = (doc as Record<string, unknown>)[key];
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : LIFESPAN_DEFAULTS[key];
-};
+export type { TokenLifespans } from './token-lifetime.ts';
 
 /**
  * Default `retireAfter` (seconds): how long a replaced key of `alg` must keep verifying, i.e. the
- * lifetime of the longest-lived token it can have signed. All values are the realm's, in seconds.
- * - HS* keys sign refresh tokens (typ Refresh, lifetime ssoSessionIdleTimeout) and offline tokens
- *   (typ Offline, lifetime offlineSessionIdleTimeout, 30 days by default; when
- *   offlineSessionMaxLifespanEnabled, an offline session may last offlineSessionMaxLifespan, 60 days
- *   by default, which is then counted too as an upper bound):
- *   max(accessTokenLifespan, ssoSessionIdleTimeout, ssoSessionMaxLifespan, offlineSessionIdleTimeout
- *       [, offlineSessionMaxLifespan when offlineSessionMaxLifespanEnabled])
- * - every other alg signs access and id tokens (accessTokenLifespan), and an id token must verify as
- *   `id_token_hint` for as long as its SSO session lives:
- *   max(accessTokenLifespan, ssoSessionMaxLifespan)
+ * lifetime of the longest-lived token it can have signed (keys/token-lifetime.ts gives the rule).
  */
-export function defaultRetireAfter(doc: TokenLifespans, alg: string): number {
-  const base = Math.max(lifespan(doc, 'accessTokenLifespan'), lifespan(doc, 'ssoSessionMaxLifespan'));
-  if (!alg.startsWith('HS')) return base;
-  const offlineMax = doc.offlineSessionMaxLifespanEnabled === true || doc.offlineSessionMaxLifespanEnabled === 'true' ? lifespan(doc, 'offlineSessionMaxLifespan') : 0;
-  return Math.max(base, lifespan(doc, 'ssoSessionIdleTimeout'), lifespan(doc, 'offlineSessionIdleTimeout'), offlineMax);
-}
+export const defaultRetireAfter = (doc: TokenLifespans, alg: string): number => tokenLifetime(doc, alg);
 
 const secondsNow = () => Math.floor(Date.now() / 1000);
 
@@ -140,7 +116,7 @@ export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: n
       for (const component of await findComponents(tx, realm.id, { type: ROTATION_POLICY_TYPE })) {
         const policy = parsePolicy(component.id, component.config);
         const retireAfter = policy.retireAfter ?? defaultRetireAfter(realm.representation, policy.alg);
-        const transitions = plan({ ...policy, retireAfter }, await listKeys(tx, realm.id), now);
+        const transitions = plan({ ...policy, retireAfter, tokenLifetime: tokenLifetime(realm.representation, policy.alg) }, await listKeys(tx, realm.id), now);
         for (const refused of transitions.filter((t) => t.action === 'refuse')) {
           options.log?.warn({ realm: realm.name, alg: refused.alg, policy: component.name, kids: refused.kids, backends: refused.backends },
             `scheduled key rotation refused for ${refused.alg} in realm ${realm.name}: its active key is held by a back end (${refused.backends.join(', ')}); rotate it in that back end, or delete the rotation policy`);

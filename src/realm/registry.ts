@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { findRealm, listRealms, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
+import { SignatureLedger, withSignatureLedger } from '../keys/signature-ledger.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
 import { Backends } from '../signer/backends.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
@@ -192,9 +193,10 @@ export class RealmRegistry {
     const stored = await findRealm(this.#db, name);
     if (!stored) return undefined;
     const realm = new RealmModel(stored.doc, stored.version);
-    const keys = await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id, (kid, err) => {
+    // Every signature is recorded (throttled) for the deletion guard: keys/signature-ledger.ts.
+    const keys = withSignatureLedger(await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id, (kid, err) => {
       this.#log.error({ realm: name, kid, err: { message: (err as Error).message } }, 'key cannot sign on this node; its alg answers 503 until it is mended');
-    }, this.backends);
+    }, this.backends), new SignatureLedger(this.#db, stored.id, stored.doc));
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const db = this.#db;
     const log = this.#log;

@@ -242,6 +242,12 @@ const MIGRATIONS: string[] = [
      WHERE k.published_at IS NULL;
    UPDATE components SET config = config - 'qsign.activateAt' - 'qsign.retireAt' - 'qsign.createdAt'
      WHERE config ?| array['qsign.activateAt', 'qsign.retireAt', 'qsign.createdAt'];`,
+  // 14 (issue 19): the deletion guard (keys/removal-guard.ts). signed_until: every signature the key
+  // made was made before it (written ahead of signing, throttled: keys/signature-ledger.ts);
+  // signed_lifetime: the longest lifetime (seconds) of what it signed, under the realm's lifespans
+  // of the time. NULL: the key never signed since the column exists.
+  `ALTER TABLE keys ADD COLUMN signed_until timestamptz;
+   ALTER TABLE keys ADD COLUMN signed_lifetime integer;`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

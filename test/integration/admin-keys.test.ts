@@ -97,6 +97,9 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
     });
     expect((await introspection.json().then(asJson)).active).toBe(true);
 
+    // The old key signed tokens that are still valid: disabling it is refused (keys/removal-guard.ts) until they expire.
+    await expect(kc.components.update({ id: oldProvider }, { ...oldComponent, config: { ...oldComponent.config, active: ['false'], enabled: ['false'] } })).rejects.toMatchObject({ response: { status: 400 } });
+    await server.db.query("UPDATE keys SET signed_until = now() - interval '2 days' WHERE kid = $1", [oldKid]);
     await kc.components.update({ id: oldProvider }, { ...oldComponent, config: { ...oldComponent.config, active: ['false'], enabled: ['false'] } });
     expect((await certs('acme')).keys.map((k) => k.kid)).not.toContain(oldKid);
     await expect(verifyNow('acme', old.body.access_token)).rejects.toThrow(/no key in the JWKS matches/);
@@ -269,7 +272,12 @@ describe('scheduled rotation', () => {
     expect(kidOf((await token('sched', { grant_type: 'client_credentials' }, ['svc', secret])).body.access_token)).toBe(kid1);
     expect((await certs('sched')).keys.map((k) => k.kid)).toContain(kid0);
 
-    expect(await rotate(t0 + 137)).toEqual([`sched: ML-DSA-65 key ${kid0} disabled`]);
+    // kid0 signed a token still valid (the realm's lifespans): it stays PASSIVE past its retireAt
+    // (keys/removal-guard.ts) until that token expired, here made to have happened.
+    expect(await rotate(t0 + 137)).toEqual([]);
+    expect((await certs('sched')).keys.map((k) => k.kid)).toContain(kid0);
+    await server.db.query("UPDATE keys SET signed_until = now() - interval '2 days' WHERE kid = $1", [kid0]);
+    expect(await rotate(t0 + 138)).toEqual([`sched: ML-DSA-65 key ${kid0} disabled`]);
     expect((await certs('sched')).keys.map((k) => k.kid)).not.toContain(kid0);
 
     const events = await server.db.query<{ kid: string; action: string; actor: string }>("SELECT kid, action, actor FROM key_events WHERE realm_id = $1 AND actor = 'scheduler' ORDER BY id", [realmId]);

@@ -69,4 +69,19 @@ describe('rotation plan', () => {
     expect(plan(policy, keys, 130)).toEqual([{ action: 'disable', kid: first.kid, componentId: first.componentId }]);
     expect(plan(policy, keys, 160).map((t) => t.action)).toEqual(['create', 'disable']);
   });
+
+  it('does not disable a retired key before every token it signed has expired (the deletion guard), then does', () => {
+    // Retired at 130 (retireAfter 30), but it signed until 200 tokens living 60 s: removable from 260.
+    const retired = key({ status: 'PASSIVE', retireAt: at(130), signedUntil: at(200), signedLifetime: 60 });
+    const signing = key({ publishedAt: at(1000) });
+    expect(plan(policy, [signing, retired], 130)).toEqual([]);
+    expect(plan(policy, [signing, retired], 259)).toEqual([]);
+    expect(plan(policy, [signing, retired], 260)).toEqual([{ action: 'disable', kid: retired.kid, componentId: retired.componentId }]);
+    // The realm's lifetime now counts too when it is longer than the recorded one.
+    expect(plan({ ...policy, tokenLifetime: 120 }, [signing, retired], 260)).toEqual([]);
+    expect(plan({ ...policy, tokenLifetime: 120 }, [signing, retired], 320)).toHaveLength(1);
+    // A key that never signed is disabled at its retireAt.
+    const silent = key({ status: 'PASSIVE', retireAt: at(130) });
+    expect(plan({ ...policy, tokenLifetime: 120 }, [signing, silent], 130)).toEqual([{ action: 'disable', kid: silent.kid, componentId: silent.componentId }]);
+  });
 });
