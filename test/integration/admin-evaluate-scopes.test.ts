@@ -27,6 +27,14 @@ const REALM = {
       protocolMappers: [{ name: 'tenant', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { ...ALL, 'claim.name': 'tenant', 'claim.value': 'acme' } }],
     },
     { clientId: 'full', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false },
+    {
+      clientId: 'aud-app', publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false,
+      protocolMappers: [
+        { name: 'api audience', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.custom.audience': 'https://api.example.com', 'access.token.claim': 'true', 'id.token.claim': 'true' } },
+        // id.token.claim unset: Keycloak's AudienceProtocolMapper defaults it to "false".
+        { name: 'full audience', protocol: 'openid-connect', protocolMapper: 'oidc-audience-mapper', config: { 'included.client.audience': 'full', 'access.token.claim': 'true' } },
+      ],
+    },
   ],
   users: [{ username: 'alice', enabled: true, email: 'alice@example.com', emailVerified: true, firstName: 'Alice', lastName: 'Liddell', credentials: [{ type: 'password', value: 'alice-password' }], realmRoles: ['reader', 'writer'] }],
 };
@@ -89,6 +97,16 @@ describe('evaluate-scopes admin API', () => {
     expect(claimsOf(without)).toEqual(claimsOf((await passwordGrant('app', 'openid')).access));
     const unknown = await kc.clients.evaluateGenerateAccessToken({ id: ids.app, userId: ids.alice, scope: 'openid no-such-scope extra', audience: '' });
     expect(unknown.department).toBe('R&D');
+  });
+
+  it('an audience mapper with id.token.claim adds its audience to the real id token, beside the client (AudienceProtocolMapper is an OIDCIDTokenMapper)', async () => {
+    const real = await passwordGrant('aud-app', 'openid');
+    // AccessTokenResponseBuilder.generateIDToken: aud = the client, then the id token mappers.
+    expect(real.id.aud).toEqual(['aud-app', 'https://api.example.com']);
+    expect(real.access.aud).toEqual(expect.arrayContaining(['full', 'https://api.example.com']));
+    ids.audApp = (await kc.clients.find({ clientId: 'aud-app' }))[0].id!;
+    const example = await kc.clients.evaluateGenerateIdToken({ id: ids.audApp, userId: ids.alice, scope: 'openid' });
+    expect(claimsOf(example)).toEqual(claimsOf(real.id));
   });
 
   it('lists the protocol mappers that apply, with their containers', async () => {
