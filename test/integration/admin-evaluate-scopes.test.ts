@@ -8,7 +8,8 @@
  * the client's own mappers, "client-scope" with the scope's name otherwise); scope names the
  * client has not got are ignored (TokenManager.getRequestedClientScopes); 404 "No userId
  * provided" / "No user found" (getUserModel); ClientScopeEvaluateScopeMappingsResource's
- * granted / not-granted (all the container's roles with fullScopeAllowed).
+ * granted / not-granted (all the container's roles with fullScopeAllowed). Runs on PGlite and
+ * on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { failure } from '../helpers/admin.ts';
+import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 
 const ALL = { 'access.token.claim': 'true', 'id.token.claim': 'true', 'userinfo.token.claim': 'true', 'jsonType.label': 'String' };
 const REALM = {
@@ -42,8 +44,12 @@ const REALM = {
 const ISSUANCE = ['exp', 'iat', 'jti', 'sid', 'auth_time', 'at_hash', 'nonce', 'session_state'];
 const claimsOf = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).filter(([k]) => !ISSUANCE.includes(k)));
 
-describe('evaluate-scopes admin API', () => {
+const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
+if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+
+describe.each(stores)('evaluate-scopes admin API on $name', (store) => {
   let server: TestServer;
+  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'evs';
   const ids: Record<string, string> = {};
@@ -58,7 +64,9 @@ describe('evaluate-scopes admin API', () => {
   }
 
   beforeAll(async () => {
-    server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
+    const db = await store.databaseUrl?.();
+    dropDb = db?.drop;
+    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
     kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
     await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
     kc.setConfig({ realmName: realm });
@@ -72,7 +80,7 @@ describe('evaluate-scopes admin API', () => {
     const reader = await kc.roles.findOneByName({ name: 'reader' });
     await kc.clientScopes.addRealmScopeMappings({ id: ids.extra }, [{ id: reader!.id!, name: 'reader' }]);
   }, 120_000);
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => { await server?.close(); await dropDb?.(); });
 
   it('the example access token, id token and userinfo carry the claims of real ones for the same user and scope', async () => {
     const scope = 'openid extra';
@@ -137,6 +145,7 @@ describe('evaluate-scopes admin API', () => {
   it('answers Keycloak\'s 404s for a missing user id, an unknown user, client or role container', async () => {
     expect(await failure(kc.clients.evaluateGenerateIdToken({ id: ids.app, scope: 'openid' } as never))).toEqual({ status: 404, body: { error: 'No userId provided' } });
     expect(await failure(kc.clients.evaluateGenerateUserInfo({ id: ids.app, scope: 'openid', userId: '00000000-0000-4000-8000-000000000000' }))).toEqual({ status: 404, body: { error: 'No user found' } });
+    expect(await failure(kc.clients.evaluateGenerateAccessToken({ id: ids.app, scope: 'openid', userId: 'not-a-uuid', audience: '' }))).toEqual({ status: 404, body: { error: 'No user found' } });
     expect(await failure(kc.clients.evaluateListProtocolMapper({ id: '00000000-0000-4000-8000-000000000000', scope: 'openid' }))).toEqual({ status: 404, body: { error: 'Could not find client' } });
     expect(await failure(kc.clients.evaluatePermission({ id: ids.app, roleContainer: 'no-such-container', type: 'granted', scope: '' }))).toEqual({ status: 404, body: { error: 'Role Container not found' } });
   });
