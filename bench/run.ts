@@ -3,8 +3,8 @@
  * this process, measured in one run beside (a) the raw single-core signing rate of each alg and
  * (b) a baseline, oidc-provider as it ships (bench/baseline-server.ts). Reports absolute numbers and
  * ratios (ours / baseline, grants / raw signing), for one worker and for all cores, plus password
- * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), the same with 10 protocol mappers and an id
- * token, refresh grants/s, /certs requests/s and RSS per
+ * logins/s (argon2id t=5, m=7 MiB, p=1, Keycloak's), the same with `scope=openid` (an id token
+ * too) without and with 10 protocol mappers and the ratio of those two, refresh grants/s, /certs requests/s and RSS per
  * process. Writes bench/results/latest.md. Seconds per measurement: BENCH_SECONDS (default 5).
  *
  * Shared machines change speed from one minute to the next, so ours/baseline is not two numbers
@@ -150,6 +150,7 @@ for (const [label, workers] of [['one', 1], ['all', availableParallelism()]] as 
   }
   if (label === 'one') {
     other.password = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
+    other.passwordOpenid = await load(token, { body: 'grant_type=password&client_id=pw&username=bob&password=bob-password&scope=openid', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
     other.passwordMappers = await load(token, { body: 'grant_type=password&client_id=pw-mappers&username=bob&password=bob-password&scope=openid', headers: { 'content-type': 'application/x-www-form-urlencoded' }, pids });
     // Refresh tokens rotate (each works once): 2 sessions per connection; every request takes a
     // live refresh token from the pool and puts back the one its answer carries.
@@ -211,13 +212,20 @@ say('|---|---:|---:|---:|---:|');
 const row = (label: string, r: Result, keycloak = '') => say(`| ${label} | ${f(r.rps)} | ${r.p50} / ${r.p99} | ${f(r.perCpuSecond ?? NaN)} | ${keycloak} |`);
 row('client_credentials, ML-DSA-65', results.one['ML-DSA-65'], '120');
 row('password grant (argon2id t=5, m=7 MiB, p=1)', other.password, '15');
+row('password grant, `scope=openid` (access and id token), client with no mappers of its own', other.passwordOpenid);
 row('password grant, `scope=openid`, client with 10 protocol mappers (bench/mappers-client.ts)', other.passwordMappers);
 row('refresh grant', other.refresh, '120');
 row('client_credentials, ML-DSA-65, realm saving its events (`eventsEnabled`)', other.events);
 row('GET /certs', other.certs);
 say();
+say(`Password grant, \`scope=openid\`: with the 10 protocol mappers / without, same run: ${f(other.passwordMappers.rps / other.passwordOpenid.rps, 2)} (argon2id dominates both; the mappers' own cost is the difference).`);
+say();
 say(`RSS after load: ours ${rss.map((r) => `${f(r)} MB`).join(', ')} (one worker, then each of the all-core workers); baseline ${f(baseRss)} MB.`);
 say(`Errors: ${Object.values(results).flatMap((r) => Object.values(r)).reduce((a, r) => a + r.errors, 0) + Object.values(other).reduce((a, r) => a + r.errors, 0)}.`);
+say();
+say('## Claims of a password-grant token, 10 protocol mappers beside none (bench/mappers-pipeline.ts, in-process, 1 core)');
+say();
+say(execFileSync(process.execPath, [path.join(REPO, 'bench', 'mappers-pipeline.ts')], { cwd: REPO, encoding: 'utf8' }).trimEnd());
 mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
 writeFileSync(path.join(REPO, 'bench', 'results', 'latest.md'), `${out.join('\n')}\n`);
 process.exit(0);

@@ -28,6 +28,7 @@ import { protocolMapperRoutes } from './protocol-mappers.ts';
 import { roleByIdRoutes } from './roles-by-id.ts';
 import { namedRoleCompositeRoutes } from './role-composites.ts';
 import { scopeMappingsRoutes } from './scope-mappings.ts';
+import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -100,6 +101,7 @@ export function adminRouter(deps: AdminDeps): Router {
   clientScopeLinkRoutes(router, deps);
   protocolMapperRoutes(router, deps);
   scopeMappingsRoutes(router, deps);
+  evaluateScopesRoutes(router, deps);
   userRoutes(router, deps);
   userGroupRoutes(router, deps);
   groupRoutes(router, deps);

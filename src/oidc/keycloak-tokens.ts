@@ -22,6 +22,7 @@ import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmClaims } from './claims.ts';
 import { applyMappedClaims, installMappedUserinfo, type IdTokenLike } from './mapped-claims.ts';
 import { counterFor, tokensIssued } from '../metrics.ts';
+import { issueWithMappedAudience } from './id-token-audience.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 
 const GRANT_SHORTCUT: Record<string, string> = {
@@ -198,7 +199,7 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
       applyMappedClaims(this, 'idtoken', rc, rcClaims);
       this.set('typ', 'ID');
       this.set('azp', this.client.clientId);
-      return issue.call(this, options).then((token) => {
+      return issueWithMappedAudience(this, () => issue.call(this, options)).then((token) => {
         counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
         return token;
       });

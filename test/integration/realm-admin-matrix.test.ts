@@ -147,6 +147,12 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client/available' },
   { method: 'POST', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
   { method: 'DELETE', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/protocol-mappers' },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-access-token' },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-id-token' },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-userinfo' },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/scope-mappings/:container/granted' },
+  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/scope-mappings/:container/not-granted' },
   { method: 'DELETE', route: '/:realm/client-scopes/:id' },
   { method: 'GET', route: '/:realm/users/:id/groups' },
   { method: 'GET', route: '/:realm/users/:id/groups/count' },
@@ -195,7 +201,7 @@ function fill(route: string, t: Target): string {
   const value = (collection: string): string => {
     if (collection.endsWith('client-scopes')) return t.clientScope;
     const ids: Record<string, string> = {
-      users: t.user, clients: t.client, components: t.component, groups: t.group, 'roles-by-id': t.role.id, protocol: 'openid-connect',
+      users: t.user, clients: t.client, components: t.component, groups: t.group, 'roles-by-id': t.role.id, protocol: 'openid-connect', 'scope-mappings': t.realm,
       roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name,
       models: route.startsWith('/:realm/clients') ? t.clientMapper : t.scopeMapper,
     };
