@@ -1,0 +1,164 @@
+/**
+ * Export (issue 18 item 5): every realm file in ../shared/fixtures/keycloak-realms imported into one
+ * store, exported as `kc.sh export --dir D --users different_files` lays it out (Keycloak
+ * MultipleStepsExportProvider: `<realm>-realm.json` plus `<realm>-users-<N>.json` of
+ * `{"realm", "users"}`), imported into a fresh store with `import --dir`'s rules, and compared: the
+ * same clients (secrets included), roles, groups, client scopes with mappers, users with their
+ * role and group mappings and password hashes; the users log in with the passwords the fixtures
+ * README names. The CLI writes the same files (mode 0600); `--file` without `--realm` writes a
+ * JSON array of realms (Keycloak SingleFileExportProvider.exportModel).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { importRealmFiles, keycloakDirFiles } from '../../src/realm/partitions.ts';
+import { exportRealm, realmNames } from '../../src/realm/export.ts';
+import { writeExport } from '../../src/realm/export-files.ts';
+import { KEY_PROVIDER_TYPE } from '../../src/keys/component-model.ts';
+
+const scratch: string[] = [];
+const tempDir = (prefix: string) => { const dir = mkdtempSync(path.join(tmpdir(), prefix)); scratch.push(dir); return dir; };
+const fixture = (name: string) => path.join(FIXTURES, name);
+const fixtureJson = (name: string) => JSON.parse(readFileSync(fixture(name), 'utf8'));
+
+/**
+ * The three quickstart files all name realm "quickstart": two are renamed so that one store holds
+ * all nine files (a PGlite store per file would cost a minute).
+ */
+function fixtureFiles(): string[] {
+  const dir = tempDir('qsign-export-in-');
+  const renamed = [['quickstarts-nodejs-resource-server.json', 'quickstart-nodejs'], ['quickstarts-spring-rest-authz-resource-server.json', 'quickstart-spring']].map(([name, realm]) => {
+    const file = path.join(dir, `${realm}.json`);
+    writeFileSync(file, JSON.stringify({ ...fixtureJson(name), realm }));
+    return file;
+  });
+  const others = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && !f.startsWith('quickstarts-nodejs') && !f.startsWith('quickstarts-spring')).map(fixture);
+  return [...others, ...renamed];
+}
+
+type Loose = Record<string, unknown>;
+/**
+ * The view compared across the round trip: everything but what a re-import makes anew: the key
+ * providers' keys (compared by name, provider and algorithm) and a credential's row id and date.
+ */
+function normalised(rep: Loose): Loose {
+  const components = { ...(rep.components as Record<string, Loose[]>) };
+  components[KEY_PROVIDER_TYPE] = (components[KEY_PROVIDER_TYPE] ?? []).map((c) => ({ name: c.name, providerId: c.providerId, algorithm: (c.config as Loose).algorithm })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  const users = (rep.users as Loose[]).map((u) => ({ ...u, credentials: (u.credentials as Loose[]).map(({ id: _id, createdDate: _d, ...c }) => c) }));
+  return { ...rep, components, users };
+}
+
+const run = promisify(execFile);
+const KEK = Buffer.alloc(32, 7).toString('base64');
+
+async function token(baseUrl: string, realm: string, form: Record<string, string>, auth?: [string, string]) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth) headers.authorization = `Basic ${Buffer.from(auth.join(':')).toString('base64')}`;
+  const res = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', headers, body: new URLSearchParams(form) });
+  return { status: res.status, body: await res.json() as Loose };
+}
+
+describe('realm export: kc.sh export layout and round trip of the Keycloak fixtures', () => {
+  let source: TestServer;
+  let target: TestServer;
+  const exportDir = tempDir('qsign-export-dir-');
+  const before: Record<string, Loose> = {};
+  let sourceStopped = false;
+
+  beforeAll(async () => {
+    source = await startServer();
+    await importRealmFiles(source.db, source.config.keyEncryptionKey, fixtureFiles(), { env: {} });
+    for (const name of await realmNames(source.db)) before[name] = await exportRealm(source.db, name, { users: true }) as Loose;
+    await writeExport(source.db, { dir: exportDir, users: 'different_files', usersPerFile: 2 });
+    target = await startServer();
+    await importRealmFiles(target.db, target.config.keyEncryptionKey, await keycloakDirFiles(exportDir), { env: {} });
+  }, 240_000);
+  afterAll(async () => {
+    await Promise.all([sourceStopped ? rmSync(source.config.dataDir, { recursive: true, force: true }) : source?.close(), target?.close()]);
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes <realm>-realm.json without users and <realm>-users-N.json of 2 users each, mode 0600', () => {
+    const files = readdirSync(exportDir).sort();
+    expect(Object.keys(before).sort()).toEqual(['CX-Central', 'Test', 'adaptive', 'authority-portal', 'device-flow-quickstart', 'quickstart', 'quickstart-nodejs', 'quickstart-spring']);
+    for (const realm of Object.keys(before)) expect(files).toContain(`${realm}-realm.json`);
+    // Test: 3 users (test, testadminuser, service-account-test-client) in 2 partitions.
+    expect(files.filter((f) => f.startsWith('Test-users-'))).toEqual(['Test-users-0.json', 'Test-users-1.json']);
+    const realmFile = JSON.parse(readFileSync(path.join(exportDir, 'Test-realm.json'), 'utf8'));
+    expect(realmFile.realm).toBe('Test');
+    expect(realmFile.users).toBeUndefined();
+    const users0 = JSON.parse(readFileSync(path.join(exportDir, 'Test-users-0.json'), 'utf8'));
+    expect(Object.keys(users0).sort()).toEqual(['realm', 'users']);
+    expect(users0.realm).toBe('Test');
+    expect(users0.users).toHaveLength(2);
+    for (const f of files) expect(statSync(path.join(exportDir, f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('users carry passwords in Keycloak\'s secretData / credentialData form, and confidential clients their secrets in clear', () => {
+    const test = before.Test;
+    const user = (test.users as Loose[]).find((u) => u.username === 'test')!;
+    const [cred] = user.credentials as Loose[];
+    expect(cred.type).toBe('password');
+    // Test-users-0.json: pbkdf2-sha512, 210,000 iterations (fixtures README).
+    expect(JSON.parse(cred.credentialData as string)).toMatchObject({ algorithm: 'pbkdf2-sha512', hashIterations: 210000 });
+    expect(JSON.parse(cred.secretData as string)).toMatchObject({ value: expect.any(String), salt: expect.any(String) });
+    const secret = fixtureJson('authservices-dotnet-Test-realm-kc24.0.3.json').clients.find((c: Loose) => c.clientId === 'test-client').secret;
+    expect((test.clients as Loose[]).find((c) => c.clientId === 'test-client')!.secret).toBe(secret);
+    expect((test.users as Loose[]).find((u) => u.username === 'service-account-test-client')!.serviceAccountClientId).toBe('test-client');
+  });
+
+  it('the re-import of the export is the same realm: clients, roles, groups, scopes and mappers, users and their mappings', async () => {
+    for (const name of Object.keys(before)) {
+      const after = await exportRealm(target.db, name, { users: true }) as Loose;
+      expect(normalised(after), name).toEqual(normalised(before[name]));
+    }
+    // The sovity groups survive with their subgroups and role mappings.
+    expect(JSON.stringify((before['authority-portal'].groups as Loose[]))).toContain('Participant Admin');
+  });
+
+  it('users of the re-imported realms log in with the fixtures\' known passwords, with their roles', async () => {
+    const base = target.baseUrl;
+    expect((await token(base, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice' })).status).toBe(200);
+    expect((await token(base, 'quickstart-nodejs', { grant_type: 'password', client_id: 'test-cli', username: 'alice', password: 'alice' })).status).toBe(200);
+    expect((await token(base, 'quickstart-spring', { grant_type: 'password', username: 'jdoe', password: 'jdoe' }, ['authz-servlet', 'secret'])).status).toBe(200);
+    const secret = fixtureJson('authservices-dotnet-Test-realm-kc24.0.3.json').clients.find((c: Loose) => c.clientId === 'test-client').secret as string;
+    const test = await token(base, 'Test', { grant_type: 'password', username: 'test', password: 'test' }, ['test-client', secret]);
+    expect(test.status).toBe(200);
+    const claims = JSON.parse(Buffer.from((test.body.access_token as string).split('.')[1], 'base64url').toString()) as { realm_access: { roles: string[] } };
+    expect(claims.realm_access.roles).toContain('Reader');
+    expect((await token(base, 'Test', { grant_type: 'password', username: 'testadminuser', password: 'test' }, ['test-client', secret])).status).toBe(200);
+    expect((await token(base, 'Test', { grant_type: 'password', username: 'test', password: 'not-test' }, ['test-client', secret])).status).toBe(401);
+    const service = await token(base, 'Test', { grant_type: 'client_credentials' }, ['test-client', secret]);
+    expect(service.status).toBe(200);
+  });
+
+  it('--file without --realm writes a JSON array of every realm; with --realm one object', async () => {
+    const all = path.join(tempDir('qsign-export-file-'), 'all.json');
+    await writeExport(target.db, { file: all });
+    const reps = JSON.parse(readFileSync(all, 'utf8')) as Loose[];
+    expect(reps.map((r) => r.realm)).toEqual(Object.keys(before).sort());
+    const one = path.join(path.dirname(all), 'one.json');
+    await writeExport(target.db, { file: one, realm: 'Test' });
+    const rep = JSON.parse(readFileSync(one, 'utf8')) as Loose;
+    expect(rep.realm).toBe('Test');
+    expect((rep.users as Loose[]).map((u) => u.username).sort()).toEqual(['service-account-test-client', 'test', 'testadminuser']);
+    await expect(writeExport(target.db, { file: one, users: 'different_files' })).rejects.toThrow('needs --dir');
+  });
+
+  it('`npm start -- export --dir D --realm Test --users same_file` writes the realm file and one users file', async () => {
+    await source.stop();
+    sourceStopped = true;
+    const dir = tempDir('qsign-export-cli-');
+    const { stdout } = await run(process.execPath, ['src/main.ts', 'export', '--realm', 'Test', '--dir', dir, '--users', 'same_file'], { cwd: REPO, env: { ...process.env, DATA_DIR: source.config.dataDir, KEY_ENCRYPTION_KEY: KEK, LOG_LEVEL: 'silent' } });
+    expect(stdout).toContain('Test-users-0.json');
+    expect(readdirSync(dir).sort()).toEqual(['Test-realm.json', 'Test-users-0.json']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'Test-users-0.json'), 'utf8')).users).toHaveLength(3);
+    expect(JSON.parse(readFileSync(path.join(dir, 'Test-realm.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(path.join(exportDir, 'Test-realm.json'), 'utf8')));
+    const unknown = await run(process.execPath, ['src/main.ts', 'export', '--realm', 'nope', '--dir', dir], { cwd: REPO, env: { ...process.env, DATA_DIR: source.config.dataDir, KEY_ENCRYPTION_KEY: KEK, LOG_LEVEL: 'silent' } }).catch((err: { code: number; stderr: string }) => err);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('realm nope not found') });
+  }, 60_000);
+});
