@@ -6,13 +6,13 @@
  * with their role and group mappings, service-account links and password credentials in Keycloak's
  * `secretData` / `credentialData` form (CredentialRepresentation, Keycloak 12+).
  *
- * Not exported: private key material of key providers (the components carry their config only, so
- * a re-import generates new keys; keys in Vault or PKCS#11 keep their reference), OTP secrets (not
+ * Key providers carry their key as Keycloak's do (export-keys.ts). Not exported: OTP secrets (not
  * stored here: a user's `totp` flag is kept).
  */
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, RealmNotFoundError, type StoredRealm } from '../store/realms.ts';
 import type { StoredUser } from '../store/users.ts';
+import { exportedKeyMaterial } from './export-keys.ts';
 import type { CredentialRepresentation, RealmRepresentation, UserRepresentation } from './representation.ts';
 
 /** A Keycloak ComponentExportRepresentation (components are grouped by providerType in a realm export). */
@@ -20,11 +20,12 @@ type ComponentExport = { id: string; name: string; providerId: string; subType?:
 
 type ComponentRow = { id: string; name: string; provider_id: string; provider_type: string; sub_type: string | null; config: Record<string, string[]> };
 
-/** The realm's stored components by providerType, in Keycloak's export shape. */
+/** The realm's stored components by providerType, in Keycloak's export shape, key providers with their key (export-keys.ts). */
 async function exportComponents(db: SqlClient, realmId: string): Promise<Record<string, ComponentExport[]>> {
+  const material = await exportedKeyMaterial(db, realmId);
   const rows = await db.query<ComponentRow>('SELECT id, name, provider_id, provider_type, sub_type, config FROM components WHERE realm_id = $1 ORDER BY created_at, id', [realmId]);
   const out: Record<string, ComponentExport[]> = {};
-  for (const r of rows) (out[r.provider_type] ??= []).push({ id: r.id, name: r.name, providerId: r.provider_id, ...(r.sub_type ? { subType: r.sub_type } : {}), subComponents: {}, config: r.config });
+  for (const r of rows) (out[r.provider_type] ??= []).push({ id: r.id, name: r.name, providerId: r.provider_id, ...(r.sub_type ? { subType: r.sub_type } : {}), subComponents: {}, config: { ...r.config, ...material.get(r.id) } });
   return out;
 }
 

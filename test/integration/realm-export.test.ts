@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
@@ -109,6 +110,18 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     const secret = fixtureJson('authservices-dotnet-Test-realm-kc24.0.3.json').clients.find((c: Loose) => c.clientId === 'test-client').secret;
     expect((test.clients as Loose[]).find((c) => c.clientId === 'test-client')!.secret).toBe(secret);
     expect((test.users as Loose[]).find((u) => u.username === 'service-account-test-client')!.serviceAccountClientId).toBe('test-client');
+  });
+
+  it('a generated RSA key provider carries its private key as Keycloak exports it (base64 PKCS#8, no armour): the key /certs publishes', async () => {
+    const providers = (before.Test.components as Record<string, Loose[]>)[KEY_PROVIDER_TYPE];
+    const rsa = providers.find((c) => c.providerId === 'rsa-generated')!;
+    const privateKey = ((rsa.config as Loose).privateKey as string[])[0];
+    expect(privateKey).not.toContain('-----BEGIN');
+    const jwk = createPublicKey(createPrivateKey({ key: Buffer.from(privateKey, 'base64'), format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
+    const certs = await (await fetch(`${source.baseUrl}/realms/Test/protocol/openid-connect/certs`)).json() as { keys: { kty: string; n?: string }[] };
+    expect(certs.keys.filter((k) => k.kty === 'RSA').map((k) => k.n)).toContain(jwk.n);
+    // Every sealed secret is opened for the file.
+    expect(JSON.stringify(before)).not.toContain('qsign-sealed:');
   });
 
   it('the re-import of the export is the same realm: clients, roles, groups, scopes and mappers, users and their mappings', async () => {
