@@ -28,6 +28,7 @@ import { protocolMapperRoutes } from './protocol-mappers.ts';
 import { roleByIdRoutes } from './roles-by-id.ts';
 import { namedRoleCompositeRoutes } from './role-composites.ts';
 import { scopeMappingsRoutes } from './scope-mappings.ts';
+import { partialExportRoutes } from './partial-export.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -106,5 +107,6 @@ export function adminRouter(deps: AdminDeps): Router {
   roleMappingRoutes(router, deps);
   attackDetectionRoutes(router, deps);
   eventRoutes(router, deps);
+  partialExportRoutes(router, deps);
   return router;
 }

@@ -20,6 +20,8 @@ import { importRealmFiles, keycloakDirFiles } from '../../src/realm/partitions.t
 import { exportRealm, realmNames } from '../../src/realm/export.ts';
 import { writeExport } from '../../src/realm/export-files.ts';
 import { KEY_PROVIDER_TYPE } from '../../src/keys/component-model.ts';
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { failure } from '../helpers/admin.ts';
 
 const scratch: string[] = [];
 const tempDir = (prefix: string) => { const dir = mkdtempSync(path.join(tmpdir(), prefix)); scratch.push(dir); return dir; };
@@ -72,7 +74,8 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
 
   beforeAll(async () => {
     source = await startServer();
-    await importRealmFiles(source.db, source.config.keyEncryptionKey, fixtureFiles(), { env: {} });
+    // The master realm too (its admin drives the admin API on the re-imported store).
+    await importRealmFiles(source.db, source.config.keyEncryptionKey, [path.join(REPO, 'realms', 'master.json'), ...fixtureFiles()], { env: { KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password' } });
     for (const name of await realmNames(source.db)) before[name] = await exportRealm(source.db, name, { users: true }) as Loose;
     await writeExport(source.db, { dir: exportDir, users: 'different_files', usersPerFile: 2 });
     target = await startServer();
@@ -85,7 +88,7 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
 
   it('writes <realm>-realm.json without users and <realm>-users-N.json of 2 users each, mode 0600', () => {
     const files = readdirSync(exportDir).sort();
-    expect(Object.keys(before).sort()).toEqual(['CX-Central', 'Test', 'adaptive', 'authority-portal', 'device-flow-quickstart', 'quickstart', 'quickstart-nodejs', 'quickstart-spring']);
+    expect(Object.keys(before).sort()).toEqual(['CX-Central', 'Test', 'adaptive', 'authority-portal', 'device-flow-quickstart', 'master', 'quickstart', 'quickstart-nodejs', 'quickstart-spring']);
     for (const realm of Object.keys(before)) expect(files).toContain(`${realm}-realm.json`);
     // Test: 3 users (test, testadminuser, service-account-test-client) in 2 partitions.
     expect(files.filter((f) => f.startsWith('Test-users-'))).toEqual(['Test-users-0.json', 'Test-users-1.json']);
@@ -147,6 +150,27 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect((await token(base, 'Test', { grant_type: 'password', username: 'test', password: 'not-test' }, ['test-client', secret])).status).toBe(401);
     const service = await token(base, 'Test', { grant_type: 'client_credentials' }, ['test-client', secret]);
     expect(service.status).toBe(200);
+  });
+
+  it('partial-export (keycloak-admin-client realms.export): clients with secrets masked, roles and groups, service accounts, no users; secret key config masked', async () => {
+    const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const rep = await kc.realms.export({ realm: 'Test', exportClients: true, exportGroupsAndRoles: true }) as Loose;
+    const clients = rep.clients as Loose[];
+    // Keycloak StripSecretsUtils: ComponentRepresentation.SECRET_VALUE.
+    expect(clients.find((c) => c.clientId === 'test-client')!.secret).toBe('**********');
+    const secret = (before.Test.clients as Loose[]).find((c) => c.clientId === 'test-client')!.secret as string;
+    expect(JSON.stringify(rep)).not.toContain(secret);
+    expect((rep.roles as { realm: Loose[] }).realm.map((r) => r.name)).toContain('Reader');
+    // Service accounts are exported with the clients (RealmAdminResource.partialExport); other users never.
+    expect((rep.users as Loose[]).map((u) => u.username)).toEqual(['service-account-test-client']);
+    const rsa = (rep.components as Record<string, Loose[]>)[KEY_PROVIDER_TYPE].find((c) => c.providerId === 'rsa-generated')!;
+    expect((rsa.config as Loose).privateKey).toEqual(['**********']);
+    // Both flags default to false: no clients, roles or groups.
+    const bare = await kc.realms.export({ realm: 'Test' }) as Loose;
+    expect([bare.realm, bare.clients, bare.roles, bare.groups, bare.users]).toEqual(['Test', undefined, undefined, undefined, undefined]);
+    expect(bare.clientScopes).toEqual(rep.clientScopes);
+    expect((await failure(kc.realms.export({ realm: 'no-such-realm' }))).status).toBe(404);
   });
 
   it('--file without --realm writes a JSON array of every realm; with --realm one object', async () => {
