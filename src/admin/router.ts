@@ -29,6 +29,7 @@ import { roleByIdRoutes } from './roles-by-id.ts';
 import { namedRoleCompositeRoutes } from './role-composites.ts';
 import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { partialExportRoutes } from './partial-export.ts';
+import { partialImportRoutes } from './partial-import.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -108,5 +109,6 @@ export function adminRouter(deps: AdminDeps): Router {
   attackDetectionRoutes(router, deps);
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
+  partialImportRoutes(router, deps);
   return router;
 }

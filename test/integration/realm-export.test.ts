@@ -173,6 +173,46 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect((await failure(kc.realms.export({ realm: 'no-such-realm' }))).status).toBe(404);
   });
 
+  it('partialImport (keycloak-admin-client realms.partialImport): FAIL answers 409 with Keycloak\'s message and writes nothing; new resources are ADDED and their user logs in', async () => {
+    const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const refused = await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { roles: { realm: [{ name: 'auditor' }] }, clients: [{ clientId: 'spa', publicClient: true }] } as never }));
+    // ClientsPartialImport.existsMessage, ErrorResponse.exists (409).
+    expect(refused).toEqual({ status: 409, body: { errorMessage: "Client id 'spa' already exists" } });
+    expect((await kc.roles.find({ realm: 'quickstart' })).map((r) => r.name)).not.toContain('auditor');
+    const added = await kc.realms.partialImport({ realm: 'quickstart', rep: {
+      ifResourceExists: 'FAIL',
+      roles: { realm: [{ name: 'auditor' }] },
+      groups: [{ name: 'auditors', realmRoles: ['auditor'] }],
+      clients: [{ clientId: 'report-cli', publicClient: true, directAccessGrantsEnabled: true }],
+      users: [{ username: 'carol', enabled: true, groups: ['/auditors'], credentials: [{ type: 'password', value: 'carol-pw' }] }],
+    } as never });
+    expect([added.added, added.skipped, added.overwritten]).toEqual([4, 0, 0]);
+    expect(added.results!.map((r) => [r.action, r.resourceType, r.resourceName])).toEqual([['ADDED', 'CLIENT', 'report-cli'], ['ADDED', 'REALM_ROLE', 'auditor'], ['ADDED', 'GROUP', 'auditors'], ['ADDED', 'USER', 'carol']]);
+    expect(added.results!.every((r) => typeof r.id === 'string')).toBe(true);
+    const carol = await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'report-cli', username: 'carol', password: 'carol-pw' });
+    expect(carol.status).toBe(200);
+    const claims = JSON.parse(Buffer.from((carol.body.access_token as string).split('.')[1], 'base64url').toString()) as { realm_access: { roles: string[] } };
+    expect(claims.realm_access.roles).toContain('auditor');
+  });
+
+  it('partialImport SKIP keeps an existing user; OVERWRITE replaces it (new password); a bad reference is a 400 and writes nothing', async () => {
+    const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const alice = { username: 'alice', enabled: true, realmRoles: ['user'], credentials: [{ type: 'password', value: 'alice-2' }] };
+    const skipped = await kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'SKIP', users: [alice] } as never });
+    expect([skipped.skipped, skipped.results![0].action]).toEqual([1, 'SKIPPED']);
+    expect((await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice' })).status).toBe(200);
+    const bad = await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'OVERWRITE', users: [alice, { username: 'dave', realmRoles: ['no-such-role'] }] } as never }));
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('no-such-role');
+    expect((await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice' })).status).toBe(200);
+    const overwritten = await kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'OVERWRITE', users: [alice] } as never });
+    expect([overwritten.overwritten, overwritten.results![0].action]).toEqual([1, 'OVERWRITTEN']);
+    expect((await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-2' })).status).toBe(200);
+    expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'MERGE' } as never }))).status).toBe(400);
+  });
+
   it('--file without --realm writes a JSON array of every realm; with --realm one object', async () => {
     const all = path.join(tempDir('qsign-export-file-'), 'all.json');
     await writeExport(target.db, { file: all });
