@@ -39,7 +39,7 @@ export function mergeByName(current: Loose[], incoming: Loose[], policy: Policy,
     const at = list.findIndex((r) => kind.name(r) === name);
     if (at >= 0 && policy === 'FAIL') throw new PartialImportExistsError(kind.exists(name));
     if (at >= 0 && policy === 'SKIP') { results.push({ action: 'SKIPPED', resourceType: kind.type, resourceName: name, id: list[at].id as string | undefined }); continue; }
-    // Keycloak gives an added or overwritten client a new id (ClientsPartialImport.create); the import fills ids in.
+    // Keycloak gives an added or overwritten client an id of its own (ClientsPartialImport.create); the import fills ids in.
     const next = { ...rep };
     if (kind.type === 'CLIENT') delete next.id;
     if (at >= 0) list[at] = next; else list.push(next);
@@ -48,13 +48,13 @@ export function mergeByName(current: Loose[], incoming: Loose[], policy: Policy,
   return { list, results };
 }
 
-/** Keycloak's existsMessage of each partial import class. */
+/** Keycloak's existsMessage of each partial import class (ClientsPartialImport, GroupsPartialImport: the path, RealmRolesPartialImport, IdentityProvidersPartialImport, UsersPartialImport). */
 export const KINDS = {
   client: { type: 'CLIENT', name: (r) => String(r.clientId), exists: (n) => `Client id '${n}' already exists` },
-  group: { type: 'GROUP', name: (r) => String(r.name), exists: (n) => `Group '${n}' already exists` },
+  group: { type: 'GROUP', name: (r) => String(r.name), exists: (n) => `Group '/${n}' already exists` },
   realmRole: { type: 'REALM_ROLE', name: (r) => String(r.name), exists: (n) => `Realm role '${n}' already exists.` },
-  idp: { type: 'IDP', name: (r) => String(r.alias), exists: (n) => `Identity Provider '${n}' already exists` },
-  user: { type: 'USER', name: (r) => String(r.username).toLowerCase(), exists: (n) => `User '${n}' already exists` },
+  idp: { type: 'IDP', name: (r) => String(r.alias), exists: (n) => `Identity Provider '${n}' already exists.` },
+  user: { type: 'USER', name: (r) => String(r.username).toLowerCase(), exists: (n) => `User with user name ${n} already exists.` },
 } satisfies Record<string, Kind>;
 
 const clientRoleKind = (clientId: string): Kind => ({ type: 'CLIENT_ROLE', name: (r) => String(r.name), exists: (n) => `Client role '${n}' for client '${clientId}' already exists.` });
@@ -94,10 +94,13 @@ export function mergePartialImport(doc: RealmDocument, body: PartialImportRepres
   const users: { rep: UserRepresentation; overwrite: boolean }[] = [];
   for (const rep of list(body.users)) {
     const name = KINDS.user.name(rep);
+    // Keycloak matches users by username or, without duplicate emails, email (UsersPartialImport.exists); here by username.
     const exists = existingUsers.has(name);
     if (exists && policy === 'FAIL') throw new PartialImportExistsError(KINDS.user.exists(name));
     if (exists && policy === 'SKIP') { results.push({ action: 'SKIPPED', resourceType: 'USER', resourceName: name }); continue; }
-    users.push({ rep: rep as UserRepresentation, overwrite: exists });
+    // UsersPartialImport.create: the user gets a new id.
+    const { id: _id, ...user } = rep;
+    users.push({ rep: user as UserRepresentation, overwrite: exists });
     results.push({ action: exists ? 'OVERWRITTEN' : 'ADDED', resourceType: 'USER', resourceName: name });
   }
   return { doc: next, results, users };

@@ -200,6 +200,9 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
     await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
     const alice = { username: 'alice', enabled: true, realmRoles: ['user'], credentials: [{ type: 'password', value: 'alice-2' }] };
+    // UsersPartialImport.existsMessage, GroupsPartialImport.existsMessage (the group's path).
+    expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'FAIL', users: [alice] } as never }))).body).toEqual({ errorMessage: 'User with user name alice already exists.' });
+    expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'FAIL', groups: [{ name: 'auditors' }] } as never }))).body).toEqual({ errorMessage: "Group '/auditors' already exists" });
     const skipped = await kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'SKIP', users: [alice] } as never });
     expect([skipped.skipped, skipped.results![0].action]).toEqual([1, 'SKIPPED']);
     expect((await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice' })).status).toBe(200);
