@@ -216,11 +216,35 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'MERGE' } as never }))).status).toBe(400);
   });
 
+  it('a partial export imports into another realm through partialImport: clients, roles and groups arrive; a masked secret becomes a new one', async () => {
+    const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
+    await kc.auth({ username: 'admin', password: 'admin-test-password', grantType: 'password', clientId: 'admin-cli' });
+    const exported = await kc.realms.export({ realm: 'authority-portal', exportClients: true, exportGroupsAndRoles: true }) as Loose;
+    await kc.realms.create({ realm: 'portal-copy', enabled: true });
+    const own = new Set((await kc.clients.find({ realm: 'portal-copy' })).map((c) => c.clientId));
+    const clients = (exported.clients as Loose[]).filter((c) => !own.has(c.clientId as string));
+    const ownRoles = new Set((await kc.roles.find({ realm: 'portal-copy' })).map((r) => r.name));
+    const roles = exported.roles as { realm: Loose[]; client: Record<string, Loose[]> };
+    const result = await kc.realms.partialImport({ realm: 'portal-copy', rep: {
+      ifResourceExists: 'SKIP', clients, groups: exported.groups as never,
+      roles: { realm: roles.realm.filter((r) => !ownRoles.has(r.name as string)), client: Object.fromEntries(Object.entries(roles.client).filter(([id]) => !own.has(id))) },
+    } as never });
+    expect(result.added).toBeGreaterThan(clients.length);
+    const copied = (await kc.clients.find({ realm: 'portal-copy', clientId: 'authority-portal-client' }))[0];
+    const secret = await kc.clients.getClientSecret({ realm: 'portal-copy', id: copied.id! });
+    expect(secret.value).toEqual(expect.any(String));
+    expect(secret.value).not.toBe('**********');
+    expect(secret.value).not.toBe((before['authority-portal'].clients as Loose[]).find((c) => c.clientId === 'authority-portal-client')!.secret);
+    const groups = await kc.groups.find({ realm: 'portal-copy' });
+    expect(groups.map((g) => g.name).sort()).toEqual((before['authority-portal'].groups as Loose[]).map((g) => g.name).sort());
+  });
+
   it('--file without --realm writes a JSON array of every realm; with --realm one object', async () => {
     const all = path.join(tempDir('qsign-export-file-'), 'all.json');
     await writeExport(target.db, { file: all });
     const reps = JSON.parse(readFileSync(all, 'utf8')) as Loose[];
-    expect(reps.map((r) => r.realm)).toEqual(Object.keys(before).sort());
+    // (portal-copy: made by the partialImport test above.)
+    expect(reps.map((r) => r.realm)).toEqual([...Object.keys(before), 'portal-copy'].sort());
     const one = path.join(path.dirname(all), 'one.json');
     await writeExport(target.db, { file: one, realm: 'Test' });
     const rep = JSON.parse(readFileSync(one, 'utf8')) as Loose;
