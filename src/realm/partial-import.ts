@@ -8,6 +8,7 @@
  * CLIENT_ROLE / IDP, `resourceName`, `id`). Users are returned apart: they live in their own table.
  */
 import type { RealmDocument, UserRepresentation } from './representation.ts';
+import { RealmImportError } from './import.ts';
 
 export type Policy = 'FAIL' | 'SKIP' | 'OVERWRITE';
 export type Action = 'ADDED' | 'SKIPPED' | 'OVERWRITTEN';
@@ -59,7 +60,17 @@ export const KINDS = {
 
 const clientRoleKind = (clientId: string): Kind => ({ type: 'CLIENT_ROLE', name: (r) => String(r.name), exists: (n) => `Client role '${n}' for client '${clientId}' already exists.` });
 
-const list = (value: unknown): Loose[] => (Array.isArray(value) ? value as Loose[] : []);
+/**
+ * The array at `field` of the body (absent: empty), every entry an object.
+ * @throws RealmImportError naming the first entry that is not (the admin API answers 400).
+ */
+function list(value: unknown, field = ''): Loose[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new RealmImportError('partialImport', [{ path: field, reason: 'must be an array' }]);
+  const bad = value.findIndex((v) => v === null || typeof v !== 'object' || Array.isArray(v));
+  if (bad >= 0) throw new RealmImportError('partialImport', [{ path: `${field}[${bad}]`, reason: 'must be an object' }]);
+  return value as Loose[];
+}
 
 /** Keycloak's PartialImportRepresentation. */
 export interface PartialImportRepresentation {
@@ -78,21 +89,23 @@ export interface PartialImportRepresentation {
  */
 export function mergePartialImport(doc: RealmDocument, body: PartialImportRepresentation, policy: Policy, existingUsers: Set<string>): { doc: Loose; results: PartialImportResult[]; users: { rep: UserRepresentation; overwrite: boolean }[] } {
   const results: PartialImportResult[] = [];
-  const merge = (current: unknown, incoming: unknown, kind: Kind) => {
-    const out = mergeByName(list(current), list(incoming), policy, kind);
+  const merge = (current: unknown, incoming: unknown, kind: Kind, field: string) => {
+    const out = mergeByName(list(current), list(incoming, field), policy, kind);
     results.push(...out.results);
     return out.list;
   };
   const next: Loose = { ...doc };
   // PartialImportManager order: clients, roles, groups, identity providers, users (each throws before anything is written).
-  next.clients = merge(doc.clients, body.clients, KINDS.client);
+  next.clients = merge(doc.clients, body.clients, KINDS.client, 'clients');
   const clientRoles: Record<string, Loose[]> = { ...doc.roles.client };
-  for (const [clientId, roles] of Object.entries(body.roles?.client ?? {})) clientRoles[clientId] = merge(clientRoles[clientId], roles, clientRoleKind(clientId));
-  next.roles = { ...doc.roles, realm: merge(doc.roles.realm, body.roles?.realm, KINDS.realmRole), client: clientRoles };
-  next.groups = merge(doc.groups, body.groups, KINDS.group);
-  if (body.identityProviders) next.identityProviders = merge((doc as Loose).identityProviders, body.identityProviders, KINDS.idp);
+  const incomingClientRoles = body.roles?.client ?? {};
+  if (typeof incomingClientRoles !== 'object' || Array.isArray(incomingClientRoles)) throw new RealmImportError('partialImport', [{ path: 'roles.client', reason: 'must be an object of clientId to roles' }]);
+  for (const [clientId, roles] of Object.entries(incomingClientRoles)) clientRoles[clientId] = merge(clientRoles[clientId], roles, clientRoleKind(clientId), `roles.client[${JSON.stringify(clientId)}]`);
+  next.roles = { ...doc.roles, realm: merge(doc.roles.realm, body.roles?.realm, KINDS.realmRole, 'roles.realm'), client: clientRoles };
+  next.groups = merge(doc.groups, body.groups, KINDS.group, 'groups');
+  if (body.identityProviders) next.identityProviders = merge((doc as Loose).identityProviders, body.identityProviders, KINDS.idp, 'identityProviders');
   const users: { rep: UserRepresentation; overwrite: boolean }[] = [];
-  for (const rep of list(body.users)) {
+  for (const rep of list(body.users, 'users')) {
     const name = KINDS.user.name(rep);
     // Keycloak matches users by username or, without duplicate emails, email (UsersPartialImport.exists); here by username.
     const exists = existingUsers.has(name);

@@ -214,6 +214,8 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect([overwritten.overwritten, overwritten.results![0].action]).toEqual([1, 'OVERWRITTEN']);
     expect((await token(target.baseUrl, 'quickstart', { grant_type: 'password', client_id: 'spa', username: 'alice', password: 'alice-2' })).status).toBe(200);
     expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'MERGE' } as never }))).status).toBe(400);
+    expect(await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'SKIP', clients: [null] } as never }))).toEqual({ status: 400, body: { field: 'clients[0]', errorMessage: 'clients[0]: must be an object' } });
+    expect((await failure(kc.realms.partialImport({ realm: 'quickstart', rep: { ifResourceExists: 'SKIP', roles: { realm: 'x' } } as never }))).status).toBe(400);
   });
 
   it('a partial export imports into another realm through partialImport: clients, roles and groups arrive; a masked secret becomes a new one', async () => {
