@@ -12,7 +12,8 @@
 import type Router from '@koa/router';
 import type { SqlClient } from '../store/sql.ts';
 import { updateRealmDoc, type StoredRealm } from '../store/realms.ts';
-import { deleteUser, findUserByUsername, insertUser } from '../store/users.ts';
+import { randomUUID } from 'node:crypto';
+import { deleteUser, findUserByUsername, insertUser, type StoredUser } from '../store/users.ts';
 import { parseRealm, RealmImportError, storedUsers } from '../realm/import.ts';
 import { realmRepresentation } from '../realm/export.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/component-model.ts';
@@ -37,6 +38,12 @@ function withIds(results: PartialImportResult[], rep: RealmRepresentation, userI
   });
 }
 
+/** A client's service-account user (Keycloak ClientManager.enableServiceAccount: `service-account-<clientId>`). */
+const serviceAccountUser = (clientId: string): StoredUser => ({
+  id: randomUUID(), username: `service-account-${clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: Date.now(),
+  credentials: [], realmRoles: [], clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: clientId,
+});
+
 /** Merges, validates and writes; returns the results. @throws PartialImportExistsError, RealmImportError */
 async function applyPartialImport(tx: SqlClient, realm: StoredRealm, body: PartialImportRepresentation, policy: Policy): Promise<PartialImportResult[]> {
   const usernames = new Set((await tx.query<{ username: string }>('SELECT username FROM users WHERE realm_id = $1', [realm.id])).map((r) => r.username));
@@ -50,7 +57,16 @@ async function applyPartialImport(tx: SqlClient, realm: StoredRealm, body: Parti
     return { ...rep, components: doc.components, users: [], id: doc.id } as RealmDocument;
   });
   const userIds = new Map<string, string>();
-  for (const { user, passwords } of await storedUsers(planned!.rep.users)) {
+  const users = await storedUsers(planned!.rep.users);
+  // A client with a service account gets its service-account user, as Keycloak's createClient does (import.ts importRealm likewise).
+  const accounts = new Set((await tx.query<{ c: string }>('SELECT service_account_client_id AS c FROM users WHERE realm_id = $1 AND service_account_client_id IS NOT NULL', [realm.id])).map((r) => r.c));
+  for (const u of users) if (u.user.serviceAccountClientId) accounts.add(u.user.serviceAccountClientId);
+  const added = new Set(planned!.results.filter((r) => r.resourceType === 'CLIENT' && r.action !== 'SKIPPED').map((r) => r.resourceName));
+  for (const client of planned!.rep.clients) {
+    if (!added.has(client.clientId) || !client.serviceAccountsEnabled || accounts.has(client.clientId)) continue;
+    users.push({ user: serviceAccountUser(client.clientId), passwords: [] });
+  }
+  for (const { user, passwords } of users) {
     if (planned!.overwrite.has(user.username)) {
       const old = await findUserByUsername(tx, realm.id, user.username);
       if (old) await deleteUser(tx, realm.id, old.id);

@@ -237,6 +237,8 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect(secret.value).toEqual(expect.any(String));
     expect(secret.value).not.toBe('**********');
     expect(secret.value).not.toBe((before['authority-portal'].clients as Loose[]).find((c) => c.clientId === 'authority-portal-client')!.secret);
+    // Its service account came with it (Keycloak's createClient makes one).
+    expect((await token(target.baseUrl, 'portal-copy', { grant_type: 'client_credentials' }, ['authority-portal-client', secret.value!])).status).toBe(200);
     const groups = await kc.groups.find({ realm: 'portal-copy' });
     expect(groups.map((g) => g.name).sort()).toEqual((before['authority-portal'].groups as Loose[]).map((g) => g.name).sort());
   });
