@@ -1,6 +1,6 @@
 /**
  * Command line entry (commander): `start` (default) runs the server; `import FILE...` imports
- * realm files; `verify TOKEN --jwks URL` checks a token. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
+ * realm files; `export` writes them as `kc.sh export` does; `verify TOKEN --jwks URL` checks a token. Exit codes: 0 success, 1 runtime failure, 2 bad configuration or bad realm file.
  */
 import { readdir } from 'node:fs/promises';
 import cluster from 'node:cluster';
@@ -12,6 +12,7 @@ import { openSqlClient, type SqlClient } from './store/sql.ts';
 import { migrate } from './store/migrations.ts';
 import { RealmImportError } from './realm/import.ts';
 import { importRealmFiles, keycloakDirFiles } from './realm/partitions.ts';
+import { writeExport, ExportOptionError, type ExportTarget } from './realm/export-files.ts';
 import { createServer } from './server.ts';
 import { openRedis } from './redis.ts';
 import { deleteExpiredPayloads } from '../adapters/postgres.ts';
@@ -236,8 +237,20 @@ async function eventsVerify(options: { realm?: string }): Promise<void> {
   }
 }
 
+/** `export`: kc.sh export's options (realm/export-files.ts); works on the store. */
+async function exportCommand(options: Omit<ExportTarget, 'usersPerFile'> & { usersPerFile?: string }): Promise<void> {
+  const config = loadConfig();
+  const db = await openStore(config);
+  try {
+    const files = await writeExport(db, { ...options, usersPerFile: options.usersPerFile === undefined ? undefined : Number(options.usersPerFile) });
+    for (const file of files) process.stdout.write(`wrote ${file}\n`);
+  } finally {
+    await db.close();
+  }
+}
+
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof RealmImportError || err instanceof WrongKeyEncryptionKeyError) {
+  if (err instanceof ConfigError || err instanceof ExportOptionError || err instanceof RealmImportError || err instanceof WrongKeyEncryptionKeyError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
@@ -254,6 +267,13 @@ program.command('import').description('import Keycloak realm JSON files (RealmRe
   .option('--dir <dir>', 'import a `kc.sh export --dir` folder: <realm>-realm.json with its <realm>-users-N.json')
   .option('--override', 'replace a realm that already exists')
   .action((files: string[], options: { override?: boolean; dir?: string }) => importCommand(files, options).catch(fail));
+
+program.command('export').description('export realms in Keycloak\'s format, as `kc.sh export` (files hold clear client secrets and password hashes; mode 0600)')
+  .option('--realm <realm>', 'the realm (default: every realm)').option('--file <file>', 'one JSON file (every realm: a JSON array)')
+  .option('--dir <dir>', 'a folder: <realm>-realm.json and <realm>-users-N.json')
+  .option('--users <strategy>', 'skip, realm_file, same_file or different_files (default for --dir: different_files)')
+  .option('--users-per-file <n>', 'users per <realm>-users-N.json (default 50)')
+  .action((options: ExportTarget & { usersPerFile?: string }) => exportCommand(options as never).catch(fail));
 
 const keys = program.command('keys').description('list, rotate and disable a realm\'s signing keys (works on the store; running servers pick the change up within a second)');
 keys.command('list').requiredOption('--realm <realm>').option('--alg <alg>').description('list the realm\'s keys')

@@ -29,6 +29,8 @@ import { roleByIdRoutes } from './roles-by-id.ts';
 import { namedRoleCompositeRoutes } from './role-composites.ts';
 import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { evaluateScopesRoutes } from './evaluate-scopes.ts';
+import { partialExportRoutes } from './partial-export.ts';
+import { partialImportRoutes } from './partial-import.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -108,5 +110,7 @@ export function adminRouter(deps: AdminDeps): Router {
   roleMappingRoutes(router, deps);
   attackDetectionRoutes(router, deps);
   eventRoutes(router, deps);
+  partialExportRoutes(router, deps);
+  partialImportRoutes(router, deps);
   return router;
 }

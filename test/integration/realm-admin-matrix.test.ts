@@ -40,6 +40,8 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm' },
   { method: 'PUT', route: '/:realm', body: () => ({ displayName: 'taken over', registrationAllowed: true }) },
   { method: 'GET', route: '/:realm/keys' },
+  { method: 'POST', route: '/:realm/partial-export' },
+  { method: 'POST', route: '/:realm/partialImport', body: () => ({ ifResourceExists: 'OVERWRITE', users: [{ username: 'evil-user', enabled: true, credentials: [{ type: 'password', value: 'evil' }], realmRoles: ['admin'] }] }) },
   { method: 'GET', route: '/:realm/components' },
   { method: 'GET', route: '/:realm/components/:id' },
   { method: 'POST', route: '/:realm/components', body: () => ({ name: 'evil', providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', config: { priority: ['1'] } }) },
