@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { isSupportedAlg } from './jose/algorithms.ts';
 import { parseBackendDeclarations, type BackendDeclarations } from './signer/backend-config.ts';
 
 export class ConfigError extends Error {
@@ -57,6 +58,8 @@ const schema = z.object({
   managementPort: z.coerce.number().int().min(1).max(65535).optional(),
   /** PostgreSQL connections per process (Keycloak's `db-pool-max-size`). */
   dbPoolMaxSize: z.coerce.number().int().min(1).max(1000),
+  /** The alg a realm signs with when its file names no `defaultSignatureAlgorithm` (Keycloak's RS256 unless set). */
+  defaultSignatureAlgorithm: z.string().refine((alg) => isSupportedAlg(alg) && !alg.startsWith('HS'), 'must be an asymmetric signing algorithm this server supports (e.g. RS256, ML-DSA-65)'),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'keyEncryptionKey' | 'baseUrl'> & {
@@ -140,6 +143,13 @@ export function defaultSigningThreads(workers: number, cores = availableParallel
   return Math.max(0, Math.min(2, Math.floor(cores / workers) - 1));
 }
 
+/**
+ * DEFAULT_SIGNATURE_ALGORITHM: the alg of realms whose file names none, RS256 (Keycloak's
+ * RealmModel default, `Constants.DEFAULT_SIGNATURE_ALGORITHM`) unless set. Read by realm/import.ts
+ * from the same environment; loadConfig validates it at start.
+ */
+export const defaultSignatureAlgorithm = (env: NodeJS.ProcessEnv): string => env.DEFAULT_SIGNATURE_ALGORITHM || 'RS256';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = env.QSIGN_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'development');
   const port = env.PORT ?? env.KC_HTTP_PORT ?? '8080';
@@ -168,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     proxyTrustedAddresses: (env.PROXY_TRUSTED_ADDRESSES ?? env.KC_PROXY_TRUSTED_ADDRESSES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
     dbPoolMaxSize: env.DB_POOL_MAX_SIZE ?? env.KC_DB_POOL_MAX_SIZE ?? '10',
     managementPort: env.MANAGEMENT_PORT || env.KC_HTTP_MANAGEMENT_PORT || undefined,
+    defaultSignatureAlgorithm: defaultSignatureAlgorithm(env),
   };
   const parsed = schema.safeParse(raw);
   const problems: string[] = [];
@@ -178,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keyEncryptionKey: 'KEY_ENCRYPTION_KEY', adminUsername: 'KC_BOOTSTRAP_ADMIN_USERNAME',
       adminPassword: 'KC_BOOTSTRAP_ADMIN_PASSWORD', logLevel: 'LOG_LEVEL / KC_LOG_LEVEL', outboundAllowPrivateNetworks: 'OUTBOUND_ALLOW_PRIVATE_NETWORKS', keyRotationCheckSeconds: 'KEY_ROTATION_CHECK_SECONDS', redisUrl: 'REDIS_URL', workers: 'WORKERS', signingThreads: 'SIGNING_THREADS', shutdownGraceSeconds: 'SHUTDOWN_GRACE_SECONDS',
       proxyHeaders: 'PROXY_HEADERS / KC_PROXY_HEADERS', proxyTrustedAddresses: 'PROXY_TRUSTED_ADDRESSES / KC_PROXY_TRUSTED_ADDRESSES', dbPoolMaxSize: 'DB_POOL_MAX_SIZE / KC_DB_POOL_MAX_SIZE',
-      managementPort: 'MANAGEMENT_PORT / KC_HTTP_MANAGEMENT_PORT',
+      managementPort: 'MANAGEMENT_PORT / KC_HTTP_MANAGEMENT_PORT', defaultSignatureAlgorithm: 'DEFAULT_SIGNATURE_ALGORITHM',
     };
     for (const issue of parsed.error.issues) problems.push(`${names[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(problems);
