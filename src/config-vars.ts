@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { isSupportedAlg } from './jose/algorithms.ts';
 
 /** What a default may depend on: the environment and the fields resolved before it (table order). */
 export interface DefaultContext {
@@ -186,6 +187,12 @@ export const ENV_VARS = {
     names: ['OUTBOUND_ALLOW_PRIVATE_NETWORKS'], keycloak: '', schema: z.enum(['true', 'false']).transform((v) => v === 'true'), default: 'false',
     defaultDoc: '`false`',
     doc: '`true` lets back-channel logout and the fetch of a `client-jwt` client\'s `jwks.url` reach loopback and private addresses (services inside the cluster); oidc-provider refuses them otherwise (SSRF guard)',
+  },
+  defaultSignatureAlgorithm: {
+    names: ['DEFAULT_SIGNATURE_ALGORITHM'], keycloak: '', default: 'RS256',
+    schema: z.string().refine((alg) => isSupportedAlg(alg) && !alg.startsWith('HS'), 'must be an asymmetric signing algorithm this server supports (e.g. RS256, ML-DSA-65)'),
+    defaultDoc: '`RS256` (Keycloak\'s default)',
+    doc: 'the alg of realms whose file names no `defaultSignatureAlgorithm` (at import, from a file or `POST /admin/realms`); any asymmetric alg this server supports, e.g. `ML-DSA-65`. Every realm gets ML-DSA-65 and RS256 keys whatever this says; a realm or a client switches with one setting (docs/keys-and-rotation.md). A realm already stored keeps its alg',
   },
 } satisfies Record<string, EnvVar>;
 

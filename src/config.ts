@@ -73,6 +73,13 @@ function loadDevKek(dataDir: string): Buffer {
   return kek;
 }
 
+/**
+ * DEFAULT_SIGNATURE_ALGORITHM: the alg of realms whose file names none, RS256 (Keycloak's
+ * RealmModel default, `Constants.DEFAULT_SIGNATURE_ALGORITHM`) unless set. Read by realm/import.ts
+ * from the same environment; loadConfig validates it at start (config-vars.ts).
+ */
+export const defaultSignatureAlgorithm = (env: NodeJS.ProcessEnv): string => env.DEFAULT_SIGNATURE_ALGORITHM || 'RS256';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(readEnv(env));
   const problems: string[] = [];

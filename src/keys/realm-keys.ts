@@ -15,10 +15,14 @@ import { createKeyProvider, findComponents } from './providers.ts';
 import type { KeySpec } from './components.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { listKeys, recordPublicJwk, type KeyRecord } from './repository.ts';
+import type { StoredComponent } from './component-model.ts';
+import { certificateFields, type CertificateFields } from './keycloak-material.ts';
 
 export interface RealmKey {
   record: Omit<KeyRecord, 'privateKey'>;
   signer: Signer;
+  /** The certificate of an imported key (`x5c`, `x5t#S256`), published with its JWK as Keycloak's JWKBuilder does. */
+  certificate?: CertificateFields;
 }
 
 export class RealmKeys {
@@ -48,7 +52,7 @@ export class RealmKeys {
     return {
       keys: this.keys
         .filter((k) => k.record.status !== 'DISABLED')
-        .map((k) => k.signer.publicJwk())
+        .map((k) => { const jwk = k.signer.publicJwk(); return jwk && k.certificate ? { ...jwk, ...k.certificate } : jwk; })
         .filter((jwk): jwk is JWK => jwk !== undefined),
     };
   }
@@ -133,5 +137,21 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
     const jwk = signers.get(record.kid)!.publicJwk();
     if (jwk) await recordPublicJwk(db, realmId, record.kid, jwk).catch(() => undefined);
   }
-  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)! })));
+  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)!, ...certificateOf(record, signers.get(record.kid)!, components) })));
+}
+
+/**
+ * The certificate a local RSA key's component carries (Keycloak's `certificate` config), as JWK
+ * fields (Keycloak's JWKBuilder.rsa sets `x5c`; JWK.getSha256x509Thumbprint derives `x5t#S256`
+ * from it). None for a certificate that does not parse or match (it was checked when stored).
+ */
+function certificateOf(record: Omit<KeyRecord, 'privateKey'>, signer: Signer, components: Map<string, StoredComponent>): { certificate?: CertificateFields } {
+  const text = record.backend === 'local' ? components.get(record.componentId)?.config.certificate?.[0] : undefined;
+  const jwk = text ? signer.publicJwk() : undefined;
+  if (!text || jwk?.kty !== 'RSA') return {};
+  try {
+    return { certificate: certificateFields(text, jwk) };
+  } catch {
+    return {};
+  }
 }

@@ -82,6 +82,6 @@ class LedgerSigner implements Signer {
   }
 }
 
-/** The realm's keys with every signer recording its signatures in `ledger` (one that cannot sign, UnavailableSigner, stays as it is). */
+/** The realm's keys (each with its record and certificate) with every signer recording its signatures in `ledger` (one that cannot sign, UnavailableSigner, stays as it is). */
 export const withSignatureLedger = (keys: RealmKeys, ledger: SignatureLedger): RealmKeys =>
-  new RealmKeys(keys.keys.map((k) => ({ record: k.record, signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger) })));
+  new RealmKeys(keys.keys.map((k) => ({ ...k, signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger) })));

@@ -5,7 +5,7 @@
  * records with random ids, which is what makes them revocable, introspectable and usable at
  * userinfo. Keycloak clients, though, expect JWTs: keycloak-js decodes the access AND the refresh
  * token. So the value handed to the client is a JWT wrapping the record id:
- * - access tokens: signed with the client's access-token alg (ML-DSA-65 by default), Keycloak's
+ * - access tokens: signed with the client's access-token alg (the realm's defaultSignatureAlgorithm unless the client names one), Keycloak's
  *   claims, `jti` = `{session type}{token type}{grant}:{record id}` (Keycloak 26.2+ format);
  * - refresh tokens: HS512 with the realm's HMAC key (Keycloak signs refresh tokens so too),
  *   `typ` "Refresh" or "Offline", `jti` = record id.

@@ -18,8 +18,10 @@ import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
-import { realmSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
+import { realmFileSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
 import { withKeycloakDefaults } from './defaults.ts';
+import { withLegacyRealmKey } from './legacy-keys.ts';
+import { defaultSignatureAlgorithm } from '../config.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
@@ -165,11 +167,12 @@ export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv
     if (err instanceof PlaceholderError) throw new RealmImportError(source, [{ path: formatPath(err.path), reason: err.message }]);
     throw err;
   }
-  const parsed = realmSchema.safeParse(resolved);
+  const parsed = realmFileSchema.safeParse(resolved);
   if (!parsed.success) {
     throw new RealmImportError(source, parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })));
   }
-  const rep = withIds(withKeycloakDefaults(normaliseClients(parsed.data)));
+  const file: RealmRepresentation = { ...parsed.data, defaultSignatureAlgorithm: parsed.data.defaultSignatureAlgorithm ?? defaultSignatureAlgorithm(env) };
+  const rep = withIds(withKeycloakDefaults(normaliseClients(withLegacyRealmKey(file))));
   const problems = checkReferences(rep);
   if (problems.length) throw new RealmImportError(source, problems);
   return rep;

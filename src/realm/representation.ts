@@ -113,8 +113,11 @@ export const realmSchema = z.looseObject({
   displayName: z.string().optional(),
   enabled: z.boolean().default(true),
   sslRequired: z.enum(['all', 'external', 'none']).default('external'),
-  /** Keycloak's default is RS256; ours is ML-DSA-65 (see README, compatibility table). */
-  defaultSignatureAlgorithm: z.string().default('ML-DSA-65'),
+  /**
+   * Keycloak's default is RS256 (Constants.DEFAULT_SIGNATURE_ALGORITHM). A realm file that names
+   * none gets the server's DEFAULT_SIGNATURE_ALGORITHM (config.ts; realm/import.ts realmFileSchema).
+   */
+  defaultSignatureAlgorithm: z.string().default('RS256'),
   accessTokenLifespan: seconds(300),
   accessTokenLifespanForImplicitFlow: seconds(900),
   accessCodeLifespan: seconds(60),
@@ -150,5 +153,7 @@ export const realmSchema = z.looseObject({
   defaultRole: roleSchema.optional(),
 });
 export type RealmRepresentation = z.infer<typeof realmSchema>;
+/** A realm file: as realmSchema, but `defaultSignatureAlgorithm` stays absent where the file names none (the server's default fills it). */
+export const realmFileSchema = realmSchema.extend({ defaultSignatureAlgorithm: z.string().optional() });
 /** The stored realm document; `users` is always empty there (users live in their own table). */
 export type RealmDocument = RealmRepresentation & { id: string };

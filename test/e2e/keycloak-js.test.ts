@@ -49,7 +49,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => spa.listen(0, '127.0.0.1', r));
   spaUrl = `http://127.0.0.1:${(spa.address() as AddressInfo).port}`;
   const realm = {
-    realm: 'e2e', displayName: 'E2E Realm',
+    realm: 'e2e', displayName: 'E2E Realm', defaultSignatureAlgorithm: 'ML-DSA-65',
     clients: ['spa', 'spa2'].map((clientId) => ({
       clientId, publicClient: true, redirectUris: [`${spaUrl}/*`], webOrigins: ['+'],
       attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+' },

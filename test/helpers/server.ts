@@ -64,7 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   for (const file of options.realmFiles ?? []) {
     await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }), { backends });
   }
-  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm'), { backends });
+  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm', { ...process.env, ...options.env }), { backends });
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
   const { app, registry } = createServer(config, db, log, { redis, backends });
   server.on('request', app.callback());

@@ -166,7 +166,8 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
 /** Creates `realm` (admin client left pointing at it) with confidential service-account clients; their secrets and the realm id. */
 async function serviceRealm(realm: string, clientIds: string[]) {
   kc.setConfig({ realmName: 'master' });
-  await kc.realms.create({ realm, enabled: true });
+  // These tests rotate ML-DSA-65 keys: the realm signs with them (a realm that names no alg signs RS256, as in Keycloak).
+  await kc.realms.create({ realm, enabled: true, defaultSignatureAlgorithm: 'ML-DSA-65' });
   kc.setConfig({ realmName: realm });
   const secrets: Record<string, string> = {};
   for (const clientId of clientIds) {

@@ -14,7 +14,7 @@ beforeAll(async () => {
   const user = (username: string, password: string, extra: Record<string, unknown> = {}) => ({ username, credentials: [{ value: password }], ...extra });
   server = await startServer({
     realms: [{
-      realm: 'metered', bruteForceProtected: true, failureFactor: 3, waitIncrementSeconds: 60, maxFailureWaitSeconds: 60,
+      realm: 'metered', defaultSignatureAlgorithm: 'ML-DSA-65', bruteForceProtected: true, failureFactor: 3, waitIncrementSeconds: 60, maxFailureWaitSeconds: 60,
       clients: [
         { clientId: 'cli', publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true },
         { clientId: 'web', publicClient: true, redirectUris: ['http://localhost:4000/*'] },
