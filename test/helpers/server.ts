@@ -18,7 +18,8 @@ import type { RealmRegistry } from '../../src/realm/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
-export const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'keycloak-realms');
+/** The real Keycloak exports, copied from ../shared/fixtures/keycloak-realms (its README.md, copied too, gives each file's source and licence). */
+export const FIXTURES = path.join(REPO, 'test', 'fixtures', 'keycloak-realms');
 
 export interface TestServer {
   baseUrl: string;

@@ -1,5 +1,5 @@
 /**
- * A real Keycloak 24 export (sovity authority portal, ../shared/fixtures/keycloak-realms) read
+ * A real Keycloak 24 export (sovity authority portal, test/fixtures/keycloak-realms, copied from ../shared/fixtures) read
  * back through the groups and client-scopes admin API with @keycloak/keycloak-admin-client: the
  * groups, their paths, the users' memberships, the client scopes with their ids and mappers, the
  * realm's default lists and a client's lists are those of the export (Keycloak's own output).

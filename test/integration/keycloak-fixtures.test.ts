@@ -1,5 +1,5 @@
 /**
- * Every real Keycloak realm export in ../shared/fixtures/keycloak-realms (its README.md says what
+ * Every real Keycloak realm export in test/fixtures/keycloak-realms (copied from ../shared/fixtures) (its README.md says what
  * each exercises and which passwords are known) imports, and its users and clients get tokens as
  * they would from Keycloak: the quickstarts of keycloak/keycloak-quickstarts, and full exports of
  * Keycloak 24-26 (authservices-dotnet, sovity, tractusx, adaptive-authn).

@@ -1,5 +1,5 @@
 /**
- * Export (issue 18 item 5): every realm file in ../shared/fixtures/keycloak-realms imported into one
+ * Export (issue 18 item 5): every realm file in test/fixtures/keycloak-realms (copied from ../shared/fixtures) imported into one
  * store, exported as `kc.sh export --dir D --users different_files` lays it out (Keycloak
  * MultipleStepsExportProvider: `<realm>-realm.json` plus `<realm>-users-<N>.json` of
  * `{"realm", "users"}`), imported into a fresh store with `import --dir`'s rules, and compared: the

@@ -1,6 +1,6 @@
 /**
  * Client scopes as Keycloak 26 has them. Expected values come from:
- * - a real Keycloak 26.5.7 export (shared/fixtures/keycloak-realms/adaptive-authn-adaptive-kc26.5.7.json):
+ * - a real Keycloak 26.5.7 export (test/fixtures/keycloak-realms/adaptive-authn-adaptive-kc26.5.7.json):
  *   the built-in scopes, their mappers and attributes, the realm default/optional lists;
  * - Keycloak's OIDCLoginProtocolFactory (built-ins), MigrateTo25_0_0 (`basic` added to older
  *   realms and all their clients), MigrateTo26_1_0 (`service_account`), TokenManager
@@ -23,7 +23,7 @@ import { createPlanCache } from '../../src/mappers/plan-cache.ts';
 import { accessTokenTarget } from '../../src/mappers/token-target.ts';
 import type { MapperUser } from '../../src/mappers/types.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/keycloak-realms');
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/keycloak-realms');
 const readJson = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 
 type Scope = { name: string; attributes?: Record<string, string>; protocolMappers?: { name: string; protocolMapper: string; config: Record<string, string> }[] };

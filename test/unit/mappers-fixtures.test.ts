@@ -1,5 +1,5 @@
 /**
- * Every real Keycloak export in shared/fixtures/keycloak-realms through the pipeline: each OIDC
+ * Every real Keycloak export in test/fixtures/keycloak-realms through the pipeline: each OIDC
  * client, each token target, no scope parameter and `openid`. No fixture may make the pipeline
  * throw or skip a mapper (all their OIDC mapper types are supported; SAML mappers belong to SAML
  * scopes and are not applied to OIDC clients, as DefaultClientSessionContext.loadProtocolMappers
@@ -20,7 +20,7 @@ import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { serviceAccountNotes } from '../../src/mappers/service-account.ts';
 import type { MapperUser, TokenTarget } from '../../src/mappers/types.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/keycloak-realms');
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/keycloak-realms');
 const REALM_FILES = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && !f.includes('-users-'));
 const TARGETS: TokenTarget[] = ['access', 'lightweight', 'id', 'userinfo', 'introspection'];
 

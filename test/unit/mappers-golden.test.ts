@@ -1,6 +1,6 @@
 /**
  * Golden claim sets: what Keycloak 26 emits for the realm file
- * shared/fixtures/keycloak-realms/authservices-dotnet-Test-realm-kc24.0.3.json (+ its users file)
+ * test/fixtures/keycloak-realms/authservices-dotnet-Test-realm-kc24.0.3.json (+ its users file)
  * imported into Keycloak 26, for client `test-client`. The expected sets are written by hand
  * from Keycloak's source, not from this server's output:
  * - import of a 24.0.3 export runs MigrateTo25_0_0: the `basic` scope (oidc-sub-mapper,
@@ -33,7 +33,7 @@ import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { serviceAccountNotes } from '../../src/mappers/service-account.ts';
 import type { Claims, MapperSession, MapperUser, TokenTarget } from '../../src/mappers/types.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/keycloak-realms');
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/keycloak-realms');
 const readJson = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 const ISSUER = 'http://localhost:8080/realms/Test';
 const AUTH_TIME = 1714395500;
