@@ -20,6 +20,7 @@ import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
 import { realmSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
 import { withKeycloakDefaults } from './defaults.ts';
+import { clientUriProblems } from './client-uris.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
@@ -55,6 +56,7 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
   rep.clients.forEach((client, i) => {
     if (seenClients.has(client.clientId)) problems.push({ path: `clients[${i}].clientId`, reason: `duplicate clientId "${client.clientId}"` });
     seenClients.add(client.clientId);
+    problems.push(...clientUriProblems(client, i));
     const attrs = client.attributes;
     const pkce = attrs['pkce.code.challenge.method'];
     if (pkce !== undefined && !PKCE_METHODS.has(pkce)) problems.push({ path: `clients[${i}].attributes["pkce.code.challenge.method"]`, reason: `must be "S256" or "plain", got "${pkce}"` });
