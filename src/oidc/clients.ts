@@ -53,6 +53,37 @@ function validUrls(patterns: string[]): string[] {
   return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => /^https?:\/\//i.test(p) && parseRedirectUri(p) !== undefined);
 }
 
+/** Schemes oidc-provider refuses for native clients (and client-uris.ts at import). */
+const FORBIDDEN_SCHEMES = /^(javascript|vbscript|data|blob|file|about):/i;
+
+/** The custom-scheme patterns (RFC 8252 §7.1) that parse, without a trailing `*`. */
+function customSchemeUrls(patterns: string[]): string[] {
+  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => /^[a-z][a-z0-9+.-]*:/i.test(p) && !/^https?:/i.test(p) && !FORBIDDEN_SCHEMES.test(p) && parseRedirectUri(p) !== undefined);
+}
+
+/**
+ * Two names under `.invalid` (RFC 6761 §6.4: never resolves): the registered redirect URIs of a
+ * client whose only patterns are `*` or other wildcards that name no URI. oidc-provider needs at
+ * least one to offer the code flow; two, so that it never picks one for an omitted redirect_uri
+ * (Keycloak requires redirect_uri then too). matchesRedirect still decides what is allowed.
+ */
+const UNNAMED = ['https://redirect-uri-required.invalid/1', 'https://redirect-uri-required.invalid/2'];
+
+/**
+ * The redirect_uris and application_type oidc-provider is given for a client's patterns: its
+ * http(s) URIs as a `web` client; else (a native app whose URIs all use a custom scheme, such as
+ * `com.example.app://cb`) those as a `native` client; else, when the client has patterns but
+ * none names a URI (`["*"]`), UNNAMED. The list only makes oidc-provider offer the flows;
+ * matchesRedirect decides every redirect.
+ */
+export function registeredRedirects(patterns: string[]): { uris: string[]; applicationType: 'web' | 'native' } {
+  const web = validUrls(patterns);
+  if (web.length) return { uris: web, applicationType: 'web' };
+  const custom = customSchemeUrls(patterns);
+  if (custom.length) return { uris: custom, applicationType: 'native' };
+  return { uris: patterns.some(Boolean) ? UNNAMED : [], applicationType: 'web' };
+}
+
 /** RFC 8628 §3.4 grant type. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -100,7 +131,7 @@ export function responseTypesOf(grantTypes: string[]): NonNullable<ClientMetadat
 }
 
 export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {
-  const redirectUris = validUrls(redirectPatterns(client, rc.baseUrl));
+  const { uris: redirectUris, applicationType } = registeredRedirects(redirectPatterns(client, rc.baseUrl));
   const grantTypes = grantTypesOf(client, redirectUris.length);
   const attrs = client.attributes;
   const metadata: ClientMetadata = {
@@ -110,7 +141,10 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
     grant_types: grantTypes,
     response_types: responseTypesOf(grantTypes),
     redirect_uris: grantTypes.includes('authorization_code') || grantTypes.includes('implicit') ? redirectUris : [],
-    post_logout_redirect_uris: validUrls(postLogoutPatterns(client, rc.baseUrl)),
+    application_type: applicationType,
+    // Only a web client's list is given: a native one's would be held to native rules
+    // (loopback-only http); postLogoutRedirectUriAllowed decides either way.
+    post_logout_redirect_uris: applicationType === 'web' ? validUrls(postLogoutPatterns(client, rc.baseUrl)) : [],
     ...clientAuthMetadata(client),
     id_token_signed_response_alg: idTokenAlg(rc, client.clientId) as ClientMetadata['id_token_signed_response_alg'],
   };

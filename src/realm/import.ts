@@ -22,6 +22,7 @@ import { realmFileSchema, type CredentialRepresentation, type GroupRepresentatio
 import { withKeycloakDefaults } from './defaults.ts';
 import { withLegacyRealmKey } from './legacy-keys.ts';
 import { defaultSignatureAlgorithm } from '../config.ts';
+import { clientUriProblems } from './client-uris.ts';
 import { RealmModel } from './model.ts';
 import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
@@ -57,6 +58,7 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
   rep.clients.forEach((client, i) => {
     if (seenClients.has(client.clientId)) problems.push({ path: `clients[${i}].clientId`, reason: `duplicate clientId "${client.clientId}"` });
     seenClients.add(client.clientId);
+    problems.push(...clientUriProblems(client, i));
     const attrs = client.attributes;
     const pkce = attrs['pkce.code.challenge.method'];
     if (pkce !== undefined && !PKCE_METHODS.has(pkce)) problems.push({ path: `clients[${i}].attributes["pkce.code.challenge.method"]`, reason: `must be "S256" or "plain", got "${pkce}"` });
