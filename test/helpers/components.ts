@@ -46,6 +46,23 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   };
 }
 
+/** A store a test suite runs on: PGlite in a temporary data dir, or a throwaway PostgreSQL database. */
+export interface TestStore {
+  name: 'PGlite' | 'PostgreSQL';
+  /** Creates the PostgreSQL database (absent for PGlite). */
+  databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }>;
+}
+
+/**
+ * The stores a `describe.each` runs on: PGlite always, PostgreSQL when it is reachable (with
+ * `REQUIRE_ALL=1` an unreachable PostgreSQL throws instead, see postgresAvailable).
+ */
+export async function testStores(): Promise<TestStore[]> {
+  const stores: TestStore[] = [{ name: 'PGlite' }];
+  if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+  return stores;
+}
+
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function redisAvailable(): Promise<boolean> {

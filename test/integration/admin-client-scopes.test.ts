@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
 const USERNAME_MAPPER = { name: 'username', protocol: 'openid-connect', protocolMapper: 'oidc-usermodel-property-mapper', config: { 'user.attribute': 'username', 'claim.name': 'preferred_username', 'jsonType.label': 'String' } };
@@ -31,8 +31,7 @@ const REALM = {
   ],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('client scopes admin API on $name', (store) => {
   let server: TestServer;

@@ -17,7 +17,7 @@ import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { failure } from '../helpers/admin.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 
 const ALL = { 'access.token.claim': 'true', 'id.token.claim': 'true', 'userinfo.token.claim': 'true', 'jsonType.label': 'String' };
 const REALM = {
@@ -44,8 +44,7 @@ const REALM = {
 const ISSUANCE = ['exp', 'iat', 'jti', 'sid', 'auth_time', 'at_hash', 'nonce', 'session_state'];
 const claimsOf = (token: Record<string, unknown>) => Object.fromEntries(Object.entries(token).filter(([k]) => !ISSUANCE.includes(k)));
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('evaluate-scopes admin API on $name', (store) => {
   let server: TestServer;

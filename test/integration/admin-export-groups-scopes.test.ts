@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 
 type Group = { id: string; name: string; path: string; subGroups?: Group[] };
 const FILE = path.join(FIXTURES, 'sovity-authority-portal-dev-kc24.0.4.json');
@@ -23,8 +23,7 @@ const EXPORT = JSON.parse(readFileSync(FILE, 'utf8')) as {
 };
 const flatten = (groups: Group[]): Group[] => groups.flatMap((g) => [g, ...flatten(g.subGroups ?? [])]);
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('a Keycloak export through the groups and client-scopes API on $name', (store) => {
   let server: TestServer;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, passwordToken, failure, masterAdmin } from '../helpers/admin.ts';
 import { findRealm } from '../../src/store/realms.ts';
 
@@ -32,8 +32,7 @@ const REALM = {
   ],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('groups admin API on $name', (store) => {
   let server: TestServer;

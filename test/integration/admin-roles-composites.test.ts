@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
 const REALM = {
@@ -21,8 +21,7 @@ const REALM = {
   users: [{ username: 'carol', realmRoles: ['chief'] }],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('roles by id and composites on $name', (store) => {
   let server: TestServer;

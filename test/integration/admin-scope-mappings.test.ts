@@ -9,7 +9,7 @@ import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { findRealm } from '../../src/store/realms.ts';
 
 const REALM = {
@@ -18,8 +18,7 @@ const REALM = {
   clients: [{ clientId: 'app', secret: 's', fullScopeAllowed: false }, { clientId: 'api', bearerOnly: true }],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('scope mappings on $name', (store) => {
   let server: TestServer;

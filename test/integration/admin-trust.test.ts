@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
 import { findUserByUsername, updateUser } from '../../src/store/users.ts';
 import { findRealm } from '../../src/store/realms.ts';
@@ -43,8 +43,7 @@ const REALM_X = {
   ],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('admin trust on $name', (store) => {
   let server: TestServer;

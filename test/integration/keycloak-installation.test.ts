@@ -16,7 +16,7 @@ import Keycloak from 'keycloak-connect';
 import * as oidc from 'openid-client';
 import { exportJWK, generateKeyPair } from 'jose';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, passwordToken } from '../helpers/admin.ts';
 import { asJson } from '../helpers/json.ts';
 import { BUILTIN_DEFAULT_SCOPES, BUILTIN_OPTIONAL_SCOPES, builtinClientScopes } from '../../src/mappers/builtin-client-scopes.ts';
@@ -50,8 +50,7 @@ const shop = (jwksUrl: string) => ({
   ],
 });
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('client installation (keycloak.json) on $name', (store) => {
   let server: TestServer;

@@ -31,7 +31,7 @@ import * as oidc from 'openid-client';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, importPKCS8 } from 'jose';
 import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -66,8 +66,7 @@ function realm(jwksUrl: string, certificate: string) {
   };
 }
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('Keycloak protocol behaviour on $name', (store) => {
   let server: TestServer;

@@ -10,7 +10,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -23,8 +23,7 @@ function expectNoStack(text: string) {
   expect(text).not.toMatch(/Error:|TypeError|ReferenceError/);
 }
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('OIDC flows on $name', (store) => {
   let server: TestServer;

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { asJson } from '../helpers/json.ts';
 import * as oidc from 'openid-client';
@@ -82,8 +82,7 @@ const REALM = {
   }],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('protocol mappers on $name', (store) => {
   let server: TestServer;

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { asJson } from '../helpers/json.ts';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
 const GUARD = {
@@ -47,8 +47,7 @@ const GUARD = {
 const REALMS = [path.join(REPO, 'realms', 'master.json'), path.join(FIXTURES, 'adaptive-authn-adaptive-kc26.5.7.json')];
 const INVALID = { error: 'invalid_grant', error_description: 'Invalid user credentials' };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('protocol security on $name', (store) => {
   let server: TestServer;

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
 import { adminRouter } from '../../src/admin/router.ts';
 
@@ -231,8 +231,7 @@ const realmFixture = (name: string) => ({
   ],
 });
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 it('the table lists every admin route the router serves', () => {
   const router = adminRouter({ db: undefined as never, registry: undefined as never, kek: Buffer.alloc(32), baseUrl: '', log: undefined as never });

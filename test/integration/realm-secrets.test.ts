@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { testStores } from '../helpers/components.ts';
 import { findRealm, listRealms, RealmSecretError, sealClearRealmSecrets } from '../../src/store/realms.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 
@@ -30,8 +30,7 @@ const REALM = {
   identityProviders: [{ alias: 'corp', providerId: 'oidc', enabled: true, config: { clientId: 'qsign', clientSecret: IDP_SECRET, tokenUrl: 'https://idp.example.com/token' } }],
 };
 
-const stores: { name: string; databaseUrl?: () => Promise<{ url: string; drop: () => Promise<void> }> }[] = [{ name: 'PGlite' }];
-if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+const stores = await testStores();
 
 describe.each(stores)('realm secrets at rest on $name', (store) => {
   let server: TestServer;
