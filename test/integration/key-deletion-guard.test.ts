@@ -26,7 +26,8 @@ beforeAll(async () => {
   server = await startServer({
     realmFiles: [path.join(REPO, 'realms', 'master.json')],
     realms: [{
-      realm: 'guard', adminEventsEnabled: true, accessTokenLifespan: 2, ssoSessionMaxLifespan: 2, ssoSessionIdleTimeout: 2, offlineSessionIdleTimeout: 2,
+      // The guard is shown on ML-DSA-65 keys; a realm naming no alg signs RS256 (Keycloak's default).
+      realm: 'guard', defaultSignatureAlgorithm: 'ML-DSA-65', adminEventsEnabled: true, accessTokenLifespan: 2, ssoSessionMaxLifespan: 2, ssoSessionIdleTimeout: 2, offlineSessionIdleTimeout: 2,
       clients: [{ clientId: 'svc', secret: 'svc-secret', publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false }],
     }],
   });
