@@ -24,10 +24,10 @@ function refusal(fn: () => unknown): ComponentError {
 
 describe('key provider registry', () => {
   it('knows every provider by its id, and which hold keys elsewhere', () => {
-    expect([...KEY_PROVIDER_IDS].sort()).toEqual(['composite', 'composite-generated', 'ecdsa-generated', 'eddsa-generated', 'hmac-generated', 'ml-dsa-generated', 'pkcs11', 'rsa', 'rsa-generated', 'vault-transit']);
+    expect([...KEY_PROVIDER_IDS].sort()).toEqual(['aes-generated', 'composite', 'composite-generated', 'ecdsa-generated', 'eddsa-generated', 'hmac-generated', 'ml-dsa-generated', 'pkcs11', 'rsa', 'rsa-enc', 'rsa-enc-generated', 'rsa-generated', 'vault-transit']);
     expect([...EXTERNAL_PROVIDERS].sort()).toEqual(['composite', 'pkcs11', 'vault-transit']);
     for (const id of KEY_PROVIDER_IDS) expect(keyProvider(id).id).toBe(id);
-    expect(refusal(() => keyProvider('aes-generated'))).toMatchObject({ field: 'providerId' });
+    expect(refusal(() => keyProvider('java-keystore'))).toMatchObject({ field: 'providerId' });
   });
 });
 
