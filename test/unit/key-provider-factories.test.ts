@@ -124,3 +124,31 @@ describe('rotation policy', () => {
     expect(refusal(() => parsePolicy('p', config))).toMatchObject({ field });
   });
 });
+
+describe('encryption key providers (Keycloak KeyUse.ENC)', () => {
+  it('default to Keycloak\'s algorithms: RSA-OAEP (Attributes.RS_ENC_ALGORITHM_PROPERTY) and AES (GeneratedAesKeyProviderFactory)', () => {
+    expect(keyProviderSettings('rsa-enc-generated', {}).alg).toBe('RSA-OAEP');
+    expect(keyProviderSettings('rsa-enc-generated', { algorithm: ['RSA1_5'] }).alg).toBe('RSA1_5');
+    expect(keyProviderSettings('aes-generated', {}).alg).toBe('AES');
+    expect(keyProvider('rsa-enc').use).toBe('enc');
+  });
+  it.each([
+    ['rsa-enc-generated', { algorithm: ['RS256'] }, 'algorithm'],
+    ['rsa-generated', { algorithm: ['RSA-OAEP'] }, 'algorithm'],
+    ['rsa-enc-generated', { keySize: ['1024'] }, 'keySize'],
+    ['aes-generated', { secretSize: ['20'] }, 'secretSize'],
+    ['rsa-enc', {}, 'privateKey'],
+  ])('%s refuses %j naming %s', (id, config, field) => {
+    expect(refusal(() => keyProviderSettings(id, config))).toMatchObject({ field });
+  });
+  it('an aes-generated key keeps the file\'s secret and kid; a bad secret is refused', async () => {
+    const aes = keyProvider('aes-generated');
+    if (aes.kind !== 'local') throw new Error('aes-generated is local');
+    const secret = Buffer.alloc(16, 3).toString('base64url');
+    const key = await aes.createKey(keyProviderSettings('aes-generated', { secret: [secret], kid: ['k-1'] }));
+    expect(key).toMatchObject({ kid: 'k-1', alg: 'AES', use: 'enc', publicJwk: null });
+    expect(key.privateKey.toString('base64url')).toBe(secret);
+    await expect(aes.createKey(keyProviderSettings('aes-generated', { secret: [Buffer.alloc(20).toString('base64url')] }))).rejects.toMatchObject({ field: 'secret' });
+    expect((await aes.createKey(keyProviderSettings('aes-generated', { secretSize: ['24'] }))).privateKey).toHaveLength(24);
+  });
+});
