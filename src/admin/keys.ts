@@ -66,7 +66,8 @@ async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK
 export function keyRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/keys', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    const records = await listKeys(deps.db, realm.id);
+    // Signing and encryption keys alike, as Keycloak's KeyResource lists every key with its `use`.
+    const records = [...await listKeys(deps.db, realm.id), ...await listKeys(deps.db, realm.id, 'enc')];
     const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
     records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
     const active: Record<string, string> = {};
@@ -74,12 +75,13 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
       // public JWK was recorded: those derive it from the key once (decrypted here, as the realm
       // does); one that cannot be opened is listed without its public key rather than failing the list.
-      const jwk = r.publicJwk ?? (r.backend === 'local' && !r.alg.startsWith('HS') ? await derivedPublicJwk(deps, r) : undefined);
+      // Encryption keys always have theirs recorded (none for AES: type OCT).
+      const jwk = r.publicJwk ?? (r.backend === 'local' && r.use !== 'enc' && !r.alg.startsWith('HS') ? await derivedPublicJwk(deps, r) : undefined);
       if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
       return {
         providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
         type: jwk ? KTY_TYPE[jwk.kty as string] ?? jwk.kty : 'OCT', algorithm: r.alg,
-        ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}), use: 'SIG',
+        ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}), use: r.use === 'enc' ? 'ENC' : 'SIG',
       };
     }));
     ctx.body = { active, keys };

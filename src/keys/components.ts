@@ -1,8 +1,8 @@
 /**
  * Key provider components of a realm export (`components["org.keycloak.keys.KeyProvider"]`,
  * Keycloak ComponentExportRepresentation) turned into the key specs a realm is created with.
- * The providers of keys/providers/registry.ts are understood; others (`rsa-enc-generated`,
- * `aes-generated`, ...) create no signing key and are ignored.
+ * The providers of keys/providers/registry.ts are understood (encryption key providers among
+ * them: `rsa-enc-generated`, `rsa-enc`, `aes-generated`); others are ignored.
  */
 import type { SignerStatus } from '../signer/signer.ts';
 import type { BackendRead } from './providers/types.ts';

@@ -1,7 +1,9 @@
 /**
  * A realm's key set as the request path sees it: signers per alg in Keycloak's selection order
  * (status ACTIVE, then highest priority, then newest), the public JWKS (ACTIVE and PASSIVE keys,
- * never DISABLED ones, never symmetric keys), and lookup by kid for verification.
+ * never DISABLED ones, never symmetric keys; with the realm's RSA encryption keys, `use` "enc", as
+ * Keycloak's /certs lists them), and lookup by kid for verification. Encryption keys are never
+ * signers: they are read apart (listKeys(..., 'enc')) and only their public JWK is kept.
  */
 import type { JWK } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
@@ -27,9 +29,12 @@ export interface RealmKey {
 
 export class RealmKeys {
   readonly keys: RealmKey[];
+  /** Public JWKs (`use` "enc") of the realm's enabled RSA encryption keys; published, never signing. */
+  readonly encryption: JWK[];
 
-  constructor(keys: RealmKey[]) {
+  constructor(keys: RealmKey[], encryption: JWK[] = []) {
     this.keys = keys;
+    this.encryption = encryption;
   }
 
   /** The key that signs `alg` now, or undefined when the realm has no active key for it. */
@@ -47,13 +52,13 @@ export class RealmKeys {
     return this.keys.find((k) => k.record.kid === kid && k.record.status !== 'DISABLED')?.signer;
   }
 
-  /** RFC 7517 JWK Set of the realm's enabled asymmetric keys. */
+  /** RFC 7517 JWK Set of the realm's enabled asymmetric keys: signing keys, then encryption keys. */
   jwks(): { keys: JWK[] } {
     return {
-      keys: this.keys
+      keys: [...this.keys
         .filter((k) => k.record.status !== 'DISABLED')
         .map((k) => { const jwk = k.signer.publicJwk(); return jwk && k.certificate ? { ...jwk, ...k.certificate } : jwk; })
-        .filter((jwk): jwk is JWK => jwk !== undefined),
+        .filter((jwk): jwk is JWK => jwk !== undefined), ...this.encryption],
     };
   }
 }
@@ -137,7 +142,20 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
     const jwk = signers.get(record.kid)!.publicJwk();
     if (jwk) await recordPublicJwk(db, realmId, record.kid, jwk).catch(() => undefined);
   }
-  return new RealmKeys(records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)!, ...certificateOf(record, signers.get(record.kid)!, components) })));
+  const keys = records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)!, ...certificateOf(record, signers.get(record.kid)!.publicJwk(), components) }));
+  return new RealmKeys(keys, await encryptionJwks(db, realmId, components));
+}
+
+/**
+ * The public JWKs of the realm's enabled encryption keys with a public half (RSA; an AES key has
+ * none and is never published), with their certificate as Keycloak's JWKBuilder.rsa(key, certs,
+ * KeyUse.ENC) gives them. Nothing here is opened: the public JWK was recorded at creation.
+ */
+async function encryptionJwks(db: SqlClient, realmId: string, components: Map<string, StoredComponent>): Promise<JWK[]> {
+  const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
+  const records = (await listKeys(db, realmId, 'enc')).filter((r) => r.status !== 'DISABLED' && r.publicJwk?.kty === 'RSA');
+  records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
+  return records.map((r) => ({ ...r.publicJwk!, ...certificateOf(r, r.publicJwk!, components).certificate }));
 }
 
 /**
@@ -145,9 +163,8 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
  * fields (Keycloak's JWKBuilder.rsa sets `x5c`; JWK.getSha256x509Thumbprint derives `x5t#S256`
  * from it). None for a certificate that does not parse or match (it was checked when stored).
  */
-function certificateOf(record: Omit<KeyRecord, 'privateKey'>, signer: Signer, components: Map<string, StoredComponent>): { certificate?: CertificateFields } {
+function certificateOf(record: Omit<KeyRecord, 'privateKey'>, jwk: JWK | undefined, components: Map<string, StoredComponent>): { certificate?: CertificateFields } {
   const text = record.backend === 'local' ? components.get(record.componentId)?.config.certificate?.[0] : undefined;
-  const jwk = text ? signer.publicJwk() : undefined;
   if (!text || jwk?.kty !== 'RSA') return {};
   try {
     return { certificate: certificateFields(text, jwk) };

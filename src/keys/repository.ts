@@ -36,7 +36,18 @@ export interface KeyRecord {
   signedUntil?: Date | null;
   /** The longest lifetime (seconds) of the tokens it signed; null: it never signed. */
   signedLifetime?: number | null;
+  /** Keycloak's KeyUse: "sig" signs; "enc" (rsa-enc-generated, aes-generated) never does (migration 15). */
+  use?: KeyUse;
 }
+
+/** Keycloak's KeyUse, lower case as in a JWK's `use` (RFC 7517 §4.2). */
+export type KeyUse = 'sig' | 'enc';
+
+/**
+ * The key a local provider makes: a signing key (`use` absent, loaded through the JWS registry) or
+ * an encryption key (`use` "enc", its public JWK given: null for a secret key), never a signer.
+ */
+export type LocalKeyMaterial = GeneratedKey & { use?: 'enc'; publicJwk?: JWK | null };
 
 export interface ExternalKey {
   kid: string;
@@ -77,13 +88,19 @@ export class KeyConflictError extends Error {
   }
 }
 
-export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: GeneratedKey, priority: number, status: SignerStatus, componentId: string): Promise<void> {
+/**
+ * Inserts a local key, its private material sealed (keys/encryption.ts). A signing key is loaded
+ * through the JWS registry for its public JWK; an encryption key (`use` "enc") brings its own and
+ * is stored with use 'enc', which listKeys (the signing path) never returns.
+ */
+export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: LocalKeyMaterial, priority: number, status: SignerStatus, componentId: string): Promise<void> {
   // The public JWK is recorded too, so composites and the admin API need not decrypt to see it.
-  const publicJwk = jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null;
+  const use: KeyUse = key.use ?? 'sig';
+  const publicJwk = use === 'enc' ? key.publicJwk ?? null : jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null;
   await db.query(
-    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk, published_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6::text <> 'DISABLED' THEN now() END)`,
-    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId, publicJwk && JSON.stringify(publicJwk)],
+    `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk, published_at, use)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6::text <> 'DISABLED' THEN now() END, $10)`,
+    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId, publicJwk && JSON.stringify(publicJwk), use],
   );
 }
 
@@ -99,7 +116,7 @@ export async function recordPublicJwk(db: SqlClient, realmId: string, kid: strin
 type KeyRow = {
   kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date;
   component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null; activate_at: Date | null; retire_at: Date | null; published_at: Date | null;
-  signed_until: Date | null; signed_lifetime: number | null;
+  signed_until: Date | null; signed_lifetime: number | null; use: KeyUse;
 };
 const date = (value: Date | string | null) => (value === null ? null : new Date(value));
 
@@ -131,18 +148,23 @@ export async function setKeySchedule(db: SqlClient, realmId: string, componentId
   );
 }
 
-export async function listKeys(db: SqlClient, realmId: string): Promise<KeyRecord[]> {
+/**
+ * The realm's keys of one use (Keycloak's KeyUse), highest priority then newest first. The
+ * default, 'sig', is what signs and verifies: every signing path reads only those, so an
+ * encryption key ('enc') can never sign.
+ */
+export async function listKeys(db: SqlClient, realmId: string, use: KeyUse = 'sig'): Promise<KeyRecord[]> {
   const rows = await db.query<KeyRow>(
-    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at, signed_until, signed_lifetime
-     FROM keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC`,
-    [realmId],
+    `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at, signed_until, signed_lifetime, use
+     FROM keys WHERE realm_id = $1 AND use = $2 ORDER BY priority DESC, created_at DESC`,
+    [realmId, use],
   );
   return rows.map((r) => ({
     kid: r.kid, realmId: r.realm_id, alg: r.alg, providerId: r.provider_id, priority: r.priority,
     status: r.status, componentId: r.component_id, privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
     backend: r.backend, backendRef: r.backend_ref, publicJwk: r.public_jwk, createdAt: new Date(r.created_at),
     activateAt: date(r.activate_at), retireAt: date(r.retire_at), publishedAt: date(r.published_at),
-    signedUntil: date(r.signed_until), signedLifetime: r.signed_lifetime === null ? null : Number(r.signed_lifetime),
+    signedUntil: date(r.signed_until), signedLifetime: r.signed_lifetime === null ? null : Number(r.signed_lifetime), use: r.use,
   }));
 }
 

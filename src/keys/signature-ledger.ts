@@ -84,4 +84,4 @@ class LedgerSigner implements Signer {
 
 /** The realm's keys (each with its record and certificate) with every signer recording its signatures in `ledger` (one that cannot sign, UnavailableSigner, stays as it is). */
 export const withSignatureLedger = (keys: RealmKeys, ledger: SignatureLedger): RealmKeys =>
-  new RealmKeys(keys.keys.map((k) => ({ ...k, signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger) })));
+  new RealmKeys(keys.keys.map((k) => ({ ...k, signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger) })), keys.encryption);

@@ -4,8 +4,9 @@
  * `rsa-generated` / `rsa-enc-generated` a `privateKey` (base64 of the PKCS#8 DER, no PEM armour:
  * PemUtils.encodeKey), `hmac-generated` / `aes-generated` a `secret` (base64url) and its `kid`
  * (GeneratedSecretKeyProviderFactory). The same here for the local keys of `rsa-generated`,
- * `rsa` (its PEM, as Keycloak's ImportedRsaKeyProviderFactory keeps the PEM given) and
- * `hmac-generated`: the component's newest key, opened with KEY_ENCRYPTION_KEY. Keys in Vault or
+ * `rsa` (its PEM, as Keycloak's ImportedRsaKeyProviderFactory keeps the PEM given),
+ * `hmac-generated`, and the encryption keys of `rsa-enc-generated` (base64 DER), `rsa-enc` (PEM)
+ * and `aes-generated` (`secret` + `kid`): the component's newest key, opened with KEY_ENCRYPTION_KEY. Keys in Vault or
  * PKCS#11 leave only their reference (the component config); ML-DSA, ECDSA and EdDSA local keys
  * have no Keycloak config field and are not written (a re-import generates new ones).
  */
@@ -16,12 +17,12 @@ import { openPrivateKey } from '../keys/encryption.ts';
 
 /** Config fields holding one key's material, for a provider whose key Keycloak exports. */
 function materialFields(providerId: string, kid: string, key: Buffer): Record<string, string[]> | undefined {
-  if (providerId === 'rsa-generated') return { privateKey: [key.toString('base64')] };
-  if (providerId === 'rsa') {
+  if (providerId === 'rsa-generated' || providerId === 'rsa-enc-generated') return { privateKey: [key.toString('base64')] };
+  if (providerId === 'rsa' || providerId === 'rsa-enc') {
     const pem = createPrivateKey({ key, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
     return { privateKey: [pem] };
   }
-  if (providerId === 'hmac-generated') return { secret: [key.toString('base64url')], kid: [kid] };
+  if (providerId === 'hmac-generated' || providerId === 'aes-generated') return { secret: [key.toString('base64url')], kid: [kid] };
   return undefined;
 }
 
@@ -34,7 +35,7 @@ export async function exportedKeyMaterial(db: SqlClient, realmId: string): Promi
   const kek = db.keyEncryptionKey;
   const out = new Map<string, Record<string, string[]>>();
   if (!kek) return out;
-  const records = (await listKeys(db, realmId)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const records = [...await listKeys(db, realmId), ...await listKeys(db, realmId, 'enc')].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   for (const record of records) {
     if (out.has(record.componentId) || record.backend !== 'local' || !record.privateKey) continue;
     const fields = materialFields(record.providerId, record.kid, openPrivateKey(kek, record.kid, record.alg, record.privateKey));

@@ -248,6 +248,9 @@ const MIGRATIONS: string[] = [
   // of the time. NULL: the key never signed since the column exists.
   `ALTER TABLE keys ADD COLUMN signed_until timestamptz;
    ALTER TABLE keys ADD COLUMN signed_lifetime integer;`,
+  // 15 (issue 18): what a key is for (Keycloak's KeyUse): 'sig' signs and verifies; 'enc' is an
+  // encryption key (rsa-enc-generated, rsa-enc, aes-generated) that never signs (keys/repository.ts).
+  `ALTER TABLE keys ADD COLUMN use text NOT NULL DEFAULT 'sig';`,
 ];
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */

@@ -24,10 +24,10 @@ function refusal(fn: () => unknown): ComponentError {
 
 describe('key provider registry', () => {
   it('knows every provider by its id, and which hold keys elsewhere', () => {
-    expect([...KEY_PROVIDER_IDS].sort()).toEqual(['composite', 'composite-generated', 'ecdsa-generated', 'eddsa-generated', 'hmac-generated', 'ml-dsa-generated', 'pkcs11', 'rsa', 'rsa-generated', 'vault-transit']);
+    expect([...KEY_PROVIDER_IDS].sort()).toEqual(['aes-generated', 'composite', 'composite-generated', 'ecdsa-generated', 'eddsa-generated', 'hmac-generated', 'ml-dsa-generated', 'pkcs11', 'rsa', 'rsa-enc', 'rsa-enc-generated', 'rsa-generated', 'vault-transit']);
     expect([...EXTERNAL_PROVIDERS].sort()).toEqual(['composite', 'pkcs11', 'vault-transit']);
     for (const id of KEY_PROVIDER_IDS) expect(keyProvider(id).id).toBe(id);
-    expect(refusal(() => keyProvider('aes-generated'))).toMatchObject({ field: 'providerId' });
+    expect(refusal(() => keyProvider('java-keystore'))).toMatchObject({ field: 'providerId' });
   });
 });
 
@@ -122,5 +122,33 @@ describe('rotation policy', () => {
     [{ algorithm: ['RS256'], rotationPeriod: ['100'], retireAfter: ['0'] }, 'retireAfter'],
   ])('refuses %j naming %s', (config, field) => {
     expect(refusal(() => parsePolicy('p', config))).toMatchObject({ field });
+  });
+});
+
+describe('encryption key providers (Keycloak KeyUse.ENC)', () => {
+  it('default to Keycloak\'s algorithms: RSA-OAEP (Attributes.RS_ENC_ALGORITHM_PROPERTY) and AES (GeneratedAesKeyProviderFactory)', () => {
+    expect(keyProviderSettings('rsa-enc-generated', {}).alg).toBe('RSA-OAEP');
+    expect(keyProviderSettings('rsa-enc-generated', { algorithm: ['RSA1_5'] }).alg).toBe('RSA1_5');
+    expect(keyProviderSettings('aes-generated', {}).alg).toBe('AES');
+    expect(keyProvider('rsa-enc').use).toBe('enc');
+  });
+  it.each([
+    ['rsa-enc-generated', { algorithm: ['RS256'] }, 'algorithm'],
+    ['rsa-generated', { algorithm: ['RSA-OAEP'] }, 'algorithm'],
+    ['rsa-enc-generated', { keySize: ['1024'] }, 'keySize'],
+    ['aes-generated', { secretSize: ['20'] }, 'secretSize'],
+    ['rsa-enc', {}, 'privateKey'],
+  ])('%s refuses %j naming %s', (id, config, field) => {
+    expect(refusal(() => keyProviderSettings(id, config))).toMatchObject({ field });
+  });
+  it('an aes-generated key keeps the file\'s secret and kid; a bad secret is refused', async () => {
+    const aes = keyProvider('aes-generated');
+    if (aes.kind !== 'local') throw new Error('aes-generated is local');
+    const secret = Buffer.alloc(16, 3).toString('base64url');
+    const key = await aes.createKey(keyProviderSettings('aes-generated', { secret: [secret], kid: ['k-1'] }));
+    expect(key).toMatchObject({ kid: 'k-1', alg: 'AES', use: 'enc', publicJwk: null });
+    expect(key.privateKey.toString('base64url')).toBe(secret);
+    await expect(aes.createKey(keyProviderSettings('aes-generated', { secret: [Buffer.alloc(20).toString('base64url')] }))).rejects.toMatchObject({ field: 'secret' });
+    expect((await aes.createKey(keyProviderSettings('aes-generated', { secretSize: ['24'] }))).privateKey).toHaveLength(24);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Key provider id -> its factory (Keycloak's KeyProviderFactory registry, ours in one map): the
  * Keycloak providers `rsa-generated`, `rsa`, `ecdsa-generated`, `eddsa-generated`,
- * `hmac-generated`, and ours `ml-dsa-generated`, `composite-generated`, `vault-transit`, `pkcs11`,
- * `composite`. Others of Keycloak's (`rsa-enc-generated`, `aes-generated`, ...) make no signing key
- * and are not providers here. Rotation policies are components of another type (rotation-policy.ts).
+ * `hmac-generated`, the encryption key providers `rsa-enc-generated`, `rsa-enc`, `aes-generated`
+ * (KeyUse.ENC: their keys never sign), and ours `ml-dsa-generated`, `composite-generated`,
+ * `vault-transit`, `pkcs11`, `composite`. Rotation policies are components of another type (rotation-policy.ts).
  */
 import { ComponentError, type KeyProviderSettings } from '../component-model.ts';
 import type { ExternalKeyProvider, KeyProviderFactory } from './types.ts';
@@ -13,13 +13,16 @@ import { rsa } from './rsa.ts';
 import { ecdsaGenerated } from './ecdsa-generated.ts';
 import { eddsaGenerated } from './eddsa-generated.ts';
 import { hmacGenerated } from './hmac-generated.ts';
+import { rsaEncGenerated } from './rsa-enc-generated.ts';
+import { rsaEnc } from './rsa-enc.ts';
+import { aesGenerated } from './aes-generated.ts';
 import { mlDsaGenerated } from './ml-dsa-generated.ts';
 import { compositeGenerated } from './composite-generated.ts';
 import { vaultTransit } from './vault-transit.ts';
 import { pkcs11 } from './pkcs11.ts';
 import { composite } from './composite.ts';
 
-const FACTORIES: readonly KeyProviderFactory[] = [rsaGenerated, rsa, ecdsaGenerated, eddsaGenerated, hmacGenerated, mlDsaGenerated, compositeGenerated, vaultTransit, pkcs11, composite];
+const FACTORIES: readonly KeyProviderFactory[] = [rsaGenerated, rsa, ecdsaGenerated, eddsaGenerated, hmacGenerated, rsaEncGenerated, rsaEnc, aesGenerated, mlDsaGenerated, compositeGenerated, vaultTransit, pkcs11, composite];
 const BY_ID = new Map(FACTORIES.map((f) => [f.id, f]));
 
 export const KEY_PROVIDER_IDS: readonly string[] = FACTORIES.map((f) => f.id);

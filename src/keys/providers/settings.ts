@@ -51,7 +51,8 @@ export function providerSettings(provider: KeyProviderFactory, rawConfig: Record
   check(commonSchema, config);
   check(provider.schema, config);
   const alg = first(config, 'algorithm') ?? provider.impliedAlg?.(config) ?? provider.fallbackAlg;
-  if (!provider.algorithms.test(alg) || !isSupportedAlg(alg)) throw new ComponentError(`config.algorithm "${alg}" is not an algorithm of provider ${provider.id}`, 'algorithm');
+  // An encryption provider's algs (RSA-OAEP, AES) are JWE's, never the JWS registry's: they cannot sign.
+  if (!provider.algorithms.test(alg) || (provider.use !== 'enc' && !isSupportedAlg(alg))) throw new ComponentError(`config.algorithm "${alg}" is not an algorithm of provider ${provider.id}`, 'algorithm');
   const priorityText = first(config, 'priority') ?? '0';
   const enabled = first(config, 'enabled') !== 'false';
   const active = first(config, 'active') !== 'false';

@@ -10,8 +10,7 @@ import type { z } from 'zod';
 import type { SqlClient } from '../../store/sql.ts';
 import type { Signer, SignerStatus } from '../../signer/signer.ts';
 import type { Backends } from '../../signer/backends.ts';
-import type { GeneratedKey } from '../generate.ts';
-import type { KeyRecord } from '../repository.ts';
+import type { KeyRecord, LocalKeyMaterial } from '../repository.ts';
 import type { ComponentConfig, KeyProviderSettings, StoredComponent } from '../component-model.ts';
 
 /** What every key provider has. */
@@ -22,6 +21,12 @@ interface ProviderBase {
   readonly fallbackAlg: string;
   /** The algs the provider can hold keys for. */
   readonly algorithms: RegExp;
+  /**
+   * "enc" for an encryption key provider (Keycloak's KeyUse.ENC: rsa-enc-generated, rsa-enc,
+   * aes-generated): its algs are JWE key-management algs, not the JWS registry's, and its keys
+   * never sign. Absent: a signing key provider.
+   */
+  readonly use?: 'enc';
   /**
    * The provider's own config fields (zod over the string-array config; fields every provider has,
    * `priority`, `enabled`, `active`, `algorithm`, are checked by keys/providers/settings.ts). An
@@ -42,7 +47,7 @@ export interface LocalKeyProvider extends ProviderBase {
   /** Config fields never stored nor returned by the admin API (an imported private key). */
   readonly secretFields: readonly string[];
   /** Makes (or, for `rsa`, imports) the key. @throws ComponentError for unusable key material. */
-  createKey(settings: KeyProviderSettings): Promise<GeneratedKey>;
+  createKey(settings: KeyProviderSettings): Promise<LocalKeyMaterial>;
 }
 
 /** The realm a key provider belongs to: its id (absent for a realm being imported: no rows yet) and name (declarations list names). */
