@@ -29,7 +29,8 @@ const REALM = {
 const USER = {
   id: 'u-1', username: 'alice', email: 'alice@example.com', emailVerified: true, firstName: 'Alice', lastName: 'Liddell',
   attributes: { phone: ['+33 1'], nick: ['al', 'ally'], street: ['1 Main St'], country: ['FR'], age: ['42'] },
-  realmRoles: ['admin'], clientRoles: { api: ['read'], app: ['app-role'], 'my.client': ['r'] }, groups: ['/org/team'],
+  // default-roles-mappers as a Keycloak export lists it (import grants no default role).
+  realmRoles: ['admin', 'default-roles-mappers'], clientRoles: { api: ['read'], app: ['app-role'], 'my.client': ['r'] }, groups: ['/org/team'],
 };
 
 interface Run { target?: TokenTarget; session?: Partial<MapperSession>; client?: Record<string, unknown>; user?: Record<string, unknown> }
