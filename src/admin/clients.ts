@@ -11,10 +11,12 @@ import { insertUser, findServiceAccount } from '../store/users.ts';
 import { listKeys } from '../keys/repository.ts';
 import { CLIENT_ALG_ATTRIBUTES } from '../keys/required.ts';
 import { formatPath } from '../realm/import.ts';
+import { withDefaultRole } from '../realm/defaults.ts';
 import { userRep } from './users.ts';
 import { withoutClientRoles } from './roles.ts';
 import { dropClientMappings } from '../store/role-mappings.ts';
-import { badRequest, conflict, notFound } from './errors.ts';
+import { AdminError, badRequest, conflict, notFound } from './errors.ts';
+import { clientUriProblems } from '../realm/client-uris.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import type { SqlClient } from '../store/sql.ts';
 
@@ -26,10 +28,28 @@ export function parseClient(body: unknown): ClientRepresentation {
     const issue = parsed.error.issues[0];
     throw badRequest(`${formatPath(issue.path) || 'client'}: ${issue.message}`, formatPath(issue.path));
   }
-  const client = { ...parsed.data };
+  // Keycloak's defaults for what the body leaves out (JpaClientProvider.addClient: enabled,
+  // standardFlowEnabled; RepresentationToModel.createClient: protocol openid-connect,
+  // clientAuthenticatorType KeycloakModelUtils.getDefaultClientAuthenticatorType() = client-secret,
+  // nodeReRegistrationTimeout -1, a generated secret); the rest is clientSchema's (all flows but
+  // the standard one off, publicClient false, fullScopeAllowed true).
+  const client: ClientRepresentation = { clientAuthenticatorType: 'client-secret', nodeReRegistrationTimeout: -1, ...parsed.data };
   if (client.authorizationServicesEnabled) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
   if (!client.publicClient && !client.bearerOnly && !client.secret) client.secret = newSecret();
   return client;
+}
+
+/**
+ * Refuses redirect URIs that can never match, as Keycloak's ClientsResource.createClient /
+ * ClientResource.update do (ValidationUtil.validateClient → DefaultClientValidationProvider,
+ * failing with ErrorResponseException(Errors.INVALID_INPUT, message, 400)): 400
+ * `{"error":"invalid_input","error_description":"A redirect URI is not a valid URI: \"…\""}`.
+ * The checks are those of import (realm/client-uris.ts).
+ * @throws AdminError 400
+ */
+function checkClientUris(client: ClientRepresentation): void {
+  const problems = clientUriProblems(client, 0);
+  if (problems.length) throw new AdminError(400, { error: 'invalid_input', error_description: problems.map((p) => p.reason).join('\n') });
 }
 
 /** A client may only ask for algs the realm has an ACTIVE key for (checked at create and update). */
@@ -41,11 +61,15 @@ async function checkClientAlgs(db: SqlClient, realmId: string, client: ClientRep
   }
 }
 
-async function ensureServiceAccount(db: SqlClient, realmId: string, client: ClientRepresentation): Promise<void> {
-  if (!client.serviceAccountsEnabled || await findServiceAccount(db, realmId, client.clientId)) return;
-  await insertUser(db, realmId, {
+/**
+ * ClientManager.enableServiceAccount: the client's `service-account-{clientId}` user, made with
+ * UserProvider.addUser(realm, username), i.e. holding the realm's default role.
+ */
+async function ensureServiceAccount(db: SqlClient, realm: { id: string; doc: RealmDocument }, client: ClientRepresentation): Promise<void> {
+  if (!client.serviceAccountsEnabled || await findServiceAccount(db, realm.id, client.clientId)) return;
+  await insertUser(db, realm.id, {
     id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: Date.now(),
-    credentials: [], realmRoles: [], clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
+    credentials: [], realmRoles: withDefaultRole(realm.doc, []), clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
   }, []);
 }
 
@@ -62,13 +86,14 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
   router.post('/:realm/clients', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const client = { ...parseClient(jsonBody(ctx)), id: randomUUID() };
+    checkClientUris(client);
     await commit(deps, realm.name, async (tx) => {
       await checkClientAlgs(tx, realm.id, client);
       await updateRealmDoc(tx, realm.name, (doc) => {
         if (doc.clients.some((c) => c.clientId === client.clientId)) throw conflict(`Client ${client.clientId} already exists`);
         return { ...doc, clients: [...doc.clients, client] };
       });
-      await ensureServiceAccount(tx, realm.id, client);
+      await ensureServiceAccount(tx, realm, client);
     });
     created(ctx, deps, `/${realm.name}/clients/${client.id}`);
   });
@@ -89,11 +114,12 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
         const current = byId(doc, ctx.params.id);
         if (!current) throw notFound('Could not find client');
         updated = { ...parseClient({ ...current, ...body, attributes: { ...current.attributes, ...(body.attributes as object | undefined) } }), id: current.id };
+        checkClientUris(updated);
         if (updated.clientId !== current.clientId && doc.clients.some((c) => c.clientId === updated!.clientId)) throw conflict(`Client ${updated.clientId} already exists`);
         return { ...doc, clients: doc.clients.map((c) => (c.id === current.id ? updated! : c)) };
       });
       await checkClientAlgs(tx, realm.id, updated!);
-      await ensureServiceAccount(tx, realm.id, updated!);
+      await ensureServiceAccount(tx, realm, updated!);
     });
     noContent(ctx);
   });
@@ -123,7 +149,7 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
     if (!client) throw notFound('Could not find client');
     if (!client.serviceAccountsEnabled) throw badRequest(`Service account not enabled for the client '${client.clientId}'`);
     const user = await commit(deps, realm.name, async (tx) => {
-      await ensureServiceAccount(tx, realm.id, client);
+      await ensureServiceAccount(tx, realm, client);
       return findServiceAccount(tx, realm.id, client.clientId);
     });
     ctx.body = userRep(user!);

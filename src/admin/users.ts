@@ -9,6 +9,7 @@ import type Router from '@koa/router';
 import { userSchema, type RealmDocument } from '../realm/representation.ts';
 import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, countUsers, updateUser, type StoredUser, type UserSearch } from '../store/users.ts';
 import { hashPassword } from '../realm/password.ts';
+import { withDefaultRole } from '../realm/defaults.ts';
 import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-params.ts';
@@ -105,7 +106,9 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
     rep.groups = checkGroups(realm.doc, rep.groups);
     const passwords = await Promise.all(credentials.filter((c) => c.type === 'password' && c.value !== undefined).map((c) => hashPassword(c.value!)));
-    const user: StoredUser = { ...rep, credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
+    // UsersResource.createUser → UserProvider.addUser(realm, username): addDefaultRoles = true,
+    // so the new user holds default-roles-{realm} as an explicit mapping (realm/defaults.ts).
+    const user: StoredUser = { ...rep, realmRoles: withDefaultRole(realm.doc, rep.realmRoles), credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
     await commit(deps, realm.name, async (tx) => {
       if (await findUserByUsername(tx, realm.id, user.username)) throw conflict('User exists with same username');
       await insertUser(tx, realm.id, user, passwords);

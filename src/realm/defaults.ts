@@ -3,7 +3,7 @@
  * the built-in clients `account`, `account-console`, `admin-cli`, `broker`,
  * `realm-management`, `security-admin-console` with their client roles, the realm roles
  * `offline_access` and `uma_authorization`, and the composite `default-roles-{realm}` that
- * every user holds. Realm exports reference these (e.g. `clientRoles.account`), so an import
+ * users created here (not imported ones) are given (withDefaultRole). Realm exports reference these (e.g. `clientRoles.account`), so an import
  * must find them; so must `uma_protection` of clients with authorization services. Anything the
  * file already defines is kept as the file has it.
  */
@@ -45,8 +45,24 @@ function builtInClientRoles(): Record<string, RoleRepresentation[]> {
   };
 }
 
-/** Name of the realm's default composite role, held implicitly by every user. */
+/** Name Keycloak gives a realm's default composite role (RealmManager.setupRealmDefaults). */
 export const defaultRoleName = (realm: string) => `default-roles-${realm.toLowerCase()}`;
+
+/** The name of `rep`'s default role: its `defaultRole`, else Keycloak's `default-roles-{realm}`. */
+export const realmDefaultRole = (rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>) => rep.defaultRole?.name ?? defaultRoleName(rep.realm);
+
+/**
+ * `realmRoles` with the realm's default role added as an explicit mapping, as Keycloak grants it
+ * to a user it creates itself: `UserProvider.addUser(realm, username)` is
+ * `addUser(realm, id, username, addDefaultRoles = true, ...)` (JpaUserProvider →
+ * DefaultRoles.addDefaultRoles), used by UsersResource.createUser, registration and
+ * ClientManager.enableServiceAccount. Import (RepresentationToModel.createUser) passes
+ * `addDefaultRoles = false`: an imported user holds exactly the roles its file lists.
+ */
+export function withDefaultRole(rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>, realmRoles: string[]): string[] {
+  const name = realmDefaultRole(rep);
+  return realmRoles.includes(name) ? realmRoles : [name, ...realmRoles];
+}
 
 /** Returns a copy of `rep` with Keycloak's built-in clients and roles added where missing. */
 export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentation {
@@ -55,7 +71,7 @@ export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentat
     if (!clients.some((c) => c.clientId === client.clientId)) clients.push(client);
   }
   const realmRoles = [...rep.roles.realm];
-  const defaultRole = rep.defaultRole?.name ?? defaultRoleName(rep.realm);
+  const defaultRole = realmDefaultRole(rep);
   const addRealmRole = (role: RoleRepresentation) => {
     if (!realmRoles.some((r) => r.name === role.name)) realmRoles.push(role);
   };

@@ -19,7 +19,7 @@ import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
 import { realmFileSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
-import { withKeycloakDefaults } from './defaults.ts';
+import { withDefaultRole, withKeycloakDefaults } from './defaults.ts';
 import { withLegacyRealmKey } from './legacy-keys.ts';
 import { defaultSignatureAlgorithm } from '../config.ts';
 import { clientUriProblems } from './client-uris.ts';
@@ -256,12 +256,16 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
 
   const now = Date.now();
   const users = await storedUsers(rep.users, now);
+  // Users of the file hold exactly the roles it lists (RepresentationToModel.createUser adds no
+  // default roles). A service account the file lacks is made as Keycloak's
+  // RealmManager.setupClientServiceAccountsAndAuthorizationOnImport makes it
+  // (ClientManager.enableServiceAccount): with the default role.
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
     users.push({
       user: {
         id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false,
-        createdTimestamp: now, credentials: [], realmRoles: [], clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
+        createdTimestamp: now, credentials: [], realmRoles: withDefaultRole(rep, []), clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
       },
       passwords: [],
     });

@@ -4,7 +4,6 @@
  * realm version, so token requests do no realm or client I/O.
  */
 import type { ClientRepresentation, GroupRepresentation, RealmDocument, RoleRepresentation, UserRepresentation } from './representation.ts';
-import { defaultRoleName } from './defaults.ts';
 
 /** Role id as used internally: `realm\0{name}` or `client\0{clientId}\0{name}` (NUL: ids and names may contain ':'). */
 type RoleKey = string;
@@ -66,8 +65,9 @@ export class RealmModel {
   }
 
   /**
-   * The roles a user holds: direct mappings, group mappings (including parent groups), the
-   * realm's default role, all composites expanded (Keycloak RoleUtils.expandCompositeRoles).
+   * The roles a user holds: direct mappings and group mappings (including parent groups), all
+   * composites expanded (Keycloak RoleUtils.expandCompositeRoles). The realm's default role is
+   * held only through an explicit mapping, as in Keycloak (realm/defaults.ts withDefaultRole).
    * Memoised per user object for this realm version: neither the user object nor the result may
    * be changed afterwards.
    */
@@ -101,7 +101,6 @@ export class RealmModel {
       for (const [clientId, names] of Object.entries(clientRoles)) for (const name of names) visit(clientKey(clientId, name));
     };
     addMappings(user.realmRoles, user.clientRoles);
-    visit(realmKey(this.rep.defaultRole?.name ?? defaultRoleName(this.name)));
     for (const groupPath of user.groups ?? []) {
       let group = this.#groups.get(groupPath.startsWith('/') ? groupPath : `/${groupPath}`);
       while (group) {

@@ -251,7 +251,25 @@ const MIGRATIONS: string[] = [
   // 15 (issue 18): what a key is for (Keycloak's KeyUse): 'sig' signs and verifies; 'enc' is an
   // encryption key (rsa-enc-generated, rsa-enc, aes-generated) that never signs (keys/repository.ts).
   `ALTER TABLE keys ADD COLUMN use text NOT NULL DEFAULT 'sig';`,
+  // 16 (issue 18): the realm's default role is no longer held implicitly by every user
+  // (realm/model.ts); as in Keycloak it is an explicit mapping, given to users created by the
+  // admin API and to service accounts, and to imported users only where their file lists it
+  // (RepresentationToModel.createUser: addDefaultRoles = false). Every user stored before this
+  // migration held it implicitly: the mapping is written into their realmRoles so nothing changes
+  // for them. The role name is the realm's defaultRole.name, else default-roles-{lower(realm)}
+  // (realm/defaults.ts realmDefaultRole); users of a realm without that role are left as they are.
+  `UPDATE users u SET representation = jsonb_set(u.representation, '{realmRoles}',
+       jsonb_build_array(d.role) || CASE WHEN jsonb_typeof(u.representation->'realmRoles') = 'array' THEN u.representation->'realmRoles' ELSE '[]'::jsonb END)
+     FROM (SELECT r.id, coalesce(r.representation->'defaultRole'->>'name', 'default-roles-' || lower(r.representation->>'realm')) AS role, r.representation
+           FROM realms r) d
+     WHERE u.realm_id = d.id
+       AND NOT (CASE WHEN jsonb_typeof(u.representation->'realmRoles') = 'array' THEN u.representation->'realmRoles' ELSE '[]'::jsonb END) ? d.role
+       AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.representation->'roles'->'realm') = 'array'
+                     THEN d.representation->'roles'->'realm' ELSE '[]'::jsonb END) AS e(role) WHERE e.role->>'name' = d.role);`,
 ];
+
+/** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
+export const migrationVersion = (marker: string): number => MIGRATIONS.findIndex((m) => m.includes(marker)) + 1;
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
 export async function migrate(db: SqlClient): Promise<number> {

@@ -78,7 +78,8 @@ const REALM = {
     username: 'alice', enabled: true, email: 'alice@example.com', emailVerified: true, firstName: 'Alice', lastName: 'Liddell',
     attributes: { department: ['R&D'] },
     credentials: [{ type: 'password', value: 'alice' }],
-    realmRoles: ['editor'], clientRoles: { api: ['read'] }, groups: ['/staff/devs'],
+    // default-roles-mappers as a Keycloak export lists it (Keycloak's import grants no default role).
+    realmRoles: ['editor', 'default-roles-mappers'], clientRoles: { api: ['read'] }, groups: ['/staff/devs'],
   }],
 };
 

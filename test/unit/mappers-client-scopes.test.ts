@@ -126,11 +126,12 @@ describe('scope parameter (TokenManager.isValidScope / getRequestedClientScopes,
   it('offline_access applies only to a user holding the offline_access role (its scope mapping)', () => {
     const model = new RealmModel({ ...rep, id: 'r' } as RealmDocument);
     const index = indexRealm(rep);
-    const withRole = appliedClientScopes(index, client, 'openid offline_access', model.effectiveRoles({ realmRoles: [], clientRoles: {}, groups: [] }))!;
+    // The fixture's users hold default-roles-test as a mapping (as Keycloak exports list it).
+    const withRole = appliedClientScopes(index, client, 'openid offline_access', model.effectiveRoles({ realmRoles: ['default-roles-test'], clientRoles: {}, groups: [] }))!;
     expect(tokenScope(withRole, 'openid offline_access')).toBe('openid offline_access profile email');
     const restricted = parseRealm({ ...readJson('authservices-dotnet-Test-realm-kc24.0.3.json'), roles: { realm: [{ name: 'offline_access' }, { name: 'default-roles-test' }] } }, 'kc24', {});
     const bare = new RealmModel({ ...restricted, id: 'r' } as RealmDocument);
-    const without = appliedClientScopes(indexRealm(restricted), client, 'openid offline_access', bare.effectiveRoles({ realmRoles: [], clientRoles: {}, groups: [] }))!;
+    const without = appliedClientScopes(indexRealm(restricted), client, 'openid offline_access', bare.effectiveRoles({ realmRoles: ['default-roles-test'], clientRoles: {}, groups: [] }))!;
     expect(without.map((s) => s.name)).not.toContain('offline_access');
   });
 

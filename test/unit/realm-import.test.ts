@@ -93,7 +93,7 @@ describe('placeholders', () => {
 });
 
 describe('effective roles', () => {
-  it('expands composites, groups (with parents) and the default role', () => {
+  it('expands composites, groups (with parents) and the default role where mapped (as Keycloak, never implicitly)', () => {
     const rep = parseRealm({
       realm: 'r',
       roles: { realm: [{ name: 'admin', composite: true, composites: { realm: ['user'], client: { app: ['write'] } } }, { name: 'user' }, { name: 'auditor' }], client: { app: [{ name: 'write' }, { name: 'read' }] } },
@@ -101,8 +101,11 @@ describe('effective roles', () => {
       groups: [{ name: 'staff', realmRoles: ['auditor'], subGroups: [{ name: 'ops', clientRoles: { app: ['read'] } }] }],
     }, 'r.json', {});
     const model = new RealmModel({ ...rep, id: 'x' });
-    const roles = model.effectiveRoles({ realmRoles: ['admin'], clientRoles: {}, groups: ['/staff/ops'] });
+    // A user made by the admin API or listed so in an export holds default-roles-r as a mapping.
+    const roles = model.effectiveRoles({ realmRoles: ['admin', 'default-roles-r'], clientRoles: {}, groups: ['/staff/ops'] });
     expect(roles.realm.sort()).toEqual(['admin', 'auditor', 'default-roles-r', 'offline_access', 'uma_authorization', 'user']);
+    // Without the mapping it is not held (RepresentationToModel.createUser adds no default roles).
+    expect(model.effectiveRoles({ realmRoles: ['user'], clientRoles: {}, groups: [] })).toEqual({ realm: ['user'], clients: {} });
     expect(roles.clients.app.sort()).toEqual(['read', 'write']);
     expect(roles.clients.account.sort()).toEqual(['manage-account', 'manage-account-links', 'view-profile']);
   });
