@@ -63,7 +63,9 @@ describe('admin REST API with @keycloak/keycloak-admin-client', () => {
     await kc.roles.create({ name: 'auditor', description: 'reads reports' });
     const auditor = await kc.roles.findOneByName({ name: 'auditor' });
     await kc.users.addRealmRoleMappings({ id: user.id, roles: [{ id: auditor!.id!, name: 'auditor' }] });
-    expect((await kc.users.listRealmRoleMappings({ id: user.id })).map((r) => r.name)).toEqual(['auditor']);
+    // A user created through the admin API holds the realm's default role as a mapping, as in
+    // Keycloak (UsersResource.createUser -> UserProvider.addUser with addDefaultRoles = true).
+    expect((await kc.users.listRealmRoleMappings({ id: user.id })).map((r) => r.name).sort()).toEqual(['auditor', 'default-roles-acme']);
     expect((await kc.users.find({ username: 'carol', exact: true }))[0].email).toBe('carol@acme.example');
 
     const login = await token('acme', { grant_type: 'password', client_id: 'svc', username: 'carol', password: 'Carol-Secret-1' }, ['svc', svcSecret]);
