@@ -11,7 +11,7 @@ import { insertUser, findServiceAccount } from '../store/users.ts';
 import { listKeys } from '../keys/repository.ts';
 import { CLIENT_ALG_ATTRIBUTES } from '../keys/required.ts';
 import { formatPath } from '../realm/import.ts';
-import { withDefaultRole } from '../realm/defaults.ts';
+import { serviceAccountUser, withDefaultRole } from '../realm/defaults.ts';
 import { userRep } from './users.ts';
 import { withoutClientRoles } from './roles.ts';
 import { dropClientMappings } from '../store/role-mappings.ts';
@@ -67,10 +67,7 @@ async function checkClientAlgs(db: SqlClient, realmId: string, client: ClientRep
  */
 async function ensureServiceAccount(db: SqlClient, realm: { id: string; doc: RealmDocument }, client: ClientRepresentation): Promise<void> {
   if (!client.serviceAccountsEnabled || await findServiceAccount(db, realm.id, client.clientId)) return;
-  await insertUser(db, realm.id, {
-    id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: Date.now(),
-    credentials: [], realmRoles: withDefaultRole(realm.doc, []), clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
-  }, []);
+  await insertUser(db, realm.id, serviceAccountUser(client.clientId, withDefaultRole(realm.doc, [])), []);
 }
 
 const byId = (doc: RealmDocument, id: string) => doc.clients.find((c) => c.id === id);

@@ -9,6 +9,8 @@
  */
 import type { ClientRepresentation, RealmRepresentation, RoleRepresentation } from './representation.ts';
 import { clientSchema } from './representation.ts';
+import { randomUUID } from 'node:crypto';
+import type { StoredUser } from '../store/users.ts';
 
 const ACCOUNT_ROLES = ['manage-account', 'view-profile', 'manage-account-links', 'view-applications', 'view-consent', 'manage-consent', 'delete-account', 'view-groups'];
 const REALM_MANAGEMENT_ROLES = [
@@ -62,6 +64,19 @@ export const realmDefaultRole = (rep: Pick<RealmRepresentation, 'realm' | 'defau
 export function withDefaultRole(rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>, realmRoles: string[]): string[] {
   const name = realmDefaultRole(rep);
   return realmRoles.includes(name) ? realmRoles : [name, ...realmRoles];
+}
+
+/**
+ * The service-account user of a client, as Keycloak's ClientManager.enableServiceAccount makes it:
+ * `service-account-{clientId}` (lower case), enabled, no credentials, linked by
+ * `serviceAccountClientId`, holding `realmRoles` (callers pass withDefaultRole's result where
+ * Keycloak creates it through UserProvider.addUser). `now` in epoch milliseconds.
+ */
+export function serviceAccountUser(clientId: string, realmRoles: string[], now = Date.now()): StoredUser {
+  return {
+    id: randomUUID(), username: `service-account-${clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: now,
+    credentials: [], realmRoles, clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: clientId,
+  };
 }
 
 /** Returns a copy of `rep` with Keycloak's built-in clients and roles added where missing. */

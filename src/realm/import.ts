@@ -19,7 +19,7 @@ import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
 import { realmFileSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
-import { withDefaultRole, withKeycloakDefaults } from './defaults.ts';
+import { serviceAccountUser, withDefaultRole, withKeycloakDefaults } from './defaults.ts';
 import { withLegacyRealmKey } from './legacy-keys.ts';
 import { defaultSignatureAlgorithm } from '../config.ts';
 import { clientUriProblems } from './client-uris.ts';
@@ -262,13 +262,7 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   // (ClientManager.enableServiceAccount): with the default role.
   for (const client of rep.clients) {
     if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
-    users.push({
-      user: {
-        id: randomUUID(), username: `service-account-${client.clientId}`.toLowerCase(), enabled: true, emailVerified: false,
-        createdTimestamp: now, credentials: [], realmRoles: withDefaultRole(rep, []), clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: client.clientId,
-      },
-      passwords: [],
-    });
+    users.push({ user: serviceAccountUser(client.clientId, withDefaultRole(rep, []), now), passwords: [] });
   }
   // Key providers live in the components table from now on (admin API, rotation); other components stay in the document.
   const { [KEY_PROVIDER_TYPE]: _keyProviders, ...otherComponents } = rep.components ?? {};

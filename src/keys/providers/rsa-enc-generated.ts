@@ -5,10 +5,8 @@
  * `certificate`): that key is kept under Keycloak's kid. Published in /certs with `use` "enc";
  * never signs (not a JWS alg, not in the signing key list).
  */
-import { z } from 'zod';
-import { single } from './settings.ts';
 import { localProvider } from './local.ts';
-import { RSA_KEY_SIZES } from './rsa-generated.ts';
+import { rsaKeySizeConfig } from './rsa-generated.ts';
 import { RSA_ENC_ALGS, rsaEncKey } from './rsa-enc-material.ts';
 
 export const rsaEncGenerated = localProvider({
@@ -16,9 +14,7 @@ export const rsaEncGenerated = localProvider({
   use: 'enc',
   fallbackAlg: 'RSA-OAEP',
   algorithms: RSA_ENC_ALGS,
-  schema: z.looseObject({
-    keySize: single((v) => RSA_KEY_SIZES.includes(v), (v) => `config.keySize must be one of ${RSA_KEY_SIZES.join(', ')}, got "${v}"`),
-  }),
+  schema: rsaKeySizeConfig(),
   secretFields: ['privateKey'],
   createKey: (settings) => rsaEncKey('rsa-enc-generated', settings),
 });

@@ -7,25 +7,19 @@
  * public JWK is Keycloak's JWKBuilder.rsa form for an encryption key: `use` "enc", `alg` the
  * component's algorithm (RSA-OAEP, RSA-OAEP-256 or RSA1_5). The key never signs (keys/repository.ts).
  */
-import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
-import { first, type KeyProviderSettings } from '../component-model.ts';
+import type { KeyProviderSettings } from '../component-model.ts';
 import { keycloakKeyId } from '../keycloak-kid.ts';
-import { keycloakCertificate, keycloakRsaPrivateKey } from '../keycloak-material.ts';
 import type { LocalKeyMaterial } from '../repository.ts';
+import { rsaPrivateKey } from './rsa-material.ts';
 
 /** Keycloak's RS_ENC_ALGORITHM_PROPERTY choices (Attributes.java); its default is RSA-OAEP. */
 export const RSA_ENC_ALGS = /^(RSA-OAEP|RSA-OAEP-256|RSA1_5)$/;
 
-const newRsaKey = async (bits: number): Promise<KeyObject> => (await promisify(generateKeyPair)('rsa', { modulusLength: bits })).privateKey;
-
 /** @throws ComponentError (field privateKey or certificate) for unusable key material. */
 export async function rsaEncKey(providerId: string, settings: KeyProviderSettings): Promise<LocalKeyMaterial> {
-  const text = first(settings.config, 'privateKey');
-  const certificate = first(settings.config, 'certificate');
-  const key = text ? keycloakRsaPrivateKey(text) : await newRsaKey(Number(first(settings.config, 'keySize') ?? 2048));
-  if (certificate) keycloakCertificate(certificate, key);
+  const key = await rsaPrivateKey(settings);
   const kid = keycloakKeyId(key);
   const { n, e } = createPublicKey(key).export({ format: 'jwk' });
   const publicJwk: JWK = { kty: 'RSA', n, e, kid, alg: settings.alg, use: 'enc' };
