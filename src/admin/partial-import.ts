@@ -46,7 +46,7 @@ async function applyPartialImport(tx: SqlClient, realm: StoredRealm, body: Parti
   let planned: { rep: RealmRepresentation; results: PartialImportResult[]; overwrite: Set<string> } | undefined;
   await updateRealmDoc(tx, realm.name, (doc) => {
     const merged = mergePartialImport(doc, body, policy, usernames);
-    const rep = parseRealm({ ...merged.doc, components: { ...doc.components, [KEY_PROVIDER_TYPE]: keyProviders }, users: merged.users.map((u) => u.rep) }, 'partialImport', {});
+    const rep = parseRealm({ ...merged.doc, components: { ...doc.components, [KEY_PROVIDER_TYPE]: keyProviders }, users: merged.users.map((u) => u.rep) }, 'partialImport', {}, false);
     planned = { rep, results: merged.results, overwrite: new Set(merged.users.filter((u) => u.overwrite).map((u) => u.rep.username.toLowerCase())) };
     return { ...rep, components: doc.components, users: [], id: doc.id } as RealmDocument;
   });

@@ -93,7 +93,8 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     if (!admin.superAdmin) throw forbidden();
     let rep;
     try {
-      rep = parseRealm(jsonBody(ctx), 'realm');
+      // No `${VAR}` resolution: an administrator sends data, never a name of the server's environment.
+      rep = parseRealm(jsonBody(ctx), 'realm', process.env, false);
     } catch (err) {
       if (err instanceof RealmImportError) throw badRequest(err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '), err.problems[0]?.path);
       throw err;

@@ -155,16 +155,20 @@ function depthProblem(json: unknown): ImportProblem | undefined {
 
 /**
  * Validates a parsed realm JSON value. Pure: no I/O.
+ * `env`: the operator's environment, for DEFAULT_SIGNATURE_ALGORITHM and, when `placeholders` is
+ * true (realm files, as Keycloak's `--import-realm`), for `${VAR}` placeholders. A realm that
+ * arrives through the admin API passes false: Keycloak's admin REST takes `${...}` literally, and
+ * resolving it would let an administrator read the server's environment (docs/trust-model.md).
  * @throws RealmImportError with every problem found; a value nested deeper than MAX_JSON_DEPTH
  *   (json-depth.ts) with that one problem, before any other check.
  */
-export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env): RealmRepresentation {
+export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env, placeholders = true): RealmRepresentation {
   // Before any recursive step (placeholders, zod): a 100k-deep file overflowed the stack (RangeError).
   const tooDeep = depthProblem(json);
   if (tooDeep) throw new RealmImportError(source, [tooDeep]);
-  let resolved: unknown;
+  let resolved: unknown = json;
   try {
-    resolved = resolvePlaceholders(json, env);
+    if (placeholders) resolved = resolvePlaceholders(json, env);
   } catch (err) {
     if (err instanceof PlaceholderError) throw new RealmImportError(source, [{ path: formatPath(err.path), reason: err.message }]);
     throw err;

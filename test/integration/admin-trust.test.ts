@@ -181,6 +181,22 @@ describe.each(stores)('admin trust on $name', (store) => {
     expect(((await call(root, 'GET', `/xr/users/${created.id}`)).body as { serviceAccountClientId?: string }).serviceAccountClientId).toBeUndefined();
   });
 
+  it('a realm created or partially imported through the admin API takes ${VAR} literally: the server\'s environment is not read (Keycloak resolves placeholders only in --import-realm files)', async () => {
+    process.env.QSIGN_TEST_ENV_SECRET = 'env-secret-value-1';
+    try {
+      const body = { realm: `lit-${store.name.toLowerCase()}`, displayName: '${QSIGN_TEST_ENV_SECRET}', attributes: { probe: '${env.QSIGN_TEST_ENV_SECRET}' } };
+      expect((await call(root, 'POST', '/', body)).status).toBe(201);
+      const rep = (await call(root, 'GET', `/${body.realm}`)).body as { displayName: string; attributes: Record<string, string> };
+      expect([rep.displayName, rep.attributes.probe]).toEqual(['${QSIGN_TEST_ENV_SECRET}', '${env.QSIGN_TEST_ENV_SECRET}']);
+      const imported = await call(root, 'POST', `/${body.realm}/partialImport`, { ifResourceExists: 'FAIL', roles: { realm: [{ name: 'probe-role', description: '${QSIGN_TEST_ENV_SECRET}' }] } });
+      expect(imported.status).toBe(200);
+      expect((await call(root, 'GET', `/${body.realm}/roles/probe-role`)).body).toMatchObject({ description: '${QSIGN_TEST_ENV_SECRET}' });
+      expect((await call(root, 'GET', '/')).text).not.toContain('env-secret-value-1');
+    } finally {
+      delete process.env.QSIGN_TEST_ENV_SECRET;
+    }
+  });
+
   describe('secrets in the realm representation', () => {
     it('GET masks the SMTP password and identity-provider client secrets as Keycloak does', async () => {
       const rep = await kc.realms.findOne({ realm: 'xr' }) as Record<string, unknown>;
