@@ -18,7 +18,8 @@ type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userC
 const ROTATED = Symbol('qsign.rotatedRefreshToken');
 /** In a request's `ctx.state`: that rotation's successor (upsert parameters), stored with the access token. */
 const SUCCESSOR = Symbol('qsign.successorRefreshToken');
-const requestState = () => (Provider as unknown as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx?.state;
+const requestState = () =>
+  (Provider as unknown as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx?.state;
 
 const COLUMNS = 'realm_id, model, id, payload, grant_id, uid, user_code, expires_at';
 /** `INSERT ... SELECT` of one artefact from the 8 parameters after `$offset` (realm, model, id, payload, grant, uid, user code, seconds). */
@@ -31,7 +32,14 @@ const ON_CONFLICT = `ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = E
   uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
 
 /** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
 
 /**
  * The grant sources `consume` keeps single-use, by the name oidc-provider's errors give them
@@ -58,7 +66,9 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
       [realmId, model, id, [...GRANTABLE]],
     );
     if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
-    throw new errors.InvalidGrant(model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`);
+    throw new errors.InvalidGrant(
+      model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`,
+    );
   }
 
   return class PostgresAdapter {
@@ -78,15 +88,28 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
      * @throws errors.InvalidGrant when the consumed refresh token was used meanwhile (see `consume`).
      */
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const params = [realmId, this.model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresIn ?? null];
-      const state = this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
+      const params = [
+        realmId,
+        this.model,
+        id,
+        JSON.stringify(payload),
+        payload.grantId ?? null,
+        payload.uid ?? null,
+        payload.userCode ?? null,
+        expiresIn ?? null,
+      ];
+      const state =
+        this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
       const rotated = state?.[ROTATED] as string | undefined;
       if (this.model === 'RefreshToken' && rotated !== undefined) {
         delete state![ROTATED];
         state![SUCCESSOR] = { rotated, params };
         return;
       }
-      const successor = this.model === 'AccessToken' ? state?.[SUCCESSOR] as { rotated: string; params: unknown[] } | undefined : undefined;
+      const successor =
+        this.model === 'AccessToken'
+          ? (state?.[SUCCESSOR] as { rotated: string; params: unknown[] } | undefined)
+          : undefined;
       if (!successor) {
         await db.query(`${insertSelect()} ${ON_CONFLICT}`, params);
         return;
@@ -108,7 +131,9 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
         [realmId, this.model, value],
       );
       if (!row) return undefined;
-      return row.consumed_at ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : row.payload;
+      return row.consumed_at
+        ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
+        : row.payload;
     }
 
     find(id: string) {
@@ -144,17 +169,27 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
         state[ROTATED] = id;
         return;
       }
-      const consumed = await db.query('UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1', [realmId, this.model, id]);
+      const consumed = await db.query(
+        'UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1',
+        [realmId, this.model, id],
+      );
       if (consumed.length || !SINGLE_USE[this.model]) return;
       await refuseReuse(this.model, id);
     }
 
     async destroy(id: string): Promise<void> {
-      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3', [realmId, this.model, id]);
+      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3', [
+        realmId,
+        this.model,
+        id,
+      ]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)', [realmId, grantId, [...GRANTABLE]]);
+      await db.query(
+        'DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)',
+        [realmId, grantId, [...GRANTABLE]],
+      );
     }
   };
 }
@@ -164,8 +199,15 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
  * store's statement time limit: a backlog that takes longer must shrink, not be cancelled every time.
  */
 export async function deleteExpiredPayloads(db: SqlClient): Promise<number> {
-  return db.transaction(async (tx) => {
-    await tx.query('DELETE FROM revoked_tokens WHERE expires_at < now()');
-    return (await tx.query("DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1")).length;
-  }, { timeoutMs: 0 });
+  return db.transaction(
+    async (tx) => {
+      await tx.query('DELETE FROM revoked_tokens WHERE expires_at < now()');
+      return (
+        await tx.query(
+          "DELETE FROM oidc_payloads WHERE expires_at < now() - interval '5 minutes' RETURNING 1",
+        )
+      ).length;
+    },
+    { timeoutMs: 0 },
+  );
 }

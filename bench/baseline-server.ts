@@ -16,19 +16,46 @@ const { publicKey, secretKey } = ml_dsa65.keygen(new Uint8Array(seed));
 const oqs = await createMLDSA65();
 
 class MlDsaKey extends ExternalSigningKey {
-  constructor() { super(); const w = this as unknown as { kid: string; alg: string }; w.kid = 'mldsa'; w.alg = 'ML-DSA-65'; }
-  override keyObject() { return createPublicKey({ key: { kty: 'AKP', alg: 'ML-DSA-65', pub: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' } as never); }
-  override async sign(data: Buffer) { return Buffer.from(oqs.sign(new Uint8Array(data), secretKey)); }
+  constructor() {
+    super();
+    const w = this as unknown as { kid: string; alg: string };
+    w.kid = 'mldsa';
+    w.alg = 'ML-DSA-65';
+  }
+  override keyObject() {
+    return createPublicKey({
+      key: { kty: 'AKP', alg: 'ML-DSA-65', pub: Buffer.from(publicKey).toString('base64url') },
+      format: 'jwk',
+    } as never);
+  }
+  override async sign(data: Buffer) {
+    return Buffer.from(oqs.sign(new Uint8Array(data), secretKey));
+  }
 }
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 class RsaKey extends ExternalSigningKey {
-  constructor() { super(); const w = this as unknown as { kid: string; alg: string }; w.kid = 'rsa'; w.alg = 'RS256'; }
-  override keyObject() { return rsa.publicKey; }
-  override async sign(data: Buffer) { return sign('sha256', data, rsa.privateKey); }
+  constructor() {
+    super();
+    const w = this as unknown as { kid: string; alg: string };
+    w.kid = 'rsa';
+    w.alg = 'RS256';
+  }
+  override keyObject() {
+    return rsa.publicKey;
+  }
+  override async sign(data: Buffer) {
+    return sign('sha256', data, rsa.privateKey);
+  }
 }
 
 const provider = new Provider('http://127.0.0.1/baseline', {
-  clients: ['RS256', 'ML-DSA-65'].map((alg) => ({ client_id: `c-${alg}`, client_secret: 's', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] })),
+  clients: ['RS256', 'ML-DSA-65'].map((alg) => ({
+    client_id: `c-${alg}`,
+    client_secret: 's',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+  })),
   jwks: { keys: [new MlDsaKey(), new RsaKey()] as never },
   features: {
     devInteractions: { enabled: false },
@@ -37,11 +64,18 @@ const provider = new Provider('http://127.0.0.1/baseline', {
     resourceIndicators: {
       enabled: true,
       defaultResource: () => 'urn:api',
-      getResourceServerInfo: (_ctx: unknown, _resource: string, client: { clientId: string }) => ({ scope: '', audience: 'urn:api', accessTokenFormat: 'jwt', jwt: { sign: { alg: client.clientId.slice(2) } } }),
+      getResourceServerInfo: (_ctx: unknown, _resource: string, client: { clientId: string }) => ({
+        scope: '',
+        audience: 'urn:api',
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: client.clientId.slice(2) } },
+      }),
     },
   } as never,
   enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ML-DSA-65'] } as never,
 });
 const server = provider.listen(0, '127.0.0.1');
-server.once('listening', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
+server.once('listening', () =>
+  process.stdout.write(`${(server.address() as { port: number }).port}\n`),
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));

@@ -19,9 +19,14 @@ for (const alg of process.argv.slice(2)) {
   for (let i = 0; i < 50; i += 1) await signer.sign(input);
   let n = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (performance.now() - started < SECONDS * 1000) { await signer.sign(input); n += 1; }
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (performance.now() - started < SECONDS * 1000) {
+        await signer.sign(input);
+        n += 1;
+      }
+    }),
+  );
   rates[alg] = n / ((performance.now() - started) / 1000);
 }
 process.stdout.write(`${JSON.stringify(rates)}\n`);

@@ -12,10 +12,28 @@ import { pino, type Logger } from 'pino';
  * @param destination file path or descriptor; default 1 (stdout).
  */
 export function createLogger(level: string, destination: string | number = 1): Logger {
-  return pino({
-    level,
-    base: { service: 'qsign-oidc' },
-    redact: { paths: ['password', 'client_secret', 'secret', 'token', 'access_token', 'refresh_token', 'id_token', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'], censor: '[redacted]' },
-  }, pino.destination({ dest: destination, sync: false }));
+  return pino(
+    {
+      level,
+      base: { service: 'qsign-oidc' },
+      redact: {
+        paths: [
+          'password',
+          'client_secret',
+          'secret',
+          'token',
+          'access_token',
+          'refresh_token',
+          'id_token',
+          '*.password',
+          '*.secret',
+          'headers.authorization',
+          'headers.cookie',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination({ dest: destination, sync: false }),
+  );
 }
 export type { Logger };

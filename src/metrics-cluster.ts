@@ -55,7 +55,14 @@ export function clusterMetricsFromPrimary(timeoutMs = PRIMARY_TIMEOUT_MS): Promi
       else reject(new Error(message.error ?? 'no answer'));
     });
     // With a callback, a closed channel is reported there, not as an 'error' event on process.
-    const unreachable = (err: Error | null) => { if (err) pending.get(id)?.({ type: RESPONSE, id, error: `cannot reach the cluster primary: ${err.message}` }); };
+    const unreachable = (err: Error | null) => {
+      if (err)
+        pending.get(id)?.({
+          type: RESPONSE,
+          id,
+          error: `cannot reach the cluster primary: ${err.message}`,
+        });
+    };
     try {
       process.send!({ type: REQUEST, id }, undefined, undefined, unreachable);
     } catch (err) {
@@ -74,12 +81,23 @@ export function serveClusterMetrics(): void {
   cluster.on('message', (worker: Worker, message: { type?: string; id?: number }) => {
     if (message?.type !== REQUEST || typeof message.id !== 'number') return;
     const id = message.id;
-    collecting ??= aggregator.clusterMetrics().finally(() => { collecting = undefined; });
-    collecting.then(
-      (text): Response => ({ type: RESPONSE, id, text }),
-      (err: Error): Response => ({ type: RESPONSE, id, error: err.message === 'Operation timed out.' ? 'a worker did not answer the collection within 5 s' : err.message }),
-    ).then((response) => {
-      if (worker.isConnected()) worker.send(response, undefined, () => undefined);
+    collecting ??= aggregator.clusterMetrics().finally(() => {
+      collecting = undefined;
     });
+    collecting
+      .then(
+        (text): Response => ({ type: RESPONSE, id, text }),
+        (err: Error): Response => ({
+          type: RESPONSE,
+          id,
+          error:
+            err.message === 'Operation timed out.'
+              ? 'a worker did not answer the collection within 5 s'
+              : err.message,
+        }),
+      )
+      .then((response) => {
+        if (worker.isConnected()) worker.send(response, undefined, () => undefined);
+      });
   });
 }

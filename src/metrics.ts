@@ -15,22 +15,54 @@ import { KEYCLOAK_ROUTES, PROTOCOL } from './oidc/routes.ts';
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'qsign_' });
 
-export const httpRequests = new Counter({ name: 'qsign_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
+export const httpRequests = new Counter({
+  name: 'qsign_http_requests_total',
+  help: 'HTTP requests by route and status',
+  labelNames: ['route', 'status'],
+  registers: [registry],
+});
 /** `type`: `access`, `refresh` (HS512; offline tokens too) or `id`. */
-export const tokensIssued = new Counter({ name: 'qsign_tokens_issued_total', help: 'Signed tokens issued, by realm, alg and token type (access, refresh, id)', labelNames: ['realm', 'alg', 'type'], registers: [registry] });
+export const tokensIssued = new Counter({
+  name: 'qsign_tokens_issued_total',
+  help: 'Signed tokens issued, by realm, alg and token type (access, refresh, id)',
+  labelNames: ['realm', 'alg', 'type'],
+  registers: [registry],
+});
 export const signingSeconds = new Histogram({
-  name: 'qsign_signing_seconds', help: 'Time to sign one token, by back end and alg (seconds)', labelNames: ['backend', 'alg'], registers: [registry],
+  name: 'qsign_signing_seconds',
+  help: 'Time to sign one token, by back end and alg (seconds)',
+  labelNames: ['backend', 'alg'],
+  registers: [registry],
   buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
 });
-export const signingErrors = new Counter({ name: 'qsign_signing_errors_total', help: 'Failed signing operations, by back end and alg', labelNames: ['backend', 'alg'], registers: [registry] });
-/** `reason`: the `error` of Keycloak's LOGIN_ERROR event (oidc/account.ts LOGIN_ERROR_EVENT), six values. */
-export const loginFailures = new Counter({ name: 'qsign_login_failures_total', help: 'Failed user logins (login form and password grant), by realm and reason (Keycloak\'s LOGIN_ERROR error)', labelNames: ['realm', 'reason'], registers: [registry] });
-export const signingThreads = new Gauge({
-  name: 'qsign_signing_threads', help: 'ML-DSA signing threads running (summed over the worker processes; 0: they sign on their event loops)', registers: [registry],
-  aggregator: 'sum',
-  collect() { this.set(runningSigningThreads()); },
+export const signingErrors = new Counter({
+  name: 'qsign_signing_errors_total',
+  help: 'Failed signing operations, by back end and alg',
+  labelNames: ['backend', 'alg'],
+  registers: [registry],
 });
-export const lockouts = new Counter({ name: 'qsign_lockouts_total', help: 'Brute-force lockouts started (committed), by realm', labelNames: ['realm'], registers: [registry] });
+/** `reason`: the `error` of Keycloak's LOGIN_ERROR event (oidc/account.ts LOGIN_ERROR_EVENT), six values. */
+export const loginFailures = new Counter({
+  name: 'qsign_login_failures_total',
+  help: "Failed user logins (login form and password grant), by realm and reason (Keycloak's LOGIN_ERROR error)",
+  labelNames: ['realm', 'reason'],
+  registers: [registry],
+});
+export const signingThreads = new Gauge({
+  name: 'qsign_signing_threads',
+  help: 'ML-DSA signing threads running (summed over the worker processes; 0: they sign on their event loops)',
+  registers: [registry],
+  aggregator: 'sum',
+  collect() {
+    this.set(runningSigningThreads());
+  },
+});
+export const lockouts = new Counter({
+  name: 'qsign_lockouts_total',
+  help: 'Brute-force lockouts started (committed), by realm',
+  labelNames: ['realm'],
+  registers: [registry],
+});
 
 if (cluster.isWorker) shareWorkerRegistry(registry);
 
@@ -39,12 +71,21 @@ if (cluster.isWorker) shareWorkerRegistry(registry);
  * primary) or this process's own (a single process); 503 with a one-line text reason when a
  * worker or the primary did not answer within about 5 s.
  */
-export async function metricsResponse(): Promise<{ status: 200 | 503; type: string; body: string }> {
-  if (!cluster.isWorker) return { status: 200, type: registry.contentType, body: await registry.metrics() };
+export async function metricsResponse(): Promise<{
+  status: 200 | 503;
+  type: string;
+  body: string;
+}> {
+  if (!cluster.isWorker)
+    return { status: 200, type: registry.contentType, body: await registry.metrics() };
   try {
     return { status: 200, type: registry.contentType, body: await clusterMetricsFromPrimary() };
   } catch (err) {
-    return { status: 503, type: 'text/plain; charset=utf-8', body: `# metrics unavailable: ${(err as Error).message}\n` };
+    return {
+      status: 503,
+      type: 'text/plain; charset=utf-8',
+      body: `# metrics unavailable: ${(err as Error).message}\n`,
+    };
   }
 }
 
@@ -54,18 +95,27 @@ export async function metricsResponse(): Promise<{ status: 200 | 503; type: stri
  */
 export function counterFor(counter: Counter, ...values: string[]): Counter.Internal {
   let children = counterChildren.get(counter);
-  if (!children) { children = new Map(); counterChildren.set(counter, children); }
+  if (!children) {
+    children = new Map();
+    counterChildren.set(counter, children);
+  }
   const key = values.join('\0');
   let child = children.get(key);
-  if (!child) { child = counter.labels(...values); children.set(key, child); }
+  if (!child) {
+    child = counter.labels(...values);
+    children.set(key, child);
+  }
   return child;
 }
 const counterChildren = new WeakMap<Counter, Map<string, Counter.Internal>>();
 
 /** Route names of exact paths outside the realms. */
 const TOP_ROUTES = new Map([
-  ['/metrics', 'metrics'], ['/health/live', 'health/live'], ['/health/ready', 'health/ready'],
-  ['/resources/login.css', 'resources'], ['/resources/logout.js', 'resources'],
+  ['/metrics', 'metrics'],
+  ['/health/live', 'health/live'],
+  ['/health/ready', 'health/ready'],
+  ['/resources/login.css', 'resources'],
+  ['/resources/logout.js', 'resources'],
 ]);
 const P = `${PROTOCOL}/`;
 /**
@@ -73,15 +123,32 @@ const P = `${PROTOCOL}/`;
  * its path after the protocol prefix (`token/introspect`, `device`), and the pages around them.
  */
 const REALM_ROUTES = new Map([
-  ...Object.values(KEYCLOAK_ROUTES).map((path) => [path, path.startsWith(P) ? path.slice(P.length) : path.slice(1)]),
-  ['', 'realm'], ['/', 'realm'], ['/account', 'account'], ['/account/', 'account'],
-  ['/.well-known/openid-configuration', 'discovery'], ['/.well-known/oauth-authorization-server', 'discovery'],
+  ...Object.values(KEYCLOAK_ROUTES).map((path) => [
+    path,
+    path.startsWith(P) ? path.slice(P.length) : path.slice(1),
+  ]),
+  ['', 'realm'],
+  ['/', 'realm'],
+  ['/account', 'account'],
+  ['/account/', 'account'],
+  ['/.well-known/openid-configuration', 'discovery'],
+  ['/.well-known/oauth-authorization-server', 'discovery'],
   ...['logout/confirm', 'logout/success'].map((r) => [`${P}${r}`, 'logout']),
-  ...['', '/init', '/iframe.js', '/session'].map((r) => [`${P}login-status-iframe.html${r}`, 'login-status-iframe.html']),
-  ...['step1.html', 'step1.js', 'step2.html', 'step2.js'].map((r) => [`${P}3p-cookies/${r}`, '3p-cookies']),
+  ...['', '/init', '/iframe.js', '/session'].map((r) => [
+    `${P}login-status-iframe.html${r}`,
+    'login-status-iframe.html',
+  ]),
+  ...['step1.html', 'step1.js', 'step2.html', 'step2.js'].map((r) => [
+    `${P}3p-cookies/${r}`,
+    '3p-cookies',
+  ]),
 ] as [string, string][]);
 /** Realm paths with one variable part: the login pages, and oidc-provider's resume of an authorization or a device login. */
-const REALM_PATTERNS: [RegExp, string][] = [[/^\/login-actions\//, 'login'], [/^\/protocol\/openid-connect\/auth\/[^/]+$/, 'auth'], [/^\/device\/[^/]+$/, 'device']];
+const REALM_PATTERNS: [RegExp, string][] = [
+  [/^\/login-actions\//, 'login'],
+  [/^\/protocol\/openid-connect\/auth\/[^/]+$/, 'auth'],
+  [/^\/device\/[^/]+$/, 'device'],
+];
 
 /**
  * The `route` label of a request path: one of a fixed set of names (the paths of TOP_ROUTES and

@@ -41,15 +41,21 @@ export function trustedPeers(entries: string[]): BlockList {
  * Sets `app.proxy` from `proxyHeaders` and returns the middleware (first in the chain) that drops
  * X-Forwarded-* from peers outside `trustedAddresses`.
  */
-export function proxyHeaders(app: Koa, options: { proxyHeaders?: 'xforwarded'; proxyTrustedAddresses: string[] }): Middleware {
+export function proxyHeaders(
+  app: Koa,
+  options: { proxyHeaders?: 'xforwarded'; proxyTrustedAddresses: string[] },
+): Middleware {
   app.proxy = options.proxyHeaders === 'xforwarded';
   app.maxIpsCount = 1;
-  const trusted = options.proxyTrustedAddresses.length ? trustedPeers(options.proxyTrustedAddresses) : undefined;
+  const trusted = options.proxyTrustedAddresses.length
+    ? trustedPeers(options.proxyTrustedAddresses)
+    : undefined;
   return async (ctx, next) => {
     if (app.proxy && trusted) {
       const remote = ctx.req.socket.remoteAddress;
       const peer = remote ? peerAddress(remote) : undefined;
-      if (!peer || !trusted.check(peer.address, peer.family)) for (const header of FORWARDED) delete ctx.req.headers[header];
+      if (!peer || !trusted.check(peer.address, peer.family))
+        for (const header of FORWARDED) delete ctx.req.headers[header];
     }
     await next();
   };

@@ -9,7 +9,12 @@
  * after at most 500 ms when Redis does not answer (redis.ts). Over the limit: 429 with
  * `Retry-After` (seconds).
  */
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import type { RealmDocument } from './realm/representation.ts';
 
@@ -29,7 +34,14 @@ export class RateLimits {
     if (!limiter) {
       const memory = new RateLimiterMemory({ keyPrefix: `qsign:${kind}`, points, duration: 60 });
       limiter = this.#redis
-        ? new RateLimiterRedis({ storeClient: this.#redis, keyPrefix: `qsign:${kind}`, points, duration: 60, insuranceLimiter: memory, useRedisPackage: false })
+        ? new RateLimiterRedis({
+            storeClient: this.#redis,
+            keyPrefix: `qsign:${kind}`,
+            points,
+            duration: 60,
+            insuranceLimiter: memory,
+            useRedisPackage: false,
+          })
         : memory;
       this.#limiters.set(key, limiter);
     }
@@ -38,7 +50,9 @@ export class RateLimits {
 
   /** The realm's limit of `kind` (requests per minute), or undefined for none. */
   static #points(doc: RealmDocument, kind: LimitKind): number | undefined {
-    const points = Number(((doc.attributes ?? {}) as Record<string, unknown>)[`qsign.rateLimit.${kind}`] ?? 0);
+    const points = Number(
+      ((doc.attributes ?? {}) as Record<string, unknown>)[`qsign.rateLimit.${kind}`] ?? 0,
+    );
     return Number.isInteger(points) && points > 0 ? points : undefined;
   }
 
@@ -73,7 +87,9 @@ export class RateLimits {
     if (!points || !id) return undefined;
     try {
       const res = await this.#limiter(kind, points).get(`${doc.realm}:${id}`);
-      return res && res.consumedPoints >= points ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : undefined;
+      return res && res.consumedPoints >= points
+        ? Math.max(1, Math.ceil(res.msBeforeNext / 1000))
+        : undefined;
     } catch {
       return undefined;
     }

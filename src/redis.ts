@@ -25,15 +25,23 @@ export interface RedisConnections {
 
 export function openRedis(url: string, log: Logger): RedisConnections {
   const options = {
-    maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-    commandTimeout: COMMAND_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
   };
   const client = new Redis(url, options);
   const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
   let down = false;
   for (const connection of [client, subscriber]) {
     connection.on('error', (err) => {
-      if (!down) log.warn({ err: { message: err.message } }, 'Redis unavailable; rate limits fall back to per process, realm changes to the 1 s version check');
+      if (!down)
+        log.warn(
+          { err: { message: err.message } },
+          'Redis unavailable; rate limits fall back to per process, realm changes to the 1 s version check',
+        );
       down = true;
     });
     connection.on('ready', () => {
@@ -43,7 +51,8 @@ export function openRedis(url: string, log: Logger): RedisConnections {
   }
   // The reply (or its absence, through socketTimeout) is what counts, not the promise.
   const heartbeat = setInterval(() => {
-    for (const connection of [client, subscriber]) if (connection.status === 'ready') connection.ping().catch(() => undefined);
+    for (const connection of [client, subscriber])
+      if (connection.status === 'ready') connection.ping().catch(() => undefined);
   }, HEARTBEAT_MS);
   heartbeat.unref();
   return {
@@ -71,14 +80,21 @@ const WITH_PUBLISHER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
  * arrives within 5 s. A name received from another process at the same moment is still dropped,
  * since only as many messages are ignored as were published.
  */
-export function fanOutRealmChanges(redis: RedisConnections, registry: { drop(name: string): void; onChange: ((name: string) => void) | undefined }): void {
+export function fanOutRealmChanges(
+  redis: RedisConnections,
+  registry: { drop(name: string): void; onChange: ((name: string) => void) | undefined },
+): void {
   const echoes = new Map<string, number[]>();
-  const pendingEchoes = (name: string) => (echoes.get(name) ?? []).filter((expiry) => expiry > Date.now());
-  const setEchoes = (name: string, expiries: number[]) => (expiries.length ? echoes.set(name, expiries) : echoes.delete(name));
+  const pendingEchoes = (name: string) =>
+    (echoes.get(name) ?? []).filter((expiry) => expiry > Date.now());
+  const setEchoes = (name: string, expiries: number[]) =>
+    expiries.length ? echoes.set(name, expiries) : echoes.delete(name);
   registry.onChange = (name) => {
     // Counted before publishing: the echo may arrive before PUBLISH's own reply.
     setEchoes(name, [...pendingEchoes(name), Date.now() + ECHO_MS]);
-    redis.client.publish(REALM_CHANGED_CHANNEL, name).catch(() => setEchoes(name, pendingEchoes(name).slice(1)));
+    redis.client
+      .publish(REALM_CHANGED_CHANNEL, name)
+      .catch(() => setEchoes(name, pendingEchoes(name).slice(1)));
   };
   redis.subscriber.subscribe(REALM_CHANGED_CHANNEL).catch(() => undefined);
   redis.subscriber.on('message', (channel: string, message: string) => {

@@ -25,7 +25,10 @@ export const parseTokenForm = bodyParser({ enableTypes: ['form'], formLimit: '64
  */
 function basicClientId(credential: string): string | undefined {
   try {
-    return decodeURIComponent(Buffer.from(credential, 'base64').toString().split(':')[0] ?? '') || undefined;
+    return (
+      decodeURIComponent(Buffer.from(credential, 'base64').toString().split(':')[0] ?? '') ||
+      undefined
+    );
   } catch {
     return undefined;
   }
@@ -43,7 +46,11 @@ async function tokenClientId(ctx: Context): Promise<string | undefined> {
 
 /** The client of the login interaction `uid`, or undefined when there is no such interaction. */
 async function loginClientId(runtime: RealmRuntime, uid: string): Promise<string | undefined> {
-  const Interaction = (runtime.provider as unknown as { Interaction: { find(uid: string): Promise<{ params?: { client_id?: unknown } } | undefined> } }).Interaction;
+  const Interaction = (
+    runtime.provider as unknown as {
+      Interaction: { find(uid: string): Promise<{ params?: { client_id?: unknown } } | undefined> };
+    }
+  ).Interaction;
   const id = (await Interaction.find(uid))?.params?.client_id;
   return typeof id === 'string' ? id : undefined;
 }
@@ -53,7 +60,14 @@ async function loginClientId(runtime: RealmRuntime, uid: string): Promise<string
  * authentication runs first; RFC 6749 §5.2). `invalid_request` is left out: malformed credentials
  * get it before.
  */
-const AFTER_CLIENT_AUTHENTICATION = new Set(['unsupported_grant_type', 'unauthorized_client', 'invalid_grant', 'invalid_scope', 'invalid_target', 'invalid_authorization_details']);
+const AFTER_CLIENT_AUTHENTICATION = new Set([
+  'unsupported_grant_type',
+  'unauthorized_client',
+  'invalid_grant',
+  'invalid_scope',
+  'invalid_target',
+  'invalid_authorization_details',
+]);
 
 /** Whether a token endpoint answer shows that its client authenticated: tokens, or a refusal of the grant itself. */
 function clientAuthenticated(ctx: Context): boolean {
@@ -73,11 +87,18 @@ export interface LimitDecision {
  * Applies the realm's limits to a request of `endpoint`; `uid` is the login interaction's.
  * Never throws for a limiter that fails (the request is let through).
  */
-export async function applyRequestLimits(ctx: Context, limits: RateLimits, runtime: RealmRuntime, endpoint: 'token' | 'login', uid?: string): Promise<LimitDecision> {
+export async function applyRequestLimits(
+  ctx: Context,
+  limits: RateLimits,
+  runtime: RealmRuntime,
+  endpoint: 'token' | 'login',
+  uid?: string,
+): Promise<LimitDecision> {
   const doc = runtime.rc.realm.rep;
   if (endpoint === 'login') {
     const byIp = await limits.consume(doc, 'login.perIp', ctx.ip);
-    if (byIp !== undefined || !uid || !RateLimits.limits(doc, 'login.perClient')) return { wait: byIp };
+    if (byIp !== undefined || !uid || !RateLimits.limits(doc, 'login.perClient'))
+      return { wait: byIp };
     const clientId = await loginClientId(runtime, uid);
     return { wait: clientId ? await limits.consume(doc, 'login.perClient', clientId) : undefined };
   }
@@ -87,5 +108,9 @@ export async function applyRequestLimits(ctx: Context, limits: RateLimits, runti
   if (!clientId) return {};
   const wait = await limits.check(doc, 'token.perClient', clientId);
   if (wait !== undefined) return { wait };
-  return { answered: async (answeredCtx) => { if (clientAuthenticated(answeredCtx)) await limits.consume(doc, 'token.perClient', clientId); } };
+  return {
+    answered: async (answeredCtx) => {
+      if (clientAuthenticated(answeredCtx)) await limits.consume(doc, 'token.perClient', clientId);
+    },
+  };
 }

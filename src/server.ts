@@ -46,7 +46,6 @@ export function isUnavailable(err: unknown): boolean {
   return err instanceof StoreUnavailableError || err instanceof SignerUnavailableError;
 }
 
-
 /**
  * Introspection and revocation take our JWT-wrapped tokens (oidc/keycloak-tokens.ts): verify the
  * JWT here and hand oidc-provider the record id, marked as verified for this request only. An
@@ -64,18 +63,28 @@ async function unwrapTokenParam(ctx: Context, runtime: RealmRuntime): Promise<vo
   }
   const token = body?.token;
   if (!body || typeof token !== 'string' || token.split('.').length !== 3) return;
-  body.token = await unwrapForTokenEndpoint(runtime.rc, token, ctx.state as Record<PropertyKey, unknown>) ?? `invalid-${randomUUID()}`;
+  body.token =
+    (await unwrapForTokenEndpoint(runtime.rc, token, ctx.state as Record<PropertyKey, unknown>)) ??
+    `invalid-${randomUUID()}`;
 }
 
 /**
  * Readiness entry for Redis: the state of its two connections, commands (rate limits) and the
  * subscriber (realm-changed fan-out); no command is sent, so a probe costs Redis nothing.
  */
-function redisHealth(redis: RedisConnections): { name: string; status: 'UP' | 'DOWN'; reason?: string } {
+function redisHealth(redis: RedisConnections): {
+  name: string;
+  status: 'UP' | 'DOWN';
+  reason?: string;
+} {
   const { status: commands } = redis.client;
   const { status: subscriber } = redis.subscriber;
   if (commands === 'ready' && subscriber === 'ready') return { name: 'redis', status: 'UP' };
-  return { name: 'redis', status: 'DOWN', reason: `connections: commands ${commands}, subscriber ${subscriber}; rate limits per process, realm changes within the 1 s version check` };
+  return {
+    name: 'redis',
+    status: 'DOWN',
+    reason: `connections: commands ${commands}, subscriber ${subscriber}; rate limits per process, realm changes within the 1 s version check`,
+  };
 }
 
 export interface Server {
@@ -86,20 +95,30 @@ export interface Server {
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Paths of the management interface (MANAGEMENT_PORT): health probes and metrics. */
-export const isManagementPath = (path: string) => path === '/metrics' || path.startsWith('/health/');
+export const isManagementPath = (path: string) =>
+  path === '/metrics' || path.startsWith('/health/');
 
 /**
  * @param options.backends the process's signing back ends (made from config.keyBackends when not
  *   given); the realms' signers, the admin API and readiness use these.
  */
-export function createServer(config: Config, db: SqlClient, log: Logger, options: { redis?: RedisConnections; backends?: Backends } = {}): Server {
+export function createServer(
+  config: Config,
+  db: SqlClient,
+  log: Logger,
+  options: { redis?: RedisConnections; backends?: Backends } = {},
+): Server {
   const backends = options.backends ?? new Backends(config.keyBackends, log);
   const app = new Koa();
   app.use(proxyHeaders(app, config));
   app.use(publicOrigin(config.baseUrl));
   // This process's ML-DSA signing threads (SIGNING_THREADS); started once per process.
   startSigningThreads(config.signingThreads, {
-    onFailure: (err) => log.error({ err: { message: err.message } }, 'ML-DSA signing threads stopped after failing; signing on the event loop'),
+    onFailure: (err) =>
+      log.error(
+        { err: { message: err.message } },
+        'ML-DSA signing threads stopped after failing; signing on the event loop',
+      ),
   });
   const registry = new RealmRegistry(db, config, log, backends);
   const limits = new RateLimits(options.redis?.client);
@@ -124,22 +143,47 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
       await next();
     } catch (err) {
       if (isUnavailable(err)) {
-        log.warn({ requestId, err: { name: (err as Error).name, message: (err as Error).message } }, 'back end unavailable');
+        log.warn(
+          { requestId, err: { name: (err as Error).name, message: (err as Error).message } },
+          'back end unavailable',
+        );
         ctx.status = 503;
         ctx.set('Retry-After', '5');
-        ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
-      } else if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
+        ctx.body = {
+          error: 'temporarily_unavailable',
+          error_description: 'The service is temporarily unavailable; retry later.',
+        };
+      } else if (
+        typeof (err as { status?: number }).status === 'number' &&
+        (err as { status: number }).status >= 400 &&
+        (err as { status: number }).status < 500
+      ) {
         // Body parser errors (malformed, too large, wrong charset): a protocol error, not a crash.
         ctx.status = (err as { status: number }).status;
-        ctx.body = { error: 'invalid_request', error_description: ctx.status === 413 ? 'request entity too large' : 'malformed request' };
+        ctx.body = {
+          error: 'invalid_request',
+          error_description: ctx.status === 413 ? 'request entity too large' : 'malformed request',
+        };
       } else {
         log.error({ requestId, err }, 'unhandled error');
         ctx.status = 500;
-        ctx.body = { error: 'unknown_error', error_description: 'For more on this error consult the server log.' };
+        ctx.body = {
+          error: 'unknown_error',
+          error_description: 'For more on this error consult the server log.',
+        };
       }
     } finally {
       counterFor(httpRequests, routeOf(ctx.path), String(ctx.status)).inc();
-      requestLog.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      requestLog.info(
+        {
+          requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     }
   });
 
@@ -147,13 +191,19 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   if (config.managementPort !== undefined) {
     app.use(async (ctx, next) => {
       const onManagementPort = ctx.req.socket.localPort === config.managementPort;
-      if (onManagementPort === isManagementPath(ctx.path)) { await next(); return; }
+      if (onManagementPort === isManagementPath(ctx.path)) {
+        await next();
+        return;
+      }
       ctx.status = 404;
       ctx.body = { error: 'HTTP 404 Not Found' };
     });
   }
 
-  for (const [file, type] of [['login.css', 'text/css'], ['logout.js', 'application/javascript']]) {
+  for (const [file, type] of [
+    ['login.css', 'text/css'],
+    ['logout.js', 'application/javascript'],
+  ]) {
     router.get(`/resources/${file}`, async (ctx) => {
       ctx.type = type;
       ctx.set('Cache-Control', 'public, max-age=3600');
@@ -161,7 +211,9 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     });
   }
 
-  router.get('/health/live', (ctx) => { ctx.body = { status: 'UP' }; });
+  router.get('/health/live', (ctx) => {
+    ctx.body = { status: 'UP' };
+  });
   router.get('/metrics', async (ctx) => {
     const metrics = await metricsResponse();
     ctx.status = metrics.status;
@@ -173,17 +225,35 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   // check runs share its result; the next request after it starts a fresh one.
   let readiness: Promise<{ up: boolean; checks: unknown[] }> | undefined;
   const checkReadiness = async () => {
-    const store = await db.query('SELECT 1').then(() => ({ name: `store (${db.kind})`, status: 'UP' as const }), () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }));
+    const store = await db.query('SELECT 1').then(
+      () => ({ name: `store (${db.kind})`, status: 'UP' as const }),
+      () => ({ name: `store (${db.kind})`, status: 'DOWN' as const }),
+    );
     const keys = await registry.signingKeyHealth();
-    const loading = registry.loadingRealms ? [{ name: 'realms', status: 'DOWN' as const, reason: 'loading every realm and its keys (process start)' }] : [];
-    const required = [store, ...loading, ...await backends.health(keys.backends), ...keys.unavailable];
+    const loading = registry.loadingRealms
+      ? [
+          {
+            name: 'realms',
+            status: 'DOWN' as const,
+            reason: 'loading every realm and its keys (process start)',
+          },
+        ]
+      : [];
+    const required = [
+      store,
+      ...loading,
+      ...(await backends.health(keys.backends)),
+      ...keys.unavailable,
+    ];
     // Redis is optional: without it this process serves on (per-process rate limits, realm changes
     // within the 1 s version check), so it is reported but does not make the process unready.
     const redis = options.redis ? [redisHealth(options.redis)] : [];
     return { up: required.every((c) => c.status === 'UP'), checks: [...required, ...redis] };
   };
   router.get('/health/ready', async (ctx) => {
-    readiness ??= checkReadiness().finally(() => { readiness = undefined; });
+    readiness ??= checkReadiness().finally(() => {
+      readiness = undefined;
+    });
     const { up, checks } = await readiness;
     ctx.status = up ? 200 : 503;
     ctx.body = { status: up ? 'UP' : 'DOWN', checks };
@@ -192,7 +262,10 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
   router.all('/realms/:realm{/*rest}', async (ctx, next) => {
     const name = ctx.params.realm;
     const runtime = await registry.get(name);
-    if (!runtime) { realmNotFound(ctx); return; }
+    if (!runtime) {
+      realmNotFound(ctx);
+      return;
+    }
     if (!runtime.rc.realm.rep.enabled) {
       ctx.status = 403;
       ctx.body = { error: 'access_denied', error_description: 'Realm not enabled' };
@@ -214,34 +287,66 @@ export function createServer(config: Config, db: SqlClient, log: Logger, options
     if (await handleKeycloakJs(ctx, runtime.rc, runtime.provider, rest)) return;
     if (await handleAccount(ctx, runtime, rest)) return;
     let answered: ((ctx: Context) => Promise<void>) | undefined;
-    if (ctx.method === 'POST' && (rest === KEYCLOAK_ROUTES.token || rest.startsWith(`${LOGIN_ACTIONS}/`))) {
+    if (
+      ctx.method === 'POST' &&
+      (rest === KEYCLOAK_ROUTES.token || rest.startsWith(`${LOGIN_ACTIONS}/`))
+    ) {
       const token = rest === KEYCLOAK_ROUTES.token;
-      const limit = await applyRequestLimits(ctx, limits, runtime, token ? 'token' : 'login', token ? undefined : rest.slice(LOGIN_ACTIONS.length + 1).split('/')[0]);
+      const limit = await applyRequestLimits(
+        ctx,
+        limits,
+        runtime,
+        token ? 'token' : 'login',
+        token ? undefined : rest.slice(LOGIN_ACTIONS.length + 1).split('/')[0],
+      );
       answered = limit.answered;
       const wait = limit.wait;
       if (wait !== undefined) {
         ctx.set('Retry-After', String(wait));
         if (rest === KEYCLOAK_ROUTES.token) {
           ctx.status = 429;
-          ctx.body = { error: 'temporarily_unavailable', error_description: 'Too many requests; retry later.' };
+          ctx.body = {
+            error: 'temporarily_unavailable',
+            error_description: 'Too many requests; retry later.',
+          };
         } else {
-          renderStandaloneError(ctx, 'Too many requests; retry later.', 429, runtime.rc.realm.rep.displayName ?? runtime.rc.realm.name);
+          renderStandaloneError(
+            ctx,
+            'Too many requests; retry later.',
+            429,
+            runtime.rc.realm.rep.displayName ?? runtime.rc.realm.name,
+          );
         }
         return;
       }
     }
     if (rest.startsWith(`${LOGIN_ACTIONS}/`)) {
-      await handleLoginAction(ctx, runtime.rc, runtime.provider, rest.slice(LOGIN_ACTIONS.length + 1));
+      await handleLoginAction(
+        ctx,
+        runtime.rc,
+        runtime.provider,
+        rest.slice(LOGIN_ACTIONS.length + 1),
+      );
       return;
     }
-    if (ctx.method === 'POST' && (rest === KEYCLOAK_ROUTES.introspection || rest === KEYCLOAK_ROUTES.revocation) && ctx.is('application/x-www-form-urlencoded')) {
+    if (
+      ctx.method === 'POST' &&
+      (rest === KEYCLOAK_ROUTES.introspection || rest === KEYCLOAK_ROUTES.revocation) &&
+      ctx.is('application/x-www-form-urlencoded')
+    ) {
       await unwrapTokenParam(ctx, runtime);
     }
     await runtime.mounted(ctx, next);
     await answered?.(ctx);
   });
 
-  const admin = adminRouter({ db, registry, kek: config.keyEncryptionKey, baseUrl: config.baseUrl, log });
+  const admin = adminRouter({
+    db,
+    registry,
+    kek: config.keyEncryptionKey,
+    baseUrl: config.baseUrl,
+    log,
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(admin.routes());

@@ -37,9 +37,15 @@ export interface AdminIdentity {
   realmAdminOf: Set<string>;
 }
 
-export const canAdminister = (admin: AdminIdentity, realm: string) => admin.superAdmin || admin.realmAdminOf.has(realm);
+export const canAdminister = (admin: AdminIdentity, realm: string) =>
+  admin.superAdmin || admin.realmAdminOf.has(realm);
 
-type Claims = { iss?: string; jti?: string; realm_access?: { roles?: string[] }; resource_access?: Record<string, { roles?: string[] }> };
+type Claims = {
+  iss?: string;
+  jti?: string;
+  realm_access?: { roles?: string[] };
+  resource_access?: Record<string, { roles?: string[] }>;
+};
 /** What oidc-provider's AccessToken / ClientCredentials models hold once they verified the token. */
 type LiveToken = { isExpired?: boolean; accountId?: string; clientId?: string };
 
@@ -54,10 +60,17 @@ async function currentModel(db: SqlClient, runtime: RealmRuntime): Promise<Realm
 }
 
 /** The verified token's model (signature, typ, issuer, revocation, expiry, session), or undefined. */
-async function liveToken(runtime: RealmRuntime, token: string, jti: unknown): Promise<LiveToken | undefined> {
+async function liveToken(
+  runtime: RealmRuntime,
+  token: string,
+  jti: unknown,
+): Promise<LiveToken | undefined> {
   // A service account's token is transient (jti prefix "tr", Keycloak 26), a user's is stored.
   // The unverified jti only picks the model; the model verifies.
-  const models = runtime.provider as unknown as Record<'AccessToken' | 'ClientCredentials', { find(v: string): Promise<LiveToken | undefined> }>;
+  const models = runtime.provider as unknown as Record<
+    'AccessToken' | 'ClientCredentials',
+    { find(v: string): Promise<LiveToken | undefined> }
+  >;
   const transient = typeof jti === 'string' && jti.startsWith('tr');
   const live = await (transient ? models.ClientCredentials : models.AccessToken).find(token);
   return live && !live.isExpired ? live : undefined;
@@ -67,11 +80,20 @@ async function liveToken(runtime: RealmRuntime, token: string, jti: unknown): Pr
  * The enabled user behind a live token and its enabled client, from the store.
  * @throws AdminError 401 when the user, the service account or the client is gone or disabled
  */
-async function storedCaller(db: SqlClient, realm: RealmModel, realmId: string, live: LiveToken, serviceAccount: boolean) {
+async function storedCaller(
+  db: SqlClient,
+  realm: RealmModel,
+  realmId: string,
+  live: LiveToken,
+  serviceAccount: boolean,
+) {
   const client = live.clientId ? realm.client(live.clientId) : undefined;
   if (!client || client.enabled === false) throw unauthorized();
   let user: StoredUser | undefined;
-  if (serviceAccount) user = client.serviceAccountsEnabled ? await findServiceAccount(db, realmId, client.clientId) : undefined;
+  if (serviceAccount)
+    user = client.serviceAccountsEnabled
+      ? await findServiceAccount(db, realmId, client.clientId)
+      : undefined;
   else user = live.accountId ? await findUserById(db, realmId, live.accountId) : undefined;
   if (!user || user.enabled === false) throw unauthorized();
   return { client, user };
@@ -88,9 +110,13 @@ export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
     } catch {
       throw unauthorized();
     }
-    const realmName = typeof claims.iss === 'string' ? /\/realms\/([^/]+)$/.exec(claims.iss)?.[1] : undefined;
+    const realmName =
+      typeof claims.iss === 'string' ? /\/realms\/([^/]+)$/.exec(claims.iss)?.[1] : undefined;
     // (A name the store cannot hold, with U+0000 or a lone surrogate, names no realm.)
-    const runtime = realmName && !realmName.includes('\u0000') && realmName.isWellFormed() ? await registry.get(realmName) : undefined;
+    const runtime =
+      realmName && !realmName.includes('\u0000') && realmName.isWellFormed()
+        ? await registry.get(realmName)
+        : undefined;
     if (!runtime || claims.iss !== runtime.rc.issuer) throw unauthorized();
     const live = await liveToken(runtime, match[1], claims.jti);
     if (!live) throw unauthorized();
@@ -99,13 +125,25 @@ export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
     const transient = typeof claims.jti === 'string' && claims.jti.startsWith('tr');
     const { client, user } = await storedCaller(db, realm, runtime.rc.realmId, live, transient);
     const roles = realm.effectiveRoles(user);
-    const inToken = (name: string, clientId?: string) => ((clientId ? claims.resource_access?.[clientId]?.roles : claims.realm_access?.roles) ?? []).includes(name);
+    const inToken = (name: string, clientId?: string) =>
+      (
+        (clientId ? claims.resource_access?.[clientId]?.roles : claims.realm_access?.roles) ?? []
+      ).includes(name);
     const admin: AdminIdentity = {
       realm: realm.name,
       username: user.username,
-      authDetails: { realmId: runtime.rc.realmId, clientId: client.id ?? client.clientId, userId: user.id },
+      authDetails: {
+        realmId: runtime.rc.realmId,
+        clientId: client.id ?? client.clientId,
+        userId: user.id,
+      },
       superAdmin: realm.name === 'master' && roles.realm.includes('admin') && inToken('admin'),
-      realmAdminOf: new Set((roles.clients['realm-management'] ?? []).includes('realm-admin') && inToken('realm-admin', 'realm-management') ? [realm.name] : []),
+      realmAdminOf: new Set(
+        (roles.clients['realm-management'] ?? []).includes('realm-admin') &&
+          inToken('realm-admin', 'realm-management')
+          ? [realm.name]
+          : [],
+      ),
     };
     ctx.state.admin = admin;
     await next();

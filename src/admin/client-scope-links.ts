@@ -22,7 +22,10 @@ const clientOf = (doc: RealmDocument, id: string) => {
 };
 
 export function clientScopeLinkRoutes(router: Router, deps: AdminDeps): void {
-  for (const [segment, isDefault] of [['default-client-scopes', true], ['optional-client-scopes', false]] as const) {
+  for (const [segment, isDefault] of [
+    ['default-client-scopes', true],
+    ['optional-client-scopes', false],
+  ] as const) {
     router.get(`/:realm/clients/:id/${segment}`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const scopes = realmScopes(realm.doc);
@@ -32,18 +35,28 @@ export function clientScopeLinkRoutes(router: Router, deps: AdminDeps): void {
     });
     const change = (add: boolean) => async (ctx: Parameters<Parameters<Router['put']>[1]>[0]) => {
       const { realm } = await realmScope(deps, ctx);
-      await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-        const client = clientOf(doc, ctx.params.id);
-        const scopes = realmScopes(doc);
-        const { name } = scopeById(scopes, ctx.params.clientScopeId, 'Client scope not found');
-        const lists = clientScopeNames(scopes, client);
-        const without = (list: string[]) => list.filter((n) => n !== name);
-        // A scope is a default or an optional scope of the client, not both; ClientModel.removeClientScope
-        // removes it whichever it is.
-        const defaults = without(lists.defaults), optional = without(lists.optional);
-        if (add) (isDefault ? defaults : optional).push(name);
-        return { ...doc, clients: doc.clients.map((c) => (c.id === client.id ? { ...c, defaultClientScopes: defaults, optionalClientScopes: optional } : c)) };
-      }));
+      await commit(deps, realm.name, (tx) =>
+        updateRealmDoc(tx, realm.name, (doc) => {
+          const client = clientOf(doc, ctx.params.id);
+          const scopes = realmScopes(doc);
+          const { name } = scopeById(scopes, ctx.params.clientScopeId, 'Client scope not found');
+          const lists = clientScopeNames(scopes, client);
+          const without = (list: string[]) => list.filter((n) => n !== name);
+          // A scope is a default or an optional scope of the client, not both; ClientModel.removeClientScope
+          // removes it whichever it is.
+          const defaults = without(lists.defaults),
+            optional = without(lists.optional);
+          if (add) (isDefault ? defaults : optional).push(name);
+          return {
+            ...doc,
+            clients: doc.clients.map((c) =>
+              c.id === client.id
+                ? { ...c, defaultClientScopes: defaults, optionalClientScopes: optional }
+                : c,
+            ),
+          };
+        }),
+      );
       noContent(ctx);
     };
     router.put(`/:realm/clients/:id/${segment}/:clientScopeId`, change(true));

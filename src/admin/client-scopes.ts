@@ -15,7 +15,13 @@ import { updateRealmDoc } from '../store/realms.ts';
 import { formatPath } from '../realm/import.ts';
 import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { realmScopes, scopeRep, withScopes, type ClientScope, type RealmScopes } from './realm-client-scopes.ts';
+import {
+  realmScopes,
+  scopeRep,
+  withScopes,
+  type ClientScope,
+  type RealmScopes,
+} from './realm-client-scopes.ts';
 import { parseMapper } from './mapper-body.ts';
 import { renamedScopeHolder } from './scope-mapping-doc.ts';
 
@@ -40,10 +46,15 @@ function parseScope(body: unknown): z.infer<typeof scopeBody> {
   const parsed = scopeBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest(`${formatPath(issue.path) || 'clientScope'}: ${issue.message}`, formatPath(issue.path));
+    throw badRequest(
+      `${formatPath(issue.path) || 'clientScope'}: ${issue.message}`,
+      formatPath(issue.path),
+    );
   }
-  if (!SCOPE_NAME.test(parsed.data.name)) throw badRequest(`Unexpected name "${parsed.data.name}" for ClientScope`);
-  if (!parsed.data.protocol || !PROTOCOLS.has(parsed.data.protocol)) throw badRequest('Unexpected protocol');
+  if (!SCOPE_NAME.test(parsed.data.name))
+    throw badRequest(`Unexpected name "${parsed.data.name}" for ClientScope`);
+  if (!parsed.data.protocol || !PROTOCOLS.has(parsed.data.protocol))
+    throw badRequest('Unexpected protocol');
   return parsed.data;
 }
 
@@ -55,24 +66,53 @@ export function scopeById(scopes: RealmScopes, id: string, message = SCOPE_NOT_F
 }
 
 /** `doc` with the scope `from` renamed to `to` (undefined: removed) in the realm's and every client's lists and in the scope mappings. */
-function relinked(doc: RealmDocument, scopes: RealmScopes, from: string, to?: string): RealmDocument {
-  const swap = (list?: string[]) => list && list.flatMap((n) => (n === from ? (to === undefined ? [] : [to]) : [n]));
-  const next = { ...scopes, defaultDefault: swap(scopes.defaultDefault)!, defaultOptional: swap(scopes.defaultOptional)! };
-  const clients = doc.clients.map((c) => ({ ...c, defaultClientScopes: swap(c.defaultClientScopes), optionalClientScopes: swap(c.optionalClientScopes) }));
-  return withScopes(renamedScopeHolder({ ...doc, clients }, { key: 'clientScope', name: from }, to), next);
+function relinked(
+  doc: RealmDocument,
+  scopes: RealmScopes,
+  from: string,
+  to?: string,
+): RealmDocument {
+  const swap = (list?: string[]) =>
+    list && list.flatMap((n) => (n === from ? (to === undefined ? [] : [to]) : [n]));
+  const next = {
+    ...scopes,
+    defaultDefault: swap(scopes.defaultDefault)!,
+    defaultOptional: swap(scopes.defaultOptional)!,
+  };
+  const clients = doc.clients.map((c) => ({
+    ...c,
+    defaultClientScopes: swap(c.defaultClientScopes),
+    optionalClientScopes: swap(c.optionalClientScopes),
+  }));
+  return withScopes(
+    renamedScopeHolder({ ...doc, clients }, { key: 'clientScope', name: from }, to),
+    next,
+  );
 }
 
 /** Runs `change` on the realm's scopes under the realm lock and stores the result. */
-export async function changeScopes(deps: AdminDeps, realmName: string, change: (scopes: RealmScopes, doc: RealmDocument) => RealmDocument): Promise<void> {
-  await commit(deps, realmName, (tx) => updateRealmDoc(tx, realmName, (doc) => change(realmScopes(doc), doc)));
+export async function changeScopes(
+  deps: AdminDeps,
+  realmName: string,
+  change: (scopes: RealmScopes, doc: RealmDocument) => RealmDocument,
+): Promise<void> {
+  await commit(deps, realmName, (tx) =>
+    updateRealmDoc(tx, realmName, (doc) => change(realmScopes(doc), doc)),
+  );
 }
 
 function defaultListRoutes(router: Router, deps: AdminDeps): void {
-  for (const [segment, key, other] of [['default-default-client-scopes', 'defaultDefault', 'defaultOptional'], ['default-optional-client-scopes', 'defaultOptional', 'defaultDefault']] as const) {
+  for (const [segment, key, other] of [
+    ['default-default-client-scopes', 'defaultDefault', 'defaultOptional'],
+    ['default-optional-client-scopes', 'defaultOptional', 'defaultDefault'],
+  ] as const) {
     router.get(`/:realm/${segment}`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const scopes = realmScopes(realm.doc);
-      ctx.body = scopes[key].map((n) => scopes.clientScopes.find((s) => s.name === n)).filter((s) => s).map((s) => ({ id: s!.id, name: s!.name }));
+      ctx.body = scopes[key]
+        .map((n) => scopes.clientScopes.find((s) => s.name === n))
+        .filter((s) => s)
+        .map((s) => ({ id: s!.id, name: s!.name }));
     });
     const change = (add: boolean) => async (ctx: Parameters<Parameters<Router['put']>[1]>[0]) => {
       const { realm } = await realmScope(deps, ctx);
@@ -81,7 +121,12 @@ function defaultListRoutes(router: Router, deps: AdminDeps): void {
         const { name } = scopeById(scopes, ctx.params.clientScopeId, 'Client scope not found');
         const without = (list: string[]) => list.filter((n) => n !== name);
         // A scope is a realm default or a realm optional scope, not both.
-        return withScopes(doc, add ? { ...scopes, [key]: [...without(scopes[key]), name], [other]: without(scopes[other]) } : { ...scopes, [key]: without(scopes[key]) });
+        return withScopes(
+          doc,
+          add
+            ? { ...scopes, [key]: [...without(scopes[key]), name], [other]: without(scopes[other]) }
+            : { ...scopes, [key]: without(scopes[key]) },
+        );
       });
       noContent(ctx);
     };
@@ -101,12 +146,19 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
     const body = parseScope(jsonBody(ctx));
     const id = randomUUID();
     const scope: ClientScope = {
-      id, name: body.name, protocol: body.protocol!, attributes: body.attributes ?? {},
+      id,
+      name: body.name,
+      protocol: body.protocol!,
+      attributes: body.attributes ?? {},
       ...(typeof body.description === 'string' ? { description: body.description } : {}),
-      protocolMappers: (body.protocolMappers ?? []).map((m) => ({ ...parseMapper(m, body.protocol!), id: randomUUID() })),
+      protocolMappers: (body.protocolMappers ?? []).map((m) => ({
+        ...parseMapper(m, body.protocol!),
+        id: randomUUID(),
+      })),
     };
     await changeScopes(deps, realm.name, (scopes, doc) => {
-      if (scopes.clientScopes.some((s) => s.name === scope.name)) throw conflict(`Client Scope ${scope.name} already exists`);
+      if (scopes.clientScopes.some((s) => s.name === scope.name))
+        throw conflict(`Client Scope ${scope.name} already exists`);
       return withScopes(doc, { ...scopes, clientScopes: [...scopes.clientScopes, scope] });
     });
     created(ctx, deps, `/${realm.name}/client-scopes/${id}`);
@@ -122,12 +174,23 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
     const body = parseScope(jsonBody(ctx));
     await changeScopes(deps, realm.name, (scopes, doc) => {
       const current = scopeById(scopes, ctx.params.id);
-      if (body.name !== current.name && scopes.clientScopes.some((s) => s.name === body.name)) throw conflict(`Client Scope ${body.name} already exists`);
+      if (body.name !== current.name && scopes.clientScopes.some((s) => s.name === body.name))
+        throw conflict(`Client Scope ${body.name} already exists`);
       // RepresentationToModel.updateClientScope: name, description, protocol, attributes; mappers stay.
-      const updated: ClientScope = { ...current, name: body.name, protocol: body.protocol!, attributes: body.attributes ?? current.attributes };
+      const updated: ClientScope = {
+        ...current,
+        name: body.name,
+        protocol: body.protocol!,
+        attributes: body.attributes ?? current.attributes,
+      };
       if (typeof body.description === 'string') updated.description = body.description;
-      const next = { ...scopes, clientScopes: scopes.clientScopes.map((s) => (s.id === current.id ? updated : s)) };
-      return body.name === current.name ? withScopes(doc, next) : relinked(doc, next, current.name, body.name);
+      const next = {
+        ...scopes,
+        clientScopes: scopes.clientScopes.map((s) => (s.id === current.id ? updated : s)),
+      };
+      return body.name === current.name
+        ? withScopes(doc, next)
+        : relinked(doc, next, current.name, body.name);
     });
     noContent(ctx);
   });
@@ -136,8 +199,15 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     await changeScopes(deps, realm.name, (scopes, doc) => {
       const current = scopeById(scopes, ctx.params.id);
-      if (scopes.clientScopes.length <= 1) throw new AdminError(403, { errorMessage: 'You are not allowed to delete all the client scopes.' });
-      return relinked(doc, { ...scopes, clientScopes: scopes.clientScopes.filter((s) => s.id !== current.id) }, current.name);
+      if (scopes.clientScopes.length <= 1)
+        throw new AdminError(403, {
+          errorMessage: 'You are not allowed to delete all the client scopes.',
+        });
+      return relinked(
+        doc,
+        { ...scopes, clientScopes: scopes.clientScopes.filter((s) => s.id !== current.id) },
+        current.name,
+      );
     });
     noContent(ctx);
   });

@@ -5,7 +5,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { clientSchema, type ClientRepresentation, type RealmDocument } from '../realm/representation.ts';
+import {
+  clientSchema,
+  type ClientRepresentation,
+  type RealmDocument,
+} from '../realm/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { insertUser, findServiceAccount } from '../store/users.ts';
 import { listKeys } from '../keys/repository.ts';
@@ -26,15 +30,23 @@ export function parseClient(body: unknown): ClientRepresentation {
   const parsed = clientSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest(`${formatPath(issue.path) || 'client'}: ${issue.message}`, formatPath(issue.path));
+    throw badRequest(
+      `${formatPath(issue.path) || 'client'}: ${issue.message}`,
+      formatPath(issue.path),
+    );
   }
   // Keycloak's defaults for what the body leaves out (JpaClientProvider.addClient: enabled,
   // standardFlowEnabled; RepresentationToModel.createClient: protocol openid-connect,
   // clientAuthenticatorType KeycloakModelUtils.getDefaultClientAuthenticatorType() = client-secret,
   // nodeReRegistrationTimeout -1, a generated secret); the rest is clientSchema's (all flows but
   // the standard one off, publicClient false, fullScopeAllowed true).
-  const client: ClientRepresentation = { clientAuthenticatorType: 'client-secret', nodeReRegistrationTimeout: -1, ...parsed.data };
-  if (client.authorizationServicesEnabled) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+  const client: ClientRepresentation = {
+    clientAuthenticatorType: 'client-secret',
+    nodeReRegistrationTimeout: -1,
+    ...parsed.data,
+  };
+  if (client.authorizationServicesEnabled)
+    Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
   if (!client.publicClient && !client.bearerOnly && !client.secret) client.secret = newSecret();
   return client;
 }
@@ -49,15 +61,29 @@ export function parseClient(body: unknown): ClientRepresentation {
  */
 function checkClientUris(client: ClientRepresentation): void {
   const problems = clientUriProblems(client, 0);
-  if (problems.length) throw new AdminError(400, { error: 'invalid_input', error_description: problems.map((p) => p.reason).join('\n') });
+  if (problems.length)
+    throw new AdminError(400, {
+      error: 'invalid_input',
+      error_description: problems.map((p) => p.reason).join('\n'),
+    });
 }
 
 /** A client may only ask for algs the realm has an ACTIVE key for (checked at create and update). */
-async function checkClientAlgs(db: SqlClient, realmId: string, client: ClientRepresentation): Promise<void> {
-  const active = new Set((await listKeys(db, realmId)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg));
+async function checkClientAlgs(
+  db: SqlClient,
+  realmId: string,
+  client: ClientRepresentation,
+): Promise<void> {
+  const active = new Set(
+    (await listKeys(db, realmId)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg),
+  );
   for (const attr of CLIENT_ALG_ATTRIBUTES) {
     const alg = client.attributes[attr];
-    if (alg && !active.has(alg)) throw badRequest(`attributes["${attr}"]: the realm has no active key for alg "${alg}" (active: ${[...active].filter((a) => !a.startsWith('HS')).join(', ')})`, `attributes.${attr}`);
+    if (alg && !active.has(alg))
+      throw badRequest(
+        `attributes["${attr}"]: the realm has no active key for alg "${alg}" (active: ${[...active].filter((a) => !a.startsWith('HS')).join(', ')})`,
+        `attributes.${attr}`,
+      );
   }
 }
 
@@ -65,9 +91,19 @@ async function checkClientAlgs(db: SqlClient, realmId: string, client: ClientRep
  * ClientManager.enableServiceAccount: the client's `service-account-{clientId}` user, made with
  * UserProvider.addUser(realm, username), i.e. holding the realm's default role.
  */
-async function ensureServiceAccount(db: SqlClient, realm: { id: string; doc: RealmDocument }, client: ClientRepresentation): Promise<void> {
-  if (!client.serviceAccountsEnabled || await findServiceAccount(db, realm.id, client.clientId)) return;
-  await insertUser(db, realm.id, serviceAccountUser(client.clientId, withDefaultRole(realm.doc, [])), []);
+async function ensureServiceAccount(
+  db: SqlClient,
+  realm: { id: string; doc: RealmDocument },
+  client: ClientRepresentation,
+): Promise<void> {
+  if (!client.serviceAccountsEnabled || (await findServiceAccount(db, realm.id, client.clientId)))
+    return;
+  await insertUser(
+    db,
+    realm.id,
+    serviceAccountUser(client.clientId, withDefaultRole(realm.doc, [])),
+    [],
+  );
 }
 
 const byId = (doc: RealmDocument, id: string) => doc.clients.find((c) => c.id === id);
@@ -77,7 +113,9 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const clientId = ctx.query.clientId as string | undefined;
     const search = ctx.query.search === 'true';
-    ctx.body = realm.doc.clients.filter((c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId));
+    ctx.body = realm.doc.clients.filter(
+      (c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId),
+    );
   });
 
   router.post('/:realm/clients', async (ctx) => {
@@ -87,7 +125,8 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
     await commit(deps, realm.name, async (tx) => {
       await checkClientAlgs(tx, realm.id, client);
       await updateRealmDoc(tx, realm.name, (doc) => {
-        if (doc.clients.some((c) => c.clientId === client.clientId)) throw conflict(`Client ${client.clientId} already exists`);
+        if (doc.clients.some((c) => c.clientId === client.clientId))
+          throw conflict(`Client ${client.clientId} already exists`);
         return { ...doc, clients: [...doc.clients, client] };
       });
       await ensureServiceAccount(tx, realm, client);
@@ -110,9 +149,20 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
       await updateRealmDoc(tx, realm.name, (doc) => {
         const current = byId(doc, ctx.params.id);
         if (!current) throw notFound('Could not find client');
-        updated = { ...parseClient({ ...current, ...body, attributes: { ...current.attributes, ...(body.attributes as object | undefined) } }), id: current.id };
+        updated = {
+          ...parseClient({
+            ...current,
+            ...body,
+            attributes: { ...current.attributes, ...(body.attributes as object | undefined) },
+          }),
+          id: current.id,
+        };
         checkClientUris(updated);
-        if (updated.clientId !== current.clientId && doc.clients.some((c) => c.clientId === updated!.clientId)) throw conflict(`Client ${updated.clientId} already exists`);
+        if (
+          updated.clientId !== current.clientId &&
+          doc.clients.some((c) => c.clientId === updated!.clientId)
+        )
+          throw conflict(`Client ${updated.clientId} already exists`);
         return { ...doc, clients: doc.clients.map((c) => (c.id === current.id ? updated! : c)) };
       });
       await checkClientAlgs(tx, realm.id, updated!);
@@ -130,9 +180,19 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
         if (!removed) throw notFound('Could not find client');
         const { [removed.clientId]: _roles, ...clientRoles } = doc.roles.client;
         // Its roles go, and with them every composite and group mapping of them (as Keycloak removes them).
-        return withoutClientRoles({ ...doc, clients: doc.clients.filter((c) => c.id !== removed!.id), roles: { ...doc.roles, client: clientRoles } }, removed.clientId);
+        return withoutClientRoles(
+          {
+            ...doc,
+            clients: doc.clients.filter((c) => c.id !== removed!.id),
+            roles: { ...doc.roles, client: clientRoles },
+          },
+          removed.clientId,
+        );
       });
-      await tx.query('DELETE FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [realm.id, removed!.clientId]);
+      await tx.query('DELETE FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [
+        realm.id,
+        removed!.clientId,
+      ]);
       await dropClientMappings(tx, realm.id, removed!.clientId);
     });
     noContent(ctx);
@@ -144,7 +204,8 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const client = byId(realm.doc, ctx.params.id);
     if (!client) throw notFound('Could not find client');
-    if (!client.serviceAccountsEnabled) throw badRequest(`Service account not enabled for the client '${client.clientId}'`);
+    if (!client.serviceAccountsEnabled)
+      throw badRequest(`Service account not enabled for the client '${client.clientId}'`);
     const user = await commit(deps, realm.name, async (tx) => {
       await ensureServiceAccount(tx, realm, client);
       return findServiceAccount(tx, realm.id, client.clientId);
@@ -154,13 +215,18 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
 
   const secretOf = async (realmName: string, id: string, regenerate: boolean) => {
     let secret: string | undefined;
-    await commit(deps, realmName, (tx) => updateRealmDoc(tx, realmName, (doc) => {
-      const client = byId(doc, id);
-      if (!client) throw notFound('Could not find client');
-      if (client.publicClient || client.bearerOnly && !client.secret) throw badRequest('The client does not use a client secret', 'secret');
-      secret = regenerate || !client.secret ? newSecret() : client.secret;
-      return regenerate || !client.secret ? { ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, secret } : c)) } : doc;
-    }));
+    await commit(deps, realmName, (tx) =>
+      updateRealmDoc(tx, realmName, (doc) => {
+        const client = byId(doc, id);
+        if (!client) throw notFound('Could not find client');
+        if (client.publicClient || (client.bearerOnly && !client.secret))
+          throw badRequest('The client does not use a client secret', 'secret');
+        secret = regenerate || !client.secret ? newSecret() : client.secret;
+        return regenerate || !client.secret
+          ? { ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, secret } : c)) }
+          : doc;
+      }),
+    );
     return { type: 'secret', value: secret };
   };
   router.get('/:realm/clients/:id/client-secret', async (ctx) => {

@@ -47,7 +47,11 @@ export function noContent(ctx: Context): void {
 }
 
 /** Runs a change in one transaction, then makes the realm's next request use it. */
-export async function commit<T>(deps: AdminDeps, realmName: string, change: (tx: SqlClient) => Promise<T>): Promise<T> {
+export async function commit<T>(
+  deps: AdminDeps,
+  realmName: string,
+  change: (tx: SqlClient) => Promise<T>,
+): Promise<T> {
   const result = await deps.db.transaction(change);
   deps.registry.invalidate(realmName);
   return result;
@@ -56,7 +60,8 @@ export async function commit<T>(deps: AdminDeps, realmName: string, change: (tx:
 /** The parsed JSON body (object), or a 400. */
 export function jsonBody<T = Record<string, unknown>>(ctx: Context): T {
   const body = (ctx.request as unknown as { body?: unknown }).body;
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('request body must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('request body must be a JSON object');
   return body as T;
 }
 
@@ -83,10 +88,12 @@ export function assertAdminBody(body: unknown): void {
   while (stack.length) {
     const node = stack.pop();
     if (typeof node === 'string') {
-      if (!storable(node)) throw badRequest('Cannot parse the JSON: a string holds U+0000 or a lone surrogate');
+      if (!storable(node))
+        throw badRequest('Cannot parse the JSON: a string holds U+0000 or a lone surrogate');
     } else if (node !== null && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
-        if (!storable(key)) throw badRequest('Cannot parse the JSON: a key holds U+0000 or a lone surrogate');
+        if (!storable(key))
+          throw badRequest('Cannot parse the JSON: a key holds U+0000 or a lone surrogate');
         stack.push(value);
       }
     }

@@ -14,7 +14,8 @@ export class AdminError extends Error {
   }
 }
 
-export const badRequest = (errorMessage: string, field?: string) => new AdminError(400, field ? { field, errorMessage } : { errorMessage });
+export const badRequest = (errorMessage: string, field?: string) =>
+  new AdminError(400, field ? { field, errorMessage } : { errorMessage });
 export const conflict = (errorMessage: string) => new AdminError(409, { errorMessage });
 export const notFound = (error: string) => new AdminError(404, { error });
 export const unauthorized = () => new AdminError(401, { error: 'HTTP 401 Unauthorized' });

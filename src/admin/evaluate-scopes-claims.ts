@@ -15,13 +15,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
-import type { ClientRepresentation, RealmDocument, RoleRepresentation } from '../realm/representation.ts';
+import type {
+  ClientRepresentation,
+  RealmDocument,
+  RoleRepresentation,
+} from '../realm/representation.ts';
 import type { RealmModel } from '../realm/model.ts';
 import type { StoredUser } from '../store/users.ts';
 import { createRealmClaims } from '../oidc/claims.ts';
 import { userSession } from '../oidc/token-claims.ts';
 import { accessTokenTarget } from '../mappers/token-target.ts';
-import { clientScopeLists, isValidScope, parseScopeParameter, requestedClientScopes } from '../mappers/client-scopes.ts';
+import {
+  clientScopeLists,
+  isValidScope,
+  parseScopeParameter,
+  requestedClientScopes,
+} from '../mappers/client-scopes.ts';
 import type { RealmIndex } from '../mappers/realm-index.ts';
 import { roleScope } from '../mappers/role-scope.ts';
 import { clientRoleKey, realmRoleKey } from '../mappers/role-graph.ts';
@@ -44,9 +53,15 @@ export interface MapperEvaluation {
  * The scope parameter without the names the client has not got (`openid` kept); undefined stays
  * undefined (no parameter).
  */
-export function knownScopeParam(index: RealmIndex, client: ClientRepresentation, scopeParam: string | undefined): string | undefined {
+export function knownScopeParam(
+  index: RealmIndex,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+): string | undefined {
   if (scopeParam === undefined) return undefined;
-  return parseScopeParameter(scopeParam).filter((s) => s === 'openid' || isValidScope(index.scopes, client, s)).join(' ');
+  return parseScopeParameter(scopeParam)
+    .filter((s) => s === 'openid' || isValidScope(index.scopes, client, s))
+    .join(' ');
 }
 
 /**
@@ -55,15 +70,30 @@ export function knownScopeParam(index: RealmIndex, client: ClientRepresentation,
  * oidc/keycloak-tokens.ts signs it; id token: exp, iat, jti; userinfo: the claims only).
  * Lifetimes: the realm's accessTokenLifespan (seconds), as for real access and id tokens.
  */
-export function exampleToken(realm: RealmModel, log: Logger, issuer: string, client: ClientRepresentation, user: StoredUser, scopeParam: string | undefined, kind: ExampleKind): Claims {
+export function exampleToken(
+  realm: RealmModel,
+  log: Logger,
+  issuer: string,
+  client: ClientRepresentation,
+  user: StoredUser,
+  scopeParam: string | undefined,
+  kind: ExampleKind,
+): Claims {
   const rcClaims = createRealmClaims(realm, log, issuer);
   const scope = knownScopeParam(rcClaims.index, client, scopeParam);
   const session = userSession({ sid: randomUUID(), acr: '1' });
   const target = kind === 'access' ? accessTokenTarget(client) : kind;
-  const { claims } = rcClaims.claims({ client, user, session, scopeParam: scope === '' ? undefined : scope, target });
+  const { claims } = rcClaims.claims({
+    client,
+    user,
+    session,
+    scopeParam: scope === '' ? undefined : scope,
+    target,
+  });
   if (kind === 'userinfo') return { ...claims };
   const iat = Math.floor(Date.now() / 1000);
-  const lifespan = typeof realm.rep.accessTokenLifespan === 'number' ? realm.rep.accessTokenLifespan : 300;
+  const lifespan =
+    typeof realm.rep.accessTokenLifespan === 'number' ? realm.rep.accessTokenLifespan : 300;
   const { aud, sub, auth_time: authTime, iss, ...rest } = claims;
   const head: Claims = { exp: iat + lifespan, iat };
   if (authTime !== undefined) head.auth_time = authTime;
@@ -75,26 +105,57 @@ export function exampleToken(realm: RealmModel, log: Logger, issuer: string, cli
 }
 
 type MapperFields = { id?: string; name: string; protocol: string; protocolMapper: string };
-const mapperRows = (mappers: readonly MapperFields[], protocol: string, container: Omit<MapperEvaluation, 'mapperId' | 'mapperName' | 'protocolMapper'>): MapperEvaluation[] =>
-  mappers.filter((m) => m.protocol === protocol).map((m) => ({ mapperId: m.id, mapperName: m.name, ...container, protocolMapper: m.protocolMapper }));
+const mapperRows = (
+  mappers: readonly MapperFields[],
+  protocol: string,
+  container: Omit<MapperEvaluation, 'mapperId' | 'mapperName' | 'protocolMapper'>,
+): MapperEvaluation[] =>
+  mappers
+    .filter((m) => m.protocol === protocol)
+    .map((m) => ({
+      mapperId: m.id,
+      mapperName: m.name,
+      ...container,
+      protocolMapper: m.protocolMapper,
+    }));
 
 /**
  * The protocol mappers tokens of `client` get for `scopeParam` (see the module comment), with the
  * scope and mapper ids the admin API gives them (realm-client-scopes.ts).
  */
-export function evaluatedMappers(doc: RealmDocument, index: RealmIndex, client: ClientRepresentation, scopeParam: string | undefined): MapperEvaluation[] {
+export function evaluatedMappers(
+  doc: RealmDocument,
+  index: RealmIndex,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+): MapperEvaluation[] {
   const protocol = client.protocol ?? 'openid-connect';
-  const scopes = requestedClientScopes(index.scopes, client, knownScopeParam(index, client, scopeParam));
+  const scopes = requestedClientScopes(
+    index.scopes,
+    client,
+    knownScopeParam(index, client, scopeParam),
+  );
   const { defaults } = clientScopeLists(index.scopes, client);
   const stored = new Map(realmScopes(doc).clientScopes.map((s) => [s.name, s]));
-  const scopeRows = (list: readonly ClientScopeRep[]) => list.flatMap((s) => {
-    const admin = stored.get(s.name);
-    return mapperRows(admin?.protocolMappers ?? s.protocolMappers, protocol, { containerId: admin?.id ?? s.id, containerName: s.name, containerType: 'client-scope' });
-  });
-  const own = client.id ? readMappers((client as Record<string, unknown>).protocolMappers, client.id) : index.clientMappers.get(client.clientId) ?? [];
+  const scopeRows = (list: readonly ClientScopeRep[]) =>
+    list.flatMap((s) => {
+      const admin = stored.get(s.name);
+      return mapperRows(admin?.protocolMappers ?? s.protocolMappers, protocol, {
+        containerId: admin?.id ?? s.id,
+        containerName: s.name,
+        containerType: 'client-scope',
+      });
+    });
+  const own = client.id
+    ? readMappers((client as Record<string, unknown>).protocolMappers, client.id)
+    : (index.clientMappers.get(client.clientId) ?? []);
   return [
     ...scopeRows(scopes.filter((s) => defaults.includes(s.name))),
-    ...mapperRows(own, protocol, { containerId: client.id, containerName: '', containerType: 'client' }),
+    ...mapperRows(own, protocol, {
+      containerId: client.id,
+      containerName: '',
+      containerType: 'client',
+    }),
     ...scopeRows(scopes.filter((s) => !defaults.includes(s.name))),
   ];
 }
@@ -103,8 +164,20 @@ export function evaluatedMappers(doc: RealmDocument, index: RealmIndex, client: 
  * The roles of a container (the realm, or the client `roleClientId`) that tokens of `client` may
  * carry for `scopeParam` (`granted`), or the others (`not-granted`), in the container's order.
  */
-export function scopeEvaluatedRoles(index: RealmIndex, client: ClientRepresentation, scopeParam: string | undefined, roles: readonly RoleRepresentation[], roleClientId: string | undefined, granted: boolean): RoleRepresentation[] {
-  const scope = roleScope(index, client, requestedClientScopes(index.scopes, client, knownScopeParam(index, client, scopeParam)));
-  const key = (role: RoleRepresentation) => (roleClientId === undefined ? realmRoleKey(role.name) : clientRoleKey(roleClientId, role.name));
+export function scopeEvaluatedRoles(
+  index: RealmIndex,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+  roles: readonly RoleRepresentation[],
+  roleClientId: string | undefined,
+  granted: boolean,
+): RoleRepresentation[] {
+  const scope = roleScope(
+    index,
+    client,
+    requestedClientScopes(index.scopes, client, knownScopeParam(index, client, scopeParam)),
+  );
+  const key = (role: RoleRepresentation) =>
+    roleClientId === undefined ? realmRoleKey(role.name) : clientRoleKey(roleClientId, role.name);
   return roles.filter((role) => (scope === 'full' || scope.has(key(role))) === granted);
 }

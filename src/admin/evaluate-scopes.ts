@@ -20,7 +20,12 @@ import { indexRealm } from '../mappers/realm-index.ts';
 import { notFound } from './errors.ts';
 import { realmScope, type AdminDeps } from './context.ts';
 import { roleRep } from './roles.ts';
-import { evaluatedMappers, exampleToken, scopeEvaluatedRoles, type ExampleKind } from './evaluate-scopes-claims.ts';
+import {
+  evaluatedMappers,
+  exampleToken,
+  scopeEvaluatedRoles,
+  type ExampleKind,
+} from './evaluate-scopes-claims.ts';
 
 const BASE = '/:realm/clients/:id/evaluate-scopes';
 
@@ -45,16 +50,29 @@ function exampleRoute(router: Router, deps: AdminDeps, path: string, kind: Examp
     if (userId === undefined) throw notFound('No userId provided');
     const user = await findUserById(deps.db, realm.id, userId);
     if (!user) throw notFound('No user found');
-    ctx.body = exampleToken(model, deps.log, `${deps.baseUrl}/realms/${realm.name}`, client, user, scopeQuery(ctx), kind);
+    ctx.body = exampleToken(
+      model,
+      deps.log,
+      `${deps.baseUrl}/realms/${realm.name}`,
+      client,
+      user,
+      scopeQuery(ctx),
+      kind,
+    );
   });
 }
 
 /** The realm (by name) or client (by id) whose roles are evaluated. @throws AdminError 404 */
 function roleContainer(doc: RealmDocument, id: string) {
-  if (id === doc.realm) return { roles: doc.roles.realm, containerId: doc.id ?? doc.realm, clientId: undefined };
+  if (id === doc.realm)
+    return { roles: doc.roles.realm, containerId: doc.id ?? doc.realm, clientId: undefined };
   const client = doc.clients.find((c) => c.id === id);
   if (!client) throw notFound('Role Container not found');
-  return { roles: doc.roles.client[client.clientId] ?? [], containerId: client.id ?? client.clientId, clientId: client.clientId };
+  return {
+    roles: doc.roles.client[client.clientId] ?? [],
+    containerId: client.id ?? client.clientId,
+    clientId: client.clientId,
+  };
 }
 
 export function evaluateScopesRoutes(router: Router, deps: AdminDeps): void {
@@ -65,11 +83,21 @@ export function evaluateScopesRoutes(router: Router, deps: AdminDeps): void {
   exampleRoute(router, deps, 'generate-example-access-token', 'access');
   exampleRoute(router, deps, 'generate-example-id-token', 'id');
   exampleRoute(router, deps, 'generate-example-userinfo', 'userinfo');
-  for (const [suffix, granted] of [['granted', true], ['not-granted', false]] as const) {
+  for (const [suffix, granted] of [
+    ['granted', true],
+    ['not-granted', false],
+  ] as const) {
     router.get(`${BASE}/scope-mappings/:container/${suffix}`, async (ctx) => {
       const { realm, client, model } = await evaluated(deps, ctx);
       const c = roleContainer(realm.doc, ctx.params.container);
-      const roles = scopeEvaluatedRoles(indexRealm(model.rep), client, scopeQuery(ctx), c.roles, c.clientId, granted);
+      const roles = scopeEvaluatedRoles(
+        indexRealm(model.rep),
+        client,
+        scopeQuery(ctx),
+        c.roles,
+        c.clientId,
+        granted,
+      );
       ctx.body = roles.map((r) => roleRep(r, c.containerId, c.clientId !== undefined));
     });
   }

@@ -18,7 +18,8 @@ export interface PlacedGroup {
 }
 
 /** A membership as a user stores it, as a path: `admins` -> `/admins`. */
-export const normalPath = (membership: string) => (membership.startsWith('/') ? membership : `/${membership}`);
+export const normalPath = (membership: string) =>
+  membership.startsWith('/') ? membership : `/${membership}`;
 
 /** Every group of the tree, parents before their children, in document order. */
 export function allGroups(groups: GroupRepresentation[]): PlacedGroup[] {
@@ -42,10 +43,12 @@ export function syncPaths(groups: GroupRepresentation[]): GroupRepresentation[] 
 }
 
 /** The group with `id`, or undefined. */
-export const findGroupById = (groups: GroupRepresentation[], id: string) => allGroups(groups).find((g) => g.group.id === id);
+export const findGroupById = (groups: GroupRepresentation[], id: string) =>
+  allGroups(groups).find((g) => g.group.id === id);
 
 /** The group at Keycloak path `path` (`/a/b`), or undefined. */
-export const findGroupByPath = (groups: GroupRepresentation[], path: string) => allGroups(groups).find((g) => g.path === normalPath(path));
+export const findGroupByPath = (groups: GroupRepresentation[], path: string) =>
+  allGroups(groups).find((g) => g.path === normalPath(path));
 
 /** True when `id` is `ancestor` itself or lies below it. */
 export function isWithin(ancestor: GroupRepresentation, id: string): boolean {
@@ -61,12 +64,15 @@ export function detach(placed: PlacedGroup): void {
 export const subGroupCount = (group: GroupRepresentation) => (group.subGroups ?? []).length;
 
 /** The membership is the group at `path` or one below it. */
-export const inTree = (membership: string, path: string) => normalPath(membership) === path || normalPath(membership).startsWith(`${path}/`);
+export const inTree = (membership: string, path: string) =>
+  normalPath(membership) === path || normalPath(membership).startsWith(`${path}/`);
 
 /**
  * A membership path rewritten after the group at `from` moved or was renamed to `to`:
  * `from` itself and every path below it; other paths unchanged.
  */
 export function movedPath(membership: string, from: string, to: string): string {
-  return inTree(membership, from) ? `${to}${normalPath(membership).slice(from.length)}` : membership;
+  return inTree(membership, from)
+    ? `${to}${normalPath(membership).slice(from.length)}`
+    : membership;
 }

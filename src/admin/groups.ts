@@ -20,7 +20,17 @@ import { formatPath } from '../realm/import.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, COUNT, one, paging, TEXT } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { allGroups, detach, findGroupById, inTree, isWithin, movedPath, subGroupCount, syncPaths, type PlacedGroup } from './group-tree.ts';
+import {
+  allGroups,
+  detach,
+  findGroupById,
+  inTree,
+  isWithin,
+  movedPath,
+  subGroupCount,
+  syncPaths,
+  type PlacedGroup,
+} from './group-tree.ts';
 import { briefUserRep, userRep } from './users.ts';
 
 export const GROUP_NOT_FOUND = 'Could not find group by id';
@@ -38,7 +48,10 @@ function parseGroup(body: unknown): GroupBody & { name: string } {
   const parsed = groupBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest(`${formatPath(issue.path) || 'group'}: ${issue.message}`, formatPath(issue.path));
+    throw badRequest(
+      `${formatPath(issue.path) || 'group'}: ${issue.message}`,
+      formatPath(issue.path),
+    );
   }
   // GroupResource: "Group name is missing" for a blank name.
   if (!parsed.data.name?.trim()) throw badRequest('Group name is missing');
@@ -55,13 +68,27 @@ function parseGroup(body: unknown): GroupBody & { name: string } {
 export function groupRep(placed: PlacedGroup, full: boolean) {
   const { group, path, parent } = placed;
   return {
-    id: group.id, name: group.name, path, ...(parent ? { parentId: parent.id } : {}),
+    id: group.id,
+    name: group.name,
+    path,
+    ...(parent ? { parentId: parent.id } : {}),
     ...(typeof group.description === 'string' ? { description: group.description } : {}),
-    subGroupCount: subGroupCount(group), subGroups: [] as unknown[],
-    ...(full ? {
-      attributes: group.attributes ?? {}, realmRoles: group.realmRoles ?? [], clientRoles: group.clientRoles ?? {},
-      access: { view: true, viewMembers: true, manageMembers: true, manage: true, manageMembership: true },
-    } : {}),
+    subGroupCount: subGroupCount(group),
+    subGroups: [] as unknown[],
+    ...(full
+      ? {
+          attributes: group.attributes ?? {},
+          realmRoles: group.realmRoles ?? [],
+          clientRoles: group.clientRoles ?? {},
+          access: {
+            view: true,
+            viewMembers: true,
+            manageMembers: true,
+            manage: true,
+            manageMembership: true,
+          },
+        }
+      : {}),
   };
 }
 
@@ -73,9 +100,17 @@ export function groupOf(doc: RealmDocument, id: string): PlacedGroup {
 }
 
 /** Rewrites (or, with `to` undefined, removes) the memberships at `from` and below, in `tx`. */
-async function moveMemberships(tx: SqlClient, realmId: string, from: string, to?: string): Promise<void> {
+async function moveMemberships(
+  tx: SqlClient,
+  realmId: string,
+  from: string,
+  to?: string,
+): Promise<void> {
   for (const user of await usersInGroupTree(tx, realmId, from)) {
-    const groups = to === undefined ? user.groups.filter((m) => !inTree(m, from)) : user.groups.map((m) => movedPath(m, from, to));
+    const groups =
+      to === undefined
+        ? user.groups.filter((m) => !inTree(m, from))
+        : user.groups.map((m) => movedPath(m, from, to));
     await updateUser(tx, realmId, { ...user, groups: [...new Set(groups)] });
   }
 }
@@ -85,26 +120,51 @@ async function moveMemberships(tx: SqlClient, realmId: string, from: string, to?
  * @returns the path change of a moved group
  * @throws AdminError 404 unknown id, 409 name taken at the destination, 400 a move into its own subtree
  */
-function place(doc: RealmDocument, child: GroupBody & { name: string }, parentId: string | undefined): { id: string; moved?: { from: string; to: string } } {
+function place(
+  doc: RealmDocument,
+  child: GroupBody & { name: string },
+  parentId: string | undefined,
+): { id: string; moved?: { from: string; to: string } } {
   const parent = parentId ? groupOf(doc, parentId) : undefined;
   const siblings = parent ? (parent.group.subGroups ??= []) : doc.groups;
   const taken = (name: string, id?: string) => siblings.some((g) => g.name === name && g.id !== id);
-  const exists = () => conflict(parent ? `Sibling group named '${child.name}' already exists.` : `Top level group named '${child.name}' already exists.`);
+  const exists = () =>
+    conflict(
+      parent
+        ? `Sibling group named '${child.name}' already exists.`
+        : `Top level group named '${child.name}' already exists.`,
+    );
   if (!child.id) {
     if (taken(child.name)) throw exists();
-    const group: GroupRepresentation = { id: randomUUID(), name: child.name, attributes: child.attributes ?? {}, realmRoles: [], clientRoles: {}, subGroups: [] };
+    const group: GroupRepresentation = {
+      id: randomUUID(),
+      name: child.name,
+      attributes: child.attributes ?? {},
+      realmRoles: [],
+      clientRoles: {},
+      subGroups: [],
+    };
     if (typeof child.description === 'string') group.description = child.description;
     siblings.push(group);
     return { id: group.id! };
   }
   const existing = findGroupById(doc.groups, child.id);
   if (!existing) throw notFound('Could not find child by id');
-  if (parent && isWithin(existing.group, parent.group.id!)) throw badRequest('A group cannot be moved into itself or one of its subgroups');
+  if (parent && isWithin(existing.group, parent.group.id!))
+    throw badRequest('A group cannot be moved into itself or one of its subgroups');
   if (existing.siblings === siblings) return { id: child.id };
-  if (taken(existing.group.name, existing.group.id)) throw conflict(parent ? `Sibling group named '${existing.group.name}' already exists.` : `Top level group named '${existing.group.name}' already exists.`);
+  if (taken(existing.group.name, existing.group.id))
+    throw conflict(
+      parent
+        ? `Sibling group named '${existing.group.name}' already exists.`
+        : `Top level group named '${existing.group.name}' already exists.`,
+    );
   detach(existing);
   siblings.push(existing.group);
-  return { id: child.id, moved: { from: existing.path, to: `${parent?.path ?? ''}/${existing.group.name}` } };
+  return {
+    id: child.id,
+    moved: { from: existing.path, to: `${parent?.path ?? ''}/${existing.group.name}` },
+  };
 }
 
 function searchHierarchy(doc: RealmDocument, matches: PlacedGroup[], full: boolean) {
@@ -113,7 +173,12 @@ function searchHierarchy(doc: RealmDocument, matches: PlacedGroup[], full: boole
   const roots: ReturnType<typeof groupRep>[] = [];
   for (const match of matches) {
     const chain: PlacedGroup[] = [];
-    for (let p: PlacedGroup | undefined = match; p; p = p.parent ? byId.get(p.parent.id) : undefined) chain.unshift(p);
+    for (
+      let p: PlacedGroup | undefined = match;
+      p;
+      p = p.parent ? byId.get(p.parent.id) : undefined
+    )
+      chain.unshift(p);
     let parentRep: ReturnType<typeof groupRep> | undefined;
     for (const p of chain) {
       let rep = reps.get(p.group.id);
@@ -131,9 +196,12 @@ function searchHierarchy(doc: RealmDocument, matches: PlacedGroup[], full: boole
 /** Groups matching `search` (case-insensitive substring, or equal name when `exact`). */
 const matching = (groups: PlacedGroup[], search: string, exact: boolean) => {
   const needle = search.trim().toLowerCase();
-  return groups.filter((p) => (exact ? p.group.name === search.trim() : p.group.name.toLowerCase().includes(needle)));
+  return groups.filter((p) =>
+    exact ? p.group.name === search.trim() : p.group.name.toLowerCase().includes(needle),
+  );
 };
-const page = <T>(list: T[], first = 0, max?: number) => list.slice(first, max === undefined ? undefined : first + max);
+const page = <T>(list: T[], first = 0, max?: number) =>
+  list.slice(first, max === undefined ? undefined : first + max);
 
 export function groupRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/groups', async (ctx) => {
@@ -142,42 +210,59 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
     const full = one(ctx.query, 'briefRepresentation', BOOL) === false;
     const { first, max } = paging(ctx.query);
     const groups = allGroups(realm.doc.groups);
-    if (search === undefined) ctx.body = page(groups.filter((p) => !p.parent), first, max).map((p) => groupRep(p, full));
-    else ctx.body = searchHierarchy(realm.doc, page(matching(groups, search, one(ctx.query, 'exact', BOOL) === true), first, max), full);
+    if (search === undefined)
+      ctx.body = page(
+        groups.filter((p) => !p.parent),
+        first,
+        max,
+      ).map((p) => groupRep(p, full));
+    else
+      ctx.body = searchHierarchy(
+        realm.doc,
+        page(matching(groups, search, one(ctx.query, 'exact', BOOL) === true), first, max),
+        full,
+      );
   });
 
   router.get('/:realm/groups/count', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const search = one(ctx.query, 'search', TEXT);
     const groups = allGroups(realm.doc.groups);
-    const counted = search !== undefined ? matching(groups, search, false) : one(ctx.query, 'top', BOOL) ? groups.filter((p) => !p.parent) : groups;
+    const counted =
+      search !== undefined
+        ? matching(groups, search, false)
+        : one(ctx.query, 'top', BOOL)
+          ? groups.filter((p) => !p.parent)
+          : groups;
     ctx.body = { count: counted.length };
   });
 
-  const add = (withParent: boolean) => async (ctx: Parameters<Parameters<Router['post']>[1]>[0]) => {
-    const { realm } = await realmScope(deps, ctx);
-    const body = parseGroup(jsonBody(ctx));
-    const placed = await commit(deps, realm.name, async (tx) => {
-      let result: ReturnType<typeof place> | undefined;
-      let rep: ReturnType<typeof groupRep> | undefined;
-      await updateRealmDoc(tx, realm.name, (doc) => {
-        result = place(doc, body, withParent ? ctx.params.id : undefined);
-        syncPaths(doc.groups);
-        rep = groupRep(groupOf(doc, result.id), true);
-        return doc;
+  const add =
+    (withParent: boolean) => async (ctx: Parameters<Parameters<Router['post']>[1]>[0]) => {
+      const { realm } = await realmScope(deps, ctx);
+      const body = parseGroup(jsonBody(ctx));
+      const placed = await commit(deps, realm.name, async (tx) => {
+        let result: ReturnType<typeof place> | undefined;
+        let rep: ReturnType<typeof groupRep> | undefined;
+        await updateRealmDoc(tx, realm.name, (doc) => {
+          result = place(doc, body, withParent ? ctx.params.id : undefined);
+          syncPaths(doc.groups);
+          rep = groupRep(groupOf(doc, result.id), true);
+          return doc;
+        });
+        if (result!.moved)
+          await moveMemberships(tx, realm.id, result!.moved.from, result!.moved.to);
+        return { ...result!, rep: rep! };
       });
-      if (result!.moved) await moveMemberships(tx, realm.id, result!.moved.from, result!.moved.to);
-      return { ...result!, rep: rep! };
-    });
-    if (body.id) {
-      ctx.status = 204;
-      ctx.body = null;
-      return;
-    }
-    created(ctx, deps, `/${realm.name}/groups/${placed.id}`);
-    // GroupResource.addChild answers the new child's representation; GroupsResource no body.
-    if (withParent) ctx.body = placed.rep;
-  };
+      if (body.id) {
+        ctx.status = 204;
+        ctx.body = null;
+        return;
+      }
+      created(ctx, deps, `/${realm.name}/groups/${placed.id}`);
+      // GroupResource.addChild answers the new child's representation; GroupsResource no body.
+      if (withParent) ctx.body = placed.rep;
+    };
   router.post('/:realm/groups', add(false));
   router.post('/:realm/groups/:id/children', add(true));
 
@@ -195,7 +280,8 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
     const first = one(ctx.query, 'first', COUNT) ?? 0;
     const max = one(ctx.query, 'max', COUNT) ?? 10;
     let children = allGroups(realm.doc.groups).filter((p) => p.parent?.id === parent.group.id);
-    if (search !== undefined) children = matching(children, search, one(ctx.query, 'exact', BOOL) === true);
+    if (search !== undefined)
+      children = matching(children, search, one(ctx.query, 'exact', BOOL) === true);
     ctx.body = page(children, first, max).map((p) => groupRep(p, full));
   });
 
@@ -209,13 +295,18 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
         const { group } = placed;
         if (body.id && body.id !== group.id) throw badRequest('Invalid group id');
         if (body.name !== group.name) {
-          if (placed.siblings.some((s) => s.id !== group.id && s.name === body.name)) throw conflict(`Sibling group named '${body.name}' already exists.`);
-          renamed = { from: placed.path, to: `${placed.path.slice(0, -group.name.length)}${body.name}` };
+          if (placed.siblings.some((s) => s.id !== group.id && s.name === body.name))
+            throw conflict(`Sibling group named '${body.name}' already exists.`);
+          renamed = {
+            from: placed.path,
+            to: `${placed.path.slice(0, -group.name.length)}${body.name}`,
+          };
           group.name = body.name;
         }
         if (body.attributes) group.attributes = body.attributes;
         // GroupResource.updateGroup sets the description the body has, absent included.
-        if (typeof body.description === 'string') group.description = body.description; else delete group.description;
+        if (typeof body.description === 'string') group.description = body.description;
+        else delete group.description;
         syncPaths(doc.groups);
         return doc;
       });
@@ -244,6 +335,8 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
     const { path } = groupOf(realm.doc, ctx.params.id);
     const { first, max } = paging(ctx.query);
     const brief = one(ctx.query, 'briefRepresentation', BOOL) === true;
-    ctx.body = (await groupMembers(deps.db, realm.id, path, first, max ?? 100)).map((u) => (brief ? briefUserRep(u) : userRep(u)));
+    ctx.body = (await groupMembers(deps.db, realm.id, path, first, max ?? 100)).map((u) =>
+      brief ? briefUserRep(u) : userRep(u),
+    );
   });
 }

@@ -30,19 +30,30 @@ const KEYCLOAK_JSON = 'keycloak-oidc-keycloak-json';
 type ProtocolMapper = { protocolMapper?: string; config?: Record<string, unknown> };
 
 function hasClientRoles(doc: RealmDocument, clientId: string): boolean {
-  const roles = (doc.roles as { client?: Record<string, unknown[]> } | undefined)?.client?.[clientId];
+  const roles = (doc.roles as { client?: Record<string, unknown[]> } | undefined)?.client?.[
+    clientId
+  ];
   return Array.isArray(roles) && roles.length > 0;
 }
 
 /** A client scope with an audience mapper that includes this client (KeycloakOIDCClientInstallation.showVerifyTokenAudience). */
 function audienceMapped(doc: RealmDocument, clientId: string): boolean {
-  const scopes = (doc as { clientScopes?: { protocolMappers?: ProtocolMapper[] }[] }).clientScopes ?? [];
-  return scopes.some((scope) => (scope.protocolMappers ?? []).some((m) => m.protocolMapper === 'oidc-audience-mapper' && m.config?.['included.client.audience'] === clientId));
+  const scopes =
+    (doc as { clientScopes?: { protocolMappers?: ProtocolMapper[] }[] }).clientScopes ?? [];
+  return scopes.some((scope) =>
+    (scope.protocolMappers ?? []).some(
+      (m) =>
+        m.protocolMapper === 'oidc-audience-mapper' &&
+        m.config?.['included.client.audience'] === clientId,
+    ),
+  );
 }
 
 /** The client authenticator's adapter configuration (ClientIdAndSecretAuthenticator, JWTClientAuthenticator, JWTClientSecretAuthenticator). */
 function credentials(client: ClientRepresentation): Record<string, unknown> {
-  const type = String((client as { clientAuthenticatorType?: unknown }).clientAuthenticatorType ?? 'client-secret');
+  const type = String(
+    (client as { clientAuthenticatorType?: unknown }).clientAuthenticatorType ?? 'client-secret',
+  );
   const algorithm = client.attributes['token.endpoint.auth.signing.alg'];
   if (type === 'client-jwt') {
     return {
@@ -57,12 +68,17 @@ function credentials(client: ClientRepresentation): Record<string, unknown> {
       },
     };
   }
-  if (type === 'client-secret-jwt') return { 'secret-jwt': { secret: client.secret, ...(algorithm ? { algorithm } : {}) } };
+  if (type === 'client-secret-jwt')
+    return { 'secret-jwt': { secret: client.secret, ...(algorithm ? { algorithm } : {}) } };
   return { secret: client.secret };
 }
 
 /** Keycloak's `keycloak.json` for `client` of `doc` (field rules in the module comment). */
-export function keycloakJson(doc: RealmDocument, client: ClientRepresentation, baseUrl: string): Record<string, unknown> {
+export function keycloakJson(
+  doc: RealmDocument,
+  client: ClientRepresentation,
+  baseUrl: string,
+): Record<string, unknown> {
   const roles = hasClientRoles(doc, client.clientId);
   const out: Record<string, unknown> = { realm: doc.realm };
   if (client.bearerOnly) out['bearer-only'] = true;
@@ -71,7 +87,8 @@ export function keycloakJson(doc: RealmDocument, client: ClientRepresentation, b
   out.resource = client.clientId;
   if (client.publicClient && !client.bearerOnly) out['public-client'] = true;
   if (roles || audienceMapped(doc, client.clientId)) out['verify-token-audience'] = true;
-  if (!client.publicClient && !(client.bearerOnly && !client.serviceAccountsEnabled)) out.credentials = credentials(client);
+  if (!client.publicClient && !(client.bearerOnly && !client.serviceAccountsEnabled))
+    out.credentials = credentials(client);
   if (roles) out['use-resource-role-mappings'] = true;
   out['confidential-port'] = 0;
   if (client.authorizationServicesEnabled) out['policy-enforcer'] = {};

@@ -10,8 +10,17 @@ import type Router from '@koa/router';
 import type { JWK } from 'jose';
 import { listKeys, recordPublicJwk, type KeyRecord } from '../keys/repository.ts';
 import {
-  assertRequiredKeys, createKeyProvider, deleteComponent, findComponent, findComponents, updateKeyProvider,
-  KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, SECRET_CONFIG_KEYS, type ComponentRepresentation, type StoredComponent,
+  assertRequiredKeys,
+  createKeyProvider,
+  deleteComponent,
+  findComponent,
+  findComponents,
+  updateKeyProvider,
+  KEY_PROVIDER_TYPE,
+  ROTATION_POLICY_TYPE,
+  SECRET_CONFIG_KEYS,
+  type ComponentRepresentation,
+  type StoredComponent,
 } from '../keys/providers.ts';
 import { createRotationPolicy, updateRotationPolicy } from '../keys/providers/rotation-policy.ts';
 import { requiredAlgs } from '../keys/required.ts';
@@ -31,18 +40,30 @@ const noteForced = (ctx: Context, kids: string[]) => {
   if (kids.length) ctx.state.adminEventDetails = { force: 'true', forcedKids: kids.join(',') };
 };
 
-const KTY_TYPE: Record<string, string> = { RSA: 'RSA', EC: 'EC', OKP: 'OKP', AKP: 'AKP', OQS: 'OQS' };
+const KTY_TYPE: Record<string, string> = {
+  RSA: 'RSA',
+  EC: 'EC',
+  OKP: 'OKP',
+  AKP: 'AKP',
+  OQS: 'OQS',
+};
 
 /** Keycloak's `publicKey`: base64 SPKI DER for RSA/EC/OKP; for AKP and OQS keys the raw public key. */
 function publicKeyOf(jwk: JWK | undefined): string | undefined {
   if (!jwk) return undefined;
   if (jwk.kty === 'AKP') return Buffer.from(jwk.pub as string, 'base64url').toString('base64');
   if (jwk.kty === 'OQS') return Buffer.from(jwk.x as string, 'base64url').toString('base64');
-  return createPublicKey({ key: jwk, format: 'jwk' } as never).export({ type: 'spki', format: 'der' }).toString('base64');
+  return createPublicKey({ key: jwk, format: 'jwk' } as never)
+    .export({ type: 'spki', format: 'der' })
+    .toString('base64');
 }
 
 const representation = (c: StoredComponent) => ({
-  id: c.id, name: c.name, providerId: c.providerId, providerType: c.providerType, parentId: c.parentId,
+  id: c.id,
+  name: c.name,
+  providerId: c.providerId,
+  providerType: c.providerType,
+  parentId: c.parentId,
   ...(c.subType ? { subType: c.subType } : {}),
   config: Object.fromEntries(Object.entries(c.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k))),
 });
@@ -54,7 +75,11 @@ const representation = (c: StoredComponent) => ({
 async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK | undefined> {
   let jwk: JWK | undefined;
   try {
-    jwk = signerFor(record, { kek: deps.kek, components: new Map(), byKid: () => undefined }).publicJwk();
+    jwk = signerFor(record, {
+      kek: deps.kek,
+      components: new Map(),
+      byKid: () => undefined,
+    }).publicJwk();
   } catch {
     return undefined;
   }
@@ -67,30 +92,51 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/keys', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     // Signing and encryption keys alike, as Keycloak's KeyResource lists every key with its `use`.
-    const records = [...await listKeys(deps.db, realm.id), ...await listKeys(deps.db, realm.id, 'enc')];
+    const records = [
+      ...(await listKeys(deps.db, realm.id)),
+      ...(await listKeys(deps.db, realm.id, 'enc')),
+    ];
     const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
-    records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
+    records.sort(
+      (a, b) =>
+        order[a.status] - order[b.status] ||
+        b.priority - a.priority ||
+        b.createdAt.getTime() - a.createdAt.getTime(),
+    );
     const active: Record<string, string> = {};
-    const keys = await Promise.all(records.map(async (r) => {
-      // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
-      // public JWK was recorded: those derive it from the key once (decrypted here, as the realm
-      // does); one that cannot be opened is listed without its public key rather than failing the list.
-      // Encryption keys always have theirs recorded (none for AES: type OCT).
-      const jwk = r.publicJwk ?? (r.backend === 'local' && r.use !== 'enc' && !r.alg.startsWith('HS') ? await derivedPublicJwk(deps, r) : undefined);
-      if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
-      return {
-        providerId: r.componentId, providerPriority: r.priority, kid: r.kid, status: r.status,
-        type: jwk ? KTY_TYPE[jwk.kty as string] ?? jwk.kty : 'OCT', algorithm: r.alg,
-        ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}), use: r.use === 'enc' ? 'ENC' : 'SIG',
-      };
-    }));
+    const keys = await Promise.all(
+      records.map(async (r) => {
+        // null for HMAC (oct) keys, which have no public part, and for local keys stored before the
+        // public JWK was recorded: those derive it from the key once (decrypted here, as the realm
+        // does); one that cannot be opened is listed without its public key rather than failing the list.
+        // Encryption keys always have theirs recorded (none for AES: type OCT).
+        const jwk =
+          r.publicJwk ??
+          (r.backend === 'local' && r.use !== 'enc' && !r.alg.startsWith('HS')
+            ? await derivedPublicJwk(deps, r)
+            : undefined);
+        if (r.status === 'ACTIVE' && !active[r.alg]) active[r.alg] = r.kid;
+        return {
+          providerId: r.componentId,
+          providerPriority: r.priority,
+          kid: r.kid,
+          status: r.status,
+          type: jwk ? (KTY_TYPE[jwk.kty as string] ?? jwk.kty) : 'OCT',
+          algorithm: r.alg,
+          ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}),
+          use: r.use === 'enc' ? 'ENC' : 'SIG',
+        };
+      }),
+    );
     ctx.body = { active, keys };
   });
 
   router.get('/:realm/components', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const q = ctx.query as Record<string, string | undefined>;
-    ctx.body = (await findComponents(deps.db, realm.id, { type: q.type, parent: q.parent, name: q.name })).map(representation);
+    ctx.body = (
+      await findComponents(deps.db, realm.id, { type: q.type, parent: q.parent, name: q.name })
+    ).map(representation);
   });
 
   router.get('/:realm/components/:id', async (ctx) => {
@@ -104,7 +150,8 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
     const { realm, admin } = await realmScope(deps, ctx);
     const rep = jsonBody<ComponentRepresentation>(ctx);
     const type = rep.providerType ?? KEY_PROVIDER_TYPE;
-    if (rep.parentId !== undefined && rep.parentId !== realm.id && rep.parentId !== realm.name) throw badRequest('parentId must be the realm id', 'parentId');
+    if (rep.parentId !== undefined && rep.parentId !== realm.id && rep.parentId !== realm.name)
+      throw badRequest('parentId must be the realm id', 'parentId');
     let id: string;
     if (type === KEY_PROVIDER_TYPE) {
       // A back end (Vault, HSM) is read first, outside the transaction; an `id` in the body is ignored.
@@ -115,9 +162,14 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
         return newId;
       });
     } else if (type === ROTATION_POLICY_TYPE) {
-      id = await commit(deps, realm.name, (tx) => createRotationPolicy(tx, realm.id, rep, admin.username));
+      id = await commit(deps, realm.name, (tx) =>
+        createRotationPolicy(tx, realm.id, rep, admin.username),
+      );
     } else {
-      throw badRequest(`unsupported providerType "${type}" (supported: ${KEY_PROVIDER_TYPE}, ${ROTATION_POLICY_TYPE})`, 'providerType');
+      throw badRequest(
+        `unsupported providerType "${type}" (supported: ${KEY_PROVIDER_TYPE}, ${ROTATION_POLICY_TYPE})`,
+        'providerType',
+      );
     }
     created(ctx, deps, `/${realm.name}/components/${id}`);
   });
@@ -134,11 +186,16 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       }
       const before = await listKeys(tx, realm.id);
       await updateKeyProvider(tx, realm.id, current, rep, admin.username, {
-        checkBackend: (name, backendType) => { deps.registry.backends.declaration(name, backendType, realm.name); },
+        checkBackend: (name, backendType) => {
+          deps.registry.backends.declaration(name, backendType, realm.name);
+        },
       });
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
       // Disabling (enabled false) a key whose tokens are valid is refused; active false (PASSIVE) is not: it still verifies.
-      noteForced(ctx, await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }));
+      noteForced(
+        ctx,
+        await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }),
+      );
     });
     noContent(ctx);
   });
@@ -151,7 +208,10 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       const before = await listKeys(tx, realm.id);
       await deleteComponent(tx, realm.id, current, admin.username);
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
-      noteForced(ctx, await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }));
+      noteForced(
+        ctx,
+        await guardRemoval(tx, realm, before, { force: forced(ctx), actor: admin.username }),
+      );
     });
     noContent(ctx);
   });

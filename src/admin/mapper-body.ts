@@ -25,9 +25,14 @@ export function parseMapper(body: unknown, protocol: string): ProtocolMapperFiel
   const parsed = mapperBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest(`${formatPath(issue.path) || 'protocolMapper'}: ${issue.message}`, formatPath(issue.path));
+    throw badRequest(
+      `${formatPath(issue.path) || 'protocolMapper'}: ${issue.message}`,
+      formatPath(issue.path),
+    );
   }
   const { id: _id, config, ...rest } = parsed.data;
-  const kept = Object.fromEntries(Object.entries(config ?? {}).filter((e): e is [string, string] => e[1] !== null));
+  const kept = Object.fromEntries(
+    Object.entries(config ?? {}).filter((e): e is [string, string] => e[1] !== null),
+  );
   return { ...rest, protocol: parsed.data.protocol ?? protocol, config: kept };
 }

@@ -21,13 +21,21 @@ const ROTATED = 'client.secret.rotated';
 const flag = (ctx: Context, name: string) => String(ctx.query[name] ?? '').toLowerCase() === 'true';
 
 /** Components with their secret config values masked (StripSecretsUtils.stripComponent). */
-function maskComponents(components: Record<string, Loose[]> | undefined): Record<string, Loose[]> | undefined {
+function maskComponents(
+  components: Record<string, Loose[]> | undefined,
+): Record<string, Loose[]> | undefined {
   if (!components) return components;
-  return Object.fromEntries(Object.entries(components).map(([type, list]) => [type, list.map((c) => {
-    const config = { ...(c.config as Loose | undefined) };
-    for (const key of SECRET_CONFIG_KEYS) if (config[key] !== undefined) config[key] = [SECRET_MASK];
-    return { ...c, config };
-  })]));
+  return Object.fromEntries(
+    Object.entries(components).map(([type, list]) => [
+      type,
+      list.map((c) => {
+        const config = { ...(c.config as Loose | undefined) };
+        for (const key of SECRET_CONFIG_KEYS)
+          if (config[key] !== undefined) config[key] = [SECRET_MASK];
+        return { ...c, config };
+      }),
+    ]),
+  );
 }
 
 /** A client with its secrets masked (StripSecretsUtils.stripClient). */
@@ -42,17 +50,26 @@ export function partialExportRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const clients = flag(ctx, 'exportClients');
     const groupsAndRoles = flag(ctx, 'exportGroupsAndRoles');
-    const full = await realmRepresentation(deps.db, realm) as unknown as Loose;
+    const full = (await realmRepresentation(deps.db, realm)) as unknown as Loose;
     // SMTP password and broker secrets masked as GET /admin/realms/{realm} shows them.
     const settings = realmRep(realm.doc);
-    const rep: Loose = { ...full, smtpServer: settings.smtpServer, identityProviders: settings.identityProviders, components: maskComponents(full.components as Record<string, Loose[]>) };
+    const rep: Loose = {
+      ...full,
+      smtpServer: settings.smtpServer,
+      identityProviders: settings.identityProviders,
+      components: maskComponents(full.components as Record<string, Loose[]>),
+    };
     if (rep.smtpServer === undefined) delete rep.smtpServer;
     if (rep.identityProviders === undefined) delete rep.identityProviders;
     delete rep.users;
     if (clients) {
       rep.clients = (full.clients as Loose[]).map(maskClient);
-      const accounts = (await exportUsers(deps.db, realm.id)).filter((u) => u.serviceAccountClientId);
-      rep.users = accounts.map(({ credentials: _c, ...u }) => (groupsAndRoles ? u : { ...u, realmRoles: [], clientRoles: {}, groups: [] }));
+      const accounts = (await exportUsers(deps.db, realm.id)).filter(
+        (u) => u.serviceAccountClientId,
+      );
+      rep.users = accounts.map(({ credentials: _c, ...u }) =>
+        groupsAndRoles ? u : { ...u, realmRoles: [], clientRoles: {}, groups: [] },
+      );
     } else {
       delete rep.clients;
     }

@@ -18,46 +18,111 @@ import { parseRealm, RealmImportError, storedUsers } from '../realm/import.ts';
 import { realmRepresentation } from '../realm/export.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/component-model.ts';
 import type { RealmDocument, RealmRepresentation } from '../realm/representation.ts';
-import { mergePartialImport, PartialImportExistsError, type PartialImportRepresentation, type PartialImportResult, type Policy } from '../realm/partial-import.ts';
+import {
+  mergePartialImport,
+  PartialImportExistsError,
+  type PartialImportRepresentation,
+  type PartialImportResult,
+  type Policy,
+} from '../realm/partial-import.ts';
 import { badRequest, conflict } from './errors.ts';
 import { commit, jsonBody, realmScope, type AdminDeps } from './context.ts';
 
 const POLICIES = new Set<Policy>(['FAIL', 'SKIP', 'OVERWRITE']);
 
 /** The id each result names, from the realm as written. */
-function withIds(results: PartialImportResult[], rep: RealmRepresentation, userIds: Map<string, string>): PartialImportResult[] {
-  const byName = (items: { id?: string; name?: string }[] | undefined, name: string) => items?.find((i) => i.name === name)?.id;
+function withIds(
+  results: PartialImportResult[],
+  rep: RealmRepresentation,
+  userIds: Map<string, string>,
+): PartialImportResult[] {
+  const byName = (items: { id?: string; name?: string }[] | undefined, name: string) =>
+    items?.find((i) => i.name === name)?.id;
   return results.map((r) => {
     if (r.id) return r;
-    const id = r.resourceType === 'CLIENT' ? rep.clients.find((c) => c.clientId === r.resourceName)?.id
-      : r.resourceType === 'REALM_ROLE' ? byName(rep.roles.realm, r.resourceName)
-        : r.resourceType === 'CLIENT_ROLE' ? Object.values(rep.roles.client).map((roles) => byName(roles, r.resourceName)).find(Boolean)
-          : r.resourceType === 'GROUP' ? byName(rep.groups, r.resourceName)
-            : r.resourceType === 'USER' ? userIds.get(r.resourceName) : undefined;
+    const id =
+      r.resourceType === 'CLIENT'
+        ? rep.clients.find((c) => c.clientId === r.resourceName)?.id
+        : r.resourceType === 'REALM_ROLE'
+          ? byName(rep.roles.realm, r.resourceName)
+          : r.resourceType === 'CLIENT_ROLE'
+            ? Object.values(rep.roles.client)
+                .map((roles) => byName(roles, r.resourceName))
+                .find(Boolean)
+            : r.resourceType === 'GROUP'
+              ? byName(rep.groups, r.resourceName)
+              : r.resourceType === 'USER'
+                ? userIds.get(r.resourceName)
+                : undefined;
     return id ? { ...r, id } : r;
   });
 }
 
 /** Merges, validates and writes; returns the results. @throws PartialImportExistsError, RealmImportError */
-async function applyPartialImport(tx: SqlClient, realm: StoredRealm, body: PartialImportRepresentation, policy: Policy): Promise<PartialImportResult[]> {
-  const usernames = new Set((await tx.query<{ username: string }>('SELECT username FROM users WHERE realm_id = $1', [realm.id])).map((r) => r.username));
+async function applyPartialImport(
+  tx: SqlClient,
+  realm: StoredRealm,
+  body: PartialImportRepresentation,
+  policy: Policy,
+): Promise<PartialImportResult[]> {
+  const usernames = new Set(
+    (
+      await tx.query<{ username: string }>('SELECT username FROM users WHERE realm_id = $1', [
+        realm.id,
+      ])
+    ).map((r) => r.username),
+  );
   // The key providers take part in the checks (a client naming an alg needs a key for it), as at import.
   const keyProviders = (await realmRepresentation(tx, realm)).components?.[KEY_PROVIDER_TYPE] ?? [];
-  let planned: { rep: RealmRepresentation; results: PartialImportResult[]; overwrite: Set<string> } | undefined;
+  let planned:
+    | { rep: RealmRepresentation; results: PartialImportResult[]; overwrite: Set<string> }
+    | undefined;
   await updateRealmDoc(tx, realm.name, (doc) => {
     const merged = mergePartialImport(doc, body, policy, usernames);
-    const rep = parseRealm({ ...merged.doc, components: { ...doc.components, [KEY_PROVIDER_TYPE]: keyProviders }, users: merged.users.map((u) => u.rep) }, 'partialImport', {}, false);
-    planned = { rep, results: merged.results, overwrite: new Set(merged.users.filter((u) => u.overwrite).map((u) => u.rep.username.toLowerCase())) };
+    const rep = parseRealm(
+      {
+        ...merged.doc,
+        components: { ...doc.components, [KEY_PROVIDER_TYPE]: keyProviders },
+        users: merged.users.map((u) => u.rep),
+      },
+      'partialImport',
+      {},
+      false,
+    );
+    planned = {
+      rep,
+      results: merged.results,
+      overwrite: new Set(
+        merged.users.filter((u) => u.overwrite).map((u) => u.rep.username.toLowerCase()),
+      ),
+    };
     return { ...rep, components: doc.components, users: [], id: doc.id } as RealmDocument;
   });
   const userIds = new Map<string, string>();
   const users = await storedUsers(planned!.rep.users);
   // A client with a service account gets its service-account user, as Keycloak's createClient does (import.ts importRealm likewise).
-  const accounts = new Set((await tx.query<{ c: string }>('SELECT service_account_client_id AS c FROM users WHERE realm_id = $1 AND service_account_client_id IS NOT NULL', [realm.id])).map((r) => r.c));
-  for (const u of users) if (u.user.serviceAccountClientId) accounts.add(u.user.serviceAccountClientId);
-  const added = new Set(planned!.results.filter((r) => r.resourceType === 'CLIENT' && r.action !== 'SKIPPED').map((r) => r.resourceName));
+  const accounts = new Set(
+    (
+      await tx.query<{ c: string }>(
+        'SELECT service_account_client_id AS c FROM users WHERE realm_id = $1 AND service_account_client_id IS NOT NULL',
+        [realm.id],
+      )
+    ).map((r) => r.c),
+  );
+  for (const u of users)
+    if (u.user.serviceAccountClientId) accounts.add(u.user.serviceAccountClientId);
+  const added = new Set(
+    planned!.results
+      .filter((r) => r.resourceType === 'CLIENT' && r.action !== 'SKIPPED')
+      .map((r) => r.resourceName),
+  );
   for (const client of planned!.rep.clients) {
-    if (!added.has(client.clientId) || !client.serviceAccountsEnabled || accounts.has(client.clientId)) continue;
+    if (
+      !added.has(client.clientId) ||
+      !client.serviceAccountsEnabled ||
+      accounts.has(client.clientId)
+    )
+      continue;
     // Without the default role, unlike admin/clients.ts and import (not yet checked against Keycloak's ClientsPartialImport).
     users.push({ user: serviceAccountUser(client.clientId, []), passwords: [] });
   }
@@ -77,16 +142,26 @@ export function partialImportRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody<PartialImportRepresentation>(ctx);
     const policy = (body.ifResourceExists ?? 'FAIL') as Policy;
-    if (!POLICIES.has(policy)) throw badRequest('ifResourceExists must be FAIL, SKIP or OVERWRITE', 'ifResourceExists');
+    if (!POLICIES.has(policy))
+      throw badRequest('ifResourceExists must be FAIL, SKIP or OVERWRITE', 'ifResourceExists');
     let results: PartialImportResult[];
     try {
       results = await commit(deps, realm.name, (tx) => applyPartialImport(tx, realm, body, policy));
     } catch (err) {
       if (err instanceof PartialImportExistsError) throw conflict(err.message);
-      if (err instanceof RealmImportError) throw badRequest(err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '), err.problems[0]?.path);
+      if (err instanceof RealmImportError)
+        throw badRequest(
+          err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '),
+          err.problems[0]?.path,
+        );
       throw err;
     }
     const count = (action: string) => results.filter((r) => r.action === action).length;
-    ctx.body = { overwritten: count('OVERWRITTEN'), added: count('ADDED'), skipped: count('SKIPPED'), results };
+    ctx.body = {
+      overwritten: count('OVERWRITTEN'),
+      added: count('ADDED'),
+      skipped: count('SKIPPED'),
+      results,
+    };
   });
 }

@@ -15,7 +15,13 @@ import type { RealmDocument } from '../realm/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
-import { readMappers, realmScopes, withScopes, type ProtocolMapper, type ProtocolMapperFields } from './realm-client-scopes.ts';
+import {
+  readMappers,
+  realmScopes,
+  withScopes,
+  type ProtocolMapper,
+  type ProtocolMapperFields,
+} from './realm-client-scopes.ts';
 import { scopeById } from './client-scopes.ts';
 import { parseMapper } from './mapper-body.ts';
 
@@ -31,9 +37,15 @@ const CLIENT: Container = {
   read(doc, id) {
     const client = doc.clients.find((c) => c.id === id);
     if (!client) throw notFound('Could not find client');
-    return { mappers: readMappers((client as Record<string, unknown>).protocolMappers, id), protocol: client.protocol ?? 'openid-connect' };
+    return {
+      mappers: readMappers((client as Record<string, unknown>).protocolMappers, id),
+      protocol: client.protocol ?? 'openid-connect',
+    };
   },
-  write: (doc, id, mappers) => ({ ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, protocolMappers: mappers } : c)) }),
+  write: (doc, id, mappers) => ({
+    ...doc,
+    clients: doc.clients.map((c) => (c.id === id ? { ...c, protocolMappers: mappers } : c)),
+  }),
 };
 
 const SCOPE: Container = {
@@ -43,7 +55,12 @@ const SCOPE: Container = {
   },
   write(doc, id, mappers) {
     const scopes = realmScopes(doc);
-    return withScopes(doc, { ...scopes, clientScopes: scopes.clientScopes.map((s) => (s.id === id ? { ...s, protocolMappers: mappers } : s)) });
+    return withScopes(doc, {
+      ...scopes,
+      clientScopes: scopes.clientScopes.map((s) =>
+        s.id === id ? { ...s, protocolMappers: mappers } : s,
+      ),
+    });
   },
 };
 
@@ -51,11 +68,17 @@ const duplicate = (mappers: ProtocolMapper[], m: ProtocolMapperFields, exceptId?
   mappers.some((x) => x.id !== exceptId && x.name === m.name && x.protocol === m.protocol);
 
 function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: Container): void {
-  const change = (ctx: Context, realmName: string, fn: (mappers: ProtocolMapper[], protocol: string) => ProtocolMapper[]) =>
-    commit(deps, realmName, (tx) => updateRealmDoc(tx, realmName, (doc) => {
-      const { mappers, protocol } = container.read(doc, ctx.params.id);
-      return container.write(doc, ctx.params.id, fn(mappers, protocol));
-    }));
+  const change = (
+    ctx: Context,
+    realmName: string,
+    fn: (mappers: ProtocolMapper[], protocol: string) => ProtocolMapper[],
+  ) =>
+    commit(deps, realmName, (tx) =>
+      updateRealmDoc(tx, realmName, (doc) => {
+        const { mappers, protocol } = container.read(doc, ctx.params.id);
+        return container.write(doc, ctx.params.id, fn(mappers, protocol));
+      }),
+    );
   const find = (mappers: ProtocolMapper[], id: string) => {
     const mapper = mappers.find((m) => m.id === id);
     if (!mapper) throw notFound('Model not found');
@@ -68,7 +91,9 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
   });
   router.get(`${base}/protocol-mappers/protocol/:protocol`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = container.read(realm.doc, ctx.params.id).mappers.filter((m) => m.protocol === ctx.params.protocol);
+    ctx.body = container
+      .read(realm.doc, ctx.params.id)
+      .mappers.filter((m) => m.protocol === ctx.params.protocol);
   });
   router.post(`${base}/protocol-mappers/models`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
@@ -78,17 +103,25 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
       if (duplicate(mappers, mapper)) throw conflict('Protocol mapper exists with same name');
       return [...mappers, mapper];
     });
-    created(ctx, deps, `/${realm.name}${base.replace('/:realm', '').replace(':id', ctx.params.id)}/protocol-mappers/models/${id}`);
+    created(
+      ctx,
+      deps,
+      `/${realm.name}${base.replace('/:realm', '').replace(':id', ctx.params.id)}/protocol-mappers/models/${id}`,
+    );
   });
   router.post(`${base}/protocol-mappers/add-models`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = (ctx.request as unknown as { body?: unknown }).body;
-    if (!Array.isArray(body)) throw badRequest('request body must be a JSON array of protocol mappers');
-    await change(ctx, realm.name, (mappers, protocol) => body.reduce<ProtocolMapper[]>((list, item) => {
-      const mapper = { ...parseMapper(item, protocol), id: randomUUID() };
-      if (duplicate(list, mapper)) throw conflict('Protocol mapper name must be unique per protocol');
-      return [...list, mapper];
-    }, mappers));
+    if (!Array.isArray(body))
+      throw badRequest('request body must be a JSON array of protocol mappers');
+    await change(ctx, realm.name, (mappers, protocol) =>
+      body.reduce<ProtocolMapper[]>((list, item) => {
+        const mapper = { ...parseMapper(item, protocol), id: randomUUID() };
+        if (duplicate(list, mapper))
+          throw conflict('Protocol mapper name must be unique per protocol');
+        return [...list, mapper];
+      }, mappers),
+    );
     noContent(ctx);
   });
   router.get(`${base}/protocol-mappers/models/:mapperId`, async (ctx) => {
@@ -100,14 +133,17 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
     await change(ctx, realm.name, (mappers, protocol) => {
       const current = find(mappers, ctx.params.mapperId);
       const mapper = { ...parseMapper(jsonBody(ctx), protocol), id: current.id };
-      if (duplicate(mappers, mapper, current.id)) throw conflict('Protocol mapper exists with same name');
+      if (duplicate(mappers, mapper, current.id))
+        throw conflict('Protocol mapper exists with same name');
       return mappers.map((m) => (m.id === current.id ? mapper : m));
     });
     noContent(ctx);
   });
   router.delete(`${base}/protocol-mappers/models/:mapperId`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    await change(ctx, realm.name, (mappers) => mappers.filter((m) => m.id !== find(mappers, ctx.params.mapperId).id));
+    await change(ctx, realm.name, (mappers) =>
+      mappers.filter((m) => m.id !== find(mappers, ctx.params.mapperId).id),
+    );
     noContent(ctx);
   });
 }

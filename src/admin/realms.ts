@@ -3,7 +3,11 @@
  * create (from a RealmRepresentation, like an import), update (settings), delete.
  */
 import type Router from '@koa/router';
-import { realmSchema, type RealmDocument, type RealmRepresentation } from '../realm/representation.ts';
+import {
+  realmSchema,
+  type RealmDocument,
+  type RealmRepresentation,
+} from '../realm/representation.ts';
 import { deleteRealm, findRealm, listRealms, updateRealmDoc } from '../store/realms.ts';
 import { importRealm, parseRealm, RealmImportError, formatPath } from '../realm/import.ts';
 import { listKeys } from '../keys/repository.ts';
@@ -24,13 +28,15 @@ type Config = Record<string, unknown>;
 type Broker = { alias?: unknown; config?: Config };
 
 /** StripSecretsUtils.maskNonVaultValue: a `${vault.key}` reference is shown, any other value masked. */
-const masked = (value: unknown) => (typeof value === 'string' && /^\$\{vault\.(.+?)}$/.test(value) ? value : SECRET_MASK);
+const masked = (value: unknown) =>
+  typeof value === 'string' && /^\$\{vault\.(.+?)}$/.test(value) ? value : SECRET_MASK;
 
 /** `config` with the values of `keys` masked (a key that is absent stays absent). */
 function maskConfig(config: unknown, keys: string[]): unknown {
   if (!config || typeof config !== 'object') return config;
   const copy: Config = { ...config };
-  for (const key of keys) if (copy[key] !== undefined && copy[key] !== null) copy[key] = masked(copy[key]);
+  for (const key of keys)
+    if (copy[key] !== undefined && copy[key] !== null) copy[key] = masked(copy[key]);
   return copy;
 }
 
@@ -54,7 +60,11 @@ export function realmRep(doc: RealmDocument) {
   for (const key of SUB_RESOURCES) delete rep[key];
   if (rep.smtpServer) rep.smtpServer = maskConfig(rep.smtpServer, SMTP_SECRETS);
   if (Array.isArray(rep.identityProviders)) {
-    rep.identityProviders = (rep.identityProviders as Broker[]).map((b) => (b && typeof b === 'object' && b.config ? { ...b, config: maskConfig(b.config, BROKER_SECRETS) } : b));
+    rep.identityProviders = (rep.identityProviders as Broker[]).map((b) =>
+      b && typeof b === 'object' && b.config
+        ? { ...b, config: maskConfig(b.config, BROKER_SECRETS) }
+        : b,
+    );
   }
   return rep;
 }
@@ -63,7 +73,8 @@ export function realmRep(doc: RealmDocument) {
 export function withStoredSecrets(body: Config, doc: RealmDocument): Config {
   const stored = doc as unknown as { smtpServer?: Config; identityProviders?: Broker[] };
   const next = { ...body };
-  if (next.smtpServer) next.smtpServer = unmaskConfig(next.smtpServer, stored.smtpServer, SMTP_SECRETS);
+  if (next.smtpServer)
+    next.smtpServer = unmaskConfig(next.smtpServer, stored.smtpServer, SMTP_SECRETS);
   if (Array.isArray(next.identityProviders)) {
     next.identityProviders = (next.identityProviders as Broker[]).map((b) => {
       if (!b || typeof b !== 'object' || !b.config) return b;
@@ -85,7 +96,9 @@ export function validRealmSettings(doc: unknown): RealmRepresentation {
 export function realmRoutes(router: Router, deps: AdminDeps): void {
   router.get('/', async (ctx) => {
     const admin = ctx.state.admin as AdminIdentity;
-    ctx.body = (await listRealms(deps.db)).filter((r) => canAdminister(admin, r.name)).map((r) => realmRep(r.doc));
+    ctx.body = (await listRealms(deps.db))
+      .filter((r) => canAdminister(admin, r.name))
+      .map((r) => realmRep(r.doc));
   });
 
   router.post('/', async (ctx) => {
@@ -96,7 +109,11 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
       // No `${VAR}` resolution: an administrator sends data, never a name of the server's environment.
       rep = parseRealm(jsonBody(ctx), 'realm', process.env, false);
     } catch (err) {
-      if (err instanceof RealmImportError) throw badRequest(err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '), err.problems[0]?.path);
+      if (err instanceof RealmImportError)
+        throw badRequest(
+          err.problems.map((p) => `${p.path}: ${p.reason}`).join('; '),
+          err.problems[0]?.path,
+        );
       throw err;
     }
     const result = await importRealm(deps.db, deps.kek, rep, { backends: deps.registry.backends });
@@ -116,24 +133,43 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     requireRealmAdmin(ctx, ctx.params.realm);
     const body = jsonBody(ctx);
     for (const key of SUB_RESOURCES) delete body[key];
-    if (body.realm !== undefined && body.realm !== ctx.params.realm) throw badRequest('renaming a realm is not supported', 'realm');
-    await commit(deps, ctx.params.realm, (tx) => updateRealmDoc(tx, ctx.params.realm, async (doc) => {
-      const parsed = validRealmSettings({ ...doc, ...withStoredSecrets(body, doc), id: doc.id });
-      const next = { ...doc, ...parsed, users: [], clients: doc.clients, roles: doc.roles, groups: doc.groups, components: doc.components, id: doc.id };
-      const active = new Set((await listKeys(tx, doc.id)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg));
-      if (!active.has(next.defaultSignatureAlgorithm)) throw badRequest(`defaultSignatureAlgorithm: the realm has no active key for alg "${next.defaultSignatureAlgorithm}"`, 'defaultSignatureAlgorithm');
-      return next;
-    }).catch((err) => {
-      if ((err as Error).name === 'RealmNotFoundError') throw notFound('Realm not found.');
-      throw err;
-    }));
+    if (body.realm !== undefined && body.realm !== ctx.params.realm)
+      throw badRequest('renaming a realm is not supported', 'realm');
+    await commit(deps, ctx.params.realm, (tx) =>
+      updateRealmDoc(tx, ctx.params.realm, async (doc) => {
+        const parsed = validRealmSettings({ ...doc, ...withStoredSecrets(body, doc), id: doc.id });
+        const next = {
+          ...doc,
+          ...parsed,
+          users: [],
+          clients: doc.clients,
+          roles: doc.roles,
+          groups: doc.groups,
+          components: doc.components,
+          id: doc.id,
+        };
+        const active = new Set(
+          (await listKeys(tx, doc.id)).filter((k) => k.status === 'ACTIVE').map((k) => k.alg),
+        );
+        if (!active.has(next.defaultSignatureAlgorithm))
+          throw badRequest(
+            `defaultSignatureAlgorithm: the realm has no active key for alg "${next.defaultSignatureAlgorithm}"`,
+            'defaultSignatureAlgorithm',
+          );
+        return next;
+      }).catch((err) => {
+        if ((err as Error).name === 'RealmNotFoundError') throw notFound('Realm not found.');
+        throw err;
+      }),
+    );
     noContent(ctx);
   });
 
   router.delete('/:realm', async (ctx) => {
     requireRealmAdmin(ctx, ctx.params.realm);
-    if (ctx.params.realm === 'master') throw new AdminError(400, { errorMessage: 'The master realm cannot be deleted' });
-    if (!await deleteRealm(deps.db, ctx.params.realm)) throw notFound('Realm not found.');
+    if (ctx.params.realm === 'master')
+      throw new AdminError(400, { errorMessage: 'The master realm cannot be deleted' });
+    if (!(await deleteRealm(deps.db, ctx.params.realm))) throw notFound('Realm not found.');
     deps.registry.invalidate(ctx.params.realm);
     noContent(ctx);
   });

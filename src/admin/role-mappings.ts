@@ -20,20 +20,35 @@ import { roleRep } from './roles.ts';
 import { groupOf } from './groups.ts';
 
 /** What holds role mappings: Keycloak's RoleMapperModel (a user or a group). */
-interface Mappings { realmRoles: string[]; clientRoles: Record<string, string[]> }
+interface Mappings {
+  realmRoles: string[];
+  clientRoles: Record<string, string[]>;
+}
 
 interface Holder {
   /** The holder's mappings and effective roles. @throws AdminError 404 */
-  read(deps: AdminDeps, realm: StoredRealm, id: string): Promise<{ mappings: Mappings; effective: EffectiveRoles }>;
+  read(
+    deps: AdminDeps,
+    realm: StoredRealm,
+    id: string,
+  ): Promise<{ mappings: Mappings; effective: EffectiveRoles }>;
   /** Changes the holder's mappings inside `tx`. @throws AdminError 404 */
-  change(tx: SqlClient, realm: StoredRealm, id: string, next: (m: Mappings) => Mappings): Promise<void>;
+  change(
+    tx: SqlClient,
+    realm: StoredRealm,
+    id: string,
+    next: (m: Mappings) => Mappings,
+  ): Promise<void>;
 }
 
 const USER: Holder = {
   async read(deps, realm, id) {
     const user = await findUserById(deps.db, realm.id, id);
     if (!user) throw notFound('User not found');
-    return { mappings: user, effective: new RealmModel(realm.doc, realm.version).effectiveRoles(user) };
+    return {
+      mappings: user,
+      effective: new RealmModel(realm.doc, realm.version).effectiveRoles(user),
+    };
   },
   async change(tx, realm, id, next) {
     const user = await findUserById(tx, realm.id, id);
@@ -45,17 +60,28 @@ const USER: Holder = {
 const GROUP: Holder = {
   async read(_deps, realm, id) {
     const placed = groupOf(realm.doc, id);
-    const mappings = { realmRoles: placed.group.realmRoles ?? [], clientRoles: placed.group.clientRoles ?? {} };
+    const mappings = {
+      realmRoles: placed.group.realmRoles ?? [],
+      clientRoles: placed.group.clientRoles ?? {},
+    };
     // RealmModel adds the realm's default role to every user; a group does not hold it, so the
     // model is built with a default role name no role has (NUL cannot be in a stored name).
     const model = new RealmModel({ ...realm.doc, defaultRole: { name: '\u0000' } }, realm.version);
-    const parentPath = placed.parent ? placed.path.slice(0, -placed.group.name.length - 1) : undefined;
-    return { mappings, effective: model.effectiveRoles({ ...mappings, groups: parentPath ? [parentPath] : [] }) };
+    const parentPath = placed.parent
+      ? placed.path.slice(0, -placed.group.name.length - 1)
+      : undefined;
+    return {
+      mappings,
+      effective: model.effectiveRoles({ ...mappings, groups: parentPath ? [parentPath] : [] }),
+    };
   },
   async change(tx, realm, id, next) {
     await updateRealmDoc(tx, realm.name, (doc) => {
       const { group } = groupOf(doc, id);
-      const changed = next({ realmRoles: group.realmRoles ?? [], clientRoles: group.clientRoles ?? {} });
+      const changed = next({
+        realmRoles: group.realmRoles ?? [],
+        clientRoles: group.clientRoles ?? {},
+      });
       group.realmRoles = changed.realmRoles;
       group.clientRoles = changed.clientRoles;
       return doc;
@@ -64,7 +90,8 @@ const GROUP: Holder = {
 };
 
 /** The request had no body at all (not even `[]`). */
-const noBody = (ctx: { request: unknown }) => !(ctx.request as { rawBody?: string }).rawBody?.trim();
+const noBody = (ctx: { request: unknown }) =>
+  !(ctx.request as { rawBody?: string }).rawBody?.trim();
 
 /**
  * The names of the roles a role-mapping body lists (RoleRepresentation[]), as Keycloak's
@@ -77,8 +104,14 @@ export function rolesNamed(known: RoleRepresentation[], body: unknown): string[]
   return body.map((r: unknown) => {
     if (!r || typeof r !== 'object') throw badRequest('request body must be a JSON array of roles');
     const { id, name } = r as { id?: unknown; name?: unknown };
-    const role = typeof name === 'string' ? known.find((k) => k.name === name) : typeof id === 'string' ? known.find((k) => k.id === id) : undefined;
-    if (!role || (id !== undefined && id !== null && id !== role.id)) throw notFound('Role not found');
+    const role =
+      typeof name === 'string'
+        ? known.find((k) => k.name === name)
+        : typeof id === 'string'
+          ? known.find((k) => k.id === id)
+          : undefined;
+    if (!role || (id !== undefined && id !== null && id !== role.id))
+      throw notFound('Role not found');
     return role.name;
   });
 }
@@ -91,57 +124,100 @@ const clientOf = (doc: RealmDocument, uuid: string) => {
 
 /** RoleRepresentations of the named roles of the realm (clientId undefined) or of a client. */
 function reps(doc: RealmDocument, names: Iterable<string>, clientId?: string) {
-  const roles = clientId ? doc.roles.client[clientId] ?? [] : doc.roles.realm;
-  const containerId = clientId ? doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId : doc.id;
+  const roles = clientId ? (doc.roles.client[clientId] ?? []) : doc.roles.realm;
+  const containerId = clientId
+    ? (doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId)
+    : doc.id;
   const wanted = new Set(names);
-  return roles.filter((r) => wanted.has(r.name)).map((r) => roleRep(r, containerId, Boolean(clientId)));
+  return roles
+    .filter((r) => wanted.has(r.name))
+    .map((r) => roleRep(r, containerId, Boolean(clientId)));
 }
 
 function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Holder): void {
   router.get(`${base}/role-mappings`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const { mappings } = await holder.read(deps, realm, ctx.params.id);
-    const clientMappings = Object.fromEntries(Object.entries(mappings.clientRoles).filter(([, names]) => names.length).map(([clientId, names]) => {
-      const client = realm.doc.clients.find((c) => c.clientId === clientId);
-      return [clientId, { id: client?.id, client: clientId, mappings: reps(realm.doc, names, clientId) }];
-    }));
-    ctx.body = { realmMappings: reps(realm.doc, mappings.realmRoles), ...(Object.keys(clientMappings).length ? { clientMappings } : {}) };
+    const clientMappings = Object.fromEntries(
+      Object.entries(mappings.clientRoles)
+        .filter(([, names]) => names.length)
+        .map(([clientId, names]) => {
+          const client = realm.doc.clients.find((c) => c.clientId === clientId);
+          return [
+            clientId,
+            { id: client?.id, client: clientId, mappings: reps(realm.doc, names, clientId) },
+          ];
+        }),
+    );
+    ctx.body = {
+      realmMappings: reps(realm.doc, mappings.realmRoles),
+      ...(Object.keys(clientMappings).length ? { clientMappings } : {}),
+    };
   });
 
-  for (const [suffix, isClient] of [['/realm', false], ['/clients/:client', true]] as const) {
+  for (const [suffix, isClient] of [
+    ['/realm', false],
+    ['/clients/:client', true],
+  ] as const) {
     const path = `${base}/role-mappings${suffix}`;
-    const container = (doc: RealmDocument, ctx: Context) => (isClient ? clientOf(doc, ctx.params.client).clientId : undefined);
+    const container = (doc: RealmDocument, ctx: Context) =>
+      isClient ? clientOf(doc, ctx.params.client).clientId : undefined;
     router.get(path, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const clientId = container(realm.doc, ctx);
       const { mappings } = await holder.read(deps, realm, ctx.params.id);
-      ctx.body = reps(realm.doc, clientId ? mappings.clientRoles[clientId] ?? [] : mappings.realmRoles, clientId);
+      ctx.body = reps(
+        realm.doc,
+        clientId ? (mappings.clientRoles[clientId] ?? []) : mappings.realmRoles,
+        clientId,
+      );
     });
     router.get(`${path}/composite`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const clientId = container(realm.doc, ctx);
       const { effective } = await holder.read(deps, realm, ctx.params.id);
-      ctx.body = reps(realm.doc, clientId ? effective.clients[clientId] ?? [] : effective.realm, clientId);
+      ctx.body = reps(
+        realm.doc,
+        clientId ? (effective.clients[clientId] ?? []) : effective.realm,
+        clientId,
+      );
     });
     router.get(`${path}/available`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const clientId = container(realm.doc, ctx);
       const { effective } = await holder.read(deps, realm, ctx.params.id);
-      const held = new Set(clientId ? effective.clients[clientId] ?? [] : effective.realm);
-      const all = (clientId ? realm.doc.roles.client[clientId] ?? [] : realm.doc.roles.realm).map((r) => r.name);
-      ctx.body = reps(realm.doc, all.filter((n) => !held.has(n)), clientId);
+      const held = new Set(clientId ? (effective.clients[clientId] ?? []) : effective.realm);
+      const all = (clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm).map(
+        (r) => r.name,
+      );
+      ctx.body = reps(
+        realm.doc,
+        all.filter((n) => !held.has(n)),
+        clientId,
+      );
     });
     const change = (add: boolean) => async (ctx: Context) => {
       const { realm } = await realmScope(deps, ctx);
       const clientId = container(realm.doc, ctx);
-      const known = clientId ? realm.doc.roles.client[clientId] ?? [] : realm.doc.roles.realm;
+      const known = clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm;
       // A DELETE without a body removes every mapping of the container (Keycloak: roles == null).
-      const names = !add && noBody(ctx) ? undefined : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
-      await commit(deps, realm.name, (tx) => holder.change(tx, realm, ctx.params.id, (m) => {
-        const current = clientId ? m.clientRoles[clientId] ?? [] : m.realmRoles;
-        const next = add ? [...new Set([...current, ...names!])] : names ? current.filter((n) => !names.includes(n)) : [];
-        return clientId ? { ...m, clientRoles: { ...m.clientRoles, [clientId]: next } } : { ...m, realmRoles: next };
-      }));
+      const names =
+        !add && noBody(ctx)
+          ? undefined
+          : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
+      await commit(deps, realm.name, (tx) =>
+        holder.change(tx, realm, ctx.params.id, (m) => {
+          const current = clientId ? (m.clientRoles[clientId] ?? []) : m.realmRoles;
+          const next = add
+            ? [...new Set([...current, ...names!])]
+            : names
+              ? current.filter((n) => !names.includes(n))
+              : [];
+          return clientId
+            ? { ...m, clientRoles: { ...m.clientRoles, [clientId]: next } }
+            : { ...m, realmRoles: next };
+        }),
+      );
       noContent(ctx);
     };
     router.post(path, change(true));

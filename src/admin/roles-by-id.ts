@@ -18,16 +18,22 @@ export function roleByIdRoutes(router: Router, deps: AdminDeps): void {
   router.put('/:realm/roles-by-id/:id', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody(ctx);
-    await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-      const located = roleById(doc, ctx.params.id);
-      return withRole(doc, located, updatedRole(located.role, body));
-    }));
+    await commit(deps, realm.name, (tx) =>
+      updateRealmDoc(tx, realm.name, (doc) => {
+        const located = roleById(doc, ctx.params.id);
+        return withRole(doc, located, updatedRole(located.role, body));
+      }),
+    );
     noContent(ctx);
   });
   router.delete('/:realm/roles-by-id/:id', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    await commit(deps, realm.name, (tx) => deleteRole(tx, realm, (doc) => roleById(doc, ctx.params.id)));
+    await commit(deps, realm.name, (tx) =>
+      deleteRole(tx, realm, (doc) => roleById(doc, ctx.params.id)),
+    );
     noContent(ctx);
   });
-  compositeRoutes(router, deps, '/:realm/roles-by-id/:id', (doc, ctx) => roleById(doc, ctx.params.id));
+  compositeRoutes(router, deps, '/:realm/roles-by-id/:id', (doc, ctx) =>
+    roleById(doc, ctx.params.id),
+  );
 }

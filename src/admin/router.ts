@@ -41,7 +41,9 @@ async function adminErrors(ctx: Context, next: Next): Promise<void> {
       ctx.body = err.body;
     } else if (err instanceof ComponentError) {
       ctx.status = err.status;
-      ctx.body = err.field ? { field: err.field, errorMessage: err.message } : { errorMessage: err.message };
+      ctx.body = err.field
+        ? { field: err.field, errorMessage: err.message }
+        : { errorMessage: err.message };
     } else if ((err as { status?: number }).status === 400) {
       ctx.status = 400;
       ctx.body = { errorMessage: 'Cannot parse the JSON' };
@@ -67,11 +69,16 @@ async function adminErrors(ctx: Context, next: Next): Promise<void> {
 async function storableInput(ctx: Context, next: Next): Promise<void> {
   for (const segment of ctx.path.split('/')) {
     let decoded = segment;
-    try { decoded = decodeURIComponent(segment); } catch { /* @koa/router keeps such a segment as it is */ }
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      /* @koa/router keeps such a segment as it is */
+    }
     if (!storable(decoded)) throw notFound('HTTP 404 Not Found');
   }
   for (const [name, value] of Object.entries(ctx.query)) {
-    if (!storable(name) || ([] as string[]).concat(value ?? []).some((v) => !storable(v))) throw new AdminError(400, { error: `Invalid value for '${name}'` });
+    if (!storable(name) || ([] as string[]).concat(value ?? []).some((v) => !storable(v)))
+      throw new AdminError(400, { error: `Invalid value for '${name}'` });
   }
   await next();
 }
@@ -90,7 +97,14 @@ export function adminRouter(deps: AdminDeps): Router {
   router.use(adminAuthentication(deps.registry, deps.db));
   router.use(recordAdminEvents(deps));
   // DELETE too: Keycloak's role-mapping deletes take a JSON array of roles (RoleMapperResource).
-  router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  router.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '2mb',
+      encoding: 'utf-8',
+      parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    }),
+  );
   router.use(checkedBody);
   realmRoutes(router, deps);
   keyRoutes(router, deps);

@@ -27,27 +27,56 @@ const clientByUuid = (doc: RealmDocument, id: string) => {
   return client;
 };
 
-function scopeMappingRoutes(router: Router, deps: AdminDeps, base: string, holderOf: (doc: RealmDocument, ctx: Context) => ScopeHolder): void {
+function scopeMappingRoutes(
+  router: Router,
+  deps: AdminDeps,
+  base: string,
+  holderOf: (doc: RealmDocument, ctx: Context) => ScopeHolder,
+): void {
   const reps = (doc: RealmDocument, list: string[], clientId?: string) => {
-    const roles = clientId ? doc.roles.client[clientId] ?? [] : doc.roles.realm;
-    const containerId = clientId ? doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId : doc.id;
-    return roles.filter((r) => list.includes(r.name)).map((r) => roleRep(r, containerId, Boolean(clientId)));
+    const roles = clientId ? (doc.roles.client[clientId] ?? []) : doc.roles.realm;
+    const containerId = clientId
+      ? (doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId)
+      : doc.id;
+    return roles
+      .filter((r) => list.includes(r.name))
+      .map((r) => roleRep(r, containerId, Boolean(clientId)));
   };
   router.get(`${base}/scope-mappings`, async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const m = scopeMappingsOf(realm.doc, holderOf(realm.doc, ctx));
-    const clientMappings = Object.fromEntries(Object.entries(m.clientRoles).map(([c, n]) => [c, { id: realm.doc.clients.find((x) => x.clientId === c)?.id, client: c, mappings: reps(realm.doc, n, c) }]));
-    ctx.body = { realmMappings: reps(realm.doc, m.realmRoles), ...(Object.keys(clientMappings).length ? { clientMappings } : {}) };
+    const clientMappings = Object.fromEntries(
+      Object.entries(m.clientRoles).map(([c, n]) => [
+        c,
+        {
+          id: realm.doc.clients.find((x) => x.clientId === c)?.id,
+          client: c,
+          mappings: reps(realm.doc, n, c),
+        },
+      ]),
+    );
+    ctx.body = {
+      realmMappings: reps(realm.doc, m.realmRoles),
+      ...(Object.keys(clientMappings).length ? { clientMappings } : {}),
+    };
   });
-  for (const [suffix, isClient] of [['/realm', false], ['/clients/:client', true]] as const) {
+  for (const [suffix, isClient] of [
+    ['/realm', false],
+    ['/clients/:client', true],
+  ] as const) {
     const path = `${base}/scope-mappings${suffix}`;
-    const roleClient = (doc: RealmDocument, ctx: Context) => (isClient ? clientByUuid(doc, ctx.params.client).clientId : undefined);
+    const roleClient = (doc: RealmDocument, ctx: Context) =>
+      isClient ? clientByUuid(doc, ctx.params.client).clientId : undefined;
     const state = (doc: RealmDocument, ctx: Context) => {
       const c = roleClient(doc, ctx);
       const m = scopeMappingsOf(doc, holderOf(doc, ctx));
       const model = new RealmModel({ ...doc, defaultRole: { name: '\u0000' } });
       const effective = model.effectiveRoles({ ...m, groups: [] });
-      return { c, direct: c ? m.clientRoles[c] ?? [] : m.realmRoles, effective: c ? effective.clients[c] ?? [] : effective.realm };
+      return {
+        c,
+        direct: c ? (m.clientRoles[c] ?? []) : m.realmRoles,
+        effective: c ? (effective.clients[c] ?? []) : effective.realm,
+      };
     };
     router.get(path, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
@@ -62,18 +91,28 @@ function scopeMappingRoutes(router: Router, deps: AdminDeps, base: string, holde
     router.get(`${path}/available`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
       const { c, effective } = state(realm.doc, ctx);
-      const all = (c ? realm.doc.roles.client[c] ?? [] : realm.doc.roles.realm).map((r) => r.name);
-      ctx.body = reps(realm.doc, all.filter((n) => !effective.includes(n)), c);
+      const all = (c ? (realm.doc.roles.client[c] ?? []) : realm.doc.roles.realm).map(
+        (r) => r.name,
+      );
+      ctx.body = reps(
+        realm.doc,
+        all.filter((n) => !effective.includes(n)),
+        c,
+      );
     });
     const change = (add: boolean) => async (ctx: Context) => {
       const { realm } = await realmScope(deps, ctx);
       const body = (ctx.request as unknown as { body?: unknown }).body;
-      await commit(deps, realm.name, (tx) => updateRealmDoc(tx, realm.name, (doc) => {
-        const { c, direct } = state(doc, ctx);
-        const listed = rolesNamed(c ? doc.roles.client[c] ?? [] : doc.roles.realm, body);
-        const next = add ? [...new Set([...direct, ...listed])] : direct.filter((n) => !listed.includes(n));
-        return withScopeMappings(doc, holderOf(doc, ctx), c, next);
-      }));
+      await commit(deps, realm.name, (tx) =>
+        updateRealmDoc(tx, realm.name, (doc) => {
+          const { c, direct } = state(doc, ctx);
+          const listed = rolesNamed(c ? (doc.roles.client[c] ?? []) : doc.roles.realm, body);
+          const next = add
+            ? [...new Set([...direct, ...listed])]
+            : direct.filter((n) => !listed.includes(n));
+          return withScopeMappings(doc, holderOf(doc, ctx), c, next);
+        }),
+      );
       noContent(ctx);
     };
     router.post(path, change(true));
@@ -82,6 +121,12 @@ function scopeMappingRoutes(router: Router, deps: AdminDeps, base: string, holde
 }
 
 export function scopeMappingsRoutes(router: Router, deps: AdminDeps): void {
-  scopeMappingRoutes(router, deps, '/:realm/clients/:id', (doc, ctx) => ({ key: 'client', name: clientByUuid(doc, ctx.params.id).clientId }));
-  scopeMappingRoutes(router, deps, '/:realm/client-scopes/:id', (doc, ctx) => ({ key: 'clientScope', name: scopeById(realmScopes(doc), ctx.params.id).name }));
+  scopeMappingRoutes(router, deps, '/:realm/clients/:id', (doc, ctx) => ({
+    key: 'client',
+    name: clientByUuid(doc, ctx.params.id).clientId,
+  }));
+  scopeMappingRoutes(router, deps, '/:realm/client-scopes/:id', (doc, ctx) => ({
+    key: 'clientScope',
+    name: scopeById(realmScopes(doc), ctx.params.id).name,
+  }));
 }

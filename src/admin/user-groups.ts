@@ -18,7 +18,9 @@ import type { SqlClient } from '../store/sql.ts';
 function groupsOf(doc: RealmDocument, user: StoredUser, search?: string) {
   const paths = new Set(user.groups.map(normalPath));
   const needle = search?.trim().toLowerCase();
-  return allGroups(doc.groups).filter((p) => paths.has(p.path) && (!needle || p.group.name.toLowerCase().includes(needle)));
+  return allGroups(doc.groups).filter(
+    (p) => paths.has(p.path) && (!needle || p.group.name.toLowerCase().includes(needle)),
+  );
 }
 
 export function userGroupRoutes(router: Router, deps: AdminDeps): void {
@@ -34,7 +36,9 @@ export function userGroupRoutes(router: Router, deps: AdminDeps): void {
     const full = one(ctx.query, 'briefRepresentation', BOOL) === false;
     const { first = 0, max } = paging(ctx.query);
     const groups = groupsOf(realm.doc, user, one(ctx.query, 'search', TEXT));
-    ctx.body = groups.slice(first, max === undefined ? undefined : first + max).map((p) => groupRep(p, full));
+    ctx.body = groups
+      .slice(first, max === undefined ? undefined : first + max)
+      .map((p) => groupRep(p, full));
   });
 
   router.get('/:realm/users/:id/groups/count', async (ctx) => {
@@ -43,17 +47,21 @@ export function userGroupRoutes(router: Router, deps: AdminDeps): void {
     ctx.body = { count: groupsOf(realm.doc, user, one(ctx.query, 'search', TEXT)).length };
   });
 
-  const membership = (join: boolean) => async (ctx: Parameters<Parameters<Router['put']>[1]>[0]) => {
-    const { realm } = await realmScope(deps, ctx);
-    const placed = findGroupById(realm.doc.groups, ctx.params.groupId);
-    if (!placed) throw notFound('Group not found');
-    await commit(deps, realm.name, async (tx) => {
-      const user = await load(tx, realm.id, ctx.params.id);
-      const others = user.groups.filter((m) => normalPath(m) !== placed.path);
-      await updateUser(tx, realm.id, { ...user, groups: join ? [...others, placed.path] : others });
-    });
-    noContent(ctx);
-  };
+  const membership =
+    (join: boolean) => async (ctx: Parameters<Parameters<Router['put']>[1]>[0]) => {
+      const { realm } = await realmScope(deps, ctx);
+      const placed = findGroupById(realm.doc.groups, ctx.params.groupId);
+      if (!placed) throw notFound('Group not found');
+      await commit(deps, realm.name, async (tx) => {
+        const user = await load(tx, realm.id, ctx.params.id);
+        const others = user.groups.filter((m) => normalPath(m) !== placed.path);
+        await updateUser(tx, realm.id, {
+          ...user,
+          groups: join ? [...others, placed.path] : others,
+        });
+      });
+      noContent(ctx);
+    };
   router.put('/:realm/users/:id/groups/:groupId', membership(true));
   router.delete('/:realm/users/:id/groups/:groupId', membership(false));
 }

@@ -7,7 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { userSchema, type RealmDocument } from '../realm/representation.ts';
-import { deleteUser, findUserById, findUserByUsername, insertUser, replacePasswords, searchUsers, countUsers, updateUser, type StoredUser, type UserSearch } from '../store/users.ts';
+import {
+  deleteUser,
+  findUserById,
+  findUserByUsername,
+  insertUser,
+  replacePasswords,
+  searchUsers,
+  countUsers,
+  updateUser,
+  type StoredUser,
+  type UserSearch,
+} from '../store/users.ts';
 import { hashPassword } from '../realm/password.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { formatPath } from '../realm/import.ts';
@@ -16,7 +27,13 @@ import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { findGroupByPath } from './group-tree.ts';
 
-const ACCESS = { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true };
+const ACCESS = {
+  manageGroupMembership: true,
+  view: true,
+  mapRoles: true,
+  impersonate: false,
+  manage: true,
+};
 
 /**
  * Keycloak's brief UserRepresentation (ModelToRepresentation.toBriefRepresentation, for
@@ -24,21 +41,47 @@ const ACCESS = { manageGroupMembership: true, view: true, mapRoles: true, impers
  * createdTimestamp, and access.
  */
 export function briefUserRep(user: StoredUser) {
-  const { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp } = user;
-  return { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp, access: ACCESS };
+  const { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp } =
+    user;
+  return {
+    id,
+    username,
+    firstName,
+    lastName,
+    email,
+    enabled,
+    emailVerified,
+    createdTimestamp,
+    access: ACCESS,
+  };
 }
 
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
 export function userRep(user: StoredUser) {
   const { credentials: _c, realmRoles: _r, clientRoles: _cr, groups: _g, ...rest } = user;
-  return { ...rest, totp: user.totp === true, disableableCredentialTypes: [], notBefore: 0, access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true } };
+  return {
+    ...rest,
+    totp: user.totp === true,
+    disableableCredentialTypes: [],
+    notBefore: 0,
+    access: {
+      manageGroupMembership: true,
+      view: true,
+      mapRoles: true,
+      impersonate: false,
+      manage: true,
+    },
+  };
 }
 
 function parseUser(body: unknown) {
   const parsed = userSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw badRequest(`${formatPath(issue.path) || 'user'}: ${issue.message}`, formatPath(issue.path));
+    throw badRequest(
+      `${formatPath(issue.path) || 'user'}: ${issue.message}`,
+      formatPath(issue.path),
+    );
   }
   return parsed.data;
 }
@@ -51,9 +94,14 @@ function parseUser(body: unknown) {
 function userQuery(q: Query): UserSearch {
   const query = one(q, 'q', TEXT);
   return {
-    username: one(q, 'username', TEXT), email: one(q, 'email', TEXT), firstName: one(q, 'firstName', TEXT), lastName: one(q, 'lastName', TEXT),
-    search: one(q, 'search', TEXT), exact: one(q, 'exact', BOOL) === true,
-    enabled: one(q, 'enabled', BOOL), emailVerified: one(q, 'emailVerified', BOOL),
+    username: one(q, 'username', TEXT),
+    email: one(q, 'email', TEXT),
+    firstName: one(q, 'firstName', TEXT),
+    lastName: one(q, 'lastName', TEXT),
+    search: one(q, 'search', TEXT),
+    exact: one(q, 'exact', BOOL) === true,
+    enabled: one(q, 'enabled', BOOL),
+    emailVerified: one(q, 'emailVerified', BOOL),
     attributes: query === undefined ? undefined : searchQueryFields(query),
   };
 }
@@ -70,10 +118,17 @@ function checkGroups(doc: RealmDocument, groups: string[]): string[] {
   });
 }
 
-function checkRoles(doc: RealmDocument, realmRoles: string[], clientRoles: Record<string, string[]>): void {
-  for (const name of realmRoles) if (!doc.roles.realm.some((r) => r.name === name)) throw notFound(`Role not found: ${name}`);
+function checkRoles(
+  doc: RealmDocument,
+  realmRoles: string[],
+  clientRoles: Record<string, string[]>,
+): void {
+  for (const name of realmRoles)
+    if (!doc.roles.realm.some((r) => r.name === name)) throw notFound(`Role not found: ${name}`);
   for (const [clientId, names] of Object.entries(clientRoles)) {
-    for (const name of names) if (!(doc.roles.client[clientId] ?? []).some((r) => r.name === name)) throw notFound(`Role not found: ${clientId}/${name}`);
+    for (const name of names)
+      if (!(doc.roles.client[clientId] ?? []).some((r) => r.name === name))
+        throw notFound(`Role not found: ${clientId}/${name}`);
   }
 }
 
@@ -89,8 +144,16 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const brief = one(ctx.query, 'briefRepresentation', BOOL) === true;
     // No identity providers here: no user has a link to `idpAlias` (or `idpUserId`).
-    if (one(ctx.query, 'idpAlias', TEXT) !== undefined || one(ctx.query, 'idpUserId', TEXT) !== undefined) { ctx.body = []; return; }
-    ctx.body = (await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), ...paging(ctx.query) })).map((u) => (brief ? briefUserRep(u) : userRep(u)));
+    if (
+      one(ctx.query, 'idpAlias', TEXT) !== undefined ||
+      one(ctx.query, 'idpUserId', TEXT) !== undefined
+    ) {
+      ctx.body = [];
+      return;
+    }
+    ctx.body = (
+      await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), ...paging(ctx.query) })
+    ).map((u) => (brief ? briefUserRep(u) : userRep(u)));
   });
 
   router.get('/:realm/users/count', async (ctx) => {
@@ -105,12 +168,23 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
     rep.groups = checkGroups(realm.doc, rep.groups);
-    const passwords = await Promise.all(credentials.filter((c) => c.type === 'password' && c.value !== undefined).map((c) => hashPassword(c.value!)));
+    const passwords = await Promise.all(
+      credentials
+        .filter((c) => c.type === 'password' && c.value !== undefined)
+        .map((c) => hashPassword(c.value!)),
+    );
     // UsersResource.createUser → UserProvider.addUser(realm, username): addDefaultRoles = true,
     // so the new user holds default-roles-{realm} as an explicit mapping (realm/defaults.ts).
-    const user: StoredUser = { ...rep, realmRoles: withDefaultRole(realm.doc, rep.realmRoles), credentials: [], id: randomUUID(), createdTimestamp: Date.now() };
+    const user: StoredUser = {
+      ...rep,
+      realmRoles: withDefaultRole(realm.doc, rep.realmRoles),
+      credentials: [],
+      id: randomUUID(),
+      createdTimestamp: Date.now(),
+    };
     await commit(deps, realm.name, async (tx) => {
-      if (await findUserByUsername(tx, realm.id, user.username)) throw conflict('User exists with same username');
+      if (await findUserByUsername(tx, realm.id, user.username))
+        throw conflict('User exists with same username');
       await insertUser(tx, realm.id, user, passwords);
     });
     created(ctx, deps, `/${realm.name}/users/${user.id}`);
@@ -126,30 +200,49 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const body = jsonBody(ctx);
     await commit(deps, realm.name, async (tx) => {
       const current = await load(realm.id, ctx.params.id, tx);
-      const { credentials: _ignored, ...merged } = parseUser({ ...current, ...body, realmRoles: current.realmRoles, clientRoles: current.clientRoles, groups: current.groups, serviceAccountClientId: current.serviceAccountClientId });
-      if (merged.username !== current.username && await findUserByUsername(tx, realm.id, merged.username)) throw conflict('User exists with same username');
+      const { credentials: _ignored, ...merged } = parseUser({
+        ...current,
+        ...body,
+        realmRoles: current.realmRoles,
+        clientRoles: current.clientRoles,
+        groups: current.groups,
+        serviceAccountClientId: current.serviceAccountClientId,
+      });
+      if (
+        merged.username !== current.username &&
+        (await findUserByUsername(tx, realm.id, merged.username))
+      )
+        throw conflict('User exists with same username');
       // `totp` (an OTP credential) is not the body's to change, as in Keycloak's UserResource.
-      await updateUser(tx, realm.id, { ...merged, totp: current.totp, credentials: [], id: current.id, createdTimestamp: current.createdTimestamp });
+      await updateUser(tx, realm.id, {
+        ...merged,
+        totp: current.totp,
+        credentials: [],
+        id: current.id,
+        createdTimestamp: current.createdTimestamp,
+      });
     });
     noContent(ctx);
   });
 
   router.delete('/:realm/users/:id', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    if (!await deleteUser(deps.db, realm.id, ctx.params.id)) throw notFound('User not found');
+    if (!(await deleteUser(deps.db, realm.id, ctx.params.id))) throw notFound('User not found');
     noContent(ctx);
   });
 
   router.put('/:realm/users/:id/reset-password', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody<{ type?: string; value?: unknown; temporary?: boolean }>(ctx);
-    if (typeof body.value !== 'string' || !body.value) throw badRequest('the password must not be empty', 'value');
+    if (typeof body.value !== 'string' || !body.value)
+      throw badRequest('the password must not be empty', 'value');
     const user = await load(realm.id, ctx.params.id);
     const stored = await hashPassword(body.value);
     await commit(deps, realm.name, async (tx) => {
       await replacePasswords(tx, user.id, stored);
       const actions = new Set(user.requiredActions ?? []);
-      if (body.temporary) actions.add('UPDATE_PASSWORD'); else actions.delete('UPDATE_PASSWORD');
+      if (body.temporary) actions.add('UPDATE_PASSWORD');
+      else actions.delete('UPDATE_PASSWORD');
       await updateUser(tx, realm.id, { ...user, requiredActions: [...actions] });
     });
     noContent(ctx);

@@ -11,8 +11,22 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 
 export type EventKind = 'login' | 'admin';
-export interface StoredEvent { id: number; realmId: string; kind: EventKind; time: number; type: string; representation: Record<string, unknown> }
-interface Row { id: string; realm_id: string; kind: EventKind; time: string; type: string; representation: Record<string, unknown> }
+export interface StoredEvent {
+  id: number;
+  realmId: string;
+  kind: EventKind;
+  time: number;
+  type: string;
+  representation: Record<string, unknown>;
+}
+interface Row {
+  id: string;
+  realm_id: string;
+  kind: EventKind;
+  time: string;
+  type: string;
+  representation: Record<string, unknown>;
+}
 
 const GENESIS = 'genesis';
 
@@ -23,16 +37,36 @@ export function eventKey(kek: Buffer): Buffer {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }
 
 function macOf(key: Buffer, prevMac: string, e: Omit<StoredEvent, 'id'>): string {
-  return createHmac('sha256', key).update(prevMac).update('\0').update(canonical({ realmId: e.realmId, kind: e.kind, time: e.time, type: e.type, representation: e.representation })).digest('base64url');
+  return createHmac('sha256', key)
+    .update(prevMac)
+    .update('\0')
+    .update(
+      canonical({
+        realmId: e.realmId,
+        kind: e.kind,
+        time: e.time,
+        type: e.type,
+        representation: e.representation,
+      }),
+    )
+    .digest('base64url');
 }
 
-interface Pending { key: Buffer; event: Omit<StoredEvent, 'id'>; resolve: () => void; reject: (err: Error) => void }
+interface Pending {
+  key: Buffer;
+  event: Omit<StoredEvent, 'id'>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
 
 /** Events waiting per store and realm; a realm's entry exists while its writer runs. */
 const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
@@ -49,15 +83,26 @@ const MAX_PENDING = 10_000;
  * holds one pooled connection instead of all of them queueing on the advisory lock; processes are
  * serialised by the advisory lock.
  */
-export function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent, 'id'>): Promise<void> {
+export function appendEvent(
+  db: SqlClient,
+  key: Buffer,
+  input: Omit<StoredEvent, 'id'>,
+): Promise<void> {
   // The mac covers exactly what is stored: JSON drops undefined members.
-  const event = { ...input, representation: JSON.parse(JSON.stringify(input.representation)) as Record<string, unknown> };
+  const event = {
+    ...input,
+    representation: JSON.parse(JSON.stringify(input.representation)) as Record<string, unknown>,
+  };
   let realms = queues.get(db);
   if (!realms) queues.set(db, (realms = new Map()));
   const queue = realms.get(event.realmId);
-  if (queue && queue.length >= MAX_PENDING) return Promise.reject(new Error(`more than ${MAX_PENDING} events wait to be stored`));
+  if (queue && queue.length >= MAX_PENDING)
+    return Promise.reject(new Error(`more than ${MAX_PENDING} events wait to be stored`));
   return new Promise((resolve, reject) => {
-    if (queue) { queue.push({ key, event, resolve, reject }); return; }
+    if (queue) {
+      queue.push({ key, event, resolve, reject });
+      return;
+    }
     realms.set(event.realmId, [{ key, event, resolve, reject }]);
     trackEventWrite(db, drain(db, realms, event.realmId));
   });
@@ -68,7 +113,8 @@ export function appendEvent(db: SqlClient, key: Buffer, input: Omit<StoredEvent,
  * awaits on shutdown before it closes the store, so that no accepted event is lost.
  */
 export async function flushEvents(db: SqlClient): Promise<void> {
-  for (let running = writers.get(db); running?.size; running = writers.get(db)) await Promise.allSettled([...running]);
+  for (let running = writers.get(db); running?.size; running = writers.get(db))
+    await Promise.allSettled([...running]);
 }
 
 /**
@@ -79,21 +125,36 @@ export async function flushEvents(db: SqlClient): Promise<void> {
 export function trackEventWrite(db: SqlClient, work: Promise<unknown>): void {
   const running = writers.get(db) ?? new Set();
   writers.set(db, running);
-  const tracked: Promise<void> = work.then(() => undefined, () => undefined).finally(() => running.delete(tracked));
+  const tracked: Promise<void> = work
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => running.delete(tracked));
   running.add(tracked);
 }
 
-async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: string): Promise<void> {
+async function drain(
+  db: SqlClient,
+  realms: Map<string, Pending[]>,
+  realmId: string,
+): Promise<void> {
   for (;;) {
     const batch = realms.get(realmId)!.splice(0, BATCH);
-    if (batch.length === 0) { realms.delete(realmId); return; }
+    if (batch.length === 0) {
+      realms.delete(realmId);
+      return;
+    }
     try {
       await db.transaction(async (tx) => {
         await tx.query("SELECT pg_advisory_xact_lock(hashtext('qsign-events:' || $1))", [realmId]);
         // The chain's head, as the last entry of the events_chain index (realm_id, id) up to this
         // realm: an order only that index gives. With `realm_id = $1 ORDER BY id DESC`, PostgreSQL
         // may walk the primary key backwards past every newer event of the other realms.
-        const [head] = await tx.query<{ realm_id: string; mac: string }>('SELECT realm_id, mac FROM events WHERE realm_id <= $1 ORDER BY realm_id DESC, id DESC LIMIT 1', [realmId]);
+        const [head] = await tx.query<{ realm_id: string; mac: string }>(
+          'SELECT realm_id, mac FROM events WHERE realm_id <= $1 ORDER BY realm_id DESC, id DESC LIMIT 1',
+          [realmId],
+        );
         const last = head?.realm_id === realmId ? head : undefined;
         // One multi-row INSERT per batch (one round trip, however busy the event loop is); ids
         // follow the VALUES order, so the chain order is the id order.
@@ -102,11 +163,22 @@ async function drain(db: SqlClient, realms: Map<string, Pending[]>, realmId: str
         const params: unknown[] = [];
         for (const { key, event } of batch) {
           const mac = macOf(key, prevMac, event);
-          const n = params.push(realmId, event.kind, event.time, event.type, JSON.stringify(event.representation), prevMac, mac);
+          const n = params.push(
+            realmId,
+            event.kind,
+            event.time,
+            event.type,
+            JSON.stringify(event.representation),
+            prevMac,
+            mac,
+          );
           rows.push(`(${Array.from({ length: 7 }, (_, i) => `$${n - 6 + i}`).join(', ')})`);
           prevMac = mac;
         }
-        await tx.query(`INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ${rows.join(', ')}`, params);
+        await tx.query(
+          `INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac) VALUES ${rows.join(', ')}`,
+          params,
+        );
       });
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -139,25 +211,47 @@ export interface EventFilter {
 }
 
 /** A realm's events of one kind that pass `filter`, one page of them. */
-export async function listEvents(db: SqlClient, realmId: string, kind: EventKind, filter: EventFilter = {}): Promise<StoredEvent[]> {
+export async function listEvents(
+  db: SqlClient,
+  realmId: string,
+  kind: EventKind,
+  filter: EventFilter = {},
+): Promise<StoredEvent[]> {
   const params: unknown[] = [realmId, kind];
   const where = ['realm_id = $1', 'kind = $2'];
-  const add = (sql: (p: string) => string, value: unknown) => { params.push(value); where.push(sql(`$${params.length}`)); };
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
   if (filter.types) add((p) => `type = ANY(${p}::text[])`, filter.types);
   for (const [path, value] of Object.entries(filter.equals ?? {})) {
     params.push(path.split('.'), value);
     where.push(`representation #>> $${params.length - 1}::text[] = $${params.length}`);
   }
-  if (filter.resourceTypes) add((p) => `representation->>'resourceType' = ANY(${p}::text[])`, filter.resourceTypes);
+  if (filter.resourceTypes)
+    add((p) => `representation->>'resourceType' = ANY(${p}::text[])`, filter.resourceTypes);
   // LIKE with the default escape character (backslash): only `*` is a wildcard.
-  if (filter.resourcePath !== undefined) add((p) => `representation->>'resourcePath' LIKE ${p}`, filter.resourcePath.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%'));
+  if (filter.resourcePath !== undefined)
+    add(
+      (p) => `representation->>'resourcePath' LIKE ${p}`,
+      filter.resourcePath.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%'),
+    );
   if (filter.fromTime !== undefined) add((p) => `time >= ${p}`, filter.fromTime);
   if (filter.toTime !== undefined) add((p) => `time <= ${p}`, filter.toTime);
   params.push(filter.max ?? 100, filter.first ?? 0);
   const rows = await db.query<Row>(
     `SELECT id, realm_id, kind, time, type, representation FROM events WHERE ${where.join(' AND ')}
-     ORDER BY id ${filter.direction === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
-  return rows.map((r) => ({ id: Number(r.id), realmId: r.realm_id, kind: r.kind, time: Number(r.time), type: r.type, representation: r.representation }));
+     ORDER BY id ${filter.direction === 'asc' ? 'ASC' : 'DESC'} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    realmId: r.realm_id,
+    kind: r.kind,
+    time: Number(r.time),
+    type: r.type,
+    representation: r.representation,
+  }));
 }
 
 /** Events read per query by verifyEvents: its memory stays bounded whatever the table holds. */
@@ -168,20 +262,36 @@ const VERIFY_BATCH = 1000;
  * (realm_id, id), the events_chain index); returns one line per broken link, naming the edited
  * event or the gap a deleted one left (empty when intact).
  */
-export async function verifyEvents(db: SqlClient, key: Buffer, realmId?: string): Promise<string[]> {
+export async function verifyEvents(
+  db: SqlClient,
+  key: Buffer,
+  realmId?: string,
+): Promise<string[]> {
   const problems: string[] = [];
   let previous: { realmId: string; mac: string; id: number } | undefined;
   let after = { realmId: realmId ?? '', id: 0 };
   for (;;) {
     const rows = await db.query<Row & { prev_mac: string; mac: string }>(
       `SELECT id, realm_id, kind, time, type, representation, prev_mac, mac FROM events
-       WHERE (realm_id, id) > ($1, $2) ORDER BY realm_id, id LIMIT ${VERIFY_BATCH}`, [after.realmId, after.id]);
+       WHERE (realm_id, id) > ($1, $2) ORDER BY realm_id, id LIMIT ${VERIFY_BATCH}`,
+      [after.realmId, after.id],
+    );
     for (const r of rows) {
       if (realmId !== undefined && r.realm_id !== realmId) return problems;
       const link = previous?.realmId === r.realm_id ? previous : undefined;
-      if (r.prev_mac !== (link?.mac ?? GENESIS)) problems.push(`realm ${r.realm_id}: event ${r.id} does not follow ${link ? `event ${link.id}` : 'the start of the chain'}: an event before it was deleted`);
-      const event = { realmId: r.realm_id, kind: r.kind, time: Number(r.time), type: r.type, representation: r.representation };
-      if (macOf(key, r.prev_mac, event) !== r.mac) problems.push(`realm ${r.realm_id}: event ${r.id} (${r.type}) was modified`);
+      if (r.prev_mac !== (link?.mac ?? GENESIS))
+        problems.push(
+          `realm ${r.realm_id}: event ${r.id} does not follow ${link ? `event ${link.id}` : 'the start of the chain'}: an event before it was deleted`,
+        );
+      const event = {
+        realmId: r.realm_id,
+        kind: r.kind,
+        time: Number(r.time),
+        type: r.type,
+        representation: r.representation,
+      };
+      if (macOf(key, r.prev_mac, event) !== r.mac)
+        problems.push(`realm ${r.realm_id}: event ${r.id} (${r.type}) was modified`);
       previous = { realmId: r.realm_id, mac: r.mac, id: Number(r.id) };
     }
     if (rows.length < VERIFY_BATCH) return problems;

@@ -14,7 +14,11 @@ function corsOrigin(runtime: RealmRuntime, origin: string, clientId?: string): s
   return clients.some((c) => originAllowed(c, origin)) ? origin : undefined;
 }
 
-export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: string): Promise<boolean> {
+export async function handleAccount(
+  ctx: Context,
+  runtime: RealmRuntime,
+  rest: string,
+): Promise<boolean> {
   if (rest !== '/account' && rest !== '/account/') return false;
   const origin = ctx.get('origin');
   if (ctx.method === 'OPTIONS') {
@@ -33,13 +37,21 @@ export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: s
   }
   if (ctx.method !== 'GET') return false;
   const token = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
-  const models = runtime.provider as unknown as { AccessToken: { find(v: string): Promise<{ accountId?: string; clientId: string } | undefined> } };
+  const models = runtime.provider as unknown as {
+    AccessToken: { find(v: string): Promise<{ accountId?: string; clientId: string } | undefined> };
+  };
   const access = token ? await models.AccessToken.find(token) : undefined;
   if (access) {
     const allowed = corsOrigin(runtime, origin, access.clientId);
-    if (allowed) { ctx.set('Access-Control-Allow-Origin', allowed); ctx.set('Access-Control-Allow-Credentials', 'true'); ctx.set('Vary', 'Origin'); }
+    if (allowed) {
+      ctx.set('Access-Control-Allow-Origin', allowed);
+      ctx.set('Access-Control-Allow-Credentials', 'true');
+      ctx.set('Vary', 'Origin');
+    }
   }
-  const user = access?.accountId ? await findUserById(runtime.rc.db, runtime.rc.realmId, access.accountId) : undefined;
+  const user = access?.accountId
+    ? await findUserById(runtime.rc.db, runtime.rc.realmId, access.accountId)
+    : undefined;
   if (!user || !user.enabled) {
     ctx.status = 401;
     ctx.set('WWW-Authenticate', `Bearer realm="${runtime.rc.realm.name}"`);
@@ -48,8 +60,13 @@ export async function handleAccount(ctx: Context, runtime: RealmRuntime, rest: s
   }
   ctx.set('Cache-Control', 'no-store');
   ctx.body = {
-    id: user.id, username: user.username, firstName: user.firstName, lastName: user.lastName, email: user.email,
-    emailVerified: user.emailVerified ?? false, attributes: user.attributes ?? {},
+    id: user.id,
+    username: user.username,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    email: user.email,
+    emailVerified: user.emailVerified ?? false,
+    attributes: user.attributes ?? {},
   };
   return true;
 }

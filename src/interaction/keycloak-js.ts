@@ -23,18 +23,30 @@ const FILES: Record<string, [type: string, body: string]> = {
   '3p-cookies/step2.html': ['html', read('step2.html')],
   '3p-cookies/step2.js': ['application/javascript', read('step2.js')],
 };
-const FRAMEABLE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; frame-ancestors *";
+const FRAMEABLE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; frame-ancestors *";
 
 /** The session of this browser for the realm, from oidc-provider's session cookie. */
 async function browserSession(ctx: Context, provider: Provider) {
   const id = ctx.cookies.get(COOKIE_NAMES.session, { signed: true });
   if (!id) return undefined;
-  const Session = provider.Session as unknown as { find(id: string): Promise<{ accountId?: string; authorizations?: Record<string, { sid?: string }> } | undefined> };
+  const Session = provider.Session as unknown as {
+    find(
+      id: string,
+    ): Promise<
+      { accountId?: string; authorizations?: Record<string, { sid?: string }> } | undefined
+    >;
+  };
   return Session.find(id);
 }
 
 /** Serves the keycloak-js paths; returns false when `rest` is none of them. */
-export async function handleKeycloakJs(ctx: Context, rc: RealmContext, provider: Provider, rest: string): Promise<boolean> {
+export async function handleKeycloakJs(
+  ctx: Context,
+  rc: RealmContext,
+  provider: Provider,
+  rest: string,
+): Promise<boolean> {
   if (ctx.method !== 'GET' || !rest.startsWith(`${PROTOCOL}/`)) return false;
   const name = rest.slice(PROTOCOL.length + 1);
   const file = FILES[name];
@@ -57,7 +69,9 @@ export async function handleKeycloakJs(ctx: Context, rc: RealmContext, provider:
     // The id the client's tokens carry as `sid`; a signed-in browser the client has no tokens of
     // yet answers with a marker, so an app without tokens sees "changed" and signs in silently.
     const session = await browserSession(ctx, provider);
-    const sid = session?.accountId ? session.authorizations?.[String(ctx.query.client_id ?? '')]?.sid ?? 'signed-in' : undefined;
+    const sid = session?.accountId
+      ? (session.authorizations?.[String(ctx.query.client_id ?? '')]?.sid ?? 'signed-in')
+      : undefined;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { sid: sid ?? null };
     return true;

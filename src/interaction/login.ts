@@ -42,17 +42,32 @@ function loginPage(ctx: Context, rc: RealmContext, uid: string, username: string
  * Handles `GET {uid}`, `POST {uid}/login` and `GET {uid}/abort` under the realm's login-actions
  * path. `rest` is the path after `/login-actions/`.
  */
-export async function handleLoginAction(ctx: Context, rc: RealmContext, provider: Provider, rest: string): Promise<void> {
+export async function handleLoginAction(
+  ctx: Context,
+  rc: RealmContext,
+  provider: Provider,
+  rest: string,
+): Promise<void> {
   const [uid, action] = rest.split('/');
   let details;
   try {
     details = await provider.interactionDetails(ctx.req, ctx.res);
   } catch {
-    renderStandaloneError(ctx, 'Your login attempt timed out. Login will start from the beginning.', 400, realmDisplayName(rc));
+    renderStandaloneError(
+      ctx,
+      'Your login attempt timed out. Login will start from the beginning.',
+      400,
+      realmDisplayName(rc),
+    );
     return;
   }
   if (details.uid !== uid) {
-    renderStandaloneError(ctx, 'Your login attempt timed out. Login will start from the beginning.', 400, realmDisplayName(rc));
+    renderStandaloneError(
+      ctx,
+      'Your login attempt timed out. Login will start from the beginning.',
+      400,
+      realmDisplayName(rc),
+    );
     return;
   }
   const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
@@ -62,7 +77,12 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     return;
   }
   if (ctx.method === 'GET' && action === 'abort') {
-    const returnTo = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User aborted interaction' }, { mergeWithLastSubmission: false });
+    const returnTo = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      { error: 'access_denied', error_description: 'End-User aborted interaction' },
+      { mergeWithLastSubmission: false },
+    );
     ctx.status = 303;
     ctx.redirect(returnTo);
     return;
@@ -75,17 +95,32 @@ export async function handleLoginAction(ctx: Context, rc: RealmContext, provider
     const result = await checkPassword(rc, username, password, ctx.ip);
     const clientId = String(details.params.client_id ?? '');
     if (!result.ok) {
-      rc.loginEvent('LOGIN_ERROR', { clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { auth_method: 'openid-connect', username } });
+      rc.loginEvent('LOGIN_ERROR', {
+        clientId,
+        ipAddress: ctx.ip,
+        error: LOGIN_ERROR_EVENT[result.reason],
+        details: { auth_method: 'openid-connect', username },
+      });
       loginPage(ctx, rc, uid, username, MESSAGES[result.reason]);
       return;
     }
-    rc.loginEvent('LOGIN', { clientId, userId: result.user.id, ipAddress: ctx.ip, details: { auth_method: 'openid-connect', username: result.user.username } });
-    const returnTo = await provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
-      // Keycloak asks no consent (unless a client requires it): a `prompt=consent` request, which
-      // oidc-provider needs to keep `offline_access`, is answered by the login itself.
-      consent: {},
-    }, { mergeWithLastSubmission: false });
+    rc.loginEvent('LOGIN', {
+      clientId,
+      userId: result.user.id,
+      ipAddress: ctx.ip,
+      details: { auth_method: 'openid-connect', username: result.user.username },
+    });
+    const returnTo = await provider.interactionResult(
+      ctx.req,
+      ctx.res,
+      {
+        login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
+        // Keycloak asks no consent (unless a client requires it): a `prompt=consent` request, which
+        // oidc-provider needs to keep `offline_access`, is answered by the login itself.
+        consent: {},
+      },
+      { mergeWithLastSubmission: false },
+    );
     ctx.status = 303;
     ctx.redirect(returnTo);
     return;

@@ -11,12 +11,24 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 
-export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+export const VIEWS_DIR = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'views',
+);
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
 
-export const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function sendPage(ctx: Context, template: string, data: Record<string, unknown>, status = 200, csp = PAGE_CSP): void {
+export function sendPage(
+  ctx: Context,
+  template: string,
+  data: Record<string, unknown>,
+  status = 200,
+  csp = PAGE_CSP,
+): void {
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('Content-Security-Policy', csp);
@@ -31,19 +43,29 @@ export const realmDisplayName = (rc: RealmContext) => rc.realm.rep.displayName |
 /** Keycloak's error page texts for oidc-provider error codes at the browser-facing endpoints. */
 function errorMessage(out: { error?: string; error_description?: string }): string {
   switch (out.error) {
-    case 'invalid_redirect_uri': return 'Invalid parameter: redirect_uri';
-    case 'invalid_client': return 'Client not found.';
-    case 'invalid_request': return out.error_description?.startsWith('missing required parameter')
-      ? `Missing parameters: ${out.error_description.replace(/^missing required parameter '?([^']*)'?.*$/, '$1')}`
-      : `Invalid Request: ${out.error_description ?? ''}`.trim();
-    case 'server_error': return 'An unexpected error occurred. Please try again later.';
-    default: return out.error_description || 'An error occurred.';
+    case 'invalid_redirect_uri':
+      return 'Invalid parameter: redirect_uri';
+    case 'invalid_client':
+      return 'Client not found.';
+    case 'invalid_request':
+      return out.error_description?.startsWith('missing required parameter')
+        ? `Missing parameters: ${out.error_description.replace(/^missing required parameter '?([^']*)'?.*$/, '$1')}`
+        : `Invalid Request: ${out.error_description ?? ''}`.trim();
+    case 'server_error':
+      return 'An unexpected error occurred. Please try again later.';
+    default:
+      return out.error_description || 'An error occurred.';
   }
 }
 
 export function renderErrorPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) => {
-    sendPage(ctx as unknown as Context, 'error', { realmDisplayName: realmDisplayName(rc), message: errorMessage(out) }, ctx.status || 400);
+    sendPage(
+      ctx as unknown as Context,
+      'error',
+      { realmDisplayName: realmDisplayName(rc), message: errorMessage(out) },
+      ctx.status || 400,
+    );
   };
 }
 
@@ -53,7 +75,9 @@ export function renderErrorPage(rc: RealmContext) {
  * session whatever the hint says, so someone else's hint must not end it unasked.
  */
 function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
-  const hint = (ctx.oidc.entities as { IdTokenHint?: { payload?: { sub?: unknown; sid?: unknown } } }).IdTokenHint?.payload;
+  const hint = (
+    ctx.oidc.entities as { IdTokenHint?: { payload?: { sub?: unknown; sid?: unknown } } }
+  ).IdTokenHint?.payload;
   const { session, client } = ctx.oidc;
   if (!hint || !session?.accountId || !client || typeof hint.sid !== 'string') return false;
   return hint.sub === session.accountId && hint.sid === session.sidFor(client.clientId);
@@ -67,14 +91,25 @@ function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
 export function renderLogoutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, form: string) => {
     const hinted = hintMatchesSession(ctx);
-    sendPage(ctx as unknown as Context, hinted ? 'logout-auto' : 'logout', { realmDisplayName: realmDisplayName(rc), form }, 200, hinted ? "default-src 'none'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'" : undefined);
+    sendPage(
+      ctx as unknown as Context,
+      hinted ? 'logout-auto' : 'logout',
+      { realmDisplayName: realmDisplayName(rc), form },
+      200,
+      hinted
+        ? "default-src 'none'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+        : undefined,
+    );
   };
 }
 
 export function renderLoggedOutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC) => {
     const client = ctx.oidc.client;
-    sendPage(ctx as unknown as Context, 'logged-out', { realmDisplayName: realmDisplayName(rc), clientName: client?.clientName ?? client?.clientId });
+    sendPage(ctx as unknown as Context, 'logged-out', {
+      realmDisplayName: realmDisplayName(rc),
+      clientName: client?.clientName ?? client?.clientId,
+    });
   };
 }
 
@@ -84,24 +119,63 @@ export function renderLoggedOutPage(rc: RealmContext) {
  * or used code comes back as `err`.
  */
 export function deviceFlowPages(rc: RealmContext) {
-  const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) => sendPage(ctx as unknown as Context, 'device', { realmDisplayName: realmDisplayName(rc), ...data });
+  const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) =>
+    sendPage(ctx as unknown as Context, 'device', {
+      realmDisplayName: realmDisplayName(rc),
+      ...data,
+    });
   const inputMessage = (err?: { name?: string }) => {
     if (!err) return undefined;
-    if (err.name === 'ExpiredError') return 'The code has expired. Please go back to your device and try connecting again.';
-    if (err.name === 'AbortedError') return 'Device login was denied. Please go back to your device.';
-    if (err.name === 'NotFoundError' || err.name === 'NoCodeError' || err.name === 'AlreadyUsedError') return 'Invalid code, please try again.';
+    if (err.name === 'ExpiredError')
+      return 'The code has expired. Please go back to your device and try connecting again.';
+    if (err.name === 'AbortedError')
+      return 'Device login was denied. Please go back to your device.';
+    if (
+      err.name === 'NotFoundError' ||
+      err.name === 'NoCodeError' ||
+      err.name === 'AlreadyUsedError'
+    )
+      return 'Invalid code, please try again.';
     return 'An unexpected error occurred. Please try again later.';
   };
   return {
     // The input carries Keycloak's id; oidc-provider names the field `user_code`.
-    userCodeInputSource: async (ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: { name?: string }) =>
-      send(ctx, { step: 'input', form: form.replace('type="text" name="user_code"', 'type="text" id="device-user-code" name="user_code"'), message: inputMessage(err) }),
-    userCodeConfirmSource: async (ctx: KoaContextWithOIDC, form: string, client: { clientId: string; clientName?: string }, _deviceInfo: unknown, userCode: string) =>
-      send(ctx, { step: 'confirm', form, clientName: client.clientName ?? client.clientId, userCode }),
+    userCodeInputSource: async (
+      ctx: KoaContextWithOIDC,
+      form: string,
+      _out?: unknown,
+      err?: { name?: string },
+    ) =>
+      send(ctx, {
+        step: 'input',
+        form: form.replace(
+          'type="text" name="user_code"',
+          'type="text" id="device-user-code" name="user_code"',
+        ),
+        message: inputMessage(err),
+      }),
+    userCodeConfirmSource: async (
+      ctx: KoaContextWithOIDC,
+      form: string,
+      client: { clientId: string; clientName?: string },
+      _deviceInfo: unknown,
+      userCode: string,
+    ) =>
+      send(ctx, {
+        step: 'confirm',
+        form,
+        clientName: client.clientName ?? client.clientId,
+        userCode,
+      }),
     successSource: async (ctx: KoaContextWithOIDC) => send(ctx, { step: 'success' }),
   };
 }
 
-export function renderStandaloneError(ctx: Context, message: string, status: number, realmName = ''): void {
+export function renderStandaloneError(
+  ctx: Context,
+  message: string,
+  status: number,
+  realmName = '',
+): void {
   sendPage(ctx, 'error', { realmDisplayName: realmName, message }, status);
 }

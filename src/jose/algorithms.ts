@@ -16,14 +16,35 @@
  * DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
  */
 import {
-  createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes,
-  sign as nodeSign, verify as nodeVerify, timingSafeEqual, type KeyObject,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  randomBytes,
+  sign as nodeSign,
+  verify as nodeVerify,
+  timingSafeEqual,
+  type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
-import { COMPOSITE_MEMBERS, compositePublicJwk, compositeSign, compositeVerify, localHalves, type TraditionalKind } from './composite.ts';
-import { Dilithium3KeyError, dilithium3FromPrivateKey, dilithium3Keypair, dilithium3PrivateKey, dilithium3Signer, dilithium3Verifier } from './dilithium3.ts';
+import {
+  COMPOSITE_MEMBERS,
+  compositePublicJwk,
+  compositeSign,
+  compositeVerify,
+  localHalves,
+  type TraditionalKind,
+} from './composite.ts';
+import {
+  Dilithium3KeyError,
+  dilithium3FromPrivateKey,
+  dilithium3Keypair,
+  dilithium3PrivateKey,
+  dilithium3Signer,
+  dilithium3Verifier,
+} from './dilithium3.ts';
 
 export class JwkError extends Error {
   constructor(message: string) {
@@ -71,50 +92,79 @@ export interface JwsAlgorithm {
  */
 const signAsync = promisify(nodeSign);
 /** node:crypto's generateKeyPair on the thread pool, KeyObjects out. */
-function keyPair(type: 'rsa', options: { modulusLength: number }): Promise<{ privateKey: KeyObject }>;
+function keyPair(
+  type: 'rsa',
+  options: { modulusLength: number },
+): Promise<{ privateKey: KeyObject }>;
 function keyPair(type: 'ec', options: { namedCurve: string }): Promise<{ privateKey: KeyObject }>;
 function keyPair(type: 'ed25519'): Promise<{ privateKey: KeyObject }>;
-function keyPair(type: 'rsa' | 'ec' | 'ed25519', options: object = {}): Promise<{ privateKey: KeyObject }> {
-  return new Promise((resolve, reject) => generateKeyPair(type as 'rsa', options as never, (err, _publicKey, privateKey) => (err ? reject(err) : resolve({ privateKey: privateKey as unknown as KeyObject }))));
+function keyPair(
+  type: 'rsa' | 'ec' | 'ed25519',
+  options: object = {},
+): Promise<{ privateKey: KeyObject }> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair(type as 'rsa', options as never, (err, _publicKey, privateKey) =>
+      err ? reject(err) : resolve({ privateKey: privateKey as unknown as KeyObject }),
+    ),
+  );
 }
 
 const b64u = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const fromB64u = (value: unknown, member: string): Buffer => {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value)) throw new JwkError(`JWK member "${member}" must be base64url`);
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value))
+    throw new JwkError(`JWK member "${member}" must be base64url`);
   return Buffer.from(value, 'base64url');
 };
-const ok = (valid: boolean, reason = 'signature verification failed') => (valid ? undefined : reason);
+const ok = (valid: boolean, reason = 'signature verification failed') =>
+  valid ? undefined : reason;
 
 // ---- ML-DSA (AKP) ----------------------------------------------------------------------------
 
 /** node:crypto ML-DSA with a context string, on libuv's thread pool. */
 function contextSigner(set: MlDsaParameterSet, seed: Uint8Array, publicKey: Uint8Array) {
-  const key = createPrivateKey({ key: { kty: 'AKP', alg: set, pub: b64u(publicKey), priv: b64u(seed) }, format: 'jwk' } as never);
-  return (input: Uint8Array, context: Uint8Array) => signAsync(null, input, { key, context } as never);
+  const key = createPrivateKey({
+    key: { kty: 'AKP', alg: set, pub: b64u(publicKey), priv: b64u(seed) },
+    format: 'jwk',
+  } as never);
+  return (input: Uint8Array, context: Uint8Array) =>
+    signAsync(null, input, { key, context } as never);
 }
 
 function mlDsaPublicKey(set: MlDsaParameterSet, raw: Buffer, member: string): KeyObject {
-  if (raw.length !== ML_DSA_SIZES[set].publicKey) throw new JwkError(`"${member}" must be a ${ML_DSA_SIZES[set].publicKey}-byte ${set} public key, got ${raw.length} bytes`);
+  if (raw.length !== ML_DSA_SIZES[set].publicKey)
+    throw new JwkError(
+      `"${member}" must be a ${ML_DSA_SIZES[set].publicKey}-byte ${set} public key, got ${raw.length} bytes`,
+    );
   return createPublicKey({ key: { kty: 'AKP', alg: set, pub: b64u(raw) }, format: 'jwk' } as never);
 }
 
 function mlDsaVerify(set: MlDsaParameterSet, key: KeyObject): Verify {
   return async (input, signature) => {
-    if (signature.length !== ML_DSA_SIZES[set].signature) return `${set} signature must be ${ML_DSA_SIZES[set].signature} bytes, got ${signature.length}`;
+    if (signature.length !== ML_DSA_SIZES[set].signature)
+      return `${set} signature must be ${ML_DSA_SIZES[set].signature} bytes, got ${signature.length}`;
     return ok(nodeVerify(null, input, key, signature));
   };
 }
 
 function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
   return {
-    alg: set, kty: 'AKP', members: ['alg', 'pub'], hash: ['shake256', { outputLength: 64 }], family: 'standard',
+    alg: set,
+    kty: 'AKP',
+    members: ['alg', 'pub'],
+    hash: ['shake256', { outputLength: 64 }],
+    family: 'standard',
     generate: async () => randomBytes(32),
     load(privateKey) {
       const pair = mlDsaFromSeed(set, privateKey);
-      return { publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) }, sign: (input) => mlDsaSign(pair, input), signWithContext: contextSigner(set, privateKey, pair.publicKey) };
+      return {
+        publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) },
+        sign: (input) => mlDsaSign(pair, input),
+        signWithContext: contextSigner(set, privateKey, pair.publicKey),
+      };
     },
     verifier(jwk) {
-      if (jwk.kty !== 'AKP' || jwk.alg !== set) throw new JwkError(`${set} needs an AKP key with alg ${set}`);
+      if (jwk.kty !== 'AKP' || jwk.alg !== set)
+        throw new JwkError(`${set} needs an AKP key with alg ${set}`);
       return mlDsaVerify(set, mlDsaPublicKey(set, fromB64u(jwk.pub, 'pub'), 'pub'));
     },
   };
@@ -123,7 +173,11 @@ function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
 // ---- DILITHIUM3 (OQS): CRYSTALS-Dilithium round 3 --------------------------------------------
 
 const dilithium3: JwsAlgorithm = {
-  alg: 'DILITHIUM3', kty: 'OQS', members: ['alg', 'x'], hash: ['shake256', { outputLength: 64 }], family: 'custom',
+  alg: 'DILITHIUM3',
+  kty: 'OQS',
+  members: ['alg', 'x'],
+  hash: ['shake256', { outputLength: 64 }],
+  family: 'custom',
   generate: async () => dilithium3PrivateKey(await dilithium3Keypair()),
   load(privateKey) {
     let pair;
@@ -132,15 +186,21 @@ const dilithium3: JwsAlgorithm = {
     } catch (err) {
       throw err instanceof Dilithium3KeyError ? new JwkError(err.message) : err;
     }
-    return { publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) }, sign: dilithium3Signer(pair.secretKey) };
+    return {
+      publicJwk: { kty: 'OQS', alg: 'DILITHIUM3', x: b64u(pair.publicKey) },
+      sign: dilithium3Signer(pair.secretKey),
+    };
   },
   verifier(jwk) {
-    if (jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3') throw new JwkError('DILITHIUM3 needs an OQS key with alg DILITHIUM3');
+    if (jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3')
+      throw new JwkError('DILITHIUM3 needs an OQS key with alg DILITHIUM3');
     const x = fromB64u(jwk.x, 'x');
     try {
       return dilithium3Verifier(x);
     } catch (err) {
-      throw err instanceof Dilithium3KeyError ? new JwkError(`"x" must be a 1952-byte DILITHIUM3 public key, got ${x.length} bytes`) : err;
+      throw err instanceof Dilithium3KeyError
+        ? new JwkError(`"x" must be a 1952-byte DILITHIUM3 public key, got ${x.length} bytes`)
+        : err;
     }
   },
 };
@@ -151,30 +211,54 @@ const SEED = 32;
 
 function mlDsaPrivateKey(seed: Uint8Array): { key: KeyObject; publicKey: Uint8Array } {
   const pair = mlDsaFromSeed('ML-DSA-65', seed);
-  const key = createPrivateKey({ key: { kty: 'AKP', alg: 'ML-DSA-65', pub: b64u(pair.publicKey), priv: b64u(seed) }, format: 'jwk' } as never);
+  const key = createPrivateKey({
+    key: { kty: 'AKP', alg: 'ML-DSA-65', pub: b64u(pair.publicKey), priv: b64u(seed) },
+    format: 'jwk',
+  } as never);
   return { key, publicKey: pair.publicKey };
 }
 
 function composite(alg: string, kind: TraditionalKind): JwsAlgorithm {
   const ec = kind === 'ECDSA-P256';
   return {
-    alg, kty: 'AKP', members: ['alg', 'pub'], hash: 'sha512', family: 'custom',
+    alg,
+    kty: 'AKP',
+    members: ['alg', 'pub'],
+    hash: 'sha512',
+    family: 'custom',
     async generate() {
-      const { privateKey: traditional } = ec ? await keyPair('ec', { namedCurve: 'P-256' }) : await keyPair('rsa', { modulusLength: 3072 });
-      return Buffer.concat([randomBytes(SEED), traditional.export({ format: 'der', type: 'pkcs8' })]);
+      const { privateKey: traditional } = ec
+        ? await keyPair('ec', { namedCurve: 'P-256' })
+        : await keyPair('rsa', { modulusLength: 3072 });
+      return Buffer.concat([
+        randomBytes(SEED),
+        traditional.export({ format: 'der', type: 'pkcs8' }),
+      ]);
     },
     load(privateKey) {
       const mlDsaKey = mlDsaPrivateKey(privateKey.subarray(0, SEED));
-      const traditional = createPrivateKey({ key: Buffer.from(privateKey.subarray(SEED)), format: 'der', type: 'pkcs8' });
-      const publicJwk = compositePublicJwk(alg, { kty: 'AKP', pub: b64u(mlDsaKey.publicKey) }, createPublicKey(traditional).export({ format: 'jwk' }) as JWK);
+      const traditional = createPrivateKey({
+        key: Buffer.from(privateKey.subarray(SEED)),
+        format: 'der',
+        type: 'pkcs8',
+      });
+      const publicJwk = compositePublicJwk(
+        alg,
+        { kty: 'AKP', pub: b64u(mlDsaKey.publicKey) },
+        createPublicKey(traditional).export({ format: 'jwk' }) as JWK,
+      );
       const halves = localHalves({ kind, mlDsa: mlDsaKey.key, traditional });
       return { publicJwk, sign: (input) => compositeSign(kind, halves, input) };
     },
     verifier(jwk) {
-      if (jwk.kty !== 'AKP' || jwk.alg !== alg) throw new JwkError(`${alg} needs an AKP key with alg ${alg}`);
+      if (jwk.kty !== 'AKP' || jwk.alg !== alg)
+        throw new JwkError(`${alg} needs an AKP key with alg ${alg}`);
       const pub = fromB64u(jwk.pub, 'pub');
       const pkLen = ML_DSA_SIZES['ML-DSA-65'].publicKey;
-      if (pub.length <= pkLen) throw new JwkError(`"pub" of ${alg} must hold the ML-DSA-65 key (${pkLen} bytes) and the traditional key, got ${pub.length} bytes`);
+      if (pub.length <= pkLen)
+        throw new JwkError(
+          `"pub" of ${alg} must hold the ML-DSA-65 key (${pkLen} bytes) and the traditional key, got ${pub.length} bytes`,
+        );
       const mlDsaKey = mlDsaPublicKey('ML-DSA-65', pub.subarray(0, pkLen), 'pub');
       const traditional = ec ? ecFromPoint(pub.subarray(pkLen)) : rsaFromPkcs1(pub.subarray(pkLen));
       const key = { kind, mlDsa: mlDsaKey, traditional };
@@ -184,9 +268,15 @@ function composite(alg: string, kind: TraditionalKind): JwsAlgorithm {
 }
 
 function ecFromPoint(point: Buffer): KeyObject {
-  if (point.length !== 65 || point[0] !== 4) throw new JwkError(`the ECDSA half must be an uncompressed P-256 point (65 bytes), got ${point.length} bytes`);
+  if (point.length !== 65 || point[0] !== 4)
+    throw new JwkError(
+      `the ECDSA half must be an uncompressed P-256 point (65 bytes), got ${point.length} bytes`,
+    );
   try {
-    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33)) }, format: 'jwk' } as never);
+    return createPublicKey({
+      key: { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33)) },
+      format: 'jwk',
+    } as never);
   } catch {
     throw new JwkError('the ECDSA half is not a point on P-256');
   }
@@ -199,7 +289,10 @@ function rsaFromPkcs1(der: Buffer): KeyObject {
   } catch {
     throw new JwkError('the RSA half is not an RSAPublicKey (PKCS#1 DER)');
   }
-  if (key.asymmetricKeyDetails?.modulusLength !== 3072) throw new JwkError(`the RSA half must be RSA-3072, got ${key.asymmetricKeyDetails?.modulusLength} bits`);
+  if (key.asymmetricKeyDetails?.modulusLength !== 3072)
+    throw new JwkError(
+      `the RSA half must be RSA-3072, got ${key.asymmetricKeyDetails?.modulusLength} bits`,
+    );
   return key;
 }
 
@@ -211,21 +304,34 @@ function asymmetric(alg: string): JwsAlgorithm {
   const family = alg.slice(0, 2);
   const kty = family === 'ES' ? 'EC' : family === 'Ed' ? 'OKP' : 'RSA';
   const hash = alg === 'EdDSA' ? null : `sha${HASH_BITS(alg)}`;
-  const options = (key: KeyObject) => (family === 'PS'
-    ? { key, padding: 6, saltLength: Number(HASH_BITS(alg)) / 8 }
-    : family === 'ES' ? { key, dsaEncoding: 'ieee-p1363' as const } : key);
+  const options = (key: KeyObject) =>
+    family === 'PS'
+      ? { key, padding: 6, saltLength: Number(HASH_BITS(alg)) / 8 }
+      : family === 'ES'
+        ? { key, dsaEncoding: 'ieee-p1363' as const }
+        : key;
   const curve = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }[alg];
   return {
-    alg, kty, members: kty === 'RSA' ? ['e', 'n'] : kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'],
-    hash: hash ?? 'sha512', family: 'standard',
+    alg,
+    kty,
+    members: kty === 'RSA' ? ['e', 'n'] : kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'],
+    hash: hash ?? 'sha512',
+    family: 'standard',
     async generate(options) {
-      const pair = kty === 'RSA' ? await keyPair('rsa', { modulusLength: options?.rsaBits ?? 2048 })
-        : kty === 'EC' ? await keyPair('ec', { namedCurve: curve! }) : await keyPair('ed25519');
+      const pair =
+        kty === 'RSA'
+          ? await keyPair('rsa', { modulusLength: options?.rsaBits ?? 2048 })
+          : kty === 'EC'
+            ? await keyPair('ec', { namedCurve: curve! })
+            : await keyPair('ed25519');
       return pair.privateKey.export({ format: 'der', type: 'pkcs8' });
     },
     load(privateKey) {
       const key = createPrivateKey({ key: Buffer.from(privateKey), format: 'der', type: 'pkcs8' });
-      return { publicJwk: createPublicKey(key).export({ format: 'jwk' }) as JWK, sign: (input) => signAsync(hash, input, options(key) as never) };
+      return {
+        publicJwk: createPublicKey(key).export({ format: 'jwk' }) as JWK,
+        sign: (input) => signAsync(hash, input, options(key) as never),
+      };
     },
     verifier(jwk) {
       if (jwk.kty !== kty) throw new JwkError(`${alg} needs a ${kty} key`);
@@ -249,11 +355,18 @@ function asymmetric(alg: string): JwsAlgorithm {
 function hmac(alg: string): JwsAlgorithm {
   const hash = `sha${HASH_BITS(alg)}`;
   return {
-    alg, kty: 'oct', members: ['k'], hash, family: 'standard',
+    alg,
+    kty: 'oct',
+    members: ['k'],
+    hash,
+    family: 'standard',
     generate: async () => randomBytes(Number(HASH_BITS(alg)) / 8),
     load(privateKey) {
       const secret = Buffer.from(privateKey);
-      return { publicJwk: undefined, sign: async (input) => createHmac(hash, secret).update(input).digest() };
+      return {
+        publicJwk: undefined,
+        sign: async (input) => createHmac(hash, secret).update(input).digest(),
+      };
     },
     verifier(jwk) {
       const secret = fromB64u(jwk.k, 'k');
@@ -268,8 +381,12 @@ function hmac(alg: string): JwsAlgorithm {
 const ALGORITHMS = new Map<string, JwsAlgorithm>([
   ...(['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'] as const).map((set) => [set, mlDsa(set)] as const),
   ['DILITHIUM3', dilithium3],
-  ...Object.entries(COMPOSITE_MEMBERS).map(([alg, spec]) => [alg, composite(alg, spec.kind)] as const),
-  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map((alg) => [alg, asymmetric(alg)] as const),
+  ...Object.entries(COMPOSITE_MEMBERS).map(
+    ([alg, spec]) => [alg, composite(alg, spec.kind)] as const,
+  ),
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map(
+    (alg) => [alg, asymmetric(alg)] as const,
+  ),
   ...['HS256', 'HS384', 'HS512'].map((alg) => [alg, hmac(alg)] as const),
 ]);
 
@@ -283,4 +400,6 @@ export function jwsAlgorithm(alg: string): JwsAlgorithm {
 export const isSupportedAlg = (alg: string) => ALGORITHMS.has(alg);
 export const allAlgorithms = () => [...ALGORITHMS.values()];
 /** Algorithms with a post-quantum component (pure ML-DSA, DILITHIUM3 and the composites). */
-export const POST_QUANTUM_ALGS = [...ALGORITHMS.keys()].filter((alg) => alg.includes('ML-DSA') || alg === 'DILITHIUM3');
+export const POST_QUANTUM_ALGS = [...ALGORITHMS.keys()].filter(
+  (alg) => alg.includes('ML-DSA') || alg === 'DILITHIUM3',
+);

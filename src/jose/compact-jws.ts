@@ -24,7 +24,28 @@ export interface CompactJws {
 }
 
 /** Header Parameter names defined by RFC 7515 §4.1 and RFC 7518 §4.x (JWE ones included): never in `crit`. */
-const REGISTERED = new Set(['alg', 'jku', 'jwk', 'kid', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'typ', 'cty', 'crit', 'enc', 'zip', 'epk', 'apu', 'apv', 'iv', 'tag', 'p2s', 'p2c']);
+const REGISTERED = new Set([
+  'alg',
+  'jku',
+  'jwk',
+  'kid',
+  'x5u',
+  'x5c',
+  'x5t',
+  'x5t#S256',
+  'typ',
+  'cty',
+  'crit',
+  'enc',
+  'zip',
+  'epk',
+  'apu',
+  'apv',
+  'iv',
+  'tag',
+  'p2s',
+  'p2c',
+]);
 /** Extensions this verifier implements. */
 const UNDERSTOOD = new Set(['b64']);
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
@@ -35,9 +56,13 @@ const invalid = (message: string): never => {
 };
 
 function decodePart(part: string, name: string): Buffer {
-  if (!ALPHABET.test(part)) invalid(`the ${name} is not base64url: only A-Z a-z 0-9 - _ and no "=" padding (RFC 7515 §2)`);
+  if (!ALPHABET.test(part))
+    invalid(`the ${name} is not base64url: only A-Z a-z 0-9 - _ and no "=" padding (RFC 7515 §2)`);
   const bytes = Buffer.from(part, 'base64url');
-  if (bytes.toString('base64url') !== part) invalid(`the ${name} is not canonical base64url (RFC 7515 §2): its last character has unused bits set`);
+  if (bytes.toString('base64url') !== part)
+    invalid(
+      `the ${name} is not canonical base64url (RFC 7515 §2): its last character has unused bits set`,
+    );
   return bytes;
 }
 
@@ -48,7 +73,8 @@ function jsonObject(bytes: Buffer, name: string): Record<string, unknown> {
   } catch {
     return invalid(`the ${name} is not UTF-8 JSON`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) invalid(`the ${name} is not a JSON object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    invalid(`the ${name} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -56,18 +82,31 @@ function jsonObject(bytes: Buffer, name: string): Record<string, unknown> {
 function checkCritical(header: Record<string, unknown>): void {
   const { crit, b64 } = header;
   if (crit !== undefined) {
-    if (!Array.isArray(crit) || crit.length === 0 || !crit.every((name) => typeof name === 'string')) invalid('"crit" must be a non-empty array of header parameter names (RFC 7515 §4.1.11)');
+    if (
+      !Array.isArray(crit) ||
+      crit.length === 0 ||
+      !crit.every((name) => typeof name === 'string')
+    )
+      invalid('"crit" must be a non-empty array of header parameter names (RFC 7515 §4.1.11)');
     const names = crit as string[];
-    if (new Set(names).size !== names.length) invalid('"crit" lists a name twice (RFC 7515 §4.1.11)');
+    if (new Set(names).size !== names.length)
+      invalid('"crit" lists a name twice (RFC 7515 §4.1.11)');
     for (const name of names) {
-      if (REGISTERED.has(name)) invalid(`"crit" lists "${name}", a parameter defined by RFC 7515/7518 (RFC 7515 §4.1.11)`);
-      if (!Object.hasOwn(header, name)) invalid(`"crit" lists "${name}", which is not in the header (RFC 7515 §4.1.11)`);
-      if (!UNDERSTOOD.has(name)) invalid(`unsupported critical header parameter "${name}" (RFC 7515 §4.1.11)`);
+      if (REGISTERED.has(name))
+        invalid(`"crit" lists "${name}", a parameter defined by RFC 7515/7518 (RFC 7515 §4.1.11)`);
+      if (!Object.hasOwn(header, name))
+        invalid(`"crit" lists "${name}", which is not in the header (RFC 7515 §4.1.11)`);
+      if (!UNDERSTOOD.has(name))
+        invalid(`unsupported critical header parameter "${name}" (RFC 7515 §4.1.11)`);
     }
   }
   if (b64 !== undefined) {
-    if (!Array.isArray(crit) || !crit.includes('b64')) invalid('"b64" must be listed in "crit" (RFC 7797 §6)');
-    if (b64 !== true) invalid('"b64": a JWT payload is base64url-encoded; an unencoded payload (RFC 7797) is refused');
+    if (!Array.isArray(crit) || !crit.includes('b64'))
+      invalid('"b64" must be listed in "crit" (RFC 7797 §6)');
+    if (b64 !== true)
+      invalid(
+        '"b64": a JWT payload is base64url-encoded; an unencoded payload (RFC 7797) is refused',
+      );
   }
 }
 

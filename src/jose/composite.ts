@@ -18,7 +18,14 @@
  * MGF1-SHA-256, 32-byte salt) over M', or ECDSA P-256 with SHA-256 over M', DER-encoded.
  * Sizes in bytes: ML-DSA-65 signature 3,309; RSA-3072 signature 384; ECDSA DER 70 to 72.
  */
-import { createHash, createPublicKey, constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  constants,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto';
 import type { JWK } from 'jose';
 import { promisify } from 'node:util';
 
@@ -36,7 +43,10 @@ export const COMPOSITE_LABELS: Record<TraditionalKind, string> = {
   'ECDSA-P256': 'COMPSIG-MLDSA65-ECDSA-P256-SHA512',
 };
 
-export const COMPOSITE_MEMBERS: Record<string, { mlDsa: 'ML-DSA-65'; traditional: string; kind: TraditionalKind }> = {
+export const COMPOSITE_MEMBERS: Record<
+  string,
+  { mlDsa: 'ML-DSA-65'; traditional: string; kind: TraditionalKind }
+> = {
   'ML-DSA-65-RS256': { mlDsa: 'ML-DSA-65', traditional: 'RS256', kind: 'RSA-PKCS15' },
   'ML-DSA-65-PS256': { mlDsa: 'ML-DSA-65', traditional: 'PS256', kind: 'RSA-PSS' },
   'ML-DSA-65-ES256': { mlDsa: 'ML-DSA-65', traditional: 'ES256', kind: 'ECDSA-P256' },
@@ -63,21 +73,37 @@ export function ecdsaRawToDer(raw: Uint8Array): Buffer {
  */
 export function compositePublicJwk(alg: string, mlDsa: JWK, traditional: JWK): JWK {
   const spec = COMPOSITE_MEMBERS[alg];
-  if (mlDsa.kty !== 'AKP' || (mlDsa.alg !== undefined && mlDsa.alg !== 'ML-DSA-65')) throw new Error(`the ML-DSA member of ${alg} must be an ML-DSA-65 (AKP) key, got ${mlDsa.alg ?? mlDsa.kty}`);
+  if (mlDsa.kty !== 'AKP' || (mlDsa.alg !== undefined && mlDsa.alg !== 'ML-DSA-65'))
+    throw new Error(
+      `the ML-DSA member of ${alg} must be an ML-DSA-65 (AKP) key, got ${mlDsa.alg ?? mlDsa.kty}`,
+    );
   const mlDsaPub = Buffer.from(mlDsa.pub as string, 'base64url');
-  const tradBytes = spec.kind === 'ECDSA-P256'
-    ? Buffer.concat([Buffer.of(4), Buffer.from(traditional.x as string, 'base64url'), Buffer.from(traditional.y as string, 'base64url')])
-    : rsaPublicKeyDer(traditional);
+  const tradBytes =
+    spec.kind === 'ECDSA-P256'
+      ? Buffer.concat([
+          Buffer.of(4),
+          Buffer.from(traditional.x as string, 'base64url'),
+          Buffer.from(traditional.y as string, 'base64url'),
+        ])
+      : rsaPublicKeyDer(traditional);
   return { kty: 'AKP', alg, pub: Buffer.concat([mlDsaPub, tradBytes]).toString('base64url') };
 }
 
 function rsaPublicKeyDer(jwk: JWK): Buffer {
-  return createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' } as never).export({ format: 'der', type: 'pkcs1' });
+  return createPublicKey({
+    key: { kty: 'RSA', n: jwk.n, e: jwk.e },
+    format: 'jwk',
+  } as never).export({ format: 'der', type: 'pkcs1' });
 }
 
 /** M' of the LAMPS construction for an empty context. */
 export function messageRepresentative(kind: TraditionalKind, message: Uint8Array): Buffer {
-  return Buffer.concat([COMPOSITE_PREFIX, Buffer.from(COMPOSITE_LABELS[kind], 'ascii'), Buffer.of(0), createHash('sha512').update(message).digest()]);
+  return Buffer.concat([
+    COMPOSITE_PREFIX,
+    Buffer.from(COMPOSITE_LABELS[kind], 'ascii'),
+    Buffer.of(0),
+    createHash('sha512').update(message).digest(),
+  ]);
 }
 
 function traditionalOptions(kind: TraditionalKind, key: KeyObject) {
@@ -106,9 +132,16 @@ export interface CompositeHalves {
  * Signs `message` (the JWS signing input) with both halves at the same time, so a composite costs
  * about the slower half: ML-DSA-65(M', ctx = label) ‖ traditional(M').
  */
-export async function compositeSign(kind: TraditionalKind, halves: CompositeHalves, message: Uint8Array): Promise<Buffer> {
+export async function compositeSign(
+  kind: TraditionalKind,
+  halves: CompositeHalves,
+  message: Uint8Array,
+): Promise<Buffer> {
   const mPrime = messageRepresentative(kind, message);
-  const [mlDsaSig, tradSig] = await Promise.all([halves.mlDsa(mPrime, Buffer.from(COMPOSITE_LABELS[kind], 'ascii')), halves.traditional(mPrime)]);
+  const [mlDsaSig, tradSig] = await Promise.all([
+    halves.mlDsa(mPrime, Buffer.from(COMPOSITE_LABELS[kind], 'ascii')),
+    halves.traditional(mPrime),
+  ]);
   return Buffer.concat([mlDsaSig, tradSig]);
 }
 
@@ -116,7 +149,8 @@ export async function compositeSign(kind: TraditionalKind, halves: CompositeHalv
 export function localHalves(key: CompositePrivateKey): CompositeHalves {
   return {
     mlDsa: (mPrime, context) => signAsync(null, mPrime, { key: key.mlDsa, context } as never),
-    traditional: (mPrime) => signAsync('sha256', mPrime, traditionalOptions(key.kind, key.traditional) as never),
+    traditional: (mPrime) =>
+      signAsync('sha256', mPrime, traditionalOptions(key.kind, key.traditional) as never),
   };
 }
 
@@ -127,14 +161,28 @@ export interface CompositePublicKey {
 }
 
 /** Why a composite signature failed, or undefined when both halves verify. */
-export async function compositeVerify(key: CompositePublicKey, message: Uint8Array, signature: Uint8Array): Promise<string | undefined> {
+export async function compositeVerify(
+  key: CompositePublicKey,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<string | undefined> {
   if (signature.length <= ML_DSA_65_SIGNATURE_BYTES) return 'composite signature too short';
   const sig = Buffer.from(signature);
   const mPrime = messageRepresentative(key.kind, message);
   const label = Buffer.from(COMPOSITE_LABELS[key.kind], 'ascii');
   const [mlDsaOk, tradOk] = await Promise.all([
-    verifyAsync(null, mPrime, { key: key.mlDsa, context: label } as never, sig.subarray(0, ML_DSA_65_SIGNATURE_BYTES)),
-    verifyAsync('sha256', mPrime, traditionalOptions(key.kind, key.traditional) as never, sig.subarray(ML_DSA_65_SIGNATURE_BYTES)).catch(() => false),
+    verifyAsync(
+      null,
+      mPrime,
+      { key: key.mlDsa, context: label } as never,
+      sig.subarray(0, ML_DSA_65_SIGNATURE_BYTES),
+    ),
+    verifyAsync(
+      'sha256',
+      mPrime,
+      traditionalOptions(key.kind, key.traditional) as never,
+      sig.subarray(ML_DSA_65_SIGNATURE_BYTES),
+    ).catch(() => false),
   ]);
   if (!mlDsaOk && !tradOk) return 'both composite signature halves are invalid';
   if (!mlDsaOk) return 'the ML-DSA half of the composite signature is invalid';

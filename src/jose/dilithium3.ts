@@ -21,7 +21,12 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-export const DILITHIUM3_SIZES = { publicKey: 1952, secretKey: 4000, signature: 3293, privateKey: 4000 + 1952 } as const;
+export const DILITHIUM3_SIZES = {
+  publicKey: 1952,
+  secretKey: 4000,
+  signature: 3293,
+  privateKey: 4000 + 1952,
+} as const;
 /** FIPS 204 ML-DSA-65's signature size, named in errors when such a signature is presented as DILITHIUM3. */
 const ML_DSA_65_SIGNATURE = 3309;
 
@@ -34,7 +39,9 @@ interface PqcleanPrivateKey {
 interface PqcleanSign {
   PublicKey: new (name: string, bytes: Uint8Array) => PqcleanPublicKey;
   PrivateKey: new (name: string, bytes: Uint8Array) => PqcleanPrivateKey;
-  generateKeyPair(name: string): Promise<{ publicKey: { export(): ArrayBuffer }; privateKey: { export(): ArrayBuffer } }>;
+  generateKeyPair(
+    name: string,
+  ): Promise<{ publicKey: { export(): ArrayBuffer }; privateKey: { export(): ArrayBuffer } }>;
 }
 
 // The package is CommonJS without types; its WebAssembly back end is `pqclean/wasm` (index.js
@@ -58,11 +65,15 @@ export interface Dilithium3KeyPair {
 /** A new key pair from PQClean's randomness (node:crypto), made on a worker thread. */
 export async function dilithium3Keypair(): Promise<Dilithium3KeyPair> {
   const pair = await pqclean.sign.generateKeyPair(NAME);
-  return { publicKey: new Uint8Array(pair.publicKey.export()), secretKey: new Uint8Array(pair.privateKey.export()) };
+  return {
+    publicKey: new Uint8Array(pair.publicKey.export()),
+    secretKey: new Uint8Array(pair.privateKey.export()),
+  };
 }
 
 /** The stored private form: secret key ‖ public key (5,952 bytes). */
-export const dilithium3PrivateKey = (pair: Dilithium3KeyPair): Buffer => Buffer.concat([pair.secretKey, pair.publicKey]);
+export const dilithium3PrivateKey = (pair: Dilithium3KeyPair): Buffer =>
+  Buffer.concat([pair.secretKey, pair.publicKey]);
 
 /**
  * Splits and checks the stored private form. The round-3 secret key starts with ρ (= the public
@@ -73,14 +84,24 @@ export const dilithium3PrivateKey = (pair: Dilithium3KeyPair): Buffer => Buffer.
  */
 export function dilithium3FromPrivateKey(material: Uint8Array): Dilithium3KeyPair {
   if (material.length !== DILITHIUM3_SIZES.privateKey) {
-    const legacy = material.length === 32 ? ': a 32-byte value is an ML-DSA-65 seed kept under the former meaning of DILITHIUM3 (migration 12 renames such keys to ML-DSA-65)' : '';
-    throw new Dilithium3KeyError(`DILITHIUM3 private key material must be ${DILITHIUM3_SIZES.privateKey} bytes (round-3 secret key and public key), got ${material.length}${legacy}`);
+    const legacy =
+      material.length === 32
+        ? ': a 32-byte value is an ML-DSA-65 seed kept under the former meaning of DILITHIUM3 (migration 12 renames such keys to ML-DSA-65)'
+        : '';
+    throw new Dilithium3KeyError(
+      `DILITHIUM3 private key material must be ${DILITHIUM3_SIZES.privateKey} bytes (round-3 secret key and public key), got ${material.length}${legacy}`,
+    );
   }
   const secretKey = Uint8Array.prototype.slice.call(material, 0, DILITHIUM3_SIZES.secretKey);
   const publicKey = Uint8Array.prototype.slice.call(material, DILITHIUM3_SIZES.secretKey);
   const tr = createHash('shake256', { outputLength: 32 }).update(publicKey).digest();
-  if (!Buffer.from(secretKey.subarray(0, 32)).equals(Buffer.from(publicKey.subarray(0, 32))) || !tr.equals(secretKey.subarray(64, 96))) {
-    throw new Dilithium3KeyError('DILITHIUM3 secret key does not belong to the public key stored with it');
+  if (
+    !Buffer.from(secretKey.subarray(0, 32)).equals(Buffer.from(publicKey.subarray(0, 32))) ||
+    !tr.equals(secretKey.subarray(64, 96))
+  ) {
+    throw new Dilithium3KeyError(
+      'DILITHIUM3 secret key does not belong to the public key stored with it',
+    );
   }
   return { publicKey, secretKey };
 }
@@ -98,12 +119,19 @@ export function dilithium3Signer(secretKey: Uint8Array): Dilithium3Signer {
  * the reason (a 3,309-byte signature is named as an ML-DSA-65 signature, the usual mix-up).
  * @throws Dilithium3KeyError when `publicKey` is not 1,952 bytes.
  */
-export function dilithium3Verifier(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => Promise<string | undefined> {
-  if (publicKey.length !== DILITHIUM3_SIZES.publicKey) throw new Dilithium3KeyError(`a DILITHIUM3 public key is ${DILITHIUM3_SIZES.publicKey} bytes, got ${publicKey.length}`);
+export function dilithium3Verifier(
+  publicKey: Uint8Array,
+): (message: Uint8Array, signature: Uint8Array) => Promise<string | undefined> {
+  if (publicKey.length !== DILITHIUM3_SIZES.publicKey)
+    throw new Dilithium3KeyError(
+      `a DILITHIUM3 public key is ${DILITHIUM3_SIZES.publicKey} bytes, got ${publicKey.length}`,
+    );
   const key = new pqclean.sign.PublicKey(NAME, publicKey);
   return async (message, signature) => {
-    if (signature.length === ML_DSA_65_SIGNATURE) return `ML-DSA-65 signature under DILITHIUM3: ${ML_DSA_65_SIGNATURE} bytes is FIPS 204 ML-DSA-65's size; DILITHIUM3 (CRYSTALS-Dilithium round 3) signatures are ${DILITHIUM3_SIZES.signature} bytes`;
-    if (signature.length !== DILITHIUM3_SIZES.signature) return `DILITHIUM3 signature must be ${DILITHIUM3_SIZES.signature} bytes, got ${signature.length}`;
+    if (signature.length === ML_DSA_65_SIGNATURE)
+      return `ML-DSA-65 signature under DILITHIUM3: ${ML_DSA_65_SIGNATURE} bytes is FIPS 204 ML-DSA-65's size; DILITHIUM3 (CRYSTALS-Dilithium round 3) signatures are ${DILITHIUM3_SIZES.signature} bytes`;
+    if (signature.length !== DILITHIUM3_SIZES.signature)
+      return `DILITHIUM3 signature must be ${DILITHIUM3_SIZES.signature} bytes, got ${signature.length}`;
     return (await key.verify(message, signature)) ? undefined : 'signature verification failed';
   };
 }

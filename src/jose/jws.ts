@@ -24,14 +24,24 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 const headers = new WeakMap<Signer, Map<string, string>>();
 function encodedHeader(signer: Signer, typ: string): string {
   let byTyp = headers.get(signer);
-  if (!byTyp) { byTyp = new Map(); headers.set(signer, byTyp); }
+  if (!byTyp) {
+    byTyp = new Map();
+    headers.set(signer, byTyp);
+  }
   let header = byTyp.get(typ);
-  if (!header) { header = b64({ alg: signer.alg, typ, kid: signer.kid }); byTyp.set(typ, header); }
+  if (!header) {
+    header = b64({ alg: signer.alg, typ, kid: signer.kid });
+    byTyp.set(typ, header);
+  }
   return header;
 }
 
 /** Signs `payload` with `signer`; header = `{alg, typ, kid}` in that order (Keycloak's). */
-export async function signJws(signer: Signer, payload: Record<string, unknown>, typ = 'JWT'): Promise<string> {
+export async function signJws(
+  signer: Signer,
+  payload: Record<string, unknown>,
+  typ = 'JWT',
+): Promise<string> {
   const input = `${encodedHeader(signer, typ)}.${b64(payload)}`;
   const signature = await signer.sign(Buffer.from(input));
   return `${input}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
@@ -47,9 +57,12 @@ function verifierOf(signer: Signer): Verify {
     verify = jwk
       ? jwsAlgorithm(signer.alg).verifier(jwk)
       : async (input, signature) => {
-        const expected = await signer.sign(input);
-        return expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature)) ? undefined : 'signature verification failed';
-      };
+          const expected = await signer.sign(input);
+          return expected.length === signature.length &&
+            timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
+            ? undefined
+            : 'signature verification failed';
+        };
     verifiers.set(signer, verify);
   }
   return verify;
@@ -60,7 +73,10 @@ function verifierOf(signer: Signer): Verify {
  * Does not check claims (exp, iss...): callers do, for their token type.
  * @throws JwsVerificationError with the reason.
  */
-export async function verifyOwnJws(token: string, keyByKid: (kid: string) => Signer | undefined): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> }> {
+export async function verifyOwnJws(
+  token: string,
+  keyByKid: (kid: string) => Signer | undefined,
+): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> }> {
   const parts = token.split('.');
   if (parts.length !== 3) throw new JwsVerificationError('not a compact JWS');
   let header: Record<string, unknown>;
@@ -75,11 +91,15 @@ export async function verifyOwnJws(token: string, keyByKid: (kid: string) => Sig
   if (typeof header.kid !== 'string') throw new JwsVerificationError('missing kid');
   const signer = keyByKid(header.kid);
   if (!signer) throw new JwsVerificationError('unknown or disabled kid');
-  if (header.alg !== signer.alg) throw new JwsVerificationError(`alg ${String(header.alg)} does not match the key's alg ${signer.alg}`);
+  if (header.alg !== signer.alg)
+    throw new JwsVerificationError(
+      `alg ${String(header.alg)} does not match the key's alg ${signer.alg}`,
+    );
   // One token, one spelling: Buffer's decoder skips characters outside the alphabet and ignores
   // trailing bits, so only a signature that re-encodes to itself is taken (RFC 7515 §2, §7.1).
   const signature = Buffer.from(parts[2], 'base64url');
-  if (signature.toString('base64url') !== parts[2]) throw new JwsVerificationError('signature is not canonical base64url');
+  if (signature.toString('base64url') !== parts[2])
+    throw new JwsVerificationError('signature is not canonical base64url');
   const failure = await verifierOf(signer)(Buffer.from(`${parts[0]}.${parts[1]}`), signature);
   if (failure) throw new JwsVerificationError(failure);
   return { header, payload };

@@ -14,7 +14,11 @@ export interface OqsSig {
   sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array;
 }
 
-const factories = { 'ML-DSA-44': createMLDSA44, 'ML-DSA-65': createMLDSA65, 'ML-DSA-87': createMLDSA87 };
+const factories = {
+  'ML-DSA-44': createMLDSA44,
+  'ML-DSA-65': createMLDSA65,
+  'ML-DSA-87': createMLDSA87,
+};
 const instances = new Map<MlDsaParameterSet, Promise<OqsSig>>();
 
 /** This thread's liboqs instance for `set`; rejects when the WebAssembly module cannot load. */

@@ -95,7 +95,11 @@ export async function stopSigningThreads(): Promise<void> {
  * @param secretKey FIPS 204 skEncode form (4,032 bytes for ML-DSA-65); in a SharedArrayBuffer it
  *   is shared with the thread, otherwise copied.
  */
-export async function signOnThread(parameterSet: MlDsaParameterSet, secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array | undefined> {
+export async function signOnThread(
+  parameterSet: MlDsaParameterSet,
+  secretKey: Uint8Array,
+  message: Uint8Array,
+): Promise<Uint8Array | undefined> {
   const current = pool;
   if (!current || inFlight >= threadCount * QUEUED_PER_THREAD) return undefined;
   inFlight += 1;
@@ -105,7 +109,13 @@ export async function signOnThread(parameterSet: MlDsaParameterSet, secretKey: U
       // A copy of its own: a Buffer's backing store may be Node's 8 KiB pool, which would be cloned whole.
       current.run({ parameterSet, secretKey, message: new Uint8Array(message) }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no signature from the signing thread within ${settings.taskTimeoutMs} ms`)), settings.taskTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`no signature from the signing thread within ${settings.taskTimeoutMs} ms`),
+            ),
+          settings.taskTimeoutMs,
+        );
       }),
     ]);
     failuresInRow = 0;

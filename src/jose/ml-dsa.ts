@@ -32,7 +32,8 @@ export interface MlDsaKeyPair {
 
 /** Derives the key pair from a 32-byte seed (FIPS 204 ML-DSA.KeyGen_internal). */
 export function mlDsaFromSeed(parameterSet: MlDsaParameterSet, seed: Uint8Array): MlDsaKeyPair {
-  if (seed.length !== 32) throw new Error(`${parameterSet} seed must be 32 bytes, got ${seed.length}`);
+  if (seed.length !== 32)
+    throw new Error(`${parameterSet} seed must be 32 bytes, got ${seed.length}`);
   const { publicKey, secretKey } = noble[parameterSet].keygen(seed);
   const expandedSecretKey = new Uint8Array(new SharedArrayBuffer(secretKey.length));
   expandedSecretKey.set(secretKey);
@@ -51,6 +52,9 @@ export async function mlDsaSign(key: MlDsaKeyPair, message: Uint8Array): Promise
   }
   const sig = await oqs(key.parameterSet);
   // liboqs-js insists on a plain Uint8Array, not a Buffer: a view of the same bytes, not a copy.
-  const input = message.constructor === Uint8Array ? message : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  const input =
+    message.constructor === Uint8Array
+      ? message
+      : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   return sig.sign(input, key.expandedSecretKey);
 }

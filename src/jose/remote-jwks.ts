@@ -24,14 +24,21 @@ export interface RemoteJwksOptions {
 }
 
 function selectKey(keys: JWK[], header: { kid?: string; alg?: string }): JWK | undefined {
-  const candidates = keys.filter((k) => (header.kid === undefined || k.kid === header.kid) && (k.use === undefined || k.use === 'sig'));
+  const candidates = keys.filter(
+    (k) =>
+      (header.kid === undefined || k.kid === header.kid) &&
+      (k.use === undefined || k.use === 'sig'),
+  );
   if (header.kid === undefined && candidates.length !== 1) return undefined;
   return candidates[0];
 }
 
 function parseJwks(body: unknown): JWK[] {
   const keys = (body as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys) || !keys.every((k) => k && typeof k === 'object' && typeof (k as JWK).kty === 'string')) {
+  if (
+    !Array.isArray(keys) ||
+    !keys.every((k) => k && typeof k === 'object' && typeof (k as JWK).kty === 'string')
+  ) {
     throw new TokenVerificationError('ERR_JWKS_INVALID', 'the JWKS is not a JSON Web Key Set');
   }
   return keys as JWK[];
@@ -43,14 +50,23 @@ export function createLocalJWKSet(jwks: { keys: JWK[] }): KeySource {
   return {
     async getKey(header) {
       const key = selectKey(keys, header);
-      if (!key) throw new TokenVerificationError('ERR_JWKS_NO_MATCHING_KEY', `no key in the JWKS matches kid ${header.kid ?? '(none)'}`);
+      if (!key)
+        throw new TokenVerificationError(
+          'ERR_JWKS_NO_MATCHING_KEY',
+          `no key in the JWKS matches kid ${header.kid ?? '(none)'}`,
+        );
       return key;
     },
   };
 }
 
 export function createRemoteJWKSet(url: URL | string, options: RemoteJwksOptions = {}): KeySource {
-  const { cacheMaxAge = 600_000, cooldownDuration = 30_000, timeoutDuration = 5_000, headers } = options;
+  const {
+    cacheMaxAge = 600_000,
+    cooldownDuration = 30_000,
+    timeoutDuration = 5_000,
+    headers,
+  } = options;
   let keys: JWK[] | undefined;
   let fetchedAt = 0;
   let pending: Promise<JWK[]> | undefined;
@@ -59,16 +75,29 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJwksOptions
     pending ??= (async () => {
       let response: Response;
       try {
-        response = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutDuration), redirect: 'manual' });
+        response = await fetch(url, {
+          headers: { accept: 'application/json', ...headers },
+          signal: AbortSignal.timeout(timeoutDuration),
+          redirect: 'manual',
+        });
       } catch (err) {
-        throw new TokenVerificationError((err as Error).name === 'TimeoutError' ? 'ERR_JWKS_TIMEOUT' : 'ERR_JWKS_INVALID', `fetching the JWKS from ${String(url)} failed: ${(err as Error).message}`);
+        throw new TokenVerificationError(
+          (err as Error).name === 'TimeoutError' ? 'ERR_JWKS_TIMEOUT' : 'ERR_JWKS_INVALID',
+          `fetching the JWKS from ${String(url)} failed: ${(err as Error).message}`,
+        );
       }
-      if (response.status !== 200) throw new TokenVerificationError('ERR_JWKS_INVALID', `the JWKS endpoint ${String(url)} answered HTTP ${response.status}`);
+      if (response.status !== 200)
+        throw new TokenVerificationError(
+          'ERR_JWKS_INVALID',
+          `the JWKS endpoint ${String(url)} answered HTTP ${response.status}`,
+        );
       const parsed = parseJwks(await response.json().catch(() => undefined));
       keys = parsed;
       fetchedAt = Date.now();
       return parsed;
-    })().finally(() => { pending = undefined; });
+    })().finally(() => {
+      pending = undefined;
+    });
     return pending;
   };
 
@@ -80,7 +109,11 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJwksOptions
         await reload();
         key = selectKey(keys!, header);
       }
-      if (!key) throw new TokenVerificationError('ERR_JWKS_NO_MATCHING_KEY', `no key in the JWKS matches kid ${header.kid ?? '(none)'}`);
+      if (!key)
+        throw new TokenVerificationError(
+          'ERR_JWKS_NO_MATCHING_KEY',
+          `no key in the JWKS matches kid ${header.kid ?? '(none)'}`,
+        );
       return key;
     },
   };

@@ -23,14 +23,21 @@ const PQ_FAMILIES: Record<number, string> = {
   [DILITHIUM3_SIZES.signature]: 'DILITHIUM3 (round 3)',
 };
 const FAMILY_OF: Record<string, string> = {
-  'ML-DSA-44': 'FIPS 204 ML-DSA-44', 'ML-DSA-65': 'FIPS 204 ML-DSA-65', 'ML-DSA-87': 'FIPS 204 ML-DSA-87', DILITHIUM3: 'CRYSTALS-Dilithium round 3 Dilithium3',
+  'ML-DSA-44': 'FIPS 204 ML-DSA-44',
+  'ML-DSA-65': 'FIPS 204 ML-DSA-65',
+  'ML-DSA-87': 'FIPS 204 ML-DSA-87',
+  DILITHIUM3: 'CRYSTALS-Dilithium round 3 Dilithium3',
 };
 const ECDSA: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
 const ML_DSA_65 = ML_DSA_SIZES['ML-DSA-65'].signature;
 
 /** [min, max] bytes a signature of `alg` under `jwk` may have; undefined when the alg has no known size. */
 function expectedRange(alg: string, jwk: JWK): [number, number] | undefined {
-  if (alg in ML_DSA_SIZES) return [ML_DSA_SIZES[alg as keyof typeof ML_DSA_SIZES].signature, ML_DSA_SIZES[alg as keyof typeof ML_DSA_SIZES].signature];
+  if (alg in ML_DSA_SIZES)
+    return [
+      ML_DSA_SIZES[alg as keyof typeof ML_DSA_SIZES].signature,
+      ML_DSA_SIZES[alg as keyof typeof ML_DSA_SIZES].signature,
+    ];
   if (alg === 'DILITHIUM3') return [DILITHIUM3_SIZES.signature, DILITHIUM3_SIZES.signature];
   if (alg in ECDSA) return [ECDSA[alg], ECDSA[alg]];
   if (alg === 'EdDSA') return jwk.crv === 'Ed448' ? [114, 114] : [64, 64];
@@ -48,7 +55,11 @@ function expectedRange(alg: string, jwk: JWK): [number, number] | undefined {
  * size fits (the signature itself is still to be verified).
  * @returns e.g. "ML-DSA-65 signature under DILITHIUM3: ..." or "ES256 signature must be 64 bytes, got 63".
  */
-export function signatureSizeProblem(alg: string, jwk: JWK, signature: Uint8Array): string | undefined {
+export function signatureSizeProblem(
+  alg: string,
+  jwk: JWK,
+  signature: Uint8Array,
+): string | undefined {
   const range = expectedRange(alg, jwk);
   if (!range) return undefined;
   const [min, max] = range;

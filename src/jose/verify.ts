@@ -19,7 +19,13 @@
  *
  * Every failure throws TokenVerificationError with a code and a reason fit for a log line.
  */
-import { compactVerify, importJWK, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import {
+  compactVerify,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { jwsAlgorithm, isSupportedAlg, JwkError } from './algorithms.ts';
 import { TokenVerificationError } from './verify-errors.ts';
 import { parseCompactJws, type CompactJws } from './compact-jws.ts';
@@ -28,7 +34,12 @@ import { createRemoteJWKSet, type KeySource } from './remote-jwks.ts';
 
 export { TokenVerificationError } from './verify-errors.ts';
 export type { VerificationCode } from './verify-errors.ts';
-export { createRemoteJWKSet, createLocalJWKSet, type KeySource, type RemoteJwksOptions } from './remote-jwks.ts';
+export {
+  createRemoteJWKSet,
+  createLocalJWKSet,
+  type KeySource,
+  type RemoteJwksOptions,
+} from './remote-jwks.ts';
 
 export interface VerifyOptions {
   /** The JWS algorithms accepted, e.g. ["ML-DSA-65"]. Required: there is no default. */
@@ -55,30 +66,55 @@ export interface VerifiedToken {
   key: JWK;
 }
 
-const fail = (code: ConstructorParameters<typeof TokenVerificationError>[0], message: string): never => {
+const fail = (
+  code: ConstructorParameters<typeof TokenVerificationError>[0],
+  message: string,
+): never => {
   throw new TokenVerificationError(code, message);
 };
-const asList = (value: string | string[] | undefined) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+const asList = (value: string | string[] | undefined) =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
 function checkClaims(payload: JWTPayload & Record<string, unknown>, options: VerifyOptions): void {
   const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
   const skew = options.clockTolerance ?? 0;
   for (const claim of new Set(['exp', ...(options.requiredClaims ?? [])])) {
-    if (payload[claim] === undefined) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `missing required "${claim}" claim`);
+    if (payload[claim] === undefined)
+      fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `missing required "${claim}" claim`);
   }
-  if (typeof payload.exp !== 'number') fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"exp" claim must be a number');
-  if (payload.exp! <= now - skew) fail('ERR_JWT_EXPIRED', `token expired at ${new Date(payload.exp! * 1000).toISOString()}`);
-  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + skew)) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"nbf" claim check failed: token not valid yet');
-  if (payload.iat !== undefined && typeof payload.iat !== 'number') fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"iat" claim must be a number');
+  if (typeof payload.exp !== 'number')
+    fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"exp" claim must be a number');
+  if (payload.exp! <= now - skew)
+    fail('ERR_JWT_EXPIRED', `token expired at ${new Date(payload.exp! * 1000).toISOString()}`);
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + skew))
+    fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"nbf" claim check failed: token not valid yet');
+  if (payload.iat !== undefined && typeof payload.iat !== 'number')
+    fail('ERR_JWT_CLAIM_VALIDATION_FAILED', '"iat" claim must be a number');
   const issuers = asList(options.issuer);
-  if (issuers && !issuers.includes(payload.iss as string)) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `unexpected "iss" claim value ${JSON.stringify(payload.iss)}`);
+  if (issuers && !issuers.includes(payload.iss as string))
+    fail(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      `unexpected "iss" claim value ${JSON.stringify(payload.iss)}`,
+    );
   const audiences = asList(options.audience);
   if (audiences) {
     const aud = asList(payload.aud as string | string[] | undefined) ?? [];
-    if (!aud.some((a) => audiences.includes(a))) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `unexpected "aud" claim value ${JSON.stringify(payload.aud)}`);
+    if (!aud.some((a) => audiences.includes(a)))
+      fail(
+        'ERR_JWT_CLAIM_VALIDATION_FAILED',
+        `unexpected "aud" claim value ${JSON.stringify(payload.aud)}`,
+      );
   }
-  if (options.tokenType !== undefined && payload.typ !== options.tokenType) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `unexpected "typ" claim value ${JSON.stringify(payload.typ)} (expected "${options.tokenType}")`);
-  if (options.authorizedParty !== undefined && payload.azp !== options.authorizedParty) fail('ERR_JWT_CLAIM_VALIDATION_FAILED', `unexpected "azp" claim value ${JSON.stringify(payload.azp)}`);
+  if (options.tokenType !== undefined && payload.typ !== options.tokenType)
+    fail(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      `unexpected "typ" claim value ${JSON.stringify(payload.typ)} (expected "${options.tokenType}")`,
+    );
+  if (options.authorizedParty !== undefined && payload.azp !== options.authorizedParty)
+    fail(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      `unexpected "azp" claim value ${JSON.stringify(payload.azp)}`,
+    );
 }
 
 /**
@@ -88,13 +124,22 @@ function checkClaims(payload: JWTPayload & Record<string, unknown>, options: Ver
  * algs and by the registry (jose/algorithms.ts) for DILITHIUM3 and the composites.
  * @throws TokenVerificationError ERR_JWK_INVALID or ERR_JWS_SIGNATURE_VERIFICATION_FAILED
  */
-async function verifySignature(token: string, jws: CompactJws, jwk: JWK, alg: string, spec: ReturnType<typeof jwsAlgorithm>): Promise<void> {
+async function verifySignature(
+  token: string,
+  jws: CompactJws,
+  jwk: JWK,
+  alg: string,
+  spec: ReturnType<typeof jwsAlgorithm>,
+): Promise<void> {
   if (spec.family === 'standard') {
     let key: Awaited<ReturnType<typeof importJWK>>;
     try {
       key = await importJWK({ ...jwk, alg }, alg);
     } catch (err) {
-      return fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is not a valid ${alg} key: ${(err as Error).message}`);
+      return fail(
+        'ERR_JWK_INVALID',
+        `key ${jwk.kid ?? ''} is not a valid ${alg} key: ${(err as Error).message}`,
+      );
     }
     sizeCheck(alg, jwk, jws.signature);
     try {
@@ -126,19 +171,34 @@ function sizeCheck(alg: string, jwk: JWK, signature: Uint8Array): void {
  * @throws TypeError when `options.algorithms` is missing or empty (a programming error).
  * @throws TokenVerificationError for anything wrong with the token, its key or its claims.
  */
-export async function verifyToken(token: string, keys: KeySource, options: VerifyOptions): Promise<VerifiedToken> {
-  if (!Array.isArray(options?.algorithms) || options.algorithms.length === 0) throw new TypeError('options.algorithms must list the accepted JWS algorithms');
+export async function verifyToken(
+  token: string,
+  keys: KeySource,
+  options: VerifyOptions,
+): Promise<VerifiedToken> {
+  if (!Array.isArray(options?.algorithms) || options.algorithms.length === 0)
+    throw new TypeError('options.algorithms must list the accepted JWS algorithms');
   // Encoding, JSON and crit: the same rules for every alg, before any key is used (jose/compact-jws.ts).
   const jws = parseCompactJws(token);
   const header = jws.header as ProtectedHeaderParameters;
   const payload = jws.payload as JWTPayload & Record<string, unknown>;
   const alg = header.alg;
-  if (typeof alg !== 'string' || alg === 'none' || !options.algorithms.includes(alg)) fail('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${JSON.stringify(alg)} is not allowed (allowed: ${options.algorithms.join(', ')})`);
-  if (!isSupportedAlg(alg!) || alg!.startsWith('HS')) fail('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${alg} is not supported for verification`);
+  if (typeof alg !== 'string' || alg === 'none' || !options.algorithms.includes(alg))
+    fail(
+      'ERR_JOSE_ALG_NOT_ALLOWED',
+      `alg ${JSON.stringify(alg)} is not allowed (allowed: ${options.algorithms.join(', ')})`,
+    );
+  if (!isSupportedAlg(alg!) || alg!.startsWith('HS'))
+    fail('ERR_JOSE_ALG_NOT_ALLOWED', `alg ${alg} is not supported for verification`);
   const spec = jwsAlgorithm(alg!);
   const jwk = await keys.getKey({ kid: header.kid, alg });
-  if (jwk.kty !== spec.kty) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} has kty ${jwk.kty}, alg ${alg} needs kty ${spec.kty}`);
-  if (jwk.alg !== undefined && jwk.alg !== alg) fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is for alg ${jwk.alg}, the token says ${alg}`);
+  if (jwk.kty !== spec.kty)
+    fail(
+      'ERR_JWK_INVALID',
+      `key ${jwk.kid ?? ''} has kty ${jwk.kty}, alg ${alg} needs kty ${spec.kty}`,
+    );
+  if (jwk.alg !== undefined && jwk.alg !== alg)
+    fail('ERR_JWK_INVALID', `key ${jwk.kid ?? ''} is for alg ${jwk.alg}, the token says ${alg}`);
 
   await verifySignature(token, jws, jwk, alg!, spec);
   checkClaims(payload, options);
@@ -175,7 +235,16 @@ function sourceOf(options: BearerOptions): KeySource {
 export function koaBearer(options: BearerOptions) {
   const keys = sourceOf(options);
   const realm = asList(options.issuer)?.[0] ?? 'resource';
-  return async (ctx: { get(name: string): string; set(name: string, value: string): void; status: number; body: unknown; state: Record<string, unknown> }, next: () => Promise<unknown>) => {
+  return async (
+    ctx: {
+      get(name: string): string;
+      set(name: string, value: string): void;
+      status: number;
+      body: unknown;
+      state: Record<string, unknown>;
+    },
+    next: () => Promise<unknown>,
+  ) => {
     const token = bearerToken(ctx.get('authorization'));
     if (!token) {
       ctx.status = 401;
@@ -197,26 +266,46 @@ export function koaBearer(options: BearerOptions) {
 }
 
 /** The part of an Express response the middleware uses. */
-export interface ExpressLikeResponse { status(code: number): ExpressLikeResponse; set(name: string, value: string): ExpressLikeResponse; json(body: unknown): void }
+export interface ExpressLikeResponse {
+  status(code: number): ExpressLikeResponse;
+  set(name: string, value: string): ExpressLikeResponse;
+  json(body: unknown): void;
+}
 type Res = ExpressLikeResponse;
 
 /** Express/Connect middleware: like koaBearer, claims on `req.auth`. */
 export function expressBearer(options: BearerOptions) {
   const keys = sourceOf(options);
   const realm = asList(options.issuer)?.[0] ?? 'resource';
-  return (req: { headers: Record<string, string | string[] | undefined>; auth?: unknown }, res: Res, next: (err?: unknown) => void) => {
+  return (
+    req: { headers: Record<string, string | string[] | undefined>; auth?: unknown },
+    res: Res,
+    next: (err?: unknown) => void,
+  ) => {
     const header = req.headers.authorization;
     const token = bearerToken(Array.isArray(header) ? header[0] : header);
     if (!token) {
-      res.status(401).set('WWW-Authenticate', challenge(realm, 'missing')).json({ error: 'invalid_token', error_description: 'missing bearer token' });
+      res
+        .status(401)
+        .set('WWW-Authenticate', challenge(realm, 'missing'))
+        .json({ error: 'invalid_token', error_description: 'missing bearer token' });
       return;
     }
-    verifyToken(token, keys, options).then(({ payload }) => {
-      req.auth = payload;
-      next();
-    }, (err) => {
-      if (!(err instanceof TokenVerificationError)) { next(err); return; }
-      res.status(401).set('WWW-Authenticate', challenge(realm, err)).json({ error: 'invalid_token', error_description: err.message });
-    });
+    verifyToken(token, keys, options).then(
+      ({ payload }) => {
+        req.auth = payload;
+        next();
+      },
+      (err) => {
+        if (!(err instanceof TokenVerificationError)) {
+          next(err);
+          return;
+        }
+        res
+          .status(401)
+          .set('WWW-Authenticate', challenge(realm, err))
+          .json({ error: 'invalid_token', error_description: err.message });
+      },
+    );
   };
 }

@@ -13,7 +13,14 @@ import { createKeyProvider, type ComponentRepresentation } from './providers.ts'
  * @returns the new component's id.
  * @throws ComponentError (400) naming the field, as the admin API answers.
  */
-export async function addKeyProvider(db: SqlClient, kek: Buffer, backends: Backends, realm: { id: string; name: string }, rep: ComponentRepresentation, actor: string): Promise<string> {
+export async function addKeyProvider(
+  db: SqlClient,
+  kek: Buffer,
+  backends: Backends,
+  realm: { id: string; name: string },
+  rep: ComponentRepresentation,
+  actor: string,
+): Promise<string> {
   const read = await readNewKeyProvider(db, backends, realm, rep);
   return db.transaction((tx) => createKeyProvider(tx, kek, realm.id, rep, actor, read));
 }

@@ -23,17 +23,32 @@ import { requiredAlgs } from './required.ts';
 import { guardRemoval } from './removal-guard.ts';
 
 export interface KeysOptions {
-  realm: string; alg?: string; kid?: string; prePublish?: string; retireAfter?: string;
+  realm: string;
+  alg?: string;
+  kid?: string;
+  prePublish?: string;
+  retireAfter?: string;
   /** Name of a declared back end (keys create). */
-  backend?: string; keyId?: string; priority?: string; rsaBits?: string; disabled?: boolean;
+  backend?: string;
+  keyId?: string;
+  priority?: string;
+  rsaBits?: string;
+  disabled?: boolean;
   /** keys disable: also keys whose tokens are still valid (keys/removal-guard.ts; recorded in key_events). */
   force?: boolean;
 }
 
-export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'create', options: KeysOptions): Promise<void> {
+export async function keysCommand(
+  command: 'list' | 'rotate' | 'disable' | 'create',
+  options: KeysOptions,
+): Promise<void> {
   const config = loadConfig();
   const kek = config.keyEncryptionKey;
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolMaxSize });
+  const db = await openSqlClient({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolMaxSize,
+  });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   try {
     await migrate(db);
@@ -42,9 +57,29 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
     const realm = await findRealm(db, options.realm);
     if (!realm) throw new Error(`realm ${options.realm} not found`);
     if (command === 'list') {
-      out(['kid'.padEnd(36), 'alg'.padEnd(17), 'status'.padEnd(8), 'priority', 'provider'.padEnd(19), 'created'].join('  '));
-      for (const k of (await listKeys(db, realm.id)).filter((k) => !options.alg || k.alg === options.alg)) {
-        out([k.kid.padEnd(36), k.alg.padEnd(17), k.status.padEnd(8), String(k.priority).padEnd(8), k.providerId.padEnd(19), k.createdAt.toISOString()].join('  '));
+      out(
+        [
+          'kid'.padEnd(36),
+          'alg'.padEnd(17),
+          'status'.padEnd(8),
+          'priority',
+          'provider'.padEnd(19),
+          'created',
+        ].join('  '),
+      );
+      for (const k of (await listKeys(db, realm.id)).filter(
+        (k) => !options.alg || k.alg === options.alg,
+      )) {
+        out(
+          [
+            k.kid.padEnd(36),
+            k.alg.padEnd(17),
+            k.status.padEnd(8),
+            String(k.priority).padEnd(8),
+            k.providerId.padEnd(19),
+            k.createdAt.toISOString(),
+          ].join('  '),
+        );
       }
       return;
     }
@@ -58,25 +93,47 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
         if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a number of seconds`);
         return Number(v);
       };
-      const id = await db.transaction((tx) => rotateKey(tx, config.keyEncryptionKey, realm, options.alg!, {
-        prePublication: seconds(options.prePublish, 'pre-publish') ?? 0, retireAfter: seconds(options.retireAfter, 'retire-after'), actor: 'cli',
-      }));
+      const id = await db.transaction((tx) =>
+        rotateKey(tx, config.keyEncryptionKey, realm, options.alg!, {
+          prePublication: seconds(options.prePublish, 'pre-publish') ?? 0,
+          retireAfter: seconds(options.retireAfter, 'retire-after'),
+          actor: 'cli',
+        }),
+      );
       const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
-      out(`new ${key.alg} key ${key.kid} is ${key.status}${key.status === 'PASSIVE' ? ' (pre-published; the scheduler activates it)' : ''}`);
+      out(
+        `new ${key.alg} key ${key.kid} is ${key.status}${key.status === 'PASSIVE' ? ' (pre-published; the scheduler activates it)' : ''}`,
+      );
       return;
     }
     if (!options.alg && !options.kid) throw new Error('keys disable needs --alg or --kid');
     const { disabled, forced } = await db.transaction(async (tx) => {
       const before = await listKeys(tx, realm.id);
-      const targets = before.filter((k) => (options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE'));
+      const targets = before.filter((k) =>
+        options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE',
+      );
       for (const key of targets) {
         const component = await findComponent(tx, realm.id, key.componentId, true);
-        if (component) await updateKeyProvider(tx, realm.id, component, { config: { enabled: ['false'] } }, 'cli');
+        if (component)
+          await updateKeyProvider(
+            tx,
+            realm.id,
+            component,
+            { config: { enabled: ['false'] } },
+            'cli',
+          );
       }
       await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
-      return { disabled: targets.map((k) => k.kid), forced: await guardRemoval(tx, realm, before, { force: options.force, actor: 'cli' }) };
+      return {
+        disabled: targets.map((k) => k.kid),
+        forced: await guardRemoval(tx, realm, before, { force: options.force, actor: 'cli' }),
+      };
     });
-    out(disabled.length ? `disabled ${disabled.join(', ')}${forced.length ? ` (forced, tokens still valid: ${forced.join(', ')})` : ''}` : 'nothing to disable');
+    out(
+      disabled.length
+        ? `disabled ${disabled.join(', ')}${forced.length ? ` (forced, tokens still valid: ${forced.join(', ')})` : ''}`
+        : 'nothing to disable',
+    );
   } finally {
     await db.close();
   }
@@ -87,9 +144,18 @@ export async function keysCommand(command: 'list' | 'rotate' | 'disable' | 'crea
  * the realm's pkcs11 key provider naming that back end.
  * @throws Error with the reason (unknown back end, unsupported alg, the token's error).
  */
-async function createTokenKeyCommand(db: SqlClient, kek: Buffer, backends: Backends, realm: { id: string; name: string }, options: KeysOptions, out: (line: string) => void): Promise<void> {
-  if (!options.backend) throw new Error('--backend (the name of a declared pkcs11 back end) is required');
-  if (!options.alg || !PKCS11_ALGS.test(options.alg)) throw new Error('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
+async function createTokenKeyCommand(
+  db: SqlClient,
+  kek: Buffer,
+  backends: Backends,
+  realm: { id: string; name: string },
+  options: KeysOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  if (!options.backend)
+    throw new Error('--backend (the name of a declared pkcs11 back end) is required');
+  if (!options.alg || !PKCS11_ALGS.test(options.alg))
+    throw new Error('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
   try {
     let pool;
     try {
@@ -99,13 +165,33 @@ async function createTokenKeyCommand(db: SqlClient, kek: Buffer, backends: Backe
       throw err;
     }
     const keyId = options.keyId ?? randomBytes(8).toString('hex');
-    const config: Record<string, string[]> = { backend: [options.backend], keyId: [keyId], algorithm: [options.alg], priority: [options.priority ?? '100'] };
+    const config: Record<string, string[]> = {
+      backend: [options.backend],
+      keyId: [keyId],
+      algorithm: [options.alg],
+      priority: [options.priority ?? '100'],
+    };
     if (options.disabled) config.enabled = ['false'];
-    const created = await createTokenKey(pool, options.alg, keyId, `qsign-${realm.name}-${options.alg}`, { rsaBits: options.rsaBits ? Number(options.rsaBits) : undefined });
+    const created = await createTokenKey(
+      pool,
+      options.alg,
+      keyId,
+      `qsign-${realm.name}-${options.alg}`,
+      { rsaBits: options.rsaBits ? Number(options.rsaBits) : undefined },
+    );
     if (created.wrappedSeed) config.wrappedSeed = [created.wrappedSeed.toString('base64')];
-    const id = await addKeyProvider(db, kek, backends, realm, { name: `pkcs11-${options.alg.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config }, 'cli');
+    const id = await addKeyProvider(
+      db,
+      kek,
+      backends,
+      realm,
+      { name: `pkcs11-${options.alg.toLowerCase()}-${keyId}`, providerId: 'pkcs11', config },
+      'cli',
+    );
     const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
-    out(`created ${key.alg} key ${key.kid} on the token (CKA_ID ${keyId}, ${created.mode}); it is ${key.status}`);
+    out(
+      `created ${key.alg} key ${key.kid} on the token (CKA_ID ${keyId}, ${created.mode}); it is ${key.status}`,
+    );
   } finally {
     await backends.close();
   }

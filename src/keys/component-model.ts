@@ -54,9 +54,13 @@ export class ComponentError extends Error {
 }
 
 /** The first value of a config key (string arrays, or single values as sent by hand), or undefined. */
-export const first = (config: Record<string, unknown> | undefined, key: string): string | undefined => {
+export const first = (
+  config: Record<string, unknown> | undefined,
+  key: string,
+): string | undefined => {
   const value = config?.[key];
-  if (Array.isArray(value)) return value[0] === undefined || value[0] === null ? undefined : String(value[0]);
+  if (Array.isArray(value))
+    return value[0] === undefined || value[0] === null ? undefined : String(value[0]);
   return value === undefined || value === null ? undefined : String(value);
 };
 
@@ -64,11 +68,15 @@ export const first = (config: Record<string, unknown> | undefined, key: string):
  * Config as string arrays (Keycloak's MultivaluedHashMap JSON form).
  * @throws ComponentError when a value is not a string, number or boolean (or a list of them).
  */
-export function toConfig(config: Record<string, unknown> | undefined, field = 'config'): ComponentConfig {
+export function toConfig(
+  config: Record<string, unknown> | undefined,
+  field = 'config',
+): ComponentConfig {
   const out: ComponentConfig = {};
   for (const [key, value] of Object.entries(config ?? {})) {
     const list = Array.isArray(value) ? value : [value];
-    if (!list.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) throw new ComponentError(`config.${key} must be a list of strings`, `${field}.${key}`);
+    if (!list.every((v) => ['string', 'number', 'boolean'].includes(typeof v)))
+      throw new ComponentError(`config.${key} must be a list of strings`, `${field}.${key}`);
     out[key] = list.map(String);
   }
   return out;

@@ -21,15 +21,28 @@ export interface KeySpec {
   read?: BackendRead;
 }
 
-interface Component { name?: string; providerId?: string; config?: Record<string, unknown> }
+interface Component {
+  name?: string;
+  providerId?: string;
+  config?: Record<string, unknown>;
+}
 
 /** Key specs from the realm's components, with problems as JSON path and reason. */
-export function keySpecsFromComponents(components: unknown): { specs: KeySpec[]; problems: { path: string; reason: string }[] } {
+export function keySpecsFromComponents(components: unknown): {
+  specs: KeySpec[];
+  problems: { path: string; reason: string }[];
+} {
   const specs: KeySpec[] = [];
   const problems: { path: string; reason: string }[] = [];
   const list = (components as Record<string, unknown> | undefined)?.[KEY_PROVIDER_TYPE];
   if (list === undefined) return { specs, problems };
-  if (!Array.isArray(list)) return { specs, problems: [{ path: `components["${KEY_PROVIDER_TYPE}"]`, reason: 'must be an array of components' }] };
+  if (!Array.isArray(list))
+    return {
+      specs,
+      problems: [
+        { path: `components["${KEY_PROVIDER_TYPE}"]`, reason: 'must be an array of components' },
+      ],
+    };
   list.forEach((raw: Component, i) => {
     if (!raw?.providerId || !KEY_PROVIDER_IDS.includes(raw.providerId)) return;
     try {
@@ -37,7 +50,10 @@ export function keySpecsFromComponents(components: unknown): { specs: KeySpec[];
       specs.push({ ...settings, providerId: raw.providerId, name: raw.name ?? raw.providerId });
     } catch (err) {
       if (!(err instanceof ComponentError)) throw err;
-      problems.push({ path: `components["${KEY_PROVIDER_TYPE}"][${i}].config${err.field ? `.${err.field}` : ''}`, reason: err.message });
+      problems.push({
+        path: `components["${KEY_PROVIDER_TYPE}"][${i}].config${err.field ? `.${err.field}` : ''}`,
+        reason: err.message,
+      });
     }
   });
   return { specs, problems };

@@ -19,7 +19,9 @@ export class KeyDecryptionError extends Error {
 export class WrongKeyEncryptionKeyError extends Error {
   /** @param what what it failed to open ("none of the 10 newest local private keys in the store"). */
   constructor(what: string) {
-    super(`KEY_ENCRYPTION_KEY opens ${what}: it is not the key this store's keys were sealed with. Start with that key (keys made under another one would be unreadable to every other process); \`keys list\` and \`keys disable\` work without it`);
+    super(
+      `KEY_ENCRYPTION_KEY opens ${what}: it is not the key this store's keys were sealed with. Start with that key (keys made under another one would be unreadable to every other process); \`keys list\` and \`keys disable\` work without it`,
+    );
     this.name = 'WrongKeyEncryptionKeyError';
   }
 }
@@ -52,7 +54,12 @@ export function openValue(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer 
   }
 }
 
-export function sealPrivateKey(kek: Buffer, kid: string, alg: string, plaintext: Uint8Array): Buffer {
+export function sealPrivateKey(
+  kek: Buffer,
+  kid: string,
+  alg: string,
+  plaintext: Uint8Array,
+): Buffer {
   return sealValue(kek, aad(kid, alg), plaintext);
 }
 

@@ -25,8 +25,16 @@ export function providerIdFor(alg: string): string {
 }
 
 /** @param options.rsaBits RSA modulus size (Keycloak's `keySize`), default 2048. @throws JwkError for an unsupported alg. */
-export async function generateKey(alg: string, options?: { rsaBits?: number }): Promise<GeneratedKey> {
-  return { kid: randomUUID(), alg, providerId: providerIdFor(alg), privateKey: await jwsAlgorithm(alg).generate(options) };
+export async function generateKey(
+  alg: string,
+  options?: { rsaBits?: number },
+): Promise<GeneratedKey> {
+  return {
+    kid: randomUUID(),
+    alg,
+    providerId: providerIdFor(alg),
+    privateKey: await jwsAlgorithm(alg).generate(options),
+  };
 }
 
 /** Keys every new realm gets: ML-DSA-65 (our default), RS256 (Keycloak's default) and HS512 (refresh tokens). */

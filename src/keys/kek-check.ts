@@ -37,10 +37,19 @@ export async function checkKeyEncryptionKey(db: SqlClient, kek: Buffer): Promise
     [SAMPLE],
   );
   if (keys.length) {
-    if (!keys.some((k) => opens(kek, k.kid, k.alg, k.private_key))) throw new WrongKeyEncryptionKeyError(`none of the ${keys.length} newest local private keys in the store`);
+    if (!keys.some((k) => opens(kek, k.kid, k.alg, k.private_key)))
+      throw new WrongKeyEncryptionKeyError(
+        `none of the ${keys.length} newest local private keys in the store`,
+      );
     return;
   }
-  await db.query('INSERT INTO key_encryption_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [sealPrivateKey(kek, CHECK_KID, CHECK_ALG, randomBytes(32))]);
-  const [check] = await db.query<{ sealed: Uint8Array }>('SELECT sealed FROM key_encryption_key_check WHERE id = 1');
-  if (!opens(kek, CHECK_KID, CHECK_ALG, check.sealed)) throw new WrongKeyEncryptionKeyError('the check value sealed when this store was first opened');
+  await db.query(
+    'INSERT INTO key_encryption_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
+    [sealPrivateKey(kek, CHECK_KID, CHECK_ALG, randomBytes(32))],
+  );
+  const [check] = await db.query<{ sealed: Uint8Array }>(
+    'SELECT sealed FROM key_encryption_key_check WHERE id = 1',
+  );
+  if (!opens(kek, CHECK_KID, CHECK_ALG, check.sealed))
+    throw new WrongKeyEncryptionKeyError('the check value sealed when this store was first opened');
 }

@@ -5,10 +5,25 @@
 import type { SqlClient } from '../store/sql.ts';
 
 export async function bumpRealmVersion(db: SqlClient, realmId: string): Promise<void> {
-  await db.query('UPDATE realms SET version = version + 1, updated_at = now() WHERE id = $1', [realmId]);
+  await db.query('UPDATE realms SET version = version + 1, updated_at = now() WHERE id = $1', [
+    realmId,
+  ]);
 }
 
-export async function recordKeyEvent(db: SqlClient, realmId: string, event: { kid?: string; alg?: string; componentId?: string; action: string; actor: string }): Promise<void> {
-  await db.query('INSERT INTO key_events (realm_id, kid, alg, component_id, action, actor) VALUES ($1, $2, $3, $4, $5, $6)',
-    [realmId, event.kid ?? null, event.alg ?? null, event.componentId ?? null, event.action, event.actor]);
+export async function recordKeyEvent(
+  db: SqlClient,
+  realmId: string,
+  event: { kid?: string; alg?: string; componentId?: string; action: string; actor: string },
+): Promise<void> {
+  await db.query(
+    'INSERT INTO key_events (realm_id, kid, alg, component_id, action, actor) VALUES ($1, $2, $3, $4, $5, $6)',
+    [
+      realmId,
+      event.kid ?? null,
+      event.alg ?? null,
+      event.componentId ?? null,
+      event.action,
+      event.actor,
+    ],
+  );
 }

@@ -9,6 +9,9 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 
 /** Keycloak's kid of a public (or private: its public half is used) key. */
 export function keycloakKeyId(key: KeyObject): string {
-  const spki = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'der', type: 'spki' });
+  const spki = (key.type === 'public' ? key : createPublicKey(key)).export({
+    format: 'der',
+    type: 'spki',
+  });
   return createHash('sha256').update(spki).digest('base64url');
 }

@@ -16,12 +16,25 @@ import { CONNECTION_FIELDS, isBackendProvider } from './providers/backend-fields
 import { keyProvider, keyProviderSettings } from './providers/registry.ts';
 import { bumpRealmVersion, recordKeyEvent } from './key-events.ts';
 import {
-  ComponentError, KEY_PROVIDER_TYPE, first, toConfig, type ComponentConfig, type ComponentRepresentation, type StoredComponent,
+  ComponentError,
+  KEY_PROVIDER_TYPE,
+  first,
+  toConfig,
+  type ComponentConfig,
+  type ComponentRepresentation,
+  type StoredComponent,
 } from './component-model.ts';
 
 export {
-  ComponentError, KEY_PROVIDER_TYPE, ROTATION_POLICY_TYPE, first, toConfig,
-  type ComponentConfig, type ComponentRepresentation, type KeyProviderSettings, type StoredComponent,
+  ComponentError,
+  KEY_PROVIDER_TYPE,
+  ROTATION_POLICY_TYPE,
+  first,
+  toConfig,
+  type ComponentConfig,
+  type ComponentRepresentation,
+  type KeyProviderSettings,
+  type StoredComponent,
 } from './component-model.ts';
 export { KEY_PROVIDER_IDS, keyProviderSettings } from './providers/registry.ts';
 export { bumpRealmVersion, recordKeyEvent } from './key-events.ts';
@@ -35,37 +48,110 @@ export const SECRET_CONFIG_KEYS = new Set(['privateKey', 'secret']);
  * server's (an `id` in `rep` is ignored), so no request can choose a kid. Returns the component id.
  * @throws ComponentError (400) for a config that is not valid for the provider.
  */
-export async function createKeyProvider(db: SqlClient, kek: Buffer, realmId: string, rep: ComponentRepresentation, actor: string, read?: BackendRead): Promise<string> {
+export async function createKeyProvider(
+  db: SqlClient,
+  kek: Buffer,
+  realmId: string,
+  rep: ComponentRepresentation,
+  actor: string,
+  read?: BackendRead,
+): Promise<string> {
   const provider = keyProvider(rep.providerId);
   const settings = keyProviderSettings(rep.providerId, rep.config);
   // A composite reads nothing outside the realm's rows; Vault and PKCS#11 are read before the transaction.
-  const found = read ?? (provider.kind === 'external' && !isBackendProvider(provider.id) ? { providerId: provider.id, componentId: randomUUID() } : undefined);
-  if (provider.kind === 'external' && found?.providerId !== provider.id) throw new Error(`${provider.id}: the back end must be read before the transaction (readNewKeyProvider)`);
+  const found =
+    read ??
+    (provider.kind === 'external' && !isBackendProvider(provider.id)
+      ? { providerId: provider.id, componentId: randomUUID() }
+      : undefined);
+  if (provider.kind === 'external' && found?.providerId !== provider.id)
+    throw new Error(
+      `${provider.id}: the back end must be read before the transaction (readNewKeyProvider)`,
+    );
   const id = found?.componentId ?? randomUUID();
   const name = rep.name || provider.id;
-  const secret = new Set(provider.kind === 'local' ? [...SECRET_CONFIG_KEYS, ...provider.secretFields] : []);
-  const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !secret.has(k)));
+  const secret = new Set(
+    provider.kind === 'local' ? [...SECRET_CONFIG_KEYS, ...provider.secretFields] : [],
+  );
+  const stored = Object.fromEntries(
+    Object.entries(settings.config).filter(([k]) => !secret.has(k)),
+  );
   await db.query(
     'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [id, realmId, name, provider.id, KEY_PROVIDER_TYPE, realmId, rep.subType ?? null, JSON.stringify(stored)],
+    [
+      id,
+      realmId,
+      name,
+      provider.id,
+      KEY_PROVIDER_TYPE,
+      realmId,
+      rep.subType ?? null,
+      JSON.stringify(stored),
+    ],
   );
   if (provider.kind === 'external') {
-    await applyBackendKeys(db, realmId, { id, name, providerId: provider.id, providerType: KEY_PROVIDER_TYPE, parentId: realmId, config: stored }, settings, found!, actor);
+    await applyBackendKeys(
+      db,
+      realmId,
+      {
+        id,
+        name,
+        providerId: provider.id,
+        providerType: KEY_PROVIDER_TYPE,
+        parentId: realmId,
+        config: stored,
+      },
+      settings,
+      found!,
+      actor,
+    );
   } else {
     const key = await provider.createKey(settings);
-    await insertKey(db, kek, realmId, { ...key, providerId: provider.id }, settings.priority, settings.status, id);
-    await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: id, action: `created ${settings.status}`, actor });
+    await insertKey(
+      db,
+      kek,
+      realmId,
+      { ...key, providerId: provider.id },
+      settings.priority,
+      settings.status,
+      id,
+    );
+    await recordKeyEvent(db, realmId, {
+      kid: key.kid,
+      alg: settings.alg,
+      componentId: id,
+      action: `created ${settings.status}`,
+      actor,
+    });
   }
   await bumpRealmVersion(db, realmId);
   return id;
 }
 
-type ComponentRow = { id: string; name: string; provider_id: string; provider_type: string; parent_id: string; sub_type: string | null; config: ComponentConfig };
+type ComponentRow = {
+  id: string;
+  name: string;
+  provider_id: string;
+  provider_type: string;
+  parent_id: string;
+  sub_type: string | null;
+  config: ComponentConfig;
+};
 const toComponent = (r: ComponentRow): StoredComponent => ({
-  id: r.id, name: r.name, providerId: r.provider_id, providerType: r.provider_type, parentId: r.parent_id, ...(r.sub_type ? { subType: r.sub_type } : {}), config: r.config,
+  id: r.id,
+  name: r.name,
+  providerId: r.provider_id,
+  providerType: r.provider_type,
+  parentId: r.parent_id,
+  ...(r.sub_type ? { subType: r.sub_type } : {}),
+  config: r.config,
 });
 
-export async function findComponents(db: SqlClient, realmId: string, filter: { type?: string; parent?: string; name?: string } = {}): Promise<StoredComponent[]> {
+export async function findComponents(
+  db: SqlClient,
+  realmId: string,
+  filter: { type?: string; parent?: string; name?: string } = {},
+): Promise<StoredComponent[]> {
   const rows = await db.query<ComponentRow>(
     `SELECT id, name, provider_id, provider_type, parent_id, sub_type, config FROM components
      WHERE realm_id = $1 AND ($2::text IS NULL OR provider_type = $2) AND ($3::text IS NULL OR parent_id = $3) AND ($4::text IS NULL OR name = $4)
@@ -75,8 +161,16 @@ export async function findComponents(db: SqlClient, realmId: string, filter: { t
   return rows.map(toComponent);
 }
 
-export async function findComponent(db: SqlClient, realmId: string, id: string, lock = false): Promise<StoredComponent | undefined> {
-  const [row] = await db.query<ComponentRow>(`SELECT id, name, provider_id, provider_type, parent_id, sub_type, config FROM components WHERE realm_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`, [realmId, id]);
+export async function findComponent(
+  db: SqlClient,
+  realmId: string,
+  id: string,
+  lock = false,
+): Promise<StoredComponent | undefined> {
+  const [row] = await db.query<ComponentRow>(
+    `SELECT id, name, provider_id, provider_type, parent_id, sub_type, config FROM components WHERE realm_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+    [realmId, id],
+  );
   return row ? toComponent(row) : undefined;
 }
 
@@ -84,45 +178,96 @@ export async function findComponent(db: SqlClient, realmId: string, id: string, 
  * Updates a key provider's name and config (priority, active, enabled). Its algorithm is fixed:
  * a new algorithm needs a new provider (Keycloak regenerates the key instead; we keep kids stable).
  */
-export async function updateKeyProvider(db: SqlClient, realmId: string, current: StoredComponent, rep: ComponentRepresentation, actor: string, options: UpdateOptions = {}): Promise<void> {
-  if (rep.providerId !== undefined && rep.providerId !== current.providerId) throw new ComponentError('providerId cannot be changed', 'providerId');
+export async function updateKeyProvider(
+  db: SqlClient,
+  realmId: string,
+  current: StoredComponent,
+  rep: ComponentRepresentation,
+  actor: string,
+  options: UpdateOptions = {},
+): Promise<void> {
+  if (rep.providerId !== undefined && rep.providerId !== current.providerId)
+    throw new ComponentError('providerId cannot be changed', 'providerId');
   // Connection settings a component stored before back ends were declared are dropped (never acted
   // upon); the same fields in `rep` are refused by keyProviderSettings.
-  const kept = Object.fromEntries(Object.entries(current.config).filter(([k]) => !isBackendProvider(current.providerId) || !CONNECTION_FIELDS.has(k)));
+  const kept = Object.fromEntries(
+    Object.entries(current.config).filter(
+      ([k]) => !isBackendProvider(current.providerId) || !CONNECTION_FIELDS.has(k),
+    ),
+  );
   const merged = { ...kept, ...toConfig(rep.config) };
   for (const key of SECRET_CONFIG_KEYS) delete merged[key];
   const provider = keyProvider(current.providerId);
   // An imported key's secret (rsa's privateKey) is not stored: it is the key, which does not change.
   const secret = provider.kind === 'local' ? provider.secretFields : [];
-  const settings = keyProviderSettings(current.providerId, { ...merged, ...Object.fromEntries(secret.map((k) => [k, ['(stored)']])) });
-  if (settings.alg !== first(current.config, 'algorithm')) throw new ComponentError('config.algorithm cannot be changed; create a new key provider instead', 'algorithm');
+  const settings = keyProviderSettings(current.providerId, {
+    ...merged,
+    ...Object.fromEntries(secret.map((k) => [k, ['(stored)']])),
+  });
+  if (settings.alg !== first(current.config, 'algorithm'))
+    throw new ComponentError(
+      'config.algorithm cannot be changed; create a new key provider instead',
+      'algorithm',
+    );
   // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2); members of
   // composites made before that rule, published already, keep their state.
   if (settings.status !== 'DISABLED') {
     const composite = await compositeMembership(db, realmId, current.id);
-    if (composite?.memberStatus === 'DISABLED') throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`, 'enabled');
+    if (composite?.memberStatus === 'DISABLED')
+      throw new ComponentError(
+        `refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`,
+        'enabled',
+      );
   }
   // What picks the key material: another value would put another key under the same kid, which
   // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
   for (const field of provider.identityFields) {
     if (JSON.stringify(merged[field] ?? []) !== JSON.stringify(current.config[field] ?? [])) {
-      throw new ComponentError(`config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`, field);
+      throw new ComponentError(
+        `config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`,
+        field,
+      );
     }
   }
   if (isBackendProvider(current.providerId)) checkBackendChange(current, merged, options);
-  const stored = Object.fromEntries(Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)));
-  await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [realmId, current.id, rep.name || current.name, JSON.stringify(stored)]);
+  const stored = Object.fromEntries(
+    Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)),
+  );
+  await db.query('UPDATE components SET name = $3, config = $4 WHERE realm_id = $1 AND id = $2', [
+    realmId,
+    current.id,
+    rep.name || current.name,
+    JSON.stringify(stored),
+  ]);
   if (provider.kind === 'external') {
     // A back end's versions have states of their own (latest, min_decryption_version): re-derive
     // them from what the last read recorded, without asking the back end (we are in a transaction).
-    for (const key of await restateBackendKeys(db, realmId, { ...current, config: stored }, settings)) {
-      await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${key.status} priority ${settings.priority}`, actor });
+    for (const key of await restateBackendKeys(
+      db,
+      realmId,
+      { ...current, config: stored },
+      settings,
+    )) {
+      await recordKeyEvent(db, realmId, {
+        kid: key.kid,
+        alg: settings.alg,
+        componentId: current.id,
+        action: `set ${key.status} priority ${settings.priority}`,
+        actor,
+      });
     }
     await bumpRealmVersion(db, realmId);
     return;
   }
   const keys = await setKeyState(db, realmId, current.id, settings);
-  for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: settings.alg, componentId: current.id, action: `set ${settings.status} priority ${settings.priority}`, actor });
+  for (const key of keys)
+    await recordKeyEvent(db, realmId, {
+      kid: key.kid,
+      alg: settings.alg,
+      componentId: current.id,
+      action: `set ${settings.status} priority ${settings.priority}`,
+      actor,
+    });
   await bumpRealmVersion(db, realmId);
 }
 
@@ -141,11 +286,19 @@ export interface UpdateOptions {
  * may be given one, which must be a back end the realm may use.
  * @throws ComponentError (field `backend`).
  */
-function checkBackendChange(current: StoredComponent, merged: ComponentConfig, options: UpdateOptions): void {
+function checkBackendChange(
+  current: StoredComponent,
+  merged: ComponentConfig,
+  options: UpdateOptions,
+): void {
   const before = current.config.backend?.[0];
   const after = merged.backend?.[0];
   if (before === after) return;
-  if (before !== undefined) throw new ComponentError(`config.backend cannot be changed; create a new ${current.providerId} key provider, then disable this one`, 'backend');
+  if (before !== undefined)
+    throw new ComponentError(
+      `config.backend cannot be changed; create a new ${current.providerId} key provider, then disable this one`,
+      'backend',
+    );
   if (after === undefined) return;
   try {
     if (!options.checkBackend) throw new Error('no back ends to check against');
@@ -156,7 +309,11 @@ function checkBackendChange(current: StoredComponent, merged: ComponentConfig, o
 }
 
 /** A composite key one of the component's keys is a member of, if any. */
-async function compositeMembership(db: SqlClient, realmId: string, componentId: string): Promise<{ kid: string; member: string; memberStatus: string } | undefined> {
+async function compositeMembership(
+  db: SqlClient,
+  realmId: string,
+  componentId: string,
+): Promise<{ kid: string; member: string; memberStatus: string } | undefined> {
   const [row] = await db.query<{ kid: string; member: string; memberStatus: string }>(
     `SELECT c.kid, m.member, k.status AS "memberStatus" FROM keys c, jsonb_array_elements_text(c.backend_ref->'members') AS m(member), keys k
      WHERE c.realm_id = $1 AND c.backend = 'composite' AND k.kid = m.member AND k.realm_id = $1 AND k.component_id = $2 LIMIT 1`,
@@ -169,12 +326,31 @@ async function compositeMembership(db: SqlClient, realmId: string, componentId: 
  * Any component (key providers take their key with them).
  * @throws ComponentError (400) when one of its keys is a member of a composite key: delete the composite first.
  */
-export async function deleteComponent(db: SqlClient, realmId: string, current: StoredComponent, actor: string): Promise<void> {
-  const keys = await db.query<{ kid: string; alg: string }>('SELECT kid, alg FROM keys WHERE realm_id = $1 AND component_id = $2', [realmId, current.id]);
+export async function deleteComponent(
+  db: SqlClient,
+  realmId: string,
+  current: StoredComponent,
+  actor: string,
+): Promise<void> {
+  const keys = await db.query<{ kid: string; alg: string }>(
+    'SELECT kid, alg FROM keys WHERE realm_id = $1 AND component_id = $2',
+    [realmId, current.id],
+  );
   const composite = await compositeMembership(db, realmId, current.id);
-  if (composite) throw new ComponentError(`refused: key ${composite.member} is a member of composite key ${composite.kid}; delete that composite's provider first`, 'id');
+  if (composite)
+    throw new ComponentError(
+      `refused: key ${composite.member} is a member of composite key ${composite.kid}; delete that composite's provider first`,
+      'id',
+    );
   await db.query('DELETE FROM components WHERE realm_id = $1 AND id = $2', [realmId, current.id]);
-  for (const key of keys) await recordKeyEvent(db, realmId, { kid: key.kid, alg: key.alg, componentId: current.id, action: 'deleted', actor });
+  for (const key of keys)
+    await recordKeyEvent(db, realmId, {
+      kid: key.kid,
+      alg: key.alg,
+      componentId: current.id,
+      action: 'deleted',
+      actor,
+    });
   await bumpRealmVersion(db, realmId);
 }
 
@@ -184,8 +360,23 @@ export async function deleteComponent(db: SqlClient, realmId: string, current: S
  * inside the same transaction, so a refusal rolls it back.
  * @throws ComponentError (status 400) naming the alg.
  */
-export async function assertRequiredKeys(db: SqlClient, realmId: string, required: string[]): Promise<void> {
-  const active = new Set((await db.query<{ alg: string }>("SELECT DISTINCT alg FROM keys WHERE realm_id = $1 AND status = 'ACTIVE'", [realmId])).map((r) => r.alg));
+export async function assertRequiredKeys(
+  db: SqlClient,
+  realmId: string,
+  required: string[],
+): Promise<void> {
+  const active = new Set(
+    (
+      await db.query<{ alg: string }>(
+        "SELECT DISTINCT alg FROM keys WHERE realm_id = $1 AND status = 'ACTIVE'",
+        [realmId],
+      )
+    ).map((r) => r.alg),
+  );
   const missing = [...new Set(required)].filter((alg) => !active.has(alg));
-  if (missing.length) throw new ComponentError(`refused: the realm would have no active key for ${missing.join(', ')} (its default algorithm, refresh tokens or a client's algorithm); add or activate another key first`, 'active');
+  if (missing.length)
+    throw new ComponentError(
+      `refused: the realm would have no active key for ${missing.join(', ')} (its default algorithm, refresh tokens or a client's algorithm); add or activate another key first`,
+      'active',
+    );
 }

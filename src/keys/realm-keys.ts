@@ -44,7 +44,9 @@ export class RealmKeys {
 
   /** Algorithms the realm can sign with now (those with an ACTIVE key). */
   activeAlgs(): string[] {
-    return [...new Set(this.keys.filter((k) => k.record.status === 'ACTIVE').map((k) => k.signer.alg))];
+    return [
+      ...new Set(this.keys.filter((k) => k.record.status === 'ACTIVE').map((k) => k.signer.alg)),
+    ];
   }
 
   /** Any enabled (ACTIVE or PASSIVE) key by kid, for verification. */
@@ -55,19 +57,33 @@ export class RealmKeys {
   /** RFC 7517 JWK Set of the realm's enabled asymmetric keys: signing keys, then encryption keys. */
   jwks(): { keys: JWK[] } {
     return {
-      keys: [...this.keys
-        .filter((k) => k.record.status !== 'DISABLED')
-        .map((k) => { const jwk = k.signer.publicJwk(); return jwk && k.certificate ? { ...jwk, ...k.certificate } : jwk; })
-        .filter((jwk): jwk is JWK => jwk !== undefined), ...this.encryption],
+      keys: [
+        ...this.keys
+          .filter((k) => k.record.status !== 'DISABLED')
+          .map((k) => {
+            const jwk = k.signer.publicJwk();
+            return jwk && k.certificate ? { ...jwk, ...k.certificate } : jwk;
+          })
+          .filter((jwk): jwk is JWK => jwk !== undefined),
+        ...this.encryption,
+      ],
     };
   }
 }
 
 /** Algorithms a new realm gets keys for: its key provider components, the defaults, and its default alg. */
-export function plannedKeyAlgs(specs: KeySpec[], defaultSignatureAlgorithm: string): { alg: string; spec?: KeySpec }[] {
+export function plannedKeyAlgs(
+  specs: KeySpec[],
+  defaultSignatureAlgorithm: string,
+): { alg: string; spec?: KeySpec }[] {
   const planned: { alg: string; spec?: KeySpec }[] = specs.map((spec) => ({ alg: spec.alg, spec }));
   for (const alg of [...DEFAULT_REALM_KEY_ALGS, defaultSignatureAlgorithm]) {
-    if (isSupportedAlg(alg) && !specs.some((s) => s.alg === alg && s.status === 'ACTIVE') && !planned.some((p) => p.alg === alg && !p.spec)) planned.push({ alg });
+    if (
+      isSupportedAlg(alg) &&
+      !specs.some((s) => s.alg === alg && s.status === 'ACTIVE') &&
+      !planned.some((p) => p.alg === alg && !p.spec)
+    )
+      planned.push({ alg });
   }
   return planned;
 }
@@ -79,9 +95,23 @@ export function plannedKeyAlgs(specs: KeySpec[], defaultSignatureAlgorithm: stri
  * realm may use.
  * @throws ComponentError (400) naming the field, as for the admin API.
  */
-export async function readRealmKeyBackends(db: SqlClient, backends: Backends, realmName: string, specs: KeySpec[]): Promise<KeySpec[]> {
+export async function readRealmKeyBackends(
+  db: SqlClient,
+  backends: Backends,
+  realmName: string,
+  specs: KeySpec[],
+): Promise<KeySpec[]> {
   const out: KeySpec[] = [];
-  for (const spec of specs) out.push({ ...spec, read: await readNewKeyProvider(db, backends, { name: realmName }, { providerId: spec.providerId, config: spec.config }) });
+  for (const spec of specs)
+    out.push({
+      ...spec,
+      read: await readNewKeyProvider(
+        db,
+        backends,
+        { name: realmName },
+        { providerId: spec.providerId, config: spec.config },
+      ),
+    });
   return out;
 }
 
@@ -90,14 +120,27 @@ export async function readRealmKeyBackends(db: SqlClient, backends: Backends, re
  * ones from what readRealmKeyBackends read). A realm that already has keys is left alone, so a
  * restart keeps its keys and kids.
  */
-export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: string, specs: KeySpec[], defaultSignatureAlgorithm: string): Promise<void> {
+export async function createRealmKeys(
+  db: SqlClient,
+  kek: Buffer,
+  realmId: string,
+  specs: KeySpec[],
+  defaultSignatureAlgorithm: string,
+): Promise<void> {
   if ((await listKeys(db, realmId)).length) return;
   for (const { alg, spec } of plannedKeyAlgs(specs, defaultSignatureAlgorithm)) {
-    await createKeyProvider(db, kek, realmId, {
-      name: spec?.name ?? `${providerIdFor(alg)}-${alg.toLowerCase()}`,
-      providerId: spec?.providerId ?? providerIdFor(alg),
-      config: spec?.config ?? { priority: ['100'], algorithm: [alg] },
-    }, 'import', spec?.read);
+    await createKeyProvider(
+      db,
+      kek,
+      realmId,
+      {
+        name: spec?.name ?? `${providerIdFor(alg)}-${alg.toLowerCase()}`,
+        providerId: spec?.providerId ?? providerIdFor(alg),
+        config: spec?.config ?? { priority: ['100'], algorithm: [alg] },
+      },
+      'import',
+      spec?.read,
+    );
   }
 }
 
@@ -112,37 +155,71 @@ export async function createRealmKeys(db: SqlClient, kek: Buffer, realmId: strin
  * declaration) or whose component carries its back end inline (stored before back ends were declared).
  * @throws StoreUnavailableError when the store cannot be read.
  */
-export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string, onKeyError: (kid: string, err: unknown) => void = () => undefined, backends?: Backends): Promise<RealmKeys> {
+export async function loadRealmKeys(
+  db: SqlClient,
+  kek: Buffer,
+  realmId: string,
+  onKeyError: (kid: string, err: unknown) => void = () => undefined,
+  backends?: Backends,
+): Promise<RealmKeys> {
   const stored = await listKeys(db, realmId);
-  const [realm] = await db.query<{ name: string }>('SELECT name FROM realms WHERE id = $1', [realmId]);
+  const [realm] = await db.query<{ name: string }>('SELECT name FROM realms WHERE id = $1', [
+    realmId,
+  ]);
   const realmBackends = backends && realm ? { backends, realm: realm.name } : undefined;
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
   // Members of the composites that sign (a PASSIVE composite verifies with its public key alone).
-  const members = new Set(stored.flatMap((r) => (r.backend === 'composite' && r.status === 'ACTIVE' ? (r.backendRef as { members?: string[] } | null)?.members ?? [] : [])));
+  const members = new Set(
+    stored.flatMap((r) =>
+      r.backend === 'composite' && r.status === 'ACTIVE'
+        ? ((r.backendRef as { members?: string[] } | null)?.members ?? [])
+        : [],
+    ),
+  );
   const records = stored.filter((r) => r.status !== 'DISABLED' || members.has(r.kid));
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
-  records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
+  records.sort(
+    (a, b) =>
+      order[a.status] - order[b.status] ||
+      b.priority - a.priority ||
+      b.createdAt.getTime() - a.createdAt.getTime(),
+  );
   const signers = new Map<string, Signer>();
   const build = (record: KeyRecord): Signer => {
     // A PASSIVE composite verifies with its public key alone; its members are not loaded.
-    if (record.backend === 'composite' && record.status === 'PASSIVE') return new UnavailableSigner(record, new Error(`composite key ${record.kid} is passive: it verifies, it does not sign`));
+    if (record.backend === 'composite' && record.status === 'PASSIVE')
+      return new UnavailableSigner(
+        record,
+        new Error(`composite key ${record.kid} is passive: it verifies, it does not sign`),
+      );
     try {
-      return signerFor(record, { kek, components, byKid: (kid) => signers.get(kid), backends: realmBackends });
+      return signerFor(record, {
+        kek,
+        components,
+        byKid: (kid) => signers.get(kid),
+        backends: realmBackends,
+      });
     } catch (err) {
       onKeyError(record.kid, err);
       return new UnavailableSigner(record, err);
     }
   };
   // Composites are made of the realm's other keys: build those first.
-  for (const record of records.filter((r) => r.backend !== 'composite')) signers.set(record.kid, build(record));
-  for (const record of records.filter((r) => r.backend === 'composite')) signers.set(record.kid, build(record));
+  for (const record of records.filter((r) => r.backend !== 'composite'))
+    signers.set(record.kid, build(record));
+  for (const record of records.filter((r) => r.backend === 'composite'))
+    signers.set(record.kid, build(record));
   // Local keys stored before public JWKs were recorded: record theirs now that they are open.
   // Best effort: a write that fails (a read-only standby) is tried again at the next load.
   for (const record of records.filter((r) => r.backend === 'local' && !r.publicJwk)) {
     const jwk = signers.get(record.kid)!.publicJwk();
     if (jwk) await recordPublicJwk(db, realmId, record.kid, jwk).catch(() => undefined);
   }
-  const keys = records.map(({ privateKey: _sealed, ...record }) => ({ record, signer: signers.get(record.kid)!, ...certificateOf(record, signers.get(record.kid)!.publicJwk(), components) }));
+  const keys = records.map(({ privateKey: _sealed, ...record }) => ({
+    record,
+    signer: signers.get(record.kid)!,
+    ...certificateOf(record, signers.get(record.kid)!.publicJwk(), components),
+  }));
   return new RealmKeys(keys, await encryptionJwks(db, realmId, components));
 }
 
@@ -151,11 +228,25 @@ export async function loadRealmKeys(db: SqlClient, kek: Buffer, realmId: string,
  * none and is never published), with their certificate as Keycloak's JWKBuilder.rsa(key, certs,
  * KeyUse.ENC) gives them. Nothing here is opened: the public JWK was recorded at creation.
  */
-async function encryptionJwks(db: SqlClient, realmId: string, components: Map<string, StoredComponent>): Promise<JWK[]> {
+async function encryptionJwks(
+  db: SqlClient,
+  realmId: string,
+  components: Map<string, StoredComponent>,
+): Promise<JWK[]> {
   const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
-  const records = (await listKeys(db, realmId, 'enc')).filter((r) => r.status !== 'DISABLED' && r.publicJwk?.kty === 'RSA');
-  records.sort((a, b) => order[a.status] - order[b.status] || b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime());
-  return records.map((r) => ({ ...r.publicJwk!, ...certificateOf(r, r.publicJwk!, components).certificate }));
+  const records = (await listKeys(db, realmId, 'enc')).filter(
+    (r) => r.status !== 'DISABLED' && r.publicJwk?.kty === 'RSA',
+  );
+  records.sort(
+    (a, b) =>
+      order[a.status] - order[b.status] ||
+      b.priority - a.priority ||
+      b.createdAt.getTime() - a.createdAt.getTime(),
+  );
+  return records.map((r) => ({
+    ...r.publicJwk!,
+    ...certificateOf(r, r.publicJwk!, components).certificate,
+  }));
 }
 
 /**
@@ -163,8 +254,15 @@ async function encryptionJwks(db: SqlClient, realmId: string, components: Map<st
  * fields (Keycloak's JWKBuilder.rsa sets `x5c`; JWK.getSha256x509Thumbprint derives `x5t#S256`
  * from it). None for a certificate that does not parse or match (it was checked when stored).
  */
-function certificateOf(record: Omit<KeyRecord, 'privateKey'>, jwk: JWK | undefined, components: Map<string, StoredComponent>): { certificate?: CertificateFields } {
-  const text = record.backend === 'local' ? components.get(record.componentId)?.config.certificate?.[0] : undefined;
+function certificateOf(
+  record: Omit<KeyRecord, 'privateKey'>,
+  jwk: JWK | undefined,
+  components: Map<string, StoredComponent>,
+): { certificate?: CertificateFields } {
+  const text =
+    record.backend === 'local'
+      ? components.get(record.componentId)?.config.certificate?.[0]
+      : undefined;
   if (!text || jwk?.kty !== 'RSA') return {};
   try {
     return { certificate: certificateFields(text, jwk) };

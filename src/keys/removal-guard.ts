@@ -18,14 +18,24 @@ import { recordKeyEvent } from './key-events.ts';
 import { tokenLifetime, type TokenLifespans } from './token-lifetime.ts';
 
 /** What the guard reads of a key (a KeyRecord fits). */
-export interface GuardedKey { kid: string; alg: string; status: SignerStatus; componentId: string; signedUntil?: Date | null; signedLifetime?: number | null }
+export interface GuardedKey {
+  kid: string;
+  alg: string;
+  status: SignerStatus;
+  componentId: string;
+  signedUntil?: Date | null;
+  signedLifetime?: number | null;
+}
 
 /**
  * When every token the key signed has expired: `signedUntil` plus the longer of the lifetime
  * recorded when it signed and `currentLifetime` (seconds), rounded up to the second; null when
  * the key never signed (removable now). Pure.
  */
-export function removableAfter(key: Pick<GuardedKey, 'signedUntil' | 'signedLifetime'>, currentLifetime: number): Date | null {
+export function removableAfter(
+  key: Pick<GuardedKey, 'signedUntil' | 'signedLifetime'>,
+  currentLifetime: number,
+): Date | null {
   if (!key.signedUntil) return null;
   const lifetime = Math.max(key.signedLifetime ?? 0, currentLifetime);
   return new Date(Math.ceil((key.signedUntil.getTime() + lifetime * 1000) / 1000) * 1000);
@@ -36,7 +46,9 @@ export class KeyInUseError extends ComponentError {
   readonly kid: string;
   readonly removableAt: Date;
   constructor(kid: string, alg: string, removableAt: Date) {
-    super(`refused: key ${kid} (${alg}) signed tokens that are valid until ${removableAt.toISOString()}; it can be deleted or disabled from ${removableAt.toISOString()} on (force=true overrides)`);
+    super(
+      `refused: key ${kid} (${alg}) signed tokens that are valid until ${removableAt.toISOString()}; it can be deleted or disabled from ${removableAt.toISOString()} on (force=true overrides)`,
+    );
     this.name = 'KeyInUseError';
     this.kid = kid;
     this.removableAt = removableAt;
@@ -46,11 +58,17 @@ export class KeyInUseError extends ComponentError {
 /** Keys that verified before (ACTIVE or PASSIVE) and do not after (DISABLED or gone). Pure. */
 export function keysLeaving<K extends GuardedKey>(before: K[], after: GuardedKey[]): K[] {
   const now = new Map(after.map((k) => [k.kid, k.status]));
-  return before.filter((k) => k.status !== 'DISABLED' && (now.get(k.kid) ?? 'DISABLED') === 'DISABLED');
+  return before.filter(
+    (k) => k.status !== 'DISABLED' && (now.get(k.kid) ?? 'DISABLED') === 'DISABLED',
+  );
 }
 
 /** The leaving keys not yet removable at `now` (epoch ms), with the time they are. Pure. */
-export function unremovable(leaving: GuardedKey[], doc: TokenLifespans, now: number): { key: GuardedKey; at: Date }[] {
+export function unremovable(
+  leaving: GuardedKey[],
+  doc: TokenLifespans,
+  now: number,
+): { key: GuardedKey; at: Date }[] {
   return leaving.flatMap((key) => {
     const at = removableAfter(key, tokenLifetime(doc, key.alg));
     return at && at.getTime() > now ? [{ key, at }] : [];
@@ -64,12 +82,28 @@ export function unremovable(leaving: GuardedKey[], doc: TokenLifespans, now: num
  * key ("removed by force while its tokens are valid until ..."). Returns the kids forced.
  * @throws KeyInUseError (400) naming the first such key and the ISO time it becomes removable.
  */
-export async function guardRemoval(tx: SqlClient, realm: { id: string; doc: TokenLifespans }, before: KeyRecord[], options: { force?: boolean; actor: string; now?: number }): Promise<string[]> {
-  const blocked = unremovable(keysLeaving(before, await listKeys(tx, realm.id)), realm.doc, options.now ?? Date.now());
+export async function guardRemoval(
+  tx: SqlClient,
+  realm: { id: string; doc: TokenLifespans },
+  before: KeyRecord[],
+  options: { force?: boolean; actor: string; now?: number },
+): Promise<string[]> {
+  const blocked = unremovable(
+    keysLeaving(before, await listKeys(tx, realm.id)),
+    realm.doc,
+    options.now ?? Date.now(),
+  );
   if (!blocked.length) return [];
-  if (!options.force) throw new KeyInUseError(blocked[0].key.kid, blocked[0].key.alg, blocked[0].at);
+  if (!options.force)
+    throw new KeyInUseError(blocked[0].key.kid, blocked[0].key.alg, blocked[0].at);
   for (const { key, at } of blocked) {
-    await recordKeyEvent(tx, realm.id, { kid: key.kid, alg: key.alg, componentId: key.componentId, action: `removed by force while its tokens are valid until ${at.toISOString()}`, actor: options.actor });
+    await recordKeyEvent(tx, realm.id, {
+      kid: key.kid,
+      alg: key.alg,
+      componentId: key.componentId,
+      action: `removed by force while its tokens are valid until ${at.toISOString()}`,
+      actor: options.actor,
+    });
   }
   return blocked.map((b) => b.key.kid);
 }

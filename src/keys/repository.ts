@@ -67,7 +67,11 @@ export interface ExternalKey {
  * that another component owns is never taken over.
  * @throws KeyConflictError when the kid is held by another component of the realm.
  */
-export async function upsertExternalKey(db: SqlClient, realmId: string, key: ExternalKey): Promise<void> {
+export async function upsertExternalKey(
+  db: SqlClient,
+  realmId: string,
+  key: ExternalKey,
+): Promise<void> {
   const rows = await db.query(
     `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, backend, backend_ref, public_jwk, published_at)
      VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, CASE WHEN $6::text <> 'DISABLED' THEN now() END)
@@ -75,7 +79,18 @@ export async function upsertExternalKey(db: SqlClient, realmId: string, key: Ext
        published_at = coalesce(keys.published_at, EXCLUDED.published_at)
        WHERE keys.component_id = EXCLUDED.component_id AND keys.backend = EXCLUDED.backend
      RETURNING kid`,
-    [key.kid, realmId, key.alg, key.providerId, key.priority, key.status, key.componentId, key.backend, JSON.stringify(key.backendRef), JSON.stringify(key.publicJwk)],
+    [
+      key.kid,
+      realmId,
+      key.alg,
+      key.providerId,
+      key.priority,
+      key.status,
+      key.componentId,
+      key.backend,
+      JSON.stringify(key.backendRef),
+      JSON.stringify(key.publicJwk),
+    ],
   );
   if (!rows.length) throw new KeyConflictError(key.kid);
 }
@@ -93,14 +108,36 @@ export class KeyConflictError extends Error {
  * through the JWS registry for its public JWK; an encryption key (`use` "enc") brings its own and
  * is stored with use 'enc', which listKeys (the signing path) never returns.
  */
-export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key: LocalKeyMaterial, priority: number, status: SignerStatus, componentId: string): Promise<void> {
+export async function insertKey(
+  db: SqlClient,
+  kek: Buffer,
+  realmId: string,
+  key: LocalKeyMaterial,
+  priority: number,
+  status: SignerStatus,
+  componentId: string,
+): Promise<void> {
   // The public JWK is recorded too, so composites and the admin API need not decrypt to see it.
   const use: KeyUse = key.use ?? 'sig';
-  const publicJwk = use === 'enc' ? key.publicJwk ?? null : jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null;
+  const publicJwk =
+    use === 'enc'
+      ? (key.publicJwk ?? null)
+      : (jwsAlgorithm(key.alg).load(key.privateKey).publicJwk ?? null);
   await db.query(
     `INSERT INTO keys (kid, realm_id, alg, provider_id, priority, status, private_key, component_id, public_jwk, published_at, use)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6::text <> 'DISABLED' THEN now() END, $10)`,
-    [key.kid, realmId, key.alg, key.providerId, priority, status, sealPrivateKey(kek, key.kid, key.alg, key.privateKey), componentId, publicJwk && JSON.stringify(publicJwk), use],
+    [
+      key.kid,
+      realmId,
+      key.alg,
+      key.providerId,
+      priority,
+      status,
+      sealPrivateKey(kek, key.kid, key.alg, key.privateKey),
+      componentId,
+      publicJwk && JSON.stringify(publicJwk),
+      use,
+    ],
   );
 }
 
@@ -109,14 +146,37 @@ export async function insertKey(db: SqlClient, kek: Buffer, realmId: string, key
  * none), so that later readers (the admin key listing) need not decrypt it again. Never
  * overwrites a recorded one.
  */
-export async function recordPublicJwk(db: SqlClient, realmId: string, kid: string, publicJwk: JWK): Promise<void> {
-  await db.query('UPDATE keys SET public_jwk = $3 WHERE realm_id = $1 AND kid = $2 AND public_jwk IS NULL', [realmId, kid, JSON.stringify(publicJwk)]);
+export async function recordPublicJwk(
+  db: SqlClient,
+  realmId: string,
+  kid: string,
+  publicJwk: JWK,
+): Promise<void> {
+  await db.query(
+    'UPDATE keys SET public_jwk = $3 WHERE realm_id = $1 AND kid = $2 AND public_jwk IS NULL',
+    [realmId, kid, JSON.stringify(publicJwk)],
+  );
 }
 
 type KeyRow = {
-  kid: string; realm_id: string; alg: string; provider_id: string; priority: number; status: SignerStatus; private_key: Uint8Array | null; created_at: Date;
-  component_id: string; backend: string; backend_ref: Record<string, unknown> | null; public_jwk: JWK | null; activate_at: Date | null; retire_at: Date | null; published_at: Date | null;
-  signed_until: Date | null; signed_lifetime: number | null; use: KeyUse;
+  kid: string;
+  realm_id: string;
+  alg: string;
+  provider_id: string;
+  priority: number;
+  status: SignerStatus;
+  private_key: Uint8Array | null;
+  created_at: Date;
+  component_id: string;
+  backend: string;
+  backend_ref: Record<string, unknown> | null;
+  public_jwk: JWK | null;
+  activate_at: Date | null;
+  retire_at: Date | null;
+  published_at: Date | null;
+  signed_until: Date | null;
+  signed_lifetime: number | null;
+  use: KeyUse;
 };
 const date = (value: Date | string | null) => (value === null ? null : new Date(value));
 
@@ -124,7 +184,12 @@ const date = (value: Date | string | null) => (value === null ? null : new Date(
  * Sets the state and priority of the component's keys; a key that becomes ACTIVE or PASSIVE for
  * the first time is published now (`published_at`). Returns the keys changed (kid, status).
  */
-export async function setKeyState(db: SqlClient, realmId: string, componentId: string, state: { priority: number; status: SignerStatus; kid?: string }): Promise<{ kid: string; status: SignerStatus }[]> {
+export async function setKeyState(
+  db: SqlClient,
+  realmId: string,
+  componentId: string,
+  state: { priority: number; status: SignerStatus; kid?: string },
+): Promise<{ kid: string; status: SignerStatus }[]> {
   return db.query<{ kid: string; status: SignerStatus }>(
     `UPDATE keys SET priority = $3, status = $4, published_at = coalesce(published_at, CASE WHEN $4::text <> 'DISABLED' THEN now() END)
      WHERE realm_id = $1 AND component_id = $2 AND ($5::text IS NULL OR kid = $5) RETURNING kid, status`,
@@ -136,7 +201,12 @@ export async function setKeyState(db: SqlClient, realmId: string, componentId: s
  * The rotation schedule of the component's keys (epoch seconds; null clears; absent keeps):
  * `activateAt`, `retireAt`, and `publishedAt` (a rotation-made key is published at the scheduler's now).
  */
-export async function setKeySchedule(db: SqlClient, realmId: string, componentId: string, schedule: { activateAt?: number | null; retireAt?: number | null; publishedAt?: number }): Promise<void> {
+export async function setKeySchedule(
+  db: SqlClient,
+  realmId: string,
+  componentId: string,
+  schedule: { activateAt?: number | null; retireAt?: number | null; publishedAt?: number },
+): Promise<void> {
   const at = (v: number | null | undefined) => (v === undefined || v === null ? null : v);
   await db.query(
     `UPDATE keys SET
@@ -144,7 +214,15 @@ export async function setKeySchedule(db: SqlClient, realmId: string, componentId
        retire_at = CASE WHEN $5::boolean THEN to_timestamp($6::double precision) ELSE retire_at END,
        published_at = CASE WHEN $7::double precision IS NULL THEN published_at ELSE to_timestamp($7::double precision) END
      WHERE realm_id = $1 AND component_id = $2`,
-    [realmId, componentId, schedule.activateAt !== undefined, at(schedule.activateAt), schedule.retireAt !== undefined, at(schedule.retireAt), schedule.publishedAt ?? null],
+    [
+      realmId,
+      componentId,
+      schedule.activateAt !== undefined,
+      at(schedule.activateAt),
+      schedule.retireAt !== undefined,
+      at(schedule.retireAt),
+      schedule.publishedAt ?? null,
+    ],
   );
 }
 
@@ -153,18 +231,35 @@ export async function setKeySchedule(db: SqlClient, realmId: string, componentId
  * default, 'sig', is what signs and verifies: every signing path reads only those, so an
  * encryption key ('enc') can never sign.
  */
-export async function listKeys(db: SqlClient, realmId: string, use: KeyUse = 'sig'): Promise<KeyRecord[]> {
+export async function listKeys(
+  db: SqlClient,
+  realmId: string,
+  use: KeyUse = 'sig',
+): Promise<KeyRecord[]> {
   const rows = await db.query<KeyRow>(
     `SELECT kid, realm_id, alg, provider_id, priority, status, private_key, created_at, component_id, backend, backend_ref, public_jwk, activate_at, retire_at, published_at, signed_until, signed_lifetime, use
      FROM keys WHERE realm_id = $1 AND use = $2 ORDER BY priority DESC, created_at DESC`,
     [realmId, use],
   );
   return rows.map((r) => ({
-    kid: r.kid, realmId: r.realm_id, alg: r.alg, providerId: r.provider_id, priority: r.priority,
-    status: r.status, componentId: r.component_id, privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
-    backend: r.backend, backendRef: r.backend_ref, publicJwk: r.public_jwk, createdAt: new Date(r.created_at),
-    activateAt: date(r.activate_at), retireAt: date(r.retire_at), publishedAt: date(r.published_at),
-    signedUntil: date(r.signed_until), signedLifetime: r.signed_lifetime === null ? null : Number(r.signed_lifetime), use: r.use,
+    kid: r.kid,
+    realmId: r.realm_id,
+    alg: r.alg,
+    providerId: r.provider_id,
+    priority: r.priority,
+    status: r.status,
+    componentId: r.component_id,
+    privateKey: r.private_key ? Buffer.from(r.private_key) : undefined,
+    backend: r.backend,
+    backendRef: r.backend_ref,
+    publicJwk: r.public_jwk,
+    createdAt: new Date(r.created_at),
+    activateAt: date(r.activate_at),
+    retireAt: date(r.retire_at),
+    publishedAt: date(r.published_at),
+    signedUntil: date(r.signed_until),
+    signedLifetime: r.signed_lifetime === null ? null : Number(r.signed_lifetime),
+    use: r.use,
   }));
 }
 
@@ -172,7 +267,13 @@ export async function listKeys(db: SqlClient, realmId: string, use: KeyUse = 'si
  * Records that the key signs until `until` (epoch milliseconds) tokens living up to `lifetime`
  * seconds: both only ever grow (keys/signature-ledger.ts calls it before the signatures it covers).
  */
-export async function recordSigned(db: SqlClient, realmId: string, kid: string, until: number, lifetime: number): Promise<void> {
+export async function recordSigned(
+  db: SqlClient,
+  realmId: string,
+  kid: string,
+  until: number,
+  lifetime: number,
+): Promise<void> {
   await db.query(
     `UPDATE keys SET signed_until = greatest(signed_until, to_timestamp($3::double precision / 1000)), signed_lifetime = greatest(signed_lifetime, $4::integer)
      WHERE realm_id = $1 AND kid = $2`,

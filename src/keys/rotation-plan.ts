@@ -38,7 +38,10 @@ export interface PlannedKey {
 
 /** The policy as the plan needs it: its alg and seconds (retireAfter resolved to the realm's default when unset). */
 export interface PlanPolicy {
-  alg: string; rotationPeriod: number; prePublication: number; retireAfter: number;
+  alg: string;
+  rotationPeriod: number;
+  prePublication: number;
+  retireAfter: number;
   /** The realm's longest token lifetime for the alg now (keys/token-lifetime.ts); 0 when absent. */
   tokenLifetime?: number;
 }
@@ -55,13 +58,18 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const due = (date: Date | null, now: number) => date !== null && seconds(date) <= now;
 /** Every token the key signed has expired by `now` (epoch seconds). */
 const removable = (key: PlannedKey, lifetime: number, now: number) => {
-  const at = removableAfter({ signedUntil: key.signedUntil ?? null, signedLifetime: key.signedLifetime ?? null }, lifetime);
+  const at = removableAfter(
+    { signedUntil: key.signedUntil ?? null, signedLifetime: key.signedLifetime ?? null },
+    lifetime,
+  );
   return at === null || seconds(at) <= now;
 };
 
 /** The key that signs `alg` (Keycloak's selection: ACTIVE, highest priority, newest). */
 export const signingKeyOf = <K extends PlannedKey>(keys: K[], alg: string): K | undefined =>
-  keys.filter((k) => k.alg === alg && k.status === 'ACTIVE').sort((a, b) => b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime())[0];
+  keys
+    .filter((k) => k.alg === alg && k.status === 'ACTIVE')
+    .sort((a, b) => b.priority - a.priority || b.createdAt.getTime() - a.createdAt.getTime())[0];
 
 /**
  * The transitions of one pass at `now` (epoch seconds) for `policy` over the realm's `keys` (in
@@ -71,21 +79,50 @@ export function plan(policy: PlanPolicy, keys: PlannedKey[], now: number): Trans
   const ofAlg = keys.filter((k) => k.alg === policy.alg);
   const external = ofAlg.filter((k) => k.status === 'ACTIVE' && k.backend !== 'local');
   const out: Transition[] = [];
-  if (external.length) out.push({ action: 'refuse', alg: policy.alg, kids: external.map((k) => k.kid), backends: [...new Set(external.map((k) => k.backend))] });
-  const activated = external.length ? undefined : ofAlg.find((k) => k.status === 'PASSIVE' && due(k.activateAt, now));
+  if (external.length)
+    out.push({
+      action: 'refuse',
+      alg: policy.alg,
+      kids: external.map((k) => k.kid),
+      backends: [...new Set(external.map((k) => k.backend))],
+    });
+  const activated = external.length
+    ? undefined
+    : ofAlg.find((k) => k.status === 'PASSIVE' && due(k.activateAt, now));
   if (activated) {
     out.push({ action: 'activate', kid: activated.kid, componentId: activated.componentId });
-    for (const k of ofAlg.filter((key) => key.status === 'ACTIVE' && key.componentId !== activated.componentId)) {
-      out.push({ action: 'retire', kid: k.kid, componentId: k.componentId, retireAt: now + policy.retireAfter });
+    for (const k of ofAlg.filter(
+      (key) => key.status === 'ACTIVE' && key.componentId !== activated.componentId,
+    )) {
+      out.push({
+        action: 'retire',
+        kid: k.kid,
+        componentId: k.componentId,
+        retireAt: now + policy.retireAfter,
+      });
     }
-  } else if (!external.length && !ofAlg.some((k) => k.status === 'PASSIVE' && k.activateAt !== null)) {
+  } else if (
+    !external.length &&
+    !ofAlg.some((k) => k.status === 'PASSIVE' && k.activateAt !== null)
+  ) {
     const signing = signingKeyOf(ofAlg, policy.alg);
     const bornAt = signing ? seconds(signing.publishedAt ?? signing.createdAt) : undefined;
     if (bornAt === undefined || now >= bornAt + policy.rotationPeriod - policy.prePublication) {
-      out.push({ action: 'create', alg: policy.alg, prePublication: policy.prePublication, retireAfter: policy.retireAfter });
+      out.push({
+        action: 'create',
+        alg: policy.alg,
+        prePublication: policy.prePublication,
+        retireAfter: policy.retireAfter,
+      });
     }
   }
-  for (const k of ofAlg.filter((key) => key.status === 'PASSIVE' && key !== activated && due(key.retireAt, now) && removable(key, policy.tokenLifetime ?? 0, now))) {
+  for (const k of ofAlg.filter(
+    (key) =>
+      key.status === 'PASSIVE' &&
+      key !== activated &&
+      due(key.retireAt, now) &&
+      removable(key, policy.tokenLifetime ?? 0, now),
+  )) {
     out.push({ action: 'disable', kid: k.kid, componentId: k.componentId });
   }
   return out;

@@ -13,11 +13,24 @@ import type { SqlClient } from '../store/sql.ts';
 import type { RealmDocument } from '../realm/representation.ts';
 import { listKeys, setKeySchedule } from './repository.ts';
 import { providerIdFor } from './generate.ts';
-import { ROTATION_POLICY_TYPE, createKeyProvider, findComponent, findComponents, updateKeyProvider } from './providers.ts';
+import {
+  ROTATION_POLICY_TYPE,
+  createKeyProvider,
+  findComponent,
+  findComponents,
+  updateKeyProvider,
+} from './providers.ts';
 import { assertRotatable, parsePolicy } from './providers/rotation-policy.ts';
 import { plan, signingKeyOf, type Transition } from './rotation-plan.ts';
 
-export { assertRotatable, createRotationPolicy, parsePolicy, rotationRefusal, updateRotationPolicy, type RotationPolicy } from './providers/rotation-policy.ts';
+export {
+  assertRotatable,
+  createRotationPolicy,
+  parsePolicy,
+  rotationRefusal,
+  updateRotationPolicy,
+  type RotationPolicy,
+} from './providers/rotation-policy.ts';
 import type { Logger } from '../log.ts';
 import { tokenLifetime, type TokenLifespans } from './token-lifetime.ts';
 
@@ -27,7 +40,8 @@ export type { TokenLifespans } from './token-lifetime.ts';
  * Default `retireAfter` (seconds): how long a replaced key of `alg` must keep verifying, i.e. the
  * lifetime of the longest-lived token it can have signed (keys/token-lifetime.ts gives the rule).
  */
-export const defaultRetireAfter = (doc: TokenLifespans, alg: string): number => tokenLifetime(doc, alg);
+export const defaultRetireAfter = (doc: TokenLifespans, alg: string): number =>
+  tokenLifetime(doc, alg);
 
 const secondsNow = () => Math.floor(Date.now() / 1000);
 
@@ -38,25 +52,55 @@ const secondsNow = () => Math.floor(Date.now() / 1000);
  * is published at `now` (its `published_at`, from which its rotation period runs).
  * @throws ComponentError, before any change, when an ACTIVE key of `alg` is held by a back end.
  */
-export async function rotateKey(db: SqlClient, kek: Buffer, realm: { id: string; doc: RealmDocument }, alg: string, options: { prePublication: number; retireAfter?: number; actor: string; now?: number }): Promise<string> {
+export async function rotateKey(
+  db: SqlClient,
+  kek: Buffer,
+  realm: { id: string; doc: RealmDocument },
+  alg: string,
+  options: { prePublication: number; retireAfter?: number; actor: string; now?: number },
+): Promise<string> {
   const now = options.now ?? secondsNow();
   const keys = await listKeys(db, realm.id);
   assertRotatable(keys, alg);
   const current = signingKeyOf(keys, alg);
   const priority = Math.max(100, ...keys.filter((k) => k.alg === alg).map((k) => k.priority)) + 1;
   const prePublish = options.prePublication > 0 && current !== undefined;
-  const config: Record<string, string[]> = { algorithm: [alg], priority: [String(priority)], active: [prePublish ? 'false' : 'true'] };
-  const id = await createKeyProvider(db, kek, realm.id, { name: `${providerIdFor(alg)}-${alg.toLowerCase()}-${now}`, providerId: providerIdFor(alg), config }, options.actor);
-  await setKeySchedule(db, realm.id, id, { publishedAt: now, ...(prePublish ? { activateAt: now + options.prePublication } : {}) });
+  const config: Record<string, string[]> = {
+    algorithm: [alg],
+    priority: [String(priority)],
+    active: [prePublish ? 'false' : 'true'],
+  };
+  const id = await createKeyProvider(
+    db,
+    kek,
+    realm.id,
+    {
+      name: `${providerIdFor(alg)}-${alg.toLowerCase()}-${now}`,
+      providerId: providerIdFor(alg),
+      config,
+    },
+    options.actor,
+  );
+  await setKeySchedule(db, realm.id, id, {
+    publishedAt: now,
+    ...(prePublish ? { activateAt: now + options.prePublication } : {}),
+  });
   if (!prePublish) {
     const retireAt = now + (options.retireAfter ?? defaultRetireAfter(realm.doc, alg));
-    for (const key of keys.filter((k) => k.alg === alg && k.status === 'ACTIVE')) await retire(db, realm.id, key.componentId, retireAt, options.actor);
+    for (const key of keys.filter((k) => k.alg === alg && k.status === 'ACTIVE'))
+      await retire(db, realm.id, key.componentId, retireAt, options.actor);
   }
   return id;
 }
 
 /** The component's keys step down to PASSIVE, to be disabled at `retireAt` (epoch seconds). */
-async function retire(db: SqlClient, realmId: string, componentId: string, retireAt: number, actor: string): Promise<void> {
+async function retire(
+  db: SqlClient,
+  realmId: string,
+  componentId: string,
+  retireAt: number,
+  actor: string,
+): Promise<void> {
   const component = await findComponent(db, realmId, componentId, true);
   if (!component) return;
   await updateKeyProvider(db, realmId, component, { config: { active: ['false'] } }, actor);
@@ -67,11 +111,19 @@ async function retire(db: SqlClient, realmId: string, componentId: string, retir
  * Applies one policy's transitions (rotation-plan.ts) inside the caller's transaction.
  * @returns the actions taken, as messages.
  */
-async function applyPlan(tx: SqlClient, kek: Buffer, realm: { id: string; doc: RealmDocument }, transitions: Transition[], now: number, actor: string): Promise<string[]> {
+async function applyPlan(
+  tx: SqlClient,
+  kek: Buffer,
+  realm: { id: string; doc: RealmDocument },
+  transitions: Transition[],
+  now: number,
+  actor: string,
+): Promise<string[]> {
   const messages: string[] = [];
   const retired = new Set<string>();
   for (const t of transitions) {
-    const component = 'componentId' in t ? await findComponent(tx, realm.id, t.componentId, true) : undefined;
+    const component =
+      'componentId' in t ? await findComponent(tx, realm.id, t.componentId, true) : undefined;
     if (t.action === 'activate' && component) {
       await updateKeyProvider(tx, realm.id, component, { config: { active: ['true'] } }, actor);
       await setKeySchedule(tx, realm.id, t.componentId, { activateAt: null });
@@ -80,7 +132,12 @@ async function applyPlan(tx: SqlClient, kek: Buffer, realm: { id: string; doc: R
       retired.add(t.componentId);
       await retire(tx, realm.id, t.componentId, t.retireAt, actor);
     } else if (t.action === 'create') {
-      await rotateKey(tx, kek, realm, t.alg, { prePublication: t.prePublication, retireAfter: t.retireAfter, actor, now });
+      await rotateKey(tx, kek, realm, t.alg, {
+        prePublication: t.prePublication,
+        retireAfter: t.retireAfter,
+        actor,
+        now,
+      });
       messages.push(`${t.alg} next key pre-published`);
     } else if (t.action === 'disable' && component) {
       await updateKeyProvider(tx, realm.id, component, { config: { enabled: ['false'] } }, actor);
@@ -94,7 +151,10 @@ async function applyPlan(tx: SqlClient, kek: Buffer, realm: { id: string; doc: R
  * One scheduler pass over every realm's policies (safe to run from several processes: a realm is
  * skipped while another process holds its advisory lock). Returns the actions taken.
  */
-export interface RotationAction { realm: string; message: string }
+export interface RotationAction {
+  realm: string;
+  message: string;
+}
 
 /**
  * Each policy's pass is planned from its realm's keys (rotation-plan.ts) and applied in the realm's
@@ -102,26 +162,53 @@ export interface RotationAction { realm: string; message: string }
  * policy) is skipped: no key is generated, activated or retired for that alg (retired local keys are still
  * disabled on time), and one warning per policy and pass goes to `options.log` (realm, alg, kids, back ends).
  */
-export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: number; actor?: string; log?: Pick<Logger, 'warn'> } = {}): Promise<RotationAction[]> {
+export async function runRotation(
+  db: SqlClient,
+  kek: Buffer,
+  options: { now?: number; actor?: string; log?: Pick<Logger, 'warn'> } = {},
+): Promise<RotationAction[]> {
   const now = options.now ?? secondsNow();
   const actor = options.actor ?? 'scheduler';
   const actions: RotationAction[] = [];
   const realms = await db.query<{ id: string; name: string; representation: RealmDocument }>(
-    `SELECT DISTINCT r.id, r.name, r.representation FROM realms r JOIN components c ON c.realm_id = r.id WHERE c.provider_type = $1`, [ROTATION_POLICY_TYPE]);
+    `SELECT DISTINCT r.id, r.name, r.representation FROM realms r JOIN components c ON c.realm_id = r.id WHERE c.provider_type = $1`,
+    [ROTATION_POLICY_TYPE],
+  );
   for (const realm of realms) {
     await db.transaction(async (tx) => {
-      const [lock] = await tx.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtext('qsign-rotation:' || $1)) AS locked", [realm.id]);
+      const [lock] = await tx.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_xact_lock(hashtext('qsign-rotation:' || $1)) AS locked",
+        [realm.id],
+      );
       if (!lock.locked) return;
       const ref = { id: realm.id, doc: realm.representation };
       for (const component of await findComponents(tx, realm.id, { type: ROTATION_POLICY_TYPE })) {
         const policy = parsePolicy(component.id, component.config);
-        const retireAfter = policy.retireAfter ?? defaultRetireAfter(realm.representation, policy.alg);
-        const transitions = plan({ ...policy, retireAfter, tokenLifetime: tokenLifetime(realm.representation, policy.alg) }, await listKeys(tx, realm.id), now);
+        const retireAfter =
+          policy.retireAfter ?? defaultRetireAfter(realm.representation, policy.alg);
+        const transitions = plan(
+          {
+            ...policy,
+            retireAfter,
+            tokenLifetime: tokenLifetime(realm.representation, policy.alg),
+          },
+          await listKeys(tx, realm.id),
+          now,
+        );
         for (const refused of transitions.filter((t) => t.action === 'refuse')) {
-          options.log?.warn({ realm: realm.name, alg: refused.alg, policy: component.name, kids: refused.kids, backends: refused.backends },
-            `scheduled key rotation refused for ${refused.alg} in realm ${realm.name}: its active key is held by a back end (${refused.backends.join(', ')}); rotate it in that back end, or delete the rotation policy`);
+          options.log?.warn(
+            {
+              realm: realm.name,
+              alg: refused.alg,
+              policy: component.name,
+              kids: refused.kids,
+              backends: refused.backends,
+            },
+            `scheduled key rotation refused for ${refused.alg} in realm ${realm.name}: its active key is held by a back end (${refused.backends.join(', ')}); rotate it in that back end, or delete the rotation policy`,
+          );
         }
-        for (const message of await applyPlan(tx, kek, ref, transitions, now, actor)) actions.push({ realm: realm.name, message });
+        for (const message of await applyPlan(tx, kek, ref, transitions, now, actor))
+          actions.push({ realm: realm.name, message });
       }
     });
   }
@@ -130,6 +217,8 @@ export async function runRotation(db: SqlClient, kek: Buffer, options: { now?: n
 
 /** The /certs `max-age` (seconds): at most 60, and under half of the shortest pre-publication window. */
 export async function jwksMaxAge(db: SqlClient, realmId: string): Promise<number> {
-  const windows = (await findComponents(db, realmId, { type: ROTATION_POLICY_TYPE })).map((c) => parsePolicy(c.id, c.config).prePublication);
+  const windows = (await findComponents(db, realmId, { type: ROTATION_POLICY_TYPE })).map(
+    (c) => parsePolicy(c.id, c.config).prePublication,
+  );
   return Math.max(0, Math.min(60, ...windows.map((w) => Math.floor(w / 2))));
 }

@@ -46,11 +46,17 @@ export class SignatureLedger {
     if (!pending) {
       const until = now + WINDOW_MS;
       pending = recordSigned(this.#db, this.#realmId, kid, until, tokenLifetime(this.#doc, alg))
-        .then(() => { this.#covered.set(kid, until); })
-        .finally(() => { this.#pending.delete(kid); });
+        .then(() => {
+          this.#covered.set(kid, until);
+        })
+        .finally(() => {
+          this.#pending.delete(kid);
+        });
       this.#pending.set(kid, pending);
     }
-    await pending.catch((err: unknown) => { throw new SignerUnavailableError(backend, kid, err); });
+    await pending.catch((err: unknown) => {
+      throw new SignerUnavailableError(backend, kid, err);
+    });
   }
 }
 
@@ -64,17 +70,29 @@ class LedgerSigner implements Signer {
     this.#inner = inner;
     this.#ledger = ledger;
     const withContext = inner.signWithContext?.bind(inner);
-    this.signWithContext = withContext && (async (message, context) => {
-      await this.#ledger.signing(inner.kid, inner.alg, inner.backend);
-      return withContext(message, context);
-    });
+    this.signWithContext =
+      withContext &&
+      (async (message, context) => {
+        await this.#ledger.signing(inner.kid, inner.alg, inner.backend);
+        return withContext(message, context);
+      });
   }
 
-  get alg() { return this.#inner.alg; }
-  get kid() { return this.#inner.kid; }
-  get backend() { return this.#inner.backend; }
-  get backendId() { return this.#inner.backendId; }
-  publicJwk() { return this.#inner.publicJwk(); }
+  get alg() {
+    return this.#inner.alg;
+  }
+  get kid() {
+    return this.#inner.kid;
+  }
+  get backend() {
+    return this.#inner.backend;
+  }
+  get backendId() {
+    return this.#inner.backendId;
+  }
+  publicJwk() {
+    return this.#inner.publicJwk();
+  }
 
   async sign(input: Uint8Array): Promise<Uint8Array> {
     await this.#ledger.signing(this.#inner.kid, this.#inner.alg, this.#inner.backend);
@@ -84,4 +102,10 @@ class LedgerSigner implements Signer {
 
 /** The realm's keys (each with its record and certificate) with every signer recording its signatures in `ledger` (one that cannot sign, UnavailableSigner, stays as it is). */
 export const withSignatureLedger = (keys: RealmKeys, ledger: SignatureLedger): RealmKeys =>
-  new RealmKeys(keys.keys.map((k) => ({ ...k, signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger) })), keys.encryption);
+  new RealmKeys(
+    keys.keys.map((k) => ({
+      ...k,
+      signer: k.signer instanceof UnavailableSigner ? k.signer : new LedgerSigner(k.signer, ledger),
+    })),
+    keys.encryption,
+  );

@@ -15,7 +15,8 @@ import type { SignerContext } from './providers/types.ts';
 export type { SignerContext } from './providers/types.ts';
 
 /** The alg a local key was sealed under: keys renamed by migration 12 (the former DILITHIUM3, i.e. ML-DSA-65) keep their seal. */
-const sealedAlg = (record: KeyRecord): string => (record.backendRef?.sealedAlg as string | undefined) ?? record.alg;
+const sealedAlg = (record: KeyRecord): string =>
+  (record.backendRef?.sealedAlg as string | undefined) ?? record.alg;
 
 /**
  * @throws KeyDecryptionError (wrong KEK or tampered record), Error for a key whose back end or
@@ -25,12 +26,19 @@ const sealedAlg = (record: KeyRecord): string => (record.backendRef?.sealedAlg a
 export function signerFor(record: KeyRecord, context: SignerContext): Signer {
   if (record.backend === 'local') {
     if (!record.privateKey) throw new Error(`local key ${record.kid} has no private key`);
-    return metered(new LocalSigner(record.kid, record.alg, openPrivateKey(context.kek, record.kid, sealedAlg(record), record.privateKey)));
+    return metered(
+      new LocalSigner(
+        record.kid,
+        record.alg,
+        openPrivateKey(context.kek, record.kid, sealedAlg(record), record.privateKey),
+      ),
+    );
   }
   const provider = externalProvider(record.backend);
   if (!provider) throw new Error(`key ${record.kid}: unknown back end ${record.backend}`);
   const component = context.components.get(record.componentId);
-  if (!component || !record.publicJwk || !record.backendRef) throw new Error(`key ${record.kid} lost its ${record.backend} component`);
+  if (!component || !record.publicJwk || !record.backendRef)
+    throw new Error(`key ${record.kid} lost its ${record.backend} component`);
   const legacy = legacyBackendError(component.providerId, component.config);
   if (legacy) throw new Error(`key ${record.kid}: ${legacy}`);
   return metered(provider.signer(record, component, context));

@@ -7,16 +7,32 @@
 import type { RealmDocument } from '../realm/representation.ts';
 
 /** The realm settings tokenLifetime reads (Keycloak's RealmRepresentation fields, seconds). */
-export type TokenLifespans = Partial<Pick<RealmDocument, 'accessTokenLifespan' | 'ssoSessionIdleTimeout' | 'ssoSessionMaxLifespan' | 'offlineSessionIdleTimeout'>> & {
+export type TokenLifespans = Partial<
+  Pick<
+    RealmDocument,
+    | 'accessTokenLifespan'
+    | 'ssoSessionIdleTimeout'
+    | 'ssoSessionMaxLifespan'
+    | 'offlineSessionIdleTimeout'
+  >
+> & {
   offlineSessionMaxLifespanEnabled?: unknown;
   offlineSessionMaxLifespan?: unknown;
 };
 
 /** Keycloak's defaults (seconds), for a stored realm document that lacks a field. */
-const LIFESPAN_DEFAULTS = { accessTokenLifespan: 300, ssoSessionIdleTimeout: 1_800, ssoSessionMaxLifespan: 36_000, offlineSessionIdleTimeout: 2_592_000, offlineSessionMaxLifespan: 5_184_000 };
+const LIFESPAN_DEFAULTS = {
+  accessTokenLifespan: 300,
+  ssoSessionIdleTimeout: 1_800,
+  ssoSessionMaxLifespan: 36_000,
+  offlineSessionIdleTimeout: 2_592_000,
+  offlineSessionMaxLifespan: 5_184_000,
+};
 const lifespan = (doc: TokenLifespans, key: keyof typeof LIFESPAN_DEFAULTS): number => {
   const value = (doc as Record<string, unknown>)[key];
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : LIFESPAN_DEFAULTS[key];
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0
+    ? value
+    : LIFESPAN_DEFAULTS[key];
 };
 
 /**
@@ -32,8 +48,19 @@ const lifespan = (doc: TokenLifespans, key: keyof typeof LIFESPAN_DEFAULTS): num
  *   max(accessTokenLifespan, ssoSessionMaxLifespan)
  */
 export function tokenLifetime(doc: TokenLifespans, alg: string): number {
-  const base = Math.max(lifespan(doc, 'accessTokenLifespan'), lifespan(doc, 'ssoSessionMaxLifespan'));
+  const base = Math.max(
+    lifespan(doc, 'accessTokenLifespan'),
+    lifespan(doc, 'ssoSessionMaxLifespan'),
+  );
   if (!alg.startsWith('HS')) return base;
-  const offlineMax = doc.offlineSessionMaxLifespanEnabled === true || doc.offlineSessionMaxLifespanEnabled === 'true' ? lifespan(doc, 'offlineSessionMaxLifespan') : 0;
-  return Math.max(base, lifespan(doc, 'ssoSessionIdleTimeout'), lifespan(doc, 'offlineSessionIdleTimeout'), offlineMax);
+  const offlineMax =
+    doc.offlineSessionMaxLifespanEnabled === true || doc.offlineSessionMaxLifespanEnabled === 'true'
+      ? lifespan(doc, 'offlineSessionMaxLifespan')
+      : 0;
+  return Math.max(
+    base,
+    lifespan(doc, 'ssoSessionIdleTimeout'),
+    lifespan(doc, 'offlineSessionIdleTimeout'),
+    offlineMax,
+  );
 }

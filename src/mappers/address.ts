@@ -11,8 +11,12 @@ import { getOwn } from './own.ts';
 import { flagged } from './targets.ts';
 
 const MEMBERS: [claim: string, config: string][] = [
-  ['formatted', 'formatted'], ['street_address', 'street'], ['locality', 'locality'],
-  ['region', 'region'], ['postal_code', 'postal_code'], ['country', 'country'],
+  ['formatted', 'formatted'],
+  ['street_address', 'street'],
+  ['locality', 'locality'],
+  ['region', 'region'],
+  ['postal_code', 'postal_code'],
+  ['country', 'country'],
 ];
 
 export const addressMapper: MapperType = {

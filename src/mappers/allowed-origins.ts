@@ -17,7 +17,11 @@ export const allowedOriginsMapper: MapperType = {
     if (!webOrigins.length) return;
     const origins = new Set(webOrigins.filter((o) => o !== '+'));
     if (webOrigins.includes('+')) {
-      for (const uri of resolveRedirects(ctx.client.rootUrl, ctx.client.redirectUris ?? [], ctx.serverOrigin)) {
+      for (const uri of resolveRedirects(
+        ctx.client.rootUrl,
+        ctx.client.redirectUris ?? [],
+        ctx.serverOrigin,
+      )) {
         const origin = /^https?:\/\//i.test(uri) ? originOf(uri) : undefined;
         if (origin) origins.add(origin);
       }

@@ -6,6 +6,10 @@
 import type { Claims } from './types.ts';
 
 export function addAudience(claims: Claims, audience: string): void {
-  const current = Array.isArray(claims.aud) ? claims.aud as string[] : typeof claims.aud === 'string' ? [claims.aud] : [];
+  const current = Array.isArray(claims.aud)
+    ? (claims.aud as string[])
+    : typeof claims.aud === 'string'
+      ? [claims.aud]
+      : [];
   if (!current.includes(audience)) claims.aud = [...current, audience];
 }

@@ -12,7 +12,8 @@ export const audienceMapper: MapperType = {
   priority: PRIORITY.DEFAULT,
   appliesTo: flagged(['access', 'id', 'introspection']),
   apply(claims, mapper) {
-    const audience = mapper.config['included.client.audience'] ?? mapper.config['included.custom.audience'];
+    const audience =
+      mapper.config['included.client.audience'] ?? mapper.config['included.custom.audience'];
     if (audience !== undefined) addAudience(claims, audience);
   },
 };

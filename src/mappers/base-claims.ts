@@ -24,7 +24,12 @@ export function baseClaims(input: BaseClaimsInput): Claims {
   const claims: Claims = {};
   if (target === 'userinfo') return claims;
   if (target === 'id') {
-    Object.assign(claims, { typ: 'ID', sub: user.id, aud: [client.clientId], azp: client.clientId });
+    Object.assign(claims, {
+      typ: 'ID',
+      sub: user.id,
+      aud: [client.clientId],
+      azp: client.clientId,
+    });
     if (issuer) claims.iss = issuer;
     if (session.nonce) claims.nonce = session.nonce;
     if (session.sid) claims.sid = session.sid;

@@ -18,8 +18,10 @@ export const NOT_MAPPABLE: unique symbol = Symbol('not mappable');
 export type MappedValue = unknown | typeof NOT_MAPPABLE;
 
 const INTEGER = /^[+-]?\d+$/;
-const LONG_MIN = -(2n ** 63n), LONG_MAX = 2n ** 63n - 1n;
-const INT_MIN = -(2n ** 31n), INT_MAX = 2n ** 31n - 1n;
+const LONG_MIN = -(2n ** 63n),
+  LONG_MAX = 2n ** 63n - 1n;
+const INT_MIN = -(2n ** 31n),
+  INT_MAX = 2n ** 31n - 1n;
 
 function toInteger(value: unknown, min: bigint, max: bigint): number | typeof NOT_MAPPABLE {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
@@ -45,9 +47,17 @@ function toJson(value: unknown): unknown {
 export function convertToType(type: string | undefined, value: unknown): MappedValue {
   switch (type) {
     case 'boolean':
-      return typeof value === 'boolean' ? value : typeof value === 'string' ? value.toLowerCase() === 'true' : NOT_MAPPABLE;
+      return typeof value === 'boolean'
+        ? value
+        : typeof value === 'string'
+          ? value.toLowerCase() === 'true'
+          : NOT_MAPPABLE;
     case 'String':
-      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
     case 'long':
       return toInteger(value, LONG_MIN, LONG_MAX);
     case 'int':
@@ -63,7 +73,10 @@ export function convertToType(type: string | undefined, value: unknown): MappedV
  * The claim value for `value` under a mapper config, or undefined (no claim), or NOT_MAPPABLE.
  * `value`: a string, a list of strings, or an object (JSON); null/undefined mean no value.
  */
-export function mapAttributeValue(config: Readonly<Record<string, string>>, value: unknown): MappedValue {
+export function mapAttributeValue(
+  config: Readonly<Record<string, string>>,
+  value: unknown,
+): MappedValue {
   if (value === null || value === undefined) return undefined;
   let single = value;
   if (Array.isArray(value)) {

@@ -18,8 +18,19 @@ export type CachedTokenRequest = Omit<TokenRequest, 'realm' | 'plan'> & { memois
 /** The memo key: every request input the claims depend on besides the user (JSON: no collisions). */
 function memoKey(req: CachedTokenRequest): string {
   const s = req.session;
-  return JSON.stringify([req.client.clientId, req.scopeParam ?? null, req.target, req.issuer ?? null, req.serverOrigin ?? null,
-    s.acr, s.sid ?? null, s.nonce ?? null, s.transient ?? false, s.claimsParam ?? null, Object.entries(s.notes)]);
+  return JSON.stringify([
+    req.client.clientId,
+    req.scopeParam ?? null,
+    req.target,
+    req.issuer ?? null,
+    req.serverOrigin ?? null,
+    s.acr,
+    s.sid ?? null,
+    s.nonce ?? null,
+    s.transient ?? false,
+    s.claimsParam ?? null,
+    Object.entries(s.notes),
+  ]);
 }
 
 export interface ClaimsCache {
@@ -27,20 +38,24 @@ export interface ClaimsCache {
   claims(req: CachedTokenRequest): TokenClaims;
 }
 
-export function createClaimsCache(index: RealmIndex, options: { plans?: number; perUser?: number } = {}): ClaimsCache {
+export function createClaimsCache(
+  index: RealmIndex,
+  options: { plans?: number; perUser?: number } = {},
+): ClaimsCache {
   const plans = createPlanCache(index, options.plans);
   const perUser = options.perUser ?? 32;
   const byUser = new WeakMap<object, Map<string, TokenClaims>>();
   return {
     claims(req) {
       const plan = plans.get(req.client, req.scopeParam);
-      if (!(req.memoise ?? req.session.transient === true)) return tokenClaims({ ...req, realm: index, plan });
+      if (!(req.memoise ?? req.session.transient === true))
+        return tokenClaims({ ...req, realm: index, plan });
       const key = memoKey(req);
       let results = byUser.get(req.user);
       const hit = results?.get(key);
       if (hit) return { ...hit, claims: { ...hit.claims } };
       const result = tokenClaims({ ...req, realm: index, plan });
-      if (!results) byUser.set(req.user, results = new Map());
+      if (!results) byUser.set(req.user, (results = new Map()));
       if (results.size >= perUser) results.delete(results.keys().next().value!);
       results.set(key, result);
       return { ...result, claims: { ...result.claims } };

@@ -11,15 +11,23 @@ import { PRIORITY, type MapperType } from './mapper.ts';
 import { flagged } from './targets.ts';
 import { userAttribute } from './user-values.ts';
 
-const ATTRIBUTES: Record<string, string> = { given_name: 'firstName', family_name: 'lastName', preferred_username: 'username', email: 'email' };
+const ATTRIBUTES: Record<string, string> = {
+  given_name: 'firstName',
+  family_name: 'lastName',
+  preferred_username: 'username',
+  email: 'email',
+};
 const ORDER = ['name', 'given_name', 'family_name', 'preferred_username', 'email'];
 
-function requested(claimsParam: string | undefined, member: string): Record<string, unknown> | undefined {
+function requested(
+  claimsParam: string | undefined,
+  member: string,
+): Record<string, unknown> | undefined {
   if (!claimsParam) return undefined;
   try {
     const parsed = JSON.parse(claimsParam) as Record<string, unknown>;
     const node = parsed?.[member];
-    return node && typeof node === 'object' ? node as Record<string, unknown> : undefined;
+    return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
@@ -36,7 +44,12 @@ export const claimsParamMapper: MapperType = {
       const spec = node[claim] as { essential?: unknown } | null | undefined;
       if (spec?.essential !== true) continue;
       if (claim === 'name') fullNameMapper.apply(claims, mapper, ctx);
-      else mapClaim(claims, { config: { 'claim.name': claim, 'jsonType.label': 'String' } }, userAttribute(ctx.realm, ctx.user, ATTRIBUTES[claim], false));
+      else
+        mapClaim(
+          claims,
+          { config: { 'claim.name': claim, 'jsonType.label': 'String' } },
+          userAttribute(ctx.realm, ctx.user, ATTRIBUTES[claim], false),
+        );
     }
   },
 };

@@ -14,9 +14,20 @@
  * endpoint): isValidScope is false then, and the caller answers so. Nothing is dropped silently.
  */
 import type { ClientRepresentation, RealmRepresentation } from '../realm/representation.ts';
-import { BUILTIN_DEFAULT_SCOPES, BUILTIN_OPTIONAL_SCOPES, BUILTIN_SCOPE_MAPPINGS, builtinClientScope, builtinClientScopes } from './builtin-client-scopes.ts';
+import {
+  BUILTIN_DEFAULT_SCOPES,
+  BUILTIN_OPTIONAL_SCOPES,
+  BUILTIN_SCOPE_MAPPINGS,
+  builtinClientScope,
+  builtinClientScopes,
+} from './builtin-client-scopes.ts';
 import { clientRoleKey, expandComposites, realmRoleKey, type RoleKey } from './role-graph.ts';
-import { clientScopeSchema, protocolMapperSchema, type ClientScopeRep, type ProtocolMapperRep } from './types.ts';
+import {
+  clientScopeSchema,
+  protocolMapperSchema,
+  type ClientScopeRep,
+  type ProtocolMapperRep,
+} from './types.ts';
 import type { RoleRepresentation } from '../realm/representation.ts';
 
 export interface RealmScopes {
@@ -50,7 +61,10 @@ export function parseMappers(list: unknown, where: string, invalid: string[]): P
   list.forEach((item, i) => {
     const parsed = protocolMapperSchema.safeParse(item);
     if (parsed.success) mappers.push(parsed.data);
-    else invalid.push(`${where}.protocolMappers[${i}]: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    else
+      invalid.push(
+        `${where}.protocolMappers[${i}]: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
   });
   return mappers;
 }
@@ -63,7 +77,10 @@ function parseScopes(list: unknown[], invalid: string[]): Map<string, ClientScop
       invalid.push(`clientScopes[${i}]: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       return;
     }
-    byName.set(parsed.data.name, { ...parsed.data, protocolMappers: parseMappers(parsed.data.protocolMappers, `clientScopes[${i}]`, invalid) });
+    byName.set(parsed.data.name, {
+      ...parsed.data,
+      protocolMappers: parseMappers(parsed.data.protocolMappers, `clientScopes[${i}]`, invalid),
+    });
   });
   return byName;
 }
@@ -74,18 +91,35 @@ const strings = (value: unknown): string[] | undefined =>
 type MappingEntry = { client?: unknown; clientScope?: unknown; roles?: unknown };
 
 /** Scope mappings by holder (client scope name or clientId), as role keys. */
-function scopeMappings(rep: Loose, withBuiltins: boolean): { scopeRoles: Map<string, RoleKey[]>; clientRoles: Map<string, RoleKey[]> } {
-  const scopeRoles = new Map<string, RoleKey[]>(), clientRoles = new Map<string, RoleKey[]>();
+function scopeMappings(
+  rep: Loose,
+  withBuiltins: boolean,
+): { scopeRoles: Map<string, RoleKey[]>; clientRoles: Map<string, RoleKey[]> } {
+  const scopeRoles = new Map<string, RoleKey[]>(),
+    clientRoles = new Map<string, RoleKey[]>();
   const add = (entry: MappingEntry, key: (name: string) => RoleKey) => {
-    const holder = typeof entry.clientScope === 'string' ? scopeRoles.get(entry.clientScope) ?? scopeRoles.set(entry.clientScope, []).get(entry.clientScope)!
-      : typeof entry.client === 'string' ? clientRoles.get(entry.client) ?? clientRoles.set(entry.client, []).get(entry.client)! : undefined;
+    const holder =
+      typeof entry.clientScope === 'string'
+        ? (scopeRoles.get(entry.clientScope) ??
+          scopeRoles.set(entry.clientScope, []).get(entry.clientScope)!)
+        : typeof entry.client === 'string'
+          ? (clientRoles.get(entry.client) ?? clientRoles.set(entry.client, []).get(entry.client)!)
+          : undefined;
     for (const name of strings(entry.roles) ?? []) holder?.push(key(name));
   };
-  const realmEntries = [...(Array.isArray(rep.scopeMappings) ? rep.scopeMappings as MappingEntry[] : []), ...(withBuiltins ? BUILTIN_SCOPE_MAPPINGS : [])];
-  for (const entry of realmEntries) if (entry && typeof entry === 'object') add(entry, realmRoleKey);
-  const byClient = rep.clientScopeMappings && typeof rep.clientScopeMappings === 'object' ? rep.clientScopeMappings as Record<string, unknown> : {};
+  const realmEntries = [
+    ...(Array.isArray(rep.scopeMappings) ? (rep.scopeMappings as MappingEntry[]) : []),
+    ...(withBuiltins ? BUILTIN_SCOPE_MAPPINGS : []),
+  ];
+  for (const entry of realmEntries)
+    if (entry && typeof entry === 'object') add(entry, realmRoleKey);
+  const byClient =
+    rep.clientScopeMappings && typeof rep.clientScopeMappings === 'object'
+      ? (rep.clientScopeMappings as Record<string, unknown>)
+      : {};
   for (const [roleClient, entries] of Object.entries(byClient)) {
-    for (const entry of Array.isArray(entries) ? entries as MappingEntry[] : []) if (entry && typeof entry === 'object') add(entry, (name) => clientRoleKey(roleClient, name));
+    for (const entry of Array.isArray(entries) ? (entries as MappingEntry[]) : [])
+      if (entry && typeof entry === 'object') add(entry, (name) => clientRoleKey(roleClient, name));
   }
   return { scopeRoles, clientRoles };
 }
@@ -98,17 +132,29 @@ export function realmClientScopes(realm: RealmRepresentation): RealmScopes {
   const rep = realm as unknown as Loose;
   const invalid: string[] = [];
   const hasScopes = Array.isArray(rep.clientScopes);
-  const byName = hasScopes ? parseScopes(rep.clientScopes as unknown[], invalid) : new Map(builtinClientScopes().map((s) => [s.name, s]));
-  let defaultDefault = strings(rep.defaultDefaultClientScopes) ?? (hasScopes ? [] : [...BUILTIN_DEFAULT_SCOPES]);
-  const defaultOptional = strings(rep.defaultOptionalClientScopes) ?? (hasScopes ? [] : [...BUILTIN_OPTIONAL_SCOPES]);
+  const byName = hasScopes
+    ? parseScopes(rep.clientScopes as unknown[], invalid)
+    : new Map(builtinClientScopes().map((s) => [s.name, s]));
+  let defaultDefault =
+    strings(rep.defaultDefaultClientScopes) ?? (hasScopes ? [] : [...BUILTIN_DEFAULT_SCOPES]);
+  const defaultOptional =
+    strings(rep.defaultOptionalClientScopes) ?? (hasScopes ? [] : [...BUILTIN_OPTIONAL_SCOPES]);
   let basicAddedToClients = false;
   if (hasScopes && !byName.has('basic') && olderThan(rep.keycloakVersion, 25, 0)) {
     byName.set('basic', builtinClientScope('basic')!);
     defaultDefault = [...defaultDefault, 'basic'];
     basicAddedToClients = true;
   }
-  if (!byName.has('service_account') && (!hasScopes || olderThan(rep.keycloakVersion, 26, 1))) byName.set('service_account', builtinClientScope('service_account')!);
-  return { byName, defaultDefault, defaultOptional, ...scopeMappings(rep, !hasScopes), basicAddedToClients, invalid };
+  if (!byName.has('service_account') && (!hasScopes || olderThan(rep.keycloakVersion, 26, 1)))
+    byName.set('service_account', builtinClientScope('service_account')!);
+  return {
+    byName,
+    defaultDefault,
+    defaultOptional,
+    ...scopeMappings(rep, !hasScopes),
+    basicAddedToClients,
+    invalid,
+  };
 }
 
 /**
@@ -117,14 +163,27 @@ export function realmClientScopes(realm: RealmRepresentation): RealmScopes {
  * defaults, and `service_account` when its service account is enabled). Only existing scopes of
  * the client's protocol count (ClientModel.getClientScopes filters by protocol).
  */
-export function clientScopeLists(scopes: RealmScopes, client: ClientRepresentation): { defaults: string[]; optional: string[] } {
+export function clientScopeLists(
+  scopes: RealmScopes,
+  client: ClientRepresentation,
+): { defaults: string[]; optional: string[] } {
   const protocol = client.protocol ?? 'openid-connect';
   const usable = (name: string) => scopes.byName.get(name)?.protocol === protocol;
-  let defaults = client.defaultClientScopes ? [...client.defaultClientScopes] : [...scopes.defaultDefault];
-  if (!client.defaultClientScopes && client.serviceAccountsEnabled) defaults.push('service_account');
-  if (client.defaultClientScopes && scopes.basicAddedToClients && protocol === 'openid-connect') defaults.push('basic');
+  let defaults = client.defaultClientScopes
+    ? [...client.defaultClientScopes]
+    : [...scopes.defaultDefault];
+  if (!client.defaultClientScopes && client.serviceAccountsEnabled)
+    defaults.push('service_account');
+  if (client.defaultClientScopes && scopes.basicAddedToClients && protocol === 'openid-connect')
+    defaults.push('basic');
   defaults = [...new Set(defaults.filter(usable))];
-  const optional = [...new Set((client.optionalClientScopes ?? scopes.defaultOptional).filter((n) => usable(n) && !defaults.includes(n)))];
+  const optional = [
+    ...new Set(
+      (client.optionalClientScopes ?? scopes.defaultOptional).filter(
+        (n) => usable(n) && !defaults.includes(n),
+      ),
+    ),
+  ];
   return { defaults, optional };
 }
 
@@ -141,15 +200,23 @@ export function parseScopeParameter(scopeParam: string): string[] {
 }
 
 /** Keycloak TokenUtil.isOIDCRequest: the scope parameter holds `openid`. */
-export const isOIDCRequest = (scopeParam: string | undefined): boolean => scopeParam !== undefined && parseScopeParameter(scopeParam).includes('openid');
+export const isOIDCRequest = (scopeParam: string | undefined): boolean =>
+  scopeParam !== undefined && parseScopeParameter(scopeParam).includes('openid');
 
 /**
  * Keycloak TokenManager.getRequestedClientScopes without the client itself: the optional scopes
  * named in `scopeParam` (in its order), then all default scopes. No scope parameter: defaults.
  */
-export function requestedClientScopes(scopes: RealmScopes, client: ClientRepresentation, scopeParam: string | undefined): ClientScopeRep[] {
+export function requestedClientScopes(
+  scopes: RealmScopes,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+): ClientScopeRep[] {
   const { defaults, optional } = clientScopeLists(scopes, client);
-  const requested = scopeParam === undefined ? [] : parseScopeParameter(scopeParam).filter((n) => optional.includes(n));
+  const requested =
+    scopeParam === undefined
+      ? []
+      : parseScopeParameter(scopeParam).filter((n) => optional.includes(n));
   return [...new Set([...requested, ...defaults])].map((n) => scopes.byName.get(n)!);
 }
 
@@ -158,7 +225,11 @@ export function requestedClientScopes(scopes: RealmScopes, client: ClientReprese
  * default scopes or optional scopes. No parameter or only `openid`: valid. Dynamic scopes and
  * `organization:*` forms are not supported here (they are invalid).
  */
-export function isValidScope(scopes: RealmScopes, client: ClientRepresentation, scopeParam: string | undefined): boolean {
+export function isValidScope(
+  scopes: RealmScopes,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+): boolean {
   if (scopeParam === undefined) return true;
   const raw = parseScopeParameter(scopeParam).filter((s) => s !== 'openid');
   if (raw.length === 0) return true;
@@ -171,7 +242,12 @@ export function isValidScope(scopes: RealmScopes, client: ClientRepresentation, 
  * applies only to a user holding one of those roles (composites expanded on both sides).
  * `userRoleKeys`: the user's expanded role keys.
  */
-export function permittedClientScopes(scopes: RealmScopes, applied: readonly ClientScopeRep[], definitions: ReadonlyMap<RoleKey, RoleRepresentation>, userRoleKeys: ReadonlySet<RoleKey>): ClientScopeRep[] {
+export function permittedClientScopes(
+  scopes: RealmScopes,
+  applied: readonly ClientScopeRep[],
+  definitions: ReadonlyMap<RoleKey, RoleRepresentation>,
+  userRoleKeys: ReadonlySet<RoleKey>,
+): ClientScopeRep[] {
   return applied.filter((scope) => {
     const roles = scopes.scopeRoles.get(scope.name);
     if (!roles?.length) return true;
@@ -182,12 +258,16 @@ export function permittedClientScopes(scopes: RealmScopes, applied: readonly Cli
 
 /** ClientScopeModel.isIncludeInTokenScope: attribute `include.in.token.scope`, true when unset. */
 export const includeInTokenScope = (scope: ClientScopeRep): boolean =>
-  scope.attributes['include.in.token.scope'] === undefined || scope.attributes['include.in.token.scope'].toLowerCase() === 'true';
+  scope.attributes['include.in.token.scope'] === undefined ||
+  scope.attributes['include.in.token.scope'].toLowerCase() === 'true';
 
 /** ClientScopeModel.isDisplayOnConsentScreen (true when unset) and getConsentScreenText. */
 export function consentScreen(scope: ClientScopeRep): { display: boolean; text?: string } {
   const display = scope.attributes['display.on.consent.screen'];
-  return { display: display === undefined || display.toLowerCase() === 'true', text: scope.attributes['consent.screen.text'] };
+  return {
+    display: display === undefined || display.toLowerCase() === 'true',
+    text: scope.attributes['consent.screen.text'],
+  };
 }
 
 /**
@@ -195,8 +275,14 @@ export function consentScreen(scope: ClientScopeRep): { display: boolean; text?:
  * space separated, `openid` first when requested (TokenUtil.attachOIDCScope). Keycloak joins a
  * HashSet (no defined order); this keeps the order of `applied`.
  */
-export function tokenScope(applied: readonly ClientScopeRep[], scopeParam: string | undefined): string {
-  const names = applied.filter(includeInTokenScope).map((s) => s.name).join(' ');
+export function tokenScope(
+  applied: readonly ClientScopeRep[],
+  scopeParam: string | undefined,
+): string {
+  const names = applied
+    .filter(includeInTokenScope)
+    .map((s) => s.name)
+    .join(' ');
   if (!isOIDCRequest(scopeParam)) return names;
   return names ? `openid ${names}` : 'openid';
 }

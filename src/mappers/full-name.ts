@@ -11,7 +11,9 @@ export const fullNameMapper: MapperType = {
   priority: PRIORITY.DEFAULT,
   appliesTo: flagged(['access', 'id', 'userinfo', 'introspection']),
   apply(claims, _mapper, ctx) {
-    const parts = [ctx.user.firstName, ctx.user.lastName].filter((s): s is string => typeof s === 'string' && s !== '');
+    const parts = [ctx.user.firstName, ctx.user.lastName].filter(
+      (s): s is string => typeof s === 'string' && s !== '',
+    );
     if (parts.length) claims.name = parts.join(' ');
   },
 };

@@ -20,6 +20,10 @@ export const groupMembershipMapper: MapperType = {
       const group = findGroup(ctx.realm, ref);
       if (group) membership.push(fullPath ? group.path : group.name);
     }
-    mapClaim(claims, { config: { ...mapper.config, multivalued: 'true' }, claimPath: mapper.claimPath }, membership);
+    mapClaim(
+      claims,
+      { config: { ...mapper.config, multivalued: 'true' }, claimPath: mapper.claimPath },
+      membership,
+    );
   },
 };

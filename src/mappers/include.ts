@@ -26,7 +26,9 @@ export function includeIn(target: TokenTarget, config: Config, defaultOn = false
     case 'id':
       return config['id.token.claim'] === 'true';
     case 'userinfo':
-      return config['userinfo.token.claim'] === undefined ? config['id.token.claim'] === 'true' : config['userinfo.token.claim'] === 'true';
+      return config['userinfo.token.claim'] === undefined
+        ? config['id.token.claim'] === 'true'
+        : config['userinfo.token.claim'] === 'true';
     case 'introspection':
       return config['introspection.token.claim'] === undefined
         ? flag(config, 'access.token.claim', defaultOn)

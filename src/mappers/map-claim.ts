@@ -17,7 +17,16 @@ import { MAX_JSON_DEPTH } from '../json-depth.ts';
 import { getOwn, setOwn } from './own.ts';
 import type { Claims } from './types.ts';
 
-const SERVER_CLAIMS = new Set(['jti', 'typ', 'iat', 'exp', 'iss', 'scope', 'nonce', 'session_state']);
+const SERVER_CLAIMS = new Set([
+  'jti',
+  'typ',
+  'iat',
+  'exp',
+  'iss',
+  'scope',
+  'nonce',
+  'session_state',
+]);
 const SETTERS = new Set(['sub', 'azp', 'acr', 'auth_time', 'aud']);
 
 /** Java `toString` of a claim value: lists print as `[a, b]`. */
@@ -46,7 +55,7 @@ export function nestedObject(claims: Claims, path: readonly string[]): Claims | 
   let node = claims;
   for (const component of path) {
     let next = getOwn(node, component);
-    if (next === undefined || next === null) setOwn(node, component, next = {});
+    if (next === undefined || next === null) setOwn(node, component, (next = {}));
     else if (!isObject(next)) return undefined;
     node = next as Claims;
   }
@@ -62,7 +71,10 @@ function mergeValues(existing: unknown, value: unknown): unknown[] {
 }
 
 /** The split `claim.name` of a mapper: precomputed by the plan (plan.ts), else split now. */
-export function claimPathOf(mapper: { config: Readonly<Record<string, string>>; claimPath?: readonly string[] }): readonly string[] | undefined {
+export function claimPathOf(mapper: {
+  config: Readonly<Record<string, string>>;
+  claimPath?: readonly string[];
+}): readonly string[] | undefined {
   if (mapper.claimPath) return mapper.claimPath;
   const name = mapper.config['claim.name'];
   return name === undefined ? undefined : splitClaimPath(name);
@@ -72,7 +84,12 @@ export function claimPathOf(mapper: { config: Readonly<Record<string, string>>; 
  * Puts an already mapped value at `claimName` (a string, or its split path). Returns false when
  * the value could not be placed.
  */
-export function putClaim(claims: Claims, claimName: string | readonly string[] | undefined, value: unknown, multivalued: boolean): boolean {
+export function putClaim(
+  claims: Claims,
+  claimName: string | readonly string[] | undefined,
+  value: unknown,
+  multivalued: boolean,
+): boolean {
   if (claimName === undefined) return false;
   const path = typeof claimName === 'string' ? splitClaimPath(claimName) : claimName;
   if (path.length === 0 || path.length > MAX_JSON_DEPTH) return false;
@@ -86,7 +103,13 @@ export function putClaim(claims: Claims, claimName: string | readonly string[] |
   if (!parent) return false;
   const last = path[path.length - 1];
   const existing = getOwn(parent, last);
-  setOwn(parent, last, multivalued && existing !== undefined && existing !== null ? mergeValues(existing, value) : value);
+  setOwn(
+    parent,
+    last,
+    multivalued && existing !== undefined && existing !== null
+      ? mergeValues(existing, value)
+      : value,
+  );
   return true;
 }
 
@@ -95,7 +118,11 @@ export function putClaim(claims: Claims, claimName: string | readonly string[] |
  * (`claim.name`, `jsonType.label`, `multivalued`) into `claims`. No value: nothing is written.
  * `mapper`: a protocol mapper, or just `{ config }`; its precomputed `claimPath` is used if set.
  */
-export function mapClaim(claims: Claims, mapper: { config: Readonly<Record<string, string>>; claimPath?: readonly string[] }, raw: unknown): void {
+export function mapClaim(
+  claims: Claims,
+  mapper: { config: Readonly<Record<string, string>>; claimPath?: readonly string[] },
+  raw: unknown,
+): void {
   const value = mapAttributeValue(mapper.config, raw);
   if (value === undefined || value === NOT_MAPPABLE) return;
   putClaim(claims, claimPathOf(mapper), value, mapper.config.multivalued === 'true');

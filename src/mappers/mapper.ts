@@ -10,7 +10,14 @@ import type { ResolvedRoles } from './resolved-roles.ts';
 import type { Claims, MapperSession, MapperUser, ProtocolMapperRep, TokenTarget } from './types.ts';
 
 /** ProtocolMapperUtils priorities. */
-export const PRIORITY = { SUB: -10, DEFAULT: 0, ROLE_NAMES: 10, HARDCODED_ROLE: 20, AUDIENCE_RESOLVE: 30, ROLE: 40 } as const;
+export const PRIORITY = {
+  SUB: -10,
+  DEFAULT: 0,
+  ROLE_NAMES: 10,
+  HARDCODED_ROLE: 20,
+  AUDIENCE_RESOLVE: 30,
+  ROLE: 40,
+} as const;
 
 /** Everything a mapper may read while writing one token. */
 export interface MapperContext {

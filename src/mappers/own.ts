@@ -6,7 +6,10 @@
  */
 
 /** `obj[key]` if it is an own property, else undefined. */
-export function getOwn<T>(obj: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+export function getOwn<T>(
+  obj: Readonly<Record<string, T>> | undefined,
+  key: string,
+): T | undefined {
   return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 

@@ -23,14 +23,22 @@ export function nameUUIDFromBytes(bytes: Uint8Array): string {
 
 /** The pairwise sub for a sector identifier, local sub (user id) and salt. */
 export function pairwiseSub(sectorIdentifier: string, localSub: string, salt: string): string {
-  const hash = createHash('sha256').update(sectorIdentifier, 'utf8').update(localSub, 'utf8').update(salt, 'utf8').digest();
+  const hash = createHash('sha256')
+    .update(sectorIdentifier, 'utf8')
+    .update(localSub, 'utf8')
+    .update(salt, 'utf8')
+    .digest();
   return nameUUIDFromBytes(hash);
 }
 
 function sectorIdentifier(mapper: ProtocolMapperRep, ctx: MapperContext): string | undefined {
   const uri = mapper.config.sectorIdentifierUri;
   if (uri) return hostOf(uri);
-  const hosts = new Set(resolveRedirects(ctx.client.rootUrl, ctx.client.redirectUris ?? [], ctx.serverOrigin).map(hostOf));
+  const hosts = new Set(
+    resolveRedirects(ctx.client.rootUrl, ctx.client.redirectUris ?? [], ctx.serverOrigin).map(
+      hostOf,
+    ),
+  );
   return hosts.size === 1 ? [...hosts][0] : undefined;
 }
 

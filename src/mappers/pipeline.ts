@@ -20,7 +20,14 @@ import { planRequest, type RequestPlan } from './plan-cache.ts';
 import type { RealmIndex } from './realm-index.ts';
 import { resolveRoles } from './resolved-roles.ts';
 import { restrictRoles, roleKeysOf, roleScope } from './role-scope.ts';
-import type { Claims, ClientScopeRep, MapperClient, MapperSession, MapperUser, TokenTarget } from './types.ts';
+import type {
+  Claims,
+  ClientScopeRep,
+  MapperClient,
+  MapperSession,
+  MapperUser,
+  TokenTarget,
+} from './types.ts';
 
 export interface TokenRequest {
   realm: RealmIndex;
@@ -49,7 +56,12 @@ export interface TokenClaims {
 }
 
 /** Runs planned mappers over `claims` for `ctx.target`; returns the mappers that failed. */
-export function runMappers(plan: MapperPlan, ctx: MapperContext, claims: Claims, applied: ReadonlySet<string>): string[] {
+export function runMappers(
+  plan: MapperPlan,
+  ctx: MapperContext,
+  claims: Claims,
+  applied: ReadonlySet<string>,
+): string[] {
   const failed: string[] = [];
   for (const { mapper, type, scope } of plan.entries) {
     if (scope !== undefined && !applied.has(scope)) continue;
@@ -78,13 +90,22 @@ export function serialiseClaims(claims: Claims, target: TokenTarget, user: Mappe
 }
 
 /** The applied scopes for a request (step 1); `undefined` when the scope parameter is invalid. */
-export function appliedClientScopes(realm: RealmIndex, client: MapperClient, scopeParam: string | undefined, userRoles: EffectiveRoles): ClientScopeRep[] | undefined {
+export function appliedClientScopes(
+  realm: RealmIndex,
+  client: MapperClient,
+  scopeParam: string | undefined,
+  userRoles: EffectiveRoles,
+): ClientScopeRep[] | undefined {
   const plan = planRequest(realm, client, scopeParam);
   return plan.valid ? permitted(realm, plan.requested, userRoles) : undefined;
 }
 
 /** permittedClientScopes, computing the user's role keys only when a scope has role scope mappings. */
-function permitted(realm: RealmIndex, requested: readonly ClientScopeRep[], userRoles: EffectiveRoles): ClientScopeRep[] {
+function permitted(
+  realm: RealmIndex,
+  requested: readonly ClientScopeRep[],
+  userRoles: EffectiveRoles,
+): ClientScopeRep[] {
   if (!requested.some((s) => realm.scopes.scopeRoles.get(s.name)?.length)) return [...requested];
   return permittedClientScopes(realm.scopes, requested, realm.definitions, roleKeysOf(userRoles));
 }
@@ -98,11 +119,33 @@ export function tokenClaims(req: TokenRequest): TokenClaims {
   if (!plan.valid) throw new InvalidScopeError(req.scopeParam ?? '');
   const applied = permitted(req.realm, plan.requested, req.userRoles);
   const scope = tokenScope(applied, req.scopeParam);
-  const roles = resolveRoles(restrictRoles(req.userRoles, roleScope(req.realm, req.client, applied)));
-  const ctx: MapperContext = { realm: req.realm, client: req.client, user: req.user, session: req.session, target: req.target, roles, serverOrigin: req.serverOrigin };
-  const claims = baseClaims({ target: req.target, client: req.client, user: req.user, session: req.session, scope, issuer: req.issuer });
+  const roles = resolveRoles(
+    restrictRoles(req.userRoles, roleScope(req.realm, req.client, applied)),
+  );
+  const ctx: MapperContext = {
+    realm: req.realm,
+    client: req.client,
+    user: req.user,
+    session: req.session,
+    target: req.target,
+    roles,
+    serverOrigin: req.serverOrigin,
+  };
+  const claims = baseClaims({
+    target: req.target,
+    client: req.client,
+    user: req.user,
+    session: req.session,
+    scope,
+    issuer: req.issuer,
+  });
   const failed = runMappers(plan.mappers, ctx, claims, new Set(applied.map((s) => s.name)));
-  return { claims: serialiseClaims(claims, req.target, req.user), scope, appliedScopes: applied.map((s) => s.name), skipped: [...plan.mappers.skipped, ...failed] };
+  return {
+    claims: serialiseClaims(claims, req.target, req.user),
+    scope,
+    appliedScopes: applied.map((s) => s.name),
+    skipped: [...plan.mappers.skipped, ...failed],
+  };
 }
 
 /** The scope parameter names a scope the client has not got (OAuth `invalid_scope`). */

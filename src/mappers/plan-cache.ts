@@ -21,7 +21,11 @@ export interface RequestPlan {
 }
 
 /** The plan for `client` and the `scope` parameter (undefined: none sent). */
-export function planRequest(index: RealmIndex, client: ClientRepresentation, scopeParam: string | undefined): RequestPlan {
+export function planRequest(
+  index: RealmIndex,
+  client: ClientRepresentation,
+  scopeParam: string | undefined,
+): RequestPlan {
   const valid = isValidScope(index.scopes, client, scopeParam);
   const requested = valid ? requestedClientScopes(index.scopes, client, scopeParam) : [];
   return { valid, requested, mappers: planMappers(index, client, requested) };

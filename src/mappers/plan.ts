@@ -27,19 +27,27 @@ export interface MapperPlan {
 }
 
 const withClaimPath = (mapper: ProtocolMapperRep): ProtocolMapperRep =>
-  mapper.config['claim.name'] === undefined ? mapper : { ...mapper, claimPath: splitClaimPath(mapper.config['claim.name']) };
+  mapper.config['claim.name'] === undefined
+    ? mapper
+    : { ...mapper, claimPath: splitClaimPath(mapper.config['claim.name']) };
 
-export function planMappers(index: RealmIndex, client: ClientRepresentation, scopes: readonly ClientScopeRep[]): MapperPlan {
+export function planMappers(
+  index: RealmIndex,
+  client: ClientRepresentation,
+  scopes: readonly ClientScopeRep[],
+): MapperPlan {
   const protocol = client.protocol ?? 'openid-connect';
   const sources: { mapper: ProtocolMapperRep; scope?: string }[] = [];
-  for (const scope of scopes) for (const mapper of scope.protocolMappers) sources.push({ mapper, scope: scope.name });
+  for (const scope of scopes)
+    for (const mapper of scope.protocolMappers) sources.push({ mapper, scope: scope.name });
   for (const mapper of index.clientMappers.get(client.clientId) ?? []) sources.push({ mapper });
   const entries: PlannedMapper[] = [];
   const skipped = new Set<string>();
   for (const { mapper, scope } of sources) {
     if (mapper.protocol !== protocol) continue;
     const type = mapperType(mapper.protocolMapper);
-    if (!type || type.unsupported?.(index)) skipped.add(`${mapper.name} (${mapper.protocolMapper})`);
+    if (!type || type.unsupported?.(index))
+      skipped.add(`${mapper.name} (${mapper.protocolMapper})`);
     else entries.push({ mapper: withClaimPath(mapper), type, scope });
   }
   entries.sort((a, b) => a.type.priority - b.type.priority);

@@ -5,7 +5,12 @@
  * attributes, and the client scopes (client-scopes.ts). Unreadable mapper or scope entries are
  * collected in `invalid` (to be logged once by the caller), never thrown.
  */
-import type { ClientRepresentation, GroupRepresentation, RealmRepresentation, RoleRepresentation } from '../realm/representation.ts';
+import type {
+  ClientRepresentation,
+  GroupRepresentation,
+  RealmRepresentation,
+  RoleRepresentation,
+} from '../realm/representation.ts';
 import { parseMappers, realmClientScopes, type RealmScopes } from './client-scopes.ts';
 import { roleDefinitions, type RoleKey } from './role-graph.ts';
 import type { ProtocolMapperRep } from './types.ts';
@@ -33,13 +38,19 @@ export interface RealmIndex {
 function groupAttributes(group: GroupRepresentation): Record<string, string[]> {
   const attrs = group.attributes;
   if (!attrs || typeof attrs !== 'object') return {};
-  return Object.fromEntries(Object.entries(attrs as Record<string, unknown>)
-    .map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : [String(v)]]));
+  return Object.fromEntries(
+    Object.entries(attrs as Record<string, unknown>).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? v.map(String) : [String(v)],
+    ]),
+  );
 }
 
 function indexGroups(groups: GroupRepresentation[]): Map<string, IndexedGroup> {
   const byPath = new Map<string, IndexedGroup>();
-  const stack: { group: GroupRepresentation; parentPath?: string }[] = groups.map((group) => ({ group }));
+  const stack: { group: GroupRepresentation; parentPath?: string }[] = groups.map((group) => ({
+    group,
+  }));
   while (stack.length) {
     const { group, parentPath } = stack.pop()!;
     const path = `${parentPath ?? ''}/${group.name}`;
@@ -57,7 +68,14 @@ export function indexRealm(rep: RealmRepresentation): RealmIndex {
   const clientMappers = new Map<string, ProtocolMapperRep[]>();
   for (const client of rep.clients) {
     clients.set(client.clientId, client);
-    clientMappers.set(client.clientId, parseMappers((client as Record<string, unknown>).protocolMappers, `clients[${client.clientId}]`, invalid));
+    clientMappers.set(
+      client.clientId,
+      parseMappers(
+        (client as Record<string, unknown>).protocolMappers,
+        `clients[${client.clientId}]`,
+        invalid,
+      ),
+    );
   }
   return {
     name: rep.realm,

@@ -19,7 +19,11 @@ export function hostOf(uri: string): string | undefined {
 }
 
 /** The client's redirect URIs, relative ones resolved against rootUrl or `serverOrigin`. */
-export function resolveRedirects(rootUrl: string | undefined, redirectUris: readonly string[], serverOrigin?: string): string[] {
+export function resolveRedirects(
+  rootUrl: string | undefined,
+  redirectUris: readonly string[],
+  serverOrigin?: string,
+): string[] {
   const base = rootUrl ? rootUrl.replace(/\/$/, '') : serverOrigin;
   const resolved: string[] = [];
   for (const uri of redirectUris) {

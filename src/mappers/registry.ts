@@ -23,12 +23,31 @@ import { subMapper } from './sub.ts';
 import { userAttributeMapper } from './user-attribute.ts';
 import { userPropertyMapper } from './user-property.ts';
 
-const TYPES: Readonly<Record<string, MapperType>> = Object.freeze(Object.fromEntries([
-  userAttributeMapper, userPropertyMapper, realmRoleMapper, clientRoleMapper, hardcodedClaimMapper,
-  hardcodedRoleMapper, roleNameMapper, audienceMapper, audienceResolveMapper, groupMembershipMapper,
-  fullNameMapper, addressMapper, pairwiseSubMapper, sessionNoteMapper, allowedOriginsMapper,
-  acrMapper, subMapper, claimsParamMapper, organizationMapper,
-].map((type) => [type.id, type])));
+const TYPES: Readonly<Record<string, MapperType>> = Object.freeze(
+  Object.fromEntries(
+    [
+      userAttributeMapper,
+      userPropertyMapper,
+      realmRoleMapper,
+      clientRoleMapper,
+      hardcodedClaimMapper,
+      hardcodedRoleMapper,
+      roleNameMapper,
+      audienceMapper,
+      audienceResolveMapper,
+      groupMembershipMapper,
+      fullNameMapper,
+      addressMapper,
+      pairwiseSubMapper,
+      sessionNoteMapper,
+      allowedOriginsMapper,
+      acrMapper,
+      subMapper,
+      claimsParamMapper,
+      organizationMapper,
+    ].map((type) => [type.id, type]),
+  ),
+);
 
 /** The mapper type with this provider id, or undefined. */
 export function mapperType(id: string): MapperType | undefined {

@@ -14,7 +14,8 @@ export interface ResolvedRoles {
 
 export function resolveRoles(roles: EffectiveRoles): ResolvedRoles {
   const clients = new Map<string, string[]>();
-  for (const [clientId, names] of Object.entries(roles.clients)) if (names.length) clients.set(clientId, [...new Set(names)]);
+  for (const [clientId, names] of Object.entries(roles.clients))
+    if (names.length) clients.set(clientId, [...new Set(names)]);
   return { realm: roles.realm.length ? [...new Set(roles.realm)] : undefined, clients };
 }
 
@@ -25,7 +26,11 @@ export function realmAccess(resolved: ResolvedRoles, create: boolean): string[] 
 }
 
 /** RoleResolveUtil.getResolvedClientRoles(…, clientId, createIfMissing). */
-export function clientAccess(resolved: ResolvedRoles, clientId: string, create: boolean): string[] | undefined {
+export function clientAccess(
+  resolved: ResolvedRoles,
+  clientId: string,
+  create: boolean,
+): string[] | undefined {
   if (!resolved.clients.has(clientId) && create) resolved.clients.set(clientId, []);
   return resolved.clients.get(clientId);
 }

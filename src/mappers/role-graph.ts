@@ -7,7 +7,8 @@ import type { RoleRepresentation } from '../realm/representation.ts';
 
 export type RoleKey = string;
 export const realmRoleKey = (name: string): RoleKey => `realm\0${name}`;
-export const clientRoleKey = (clientId: string, name: string): RoleKey => `client\0${clientId}\0${name}`;
+export const clientRoleKey = (clientId: string, name: string): RoleKey =>
+  `client\0${clientId}\0${name}`;
 
 /** `{ clientId, name }` of a key; clientId undefined for a realm role. */
 export function parseRoleKey(key: RoleKey): { clientId?: string; name: string } {
@@ -16,10 +17,14 @@ export function parseRoleKey(key: RoleKey): { clientId?: string; name: string } 
 }
 
 /** Role definitions by key, from `roles.realm` and `roles.client` of a realm. */
-export function roleDefinitions(roles: { realm: RoleRepresentation[]; client: Record<string, RoleRepresentation[]> }): Map<RoleKey, RoleRepresentation> {
+export function roleDefinitions(roles: {
+  realm: RoleRepresentation[];
+  client: Record<string, RoleRepresentation[]>;
+}): Map<RoleKey, RoleRepresentation> {
   const byKey = new Map<RoleKey, RoleRepresentation>();
   for (const role of roles.realm) byKey.set(realmRoleKey(role.name), role);
-  for (const [clientId, list] of Object.entries(roles.client)) for (const role of list) byKey.set(clientRoleKey(clientId, role.name), role);
+  for (const [clientId, list] of Object.entries(roles.client))
+    for (const role of list) byKey.set(clientRoleKey(clientId, role.name), role);
   return byKey;
 }
 
@@ -27,7 +32,10 @@ export function roleDefinitions(roles: { realm: RoleRepresentation[]; client: Re
  * The keys of `start` and all their composites (iterative, cycle-safe). Keys of roles the
  * realm does not define are kept (they expand to nothing); callers filter them where needed.
  */
-export function expandComposites(definitions: ReadonlyMap<RoleKey, RoleRepresentation>, start: Iterable<RoleKey>): Set<RoleKey> {
+export function expandComposites(
+  definitions: ReadonlyMap<RoleKey, RoleRepresentation>,
+  start: Iterable<RoleKey>,
+): Set<RoleKey> {
   const seen = new Set<RoleKey>();
   const stack = [...start];
   while (stack.length) {
@@ -36,7 +44,8 @@ export function expandComposites(definitions: ReadonlyMap<RoleKey, RoleRepresent
     seen.add(key);
     const composites = definitions.get(key)?.composites;
     for (const name of composites?.realm ?? []) stack.push(realmRoleKey(name));
-    for (const [clientId, names] of Object.entries(composites?.client ?? {})) for (const name of names) stack.push(clientRoleKey(clientId, name));
+    for (const [clientId, names] of Object.entries(composites?.client ?? {}))
+      for (const name of names) stack.push(clientRoleKey(clientId, name));
   }
   return seen;
 }

@@ -20,11 +20,18 @@ import { flagged } from './targets.ts';
 import type { Claims, ProtocolMapperRep } from './types.ts';
 
 function isAccessPath(path: readonly string[]): boolean {
-  return (path.length === 2 && path[0] === 'realm_access' && path[1] === 'roles')
-    || (path.length === 3 && path[0] === 'resource_access' && path[2] === 'roles');
+  return (
+    (path.length === 2 && path[0] === 'realm_access' && path[1] === 'roles') ||
+    (path.length === 3 && path[0] === 'resource_access' && path[2] === 'roles')
+  );
 }
 
-function putRoles(claims: Claims, path: readonly string[], value: unknown, accessToken: boolean): void {
+function putRoles(
+  claims: Claims,
+  path: readonly string[],
+  value: unknown,
+  accessToken: boolean,
+): void {
   const parent = nestedObject(claims, path.slice(0, -1));
   if (!parent) return;
   const last = path[path.length - 1];
@@ -34,12 +41,23 @@ function putRoles(claims: Claims, path: readonly string[], value: unknown, acces
     for (const role of value) if (!roles.includes(role)) roles.push(role);
     setOwn(parent, last, roles);
   } else {
-    setOwn(parent, last, Array.isArray(existing) && Array.isArray(value) ? [...existing, ...value] : value);
+    setOwn(
+      parent,
+      last,
+      Array.isArray(existing) && Array.isArray(value) ? [...existing, ...value] : value,
+    );
   }
 }
 
 /** AbstractUserRoleMappingMapper.setClaim + mapClaim for one set of role names. */
-function setRoleClaim(claims: Claims, mapper: ProtocolMapperRep, ctx: MapperContext, roles: string[], clientId: string | undefined, prefix: string | undefined): void {
+function setRoleClaim(
+  claims: Claims,
+  mapper: ProtocolMapperRep,
+  ctx: MapperContext,
+  roles: string[],
+  clientId: string | undefined,
+  prefix: string | undefined,
+): void {
   const names = prefix ? [...new Set(roles.map((r) => prefix + r))] : roles;
   const value = mapAttributeValue(mapper.config, names);
   if (value === undefined || value === NOT_MAPPABLE) return;
@@ -47,7 +65,12 @@ function setRoleClaim(claims: Claims, mapper: ProtocolMapperRep, ctx: MapperCont
   // the name (the placeholder holds no '.' or '\\') and replacing it by the client id.
   const template = claimPathOf(mapper);
   if (!template?.length) return;
-  const path = clientId === undefined ? template : template.map((c) => (c.includes('${client_id}') ? c.replaceAll('${client_id}', clientId) : c));
+  const path =
+    clientId === undefined
+      ? template
+      : template.map((c) =>
+          c.includes('${client_id}') ? c.replaceAll('${client_id}', clientId) : c,
+        );
   putRoles(claims, path, value, ctx.target !== 'id');
 }
 
@@ -57,7 +80,15 @@ export const realmRoleMapper: MapperType = {
   appliesTo: flagged(['access', 'id', 'userinfo', 'introspection']),
   apply(claims, mapper, ctx) {
     const roles = realmAccess(ctx.roles, false);
-    if (roles) setRoleClaim(claims, mapper, ctx, roles, undefined, mapper.config['usermodel.realmRoleMapping.rolePrefix']);
+    if (roles)
+      setRoleClaim(
+        claims,
+        mapper,
+        ctx,
+        roles,
+        undefined,
+        mapper.config['usermodel.realmRoleMapping.rolePrefix'],
+      );
   },
 };
 
@@ -73,6 +104,7 @@ export const clientRoleMapper: MapperType = {
       if (roles) setRoleClaim(claims, mapper, ctx, roles, clientId, prefix);
       return;
     }
-    for (const [id, roles] of ctx.roles.clients) setRoleClaim(claims, mapper, ctx, roles, id, prefix);
+    for (const [id, roles] of ctx.roles.clients)
+      setRoleClaim(claims, mapper, ctx, roles, id, prefix);
   },
 };

@@ -13,13 +13,23 @@ export const roleNameMapper: MapperType = {
   priority: PRIORITY.ROLE_NAMES,
   appliesTo: always(['access', 'userinfo', 'introspection']),
   apply(_claims, mapper, ctx) {
-    const role = mapper.config.role, newName = mapper.config['new.role.name'];
+    const role = mapper.config.role,
+      newName = mapper.config['new.role.name'];
     if (!role || !newName) return;
-    const from = parseScopedRole(role), to = parseScopedRole(newName);
-    const source = from.clientId !== undefined ? clientAccess(ctx.roles, from.clientId, false) : realmAccess(ctx.roles, false);
+    const from = parseScopedRole(role),
+      to = parseScopedRole(newName);
+    const source =
+      from.clientId !== undefined
+        ? clientAccess(ctx.roles, from.clientId, false)
+        : realmAccess(ctx.roles, false);
     const at = source?.indexOf(from.name) ?? -1;
     if (!source || at < 0) return;
     source.splice(at, 1);
-    addRole(to.clientId !== undefined ? clientAccess(ctx.roles, to.clientId, true)! : realmAccess(ctx.roles, true)!, to.name);
+    addRole(
+      to.clientId !== undefined
+        ? clientAccess(ctx.roles, to.clientId, true)!
+        : realmAccess(ctx.roles, true)!,
+      to.name,
+    );
   },
 };

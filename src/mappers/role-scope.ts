@@ -9,17 +9,28 @@
 import type { ClientRepresentation } from '../realm/representation.ts';
 import type { EffectiveRoles } from '../realm/model.ts';
 import type { RealmIndex } from './realm-index.ts';
-import { clientRoleKey, expandComposites, parseRoleKey, realmRoleKey, type RoleKey } from './role-graph.ts';
+import {
+  clientRoleKey,
+  expandComposites,
+  parseRoleKey,
+  realmRoleKey,
+  type RoleKey,
+} from './role-graph.ts';
 import { setOwn } from './own.ts';
 import type { ClientScopeRep } from './types.ts';
 
 /** 'full' (fullScopeAllowed) or the set of role keys a token may carry. */
 export type RoleScope = 'full' | ReadonlySet<RoleKey>;
 
-export function roleScope(index: RealmIndex, client: ClientRepresentation, applied: readonly ClientScopeRep[]): RoleScope {
+export function roleScope(
+  index: RealmIndex,
+  client: ClientRepresentation,
+  applied: readonly ClientScopeRep[],
+): RoleScope {
   if (client.fullScopeAllowed !== false) return 'full';
   const start: RoleKey[] = [];
-  for (const key of index.definitions.keys()) if (parseRoleKey(key).clientId === client.clientId) start.push(key);
+  for (const key of index.definitions.keys())
+    if (parseRoleKey(key).clientId === client.clientId) start.push(key);
   start.push(...(index.scopes.clientRoles.get(client.clientId) ?? []));
   for (const scope of applied) start.push(...(index.scopes.scopeRoles.get(scope.name) ?? []));
   return expandComposites(index.definitions, start);
@@ -28,7 +39,8 @@ export function roleScope(index: RealmIndex, client: ClientRepresentation, appli
 /** The user's role keys (realm and client roles as EffectiveRoles holds them, already expanded). */
 export function roleKeysOf(roles: EffectiveRoles): Set<RoleKey> {
   const keys = new Set<RoleKey>(roles.realm.map(realmRoleKey));
-  for (const [clientId, names] of Object.entries(roles.clients)) for (const name of names) keys.add(clientRoleKey(clientId, name));
+  for (const [clientId, names] of Object.entries(roles.clients))
+    for (const name of names) keys.add(clientRoleKey(clientId, name));
   return keys;
 }
 

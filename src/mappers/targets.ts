@@ -10,7 +10,10 @@ type Kind = 'access' | 'id' | 'userinfo' | 'introspection';
 const kindOf = (target: TokenTarget): Kind => (target === 'lightweight' ? 'access' : target);
 
 /** A type implementing the interfaces `kinds`, honouring the flags (`defaultOn`: unset = on). */
-export function flagged(kinds: readonly Kind[], defaultOn = false): (target: TokenTarget, config: Readonly<Record<string, string>>) => boolean {
+export function flagged(
+  kinds: readonly Kind[],
+  defaultOn = false,
+): (target: TokenTarget, config: Readonly<Record<string, string>>) => boolean {
   return (target, config) => kinds.includes(kindOf(target)) && includeIn(target, config, defaultOn);
 }
 

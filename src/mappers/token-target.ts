@@ -8,5 +8,7 @@ import type { ClientRepresentation } from '../realm/representation.ts';
 import type { TokenTarget } from './types.ts';
 
 export function accessTokenTarget(client: ClientRepresentation): TokenTarget {
-  return client.attributes?.['client.use.lightweight.access.token.enabled'] === 'true' ? 'lightweight' : 'access';
+  return client.attributes?.['client.use.lightweight.access.token.enabled'] === 'true'
+    ? 'lightweight'
+    : 'access';
 }

@@ -23,14 +23,20 @@ export const protocolMapperSchema = z.looseObject({
   protocol: z.string().default('openid-connect'),
   protocolMapper: z.string().min(1),
   consentRequired: z.boolean().optional(),
-  config: z.record(z.string(), configValue.nullable()).default({})
-    .transform((c) => Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => e[1] !== null))),
+  config: z
+    .record(z.string(), configValue.nullable())
+    .default({})
+    .transform((c) =>
+      Object.fromEntries(Object.entries(c).filter((e): e is [string, string] => e[1] !== null)),
+    ),
 });
 /**
  * Keycloak ProtocolMapperRepresentation; `claimPath` is `claim.name` split once by the plan
  * (plan.ts), not part of Keycloak's representation.
  */
-export type ProtocolMapperRep = z.infer<typeof protocolMapperSchema> & { claimPath?: readonly string[] };
+export type ProtocolMapperRep = z.infer<typeof protocolMapperSchema> & {
+  claimPath?: readonly string[];
+};
 
 export const clientScopeSchema = z.looseObject({
   id: z.string().optional(),

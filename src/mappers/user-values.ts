@@ -21,15 +21,26 @@ function ownValues(user: MapperUser, name: string): string[] {
   return [...(getOwn(user.attributes, name) ?? [])];
 }
 
-function groupValues(index: RealmIndex, group: IndexedGroup, name: string, aggregate: boolean): string[] {
+function groupValues(
+  index: RealmIndex,
+  group: IndexedGroup,
+  name: string,
+  aggregate: boolean,
+): string[] {
   const values = new Set(getOwn(group.attributes, name) ?? []);
   const parent = group.parentPath ? index.groups.get(group.parentPath) : undefined;
-  if ((values.size === 0 || aggregate) && parent) for (const v of groupValues(index, parent, name, aggregate)) values.add(v);
+  if ((values.size === 0 || aggregate) && parent)
+    for (const v of groupValues(index, parent, name, aggregate)) values.add(v);
   return [...values];
 }
 
 /** The values of attribute `name` for `user` (possibly empty). */
-export function userAttribute(index: RealmIndex, user: MapperUser, name: string, aggregate: boolean): string[] {
+export function userAttribute(
+  index: RealmIndex,
+  user: MapperUser,
+  name: string,
+  aggregate: boolean,
+): string[] {
   const own = ownValues(user, name);
   if (own.length && !aggregate) return own;
   const values = new Set(own);

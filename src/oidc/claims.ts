@@ -28,7 +28,9 @@ export function allowedOrigins(client: ClientRepresentation): string[] | undefin
         try {
           const url = new URL(uri.replace(/\*$/, ''));
           if (url.origin !== 'null') origins.add(url.origin);
-        } catch { /* relative or custom-scheme redirect URI: no origin */ }
+        } catch {
+          /* relative or custom-scheme redirect URI: no origin */
+        }
       }
     } else if (origin) {
       origins.add(origin);
@@ -39,7 +41,7 @@ export function allowedOrigins(client: ClientRepresentation): string[] | undefin
 
 /** Whether `origin` may call on behalf of `client` (CORS): one of its web origins, or `*`. */
 export function originAllowed(client: ClientRepresentation | undefined, origin: string): boolean {
-  const origins = client ? allowedOrigins(client) ?? [] : [];
+  const origins = client ? (allowedOrigins(client) ?? []) : [];
   return origins.includes('*') || origins.includes(origin);
 }
 
@@ -79,25 +81,42 @@ export interface RealmClaims {
  */
 export function createRealmClaims(realm: RealmModel, log: Logger, issuer: string): RealmClaims {
   const index = indexRealm(realm.rep);
-  if (index.invalid.length) log.warn({ realm: realm.name, invalid: index.invalid }, 'client scopes or protocol mappers ignored (unreadable)');
+  if (index.invalid.length)
+    log.warn(
+      { realm: realm.name, invalid: index.invalid },
+      'client scopes or protocol mappers ignored (unreadable)',
+    );
   const cache = createClaimsCache(index);
   const reported = new Set<string>();
   return {
     index,
     scopeNames: ['openid', ...index.scopes.byName.keys()],
     claims(req) {
-      const result = cache.claims({ client: req.client, user: req.user, userRoles: realm.effectiveRoles(req.user), session: req.session, scopeParam: req.scopeParam, target: req.target, issuer });
+      const result = cache.claims({
+        client: req.client,
+        user: req.user,
+        userRoles: realm.effectiveRoles(req.user),
+        session: req.session,
+        scopeParam: req.scopeParam,
+        target: req.target,
+        issuer,
+      });
       for (const name of result.skipped) {
         if (reported.has(name)) continue;
         reported.add(name);
-        log.warn({ realm: realm.name, clientId: req.client.clientId, mapper: name }, 'protocol mapper skipped (unknown type or value it cannot convert); tokens are issued without its claims');
+        log.warn(
+          { realm: realm.name, clientId: req.client.clientId, mapper: name },
+          'protocol mapper skipped (unknown type or value it cannot convert); tokens are issued without its claims',
+        );
       }
       return result;
     },
     validScope: (client, scopeParam) => isValidScope(index.scopes, client, scopeParam),
     scopeOf(client, param) {
       const scopeParam = param === '' ? undefined : param;
-      return isValidScope(index.scopes, client, scopeParam) ? tokenScope(requestedClientScopes(index.scopes, client, scopeParam), scopeParam) : '';
+      return isValidScope(index.scopes, client, scopeParam)
+        ? tokenScope(requestedClientScopes(index.scopes, client, scopeParam), scopeParam)
+        : '';
     },
   };
 }
@@ -106,7 +125,9 @@ export function createRealmClaims(realm: RealmModel, log: Logger, issuer: string
  * oidc-provider's `invalid_scope` (HTTP 400) with Keycloak 26's text "Invalid scopes: {scope}"
  * (AuthorizationEndpointChecker.checkValidScope; the token endpoint's grant types).
  */
-export function invalidScope(scopeParam: string | undefined): InstanceType<typeof errors.InvalidScope> {
+export function invalidScope(
+  scopeParam: string | undefined,
+): InstanceType<typeof errors.InvalidScope> {
   return new errors.InvalidScope(`Invalid scopes: ${scopeParam ?? ''}`, scopeParam ?? '');
 }
 
@@ -115,7 +136,14 @@ export function invalidScope(scopeParam: string | undefined): InstanceType<typeo
  * oidc-provider drops from its params the scope names it does not know, which Keycloak answers
  * with invalid_scope instead.
  */
-export function sentScope(ctx: { method: string; query: Record<string, unknown>; oidc?: { body?: Record<string, unknown> } }, fallback: string | undefined): string | undefined {
+export function sentScope(
+  ctx: {
+    method: string;
+    query: Record<string, unknown>;
+    oidc?: { body?: Record<string, unknown> };
+  },
+  fallback: string | undefined,
+): string | undefined {
   const sent = ctx.method === 'POST' ? ctx.oidc?.body?.scope : ctx.query.scope;
   return typeof sent === 'string' ? sent : fallback;
 }

@@ -20,17 +20,40 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { ClientRepresentation } from '../realm/representation.ts';
 
 /** The authentication methods that work here, for discovery's `*_auth_methods_supported`. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'none'] as const;
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'client_secret_jwt',
+  'none',
+] as const;
 
 /** Assertion algorithms accepted for private_key_jwt / client_secret_jwt (Keycloak's ClientSignatureVerifierProviders). */
-export const CLIENT_AUTH_SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512'];
+export const CLIENT_AUTH_SIGNING_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'HS256',
+  'HS384',
+  'HS512',
+];
 
 type Jwk = Record<string, unknown>;
 
 /** The public JWK of a base64 DER (or PEM) X.509 certificate, or undefined when it does not parse. */
 function certificateJwk(certificate: string): Jwk | undefined {
   try {
-    const der = certificate.includes('BEGIN') ? certificate : Buffer.from(certificate.replace(/\s+/g, ''), 'base64');
+    const der = certificate.includes('BEGIN')
+      ? certificate
+      : Buffer.from(certificate.replace(/\s+/g, ''), 'base64');
     const jwk = new X509Certificate(der).publicKey.export({ format: 'jwk' }) as Jwk;
     return { ...jwk, use: 'sig' };
   } catch {
@@ -56,7 +79,9 @@ export function canAuthenticate(client: ClientRepresentation): boolean {
 }
 
 export function authenticatorType(client: ClientRepresentation): string {
-  return String((client as { clientAuthenticatorType?: unknown }).clientAuthenticatorType ?? 'client-secret');
+  return String(
+    (client as { clientAuthenticatorType?: unknown }).clientAuthenticatorType ?? 'client-secret',
+  );
 }
 
 /**
@@ -69,17 +94,35 @@ export function clientAuthMetadata(client: ClientRepresentation): Partial<Client
   const attrs = client.attributes;
   const alg = attrs['token.endpoint.auth.signing.alg'];
   // An algorithm of the wrong family (HMAC for client-jwt, or the reverse) is ignored, as one that is not known.
-  const pin = (hmac: boolean) => (alg && CLIENT_AUTH_SIGNING_ALGS.includes(alg) && alg.startsWith('HS') === hmac ? { token_endpoint_auth_signing_alg: alg as ClientMetadata['token_endpoint_auth_signing_alg'] } : {});
+  const pin = (hmac: boolean) =>
+    alg && CLIENT_AUTH_SIGNING_ALGS.includes(alg) && alg.startsWith('HS') === hmac
+      ? {
+          token_endpoint_auth_signing_alg: alg as ClientMetadata['token_endpoint_auth_signing_alg'],
+        }
+      : {};
   const secret = client.secret ? { client_secret: client.secret } : {};
   switch (authenticatorType(client)) {
     case 'client-jwt': {
       if (attrs['use.jwks.url'] === 'true' && /^https?:\/\//i.test(attrs['jwks.url'] ?? '')) {
-        return { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: attrs['jwks.url'], ...pin(false), ...secret };
+        return {
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks_uri: attrs['jwks.url'],
+          ...pin(false),
+          ...secret,
+        };
       }
-      const fromString = attrs['use.jwks.string'] === 'true' ? jwksString(attrs['jwks.string']) : undefined;
-      const fromCertificate = attrs['jwt.credential.certificate'] ? certificateJwk(attrs['jwt.credential.certificate']) : undefined;
+      const fromString =
+        attrs['use.jwks.string'] === 'true' ? jwksString(attrs['jwks.string']) : undefined;
+      const fromCertificate = attrs['jwt.credential.certificate']
+        ? certificateJwk(attrs['jwt.credential.certificate'])
+        : undefined;
       const jwks = fromString ?? { keys: fromCertificate ? [fromCertificate] : [] };
-      return { token_endpoint_auth_method: 'private_key_jwt', jwks: jwks as ClientMetadata['jwks'], ...pin(false), ...secret };
+      return {
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: jwks as ClientMetadata['jwks'],
+        ...pin(false),
+        ...secret,
+      };
     }
     case 'client-secret-jwt':
       return { token_endpoint_auth_method: 'client_secret_jwt', ...pin(true), ...secret };

@@ -38,10 +38,18 @@ export function redirectPatterns(client: ClientRepresentation, baseUrl: string):
  * redirect URIs, `+` adds them, `-` means none.
  */
 export function postLogoutPatterns(client: ClientRepresentation, baseUrl: string): string[] {
-  const entries = (client.attributes['post.logout.redirect.uris'] ?? '').split('##').filter(Boolean);
+  const entries = (client.attributes['post.logout.redirect.uris'] ?? '')
+    .split('##')
+    .filter(Boolean);
   if (!entries.length) return redirectPatterns(client, baseUrl);
   if (entries[0] === '-') return [];
-  return entries.flatMap((p) => (p === '+' ? redirectPatterns(client, baseUrl) : p === '-' ? [] : [resolvePattern(p, client, baseUrl)]));
+  return entries.flatMap((p) =>
+    p === '+'
+      ? redirectPatterns(client, baseUrl)
+      : p === '-'
+        ? []
+        : [resolvePattern(p, client, baseUrl)],
+  );
 }
 
 /**
@@ -50,7 +58,9 @@ export function postLogoutPatterns(client: ClientRepresentation, baseUrl: string
  * matchesRedirect (redirect-uri.ts), not by this list.
  */
 function validUrls(patterns: string[]): string[] {
-  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => /^https?:\/\//i.test(p) && parseRedirectUri(p) !== undefined);
+  return patterns
+    .map((p) => p.replace(/\*$/, ''))
+    .filter((p) => /^https?:\/\//i.test(p) && parseRedirectUri(p) !== undefined);
 }
 
 /** Schemes oidc-provider refuses for native clients (and client-uris.ts at import). */
@@ -58,7 +68,15 @@ const FORBIDDEN_SCHEMES = /^(javascript|vbscript|data|blob|file|about):/i;
 
 /** The custom-scheme patterns (RFC 8252 §7.1) that parse, without a trailing `*`. */
 function customSchemeUrls(patterns: string[]): string[] {
-  return patterns.map((p) => p.replace(/\*$/, '')).filter((p) => /^[a-z][a-z0-9+.-]*:/i.test(p) && !/^https?:/i.test(p) && !FORBIDDEN_SCHEMES.test(p) && parseRedirectUri(p) !== undefined);
+  return patterns
+    .map((p) => p.replace(/\*$/, ''))
+    .filter(
+      (p) =>
+        /^[a-z][a-z0-9+.-]*:/i.test(p) &&
+        !/^https?:/i.test(p) &&
+        !FORBIDDEN_SCHEMES.test(p) &&
+        parseRedirectUri(p) !== undefined,
+    );
 }
 
 /**
@@ -67,7 +85,10 @@ function customSchemeUrls(patterns: string[]): string[] {
  * least one to offer the code flow; two, so that it never picks one for an omitted redirect_uri
  * (Keycloak requires redirect_uri then too). matchesRedirect still decides what is allowed.
  */
-const UNNAMED = ['https://redirect-uri-required.invalid/1', 'https://redirect-uri-required.invalid/2'];
+const UNNAMED = [
+  'https://redirect-uri-required.invalid/1',
+  'https://redirect-uri-required.invalid/2',
+];
 
 /**
  * The redirect_uris and application_type oidc-provider is given for a client's patterns: its
@@ -76,7 +97,10 @@ const UNNAMED = ['https://redirect-uri-required.invalid/1', 'https://redirect-ur
  * none names a URI (`["*"]`), UNNAMED. The list only makes oidc-provider offer the flows;
  * matchesRedirect decides every redirect.
  */
-export function registeredRedirects(patterns: string[]): { uris: string[]; applicationType: 'web' | 'native' } {
+export function registeredRedirects(patterns: string[]): {
+  uris: string[];
+  applicationType: 'web' | 'native';
+} {
   const web = validUrls(patterns);
   if (web.length) return { uris: web, applicationType: 'web' };
   const custom = customSchemeUrls(patterns);
@@ -95,23 +119,33 @@ export function grantTypesOf(client: ClientRepresentation, redirectCount: number
   if (client.implicitFlowEnabled && redirectCount) grants.push('implicit');
   if (client.directAccessGrantsEnabled) grants.push(PASSWORD_GRANT);
   // RFC 8628; Keycloak's client switch "OAuth 2.0 Device Authorization Grant".
-  if (client.attributes['oauth2.device.authorization.grant.enabled'] === 'true') grants.push(DEVICE_CODE_GRANT);
+  if (client.attributes['oauth2.device.authorization.grant.enabled'] === 'true')
+    grants.push(DEVICE_CODE_GRANT);
   if (grants.some((g) => g !== 'implicit')) grants.push('refresh_token');
   if (client.serviceAccountsEnabled && !client.publicClient) grants.push('client_credentials');
   return grants;
 }
 
 /** Keycloak's defaults for the device grant settings (seconds). */
-const DEVICE_DEFAULTS = { 'oauth2.device.code.lifespan': 600, 'oauth2.device.polling.interval': 5 } as const;
+const DEVICE_DEFAULTS = {
+  'oauth2.device.code.lifespan': 600,
+  'oauth2.device.polling.interval': 5,
+} as const;
 
 /**
  * A device grant setting in seconds, with Keycloak's precedence: the client attribute
  * (`oauth2.device.code.lifespan` / `oauth2.device.polling.interval`), else the realm's
  * (`oauth2DeviceCodeLifespan` / `oauth2DevicePollingInterval`), else 600 / 5.
  */
-export function deviceGrantSeconds(client: ClientRepresentation | undefined, attribute: keyof typeof DEVICE_DEFAULTS, realmValue: number | undefined): number {
+export function deviceGrantSeconds(
+  client: ClientRepresentation | undefined,
+  attribute: keyof typeof DEVICE_DEFAULTS,
+  realmValue: number | undefined,
+): number {
   const seconds = Number(client?.attributes[attribute]);
-  return Number.isInteger(seconds) && seconds > 0 ? seconds : realmValue ?? DEVICE_DEFAULTS[attribute];
+  return Number.isInteger(seconds) && seconds > 0
+    ? seconds
+    : (realmValue ?? DEVICE_DEFAULTS[attribute]);
 }
 
 /**
@@ -120,7 +154,9 @@ export function deviceGrantSeconds(client: ClientRepresentation | undefined, att
  * implicit flow, the hybrid ones (`code id_token`, `code token`, `code id_token token`) with both.
  * oidc-provider has no `token` alone (OAuth 2.0 implicit without OpenID).
  */
-export function responseTypesOf(grantTypes: string[]): NonNullable<ClientMetadata['response_types']>[number][] {
+export function responseTypesOf(
+  grantTypes: string[],
+): NonNullable<ClientMetadata['response_types']>[number][] {
   const code = grantTypes.includes('authorization_code');
   const implicit = grantTypes.includes('implicit');
   const types: NonNullable<ClientMetadata['response_types']>[number][] = [];
@@ -131,7 +167,9 @@ export function responseTypesOf(grantTypes: string[]): NonNullable<ClientMetadat
 }
 
 export function toClientMetadata(rc: RealmContext, client: ClientRepresentation): ClientMetadata {
-  const { uris: redirectUris, applicationType } = registeredRedirects(redirectPatterns(client, rc.baseUrl));
+  const { uris: redirectUris, applicationType } = registeredRedirects(
+    redirectPatterns(client, rc.baseUrl),
+  );
   const grantTypes = grantTypesOf(client, redirectUris.length);
   const attrs = client.attributes;
   const metadata: ClientMetadata = {
@@ -140,20 +178,34 @@ export function toClientMetadata(rc: RealmContext, client: ClientRepresentation)
     client_name: client.name || undefined,
     grant_types: grantTypes,
     response_types: responseTypesOf(grantTypes),
-    redirect_uris: grantTypes.includes('authorization_code') || grantTypes.includes('implicit') ? redirectUris : [],
+    redirect_uris:
+      grantTypes.includes('authorization_code') || grantTypes.includes('implicit')
+        ? redirectUris
+        : [],
     application_type: applicationType,
     // Only a web client's list is given: a native one's would be held to native rules
     // (loopback-only http); postLogoutRedirectUriAllowed decides either way.
-    post_logout_redirect_uris: applicationType === 'web' ? validUrls(postLogoutPatterns(client, rc.baseUrl)) : [],
+    post_logout_redirect_uris:
+      applicationType === 'web' ? validUrls(postLogoutPatterns(client, rc.baseUrl)) : [],
     ...clientAuthMetadata(client),
-    id_token_signed_response_alg: idTokenAlg(rc, client.clientId) as ClientMetadata['id_token_signed_response_alg'],
+    id_token_signed_response_alg: idTokenAlg(
+      rc,
+      client.clientId,
+    ) as ClientMetadata['id_token_signed_response_alg'],
   };
   // Keycloak client attributes for signed userinfo / introspection responses and back-channel logout.
-  if (attrs['user.info.response.signature.alg']) metadata.userinfo_signed_response_alg = attrs['user.info.response.signature.alg'] as ClientMetadata['userinfo_signed_response_alg'];
-  if (attrs['introspection.signed.response.alg']) metadata.introspection_signed_response_alg = attrs['introspection.signed.response.alg'] as never;
+  if (attrs['user.info.response.signature.alg'])
+    metadata.userinfo_signed_response_alg = attrs[
+      'user.info.response.signature.alg'
+    ] as ClientMetadata['userinfo_signed_response_alg'];
+  if (attrs['introspection.signed.response.alg'])
+    metadata.introspection_signed_response_alg = attrs[
+      'introspection.signed.response.alg'
+    ] as never;
   if (attrs['backchannel.logout.url']) {
     metadata.backchannel_logout_uri = attrs['backchannel.logout.url'];
-    metadata.backchannel_logout_session_required = attrs['backchannel.logout.session.required'] !== 'false';
+    metadata.backchannel_logout_session_required =
+      attrs['backchannel.logout.session.required'] !== 'false';
   }
   return metadata;
 }

@@ -15,9 +15,15 @@ interface CustomAlgorithmSpec {
   verify(signingInput: Buffer, signature: Buffer, key: unknown): Promise<boolean>;
 }
 
-const register = (oidcProvider as unknown as { registerCustomSigningAlgorithm?: (alg: string, spec: CustomAlgorithmSpec) => void }).registerCustomSigningAlgorithm;
+const register = (
+  oidcProvider as unknown as {
+    registerCustomSigningAlgorithm?: (alg: string, spec: CustomAlgorithmSpec) => void;
+  }
+).registerCustomSigningAlgorithm;
 if (typeof register !== 'function') {
-  throw new Error('oidc-provider is not patched: run `npm install` (postinstall applies patches/oidc-provider+9.13.3.patch)');
+  throw new Error(
+    'oidc-provider is not patched: run `npm install` (postinstall applies patches/oidc-provider+9.13.3.patch)',
+  );
 }
 
 /** The algorithms registered with oidc-provider through the patch. */
@@ -29,7 +35,10 @@ for (const algorithm of CUSTOM_ALGORITHMS) {
     members: algorithm.members,
     hash: algorithm.hash,
     async verify(signingInput, signature, key) {
-      const jwk = typeof (key as { publicJwk?: unknown }).publicJwk === 'function' ? (key as { publicJwk(): JWK }).publicJwk() : key as JWK;
+      const jwk =
+        typeof (key as { publicJwk?: unknown }).publicJwk === 'function'
+          ? (key as { publicJwk(): JWK }).publicJwk()
+          : (key as JWK);
       return (await algorithm.verifier(jwk)(signingInput, signature)) === undefined;
     },
   });

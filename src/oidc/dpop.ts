@@ -18,7 +18,12 @@ export async function dpopProof(ctx: KoaContextWithOIDC): Promise<unknown> {
 }
 
 /** Binds the access token (and a public client's refresh token) to the proof's key, when there is one. */
-export async function bindToDpop(ctx: KoaContextWithOIDC, proof: unknown, accessToken: object, refreshToken?: object): Promise<void> {
+export async function bindToDpop(
+  ctx: KoaContextWithOIDC,
+  proof: unknown,
+  accessToken: object,
+  refreshToken?: object,
+): Promise<void> {
   if (!proof) return;
   await applyDpopBinding(ctx.oidc.provider, ctx, proof, accessToken);
   if (refreshToken) await setRefreshTokenBindings(ctx, accessToken, refreshToken);

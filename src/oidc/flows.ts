@@ -27,10 +27,15 @@ type ClientInstance = {
 };
 
 /** The refusal text for `responseType` (space-separated, any order), or undefined when the client's flags allow it. */
-export function flowRefusal(responseType: string, flags: { standardFlowEnabled: boolean; implicitFlowEnabled: boolean }): string | undefined {
+export function flowRefusal(
+  responseType: string,
+  flags: { standardFlowEnabled: boolean; implicitFlowEnabled: boolean },
+): string | undefined {
   const parts = responseType.split(' ');
-  if ((parts.includes('code') || parts.includes('none')) && !flags.standardFlowEnabled) return STANDARD_FLOW_DISABLED;
-  if ((parts.includes('id_token') || parts.includes('token')) && !flags.implicitFlowEnabled) return IMPLICIT_FLOW_DISABLED;
+  if ((parts.includes('code') || parts.includes('none')) && !flags.standardFlowEnabled)
+    return STANDARD_FLOW_DISABLED;
+  if ((parts.includes('id_token') || parts.includes('token')) && !flags.implicitFlowEnabled)
+    return IMPLICIT_FLOW_DISABLED;
   return undefined;
 }
 
@@ -42,7 +47,11 @@ export function flowRefusal(responseType: string, flags: { standardFlowEnabled: 
  * `implicit-forbid-localhost`). Every other metadata check stays.
  */
 function allowHttpImplicitRedirects(provider: Provider): void {
-  const Schema = (provider.Client as unknown as { Schema: { prototype: { invalidate(message: string, code?: string): void } } }).Schema;
+  const Schema = (
+    provider.Client as unknown as {
+      Schema: { prototype: { invalidate(message: string, code?: string): void } };
+    }
+  ).Schema;
   const invalidate = Schema.prototype.invalidate;
   Schema.prototype.invalidate = function keycloakInvalidate(message: string, code?: string) {
     if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
@@ -53,14 +62,24 @@ function allowHttpImplicitRedirects(provider: Provider): void {
 export function installFlowChecks(provider: Provider, rc: RealmContext): void {
   allowHttpImplicitRedirects(provider);
   const ClientModel = provider.Client as unknown as { prototype: ClientInstance };
-  ClientModel.prototype.responseTypeAllowed = function responseTypeAllowed(this: ClientInstance, type: string) {
+  ClientModel.prototype.responseTypeAllowed = function responseTypeAllowed(
+    this: ClientInstance,
+    type: string,
+  ) {
     if (this.responseTypes.includes(type)) return true;
     const kc = rc.realm.client(this.clientId);
     const refusal = kc ? flowRefusal(type, kc) : undefined;
     const ctx = (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
     const redirectUri = ctx?.oidc?.params?.redirect_uri as string | undefined;
-    if (!refusal || !ctx || typeof redirectUri !== 'string' || !this.redirectUriAllowed(redirectUri)) return false;
-    (ctx.oidc as unknown as { redirectUriCheckPerformed: boolean }).redirectUriCheckPerformed = true;
+    if (
+      !refusal ||
+      !ctx ||
+      typeof redirectUri !== 'string' ||
+      !this.redirectUriAllowed(redirectUri)
+    )
+      return false;
+    (ctx.oidc as unknown as { redirectUriCheckPerformed: boolean }).redirectUriCheckPerformed =
+      true;
     throw new errors.UnauthorizedClient(refusal);
   };
 }

@@ -26,7 +26,9 @@ export function audienceView<T extends { clientId: string }>(client: T, aud: unk
     get(target, prop) {
       if (prop === 'clientId') return audience;
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value;
     },
   });
 }
@@ -36,7 +38,10 @@ export function audienceView<T extends { clientId: string }>(client: T, aud: unk
  * comment); the token's own client is back in place once `issue` has read it (synchronously,
  * before its first await).
  */
-export function issueWithMappedAudience<R>(token: { client: { clientId: string }; extra: Record<string, unknown> }, issue: () => Promise<R>): Promise<R> {
+export function issueWithMappedAudience<R>(
+  token: { client: { clientId: string }; extra: Record<string, unknown> },
+  issue: () => Promise<R>,
+): Promise<R> {
   const own = token.client;
   token.client = audienceView(own, token.extra.aud);
   try {

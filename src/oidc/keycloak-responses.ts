@@ -45,7 +45,10 @@ function jwtScope(token: unknown): string | undefined {
 }
 
 function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Body {
-  const entities = ctx.oidc.entities as { AccessToken?: { sid?: string }; ClientCredentials?: unknown };
+  const entities = ctx.oidc.entities as {
+    AccessToken?: { sid?: string };
+    ClientCredentials?: unknown;
+  };
   const sid = entities.AccessToken?.sid;
   const rtExp = jwtExp(body.refresh_token);
   const out: Body = {
@@ -64,7 +67,11 @@ function successBody(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): Bod
 }
 
 /** Keycloak's [status, error, description] for an oidc-provider token endpoint error. */
-function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [number, string, string] | undefined {
+function keycloakError(
+  rc: RealmContext,
+  ctx: KoaContextWithOIDC,
+  body: Body,
+): [number, string, string] | undefined {
   const err = (ctx.state as Record<PropertyKey, unknown>)[ERROR] as OidcError | undefined;
   const detail = err?.error_detail ?? err?.cause?.message ?? '';
   const grantType = String((ctx.oidc.params as Body | undefined)?.grant_type ?? '');
@@ -77,21 +84,35 @@ function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [
     case 'invalid_request':
       if (body.error_description === GRANT_NOT_ALLOWED) {
         if (kc?.bearerOnly) return [400, 'invalid_client', 'Bearer-only not allowed'];
-        if (grantType === 'password') return [400, 'unauthorized_client', 'Client not allowed for direct access grants'];
+        if (grantType === 'password')
+          return [400, 'unauthorized_client', 'Client not allowed for direct access grants'];
         if (grantType === 'client_credentials') {
-          return [401, 'unauthorized_client', kc?.publicClient ? 'Public client not allowed to retrieve service account' : 'Client not enabled to retrieve service account'];
+          return [
+            401,
+            'unauthorized_client',
+            kc?.publicClient
+              ? 'Public client not allowed to retrieve service account'
+              : 'Client not enabled to retrieve service account',
+          ];
         }
-        if (grantType === 'authorization_code') return [400, 'invalid_grant', 'Client not allowed to exchange code'];
+        if (grantType === 'authorization_code')
+          return [400, 'invalid_grant', 'Client not allowed to exchange code'];
         return [400, 'unauthorized_client', `Client not allowed to use grant type ${grantType}`];
       }
-      if (/missing required parameter 'grant_type'/.test(String(body.error_description))) return [400, 'invalid_request', 'Missing form parameter: grant_type'];
-      if (/code_verifier/.test(String(body.error_description))) return [400, 'invalid_grant', 'PKCE invalid code verifier'];
+      if (/missing required parameter 'grant_type'/.test(String(body.error_description)))
+        return [400, 'invalid_request', 'Missing form parameter: grant_type'];
+      if (/code_verifier/.test(String(body.error_description)))
+        return [400, 'invalid_grant', 'PKCE invalid code verifier'];
       return undefined;
     case 'invalid_grant':
-      if (detail === 'code_verifier must be provided') return [400, 'invalid_grant', 'PKCE code verifier not specified'];
-      if (detail === 'code_verifier does not match code_challenge') return [400, 'invalid_grant', 'PKCE verification failed: Code mismatch'];
-      if (detail === 'authorization code is expired') return [400, 'invalid_grant', 'Code is expired'];
-      if (detail === 'authorization code redirect_uri mismatch') return [400, 'invalid_grant', 'Incorrect redirect_uri'];
+      if (detail === 'code_verifier must be provided')
+        return [400, 'invalid_grant', 'PKCE code verifier not specified'];
+      if (detail === 'code_verifier does not match code_challenge')
+        return [400, 'invalid_grant', 'PKCE verification failed: Code mismatch'];
+      if (detail === 'authorization code is expired')
+        return [400, 'invalid_grant', 'Code is expired'];
+      if (detail === 'authorization code redirect_uri mismatch')
+        return [400, 'invalid_grant', 'Incorrect redirect_uri'];
       if (detail.startsWith('authorization code')) return [400, 'invalid_grant', 'Code not valid'];
       if (detail === 'refresh token already used') return [400, 'invalid_grant', 'Stale token'];
       if (detail.startsWith('grant')) return [400, 'invalid_grant', 'Session not active'];
@@ -109,7 +130,10 @@ function keycloakError(rc: RealmContext, ctx: KoaContextWithOIDC, body: Body): [
  */
 function addSessionState(ctx: KoaContextWithOIDC): void {
   const location = ctx.response.get('location');
-  const sid = ctx.oidc.client && ctx.oidc.session ? ctx.oidc.session.sidFor(ctx.oidc.client.clientId) : undefined;
+  const sid =
+    ctx.oidc.client && ctx.oidc.session
+      ? ctx.oidc.session.sidFor(ctx.oidc.client.clientId)
+      : undefined;
   if (!location || !sid || !/[?#&](code|id_token|access_token)=/.test(location)) return;
   const url = new URL(location);
   if (/^#(.*&)?(code|id_token|access_token)=/.test(url.hash)) {
@@ -136,7 +160,10 @@ function keepRedirectFragment(ctx: KoaContextWithOIDC): void {
   const base = requested.slice(0, requested.indexOf('#'));
   if (hash === -1 || new URL(location.slice(0, hash)).href !== new URL(base).href) return;
   const own = requested.slice(requested.indexOf('#') + 1);
-  ctx.response.set('location', `${location.slice(0, hash)}#${own ? `${own}&` : ''}${location.slice(hash + 1)}`);
+  ctx.response.set(
+    'location',
+    `${location.slice(0, hash)}#${own ? `${own}&` : ''}${location.slice(hash + 1)}`,
+  );
 }
 
 /**
@@ -145,7 +172,11 @@ function keepRedirectFragment(ctx: KoaContextWithOIDC): void {
  * (a device code the user has not confirmed yet: `authorization_pending`, polled every few seconds).
  * @param err oidc-provider's error (`error`, `error_detail`); @param clientKnown whether the client exists.
  */
-export function keycloakGrantErrorEvent(grantType: string, err: { error?: string; error_detail?: string }, clientKnown: boolean): string | undefined {
+export function keycloakGrantErrorEvent(
+  grantType: string,
+  err: { error?: string; error_detail?: string },
+  clientKnown: boolean,
+): string | undefined {
   const detail = err.error_detail ?? '';
   switch (err.error) {
     case 'authorization_pending':
@@ -165,7 +196,9 @@ export function keycloakGrantErrorEvent(grantType: string, err: { error?: string
 }
 
 export function installKeycloakResponses(provider: Provider, rc: RealmContext): void {
-  const events = provider as unknown as { on(event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void): void };
+  const events = provider as unknown as {
+    on(event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void): void;
+  };
   events.on('grant.error', (ctx, err) => {
     (ctx.state as Record<PropertyKey, unknown>)[ERROR] = err;
   });
@@ -184,7 +217,10 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
       // A key store or signing back end that is down: fail closed, tell the client to retry.
       ctx.status = 503;
       ctx.set('Retry-After', '5');
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable; retry later.' };
+      ctx.body = {
+        error: 'temporarily_unavailable',
+        error_description: 'The service is temporarily unavailable; retry later.',
+      };
       return;
     }
     if (oidcCtx.oidc?.route === 'authorization' || oidcCtx.oidc?.route === 'resume') {
@@ -192,10 +228,19 @@ export function installKeycloakResponses(provider: Provider, rc: RealmContext): 
       keepRedirectFragment(oidcCtx);
       return;
     }
-    if (oidcCtx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    if (
+      oidcCtx.oidc?.route === 'device_authorization' &&
+      ctx.status === 200 &&
+      ctx.body &&
+      typeof ctx.body === 'object'
+    ) {
       // Keycloak states the polling interval (RFC 8628 §3.2).
       const client = ctx.oidc.client ? rc.realm.client(ctx.oidc.client.clientId) : undefined;
-      (ctx.body as Body).interval = deviceGrantSeconds(client, 'oauth2.device.polling.interval', rc.realm.rep.oauth2DevicePollingInterval);
+      (ctx.body as Body).interval = deviceGrantSeconds(
+        client,
+        'oauth2.device.polling.interval',
+        rc.realm.rep.oauth2DevicePollingInterval,
+      );
       return;
     }
     if (oidcCtx.oidc?.route !== 'token' || !ctx.body || typeof ctx.body !== 'object') return;

@@ -26,17 +26,32 @@ import { issueWithMappedAudience } from './id-token-audience.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 
 const GRANT_SHORTCUT: Record<string, string> = {
-  authorization_code: 'ac', client_credentials: 'cc', refresh_token: 'rt', password: 'ro',
+  authorization_code: 'ac',
+  client_credentials: 'cc',
+  refresh_token: 'rt',
+  password: 'ro',
   'urn:ietf:params:oauth:grant-type:device_code': 'dg',
 };
 
-type TokenPayload = Record<string, unknown> & { exp: number; iat: number; accountId?: string; clientId: string; scope?: string; extra?: Record<string, unknown>; gty?: string; sid?: string };
+type TokenPayload = Record<string, unknown> & {
+  exp: number;
+  iat: number;
+  accountId?: string;
+  clientId: string;
+  scope?: string;
+  extra?: Record<string, unknown>;
+  gty?: string;
+  sid?: string;
+};
 type IdTokenInstance = IdTokenLike & {
   client: { clientId: string; idTokenSignedResponseAlg: string };
   set(key: string, value: unknown): void;
   issue(options: { use?: string }): Promise<unknown>;
 };
-type ModelClass = { prototype: { getValueAndPayload(): Promise<{ value: string; payload?: TokenPayload }> }; find(value: unknown, options?: unknown): Promise<unknown> };
+type ModelClass = {
+  prototype: { getValueAndPayload(): Promise<{ value: string; payload?: TokenPayload }> };
+  find(value: unknown, options?: unknown): Promise<unknown>;
+};
 
 /** The JWT a token model instance was issued as, for the id token's `at_hash`. */
 const ISSUED_VALUE = Symbol('qsign.issuedValue');
@@ -46,8 +61,16 @@ function currentCtx(ProviderClass: unknown): { state?: Record<PropertyKey, unkno
 }
 
 function jtiPrefix(kind: string, gty: string | undefined, scope: string | undefined): string {
-  const grant = kind === 'ClientCredentials' ? 'cc' : GRANT_SHORTCUT[(gty ?? '').split(' ').pop() ?? ''] ?? 'ac';
-  const session = kind === 'ClientCredentials' ? 'tr' : scope?.split(' ').includes('offline_access') ? 'of' : 'on';
+  const grant =
+    kind === 'ClientCredentials'
+      ? 'cc'
+      : (GRANT_SHORTCUT[(gty ?? '').split(' ').pop() ?? ''] ?? 'ac');
+  const session =
+    kind === 'ClientCredentials'
+      ? 'tr'
+      : scope?.split(' ').includes('offline_access')
+        ? 'of'
+        : 'on';
   return `${session}rt${grant}`;
 }
 
@@ -56,7 +79,12 @@ function jtiPrefix(kind: string, gty: string | undefined, scope: string | undefi
  * sub (Keycloak 26: `sub` only from the `basic` scope's mapper, or for a client_credentials
  * token), then the other claims of the pipeline (oidc/token-claims.ts) in their order.
  */
-async function signAccessToken(rc: RealmContext, kind: string, id: string, p: TokenPayload): Promise<string> {
+async function signAccessToken(
+  rc: RealmContext,
+  kind: string,
+  id: string,
+  p: TokenPayload,
+): Promise<string> {
   const { aud, sub, auth_time: authTime, iss: _iss, ...claims } = p.extra ?? {};
   const body: Record<string, unknown> = { exp: p.exp, iat: p.iat };
   if (authTime !== undefined) body.auth_time = authTime;
@@ -69,7 +97,8 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
   if (typeof p.jkt === 'string') body.cnf = { jkt: p.jkt };
   const alg = accessTokenAlg(rc, p.clientId);
   const signer = rc.keys.activeFor(alg);
-  if (!signer) throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
+  if (!signer)
+    throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
   counterFor(tokensIssued, rc.realm.name, alg, 'access').inc();
   return jwt;
@@ -79,12 +108,23 @@ async function signAccessToken(rc: RealmContext, kind: string, id: string, p: To
  * The refresh token JWT. Its `scope` is the access token's (Keycloak RefreshToken keeps the
  * client session's scope string): the applied scopes with include.in.token.scope.
  */
-async function signRefreshToken(rc: RealmContext, rcClaims: RealmClaims, id: string, p: TokenPayload): Promise<string> {
+async function signRefreshToken(
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+  id: string,
+  p: TokenPayload,
+): Promise<string> {
   const client = rc.realm.client(p.clientId);
-  const scope = client ? rcClaims.scopeOf(client, p.scope) : p.scope ?? '';
+  const scope = client ? rcClaims.scopeOf(client, p.scope) : (p.scope ?? '');
   const body: Record<string, unknown> = {
-    exp: p.exp, iat: p.iat, jti: id, iss: rc.issuer, aud: rc.issuer, sub: p.accountId,
-    typ: scope.split(' ').includes('offline_access') ? 'Offline' : 'Refresh', azp: p.clientId,
+    exp: p.exp,
+    iat: p.iat,
+    jti: id,
+    iss: rc.issuer,
+    aud: rc.issuer,
+    sub: p.accountId,
+    typ: scope.split(' ').includes('offline_access') ? 'Offline' : 'Refresh',
+    azp: p.clientId,
   };
   if (p.sid) body.sid = p.sid;
   if (p.nonce) body.nonce = p.nonce;
@@ -92,7 +132,8 @@ async function signRefreshToken(rc: RealmContext, rcClaims: RealmClaims, id: str
   // A public client's refresh token bound to its DPoP key (RFC 9449 §5), as Keycloak marks it.
   if (typeof p.jkt === 'string') body.cnf = { jkt: p.jkt };
   const signer = rc.keys.activeFor('HS512');
-  if (!signer) throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
+  if (!signer)
+    throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
   counterFor(tokensIssued, rc.realm.name, 'HS512', 'refresh').inc();
   return jwt;
@@ -108,9 +149,18 @@ async function verifiedToken(rc: RealmContext, value: unknown): Promise<Verified
   if (typeof value !== 'string' || value.split('.').length !== 3) return undefined;
   try {
     const { payload } = await verifyOwnJws(value, (kid) => rc.keys.byKid(kid));
-    const typ = payload.typ === 'Bearer' ? 'Bearer' : payload.typ === 'Refresh' || payload.typ === 'Offline' ? 'Refresh' : undefined;
+    const typ =
+      payload.typ === 'Bearer'
+        ? 'Bearer'
+        : payload.typ === 'Refresh' || payload.typ === 'Offline'
+          ? 'Refresh'
+          : undefined;
     if (!typ || payload.iss !== rc.issuer || typeof payload.jti !== 'string') return undefined;
-    return { id: typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti, typ, payload };
+    return {
+      id: typ === 'Bearer' ? payload.jti.slice(payload.jti.indexOf(':') + 1) : payload.jti,
+      typ,
+      payload,
+    };
   } catch {
     return undefined;
   }
@@ -123,7 +173,12 @@ const VERIFIED_TOKEN = Symbol('qsign.verifiedToken');
  * A model's lookup value as a verified token of kind `typ`: the JWT itself, or the raw record id
  * `unwrapForTokenEndpoint` verified earlier in this request.
  */
-async function lookupToken(ProviderClass: unknown, rc: RealmContext, value: unknown, typ: VerifiedToken['typ']): Promise<VerifiedToken | undefined> {
+async function lookupToken(
+  ProviderClass: unknown,
+  rc: RealmContext,
+  value: unknown,
+  typ: VerifiedToken['typ'],
+): Promise<VerifiedToken | undefined> {
   const earlier = currentCtx(ProviderClass)?.state?.[VERIFIED_TOKEN] as VerifiedToken | undefined;
   const token = earlier && earlier.id === value ? earlier : await verifiedToken(rc, value);
   return token?.typ === typ ? token : undefined;
@@ -134,9 +189,18 @@ async function lookupToken(ProviderClass: unknown, rc: RealmContext, value: unkn
  * when one is issued (no database write on the hot path); looking one up rebuilds the token from
  * its verified claims, and revoking one records its jti in `revoked_tokens` until it expires.
  */
-function installTransientClientCredentials(Model: ModelClass & { instantiate(payload: Record<string, unknown>): unknown; prototype: { destroy(): Promise<void>; jti?: string; exp?: number } }, rc: RealmContext, ProviderClass: unknown): void {
+function installTransientClientCredentials(
+  Model: ModelClass & {
+    instantiate(payload: Record<string, unknown>): unknown;
+    prototype: { destroy(): Promise<void>; jti?: string; exp?: number };
+  },
+  rc: RealmContext,
+  ProviderClass: unknown,
+): void {
   const original = Model.prototype.getValueAndPayload;
-  Model.prototype.getValueAndPayload = async function getValueAndPayload(this: { [ISSUED_VALUE]?: string }) {
+  Model.prototype.getValueAndPayload = async function getValueAndPayload(this: {
+    [ISSUED_VALUE]?: string;
+  }) {
     const { value: id, payload } = await original.call(this);
     const value = await signAccessToken(rc, 'ClientCredentials', id, payload!);
     this[ISSUED_VALUE] = value;
@@ -149,12 +213,27 @@ function installTransientClientCredentials(Model: ModelClass & { instantiate(pay
     if (typeof exp !== 'number' || exp <= Math.floor(Date.now() / 1000)) return undefined;
     // A DPoP-bound token stays bound (RFC 9449 §6.1: its `cnf.jkt`).
     const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
-    const [revoked] = await rc.db.query('SELECT 1 FROM revoked_tokens WHERE realm_id = $1 AND jti = $2', [rc.realmId, token.id]);
+    const [revoked] = await rc.db.query(
+      'SELECT 1 FROM revoked_tokens WHERE realm_id = $1 AND jti = $2',
+      [rc.realmId, token.id],
+    );
     if (revoked) return undefined;
-    return Model.instantiate({ kind: 'ClientCredentials', jti: token.id, iat, exp, clientId: azp, scope, extra, ...(typeof jkt === 'string' ? { jkt } : {}) });
+    return Model.instantiate({
+      kind: 'ClientCredentials',
+      jti: token.id,
+      iat,
+      exp,
+      clientId: azp,
+      scope,
+      extra,
+      ...(typeof jkt === 'string' ? { jkt } : {}),
+    });
   };
   Model.prototype.destroy = async function destroy(this: { jti?: string; exp?: number }) {
-    await rc.db.query('INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING', [rc.realmId, this.jti, this.exp ?? Math.floor(Date.now() / 1000) + 3600]);
+    await rc.db.query(
+      'INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING',
+      [rc.realmId, this.jti, this.exp ?? Math.floor(Date.now() / 1000) + 3600],
+    );
   };
 }
 
@@ -163,16 +242,32 @@ function installTransientClientCredentials(Model: ModelClass & { instantiate(pay
  * token_type_hint says); returns the record id to hand oidc-provider, whose lookups in this request
  * then take the id as verified.
  */
-export async function unwrapForTokenEndpoint(rc: RealmContext, value: string, state: Record<PropertyKey, unknown>): Promise<string | undefined> {
+export async function unwrapForTokenEndpoint(
+  rc: RealmContext,
+  value: string,
+  state: Record<PropertyKey, unknown>,
+): Promise<string | undefined> {
   const token = await verifiedToken(rc, value);
   if (token) state[VERIFIED_TOKEN] = token;
   return token?.id;
 }
 
-export function installKeycloakTokens(provider: Provider, ProviderClass: unknown, rc: RealmContext, rcClaims: RealmClaims): void {
-  const wrap = (Model: ModelClass, kind: string, typ: 'Bearer' | 'Refresh', sign: (id: string, p: TokenPayload) => Promise<string>) => {
+export function installKeycloakTokens(
+  provider: Provider,
+  ProviderClass: unknown,
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): void {
+  const wrap = (
+    Model: ModelClass,
+    kind: string,
+    typ: 'Bearer' | 'Refresh',
+    sign: (id: string, p: TokenPayload) => Promise<string>,
+  ) => {
     const original = Model.prototype.getValueAndPayload;
-    Model.prototype.getValueAndPayload = async function getValueAndPayload(this: { [ISSUED_VALUE]?: string }) {
+    Model.prototype.getValueAndPayload = async function getValueAndPayload(this: {
+      [ISSUED_VALUE]?: string;
+    }) {
       const { value: id, payload } = await original.call(this);
       if (!payload) throw new Error(`${kind} must use the opaque (stored) format`);
       const value = await sign(id, payload);
@@ -189,11 +284,16 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
   // only adds at_hash for implicit/hybrid responses). The hash follows the id token's alg.
   const IdToken = (provider as unknown as { IdToken: { prototype: IdTokenInstance } }).IdToken;
   const issue = IdToken.prototype.issue;
-  IdToken.prototype.issue = function issueKeycloakIdToken(this: IdTokenInstance, options: { use?: string }) {
+  IdToken.prototype.issue = function issueKeycloakIdToken(
+    this: IdTokenInstance,
+    options: { use?: string },
+  ) {
     if (options?.use === 'userinfo') applyMappedClaims(this, 'userinfo', rc, rcClaims);
     if (options?.use === 'idtoken') {
-      const at = this.ctx?.oidc?.entities?.AccessToken as { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
-      if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined) this.set('at_hash', at[ISSUED_VALUE]);
+      const at = this.ctx?.oidc?.entities?.AccessToken as
+        { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
+      if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined)
+        this.set('at_hash', at[ISSUED_VALUE]);
       // The access token's `sid` when the grant had none recorded (a session older than includeSid).
       if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
       applyMappedClaims(this, 'idtoken', rc, rcClaims);
@@ -208,8 +308,12 @@ export function installKeycloakTokens(provider: Provider, ProviderClass: unknown
   };
 
   const p = provider as unknown as Record<string, ModelClass>;
-  wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) => signAccessToken(rc, 'AccessToken', id, payload));
+  wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) =>
+    signAccessToken(rc, 'AccessToken', id, payload),
+  );
   installTransientClientCredentials(p.ClientCredentials as never, rc, ProviderClass);
-  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) => signRefreshToken(rc, rcClaims, id, payload));
+  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) =>
+    signRefreshToken(rc, rcClaims, id, payload),
+  );
   installMappedUserinfo(provider, rc, rcClaims);
 }

@@ -28,11 +28,28 @@ import { unwrapForTokenEndpoint } from './keycloak-tokens.ts';
 import type { RealmContext } from './realm-context.ts';
 
 const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
-const RP_LOGOUT_PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'ui_locales', 'logout_hint'];
+const RP_LOGOUT_PARAMS = [
+  'id_token_hint',
+  'client_id',
+  'post_logout_redirect_uri',
+  'state',
+  'ui_locales',
+  'logout_hint',
+];
 
 type Body = Record<string, unknown>;
-type RefreshTokenEntity = { clientId?: string; accountId?: string; sessionUid?: string; grantId?: string; scope?: string };
-type SessionLike = { accountId?: string; authorizations?: Record<string, { grantId?: string; sid?: string; persistsLogout?: boolean }>; destroy(): Promise<void> };
+type RefreshTokenEntity = {
+  clientId?: string;
+  accountId?: string;
+  sessionUid?: string;
+  grantId?: string;
+  scope?: string;
+};
+type SessionLike = {
+  accountId?: string;
+  authorizations?: Record<string, { grantId?: string; sid?: string; persistsLogout?: boolean }>;
+  destroy(): Promise<void>;
+};
 type TokenModel = { revokeByGrantId(grantId: string): Promise<void> };
 
 function answer(ctx: Context, status: number, error?: string, description?: string): void {
@@ -45,20 +62,42 @@ function answer(ctx: Context, status: number, error?: string, description?: stri
  * user session: revokes the tokens of every grant in it (but offline ones), tells back-channel
  * clients, destroys the session. Failures to reach a client are logged, not fatal (Keycloak's).
  */
-async function endSession(ctx: KoaContextWithOIDC, rc: RealmContext, token: RefreshTokenEntity): Promise<void> {
+async function endSession(
+  ctx: KoaContextWithOIDC,
+  rc: RealmContext,
+  token: RefreshTokenEntity,
+): Promise<void> {
   const { provider } = ctx.oidc;
-  const Session = provider.Session as unknown as { findByUid(uid: string): Promise<SessionLike | undefined> };
+  const Session = provider.Session as unknown as {
+    findByUid(uid: string): Promise<SessionLike | undefined>;
+  };
   const session = token.sessionUid ? await Session.findByUid(token.sessionUid) : undefined;
   if (!session) return;
-  const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'].map((name) => (provider as unknown as Record<string, TokenModel>)[name]);
-  for (const [clientId, { grantId, sid, persistsLogout }] of Object.entries(session.authorizations ?? {})) {
+  const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'].map(
+    (name) => (provider as unknown as Record<string, TokenModel>)[name],
+  );
+  for (const [clientId, { grantId, sid, persistsLogout }] of Object.entries(
+    session.authorizations ?? {},
+  )) {
     if (grantId && !persistsLogout) {
       await Promise.all(models.map((model) => model.revokeByGrantId(grantId)));
       await (await provider.Grant.find(grantId))?.destroy();
     }
-    const client = await provider.Client.find(clientId) as unknown as { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid?: string): Promise<void> } | undefined;
+    const client = (await provider.Client.find(clientId)) as unknown as
+      | {
+          backchannelLogoutUri?: string;
+          backchannelLogout(sub: string, sid?: string): Promise<void>;
+        }
+      | undefined;
     if (client?.backchannelLogoutUri && session.accountId) {
-      await client.backchannelLogout(session.accountId, sid).catch((err: Error) => rc.log.warn({ realm: rc.realm.name, clientId, err: { message: err.message } }, 'back-channel logout delivery failed'));
+      await client
+        .backchannelLogout(session.accountId, sid)
+        .catch((err: Error) =>
+          rc.log.warn(
+            { realm: rc.realm.name, clientId, err: { message: err.message } },
+            'back-channel logout delivery failed',
+          ),
+        );
     }
   }
   await session.destroy();
@@ -72,8 +111,19 @@ async function finishRefreshTokenLogout(ctx: KoaContextWithOIDC, rc: RealmContex
   }
   if (ctx.status !== 200) return;
   const token = (ctx.oidc.entities as { RefreshToken?: RefreshTokenEntity }).RefreshToken;
-  if (!token) { answer(ctx, 400, 'invalid_grant', 'Invalid refresh token'); return; }
-  if (token.clientId !== ctx.oidc.client?.clientId) { answer(ctx, 400, 'invalid_grant', "Invalid refresh token. Token client and authorized client don't match"); return; }
+  if (!token) {
+    answer(ctx, 400, 'invalid_grant', 'Invalid refresh token');
+    return;
+  }
+  if (token.clientId !== ctx.oidc.client?.clientId) {
+    answer(
+      ctx,
+      400,
+      'invalid_grant',
+      "Invalid refresh token. Token client and authorized client don't match",
+    );
+    return;
+  }
   if (!token.scope?.split(' ').includes('offline_access')) await endSession(ctx, rc, token);
   rc.loginEvent('LOGOUT', { clientId: token.clientId, userId: token.accountId, ipAddress: ctx.ip });
   answer(ctx, 204);
@@ -83,16 +133,26 @@ async function finishRefreshTokenLogout(ctx: KoaContextWithOIDC, rc: RealmContex
  * Hands the refresh-token logout to oidc-provider's revocation route (client authentication,
  * revocation of the token's grant), then finishes it.
  */
-async function refreshTokenLogout(ctx: Context, rc: RealmContext, body: Body, next: () => Promise<void>): Promise<void> {
+async function refreshTokenLogout(
+  ctx: Context,
+  rc: RealmContext,
+  body: Body,
+  next: () => Promise<void>,
+): Promise<void> {
   const refreshToken = body.refresh_token;
-  if (typeof refreshToken !== 'string' || !refreshToken) { answer(ctx, 400, 'invalid_request', 'No refresh token'); return; }
+  if (typeof refreshToken !== 'string' || !refreshToken) {
+    answer(ctx, 400, 'invalid_request', 'No refresh token');
+    return;
+  }
   // keycloak-connect sends its credentials twice (Basic and form); Keycloak takes the header.
   if (typeof body.client_secret === 'string' && /^Basic /i.test(ctx.get('authorization'))) {
     delete body.client_secret;
     delete body.client_id;
   }
   delete body.refresh_token;
-  body.token = await unwrapForTokenEndpoint(rc, refreshToken, ctx.state as Record<PropertyKey, unknown>) ?? `invalid-${randomUUID()}`;
+  body.token =
+    (await unwrapForTokenEndpoint(rc, refreshToken, ctx.state as Record<PropertyKey, unknown>)) ??
+    `invalid-${randomUUID()}`;
   body.token_type_hint = 'refresh_token';
   ctx.path = KEYCLOAK_ROUTES.revocation;
   await next();
@@ -102,7 +162,8 @@ async function refreshTokenLogout(ctx: Context, rc: RealmContext, body: Body, ne
 /** RP-initiated logout by POST: the same request as a GET (see the module comment). */
 function redirectToGet(ctx: Context, rc: RealmContext, body: Body): void {
   const query = new URLSearchParams();
-  for (const name of RP_LOGOUT_PARAMS) if (typeof body[name] === 'string') query.set(name, body[name]);
+  for (const name of RP_LOGOUT_PARAMS)
+    if (typeof body[name] === 'string') query.set(name, body[name]);
   ctx.status = 303;
   ctx.set('Cache-Control', 'no-store');
   ctx.redirect(`${rc.issuer}${KEYCLOAK_ROUTES.end_session}${query.size ? `?${query}` : ''}`);
@@ -110,7 +171,11 @@ function redirectToGet(ctx: Context, rc: RealmContext, body: Body): void {
 
 export function installKeycloakLogout(provider: Provider, rc: RealmContext): void {
   provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== KEYCLOAK_ROUTES.end_session || !ctx.is('application/x-www-form-urlencoded')) {
+    if (
+      ctx.method !== 'POST' ||
+      ctx.path !== KEYCLOAK_ROUTES.end_session ||
+      !ctx.is('application/x-www-form-urlencoded')
+    ) {
       await next();
       return;
     }

@@ -33,8 +33,14 @@ const HASHES = ['at_hash', 'c_hash', 's_hash'];
  * one (no user) the token is left as it is. `iss`, `aud` and `exp` are set by oidc-provider on
  * signing (an id token's `aud` is always its client).
  */
-export function applyMappedClaims(token: IdTokenLike, use: 'idtoken' | 'userinfo', rc: RealmContext, rcClaims: RealmClaims): void {
-  const user = (token.ctx?.oidc?.entities as { Account?: KeycloakAccount } | undefined)?.Account?.user;
+export function applyMappedClaims(
+  token: IdTokenLike,
+  use: 'idtoken' | 'userinfo',
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): void {
+  const user = (token.ctx?.oidc?.entities as { Account?: KeycloakAccount } | undefined)?.Account
+    ?.user;
   const client = rc.realm.client(token.client.clientId);
   if (!user || !client) return;
   const { available, extra } = token;
@@ -46,23 +52,48 @@ export function applyMappedClaims(token: IdTokenLike, use: 'idtoken' | 'userinfo
     nonce: typeof extra.nonce === 'string' ? extra.nonce : undefined,
     claims: token.mask ? { [member]: token.mask } : undefined,
   });
-  const claims = otherTokenClaims(rcClaims, use === 'idtoken' ? 'id' : 'userinfo', client, user, session, token.scope);
-  const hashes = Object.fromEntries(HASHES.filter((h) => extra[h] !== undefined).map((h) => [h, extra[h]]));
+  const claims = otherTokenClaims(
+    rcClaims,
+    use === 'idtoken' ? 'id' : 'userinfo',
+    client,
+    user,
+    session,
+    token.scope,
+  );
+  const hashes = Object.fromEntries(
+    HASHES.filter((h) => extra[h] !== undefined).map((h) => [h, extra[h]]),
+  );
   token.available = {};
   token.extra = { ...claims, ...hashes };
 }
 
-type AccessTokenLike = { accountId?: string; clientId?: string; scope?: string; claims?: { userinfo?: unknown } };
+type AccessTokenLike = {
+  accountId?: string;
+  clientId?: string;
+  scope?: string;
+  claims?: { userinfo?: unknown };
+};
 
 /** The JSON userinfo body: the pipeline's userinfo claims for the access token's user and scope. */
-function userinfoBody(ctx: KoaContextWithOIDC, rc: RealmContext, rcClaims: RealmClaims): Record<string, unknown> | undefined {
+function userinfoBody(
+  ctx: KoaContextWithOIDC,
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): Record<string, unknown> | undefined {
   const token = (ctx.oidc as unknown as { accessToken?: AccessTokenLike }).accessToken;
   const user = (ctx.oidc.entities as { Account?: KeycloakAccount }).Account?.user;
   const client = token?.clientId ? rc.realm.client(token.clientId) : undefined;
   if (!token || !user || !client) return undefined;
   const claims = token.claims?.userinfo ? { userinfo: token.claims.userinfo } : undefined;
   try {
-    return otherTokenClaims(rcClaims, 'userinfo', client, user, userSession({ claims }), token.scope);
+    return otherTokenClaims(
+      rcClaims,
+      'userinfo',
+      client,
+      user,
+      userSession({ claims }),
+      token.scope,
+    );
   } catch {
     // The token's scope is no longer valid for the client (the realm changed): an empty answer
     // rather than a server error; the token itself still works until it expires.
@@ -70,7 +101,13 @@ function userinfoBody(ctx: KoaContextWithOIDC, rc: RealmContext, rcClaims: Realm
   }
 }
 
-type IntrospectedToken = { kind: string; accountId?: string; clientId?: string; sid?: string; extra?: Record<string, unknown> };
+type IntrospectedToken = {
+  kind: string;
+  accountId?: string;
+  clientId?: string;
+  sid?: string;
+  extra?: Record<string, unknown>;
+};
 
 /**
  * An active access token's introspection answer as Keycloak 26 gives it
@@ -80,29 +117,59 @@ type IntrospectedToken = { kind: string; accountId?: string; clientId?: string; 
  * for its user (one read of the user); a client_credentials token (no session, nothing stored)
  * answers the claims it carries. Other answers are left as oidc-provider made them.
  */
-async function introspectionBody(ctx: KoaContextWithOIDC, body: Record<string, unknown>, rc: RealmContext, rcClaims: RealmClaims): Promise<Record<string, unknown> | undefined> {
-  const entities = ctx.oidc.entities as { AccessToken?: IntrospectedToken; ClientCredentials?: IntrospectedToken };
+async function introspectionBody(
+  ctx: KoaContextWithOIDC,
+  body: Record<string, unknown>,
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): Promise<Record<string, unknown> | undefined> {
+  const entities = ctx.oidc.entities as {
+    AccessToken?: IntrospectedToken;
+    ClientCredentials?: IntrospectedToken;
+  };
   const token = entities.AccessToken ?? entities.ClientCredentials;
   const client = token?.clientId ? rc.realm.client(token.clientId) : undefined;
   if (!token || !client || body.active !== true) return undefined;
   const extra = token.extra ?? {};
   let claims: Record<string, unknown> = { ...extra };
-  const user = token.kind === 'AccessToken' && token.accountId ? await findUserById(rc.db, rc.realmId, token.accountId) : undefined;
+  const user =
+    token.kind === 'AccessToken' && token.accountId
+      ? await findUserById(rc.db, rc.realmId, token.accountId)
+      : undefined;
   if (user) {
-    const session = userSession({ authTime: typeof extra.auth_time === 'number' ? extra.auth_time : undefined, sid: token.sid, acr: typeof extra.acr === 'string' ? extra.acr : undefined });
+    const session = userSession({
+      authTime: typeof extra.auth_time === 'number' ? extra.auth_time : undefined,
+      sid: token.sid,
+      acr: typeof extra.acr === 'string' ? extra.acr : undefined,
+    });
     try {
-      claims = otherTokenClaims(rcClaims, 'introspection', client, user, session, typeof body.scope === 'string' ? body.scope : undefined);
+      claims = otherTokenClaims(
+        rcClaims,
+        'introspection',
+        client,
+        user,
+        session,
+        typeof body.scope === 'string' ? body.scope : undefined,
+      );
     } catch {
       return undefined;
     }
   }
-  const out: Record<string, unknown> = { exp: body.exp, iat: body.iat, jti: body.jti, iss: body.iss, ...claims };
+  const out: Record<string, unknown> = {
+    exp: body.exp,
+    iat: body.iat,
+    jti: body.jti,
+    iss: body.iss,
+    ...claims,
+  };
   if (extra.scope !== undefined) out.scope = extra.scope;
   // A sender-constrained token's confirmation (RFC 9449 §6.2, RFC 7800): Keycloak's answer keeps
   // the token's `cnf`, and resource servers need it to check the DPoP proof.
   if (body.cnf !== undefined) out.cnf = body.cnf;
   out.client_id = body.client_id;
-  const username = user?.username ?? (typeof extra.preferred_username === 'string' ? extra.preferred_username : undefined);
+  const username =
+    user?.username ??
+    (typeof extra.preferred_username === 'string' ? extra.preferred_username : undefined);
   if (username) out.username = username;
   out.token_type = body.token_type;
   out.active = true;
@@ -110,13 +177,26 @@ async function introspectionBody(ctx: KoaContextWithOIDC, body: Record<string, u
 }
 
 /** Installs the userinfo and introspection post-middleware on `provider`. */
-export function installMappedUserinfo(provider: Provider, rc: RealmContext, rcClaims: RealmClaims): void {
+export function installMappedUserinfo(
+  provider: Provider,
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): void {
   provider.use(async (ctx, next) => {
     await next();
     const oidcCtx = ctx as KoaContextWithOIDC;
     const route = oidcCtx.oidc?.route;
-    if ((route !== 'userinfo' && route !== 'introspection') || ctx.status !== 200 || !ctx.body || typeof ctx.body !== 'object') return;
-    const body = route === 'userinfo' ? userinfoBody(oidcCtx, rc, rcClaims) : await introspectionBody(oidcCtx, ctx.body as Record<string, unknown>, rc, rcClaims);
+    if (
+      (route !== 'userinfo' && route !== 'introspection') ||
+      ctx.status !== 200 ||
+      !ctx.body ||
+      typeof ctx.body !== 'object'
+    )
+      return;
+    const body =
+      route === 'userinfo'
+        ? userinfoBody(oidcCtx, rc, rcClaims)
+        : await introspectionBody(oidcCtx, ctx.body as Record<string, unknown>, rc, rcClaims);
     if (body) ctx.body = body;
   });
 }

@@ -23,7 +23,12 @@ export class OfflineTokenNotAllowed extends errors.CustomOIDCProviderError {
  * `user` (undefined: unknown) does not hold the realm role `offline_access`, directly, through a
  * group or a composite. Returns normally otherwise.
  */
-export function assertOfflineAllowed(rc: RealmContext, user: StoredUser | undefined, scope: string | undefined): void {
+export function assertOfflineAllowed(
+  rc: RealmContext,
+  user: StoredUser | undefined,
+  scope: string | undefined,
+): void {
   if (!scope?.split(' ').includes('offline_access')) return;
-  if (!user || !rc.realm.effectiveRoles(user).realm.includes('offline_access')) throw new OfflineTokenNotAllowed();
+  if (!user || !rc.realm.effectiveRoles(user).realm.includes('offline_access'))
+    throw new OfflineTokenNotAllowed();
 }

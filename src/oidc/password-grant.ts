@@ -15,7 +15,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
-import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED, toAccount, type LoginFailure } from './account.ts';
+import {
+  checkPassword,
+  LOGIN_ERROR_EVENT,
+  OTP_NOT_SUPPORTED,
+  toAccount,
+  type LoginFailure,
+} from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
 import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
@@ -49,72 +55,120 @@ class KeycloakGrantError extends errors.CustomOIDCProviderError {
  * has neither as default nor as optional scope answers 400 invalid_scope "Invalid scopes: ...",
  * before the user's credentials are checked.
  */
-export function registerPasswordGrant(provider: Provider, rc: RealmContext, rcClaims: RealmClaims): void {
-  provider.registerGrantType(PASSWORD_GRANT, async (ctx: KoaContextWithOIDC) => {
-    const { client, params } = ctx.oidc as unknown as { client: NonNullable<KoaContextWithOIDC['oidc']['client']>; params: Record<string, string | undefined> };
-    // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
-    if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
-    const kc = rc.realm.client(client.clientId);
-    const sent = sentScope(ctx as never, params.scope);
-    if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
-    // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
-    const proof = await dpopProof(ctx);
-    const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
-    if (!result.ok) {
-      rc.loginEvent('LOGIN_ERROR', { clientId: client.clientId, ipAddress: ctx.ip, error: LOGIN_ERROR_EVENT[result.reason], details: { grant_type: 'password', username: params.username } });
-      const { status, description } = FAILURES[result.reason];
-      throw new KeycloakGrantError(description, status);
-    }
-    rc.loginEvent('LOGIN', { clientId: client.clientId, userId: result.user.id, ipAddress: ctx.ip, details: { grant_type: 'password', username: result.user.username } });
+export function registerPasswordGrant(
+  provider: Provider,
+  rc: RealmContext,
+  rcClaims: RealmClaims,
+): void {
+  provider.registerGrantType(
+    PASSWORD_GRANT,
+    async (ctx: KoaContextWithOIDC) => {
+      const { client, params } = ctx.oidc as unknown as {
+        client: NonNullable<KoaContextWithOIDC['oidc']['client']>;
+        params: Record<string, string | undefined>;
+      };
+      // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
+      if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
+      const kc = rc.realm.client(client.clientId);
+      const sent = sentScope(ctx as never, params.scope);
+      if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
+      // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
+      const proof = await dpopProof(ctx);
+      const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
+      if (!result.ok) {
+        rc.loginEvent('LOGIN_ERROR', {
+          clientId: client.clientId,
+          ipAddress: ctx.ip,
+          error: LOGIN_ERROR_EVENT[result.reason],
+          details: { grant_type: 'password', username: params.username },
+        });
+        const { status, description } = FAILURES[result.reason];
+        throw new KeycloakGrantError(description, status);
+      }
+      rc.loginEvent('LOGIN', {
+        clientId: client.clientId,
+        userId: result.user.id,
+        ipAddress: ctx.ip,
+        details: { grant_type: 'password', username: result.user.username },
+      });
 
-    const account = toAccount(result.user);
-    ctx.oidc.entity('Account', account);
-    const requested = new Set((sent ?? '').split(' ').filter(Boolean));
-    // The scope parameter as Keycloak keeps it in the client session; the pipeline derives the
-    // token's `scope` (applied scopes) from it (oidc/token-claims.ts).
-    const scope = [...requested].join(' ') || undefined;
-    assertOfflineAllowed(rc, result.user, scope);
-    // Keycloak creates a user session for direct grants; its id is the token's `sid`.
-    const sid = randomBytes(18).toString('base64url');
-    const authTime = Math.floor(Date.now() / 1000);
-    // The AUTH_TIME session note of all this grant's tokens (oidc/provider.ts extraTokenClaims).
-    account.authTime = authTime;
+      const account = toAccount(result.user);
+      ctx.oidc.entity('Account', account);
+      const requested = new Set((sent ?? '').split(' ').filter(Boolean));
+      // The scope parameter as Keycloak keeps it in the client session; the pipeline derives the
+      // token's `scope` (applied scopes) from it (oidc/token-claims.ts).
+      const scope = [...requested].join(' ') || undefined;
+      assertOfflineAllowed(rc, result.user, scope);
+      // Keycloak creates a user session for direct grants; its id is the token's `sid`.
+      const sid = randomBytes(18).toString('base64url');
+      const authTime = Math.floor(Date.now() / 1000);
+      // The AUTH_TIME session note of all this grant's tokens (oidc/provider.ts extraTokenClaims).
+      account.authTime = authTime;
 
-    const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
-    if (scope) grant.addOIDCScope(scope);
-    const grantId = await grant.save();
+      const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
+      if (scope) grant.addOIDCScope(scope);
+      const grantId = await grant.save();
 
-    const at = new provider.AccessToken({ accountId: account.accountId, client, grantId, gty: PASSWORD_GRANT, scope, sid });
-    const rt = client.grantTypeAllowed('refresh_token') ? new provider.RefreshToken({
-      accountId: account.accountId, client, grantId, gty: PASSWORD_GRANT, scope, sid, authTime, acr: '1', rotations: 0,
-    } as ConstructorParameters<Provider['RefreshToken']>[0]) : undefined;
-    await bindToDpop(ctx, proof, at, rt);
-    ctx.oidc.entity('AccessToken', at);
-    const accessToken = await at.save();
+      const at = new provider.AccessToken({
+        accountId: account.accountId,
+        client,
+        grantId,
+        gty: PASSWORD_GRANT,
+        scope,
+        sid,
+      });
+      const rt = client.grantTypeAllowed('refresh_token')
+        ? new provider.RefreshToken({
+            accountId: account.accountId,
+            client,
+            grantId,
+            gty: PASSWORD_GRANT,
+            scope,
+            sid,
+            authTime,
+            acr: '1',
+            rotations: 0,
+          } as ConstructorParameters<Provider['RefreshToken']>[0])
+        : undefined;
+      await bindToDpop(ctx, proof, at, rt);
+      ctx.oidc.entity('AccessToken', at);
+      const accessToken = await at.save();
 
-    let refreshToken: string | undefined;
-    if (rt) {
-      ctx.oidc.entity('RefreshToken', rt);
-      refreshToken = await rt.save();
-    }
+      let refreshToken: string | undefined;
+      if (rt) {
+        ctx.oidc.entity('RefreshToken', rt);
+        refreshToken = await rt.save();
+      }
 
-    let idToken: string | undefined;
-    if (requested.has('openid')) {
-      const IdToken = provider.IdToken as unknown as new (claims: Record<string, unknown>, options: { ctx: KoaContextWithOIDC }) => { scope: string; set(k: string, v: unknown): void; issue(o: { use: string }): Promise<string> };
-      // The claims are the mappers' (oidc/mapped-claims.ts, when the token is issued).
-      const token = new IdToken({ sub: account.accountId, acr: '1', auth_time: authTime }, { ctx });
-      token.scope = scope ?? 'openid';
-      token.set('sid', sid);
-      idToken = await token.issue({ use: 'idtoken' }) as string;
-    }
+      let idToken: string | undefined;
+      if (requested.has('openid')) {
+        const IdToken = provider.IdToken as unknown as new (
+          claims: Record<string, unknown>,
+          options: { ctx: KoaContextWithOIDC },
+        ) => {
+          scope: string;
+          set(k: string, v: unknown): void;
+          issue(o: { use: string }): Promise<string>;
+        };
+        // The claims are the mappers' (oidc/mapped-claims.ts, when the token is issued).
+        const token = new IdToken(
+          { sub: account.accountId, acr: '1', auth_time: authTime },
+          { ctx },
+        );
+        token.scope = scope ?? 'openid';
+        token.set('sid', sid);
+        idToken = (await token.issue({ use: 'idtoken' })) as string;
+      }
 
-    ctx.body = {
-      access_token: accessToken,
-      expires_in: at.expiration,
-      refresh_token: refreshToken,
-      token_type: at.tokenType,
-      id_token: idToken,
-      scope,
-    };
-  }, ['username', 'password', 'scope']);
+      ctx.body = {
+        access_token: accessToken,
+        expires_in: at.expiration,
+        refresh_token: refreshToken,
+        token_type: at.tokenType,
+        id_token: idToken,
+        scope,
+      };
+    },
+    ['username', 'password', 'scope'],
+  );
 }

@@ -24,15 +24,30 @@ export interface RealmContext {
   allowPrivateNetworks: boolean;
   log: Logger;
   /** Records a login event of this realm (Keycloak EventRepresentation fields); never throws. */
-  loginEvent(type: string, event: { clientId?: string; userId?: string; ipAddress?: string; error?: string; details?: Record<string, string> }): void;
+  loginEvent(
+    type: string,
+    event: {
+      clientId?: string;
+      userId?: string;
+      ipAddress?: string;
+      error?: string;
+      details?: Record<string, string>;
+    },
+  ): void;
 }
 
 /** The alg a client's access tokens are signed with: client attribute, else realm default (Keycloak rule). */
 export function accessTokenAlg(rc: RealmContext, clientId: string): string {
-  return rc.realm.client(clientId)?.attributes['access.token.signed.response.alg'] || rc.realm.rep.defaultSignatureAlgorithm;
+  return (
+    rc.realm.client(clientId)?.attributes['access.token.signed.response.alg'] ||
+    rc.realm.rep.defaultSignatureAlgorithm
+  );
 }
 
 /** The alg a client's id tokens are signed with. */
 export function idTokenAlg(rc: RealmContext, clientId: string): string {
-  return rc.realm.client(clientId)?.attributes['id.token.signed.response.alg'] || rc.realm.rep.defaultSignatureAlgorithm;
+  return (
+    rc.realm.client(clientId)?.attributes['id.token.signed.response.alg'] ||
+    rc.realm.rep.defaultSignatureAlgorithm
+  );
 }

@@ -16,7 +16,21 @@
  */
 
 /** Keycloak RedirectUtils.FORBIDDEN_OIDC_PARAMS: response parameters a redirect URI may not carry. */
-const FORBIDDEN_PARAMS = new Set(['code', 'id_token', 'access_token', 'token_type', 'expires_in', 'state', 'iss', 'error', 'error_description', 'session_state', 'response', 'kc_action', 'kc_action_status']);
+const FORBIDDEN_PARAMS = new Set([
+  'code',
+  'id_token',
+  'access_token',
+  'token_type',
+  'expires_in',
+  'state',
+  'iss',
+  'error',
+  'error_description',
+  'session_state',
+  'response',
+  'kc_action',
+  'kc_action_status',
+]);
 
 /** A `.` or `..` segment, plain or percent-encoded (once or twice), ended by a separator or the end. */
 const DOT_SEGMENT = /(^|\/|%2f|%5c)(\.|%2e|%252e){1,2}(\/|%2f|%5c|;|%3b|\?|$)/i;
@@ -44,8 +58,10 @@ export function parseRedirectUri(uri: string): URL | undefined {
   if (!url || url.username || url.password) return undefined;
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?]*)/i.exec(uri)?.[1];
   if (authority?.includes('@')) return undefined;
-  if (DOT_SEGMENT.test(beforeQuery(uri).replace(/^[a-z][a-z0-9+.-]*:(\/\/[^/?]*)?/i, ''))) return undefined;
-  for (const name of url.searchParams.keys()) if (FORBIDDEN_PARAMS.has(name.toLowerCase())) return undefined;
+  if (DOT_SEGMENT.test(beforeQuery(uri).replace(/^[a-z][a-z0-9+.-]*:(\/\/[^/?]*)?/i, '')))
+    return undefined;
+  for (const name of url.searchParams.keys())
+    if (FORBIDDEN_PARAMS.has(name.toLowerCase())) return undefined;
   return url;
 }
 
@@ -56,14 +72,23 @@ function matchesWildcard(redirect: URL, prefix: string): boolean {
   // `http://host:4000*` is `http://host:4000/*` (Keycloak checkValidRedirectWildcard).
   const base = parse(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*$/i.test(prefix) ? `${prefix}/` : prefix);
   if (!base || base.username || base.password || base.search || base.hash) return false;
-  if (base.protocol !== redirect.protocol || base.hostname !== redirect.hostname || base.port !== redirect.port) return false;
+  if (
+    base.protocol !== redirect.protocol ||
+    base.hostname !== redirect.hostname ||
+    base.port !== redirect.port
+  )
+    return false;
   const path = base.pathname;
-  return redirect.pathname.startsWith(path) || (path.length > 1 && path.endsWith('/') && redirect.pathname === path.slice(0, -1));
+  return (
+    redirect.pathname.startsWith(path) ||
+    (path.length > 1 && path.endsWith('/') && redirect.pathname === path.slice(0, -1))
+  );
 }
 
 function matchesPattern(redirect: URL, pattern: string): boolean {
   if (pattern === '*') return isWeb(redirect);
-  if (pattern.endsWith('*') && !/[?#]/.test(pattern)) return matchesWildcard(redirect, pattern.slice(0, -1));
+  if (pattern.endsWith('*') && !/[?#]/.test(pattern))
+    return matchesWildcard(redirect, pattern.slice(0, -1));
   const exact = parse(pattern);
   return exact !== undefined && exact.href === redirect.href;
 }
@@ -76,7 +101,9 @@ function matchesPattern(redirect: URL, pattern: string): boolean {
  */
 function allowedFragment(fragment: string): boolean {
   if (fragment.length > 2048 || /[\s\x00-\x1f\x7f\\#]/.test(fragment)) return false;
-  return fragment.split('&').every((part) => !FORBIDDEN_PARAMS.has(decodeName(part.split('=', 1)[0]).toLowerCase()));
+  return fragment
+    .split('&')
+    .every((part) => !FORBIDDEN_PARAMS.has(decodeName(part.split('=', 1)[0]).toLowerCase()));
 }
 
 function decodeName(name: string): string {
@@ -96,7 +123,11 @@ function decodeName(name: string): string {
  * match and kept in the answer (Keycloak's OIDCRedirectUriBuilder appends the response parameters
  * to it). Without it, any fragment is refused (RFC 6749 §3.1.2).
  */
-export function matchesRedirect(uri: string, patterns: string[], options: { allowFragment?: boolean } = {}): boolean {
+export function matchesRedirect(
+  uri: string,
+  patterns: string[],
+  options: { allowFragment?: boolean } = {},
+): boolean {
   const hash = uri.indexOf('#');
   if (hash !== -1) {
     if (!options.allowFragment || !allowedFragment(uri.slice(hash + 1))) return false;
@@ -106,7 +137,8 @@ export function matchesRedirect(uri: string, patterns: string[], options: { allo
   if (!redirect) return false;
   if (patterns.some((p) => matchesPattern(redirect, p))) return true;
   // RFC 8252 §7.3: native apps listen on an ephemeral loopback port (Keycloak tries port 80).
-  if (redirect.protocol !== 'http:' || !LOOPBACK.has(redirect.hostname) || !redirect.port) return false;
+  if (redirect.protocol !== 'http:' || !LOOPBACK.has(redirect.hostname) || !redirect.port)
+    return false;
   const anyPort = new URL(redirect.href);
   anyPort.port = '';
   return patterns.some((p) => matchesPattern(anyPort, p));

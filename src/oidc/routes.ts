@@ -19,7 +19,11 @@ export const KEYCLOAK_ROUTES = {
 } as const;
 
 /** oidc-provider's cookie names: Keycloak's session cookie name, so keycloak-js's pages find it. */
-export const COOKIE_NAMES = { session: 'KC_SESSION', interaction: 'KC_INTERACTION', resume: 'KC_INTERACTION_RESUME' } as const;
+export const COOKIE_NAMES = {
+  session: 'KC_SESSION',
+  interaction: 'KC_INTERACTION',
+  resume: 'KC_INTERACTION_RESUME',
+} as const;
 
 /** Where oidc-provider sends the browser for login; served by interaction/login.ts. */
 export const LOGIN_ACTIONS = '/login-actions';

@@ -33,14 +33,30 @@ export class SignerSigningKey extends ExternalSigningKey {
     return this.#jwk;
   }
 
-  override get kty() { return this.#jwk.kty as never; }
-  override get pub() { return this.#jwk.pub as never; }
-  override get x() { return this.#jwk.x as never; }
-  override get y() { return this.#jwk.y as never; }
-  override get n() { return this.#jwk.n as never; }
-  override get e() { return this.#jwk.e as never; }
-  override get crv() { return this.#jwk.crv as never; }
-  override get key_ops() { return (this.#verifyOnly ? ['verify'] : undefined) as never; }
+  override get kty() {
+    return this.#jwk.kty as never;
+  }
+  override get pub() {
+    return this.#jwk.pub as never;
+  }
+  override get x() {
+    return this.#jwk.x as never;
+  }
+  override get y() {
+    return this.#jwk.y as never;
+  }
+  override get n() {
+    return this.#jwk.n as never;
+  }
+  override get e() {
+    return this.#jwk.e as never;
+  }
+  override get crv() {
+    return this.#jwk.crv as never;
+  }
+  override get key_ops() {
+    return (this.#verifyOnly ? ['verify'] : undefined) as never;
+  }
 
   /** node:crypto public key, for the algorithms jose verifies inside oidc-provider. */
   override keyObject(): KeyObject {

@@ -34,7 +34,12 @@ export interface LoginFacts {
 export function userSession(facts: LoginFacts): MapperSession {
   const notes: Record<string, string> = {};
   if (facts.authTime !== undefined) notes.AUTH_TIME = String(facts.authTime);
-  const claimsParam = facts.claims === undefined || facts.claims === null ? undefined : typeof facts.claims === 'string' ? facts.claims : JSON.stringify(facts.claims);
+  const claimsParam =
+    facts.claims === undefined || facts.claims === null
+      ? undefined
+      : typeof facts.claims === 'string'
+        ? facts.claims
+        : JSON.stringify(facts.claims);
   return { notes, acr: facts.acr ?? '1', sid: facts.sid, nonce: facts.nonce, claimsParam };
 }
 
@@ -52,11 +57,34 @@ export function serviceAccountSession(clientId: string, ip: string): MapperSessi
  * `scope`. Throws oidc-provider's InvalidScope (400 "Invalid scopes: ...") for a scope the
  * client does not have.
  */
-export function accessTokenClaims(rcClaims: RealmClaims, client: ClientRepresentation, user: StoredUser, session: MapperSession, scopeParam: string | undefined): Claims {
-  return { ...claimsOrInvalidScope(rcClaims, { client, user, session, scopeParam, target: accessTokenTarget(client) }).claims };
+export function accessTokenClaims(
+  rcClaims: RealmClaims,
+  client: ClientRepresentation,
+  user: StoredUser,
+  session: MapperSession,
+  scopeParam: string | undefined,
+): Claims {
+  return {
+    ...claimsOrInvalidScope(rcClaims, {
+      client,
+      user,
+      session,
+      scopeParam,
+      target: accessTokenTarget(client),
+    }).claims,
+  };
 }
 
 /** The claims of an id token, userinfo response or introspection answer (`target`). */
-export function otherTokenClaims(rcClaims: RealmClaims, target: Exclude<TokenTarget, 'access' | 'lightweight'>, client: ClientRepresentation, user: StoredUser, session: MapperSession, scopeParam: string | undefined): Claims {
-  return { ...claimsOrInvalidScope(rcClaims, { client, user, session, scopeParam, target }).claims };
+export function otherTokenClaims(
+  rcClaims: RealmClaims,
+  target: Exclude<TokenTarget, 'access' | 'lightweight'>,
+  client: ClientRepresentation,
+  user: StoredUser,
+  session: MapperSession,
+  scopeParam: string | undefined,
+): Claims {
+  return {
+    ...claimsOrInvalidScope(rcClaims, { client, user, session, scopeParam, target }).claims,
+  };
 }

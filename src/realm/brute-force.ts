@@ -11,10 +11,18 @@ import type { RealmDocument } from './representation.ts';
 import { findUserById, updateUser } from '../store/users.ts';
 import { lockouts } from '../metrics.ts';
 
-interface Settings { enabled: boolean; failureFactor: number; waitIncrement: number; maxWait: number; maxDelta: number; permanent: boolean }
+interface Settings {
+  enabled: boolean;
+  failureFactor: number;
+  waitIncrement: number;
+  maxWait: number;
+  maxDelta: number;
+  permanent: boolean;
+}
 
 function settingsOf(doc: RealmDocument): Settings {
-  const n = (key: string, fallback: number) => (typeof doc[key] === 'number' ? doc[key] as number : fallback);
+  const n = (key: string, fallback: number) =>
+    typeof doc[key] === 'number' ? (doc[key] as number) : fallback;
   return {
     enabled: doc.bruteForceProtected === true,
     failureFactor: Math.max(1, n('failureFactor', 30)),
@@ -25,9 +33,19 @@ function settingsOf(doc: RealmDocument): Settings {
   };
 }
 
-export interface LoginFailures { numFailures: number; disabled: boolean; lastIPFailure: string; lastFailure: number }
+export interface LoginFailures {
+  numFailures: number;
+  disabled: boolean;
+  lastIPFailure: string;
+  lastFailure: number;
+}
 
-type Row = { num_failures: number; last_failure: Date; last_ip: string | null; locked_until: Date | null };
+type Row = {
+  num_failures: number;
+  last_failure: Date;
+  last_ip: string | null;
+  locked_until: Date | null;
+};
 
 /**
  * Records a login attempt of a known user and tells whether the user is locked out (a temporary
@@ -37,7 +55,13 @@ type Row = { num_failures: number; last_failure: Date; last_ip: string | null; l
  * @returns true when the user is locked out (the attempt must get the wrong-password answer).
  * @throws StoreUnavailableError when the store is down.
  */
-export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, realmId: string, userId: string, attempt: { valid: boolean; ip?: string }): Promise<boolean> {
+export async function recordLoginAttempt(
+  db: SqlClient,
+  doc: RealmDocument,
+  realmId: string,
+  userId: string,
+  attempt: { valid: boolean; ip?: string },
+): Promise<boolean> {
   const s = settingsOf(doc);
   if (!s.enabled) return false;
   if (attempt.valid) {
@@ -50,7 +74,10 @@ export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, real
     return row?.locked === true;
   }
   const outcome = await db.transaction(async (tx): Promise<'locked' | 'counted' | 'lockout'> => {
-    const [row] = await tx.query<Row>('SELECT num_failures, last_failure, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE', [realmId, userId]);
+    const [row] = await tx.query<Row>(
+      'SELECT num_failures, last_failure, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2 FOR UPDATE',
+      [realmId, userId],
+    );
     const now = Date.now();
     if (row?.locked_until && new Date(row.locked_until).getTime() > now) return 'locked';
     const fresh = !row || now - new Date(row.last_failure).getTime() > s.maxDelta * 1000;
@@ -79,8 +106,15 @@ export async function recordLoginAttempt(db: SqlClient, doc: RealmDocument, real
 }
 
 /** Keycloak's attack-detection view of a user: `{numFailures, disabled, lastIPFailure, lastFailure}` (ms). */
-export async function loginFailures(db: SqlClient, realmId: string, userId: string): Promise<LoginFailures> {
-  const [row] = await db.query<Row>('SELECT num_failures, last_failure, last_ip, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+export async function loginFailures(
+  db: SqlClient,
+  realmId: string,
+  userId: string,
+): Promise<LoginFailures> {
+  const [row] = await db.query<Row>(
+    'SELECT num_failures, last_failure, last_ip, locked_until FROM login_failures WHERE realm_id = $1 AND user_id = $2',
+    [realmId, userId],
+  );
   if (!row) return { numFailures: 0, disabled: false, lastIPFailure: 'n/a', lastFailure: 0 };
   return {
     numFailures: row.num_failures,
@@ -90,7 +124,15 @@ export async function loginFailures(db: SqlClient, realmId: string, userId: stri
   };
 }
 
-export async function clearLoginFailures(db: SqlClient, realmId: string, userId?: string): Promise<void> {
-  if (userId) await db.query('DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2', [realmId, userId]);
+export async function clearLoginFailures(
+  db: SqlClient,
+  realmId: string,
+  userId?: string,
+): Promise<void> {
+  if (userId)
+    await db.query('DELETE FROM login_failures WHERE realm_id = $1 AND user_id = $2', [
+      realmId,
+      userId,
+    ]);
   else await db.query('DELETE FROM login_failures WHERE realm_id = $1', [realmId]);
 }

@@ -21,14 +21,25 @@
  */
 import type { ClientRepresentation } from './representation.ts';
 
-export interface UriProblem { path: string; reason: string }
+export interface UriProblem {
+  path: string;
+  reason: string;
+}
 
-const FORBIDDEN_SCHEMES = new Set(['javascript:', 'vbscript:', 'data:', 'blob:', 'file:', 'about:']);
+const FORBIDDEN_SCHEMES = new Set([
+  'javascript:',
+  'vbscript:',
+  'data:',
+  'blob:',
+  'file:',
+  'about:',
+]);
 const INVALID = 'A redirect URI is not a valid URI';
 
 /** Why `pattern` can never match a redirect URI, or undefined when it is acceptable. */
 export function redirectPatternProblem(pattern: string, postLogout = false): string | undefined {
-  if (pattern === '' || pattern === '*' || (postLogout && (pattern === '+' || pattern === '-'))) return undefined;
+  if (pattern === '' || pattern === '*' || (postLogout && (pattern === '+' || pattern === '-')))
+    return undefined;
   if (/[\s\x00-\x1f\x7f]/.test(pattern)) return INVALID;
   if (pattern.includes('#')) return 'Redirect URIs must not contain an URI fragment';
   if (!/^[a-z][a-z0-9+.-]*:/i.test(pattern)) {
@@ -37,12 +48,16 @@ export function redirectPatternProblem(pattern: string, postLogout = false): str
   let url: URL;
   try {
     // A port wildcard (`https://host:*/cb`) is accepted as Keycloak accepts it (it matches nothing here).
-    url = new URL(pattern.replace(/\*$/, '').replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#]*):\*(?=[/?#]|$)/i, '$1'));
+    url = new URL(
+      pattern.replace(/\*$/, '').replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#]*):\*(?=[/?#]|$)/i, '$1'),
+    );
   } catch {
     return INVALID;
   }
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) return `A redirect URI uses an illegal scheme (${url.protocol.slice(0, -1)})`;
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.hostname) return `${INVALID} (no host)`;
+  if (FORBIDDEN_SCHEMES.has(url.protocol))
+    return `A redirect URI uses an illegal scheme (${url.protocol.slice(0, -1)})`;
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.hostname)
+    return `${INVALID} (no host)`;
   return undefined;
 }
 
@@ -51,12 +66,20 @@ export function clientUriProblems(client: ClientRepresentation, index: number): 
   const problems: UriProblem[] = [];
   client.redirectUris.forEach((pattern, j) => {
     const reason = redirectPatternProblem(pattern);
-    if (reason) problems.push({ path: `clients[${index}].redirectUris[${j}]`, reason: `${reason}: "${pattern}"` });
+    if (reason)
+      problems.push({
+        path: `clients[${index}].redirectUris[${j}]`,
+        reason: `${reason}: "${pattern}"`,
+      });
   });
   const postLogout = client.attributes['post.logout.redirect.uris'];
   for (const pattern of (postLogout ?? '').split('##')) {
     const reason = redirectPatternProblem(pattern, true);
-    if (reason) problems.push({ path: `clients[${index}].attributes["post.logout.redirect.uris"]`, reason: `${reason}: "${pattern}"` });
+    if (reason)
+      problems.push({
+        path: `clients[${index}].attributes["post.logout.redirect.uris"]`,
+        reason: `${reason}: "${pattern}"`,
+      });
   }
   return problems;
 }

@@ -7,42 +7,113 @@
  * must find them; so must `uma_protection` of clients with authorization services. Anything the
  * file already defines is kept as the file has it.
  */
-import type { ClientRepresentation, RealmRepresentation, RoleRepresentation } from './representation.ts';
+import type {
+  ClientRepresentation,
+  RealmRepresentation,
+  RoleRepresentation,
+} from './representation.ts';
 import { clientSchema } from './representation.ts';
 import { randomUUID } from 'node:crypto';
 import type { StoredUser } from '../store/users.ts';
 
-const ACCOUNT_ROLES = ['manage-account', 'view-profile', 'manage-account-links', 'view-applications', 'view-consent', 'manage-consent', 'delete-account', 'view-groups'];
+const ACCOUNT_ROLES = [
+  'manage-account',
+  'view-profile',
+  'manage-account-links',
+  'view-applications',
+  'view-consent',
+  'manage-consent',
+  'delete-account',
+  'view-groups',
+];
 const REALM_MANAGEMENT_ROLES = [
-  'view-realm', 'view-users', 'view-clients', 'view-events', 'view-identity-providers', 'view-authorization',
-  'manage-realm', 'manage-users', 'manage-clients', 'manage-events', 'manage-identity-providers', 'manage-authorization',
-  'query-users', 'query-clients', 'query-realms', 'query-groups', 'create-client', 'impersonation',
+  'view-realm',
+  'view-users',
+  'view-clients',
+  'view-events',
+  'view-identity-providers',
+  'view-authorization',
+  'manage-realm',
+  'manage-users',
+  'manage-clients',
+  'manage-events',
+  'manage-identity-providers',
+  'manage-authorization',
+  'query-users',
+  'query-clients',
+  'query-realms',
+  'query-groups',
+  'create-client',
+  'impersonation',
 ];
 
 function builtInClients(realm: string): ClientRepresentation[] {
   const base = `/realms/${realm}`;
-  const make = (c: Partial<ClientRepresentation> & { clientId: string }) => clientSchema.parse({ standardFlowEnabled: false, ...c });
+  const make = (c: Partial<ClientRepresentation> & { clientId: string }) =>
+    clientSchema.parse({ standardFlowEnabled: false, ...c });
   return [
-    make({ clientId: 'account', name: '${client_account}', publicClient: true, baseUrl: `${base}/account/`, redirectUris: [`${base}/account/*`] }),
-    make({ clientId: 'account-console', name: '${client_account-console}', publicClient: true, standardFlowEnabled: true, baseUrl: `${base}/account/`, redirectUris: [`${base}/account/*`], attributes: { 'pkce.code.challenge.method': 'S256' } }),
-    make({ clientId: 'admin-cli', name: '${client_admin-cli}', publicClient: true, directAccessGrantsEnabled: true }),
+    make({
+      clientId: 'account',
+      name: '${client_account}',
+      publicClient: true,
+      baseUrl: `${base}/account/`,
+      redirectUris: [`${base}/account/*`],
+    }),
+    make({
+      clientId: 'account-console',
+      name: '${client_account-console}',
+      publicClient: true,
+      standardFlowEnabled: true,
+      baseUrl: `${base}/account/`,
+      redirectUris: [`${base}/account/*`],
+      attributes: { 'pkce.code.challenge.method': 'S256' },
+    }),
+    make({
+      clientId: 'admin-cli',
+      name: '${client_admin-cli}',
+      publicClient: true,
+      directAccessGrantsEnabled: true,
+    }),
     make({ clientId: 'broker', name: '${client_broker}', bearerOnly: true }),
     make({ clientId: 'realm-management', name: '${client_realm-management}', bearerOnly: true }),
-    make({ clientId: 'security-admin-console', name: '${client_security-admin-console}', publicClient: true, standardFlowEnabled: true, baseUrl: `/admin/${realm}/console/`, redirectUris: [`/admin/${realm}/console/*`], webOrigins: ['+'], attributes: { 'pkce.code.challenge.method': 'S256' } }),
+    make({
+      clientId: 'security-admin-console',
+      name: '${client_security-admin-console}',
+      publicClient: true,
+      standardFlowEnabled: true,
+      baseUrl: `/admin/${realm}/console/`,
+      redirectUris: [`/admin/${realm}/console/*`],
+      webOrigins: ['+'],
+      attributes: { 'pkce.code.challenge.method': 'S256' },
+    }),
   ];
 }
 
 function builtInClientRoles(): Record<string, RoleRepresentation[]> {
   return {
     account: [
-      ...ACCOUNT_ROLES.filter((r) => r !== 'manage-account' && r !== 'manage-consent').map((name) => ({ name })),
-      { name: 'manage-account', composite: true, composites: { client: { account: ['manage-account-links'] } } },
-      { name: 'manage-consent', composite: true, composites: { client: { account: ['view-consent'] } } },
+      ...ACCOUNT_ROLES.filter((r) => r !== 'manage-account' && r !== 'manage-consent').map(
+        (name) => ({ name }),
+      ),
+      {
+        name: 'manage-account',
+        composite: true,
+        composites: { client: { account: ['manage-account-links'] } },
+      },
+      {
+        name: 'manage-consent',
+        composite: true,
+        composites: { client: { account: ['view-consent'] } },
+      },
     ],
     broker: [{ name: 'read-token' }],
     'realm-management': [
       ...REALM_MANAGEMENT_ROLES.map((name) => ({ name })),
-      { name: 'realm-admin', composite: true, composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } } },
+      {
+        name: 'realm-admin',
+        composite: true,
+        composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } },
+      },
     ],
   };
 }
@@ -51,7 +122,8 @@ function builtInClientRoles(): Record<string, RoleRepresentation[]> {
 export const defaultRoleName = (realm: string) => `default-roles-${realm.toLowerCase()}`;
 
 /** The name of `rep`'s default role: its `defaultRole`, else Keycloak's `default-roles-{realm}`. */
-export const realmDefaultRole = (rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>) => rep.defaultRole?.name ?? defaultRoleName(rep.realm);
+export const realmDefaultRole = (rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>) =>
+  rep.defaultRole?.name ?? defaultRoleName(rep.realm);
 
 /**
  * `realmRoles` with the realm's default role added as an explicit mapping, as Keycloak grants it
@@ -61,7 +133,10 @@ export const realmDefaultRole = (rep: Pick<RealmRepresentation, 'realm' | 'defau
  * ClientManager.enableServiceAccount. Import (RepresentationToModel.createUser) passes
  * `addDefaultRoles = false`: an imported user holds exactly the roles its file lists.
  */
-export function withDefaultRole(rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>, realmRoles: string[]): string[] {
+export function withDefaultRole(
+  rep: Pick<RealmRepresentation, 'realm' | 'defaultRole'>,
+  realmRoles: string[],
+): string[] {
   const name = realmDefaultRole(rep);
   return realmRoles.includes(name) ? realmRoles : [name, ...realmRoles];
 }
@@ -72,10 +147,23 @@ export function withDefaultRole(rep: Pick<RealmRepresentation, 'realm' | 'defaul
  * `serviceAccountClientId`, holding `realmRoles` (callers pass withDefaultRole's result where
  * Keycloak creates it through UserProvider.addUser). `now` in epoch milliseconds.
  */
-export function serviceAccountUser(clientId: string, realmRoles: string[], now = Date.now()): StoredUser {
+export function serviceAccountUser(
+  clientId: string,
+  realmRoles: string[],
+  now = Date.now(),
+): StoredUser {
   return {
-    id: randomUUID(), username: `service-account-${clientId}`.toLowerCase(), enabled: true, emailVerified: false, createdTimestamp: now,
-    credentials: [], realmRoles, clientRoles: {}, groups: [], requiredActions: [], serviceAccountClientId: clientId,
+    id: randomUUID(),
+    username: `service-account-${clientId}`.toLowerCase(),
+    enabled: true,
+    emailVerified: false,
+    createdTimestamp: now,
+    credentials: [],
+    realmRoles,
+    clientRoles: {},
+    groups: [],
+    requiredActions: [],
+    serviceAccountClientId: clientId,
   };
 }
 
@@ -106,7 +194,8 @@ export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentat
   const perClient = builtInClientRoles();
   // Authorization services give the client the `uma_protection` role (Keycloak AuthorizationService setup).
   for (const client of clients) {
-    if (client.authorizationServicesEnabled) (perClient[client.clientId] ??= []).push({ name: 'uma_protection' });
+    if (client.authorizationServicesEnabled)
+      (perClient[client.clientId] ??= []).push({ name: 'uma_protection' });
   }
   for (const [clientId, roles] of Object.entries(perClient)) {
     const existing = [...(clientRoles[clientId] ?? [])];

@@ -44,14 +44,29 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 
 /** Checks the option combination as kc.sh does. @throws ExportOptionError */
 function checkTarget(target: ExportTarget): void {
-  if (!target.file === !target.dir) throw new ExportOptionError('export: give exactly one of --file or --dir');
-  if (target.users && !USERS_STRATEGIES.includes(target.users)) throw new ExportOptionError(`export: --users must be one of ${USERS_STRATEGIES.join(', ')}`);
-  if (target.file && (target.users === 'same_file' || target.users === 'different_files')) throw new ExportOptionError(`export: --users ${target.users} needs --dir (a single file holds users inside the realm)`);
-  if (target.usersPerFile !== undefined && (!Number.isInteger(target.usersPerFile) || target.usersPerFile < 1)) throw new ExportOptionError('export: --users-per-file must be a positive integer');
+  if (!target.file === !target.dir)
+    throw new ExportOptionError('export: give exactly one of --file or --dir');
+  if (target.users && !USERS_STRATEGIES.includes(target.users))
+    throw new ExportOptionError(`export: --users must be one of ${USERS_STRATEGIES.join(', ')}`);
+  if (target.file && (target.users === 'same_file' || target.users === 'different_files'))
+    throw new ExportOptionError(
+      `export: --users ${target.users} needs --dir (a single file holds users inside the realm)`,
+    );
+  if (
+    target.usersPerFile !== undefined &&
+    (!Number.isInteger(target.usersPerFile) || target.usersPerFile < 1)
+  )
+    throw new ExportOptionError('export: --users-per-file must be a positive integer');
 }
 
 /** Writes one realm into a `--dir` folder; returns the files written. */
-async function exportRealmToDir(db: SqlClient, dir: string, realm: string, users: UsersStrategy, perFile: number): Promise<string[]> {
+async function exportRealmToDir(
+  db: SqlClient,
+  dir: string,
+  realm: string,
+  users: UsersStrategy,
+  perFile: number,
+): Promise<string[]> {
   const rep = await exportRealm(db, realm, { users: users === 'realm_file' });
   const written = [path.join(dir, `${realm}-realm.json`)];
   await writeJson(written[0], rep);
@@ -83,6 +98,15 @@ export async function writeExport(db: SqlClient, target: ExportTarget): Promise<
   }
   await mkdir(target.dir!, { recursive: true, mode: 0o700 });
   const written: string[] = [];
-  for (const name of names) written.push(...await exportRealmToDir(db, target.dir!, name, target.users ?? 'different_files', target.usersPerFile ?? DEFAULT_USERS_PER_FILE));
+  for (const name of names)
+    written.push(
+      ...(await exportRealmToDir(
+        db,
+        target.dir!,
+        name,
+        target.users ?? 'different_files',
+        target.usersPerFile ?? DEFAULT_USERS_PER_FILE,
+      )),
+    );
   return written;
 }

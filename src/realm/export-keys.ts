@@ -16,13 +16,21 @@ import { listKeys } from '../keys/repository.ts';
 import { openPrivateKey } from '../keys/encryption.ts';
 
 /** Config fields holding one key's material, for a provider whose key Keycloak exports. */
-function materialFields(providerId: string, kid: string, key: Buffer): Record<string, string[]> | undefined {
-  if (providerId === 'rsa-generated' || providerId === 'rsa-enc-generated') return { privateKey: [key.toString('base64')] };
+function materialFields(
+  providerId: string,
+  kid: string,
+  key: Buffer,
+): Record<string, string[]> | undefined {
+  if (providerId === 'rsa-generated' || providerId === 'rsa-enc-generated')
+    return { privateKey: [key.toString('base64')] };
   if (providerId === 'rsa' || providerId === 'rsa-enc') {
-    const pem = createPrivateKey({ key, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+    const pem = createPrivateKey({ key, format: 'der', type: 'pkcs8' })
+      .export({ format: 'pem', type: 'pkcs8' })
+      .toString();
     return { privateKey: [pem] };
   }
-  if (providerId === 'hmac-generated' || providerId === 'aes-generated') return { secret: [key.toString('base64url')], kid: [kid] };
+  if (providerId === 'hmac-generated' || providerId === 'aes-generated')
+    return { secret: [key.toString('base64url')], kid: [kid] };
   return undefined;
 }
 
@@ -31,14 +39,23 @@ function materialFields(providerId: string, kid: string, key: Buffer): Record<st
  * above (the newest key of each component). Empty without a KEY_ENCRYPTION_KEY.
  * @throws KeyDecryptionError when a sealed key does not open (wrong KEY_ENCRYPTION_KEY).
  */
-export async function exportedKeyMaterial(db: SqlClient, realmId: string): Promise<Map<string, Record<string, string[]>>> {
+export async function exportedKeyMaterial(
+  db: SqlClient,
+  realmId: string,
+): Promise<Map<string, Record<string, string[]>>> {
   const kek = db.keyEncryptionKey;
   const out = new Map<string, Record<string, string[]>>();
   if (!kek) return out;
-  const records = [...await listKeys(db, realmId), ...await listKeys(db, realmId, 'enc')].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const records = [...(await listKeys(db, realmId)), ...(await listKeys(db, realmId, 'enc'))].sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
+  );
   for (const record of records) {
     if (out.has(record.componentId) || record.backend !== 'local' || !record.privateKey) continue;
-    const fields = materialFields(record.providerId, record.kid, openPrivateKey(kek, record.kid, record.alg, record.privateKey));
+    const fields = materialFields(
+      record.providerId,
+      record.kid,
+      openPrivateKey(kek, record.kid, record.alg, record.privateKey),
+    );
     if (fields) out.set(record.componentId, fields);
   }
   return out;

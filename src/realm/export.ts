@@ -13,27 +13,69 @@ import type { SqlClient } from '../store/sql.ts';
 import { findRealm, RealmNotFoundError, type StoredRealm } from '../store/realms.ts';
 import type { StoredUser } from '../store/users.ts';
 import { exportedKeyMaterial } from './export-keys.ts';
-import type { CredentialRepresentation, RealmRepresentation, UserRepresentation } from './representation.ts';
+import type {
+  CredentialRepresentation,
+  RealmRepresentation,
+  UserRepresentation,
+} from './representation.ts';
 
 /** A Keycloak ComponentExportRepresentation (components are grouped by providerType in a realm export). */
-type ComponentExport = { id: string; name: string; providerId: string; subType?: string; subComponents: Record<string, unknown>; config: Record<string, string[]>; [key: string]: unknown };
+type ComponentExport = {
+  id: string;
+  name: string;
+  providerId: string;
+  subType?: string;
+  subComponents: Record<string, unknown>;
+  config: Record<string, string[]>;
+  [key: string]: unknown;
+};
 
-type ComponentRow = { id: string; name: string; provider_id: string; provider_type: string; sub_type: string | null; config: Record<string, string[]> };
+type ComponentRow = {
+  id: string;
+  name: string;
+  provider_id: string;
+  provider_type: string;
+  sub_type: string | null;
+  config: Record<string, string[]>;
+};
 
 /** The realm's stored components by providerType, in Keycloak's export shape, key providers with their key (export-keys.ts). */
-async function exportComponents(db: SqlClient, realmId: string): Promise<Record<string, ComponentExport[]>> {
+async function exportComponents(
+  db: SqlClient,
+  realmId: string,
+): Promise<Record<string, ComponentExport[]>> {
   const material = await exportedKeyMaterial(db, realmId);
-  const rows = await db.query<ComponentRow>('SELECT id, name, provider_id, provider_type, sub_type, config FROM components WHERE realm_id = $1 ORDER BY created_at, id', [realmId]);
+  const rows = await db.query<ComponentRow>(
+    'SELECT id, name, provider_id, provider_type, sub_type, config FROM components WHERE realm_id = $1 ORDER BY created_at, id',
+    [realmId],
+  );
   const out: Record<string, ComponentExport[]> = {};
-  for (const r of rows) (out[r.provider_type] ??= []).push({ id: r.id, name: r.name, providerId: r.provider_id, ...(r.sub_type ? { subType: r.sub_type } : {}), subComponents: {}, config: { ...r.config, ...material.get(r.id) } });
+  for (const r of rows)
+    (out[r.provider_type] ??= []).push({
+      id: r.id,
+      name: r.name,
+      providerId: r.provider_id,
+      ...(r.sub_type ? { subType: r.sub_type } : {}),
+      subComponents: {},
+      config: { ...r.config, ...material.get(r.id) },
+    });
   return out;
 }
 
-type CredentialRow = { id: string; type: string; secret_data: unknown; credential_data: unknown; created_at: Date | string };
+type CredentialRow = {
+  id: string;
+  type: string;
+  secret_data: unknown;
+  credential_data: unknown;
+  created_at: Date | string;
+};
 
 /** The users of a realm (service accounts included), by username, each with its credentials in Keycloak's export form. */
 export async function exportUsers(db: SqlClient, realmId: string): Promise<UserRepresentation[]> {
-  const users = await db.query<{ representation: StoredUser }>('SELECT representation FROM users WHERE realm_id = $1 ORDER BY username', [realmId]);
+  const users = await db.query<{ representation: StoredUser }>(
+    'SELECT representation FROM users WHERE realm_id = $1 ORDER BY username',
+    [realmId],
+  );
   const creds = await db.query<CredentialRow & { user_id: string }>(
     'SELECT c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.created_at FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.realm_id = $1 ORDER BY c.created_at DESC, c.id',
     [realmId],
@@ -41,7 +83,13 @@ export async function exportUsers(db: SqlClient, realmId: string): Promise<UserR
   const byUser = new Map<string, CredentialRepresentation[]>();
   for (const c of creds) {
     // Keycloak CredentialRepresentation: secretData and credentialData are JSON strings.
-    const cred: CredentialRepresentation = { id: c.id, type: c.type, createdDate: new Date(c.created_at).getTime(), secretData: JSON.stringify(c.secret_data), credentialData: JSON.stringify(c.credential_data) };
+    const cred: CredentialRepresentation = {
+      id: c.id,
+      type: c.type,
+      createdDate: new Date(c.created_at).getTime(),
+      secretData: JSON.stringify(c.secret_data),
+      credentialData: JSON.stringify(c.credential_data),
+    };
     const list = byUser.get(c.user_id) ?? [];
     list.push(cred);
     byUser.set(c.user_id, list);
@@ -56,7 +104,10 @@ export interface RealmExportOptions {
 }
 
 /** The realm representation of a stored realm, merged with the components table. */
-export async function realmRepresentation(db: SqlClient, stored: StoredRealm): Promise<RealmRepresentation & { id: string }> {
+export async function realmRepresentation(
+  db: SqlClient,
+  stored: StoredRealm,
+): Promise<RealmRepresentation & { id: string }> {
   const tableComponents = await exportComponents(db, stored.id);
   const { users: _none, ...doc } = stored.doc;
   return { ...doc, users: [], components: { ...(doc.components ?? {}), ...tableComponents } };
@@ -67,7 +118,11 @@ export async function realmRepresentation(db: SqlClient, stored: StoredRealm): P
  * groups, client scopes, components and, with `users`, the users.
  * @throws RealmNotFoundError; RealmSecretError when the realm's sealed secrets do not open.
  */
-export async function exportRealm(db: SqlClient, name: string, options: RealmExportOptions): Promise<RealmRepresentation> {
+export async function exportRealm(
+  db: SqlClient,
+  name: string,
+  options: RealmExportOptions,
+): Promise<RealmRepresentation> {
   const stored = await findRealm(db, name);
   if (!stored) throw new RealmNotFoundError(name);
   const rep = await realmRepresentation(db, stored);
@@ -80,5 +135,7 @@ export async function exportRealm(db: SqlClient, name: string, options: RealmExp
 
 /** The names of every stored realm, in name order. */
 export async function realmNames(db: SqlClient): Promise<string[]> {
-  return (await db.query<{ name: string }>('SELECT name FROM realms ORDER BY name')).map((r) => r.name);
+  return (await db.query<{ name: string }>('SELECT name FROM realms ORDER BY name')).map(
+    (r) => r.name,
+  );
 }

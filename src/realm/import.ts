@@ -18,7 +18,13 @@ import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
 import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
-import { realmFileSchema, type CredentialRepresentation, type GroupRepresentation, type RealmDocument, type RealmRepresentation } from './representation.ts';
+import {
+  realmFileSchema,
+  type CredentialRepresentation,
+  type GroupRepresentation,
+  type RealmDocument,
+  type RealmRepresentation,
+} from './representation.ts';
 import { serviceAccountUser, withDefaultRole, withKeycloakDefaults } from './defaults.ts';
 import { withLegacyRealmKey } from './legacy-keys.ts';
 import { defaultSignatureAlgorithm } from '../config.ts';
@@ -28,13 +34,18 @@ import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 
-export interface ImportProblem { path: string; reason: string }
+export interface ImportProblem {
+  path: string;
+  reason: string;
+}
 
 export class RealmImportError extends Error {
   readonly source: string;
   readonly problems: ImportProblem[];
   constructor(source: string, problems: ImportProblem[]) {
-    super(`${source}: realm rejected, nothing imported\n${problems.map((p) => `  at ${p.path || '(root)'}: ${p.reason}`).join('\n')}`);
+    super(
+      `${source}: realm rejected, nothing imported\n${problems.map((p) => `  at ${p.path || '(root)'}: ${p.reason}`).join('\n')}`,
+    );
     this.name = 'RealmImportError';
     this.source = source;
     this.problems = problems;
@@ -43,7 +54,15 @@ export class RealmImportError extends Error {
 
 /** JSON path in the form `clients[2].redirectUris[0]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `${i ? '.' : ''}${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
+  return path
+    .map((p, i) =>
+      typeof p === 'number'
+        ? `[${p}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(p))
+          ? `${i ? '.' : ''}${String(p)}`
+          : `[${JSON.stringify(String(p))}]`,
+    )
+    .join('');
 }
 
 const PKCE_METHODS = new Set(['', 'S256', 'plain']);
@@ -51,52 +70,111 @@ const PKCE_METHODS = new Set(['', 'S256', 'plain']);
 function checkReferences(rep: RealmRepresentation): ImportProblem[] {
   const { specs, problems } = keySpecsFromComponents(rep.components);
   // Algorithms the realm will have an ACTIVE asymmetric key for.
-  const SIGNING_ALGS = new Set(plannedKeyAlgs(specs, rep.defaultSignatureAlgorithm)
-    .filter((p) => (p.spec?.status ?? 'ACTIVE') === 'ACTIVE' && !p.alg.startsWith('HS')).map((p) => p.alg));
+  const SIGNING_ALGS = new Set(
+    plannedKeyAlgs(specs, rep.defaultSignatureAlgorithm)
+      .filter((p) => (p.spec?.status ?? 'ACTIVE') === 'ACTIVE' && !p.alg.startsWith('HS'))
+      .map((p) => p.alg),
+  );
   const model = new RealmModel({ ...rep, id: 'check' });
   const seenClients = new Set<string>();
   rep.clients.forEach((client, i) => {
-    if (seenClients.has(client.clientId)) problems.push({ path: `clients[${i}].clientId`, reason: `duplicate clientId "${client.clientId}"` });
+    if (seenClients.has(client.clientId))
+      problems.push({
+        path: `clients[${i}].clientId`,
+        reason: `duplicate clientId "${client.clientId}"`,
+      });
     seenClients.add(client.clientId);
     problems.push(...clientUriProblems(client, i));
     const attrs = client.attributes;
     const pkce = attrs['pkce.code.challenge.method'];
-    if (pkce !== undefined && !PKCE_METHODS.has(pkce)) problems.push({ path: `clients[${i}].attributes["pkce.code.challenge.method"]`, reason: `must be "S256" or "plain", got "${pkce}"` });
+    if (pkce !== undefined && !PKCE_METHODS.has(pkce))
+      problems.push({
+        path: `clients[${i}].attributes["pkce.code.challenge.method"]`,
+        reason: `must be "S256" or "plain", got "${pkce}"`,
+      });
     for (const attr of ['access.token.signed.response.alg', 'id.token.signed.response.alg']) {
       const alg = attrs[attr];
-      if (alg && !SIGNING_ALGS.has(alg)) problems.push({ path: `clients[${i}].attributes["${attr}"]`, reason: `the realm has no active key for alg "${alg}" (available: ${[...SIGNING_ALGS].join(', ')})` });
+      if (alg && !SIGNING_ALGS.has(alg))
+        problems.push({
+          path: `clients[${i}].attributes["${attr}"]`,
+          reason: `the realm has no active key for alg "${alg}" (available: ${[...SIGNING_ALGS].join(', ')})`,
+        });
     }
   });
-  if (!isSupportedAlg(rep.defaultSignatureAlgorithm) || rep.defaultSignatureAlgorithm.startsWith('HS')) {
-    problems.push({ path: 'defaultSignatureAlgorithm', reason: `"${rep.defaultSignatureAlgorithm}" is not a supported signing algorithm`, });
+  if (
+    !isSupportedAlg(rep.defaultSignatureAlgorithm) ||
+    rep.defaultSignatureAlgorithm.startsWith('HS')
+  ) {
+    problems.push({
+      path: 'defaultSignatureAlgorithm',
+      reason: `"${rep.defaultSignatureAlgorithm}" is not a supported signing algorithm`,
+    });
   }
-  const checkRoleRefs = (base: string, realmRoles: string[] = [], clientRoles: Record<string, string[]> = {}) => {
+  const checkRoleRefs = (
+    base: string,
+    realmRoles: string[] = [],
+    clientRoles: Record<string, string[]> = {},
+  ) => {
     realmRoles.forEach((name, j) => {
-      if (!model.hasRealmRole(name)) problems.push({ path: `${base}.realmRoles[${j}]`, reason: `realm role "${name}" does not exist` });
+      if (!model.hasRealmRole(name))
+        problems.push({
+          path: `${base}.realmRoles[${j}]`,
+          reason: `realm role "${name}" does not exist`,
+        });
     });
     for (const [clientId, names] of Object.entries(clientRoles)) {
-      if (!model.client(clientId)) { problems.push({ path: `${base}.clientRoles[${JSON.stringify(clientId)}]`, reason: `client "${clientId}" does not exist` }); continue; }
+      if (!model.client(clientId)) {
+        problems.push({
+          path: `${base}.clientRoles[${JSON.stringify(clientId)}]`,
+          reason: `client "${clientId}" does not exist`,
+        });
+        continue;
+      }
       names.forEach((name, j) => {
-        if (!model.hasClientRole(clientId, name)) problems.push({ path: `${base}.clientRoles[${JSON.stringify(clientId)}][${j}]`, reason: `role "${name}" of client "${clientId}" does not exist` });
+        if (!model.hasClientRole(clientId, name))
+          problems.push({
+            path: `${base}.clientRoles[${JSON.stringify(clientId)}][${j}]`,
+            reason: `role "${name}" of client "${clientId}" does not exist`,
+          });
       });
     }
   };
   for (const clientId of Object.keys(rep.roles.client)) {
-    if (!model.client(clientId)) problems.push({ path: `roles.client[${JSON.stringify(clientId)}]`, reason: `client "${clientId}" does not exist` });
+    if (!model.client(clientId))
+      problems.push({
+        path: `roles.client[${JSON.stringify(clientId)}]`,
+        reason: `client "${clientId}" does not exist`,
+      });
   }
   rep.roles.realm.forEach((role, i) => {
     const c = role.composites;
     if (!c) return;
-    (c.realm ?? []).forEach((name, j) => { if (!model.hasRealmRole(name)) problems.push({ path: `roles.realm[${i}].composites.realm[${j}]`, reason: `realm role "${name}" does not exist` }); });
+    (c.realm ?? []).forEach((name, j) => {
+      if (!model.hasRealmRole(name))
+        problems.push({
+          path: `roles.realm[${i}].composites.realm[${j}]`,
+          reason: `realm role "${name}" does not exist`,
+        });
+    });
   });
   const seenUsers = new Set<string>();
   rep.users.forEach((user, i) => {
-    if (seenUsers.has(user.username)) problems.push({ path: `users[${i}].username`, reason: `duplicate username "${user.username}"` });
+    if (seenUsers.has(user.username))
+      problems.push({
+        path: `users[${i}].username`,
+        reason: `duplicate username "${user.username}"`,
+      });
     seenUsers.add(user.username);
     checkRoleRefs(`users[${i}]`, user.realmRoles, user.clientRoles);
-    user.groups.forEach((g, j) => { if (!model.group(g)) problems.push({ path: `users[${i}].groups[${j}]`, reason: `group "${g}" does not exist` }); });
+    user.groups.forEach((g, j) => {
+      if (!model.group(g))
+        problems.push({ path: `users[${i}].groups[${j}]`, reason: `group "${g}" does not exist` });
+    });
     if (user.serviceAccountClientId && !model.client(user.serviceAccountClientId)) {
-      problems.push({ path: `users[${i}].serviceAccountClientId`, reason: `client "${user.serviceAccountClientId}" does not exist` });
+      problems.push({
+        path: `users[${i}].serviceAccountClientId`,
+        reason: `client "${user.serviceAccountClientId}" does not exist`,
+      });
     }
     user.credentials.forEach((cred, j) => {
       const reason = credentialProblem(cred);
@@ -112,7 +190,8 @@ function credentialProblem(cred: CredentialRepresentation): string | undefined {
   try {
     const stored = storedFromHashed(cred);
     if (!stored) return 'a password credential needs "value", or "secretData" and "credentialData"';
-    if (!SUPPORTED_HASH_ALGORITHMS.has(stored.credentialData.algorithm)) return `unsupported password hash algorithm "${stored.credentialData.algorithm}"`;
+    if (!SUPPORTED_HASH_ALGORITHMS.has(stored.credentialData.algorithm))
+      return `unsupported password hash algorithm "${stored.credentialData.algorithm}"`;
   } catch {
     return '"secretData" and "credentialData" must be JSON strings';
   }
@@ -121,12 +200,18 @@ function credentialProblem(cred: CredentialRepresentation): string | undefined {
 
 function storedFromHashed(cred: CredentialRepresentation): StoredPassword | undefined {
   if (cred.secretData && cred.credentialData) {
-    return { secretData: JSON.parse(cred.secretData), credentialData: JSON.parse(cred.credentialData) };
+    return {
+      secretData: JSON.parse(cred.secretData),
+      credentialData: JSON.parse(cred.credentialData),
+    };
   }
   if (cred.hashedSaltedValue && cred.salt) {
     return {
       secretData: { value: cred.hashedSaltedValue, salt: cred.salt },
-      credentialData: { hashIterations: cred.hashIterations ?? 27500, algorithm: cred.algorithm ?? 'pbkdf2-sha256' },
+      credentialData: {
+        hashIterations: cred.hashIterations ?? 27500,
+        algorithm: cred.algorithm ?? 'pbkdf2-sha256',
+      },
     };
   }
   return undefined;
@@ -148,9 +233,15 @@ const nestsTooDeep = (value: unknown, max: number): boolean => {
  */
 function depthProblem(json: unknown): ImportProblem | undefined {
   if (!nestsTooDeep(json, MAX_JSON_DEPTH)) return undefined;
-  const field = json && typeof json === 'object' ? Object.entries(json).find(([, value]) => nestsTooDeep(value, MAX_JSON_DEPTH - 1))?.[0] : undefined;
+  const field =
+    json && typeof json === 'object'
+      ? Object.entries(json).find(([, value]) => nestsTooDeep(value, MAX_JSON_DEPTH - 1))?.[0]
+      : undefined;
   const at = field === undefined ? '' : formatPath([Array.isArray(json) ? Number(field) : field]);
-  return { path: at, reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); a realm file nests far less` };
+  return {
+    path: at,
+    reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); a realm file nests far less`,
+  };
 }
 
 /**
@@ -162,7 +253,12 @@ function depthProblem(json: unknown): ImportProblem | undefined {
  * @throws RealmImportError with every problem found; a value nested deeper than MAX_JSON_DEPTH
  *   (json-depth.ts) with that one problem, before any other check.
  */
-export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv = process.env, placeholders = true): RealmRepresentation {
+export function parseRealm(
+  json: unknown,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+  placeholders = true,
+): RealmRepresentation {
   // Before any recursive step (placeholders, zod): a 100k-deep file overflowed the stack (RangeError).
   const tooDeep = depthProblem(json);
   if (tooDeep) throw new RealmImportError(source, [tooDeep]);
@@ -170,14 +266,22 @@ export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv
   try {
     if (placeholders) resolved = resolvePlaceholders(json, env);
   } catch (err) {
-    if (err instanceof PlaceholderError) throw new RealmImportError(source, [{ path: formatPath(err.path), reason: err.message }]);
+    if (err instanceof PlaceholderError)
+      throw new RealmImportError(source, [{ path: formatPath(err.path), reason: err.message }]);
     throw err;
   }
   const parsed = realmFileSchema.safeParse(resolved);
   if (!parsed.success) {
-    throw new RealmImportError(source, parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })));
+    throw new RealmImportError(
+      source,
+      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), reason: issue.message })),
+    );
   }
-  const file: RealmRepresentation = { ...parsed.data, defaultSignatureAlgorithm: parsed.data.defaultSignatureAlgorithm ?? defaultSignatureAlgorithm(env) };
+  const file: RealmRepresentation = {
+    ...parsed.data,
+    defaultSignatureAlgorithm:
+      parsed.data.defaultSignatureAlgorithm ?? defaultSignatureAlgorithm(env),
+  };
   const rep = withIds(withKeycloakDefaults(normaliseClients(withLegacyRealmKey(file))));
   const problems = checkReferences(rep);
   if (problems.length) throw new RealmImportError(source, problems);
@@ -190,11 +294,21 @@ export function parseRealm(json: unknown, source: string, env: NodeJS.ProcessEnv
  */
 function withIds(rep: RealmRepresentation): RealmRepresentation {
   const role = <T extends { id?: string }>(r: T): T => ({ ...r, id: r.id ?? randomUUID() });
-  const group = (g: GroupRepresentation): GroupRepresentation => ({ ...g, id: g.id ?? randomUUID(), subGroups: (g.subGroups ?? []).map(group) });
+  const group = (g: GroupRepresentation): GroupRepresentation => ({
+    ...g,
+    id: g.id ?? randomUUID(),
+    subGroups: (g.subGroups ?? []).map(group),
+  });
   return {
     ...rep,
     clients: rep.clients.map(role),
-    roles: { ...rep.roles, realm: rep.roles.realm.map(role), client: Object.fromEntries(Object.entries(rep.roles.client).map(([c, roles]) => [c, roles.map(role)])) },
+    roles: {
+      ...rep.roles,
+      realm: rep.roles.realm.map(role),
+      client: Object.fromEntries(
+        Object.entries(rep.roles.client).map(([c, roles]) => [c, roles.map(role)]),
+      ),
+    },
     groups: rep.groups.map(group),
   };
 }
@@ -206,19 +320,24 @@ function normaliseClients(rep: RealmRepresentation): RealmRepresentation {
     clients: rep.clients.map((c) => {
       const client = { ...c, id: c.id ?? randomUUID() };
       // Authorization services need a confidential client with a service account.
-      if (client.authorizationServicesEnabled === true) Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
+      if (client.authorizationServicesEnabled === true)
+        Object.assign(client, { serviceAccountsEnabled: true, publicClient: false });
       // An admin-console partial export writes "**********" instead of the secret (Keycloak
       // StripSecretsUtils.stripClient, ComponentRepresentation.SECRET_VALUE): the file has no secret.
       if (client.secret === '**********') delete client.secret;
       // Keycloak generates a secret for confidential clients imported without one.
-      if (!client.publicClient && !client.bearerOnly && client.secret === undefined) client.secret = randomUUID();
+      if (!client.publicClient && !client.bearerOnly && client.secret === undefined)
+        client.secret = randomUUID();
       return client;
     }),
   };
 }
 
 /** Reads and validates a realm file. @throws RealmImportError (bad JSON included, with position). */
-export async function readRealmFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<RealmRepresentation> {
+export async function readRealmFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RealmRepresentation> {
   return parseRealm(await readRealmJson(file), file, env);
 }
 
@@ -228,35 +347,63 @@ export async function readRealmJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new RealmImportError(file, [{ path: '', reason: `not valid JSON: ${(err as Error).message}` }]);
+    throw new RealmImportError(file, [
+      { path: '', reason: `not valid JSON: ${(err as Error).message}` },
+    ]);
   }
 }
 
 /** Validated users as stored (id and createdTimestamp filled in) with their password credentials, clear-text ones hashed. */
-export async function storedUsers(reps: RealmRepresentation['users'], now = Date.now()): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
+export async function storedUsers(
+  reps: RealmRepresentation['users'],
+  now = Date.now(),
+): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
   const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
   for (const { credentials, ...user } of reps) {
     const passwords: StoredPassword[] = [];
     for (const cred of credentials) {
       if (cred.type !== 'password') continue;
-      passwords.push(cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!);
+      passwords.push(
+        cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!,
+      );
     }
     // Keycloak's `totp` flag: the user has an OTP credential (login refuses them until OTP exists).
-    const totp = user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
-    users.push({ user: { ...user, ...totp, credentials: [], id: user.id ?? randomUUID(), createdTimestamp: user.createdTimestamp ?? now }, passwords });
+    const totp =
+      user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
+    users.push({
+      user: {
+        ...user,
+        ...totp,
+        credentials: [],
+        id: user.id ?? randomUUID(),
+        createdTimestamp: user.createdTimestamp ?? now,
+      },
+      passwords,
+    });
   }
   return users;
 }
 
-export interface ImportResult { realm: string; status: 'created' | 'replaced' | 'skipped'; users: number; clients: number }
+export interface ImportResult {
+  realm: string;
+  status: 'created' | 'replaced' | 'skipped';
+  users: number;
+  clients: number;
+}
 
 /**
  * Writes a validated realm. Clear-text passwords are hashed before the transaction starts so the
  * transaction stays short; nothing is written if any statement fails.
  */
-export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresentation, options: { override?: boolean; backends?: Backends } = {}): Promise<ImportResult> {
+export async function importRealm(
+  db: SqlClient,
+  kek: Buffer,
+  rep: RealmRepresentation,
+  options: { override?: boolean; backends?: Backends } = {},
+): Promise<ImportResult> {
   const existing = await findRealm(db, rep.realm);
-  if (existing && !options.override) return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
+  if (existing && !options.override)
+    return { realm: rep.realm, status: 'skipped', users: 0, clients: 0 };
 
   const now = Date.now();
   const users = await storedUsers(rep.users, now);
@@ -265,20 +412,42 @@ export async function importRealm(db: SqlClient, kek: Buffer, rep: RealmRepresen
   // RealmManager.setupClientServiceAccountsAndAuthorizationOnImport makes it
   // (ClientManager.enableServiceAccount): with the default role.
   for (const client of rep.clients) {
-    if (!client.serviceAccountsEnabled || users.some((u) => u.user.serviceAccountClientId === client.clientId)) continue;
-    users.push({ user: serviceAccountUser(client.clientId, withDefaultRole(rep, []), now), passwords: [] });
+    if (
+      !client.serviceAccountsEnabled ||
+      users.some((u) => u.user.serviceAccountClientId === client.clientId)
+    )
+      continue;
+    users.push({
+      user: serviceAccountUser(client.clientId, withDefaultRole(rep, []), now),
+      passwords: [],
+    });
   }
   // Key providers live in the components table from now on (admin API, rotation); other components stay in the document.
   const { [KEY_PROVIDER_TYPE]: _keyProviders, ...otherComponents } = rep.components ?? {};
-  const doc: RealmDocument = { ...rep, users: [], components: otherComponents, id: rep.id ?? existing?.id ?? randomUUID() };
+  const doc: RealmDocument = {
+    ...rep,
+    users: [],
+    components: otherComponents,
+    id: rep.id ?? existing?.id ?? randomUUID(),
+  };
 
   // Back ends (Vault, HSM) are read before the transaction, never inside it (keys/realm-keys.ts).
-  const keySpecs = await readRealmKeyBackends(db, options.backends ?? new Backends(), rep.realm, keySpecsFromComponents(rep.components).specs);
+  const keySpecs = await readRealmKeyBackends(
+    db,
+    options.backends ?? new Backends(),
+    rep.realm,
+    keySpecsFromComponents(rep.components).specs,
+  );
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
     await insertRealm(tx, doc, kek);
     for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
     await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
-  return { realm: rep.realm, status: existing ? 'replaced' : 'created', users: users.length, clients: rep.clients.length };
+  return {
+    realm: rep.realm,
+    status: existing ? 'replaced' : 'created',
+    users: users.length,
+    clients: rep.clients.length,
+  };
 }

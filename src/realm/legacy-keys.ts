@@ -10,11 +10,26 @@ import type { RealmRepresentation } from './representation.ts';
 
 /** `rep` with its legacy realm-level key turned into an `rsa` component; unchanged when it has none. */
 export function withLegacyRealmKey(rep: RealmRepresentation): RealmRepresentation {
-  const { privateKey, publicKey: _public, certificate, ...rest } = rep as RealmRepresentation & { privateKey?: unknown; publicKey?: unknown; certificate?: unknown };
+  const {
+    privateKey,
+    publicKey: _public,
+    certificate,
+    ...rest
+  } = rep as RealmRepresentation & {
+    privateKey?: unknown;
+    publicKey?: unknown;
+    certificate?: unknown;
+  };
   if (typeof privateKey !== 'string' || !privateKey) return rest as RealmRepresentation;
   const config: Record<string, string[]> = { privateKey: [privateKey], priority: ['100'] };
   if (typeof certificate === 'string' && certificate) config.certificate = [certificate];
   const components = rep.components ?? {};
   const keyProviders = components[KEY_PROVIDER_TYPE] ?? [];
-  return { ...rest, components: { ...components, [KEY_PROVIDER_TYPE]: [{ name: 'rsa', providerId: 'rsa', config }, ...keyProviders] } } as RealmRepresentation;
+  return {
+    ...rest,
+    components: {
+      ...components,
+      [KEY_PROVIDER_TYPE]: [{ name: 'rsa', providerId: 'rsa', config }, ...keyProviders],
+    },
+  } as RealmRepresentation;
 }

@@ -3,7 +3,13 @@
  * uses (clients by clientId, roles with composites expanded, groups by path). Built once per
  * realm version, so token requests do no realm or client I/O.
  */
-import type { ClientRepresentation, GroupRepresentation, RealmDocument, RoleRepresentation, UserRepresentation } from './representation.ts';
+import type {
+  ClientRepresentation,
+  GroupRepresentation,
+  RealmDocument,
+  RoleRepresentation,
+  UserRepresentation,
+} from './representation.ts';
 
 /** Role id as used internally: `realm\0{name}` or `client\0{clientId}\0{name}` (NUL: ids and names may contain ':'). */
 type RoleKey = string;
@@ -71,7 +77,9 @@ export class RealmModel {
    * Memoised per user object for this realm version: neither the user object nor the result may
    * be changed afterwards.
    */
-  effectiveRoles(user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>): EffectiveRoles {
+  effectiveRoles(
+    user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>,
+  ): EffectiveRoles {
     // Per user object: a cached service account (oidc/provider.ts) resolves its roles once.
     let roles = this.#effective.get(user);
     if (!roles) {
@@ -83,7 +91,9 @@ export class RealmModel {
 
   readonly #effective = new WeakMap<object, EffectiveRoles>();
 
-  #resolveRoles(user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>): EffectiveRoles {
+  #resolveRoles(
+    user: Pick<UserRepresentation, 'realmRoles' | 'clientRoles' | 'groups'>,
+  ): EffectiveRoles {
     const seen = new Set<RoleKey>();
     const visit = (key: RoleKey) => {
       if (seen.has(key)) return;
@@ -98,7 +108,8 @@ export class RealmModel {
     };
     const addMappings = (realmRoles: string[] = [], clientRoles: Record<string, string[]> = {}) => {
       for (const name of realmRoles) visit(realmKey(name));
-      for (const [clientId, names] of Object.entries(clientRoles)) for (const name of names) visit(clientKey(clientId, name));
+      for (const [clientId, names] of Object.entries(clientRoles))
+        for (const name of names) visit(clientKey(clientId, name));
     };
     addMappings(user.realmRoles, user.clientRoles);
     for (const groupPath of user.groups ?? []) {

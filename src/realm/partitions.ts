@@ -28,25 +28,50 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, type StoredRealm } from '../store/realms.ts';
 import { deleteUser, findUserByUsername, insertUser, searchUsers } from '../store/users.ts';
-import { importRealm, parseRealm, readRealmJson, RealmImportError, storedUsers, type ImportProblem, type ImportResult } from './import.ts';
+import {
+  importRealm,
+  parseRealm,
+  readRealmJson,
+  RealmImportError,
+  storedUsers,
+  type ImportProblem,
+  type ImportResult,
+} from './import.ts';
 import type { RealmRepresentation } from './representation.ts';
 import type { Backends } from '../signer/backends.ts';
 
 /** A parsed JSON file. */
-export interface RealmSource { file: string; json: unknown }
+export interface RealmSource {
+  file: string;
+  json: unknown;
+}
 
 /** A users partition: `{ realm, users }` (ExportUtils.exportUsersToStream). */
-export interface UsersPartition { file: string; realm: string; users: unknown[] }
+export interface UsersPartition {
+  file: string;
+  realm: string;
+  users: unknown[];
+}
 
 /** One realm to write: a realm file (or a partition standing for one) with the partitions merged into it. */
-export interface RealmUnit { kind: 'realm'; file: string; json: unknown; partitions: UsersPartition[] }
+export interface RealmUnit {
+  kind: 'realm';
+  file: string;
+  json: unknown;
+  partitions: UsersPartition[];
+}
 
 /** Partitions of a realm that no file of the import defines. */
-export interface UsersUnit { kind: 'users'; realm: string; partitions: UsersPartition[] }
+export interface UsersUnit {
+  kind: 'users';
+  realm: string;
+  partitions: UsersPartition[];
+}
 
 const PARTITION_KEYS = new Set(['realm', 'users']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The partition in `source`, or undefined when it is a realm file.
@@ -57,13 +82,24 @@ export function usersPartition(source: RealmSource): UsersPartition | undefined 
   const { file, json } = source;
   if (!isObject(json)) return undefined;
   const keys = Object.keys(json);
-  if (keys.includes('federatedUsers') && keys.every((k) => k === 'realm' || k === 'federatedUsers')) {
-    throw new RealmImportError(file, [{ path: 'federatedUsers', reason: 'a federated users file (<realm>-federated-users-N.json) cannot be imported: there is no user federation' }]);
+  if (
+    keys.includes('federatedUsers') &&
+    keys.every((k) => k === 'realm' || k === 'federatedUsers')
+  ) {
+    throw new RealmImportError(file, [
+      {
+        path: 'federatedUsers',
+        reason:
+          'a federated users file (<realm>-federated-users-N.json) cannot be imported: there is no user federation',
+      },
+    ]);
   }
   if (!keys.includes('users') || !keys.every((k) => PARTITION_KEYS.has(k))) return undefined;
   const problems: ImportProblem[] = [];
-  if (typeof json.realm !== 'string') problems.push({ path: 'realm', reason: 'a users file needs the name of its realm' });
-  if (!Array.isArray(json.users)) problems.push({ path: 'users', reason: 'must be an array of users' });
+  if (typeof json.realm !== 'string')
+    problems.push({ path: 'realm', reason: 'a users file needs the name of its realm' });
+  if (!Array.isArray(json.users))
+    problems.push({ path: 'users', reason: 'must be an array of users' });
   if (problems.length) throw new RealmImportError(file, problems);
   return { file, realm: json.realm as string, users: json.users as unknown[] };
 }
@@ -79,21 +115,35 @@ export function groupPartitions(sources: RealmSource[]): (RealmUnit | UsersUnit)
   const partitions: UsersPartition[] = [];
   for (const source of sources) {
     const partition = usersPartition(source);
-    if (partition) { partitions.push(partition); continue; }
+    if (partition) {
+      partitions.push(partition);
+      continue;
+    }
     const unit: RealmUnit = { kind: 'realm', file: source.file, json: source.json, partitions: [] };
-    const name = isObject(source.json) && typeof source.json.realm === 'string' ? source.json.realm : undefined;
+    const name =
+      isObject(source.json) && typeof source.json.realm === 'string'
+        ? source.json.realm
+        : undefined;
     if (name !== undefined && !realmUnits.has(name)) realmUnits.set(name, unit);
     units.push(unit);
   }
   const orphans = new Map<string, UsersUnit>();
   for (const partition of partitions) {
     const realmUnit = realmUnits.get(partition.realm);
-    if (realmUnit) { realmUnit.partitions.push(partition); continue; }
+    if (realmUnit) {
+      realmUnit.partitions.push(partition);
+      continue;
+    }
     let unit = orphans.get(partition.realm);
-    if (!unit) { unit = { kind: 'users', realm: partition.realm, partitions: [] }; orphans.set(partition.realm, unit); units.push(unit); }
+    if (!unit) {
+      unit = { kind: 'users', realm: partition.realm, partitions: [] };
+      orphans.set(partition.realm, unit);
+      units.push(unit);
+    }
     unit.partitions.push(partition);
   }
-  const isMaster = (u: RealmUnit | UsersUnit) => (u.kind === 'users' ? u.realm : isObject(u.json) ? u.json.realm : undefined) === 'master';
+  const isMaster = (u: RealmUnit | UsersUnit) =>
+    (u.kind === 'users' ? u.realm : isObject(u.json) ? u.json.realm : undefined) === 'master';
   return [...units.filter(isMaster), ...units.filter((u) => !isMaster(u))];
 }
 
@@ -111,20 +161,33 @@ export function mergedRealmJson(unit: RealmUnit): unknown {
  * file: that file is the error's source; in several: the files are listed and each path is
  * prefixed with its file's name.
  */
-export function attributeProblems(err: RealmImportError, realmFile: string, ownUsers: number, partitions: UsersPartition[]): RealmImportError {
+export function attributeProblems(
+  err: RealmImportError,
+  realmFile: string,
+  ownUsers: number,
+  partitions: UsersPartition[],
+): RealmImportError {
   const located = err.problems.map((problem) => {
     const m = /^users\[(\d+)\](.*)$/s.exec(problem.path);
     let index = m ? Number(m[1]) - ownUsers : -1;
     if (index < 0) return { file: realmFile, problem };
     for (const partition of partitions) {
-      if (index < partition.users.length) return { file: partition.file, problem: { ...problem, path: `users[${index}]${m![2]}` } };
+      if (index < partition.users.length)
+        return { file: partition.file, problem: { ...problem, path: `users[${index}]${m![2]}` } };
       index -= partition.users.length;
     }
     return { file: realmFile, problem };
   });
   const files = [...new Set(located.map((l) => l.file))];
-  if (files.length === 1) return new RealmImportError(files[0], located.map((l) => l.problem));
-  return new RealmImportError(files.join(' + '), located.map((l) => ({ ...l.problem, path: `${path.basename(l.file)}: ${l.problem.path}` })));
+  if (files.length === 1)
+    return new RealmImportError(
+      files[0],
+      located.map((l) => l.problem),
+    );
+  return new RealmImportError(
+    files.join(' + '),
+    located.map((l) => ({ ...l.problem, path: `${path.basename(l.file)}: ${l.problem.path}` })),
+  );
 }
 
 /** Validates a realm unit (parseRealm on the merged JSON). @throws RealmImportError naming the file and path of each problem. */
@@ -143,7 +206,11 @@ export function parseRealmUnit(unit: RealmUnit, env: NodeJS.ProcessEnv): RealmRe
  * exist there (parseRealm on a view of the stored realm holding only those).
  * @throws RealmImportError naming the partition file and the path in it.
  */
-export function parseUsersForRealm(stored: StoredRealm, partitions: UsersPartition[], env: NodeJS.ProcessEnv): RealmRepresentation['users'] {
+export function parseUsersForRealm(
+  stored: StoredRealm,
+  partitions: UsersPartition[],
+  env: NodeJS.ProcessEnv,
+): RealmRepresentation['users'] {
   const { doc } = stored;
   const view = {
     realm: doc.realm,
@@ -162,7 +229,13 @@ export function parseUsersForRealm(stored: StoredRealm, partitions: UsersPartiti
   }
 }
 
-export interface UnitResult { realm: string; status: ImportResult['status'] | 'users added'; users: number; clients: number; files: string[] }
+export interface UnitResult {
+  realm: string;
+  status: ImportResult['status'] | 'users added';
+  users: number;
+  clients: number;
+  files: string[];
+}
 
 export interface ImportFilesOptions {
   env: NodeJS.ProcessEnv;
@@ -177,18 +250,44 @@ export interface ImportFilesOptions {
 type Write = () => Promise<UnitResult>;
 
 /** Checks a users unit against the store and returns its write. @throws RealmImportError */
-async function planUsersUnit(db: SqlClient, kek: Buffer, unit: UsersUnit, options: ImportFilesOptions): Promise<Write> {
+async function planUsersUnit(
+  db: SqlClient,
+  kek: Buffer,
+  unit: UsersUnit,
+  options: ImportFilesOptions,
+): Promise<Write> {
   const files = unit.partitions.map((p) => p.file);
   const stored = await findRealm(db, unit.realm);
   if (!stored) {
     // No realm of that name anywhere: the first partition is a RealmRepresentation in its own right.
     const [first, ...rest] = unit.partitions;
-    const rep = parseRealmUnit({ kind: 'realm', file: first.file, json: { realm: first.realm, users: first.users }, partitions: rest }, options.env);
-    return async () => ({ ...(await importRealm(db, kek, rep, { override: options.override, backends: options.backends })), files });
+    const rep = parseRealmUnit(
+      {
+        kind: 'realm',
+        file: first.file,
+        json: { realm: first.realm, users: first.users },
+        partitions: rest,
+      },
+      options.env,
+    );
+    return async () => ({
+      ...(await importRealm(db, kek, rep, {
+        override: options.override,
+        backends: options.backends,
+      })),
+      files,
+    });
   }
-  if (options.onExistingRealm === 'skip') return async () => ({ realm: unit.realm, status: 'skipped', users: 0, clients: 0, files });
+  if (options.onExistingRealm === 'skip')
+    return async () => ({ realm: unit.realm, status: 'skipped', users: 0, clients: 0, files });
   const users = parseUsersForRealm(stored, unit.partitions, options.env);
-  const replaced = await existingUsers(db, stored, users, unit.partitions, options.override === true);
+  const replaced = await existingUsers(
+    db,
+    stored,
+    users,
+    unit.partitions,
+    options.override === true,
+  );
   const prepared = await storedUsers(users.map((u) => ({ ...u, id: randomUUID() })));
   return async () => {
     await db.transaction(async (tx) => {
@@ -204,20 +303,38 @@ async function planUsersUnit(db: SqlClient, kek: Buffer, unit: UsersUnit, option
  * username, or same email unless the realm allows duplicate emails).
  * @throws RealmImportError when there are any and `override` is not set (policy FAIL).
  */
-async function existingUsers(db: SqlClient, stored: StoredRealm, users: RealmRepresentation['users'], partitions: UsersPartition[], override: boolean): Promise<Set<string>> {
+async function existingUsers(
+  db: SqlClient,
+  stored: StoredRealm,
+  users: RealmRepresentation['users'],
+  partitions: UsersPartition[],
+  override: boolean,
+): Promise<Set<string>> {
   const ids = new Set<string>();
   const problems: ImportProblem[] = [];
-  const duplicateEmails = (stored.doc as { duplicateEmailsAllowed?: unknown }).duplicateEmailsAllowed === true;
+  const duplicateEmails =
+    (stored.doc as { duplicateEmailsAllowed?: unknown }).duplicateEmailsAllowed === true;
   for (const [i, user] of users.entries()) {
     const byName = await findUserByUsername(db, stored.id, user.username);
-    const byEmail = !byName && user.email && !duplicateEmails
-      ? (await searchUsers(db, stored.id, { email: user.email, exact: true, max: 1 }))[0] : undefined;
+    const byEmail =
+      !byName && user.email && !duplicateEmails
+        ? (await searchUsers(db, stored.id, { email: user.email, exact: true, max: 1 }))[0]
+        : undefined;
     const found = byName ?? byEmail;
     if (!found) continue;
     ids.add(found.id);
-    problems.push({ path: `users[${i}].${byName ? 'username' : 'email'}`, reason: `a user with ${byName ? `username "${user.username}"` : `email "${user.email}"`} exists in realm "${stored.name}" (--override replaces it)` });
+    problems.push({
+      path: `users[${i}].${byName ? 'username' : 'email'}`,
+      reason: `a user with ${byName ? `username "${user.username}"` : `email "${user.email}"`} exists in realm "${stored.name}" (--override replaces it)`,
+    });
   }
-  if (problems.length && !override) throw attributeProblems(new RealmImportError(partitions[0].file, problems), partitions[0].file, 0, partitions);
+  if (problems.length && !override)
+    throw attributeProblems(
+      new RealmImportError(partitions[0].file, problems),
+      partitions[0].file,
+      0,
+      partitions,
+    );
   return ids;
 }
 
@@ -227,15 +344,29 @@ async function existingUsers(db: SqlClient, stored: StoredRealm, users: RealmRep
  * @returns one result per realm, in write order.
  * @throws RealmImportError (file name and JSON paths) before anything is written.
  */
-export async function importRealmFiles(db: SqlClient, kek: Buffer, files: string[], options: ImportFilesOptions): Promise<UnitResult[]> {
+export async function importRealmFiles(
+  db: SqlClient,
+  kek: Buffer,
+  files: string[],
+  options: ImportFilesOptions,
+): Promise<UnitResult[]> {
   const sources: RealmSource[] = [];
   for (const file of files) sources.push({ file, json: await readRealmJson(file) });
   const writes: Write[] = [];
   for (const unit of groupPartitions(sources)) {
-    if (unit.kind === 'users') { writes.push(await planUsersUnit(db, kek, unit, options)); continue; }
+    if (unit.kind === 'users') {
+      writes.push(await planUsersUnit(db, kek, unit, options));
+      continue;
+    }
     const rep = parseRealmUnit(unit, options.env);
     const unitFiles = [unit.file, ...unit.partitions.map((p) => p.file)];
-    writes.push(async () => ({ ...(await importRealm(db, kek, rep, { override: options.override, backends: options.backends })), files: unitFiles }));
+    writes.push(async () => ({
+      ...(await importRealm(db, kek, rep, {
+        override: options.override,
+        backends: options.backends,
+      })),
+      files: unitFiles,
+    }));
   }
   const results: UnitResult[] = [];
   for (const write of writes) results.push(await write());
@@ -251,20 +382,36 @@ export async function importRealmFiles(db: SqlClient, kek: Buffer, files: string
  */
 export async function keycloakDirFiles(dir: string): Promise<string[]> {
   const names = (await readdir(dir)).sort();
-  const realms = names.filter((n) => n.endsWith('-realm.json')).map((n) => n.slice(0, -'-realm.json'.length))
+  const realms = names
+    .filter((n) => n.endsWith('-realm.json'))
+    .map((n) => n.slice(0, -'-realm.json'.length))
     .sort((a, b) => (a === 'master' ? -1 : b === 'master' ? 1 : 0));
   const files: string[] = [];
   for (const realm of realms) {
     const realmFile = path.join(dir, `${realm}-realm.json`);
     const json = await readRealmJson(realmFile);
     if (isObject(json) && json.realm !== realm) {
-      throw new RealmImportError(realmFile, [{ path: 'realm', reason: `the file of realm "${realm}" holds realm ${JSON.stringify(json.realm)}: a realm's file must be named <realm>-realm.json` }]);
+      throw new RealmImportError(realmFile, [
+        {
+          path: 'realm',
+          reason: `the file of realm "${realm}" holds realm ${JSON.stringify(json.realm)}: a realm's file must be named <realm>-realm.json`,
+        },
+      ]);
     }
     // `<realm>-<kind>-<N>.json`, N ascending.
-    const numbered = (kind: string) => names
-      .filter((n) => n.startsWith(`${realm}-${kind}-`) && /^\d+\.json$/.test(n.slice(`${realm}-${kind}-`.length)))
-      .sort((a, b) => parseInt(a.slice(`${realm}-${kind}-`.length), 10) - parseInt(b.slice(`${realm}-${kind}-`.length), 10))
-      .map((n) => path.join(dir, n));
+    const numbered = (kind: string) =>
+      names
+        .filter(
+          (n) =>
+            n.startsWith(`${realm}-${kind}-`) &&
+            /^\d+\.json$/.test(n.slice(`${realm}-${kind}-`.length)),
+        )
+        .sort(
+          (a, b) =>
+            parseInt(a.slice(`${realm}-${kind}-`.length), 10) -
+            parseInt(b.slice(`${realm}-${kind}-`.length), 10),
+        )
+        .map((n) => path.join(dir, n));
     files.push(realmFile, ...numbered('users'), ...numbered('federated-users'));
   }
   return files;

@@ -13,32 +13,53 @@ const pbkdf2Async = promisify(pbkdf2);
 
 export interface StoredPassword {
   secretData: { value: string; salt: string; additionalParameters?: Record<string, unknown> };
-  credentialData: { hashIterations: number; algorithm: string; additionalParameters?: Record<string, string[]> };
+  credentialData: {
+    hashIterations: number;
+    algorithm: string;
+    additionalParameters?: Record<string, string[]>;
+  };
 }
 
-export const ARGON2_DEFAULTS = { iterations: 5, memoryKiB: 7168, parallelism: 1, hashLength: 32 } as const;
+export const ARGON2_DEFAULTS = {
+  iterations: 5,
+  memoryKiB: 7168,
+  parallelism: 1,
+  hashLength: 32,
+} as const;
 
 /** Hashes a clear-text password with argon2id (Keycloak's default parameters). About 40 ms of CPU. */
 export async function hashPassword(password: string): Promise<StoredPassword> {
   const salt = randomBytes(16);
   const hash = await argon2Async('argon2id', {
-    message: password, nonce: salt, parallelism: ARGON2_DEFAULTS.parallelism,
-    tagLength: ARGON2_DEFAULTS.hashLength, memory: ARGON2_DEFAULTS.memoryKiB, passes: ARGON2_DEFAULTS.iterations,
+    message: password,
+    nonce: salt,
+    parallelism: ARGON2_DEFAULTS.parallelism,
+    tagLength: ARGON2_DEFAULTS.hashLength,
+    memory: ARGON2_DEFAULTS.memoryKiB,
+    passes: ARGON2_DEFAULTS.iterations,
   });
   return {
-    secretData: { value: hash.toString('base64'), salt: salt.toString('base64'), additionalParameters: {} },
+    secretData: {
+      value: hash.toString('base64'),
+      salt: salt.toString('base64'),
+      additionalParameters: {},
+    },
     credentialData: {
       hashIterations: ARGON2_DEFAULTS.iterations,
       algorithm: 'argon2',
       additionalParameters: {
-        hashLength: [String(ARGON2_DEFAULTS.hashLength)], memory: [String(ARGON2_DEFAULTS.memoryKiB)],
-        type: ['id'], version: ['1.3'], parallelism: [String(ARGON2_DEFAULTS.parallelism)],
+        hashLength: [String(ARGON2_DEFAULTS.hashLength)],
+        memory: [String(ARGON2_DEFAULTS.memoryKiB)],
+        type: ['id'],
+        version: ['1.3'],
+        parallelism: [String(ARGON2_DEFAULTS.parallelism)],
       },
     },
   };
 }
 
-const first = (params: Record<string, string[]> | undefined, key: string, fallback: string) => params?.[key]?.[0] ?? fallback;
+const first = (params: Record<string, string[]> | undefined, key: string, fallback: string) =>
+  params?.[key]?.[0] ?? fallback;
 
 /**
  * Checks a clear-text password against a stored credential.
@@ -52,14 +73,21 @@ export async function verifyPassword(password: string, stored: StoredPassword): 
   if (algorithm === 'argon2') {
     const type = first(additionalParameters, 'type', 'id');
     actual = await argon2Async(`argon2${type}` as 'argon2id', {
-      message: password, nonce: salt,
+      message: password,
+      nonce: salt,
       parallelism: Number(first(additionalParameters, 'parallelism', '1')),
       tagLength: Number(first(additionalParameters, 'hashLength', '32')),
       memory: Number(first(additionalParameters, 'memory', '7168')),
       passes: hashIterations,
     });
-  } else if (algorithm === 'pbkdf2' || algorithm === 'pbkdf2-sha256' || algorithm === 'pbkdf2-sha512') {
-    const digest = { pbkdf2: 'sha1', 'pbkdf2-sha256': 'sha256', 'pbkdf2-sha512': 'sha512' }[algorithm];
+  } else if (
+    algorithm === 'pbkdf2' ||
+    algorithm === 'pbkdf2-sha256' ||
+    algorithm === 'pbkdf2-sha512'
+  ) {
+    const digest = { pbkdf2: 'sha1', 'pbkdf2-sha256': 'sha256', 'pbkdf2-sha512': 'sha512' }[
+      algorithm
+    ];
     actual = await pbkdf2Async(password, salt, hashIterations, expected.length, digest);
   } else {
     throw new Error(`unsupported password hash algorithm "${algorithm}"`);
@@ -67,4 +95,9 @@ export async function verifyPassword(password: string, stored: StoredPassword): 
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-export const SUPPORTED_HASH_ALGORITHMS = new Set(['argon2', 'pbkdf2', 'pbkdf2-sha256', 'pbkdf2-sha512']);
+export const SUPPORTED_HASH_ALGORITHMS = new Set([
+  'argon2',
+  'pbkdf2',
+  'pbkdf2-sha256',
+  'pbkdf2-sha512',
+]);

@@ -17,22 +17,35 @@ export class PlaceholderError extends Error {
 }
 
 function resolveString(value: string, env: NodeJS.ProcessEnv, path: (string | number)[]): string {
-  return value.replace(PLACEHOLDER, (match, escape: string, name: string, fallback: string | undefined) => {
-    if (escape) return match.slice(1);
-    const variable = name.startsWith('env.') ? name.slice(4) : name;
-    const found = env[variable];
-    if (found !== undefined) return found;
-    if (fallback !== undefined) return fallback;
-    throw new PlaceholderError(path, `environment variable ${variable} is not set and the placeholder has no default`);
-  });
+  return value.replace(
+    PLACEHOLDER,
+    (match, escape: string, name: string, fallback: string | undefined) => {
+      if (escape) return match.slice(1);
+      const variable = name.startsWith('env.') ? name.slice(4) : name;
+      const found = env[variable];
+      if (found !== undefined) return found;
+      if (fallback !== undefined) return fallback;
+      throw new PlaceholderError(
+        path,
+        `environment variable ${variable} is not set and the placeholder has no default`,
+      );
+    },
+  );
 }
 
 /** Returns a deep copy of `value` with every placeholder in every string (keys excluded) resolved. */
-export function resolvePlaceholders(value: unknown, env: NodeJS.ProcessEnv = process.env, path: (string | number)[] = []): unknown {
+export function resolvePlaceholders(
+  value: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  path: (string | number)[] = [],
+): unknown {
   if (typeof value === 'string') return resolveString(value, env, path);
-  if (Array.isArray(value)) return value.map((item, i) => resolvePlaceholders(item, env, [...path, i]));
+  if (Array.isArray(value))
+    return value.map((item, i) => resolvePlaceholders(item, env, [...path, i]));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePlaceholders(v, env, [...path, k])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolvePlaceholders(v, env, [...path, k])]),
+    );
   }
   return value;
 }

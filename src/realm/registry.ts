@@ -50,7 +50,9 @@ const NEGATIVE_TTL_MS = 2_000;
  * PostgreSQL text cannot hold) is no realm, without asking the store.
  */
 export function isPossibleRealmName(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && name.isWellFormed() && !/[\x00-\x1f\x7f]/.test(name);
+  return (
+    name.length > 0 && name.length <= 255 && name.isWellFormed() && !/[\x00-\x1f\x7f]/.test(name)
+  );
 }
 /** Names remembered as missing at most: random realm names in URLs must not grow memory. */
 export const NEGATIVE_CACHE_MAX = 1_000;
@@ -75,13 +77,22 @@ export class RealmRegistry {
   /** The process's signing back ends (signer/backends.ts), which the realms' back-end keys sign on. */
   readonly backends: Backends;
 
-  constructor(db: SqlClient, config: Config, log: Logger, backends: Backends = new Backends(config.keyBackends, log)) {
+  constructor(
+    db: SqlClient,
+    config: Config,
+    log: Logger,
+    backends: Backends = new Backends(config.keyBackends, log),
+  ) {
     this.backends = backends;
     this.#db = db;
     this.#config = config;
     this.#log = log;
     this.#eventsKey = eventKey(config.keyEncryptionKey);
-    this.cookieKeys = [Buffer.from(hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32)).toString('base64')];
+    this.cookieKeys = [
+      Buffer.from(
+        hkdfSync('sha256', config.keyEncryptionKey, 'qsign-oidc', 'cookie signing key v1', 32),
+      ).toString('base64'),
+    ];
   }
 
   /** True while `loadAll` runs: readiness answers DOWN until every realm's keys are loaded. */
@@ -118,11 +129,19 @@ export class RealmRegistry {
       const runtime = this.#build(name);
       entry = { runtime, checkedAt: Date.now() };
       this.#runtimes.set(name, entry);
-      runtime.then((r) => {
-        if (!r) { this.#runtimes.delete(name); this.#rememberMissing(name); }
-      }, () => this.#runtimes.delete(name));
+      runtime.then(
+        (r) => {
+          if (!r) {
+            this.#runtimes.delete(name);
+            this.#rememberMissing(name);
+          }
+        },
+        () => this.#runtimes.delete(name),
+      );
     } else if (!entry.checking && Date.now() - entry.checkedAt > VERSION_CHECK_MS) {
-      entry.checking = this.#refresh(name, entry).finally(() => { entry!.checking = undefined; });
+      entry.checking = this.#refresh(name, entry).finally(() => {
+        entry!.checking = undefined;
+      });
     }
     return entry.runtime;
   }
@@ -148,12 +167,18 @@ export class RealmRegistry {
     try {
       entry.checkedAt = Date.now();
       const [current, version] = await Promise.all([entry.runtime, realmVersion(this.#db, name)]);
-      if (version === undefined) { this.invalidate(name); return; }
+      if (version === undefined) {
+        this.invalidate(name);
+        return;
+      }
       if (current && current.version === version) return;
       const fresh = await this.#build(name);
       if (this.#runtimes.get(name) === entry) entry.runtime = Promise.resolve(fresh);
     } catch (err) {
-      this.#log.warn({ realm: name, err: { message: (err as Error).message } }, 'realm refresh failed; serving the previous version');
+      this.#log.warn(
+        { realm: name, err: { message: (err as Error).message } },
+        'realm refresh failed; serving the previous version',
+      );
     }
   }
 
@@ -164,13 +189,34 @@ export class RealmRegistry {
    * built on this node (module or credentials missing, composite member gone), naming realm and
    * kid, so a load balancer prefers nodes that can sign with every key.
    */
-  async signingKeyHealth(): Promise<{ backends: Set<string>; unavailable: { name: string; status: 'DOWN'; reason: string }[] }> {
-    const runtimes = await Promise.all([...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)));
-    const keys = runtimes.flatMap((r) => r?.rc.keys.keys.filter((k) => k.record.status !== 'PASSIVE').map((k) => ({ ...k, realm: r.rc.realm.name })) ?? []);
+  async signingKeyHealth(): Promise<{
+    backends: Set<string>;
+    unavailable: { name: string; status: 'DOWN'; reason: string }[];
+  }> {
+    const runtimes = await Promise.all(
+      [...this.#runtimes.values()].map((e) => e.runtime.catch(() => undefined)),
+    );
+    const keys = runtimes.flatMap(
+      (r) =>
+        r?.rc.keys.keys
+          .filter((k) => k.record.status !== 'PASSIVE')
+          .map((k) => ({ ...k, realm: r.rc.realm.name })) ?? [],
+    );
     return {
-      backends: new Set(keys.map((k) => k.signer.backendId).filter((id): id is string => id !== undefined)),
-      unavailable: keys.flatMap((k) => (k.signer instanceof UnavailableSigner
-        ? [{ name: `key ${k.record.kid} (${k.record.backend}) of realm ${k.realm}`, status: 'DOWN' as const, reason: k.signer.reason }] : [])),
+      backends: new Set(
+        keys.map((k) => k.signer.backendId).filter((id): id is string => id !== undefined),
+      ),
+      unavailable: keys.flatMap((k) =>
+        k.signer instanceof UnavailableSigner
+          ? [
+              {
+                name: `key ${k.record.kid} (${k.record.backend}) of realm ${k.realm}`,
+                status: 'DOWN' as const,
+                reason: k.signer.reason,
+              },
+            ]
+          : [],
+      ),
     };
   }
 
@@ -194,9 +240,21 @@ export class RealmRegistry {
     if (!stored) return undefined;
     const realm = new RealmModel(stored.doc, stored.version);
     // Every signature is recorded (throttled) for the deletion guard: keys/signature-ledger.ts.
-    const keys = withSignatureLedger(await loadRealmKeys(this.#db, this.#config.keyEncryptionKey, stored.id, (kid, err) => {
-      this.#log.error({ realm: name, kid, err: { message: (err as Error).message } }, 'key cannot sign on this node; its alg answers 503 until it is mended');
-    }, this.backends), new SignatureLedger(this.#db, stored.id, stored.doc));
+    const keys = withSignatureLedger(
+      await loadRealmKeys(
+        this.#db,
+        this.#config.keyEncryptionKey,
+        stored.id,
+        (kid, err) => {
+          this.#log.error(
+            { realm: name, kid, err: { message: (err as Error).message } },
+            'key cannot sign on this node; its alg answers 503 until it is mended',
+          );
+        },
+        this.backends,
+      ),
+      new SignatureLedger(this.#db, stored.id, stored.doc),
+    );
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const db = this.#db;
     const log = this.#log;
@@ -205,23 +263,54 @@ export class RealmRegistry {
       loginEvent(type, event) {
         if (!savesLoginEvent(realm.rep, type)) return;
         const representation = { time: Date.now(), type, realmId: stored.id, ...event };
-        appendEvent(db, eventsKey, { realmId: stored.id, kind: 'login', time: representation.time, type, representation })
-          .catch((err) => log.error({ realm: name, type, err: { message: (err as Error).message } }, 'event not recorded'));
+        appendEvent(db, eventsKey, {
+          realmId: stored.id,
+          kind: 'login',
+          time: representation.time,
+          type,
+          representation,
+        }).catch((err) =>
+          log.error(
+            { realm: name, type, err: { message: (err as Error).message } },
+            'event not recorded',
+          ),
+        );
       },
-      realm, realmId: stored.id, keys, db: this.#db, issuer, baseUrl: this.#config.baseUrl,
-      cookieKeys: this.cookieKeys, secureCookies: this.#config.baseUrl.startsWith('https:'), trustProxyHeaders: this.#config.proxyHeaders === 'xforwarded', allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks, log: this.#log,
+      realm,
+      realmId: stored.id,
+      keys,
+      db: this.#db,
+      issuer,
+      baseUrl: this.#config.baseUrl,
+      cookieKeys: this.cookieKeys,
+      secureCookies: this.#config.baseUrl.startsWith('https:'),
+      trustProxyHeaders: this.#config.proxyHeaders === 'xforwarded',
+      allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks,
+      log: this.#log,
     };
     const provider = buildProvider(rc);
     const rsa = keys.activeFor('RS256')?.publicJwk();
     const realmInfo = {
       realm: name,
-      public_key: rsa ? createPublicKey({ key: rsa, format: 'jwk' } as never).export({ type: 'spki', format: 'der' }).toString('base64') : undefined,
+      public_key: rsa
+        ? createPublicKey({ key: rsa, format: 'jwk' } as never)
+            .export({ type: 'spki', format: 'der' })
+            .toString('base64')
+        : undefined,
       'token-service': `${issuer}${PROTOCOL}`,
       'account-service': `${issuer}/account`,
       'tokens-not-before': realm.rep.notBefore,
     };
     this.#log.debug({ realm: name, keys: keys.keys.length }, 'realm runtime built');
     const maxAge = await jwksMaxAge(this.#db, stored.id);
-    return { version: stored.version, rc, provider, mounted: mount(`/realms/${name}`, provider as never), jwksJson: JSON.stringify(keys.jwks()), jwksMaxAge: maxAge, realmInfo };
+    return {
+      version: stored.version,
+      rc,
+      provider,
+      mounted: mount(`/realms/${name}`, provider as never),
+      jwksJson: JSON.stringify(keys.jwks()),
+      jwksMaxAge: maxAge,
+      realmInfo,
+    };
   }
 }

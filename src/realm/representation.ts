@@ -26,7 +26,10 @@ const clientRoleMap = z.record(z.string(), z.array(z.string())).default({});
 
 export const userSchema = z.looseObject({
   id: z.string().optional(),
-  username: z.string().min(1).transform((s) => s.toLowerCase()),
+  username: z
+    .string()
+    .min(1)
+    .transform((s) => s.toLowerCase()),
   enabled: z.boolean().default(true),
   email: z.string().optional(),
   emailVerified: z.boolean().default(false),
@@ -48,10 +51,12 @@ export const roleSchema = z.looseObject({
   name: z.string().min(1),
   description: z.string().optional(),
   composite: z.boolean().optional(),
-  composites: z.looseObject({
-    realm: z.array(z.string()).optional(),
-    client: z.record(z.string(), z.array(z.string())).optional(),
-  }).optional(),
+  composites: z
+    .looseObject({
+      realm: z.array(z.string()).optional(),
+      client: z.record(z.string(), z.array(z.string())).optional(),
+    })
+    .optional(),
   attributes: z.record(z.string(), z.array(z.string())).optional(),
 });
 export type RoleRepresentation = z.infer<typeof roleSchema>;
@@ -65,14 +70,16 @@ export interface GroupRepresentation {
   subGroups: GroupRepresentation[];
   [key: string]: unknown;
 }
-export const groupSchema: z.ZodType<GroupRepresentation> = z.lazy(() => z.looseObject({
-  id: z.string().optional(),
-  name: z.string().min(1),
-  path: z.string().optional(),
-  realmRoles: stringList,
-  clientRoles: clientRoleMap,
-  subGroups: z.array(groupSchema).default([]),
-})) as unknown as z.ZodType<GroupRepresentation>;
+export const groupSchema: z.ZodType<GroupRepresentation> = z.lazy(() =>
+  z.looseObject({
+    id: z.string().optional(),
+    name: z.string().min(1),
+    path: z.string().optional(),
+    realmRoles: stringList,
+    clientRoles: clientRoleMap,
+    subGroups: z.array(groupSchema).default([]),
+  }),
+) as unknown as z.ZodType<GroupRepresentation>;
 
 /** Keycloak keeps client attributes as strings; exports sometimes carry numbers or booleans. */
 const attributeValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -104,7 +111,12 @@ export const clientSchema = z.looseObject({
 export type ClientRepresentation = z.infer<typeof clientSchema>;
 
 /** Keycloak realm names: no slash, no leading/trailing space; we also keep them URL-safe. */
-const realmName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'realm name must be letters, digits, ".", "_" or "-"');
+const realmName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/,
+    'realm name must be letters, digits, ".", "_" or "-"',
+  );
 const seconds = (value: number) => z.number().int().min(0).default(value);
 
 export const realmSchema = z.looseObject({
@@ -142,18 +154,33 @@ export const realmSchema = z.looseObject({
   adminEventsDetailsEnabled: z.boolean().default(false),
   users: z.array(userSchema).default([]),
   clients: z.array(clientSchema).default([]),
-  roles: z.looseObject({
-    realm: z.array(roleSchema).default([]),
-    client: z.record(z.string(), z.array(roleSchema)).default({}),
-  }).default({ realm: [], client: {} }),
+  roles: z
+    .looseObject({
+      realm: z.array(roleSchema).default([]),
+      client: z.record(z.string(), z.array(roleSchema)).default({}),
+    })
+    .default({ realm: [], client: {} }),
   groups: z.array(groupSchema).default([]),
   defaultRoles: z.array(z.string()).optional(),
   /** Keycloak components by provider type; key providers: keys/components.ts. */
-  components: z.record(z.string(), z.array(z.looseObject({ name: z.string().optional(), providerId: z.string().optional(), config: z.record(z.string(), z.unknown()).optional() }))).optional(),
+  components: z
+    .record(
+      z.string(),
+      z.array(
+        z.looseObject({
+          name: z.string().optional(),
+          providerId: z.string().optional(),
+          config: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
+    )
+    .optional(),
   defaultRole: roleSchema.optional(),
 });
 export type RealmRepresentation = z.infer<typeof realmSchema>;
 /** A realm file: as realmSchema, but `defaultSignatureAlgorithm` stays absent where the file names none (the server's default fills it). */
-export const realmFileSchema = realmSchema.extend({ defaultSignatureAlgorithm: z.string().optional() });
+export const realmFileSchema = realmSchema.extend({
+  defaultSignatureAlgorithm: z.string().optional(),
+});
 /** The stored realm document; `users` is always empty there (users live in their own table). */
 export type RealmDocument = RealmRepresentation & { id: string };

@@ -15,25 +15,33 @@ const realms = z.array(z.string().min(1)).min(1, 'must list at least one realm n
 const name = z.string().min(1);
 
 /** Exactly one of the two sources is set. */
-const oneOf = (a: string, b: string) => (v: Record<string, unknown>) => (v[a] === undefined) !== (v[b] === undefined);
+const oneOf = (a: string, b: string) => (v: Record<string, unknown>) =>
+  (v[a] === undefined) !== (v[b] === undefined);
 
-const tokenAuth = z.strictObject({
-  method: z.literal('token'),
-  /** File whose first line is the token (e.g. a Vault Agent sink), read on first use and after a 403. */
-  tokenFile: name.optional(),
-  /** Environment variable holding the token. */
-  tokenEnv: name.optional(),
-}).refine(oneOf('tokenFile', 'tokenEnv'), 'token auth needs exactly one of tokenFile, tokenEnv');
+const tokenAuth = z
+  .strictObject({
+    method: z.literal('token'),
+    /** File whose first line is the token (e.g. a Vault Agent sink), read on first use and after a 403. */
+    tokenFile: name.optional(),
+    /** Environment variable holding the token. */
+    tokenEnv: name.optional(),
+  })
+  .refine(oneOf('tokenFile', 'tokenEnv'), 'token auth needs exactly one of tokenFile, tokenEnv');
 
-const approleAuth = z.strictObject({
-  method: z.literal('approle'),
-  roleId: name,
-  /** File whose first line is the secret_id, read at every login. */
-  secretIdFile: name.optional(),
-  secretIdEnv: name.optional(),
-  /** Auth mount of AppRole (default "approle"). */
-  approleMount: name.default('approle'),
-}).refine(oneOf('secretIdFile', 'secretIdEnv'), 'approle auth needs exactly one of secretIdFile, secretIdEnv');
+const approleAuth = z
+  .strictObject({
+    method: z.literal('approle'),
+    roleId: name,
+    /** File whose first line is the secret_id, read at every login. */
+    secretIdFile: name.optional(),
+    secretIdEnv: name.optional(),
+    /** Auth mount of AppRole (default "approle"). */
+    approleMount: name.default('approle'),
+  })
+  .refine(
+    oneOf('secretIdFile', 'secretIdEnv'),
+    'approle auth needs exactly one of secretIdFile, secretIdEnv',
+  );
 
 export const vaultBackendSchema = z.strictObject({
   type: z.literal('vault-transit'),
@@ -57,26 +65,33 @@ export const vaultBackendSchema = z.strictObject({
   realms,
 });
 
-export const pkcs11BackendSchema = z.strictObject({
-  type: z.literal('pkcs11'),
-  /** Path of the PKCS#11 library, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
-  module: name,
-  /** The token by its label (CKA_LABEL of the token info) ... */
-  tokenLabel: name.optional(),
-  /** ... or by slot index in the list of slots with a token. */
-  slot: z.number().int().min(0).optional(),
-  /** File whose first line is the user PIN ... */
-  pinFile: name.optional(),
-  /** ... or the environment variable holding it. */
-  pinEnv: name.optional(),
-  /** Sessions open at most (the pool size); default 4. */
-  sessions: z.number().int().min(1).max(1024).default(4),
-  realms,
-}).refine(oneOf('tokenLabel', 'slot'), 'needs exactly one of tokenLabel, slot')
+export const pkcs11BackendSchema = z
+  .strictObject({
+    type: z.literal('pkcs11'),
+    /** Path of the PKCS#11 library, e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
+    module: name,
+    /** The token by its label (CKA_LABEL of the token info) ... */
+    tokenLabel: name.optional(),
+    /** ... or by slot index in the list of slots with a token. */
+    slot: z.number().int().min(0).optional(),
+    /** File whose first line is the user PIN ... */
+    pinFile: name.optional(),
+    /** ... or the environment variable holding it. */
+    pinEnv: name.optional(),
+    /** Sessions open at most (the pool size); default 4. */
+    sessions: z.number().int().min(1).max(1024).default(4),
+    realms,
+  })
+  .refine(oneOf('tokenLabel', 'slot'), 'needs exactly one of tokenLabel, slot')
   .refine(oneOf('pinFile', 'pinEnv'), 'needs exactly one of pinFile, pinEnv');
 
 export const backendDeclarationsSchema = z.record(
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'back-end names are 1-64 letters, digits, ".", "_" or "-"'),
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+      'back-end names are 1-64 letters, digits, ".", "_" or "-"',
+    ),
   z.discriminatedUnion('type', [vaultBackendSchema, pkcs11BackendSchema]),
 );
 
@@ -87,14 +102,19 @@ export type BackendDeclaration = VaultBackend | Pkcs11Backend;
 export type BackendDeclarations = Record<string, BackendDeclaration>;
 
 /** JSONPath-like form of a zod issue path: `vault-prod.auth.roleId`, `hsm.realms[0]`. */
-const pathOf = (path: readonly PropertyKey[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') || '(top level)';
+const pathOf = (path: readonly PropertyKey[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('') ||
+  '(top level)';
 
 /**
  * Parses and validates a declaration (the JSON text of KEY_BACKENDS or of the KEY_BACKENDS_FILE).
  * @returns the declarations, or `problems` as `"{path}: {reason}"` lines (never a secret: the
  *   declaration holds none).
  */
-export function parseBackendDeclarations(text: string): { declarations: BackendDeclarations; problems: string[] } {
+export function parseBackendDeclarations(text: string): {
+  declarations: BackendDeclarations;
+  problems: string[];
+} {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -102,6 +122,10 @@ export function parseBackendDeclarations(text: string): { declarations: BackendD
     return { declarations: {}, problems: [`not valid JSON: ${(err as Error).message}`] };
   }
   const parsed = backendDeclarationsSchema.safeParse(json);
-  if (!parsed.success) return { declarations: {}, problems: parsed.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`) };
+  if (!parsed.success)
+    return {
+      declarations: {},
+      problems: parsed.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
+    };
   return { declarations: parsed.data, problems: [] };
 }

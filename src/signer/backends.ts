@@ -15,20 +15,30 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
 import { Pkcs11Pool } from './pkcs11/module.ts';
-import type { BackendDeclaration, BackendDeclarations, Pkcs11Backend, VaultBackend } from './backend-config.ts';
+import type {
+  BackendDeclaration,
+  BackendDeclarations,
+  Pkcs11Backend,
+  VaultBackend,
+} from './backend-config.ts';
 
 export type BackendType = BackendDeclaration['type'];
 
 /** A back end a realm may not use (unknown name, another type, or not declared for the realm). */
 export class BackendRefusedError extends Error {
   constructor(name: string, type: BackendType) {
-    super(`"${name}" names no ${type} back end this realm may use (back ends are declared by the operator in KEY_BACKENDS_FILE or KEY_BACKENDS)`);
+    super(
+      `"${name}" names no ${type} back end this realm may use (back ends are declared by the operator in KEY_BACKENDS_FILE or KEY_BACKENDS)`,
+    );
     this.name = 'BackendRefusedError';
   }
 }
 
 /** A declared Vault: its client and transit mount. */
-export interface VaultConnection { client: VaultClient; mount: string }
+export interface VaultConnection {
+  client: VaultClient;
+  mount: string;
+}
 
 export class Backends {
   readonly #declarations: BackendDeclarations;
@@ -46,9 +56,18 @@ export class Backends {
    * The declaration of back end `name` of `type` that `realm` (a realm name) may use; pure, no I/O.
    * @throws BackendRefusedError otherwise.
    */
-  declaration<T extends BackendType>(name: string, type: T, realm: string): Extract<BackendDeclaration, { type: T }> {
+  declaration<T extends BackendType>(
+    name: string,
+    type: T,
+    realm: string,
+  ): Extract<BackendDeclaration, { type: T }> {
     const declared = Object.hasOwn(this.#declarations, name) ? this.#declarations[name] : undefined;
-    if (!declared || declared.type !== type || !(declared.realms.includes('*') || declared.realms.includes(realm))) throw new BackendRefusedError(name, type);
+    if (
+      !declared ||
+      declared.type !== type ||
+      !(declared.realms.includes('*') || declared.realms.includes(realm))
+    )
+      throw new BackendRefusedError(name, type);
     return declared as Extract<BackendDeclaration, { type: T }>;
   }
 
@@ -79,15 +98,29 @@ export class Backends {
    * `{ name, status: "UP" | "DOWN", reason? }`. Connections made for keys that no longer sign (a
    * disabled or deleted key provider) are not checked, so they cannot hold readiness down.
    */
-  async health(inUse: Set<string>): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
-    const vault = [...this.#vault.values()].filter((client) => inUse.has(`vault-transit ${client.address}`)).map(async (client) => {
-      const reason = client.circuitOpen ? 'circuit open' : await client.health();
-      return { name: `vault-transit ${client.address}`, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
-    });
-    const tokens = [...this.#pkcs11.values()].filter((pool) => inUse.has(pool.label)).map(async (pool) => {
-      const reason = await pool.health();
-      return { name: pool.label, status: reason ? 'DOWN' as const : 'UP' as const, ...(reason ? { reason } : {}) };
-    });
+  async health(
+    inUse: Set<string>,
+  ): Promise<{ name: string; status: 'UP' | 'DOWN'; reason?: string }[]> {
+    const vault = [...this.#vault.values()]
+      .filter((client) => inUse.has(`vault-transit ${client.address}`))
+      .map(async (client) => {
+        const reason = client.circuitOpen ? 'circuit open' : await client.health();
+        return {
+          name: `vault-transit ${client.address}`,
+          status: reason ? ('DOWN' as const) : ('UP' as const),
+          ...(reason ? { reason } : {}),
+        };
+      });
+    const tokens = [...this.#pkcs11.values()]
+      .filter((pool) => inUse.has(pool.label))
+      .map(async (pool) => {
+        const reason = await pool.health();
+        return {
+          name: pool.label,
+          status: reason ? ('DOWN' as const) : ('UP' as const),
+          ...(reason ? { reason } : {}),
+        };
+      });
     return Promise.all([...vault, ...tokens]);
   }
 
@@ -107,18 +140,33 @@ function vaultClient(declared: VaultBackend, log: Pick<Logger, 'warn'> | undefin
     breakerResetMs: declared.breakerResetMs,
     // Secrets are read from their file or variable when needed (again after a 403), so a token
     // rotated by Vault Agent or a new AppRole secret_id is picked up without a restart.
-    auth: auth.method === 'approle'
-      ? { method: 'approle', roleId: auth.roleId, secretIdFile: auth.secretIdFile, secretIdEnv: auth.secretIdEnv, approleMount: auth.approleMount }
-      : { method: 'token', tokenFile: auth.tokenFile, tokenEnv: auth.tokenEnv },
+    auth:
+      auth.method === 'approle'
+        ? {
+            method: 'approle',
+            roleId: auth.roleId,
+            secretIdFile: auth.secretIdFile,
+            secretIdEnv: auth.secretIdEnv,
+            approleMount: auth.approleMount,
+          }
+        : { method: 'token', tokenFile: auth.tokenFile, tokenEnv: auth.tokenEnv },
     log,
   });
 }
 
 function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
   const pinSource = { file: declared.pinFile, env: declared.pinEnv };
-  return new Pkcs11Pool(declared.module, { tokenLabel: declared.tokenLabel, slot: declared.slot }, () => {
-    const pin = secretFrom(pinSource);
-    if (!pin) throw new Error(`pkcs11: no PIN (${declared.pinFile ? `pinFile ${declared.pinFile} is empty` : `environment variable ${declared.pinEnv} is not set`})`);
-    return pin;
-  }, { size: declared.sessions });
+  return new Pkcs11Pool(
+    declared.module,
+    { tokenLabel: declared.tokenLabel, slot: declared.slot },
+    () => {
+      const pin = secretFrom(pinSource);
+      if (!pin)
+        throw new Error(
+          `pkcs11: no PIN (${declared.pinFile ? `pinFile ${declared.pinFile} is empty` : `environment variable ${declared.pinEnv} is not set`})`,
+        );
+      return pin;
+    },
+    { size: declared.sessions },
+  );
 }

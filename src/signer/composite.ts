@@ -9,7 +9,13 @@
 import type { JWK } from 'jose';
 import type { Signer } from './signer.ts';
 import { SignerUnavailableError } from './signer.ts';
-import { COMPOSITE_MEMBERS, compositeSign, ecdsaRawToDer, type CompositeHalves, type TraditionalKind } from '../jose/composite.ts';
+import {
+  COMPOSITE_MEMBERS,
+  compositeSign,
+  ecdsaRawToDer,
+  type CompositeHalves,
+  type TraditionalKind,
+} from '../jose/composite.ts';
 
 export class CompositeSigner implements Signer {
   readonly backend = 'composite';
@@ -20,7 +26,13 @@ export class CompositeSigner implements Signer {
   readonly #halves: CompositeHalves;
   readonly #jwk: JWK;
 
-  constructor(options: { alg: string; kid: string; mlDsa: Signer; traditional: Signer; publicJwk: JWK }) {
+  constructor(options: {
+    alg: string;
+    kid: string;
+    mlDsa: Signer;
+    traditional: Signer;
+    publicJwk: JWK;
+  }) {
     this.alg = options.alg;
     this.kid = options.kid;
     this.#mlDsa = options.mlDsa;
@@ -30,7 +42,8 @@ export class CompositeSigner implements Signer {
     this.#halves = {
       mlDsa: (mPrime, context) => mlDsa.signWithContext!(mPrime, context),
       // JWS ECDSA signers give r‖s; the composite carries the DER form.
-      traditional: async (mPrime) => (ecdsa ? ecdsaRawToDer(await traditional.sign(mPrime)) : traditional.sign(mPrime)),
+      traditional: async (mPrime) =>
+        ecdsa ? ecdsaRawToDer(await traditional.sign(mPrime)) : traditional.sign(mPrime),
     };
     this.#jwk = { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' };
   }
@@ -40,7 +53,12 @@ export class CompositeSigner implements Signer {
   }
 
   async sign(signingInput: Uint8Array): Promise<Uint8Array> {
-    if (!this.#mlDsa.signWithContext) throw new SignerUnavailableError(this.backend, this.kid, new Error(`${this.#mlDsa.backend} key ${this.#mlDsa.kid} cannot sign with a context`));
+    if (!this.#mlDsa.signWithContext)
+      throw new SignerUnavailableError(
+        this.backend,
+        this.kid,
+        new Error(`${this.#mlDsa.backend} key ${this.#mlDsa.kid} cannot sign with a context`),
+      );
     return compositeSign(this.#kind, this.#halves, signingInput);
   }
 }

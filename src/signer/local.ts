@@ -34,7 +34,8 @@ export class LocalSigner implements Signer {
     return this.#key.sign(signingInput);
   }
 
-  get signWithContext(): ((message: Uint8Array, context: Uint8Array) => Promise<Uint8Array>) | undefined {
+  get signWithContext():
+    ((message: Uint8Array, context: Uint8Array) => Promise<Uint8Array>) | undefined {
     return this.#key.signWithContext;
   }
 }

@@ -19,11 +19,21 @@ class MeteredSigner implements Signer {
     this.#signWithContext = inner.signWithContext?.bind(inner);
   }
 
-  get alg() { return this.#inner.alg; }
-  get kid() { return this.#inner.kid; }
-  get backend() { return this.#inner.backend; }
-  get backendId() { return this.#inner.backendId; }
-  publicJwk() { return this.#inner.publicJwk(); }
+  get alg() {
+    return this.#inner.alg;
+  }
+  get kid() {
+    return this.#inner.kid;
+  }
+  get backend() {
+    return this.#inner.backend;
+  }
+  get backendId() {
+    return this.#inner.backendId;
+  }
+  publicJwk() {
+    return this.#inner.publicJwk();
+  }
 
   get signWithContext() {
     return this.#signWithContext;

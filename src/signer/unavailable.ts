@@ -15,11 +15,16 @@ export class UnavailableSigner implements Signer {
   readonly #cause: unknown;
 
   /** @param key the stored key (publicJwk null for symmetric keys); @param cause why it could not be built. */
-  constructor(key: { alg: string; kid: string; backend: string; publicJwk: JWK | null }, cause: unknown) {
+  constructor(
+    key: { alg: string; kid: string; backend: string; publicJwk: JWK | null },
+    cause: unknown,
+  ) {
     this.alg = key.alg;
     this.kid = key.kid;
     this.backend = key.backend;
-    this.#jwk = key.publicJwk ? { ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' } : undefined;
+    this.#jwk = key.publicJwk
+      ? { ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }
+      : undefined;
     this.#cause = cause;
   }
 

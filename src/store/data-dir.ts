@@ -27,7 +27,11 @@ const octal = (mode: number) => `0${(mode & 0o777).toString(8)}`;
  * @param required when true, a folder that cannot be tightened throws instead of warning.
  * @throws the fs error of mkdir, or of chmod when `required`.
  */
-export function ensurePrivateDir(dir: string, warn: (message: string) => void, required = false): void {
+export function ensurePrivateDir(
+  dir: string,
+  warn: (message: string) => void,
+  required = false,
+): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const { mode } = lstatSync(dir);
   if ((mode & 0o077) === 0) return;
@@ -36,7 +40,9 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void, r
     warn(`${dir} was open to group or others (mode ${octal(mode)}); set to 0700`);
   } catch (err) {
     if (required) throw err;
-    warn(`${dir} is open to group or others (mode ${octal(mode)}) and cannot be set to 0700 (${(err as NodeJS.ErrnoException).code ?? 'error'}); its store folder is 0700`);
+    warn(
+      `${dir} is open to group or others (mode ${octal(mode)}) and cannot be set to 0700 (${(err as NodeJS.ErrnoException).code ?? 'error'}); its store folder is 0700`,
+    );
   }
 }
 
@@ -53,7 +59,8 @@ export function restrictTree(root: string): void {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) stack.push(full);
-      else if (entry.isFile() && (lstatSync(full).mode & 0o077) !== 0) chmodSync(full, PRIVATE_FILE_MODE);
+      else if (entry.isFile() && (lstatSync(full).mode & 0o077) !== 0)
+        chmodSync(full, PRIVATE_FILE_MODE);
     }
   }
 }

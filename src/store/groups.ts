@@ -18,7 +18,13 @@ const likePrefix = (path: string) => `${path.replace(/[\\%_]/g, '\\$&')}/%`;
  * The direct members of the group at `path`, ordered by username, paged.
  * @param path Keycloak group path (`/a/b`)
  */
-export async function groupMembers(db: SqlClient, realmId: string, path: string, first = 0, max = 100): Promise<StoredUser[]> {
+export async function groupMembers(
+  db: SqlClient,
+  realmId: string,
+  path: string,
+  first = 0,
+  max = 100,
+): Promise<StoredUser[]> {
   const rows = await db.query<Row>(
     `SELECT representation FROM users WHERE realm_id = $1 AND EXISTS (
        SELECT 1 FROM jsonb_array_elements_text(coalesce(representation->'groups', '[]'::jsonb)) AS g(v) WHERE ${PATH_OF_V} = $2)
@@ -29,7 +35,11 @@ export async function groupMembers(db: SqlClient, realmId: string, path: string,
 }
 
 /** Every user with a membership at `path` or below it (any number of rows: a subtree rename touches them all). */
-export async function usersInGroupTree(db: SqlClient, realmId: string, path: string): Promise<StoredUser[]> {
+export async function usersInGroupTree(
+  db: SqlClient,
+  realmId: string,
+  path: string,
+): Promise<StoredUser[]> {
   const rows = await db.query<Row>(
     `SELECT representation FROM users WHERE realm_id = $1 AND EXISTS (
        SELECT 1 FROM jsonb_array_elements_text(coalesce(representation->'groups', '[]'::jsonb)) AS g(v) WHERE ${PATH_OF_V} = $2 OR ${PATH_OF_V} LIKE $3)`,

@@ -269,26 +269,37 @@ const MIGRATIONS: string[] = [
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
-export const migrationVersion = (marker: string): number => MIGRATIONS.findIndex((m) => m.includes(marker)) + 1;
+export const migrationVersion = (marker: string): number =>
+  MIGRATIONS.findIndex((m) => m.includes(marker)) + 1;
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
 export async function migrate(db: SqlClient): Promise<number> {
-  await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await db.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
   let applied = 0;
   for (let i = 0; i < MIGRATIONS.length; i += 1) {
     const version = i + 1;
-    const done = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(727274)');
-      const rows = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [version]);
-      if (rows.length) return false;
-      for (const statement of MIGRATIONS[i].split(/;\s*$/m).map((s) => s.trim()).filter(Boolean)) {
-        await tx.query(statement);
-      }
-      await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
-      return true;
-    // No statement time limit: an index build over a large table, or the wait for the lock while
-    // another process migrates, takes as long as it takes.
-    }, { timeoutMs: 0 });
+    const done = await db.transaction(
+      async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(727274)');
+        const rows = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
+          version,
+        ]);
+        if (rows.length) return false;
+        for (const statement of MIGRATIONS[i]
+          .split(/;\s*$/m)
+          .map((s) => s.trim())
+          .filter(Boolean)) {
+          await tx.query(statement);
+        }
+        await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+        return true;
+        // No statement time limit: an index build over a large table, or the wait for the lock while
+        // another process migrates, takes as long as it takes.
+      },
+      { timeoutMs: 0 },
+    );
     if (done) applied += 1;
   }
   return applied;

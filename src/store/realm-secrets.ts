@@ -29,7 +29,8 @@ export class RealmSecretError extends Error {
 /** Called for each secret: its place in the document (for the associated data) and its value. */
 type Transform = (field: string, value: string) => string;
 type Loose = Record<string, unknown>;
-const isObject = (value: unknown): value is Loose => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Loose =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A copy of `doc` with `f` applied to every secret field holding a string (the rest shared). */
 function mapSecrets(doc: RealmDocument, f: Transform): RealmDocument {
@@ -38,26 +39,44 @@ function mapSecrets(doc: RealmDocument, f: Transform): RealmDocument {
     out.clients = doc.clients.map((client) => {
       const at = `clients/${client.id ?? client.clientId}`;
       let next = client;
-      if (typeof client.secret === 'string') next = { ...next, secret: f(`${at}/secret`, client.secret) };
+      if (typeof client.secret === 'string')
+        next = { ...next, secret: f(`${at}/secret`, client.secret) };
       const rotated = client.attributes?.[ROTATED];
-      if (typeof rotated === 'string') next = { ...next, attributes: { ...next.attributes, [ROTATED]: f(`${at}/attributes/${ROTATED}`, rotated) } };
+      if (typeof rotated === 'string')
+        next = {
+          ...next,
+          attributes: { ...next.attributes, [ROTATED]: f(`${at}/attributes/${ROTATED}`, rotated) },
+        };
       return next;
     });
   }
   const smtp = (doc as Loose).smtpServer;
-  if (isObject(smtp) && typeof smtp.password === 'string') out.smtpServer = { ...smtp, password: f('smtpServer/password', smtp.password) };
+  if (isObject(smtp) && typeof smtp.password === 'string')
+    out.smtpServer = { ...smtp, password: f('smtpServer/password', smtp.password) };
   const providers = (doc as Loose).identityProviders;
   if (Array.isArray(providers)) {
     out.identityProviders = providers.map((idp: unknown) => {
-      if (!isObject(idp) || !isObject(idp.config) || typeof idp.config.clientSecret !== 'string') return idp;
-      return { ...idp, config: { ...idp.config, clientSecret: f(`identityProviders/${String(idp.internalId ?? idp.alias)}/config/clientSecret`, idp.config.clientSecret) } };
+      if (!isObject(idp) || !isObject(idp.config) || typeof idp.config.clientSecret !== 'string')
+        return idp;
+      return {
+        ...idp,
+        config: {
+          ...idp.config,
+          clientSecret: f(
+            `identityProviders/${String(idp.internalId ?? idp.alias)}/config/clientSecret`,
+            idp.config.clientSecret,
+          ),
+        },
+      };
     });
   }
   return out as RealmDocument;
 }
 
-const secretsKey = (kek: Buffer) => Buffer.from(hkdfSync('sha256', kek, 'qsign-oidc', 'realm secrets v1', 32));
-const aad = (realmId: string, field: string) => Buffer.from(`qsign-oidc realm secret\0${realmId}\0${field}`);
+const secretsKey = (kek: Buffer) =>
+  Buffer.from(hkdfSync('sha256', kek, 'qsign-oidc', 'realm secrets v1', 32));
+const aad = (realmId: string, field: string) =>
+  Buffer.from(`qsign-oidc realm secret\0${realmId}\0${field}`);
 
 /**
  * The document to store in row `realmId`: every secret sealed (a value already looking sealed is sealed again, so
@@ -67,14 +86,23 @@ const aad = (realmId: string, field: string) => Buffer.from(`qsign-oidc realm se
  *   still-sealed values (read by a store client without the key) are kept as they are.
  * @throws RealmSecretError when a clear secret is to be written without a key.
  */
-export function sealRealmSecrets(kek: Buffer | undefined, realmId: string, doc: RealmDocument): RealmDocument {
+export function sealRealmSecrets(
+  kek: Buffer | undefined,
+  realmId: string,
+  doc: RealmDocument,
+): RealmDocument {
   const key = kek && secretsKey(kek);
   return mapSecrets(doc, (field, value) => {
     if (!key) {
       if (value.startsWith(SEALED_PREFIX)) return value;
-      throw new RealmSecretError(`realm ${doc.realm}: ${field} cannot be stored: the store was opened without KEY_ENCRYPTION_KEY`);
+      throw new RealmSecretError(
+        `realm ${doc.realm}: ${field} cannot be stored: the store was opened without KEY_ENCRYPTION_KEY`,
+      );
     }
-    return SEALED_PREFIX + sealValue(key, aad(realmId, field), Buffer.from(value, 'utf8')).toString('base64url');
+    return (
+      SEALED_PREFIX +
+      sealValue(key, aad(realmId, field), Buffer.from(value, 'utf8')).toString('base64url')
+    );
   });
 }
 
@@ -85,13 +113,24 @@ export function sealRealmSecrets(kek: Buffer | undefined, realmId: string, doc: 
  * @throws RealmSecretError when a sealed value does not open (wrong KEY_ENCRYPTION_KEY, or a value
  *   moved or altered in the database).
  */
-export function openRealmSecrets(kek: Buffer | undefined, realmId: string, doc: RealmDocument): RealmDocument {
+export function openRealmSecrets(
+  kek: Buffer | undefined,
+  realmId: string,
+  doc: RealmDocument,
+): RealmDocument {
   if (!kek) return doc;
   const key = secretsKey(kek);
   return mapSecrets(doc, (field, value) => {
     if (!value.startsWith(SEALED_PREFIX)) return value;
-    const plaintext = openValue(key, aad(realmId, field), Buffer.from(value.slice(SEALED_PREFIX.length), 'base64url'));
-    if (!plaintext) throw new RealmSecretError(`realm ${doc.realm}: ${field} cannot be decrypted: wrong KEY_ENCRYPTION_KEY, or the value was moved or altered`);
+    const plaintext = openValue(
+      key,
+      aad(realmId, field),
+      Buffer.from(value.slice(SEALED_PREFIX.length), 'base64url'),
+    );
+    if (!plaintext)
+      throw new RealmSecretError(
+        `realm ${doc.realm}: ${field} cannot be decrypted: wrong KEY_ENCRYPTION_KEY, or the value was moved or altered`,
+      );
     return plaintext.toString('utf8');
   });
 }

@@ -9,7 +9,12 @@
  */
 import type { SqlClient } from './sql.ts';
 import type { RealmDocument } from '../realm/representation.ts';
-import { hasClearSecrets, openRealmSecrets, RealmSecretError, sealRealmSecrets } from './realm-secrets.ts';
+import {
+  hasClearSecrets,
+  openRealmSecrets,
+  RealmSecretError,
+  sealRealmSecrets,
+} from './realm-secrets.ts';
 
 export { RealmSecretError };
 
@@ -22,11 +27,19 @@ export interface StoredRealm {
 
 type Row = { id: string; name: string; version: number; representation: RealmDocument };
 /** @throws RealmSecretError when a sealed secret does not open (wrong key, moved or altered value). */
-const toStored = (db: SqlClient, r: Row): StoredRealm => ({ id: r.id, name: r.name, version: r.version, doc: openRealmSecrets(db.keyEncryptionKey, r.id, r.representation) });
+const toStored = (db: SqlClient, r: Row): StoredRealm => ({
+  id: r.id,
+  name: r.name,
+  version: r.version,
+  doc: openRealmSecrets(db.keyEncryptionKey, r.id, r.representation),
+});
 
 /** @throws RealmSecretError (see toStored). */
 export async function findRealm(db: SqlClient, name: string): Promise<StoredRealm | undefined> {
-  const [row] = await db.query<Row>('SELECT id, name, version, representation FROM realms WHERE name = $1', [name]);
+  const [row] = await db.query<Row>(
+    'SELECT id, name, version, representation FROM realms WHERE name = $1',
+    [name],
+  );
   return row ? toStored(db, row) : undefined;
 }
 
@@ -36,7 +49,9 @@ export async function findRealm(db: SqlClient, name: string): Promise<StoredReal
  * findRealm, which throws for it).
  */
 export async function listRealms(db: SqlClient): Promise<StoredRealm[]> {
-  return (await db.query<Row>('SELECT id, name, version, representation FROM realms ORDER BY name')).map((row) => {
+  return (
+    await db.query<Row>('SELECT id, name, version, representation FROM realms ORDER BY name')
+  ).map((row) => {
     try {
       return toStored(db, row);
     } catch (err) {
@@ -50,13 +65,25 @@ export async function listRealms(db: SqlClient): Promise<StoredRealm[]> {
  * @param kek the key to seal the document's secrets with (default: the store client's).
  * @throws RealmSecretError when the document holds a secret and there is no key.
  */
-export async function insertRealm(db: SqlClient, doc: RealmDocument, kek = db.keyEncryptionKey): Promise<void> {
-  await db.query('INSERT INTO realms (id, name, representation) VALUES ($1, $2, $3)', [doc.id, doc.realm, JSON.stringify(sealRealmSecrets(kek, doc.id, doc))]);
+export async function insertRealm(
+  db: SqlClient,
+  doc: RealmDocument,
+  kek = db.keyEncryptionKey,
+): Promise<void> {
+  await db.query('INSERT INTO realms (id, name, representation) VALUES ($1, $2, $3)', [
+    doc.id,
+    doc.realm,
+    JSON.stringify(sealRealmSecrets(kek, doc.id, doc)),
+  ]);
 }
 
 export async function deleteRealm(db: SqlClient, name: string): Promise<boolean> {
   // The delete cascades to the realm's users, keys and components: up to 2 minutes for a big realm.
-  return db.transaction(async (tx) => (await tx.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0, { timeoutMs: 120_000 });
+  return db.transaction(
+    async (tx) =>
+      (await tx.query('DELETE FROM realms WHERE name = $1 RETURNING id', [name])).length > 0,
+    { timeoutMs: 120_000 },
+  );
 }
 
 export class RealmNotFoundError extends Error {
@@ -71,11 +98,21 @@ export class RealmNotFoundError extends Error {
  * `mutate` gets and returns the document with its secrets in clear; it is stored sealed.
  * @throws RealmNotFoundError; RealmSecretError (see toStored and insertRealm).
  */
-export async function updateRealmDoc(db: SqlClient, name: string, mutate: (doc: RealmDocument) => RealmDocument | Promise<RealmDocument>): Promise<RealmDocument> {
-  const [row] = await db.query<Row>('SELECT id, name, version, representation FROM realms WHERE name = $1 FOR UPDATE', [name]);
+export async function updateRealmDoc(
+  db: SqlClient,
+  name: string,
+  mutate: (doc: RealmDocument) => RealmDocument | Promise<RealmDocument>,
+): Promise<RealmDocument> {
+  const [row] = await db.query<Row>(
+    'SELECT id, name, version, representation FROM realms WHERE name = $1 FOR UPDATE',
+    [name],
+  );
   if (!row) throw new RealmNotFoundError(name);
   const doc = await mutate(toStored(db, row).doc);
-  await db.query('UPDATE realms SET representation = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1', [row.id, JSON.stringify(sealRealmSecrets(db.keyEncryptionKey, row.id, doc)), doc.realm]);
+  await db.query(
+    'UPDATE realms SET representation = $2, name = $3, version = version + 1, updated_at = now() WHERE id = $1',
+    [row.id, JSON.stringify(sealRealmSecrets(db.keyEncryptionKey, row.id, doc)), doc.realm],
+  );
   return doc;
 }
 
@@ -89,7 +126,9 @@ export async function updateRealmDoc(db: SqlClient, name: string, mutate: (doc: 
  */
 export async function sealClearRealmSecrets(db: SqlClient): Promise<string[]> {
   const sealed: string[] = [];
-  for (const { name, representation } of await db.query<Row>('SELECT name, representation FROM realms ORDER BY name')) {
+  for (const { name, representation } of await db.query<Row>(
+    'SELECT name, representation FROM realms ORDER BY name',
+  )) {
     if (!hasClearSecrets(representation)) continue;
     try {
       await db.transaction((tx) => updateRealmDoc(tx, name, (doc) => doc));
@@ -105,6 +144,8 @@ export async function sealClearRealmSecrets(db: SqlClient): Promise<string[]> {
 
 /** The realm's current version (bumped by every realm, client, role or key change). */
 export async function realmVersion(db: SqlClient, name: string): Promise<number | undefined> {
-  const [row] = await db.query<{ version: number }>('SELECT version FROM realms WHERE name = $1', [name]);
+  const [row] = await db.query<{ version: number }>('SELECT version FROM realms WHERE name = $1', [
+    name,
+  ]);
   return row?.version;
 }

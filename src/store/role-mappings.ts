@@ -10,7 +10,11 @@ import type { SqlClient } from './sql.ts';
  * Removes the realm role `name` (clientId undefined) or the role `name` of client `clientId`
  * from every user of the realm. @returns the number of users changed
  */
-export async function dropRoleMappings(db: SqlClient, realmId: string, role: { clientId?: string; name: string }): Promise<number> {
+export async function dropRoleMappings(
+  db: SqlClient,
+  realmId: string,
+  role: { clientId?: string; name: string },
+): Promise<number> {
   const path = role.clientId === undefined ? ['realmRoles'] : ['clientRoles', role.clientId];
   const rows = await db.query(
     `UPDATE users SET representation = jsonb_set(representation, $2::text[],
@@ -23,6 +27,13 @@ export async function dropRoleMappings(db: SqlClient, realmId: string, role: { c
 }
 
 /** Removes every mapping of a role of client `clientId` from every user of the realm (the client is gone). */
-export async function dropClientMappings(db: SqlClient, realmId: string, clientId: string): Promise<void> {
-  await db.query("UPDATE users SET representation = representation #- ARRAY['clientRoles', $2::text] WHERE realm_id = $1 AND representation->'clientRoles' ? $2", [realmId, clientId]);
+export async function dropClientMappings(
+  db: SqlClient,
+  realmId: string,
+  clientId: string,
+): Promise<void> {
+  await db.query(
+    "UPDATE users SET representation = representation #- ARRAY['clientRoles', $2::text] WHERE realm_id = $1 AND representation->'clientRoles' ? $2",
+    [realmId, clientId],
+  );
 }

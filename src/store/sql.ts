@@ -57,15 +57,29 @@ const CLIENT_GRACE_MS = 1_000;
 const IDLE_IN_TRANSACTION_MS = 30_000;
 
 /** The connection is gone or the server did not answer in time: the connection cannot be reused. */
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+]);
 const connectionLost = (err: unknown): boolean => {
   const code = (err as { code?: string })?.code;
   if (code && CONNECTION_ERRORS.has(code)) return true;
   const message = (err as Error)?.message ?? '';
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout/i.test(message);
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout/i.test(
+    message,
+  );
 };
 /** ...or the server cancelled a statement at its statement_timeout (57014): overloaded or locked. */
-const unavailable = (err: unknown): boolean => connectionLost(err) || (err as { code?: string })?.code === '57014';
+const unavailable = (err: unknown): boolean =>
+  connectionLost(err) || (err as { code?: string })?.code === '57014';
 
 class PgClient implements SqlClient {
   readonly kind = 'postgresql' as const;
@@ -74,7 +88,12 @@ class PgClient implements SqlClient {
   readonly #timeoutMs: number;
   readonly #kek: Buffer | undefined;
 
-  constructor(pool: pg.Pool, keyEncryptionKey: Buffer | undefined, conn?: pg.PoolClient, timeoutMs = STATEMENT_TIMEOUT_MS) {
+  constructor(
+    pool: pg.Pool,
+    keyEncryptionKey: Buffer | undefined,
+    conn?: pg.PoolClient,
+    timeoutMs = STATEMENT_TIMEOUT_MS,
+  ) {
     this.#pool = pool;
     this.#kek = keyEncryptionKey;
     this.#conn = conn;
@@ -88,7 +107,11 @@ class PgClient implements SqlClient {
 
   async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
     // The client-side bound goes with each query: 0 (long work) sends none.
-    const config = { text, values: params, ...(this.#timeoutMs ? { query_timeout: this.#timeoutMs + CLIENT_GRACE_MS } : {}) };
+    const config = {
+      text,
+      values: params,
+      ...(this.#timeoutMs ? { query_timeout: this.#timeoutMs + CLIENT_GRACE_MS } : {}),
+    };
     try {
       const result = await (this.#conn ?? this.#pool).query(config);
       return result.rows as T[];
@@ -98,7 +121,10 @@ class PgClient implements SqlClient {
     }
   }
 
-  async transaction<T>(fn: (tx: SqlClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  async transaction<T>(
+    fn: (tx: SqlClient) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     if (this.#conn) return fn(this);
     let conn: pg.PoolClient;
     try {
@@ -109,13 +135,16 @@ class PgClient implements SqlClient {
     // A connection that dies mid-transaction emits 'error' on the client: without a listener that
     // would crash the process. The failing query rejects anyway; the connection is then discarded.
     let broken: Error | undefined;
-    const onError = (err: Error) => { broken = err; };
+    const onError = (err: Error) => {
+      broken = err;
+    };
     conn.on('error', onError);
     const timeoutMs = Math.max(0, Math.floor(options.timeoutMs ?? STATEMENT_TIMEOUT_MS));
     const tx = new PgClient(this.#pool, this.keyEncryptionKey, conn, timeoutMs);
     try {
       await tx.query('BEGIN');
-      if (timeoutMs !== STATEMENT_TIMEOUT_MS) await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
+      if (timeoutMs !== STATEMENT_TIMEOUT_MS)
+        await tx.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
       const result = await fn(tx);
       await tx.query('COMMIT');
       return result;
@@ -125,7 +154,10 @@ class PgClient implements SqlClient {
       const cause = err instanceof StoreUnavailableError ? err.cause : err;
       if (!broken && connectionLost(cause)) broken = cause as Error;
       if (!broken) await tx.query('ROLLBACK').catch(() => undefined);
-      if (unavailable(cause)) throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(this.kind, err);
+      if (unavailable(cause))
+        throw err instanceof StoreUnavailableError
+          ? err
+          : new StoreUnavailableError(this.kind, err);
       throw err;
     } finally {
       conn.off('error', onError);
@@ -149,7 +181,12 @@ class PgliteClient implements SqlClient {
   readonly #folder: string | undefined;
   readonly #kek: Buffer | undefined;
 
-  constructor(db: PGliteLike, keyEncryptionKey: Buffer | undefined, tx?: PGliteTx, folder?: string) {
+  constructor(
+    db: PGliteLike,
+    keyEncryptionKey: Buffer | undefined,
+    tx?: PGliteTx,
+    folder?: string,
+  ) {
     this.#db = db;
     this.#kek = keyEncryptionKey;
     this.#tx = tx;
@@ -213,8 +250,10 @@ export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
     await client.query('SELECT 1');
     return client;
   }
-  if (options.dataDir.startsWith('memory://')) return new PgliteClient(await PGlite.create(options.dataDir), options.keyEncryptionKey);
-  const warn = options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
+  if (options.dataDir.startsWith('memory://'))
+    return new PgliteClient(await PGlite.create(options.dataDir), options.keyEncryptionKey);
+  const warn =
+    options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
   ensurePrivateDir(options.dataDir, (message) => warn(`DATA_DIR ${message}`));
   const folder = `${options.dataDir}/pglite`;
   ensurePrivateDir(folder, (message) => warn(`DATA_DIR store folder ${message}`), true);

@@ -10,42 +10,91 @@ import type { StoredPassword } from '../realm/password.ts';
 /** A user as stored: `credentials` is always empty here (hashes live in the credentials table). */
 export type StoredUser = UserRepresentation & { id: string; createdTimestamp: number };
 
-export async function insertUser(db: SqlClient, realmId: string, user: StoredUser, passwords: StoredPassword[]): Promise<void> {
+export async function insertUser(
+  db: SqlClient,
+  realmId: string,
+  user: StoredUser,
+  passwords: StoredPassword[],
+): Promise<void> {
   await db.query(
     'INSERT INTO users (id, realm_id, username, email, service_account_client_id, representation) VALUES ($1, $2, $3, $4, $5, $6)',
-    [user.id, realmId, user.username, user.email ?? null, user.serviceAccountClientId ?? null, JSON.stringify(user)],
+    [
+      user.id,
+      realmId,
+      user.username,
+      user.email ?? null,
+      user.serviceAccountClientId ?? null,
+      JSON.stringify(user),
+    ],
   );
   for (const [i, password] of passwords.entries()) {
     await db.query(
       'INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
-      [`${user.id}-password-${i}`, user.id, 'password', JSON.stringify(password.secretData), JSON.stringify(password.credentialData)],
+      [
+        `${user.id}-password-${i}`,
+        user.id,
+        'password',
+        JSON.stringify(password.secretData),
+        JSON.stringify(password.credentialData),
+      ],
     );
   }
 }
 
 type Row = { representation: StoredUser };
 
-export async function findUserById(db: SqlClient, realmId: string, id: string): Promise<StoredUser | undefined> {
-  const [row] = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND id = $2', [realmId, id]);
+export async function findUserById(
+  db: SqlClient,
+  realmId: string,
+  id: string,
+): Promise<StoredUser | undefined> {
+  const [row] = await db.query<Row>(
+    'SELECT representation FROM users WHERE realm_id = $1 AND id = $2',
+    [realmId, id],
+  );
   return row?.representation;
 }
 
 /** Keycloak login: username (case-insensitive), or email when the realm allows login with email. */
-export async function findUserForLogin(db: SqlClient, realmId: string, login: string, withEmail: boolean): Promise<StoredUser | undefined> {
+export async function findUserForLogin(
+  db: SqlClient,
+  realmId: string,
+  login: string,
+  withEmail: boolean,
+): Promise<StoredUser | undefined> {
   const name = login.toLowerCase();
-  const [row] = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND username = $2', [realmId, name]);
+  const [row] = await db.query<Row>(
+    'SELECT representation FROM users WHERE realm_id = $1 AND username = $2',
+    [realmId, name],
+  );
   if (row || !withEmail || !name.includes('@')) return row?.representation;
-  const byEmail = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND lower(email) = $2 LIMIT 2', [realmId, name]);
+  const byEmail = await db.query<Row>(
+    'SELECT representation FROM users WHERE realm_id = $1 AND lower(email) = $2 LIMIT 2',
+    [realmId, name],
+  );
   return byEmail.length === 1 ? byEmail[0].representation : undefined;
 }
 
-export async function findServiceAccount(db: SqlClient, realmId: string, clientId: string): Promise<StoredUser | undefined> {
-  const [row] = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND service_account_client_id = $2', [realmId, clientId]);
+export async function findServiceAccount(
+  db: SqlClient,
+  realmId: string,
+  clientId: string,
+): Promise<StoredUser | undefined> {
+  const [row] = await db.query<Row>(
+    'SELECT representation FROM users WHERE realm_id = $1 AND service_account_client_id = $2',
+    [realmId, clientId],
+  );
   return row?.representation;
 }
 
-export async function passwordCredentials(db: SqlClient, userId: string): Promise<StoredPassword[]> {
-  const rows = await db.query<{ secret_data: StoredPassword['secretData']; credential_data: StoredPassword['credentialData'] }>(
+export async function passwordCredentials(
+  db: SqlClient,
+  userId: string,
+): Promise<StoredPassword[]> {
+  const rows = await db.query<{
+    secret_data: StoredPassword['secretData'];
+    credential_data: StoredPassword['credentialData'];
+  }>(
     "SELECT secret_data, credential_data FROM credentials WHERE user_id = $1 AND type = 'password' ORDER BY created_at DESC",
     [userId],
   );
@@ -53,16 +102,38 @@ export async function passwordCredentials(db: SqlClient, userId: string): Promis
 }
 
 export async function updateUser(db: SqlClient, realmId: string, user: StoredUser): Promise<void> {
-  await db.query('UPDATE users SET username = $3, email = $4, representation = $5 WHERE realm_id = $1 AND id = $2',
-    [realmId, user.id, user.username, user.email ?? null, JSON.stringify({ ...user, credentials: [] })]);
+  await db.query(
+    'UPDATE users SET username = $3, email = $4, representation = $5 WHERE realm_id = $1 AND id = $2',
+    [
+      realmId,
+      user.id,
+      user.username,
+      user.email ?? null,
+      JSON.stringify({ ...user, credentials: [] }),
+    ],
+  );
 }
 
 export async function deleteUser(db: SqlClient, realmId: string, id: string): Promise<boolean> {
-  return (await db.query('DELETE FROM users WHERE realm_id = $1 AND id = $2 RETURNING id', [realmId, id])).length > 0;
+  return (
+    (
+      await db.query('DELETE FROM users WHERE realm_id = $1 AND id = $2 RETURNING id', [
+        realmId,
+        id,
+      ])
+    ).length > 0
+  );
 }
 
-export async function findUserByUsername(db: SqlClient, realmId: string, username: string): Promise<StoredUser | undefined> {
-  const [row] = await db.query<Row>('SELECT representation FROM users WHERE realm_id = $1 AND username = $2', [realmId, username.toLowerCase()]);
+export async function findUserByUsername(
+  db: SqlClient,
+  realmId: string,
+  username: string,
+): Promise<StoredUser | undefined> {
+  const [row] = await db.query<Row>(
+    'SELECT representation FROM users WHERE realm_id = $1 AND username = $2',
+    [realmId, username.toLowerCase()],
+  );
   return row?.representation;
 }
 
@@ -90,10 +161,17 @@ export interface UserSearch {
  * `enabled` / `emailVerified`, and attributes (`q`: name equal, value equal ignoring case);
  * service accounts are never listed. `first` and `max` page the result (ordered by username).
  */
-export async function searchUsers(db: SqlClient, realmId: string, q: UserSearch): Promise<StoredUser[]> {
+export async function searchUsers(
+  db: SqlClient,
+  realmId: string,
+  q: UserSearch,
+): Promise<StoredUser[]> {
   const { where, params } = userSearchWhere(realmId, q);
   params.push(q.max ?? 100, q.first ?? 0);
-  const rows = await db.query<Row>(`SELECT representation FROM users WHERE ${where} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`, params);
+  const rows = await db.query<Row>(
+    `SELECT representation FROM users WHERE ${where} ORDER BY username LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
   return rows.map((r) => r.representation);
 }
 
@@ -102,9 +180,16 @@ export async function searchUsers(db: SqlClient, realmId: string, q: UserSearch)
  * `searchUsers` would list with the same filters and no paging, counted by the database
  * (`count(*)`), not by loading the rows.
  */
-export async function countUsers(db: SqlClient, realmId: string, q: Omit<UserSearch, 'first' | 'max'>): Promise<number> {
+export async function countUsers(
+  db: SqlClient,
+  realmId: string,
+  q: Omit<UserSearch, 'first' | 'max'>,
+): Promise<number> {
   const { where, params } = userSearchWhere(realmId, q);
-  const [row] = await db.query<{ n: number | string }>(`SELECT count(*) AS n FROM users WHERE ${where}`, params);
+  const [row] = await db.query<{ n: number | string }>(
+    `SELECT count(*) AS n FROM users WHERE ${where}`,
+    params,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -115,11 +200,18 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
   const params: unknown[] = [realmId];
   const add = (sql: string, ...values: unknown[]) => {
     let text = sql;
-    for (const value of values) { params.push(value); text = text.replace('$?', `$${params.length}`); }
+    for (const value of values) {
+      params.push(value);
+      text = text.replace('$?', `$${params.length}`);
+    }
     conditions.push(text);
   };
   const text = (column: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') add(q.exact ? `lower(${column}) = $?` : `lower(${column}) LIKE $?`, q.exact ? value.toLowerCase() : like(value));
+    if (value !== undefined && value !== '')
+      add(
+        q.exact ? `lower(${column}) = $?` : `lower(${column}) LIKE $?`,
+        q.exact ? value.toLowerCase() : like(value),
+      );
   };
   text('username', q.username);
   text('email', q.email);
@@ -127,18 +219,43 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
   text("coalesce(representation->>'lastName', '')", q.lastName);
   if (q.search) {
     const v = like(q.search);
-    add("(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)", v, v, v, v);
+    add(
+      "(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)",
+      v,
+      v,
+      v,
+      v,
+    );
   }
-  if (q.enabled !== undefined) add("coalesce(representation->>'enabled', 'true') = $?", String(q.enabled));
-  if (q.emailVerified !== undefined) add("coalesce(representation->>'emailVerified', 'false') = $?", String(q.emailVerified));
+  if (q.enabled !== undefined)
+    add("coalesce(representation->>'enabled', 'true') = $?", String(q.enabled));
+  if (q.emailVerified !== undefined)
+    add("coalesce(representation->>'emailVerified', 'false') = $?", String(q.emailVerified));
   for (const [name, value] of q.attributes ?? []) {
-    add(`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(representation->'attributes'->$?) = 'array' THEN representation->'attributes'->$? ELSE '[]'::jsonb END) AS a(v) WHERE lower(v) = $?)`, name, name, value.toLowerCase());
+    add(
+      `EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(representation->'attributes'->$?) = 'array' THEN representation->'attributes'->$? ELSE '[]'::jsonb END) AS a(v) WHERE lower(v) = $?)`,
+      name,
+      name,
+      value.toLowerCase(),
+    );
   }
   return { where: conditions.join(' AND '), params };
 }
 
-export async function replacePasswords(db: SqlClient, userId: string, password: StoredPassword): Promise<void> {
+export async function replacePasswords(
+  db: SqlClient,
+  userId: string,
+  password: StoredPassword,
+): Promise<void> {
   await db.query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'", [userId]);
-  await db.query('INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
-    [`${userId}-password-${Date.now()}`, userId, 'password', JSON.stringify(password.secretData), JSON.stringify(password.credentialData)]);
+  await db.query(
+    'INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
+    [
+      `${userId}-password-${Date.now()}`,
+      userId,
+      'password',
+      JSON.stringify(password.secretData),
+      JSON.stringify(password.credentialData),
+    ],
+  );
 }

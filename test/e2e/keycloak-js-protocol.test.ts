@@ -26,12 +26,24 @@ let browser: Browser;
 function spaFiles(idpUrl: string): Record<string, [string, string]> {
   const html = readFileSync(path.join(REPO, 'test/e2e/spa/index.html'), 'utf8')
     .replace('/app.js', '/app-options.js')
-    .replace('<script type="module"', `<script>window.IDP_URL=${JSON.stringify(idpUrl)};window.IDP_REALM="kcjs";</script><script type="module"`);
+    .replace(
+      '<script type="module"',
+      `<script>window.IDP_URL=${JSON.stringify(idpUrl)};window.IDP_REALM="kcjs";</script><script type="module"`,
+    );
   return {
     '/': ['text/html', html],
-    '/app-options.js': ['application/javascript', readFileSync(path.join(REPO, 'test/e2e/spa/app-options.js'), 'utf8')],
-    '/keycloak.js': ['application/javascript', readFileSync(path.join(REPO, 'node_modules/keycloak-js/lib/keycloak.js'), 'utf8')],
-    '/silent-check-sso.html': ['text/html', readFileSync(path.join(REPO, 'test/e2e/spa/silent-check-sso.html'), 'utf8')],
+    '/app-options.js': [
+      'application/javascript',
+      readFileSync(path.join(REPO, 'test/e2e/spa/app-options.js'), 'utf8'),
+    ],
+    '/keycloak.js': [
+      'application/javascript',
+      readFileSync(path.join(REPO, 'node_modules/keycloak-js/lib/keycloak.js'), 'utf8'),
+    ],
+    '/silent-check-sso.html': [
+      'text/html',
+      readFileSync(path.join(REPO, 'test/e2e/spa/silent-check-sso.html'), 'utf8'),
+    ],
   };
 }
 
@@ -40,23 +52,54 @@ beforeAll(async () => {
   spa = http.createServer();
   await new Promise<void>((r) => spa.listen(0, '127.0.0.1', r));
   spaUrl = `http://127.0.0.1:${(spa.address() as AddressInfo).port}`;
-  server = await startServer({ realms: [{
-    realm: 'kcjs',
-    clients: [
-      // No post.logout.redirect.uris: Keycloak accepts the redirect URIs for logout.
-      { clientId: 'plain', publicClient: true, redirectUris: [`${spaUrl}/*`], webOrigins: ['+'], attributes: { 'pkce.code.challenge.method': 'S256' } },
-      { clientId: 'imp', publicClient: true, implicitFlowEnabled: true, redirectUris: [`${spaUrl}/*`], webOrigins: ['+'] },
+  server = await startServer({
+    realms: [
+      {
+        realm: 'kcjs',
+        clients: [
+          // No post.logout.redirect.uris: Keycloak accepts the redirect URIs for logout.
+          {
+            clientId: 'plain',
+            publicClient: true,
+            redirectUris: [`${spaUrl}/*`],
+            webOrigins: ['+'],
+            attributes: { 'pkce.code.challenge.method': 'S256' },
+          },
+          {
+            clientId: 'imp',
+            publicClient: true,
+            implicitFlowEnabled: true,
+            redirectUris: [`${spaUrl}/*`],
+            webOrigins: ['+'],
+          },
+        ],
+        users: [{ username: 'alice', credentials: [{ value: 'alice' }] }],
+      },
     ],
-    users: [{ username: 'alice', credentials: [{ value: 'alice' }] }],
-  }] });
+  });
   const files = spaFiles(server.baseUrl);
   spa.on('request', (req, res) => {
     const file = files[(req.url ?? '/').split('?')[0]];
-    if (!file) { res.statusCode = 404; res.end(); return; }
+    if (!file) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
     res.setHeader('content-type', file[0]);
     res.end(file[1]);
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -64,11 +107,31 @@ afterAll(async () => {
   await server?.close();
 });
 
-const state = (page: Page) => page.evaluate(async () => {
-  const w = window as unknown as { ready: Promise<boolean>; kc: { token?: string; refreshToken?: string; tokenParsed?: Record<string, unknown>; flow?: string }; initError?: string };
-  const authenticated = await w.ready;
-  return { authenticated, token: w.kc.token, refreshToken: w.kc.refreshToken, tokenParsed: w.kc.tokenParsed, initError: w.initError, hash: location.hash, iframe: document.querySelector('iframe[title="keycloak-session-iframe"]')?.getAttribute('src') ?? null };
-});
+const state = (page: Page) =>
+  page.evaluate(async () => {
+    const w = window as unknown as {
+      ready: Promise<boolean>;
+      kc: {
+        token?: string;
+        refreshToken?: string;
+        tokenParsed?: Record<string, unknown>;
+        flow?: string;
+      };
+      initError?: string;
+    };
+    const authenticated = await w.ready;
+    return {
+      authenticated,
+      token: w.kc.token,
+      refreshToken: w.kc.refreshToken,
+      tokenParsed: w.kc.tokenParsed,
+      initError: w.initError,
+      hash: location.hash,
+      iframe:
+        document.querySelector('iframe[title="keycloak-session-iframe"]')?.getAttribute('src') ??
+        null,
+    };
+  });
 
 async function signInAt(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
@@ -80,9 +143,16 @@ async function signInAt(context: BrowserContext, url: string): Promise<Page> {
   return page;
 }
 
-const logout = (page: Page, options: Record<string, string>) => page.evaluate((o) => (window as unknown as { kc: { logout(o: Record<string, string>): Promise<void> } }).kc.logout(o), options);
+const logout = (page: Page, options: Record<string, string>) =>
+  page.evaluate(
+    (o) =>
+      (window as unknown as { kc: { logout(o: Record<string, string>): Promise<void> } }).kc.logout(
+        o,
+      ),
+    options,
+  );
 
-describe.skipIf(!available)('keycloak-js and Keycloak\'s protocol behaviour', () => {
+describe.skipIf(!available)("keycloak-js and Keycloak's protocol behaviour", () => {
   it('a hash-routed app keeps its route through login; logout by GET without post.logout.redirect.uris', async () => {
     const context = await browser.newContext();
     const page = await signInAt(context, `${spaUrl}/?onLoad=login-required&client=plain#/orders/7`);
@@ -100,7 +170,10 @@ describe.skipIf(!available)('keycloak-js and Keycloak\'s protocol behaviour', ()
     const context = await browser.newContext();
     const page = await signInAt(context, `${spaUrl}/?onLoad=login-required&client=plain`);
     expect((await state(page)).authenticated).toBe(true);
-    await logout(page, { logoutMethod: 'POST', redirectUri: `${spaUrl}/?onLoad=check-sso&client=plain&after=post` });
+    await logout(page, {
+      logoutMethod: 'POST',
+      redirectUri: `${spaUrl}/?onLoad=check-sso&client=plain&after=post`,
+    });
     await page.waitForURL(`${spaUrl}/?onLoad=check-sso&client=plain&after=post**`);
     expect((await state(page)).authenticated).toBe(false);
     await context.close();
@@ -108,7 +181,10 @@ describe.skipIf(!available)('keycloak-js and Keycloak\'s protocol behaviour', ()
 
   it('the implicit flow for a client with implicitFlowEnabled', async () => {
     const context = await browser.newContext();
-    const page = await signInAt(context, `${spaUrl}/?onLoad=login-required&client=imp&flow=implicit`);
+    const page = await signInAt(
+      context,
+      `${spaUrl}/?onLoad=login-required&client=imp&flow=implicit`,
+    );
     const signedIn = await state(page);
     expect(signedIn.initError).toBeUndefined();
     expect(signedIn.authenticated).toBe(true);
@@ -125,7 +201,9 @@ describe.skipIf(!available)('keycloak-js and Keycloak\'s protocol behaviour', ()
     const generic = await state(page);
     expect(generic.initError).toBeUndefined();
     expect(generic.authenticated).toBe(true);
-    expect(generic.iframe).toBe(`${server.baseUrl}/realms/kcjs/protocol/openid-connect/login-status-iframe.html`);
+    expect(generic.iframe).toBe(
+      `${server.baseUrl}/realms/kcjs/protocol/openid-connect/login-status-iframe.html`,
+    );
     await context.close();
   });
 });

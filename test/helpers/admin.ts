@@ -12,36 +12,82 @@ export const TEST_ADMIN_PASSWORD = 'admin-test-password';
  * A keycloak-admin-client logged in to the master realm as the bootstrap admin (password grant
  * on admin-cli, as `kcadm.sh config credentials` does).
  */
-export async function masterAdmin(baseUrl: string, password = TEST_ADMIN_PASSWORD): Promise<KcAdminClient> {
+export async function masterAdmin(
+  baseUrl: string,
+  password = TEST_ADMIN_PASSWORD,
+): Promise<KcAdminClient> {
   const kc = new KcAdminClient({ baseUrl, realmName: 'master' });
   await kc.auth({ username: 'admin', password, grantType: 'password', clientId: 'admin-cli' });
   return kc;
 }
-export async function passwordToken(baseUrl: string, realm: string, username: string, password: string, clientId = 'admin-cli'): Promise<string> {
+export async function passwordToken(
+  baseUrl: string,
+  realm: string,
+  username: string,
+  password: string,
+  clientId = 'admin-cli',
+): Promise<string> {
   return token(baseUrl, realm, { grant_type: 'password', client_id: clientId, username, password });
 }
 
-export async function clientToken(baseUrl: string, realm: string, clientId: string, secret: string): Promise<string> {
-  return token(baseUrl, realm, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret });
+export async function clientToken(
+  baseUrl: string,
+  realm: string,
+  clientId: string,
+  secret: string,
+): Promise<string> {
+  return token(baseUrl, realm, {
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: secret,
+  });
 }
 
-async function token(baseUrl: string, realm: string, form: Record<string, string>): Promise<string> {
-  const response = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, { method: 'POST', body: new URLSearchParams(form) });
-  const body = await response.json() as { access_token?: string };
-  if (!body.access_token) throw new Error(`no token for ${realm}/${form.username ?? form.client_id}: ${response.status} ${JSON.stringify(body)}`);
+async function token(
+  baseUrl: string,
+  realm: string,
+  form: Record<string, string>,
+): Promise<string> {
+  const response = await fetch(`${baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
+    method: 'POST',
+    body: new URLSearchParams(form),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token)
+    throw new Error(
+      `no token for ${realm}/${form.username ?? form.client_id}: ${response.status} ${JSON.stringify(body)}`,
+    );
   return body.access_token;
 }
 
-export interface AdminAnswer { status: number; body: unknown; text: string }
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+  text: string;
+}
 
 /** `method` `/admin/realms{path}` with the token; `body` is sent as JSON unless it is a string (sent as is). */
-export async function adminCall(baseUrl: string, accessToken: string, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+export async function adminCall(
+  baseUrl: string,
+  accessToken: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<AdminAnswer> {
   const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${baseUrl}/admin/realms${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(`${baseUrl}/admin/realms${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   let parsed: unknown = text;
-  try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON */ }
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
   return { status: response.status, body: parsed, text };
 }
 
@@ -53,7 +99,10 @@ export async function failure(call: Promise<unknown>): Promise<{ status?: number
   try {
     await call;
   } catch (err) {
-    return { status: (err as { response?: Response }).response?.status, body: (err as { responseData?: unknown }).responseData };
+    return {
+      status: (err as { response?: Response }).response?.status,
+      body: (err as { responseData?: unknown }).responseData,
+    };
   }
   throw new Error('the call succeeded');
 }

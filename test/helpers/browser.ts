@@ -18,7 +18,11 @@ export class TestBrowser {
   }
 
   /** Follows redirects until one leaves `origin` (returned as the final Location) or a page is served. */
-  async follow(url: string, origin: string, init: RequestInit = {}): Promise<{ url: string; response?: Response }> {
+  async follow(
+    url: string,
+    origin: string,
+    init: RequestInit = {},
+  ): Promise<{ url: string; response?: Response }> {
     let current = url;
     let response = await this.fetch(current, init);
     for (let i = 0; i < 10 && response.status >= 300 && response.status < 400; i += 1) {
@@ -39,7 +43,13 @@ export function formAction(html: string, baseUrl: string): string {
 }
 
 /** Signs in through the login page and returns the final redirect to the client (with `code`). */
-export async function signIn(browser: TestBrowser, authUrl: string, baseUrl: string, username: string, password: string): Promise<{ url: string; page?: string }> {
+export async function signIn(
+  browser: TestBrowser,
+  authUrl: string,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<{ url: string; page?: string }> {
   const start = await browser.follow(authUrl, baseUrl);
   if (!start.response) return { url: start.url };
   const html = await start.response.text();

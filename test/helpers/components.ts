@@ -9,17 +9,26 @@ import path from 'node:path';
 import pg from 'pg';
 
 export const REQUIRE_ALL = process.env.REQUIRE_ALL === '1';
-export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  const client = new pg.Client({
+    connectionString: POSTGRES_ADMIN_URL,
+    connectionTimeoutMillis: 2_000,
+  });
   try {
     await client.connect();
     await client.query('SELECT 1');
     return true;
   } catch (err) {
-    if (REQUIRE_ALL) throw new Error(`PostgreSQL is required (REQUIRE_ALL=1) but not reachable at ${POSTGRES_ADMIN_URL}: ${(err as Error).message}`);
-    console.warn(`skipping PostgreSQL tests: not reachable at ${POSTGRES_ADMIN_URL} (${(err as Error).message})`);
+    if (REQUIRE_ALL)
+      throw new Error(
+        `PostgreSQL is required (REQUIRE_ALL=1) but not reachable at ${POSTGRES_ADMIN_URL}: ${(err as Error).message}`,
+      );
+    console.warn(
+      `skipping PostgreSQL tests: not reachable at ${POSTGRES_ADMIN_URL} (${(err as Error).message})`,
+    );
     return false;
   } finally {
     await client.end().catch(() => undefined);
@@ -59,7 +68,8 @@ export interface TestStore {
  */
 export async function testStores(): Promise<TestStore[]> {
   const stores: TestStore[] = [{ name: 'PGlite' }];
-  if (await postgresAvailable()) stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+  if (await postgresAvailable())
+    stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
   return stores;
 }
 
@@ -67,13 +77,21 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function redisAvailable(): Promise<boolean> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null });
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+  });
   try {
     await client.connect();
     await client.ping();
     return true;
   } catch (err) {
-    if (REQUIRE_ALL) throw new Error(`Redis is required (REQUIRE_ALL=1) but not reachable at ${REDIS_URL}: ${(err as Error).message}`);
+    if (REQUIRE_ALL)
+      throw new Error(
+        `Redis is required (REQUIRE_ALL=1) but not reachable at ${REDIS_URL}: ${(err as Error).message}`,
+      );
     console.warn(`skipping Redis tests: not reachable at ${REDIS_URL}`);
     return false;
   } finally {
@@ -88,7 +106,20 @@ export async function redisAvailable(): Promise<boolean> {
  */
 export function initSoftHsmTokens(dir: string, labels: string[], pin: string, soPin: string): void {
   mkdirSync(path.join(dir, 'tokens'), { recursive: true });
-  writeFileSync(path.join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  writeFileSync(
+    path.join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
   process.env.SOFTHSM2_CONF = path.join(dir, 'softhsm2.conf');
-  for (const label of labels) execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin]);
+  for (const label of labels)
+    execFileSync('softhsm2-util', [
+      '--init-token',
+      '--free',
+      '--label',
+      label,
+      '--pin',
+      pin,
+      '--so-pin',
+      soPin,
+    ]);
 }

@@ -27,10 +27,14 @@ const waitFor = async (check: () => boolean | Promise<boolean>, what: string, ms
   }
 };
 
-const acceptsConnections = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-  socket.on('error', () => resolve(false));
-});
+const acceptsConnections = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 
 function missing(what: string): false {
   if (REQUIRE_ALL) throw new Error(`${what} is required (REQUIRE_ALL=1) for the fault tests`);
@@ -41,12 +45,21 @@ function missing(what: string): false {
 const pgBin = (() => {
   const root = '/usr/lib/postgresql';
   const version = existsSync(root) ? readdirSync(root).sort().at(-1) : undefined;
-  return version && existsSync(path.join(root, version, 'bin', 'initdb')) ? path.join(root, version, 'bin') : undefined;
+  return version && existsSync(path.join(root, version, 'bin', 'initdb'))
+    ? path.join(root, version, 'bin')
+    : undefined;
 })();
-export const privatePostgresAvailable = (): boolean => pgBin !== undefined || missing('PostgreSQL (initdb, pg_ctl)');
+export const privatePostgresAvailable = (): boolean =>
+  pgBin !== undefined || missing('PostgreSQL (initdb, pg_ctl)');
 
 /** `stop()` is a fast shutdown (sessions terminated, as at a failover); neither blocks the event loop. */
-export interface PrivatePostgres { port: number; url: string; stop(): Promise<void>; start(): Promise<void>; remove(): void }
+export interface PrivatePostgres {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  remove(): void;
+}
 
 /** initdb (trust authentication) in a temporary folder, then started on a free port. */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
@@ -54,15 +67,36 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   // initdb refuses to run as root: run it and the server as the postgres user then.
   const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  if (asUser.length) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+  if (asUser.length)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    );
   const argv = (bin: string, args: string[]): [string, string[]] => {
     const [command, ...rest] = [...asUser, path.join(pgBin!, bin), ...args];
     return [command, rest];
   };
-  execFileSync(...argv('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']), { stdio: 'ignore' });
-  const pgCtl = (action: string) => argv('pg_ctl', ['-D', `${dir}/data`, '-l', `${dir}/log`, '-w', '-m', 'fast',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, action]);
-  const run = async (action: string) => { await promisify(execFile)(...pgCtl(action)); };
+  execFileSync(
+    ...argv('initdb', ['-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']),
+    { stdio: 'ignore' },
+  );
+  const pgCtl = (action: string) =>
+    argv('pg_ctl', [
+      '-D',
+      `${dir}/data`,
+      '-l',
+      `${dir}/log`,
+      '-w',
+      '-m',
+      'fast',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      action,
+    ]);
+  const run = async (action: string) => {
+    await promisify(execFile)(...pgCtl(action));
+  };
   await run('start');
   return {
     port,
@@ -70,23 +104,39 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     stop: () => run('stop'),
     start: () => run('start'),
     remove() {
-      try { execFileSync(...pgCtl('stop'), { stdio: 'ignore' }); } catch { /* not running */ }
+      try {
+        execFileSync(...pgCtl('stop'), { stdio: 'ignore' });
+      } catch {
+        /* not running */
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-const redisBin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-export const privateRedisAvailable = (): boolean => redisBin !== undefined || missing('redis-server');
+const redisBin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) =>
+  existsSync(p),
+);
+export const privateRedisAvailable = (): boolean =>
+  redisBin !== undefined || missing('redis-server');
 
-export interface PrivateRedis { port: number; url: string; stop(): Promise<void>; start(): Promise<void> }
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
 
 /** redis-server without persistence on a free port; `stop()` kills it, `start()` runs it again on the same port. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(redisBin!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      redisBin!,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     await waitFor(() => acceptsConnections(port), `redis-server on port ${port}`);
   };
   await start();

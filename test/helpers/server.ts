@@ -55,17 +55,43 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const { port } = server.address() as AddressInfo;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
   const config = loadConfig({
-    PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: KEK,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true', ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
+    PORT: String(port),
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    KEY_ENCRYPTION_KEY: KEK,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'true',
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   });
-  const db = await openSqlClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, keyEncryptionKey: config.keyEncryptionKey });
+  const db = await openSqlClient({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    keyEncryptionKey: config.keyEncryptionKey,
+  });
   await migrate(db);
   const log = createLogger(config.logLevel, options.logFile);
   const backends = new Backends(config.keyBackends, log);
   for (const file of options.realmFiles ?? []) {
-    await importRealm(db, config.keyEncryptionKey, await readRealmFile(file, { ...process.env, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password', ...options.env }), { backends });
+    await importRealm(
+      db,
+      config.keyEncryptionKey,
+      await readRealmFile(file, {
+        ...process.env,
+        KC_BOOTSTRAP_ADMIN_USERNAME: 'admin',
+        KC_BOOTSTRAP_ADMIN_PASSWORD: 'admin-test-password',
+        ...options.env,
+      }),
+      { backends },
+    );
   }
-  for (const realm of options.realms ?? []) await importRealm(db, config.keyEncryptionKey, parseRealm(realm, 'test realm', { ...process.env, ...options.env }), { backends });
+  for (const realm of options.realms ?? [])
+    await importRealm(
+      db,
+      config.keyEncryptionKey,
+      parseRealm(realm, 'test realm', { ...process.env, ...options.env }),
+      { backends },
+    );
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
   const { app, registry } = createServer(config, db, log, { redis, backends });
   server.on('request', app.callback());

@@ -15,7 +15,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-interface Pair { client: net.Socket; upstream?: net.Socket; damaged: boolean }
+interface Pair {
+  client: net.Socket;
+  upstream?: net.Socket;
+  damaged: boolean;
+}
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
@@ -28,15 +32,24 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const connectUpstream = (pair: Pair) => {
     const upstream = net.connect(target);
     pair.upstream = upstream;
-    upstream.on('data', (chunk) => { if (partitioned) pair.damaged = true; else pair.client.write(chunk); });
+    upstream.on('data', (chunk) => {
+      if (partitioned) pair.damaged = true;
+      else pair.client.write(chunk);
+    });
     upstream.on('error', () => undefined);
-    upstream.on('close', () => { if (partitioned) pair.damaged = true; else reset(pair); });
+    upstream.on('close', () => {
+      if (partitioned) pair.damaged = true;
+      else reset(pair);
+    });
   };
   const server = net.createServer((client) => {
     const pair: Pair = { client, damaged: partitioned };
     pairs.add(pair);
     client.on('error', () => undefined);
-    client.on('close', () => { if (partitioned) pair.damaged = true; else reset(pair); });
+    client.on('close', () => {
+      if (partitioned) pair.damaged = true;
+      else reset(pair);
+    });
     client.on('data', (chunk) => {
       if (partitioned || !pair.upstream) pair.damaged = true;
       else pair.upstream.write(chunk);
@@ -46,7 +59,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    partition() { partitioned = true; },
+    partition() {
+      partitioned = true;
+    },
     heal() {
       partitioned = false;
       for (const pair of [...pairs]) if (pair.damaged || !pair.upstream) reset(pair);

@@ -22,11 +22,26 @@ const logFile = path.join(dir, 'server.log');
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({ logFile, env: { LOG_LEVEL: 'info' }, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [{ realm: 'audited', adminEventsEnabled: true }] });
+  server = await startServer({
+    logFile,
+    env: { LOG_LEVEL: 'info' },
+    realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    realms: [{ realm: 'audited', adminEventsEnabled: true }],
+  });
 }, 60_000);
-afterAll(async () => { await server?.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const adminEvents = async () => Number((await server.db.query<{ n: string }>("SELECT count(*) AS n FROM events e JOIN realms r ON r.id = e.realm_id WHERE r.name = 'audited' AND e.kind = 'admin'"))[0].n);
+const adminEvents = async () =>
+  Number(
+    (
+      await server.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM events e JOIN realms r ON r.id = e.realm_id WHERE r.name = 'audited' AND e.kind = 'admin'",
+      )
+    )[0].n,
+  );
 
 describe('admin event recording', () => {
   it('waits in flushEvents for an admin event whose realm lookup is still running', async () => {
@@ -44,14 +59,35 @@ describe('admin event recording', () => {
       },
     }) as SqlClient;
     const app = new Koa();
-    app.use(async (ctx, next) => { ctx.state.admin = { realm: 'master', username: 'admin', superAdmin: true, realmAdminOf: new Set() }; await next(); });
-    app.use(recordAdminEvents({ db: slow, registry: server.registry, kek: server.config.keyEncryptionKey, baseUrl: server.baseUrl, log: createLogger('silent') }));
-    app.use((ctx) => { ctx.status = 204; });
+    app.use(async (ctx, next) => {
+      ctx.state.admin = {
+        realm: 'master',
+        username: 'admin',
+        superAdmin: true,
+        realmAdminOf: new Set(),
+      };
+      await next();
+    });
+    app.use(
+      recordAdminEvents({
+        db: slow,
+        registry: server.registry,
+        kek: server.config.keyEncryptionKey,
+        baseUrl: server.baseUrl,
+        log: createLogger('silent'),
+      }),
+    );
+    app.use((ctx) => {
+      ctx.status = 204;
+    });
     const listener = http.createServer(app.callback());
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     try {
       const before = await adminEvents();
-      const response = await fetch(`http://127.0.0.1:${(listener.address() as AddressInfo).port}/admin/realms/audited/roles/flushed`, { method: 'PUT' });
+      const response = await fetch(
+        `http://127.0.0.1:${(listener.address() as AddressInfo).port}/admin/realms/audited/roles/flushed`,
+        { method: 'PUT' },
+      );
       expect(response.status).toBe(204);
       await flushEvents(slow);
       expect(await adminEvents()).toBe(before + 1);
@@ -67,10 +103,19 @@ describe('admin event recording', () => {
     try {
       await kc.roles.create({ realm: 'audited', name: 'unrecorded' } as never);
       await flushEvents(server.db);
-      const lines = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : []);
-      for (let i = 0; i < 50 && !lines().some((l) => l.includes('event not recorded')); i += 1) await new Promise((r) => setTimeout(r, 50));
-      const line = lines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'event not recorded');
-      expect(line).toMatchObject({ level: 50, realm: 'audited', type: 'CREATE', err: { message: expect.stringContaining('events') } });
+      const lines = () =>
+        existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : [];
+      for (let i = 0; i < 50 && !lines().some((l) => l.includes('event not recorded')); i += 1)
+        await new Promise((r) => setTimeout(r, 50));
+      const line = lines()
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === 'event not recorded');
+      expect(line).toMatchObject({
+        level: 50,
+        realm: 'audited',
+        type: 'CREATE',
+        err: { message: expect.stringContaining('events') },
+      });
       const log = readFileSync(logFile, 'utf8');
       expect(log).not.toContain('admin-test-password');
       expect(log).not.toContain((await kc.getAccessToken())!);

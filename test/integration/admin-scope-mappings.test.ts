@@ -14,8 +14,18 @@ import { findRealm } from '../../src/store/realms.ts';
 
 const REALM = {
   realm: 'sm',
-  roles: { realm: [{ name: 'admin', composite: true, composites: { realm: ['user'] } }, { name: 'user' }, { name: 'guest' }], client: { api: [{ name: 'read' }, { name: 'write' }] } },
-  clients: [{ clientId: 'app', secret: 's', fullScopeAllowed: false }, { clientId: 'api', bearerOnly: true }],
+  roles: {
+    realm: [
+      { name: 'admin', composite: true, composites: { realm: ['user'] } },
+      { name: 'user' },
+      { name: 'guest' },
+    ],
+    client: { api: [{ name: 'read' }, { name: 'write' }] },
+  },
+  clients: [
+    { clientId: 'app', secret: 's', fullScopeAllowed: false },
+    { clientId: 'api', bearerOnly: true },
+  ],
 };
 
 const stores = await testStores();
@@ -28,55 +38,99 @@ describe.each(stores)('scope mappings on $name', (store) => {
   const ids: Record<string, string> = {};
   const role: Record<string, { id: string; name: string }> = {};
   const names = (list: { name?: string }[]) => list.map((r) => r.name).sort();
-  const stored = async () => (await findRealm(server.db, realm))!.doc as unknown as { scopeMappings?: unknown; clientScopeMappings?: unknown };
+  const stored = async () =>
+    (await findRealm(server.db, realm))!.doc as unknown as {
+      scopeMappings?: unknown;
+      clientScopeMappings?: unknown;
+    };
 
   beforeAll(async () => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
-    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
+    server = await startServer({
+      databaseUrl: db?.url,
+      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+      realms: [REALM],
+    });
     kc = await masterAdmin(server.baseUrl);
     kc.setConfig({ realmName: realm });
     ids.app = (await kc.clients.find({ clientId: 'app' }))[0].id!;
     ids.api = (await kc.clients.find({ clientId: 'api' }))[0].id!;
     for (const r of await kc.roles.find()) role[r.name!] = { id: r.id!, name: r.name! };
-    for (const r of await kc.clients.listRoles({ id: ids.api })) role[r.name!] = { id: r.id!, name: r.name! };
+    for (const r of await kc.clients.listRoles({ id: ids.api }))
+      role[r.name!] = { id: r.id!, name: r.name! };
     await kc.clientScopes.create({ name: 'sc', protocol: 'openid-connect' });
     await kc.clientScopes.create({ name: 'other', protocol: 'openid-connect' });
     ids.sc = (await kc.clientScopes.findOneByName({ name: 'sc' }))!.id!;
   }, 120_000);
-  afterAll(async () => { await server?.close(); await dropDb?.(); });
+  afterAll(async () => {
+    await server?.close();
+    await dropDb?.();
+  });
 
   it('a client scope: realm and client scope mappings, composite, available; stored in export form', async () => {
     await kc.clientScopes.addRealmScopeMappings({ id: ids.sc }, [role.admin]);
     await kc.clientScopes.addClientScopeMappings({ id: ids.sc, client: ids.api }, [role.read]);
     expect(names(await kc.clientScopes.listRealmScopeMappings({ id: ids.sc }))).toEqual(['admin']);
-    expect(names(await kc.clientScopes.listCompositeRealmScopeMappings({ id: ids.sc }))).toEqual(['admin', 'user']);
-    expect(names(await kc.clientScopes.listAvailableRealmScopeMappings({ id: ids.sc }))).toEqual(expect.arrayContaining(['guest']));
-    expect(names(await kc.clientScopes.listAvailableRealmScopeMappings({ id: ids.sc }))).not.toContain('user');
-    expect(names(await kc.clientScopes.listClientScopeMappings({ id: ids.sc, client: ids.api }))).toEqual(['read']);
-    expect(names(await kc.clientScopes.listAvailableClientScopeMappings({ id: ids.sc, client: ids.api }))).toEqual(['write']);
-    expect(await kc.clientScopes.listScopeMappings({ id: ids.sc })).toMatchObject({ realmMappings: [{ name: 'admin' }], clientMappings: { api: { client: 'api', id: ids.api, mappings: [{ name: 'read' }] } } });
-    expect(await stored()).toMatchObject({ scopeMappings: [{ clientScope: 'sc', roles: ['admin'] }], clientScopeMappings: { api: [{ clientScope: 'sc', roles: ['read'] }] } });
+    expect(names(await kc.clientScopes.listCompositeRealmScopeMappings({ id: ids.sc }))).toEqual([
+      'admin',
+      'user',
+    ]);
+    expect(names(await kc.clientScopes.listAvailableRealmScopeMappings({ id: ids.sc }))).toEqual(
+      expect.arrayContaining(['guest']),
+    );
+    expect(
+      names(await kc.clientScopes.listAvailableRealmScopeMappings({ id: ids.sc })),
+    ).not.toContain('user');
+    expect(
+      names(await kc.clientScopes.listClientScopeMappings({ id: ids.sc, client: ids.api })),
+    ).toEqual(['read']);
+    expect(
+      names(
+        await kc.clientScopes.listAvailableClientScopeMappings({ id: ids.sc, client: ids.api }),
+      ),
+    ).toEqual(['write']);
+    expect(await kc.clientScopes.listScopeMappings({ id: ids.sc })).toMatchObject({
+      realmMappings: [{ name: 'admin' }],
+      clientMappings: { api: { client: 'api', id: ids.api, mappings: [{ name: 'read' }] } },
+    });
+    expect(await stored()).toMatchObject({
+      scopeMappings: [{ clientScope: 'sc', roles: ['admin'] }],
+      clientScopeMappings: { api: [{ clientScope: 'sc', roles: ['read'] }] },
+    });
   });
 
   it('a client: the same routes, stored under `client`', async () => {
     await kc.clients.addRealmScopeMappings({ id: ids.app }, [role.guest]);
     await kc.clients.addClientScopeMappings({ id: ids.app, client: ids.api }, [role.write]);
     expect(names(await kc.clients.listRealmScopeMappings({ id: ids.app }))).toEqual(['guest']);
-    expect(names(await kc.clients.listCompositeClientScopeMappings({ id: ids.app, client: ids.api }))).toEqual(['write']);
-    expect(await stored()).toMatchObject({ scopeMappings: expect.arrayContaining([{ client: 'app', roles: ['guest'] }]), clientScopeMappings: { api: expect.arrayContaining([{ client: 'app', roles: ['write'] }]) } });
+    expect(
+      names(await kc.clients.listCompositeClientScopeMappings({ id: ids.app, client: ids.api })),
+    ).toEqual(['write']);
+    expect(await stored()).toMatchObject({
+      scopeMappings: expect.arrayContaining([{ client: 'app', roles: ['guest'] }]),
+      clientScopeMappings: { api: expect.arrayContaining([{ client: 'app', roles: ['write'] }]) },
+    });
     await kc.clients.delRealmScopeMappings({ id: ids.app }, [role.guest]);
     expect(await kc.clients.listRealmScopeMappings({ id: ids.app })).toEqual([]);
   });
 
   it('a scope rename follows; a deleted role and a deleted scope leave no entries; unknown role 404', async () => {
     await kc.clientScopes.update({ id: ids.sc }, { name: 'sc2', protocol: 'openid-connect' });
-    expect(await stored()).toMatchObject({ scopeMappings: [{ clientScope: 'sc2', roles: ['admin'] }] });
+    expect(await stored()).toMatchObject({
+      scopeMappings: [{ clientScope: 'sc2', roles: ['admin'] }],
+    });
     expect(names(await kc.clientScopes.listRealmScopeMappings({ id: ids.sc }))).toEqual(['admin']);
     await kc.clients.delRole({ id: ids.api, roleName: 'read' });
-    expect(await kc.clientScopes.listClientScopeMappings({ id: ids.sc, client: ids.api })).toEqual([]);
+    expect(await kc.clientScopes.listClientScopeMappings({ id: ids.sc, client: ids.api })).toEqual(
+      [],
+    );
     let status: number | undefined;
-    try { await kc.clientScopes.addRealmScopeMappings({ id: ids.sc }, [{ id: 'nope', name: 'nope' }]); } catch (err) { status = (err as { response?: Response }).response?.status; }
+    try {
+      await kc.clientScopes.addRealmScopeMappings({ id: ids.sc }, [{ id: 'nope', name: 'nope' }]);
+    } catch (err) {
+      status = (err as { response?: Response }).response?.status;
+    }
     expect(status).toBe(404);
     await kc.clientScopes.del({ id: ids.sc });
     expect(JSON.stringify(await stored())).not.toContain('sc2');

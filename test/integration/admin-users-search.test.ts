@@ -16,9 +16,29 @@ import { adminCall, masterAdmin } from '../helpers/admin.ts';
 const REALM = {
   realm: 'us',
   users: [
-    { username: 'anna', firstName: 'Anna', lastName: 'Berg', email: 'anna@example.org', emailVerified: true, attributes: { dept: ['Sales'], city: ['Oslo', 'Bergen'] }, requiredActions: ['VERIFY_EMAIL'] },
-    { username: 'annabel', firstName: 'Annabel', lastName: 'Lee', email: 'annabel@example.org', attributes: { dept: ['sales'], city: ['Rome'] } },
-    { username: 'ben', firstName: 'Ben', lastName: 'Berg', enabled: false, attributes: { dept: ['ops'], 'full name': ['Ben B'] } },
+    {
+      username: 'anna',
+      firstName: 'Anna',
+      lastName: 'Berg',
+      email: 'anna@example.org',
+      emailVerified: true,
+      attributes: { dept: ['Sales'], city: ['Oslo', 'Bergen'] },
+      requiredActions: ['VERIFY_EMAIL'],
+    },
+    {
+      username: 'annabel',
+      firstName: 'Annabel',
+      lastName: 'Lee',
+      email: 'annabel@example.org',
+      attributes: { dept: ['sales'], city: ['Rome'] },
+    },
+    {
+      username: 'ben',
+      firstName: 'Ben',
+      lastName: 'Berg',
+      enabled: false,
+      attributes: { dept: ['ops'], 'full name': ['Ben B'] },
+    },
   ],
 };
 
@@ -29,16 +49,32 @@ describe.each(stores)('user search parameters on $name', (store) => {
   let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'us';
-  const find = async (q: Record<string, unknown>) => (await kc.users.find({ realm, ...q } as never)).map((u) => u.username);
-  const count = async (query: string) => (await adminCall(server.baseUrl, (await kc.getAccessToken())!, 'GET', `/us/users/count?${query}`)).body;
+  const find = async (q: Record<string, unknown>) =>
+    (await kc.users.find({ realm, ...q } as never)).map((u) => u.username);
+  const count = async (query: string) =>
+    (
+      await adminCall(
+        server.baseUrl,
+        (await kc.getAccessToken())!,
+        'GET',
+        `/us/users/count?${query}`,
+      )
+    ).body;
 
   beforeAll(async () => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
-    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
+    server = await startServer({
+      databaseUrl: db?.url,
+      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+      realms: [REALM],
+    });
     kc = await masterAdmin(server.baseUrl);
   }, 120_000);
-  afterAll(async () => { await server?.close(); await dropDb?.(); });
+  afterAll(async () => {
+    await server?.close();
+    await dropDb?.();
+  });
 
   it('q= matches attributes by name and by value ignoring case, every pair must match', async () => {
     expect(await find({ q: 'dept:sales' })).toEqual(['anna', 'annabel']);
@@ -65,9 +101,25 @@ describe.each(stores)('user search parameters on $name', (store) => {
   it('idpAlias answers an empty list; briefRepresentation leaves out attributes and required actions', async () => {
     expect(await find({ idpAlias: 'github' })).toEqual([]);
     const [full] = await kc.users.find({ realm, username: 'anna', exact: true });
-    expect(full).toMatchObject({ attributes: { dept: ['Sales'] }, requiredActions: ['VERIFY_EMAIL'] });
-    const [brief] = await kc.users.find({ realm, username: 'anna', exact: true, briefRepresentation: true });
-    expect(brief).toMatchObject({ id: full.id, username: 'anna', firstName: 'Anna', lastName: 'Berg', email: 'anna@example.org', enabled: true, emailVerified: true });
+    expect(full).toMatchObject({
+      attributes: { dept: ['Sales'] },
+      requiredActions: ['VERIFY_EMAIL'],
+    });
+    const [brief] = await kc.users.find({
+      realm,
+      username: 'anna',
+      exact: true,
+      briefRepresentation: true,
+    });
+    expect(brief).toMatchObject({
+      id: full.id,
+      username: 'anna',
+      firstName: 'Anna',
+      lastName: 'Berg',
+      email: 'anna@example.org',
+      enabled: true,
+      emailVerified: true,
+    });
     expect(brief).not.toHaveProperty('attributes');
     expect(brief).not.toHaveProperty('requiredActions');
   });

@@ -16,9 +16,18 @@ import { TestBrowser, signIn } from '../helpers/browser.ts';
 let server: TestServer;
 beforeAll(async () => {
   const realm = {
-    realm: 'guarded', bruteForceProtected: true, failureFactor: 3, waitIncrementSeconds: 2, maxFailureWaitSeconds: 2,
+    realm: 'guarded',
+    bruteForceProtected: true,
+    failureFactor: 3,
+    waitIncrementSeconds: 2,
+    maxFailureWaitSeconds: 2,
     clients: [
-      { clientId: 'cli', publicClient: true, standardFlowEnabled: false, directAccessGrantsEnabled: true },
+      {
+        clientId: 'cli',
+        publicClient: true,
+        standardFlowEnabled: false,
+        directAccessGrantsEnabled: true,
+      },
       { clientId: 'web', publicClient: true, redirectUris: ['http://localhost:4000/*'] },
     ],
     users: [{ username: 'mallory-target', credentials: [{ value: 'right-password' }] }],
@@ -27,12 +36,20 @@ beforeAll(async () => {
   writeFileSync(file, JSON.stringify(realm));
   server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json'), file] });
 }, 60_000);
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 const grant = async (password: string) => {
   const res = await fetch(`${server.baseUrl}/realms/guarded/protocol/openid-connect/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: 'cli', username: 'mallory-target', password }),
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: 'cli',
+      username: 'mallory-target',
+      password,
+    }),
   });
   return { status: res.status, body: await res.json().then(asJson) };
 };
@@ -42,9 +59,16 @@ describe('brute-force detection', () => {
   it('locks out after failureFactor failures with the same generic answer, then releases after the wait', async () => {
     // A wrong password is 401 (Keycloak's ValidatePassword); a locked-out user gets the same 401
     // (Keycloak's ValidateUsername answers 400: stricter here, docs/protocol-security.md).
-    for (let i = 0; i < 3; i += 1) expect(await grant('wrong')).toEqual({ status: 401, body: INVALID });
+    for (let i = 0; i < 3; i += 1)
+      expect(await grant('wrong')).toEqual({ status: 401, body: INVALID });
     expect(await grant('right-password')).toEqual({ status: 401, body: INVALID });
-    const page = await signIn(new TestBrowser(), `${server.baseUrl}/realms/guarded/protocol/openid-connect/auth?client_id=web&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://localhost:4000/cb')}`, server.baseUrl, 'mallory-target', 'right-password');
+    const page = await signIn(
+      new TestBrowser(),
+      `${server.baseUrl}/realms/guarded/protocol/openid-connect/auth?client_id=web&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://localhost:4000/cb')}`,
+      server.baseUrl,
+      'mallory-target',
+      'right-password',
+    );
     expect(page.page).toContain('Invalid username or password.');
     await new Promise((r) => setTimeout(r, 2_200));
     expect((await grant('right-password')).status).toBe(200);
@@ -56,12 +80,22 @@ describe('brute-force detection', () => {
     kc.setConfig({ realmName: 'guarded' });
     const [user] = await kc.users.find({ username: 'mallory-target', exact: true });
     const status = await kc.attackDetection.findOne({ id: user.id! });
-    expect(status).toMatchObject({ numFailures: 3, disabled: true, lastFailure: expect.any(Number) });
+    expect(status).toMatchObject({
+      numFailures: 3,
+      disabled: true,
+      lastFailure: expect.any(Number),
+    });
     // Attempts while locked out count for nothing.
     await grant('wrong');
-    expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({ numFailures: 3, disabled: true });
+    expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({
+      numFailures: 3,
+      disabled: true,
+    });
     await kc.attackDetection.del({ id: user.id! });
-    expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({ numFailures: 0, disabled: false });
+    expect(await kc.attackDetection.findOne({ id: user.id! })).toMatchObject({
+      numFailures: 0,
+      disabled: false,
+    });
     expect((await grant('right-password')).status).toBe(200);
   });
 });

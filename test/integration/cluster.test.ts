@@ -23,7 +23,16 @@ afterAll(async () => {
 function startMain(url: string, port: number, workers: number): ChildProcess {
   return spawn(process.execPath, ['src/main.ts'], {
     cwd: REPO,
-    env: { ...process.env, WORKERS: String(workers), DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), DATA_DIR: `/tmp/qsign-cluster-${port}` },
+    env: {
+      ...process.env,
+      WORKERS: String(workers),
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      DATA_DIR: `/tmp/qsign-cluster-${port}`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -33,12 +42,27 @@ function startMain(url: string, port: number, workers: number): ChildProcess {
  * can stay open unanswered (node:cluster hands connections over), so the client gives up, as any
  * client with a timeout does.
  */
-const clientCredentials = (port: number) => fetch(`http://127.0.0.1:${port}/realms/demo/protocol/openid-connect/token`, {
-  method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}` },
-  body: 'grant_type=client_credentials', signal: AbortSignal.timeout(5_000),
-}).then((r) => r.status, () => 0);
+const clientCredentials = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/realms/demo/protocol/openid-connect/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('demo-service:demo-service-secret').toString('base64')}`,
+    },
+    body: 'grant_type=client_credentials',
+    signal: AbortSignal.timeout(5_000),
+  }).then(
+    (r) => r.status,
+    () => 0,
+  );
 
-const freePort = () => new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); }); });
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 
 describe.skipIf(!available)('cluster workers', () => {
   it('serves from two workers and replaces a killed one while the other keeps serving', async () => {
@@ -48,11 +72,14 @@ describe.skipIf(!available)('cluster workers', () => {
     const lines: string[] = [];
     primary = startMain(db.url, port, 2);
     primary.stdout!.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
-    const workers = () => lines.filter((l) => l.includes('"worker started"')).map((l) => JSON.parse(l).pid as number);
-    for (let i = 0; i < 200 && workers().length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+    const workers = () =>
+      lines.filter((l) => l.includes('"worker started"')).map((l) => JSON.parse(l).pid as number);
+    for (let i = 0; i < 200 && workers().length < 2; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
     expect(workers()).toHaveLength(2);
     const grant = () => clientCredentials(port);
-    for (let i = 0; i < 100 && (await grant()) !== 200; i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await grant()) !== 200; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
 
     const [victim] = workers();
     // Four clients, each sending requests one after another for 3 s; the victim is killed after
@@ -72,7 +99,8 @@ describe.skipIf(!available)('cluster workers', () => {
     const killedAt = Date.now() - started;
     process.kill(victim, 'SIGKILL');
     await load;
-    for (let i = 0; i < 100 && workers().length < 3; i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && workers().length < 3; i += 1)
+      await new Promise((r) => setTimeout(r, 100));
     expect(lines.some((l) => l.includes('"worker died; starting a new one"'))).toBe(true);
     expect(workers()).toHaveLength(3);
     // Before the kill every request is served. Requests the victim held when it was killed, or that
@@ -95,7 +123,8 @@ describe.skipIf(!available)('cluster workers', () => {
     server.stdout!.resume();
     server.stderr!.resume();
     try {
-      for (let i = 0; i < 200 && (await clientCredentials(port)) !== 200; i += 1) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 200 && (await clientCredentials(port)) !== 200; i += 1)
+        await new Promise((r) => setTimeout(r, 100));
       // The store holds the event writer back (a lock on the events table) while a burst is
       // answered and SIGTERM arrives in its middle; the lock goes once every answer is in.
       const locker = new pg.Client({ connectionString: db.url });
@@ -103,7 +132,14 @@ describe.skipIf(!available)('cluster workers', () => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE');
       let answered = 0;
-      const burst = Promise.all(Array.from({ length: 400 }, () => clientCredentials(port).then((s) => { answered += 1; return s; })));
+      const burst = Promise.all(
+        Array.from({ length: 400 }, () =>
+          clientCredentials(port).then((s) => {
+            answered += 1;
+            return s;
+          }),
+        ),
+      );
       while (answered < 100) await new Promise((r) => setTimeout(r, 1));
       server.kill('SIGTERM');
       const exited = new Promise((r) => server.once('exit', r));
@@ -111,7 +147,11 @@ describe.skipIf(!available)('cluster workers', () => {
       await new Promise((r) => setTimeout(r, 1000));
       await locker.query('COMMIT');
       const code = await exited;
-      const { rows: [{ count }] } = await locker.query<{ count: string }>("SELECT count(*) FROM events WHERE type = 'CLIENT_LOGIN'");
+      const {
+        rows: [{ count }],
+      } = await locker.query<{ count: string }>(
+        "SELECT count(*) FROM events WHERE type = 'CLIENT_LOGIN'",
+      );
       await locker.end();
       expect(code).toBe(0);
       // The warm-up grant(s) and every 200 of the burst.

@@ -6,7 +6,15 @@
  * KEY_ENCRYPTION_KEY's folder is private too.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from '../helpers/server.ts';
@@ -22,7 +30,8 @@ function openToOthers(dir: string): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const full = path.join(entry.parentPath, entry.name);
-    if (!entry.isSymbolicLink() && modeOf(full) & 0o077) found.push(`${full} ${modeOf(full).toString(8)}`);
+    if (!entry.isSymbolicLink() && modeOf(full) & 0o077)
+      found.push(`${full} ${modeOf(full).toString(8)}`);
   }
   return found;
 }
@@ -32,11 +41,23 @@ describe('DATA_DIR permissions', () => {
     const dataDir = path.join(root, 'fresh', 'data');
     const previous = process.umask(0o022);
     try {
-      const server = await startServer({ dataDir, realms: [{ realm: 'modes', clients: [{ clientId: 'svc', secret: 's3cret', serviceAccountsEnabled: true }] }] });
-      expect((await fetch(`${server.baseUrl}/realms/modes/.well-known/openid-configuration`)).status).toBe(200);
+      const server = await startServer({
+        dataDir,
+        realms: [
+          {
+            realm: 'modes',
+            clients: [{ clientId: 'svc', secret: 's3cret', serviceAccountsEnabled: true }],
+          },
+        ],
+      });
+      expect(
+        (await fetch(`${server.baseUrl}/realms/modes/.well-known/openid-configuration`)).status,
+      ).toBe(200);
       expect(modeOf(dataDir).toString(8)).toBe('700');
       expect(modeOf(path.join(dataDir, 'pglite')).toString(8)).toBe('700');
-      expect(openToOthers(dataDir).filter((p) => statSync(p.split(' ')[0]).isDirectory())).toEqual([]);
+      expect(openToOthers(dataDir).filter((p) => statSync(p.split(' ')[0]).isDirectory())).toEqual(
+        [],
+      );
       await server.stop();
       expect(openToOthers(dataDir)).toEqual([]);
     } finally {
@@ -55,7 +76,10 @@ describe('DATA_DIR permissions', () => {
     await db.close();
     expect(modeOf(dataDir).toString(8)).toBe('700');
     expect(openToOthers(path.join(dataDir, 'pglite'))).toEqual([]);
-    expect(warnings).toEqual([`DATA_DIR ${dataDir} was open to group or others (mode 0755); set to 0700`, `DATA_DIR store folder ${path.join(dataDir, 'pglite')} was open to group or others (mode 0777); set to 0700`]);
+    expect(warnings).toEqual([
+      `DATA_DIR ${dataDir} was open to group or others (mode 0755); set to 0700`,
+      `DATA_DIR store folder ${path.join(dataDir, 'pglite')} was open to group or others (mode 0777); set to 0700`,
+    ]);
     // The operator's own files beside the store are left as they are.
     expect(modeOf(path.join(dataDir, 'notes.txt')).toString(8)).toBe('644');
     // A private DATA_DIR gets no warning.

@@ -13,9 +13,12 @@ import { migrate } from '../../src/store/migrations.ts';
 import { appendEvent, eventKey, verifyEvents } from '../../src/events/store.ts';
 
 const available = await postgresAvailable();
-if (!available && REQUIRE_ALL) throw new Error('PostgreSQL is required (REQUIRE_ALL=1) but not reachable');
+if (!available && REQUIRE_ALL)
+  throw new Error('PostgreSQL is required (REQUIRE_ALL=1) but not reachable');
 const cleanups: (() => Promise<void> | void)[] = [];
-afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
 const key = eventKey(Buffer.alloc(32, 9));
 /** A migrated throwaway database and a connection pool on it per `pools` entry (its size). */
 async function freshStore(pools: number[]) {
@@ -23,30 +26,43 @@ async function freshStore(pools: number[]) {
   cleanups.push(database.drop);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-chain-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const clients = await Promise.all(pools.map((poolSize) => openSqlClient({ databaseUrl: database.url, dataDir, poolSize })));
+  const clients = await Promise.all(
+    pools.map((poolSize) => openSqlClient({ databaseUrl: database.url, dataDir, poolSize })),
+  );
   for (const c of clients) cleanups.push(() => c.close());
   await migrate(clients[0]);
   return clients;
 }
-const event = (realmId: string, i: number) => ({ realmId, kind: 'login' as const, time: Date.now(), type: 'CLIENT_LOGIN', representation: { clientId: `c${i}`, n: i } });
+const event = (realmId: string, i: number) => ({
+  realmId,
+  kind: 'login' as const,
+  time: Date.now(),
+  type: 'CLIENT_LOGIN',
+  representation: { clientId: `c${i}`, n: i },
+});
 
 describe.skipIf(!available)('event chain on PostgreSQL', () => {
   it('keeps one intact chain per realm under concurrent bursts from two pools', async () => {
     const [a, b] = await freshStore([2, 2]);
     const writes = [];
-    for (let i = 0; i < 600; i += 1) writes.push(appendEvent(i % 2 ? a : b, key, event(i % 3 ? 'r1' : 'r2', i)));
+    for (let i = 0; i < 600; i += 1)
+      writes.push(appendEvent(i % 2 ? a : b, key, event(i % 3 ? 'r1' : 'r2', i)));
     await Promise.all(writes);
     const [{ count }] = await a.query<{ count: string }>('SELECT count(*) FROM events');
     expect(Number(count)).toBe(600);
     expect(await verifyEvents(a, key)).toEqual([]);
-    const stored = await a.query<{ representation: { n: number } }>("SELECT representation FROM events WHERE realm_id = 'r1'");
+    const stored = await a.query<{ representation: { n: number } }>(
+      "SELECT representation FROM events WHERE realm_id = 'r1'",
+    );
     expect(new Set(stored.map((r) => r.representation.n)).size).toBe(400);
   });
 
   it('rejects the waiting appends when the store fails, and writes again afterwards', async () => {
     const [db] = await freshStore([2]);
     await db.query('ALTER TABLE events RENAME TO events_away');
-    const failed = await Promise.allSettled([1, 2, 3].map((i) => appendEvent(db, key, event('r', i))));
+    const failed = await Promise.allSettled(
+      [1, 2, 3].map((i) => appendEvent(db, key, event('r', i))),
+    );
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     await db.query('ALTER TABLE events_away RENAME TO events');
     await appendEvent(db, key, event('r', 4));

@@ -25,7 +25,9 @@ function recording(db: SqlClient, statements: { text: string; params: unknown[] 
           return target.query(text, params);
         };
       }
-      if (name === 'transaction') return <T>(fn: (tx: SqlClient) => Promise<T>) => target.transaction((tx) => fn(recording(tx, statements)));
+      if (name === 'transaction')
+        return <T>(fn: (tx: SqlClient) => Promise<T>) =>
+          target.transaction((tx) => fn(recording(tx, statements)));
       const value = Reflect.get(target, name) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -35,8 +37,12 @@ function recording(db: SqlClient, statements: { text: string; params: unknown[] 
 describe.runIf(available)('events query plans (PostgreSQL)', () => {
   let db: SqlClient;
   let drop: () => Promise<void>;
-  const insert = (realm: string, n: number) => db.query(`INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac)
-    SELECT ${realm}, 'login', i, 'LOGIN', '{}', 'p', 'm' || i FROM generate_series(1, $1::int) i`, [n]);
+  const insert = (realm: string, n: number) =>
+    db.query(
+      `INSERT INTO events (realm_id, kind, time, type, representation, prev_mac, mac)
+    SELECT ${realm}, 'login', i, 'LOGIN', '{}', 'p', 'm' || i FROM generate_series(1, $1::int) i`,
+      [n],
+    );
   beforeAll(async () => {
     const created = await createTestDatabase();
     drop = created.drop;
@@ -48,13 +54,23 @@ describe.runIf(available)('events query plans (PostgreSQL)', () => {
     await db.query('ANALYZE events');
     await insert("'busy'", 3000);
   }, 60_000);
-  afterAll(async () => { await db?.close(); await drop?.(); });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
 
-  const plan = async ({ text, params }: { text: string; params: unknown[] }) => JSON.stringify(await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params));
+  const plan = async ({ text, params }: { text: string; params: unknown[] }) =>
+    JSON.stringify(await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params));
 
   it('reads the chain head of a quiet realm as one entry of events_chain', async () => {
     const statements: { text: string; params: unknown[] }[] = [];
-    await appendEvent(recording(db, statements), key, { realmId: 'quiet', kind: 'login', time: Date.now(), type: 'LOGIN', representation: {} });
+    await appendEvent(recording(db, statements), key, {
+      realmId: 'quiet',
+      kind: 'login',
+      time: Date.now(),
+      type: 'LOGIN',
+      representation: {},
+    });
     expect(statements).toHaveLength(1);
     const head = await plan(statements[0]);
     expect(head).toContain('"Index Name":"events_chain"');
@@ -67,6 +83,7 @@ describe.runIf(available)('events query plans (PostgreSQL)', () => {
     await verifyEvents(recording(db, statements), key);
     await verifyEvents(recording(db, statements), key, 'quiet');
     expect(statements.length).toBeGreaterThanOrEqual(7);
-    for (const statement of statements) expect(await plan(statement)).toContain('"Index Name":"events_chain"');
+    for (const statement of statements)
+      expect(await plan(statement)).toContain('"Index Name":"events_chain"');
   });
 });

@@ -32,10 +32,19 @@ const REALM = {
   roles: { realm: [{ name: 'reader' }] },
   clients: [
     { clientId: 'cli', publicClient: true, directAccessGrantsEnabled: true },
-    { clientId: 'svc', secret: 'svc-secret', serviceAccountsEnabled: true, standardFlowEnabled: false },
+    {
+      clientId: 'svc',
+      secret: 'svc-secret',
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+    },
   ],
   users: [
-    { username: 'listed', credentials: [{ value: PW }], realmRoles: ['default-roles-dr', 'reader'] },
+    {
+      username: 'listed',
+      credentials: [{ value: PW }],
+      realmRoles: ['default-roles-dr', 'reader'],
+    },
     { username: 'bare', credentials: [{ value: PW }], realmRoles: ['reader'] },
   ],
 };
@@ -49,61 +58,115 @@ describe.each(stores)('default role mappings on $name', (store) => {
   const realm = 'dr';
   const realmMappings = async (username: string) => {
     const [user] = await kc.users.find({ realm, username, exact: true });
-    return (await kc.users.listRealmRoleMappings({ realm, id: user.id! })).map((r) => r.name).sort();
+    return (await kc.users.listRealmRoleMappings({ realm, id: user.id! }))
+      .map((r) => r.name)
+      .sort();
   };
-  const tokenRoles = async (username: string) => (decodeJwt(await passwordToken(server.baseUrl, realm, username, PW, 'cli')) as { realm_access?: { roles: string[] } }).realm_access?.roles ?? [];
-  const offline = (username: string) => fetch(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
-    method: 'POST', body: new URLSearchParams({ grant_type: 'password', client_id: 'cli', username, password: PW, scope: 'openid offline_access' }),
-  });
+  const tokenRoles = async (username: string) =>
+    (
+      decodeJwt(await passwordToken(server.baseUrl, realm, username, PW, 'cli')) as {
+        realm_access?: { roles: string[] };
+      }
+    ).realm_access?.roles ?? [];
+  const offline = (username: string) =>
+    fetch(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'cli',
+        username,
+        password: PW,
+        scope: 'openid offline_access',
+      }),
+    });
 
   beforeAll(async () => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
-    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [REALM] });
+    server = await startServer({
+      databaseUrl: db?.url,
+      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+      realms: [REALM],
+    });
     kc = await masterAdmin(server.baseUrl);
   }, 120_000);
-  afterAll(async () => { await server?.close(); await dropDb?.(); });
+  afterAll(async () => {
+    await server?.close();
+    await dropDb?.();
+  });
 
   it('an imported user holds exactly the roles the file lists (RepresentationToModel.createUser: addDefaultRoles false)', async () => {
     expect(await realmMappings('bare')).toEqual(['reader']);
     expect(await tokenRoles('bare')).toEqual(['reader']);
     expect(await offline('bare')).toMatchObject({ status: 400 });
-    expect(await (await offline('bare')).json()).toEqual({ error: 'not_allowed', error_description: 'Offline tokens not allowed for the user or client' });
+    expect(await (await offline('bare')).json()).toEqual({
+      error: 'not_allowed',
+      error_description: 'Offline tokens not allowed for the user or client',
+    });
   });
 
   it('a user whose file lists default-roles-{realm} holds it and its composites', async () => {
     expect(await realmMappings('listed')).toEqual(['default-roles-dr', 'reader']);
-    expect(await tokenRoles('listed')).toEqual(expect.arrayContaining(['default-roles-dr', 'offline_access', 'uma_authorization', 'reader']));
+    expect(await tokenRoles('listed')).toEqual(
+      expect.arrayContaining(['default-roles-dr', 'offline_access', 'uma_authorization', 'reader']),
+    );
     expect((await offline('listed')).status).toBe(200);
   });
 
   it('a user created through the admin API gets the default role as an explicit mapping (UsersResource.createUser)', async () => {
-    await kc.users.create({ realm, username: 'made', enabled: true, credentials: [{ type: 'password', value: PW, temporary: false }] });
+    await kc.users.create({
+      realm,
+      username: 'made',
+      enabled: true,
+      credentials: [{ type: 'password', value: PW, temporary: false }],
+    });
     expect(await realmMappings('made')).toEqual(['default-roles-dr']);
-    expect(await tokenRoles('made')).toEqual(expect.arrayContaining(['default-roles-dr', 'offline_access', 'uma_authorization']));
+    expect(await tokenRoles('made')).toEqual(
+      expect.arrayContaining(['default-roles-dr', 'offline_access', 'uma_authorization']),
+    );
   });
 
   it('service accounts made here hold the default role (ClientManager.enableServiceAccount)', async () => {
     const svc = (await kc.clients.find({ realm, clientId: 'svc' }))[0];
     const imported = await kc.clients.getServiceAccountUser({ realm, id: svc.id! });
-    expect((await kc.users.listRealmRoleMappings({ realm, id: imported.id! })).map((r) => r.name)).toEqual(['default-roles-dr']);
-    const { id } = await kc.clients.create({ realm, clientId: 'svc2', serviceAccountsEnabled: true });
+    expect(
+      (await kc.users.listRealmRoleMappings({ realm, id: imported.id! })).map((r) => r.name),
+    ).toEqual(['default-roles-dr']);
+    const { id } = await kc.clients.create({
+      realm,
+      clientId: 'svc2',
+      serviceAccountsEnabled: true,
+    });
     const made = await kc.clients.getServiceAccountUser({ realm, id });
-    expect((await kc.users.listRealmRoleMappings({ realm, id: made.id! })).map((r) => r.name)).toEqual(['default-roles-dr']);
+    expect(
+      (await kc.users.listRealmRoleMappings({ realm, id: made.id! })).map((r) => r.name),
+    ).toEqual(['default-roles-dr']);
   });
 });
 
 describe('the migration that makes the implicit default role explicit', () => {
-  it('writes default-roles-{realm} (or the realm\'s defaultRole) into every stored user that lacks it, once', async () => {
+  it("writes default-roles-{realm} (or the realm's defaultRole) into every stored user that lacks it, once", async () => {
     const db = await openSqlClient({ dataDir: 'memory://' });
     try {
       await migrate(db);
       await importRealm(db, Buffer.alloc(32, 3), parseRealm(REALM, 'test'));
-      await importRealm(db, Buffer.alloc(32, 3), parseRealm({
-        realm: 'Named', defaultRole: { name: 'everyone', composite: true },
-        roles: { realm: [{ name: 'everyone', composite: true, composites: { realm: ['offline_access'] } }] },
-        users: [{ username: 'nora' }],
-      }, 'test'));
+      await importRealm(
+        db,
+        Buffer.alloc(32, 3),
+        parseRealm(
+          {
+            realm: 'Named',
+            defaultRole: { name: 'everyone', composite: true },
+            roles: {
+              realm: [
+                { name: 'everyone', composite: true, composites: { realm: ['offline_access'] } },
+              ],
+            },
+            users: [{ username: 'nora' }],
+          },
+          'test',
+        ),
+      );
       const version = migrationVersion("'default-roles-' || lower(");
       expect(version).toBeGreaterThan(0);
       // As an earlier version stored them: the migration not applied yet.
@@ -111,9 +174,17 @@ describe('the migration that makes the implicit default role explicit', () => {
       expect(await migrate(db)).toBe(1);
       const dr = (await findRealm(db, 'dr'))!;
       const named = (await findRealm(db, 'Named'))!;
-      expect((await findUserByUsername(db, dr.id, 'bare'))!.realmRoles).toEqual(['default-roles-dr', 'reader']);
-      expect((await findUserByUsername(db, dr.id, 'listed'))!.realmRoles).toEqual(['default-roles-dr', 'reader']);
-      expect((await findUserByUsername(db, dr.id, 'service-account-svc'))!.realmRoles).toEqual(['default-roles-dr']);
+      expect((await findUserByUsername(db, dr.id, 'bare'))!.realmRoles).toEqual([
+        'default-roles-dr',
+        'reader',
+      ]);
+      expect((await findUserByUsername(db, dr.id, 'listed'))!.realmRoles).toEqual([
+        'default-roles-dr',
+        'reader',
+      ]);
+      expect((await findUserByUsername(db, dr.id, 'service-account-svc'))!.realmRoles).toEqual([
+        'default-roles-dr',
+      ]);
       expect((await findUserByUsername(db, named.id, 'nora'))!.realmRoles).toEqual(['everyone']);
     } finally {
       await db.close();

@@ -25,30 +25,70 @@ let admin: string;
 beforeAll(async () => {
   server = await startServer({
     realmFiles: [path.join(REPO, 'realms', 'master.json')],
-    realms: [{
-      // The guard is shown on ML-DSA-65 keys; a realm naming no alg signs RS256 (Keycloak's default).
-      realm: 'guard', defaultSignatureAlgorithm: 'ML-DSA-65', adminEventsEnabled: true, accessTokenLifespan: 2, ssoSessionMaxLifespan: 2, ssoSessionIdleTimeout: 2, offlineSessionIdleTimeout: 2,
-      clients: [{ clientId: 'svc', secret: 'svc-secret', publicClient: false, serviceAccountsEnabled: true, standardFlowEnabled: false }],
-    }],
+    realms: [
+      {
+        // The guard is shown on ML-DSA-65 keys; a realm naming no alg signs RS256 (Keycloak's default).
+        realm: 'guard',
+        defaultSignatureAlgorithm: 'ML-DSA-65',
+        adminEventsEnabled: true,
+        accessTokenLifespan: 2,
+        ssoSessionMaxLifespan: 2,
+        ssoSessionIdleTimeout: 2,
+        offlineSessionIdleTimeout: 2,
+        clients: [
+          {
+            clientId: 'svc',
+            secret: 'svc-secret',
+            publicClient: false,
+            serviceAccountsEnabled: true,
+            standardFlowEnabled: false,
+          },
+        ],
+      },
+    ],
   });
   admin = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
 }, 60_000);
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
-const call = (method: string, p: string, body?: unknown) => adminCall(server.baseUrl, admin, method, `/guard${p}`, body);
+const call = (method: string, p: string, body?: unknown) =>
+  adminCall(server.baseUrl, admin, method, `/guard${p}`, body);
 const issuer = () => `${server.baseUrl}/realms/guard`;
-const certs = async () => (await (await fetch(`${issuer()}/protocol/openid-connect/certs`)).json()) as { keys: { kid: string }[] };
+const certs = async () =>
+  (await (await fetch(`${issuer()}/protocol/openid-connect/certs`)).json()) as {
+    keys: { kid: string }[];
+  };
 const issue = () => clientToken(server.baseUrl, 'guard', 'svc', 'svc-secret');
-const componentOf = async (kid: string) => ((await call('GET', '/keys')).body as { keys: { kid: string; providerId: string }[] }).keys.find((k) => k.kid === kid)!.providerId;
+const componentOf = async (kid: string) =>
+  ((await call('GET', '/keys')).body as { keys: { kid: string; providerId: string }[] }).keys.find(
+    (k) => k.kid === kid,
+  )!.providerId;
 /** A new ML-DSA-65 key provider above the others: it signs from now on. */
 async function rotate(priority: number): Promise<void> {
   const realmId = ((await call('GET', '')).body as { id: string }).id;
-  const made = await call('POST', '/components', { name: `pq-${priority}`, providerId: 'ml-dsa-generated', providerType: KEY_PROVIDER, parentId: realmId, config: { priority: [String(priority)], algorithm: ['ML-DSA-65'] } });
+  const made = await call('POST', '/components', {
+    name: `pq-${priority}`,
+    providerId: 'ml-dsa-generated',
+    providerType: KEY_PROVIDER,
+    parentId: realmId,
+    config: { priority: [String(priority)], algorithm: ['ML-DSA-65'] },
+  });
   expect(made.status).toBe(201);
 }
 async function makePassive(componentId: string): Promise<void> {
-  const current = (await call('GET', `/components/${componentId}`)).body as { config: Record<string, string[]> };
-  expect((await call('PUT', `/components/${componentId}`, { ...current, config: { ...current.config, active: ['false'] } })).status).toBe(204);
+  const current = (await call('GET', `/components/${componentId}`)).body as {
+    config: Record<string, string[]>;
+  };
+  expect(
+    (
+      await call('PUT', `/components/${componentId}`, {
+        ...current,
+        config: { ...current.config, active: ['false'] },
+      })
+    ).status,
+  ).toBe(204);
 }
 const refusal = /^refused: key (\S+) \(ML-DSA-65\) signed tokens that are valid until (\S+); /;
 
@@ -82,38 +122,75 @@ describe('deletion guard over the admin API', () => {
     expect(new Date(at).toISOString()).toBe(at);
     expect(new Date(at).getTime()).toBeGreaterThanOrEqual(decodeJwt(tokenA).exp! * 1000);
 
-    const current = (await call('GET', `/components/${componentA}`)).body as { config: Record<string, string[]> };
-    const disabling = await call('PUT', `/components/${componentA}`, { ...current, config: { ...current.config, enabled: ['false'] } });
+    const current = (await call('GET', `/components/${componentA}`)).body as {
+      config: Record<string, string[]>;
+    };
+    const disabling = await call('PUT', `/components/${componentA}`, {
+      ...current,
+      config: { ...current.config, enabled: ['false'] },
+    });
     expect(disabling.status).toBe(400);
     expect((disabling.body as { errorMessage: string }).errorMessage).toContain(kidA);
 
     expect((await certs()).keys.map((k) => k.kid)).toContain(kidA);
-    const { payload } = await verifyToken(tokenA, createLocalJWKSet(await certs()), { algorithms: ['ML-DSA-65'], issuer: issuer(), currentDate: new Date(decodeJwt(tokenA).iat! * 1000) });
+    const { payload } = await verifyToken(tokenA, createLocalJWKSet(await certs()), {
+      algorithms: ['ML-DSA-65'],
+      issuer: issuer(),
+      currentDate: new Date(decodeJwt(tokenA).iat! * 1000),
+    });
     expect(payload.azp).toBe('svc');
   });
 
   it('allows DELETE with force=true, recorded in the admin events with the actor and in key_events', async () => {
-    const kidB = ((await call('GET', '/keys')).body as { keys: { kid: string; providerId: string }[] }).keys.find((k) => k.providerId === componentB)!.kid;
+    const kidB = (
+      (await call('GET', '/keys')).body as { keys: { kid: string; providerId: string }[] }
+    ).keys.find((k) => k.providerId === componentB)!.kid;
     expect((await call('DELETE', `/components/${componentB}`)).status).toBe(400);
     expect((await call('DELETE', `/components/${componentB}?force=true`)).status).toBe(204);
     expect((await certs()).keys.map((k) => k.kid)).not.toContain(kidB);
 
-    const me = ((await adminCall(server.baseUrl, admin, 'GET', '/master/users?username=admin&exact=true')).body as { id: string }[])[0].id;
-    let events: { operationType: string; resourcePath: string; authDetails: { userId?: string }; details?: Record<string, string> }[] = [];
+    const me = (
+      (await adminCall(server.baseUrl, admin, 'GET', '/master/users?username=admin&exact=true'))
+        .body as { id: string }[]
+    )[0].id;
+    let events: {
+      operationType: string;
+      resourcePath: string;
+      authDetails: { userId?: string };
+      details?: Record<string, string>;
+    }[] = [];
     // The admin event is appended after the response.
-    await expect.poll(async () => {
-      events = (await call('GET', '/admin-events?operationTypes=DELETE')).body as typeof events;
-      return events.length;
-    }).toBe(1);
-    expect(events[0]).toMatchObject({ resourcePath: `components/${componentB}`, authDetails: { userId: me }, details: { force: 'true', forcedKids: kidB } });
-    const recorded = await server.db.query<{ action: string; actor: string }>('SELECT action, actor FROM key_events WHERE kid = $1 ORDER BY id', [kidB]);
+    await expect
+      .poll(async () => {
+        events = (await call('GET', '/admin-events?operationTypes=DELETE')).body as typeof events;
+        return events.length;
+      })
+      .toBe(1);
+    expect(events[0]).toMatchObject({
+      resourcePath: `components/${componentB}`,
+      authDetails: { userId: me },
+      details: { force: 'true', forcedKids: kidB },
+    });
+    const recorded = await server.db.query<{ action: string; actor: string }>(
+      'SELECT action, actor FROM key_events WHERE kid = $1 ORDER BY id',
+      [kidB],
+    );
     expect(recorded.map((e) => e.actor)).toEqual(expect.arrayContaining(['admin']));
-    expect(recorded.some((e) => /^removed by force while its tokens are valid until /.test(e.action) && e.actor === 'admin')).toBe(true);
+    expect(
+      recorded.some(
+        (e) =>
+          /^removed by force while its tokens are valid until /.test(e.action) &&
+          e.actor === 'admin',
+      ),
+    ).toBe(true);
   });
 
   it('allows DELETE once the time has passed', async () => {
     // The time passing: the record of the last signature window moved back past the lifetimes (2 s).
-    await server.db.query("UPDATE keys SET signed_until = signed_until - interval '10 minutes' WHERE kid = $1", [kidA]);
+    await server.db.query(
+      "UPDATE keys SET signed_until = signed_until - interval '10 minutes' WHERE kid = $1",
+      [kidA],
+    );
     expect((await call('DELETE', `/components/${componentA}`)).status).toBe(204);
     expect((await certs()).keys.map((k) => k.kid)).not.toContain(kidA);
   });
@@ -130,24 +207,45 @@ describe('deletion guard in the CLI', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-guard-cli-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-  const cli = (...args: string[]) => run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env });
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env });
 
   it('keys disable refuses a key whose tokens are valid, and --force disables it (key_events records it)', async () => {
     await cli('import', path.join(REPO, 'realms', 'demo.json'));
-    const oldKid = (await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout.trim().split('\n')[1].split(/\s+/)[0];
+    const oldKid = (await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout
+      .trim()
+      .split('\n')[1]
+      .split(/\s+/)[0];
     await cli('keys', 'rotate', '--realm', 'demo', '--alg', 'ML-DSA-65');
     // As the ledger records a signature window (the server is not running here).
     const db = await openSqlClient({ dataDir });
-    await db.query("UPDATE keys SET signed_until = now() + interval '1 minute', signed_lifetime = 300 WHERE kid = $1", [oldKid]);
+    await db.query(
+      "UPDATE keys SET signed_until = now() + interval '1 minute', signed_lifetime = 300 WHERE kid = $1",
+      [oldKid],
+    );
     await db.close();
 
-    const refused = await cli('keys', 'disable', '--realm', 'demo', '--kid', oldKid).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    const refused = await cli('keys', 'disable', '--realm', 'demo', '--kid', oldKid).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
     expect(refused?.code).toBe(1);
-    expect(refused?.stderr).toMatch(new RegExp(`refused: key ${oldKid} \\(ML-DSA-65\\) signed tokens that are valid until \\d{4}-`));
-    expect((await cli('keys', 'disable', '--realm', 'demo', '--kid', oldKid, '--force')).stdout).toBe(`disabled ${oldKid} (forced, tokens still valid: ${oldKid})\n`);
+    expect(refused?.stderr).toMatch(
+      new RegExp(
+        `refused: key ${oldKid} \\(ML-DSA-65\\) signed tokens that are valid until \\d{4}-`,
+      ),
+    );
+    expect(
+      (await cli('keys', 'disable', '--realm', 'demo', '--kid', oldKid, '--force')).stdout,
+    ).toBe(`disabled ${oldKid} (forced, tokens still valid: ${oldKid})\n`);
     const check = await openSqlClient({ dataDir });
-    const events = await check.query<{ action: string; actor: string }>('SELECT action, actor FROM key_events WHERE kid = $1', [oldKid]);
+    const events = await check.query<{ action: string; actor: string }>(
+      'SELECT action, actor FROM key_events WHERE kid = $1',
+      [oldKid],
+    );
     await check.close();
-    expect(events.some((e) => e.actor === 'cli' && e.action.startsWith('removed by force'))).toBe(true);
+    expect(events.some((e) => e.actor === 'cli' && e.action.startsWith('removed by force'))).toBe(
+      true,
+    );
   });
 });

@@ -11,13 +11,22 @@ const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-keys-cli-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-const cli = (...args: string[]) => run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env });
-const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected the command to fail'); }, (err: { code: number; stderr: string }) => err);
+const cli = (...args: string[]) =>
+  run(process.execPath, ['src/main.ts', ...args], { cwd: REPO, env });
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the command to fail');
+    },
+    (err: { code: number; stderr: string }) => err,
+  );
 
 describe('keys CLI', () => {
   it('lists, rotates (old key turns passive), and refuses to disable the last active key', async () => {
     await cli('import', path.join(REPO, 'realms', 'demo.json'));
-    const listed = (await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout.trim().split('\n');
+    const listed = (await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout
+      .trim()
+      .split('\n');
     expect(listed).toHaveLength(2);
     const oldKid = listed[1].split(/\s+/)[0];
     expect(listed[1]).toMatch(/ML-DSA-65\s+ACTIVE/);
@@ -31,7 +40,11 @@ describe('keys CLI', () => {
     const refused = await failure(cli('keys', 'disable', '--realm', 'demo', '--kid', newKid));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('the realm would have no active key for ML-DSA-65');
-    expect((await cli('keys', 'disable', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout).toBe(`disabled ${oldKid}\n`);
-    expect((await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout).toMatch(new RegExp(`${oldKid}\\s+ML-DSA-65\\s+DISABLED`));
+    expect((await cli('keys', 'disable', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout).toBe(
+      `disabled ${oldKid}\n`,
+    );
+    expect((await cli('keys', 'list', '--realm', 'demo', '--alg', 'ML-DSA-65')).stdout).toMatch(
+      new RegExp(`${oldKid}\\s+ML-DSA-65\\s+DISABLED`),
+    );
   });
 });

@@ -26,13 +26,25 @@ beforeAll(async () => {
   store = await startServer({ realms: [{ realm: 'managed' }] });
   const [pub, mgmt] = [await listen(), await listen()];
   const port = (s: http.Server) => (s.address() as AddressInfo).port;
-  const config = loadConfig({ ...{ PORT: String(port(pub)), MANAGEMENT_PORT: String(port(mgmt)), PUBLIC_BASE_URL: `http://127.0.0.1:${port(pub)}`, DATA_DIR: store.config.dataDir, KEY_ENCRYPTION_KEY: store.config.keyEncryptionKey.toString('base64'), LOG_LEVEL: 'silent' } });
+  const config = loadConfig({
+    ...{
+      PORT: String(port(pub)),
+      MANAGEMENT_PORT: String(port(mgmt)),
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port(pub)}`,
+      DATA_DIR: store.config.dataDir,
+      KEY_ENCRYPTION_KEY: store.config.keyEncryptionKey.toString('base64'),
+      LOG_LEVEL: 'silent',
+    },
+  });
   const { app } = createServer(config, store.db, createLogger('silent'));
   for (const s of [pub, mgmt]) s.on('request', app.callback());
   [publicUrl, managementUrl] = [`http://127.0.0.1:${port(pub)}`, `http://127.0.0.1:${port(mgmt)}`];
 });
 afterAll(async () => {
-  for (const s of listeners) { s.closeAllConnections(); s.close(); }
+  for (const s of listeners) {
+    s.closeAllConnections();
+    s.close();
+  }
   await store?.close();
 });
 
@@ -43,9 +55,13 @@ it('serves /health/* and /metrics on the management port only, and everything el
     expect(await status(`${publicUrl}${path}`), path).toBe(404);
   }
   expect(await status(`${publicUrl}/realms/managed/.well-known/openid-configuration`)).toBe(200);
-  expect(await status(`${managementUrl}/realms/managed/.well-known/openid-configuration`)).toBe(404);
+  expect(await status(`${managementUrl}/realms/managed/.well-known/openid-configuration`)).toBe(
+    404,
+  );
 });
 
 it('refuses a MANAGEMENT_PORT equal to PORT', () => {
-  expect(() => loadConfig({ DATA_DIR: store.config.dataDir, PORT: '9000', MANAGEMENT_PORT: '9000' })).toThrow(/MANAGEMENT_PORT: must differ from PORT/);
+  expect(() =>
+    loadConfig({ DATA_DIR: store.config.dataDir, PORT: '9000', MANAGEMENT_PORT: '9000' }),
+  ).toThrow(/MANAGEMENT_PORT: must differ from PORT/);
 });

@@ -17,7 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO } from '../helpers/server.ts';
 
 const cleanups: (() => void)[] = [];
-afterEach(() => { for (const cleanup of cleanups.splice(0)) cleanup(); });
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -38,26 +40,45 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-const portOpen = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.once('connect', () => { socket.destroy(); resolve(true); });
-  socket.once('error', () => resolve(false));
-});
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 async function startNpm(): Promise<{ npm: ChildProcess; port: number; output: () => string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'qsign-npm-start-'));
   mkdirSync(path.join(dir, 'realms'));
   const port = await freePort();
   const npm = spawn('npm', ['start'], {
-    cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: path.join(dir, 'data'), REALMS_DIR: path.join(dir, 'realms'),
-      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'), LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URL: '', WORKERS: '1', npm_config_update_notifier: 'false',
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: path.join(dir, 'data'),
+      REALMS_DIR: path.join(dir, 'realms'),
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+      LOG_LEVEL: 'info',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      WORKERS: '1',
+      npm_config_update_notifier: 'false',
     },
   });
   let output = '';
-  npm.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  npm.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  npm.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  npm.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   cleanups.push(() => {
     if (groupAlive(npm.pid!)) process.kill(-npm.pid!, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -65,7 +86,10 @@ async function startNpm(): Promise<{ npm: ChildProcess; port: number; output: ()
   // Ready: every realm loaded (none here) and the store open.
   for (;;) {
     if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     await sleep(200);
   }
@@ -73,15 +97,19 @@ async function startNpm(): Promise<{ npm: ChildProcess; port: number; output: ()
 }
 
 describe('npm start and signals', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s to the npm process stops the server: port free, no process left', async (signal) => {
-    const { npm, port, output } = await startNpm();
-    const exited = new Promise((resolve) => npm.once('exit', resolve));
-    npm.kill(signal);
-    await exited;
-    // npm has exited: the server (its child) must be gone already, and the port with it.
-    expect(groupAlive(npm.pid!)).toBe(false);
-    expect(await portOpen(port)).toBe(false);
-    // ...by the graceful stop (main.ts), not by a kill.
-    expect(output()).toContain('"msg":"shutting down"');
-  }, 180_000);
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to the npm process stops the server: port free, no process left',
+    async (signal) => {
+      const { npm, port, output } = await startNpm();
+      const exited = new Promise((resolve) => npm.once('exit', resolve));
+      npm.kill(signal);
+      await exited;
+      // npm has exited: the server (its child) must be gone already, and the port with it.
+      expect(groupAlive(npm.pid!)).toBe(false);
+      expect(await portOpen(port)).toBe(false);
+      // ...by the graceful stop (main.ts), not by a kill.
+      expect(output()).toContain('"msg":"shutting down"');
+    },
+    180_000,
+  );
 });

@@ -27,26 +27,44 @@ beforeAll(async () => {
     realm: 'qsign',
     defaultSignatureAlgorithm: 'DILITHIUM3',
     clients: [
-      { clientId: 'api-caller', secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false },
+      {
+        clientId: 'api-caller',
+        secret: 's',
+        serviceAccountsEnabled: true,
+        standardFlowEnabled: false,
+      },
       { clientId: 'app', secret: 's', directAccessGrantsEnabled: true, standardFlowEnabled: false },
     ],
-    users: [{ username: 'alice', email: 'alice@example.com', firstName: 'Alice', lastName: 'Liddell', credentials: [{ value: 'alice' }] }],
+    users: [
+      {
+        username: 'alice',
+        email: 'alice@example.com',
+        firstName: 'Alice',
+        lastName: 'Liddell',
+        credentials: [{ value: 'alice' }],
+      },
+    ],
   };
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'qsign-verifier-')), 'qsign.json');
   writeFileSync(file, JSON.stringify(realm));
   server = await startServer({ realmFiles: [file] });
   issuer = `${server.baseUrl}/realms/qsign`;
 }, 120_000);
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 const tokens = async (clientId: string, body: Record<string, string>) => {
   const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:s`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${clientId}:s`).toString('base64')}`,
+    },
     body: new URLSearchParams(body),
   });
   expect(res.status).toBe(200);
-  return await res.json() as Record<string, string>;
+  return (await res.json()) as Record<string, string>;
 };
 
 type Verdict = { ok: true; claims: Record<string, unknown> } | { ok: false; reason: string };
@@ -56,28 +74,44 @@ async function qsignVerify(token: string): Promise<Verdict> {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, reason: 'not a compact JWS' };
   const [h, p, s] = parts;
-  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: string; kid?: string };
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8')) as {
+    alg?: string;
+    kid?: string;
+  };
   if (header.alg !== 'DILITHIUM3') return { ok: false, reason: `alg ${header.alg}` };
-  const { keys } = await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json() as { keys: { kid: string; kty: string; alg?: string; x?: string }[] };
+  const { keys } = (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json()) as {
+    keys: { kid: string; kty: string; alg?: string; x?: string }[];
+  };
   const jwk = keys.find((k) => k.kid === header.kid);
-  if (!jwk || jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3' || !jwk.x) return { ok: false, reason: 'kid not found' };
+  if (!jwk || jwk.kty !== 'OQS' || jwk.alg !== 'DILITHIUM3' || !jwk.x)
+    return { ok: false, reason: 'kid not found' };
   const publicKey = Buffer.from(jwk.x, 'base64url');
   const signature = Buffer.from(s, 'base64url');
-  if (publicKey.length !== 1952) return { ok: false, reason: `public key ${publicKey.length} bytes` };
-  if (signature.length !== 3293) return { ok: false, reason: `signature ${signature.length} bytes` };
-  if (!dilithium_v31.dilithium3.verify(publicKey, Buffer.from(`${h}.${p}`, 'ascii'), signature)) return { ok: false, reason: 'bad signature' };
-  return { ok: true, claims: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown> };
+  if (publicKey.length !== 1952)
+    return { ok: false, reason: `public key ${publicKey.length} bytes` };
+  if (signature.length !== 3293)
+    return { ok: false, reason: `signature ${signature.length} bytes` };
+  if (!dilithium_v31.dilithium3.verify(publicKey, Buffer.from(`${h}.${p}`, 'ascii'), signature))
+    return { ok: false, reason: 'bad signature' };
+  return {
+    ok: true,
+    claims: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>,
+  };
 }
 
 describe('a realm with defaultSignatureAlgorithm DILITHIUM3, verified as the QSIGN API server does', () => {
-  it('publishes one local DILITHIUM3 key in QSIGN\'s JWK form, and discovery names DILITHIUM3', async () => {
-    const { keys } = await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json() as { keys: Record<string, string>[] };
+  it("publishes one local DILITHIUM3 key in QSIGN's JWK form, and discovery names DILITHIUM3", async () => {
+    const { keys } = (await (await fetch(`${issuer}/protocol/openid-connect/certs`)).json()) as {
+      keys: Record<string, string>[];
+    };
     const oqs = keys.filter((k) => k.alg === 'DILITHIUM3');
     expect(oqs).toHaveLength(1);
     expect(Object.keys(oqs[0]).sort()).toEqual(['alg', 'kid', 'kty', 'use', 'x']);
     expect(oqs[0]).toMatchObject({ kty: 'OQS', use: 'sig' });
     expect(Buffer.from(oqs[0].x, 'base64url')).toHaveLength(1952);
-    const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as Record<string, string[]>;
+    const discovery = (await (
+      await fetch(`${issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, string[]>;
     expect(discovery.id_token_signing_alg_values_supported).toContain('DILITHIUM3');
     // The key is the realm's own, held locally (sealed in the database), not in Vault or on a PKCS#11 token.
     const rows = await server.db.query<{ kid: string; backend: string; status: string }>(
@@ -87,24 +121,50 @@ describe('a realm with defaultSignatureAlgorithm DILITHIUM3, verified as the QSI
   });
 
   it('accepts the client_credentials access token: alg DILITHIUM3, 3,293-byte round-3 signature', async () => {
-    const { access_token: token } = await tokens('api-caller', { grant_type: 'client_credentials' });
+    const { access_token: token } = await tokens('api-caller', {
+      grant_type: 'client_credentials',
+    });
     const verdict = await qsignVerify(token);
     expect(verdict).toMatchObject({ ok: true, claims: { iss: issuer, azp: 'api-caller' } });
   });
 
-  it('accepts the password grant\'s access and id tokens', async () => {
-    const res = await tokens('app', { grant_type: 'password', username: 'alice', password: 'alice', scope: 'openid' });
-    expect(await qsignVerify(res.access_token)).toMatchObject({ ok: true, claims: { iss: issuer, preferred_username: 'alice' } });
-    expect(await qsignVerify(res.id_token)).toMatchObject({ ok: true, claims: { iss: issuer, aud: 'app', email: 'alice@example.com' } });
+  it("accepts the password grant's access and id tokens", async () => {
+    const res = await tokens('app', {
+      grant_type: 'password',
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid',
+    });
+    expect(await qsignVerify(res.access_token)).toMatchObject({
+      ok: true,
+      claims: { iss: issuer, preferred_username: 'alice' },
+    });
+    expect(await qsignVerify(res.id_token)).toMatchObject({
+      ok: true,
+      claims: { iss: issuer, aud: 'app', email: 'alice@example.com' },
+    });
   });
 
   it('refuses a token whose payload was changed, and one whose signature was changed', async () => {
-    const { access_token: token } = await tokens('api-caller', { grant_type: 'client_credentials' });
+    const { access_token: token } = await tokens('api-caller', {
+      grant_type: 'client_credentials',
+    });
     const [h, p, s] = token.split('.');
-    const payload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), azp: 'someone-else' })).toString('base64url');
-    expect(await qsignVerify(`${h}.${payload}.${s}`)).toEqual({ ok: false, reason: 'bad signature' });
+    const payload = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(p, 'base64url').toString()),
+        azp: 'someone-else',
+      }),
+    ).toString('base64url');
+    expect(await qsignVerify(`${h}.${payload}.${s}`)).toEqual({
+      ok: false,
+      reason: 'bad signature',
+    });
     const sig = Buffer.from(s, 'base64url');
     sig[100] ^= 1;
-    expect(await qsignVerify(`${h}.${p}.${sig.toString('base64url')}`)).toEqual({ ok: false, reason: 'bad signature' });
+    expect(await qsignVerify(`${h}.${p}.${sig.toString('base64url')}`)).toEqual({
+      ok: false,
+      reason: 'bad signature',
+    });
   });
 });

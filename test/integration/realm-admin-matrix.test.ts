@@ -33,24 +33,67 @@ interface Target {
   clientMapper: string;
 }
 type Body = (t: Target) => unknown;
-interface Route { method: string; route: string; body?: Body }
+interface Route {
+  method: string;
+  route: string;
+  body?: Body;
+}
 
 // One line per admin route (method, path as the router declares it, a valid body where it takes one).
 const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm' },
-  { method: 'PUT', route: '/:realm', body: () => ({ displayName: 'taken over', registrationAllowed: true }) },
+  {
+    method: 'PUT',
+    route: '/:realm',
+    body: () => ({ displayName: 'taken over', registrationAllowed: true }),
+  },
   { method: 'GET', route: '/:realm/keys' },
   { method: 'POST', route: '/:realm/partial-export' },
-  { method: 'POST', route: '/:realm/partialImport', body: () => ({ ifResourceExists: 'OVERWRITE', users: [{ username: 'evil-user', enabled: true, credentials: [{ type: 'password', value: 'evil' }], realmRoles: ['admin'] }] }) },
+  {
+    method: 'POST',
+    route: '/:realm/partialImport',
+    body: () => ({
+      ifResourceExists: 'OVERWRITE',
+      users: [
+        {
+          username: 'evil-user',
+          enabled: true,
+          credentials: [{ type: 'password', value: 'evil' }],
+          realmRoles: ['admin'],
+        },
+      ],
+    }),
+  },
   { method: 'GET', route: '/:realm/components' },
   { method: 'GET', route: '/:realm/components/:id' },
-  { method: 'POST', route: '/:realm/components', body: () => ({ name: 'evil', providerId: 'rsa-generated', providerType: 'org.keycloak.keys.KeyProvider', config: { priority: ['1'] } }) },
-  { method: 'PUT', route: '/:realm/components/:id', body: () => ({ config: { priority: ['999'], active: ['false'] } }) },
+  {
+    method: 'POST',
+    route: '/:realm/components',
+    body: () => ({
+      name: 'evil',
+      providerId: 'rsa-generated',
+      providerType: 'org.keycloak.keys.KeyProvider',
+      config: { priority: ['1'] },
+    }),
+  },
+  {
+    method: 'PUT',
+    route: '/:realm/components/:id',
+    body: () => ({ config: { priority: ['999'], active: ['false'] } }),
+  },
   { method: 'DELETE', route: '/:realm/components/:id' },
   { method: 'GET', route: '/:realm/clients' },
-  { method: 'POST', route: '/:realm/clients', body: () => ({ clientId: 'evil-client', publicClient: true, directAccessGrantsEnabled: true }) },
+  {
+    method: 'POST',
+    route: '/:realm/clients',
+    body: () => ({ clientId: 'evil-client', publicClient: true, directAccessGrantsEnabled: true }),
+  },
   { method: 'GET', route: '/:realm/clients/:id' },
-  { method: 'PUT', route: '/:realm/clients/:id', body: () => ({ description: 'taken over', redirectUris: ['https://evil.example/*'] }) },
+  {
+    method: 'PUT',
+    route: '/:realm/clients/:id',
+    body: () => ({ description: 'taken over', redirectUris: ['https://evil.example/*'] }),
+  },
   { method: 'DELETE', route: '/:realm/clients/:id' },
   { method: 'GET', route: '/:realm/clients/:id/client-secret' },
   { method: 'POST', route: '/:realm/clients/:id/client-secret' },
@@ -61,24 +104,56 @@ const ROUTES: Route[] = [
   { method: 'PUT', route: '/:realm/roles/:name', body: () => ({ description: 'taken over' }) },
   { method: 'DELETE', route: '/:realm/roles/:name' },
   { method: 'GET', route: '/:realm/clients/:client/roles' },
-  { method: 'POST', route: '/:realm/clients/:client/roles', body: () => ({ name: 'evil-client-role' }) },
+  {
+    method: 'POST',
+    route: '/:realm/clients/:client/roles',
+    body: () => ({ name: 'evil-client-role' }),
+  },
   { method: 'GET', route: '/:realm/clients/:client/roles/:name' },
-  { method: 'PUT', route: '/:realm/clients/:client/roles/:name', body: () => ({ description: 'taken over' }) },
+  {
+    method: 'PUT',
+    route: '/:realm/clients/:client/roles/:name',
+    body: () => ({ description: 'taken over' }),
+  },
   { method: 'DELETE', route: '/:realm/clients/:client/roles/:name' },
   { method: 'GET', route: '/:realm/users' },
   { method: 'GET', route: '/:realm/users/count' },
-  { method: 'POST', route: '/:realm/users', body: () => ({ username: 'evil-user', credentials: [{ type: 'password', value: 'evil' }], realmRoles: ['admin'] }) },
+  {
+    method: 'POST',
+    route: '/:realm/users',
+    body: () => ({
+      username: 'evil-user',
+      credentials: [{ type: 'password', value: 'evil' }],
+      realmRoles: ['admin'],
+    }),
+  },
   { method: 'GET', route: '/:realm/users/:id' },
-  { method: 'PUT', route: '/:realm/users/:id', body: () => ({ firstName: 'taken', email: 'evil@example.org', enabled: false }) },
+  {
+    method: 'PUT',
+    route: '/:realm/users/:id',
+    body: () => ({ firstName: 'taken', email: 'evil@example.org', enabled: false }),
+  },
   { method: 'DELETE', route: '/:realm/users/:id' },
-  { method: 'PUT', route: '/:realm/users/:id/reset-password', body: () => ({ type: 'password', value: 'taken-over', temporary: false }) },
+  {
+    method: 'PUT',
+    route: '/:realm/users/:id/reset-password',
+    body: () => ({ type: 'password', value: 'taken-over', temporary: false }),
+  },
   { method: 'GET', route: '/:realm/users/:id/role-mappings' },
   { method: 'GET', route: '/:realm/users/:id/role-mappings/realm' },
   { method: 'POST', route: '/:realm/users/:id/role-mappings/realm', body: (t) => [t.role] },
   { method: 'DELETE', route: '/:realm/users/:id/role-mappings/realm', body: (t) => [t.role] },
   { method: 'GET', route: '/:realm/users/:id/role-mappings/clients/:client' },
-  { method: 'POST', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
-  { method: 'DELETE', route: '/:realm/users/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  {
+    method: 'POST',
+    route: '/:realm/users/:id/role-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/users/:id/role-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
   { method: 'GET', route: '/:realm/clients/:id/service-account-user' },
   { method: 'GET', route: '/:realm/roles/:name/composites' },
   { method: 'GET', route: '/:realm/roles/:name/composites/realm' },
@@ -88,19 +163,39 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites' },
   { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites/realm' },
   { method: 'GET', route: '/:realm/clients/:client/roles/:name/composites/clients/:clientUuid' },
-  { method: 'POST', route: '/:realm/clients/:client/roles/:name/composites', body: (t) => [t.role] },
-  { method: 'DELETE', route: '/:realm/clients/:client/roles/:name/composites', body: (t) => [t.role] },
+  {
+    method: 'POST',
+    route: '/:realm/clients/:client/roles/:name/composites',
+    body: (t) => [t.role],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/clients/:client/roles/:name/composites',
+    body: (t) => [t.role],
+  },
   { method: 'GET', route: '/:realm/roles-by-id/:id' },
-  { method: 'PUT', route: '/:realm/roles-by-id/:id', body: (t) => ({ name: t.role.name, description: 'taken over' }) },
+  {
+    method: 'PUT',
+    route: '/:realm/roles-by-id/:id',
+    body: (t) => ({ name: t.role.name, description: 'taken over' }),
+  },
   { method: 'GET', route: '/:realm/roles-by-id/:id/composites' },
   { method: 'GET', route: '/:realm/roles-by-id/:id/composites/realm' },
   { method: 'GET', route: '/:realm/roles-by-id/:id/composites/clients/:clientUuid' },
   { method: 'POST', route: '/:realm/roles-by-id/:id/composites', body: (t) => [t.clientRole] },
   { method: 'DELETE', route: '/:realm/roles-by-id/:id/composites', body: (t) => [t.clientRole] },
   { method: 'GET', route: '/:realm/client-scopes' },
-  { method: 'POST', route: '/:realm/client-scopes', body: () => ({ name: 'evil-scope', protocol: 'openid-connect' }) },
+  {
+    method: 'POST',
+    route: '/:realm/client-scopes',
+    body: () => ({ name: 'evil-scope', protocol: 'openid-connect' }),
+  },
   { method: 'GET', route: '/:realm/client-scopes/:id' },
-  { method: 'PUT', route: '/:realm/client-scopes/:id', body: () => ({ name: 'evil-renamed', protocol: 'openid-connect' }) },
+  {
+    method: 'PUT',
+    route: '/:realm/client-scopes/:id',
+    body: () => ({ name: 'evil-renamed', protocol: 'openid-connect' }),
+  },
   { method: 'GET', route: '/:realm/default-default-client-scopes' },
   { method: 'PUT', route: '/:realm/default-default-client-scopes/:clientScopeId' },
   { method: 'DELETE', route: '/:realm/default-default-client-scopes/:clientScopeId' },
@@ -115,17 +210,81 @@ const ROUTES: Route[] = [
   { method: 'DELETE', route: '/:realm/clients/:id/optional-client-scopes/:clientScopeId' },
   { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/models' },
   { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/protocol/:protocol' },
-  { method: 'POST', route: '/:realm/clients/:id/protocol-mappers/models', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
-  { method: 'POST', route: '/:realm/clients/:id/protocol-mappers/add-models', body: () => [{ ...{ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }, name: 'evil-mapper-2' }] },
+  {
+    method: 'POST',
+    route: '/:realm/clients/:id/protocol-mappers/models',
+    body: () => ({
+      name: 'evil-mapper',
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+    }),
+  },
+  {
+    method: 'POST',
+    route: '/:realm/clients/:id/protocol-mappers/add-models',
+    body: () => [
+      {
+        ...{
+          name: 'evil-mapper',
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-hardcoded-claim-mapper',
+          config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+        },
+        name: 'evil-mapper-2',
+      },
+    ],
+  },
   { method: 'GET', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId' },
-  { method: 'PUT', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  {
+    method: 'PUT',
+    route: '/:realm/clients/:id/protocol-mappers/models/:mapperId',
+    body: () => ({
+      name: 'evil-mapper',
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+    }),
+  },
   { method: 'DELETE', route: '/:realm/clients/:id/protocol-mappers/models/:mapperId' },
   { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/models' },
   { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/protocol/:protocol' },
-  { method: 'POST', route: '/:realm/client-scopes/:id/protocol-mappers/models', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
-  { method: 'POST', route: '/:realm/client-scopes/:id/protocol-mappers/add-models', body: () => [{ ...{ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }, name: 'evil-mapper-2' }] },
+  {
+    method: 'POST',
+    route: '/:realm/client-scopes/:id/protocol-mappers/models',
+    body: () => ({
+      name: 'evil-mapper',
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+    }),
+  },
+  {
+    method: 'POST',
+    route: '/:realm/client-scopes/:id/protocol-mappers/add-models',
+    body: () => [
+      {
+        ...{
+          name: 'evil-mapper',
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-hardcoded-claim-mapper',
+          config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+        },
+        name: 'evil-mapper-2',
+      },
+    ],
+  },
   { method: 'GET', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId' },
-  { method: 'PUT', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId', body: () => ({ name: 'evil-mapper', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' } }) },
+  {
+    method: 'PUT',
+    route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId',
+    body: () => ({
+      name: 'evil-mapper',
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
+    }),
+  },
   { method: 'DELETE', route: '/:realm/client-scopes/:id/protocol-mappers/models/:mapperId' },
   { method: 'GET', route: '/:realm/clients/:id/scope-mappings' },
   { method: 'GET', route: '/:realm/clients/:id/scope-mappings/realm' },
@@ -136,25 +295,52 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client' },
   { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client/composite' },
   { method: 'GET', route: '/:realm/clients/:id/scope-mappings/clients/:client/available' },
-  { method: 'POST', route: '/:realm/clients/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
-  { method: 'DELETE', route: '/:realm/clients/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  {
+    method: 'POST',
+    route: '/:realm/clients/:id/scope-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/clients/:id/scope-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings' },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm' },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm/composite' },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/realm/available' },
-  { method: 'POST', route: '/:realm/client-scopes/:id/scope-mappings/realm', body: (t) => [t.role] },
-  { method: 'DELETE', route: '/:realm/client-scopes/:id/scope-mappings/realm', body: (t) => [t.role] },
+  {
+    method: 'POST',
+    route: '/:realm/client-scopes/:id/scope-mappings/realm',
+    body: (t) => [t.role],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/client-scopes/:id/scope-mappings/realm',
+    body: (t) => [t.role],
+  },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client' },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client/composite' },
   { method: 'GET', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client/available' },
-  { method: 'POST', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
-  { method: 'DELETE', route: '/:realm/client-scopes/:id/scope-mappings/clients/:client', body: (t) => [t.clientRole] },
+  {
+    method: 'POST',
+    route: '/:realm/client-scopes/:id/scope-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/client-scopes/:id/scope-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
   { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/protocol-mappers' },
   { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-access-token' },
   { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-id-token' },
   { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/generate-example-userinfo' },
   { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/scope-mappings/:container/granted' },
-  { method: 'GET', route: '/:realm/clients/:id/evaluate-scopes/scope-mappings/:container/not-granted' },
+  {
+    method: 'GET',
+    route: '/:realm/clients/:id/evaluate-scopes/scope-mappings/:container/not-granted',
+  },
   { method: 'DELETE', route: '/:realm/client-scopes/:id' },
   { method: 'GET', route: '/:realm/users/:id/groups' },
   { method: 'GET', route: '/:realm/users/:id/groups/count' },
@@ -170,7 +356,11 @@ const ROUTES: Route[] = [
   { method: 'POST', route: '/:realm/groups/:id/children', body: () => ({ name: 'evil-child' }) },
   { method: 'GET', route: '/:realm/groups/:id' },
   { method: 'GET', route: '/:realm/groups/:id/children' },
-  { method: 'PUT', route: '/:realm/groups/:id', body: () => ({ name: 'evil-renamed', attributes: { evil: ['yes'] } }) },
+  {
+    method: 'PUT',
+    route: '/:realm/groups/:id',
+    body: () => ({ name: 'evil-renamed', attributes: { evil: ['yes'] } }),
+  },
   { method: 'GET', route: '/:realm/groups/:id/members' },
   { method: 'GET', route: '/:realm/groups/:id/role-mappings' },
   { method: 'GET', route: '/:realm/groups/:id/role-mappings/realm' },
@@ -181,15 +371,27 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client' },
   { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client/composite' },
   { method: 'GET', route: '/:realm/groups/:id/role-mappings/clients/:client/available' },
-  { method: 'POST', route: '/:realm/groups/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
-  { method: 'DELETE', route: '/:realm/groups/:id/role-mappings/clients/:client', body: (t) => [t.clientRole] },
+  {
+    method: 'POST',
+    route: '/:realm/groups/:id/role-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
+  {
+    method: 'DELETE',
+    route: '/:realm/groups/:id/role-mappings/clients/:client',
+    body: (t) => [t.clientRole],
+  },
   { method: 'DELETE', route: '/:realm/groups/:id' },
   { method: 'DELETE', route: '/:realm/roles-by-id/:id' },
   { method: 'GET', route: '/:realm/attack-detection/brute-force/users/:id' },
   { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users/:id' },
   { method: 'DELETE', route: '/:realm/attack-detection/brute-force/users' },
   { method: 'GET', route: '/:realm/events/config' },
-  { method: 'PUT', route: '/:realm/events/config', body: () => ({ eventsEnabled: false, adminEventsEnabled: false }) },
+  {
+    method: 'PUT',
+    route: '/:realm/events/config',
+    body: () => ({ eventsEnabled: false, adminEventsEnabled: false }),
+  },
   { method: 'GET', route: '/:realm/events' },
   { method: 'GET', route: '/:realm/admin-events' },
   // Last: the sanity run on X deletes X.
@@ -203,41 +405,100 @@ function fill(route: string, t: Target): string {
   const value = (collection: string): string => {
     if (collection.endsWith('client-scopes')) return t.clientScope;
     const ids: Record<string, string> = {
-      users: t.user, clients: t.client, components: t.component, groups: t.group, 'roles-by-id': t.role.id, protocol: 'openid-connect', 'scope-mappings': t.realm,
+      users: t.user,
+      clients: t.client,
+      components: t.component,
+      groups: t.group,
+      'roles-by-id': t.role.id,
+      protocol: 'openid-connect',
+      'scope-mappings': t.realm,
       roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name,
       models: route.startsWith('/:realm/clients') ? t.clientMapper : t.scopeMapper,
     };
     return ids[collection];
   };
-  return route.replace(':realm', t.realm).replace(/\/([\w-]+)\/:\w+/g, (_, collection: string) => `/${collection}/${encodeURIComponent(value(collection))}`);
+  return route
+    .replace(':realm', t.realm)
+    .replace(
+      /\/([\w-]+)\/:\w+/g,
+      (_, collection: string) => `/${collection}/${encodeURIComponent(value(collection))}`,
+    );
 }
 
 const PASSWORD = 'matrix-password-1';
 const realmFixture = (name: string) => ({
   realm: name,
-  roles: { realm: [{ name: `${name}-role` }], client: { [`${name}-app`]: [{ name: `${name}-crole` }] } },
-  groups: [{ name: `${name}-group`, realmRoles: [`${name}-role`], subGroups: [{ name: `${name}-sub` }] }],
+  roles: {
+    realm: [{ name: `${name}-role` }],
+    client: { [`${name}-app`]: [{ name: `${name}-crole` }] },
+  },
+  groups: [
+    { name: `${name}-group`, realmRoles: [`${name}-role`], subGroups: [{ name: `${name}-sub` }] },
+  ],
   clients: [
     {
-      clientId: `${name}-app`, secret: `${name}-app-secret`, publicClient: false, standardFlowEnabled: true, redirectUris: [`https://${name}.example/*`],
-      protocolMappers: [{ name: `${name}-claim`, protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'realm-claim', 'claim.value': name } }],
+      clientId: `${name}-app`,
+      secret: `${name}-app-secret`,
+      publicClient: false,
+      standardFlowEnabled: true,
+      redirectUris: [`https://${name}.example/*`],
+      protocolMappers: [
+        {
+          name: `${name}-claim`,
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-hardcoded-claim-mapper',
+          config: { 'claim.name': 'realm-claim', 'claim.value': name },
+        },
+      ],
     },
-    { clientId: `${name}-robot`, secret: `${name}-robot-secret`, publicClient: false, standardFlowEnabled: false, serviceAccountsEnabled: true },
+    {
+      clientId: `${name}-robot`,
+      secret: `${name}-robot-secret`,
+      publicClient: false,
+      standardFlowEnabled: false,
+      serviceAccountsEnabled: true,
+    },
   ],
   users: [
-    { username: `${name}-admin`, credentials: [{ type: 'password', value: PASSWORD }], clientRoles: { 'realm-management': ['realm-admin'] } },
-    { username: `${name}-user`, credentials: [{ type: 'password', value: PASSWORD }], realmRoles: [`${name}-role`], clientRoles: { [`${name}-app`]: [`${name}-crole`] }, groups: [`/${name}-group/${name}-sub`] },
-    { username: `service-account-${name}-robot`, serviceAccountClientId: `${name}-robot`, clientRoles: { 'realm-management': ['realm-admin'] } },
+    {
+      username: `${name}-admin`,
+      credentials: [{ type: 'password', value: PASSWORD }],
+      clientRoles: { 'realm-management': ['realm-admin'] },
+    },
+    {
+      username: `${name}-user`,
+      credentials: [{ type: 'password', value: PASSWORD }],
+      realmRoles: [`${name}-role`],
+      clientRoles: { [`${name}-app`]: [`${name}-crole`] },
+      groups: [`/${name}-group/${name}-sub`],
+    },
+    {
+      username: `service-account-${name}-robot`,
+      serviceAccountClientId: `${name}-robot`,
+      clientRoles: { 'realm-management': ['realm-admin'] },
+    },
   ],
 });
 
 const stores = await testStores();
 
 it('the table lists every admin route the router serves', () => {
-  const router = adminRouter({ db: undefined as never, registry: undefined as never, kek: Buffer.alloc(32), baseUrl: '', log: undefined as never });
-  const served = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(layer.path).replace(/^\/admin\/realms/, '') || '/'}`));
+  const router = adminRouter({
+    db: undefined as never,
+    registry: undefined as never,
+    kek: Buffer.alloc(32),
+    baseUrl: '',
+    log: undefined as never,
+  });
+  const served = router.stack.flatMap((layer) =>
+    layer.methods
+      .filter((m) => m !== 'HEAD')
+      .map((m) => `${m} ${String(layer.path).replace(/^\/admin\/realms/, '') || '/'}`),
+  );
   expect(served.length).toBeGreaterThan(40);
-  expect(new Set([...ROUTES.map((r) => `${r.method} ${r.route}`), ...SERVER_ROUTES])).toEqual(new Set(served));
+  expect(new Set([...ROUTES.map((r) => `${r.method} ${r.route}`), ...SERVER_ROUTES])).toEqual(
+    new Set(served),
+  );
 });
 
 describe.each(stores)('realm-admin matrix on $name', (store) => {
@@ -246,31 +507,65 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
   let root: string;
   const targets: Record<string, Target> = {};
   const callers: Record<string, string> = {};
-  const call = (token: string, method: string, p: string, body?: unknown) => adminCall(server.baseUrl, token, method, p, body);
+  const call = (token: string, method: string, p: string, body?: unknown) =>
+    adminCall(server.baseUrl, token, method, p, body);
 
-  async function target(realm: string, username: string, clientId: string, clientRole: string, role: string): Promise<Target> {
+  async function target(
+    realm: string,
+    username: string,
+    clientId: string,
+    clientRole: string,
+    role: string,
+  ): Promise<Target> {
     const get = async <T>(p: string) => (await call(root, 'GET', p)).body as T;
     const [user] = await get<{ id: string }[]>(`/${realm}/users?username=${username}&exact=true`);
     const [client] = await get<{ id: string }[]>(`/${realm}/clients?clientId=${clientId}`);
-    const crole = await get<{ id: string; name: string }>(`/${realm}/clients/${client.id}/roles/${clientRole}`);
+    const crole = await get<{ id: string; name: string }>(
+      `/${realm}/clients/${client.id}/roles/${clientRole}`,
+    );
     const rrole = await get<{ id: string; name: string }>(`/${realm}/roles/${role}`);
     const [component] = await get<{ id: string }[]>(`/${realm}/components`);
     const [group] = await get<{ id: string }[]>(`/${realm}/groups`);
-    const [clientMapper] = await get<{ id: string }[]>(`/${realm}/clients/${client.id}/protocol-mappers/models`);
-    const [scope] = await get<{ id: string; protocolMappers?: { id: string }[] }[]>(`/${realm}/client-scopes`);
+    const [clientMapper] = await get<{ id: string }[]>(
+      `/${realm}/clients/${client.id}/protocol-mappers/models`,
+    );
+    const [scope] = await get<{ id: string; protocolMappers?: { id: string }[] }[]>(
+      `/${realm}/client-scopes`,
+    );
     // master keeps Keycloak's implicit scopes (none is created there): its scope and mapper ids are
     // made up, refused before any lookup.
     const none = '00000000-0000-4000-8000-00000000000f';
     return {
-      realm, user: user.id, client: client.id, clientRole: { id: crole.id, name: crole.name }, role: { id: rrole.id, name: rrole.name }, component: component.id,
-      group: group.id, clientScope: scope?.id ?? none, scopeMapper: scope?.protocolMappers?.[0]?.id ?? none, clientMapper: clientMapper?.id ?? none,
+      realm,
+      user: user.id,
+      client: client.id,
+      clientRole: { id: crole.id, name: crole.name },
+      role: { id: rrole.id, name: rrole.name },
+      component: component.id,
+      group: group.id,
+      clientScope: scope?.id ?? none,
+      scopeMapper: scope?.protocolMappers?.[0]?.id ?? none,
+      clientMapper: clientMapper?.id ?? none,
     };
   }
 
   /** A client scope with one mapper in `realm`, made through the admin API (a realm file's `clientScopes` would replace Keycloak's built-ins). */
   async function addScope(realm: string): Promise<void> {
-    const mapper = { name: `${realm}-scope-claim`, protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'scope-claim', 'claim.value': realm } };
-    expect((await call(root, 'POST', `/${realm}/client-scopes`, { name: `${realm}-scope`, protocol: 'openid-connect', protocolMappers: [mapper] })).status).toBe(201);
+    const mapper = {
+      name: `${realm}-scope-claim`,
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-hardcoded-claim-mapper',
+      config: { 'claim.name': 'scope-claim', 'claim.value': realm },
+    };
+    expect(
+      (
+        await call(root, 'POST', `/${realm}/client-scopes`, {
+          name: `${realm}-scope`,
+          protocol: 'openid-connect',
+          protocolMappers: [mapper],
+        })
+      ).status,
+    ).toBe(201);
   }
 
   /** Everything of `realm` an admin can read, through the super admin. */
@@ -280,32 +575,73 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
       expect({ p, status: answer.status }).toEqual({ p, status: 200 });
       return answer.body;
     };
-    const users = await get(`/${realm}/users?max=1000`) as { id: string }[];
-    const clients = await get(`/${realm}/clients`) as { id: string }[];
-    const groups = (await get(`/${realm}/groups?search=&briefRepresentation=false`)) as { id: string; subGroups: { id: string }[] }[];
+    const users = (await get(`/${realm}/users?max=1000`)) as { id: string }[];
+    const clients = (await get(`/${realm}/clients`)) as { id: string }[];
+    const groups = (await get(`/${realm}/groups?search=&briefRepresentation=false`)) as {
+      id: string;
+      subGroups: { id: string }[];
+    }[];
     const groupIds = groups.flatMap((g) => [g.id, ...g.subGroups.map((c) => c.id)]);
-    const scopes = await get(`/${realm}/client-scopes`) as { id: string }[];
-    const roles = await get(`/${realm}/roles`) as { id: string }[];
-    const ofGroup = async (id: string) => ({ group: await get(`/${realm}/groups/${id}`), members: await get(`/${realm}/groups/${id}/members`), mappings: await get(`/${realm}/groups/${id}/role-mappings`) });
-    const ofClient = async (id: string) => ({ mappers: await get(`/${realm}/clients/${id}/protocol-mappers/models`), defaults: await get(`/${realm}/clients/${id}/default-client-scopes`), optional: await get(`/${realm}/clients/${id}/optional-client-scopes`) });
+    const scopes = (await get(`/${realm}/client-scopes`)) as { id: string }[];
+    const roles = (await get(`/${realm}/roles`)) as { id: string }[];
+    const ofGroup = async (id: string) => ({
+      group: await get(`/${realm}/groups/${id}`),
+      members: await get(`/${realm}/groups/${id}/members`),
+      mappings: await get(`/${realm}/groups/${id}/role-mappings`),
+    });
+    const ofClient = async (id: string) => ({
+      mappers: await get(`/${realm}/clients/${id}/protocol-mappers/models`),
+      defaults: await get(`/${realm}/clients/${id}/default-client-scopes`),
+      optional: await get(`/${realm}/clients/${id}/optional-client-scopes`),
+    });
     return {
-      groups, groupDetails: await Promise.all(groupIds.map(ofGroup)), userGroups: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/groups`))),
-      scopes, scopeMappers: await Promise.all(scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/protocol-mappers/models`))),
-      defaultScopes: await get(`/${realm}/default-default-client-scopes`), optionalScopes: await get(`/${realm}/default-optional-client-scopes`),
+      groups,
+      groupDetails: await Promise.all(groupIds.map(ofGroup)),
+      userGroups: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/groups`))),
+      scopes,
+      scopeMappers: await Promise.all(
+        scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/protocol-mappers/models`)),
+      ),
+      defaultScopes: await get(`/${realm}/default-default-client-scopes`),
+      optionalScopes: await get(`/${realm}/default-optional-client-scopes`),
       clientDetails: await Promise.all(clients.map((c) => ofClient(c.id))),
-      scopeMappings: await Promise.all([...clients.map((c) => get(`/${realm}/clients/${c.id}/scope-mappings`)), ...scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/scope-mappings`))]), composites: await Promise.all(roles.map((r) => get(`/${realm}/roles-by-id/${r.id}/composites`))),
-      realm: await get(`/${realm}`), users, clients, roles: await get(`/${realm}/roles`), components: await get(`/${realm}/components`),
-      keys: await get(`/${realm}/keys`), events: await get(`/${realm}/events/config`), userCount: await get(`/${realm}/users/count`),
+      scopeMappings: await Promise.all([
+        ...clients.map((c) => get(`/${realm}/clients/${c.id}/scope-mappings`)),
+        ...scopes.map((c) => get(`/${realm}/client-scopes/${c.id}/scope-mappings`)),
+      ]),
+      composites: await Promise.all(
+        roles.map((r) => get(`/${realm}/roles-by-id/${r.id}/composites`)),
+      ),
+      realm: await get(`/${realm}`),
+      users,
+      clients,
+      roles: await get(`/${realm}/roles`),
+      components: await get(`/${realm}/components`),
+      keys: await get(`/${realm}/keys`),
+      events: await get(`/${realm}/events/config`),
+      userCount: await get(`/${realm}/users/count`),
       mappings: await Promise.all(users.map((u) => get(`/${realm}/users/${u.id}/role-mappings`))),
       clientRoles: await Promise.all(clients.map((c) => get(`/${realm}/clients/${c.id}/roles`))),
-      secrets: await Promise.all(clients.filter((c) => !(c as { publicClient?: boolean }).publicClient && !(c as { bearerOnly?: boolean }).bearerOnly).map((c) => get(`/${realm}/clients/${c.id}/client-secret`))),
+      secrets: await Promise.all(
+        clients
+          .filter(
+            (c) =>
+              !(c as { publicClient?: boolean }).publicClient &&
+              !(c as { bearerOnly?: boolean }).bearerOnly,
+          )
+          .map((c) => get(`/${realm}/clients/${c.id}/client-secret`)),
+      ),
     };
   }
 
   beforeAll(async () => {
     const db = await store.databaseUrl?.();
     dropDb = db?.drop;
-    server = await startServer({ databaseUrl: db?.url, realmFiles: [path.join(REPO, 'realms', 'master.json')], realms: [realmFixture('mx'), realmFixture('my')] });
+    server = await startServer({
+      databaseUrl: db?.url,
+      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+      realms: [realmFixture('mx'), realmFixture('my')],
+    });
     root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
     await addScope('my');
     await addScope('mx');
@@ -313,10 +649,23 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     targets.Y = await target('my', 'my-user', 'my-app', 'my-crole', 'my-role');
     targets.master = await target('master', 'admin', 'realm-management', 'realm-admin', 'admin');
     targets.X = await target('mx', 'mx-user', 'mx-app', 'mx-crole', 'mx-role');
-    callers['realm-admin user of X'] = await passwordToken(server.baseUrl, 'mx', 'mx-admin', PASSWORD);
-    callers['realm-admin service account of X'] = await clientToken(server.baseUrl, 'mx', 'mx-robot', 'mx-robot-secret');
+    callers['realm-admin user of X'] = await passwordToken(
+      server.baseUrl,
+      'mx',
+      'mx-admin',
+      PASSWORD,
+    );
+    callers['realm-admin service account of X'] = await clientToken(
+      server.baseUrl,
+      'mx',
+      'mx-robot',
+      'mx-robot-secret',
+    );
   }, 120_000);
-  afterAll(async () => { await server?.close(); await dropDb?.(); });
+  afterAll(async () => {
+    await server?.close();
+    await dropDb?.();
+  });
 
   for (const caller of ['realm-admin user of X', 'realm-admin service account of X']) {
     it(`${caller}: every route aimed at realm Y or master is refused, and nothing of Y or master changes`, async () => {
@@ -324,8 +673,15 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
       const answers: string[] = [];
       for (const name of ['Y', 'master']) {
         for (const { method, route, body } of ROUTES) {
-          const answer = await call(callers[caller], method, fill(route, targets[name]), body?.(targets[name]));
-          answers.push(`${method} ${route} -> ${name}: ${[403, 404].includes(answer.status) ? 'refused' : answer.status}`);
+          const answer = await call(
+            callers[caller],
+            method,
+            fill(route, targets[name]),
+            body?.(targets[name]),
+          );
+          answers.push(
+            `${method} ${route} -> ${name}: ${[403, 404].includes(answer.status) ? 'refused' : answer.status}`,
+          );
         }
       }
       expect(answers.filter((a) => !a.endsWith('refused'))).toEqual([]);
@@ -336,7 +692,7 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     });
   }
 
-  it('X\'s admin lists only realm X, cannot create a realm, cannot delete or rename into master', async () => {
+  it("X's admin lists only realm X, cannot create a realm, cannot delete or rename into master", async () => {
     const token = callers['realm-admin user of X'];
     const listed = await call(token, 'GET', '/');
     expect(listed.status).toBe(200);
@@ -351,27 +707,80 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
   it("X's admin cannot grant itself roles of master's realm-management, nor make X yield admin of another realm", async () => {
     const token = callers['realm-admin user of X'];
     const before = { Y: await snapshot('my'), master: await snapshot('master') };
-    const [self] = (await call(token, 'GET', '/mx/users?username=mx-admin&exact=true')).body as { id: string }[];
+    const [self] = (await call(token, 'GET', '/mx/users?username=mx-admin&exact=true')).body as {
+      id: string;
+    }[];
     const master = targets.master;
     // master's realm-management client and its realm-admin role, mapped to X's own user.
-    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/clients/${master.client}`, [master.clientRole])).status).toBe(404);
-    expect((await call(token, 'POST', `/master/users/${master.user}/role-mappings/clients/${master.client}`, [master.clientRole])).status).toBe(403);
-    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [master.role])).status).toBe(404);
+    expect(
+      (
+        await call(token, 'POST', `/mx/users/${self.id}/role-mappings/clients/${master.client}`, [
+          master.clientRole,
+        ])
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await call(
+          token,
+          'POST',
+          `/master/users/${master.user}/role-mappings/clients/${master.client}`,
+          [master.clientRole],
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [master.role])).status,
+    ).toBe(404);
     // An `admin` realm role, a "master-realm" client and realm-admin users made inside X: admin of X only.
     expect((await call(token, 'POST', '/mx/roles', { name: 'admin' })).status).toBe(201);
-    const admin = (await call(token, 'GET', '/mx/roles/admin')).body as { id: string; name: string };
-    expect((await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [admin])).status).toBe(204);
-    expect((await call(token, 'POST', '/mx/clients', { clientId: 'master-realm', secret: 'mr-secret', serviceAccountsEnabled: true, standardFlowEnabled: false })).status).toBe(201);
-    expect((await call(token, 'POST', '/mx/users', { username: 'made-admin', credentials: [{ type: 'password', value: PASSWORD }], realmRoles: ['admin'], clientRoles: { 'realm-management': ['realm-admin'] } })).status).toBe(201);
+    const admin = (await call(token, 'GET', '/mx/roles/admin')).body as {
+      id: string;
+      name: string;
+    };
+    expect(
+      (await call(token, 'POST', `/mx/users/${self.id}/role-mappings/realm`, [admin])).status,
+    ).toBe(204);
+    expect(
+      (
+        await call(token, 'POST', '/mx/clients', {
+          clientId: 'master-realm',
+          secret: 'mr-secret',
+          serviceAccountsEnabled: true,
+          standardFlowEnabled: false,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(token, 'POST', '/mx/users', {
+          username: 'made-admin',
+          credentials: [{ type: 'password', value: PASSWORD }],
+          realmRoles: ['admin'],
+          clientRoles: { 'realm-management': ['realm-admin'] },
+        })
+      ).status,
+    ).toBe(201);
     const fresh = {
       self: await passwordToken(server.baseUrl, 'mx', 'mx-admin', PASSWORD),
       made: await passwordToken(server.baseUrl, 'mx', 'made-admin', PASSWORD),
       robot: await clientToken(server.baseUrl, 'mx', 'master-realm', 'mr-secret'),
     };
     for (const [who, t] of Object.entries(fresh)) {
-      for (const [method, p, body] of [['GET', '/my'], ['GET', '/master'], ['POST', '/', { realm: `by-${who}` }], ['GET', '/my/users'], ['DELETE', '/my']] as [string, string, unknown?][]) {
+      for (const [method, p, body] of [
+        ['GET', '/my'],
+        ['GET', '/master'],
+        ['POST', '/', { realm: `by-${who}` }],
+        ['GET', '/my/users'],
+        ['DELETE', '/my'],
+      ] as [string, string, unknown?][]) {
         const status = (await call(t, method, p, body)).status;
-        expect({ who, method, p, status: [403, 404].includes(status) ? 'refused' : status }).toEqual({ who, method, p, status: 'refused' });
+        expect({
+          who,
+          method,
+          p,
+          status: [403, 404].includes(status) ? 'refused' : status,
+        }).toEqual({ who, method, p, status: 'refused' });
       }
     }
     expect({ Y: await snapshot('my'), master: await snapshot('master') }).toEqual(before);
@@ -382,7 +791,8 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
     const answers: string[] = [];
     for (const { method, route, body } of ROUTES) {
       const answer = await call(token, method, fill(route, targets.X), body?.(targets.X));
-      if ([401, 403].includes(answer.status) || answer.status >= 500) answers.push(`${method} ${route}: ${answer.status} ${answer.text}`);
+      if ([401, 403].includes(answer.status) || answer.status >= 500)
+        answers.push(`${method} ${route}: ${answer.status} ${answer.text}`);
     }
     expect(answers).toEqual([]);
   });

@@ -11,7 +11,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { privateRedisAvailable, startPrivateRedis, type PrivateRedis } from '../helpers/private-servers.ts';
+import {
+  privateRedisAvailable,
+  startPrivateRedis,
+  type PrivateRedis,
+} from '../helpers/private-servers.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { sleep, startLoad, tokenRequest, until, type Sample } from '../helpers/load.ts';
 import { findRealm } from '../../src/store/realms.ts';
@@ -24,12 +28,25 @@ const available = (await postgresAvailable()) && privateRedisAvailable();
 const suffix = Date.now();
 const LOAD = `redisload${suffix}`;
 const LIMITED = `redislimited${suffix}`;
-const service = (clientId: string) => ({ clientId, secret: 's', serviceAccountsEnabled: true, standardFlowEnabled: false });
+const service = (clientId: string) => ({
+  clientId,
+  secret: 's',
+  serviceAccountsEnabled: true,
+  standardFlowEnabled: false,
+});
 const realms = [
   // Every token request here counts in Redis, never reaching its limit.
-  { realm: LOAD, attributes: { 'qsign.rateLimit.token.perClient': '100000' }, clients: [service('load')] },
+  {
+    realm: LOAD,
+    attributes: { 'qsign.rateLimit.token.perClient': '100000' },
+    clients: [service('load')],
+  },
   // 4 a minute per client: a fresh client per phase shows whether counters are shared.
-  { realm: LIMITED, attributes: { 'qsign.rateLimit.token.perClient': '4' }, clients: ['before', 'down', 'back', 'cut', 'healed'].map(service) },
+  {
+    realm: LIMITED,
+    attributes: { 'qsign.rateLimit.token.perClient': '4' },
+    clients: ['before', 'down', 'back', 'cut', 'healed'].map(service),
+  },
 ];
 
 let redis: PrivateRedis | undefined;
@@ -43,10 +60,16 @@ beforeAll(async () => {
   proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
   const db = await createTestDatabase();
   drop = db.drop;
-  a = await startServer({ databaseUrl: db.url, redisUrl: `redis://127.0.0.1:${proxy.port}`, realms });
+  a = await startServer({
+    databaseUrl: db.url,
+    redisUrl: `redis://127.0.0.1:${proxy.port}`,
+    realms,
+  });
   b = await startServer({ databaseUrl: db.url, redisUrl: `redis://127.0.0.1:${proxy.port}` });
 }, 60_000);
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 afterAll(async () => {
   proxy?.heal();
   await a?.close();
@@ -57,11 +80,18 @@ afterAll(async () => {
 });
 
 const token = (server: TestServer, realm: string, clientId: string) =>
-  tokenRequest(server.baseUrl, realm, clientId, { grant_type: 'client_credentials' }, `${clientId}:s`);
+  tokenRequest(
+    server.baseUrl,
+    realm,
+    clientId,
+    { grant_type: 'client_credentials' },
+    `${clientId}:s`,
+  );
 /** Statuses of 5 requests of a fresh client on a, then 5 on b. */
 const fiveEach = async (clientId: string) => {
   const statuses: number[] = [];
-  for (const server of [a, a, a, a, a, b, b, b, b, b]) statuses.push((await token(server, LIMITED, clientId)).status);
+  for (const server of [a, a, a, a, a, b, b, b, b, b])
+    statuses.push((await token(server, LIMITED, clientId)).status);
   return statuses;
 };
 const PER_PROCESS = [200, 200, 200, 200, 429, 200, 200, 200, 200, 429];
@@ -69,17 +99,31 @@ const SHARED = [200, 200, 200, 200, 429, 429, 429, 429, 429, 429];
 const redisCheck = async (server: TestServer) => {
   const res = await fetch(`${server.baseUrl}/health/ready`);
   const { checks } = asJson(await res.json());
-  return { status: res.status, redis: (checks as { name: string; status: string }[]).find((c) => c.name === 'redis')?.status };
+  return {
+    status: res.status,
+    redis: (checks as { name: string; status: string }[]).find((c) => c.name === 'redis')?.status,
+  };
 };
-const redisUp = async () => (await redisCheck(a)).redis === 'UP' && (await redisCheck(b)).redis === 'UP';
+const redisUp = async () =>
+  (await redisCheck(a)).redis === 'UP' && (await redisCheck(b)).redis === 'UP';
 
 /** A realm change on a: b hears of it through Redis (registry.drop) or finds it by its version check. */
 async function changeOnA(): Promise<{ viaRedis: boolean; ms: number }> {
-  const kids = async () => (asJson(await (await fetch(`${b.baseUrl}/realms/${LIMITED}/protocol/openid-connect/certs`)).json()).keys as { kid: string }[]).map((k) => k.kid);
+  const kids = async () =>
+    (
+      asJson(
+        await (await fetch(`${b.baseUrl}/realms/${LIMITED}/protocol/openid-connect/certs`)).json(),
+      ).keys as { kid: string }[]
+    ).map((k) => k.kid);
   const before = await kids();
   const dropOnB = vi.spyOn(b.registry, 'drop');
   const stored = (await findRealm(a.db, LIMITED))!;
-  await a.db.transaction((tx) => rotateKey(tx, a.config.keyEncryptionKey, stored, 'ML-DSA-65', { prePublication: 0, actor: 'test' }));
+  await a.db.transaction((tx) =>
+    rotateKey(tx, a.config.keyEncryptionKey, stored, 'ML-DSA-65', {
+      prePublication: 0,
+      actor: 'test',
+    }),
+  );
   const started = Date.now();
   a.registry.invalidate(LIMITED);
   expect(await until(async () => (await kids()).length === before.length + 1, 5_000)).toBe(true);
@@ -102,7 +146,9 @@ async function underLoad(phase: () => Promise<void>): Promise<void> {
   expect(wrong).toEqual([]);
   // A command gives up after 500 ms, and a silent connection is dropped 1 s after a command.
   expect(Math.max(...load.samples.map((s) => s.ms))).toBeLessThan(2_000);
-  console.log(`${load.samples.length} token requests, all 200, slowest ${Math.max(...load.samples.map((s) => s.ms))} ms`);
+  console.log(
+    `${load.samples.length} token requests, all 200, slowest ${Math.max(...load.samples.map((s) => s.ms))} ms`,
+  );
 }
 
 describe.skipIf(!available)('Redis failing under load, two instances', () => {
@@ -147,16 +193,25 @@ describe.skipIf(!available)('Redis failing under load, two instances', () => {
     const publisher = new Redis(redis!.url);
     try {
       const { client, subscriber } = connections;
-      expect(await until(() => client.status === 'ready' && subscriber.status === 'ready', 5_000)).toBe(true);
+      expect(
+        await until(() => client.status === 'ready' && subscriber.status === 'ready', 5_000),
+      ).toBe(true);
       proxy!.partition();
       try {
         // No command of ours is waiting: only the PING every 2 s, unanswered for 1 s, can tell.
-        expect(await until(() => client.status !== 'ready' && subscriber.status !== 'ready', 5_000)).toBe(true);
+        expect(
+          await until(() => client.status !== 'ready' && subscriber.status !== 'ready', 5_000),
+        ).toBe(true);
       } finally {
         proxy!.heal();
       }
       expect(await until(() => subscriber.status === 'ready', 10_000)).toBe(true);
-      expect(await until(async () => { await publisher.publish(REALM_CHANGED_CHANNEL, 'some-realm'); return heard.length > 0; }, 5_000)).toBe(true);
+      expect(
+        await until(async () => {
+          await publisher.publish(REALM_CHANGED_CHANNEL, 'some-realm');
+          return heard.length > 0;
+        }, 5_000),
+      ).toBe(true);
     } finally {
       publisher.disconnect();
       await connections.close();

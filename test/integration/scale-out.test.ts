@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { asJson } from '../helpers/json.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { REDIS_URL, createTestDatabase, postgresAvailable, redisAvailable } from '../helpers/components.ts';
+import {
+  REDIS_URL,
+  createTestDatabase,
+  postgresAvailable,
+  redisAvailable,
+} from '../helpers/components.ts';
 import { findRealm } from '../../src/store/realms.ts';
 import { rotateKey } from '../../src/keys/rotation.ts';
 import { REALM_CHANGED_CHANNEL } from '../../src/redis.ts';
@@ -49,7 +54,9 @@ beforeAll(async () => {
   b = await startServer({ databaseUrl: db.url, redisUrl: REDIS_URL });
 }, 60_000);
 // vi.spyOn hands back the same spy, calls and all, when the method is already spied on.
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 afterAll(async () => {
   await a?.close();
   await b?.close();
@@ -58,37 +65,71 @@ afterAll(async () => {
 
 const token = async (server: TestServer) => {
   const res = await fetch(`${server.baseUrl}/realms/${realm}/protocol/openid-connect/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('svc:s').toString('base64')}` },
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('svc:s').toString('base64')}`,
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json().then(asJson) };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    body: await res.json().then(asJson),
+  };
 };
 
 describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
   it('share rate-limit counters: the per-client limit counts requests on both', async () => {
-    const statuses = [(await token(a)).status, (await token(b)).status, (await token(a)).status, (await token(b)).status];
+    const statuses = [
+      (await token(a)).status,
+      (await token(b)).status,
+      (await token(a)).status,
+      (await token(b)).status,
+    ];
     expect(statuses).toEqual([200, 200, 200, 200]);
     const over = await token(b);
     expect(over.status).toBe(429);
     expect(Number(over.retryAfter)).toBeGreaterThan(0);
-    expect(over.body).toEqual({ error: 'temporarily_unavailable', error_description: 'Too many requests; retry later.' });
+    expect(over.body).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'Too many requests; retry later.',
+    });
   });
 
   it('limits login attempts per IP', async () => {
     const url = `${a.baseUrl}/realms/${realm}/protocol/openid-connect/auth?client_id=web&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('http://localhost:4000/cb')}`;
-    expect((await signIn(new TestBrowser(), url, a.baseUrl, 'alice', 'nope')).page).toContain('Invalid username or password.');
-    expect((await signIn(new TestBrowser(), url, a.baseUrl, 'alice', 'nope')).page).toContain('Invalid username or password.');
+    expect((await signIn(new TestBrowser(), url, a.baseUrl, 'alice', 'nope')).page).toContain(
+      'Invalid username or password.',
+    );
+    expect((await signIn(new TestBrowser(), url, a.baseUrl, 'alice', 'nope')).page).toContain(
+      'Invalid username or password.',
+    );
     const third = await signIn(new TestBrowser(), url, a.baseUrl, 'alice', 'alice');
-    expect(third.page).toContain('<p class="alert" role="alert">Too many requests; retry later.</p>');
+    expect(third.page).toContain(
+      '<p class="alert" role="alert">Too many requests; retry later.</p>',
+    );
   });
 
   it('a key rotation on one instance is served by the other at once (Redis fan-out, not the 1 s check)', async () => {
-    const certs = async (s: TestServer) => (await (await fetch(`${s.baseUrl}/realms/${realm}/protocol/openid-connect/certs`)).json().then(asJson)).keys.map((k: { kid: string }) => k.kid);
+    const certs = async (s: TestServer) =>
+      (
+        await (
+          await fetch(`${s.baseUrl}/realms/${realm}/protocol/openid-connect/certs`)
+        )
+          .json()
+          .then(asJson)
+      ).keys.map((k: { kid: string }) => k.kid);
     const before = await certs(b);
     const dropOnA = vi.spyOn(a.registry, 'drop');
     const dropOnB = vi.spyOn(b.registry, 'drop');
     const stored = (await findRealm(a.db, realm))!;
-    await a.db.transaction((tx) => rotateKey(tx, a.config.keyEncryptionKey, stored, 'ML-DSA-65', { prePublication: 0, actor: 'test' }));
+    await a.db.transaction((tx) =>
+      rotateKey(tx, a.config.keyEncryptionKey, stored, 'ML-DSA-65', {
+        prePublication: 0,
+        actor: 'test',
+      }),
+    );
     a.registry.invalidate(realm);
     let after = before;
     const started = Date.now();
@@ -113,7 +154,8 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
       await publisher.publish(REALM_CHANGED_CHANNEL, realm);
       await publisher.publish(REALM_CHANGED_CHANNEL, `${randomUUID()}:${realm}`);
       const started = Date.now();
-      while (dropOnB.mock.calls.length < 2 && Date.now() - started < 2_000) await new Promise((r) => setTimeout(r, 20));
+      while (dropOnB.mock.calls.length < 2 && Date.now() - started < 2_000)
+        await new Promise((r) => setTimeout(r, 20));
       expect(dropOnB.mock.calls).toEqual([[realm], [realm]]);
       // What this version publishes is the plain name, which older versions take as it is.
       const heard: string[] = [];
@@ -121,7 +163,8 @@ describe.skipIf(!available)('two instances over PostgreSQL and Redis', () => {
       await listener.subscribe(REALM_CHANGED_CHANNEL);
       listener.on('message', (_channel, message: string) => heard.push(message));
       a.registry.invalidate(realm);
-      while (heard.length < 1 && Date.now() - started < 4_000) await new Promise((r) => setTimeout(r, 20));
+      while (heard.length < 1 && Date.now() - started < 4_000)
+        await new Promise((r) => setTimeout(r, 20));
       listener.disconnect();
       expect(heard).toEqual([realm]);
     } finally {

@@ -11,11 +11,20 @@ import { migrate } from '../../src/store/migrations.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 
-const stores: { name: string; open: () => Promise<{ db: SqlClient; drop?: () => Promise<void> }> }[] = [
+const stores: {
+  name: string;
+  open: () => Promise<{ db: SqlClient; drop?: () => Promise<void> }>;
+}[] = [
   { name: 'PGlite', open: async () => ({ db: await openSqlClient({ dataDir: 'memory://' }) }) },
 ];
 if (await postgresAvailable()) {
-  stores.push({ name: 'PostgreSQL', open: async () => { const t = await createTestDatabase(); return { db: await openSqlClient({ databaseUrl: t.url, dataDir: '' }), drop: t.drop }; } });
+  stores.push({
+    name: 'PostgreSQL',
+    open: async () => {
+      const t = await createTestDatabase();
+      return { db: await openSqlClient({ databaseUrl: t.url, dataDir: '' }), drop: t.drop };
+    },
+  });
 }
 
 describe.each(stores)('single use of codes and refresh tokens ($name)', (store) => {
@@ -26,10 +35,18 @@ describe.each(stores)('single use of codes and refresh tokens ($name)', (store) 
     await migrate(db);
     await db.query("INSERT INTO realms (id, name, representation) VALUES ('r1', 'r1', '{}')");
   });
-  afterAll(async () => { await db?.close(); await drop?.(); });
+  afterAll(async () => {
+    await db?.close();
+    await drop?.();
+  });
   const adapters = () => {
     const Adapter = createPostgresAdapter(db, 'r1');
-    return { codes: new Adapter('AuthorizationCode'), refresh: new Adapter('RefreshToken'), tokens: new Adapter('AccessToken'), grants: new Adapter('Grant') };
+    return {
+      codes: new Adapter('AuthorizationCode'),
+      refresh: new Adapter('RefreshToken'),
+      tokens: new Adapter('AccessToken'),
+      grants: new Adapter('Grant'),
+    };
   };
   const refusal = (results: PromiseSettledResult<void>[]) => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
@@ -45,7 +62,9 @@ describe.each(stores)('single use of codes and refresh tokens ($name)', (store) 
     await tokens.upsert('t1', { grantId: 'g1' }, 300);
     await tokens.upsert('t2', { grantId: 'other' }, 300);
 
-    expect(refusal(await Promise.allSettled([codes.consume('c1'), codes.consume('c1')]))).toBe('authorization code already consumed');
+    expect(refusal(await Promise.allSettled([codes.consume('c1'), codes.consume('c1')]))).toBe(
+      'authorization code already consumed',
+    );
     expect(await grants.find('g1')).toBeUndefined();
     expect(await tokens.find('t1')).toBeUndefined();
     expect(await codes.find('c1')).toBeUndefined();
@@ -60,8 +79,16 @@ describe.each(stores)('single use of codes and refresh tokens ($name)', (store) 
     await refresh.upsert('r2-next', { grantId: 'g2' }, 600);
     await tokens.upsert('t3', { grantId: 'g2' }, 300);
 
-    expect(refusal(await Promise.allSettled([refresh.consume('r2'), refresh.consume('r2')]))).toBe('refresh token already used');
-    for (const [adapter, id] of [[grants, 'g2'], [refresh, 'r2'], [refresh, 'r2-next'], [tokens, 't3']] as const) expect(await adapter.find(id)).toBeUndefined();
+    expect(refusal(await Promise.allSettled([refresh.consume('r2'), refresh.consume('r2')]))).toBe(
+      'refresh token already used',
+    );
+    for (const [adapter, id] of [
+      [grants, 'g2'],
+      [refresh, 'r2'],
+      [refresh, 'r2-next'],
+      [tokens, 't3'],
+    ] as const)
+      expect(await adapter.find(id)).toBeUndefined();
   });
 
   it('a refresh token deleted (revoked, logged out) after it was loaded is "not found", not a reuse', async () => {
@@ -69,7 +96,10 @@ describe.each(stores)('single use of codes and refresh tokens ($name)', (store) 
     await grants.upsert('g3', { accountId: 'a' }, 600);
     await refresh.upsert('r3', { grantId: 'g3' }, 600);
     await refresh.destroy('r3');
-    await expect(refresh.consume('r3')).rejects.toMatchObject({ error: 'invalid_grant', error_detail: 'refresh token not found' });
+    await expect(refresh.consume('r3')).rejects.toMatchObject({
+      error: 'invalid_grant',
+      error_detail: 'refresh token not found',
+    });
     expect(await grants.find('g3')).toMatchObject({ accountId: 'a' });
   });
 

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 const timed = async (work: Promise<unknown>): Promise<{ error?: unknown; ms: number }> => {
   const started = Date.now();
-  const error = await work.then(() => undefined, (err: unknown) => err);
+  const error = await work.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   return { error, ms: Date.now() - started };
 };
 
@@ -44,14 +47,20 @@ describe.skipIf(!available)('PostgreSQL store bounds', () => {
     expect(long.error).toBeUndefined();
     expect(long.ms).toBeGreaterThanOrEqual(4_500);
     // Sessions start with the 4 s bound (a transaction's SET LOCAL ends with it).
-    await expect(db.transaction((tx) => tx.query('SHOW statement_timeout'))).resolves.toEqual([{ statement_timeout: '4s' }]);
+    await expect(db.transaction((tx) => tx.query('SHOW statement_timeout'))).resolves.toEqual([
+      { statement_timeout: '4s' },
+    ]);
   });
 
   it('a transaction on a silent server gives up after 5 s, discards its connection, and the next query works once it answers', async () => {
     const proxy: TcpProxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
     const viaProxy = new URL(url);
     viaProxy.port = String(proxy.port);
-    const small = await openSqlClient({ databaseUrl: viaProxy.toString(), dataDir: '', poolSize: 1 });
+    const small = await openSqlClient({
+      databaseUrl: viaProxy.toString(),
+      dataDir: '',
+      poolSize: 1,
+    });
     try {
       proxy.partition();
       const cut = await timed(small.transaction((tx) => tx.query('SELECT 1')));

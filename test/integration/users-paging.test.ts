@@ -15,21 +15,37 @@ beforeAll(async () => {
   server = await startServer({
     realmFiles: [path.join(REPO, 'realms', 'master.json')],
     // 3 named users and 150 more, so that a count is more than one page (the default max is 100).
-    realms: [{ realm: 'paged', users: ['ann', 'ben', 'cid', ...Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`)].map((username) => ({ username })) }],
+    realms: [
+      {
+        realm: 'paged',
+        users: [
+          'ann',
+          'ben',
+          'cid',
+          ...Array.from({ length: 150 }, (_, i) => `user-${String(i).padStart(3, '0')}`),
+        ].map((username) => ({ username })),
+      },
+    ],
   });
   kc = await masterAdmin(server.baseUrl);
 }, 60_000);
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 const get = async (query: string) => {
-  const response = await fetch(`${server.baseUrl}/admin/realms/paged/users${query}`, { headers: { authorization: `Bearer ${await kc.getAccessToken()}` } });
-  return { status: response.status, body: await response.json() as unknown };
+  const response = await fetch(`${server.baseUrl}/admin/realms/paged/users${query}`, {
+    headers: { authorization: `Bearer ${await kc.getAccessToken()}` },
+  });
+  return { status: response.status, body: (await response.json()) as unknown };
 };
 
 describe('users paging', () => {
   it('pages with first and max', async () => {
-    expect((await kc.users.find({ realm: 'paged', first: 1, max: 1 })).map((u) => u.username)).toEqual(['ben']);
-    expect((await kc.users.find({ realm: 'paged', max: 0 }))).toEqual([]);
+    expect(
+      (await kc.users.find({ realm: 'paged', first: 1, max: 1 })).map((u) => u.username),
+    ).toEqual(['ben']);
+    expect(await kc.users.find({ realm: 'paged', max: 0 })).toEqual([]);
     expect((await get('?username=ann&username=ben')).body).toMatchObject([{ username: 'ann' }]);
     expect(await get('/count?first=abc')).toEqual({ status: 200, body: 153 });
   });
@@ -42,8 +58,19 @@ describe('users paging', () => {
   });
 
   it('answers a bad first or max with 400 and an error body', async () => {
-    for (const [query, name] of [['max=abc', 'max'], ['max=-1', 'max'], ['max=1e3', 'max'], ['max=', 'max'], ['first=x', 'first'], ['first=99999999999', 'first']]) {
-      expect({ query, ...(await get(`?${query}`)) }).toEqual({ query, status: 400, body: { error: `Invalid value for '${name}', expected an integer from 0 to 2147483647` } });
+    for (const [query, name] of [
+      ['max=abc', 'max'],
+      ['max=-1', 'max'],
+      ['max=1e3', 'max'],
+      ['max=', 'max'],
+      ['first=x', 'first'],
+      ['first=99999999999', 'first'],
+    ]) {
+      expect({ query, ...(await get(`?${query}`)) }).toEqual({
+        query,
+        status: 400,
+        body: { error: `Invalid value for '${name}', expected an integer from 0 to 2147483647` },
+      });
     }
   });
 });

@@ -18,21 +18,35 @@ const run = promisify(execFile);
 const signers: Record<string, LocalSigner> = {};
 let jwksServer: http.Server;
 let jwksUri = '';
-const claims = () => ({ iss: 'https://issuer.example', sub: 'u1', exp: Math.floor(Date.now() / 1000) + 60 });
+const claims = () => ({
+  iss: 'https://issuer.example',
+  sub: 'u1',
+  exp: Math.floor(Date.now() / 1000) + 60,
+});
 
 beforeAll(async () => {
-  for (const alg of ['DILITHIUM3', 'ML-DSA-65', 'RS256']) signers[alg] = new LocalSigner(`kid-${alg}`, alg, (await generateKey(alg)).privateKey);
+  for (const alg of ['DILITHIUM3', 'ML-DSA-65', 'RS256'])
+    signers[alg] = new LocalSigner(`kid-${alg}`, alg, (await generateKey(alg)).privateKey);
   const body = JSON.stringify({ keys: Object.values(signers).map((s) => s.publicJwk()) });
-  jwksServer = http.createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.end(body); });
+  jwksServer = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(body);
+  });
   await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
   jwksUri = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/certs`;
 });
-afterAll(() => { jwksServer?.close(); });
+afterAll(() => {
+  jwksServer?.close();
+});
 
 /** The CLI's stdout and exit code. */
 async function cli(token: string): Promise<{ code: number; out: string }> {
   try {
-    const { stdout } = await run(process.execPath, ['src/main.ts', 'verify', token, '--jwks', jwksUri], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'silent' } });
+    const { stdout } = await run(
+      process.execPath,
+      ['src/main.ts', 'verify', token, '--jwks', jwksUri],
+      { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'silent' } },
+    );
     return { code: 0, out: stdout };
   } catch (err) {
     const failed = err as { code: number; stdout: string };
@@ -40,7 +54,9 @@ async function cli(token: string): Promise<{ code: number; out: string }> {
   }
 }
 const crossSigned = async (alg: string, signer: LocalSigner) => {
-  const h = Buffer.from(JSON.stringify({ alg, typ: 'JWT', kid: `kid-${alg}` })).toString('base64url');
+  const h = Buffer.from(JSON.stringify({ alg, typ: 'JWT', kid: `kid-${alg}` })).toString(
+    'base64url',
+  );
   const p = Buffer.from(JSON.stringify(claims())).toString('base64url');
   return `${h}.${p}.${Buffer.from(await signer.sign(Buffer.from(`${h}.${p}`))).toString('base64url')}`;
 };
@@ -55,10 +71,14 @@ describe('npm start -- verify', () => {
   it('names an ML-DSA-65 signature under DILITHIUM3 and a DILITHIUM3 (round 3) one under ML-DSA-65', async () => {
     const mlDsaAsD3 = await cli(await crossSigned('DILITHIUM3', signers['ML-DSA-65']));
     expect(mlDsaAsD3.code).toBe(1);
-    expect(mlDsaAsD3.out).toContain('rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED: ML-DSA-65 signature under DILITHIUM3: 3309 bytes');
+    expect(mlDsaAsD3.out).toContain(
+      'rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED: ML-DSA-65 signature under DILITHIUM3: 3309 bytes',
+    );
     const d3AsMlDsa = await cli(await crossSigned('ML-DSA-65', signers.DILITHIUM3));
     expect(d3AsMlDsa.code).toBe(1);
-    expect(d3AsMlDsa.out).toContain('rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED: DILITHIUM3 (round 3) signature under ML-DSA-65: 3293 bytes');
+    expect(d3AsMlDsa.out).toContain(
+      'rejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED: DILITHIUM3 (round 3) signature under ML-DSA-65: 3293 bytes',
+    );
   });
 
   it('refuses "==" padding on the signature for DILITHIUM3 as for RS256 (RFC 7515 §2)', async () => {

@@ -7,7 +7,14 @@ import { searchQueryFields } from '../../src/admin/query-params.ts';
 
 describe('searchQueryFields (SearchQueryUtils.getFields)', () => {
   it.each([
-    ['   key1:val1 nokey key2:"val 2" key3:val3   ', [['key1', 'val1'], ['key2', 'val 2'], ['key3', 'val3']]],
+    [
+      '   key1:val1 nokey key2:"val 2" key3:val3   ',
+      [
+        ['key1', 'val1'],
+        ['key2', 'val 2'],
+        ['key3', 'val3'],
+      ],
+    ],
     ['   key1:val1   ', [['key1', 'val1']]],
     ['   key1:"val1"   ', [['key1', 'val1']]],
     ['key1:val="123456"', [['key1', 'val="123456"']]],

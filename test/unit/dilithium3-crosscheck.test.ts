@@ -9,7 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { dilithium_v31 } from 'noble-pq-v01/ml-dsa';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import { DILITHIUM3_SIZES, dilithium3FromPrivateKey, dilithium3Keypair, dilithium3PrivateKey, dilithium3Signer, dilithium3Verifier } from '../../src/jose/dilithium3.ts';
+import {
+  DILITHIUM3_SIZES,
+  dilithium3FromPrivateKey,
+  dilithium3Keypair,
+  dilithium3PrivateKey,
+  dilithium3Signer,
+  dilithium3Verifier,
+} from '../../src/jose/dilithium3.ts';
 import { isSupportedAlg, jwsAlgorithm, JwkError } from '../../src/jose/algorithms.ts';
 
 const round3 = dilithium_v31.dilithium3;
@@ -32,11 +39,15 @@ describe('cross-check with an independent round-3 implementation', () => {
     const pair = round3.keygen(randomBytes(32));
     const theirs = round3.sign(pair.secretKey, message, randomBytes(64)); // randomized, as liboqs signs
     expect(await dilithium3Verifier(pair.publicKey)(message, theirs)).toBeUndefined();
-    const ours = await dilithium3Signer(dilithium3FromPrivateKey(dilithium3PrivateKey(pair)).secretKey)(message);
+    const ours = await dilithium3Signer(
+      dilithium3FromPrivateKey(dilithium3PrivateKey(pair)).secretKey,
+    )(message);
     expect(round3.verify(pair.publicKey, message, ours)).toBe(true);
     const tampered = Buffer.from(ours);
     tampered[100] ^= 1;
-    expect(await dilithium3Verifier(pair.publicKey)(message, tampered)).toBe('signature verification failed');
+    expect(await dilithium3Verifier(pair.publicKey)(message, tampered)).toBe(
+      'signature verification failed',
+    );
     expect(round3.verify(pair.publicKey, message, tampered)).toBe(false);
   });
 });
@@ -56,10 +67,14 @@ describe('round-3 Dilithium3 and FIPS 204 ML-DSA-65 do not verify each other', (
     const fips = ml_dsa65.sign(message, mlDsa.secretKey);
     expect(fips).toHaveLength(3309);
     for (const publicKey of [mlDsa.publicKey, dil.publicKey]) {
-      expect(await dilithium3Verifier(publicKey)(message, fips)).toMatch(/^ML-DSA-65 signature under DILITHIUM3/);
+      expect(await dilithium3Verifier(publicKey)(message, fips)).toMatch(
+        /^ML-DSA-65 signature under DILITHIUM3/,
+      );
       expect(round3.verify(publicKey, message, fips)).toBe(false);
       // Cut to the round-3 size it still does not verify.
-      expect(await dilithium3Verifier(publicKey)(message, fips.subarray(0, 3293))).toBe('signature verification failed');
+      expect(await dilithium3Verifier(publicKey)(message, fips.subarray(0, 3293))).toBe(
+        'signature verification failed',
+      );
     }
   });
 
@@ -67,20 +82,28 @@ describe('round-3 Dilithium3 and FIPS 204 ML-DSA-65 do not verify each other', (
     const ours = await dilithium3Signer(dil.secretKey)(message);
     for (const publicKey of [mlDsa.publicKey, dil.publicKey]) {
       expect(ml_dsa65.verify(ours, message, publicKey)).toBe(false);
-      const verifier = jwsAlgorithm('ML-DSA-65').verifier({ kty: 'AKP', alg: 'ML-DSA-65', pub: Buffer.from(publicKey).toString('base64url') });
+      const verifier = jwsAlgorithm('ML-DSA-65').verifier({
+        kty: 'AKP',
+        alg: 'ML-DSA-65',
+        pub: Buffer.from(publicKey).toString('base64url'),
+      });
       expect(await verifier(message, ours)).toMatch(/3309 bytes/);
     }
   });
 });
 
-describe('the registry\'s DILITHIUM3', () => {
+describe("the registry's DILITHIUM3", () => {
   const alg = jwsAlgorithm('DILITHIUM3');
 
   it('generates the stored form sk ‖ pk, publishes the QSIGN JWK form and signs 3,293-byte signatures', async () => {
     const material = await alg.generate();
     expect(material).toHaveLength(4000 + 1952);
     const key = alg.load(material);
-    expect(key.publicJwk).toEqual({ kty: 'OQS', alg: 'DILITHIUM3', x: Buffer.from(material.subarray(4000)).toString('base64url') });
+    expect(key.publicJwk).toEqual({
+      kty: 'OQS',
+      alg: 'DILITHIUM3',
+      x: Buffer.from(material.subarray(4000)).toString('base64url'),
+    });
     expect(key.signWithContext).toBeUndefined();
     const signature = await key.sign(message);
     expect(signature).toHaveLength(3293);
@@ -90,17 +113,25 @@ describe('the registry\'s DILITHIUM3', () => {
 
   it('refuses a 32-byte ML-DSA-65 seed of the former DILITHIUM3 by name, never reading it as a round-3 key', () => {
     expect(() => alg.load(randomBytes(32))).toThrow(JwkError);
-    expect(() => alg.load(randomBytes(32))).toThrow(/ML-DSA-65 seed kept under the former meaning of DILITHIUM3/);
+    expect(() => alg.load(randomBytes(32))).toThrow(
+      /ML-DSA-65 seed kept under the former meaning of DILITHIUM3/,
+    );
   });
 
-  it('refuses a secret key stored with another key\'s public key', async () => {
+  it("refuses a secret key stored with another key's public key", async () => {
     const [a, b] = [await dilithium3Keypair(), await dilithium3Keypair()];
-    expect(() => alg.load(Buffer.concat([a.secretKey, b.publicKey]))).toThrow(/does not belong to the public key/);
+    expect(() => alg.load(Buffer.concat([a.secretKey, b.publicKey]))).toThrow(
+      /does not belong to the public key/,
+    );
   });
 
   it('refuses public keys of the wrong size or form', () => {
-    expect(() => alg.verifier({ kty: 'OQS', alg: 'DILITHIUM3', x: randomBytes(1312).toString('base64url') })).toThrow(/1952-byte DILITHIUM3 public key, got 1312/);
-    expect(() => alg.verifier({ kty: 'AKP', alg: 'DILITHIUM3', pub: randomBytes(1952).toString('base64url') })).toThrow(JwkError);
+    expect(() =>
+      alg.verifier({ kty: 'OQS', alg: 'DILITHIUM3', x: randomBytes(1312).toString('base64url') }),
+    ).toThrow(/1952-byte DILITHIUM3 public key, got 1312/);
+    expect(() =>
+      alg.verifier({ kty: 'AKP', alg: 'DILITHIUM3', pub: randomBytes(1952).toString('base64url') }),
+    ).toThrow(JwkError);
   });
 
   it('signs off the event loop: the loop turns while a signature is being made', async () => {
@@ -109,7 +140,9 @@ describe('the registry\'s DILITHIUM3', () => {
     // A signer on the event loop would resolve before the check phase runs setImmediate's callback;
     // pqclean's worker answers with a message, which the loop receives after that phase.
     let turned = false;
-    setImmediate(() => { turned = true; });
+    setImmediate(() => {
+      turned = true;
+    });
     const signatures = await Promise.all(Array.from({ length: 4 }, () => key.sign(message)));
     expect(turned).toBe(true);
     expect(signatures.every((s) => s.length === 3293)).toBe(true);

@@ -14,8 +14,13 @@ describe('Keycloak key material', () => {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs1' }) as string;
   // `openssl rsa -pubout -outform DER` writes the SubjectPublicKeyInfo; `openssl dgst -sha256 -binary` hashes it.
-  const spki = execFileSync('openssl', ['rsa', '-pubout', '-outform', 'DER'], { input: pem, stdio: ['pipe', 'pipe', 'ignore'] });
-  const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: spki }).toString('base64url');
+  const spki = execFileSync('openssl', ['rsa', '-pubout', '-outform', 'DER'], {
+    input: pem,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary'], {
+    input: spki,
+  }).toString('base64url');
 
   it('computes the kid as Keycloak does, from the private or the public key', () => {
     expect(keycloakKeyId(privateKey)).toBe(expected);
@@ -23,14 +28,25 @@ describe('Keycloak key material', () => {
   });
 
   it('reads base64 PKCS#1 and PKCS#8 DER without armour, and PEM', () => {
-    const pkcs1 = (privateKey.export({ format: 'der', type: 'pkcs1' })).toString('base64');
-    const pkcs8 = (privateKey.export({ format: 'der', type: 'pkcs8' })).toString('base64');
-    for (const text of [pkcs1, pkcs8, pem, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string]) expect(keycloakKeyId(keycloakRsaPrivateKey(text))).toBe(expected);
+    const pkcs1 = privateKey.export({ format: 'der', type: 'pkcs1' }).toString('base64');
+    const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    for (const text of [
+      pkcs1,
+      pkcs8,
+      pem,
+      privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    ])
+      expect(keycloakKeyId(keycloakRsaPrivateKey(text))).toBe(expected);
   });
 
   it('refuses what is not an RSA private key, naming the field', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-    for (const text of ['not a key', ec]) expect(() => keycloakRsaPrivateKey(text)).toThrow(expect.objectContaining({ field: 'privateKey' }) as ComponentError);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ format: 'der', type: 'pkcs8' })
+      .toString('base64');
+    for (const text of ['not a key', ec])
+      expect(() => keycloakRsaPrivateKey(text)).toThrow(
+        expect.objectContaining({ field: 'privateKey' }) as ComponentError,
+      );
   });
 
   it('reads a base64url secret as Keycloak exports it and refuses a short or malformed one', () => {

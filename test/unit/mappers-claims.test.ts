@@ -17,15 +17,25 @@ describe('splitClaimPath (JsonUtils.splitClaimPath)', () => {
   it('splits at dots and unescapes backslashed characters', () => {
     expect(splitClaimPath('address.street')).toEqual(['address', 'street']);
     expect(splitClaimPath('a\\.b')).toEqual(['a.b']);
-    expect(splitClaimPath('https://example\\.com/claims.role')).toEqual(['https://example.com/claims', 'role']);
+    expect(splitClaimPath('https://example\\.com/claims.role')).toEqual([
+      'https://example.com/claims',
+      'role',
+    ]);
     expect(splitClaimPath('a\\\\.b')).toEqual(['a\\', 'b']);
-    expect(splitClaimPath('resource_access.my\\.app.roles')).toEqual(['resource_access', 'my.app', 'roles']);
+    expect(splitClaimPath('resource_access.my\\.app.roles')).toEqual([
+      'resource_access',
+      'my.app',
+      'roles',
+    ]);
     expect(splitClaimPath('')).toEqual([]);
   });
 });
 
 describe('mapAttributeValue (OIDCAttributeMapperHelper.mapAttributeValue / convertToType)', () => {
-  const conf = (type?: string, multivalued?: boolean) => ({ ...(type ? { 'jsonType.label': type } : {}), ...(multivalued ? { multivalued: 'true' } : {}) });
+  const conf = (type?: string, multivalued?: boolean) => ({
+    ...(type ? { 'jsonType.label': type } : {}),
+    ...(multivalued ? { multivalued: 'true' } : {}),
+  });
 
   it('no value or an empty list gives no claim', () => {
     expect(mapAttributeValue(conf('String'), undefined)).toBeUndefined();
@@ -55,7 +65,8 @@ describe('mapAttributeValue (OIDCAttributeMapperHelper.mapAttributeValue / conve
 });
 
 describe('mapClaim (OIDCAttributeMapperHelper.mapClaim)', () => {
-  const mc = (claims: Claims, config: Record<string, string>, raw: unknown) => mapClaim(claims, { config }, raw);
+  const mc = (claims: Claims, config: Record<string, string>, raw: unknown) =>
+    mapClaim(claims, { config }, raw);
 
   it('nests dotted names and keeps escaped dots', () => {
     const claims: Claims = {};
@@ -102,9 +113,16 @@ describe('includeIn (OIDCAttributeMapperHelper include flags)', () => {
     expect(includeIn('access', { 'access.token.claim': 'true' })).toBe(true);
     expect(includeIn('access', { 'access.token.claim': 'TRUE' })).toBe(false);
     expect(includeIn('userinfo', { 'id.token.claim': 'true' })).toBe(true);
-    expect(includeIn('userinfo', { 'id.token.claim': 'true', 'userinfo.token.claim': 'false' })).toBe(false);
+    expect(
+      includeIn('userinfo', { 'id.token.claim': 'true', 'userinfo.token.claim': 'false' }),
+    ).toBe(false);
     expect(includeIn('introspection', { 'access.token.claim': 'true' })).toBe(true);
-    expect(includeIn('introspection', { 'access.token.claim': 'true', 'introspection.token.claim': 'false' })).toBe(false);
+    expect(
+      includeIn('introspection', {
+        'access.token.claim': 'true',
+        'introspection.token.claim': 'false',
+      }),
+    ).toBe(false);
   });
 
   it('a lightweight access token honours lightweight.claim only', () => {
@@ -122,23 +140,49 @@ describe('includeIn (OIDCAttributeMapperHelper include flags)', () => {
 describe('claim names cannot reach object prototypes (a realm admin configures claim names; the process serves every realm)', () => {
   it('__proto__ in a claim path or a client id writes an own claim, never Object.prototype', () => {
     const claims: Claims = {};
-    mapClaim(claims, { config: { 'claim.name': '__proto__.polluted', 'jsonType.label': 'String' } }, 'yes');
-    mapClaim(claims, { config: { 'claim.name': 'a.__proto__.polluted2', 'jsonType.label': 'String' } }, 'yes');
-    mapClaim(claims, { config: { 'claim.name': '__proto__', 'jsonType.label': 'JSON' } }, '{"polluted3":"yes"}');
+    mapClaim(
+      claims,
+      { config: { 'claim.name': '__proto__.polluted', 'jsonType.label': 'String' } },
+      'yes',
+    );
+    mapClaim(
+      claims,
+      { config: { 'claim.name': 'a.__proto__.polluted2', 'jsonType.label': 'String' } },
+      'yes',
+    );
+    mapClaim(
+      claims,
+      { config: { 'claim.name': '__proto__', 'jsonType.label': 'JSON' } },
+      '{"polluted3":"yes"}',
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted2).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted3).toBeUndefined();
     expect(Object.getPrototypeOf(claims)).toBe(Object.prototype);
-    expect(JSON.parse(JSON.stringify(claims))).toEqual(JSON.parse('{"__proto__":{"polluted3":"yes"},"a":{"__proto__":{"polluted2":"yes"}}}'));
+    expect(JSON.parse(JSON.stringify(claims))).toEqual(
+      JSON.parse('{"__proto__":{"polluted3":"yes"},"a":{"__proto__":{"polluted2":"yes"}}}'),
+    );
   });
 });
 
 describe('deep values cannot make token signing overflow the stack', () => {
   it('a JSON attribute nested 100k deep, or a claim name with 100k components, is left out', () => {
     const claims: Claims = {};
-    mapClaim(claims, { config: { 'claim.name': 'deep', 'jsonType.label': 'JSON' } }, '['.repeat(100_000) + ']'.repeat(100_000));
-    mapClaim(claims, { config: { 'claim.name': Array(100_000).fill('a').join('.'), 'jsonType.label': 'String' } }, 'v');
-    mapClaim(claims, { config: { 'claim.name': 'fine', 'jsonType.label': 'JSON' } }, '{"a":{"b":[1]}}');
+    mapClaim(
+      claims,
+      { config: { 'claim.name': 'deep', 'jsonType.label': 'JSON' } },
+      '['.repeat(100_000) + ']'.repeat(100_000),
+    );
+    mapClaim(
+      claims,
+      { config: { 'claim.name': Array(100_000).fill('a').join('.'), 'jsonType.label': 'String' } },
+      'v',
+    );
+    mapClaim(
+      claims,
+      { config: { 'claim.name': 'fine', 'jsonType.label': 'JSON' } },
+      '{"a":{"b":[1]}}',
+    );
     expect(claims).toEqual({ fine: { a: { b: [1] } } });
     expect(() => JSON.stringify(claims)).not.toThrow();
   });

@@ -40,8 +40,22 @@ describe('routeOf', () => {
   });
 
   it('answers `other` for any other path, so made-up paths add no label value', () => {
-    const made = ['/health/x1', '/health/ready/x', `${P}/tokenx`, `${P}/token/x`, `${P}/certs/1`, `${P}/auth/a/b`, `${P}/3p-cookies/x.html`,
-      '/realms/demo/.well-known/x', '/realms/demo/accountx', '/realms/demo/x', '/metrics/x', '/', '/x', '/realms'];
+    const made = [
+      '/health/x1',
+      '/health/ready/x',
+      `${P}/tokenx`,
+      `${P}/token/x`,
+      `${P}/certs/1`,
+      `${P}/auth/a/b`,
+      `${P}/3p-cookies/x.html`,
+      '/realms/demo/.well-known/x',
+      '/realms/demo/accountx',
+      '/realms/demo/x',
+      '/metrics/x',
+      '/',
+      '/x',
+      '/realms',
+    ];
     for (const path of made) expect([path, routeOf(path)]).toEqual([path, 'other']);
   });
 });

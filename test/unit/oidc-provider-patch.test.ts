@@ -23,10 +23,16 @@ const HOOKS: [file: string, why: string][] = [
   ['lib/index.js', 'exports registerCustomSigningAlgorithm'],
   ['lib/helpers/custom_algorithms.js', 'the registry and the jwa list registration'],
   ['lib/helpers/keystore.js', 'getKtyFromJWSAlg maps custom algs to their kty'],
-  ['lib/helpers/initialize_keystore.js', 'custom kty accepted, members checked, kid thumbprint, alg tables'],
+  [
+    'lib/helpers/initialize_keystore.js',
+    'custom kty accepted, members checked, kid thumbprint, alg tables',
+  ],
   ['lib/models/id_token.js', 'getHashArgs for at_hash/c_hash of custom algs'],
   ['lib/helpers/jwt.js', 'verification of custom algs (id_token_hint)'],
-  ['lib/helpers/initialize_app.js', 'ctx.oidc is a data property, not a getter closure per request'],
+  [
+    'lib/helpers/initialize_app.js',
+    'ctx.oidc is a data property, not a getter closure per request',
+  ],
   ['lib/helpers/als.js', 'the request store lets go of ctx once the request is answered'],
 ];
 
@@ -45,14 +51,21 @@ describe('the oidc-provider patch', () => {
   it('gives each request ctx.oidc as a plain value, so no request gets a hidden class of its own', async () => {
     // A getter closure per request made V8 allocate a map per request in the old generation, which
     // kept the whole request alive until the next full collection (README, "Performance").
-    const provider = new Provider('http://localhost/realms/x', { features: { devInteractions: { enabled: false } } as never });
+    const provider = new Provider('http://localhost/realms/x', {
+      features: { devInteractions: { enabled: false } } as never,
+    });
     const seen: (PropertyDescriptor | undefined)[] = [];
-    provider.use(async (ctx, next) => { await next(); seen.push(Object.getOwnPropertyDescriptor(ctx, 'oidc')); });
+    provider.use(async (ctx, next) => {
+      await next();
+      seen.push(Object.getOwnPropertyDescriptor(ctx, 'oidc'));
+    });
     const server = createServer(provider.callback()).listen(0, '127.0.0.1');
     try {
       await once(server, 'listening');
       const { port } = server.address() as AddressInfo;
-      expect((await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status).toBe(200);
+      expect(
+        (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status,
+      ).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/jwks`)).status).toBe(200);
     } finally {
       server.close();
@@ -71,8 +84,19 @@ describe('the oidc-provider patch', () => {
     let during: unknown;
     let started: AsyncResource | undefined;
     const provider = new Provider('http://localhost/realms/x', {
-      clients: [{ client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
-      features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } } as never,
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 's',
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+        },
+      ],
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+      } as never,
       extraTokenClaims: () => {
         during = Provider.ctx;
         started = new AsyncResource('qsign.test');
@@ -85,7 +109,10 @@ describe('the oidc-provider patch', () => {
       const { port } = server.address() as AddressInfo;
       const res = await fetch(`http://127.0.0.1:${port}/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('svc:s').toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('svc:s').toString('base64')}`,
+        },
         body: 'grant_type=client_credentials',
       });
       expect(res.status).toBe(200);
@@ -97,15 +124,24 @@ describe('the oidc-provider patch', () => {
   });
 
   it('exports the registry and accepts OQS and composite keys in the keystore', async () => {
-    expect(typeof (oidcProvider as Record<string, unknown>).registerCustomSigningAlgorithm).toBe('function');
-    const keys = await Promise.all(['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'].map(async (alg) => {
-      const key = await generateKey(alg);
-      return new SignerSigningKey(new LocalSigner(key.kid, alg, key.privateKey));
-    }));
+    expect(typeof (oidcProvider as Record<string, unknown>).registerCustomSigningAlgorithm).toBe(
+      'function',
+    );
+    const keys = await Promise.all(
+      ['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'].map(async (alg) => {
+        const key = await generateKey(alg);
+        return new SignerSigningKey(new LocalSigner(key.kid, alg, key.privateKey));
+      }),
+    );
     const provider = new Provider('http://localhost/realms/x', {
       jwks: { keys: keys as never },
-      features: { externalSigningSupport: { enabled: true, ack: 'experimental-01' }, devInteractions: { enabled: false } } as never,
-      enabledJWA: { idTokenSigningAlgValues: ['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'] } as never,
+      features: {
+        externalSigningSupport: { enabled: true, ack: 'experimental-01' },
+        devInteractions: { enabled: false },
+      } as never,
+      enabledJWA: {
+        idTokenSigningAlgValues: ['DILITHIUM3', 'ML-DSA-65-RS256', 'ML-DSA-65-ES256'],
+      } as never,
     });
     expect(provider.issuer).toBe('http://localhost/realms/x');
   });

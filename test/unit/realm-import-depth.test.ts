@@ -22,13 +22,26 @@ describe('realm files nested too deep', () => {
     writeFileSync(file, deep);
     const err = await readRealmFile(file, {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RealmImportError);
-    expect((err as RealmImportError).problems).toEqual([{ path: 'attributes', reason: expect.stringMatching(/^JSON is nested deeper than 64 levels/) }]);
-    expect((err as Error).message).toMatch(/^.*deep-realm\.json: realm rejected, nothing imported\n {2}at attributes: JSON is nested deeper than 64 levels/);
-    expect(() => parseRealm(JSON.parse(`${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`), 'array.json', {})).toThrow(/^array\.json: realm rejected, nothing imported\n {2}at \[0\]: JSON is nested deeper/);
+    expect((err as RealmImportError).problems).toEqual([
+      {
+        path: 'attributes',
+        reason: expect.stringMatching(/^JSON is nested deeper than 64 levels/),
+      },
+    ]);
+    expect((err as Error).message).toMatch(
+      /^.*deep-realm\.json: realm rejected, nothing imported\n {2}at attributes: JSON is nested deeper than 64 levels/,
+    );
+    expect(() =>
+      parseRealm(JSON.parse(`${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`), 'array.json', {}),
+    ).toThrow(
+      /^array\.json: realm rejected, nothing imported\n {2}at \[0\]: JSON is nested deeper/,
+    );
   });
 
   it('a realm nested just under the limit is judged on its content, as before', () => {
-    const nested = JSON.parse(`{"realm":"ok","attributes":{"x":${'['.repeat(60)}${']'.repeat(60)}}}`);
+    const nested = JSON.parse(
+      `{"realm":"ok","attributes":{"x":${'['.repeat(60)}${']'.repeat(60)}}}`,
+    );
     expect(parseRealm(nested, 'ok.json', {}).realm).toBe('ok');
   });
 
@@ -37,12 +50,26 @@ describe('realm files nested too deep', () => {
     const file = path.join(dir, 'deep-cli.json');
     writeFileSync(file, deep);
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [path.join(REPO, 'src', 'main.ts'), 'import', file], {
-        cwd: REPO, env: { ...process.env, DATA_DIR: path.join(dir, 'data'), KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), LOG_LEVEL: 'silent', DATABASE_URL: '' },
-      }, (_err, _stdout, stderr) => resolve({ code: child.exitCode, stderr }));
+      const child = execFile(
+        process.execPath,
+        [path.join(REPO, 'src', 'main.ts'), 'import', file],
+        {
+          cwd: REPO,
+          env: {
+            ...process.env,
+            DATA_DIR: path.join(dir, 'data'),
+            KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+            LOG_LEVEL: 'silent',
+            DATABASE_URL: '',
+          },
+        },
+        (_err, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
     });
     expect(result.stderr).not.toMatch(/RangeError|call stack/);
-    expect(result.stderr).toContain(`${file}: realm rejected, nothing imported\n  at attributes: JSON is nested deeper than 64 levels`);
+    expect(result.stderr).toContain(
+      `${file}: realm rejected, nothing imported\n  at attributes: JSON is nested deeper than 64 levels`,
+    );
     expect(result.code).toBe(2);
   }, 180_000);
 });

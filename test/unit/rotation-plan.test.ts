@@ -12,17 +12,30 @@ let n = 0;
 const key = (over: Partial<PlannedKey> = {}): PlannedKey => {
   n += 1;
   return {
-    kid: `k${n}`, alg: 'ML-DSA-65', status: 'ACTIVE', priority: 100, componentId: `c${n}`, backend: 'local',
-    createdAt: at(0), activateAt: null, retireAt: null, publishedAt: at(0), ...over,
+    kid: `k${n}`,
+    alg: 'ML-DSA-65',
+    status: 'ACTIVE',
+    priority: 100,
+    componentId: `c${n}`,
+    backend: 'local',
+    createdAt: at(0),
+    activateAt: null,
+    retireAt: null,
+    publishedAt: at(0),
+    ...over,
   };
 };
 
 describe('rotation plan', () => {
   it('makes the first key of an alg at once, and the next one rotationPeriod - prePublication after the signing key was published', () => {
-    expect(plan(policy, [], 5)).toEqual([{ action: 'create', alg: 'ML-DSA-65', prePublication: 20, retireAfter: 30 }]);
+    expect(plan(policy, [], 5)).toEqual([
+      { action: 'create', alg: 'ML-DSA-65', prePublication: 20, retireAfter: 30 },
+    ]);
     const signing = key({ publishedAt: at(1000) });
     expect(plan(policy, [signing], 1079)).toEqual([]);
-    expect(plan(policy, [signing], 1080)).toEqual([{ action: 'create', alg: 'ML-DSA-65', prePublication: 20, retireAfter: 30 }]);
+    expect(plan(policy, [signing], 1080)).toEqual([
+      { action: 'create', alg: 'ML-DSA-65', prePublication: 20, retireAfter: 30 },
+    ]);
     // Keys of other algs do not count; a key never published counts from its creation.
     expect(plan(policy, [key({ alg: 'RS256', publishedAt: at(1000) })], 1000)).toHaveLength(1);
     expect(plan(policy, [key({ publishedAt: null, createdAt: at(1000) })], 1079)).toEqual([]);
@@ -30,7 +43,12 @@ describe('rotation plan', () => {
 
   it('activates a pre-published key when its time comes and retires the other active keys; nothing new meanwhile', () => {
     const signing = key();
-    const next = key({ status: 'PASSIVE', activateAt: at(100), publishedAt: at(80), priority: 101 });
+    const next = key({
+      status: 'PASSIVE',
+      activateAt: at(100),
+      publishedAt: at(80),
+      priority: 101,
+    });
     expect(plan(policy, [next, signing], 99)).toEqual([]);
     expect(plan(policy, [next, signing], 100)).toEqual([
       { action: 'activate', kid: next.kid, componentId: next.componentId },
@@ -43,7 +61,9 @@ describe('rotation plan', () => {
     const retired = key({ status: 'PASSIVE', retireAt: at(130) });
     const verifying = key({ status: 'PASSIVE' });
     expect(plan(policy, [signing, retired, verifying], 129)).toEqual([]);
-    expect(plan(policy, [signing, retired, verifying], 130)).toEqual([{ action: 'disable', kid: retired.kid, componentId: retired.componentId }]);
+    expect(plan(policy, [signing, retired, verifying], 130)).toEqual([
+      { action: 'disable', kid: retired.kid, componentId: retired.componentId },
+    ]);
     expect(plan(policy, [signing, key({ status: 'DISABLED', retireAt: at(1) })], 130)).toEqual([]);
   });
 
@@ -64,24 +84,38 @@ describe('rotation plan', () => {
     keys = [key({ status: 'PASSIVE', publishedAt: at(80), activateAt: at(100) }), first];
     expect(plan(policy, keys, 90)).toEqual([]);
     expect(plan(policy, keys, 100).map((t) => t.action)).toEqual(['activate', 'retire']);
-    keys = [{ ...keys[0], status: 'ACTIVE', activateAt: null }, { ...first, status: 'PASSIVE', retireAt: at(130) }];
+    keys = [
+      { ...keys[0], status: 'ACTIVE', activateAt: null },
+      { ...first, status: 'PASSIVE', retireAt: at(130) },
+    ];
     expect(plan(policy, keys, 129)).toEqual([]);
-    expect(plan(policy, keys, 130)).toEqual([{ action: 'disable', kid: first.kid, componentId: first.componentId }]);
+    expect(plan(policy, keys, 130)).toEqual([
+      { action: 'disable', kid: first.kid, componentId: first.componentId },
+    ]);
     expect(plan(policy, keys, 160).map((t) => t.action)).toEqual(['create', 'disable']);
   });
 
   it('does not disable a retired key before every token it signed has expired (the deletion guard), then does', () => {
     // Retired at 130 (retireAfter 30), but it signed until 200 tokens living 60 s: removable from 260.
-    const retired = key({ status: 'PASSIVE', retireAt: at(130), signedUntil: at(200), signedLifetime: 60 });
+    const retired = key({
+      status: 'PASSIVE',
+      retireAt: at(130),
+      signedUntil: at(200),
+      signedLifetime: 60,
+    });
     const signing = key({ publishedAt: at(1000) });
     expect(plan(policy, [signing, retired], 130)).toEqual([]);
     expect(plan(policy, [signing, retired], 259)).toEqual([]);
-    expect(plan(policy, [signing, retired], 260)).toEqual([{ action: 'disable', kid: retired.kid, componentId: retired.componentId }]);
+    expect(plan(policy, [signing, retired], 260)).toEqual([
+      { action: 'disable', kid: retired.kid, componentId: retired.componentId },
+    ]);
     // The realm's lifetime now counts too when it is longer than the recorded one.
     expect(plan({ ...policy, tokenLifetime: 120 }, [signing, retired], 260)).toEqual([]);
     expect(plan({ ...policy, tokenLifetime: 120 }, [signing, retired], 320)).toHaveLength(1);
     // A key that never signed is disabled at its retireAt.
     const silent = key({ status: 'PASSIVE', retireAt: at(130) });
-    expect(plan({ ...policy, tokenLifetime: 120 }, [signing, silent], 130)).toEqual([{ action: 'disable', kid: silent.kid, componentId: silent.componentId }]);
+    expect(plan({ ...policy, tokenLifetime: 120 }, [signing, silent], 130)).toEqual([
+      { action: 'disable', kid: silent.kid, componentId: silent.componentId },
+    ]);
   });
 });

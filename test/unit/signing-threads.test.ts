@@ -1,10 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
 import { mlDsaFromSeed, mlDsaSign, type MlDsaParameterSet } from '../../src/jose/ml-dsa.ts';
-import { runningSigningThreads, signOnThread, startSigningThreads, stopSigningThreads } from '../../src/jose/ml-dsa-threads.ts';
+import {
+  runningSigningThreads,
+  signOnThread,
+  startSigningThreads,
+  stopSigningThreads,
+} from '../../src/jose/ml-dsa-threads.ts';
 import { defaultSigningThreads, loadConfig } from '../../src/config.ts';
 
-const publicKeyOf = (set: MlDsaParameterSet, pub: Uint8Array) => createPublicKey({ key: { kty: 'AKP', alg: set, pub: Buffer.from(pub).toString('base64url') }, format: 'jwk' } as never);
+const publicKeyOf = (set: MlDsaParameterSet, pub: Uint8Array) =>
+  createPublicKey({
+    key: { kty: 'AKP', alg: set, pub: Buffer.from(pub).toString('base64url') },
+    format: 'jwk',
+  } as never);
 const SETS: MlDsaParameterSet[] = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'];
 
 describe('ML-DSA signing threads', () => {
@@ -30,7 +39,9 @@ describe('ML-DSA signing threads', () => {
     const key = mlDsaFromSeed('ML-DSA-65', new Uint8Array(32).fill(1));
     expect(key.expandedSecretKey.buffer).toBeInstanceOf(SharedArrayBuffer);
     const messages = Array.from({ length: 40 }, (_, i) => Buffer.from(`message ${i}`));
-    const signatures = await Promise.all(messages.map((m) => signOnThread('ML-DSA-65', key.expandedSecretKey, m)));
+    const signatures = await Promise.all(
+      messages.map((m) => signOnThread('ML-DSA-65', key.expandedSecretKey, m)),
+    );
     signatures.forEach((sig, i) => {
       if (i >= 16) return expect(sig, `message ${i}`).toBeUndefined();
       expect(sig, `message ${i}`).toBeInstanceOf(Uint8Array);
@@ -39,8 +50,12 @@ describe('ML-DSA signing threads', () => {
     // A full queue is an overload, not a failure: the thread stays, and every signature is made.
     expect(runningSigningThreads()).toBe(1);
     const all = await Promise.all(messages.map((m) => mlDsaSign(key, m)));
-    all.forEach((sig, i) => expect(verify(null, messages[i], publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true));
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, messages[0])).toBeInstanceOf(Uint8Array);
+    all.forEach((sig, i) =>
+      expect(verify(null, messages[i], publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true),
+    );
+    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, messages[0])).toBeInstanceOf(
+      Uint8Array,
+    );
   });
 
   it('without threads, or when a thread cannot start, the caller signs itself', async () => {
@@ -48,7 +63,10 @@ describe('ML-DSA signing threads', () => {
     const message = Buffer.from('header.payload');
     expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
     const failures: Error[] = [];
-    startSigningThreads(1, { workerFile: new URL('../fixtures/workers/failing-signer.mjs', import.meta.url), onFailure: (err) => failures.push(err) });
+    startSigningThreads(1, {
+      workerFile: new URL('../fixtures/workers/failing-signer.mjs', import.meta.url),
+      onFailure: (err) => failures.push(err),
+    });
     // Queued before the thread failed, and after: both signed by the caller.
     expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
     expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
@@ -61,7 +79,11 @@ describe('ML-DSA signing threads', () => {
     const key = mlDsaFromSeed('ML-DSA-65', new Uint8Array(32).fill(3));
     const message = Buffer.from('header.payload');
     const failures: Error[] = [];
-    startSigningThreads(1, { workerFile: new URL('../fixtures/workers/exiting-signer.mjs', import.meta.url), taskTimeoutMs: 300, onFailure: (err) => failures.push(err) });
+    startSigningThreads(1, {
+      workerFile: new URL('../fixtures/workers/exiting-signer.mjs', import.meta.url),
+      taskTimeoutMs: 300,
+      onFailure: (err) => failures.push(err),
+    });
     const started = performance.now();
     for (let i = 0; i < 3; i += 1) {
       const sig = await mlDsaSign(key, message);
@@ -77,7 +99,10 @@ describe('ML-DSA signing threads', () => {
     const key = mlDsaFromSeed('ML-DSA-65', new Uint8Array(32).fill(4));
     const message = Buffer.from('header.payload');
     const failures: Error[] = [];
-    startSigningThreads(1, { workerFile: new URL('../fixtures/workers/throwing-signer.mjs', import.meta.url), onFailure: (err) => failures.push(err) });
+    startSigningThreads(1, {
+      workerFile: new URL('../fixtures/workers/throwing-signer.mjs', import.meta.url),
+      onFailure: (err) => failures.push(err),
+    });
     for (let i = 0; i < 5; i += 1) {
       const sig = await mlDsaSign(key, message);
       expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true);
@@ -93,19 +118,37 @@ describe('ML-DSA signing threads', () => {
     expect(defaultSigningThreads(1, 8)).toBe(2);
     expect(defaultSigningThreads(2, 4)).toBe(1);
     expect(defaultSigningThreads(1, 1)).toBe(0);
-    expect(loadConfig({ DATA_DIR: '/tmp/qsign-threads-config', SIGNING_THREADS: '0' }).signingThreads).toBe(0);
-    expect(() => loadConfig({ DATA_DIR: '/tmp/qsign-threads-config', SIGNING_THREADS: 'many' })).toThrow(/SIGNING_THREADS/);
+    expect(
+      loadConfig({ DATA_DIR: '/tmp/qsign-threads-config', SIGNING_THREADS: '0' }).signingThreads,
+    ).toBe(0);
+    expect(() =>
+      loadConfig({ DATA_DIR: '/tmp/qsign-threads-config', SIGNING_THREADS: 'many' }),
+    ).toThrow(/SIGNING_THREADS/);
   });
 
   it('failures with successes between them do not stop the threads', async () => {
     const key = mlDsaFromSeed('ML-DSA-65', new Uint8Array(32).fill(5));
     const message = Buffer.from('header.payload');
     const failures: Error[] = [];
-    startSigningThreads(1, { workerFile: new URL('../fixtures/workers/flaky-signer.mjs', import.meta.url), onFailure: (err) => failures.push(err) });
+    startSigningThreads(1, {
+      workerFile: new URL('../fixtures/workers/flaky-signer.mjs', import.meta.url),
+      onFailure: (err) => failures.push(err),
+    });
     const results = [];
-    for (let i = 0; i < 8; i += 1) results.push(await signOnThread('ML-DSA-65', key.expandedSecretKey, message));
-    expect(results.map((r) => r !== undefined)).toEqual([false, true, false, true, false, true, false, true]);
-    for (const sig of results.filter((r) => r !== undefined)) expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig!)).toBe(true);
+    for (let i = 0; i < 8; i += 1)
+      results.push(await signOnThread('ML-DSA-65', key.expandedSecretKey, message));
+    expect(results.map((r) => r !== undefined)).toEqual([
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
+    for (const sig of results.filter((r) => r !== undefined))
+      expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig!)).toBe(true);
     expect(failures).toEqual([]);
   });
 });

@@ -20,15 +20,32 @@ export const aesGenerated = localProvider({
   fallbackAlg: 'AES',
   algorithms: /^AES$/,
   schema: z.looseObject({
-    secretSize: single((v) => AES_SIZES.includes(v), (v) => `config.secretSize must be one of ${AES_SIZES.join(', ')}, got "${v}"`),
+    secretSize: single(
+      (v) => AES_SIZES.includes(v),
+      (v) => `config.secretSize must be one of ${AES_SIZES.join(', ')}, got "${v}"`,
+    ),
   }),
   secretFields: ['secret'],
   createKey: async (settings) => {
     const text = first(settings.config, 'secret');
     const kid = first(settings.config, 'kid');
-    if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid)) throw new ComponentError('config.kid must be 1 to 128 letters, digits, ".", "_" or "-"', 'kid');
-    const secret = text ? keycloakSecret(text) : randomBytes(Number(first(settings.config, 'secretSize') ?? 16));
-    if (![16, 24, 32].includes(secret.length)) throw new ComponentError('config.secret must be an AES key of 16, 24 or 32 bytes', 'secret');
-    return { kid: kid || randomUUID(), alg: 'AES', providerId: 'aes-generated', privateKey: secret, use: 'enc', publicJwk: null };
+    if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid))
+      throw new ComponentError(
+        'config.kid must be 1 to 128 letters, digits, ".", "_" or "-"',
+        'kid',
+      );
+    const secret = text
+      ? keycloakSecret(text)
+      : randomBytes(Number(first(settings.config, 'secretSize') ?? 16));
+    if (![16, 24, 32].includes(secret.length))
+      throw new ComponentError('config.secret must be an AES key of 16, 24 or 32 bytes', 'secret');
+    return {
+      kid: kid || randomUUID(),
+      alg: 'AES',
+      providerId: 'aes-generated',
+      privateKey: secret,
+      use: 'enc',
+      publicJwk: null,
+    };
   },
 });

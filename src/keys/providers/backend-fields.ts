@@ -13,8 +13,29 @@
 
 /** Settings of a connection that a component can never carry (named in the 400). */
 export const CONNECTION_FIELDS = new Set([
-  'address', 'namespace', 'authMethod', 'token', 'tokenEnv', 'tokenFile', 'roleId', 'secretId', 'secretIdEnv', 'secretIdFile', 'approleMount',
-  'caCertFile', 'timeoutMs', 'breakerResetMs', 'mount', 'module', 'modulePath', 'tokenLabel', 'slot', 'pin', 'pinEnv', 'pinFile', 'sessions',
+  'address',
+  'namespace',
+  'authMethod',
+  'token',
+  'tokenEnv',
+  'tokenFile',
+  'roleId',
+  'secretId',
+  'secretIdEnv',
+  'secretIdFile',
+  'approleMount',
+  'caCertFile',
+  'timeoutMs',
+  'breakerResetMs',
+  'mount',
+  'module',
+  'modulePath',
+  'tokenLabel',
+  'slot',
+  'pin',
+  'pinEnv',
+  'pinFile',
+  'sessions',
 ]);
 
 const COMMON_FIELDS = ['backend', 'algorithm', 'priority', 'enabled', 'active'];
@@ -25,19 +46,31 @@ export const BACKEND_PROVIDER_FIELDS: Record<string, Set<string>> = {
   pkcs11: new Set([...COMMON_FIELDS, 'keyId', 'wrappedSeed']),
 };
 
-export const isBackendProvider = (providerId: string | undefined): providerId is 'vault-transit' | 'pkcs11' => providerId === 'vault-transit' || providerId === 'pkcs11';
+export const isBackendProvider = (
+  providerId: string | undefined,
+): providerId is 'vault-transit' | 'pkcs11' =>
+  providerId === 'vault-transit' || providerId === 'pkcs11';
 
 /**
  * The first config key of a back-end provider's config it may not carry, with the reason; undefined
  * when every key is allowed. Keys under `qsign.` are the server's own bookkeeping.
  */
-export function refusedBackendField(providerId: 'vault-transit' | 'pkcs11', config: Record<string, unknown>): { field: string; reason: string } | undefined {
+export function refusedBackendField(
+  providerId: 'vault-transit' | 'pkcs11',
+  config: Record<string, unknown>,
+): { field: string; reason: string } | undefined {
   for (const field of Object.keys(config)) {
     if (BACKEND_PROVIDER_FIELDS[providerId].has(field) || field.startsWith('qsign.')) continue;
     if (CONNECTION_FIELDS.has(field)) {
-      return { field, reason: `config.${field} is not accepted: a ${providerId} key provider names a back end the operator declared (config.backend) and a key within it, never its address, path, credentials or settings` };
+      return {
+        field,
+        reason: `config.${field} is not accepted: a ${providerId} key provider names a back end the operator declared (config.backend) and a key within it, never its address, path, credentials or settings`,
+      };
     }
-    return { field, reason: `config.${field} is not a setting of provider ${providerId} (accepted: ${[...BACKEND_PROVIDER_FIELDS[providerId]].join(', ')})` };
+    return {
+      field,
+      reason: `config.${field} is not a setting of provider ${providerId} (accepted: ${[...BACKEND_PROVIDER_FIELDS[providerId]].join(', ')})`,
+    };
   }
   return undefined;
 }
@@ -46,10 +79,15 @@ export function refusedBackendField(providerId: 'vault-transit' | 'pkcs11', conf
  * For a stored component: why it is not acted upon when it carries connection settings inline (made
  * before back ends were declared by the operator) or names no back end; undefined when it names one.
  */
-export function legacyBackendError(providerId: string, config: Record<string, string[]>): string | undefined {
+export function legacyBackendError(
+  providerId: string,
+  config: Record<string, string[]>,
+): string | undefined {
   if (!isBackendProvider(providerId)) return undefined;
   const inline = Object.keys(config).filter((k) => CONNECTION_FIELDS.has(k));
   if (!inline.length && config.backend?.[0]) return undefined;
-  return `this ${providerId} key provider ${inline.length ? `carries its back end's settings inline (${inline.join(', ')}), which are no longer acted upon` : 'names no back end'}: `
-    + 'declare the back end in KEY_BACKENDS_FILE or KEY_BACKENDS and set the component\'s config.backend to its name (docs/backends.md, "Migration")';
+  return (
+    `this ${providerId} key provider ${inline.length ? `carries its back end's settings inline (${inline.join(', ')}), which are no longer acted upon` : 'names no back end'}: ` +
+    'declare the back end in KEY_BACKENDS_FILE or KEY_BACKENDS and set the component\'s config.backend to its name (docs/backends.md, "Migration")'
+  );
 }

@@ -7,8 +7,17 @@
 import type { SqlClient } from '../../store/sql.ts';
 import type { SignerStatus } from '../../signer/signer.ts';
 import { BackendRefusedError } from '../../signer/backends.ts';
-import { KeyConflictError, upsertExternalKey, type ExternalKey, type KeyRecord } from '../repository.ts';
-import { ComponentError, type ComponentConfig, type KeyProviderSettings } from '../component-model.ts';
+import {
+  KeyConflictError,
+  upsertExternalKey,
+  type ExternalKey,
+  type KeyRecord,
+} from '../repository.ts';
+import {
+  ComponentError,
+  type ComponentConfig,
+  type KeyProviderSettings,
+} from '../component-model.ts';
 import { legacyBackendError } from './backend-fields.ts';
 
 /** The back end a stored or new component names. @throws ComponentError (field `backend`) when it names none or carries one inline. */
@@ -23,7 +32,8 @@ export async function onDeclaredBackend<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof BackendRefusedError) throw new ComponentError(`config.backend ${err.message}`, 'backend');
+    if (err instanceof BackendRefusedError)
+      throw new ComponentError(`config.backend ${err.message}`, 'backend');
     throw err;
   }
 }
@@ -33,12 +43,16 @@ export function readFailure(err: unknown): string {
   const { name, status } = err as { name?: string; status?: number };
   if (name === 'VaultError') return `Vault answered HTTP ${status}`;
   if (name === 'VaultUnreachableError') return 'Vault is unreachable';
-  if (name === 'VaultAuthError') return 'Vault refused the server\'s credentials';
+  if (name === 'VaultAuthError') return "Vault refused the server's credentials";
   return 'the back end cannot be read';
 }
 
 /** upsertExternalKey; a kid the realm holds under another component answers 409. */
-export async function upsertBackendKey(db: SqlClient, realmId: string, key: ExternalKey): Promise<void> {
+export async function upsertBackendKey(
+  db: SqlClient,
+  realmId: string,
+  key: ExternalKey,
+): Promise<void> {
   try {
     await upsertExternalKey(db, realmId, key);
   } catch (err) {
@@ -48,4 +62,8 @@ export async function upsertBackendKey(db: SqlClient, realmId: string, key: Exte
 }
 
 /** Every key of the component takes the component's state (one key per component: PKCS#11, composite). */
-export const restateAll = (rows: KeyRecord[], settings: KeyProviderSettings): { kid: string; status: SignerStatus }[] => rows.map((row) => ({ kid: row.kid, status: settings.status }));
+export const restateAll = (
+  rows: KeyRecord[],
+  settings: KeyProviderSettings,
+): { kid: string; status: SignerStatus }[] =>
+  rows.map((row) => ({ kid: row.kid, status: settings.status }));

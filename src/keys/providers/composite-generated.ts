@@ -7,4 +7,9 @@ import { localProvider } from './local.ts';
 
 export const COMPOSITE_ALGS = /^ML-DSA-65-(RS256|PS256|ES256)$/;
 
-export const compositeGenerated = localProvider({ id: 'composite-generated', fallbackAlg: 'ML-DSA-65-RS256', algorithms: COMPOSITE_ALGS, schema: z.looseObject({}) });
+export const compositeGenerated = localProvider({
+  id: 'composite-generated',
+  fallbackAlg: 'ML-DSA-65-RS256',
+  algorithms: COMPOSITE_ALGS,
+  schema: z.looseObject({}),
+});

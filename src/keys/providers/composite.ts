@@ -15,7 +15,11 @@ import type { SqlClient } from '../../store/sql.ts';
 import { CompositeSigner } from '../../signer/composite.ts';
 import { COMPOSITE_MEMBERS, compositePublicJwk } from '../../jose/composite.ts';
 import { listKeys, type KeyRecord } from '../repository.ts';
-import { ComponentError, type KeyProviderSettings, type StoredComponent } from '../component-model.ts';
+import {
+  ComponentError,
+  type KeyProviderSettings,
+  type StoredComponent,
+} from '../component-model.ts';
 import { bumpRealmVersion, recordKeyEvent } from '../key-events.ts';
 import { restateAll, upsertBackendKey } from './backend-keys.ts';
 import { COMPOSITE_ALGS } from './composite-generated.ts';
@@ -41,22 +45,52 @@ async function everPublished(db: SqlClient, realmId: string, kid: string): Promi
 }
 
 /** The two member keys, checked against the alg. @throws ComponentError (field `members`). */
-function members(keys: KeyRecord[], settings: KeyProviderSettings, [mlDsaKid, tradKid]: string[]): [KeyRecord, KeyRecord] {
+function members(
+  keys: KeyRecord[],
+  settings: KeyProviderSettings,
+  [mlDsaKid, tradKid]: string[],
+): [KeyRecord, KeyRecord] {
   const spec = COMPOSITE_MEMBERS[settings.alg];
   const mlDsa = keys.find((k) => k.kid === mlDsaKid);
   const trad = keys.find((k) => k.kid === tradKid);
-  if (!mlDsa || mlDsa.alg !== 'ML-DSA-65') throw new ComponentError(`config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`, 'members');
+  if (!mlDsa || mlDsa.alg !== 'ML-DSA-65')
+    throw new ComponentError(
+      `config.members[0] must be an ML-DSA-65 key of the realm, got ${mlDsa ? mlDsa.alg : 'no such kid'}`,
+      'members',
+    );
   const ref = mlDsa.backendRef as { mode?: string; keyType?: string } | null;
-  if ((mlDsa.backend === 'vault-transit' && !CONTEXT_KEY_TYPES.has(ref?.keyType ?? '')) || (mlDsa.backend === 'pkcs11' && ref?.mode === 'native')) {
-    throw new ComponentError('config.members[0]: this Vault ML-DSA key (Vault\'s own ml-dsa type) or native PKCS#11 key cannot sign with a context, which the composite needs (use a local, seed-wrapped or oqs-transit ml-dsa-65 key)', 'members');
+  if (
+    (mlDsa.backend === 'vault-transit' && !CONTEXT_KEY_TYPES.has(ref?.keyType ?? '')) ||
+    (mlDsa.backend === 'pkcs11' && ref?.mode === 'native')
+  ) {
+    throw new ComponentError(
+      "config.members[0]: this Vault ML-DSA key (Vault's own ml-dsa type) or native PKCS#11 key cannot sign with a context, which the composite needs (use a local, seed-wrapped or oqs-transit ml-dsa-65 key)",
+      'members',
+    );
   }
-  if (!trad || trad.alg !== spec.traditional) throw new ComponentError(`config.members[1] must be a ${spec.traditional} key of the realm, got ${trad ? trad.alg : 'no such kid'}`, 'members');
-  if (!mlDsa.publicJwk || !trad.publicJwk) throw new ComponentError('the member keys have no recorded public key', 'members');
-  if (spec.kind !== 'ECDSA-P256' && Buffer.from(trad.publicJwk.n as string, 'base64url').length !== 384) throw new ComponentError('config.members[1]: the composite needs an RSA-3072 key', 'members');
+  if (!trad || trad.alg !== spec.traditional)
+    throw new ComponentError(
+      `config.members[1] must be a ${spec.traditional} key of the realm, got ${trad ? trad.alg : 'no such kid'}`,
+      'members',
+    );
+  if (!mlDsa.publicJwk || !trad.publicJwk)
+    throw new ComponentError('the member keys have no recorded public key', 'members');
+  if (
+    spec.kind !== 'ECDSA-P256' &&
+    Buffer.from(trad.publicJwk.n as string, 'base64url').length !== 384
+  )
+    throw new ComponentError('config.members[1]: the composite needs an RSA-3072 key', 'members');
   return [mlDsa, trad];
 }
 
-async function apply(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, _read: BackendRead, actor: string): Promise<boolean> {
+async function apply(
+  db: SqlClient,
+  realmId: string,
+  component: StoredComponent,
+  settings: KeyProviderSettings,
+  _read: BackendRead,
+  actor: string,
+): Promise<boolean> {
   const [mlDsaKid, tradKid] = component.config.members;
   const keys = await listKeys(db, realmId);
   const [mlDsa, trad] = members(keys, settings, component.config.members);
@@ -65,16 +99,35 @@ async function apply(db: SqlClient, realmId: string, component: StoredComponent,
   if (!existing) {
     for (const member of [mlDsa, trad]) {
       if (await everPublished(db, realmId, member.kid)) {
-        throw new ComponentError(`config.members: key ${member.kid} is or was published in the JWKS; a composite needs member keys made for it, never published (create them with enabled: false)`, 'members');
+        throw new ComponentError(
+          `config.members: key ${member.kid} is or was published in the JWKS; a composite needs member keys made for it, never published (create them with enabled: false)`,
+          'members',
+        );
       }
     }
   }
-  if (existing && existing.status === settings.status && existing.priority === settings.priority) return false;
+  if (existing && existing.status === settings.status && existing.priority === settings.priority)
+    return false;
   await upsertBackendKey(db, realmId, {
-    kid, alg: settings.alg, providerId: 'composite', priority: settings.priority, status: settings.status, componentId: component.id,
-    backend: 'composite', backendRef: { members: [mlDsaKid, tradKid] }, publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk!, trad.publicJwk!),
+    kid,
+    alg: settings.alg,
+    providerId: 'composite',
+    priority: settings.priority,
+    status: settings.status,
+    componentId: component.id,
+    backend: 'composite',
+    backendRef: { members: [mlDsaKid, tradKid] },
+    publicJwk: compositePublicJwk(settings.alg, mlDsa.publicJwk!, trad.publicJwk!),
   });
-  await recordKeyEvent(db, realmId, { kid, alg: settings.alg, componentId: component.id, action: existing ? `set ${settings.status}` : `composite of ${mlDsaKid} and ${tradKid}: ${settings.status}`, actor });
+  await recordKeyEvent(db, realmId, {
+    kid,
+    alg: settings.alg,
+    componentId: component.id,
+    action: existing
+      ? `set ${settings.status}`
+      : `composite of ${mlDsaKid} and ${tradKid}: ${settings.status}`,
+    actor,
+  });
   await bumpRealmVersion(db, realmId);
   return true;
 }
@@ -84,20 +137,35 @@ function signer(record: KeyRecord, _component: StoredComponent, context: SignerC
   const [mlDsaKid, tradKid] = (record.backendRef as { members: string[] }).members;
   const mlDsa = context.byKid(mlDsaKid);
   const traditional = context.byKid(tradKid);
-  if (!mlDsa || !traditional) throw new Error(`composite key ${record.kid}: member ${mlDsa ? tradKid : mlDsaKid} is missing`);
-  return new CompositeSigner({ alg: record.alg, kid: record.kid, mlDsa, traditional, publicJwk: record.publicJwk! });
+  if (!mlDsa || !traditional)
+    throw new Error(`composite key ${record.kid}: member ${mlDsa ? tradKid : mlDsaKid} is missing`);
+  return new CompositeSigner({
+    alg: record.alg,
+    kid: record.kid,
+    mlDsa,
+    traditional,
+    publicJwk: record.publicJwk!,
+  });
 }
 
-const membersMessage = 'config.members must name two keys of the realm: [ML-DSA kid, traditional kid]';
+const membersMessage =
+  'config.members must name two keys of the realm: [ML-DSA kid, traditional kid]';
 
 export const composite: ExternalKeyProvider = {
   kind: 'external',
   id: 'composite',
   fallbackAlg: 'ML-DSA-65-RS256',
   algorithms: COMPOSITE_ALGS,
-  schema: z.looseObject({ members: z.array(z.string(), { error: membersMessage }).refine((list) => Boolean(list[0] && list[1]), membersMessage) }),
+  schema: z.looseObject({
+    members: z
+      .array(z.string(), { error: membersMessage })
+      .refine((list) => Boolean(list[0] && list[1]), membersMessage),
+  }),
   identityFields: ['members'],
-  read: async (_db, _backends, _realm, component) => ({ providerId: 'composite', componentId: component.id }),
+  read: async (_db, _backends, _realm, component) => ({
+    providerId: 'composite',
+    componentId: component.id,
+  }),
   apply,
   restate: restateAll,
   signer,

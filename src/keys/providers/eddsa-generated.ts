@@ -8,6 +8,9 @@ export const eddsaGenerated = localProvider({
   fallbackAlg: 'EdDSA',
   algorithms: /^EdDSA$/,
   schema: z.looseObject({
-    eddsaEllipticCurveKey: single((v) => v === 'Ed25519', (v) => `config.eddsaEllipticCurveKey "${v}" is not supported (Ed25519 is)`),
+    eddsaEllipticCurveKey: single(
+      (v) => v === 'Ed25519',
+      (v) => `config.eddsaEllipticCurveKey "${v}" is not supported (Ed25519 is)`,
+    ),
   }),
 });

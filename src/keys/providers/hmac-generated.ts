@@ -22,7 +22,16 @@ export const hmacGenerated = localProvider({
     const secret = first(settings.config, 'secret');
     if (!secret) return generateKey(settings.alg);
     const kid = first(settings.config, 'kid');
-    if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid)) throw new ComponentError('config.kid must be 1 to 128 letters, digits, ".", "_" or "-"', 'kid');
-    return { kid: kid || randomUUID(), alg: settings.alg, providerId: 'hmac-generated', privateKey: keycloakSecret(secret) };
+    if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid))
+      throw new ComponentError(
+        'config.kid must be 1 to 128 letters, digits, ".", "_" or "-"',
+        'kid',
+      );
+    return {
+      kid: kid || randomUUID(),
+      alg: settings.alg,
+      providerId: 'hmac-generated',
+      privateKey: keycloakSecret(secret),
+    };
   },
 });

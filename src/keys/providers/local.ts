@@ -24,6 +24,11 @@ export interface LocalProviderSpec {
 /** A local key provider. */
 export function localProvider(spec: LocalProviderSpec): LocalKeyProvider {
   return {
-    kind: 'local', identityFields: [], secretFields: [], createKey: (settings) => generateKey(settings.alg, { rsaBits: Number(first(settings.config, 'keySize') ?? 2048) }), ...spec,
+    kind: 'local',
+    identityFields: [],
+    secretFields: [],
+    createKey: (settings) =>
+      generateKey(settings.alg, { rsaBits: Number(first(settings.config, 'keySize') ?? 2048) }),
+    ...spec,
   };
 }

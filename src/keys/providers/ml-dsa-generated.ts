@@ -2,4 +2,9 @@
 import { z } from 'zod';
 import { localProvider } from './local.ts';
 
-export const mlDsaGenerated = localProvider({ id: 'ml-dsa-generated', fallbackAlg: 'ML-DSA-65', algorithms: /^(ML-DSA-(44|65|87)|DILITHIUM3)$/, schema: z.looseObject({}) });
+export const mlDsaGenerated = localProvider({
+  id: 'ml-dsa-generated',
+  fallbackAlg: 'ML-DSA-65',
+  algorithms: /^(ML-DSA-(44|65|87)|DILITHIUM3)$/,
+  schema: z.looseObject({}),
+});

@@ -22,18 +22,38 @@ import { vaultTransit } from './vault-transit.ts';
 import { pkcs11 } from './pkcs11.ts';
 import { composite } from './composite.ts';
 
-const FACTORIES: readonly KeyProviderFactory[] = [rsaGenerated, rsa, ecdsaGenerated, eddsaGenerated, hmacGenerated, rsaEncGenerated, rsaEnc, aesGenerated, mlDsaGenerated, compositeGenerated, vaultTransit, pkcs11, composite];
+const FACTORIES: readonly KeyProviderFactory[] = [
+  rsaGenerated,
+  rsa,
+  ecdsaGenerated,
+  eddsaGenerated,
+  hmacGenerated,
+  rsaEncGenerated,
+  rsaEnc,
+  aesGenerated,
+  mlDsaGenerated,
+  compositeGenerated,
+  vaultTransit,
+  pkcs11,
+  composite,
+];
 const BY_ID = new Map(FACTORIES.map((f) => [f.id, f]));
 
 export const KEY_PROVIDER_IDS: readonly string[] = FACTORIES.map((f) => f.id);
 
 /** Ids of the providers whose keys are held elsewhere (their key rows' `backend` is the id). */
-export const EXTERNAL_PROVIDERS: ReadonlySet<string> = new Set(FACTORIES.filter((f) => f.kind === 'external').map((f) => f.id));
+export const EXTERNAL_PROVIDERS: ReadonlySet<string> = new Set(
+  FACTORIES.filter((f) => f.kind === 'external').map((f) => f.id),
+);
 
 /** The factory of provider `id`. @throws ComponentError (field providerId) for an unknown one. */
 export function keyProvider(id: string | undefined): KeyProviderFactory {
   const factory = id === undefined ? undefined : BY_ID.get(id);
-  if (!factory) throw new ComponentError(`unknown key provider "${id ?? ''}" (known: ${KEY_PROVIDER_IDS.join(', ')})`, 'providerId');
+  if (!factory)
+    throw new ComponentError(
+      `unknown key provider "${id ?? ''}" (known: ${KEY_PROVIDER_IDS.join(', ')})`,
+      'providerId',
+    );
   return factory;
 }
 
@@ -44,6 +64,9 @@ export function externalProvider(backend: string): ExternalKeyProvider | undefin
 }
 
 /** Validates a key provider's config. @throws ComponentError naming the field (or providerId). */
-export function keyProviderSettings(providerId: string | undefined, rawConfig: Record<string, unknown> | undefined): KeyProviderSettings {
+export function keyProviderSettings(
+  providerId: string | undefined,
+  rawConfig: Record<string, unknown> | undefined,
+): KeyProviderSettings {
   return providerSettings(keyProvider(providerId), rawConfig);
 }

@@ -18,7 +18,10 @@ import { rsaPrivateKey } from './rsa-material.ts';
 export const RSA_ENC_ALGS = /^(RSA-OAEP|RSA-OAEP-256|RSA1_5)$/;
 
 /** @throws ComponentError (field privateKey or certificate) for unusable key material. */
-export async function rsaEncKey(providerId: string, settings: KeyProviderSettings): Promise<LocalKeyMaterial> {
+export async function rsaEncKey(
+  providerId: string,
+  settings: KeyProviderSettings,
+): Promise<LocalKeyMaterial> {
   const key = await rsaPrivateKey(settings);
   const kid = keycloakKeyId(key);
   const { n, e } = createPublicKey(key).export({ format: 'jwk' });

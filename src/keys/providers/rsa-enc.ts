@@ -13,7 +13,9 @@ export const rsaEnc = localProvider({
   use: 'enc',
   fallbackAlg: 'RSA-OAEP',
   algorithms: RSA_ENC_ALGS,
-  schema: z.looseObject({ privateKey: required('config.privateKey (PEM) is required for provider rsa-enc') }),
+  schema: z.looseObject({
+    privateKey: required('config.privateKey (PEM) is required for provider rsa-enc'),
+  }),
   secretFields: ['privateKey'],
   createKey: (settings) => rsaEncKey('rsa-enc', settings),
 });

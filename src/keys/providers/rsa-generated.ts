@@ -13,9 +13,13 @@ import { rsaKey } from './rsa-material.ts';
 export const RSA_KEY_SIZES = ['2048', '3072', '4096'];
 export const RSA_ALGS = /^(RS|PS)(256|384|512)$/;
 /** The `keySize` config of Keycloak's RSA providers (signing and encryption), one of RSA_KEY_SIZES. */
-export const rsaKeySizeConfig = () => z.looseObject({
-  keySize: single((v) => RSA_KEY_SIZES.includes(v), (v) => `config.keySize must be one of ${RSA_KEY_SIZES.join(', ')}, got "${v}"`),
-});
+export const rsaKeySizeConfig = () =>
+  z.looseObject({
+    keySize: single(
+      (v) => RSA_KEY_SIZES.includes(v),
+      (v) => `config.keySize must be one of ${RSA_KEY_SIZES.join(', ')}, got "${v}"`,
+    ),
+  });
 
 export const rsaGenerated = localProvider({
   id: 'rsa-generated',

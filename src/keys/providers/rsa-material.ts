@@ -23,13 +23,25 @@ export async function rsaPrivateKey(settings: KeyProviderSettings): Promise<KeyO
   const certificate = first(settings.config, 'certificate');
   const key = text
     ? keycloakRsaPrivateKey(text)
-    : (await promisify(generateKeyPair)('rsa', { modulusLength: Number(first(settings.config, 'keySize') ?? 2048) })).privateKey;
+    : (
+        await promisify(generateKeyPair)('rsa', {
+          modulusLength: Number(first(settings.config, 'keySize') ?? 2048),
+        })
+      ).privateKey;
   if (certificate) keycloakCertificate(certificate, key);
   return key;
 }
 
 /** @throws ComponentError (field privateKey or certificate) for unusable key material. */
-export async function rsaKey(providerId: string, settings: KeyProviderSettings): Promise<GeneratedKey> {
+export async function rsaKey(
+  providerId: string,
+  settings: KeyProviderSettings,
+): Promise<GeneratedKey> {
   const key = await rsaPrivateKey(settings);
-  return { kid: keycloakKeyId(key), alg: settings.alg, providerId, privateKey: key.export({ format: 'der', type: 'pkcs8' }) };
+  return {
+    kid: keycloakKeyId(key),
+    alg: settings.alg,
+    providerId,
+    privateKey: key.export({ format: 'der', type: 'pkcs8' }),
+  };
 }

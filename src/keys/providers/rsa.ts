@@ -14,7 +14,9 @@ export const rsa = localProvider({
   id: 'rsa',
   fallbackAlg: 'RS256',
   algorithms: RSA_ALGS,
-  schema: z.looseObject({ privateKey: required('config.privateKey (PEM) is required for provider rsa') }),
+  schema: z.looseObject({
+    privateKey: required('config.privateKey (PEM) is required for provider rsa'),
+  }),
   secretFields: ['privateKey'],
   createKey: (settings) => rsaKey('rsa', settings),
 });

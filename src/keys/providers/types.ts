@@ -51,10 +51,16 @@ export interface LocalKeyProvider extends ProviderBase {
 }
 
 /** The realm a key provider belongs to: its id (absent for a realm being imported: no rows yet) and name (declarations list names). */
-export interface RealmRef { id?: string; name: string }
+export interface RealmRef {
+  id?: string;
+  name: string;
+}
 
 /** What a provider's back end holds for one component, read outside any transaction (the provider's own shape). */
-export interface BackendRead { providerId: string; componentId: string }
+export interface BackendRead {
+  providerId: string;
+  componentId: string;
+}
 
 /** How a stored key's signer is made: the sealing key, the realm's components and signers, its back ends. */
 export interface SignerContext {
@@ -73,11 +79,27 @@ export interface ExternalKeyProvider extends ProviderBase {
    * Reads what the back end holds for the component, outside any transaction.
    * @throws ComponentError (400) when the component names no back end the realm may use, the key cannot be read or does not fit.
    */
-  read(db: SqlClient, backends: Backends, realm: RealmRef, component: Pick<StoredComponent, 'id' | 'providerId' | 'config'>, settings: KeyProviderSettings): Promise<BackendRead>;
+  read(
+    db: SqlClient,
+    backends: Backends,
+    realm: RealmRef,
+    component: Pick<StoredComponent, 'id' | 'providerId' | 'config'>,
+    settings: KeyProviderSettings,
+  ): Promise<BackendRead>;
   /** Brings the component's key rows in line with `read`, inside the caller's transaction; true when anything changed. */
-  apply(db: SqlClient, realmId: string, component: StoredComponent, settings: KeyProviderSettings, read: BackendRead, actor: string): Promise<boolean>;
+  apply(
+    db: SqlClient,
+    realmId: string,
+    component: StoredComponent,
+    settings: KeyProviderSettings,
+    read: BackendRead,
+    actor: string,
+  ): Promise<boolean>;
   /** The state each of the component's keys takes for new settings, without asking the back end. */
-  restate(rows: KeyRecord[], settings: KeyProviderSettings): { kid: string; status: SignerStatus }[];
+  restate(
+    rows: KeyRecord[],
+    settings: KeyProviderSettings,
+  ): { kid: string; status: SignerStatus }[];
   /** The signer of a stored key of this provider. @throws Error when it cannot be built here (fails closed for its alg). */
   signer(record: KeyRecord, component: StoredComponent, context: SignerContext): Signer;
 }

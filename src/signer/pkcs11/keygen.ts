@@ -6,7 +6,14 @@
  */
 import pkcs11js from 'pkcs11js';
 import type { Pkcs11Pool } from './module.ts';
-import { CKM_ML_DSA, CKK_ML_DSA, CKA_PARAMETER_SET, ML_DSA_PARAMETER_SETS, isMlDsa, wrapNewSeed } from './signer.ts';
+import {
+  CKM_ML_DSA,
+  CKK_ML_DSA,
+  CKA_PARAMETER_SET,
+  ML_DSA_PARAMETER_SETS,
+  isMlDsa,
+  wrapNewSeed,
+} from './signer.ts';
 
 const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
 
@@ -16,30 +23,79 @@ export interface CreatedTokenKey {
   wrappedSeed?: Buffer;
 }
 
-export async function createTokenKey(pool: Pkcs11Pool, alg: string, keyId: string, label: string, options: { rsaBits?: number } = {}): Promise<CreatedTokenKey> {
+export async function createTokenKey(
+  pool: Pkcs11Pool,
+  alg: string,
+  keyId: string,
+  label: string,
+  options: { rsaBits?: number } = {},
+): Promise<CreatedTokenKey> {
   const id = Buffer.from(keyId, 'hex');
-  const common = [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label }];
-  const privateAttrs = [...common, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: false }, { type: pkcs11js.CKA_SIGN, value: true }];
+  const common = [
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_LABEL, value: label },
+  ];
+  const privateAttrs = [
+    ...common,
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11js.CKA_SIGN, value: true },
+  ];
   const nativeMlDsa = isMlDsa(alg) && pool.mechanisms().has(CKM_ML_DSA);
   if (isMlDsa(alg) && !nativeMlDsa) {
-    await pool.withSession((session) => pool.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-      ...common, { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }, { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-      { type: pkcs11js.CKA_VALUE_LEN, value: 32 }, { type: pkcs11js.CKA_ENCRYPT, value: true }, { type: pkcs11js.CKA_DECRYPT, value: true },
-      { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-    ]));
+    await pool.withSession((session) =>
+      pool.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        { type: pkcs11js.CKA_ENCRYPT, value: true },
+        { type: pkcs11js.CKA_DECRYPT, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      ]),
+    );
     return { mode: 'seed-wrapped', wrappedSeed: await wrapNewSeed(pool, keyId, alg) };
   }
   await pool.withSession((session) => {
     if (nativeMlDsa) {
-      pool.lib.C_GenerateKeyPair(session, { mechanism: 0x1c /* CKM_ML_DSA_KEY_PAIR_GEN */ },
-        [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: CKA_PARAMETER_SET, value: ML_DSA_PARAMETER_SETS[alg] }, { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA }],
-        [...privateAttrs, { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA }]);
+      pool.lib.C_GenerateKeyPair(
+        session,
+        { mechanism: 0x1c /* CKM_ML_DSA_KEY_PAIR_GEN */ },
+        [
+          ...common,
+          { type: pkcs11js.CKA_VERIFY, value: true },
+          { type: CKA_PARAMETER_SET, value: ML_DSA_PARAMETER_SETS[alg] },
+          { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA },
+        ],
+        [...privateAttrs, { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA }],
+      );
     } else if (alg === 'ES256') {
-      pool.lib.C_GenerateKeyPair(session, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
-        [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: P256_OID }], privateAttrs);
+      pool.lib.C_GenerateKeyPair(
+        session,
+        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+        [
+          ...common,
+          { type: pkcs11js.CKA_VERIFY, value: true },
+          { type: pkcs11js.CKA_EC_PARAMS, value: P256_OID },
+        ],
+        privateAttrs,
+      );
     } else {
-      pool.lib.C_GenerateKeyPair(session, { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
-        [...common, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_MODULUS_BITS, value: options.rsaBits ?? 2048 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }], privateAttrs);
+      pool.lib.C_GenerateKeyPair(
+        session,
+        { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
+        [
+          ...common,
+          { type: pkcs11js.CKA_VERIFY, value: true },
+          { type: pkcs11js.CKA_MODULUS_BITS, value: options.rsaBits ?? 2048 },
+          { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+        ],
+        privateAttrs,
+      );
     }
   });
   return { mode: 'native' };

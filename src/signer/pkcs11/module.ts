@@ -42,7 +42,8 @@ export function pkcs11Module(path: string): InstanceType<typeof PKCS11> {
 }
 
 /** Errors after which a session is useless: open a new one (and log in) and try again. */
-const SESSION_LOST = /CKR_(SESSION_HANDLE_INVALID|SESSION_CLOSED|USER_NOT_LOGGED_IN|TOKEN_NOT_PRESENT|DEVICE_REMOVED|DEVICE_ERROR|SESSION_COUNT)/;
+const SESSION_LOST =
+  /CKR_(SESSION_HANDLE_INVALID|SESSION_CLOSED|USER_NOT_LOGGED_IN|TOKEN_NOT_PRESENT|DEVICE_REMOVED|DEVICE_ERROR|SESSION_COUNT)/;
 
 /** C_Login results that mean "this PIN will not do": retrying it only counts towards a lockout. */
 const PIN_REFUSED = /CKR_PIN_(INCORRECT|INVALID|LEN_RANGE|EXPIRED|LOCKED)/;
@@ -64,7 +65,10 @@ export class Pkcs11UnavailableError extends SignerUnavailableError {
   }
 }
 
-export interface TokenSelector { tokenLabel?: string; slot?: number }
+export interface TokenSelector {
+  tokenLabel?: string;
+  slot?: number;
+}
 
 export interface PoolOptions {
   /** Sessions open at most, an integer >= 1 (default 4). */
@@ -73,10 +77,17 @@ export interface PoolOptions {
   acquireTimeoutMs?: number;
 }
 
-interface Waiter { resolve: (session: Handle) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }
+interface Waiter {
+  resolve: (session: Handle) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 /** A refused login: its error, and a keyed digest of the refused PIN (the PIN itself is not kept). */
-interface PinLatch { error: Pkcs11UnavailableError; pinDigest: string }
+interface PinLatch {
+  error: Pkcs11UnavailableError;
+  pinDigest: string;
+}
 
 export class Pkcs11Pool {
   readonly lib: InstanceType<typeof PKCS11>;
@@ -96,9 +107,15 @@ export class Pkcs11Pool {
    *   and health check while a refused PIN is latched); throws when there is none.
    * @throws Error when `options.size` is not an integer >= 1.
    */
-  constructor(modulePath: string, selector: TokenSelector, pin: () => string, options: PoolOptions = {}) {
+  constructor(
+    modulePath: string,
+    selector: TokenSelector,
+    pin: () => string,
+    options: PoolOptions = {},
+  ) {
     const size = options.size ?? 4;
-    if (!Number.isInteger(size) || size < 1) throw new Error(`pkcs11: the session pool size must be an integer >= 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`pkcs11: the session pool size must be an integer >= 1, got ${size}`);
     this.lib = pkcs11Module(modulePath);
     this.#selector = selector;
     this.#pin = pin;
@@ -109,13 +126,17 @@ export class Pkcs11Pool {
 
   /** The token for messages: `PKCS#11 token "label"` or `the PKCS#11 token in slot N`. */
   get #token(): string {
-    return this.#selector.tokenLabel !== undefined ? `PKCS#11 token "${this.#selector.tokenLabel}"` : `the PKCS#11 token in slot ${this.#selector.slot ?? 0}`;
+    return this.#selector.tokenLabel !== undefined
+      ? `PKCS#11 token "${this.#selector.tokenLabel}"`
+      : `the PKCS#11 token in slot ${this.#selector.slot ?? 0}`;
   }
 
   slot(): Handle {
     const slots = this.lib.C_GetSlotList(true);
     if (this.#selector.tokenLabel !== undefined) {
-      const found = slots.find((s) => this.lib.C_GetTokenInfo(s).label.trim() === this.#selector.tokenLabel);
+      const found = slots.find(
+        (s) => this.lib.C_GetTokenInfo(s).label.trim() === this.#selector.tokenLabel,
+      );
       if (!found) throw new Error(`no PKCS#11 token labelled "${this.#selector.tokenLabel}"`);
       return found;
     }
@@ -143,7 +164,10 @@ export class Pkcs11Pool {
   /** Latches a refused PIN: no C_Login until the PIN source changes. @returns the latched error. */
   #latchRefusedPin(pin: string, err: Error): Pkcs11UnavailableError {
     const code = PIN_REFUSED.exec(err.message)![0];
-    const error = new Pkcs11UnavailableError(`${this.#token} refused the user PIN (${code}); no further login until the PIN in config.pinFile/pinEnv changes`, err);
+    const error = new Pkcs11UnavailableError(
+      `${this.#token} refused the user PIN (${code}); no further login until the PIN in config.pinFile/pinEnv changes`,
+      err,
+    );
     this.#latch = { error, pinDigest: this.#pinDigest(pin) };
     return error;
   }
@@ -153,13 +177,18 @@ export class Pkcs11Pool {
     const latched = this.#latched();
     if (latched) throw latched;
     const pin = this.#pin();
-    const session = this.lib.C_OpenSession(this.slot(), pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    const session = this.lib.C_OpenSession(
+      this.slot(),
+      pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION,
+    );
     try {
       this.lib.C_Login(session, pkcs11js.CKU_USER, pin);
     } catch (err) {
       if (!/CKR_USER_ALREADY_LOGGED_IN/.test((err as Error).message)) {
         this.lib.C_CloseSession(session);
-        throw PIN_REFUSED.test((err as Error).message) ? this.#latchRefusedPin(pin, err as Error) : err;
+        throw PIN_REFUSED.test((err as Error).message)
+          ? this.#latchRefusedPin(pin, err as Error)
+          : err;
       }
     }
     this.#open += 1;
@@ -171,7 +200,11 @@ export class Pkcs11Pool {
     if (idle) return idle;
     if (this.#open < this.#size) return this.#openSession();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: setTimeout(() => this.#timeOut(waiter), this.#acquireTimeoutMs) };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => this.#timeOut(waiter), this.#acquireTimeoutMs),
+      };
       waiter.timer.unref();
       this.#waiting.push(waiter);
     });
@@ -180,7 +213,11 @@ export class Pkcs11Pool {
   #timeOut(waiter: Waiter): void {
     const index = this.#waiting.indexOf(waiter);
     if (index >= 0) this.#waiting.splice(index, 1);
-    waiter.reject(new Pkcs11UnavailableError(`${this.#token}: no session free within ${this.#acquireTimeoutMs} ms (pool of ${this.#size})`));
+    waiter.reject(
+      new Pkcs11UnavailableError(
+        `${this.#token}: no session free within ${this.#acquireTimeoutMs} ms (pool of ${this.#size})`,
+      ),
+    );
   }
 
   /** Hands `session` to the longest waiter; false when nobody waits. */
@@ -198,7 +235,11 @@ export class Pkcs11Pool {
 
   #discard(session: Handle): void {
     this.#open -= 1;
-    try { this.lib.C_CloseSession(session); } catch { /* already gone */ }
+    try {
+      this.lib.C_CloseSession(session);
+    } catch {
+      /* already gone */
+    }
     if (this.#waiting.length === 0) return;
     // A waiter gets a fresh session instead of the lost one.
     let fresh: Handle;
@@ -214,8 +255,13 @@ export class Pkcs11Pool {
 
   /** Fails every waiter closed with the reason no session can be opened. */
   #rejectWaiters(cause: unknown): void {
-    const error = cause instanceof Pkcs11UnavailableError ? cause
-      : new Pkcs11UnavailableError(`${this.#token}: no session can be opened: ${(cause as Error).message.split('\n')[0]}`, cause);
+    const error =
+      cause instanceof Pkcs11UnavailableError
+        ? cause
+        : new Pkcs11UnavailableError(
+            `${this.#token}: no session can be opened: ${(cause as Error).message.split('\n')[0]}`,
+            cause,
+          );
     for (const waiter of this.#waiting.splice(0)) {
       clearTimeout(waiter.timer);
       waiter.reject(error);
@@ -252,7 +298,10 @@ export class Pkcs11Pool {
 
   /** The object of `cls` with CKA_ID `id` (hex). */
   findByCkaId(session: Handle, cls: number, idHex: string): Handle | undefined {
-    this.lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: cls }, { type: pkcs11js.CKA_ID, value: Buffer.from(idHex, 'hex') }]);
+    this.lib.C_FindObjectsInit(session, [
+      { type: pkcs11js.CKA_CLASS, value: cls },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(idHex, 'hex') },
+    ]);
     try {
       return this.lib.C_FindObjects(session, 1)[0];
     } finally {

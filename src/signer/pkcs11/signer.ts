@@ -23,20 +23,36 @@ import { jwsAlgorithm, type LoadedKey } from '../../jose/algorithms.ts';
 export const CKK_ML_DSA = 0x4a;
 export const CKM_ML_DSA = 0x1d;
 export const CKA_PARAMETER_SET = 0x61d;
-const ML_DSA_PARAMETER_SETS: Record<string, number> = { 'ML-DSA-44': 1, 'ML-DSA-65': 2, 'ML-DSA-87': 3 };
+const ML_DSA_PARAMETER_SETS: Record<string, number> = {
+  'ML-DSA-44': 1,
+  'ML-DSA-65': 2,
+  'ML-DSA-87': 3,
+};
 
 const MECHANISMS: Record<string, pkcs11js.Mechanism> = {
   RS256: { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS },
-  PS256: { mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS, parameter: { type: pkcs11js.CK_PARAMS_RSA_PSS, hashAlg: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, saltLen: 32 } as pkcs11js.RsaPSS },
+  PS256: {
+    mechanism: pkcs11js.CKM_SHA256_RSA_PKCS_PSS,
+    parameter: {
+      type: pkcs11js.CK_PARAMS_RSA_PSS,
+      hashAlg: pkcs11js.CKM_SHA256,
+      mgf: pkcs11js.CKG_MGF1_SHA256,
+      saltLen: 32,
+    } as pkcs11js.RsaPSS,
+  },
   ES256: { mechanism: pkcs11js.CKM_ECDSA },
 };
 export const isMlDsa = (alg: string) => alg.startsWith('ML-DSA');
 export const PKCS11_ALGS = /^(RS256|PS256|ES256|ML-DSA-(44|65|87))$/;
 
-const seedAad = (alg: string, keyId: string) => Buffer.from(`qsign-oidc ML-DSA seed\0${alg}\0${keyId}`);
+const seedAad = (alg: string, keyId: string) =>
+  Buffer.from(`qsign-oidc ML-DSA seed\0${alg}\0${keyId}`);
 
 function gcm(iv: Buffer, aad: Buffer): pkcs11js.Mechanism {
-  return { mechanism: pkcs11js.CKM_AES_GCM, parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, ivBits: 96, aad, tagBits: 128 } as never };
+  return {
+    mechanism: pkcs11js.CKM_AES_GCM,
+    parameter: { type: pkcs11js.CK_PARAMS_AES_GCM, iv, ivBits: 96, aad, tagBits: 128 } as never,
+  };
 }
 
 /** The public JWK of a key pair on the token (by CKA_ID of its public key object). */
@@ -45,18 +61,35 @@ export async function tokenPublicJwk(pool: Pkcs11Pool, keyId: string, alg: strin
     const handle = pool.findByCkaId(session, pkcs11js.CKO_PUBLIC_KEY, keyId);
     if (!handle) throw new Error(`no public key with CKA_ID ${keyId} on the token`);
     if (alg === 'ES256') {
-      const [point] = pool.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_EC_POINT }]);
+      const [point] = pool.lib.C_GetAttributeValue(session, handle, [
+        { type: pkcs11js.CKA_EC_POINT },
+      ]);
       // CKA_EC_POINT is a DER OCTET STRING around the uncompressed point.
       const raw = (point.value as Buffer).subarray(-65);
-      return { kty: 'EC', crv: 'P-256', x: raw.subarray(1, 33).toString('base64url'), y: raw.subarray(33).toString('base64url') };
+      return {
+        kty: 'EC',
+        crv: 'P-256',
+        x: raw.subarray(1, 33).toString('base64url'),
+        y: raw.subarray(33).toString('base64url'),
+      };
     }
     if (isMlDsa(alg)) {
       const [value] = pool.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_VALUE }]);
       const pub = (value.value as Buffer).toString('base64url');
       return { kty: 'AKP', alg, pub };
     }
-    const [n, e] = pool.lib.C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
-    return createPublicKey({ key: { kty: 'RSA', n: (n.value as Buffer).toString('base64url'), e: (e.value as Buffer).toString('base64url') }, format: 'jwk' }).export({ format: 'jwk' }) as JWK;
+    const [n, e] = pool.lib.C_GetAttributeValue(session, handle, [
+      { type: pkcs11js.CKA_MODULUS },
+      { type: pkcs11js.CKA_PUBLIC_EXPONENT },
+    ]);
+    return createPublicKey({
+      key: {
+        kty: 'RSA',
+        n: (n.value as Buffer).toString('base64url'),
+        e: (e.value as Buffer).toString('base64url'),
+      },
+      format: 'jwk',
+    }).export({ format: 'jwk' }) as JWK;
   });
 }
 
@@ -66,26 +99,39 @@ export class Pkcs11Signer extends BackendSigner {
   readonly #keyId: string;
   #handle: Buffer | undefined;
 
-  constructor(options: { pool: Pkcs11Pool; keyId: string; alg: string; kid: string; publicJwk: JWK }) {
+  constructor(options: {
+    pool: Pkcs11Pool;
+    keyId: string;
+    alg: string;
+    kid: string;
+    publicJwk: JWK;
+  }) {
     super(options.alg, options.kid, options.publicJwk);
     this.#pool = options.pool;
     this.#keyId = options.keyId;
   }
 
-  get backendId(): string { return this.#pool.label; }
+  get backendId(): string {
+    return this.#pool.label;
+  }
 
   protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
     const lib = this.#pool.lib;
     const mechanism = isMlDsa(this.alg) ? { mechanism: CKM_ML_DSA } : MECHANISMS[this.alg];
-    const data = this.alg === 'ES256' ? createHash('sha256').update(signingInput).digest() : Buffer.from(signingInput);
+    const data =
+      this.alg === 'ES256'
+        ? createHash('sha256').update(signingInput).digest()
+        : Buffer.from(signingInput);
     return this.#pool.withSession(async (session) => {
       // Object handles survive a lost session on most tokens; look the key up again if not.
-      let handle = this.#handle ?? this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId);
+      let handle =
+        this.#handle ?? this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId);
       if (!handle) throw new Error(`no private key with CKA_ID ${this.#keyId} on the token`);
       try {
         lib.C_SignInit(session, mechanism, handle);
       } catch (err) {
-        if (!/CKR_OBJECT_HANDLE_INVALID|CKR_KEY_HANDLE_INVALID/.test((err as Error).message)) throw err;
+        if (!/CKR_OBJECT_HANDLE_INVALID|CKR_KEY_HANDLE_INVALID/.test((err as Error).message))
+          throw err;
         handle = this.#pool.findByCkaId(session, pkcs11js.CKO_PRIVATE_KEY, this.#keyId)!;
         lib.C_SignInit(session, mechanism, handle);
       }
@@ -126,34 +172,55 @@ export class SeedWrappedSigner implements Signer {
   #key: Promise<LoadedKey> | undefined;
   #jwk: JWK | undefined;
 
-  constructor(options: { pool: Pkcs11Pool; keyId: string; alg: string; kid: string; wrappedSeed: Buffer; publicJwk?: JWK }) {
+  constructor(options: {
+    pool: Pkcs11Pool;
+    keyId: string;
+    alg: string;
+    kid: string;
+    wrappedSeed: Buffer;
+    publicJwk?: JWK;
+  }) {
     this.#pool = options.pool;
     this.#keyId = options.keyId;
     this.alg = options.alg;
     this.kid = options.kid;
     this.#wrapped = options.wrappedSeed;
-    this.#jwk = options.publicJwk ? { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' } : undefined;
+    this.#jwk = options.publicJwk
+      ? { ...options.publicJwk, kid: options.kid, alg: options.alg, use: 'sig' }
+      : undefined;
   }
 
   /** The token unwraps the seed when the key is loaded (after each restart). */
-  get backendId(): string { return this.#pool.label; }
+  get backendId(): string {
+    return this.#pool.label;
+  }
 
   /** Decrypts the seed in the HSM and loads the key (once). */
   load(): Promise<LoadedKey> {
-    this.#key ??= this.#pool.withSession((session) => {
-      const key = this.#pool.findByCkaId(session, pkcs11js.CKO_SECRET_KEY, this.#keyId);
-      if (!key) throw new Error(`no AES key with CKA_ID ${this.#keyId} on the token`);
-      this.#pool.lib.C_DecryptInit(session, gcm(this.#wrapped.subarray(0, 12), seedAad(this.alg, this.#keyId)), key);
-      const seed = this.#pool.lib.C_Decrypt(session, this.#wrapped.subarray(12), Buffer.alloc(64));
-      try {
-        return jwsAlgorithm(this.alg).load(seed);
-      } finally {
-        seed.fill(0);
-      }
-    }).catch((err) => {
-      this.#key = undefined;
-      throw err;
-    });
+    this.#key ??= this.#pool
+      .withSession((session) => {
+        const key = this.#pool.findByCkaId(session, pkcs11js.CKO_SECRET_KEY, this.#keyId);
+        if (!key) throw new Error(`no AES key with CKA_ID ${this.#keyId} on the token`);
+        this.#pool.lib.C_DecryptInit(
+          session,
+          gcm(this.#wrapped.subarray(0, 12), seedAad(this.alg, this.#keyId)),
+          key,
+        );
+        const seed = this.#pool.lib.C_Decrypt(
+          session,
+          this.#wrapped.subarray(12),
+          Buffer.alloc(64),
+        );
+        try {
+          return jwsAlgorithm(this.alg).load(seed);
+        } finally {
+          seed.fill(0);
+        }
+      })
+      .catch((err) => {
+        this.#key = undefined;
+        throw err;
+      });
     return this.#key;
   }
 

@@ -19,7 +19,16 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import {
-  ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, wrap, BrokenCircuitError, CircuitState, type IPolicy, type CircuitBreakerPolicy,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  BrokenCircuitError,
+  CircuitState,
+  type IPolicy,
+  type CircuitBreakerPolicy,
 } from 'cockatiel';
 import type { Logger } from '../../log.ts';
 
@@ -72,7 +81,9 @@ export class VaultError extends Error {
 /** Connection refused/reset/timed out: no HTTP status at all. */
 export class VaultUnreachableError extends Error {
   constructor(address: string, cause: unknown) {
-    super(`Vault at ${address} is unreachable (${(cause as { code?: string }).code ?? (cause as Error).name})`);
+    super(
+      `Vault at ${address} is unreachable (${(cause as { code?: string }).code ?? (cause as Error).name})`,
+    );
     this.name = 'VaultUnreachableError';
   }
 }
@@ -91,12 +102,17 @@ export class VaultAuthError extends Error {
   }
 }
 
-const retryable = (err: unknown) => err instanceof VaultUnreachableError || (err instanceof VaultError && (err.status === 429 || err.status >= 500));
-const refused = (err: unknown): err is VaultError => err instanceof VaultError && err.status === 403;
+const retryable = (err: unknown) =>
+  err instanceof VaultUnreachableError ||
+  (err instanceof VaultError && (err.status === 429 || err.status >= 500));
+const refused = (err: unknown): err is VaultError =>
+  err instanceof VaultError && err.status === 403;
 /** After a renewal that failed for a transient reason, the next attempt waits this long (or until the token expires). */
 const RENEW_RETRY_MS = 1_000;
 
-interface AuthResponse { auth?: { client_token?: string; lease_duration?: number; renewable?: boolean } }
+interface AuthResponse {
+  auth?: { client_token?: string; lease_duration?: number; renewable?: boolean };
+}
 
 export interface TransitKey {
   type: string;
@@ -106,7 +122,6 @@ export interface TransitKey {
   /** version -> public key as Vault returns it (PEM for RSA/ECDSA, base64 for ML-DSA). */
   publicKeys: Map<number, string>;
 }
-
 
 export class VaultClient {
   readonly address: string;
@@ -126,9 +141,20 @@ export class VaultClient {
     this.#options = options;
     this.address = options.address.replace(/\/+$/, '');
     const timeout = options.timeoutMs ?? 5_000;
-    this.#dispatcher = new Agent({ connect: { ca: options.caCert, timeout }, headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: 10_000 });
-    const breaker = circuitBreaker(handleWhen(retryable), { halfOpenAfter: options.breakerResetMs ?? 5_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
-    const retries = retry(handleWhen(retryable), { maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1), backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }) });
+    this.#dispatcher = new Agent({
+      connect: { ca: options.caCert, timeout },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      keepAliveTimeout: 10_000,
+    });
+    const breaker = circuitBreaker(handleWhen(retryable), {
+      halfOpenAfter: options.breakerResetMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+    });
+    const retries = retry(handleWhen(retryable), {
+      maxAttempts: Math.max(0, (options.maxAttempts ?? 3) - 1),
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
+    });
     this.#breaker = breaker;
     this.#policy = wrap(retries, breaker);
   }
@@ -138,22 +164,39 @@ export class VaultClient {
     return this.#breaker.state === CircuitState.Open;
   }
 
-  async #raw(method: string, path: string, body: unknown, token: string | undefined): Promise<unknown> {
+  async #raw(
+    method: string,
+    path: string,
+    body: unknown,
+    token: string | undefined,
+  ): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers['x-vault-token'] = token;
     if (this.#options.namespace) headers['x-vault-namespace'] = this.#options.namespace;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response;
     try {
-      response = await request(`${this.address}/v1/${path}`, { method: method as 'GET', headers, body: body === undefined ? undefined : JSON.stringify(body), dispatcher: this.#dispatcher });
+      response = await request(`${this.address}/v1/${path}`, {
+        method: method as 'GET',
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        dispatcher: this.#dispatcher,
+      });
     } catch (err) {
       throw new VaultUnreachableError(this.address, err);
     }
     const text = await response.body.text().catch(() => '');
     let json: { errors?: unknown } = {};
-    try { json = text ? JSON.parse(text) : {}; } catch { json = {}; }
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = {};
+    }
     if (response.statusCode >= 400) {
-      throw new VaultError(response.statusCode, Array.isArray(json.errors) ? json.errors.map(String) : []);
+      throw new VaultError(
+        response.statusCode,
+        Array.isArray(json.errors) ? json.errors.map(String) : [],
+      );
     }
     return json;
   }
@@ -161,15 +204,18 @@ export class VaultClient {
   /** The token or the secret_id from its file (first line), variable or static value, read now. */
   #secret(kind: 'token' | 'secretId'): string {
     const auth = this.#options.auth;
-    const [file, env, value, fileKey, what] = kind === 'token'
-      ? [auth.tokenFile, auth.tokenEnv, auth.token, 'tokenFile', 'token']
-      : [auth.secretIdFile, auth.secretIdEnv, auth.secretId, 'secretIdFile', 'secret_id'];
+    const [file, env, value, fileKey, what] =
+      kind === 'token'
+        ? [auth.tokenFile, auth.tokenEnv, auth.token, 'tokenFile', 'token']
+        : [auth.secretIdFile, auth.secretIdEnv, auth.secretId, 'secretIdFile', 'secret_id'];
     if (file) {
       let secret: string;
       try {
         secret = secretFrom({ file })!;
       } catch (err) {
-        throw new VaultAuthError(`cannot read ${fileKey} ${file} (${(err as { code?: string }).code ?? (err as Error).name})`);
+        throw new VaultAuthError(
+          `cannot read ${fileKey} ${file} (${(err as { code?: string }).code ?? (err as Error).name})`,
+        );
       }
       if (!secret) throw new VaultAuthError(`${fileKey} ${file} is empty`);
       return secret;
@@ -191,7 +237,8 @@ export class VaultClient {
    */
   async #authenticate(failed?: string): Promise<string> {
     if (this.#options.auth.method === 'token') {
-      if (this.#token === undefined || (failed !== undefined && failed === this.#token)) this.#token = this.#secret('token');
+      if (this.#token === undefined || (failed !== undefined && failed === this.#token))
+        this.#token = this.#secret('token');
       return this.#token;
     }
     if (this.#pending) return this.#pending;
@@ -211,7 +258,9 @@ export class VaultClient {
     let gone = !usable;
     if (usable && this.#tokenRenewable) {
       try {
-        this.#accept((await this.#raw('POST', 'auth/token/renew-self', {}, token) as AuthResponse).auth);
+        this.#accept(
+          ((await this.#raw('POST', 'auth/token/renew-self', {}, token)) as AuthResponse).auth,
+        );
         return this.#token!;
       } catch (err) {
         // 403: the token is gone (revoked, or its lease ended first), log in again. A transient
@@ -223,7 +272,8 @@ export class VaultClient {
     try {
       return await this.#login();
     } catch (err) {
-      if (!gone && token !== undefined && Date.now() < this.#tokenExpiresAt) return this.#keep(token, 'login', err);
+      if (!gone && token !== undefined && Date.now() < this.#tokenExpiresAt)
+        return this.#keep(token, 'login', err);
       throw err;
     }
   }
@@ -234,9 +284,18 @@ export class VaultClient {
     const secretId = this.#secret('secretId');
     let response: AuthResponse;
     try {
-      response = await this.#raw('POST', `auth/${auth.approleMount ?? 'approle'}/login`, { role_id: auth.roleId, secret_id: secretId }, undefined) as AuthResponse;
+      response = (await this.#raw(
+        'POST',
+        `auth/${auth.approleMount ?? 'approle'}/login`,
+        { role_id: auth.roleId, secret_id: secretId },
+        undefined,
+      )) as AuthResponse;
     } catch (err) {
-      if (err instanceof VaultError && !retryable(err)) throw new VaultAuthError(`AppRole login refused (${err.message.replace(/^Vault answered /, '')})`, err.status);
+      if (err instanceof VaultError && !retryable(err))
+        throw new VaultAuthError(
+          `AppRole login refused (${err.message.replace(/^Vault answered /, '')})`,
+          err.status,
+        );
       throw err;
     }
     this.#accept(response.auth);
@@ -246,10 +305,14 @@ export class VaultClient {
   /** Keeps using `token` after a failed renewal or login; the next attempt is after RENEW_RETRY_MS. */
   #keep(token: string, what: 'renewal' | 'login', err: unknown): string {
     this.#tokenRenewAt = Math.min(this.#tokenExpiresAt, Date.now() + RENEW_RETRY_MS);
-    this.#options.log?.warn({
-      vault: this.address, expiresInMs: this.#tokenExpiresAt - Date.now(),
-      err: { name: (err as Error).name, message: (err as Error).message },
-    }, `${what === 'renewal' ? 'Vault token renewal' : 'Vault AppRole login'} failed; using the current token until it expires`);
+    this.#options.log?.warn(
+      {
+        vault: this.address,
+        expiresInMs: this.#tokenExpiresAt - Date.now(),
+        err: { name: (err as Error).name, message: (err as Error).message },
+      },
+      `${what === 'renewal' ? 'Vault token renewal' : 'Vault AppRole login'} failed; using the current token until it expires`,
+    );
     return token;
   }
 
@@ -274,7 +337,8 @@ export class VaultClient {
       return result;
     } catch (err) {
       if (err instanceof VaultAuthError) this.#authFailure = err.message;
-      else if (refused(err)) this.#authFailure = `Vault authentication failed: token refused (HTTP 403${(err as VaultError).errors.length ? `: ${(err as VaultError).errors.join('; ')}` : ''})`;
+      else if (refused(err))
+        this.#authFailure = `Vault authentication failed: token refused (HTTP 403${(err as VaultError).errors.length ? `: ${(err as VaultError).errors.join('; ')}` : ''})`;
       throw err;
     }
   }
@@ -285,12 +349,12 @@ export class VaultClient {
   async #sendOnce<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const token = await this.#authenticate();
     try {
-      return await this.#raw(method, path, body, token) as T;
+      return (await this.#raw(method, path, body, token)) as T;
     } catch (err) {
       if (!refused(err)) throw err;
       const next = await this.#authenticate(token);
       if (next === token) throw err;
-      return await this.#raw(method, path, body, next) as T;
+      return (await this.#raw(method, path, body, next)) as T;
     }
   }
 
@@ -299,21 +363,37 @@ export class VaultClient {
     try {
       return await this.#policy.execute(() => this.#send<T>(method, path, body));
     } catch (err) {
-      if (err instanceof BrokenCircuitError) throw new VaultUnreachableError(this.address, Object.assign(new Error('circuit open'), { code: 'CIRCUIT_OPEN' }));
+      if (err instanceof BrokenCircuitError)
+        throw new VaultUnreachableError(
+          this.address,
+          Object.assign(new Error('circuit open'), { code: 'CIRCUIT_OPEN' }),
+        );
       throw err;
     }
   }
 
   /** GET /v1/{mount}/keys/{name} */
   async readKey(mount: string, name: string): Promise<TransitKey> {
-    const { data } = await this.call<{ data: { type: string; latest_version: number; min_decryption_version?: number; min_available_version?: number; keys: Record<string, { public_key?: string } | number> } }>('GET', `${mount}/keys/${encodeURIComponent(name)}`);
+    const { data } = await this.call<{
+      data: {
+        type: string;
+        latest_version: number;
+        min_decryption_version?: number;
+        min_available_version?: number;
+        keys: Record<string, { public_key?: string } | number>;
+      };
+    }>('GET', `${mount}/keys/${encodeURIComponent(name)}`);
     const publicKeys = new Map<number, string>();
     for (const [version, entry] of Object.entries(data.keys ?? {})) {
-      if (typeof entry === 'object' && entry.public_key) publicKeys.set(Number(version), entry.public_key);
+      if (typeof entry === 'object' && entry.public_key)
+        publicKeys.set(Number(version), entry.public_key);
     }
     return {
-      type: data.type, latestVersion: data.latest_version, minDecryptionVersion: data.min_decryption_version ?? 1,
-      minAvailableVersion: data.min_available_version ?? 0, publicKeys,
+      type: data.type,
+      latestVersion: data.latest_version,
+      minDecryptionVersion: data.min_decryption_version ?? 1,
+      minAvailableVersion: data.min_available_version ?? 0,
+      publicKeys,
     };
   }
 
@@ -321,8 +401,17 @@ export class VaultClient {
    * POST /v1/{mount}/sign/{name} with `input` base64 and the parameters of `params`; returns the raw
    * signature (the part after `vault:vN:`, base64 or, with marshaling_algorithm jws, base64url).
    */
-  async sign(mount: string, name: string, input: Uint8Array, params: Record<string, unknown>): Promise<Buffer> {
-    const { data } = await this.call<{ data: { signature: string } }>('POST', `${mount}/sign/${encodeURIComponent(name)}`, { ...params, input: Buffer.from(input).toString('base64') });
+  async sign(
+    mount: string,
+    name: string,
+    input: Uint8Array,
+    params: Record<string, unknown>,
+  ): Promise<Buffer> {
+    const { data } = await this.call<{ data: { signature: string } }>(
+      'POST',
+      `${mount}/sign/${encodeURIComponent(name)}`,
+      { ...params, input: Buffer.from(input).toString('base64') },
+    );
     const match = /^vault:v\d+:(.+)$/.exec(data?.signature ?? '');
     if (!match) throw new VaultError(500, ['unexpected signature format']);
     return Buffer.from(match[1], params.marshaling_algorithm === 'jws' ? 'base64url' : 'base64');

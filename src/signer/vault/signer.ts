@@ -23,9 +23,18 @@ import { ML_DSA_SIZES, type MlDsaParameterSet } from '../../jose/ml-dsa.ts';
 import { DILITHIUM3_SIZES } from '../../jose/dilithium3.ts';
 
 export const VAULT_ALGS: Record<string, { keyTypes: RegExp; params: Record<string, unknown> }> = {
-  RS256: { keyTypes: /^rsa-(2048|3072|4096)$/, params: { hash_algorithm: 'sha2-256', signature_algorithm: 'pkcs1v15' } },
-  PS256: { keyTypes: /^rsa-(2048|3072|4096)$/, params: { hash_algorithm: 'sha2-256', signature_algorithm: 'pss', salt_length: 'hash' } },
-  ES256: { keyTypes: /^ecdsa-p256$/, params: { hash_algorithm: 'sha2-256', marshaling_algorithm: 'jws' } },
+  RS256: {
+    keyTypes: /^rsa-(2048|3072|4096)$/,
+    params: { hash_algorithm: 'sha2-256', signature_algorithm: 'pkcs1v15' },
+  },
+  PS256: {
+    keyTypes: /^rsa-(2048|3072|4096)$/,
+    params: { hash_algorithm: 'sha2-256', signature_algorithm: 'pss', salt_length: 'hash' },
+  },
+  ES256: {
+    keyTypes: /^ecdsa-p256$/,
+    params: { hash_algorithm: 'sha2-256', marshaling_algorithm: 'jws' },
+  },
   'ML-DSA-44': { keyTypes: /^ml-dsa$/, params: {} },
   'ML-DSA-65': { keyTypes: /^ml-dsa(-65)?$/, params: {} },
   'ML-DSA-87': { keyTypes: /^ml-dsa$/, params: {} },
@@ -36,7 +45,10 @@ export const VAULT_ALGS: Record<string, { keyTypes: RegExp; params: Record<strin
 export const CONTEXT_KEY_TYPES = new Set(['ml-dsa-65']);
 
 /** A raw public key as Vault returns it: PEM SPKI, or base64 of the raw key. */
-const rawPublicKey = (publicKey: string): Buffer => (publicKey.includes('-----BEGIN') ? createPublicKey(publicKey).export({ format: 'raw-public' } as never) as Buffer : Buffer.from(publicKey, 'base64'));
+const rawPublicKey = (publicKey: string): Buffer =>
+  publicKey.includes('-----BEGIN')
+    ? (createPublicKey(publicKey).export({ format: 'raw-public' } as never) as Buffer)
+    : Buffer.from(publicKey, 'base64');
 
 /**
  * The JWK of a Vault key version: PEM SPKI for RSA/ECDSA, base64 raw FIPS 204 key for ml-dsa and
@@ -46,14 +58,18 @@ const rawPublicKey = (publicKey: string): Buffer => (publicKey.includes('-----BE
 export function vaultPublicJwk(alg: string, publicKey: string): JWK {
   if (alg === 'DILITHIUM3') {
     const raw = rawPublicKey(publicKey);
-    if (raw.length !== DILITHIUM3_SIZES.publicKey) throw new Error(`Vault returned a ${raw.length}-byte public key, DILITHIUM3 needs ${DILITHIUM3_SIZES.publicKey}`);
+    if (raw.length !== DILITHIUM3_SIZES.publicKey)
+      throw new Error(
+        `Vault returned a ${raw.length}-byte public key, DILITHIUM3 needs ${DILITHIUM3_SIZES.publicKey}`,
+      );
     return { kty: 'OQS', alg, x: raw.toString('base64url') };
   }
   if (VAULT_ALGS[alg]?.keyTypes.source.includes('ml-dsa')) {
     // The documentation does not fix the encoding: accept PEM SPKI as well as base64 of the raw key.
     const raw = rawPublicKey(publicKey);
     const expected = ML_DSA_SIZES[alg as MlDsaParameterSet].publicKey;
-    if (raw.length !== expected) throw new Error(`Vault returned a ${raw.length}-byte public key, ${alg} needs ${expected}`);
+    if (raw.length !== expected)
+      throw new Error(`Vault returned a ${raw.length}-byte public key, ${alg} needs ${expected}`);
     return { kty: 'AKP', alg, pub: raw.toString('base64url') };
   }
   return { ...(createPublicKey(publicKey).export({ format: 'jwk' }) as JWK), alg };
@@ -70,7 +86,16 @@ export class VaultTransitSigner extends BackendSigner {
   readonly signWithContext?: (message: Uint8Array, context: Uint8Array) => Promise<Uint8Array>;
 
   /** @param options.keyType the Vault key type (`ml-dsa-65` of the oqs-transit plugin signs with a context). */
-  constructor(options: { client: VaultClient; mount: string; keyName: string; version: number; alg: string; kid: string; publicJwk: JWK; keyType?: string }) {
+  constructor(options: {
+    client: VaultClient;
+    mount: string;
+    keyName: string;
+    version: number;
+    alg: string;
+    kid: string;
+    publicJwk: JWK;
+    keyType?: string;
+  }) {
     super(options.alg, options.kid, options.publicJwk);
     this.#client = options.client;
     this.#mount = options.mount;
@@ -79,7 +104,10 @@ export class VaultTransitSigner extends BackendSigner {
     if (options.keyType && CONTEXT_KEY_TYPES.has(options.keyType)) {
       this.signWithContext = async (message, context) => {
         try {
-          return await this.#client.sign(this.#mount, this.#name, message, { key_version: this.#version, context: Buffer.from(context).toString('base64') });
+          return await this.#client.sign(this.#mount, this.#name, message, {
+            key_version: this.#version,
+            context: Buffer.from(context).toString('base64'),
+          });
         } catch (err) {
           throw new SignerUnavailableError(this.backend, this.kid, err);
         }
@@ -87,9 +115,14 @@ export class VaultTransitSigner extends BackendSigner {
     }
   }
 
-  get backendId(): string { return `vault-transit ${this.#client.address}`; }
+  get backendId(): string {
+    return `vault-transit ${this.#client.address}`;
+  }
 
   protected signInBackend(signingInput: Uint8Array): Promise<Uint8Array> {
-    return this.#client.sign(this.#mount, this.#name, signingInput, { ...VAULT_ALGS[this.alg].params, key_version: this.#version });
+    return this.#client.sign(this.#mount, this.#name, signingInput, {
+      ...VAULT_ALGS[this.alg].params,
+      key_version: this.#version,
+    });
   }
 }
