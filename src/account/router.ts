@@ -84,6 +84,9 @@ function preflight(ctx: Context, runtime: RealmRuntime): void {
   ctx.status = 200;
 }
 
+/** A string PostgreSQL text and jsonb can hold (no U+0000, no lone surrogate). */
+const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
+
 /** A parsed body within depth, every string and key storable. @throws AccountError 400 */
 function checkBody(body: unknown): void {
   try {
@@ -91,7 +94,7 @@ function checkBody(body: unknown): void {
   } catch {
     throw cannotParse();
   }
-  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+  const bad = (s: string) => !storable(s);
   const stack: unknown[] = [body];
   while (stack.length) {
     const node = stack.pop();
@@ -107,7 +110,12 @@ function checkBody(body: unknown): void {
 function routes(): Router {
   const router = new Router();
   const on = (method: 'get' | 'post' | 'delete', path: string, handler: Handler) =>
-    router[method](`${PREFIX}${path}`, (ctx) => handler(ctx, ctx.state.accountCaller));
+    router[method](`${PREFIX}${path}`, (ctx) => {
+      // A path segment the store cannot hold (%00, a lone surrogate) names nothing.
+      if (Object.values(ctx.params).some((v) => typeof v === 'string' && !storable(v)))
+        throw jaxrs(404, 'HTTP 404 Not Found');
+      return handler(ctx, ctx.state.accountCaller);
+    });
   on('get', '', getAccount);
   on('post', '', updateAccount);
   on('get', '/credentials', getCredentials);

@@ -194,6 +194,12 @@ describe('account API profile', () => {
     });
     const text = await page.text();
     expect(text).not.toContain('"username":"alice"');
+    // Without the Account Console page (its hook), a page request is not the API's.
+    expect(page.status).toBe(404);
+    // The versioned prefix of AccountRestApiVersion.
+    const versioned = await call(token, '/v1alpha1/');
+    expect(versioned.status).toBe(200);
+    expect(versioned.body.username).toBe('alice');
   });
 
   it('POST / updates names and email (204), resets emailVerified on an email change, records nothing else', async () => {
@@ -532,5 +538,7 @@ describe('account API applications, groups, linked accounts', () => {
     expect((await call(access_token, '/groups')).body).toEqual([]);
     expect((await call(access_token, '/supportedLocales')).body).toEqual([]);
     expect((await call(access_token, '/no-such-resource')).status).toBe(404);
+    expect((await call(access_token, '/credentials/a%00b', { method: 'DELETE' })).status).toBe(404);
+    expect((await call(access_token, '/sessions/a%00b', { method: 'DELETE' })).status).toBe(404);
   });
 });
