@@ -12,8 +12,8 @@
  *   lastUpdatedDate}`, 204 without one; `DELETE` (manage-account or manage-consent): revokes it
  *   (UserConsentManager.revokeConsentToClient: the offline tokens always; with a consent, every
  *   grant of the client, so its sessions' tokens stop working), 204; an unknown client is 404
- *   `{"errorMessage":"No client with clientId: X found."}`. A consent here is the user's grant to
- *   a client with `consentRequired` (oidc-provider's Grant records the scopes).
+ *   `{"errorMessage":"No client with clientId: X found."}`. A consent here is the user's live
+ *   grant (refresh tokens) to a client with `consentRequired`, its scopes those of the tokens.
  * - `GET .../account/groups` (manage-account or view-groups): the user's groups `{id, name, path}`.
  * - `GET .../account/linked-accounts` (manage-account or view-profile): `[]`, this server has no
  *   identity providers.

@@ -3,7 +3,7 @@
  * postgres.ts): read-only queries for the account API (account/sessions.ts) and the admin
  * sessions API. A browser session is a `Session` row; Keycloak's user-session id is its `uid`
  * (never its row id, which is the session cookie's value). The index `oidc_payloads_by_account`
- * (store/migrations.ts) serves the lookups by account.
+ * (store/migrations.ts: Session and RefreshToken rows by account) serves the lookups by user.
  */
 import type { SqlClient } from './sql.ts';
 
@@ -34,6 +34,8 @@ type SessionPayload = {
   accountId?: string;
   loginTs?: number;
   iat?: number;
+  /** Kept by sessions that record their last use (epoch seconds), else `iat`. */
+  lastAccess?: number;
   exp?: number;
   authorizations?: Record<string, SessionAuthorization>;
 };
@@ -44,7 +46,7 @@ const toSession = (p: SessionPayload): UserSession | undefined =>
         id: p.uid,
         accountId: p.accountId,
         started: p.loginTs ?? p.iat ?? 0,
-        lastAccess: p.iat ?? p.loginTs ?? 0,
+        lastAccess: p.lastAccess ?? p.iat ?? p.loginTs ?? 0,
         expires: p.exp,
         authorizations: p.authorizations ?? {},
       }
@@ -83,46 +85,49 @@ export async function findSession(
   return row ? toSession(row.payload) : undefined;
 }
 
-/** A grant of a user to a client (oidc-provider Grant): the scopes it holds. Times in epoch seconds. */
+/**
+ * A user's grant to a client that holds live refresh tokens (oidc-provider Grant; the tokens tell
+ * its client, scopes and whether it is offline). Times in epoch seconds.
+ */
 export interface UserGrant {
   id: string;
   clientId: string;
-  /** The granted OpenID scopes, space-separated. */
+  /** The scopes of its refresh tokens, space-separated. */
   scope: string;
   createdAt: number;
-  /** Whether a refresh token of the grant is offline (`offline_access` in its scope). */
+  /** Whether one of its live refresh tokens is offline (`offline_access` in its scope). */
   offline: boolean;
 }
 
-/** The user's live grants. @throws StoreUnavailableError */
+/** The user's grants with live, unused refresh tokens. @throws StoreUnavailableError */
 export async function listUserGrants(
   db: SqlClient,
   realmId: string,
   userId: string,
 ): Promise<UserGrant[]> {
   const rows = await db.query<{
-    id: string;
-    payload: { clientId?: string; iat?: number; openid?: { scope?: string } };
+    grant_id: string;
+    client_id: string;
+    scope: string | null;
+    created: string | number | null;
     offline: boolean;
   }>(
-    `SELECT g.id, g.payload, EXISTS (
-       SELECT 1 FROM oidc_payloads t
-       WHERE t.realm_id = g.realm_id AND t.grant_id = g.id AND t.model = 'RefreshToken'
-         AND (t.expires_at IS NULL OR t.expires_at > now())
-         AND (' ' || coalesce(t.payload->>'scope', '') || ' ') LIKE '% offline_access %'
-     ) AS offline
-     FROM oidc_payloads g
-     WHERE g.realm_id = $1 AND g.model = 'Grant' AND g.payload->>'accountId' = $2
-       AND (g.expires_at IS NULL OR g.expires_at > now())`,
+    `SELECT grant_id, min(payload->>'clientId') AS client_id, string_agg(DISTINCT payload->>'scope', ' ') AS scope,
+       min(coalesce((payload->>'iiat')::bigint, (payload->>'iat')::bigint)) AS created,
+       bool_or((' ' || coalesce(payload->>'scope', '') || ' ') LIKE '% offline\\_access %') AS offline
+     FROM oidc_payloads
+     WHERE realm_id = $1 AND model = 'RefreshToken' AND payload->>'accountId' = $2
+       AND grant_id IS NOT NULL AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+     GROUP BY grant_id`,
     [realmId, userId],
   );
   return rows
-    .filter((r) => typeof r.payload.clientId === 'string')
+    .filter((r) => typeof r.client_id === 'string')
     .map((r) => ({
-      id: r.id,
-      clientId: r.payload.clientId!,
-      scope: r.payload.openid?.scope ?? '',
-      createdAt: r.payload.iat ?? 0,
+      id: r.grant_id,
+      clientId: r.client_id,
+      scope: r.scope ?? '',
+      createdAt: Number(r.created ?? 0),
       offline: r.offline,
     }));
 }

@@ -531,6 +531,43 @@ describe.each(stores)('account API on $name', (store) => {
   });
 
   describe('account API applications, groups, linked accounts', () => {
+    it('shows an offline token as offlineAccess; revoking the consent revokes it (revokeConsentToClient)', async () => {
+      const res = await fetch(`${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: 'spa',
+          username: 'erin',
+          password: 'erin-pw',
+          scope: 'openid offline_access',
+        }),
+      });
+      expect(res.status).toBe(200);
+      const offline = asJson(await res.json());
+      const { access_token } = await login('erin');
+      const apps = (await call(access_token, '/applications')).body;
+      expect(apps.find((a: Json) => a.clientId === 'spa')).toMatchObject({
+        offlineAccess: true,
+        inUse: false,
+      });
+      expect(
+        (await call(access_token, '/applications/spa/consent', { method: 'DELETE' })).status,
+      ).toBe(204);
+      const again = await fetch(`${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: 'spa',
+          refresh_token: offline.refresh_token,
+        }),
+      });
+      expect(again.status).toBe(400);
+      const after = (await call(access_token, '/applications')).body;
+      expect(after.find((a: Json) => a.clientId === 'spa')).toBeUndefined();
+    });
+
     it('lists the applications in use, refuses an unknown client consent, answers empty linked accounts', async () => {
       const { access_token } = await login('carol');
       const apps = await call(access_token, '/applications');
