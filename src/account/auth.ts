@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
 import type { RealmRuntime } from '../realm/registry.ts';
 import { findUserById, type StoredUser } from '../store/users.ts';
-import { AccountError, forbidden, jaxrs, unauthorized } from './errors.ts';
+import { forbidden, jaxrs, unauthorized } from './errors.ts';
 
 /** Keycloak's Constants.ACCOUNT_MANAGEMENT_CLIENT_ID. */
 export const ACCOUNT_CLIENT = 'account';
@@ -93,4 +93,3 @@ export async function authenticate(ctx: Context, runtime: RealmRuntime): Promise
 export function requireOneOf(caller: AccountCaller, ...roles: string[]): void {
   if (!roles.some((r) => caller.roles.has(r))) throw forbidden();
 }
-
