@@ -146,6 +146,7 @@ const REALM_ROUTES = new Map([
 /** Realm paths with one variable part: the login pages, and oidc-provider's resume of an authorization or a device login. */
 const REALM_PATTERNS: [RegExp, string][] = [
   [/^\/login-actions\//, 'login'],
+  [/^\/account\//, 'account'],
   [/^\/protocol\/openid-connect\/auth\/[^/]+$/, 'auth'],
   [/^\/device\/[^/]+$/, 'device'],
 ];

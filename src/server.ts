@@ -16,7 +16,7 @@ import type { Logger } from './log.ts';
 import { RealmRegistry, type RealmRuntime } from './realm/registry.ts';
 import { handleLoginAction } from './interaction/login.ts';
 import { handleKeycloakJs } from './interaction/keycloak-js.ts';
-import { handleAccount } from './interaction/account.ts';
+import { accountApi } from './account/router.ts';
 import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
@@ -127,6 +127,8 @@ export function createServer(
   // oidc-provider runs on this app's context (koa-mount), so signed cookies use this app's keys.
   app.keys = registry.cookieKeys;
   const router = new Router();
+  // The account REST API (account/router.ts); its `html` option is the hook for the Account Console page.
+  const handleAccount = accountApi();
   // The request line carries five fields, none of them secret (the request id, the method, the
   // path without its query, the status, the duration), so it skips the redact pass: with the
   // wildcard paths every field of every line went through it (about 2 µs and 5 KB of garbage per

@@ -20,6 +20,7 @@ import {
 } from './claims.ts';
 import { accessTokenClaims, serviceAccountSession, userSession } from './token-claims.ts';
 import { findAccountFor, type KeycloakAccount } from './account.ts';
+import { installSessionDevices } from './session-devices.ts';
 import {
   DEVICE_CODE_GRANT,
   deviceGrantSeconds,
@@ -441,6 +442,7 @@ export function buildProvider(rc: RealmContext): Provider {
   installFlowChecks(provider, rc);
   installKeycloakResponses(provider, rc);
   installKeycloakLogout(provider, rc);
+  installSessionDevices(provider, rc);
   installEmptyTokenIntrospection(provider);
   // A device code form posted without the browser session (cookie gone, or no page shown first)
   // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:

@@ -259,3 +259,17 @@ export async function replacePasswords(
     ],
   );
 }
+
+/** Whether another user of the realm has this email (case-insensitive; Keycloak's DuplicateEmailValidator). */
+export async function emailTakenByOther(
+  db: SqlClient,
+  realmId: string,
+  email: string,
+  userId: string,
+): Promise<boolean> {
+  const rows = await db.query(
+    'SELECT 1 FROM users WHERE realm_id = $1 AND lower(email) = $2 AND id <> $3 LIMIT 1',
+    [realmId, email.toLowerCase(), userId],
+  );
+  return rows.length > 0;
+}

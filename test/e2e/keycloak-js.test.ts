@@ -90,7 +90,9 @@ beforeAll(async () => {
         firstName: 'Alice',
         lastName: 'Liddell',
         credentials: [{ value: 'alice' }],
-        realmRoles: ['offline_access'],
+        // The default role holds account/view-profile and manage-account: loadUserProfile's
+        // account API needs the `account` audience they give the token (Keycloak's AccountLoader).
+        realmRoles: ['offline_access', 'default-roles-e2e'],
       },
     ],
   };
