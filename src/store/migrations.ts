@@ -266,6 +266,14 @@ const MIGRATIONS: string[] = [
        AND NOT (CASE WHEN jsonb_typeof(u.representation->'realmRoles') = 'array' THEN u.representation->'realmRoles' ELSE '[]'::jsonb END) ? d.role
        AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.representation->'roles'->'realm') = 'array'
                      THEN d.representation->'roles'->'realm' ELSE '[]'::jsonb END) AS e(role) WHERE e.role->>'name' = d.role);`,
+  // h20b: used action tokens. An action token (interaction/action-token.ts) is single use: its id
+  // is recorded here, in the transaction of what it does, until it expires.
+  `CREATE TABLE used_action_tokens (
+     realm_id text NOT NULL,
+     jti text NOT NULL,
+     expires_at timestamptz NOT NULL,
+     PRIMARY KEY (realm_id, jti)
+   );`,
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
