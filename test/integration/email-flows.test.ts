@@ -123,6 +123,12 @@ describe('email, action tokens and registration', () => {
       realms: [
         realm(smtp),
         {
+          realm: 'byemail',
+          registrationAllowed: true,
+          registrationEmailAsUsername: true,
+          clients: realm(smtp).clients,
+        },
+        {
           realm: 'elsewhere',
           smtpServer: { host: 'mail.attacker.example', port: '25', from: 'x@example.org' },
           users: [{ username: 'dan', email: 'dan@example.org' }],
@@ -432,6 +438,24 @@ describe('email, action tokens and registration', () => {
         'Dora-pass1!',
       );
       expect(again.url).toMatch(/code=/);
+    });
+
+    it('registrationEmailAsUsername: no username field, the email is the username, once', async () => {
+      const register = async () => {
+        const browser = new TestBrowser();
+        const url = authUrl(server.baseUrl, 'byemail').replace('/auth?', '/registrations?');
+        const page = await (await browser.follow(url, server.baseUrl)).response!.text();
+        return { browser, page };
+      };
+      const form = { ...fields, username: 'ignored', email: 'Eve@Example.org' };
+      const first = await register();
+      expect(first.page).not.toContain('name="username"');
+      expect((await post(first.browser, first.page, form)).status).toBe(303);
+      const [eve] = await kc.users.find({ realm: 'byemail', email: 'eve@example.org' });
+      expect(eve.username).toBe('eve@example.org');
+      const second = await register();
+      const again = await post(second.browser, second.page, form);
+      expect(await again.text()).toContain('Email already exists.');
     });
 
     it('the registrations endpoint opens the registration page; refused where registration is off', async () => {
