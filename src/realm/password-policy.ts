@@ -10,7 +10,7 @@
  * Supported ids and defaults (Keycloak 26): length (8), maxLength (64), digits (1),
  * lowerCase (1), upperCase (1), specialChars (1), notUsername, notContainsUsername, notEmail,
  * regexPattern (required; matched with RE2 semantics, linear time, so an administrator's pattern
- * cannot stall the server), passwordHistory (3), hashAlgorithm (pbkdf2-sha512 when named without
+ * cannot stall the server; a pattern RE2 cannot compile refuses every password), passwordHistory (3), hashAlgorithm (pbkdf2-sha512 when named without
  * a value), hashIterations (the algorithm's default), forceExpiredPasswordChange (365 days, parsed,
  * not enforced here). `passwordBlacklist` names a file on the server, which a realm administrator
  * may not make the server read: it is refused by `parsePasswordPolicy(..., { strict: true })`
@@ -62,7 +62,7 @@ type Rule =
       n: number;
     }
   | { id: 'notUsername' | 'notContainsUsername' | 'notEmail' }
-  | { id: 'regexPattern'; pattern: string; re: ReturnType<typeof RE2JS.compile> }
+  | { id: 'regexPattern'; pattern: string; re?: ReturnType<typeof RE2JS.compile> }
   | { id: 'passwordHistory'; n: number };
 
 /** A parsed policy: the checks in policy-string order, and the hashing settings. */
@@ -173,7 +173,14 @@ function addPart(policy: PasswordPolicy, id: string, config: string | undefined)
       policy.rules.push({ id, n: policy.history });
       return;
     case 'regexPattern':
-      policy.rules.push(compileRegex(config));
+      try {
+        policy.rules.push(compileRegex(config));
+      } catch (e) {
+        // A pattern RE2 cannot run (a Java-only construct, such as a backreference) fails closed
+        // when lenient: every password is refused with the rule's message, never let through.
+        policy.rules.push({ id: 'regexPattern', pattern: config ?? '' });
+        throw e;
+      }
       return;
     case 'hashIterations':
       policy.hashIterations = parseInteger(id, config);
@@ -259,7 +266,7 @@ function failure(rule: Rule, input: PolicyInput): PolicyMessage | undefined {
         : undefined;
     case 'regexPattern':
       // RegexPatternsPasswordPolicyProvider: Matcher.matches(), the whole password.
-      return rule.re.matches(password)
+      return rule.re?.matches(password)
         ? undefined
         : policyMessage('invalidPasswordRegexPatternMessage', [rule.pattern]);
     case 'passwordHistory':

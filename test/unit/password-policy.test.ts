@@ -115,6 +115,10 @@ describe('password policy (Keycloak PasswordPolicyTest cases)', () => {
     expect(strict('regexPattern(*)')).toThrow(
       'Invalid config for regexPattern: Not a valid regular expression',
     );
+    // Java's backreference: RE2 cannot run it; a stored policy with it fails closed.
+    expect(await validate('regexPattern((a)\\1)', 'jdoe', 'aa')).toMatchObject({
+      key: 'invalidPasswordRegexPatternMessage',
+    });
     expect(strict('regexPattern(*,**)')).toThrow(
       'Invalid config for regexPattern: Not a valid regular expression',
     );
