@@ -13,7 +13,8 @@
  * - an SMTP server that refuses or hangs: bounded (SMTP_TIMEOUT_MS), Keycloak's "Failed to send
  *   email, please try again later."; a host outside SMTP_ALLOWED_HOSTS: no connection, a clear
  *   admin error; testSMTPConnection; the SMTP password masked in the admin GET.
- * Expected texts are Keycloak's messages_en.properties (login and email themes). PGlite.
+ * Expected texts are Keycloak's messages_en.properties (login and email themes). PGlite and
+ * PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { adminCall, masterAdmin } from '../helpers/admin.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { PKCE_CHALLENGE } from '../helpers/authorization.ts';
 import { mailLink, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { testStores } from '../helpers/components.ts';
 
 const REDIRECT = 'http://localhost:3000/callback';
 // notUsername first: usernames are lower-case, so after upperCase(1) it could never be the first
@@ -107,8 +109,11 @@ function formAction(html: string, id: string, base: string): string {
   return new URL(unescape(match[1]), base).toString();
 }
 
-describe('email, action tokens and registration', () => {
+const stores = await testStores();
+
+describe.each(stores)('email, action tokens and registration on $name', (store) => {
   let server: TestServer;
+  let dropDb: (() => Promise<void>) | undefined;
   let smtp: TestSmtp;
   let kc: KcAdminClient;
   const admin = async (method: string, p: string, body?: unknown) =>
@@ -118,7 +123,10 @@ describe('email, action tokens and registration', () => {
 
   beforeAll(async () => {
     smtp = await startSmtp({ user: 'mailer', pass: 'smtp-secret' });
+    const db = await store.databaseUrl?.();
+    dropDb = db?.drop;
     server = await startServer({
+      databaseUrl: db?.url,
       realmFiles: [path.join(REPO, 'realms', 'master.json')],
       realms: [
         realm(smtp),
@@ -140,6 +148,7 @@ describe('email, action tokens and registration', () => {
   }, 120_000);
   afterAll(async () => {
     await server?.close();
+    await dropDb?.();
     await smtp?.close();
   });
 
@@ -410,6 +419,18 @@ describe('email, action tokens and registration', () => {
         expect(answer.status, message).toBe(400);
         expect(await answer.text(), message).toContain(message);
       }
+      expect(await count()).toBe(before);
+    });
+
+    it('an oversized form is refused without a stored user or a server error', async () => {
+      const { browser, page } = await registrationPage();
+      const before = await count();
+      const big = await post(browser, page, {
+        ...fields,
+        username: 'big',
+        lastName: 'x'.repeat(20_000),
+      });
+      expect(big.status).toBe(413);
       expect(await count()).toBe(before);
     });
 
