@@ -91,4 +91,22 @@ describe('password policy in the admin API', () => {
     });
     expect(ok.status).toBe(201);
   });
+
+  it('PUT /{realm} refuses a policy Keycloak would refuse, keeps a valid one', async () => {
+    const token = (await kc.getAccessToken())!;
+    const put = (passwordPolicy: string) =>
+      adminCall(server.baseUrl, token, 'PUT', '/pp', { passwordPolicy });
+    expect((await put('noSuchPolicy')).body).toEqual({ errorMessage: 'Password policy not found' });
+    expect((await put('length(x)')).body).toEqual({
+      errorMessage: 'Invalid config for length: Not a valid number',
+    });
+    expect((await put('regexPattern(*)')).body).toEqual({
+      errorMessage: 'Invalid config for regexPattern: Not a valid regular expression',
+    });
+    expect((await kc.realms.findOne({ realm: 'pp' }))!.passwordPolicy).toBe(REALM.passwordPolicy);
+    expect((await put('length(12)')).status).toBe(204);
+    expect((await reset('short-pass1')).body).toMatchObject({
+      error_description: 'Invalid password: minimum length 12.',
+    });
+  });
 });
