@@ -150,12 +150,14 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
   router.put('/:realm', async (ctx) => {
     requireRealmAdmin(ctx, ctx.params.realm);
     const body = jsonBody(ctx);
-    checkPasswordPolicy(body.passwordPolicy);
     for (const key of SUB_RESOURCES) delete body[key];
     if (body.realm !== undefined && body.realm !== ctx.params.realm)
       throw badRequest('renaming a realm is not supported', 'realm');
     await commit(deps, ctx.params.realm, (tx) =>
       updateRealmDoc(tx, ctx.params.realm, async (doc) => {
+        // Only a changed policy: a stored one we read leniently must not block other settings.
+        if (body.passwordPolicy !== (doc as { passwordPolicy?: unknown }).passwordPolicy)
+          checkPasswordPolicy(body.passwordPolicy);
         const parsed = validRealmSettings({ ...doc, ...withStoredSecrets(body, doc), id: doc.id });
         const next = {
           ...doc,
