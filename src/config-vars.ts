@@ -278,6 +278,28 @@ export const ENV_VARS = {
     defaultDoc: '`false`',
     doc: "`true` lets back-channel logout and the fetch of a `client-jwt` client's `jwks.url` reach loopback and private addresses (services inside the cluster); oidc-provider refuses them otherwise (SSRF guard)",
   },
+  // h20b: outgoing mail (issue 20 item 4).
+  smtpAllowedHosts: {
+    names: ['SMTP_ALLOWED_HOSTS'],
+    keycloak: '',
+    default: '',
+    input: (t) =>
+      t
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    schema: z.array(z.string().regex(/^[a-z0-9.\-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/)),
+    defaultDoc: 'unset: no mail is sent',
+    doc: "comma-separated SMTP hosts (`mail.example.com`, or `host:port` for one port) a realm's `smtpServer` may name: the server connects only to these, a realm naming another gets a clear error (a realm administrator may not make the server connect to an address of their choosing)",
+  },
+  smtpTimeoutMs: {
+    names: ['SMTP_TIMEOUT_MS'],
+    keycloak: '',
+    schema: z.coerce.number().int().min(100).max(120_000),
+    default: '10000',
+    defaultDoc: '`10000`',
+    doc: 'bound in ms on each step of sending one mail (connect, greeting, each reply) and on the whole send (4x), as Keycloak\'s `mail.smtp.timeout` / `connectiontimeout` of 10 s: an SMTP server that hangs fails the send with Keycloak\'s "Failed to send email, please try again later."',
+  },
   defaultSignatureAlgorithm: {
     names: ['DEFAULT_SIGNATURE_ALGORITHM'],
     keycloak: '',

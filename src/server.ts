@@ -15,11 +15,13 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { RealmRegistry, type RealmRuntime } from './realm/registry.ts';
 import { handleLoginAction } from './interaction/login.ts';
+import { handleFlowAction } from './interaction/flow-actions.ts';
+import { handleRegistrationsEndpoint } from './interaction/registration.ts';
 import { handleKeycloakJs } from './interaction/keycloak-js.ts';
 import { accountApi } from './account/router.ts';
 import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
-import { KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './oidc/routes.ts';
+import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from './oidc/routes.ts';
 import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
 import { RateLimits } from './rate-limit.ts';
@@ -322,7 +324,17 @@ export function createServer(
         return;
       }
     }
+    if (rest === `${PROTOCOL}/registrations` && ctx.method === 'GET') {
+      // keycloak-js register(): the authorization request, opening on the registration page.
+      await handleRegistrationsEndpoint(ctx, runtime.rc, async () => {
+        ctx.path = `/realms/${name}${KEYCLOAK_ROUTES.authorization}`;
+        await runtime.mounted(ctx, next);
+      });
+      return;
+    }
     if (rest.startsWith(`${LOGIN_ACTIONS}/`)) {
+      const action = rest.slice(LOGIN_ACTIONS.length + 1);
+      if (await handleFlowAction(ctx, runtime.rc, runtime.provider, action)) return;
       await handleLoginAction(
         ctx,
         runtime.rc,

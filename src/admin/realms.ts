@@ -14,12 +14,29 @@ import { listKeys } from '../keys/repository.ts';
 import type { AdminIdentity } from './auth.ts';
 import { canAdminister, requireRealmAdmin } from './auth.ts';
 import { AdminError, badRequest, conflict, forbidden, notFound } from './errors.ts';
+import { parsePasswordPolicy, PasswordPolicyConfigError } from '../realm/password-policy.ts';
 import { commit, created, jsonBody, noContent, type AdminDeps } from './context.ts';
 
 const SUB_RESOURCES = ['users', 'clients', 'roles', 'groups', 'components'] as const;
 
 /** Keycloak's ComponentRepresentation.SECRET_VALUE: what an admin GET shows instead of a secret. */
 export const SECRET_MASK = '**********';
+
+/**
+ * h20b: a `passwordPolicy` the realm update would store, parsed strictly (PasswordPolicy.parse's
+ * ModelException: 400 "Password policy not found", "Invalid config for {id}: {reason}").
+ * @throws AdminError 400
+ */
+function checkPasswordPolicy(policy: unknown): void {
+  if (policy === undefined || policy === null) return;
+  if (typeof policy !== 'string') throw badRequest('passwordPolicy must be a string');
+  try {
+    parsePasswordPolicy(policy, { strict: true });
+  } catch (err) {
+    if (err instanceof PasswordPolicyConfigError) throw badRequest(err.message);
+    throw err;
+  }
+}
 /** Secret keys of `smtpServer` and of an identity provider's `config` (Keycloak StripSecretsUtils). */
 const SMTP_SECRETS = ['password', 'authTokenClientSecret'];
 const BROKER_SECRETS = ['clientSecret'];
@@ -116,6 +133,7 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
         );
       throw err;
     }
+    checkPasswordPolicy((rep as { passwordPolicy?: unknown }).passwordPolicy);
     const result = await importRealm(deps.db, deps.kek, rep, { backends: deps.registry.backends });
     if (result.status === 'skipped') throw conflict(`Realm ${rep.realm} already exists`);
     deps.registry.invalidate(rep.realm);
@@ -137,6 +155,9 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
       throw badRequest('renaming a realm is not supported', 'realm');
     await commit(deps, ctx.params.realm, (tx) =>
       updateRealmDoc(tx, ctx.params.realm, async (doc) => {
+        // Only a changed policy: a stored one we read leniently must not block other settings.
+        if (body.passwordPolicy !== (doc as { passwordPolicy?: unknown }).passwordPolicy)
+          checkPasswordPolicy(body.passwordPolicy);
         const parsed = validRealmSettings({ ...doc, ...withStoredSecrets(body, doc), id: doc.id });
         const next = {
           ...doc,

@@ -31,6 +31,7 @@ import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
+import { userEmailRoutes } from './user-emails.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -126,5 +127,7 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  // h20b: execute-actions-email, send-verify-email, testSMTPConnection (issue 20 item 4).
+  userEmailRoutes(router, deps);
   return router;
 }

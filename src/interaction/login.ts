@@ -35,6 +35,9 @@ function loginPage(ctx: Context, rc: RealmContext, uid: string, username: string
     username,
     usernameLabel: rc.realm.rep.loginWithEmailAllowed ? 'Username or email' : 'Username',
     error,
+    // h20b: registration.ts and reset-credentials.ts pages of this interaction.
+    registerUrl: rc.realm.rep.registrationAllowed ? `${base}/registration` : undefined,
+    resetUrl: rc.realm.rep.resetPasswordAllowed ? `${base}/reset-credentials` : undefined,
   });
 }
 

@@ -22,6 +22,10 @@ export interface RealmContext {
   trustProxyHeaders: boolean;
   /** Outgoing requests (back-channel logout) may reach loopback and private addresses. */
   allowPrivateNetworks: boolean;
+  /** Outgoing mail (email/smtp.ts): the operator's SMTP_ALLOWED_HOSTS and SMTP_TIMEOUT_MS. */
+  mail: { allowedHosts: string[]; timeoutMs: number };
+  /** HMAC key of this realm's action tokens (interaction/action-token.ts), derived from the KEK. */
+  actionTokenKey: Uint8Array;
   log: Logger;
   /** Records a login event of this realm (Keycloak EventRepresentation fields); never throws. */
   loginEvent(

@@ -28,6 +28,14 @@ import { buildProvider } from '../oidc/provider.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { PROTOCOL } from '../oidc/routes.ts';
 
+/**
+ * The HMAC-SHA256 key of a realm's action tokens (Keycloak signs them with the realm's HMAC key):
+ * derived from KEY_ENCRYPTION_KEY and the realm id, so every replica agrees and no realm's token
+ * verifies in another.
+ */
+const actionTokenKey = (kek: Buffer, realmId: string) =>
+  new Uint8Array(hkdfSync('sha256', kek, 'qsign-oidc', `action tokens v1\0${realmId}`, 32));
+
 export interface RealmRuntime {
   version: number;
   rc: RealmContext;
@@ -286,6 +294,11 @@ export class RealmRegistry {
       secureCookies: this.#config.baseUrl.startsWith('https:'),
       trustProxyHeaders: this.#config.proxyHeaders === 'xforwarded',
       allowPrivateNetworks: this.#config.outboundAllowPrivateNetworks,
+      mail: {
+        allowedHosts: this.#config.smtpAllowedHosts,
+        timeoutMs: this.#config.smtpTimeoutMs,
+      },
+      actionTokenKey: actionTokenKey(this.#config.keyEncryptionKey, stored.id),
       log: this.#log,
     };
     const provider = buildProvider(rc);

@@ -139,6 +139,18 @@ const ROUTES: Route[] = [
     route: '/:realm/users/:id/reset-password',
     body: () => ({ type: 'password', value: 'taken-over', temporary: false }),
   },
+  // h20b: the admin emails (admin/user-emails.ts).
+  {
+    method: 'PUT',
+    route: '/:realm/users/:id/execute-actions-email',
+    body: () => ['UPDATE_PASSWORD'],
+  },
+  { method: 'PUT', route: '/:realm/users/:id/send-verify-email' },
+  {
+    method: 'POST',
+    route: '/:realm/testSMTPConnection',
+    body: () => ({ host: '127.0.0.1', port: '25', from: 'evil@example.org' }),
+  },
   { method: 'GET', route: '/:realm/users/:id/role-mappings' },
   { method: 'GET', route: '/:realm/users/:id/role-mappings/realm' },
   { method: 'POST', route: '/:realm/users/:id/role-mappings/realm', body: (t) => [t.role] },
