@@ -31,6 +31,8 @@ import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
+// Issue 20: user sessions, offline sessions and consents.
+import { sessionRoutes } from './sessions.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -126,5 +128,7 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  // Issue 20: user sessions, offline sessions and consents.
+  sessionRoutes(router, deps);
   return router;
 }
