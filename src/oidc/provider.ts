@@ -47,6 +47,7 @@ import {
   type SessionFields,
 } from './sso-session.ts';
 import { keycloakInteractionPolicy } from './consent-check.ts';
+import { installFrontchannelLogout } from './frontchannel-logout.ts';
 import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
 import {
@@ -456,6 +457,7 @@ export function buildProvider(rc: RealmContext): Provider {
   installKeycloakResponses(provider, rc);
   installKeycloakLogout(provider, rc);
   installSsoSessions(provider, rc);
+  installFrontchannelLogout(provider, rc);
   installEmptyTokenIntrospection(provider);
   // A device code form posted without the browser session (cookie gone, or no page shown first)
   // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:

@@ -45,7 +45,7 @@ beforeAll(async () => {
     ids[username] = (await kc.users.find({ username, exact: true }))[0].id!;
   for (const clientId of ['cli', 'web'])
     ids[clientId] = (await kc.clients.find({ clientId }))[0].id!;
-}, 60_000);
+});
 afterAll(async () => {
   await server?.close();
 });

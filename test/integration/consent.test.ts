@@ -50,7 +50,7 @@ beforeAll(async () => {
   const kc = await masterAdmin(server.baseUrl);
   kc.setConfig({ realmName: 'consent' });
   userId = (await kc.users.find({ username: 'alice', exact: true }))[0].id!;
-}, 60_000);
+});
 afterAll(async () => {
   await server?.close();
 });
@@ -261,5 +261,5 @@ describe.skipIf(!existsSync(CHROMIUM) && !REQUIRE_ALL)('consent page in Chromium
     } finally {
       await browser.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
