@@ -124,7 +124,7 @@ async function revokeOffline(s: Scope, filter: SessionFilter): Promise<number> {
   return found.length;
 }
 
-function userRoutes(router: Router, deps: AdminDeps): void {
+function userSessionRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/users/:id/sessions', async (ctx) => {
     const s = await scope(deps, ctx);
     await requireUser(s, ctx.params.id);
@@ -150,6 +150,9 @@ function userRoutes(router: Router, deps: AdminDeps): void {
     await revokeOffline(s, { userId: ctx.params.id });
     noContent(ctx);
   });
+}
+
+function consentRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/users/:id/consents', async (ctx) => {
     const s = await scope(deps, ctx);
     await requireUser(s, ctx.params.id);
@@ -181,7 +184,7 @@ function userRoutes(router: Router, deps: AdminDeps): void {
   });
 }
 
-function realmAndClientRoutes(router: Router, deps: AdminDeps): void {
+function realmRoutes(router: Router, deps: AdminDeps): void {
   router.delete('/:realm/sessions/:session', async (ctx) => {
     const s = await scope(deps, ctx);
     const id = ctx.params.session;
@@ -220,6 +223,9 @@ function realmAndClientRoutes(router: Router, deps: AdminDeps): void {
       offline: String(offline.get(clientId) ?? 0),
     }));
   });
+}
+
+function clientRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/clients/:id/user-sessions', async (ctx) => {
     const s = await scope(deps, ctx);
     const client = clientByUuid(s.realm, ctx.params.id);
@@ -252,6 +258,8 @@ function realmAndClientRoutes(router: Router, deps: AdminDeps): void {
 
 /** Registers the session and consent routes (see the module comment). */
 export function sessionRoutes(router: Router, deps: AdminDeps): void {
-  userRoutes(router, deps);
-  realmAndClientRoutes(router, deps);
+  userSessionRoutes(router, deps);
+  consentRoutes(router, deps);
+  realmRoutes(router, deps);
+  clientRoutes(router, deps);
 }

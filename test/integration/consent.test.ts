@@ -207,11 +207,13 @@ describe('consent', () => {
     const tokens = await exchange(code!, 'plain');
     expect(tokens.status).toBe(200);
     expect(decodeJwt(String(tokens.body.refresh_token)).typ).toBe('Offline');
-    // With the SSO cookie, again: answered without any page.
-    const sso = await run(
-      browser,
+    // With the SSO cookie, again: answered without any page (before the fix, the login page was
+    // shown again at every such request).
+    const sso = await browser.follow(
       authUrl('plain', { scope: 'openid offline_access', prompt: 'consent' }),
+      server.baseUrl,
     );
+    expect(sso.response).toBeUndefined();
     expect(new URL(sso.url).searchParams.get('code')).toBeTruthy();
   });
 
