@@ -45,6 +45,7 @@ const pageCsp = (urls: URL[]) =>
     ...new Set(urls.map((u) => u.origin)),
   ].join(' ')}; frame-ancestors 'none'; base-uri 'none'`;
 
+/** Adds the front-channel logout page after oidc-provider's logout confirmation (module comment). */
 export function installFrontchannelLogout(provider: Provider, rc: RealmContext): void {
   provider.use(async (ctx, next) => {
     await next();
