@@ -76,9 +76,21 @@ export function refreshTokenTtl(
   );
 }
 
-/** After a refresh: the token's session is used, so its idle time starts again. */
+/**
+ * After a refresh: the token's session is used, so its idle time starts again. An offline grant
+ * is saved again with its full lifetime (`ttl.Grant`, at least `offlineSessionIdleTimeout`): an
+ * offline session lives as long as it is refreshed within its idle time (Keycloak), up to its
+ * max lifespan when one is enabled (the refresh token's own expiry, session-lifetimes.ts).
+ */
 async function touchSession(ctx: KoaContextWithOIDC, rc: RealmContext): Promise<void> {
-  const token = (ctx.oidc.entities as { RefreshToken?: { sessionUid?: string } }).RefreshToken;
+  const { RefreshToken: token, Grant: grant } = ctx.oidc.entities as {
+    RefreshToken?: { sessionUid?: string; scope?: string };
+    Grant?: { exp?: number; save(): Promise<unknown> };
+  };
+  if (grant && token?.scope?.split(' ').includes('offline_access')) {
+    grant.exp = undefined; // (oidc-provider saves a token with its remaining time otherwise)
+    await grant.save();
+  }
   if (!token?.sessionUid) return;
   const Session = ctx.oidc.provider.Session as unknown as {
     findByUid(uid: string): Promise<SessionFields | undefined>;

@@ -51,6 +51,13 @@ beforeAll(async () => {
         users,
       },
       {
+        realm: 'offline-long',
+        ssoSessionMaxLifespan: 2,
+        offlineSessionIdleTimeout: 3,
+        clients,
+        users,
+      },
+      {
         realm: 'offline',
         offlineSessionIdleTimeout: 4,
         offlineSessionMaxLifespanEnabled: true,
@@ -87,6 +94,19 @@ const refresh = (realm: string, rt: unknown, clientId = 'cli') =>
   token(realm, { grant_type: 'refresh_token', client_id: clientId, refresh_token: String(rt) });
 
 describe('refresh tokens', () => {
+  it('an offline session refreshed within offlineSessionIdleTimeout outlives it (no max lifespan)', async () => {
+    const first = await password('offline-long', 'cli', 'openid offline_access');
+    expect(first.status).toBe(200);
+    const start = Number(decodeJwt(String(first.body.refresh_token)).iat);
+    await until(() => now() >= start + 2, 10_000);
+    const second = await refresh('offline-long', first.body.refresh_token);
+    expect(second.status).toBe(200);
+    // Past start + 3 (the idle time, and the grant's first lifetime), refreshed in time: it goes on.
+    await until(() => now() >= start + 4, 10_000);
+    const third = await refresh('offline-long', second.body.refresh_token);
+    expect(third.status).toBe(200);
+  });
+
   it('refresh_expires_in is min(idle, remaining max); the chain ends at ssoSessionMaxLifespan', async () => {
     const first = await password('limits');
     expect(first.status).toBe(200);
