@@ -32,6 +32,8 @@ import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
 import { userEmailRoutes } from './user-emails.ts';
+// Issue 20: user sessions, offline sessions and consents.
+import { sessionRoutes } from './sessions.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -129,5 +131,7 @@ export function adminRouter(deps: AdminDeps): Router {
   partialImportRoutes(router, deps);
   // h20b: execute-actions-email, send-verify-email, testSMTPConnection (issue 20 item 4).
   userEmailRoutes(router, deps);
+  // Issue 20: user sessions, offline sessions and consents.
+  sessionRoutes(router, deps);
   return router;
 }

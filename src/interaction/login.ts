@@ -13,6 +13,7 @@ import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED } from '../oidc/acc
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { LOGIN_ACTIONS } from '../oidc/routes.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { handleConsentAction } from './consent.ts';
 
 const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
@@ -34,6 +35,7 @@ function loginPage(ctx: Context, rc: RealmContext, uid: string, username: string
     abort: `${base}/abort`,
     username,
     usernameLabel: rc.realm.rep.loginWithEmailAllowed ? 'Username or email' : 'Username',
+    rememberMe: rc.realm.rep.rememberMe === true,
     error,
     // h20b: registration.ts and reset-credentials.ts pages of this interaction.
     registerUrl: rc.realm.rep.registrationAllowed ? `${base}/registration` : undefined,
@@ -71,6 +73,10 @@ export async function handleLoginAction(
       400,
       realmDisplayName(rc),
     );
+    return;
+  }
+  if (details.prompt.name === 'consent') {
+    await handleConsentAction(ctx, rc, provider, details, action);
     return;
   }
   const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
@@ -117,10 +123,14 @@ export async function handleLoginAction(
       ctx.req,
       ctx.res,
       {
-        login: { accountId: result.user.id, acr: '1', amr: ['pwd'], remember: true },
-        // Keycloak asks no consent (unless a client requires it): a `prompt=consent` request, which
-        // oidc-provider needs to keep `offline_access`, is answered by the login itself.
-        consent: {},
+        // Without remember me the SSO cookie is a browser-session cookie (Keycloak's login.ftl
+        // `rememberMe` checkbox, shown when the realm allows it). Consent: interaction/consent.ts.
+        login: {
+          accountId: result.user.id,
+          acr: '1',
+          amr: ['pwd'],
+          remember: rc.realm.rep.rememberMe === true && form.rememberMe === 'on',
+        },
       },
       { mergeWithLastSubmission: false },
     );

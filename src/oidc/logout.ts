@@ -26,6 +26,7 @@ import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { KEYCLOAK_ROUTES } from './routes.ts';
 import { unwrapForTokenEndpoint } from './keycloak-tokens.ts';
 import type { RealmContext } from './realm-context.ts';
+import { endUserSession, type EndableSession } from './end-session.ts';
 
 const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
 const RP_LOGOUT_PARAMS = [
@@ -45,23 +46,13 @@ type RefreshTokenEntity = {
   grantId?: string;
   scope?: string;
 };
-type SessionLike = {
-  accountId?: string;
-  authorizations?: Record<string, { grantId?: string; sid?: string; persistsLogout?: boolean }>;
-  destroy(): Promise<void>;
-};
-type TokenModel = { revokeByGrantId(grantId: string): Promise<void> };
 
 function answer(ctx: Context, status: number, error?: string, description?: string): void {
   ctx.status = status;
   ctx.body = error ? { error, error_description: description } : null;
 }
 
-/**
- * Ends the browser session the refresh token belongs to, as Keycloak's backchannelLogout of the
- * user session: revokes the tokens of every grant in it (but offline ones), tells back-channel
- * clients, destroys the session. Failures to reach a client are logged, not fatal (Keycloak's).
- */
+/** Ends the browser session the refresh token belongs to (end-session.ts). */
 async function endSession(
   ctx: KoaContextWithOIDC,
   rc: RealmContext,
@@ -69,38 +60,10 @@ async function endSession(
 ): Promise<void> {
   const { provider } = ctx.oidc;
   const Session = provider.Session as unknown as {
-    findByUid(uid: string): Promise<SessionLike | undefined>;
+    findByUid(uid: string): Promise<EndableSession | undefined>;
   };
   const session = token.sessionUid ? await Session.findByUid(token.sessionUid) : undefined;
-  if (!session) return;
-  const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'].map(
-    (name) => (provider as unknown as Record<string, TokenModel>)[name],
-  );
-  for (const [clientId, { grantId, sid, persistsLogout }] of Object.entries(
-    session.authorizations ?? {},
-  )) {
-    if (grantId && !persistsLogout) {
-      await Promise.all(models.map((model) => model.revokeByGrantId(grantId)));
-      await (await provider.Grant.find(grantId))?.destroy();
-    }
-    const client = (await provider.Client.find(clientId)) as unknown as
-      | {
-          backchannelLogoutUri?: string;
-          backchannelLogout(sub: string, sid?: string): Promise<void>;
-        }
-      | undefined;
-    if (client?.backchannelLogoutUri && session.accountId) {
-      await client
-        .backchannelLogout(session.accountId, sid)
-        .catch((err: Error) =>
-          rc.log.warn(
-            { realm: rc.realm.name, clientId, err: { message: err.message } },
-            'back-channel logout delivery failed',
-          ),
-        );
-    }
-  }
-  await session.destroy();
+  if (session) await endUserSession(provider, rc.log, rc.realm.name, session);
 }
 
 /** After oidc-provider's revocation action: Keycloak's answers, and the session end. */

@@ -26,6 +26,7 @@ import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
 import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
 import { bindToDpop, dpopProof } from './dpop.ts';
+import { saveDirectGrantSession } from './sso-session.ts';
 
 export const PASSWORD_GRANT = 'password';
 
@@ -108,6 +109,20 @@ export function registerPasswordGrant(
       const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
       if (scope) grant.addOIDCScope(scope);
       const grantId = await grant.save();
+      ctx.oidc.entity('Grant', grant);
+      const offline = requested.has('offline_access');
+      // Keycloak's user session of a direct grant, without a cookie (sso-session.ts): the admin API
+      // lists and ends it, and its refresh tokens end with it.
+      const session = await saveDirectGrantSession(rc, provider, ctx, {
+        accountId: account.accountId,
+        clientId: client.clientId,
+        grantId,
+        sid,
+        loginTs: authTime,
+        offline,
+      });
+      // Offline tokens outlive the session (Keycloak's offline session); the others end with it.
+      const sessionUid = offline ? undefined : session;
 
       const at = new provider.AccessToken({
         accountId: account.accountId,
@@ -116,6 +131,7 @@ export function registerPasswordGrant(
         gty: PASSWORD_GRANT,
         scope,
         sid,
+        ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
       });
       const rt = client.grantTypeAllowed('refresh_token')
         ? new provider.RefreshToken({
@@ -128,6 +144,7 @@ export function registerPasswordGrant(
             authTime,
             acr: '1',
             rotations: 0,
+            ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
           } as ConstructorParameters<Provider['RefreshToken']>[0])
         : undefined;
       await bindToDpop(ctx, proof, at, rt);

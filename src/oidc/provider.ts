@@ -41,6 +41,14 @@ import { assertOfflineAllowed } from './offline-access.ts';
 import { installKeycloakResponses, keycloakGrantErrorEvent } from './keycloak-responses.ts';
 import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from './routes.ts';
 import { SignerSigningKey } from './signing-key.ts';
+import {
+  installSsoSessions,
+  refreshTokenTtl,
+  sessionTtl,
+  type SessionFields,
+} from './sso-session.ts';
+import { keycloakInteractionPolicy } from './consent-check.ts';
+import { installFrontchannelLogout } from './frontchannel-logout.ts';
 import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
 import {
@@ -204,6 +212,8 @@ async function loadExistingGrant(
     oidc.session!.grantIdFor(clientId);
   let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   grant ??= new oidc.provider.Grant({ clientId, accountId: oidc.session!.accountId });
+  // Whether the login chose remember me: its refresh tokens' lifetime depends on it (sso-session.ts).
+  (grant as Grant & { rememberMe?: boolean }).rememberMe = oidc.session!.transient !== true;
   const scopes = [...(oidc.requestParamScopes as Set<string>)].filter((s) => known.has(s));
   if (scopes.length) grant.addOIDCScope(scopes.join(' '));
   const claims = oidc.requestParamClaims as Set<string> | undefined;
@@ -358,12 +368,16 @@ export function buildProvider(rc: RealmContext): Provider {
           r.oauth2DeviceCodeLifespan,
         ),
       Interaction: r.accessCodeLifespanLogin,
-      Session: r.ssoSessionMaxLifespan,
-      Grant: Math.max(r.ssoSessionMaxLifespan, r.offlineSessionIdleTimeout),
-      RefreshToken: (_ctx, token) =>
-        (token as { scope?: string }).scope?.split(' ').includes('offline_access')
-          ? r.offlineSessionIdleTimeout
-          : r.ssoSessionIdleTimeout,
+      // Keycloak's session limits (idle, max lifespan, remember me, client and offline sessions):
+      // sso-session.ts, session-lifetimes.ts.
+      Session: (_ctx, session) => sessionTtl(rc, session as unknown as SessionFields),
+      Grant: Math.max(
+        r.ssoSessionMaxLifespan,
+        r.ssoSessionMaxLifespanRememberMe ?? 0,
+        r.offlineSessionIdleTimeout,
+        r.offlineSessionMaxLifespanEnabled ? (r.offlineSessionMaxLifespan ?? 0) : 0,
+      ),
+      RefreshToken: (ctx, token) => refreshTokenTtl(rc, ctx, token as never),
     },
     issueRefreshToken: async (ctx, client, source) => {
       if (!client.grantTypeAllowed('refresh_token')) return false;
@@ -379,6 +393,7 @@ export function buildProvider(rc: RealmContext): Provider {
     loadExistingGrant: (ctx) => loadExistingGrant(ctx, scopes),
     clientBasedCORS: (_ctx, origin, client) => originAllowed(realm.client(client.clientId), origin),
     interactions: {
+      policy: keycloakInteractionPolicy(rc, rcClaims),
       url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}`,
     },
     cookies: {
@@ -443,6 +458,8 @@ export function buildProvider(rc: RealmContext): Provider {
   installKeycloakResponses(provider, rc);
   installKeycloakLogout(provider, rc);
   installSessionDevices(provider, rc);
+  installSsoSessions(provider, rc);
+  installFrontchannelLogout(provider, rc);
   installEmptyTokenIntrospection(provider);
   // A device code form posted without the browser session (cookie gone, or no page shown first)
   // cannot pass the XSRF check, and oidc-provider fails (500) re-rendering it on a new session:

@@ -280,6 +280,20 @@ const MIGRATIONS: string[] = [
      expires_at timestamptz NOT NULL,
      PRIMARY KEY (realm_id, jti)
    );`,
+  // (issue 20, consents and sessions) A user's consents per client (Keycloak UserConsentModel:
+  // granted client scope names, created/updated times), and lookups of oidc-provider's sessions
+  // and refresh tokens by user and by client for the admin sessions API (admin/sessions.ts).
+  `CREATE TABLE IF NOT EXISTS user_consents (
+     realm_id text NOT NULL REFERENCES realms(id) ON DELETE CASCADE,
+     user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+     client_id text NOT NULL,
+     granted_scopes jsonb NOT NULL DEFAULT '[]'::jsonb,
+     created_at timestamptz NOT NULL DEFAULT now(),
+     updated_at timestamptz NOT NULL DEFAULT now(),
+     PRIMARY KEY (realm_id, user_id, client_id)
+   );
+   CREATE INDEX IF NOT EXISTS oidc_payloads_by_client ON oidc_payloads (realm_id, model, (payload->>'clientId')) WHERE (payload->>'clientId') IS NOT NULL AND model = 'RefreshToken';
+   CREATE INDEX IF NOT EXISTS oidc_payloads_session_clients ON oidc_payloads USING gin ((payload->'authorizations')) WHERE model = 'Session';`,
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
