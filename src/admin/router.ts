@@ -31,6 +31,9 @@ import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
+// Issue 20 (required actions, OTP credentials).
+import { requiredActionRoutes } from './required-actions.ts';
+import { userCredentialRoutes } from './user-credentials.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -126,5 +129,8 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  // Issue 20: required actions (authentication/required-actions), a user's credentials.
+  requiredActionRoutes(router, deps);
+  userCredentialRoutes(router, deps);
   return router;
 }

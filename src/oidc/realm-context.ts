@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmModel } from '../realm/model.ts';
 import type { RealmKeys } from '../keys/realm-keys.ts';
+import type { VerifyEmailSender } from '../interaction/steps/verify-email-sender.ts';
 
 export interface RealmContext {
   realm: RealmModel;
@@ -23,6 +24,11 @@ export interface RealmContext {
   /** Outgoing requests (back-channel logout) may reach loopback and private addresses. */
   allowPrivateNetworks: boolean;
   log: Logger;
+  /**
+   * Sends VERIFY_EMAIL's mail (interaction/steps/verify-email-sender.ts); the mailer's, given by
+   * the realm registry. Absent: the page says the mail could not be sent.
+   */
+  verifyEmail?: VerifyEmailSender;
   /** Records a login event of this realm (Keycloak EventRepresentation fields); never throws. */
   loginEvent(
     type: string,

@@ -266,6 +266,11 @@ const MIGRATIONS: string[] = [
        AND NOT (CASE WHEN jsonb_typeof(u.representation->'realmRoles') = 'array' THEN u.representation->'realmRoles' ELSE '[]'::jsonb END) ? d.role
        AND EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(d.representation->'roles'->'realm') = 'array'
                      THEN d.representation->'roles'->'realm' ELSE '[]'::jsonb END) AS e(role) WHERE e.role->>'name' = d.role);`,
+  // (issue 20, OTP credentials) Keycloak's CredentialRepresentation.userLabel ("My Android"), and
+  // the last TOTP time step a credential accepted: a code of that step or an earlier one is refused
+  // (RFC 6238 §5.2; Keycloak's otpPolicyCodeReusable false), checked and moved in one UPDATE.
+  `ALTER TABLE credentials ADD COLUMN IF NOT EXISTS user_label text;
+   ALTER TABLE credentials ADD COLUMN IF NOT EXISTS otp_last_step bigint;`,
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
