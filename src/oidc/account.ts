@@ -13,7 +13,7 @@ import {
 } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
 import { isLockedOut, recordLoginAttempt } from '../realm/brute-force.ts';
-import { checkOtp, otpPolicy } from '../realm/otp.ts';
+import { checkOtp, otpPolicy, parseCredentialData } from '../realm/otp.ts';
 import { pendingActions } from '../realm/required-actions.ts';
 import { consumeOtp, otpCredentials, type OtpCredential } from '../store/credentials.ts';
 import { counterFor, loginFailures } from '../metrics.ts';
@@ -159,8 +159,9 @@ export async function checkOtpCode(
   const policy = otpPolicy(rc.realm.rep);
   let valid = false;
   for (const credential of credentials) {
-    if (!credential.data) continue;
-    const match = await checkOtp(credential.secret, credential.data, code.trim(), {
+    const data = parseCredentialData(credential.data);
+    if (!data) continue;
+    const match = await checkOtp(credential.secret, data, code.trim(), {
       window: policy.lookAheadWindow,
       afterTimeStep: policy.codeReusable ? undefined : credential.lastStep,
     });

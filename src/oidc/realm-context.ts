@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmModel } from '../realm/model.ts';
 import type { RealmKeys } from '../keys/realm-keys.ts';
-import type { VerifyEmailSender } from '../interaction/steps/verify-email-sender.ts';
+import type { VerifyEmailSender } from './verify-email-sender.ts';
 
 export interface RealmContext {
   realm: RealmModel;
@@ -25,7 +25,7 @@ export interface RealmContext {
   allowPrivateNetworks: boolean;
   log: Logger;
   /**
-   * Sends VERIFY_EMAIL's mail (interaction/steps/verify-email-sender.ts); the mailer's, given by
+   * Sends VERIFY_EMAIL's mail (oidc/verify-email-sender.ts); the mailer's, given by
    * the realm registry. Absent: the page says the mail could not be sent.
    */
   verifyEmail?: VerifyEmailSender;

@@ -103,7 +103,8 @@ const key = (secret: string) => new TextEncoder().encode(secret);
  * What a successful check moves the credential to: a TOTP code's time step (refused next time
  * when codes are not reusable), or the HOTP counter after the matched one.
  */
-export type OtpMatch = { type: 'totp'; timeStep: number } | { type: 'hotp'; nextCounter: number };
+export type OtpMatch =
+  { type: 'totp'; timeStep: number } | { type: 'hotp'; nextCounter: number; delta: number };
 
 /**
  * Checks `code` against one credential. TOTP: the current step and `window` steps on each side
@@ -135,9 +136,9 @@ export async function checkOtp(
         counter: data.counter,
         counterTolerance: [0, options.window],
       });
-      return result.valid
-        ? { type: 'hotp', nextCounter: data.counter + (result as { delta: number }).delta + 1 }
-        : undefined;
+      if (!result.valid) return undefined;
+      const { delta } = result as { delta: number };
+      return { type: 'hotp', nextCounter: data.counter + delta + 1, delta };
     }
     const epoch = options.now ?? Math.floor(Date.now() / 1000);
     const tolerance = data.period * options.window;

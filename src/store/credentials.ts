@@ -12,7 +12,7 @@ import { hkdfSync, randomUUID } from 'node:crypto';
 import { openValue, sealValue } from '../keys/encryption.ts';
 import { SEALED_PREFIX } from './realm-secrets.ts';
 import type { SqlClient } from './sql.ts';
-import { parseCredentialData, type OtpCredentialData, type OtpMatch } from '../realm/otp.ts';
+import type { OtpCredentialData, OtpMatch } from '../realm/otp.ts';
 
 export const OTP = 'otp';
 
@@ -27,11 +27,11 @@ export interface NewOtpCredential {
   lastStep?: number;
 }
 
-/** An OTP credential as the login reads it. `data` is undefined when it cannot be verified here. */
+/** An OTP credential as the login reads it: `data` is the stored credentialData (realm/otp.ts parseCredentialData checks it). */
 export interface OtpCredential {
   id: string;
   secret: string;
-  data: OtpCredentialData | undefined;
+  data: unknown;
   lastStep: number | undefined;
 }
 
@@ -122,7 +122,7 @@ export async function otpCredentials(db: SqlClient, userId: string): Promise<Otp
   return rows.map((r) => ({
     id: r.id,
     secret: openSecret(db, userId, r.id, r.secret_data),
-    data: parseCredentialData(r.credential_data),
+    data: r.credential_data,
     lastStep: r.otp_last_step === null ? undefined : Number(r.otp_last_step),
   }));
 }
@@ -158,7 +158,7 @@ export async function consumeOtp(
   }
   const rows = await db.query(
     "UPDATE credentials SET credential_data = jsonb_set(credential_data, '{counter}', to_jsonb($2::bigint)) WHERE id = $1 AND (credential_data->>'counter')::bigint = $3 RETURNING id",
-    [credential.id, match.nextCounter, credential.data?.counter ?? 0],
+    [credential.id, match.nextCounter, match.nextCounter - 1 - match.delta],
   );
   return rows.length > 0;
 }

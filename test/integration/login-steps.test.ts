@@ -13,8 +13,8 @@ import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.
 import { masterAdmin } from '../helpers/admin.ts';
 import { TestBrowser } from '../helpers/browser.ts';
 import { asJson } from '../helpers/json.ts';
-import { base32Decode, keyOf, totp } from '../helpers/otp.ts';
-import type { VerifyEmailRequest } from '../../src/interaction/steps/verify-email-sender.ts';
+import { base32Decode, hotp, keyOf, totp } from '../helpers/otp.ts';
+import type { VerifyEmailRequest } from '../../src/oidc/verify-email-sender.ts';
 
 const CB = 'http://localhost:4000/cb';
 const SECRET = 'ZmxhdC1zZWNyZXQtMTIzNDU2';
@@ -47,6 +47,18 @@ const REALM = {
       credentials: [{ value: 'first-password', temporary: true }],
     },
     { username: 'otpuser', credentials: [{ value: 'otp-password' }, otpCredential(SECRET)] },
+    {
+      username: 'hotpuser',
+      credentials: [
+        { value: 'hotp-pw' },
+        {
+          type: 'otp',
+          secretData: JSON.stringify({ value: '12345678901234567890' }),
+          credentialData:
+            '{"subType":"hotp","digits":6,"counter":0,"period":30,"algorithm":"HmacSHA1"}',
+        },
+      ],
+    },
     { username: 'granted', credentials: [{ value: 'granted-pw' }, otpCredential(SECRET)] },
     { username: 'guessed', credentials: [{ value: 'guessed-pw' }, otpCredential(SECRET)] },
     {
@@ -237,6 +249,19 @@ describe('OTP', () => {
       status: 401,
       body: INVALID,
     });
+  });
+
+  it('HOTP (RFC 4226 counter): a code moves the counter; the same code again is refused, the next one works', async () => {
+    const key = keyOf('12345678901234567890');
+    const base = { username: 'hotpuser', password: 'hotp-pw' };
+    expect((await grant('steps', 'web', { ...base, totp: hotp(key, 0) })).status).toBe(200);
+    expect(await grant('steps', 'web', { ...base, totp: hotp(key, 0) })).toEqual({
+      status: 401,
+      body: INVALID,
+    });
+    const login = await (await new Login().start()).password('hotpuser', 'hotp-pw');
+    await login.otp(hotp(key, 1));
+    expect(login.done).toContain('code=');
   });
 
   it('wrong codes count as brute-force failures: after failureFactor the right code is refused', async () => {

@@ -111,10 +111,12 @@ describe('checkOtp (otplib)', () => {
     expect(await checkOtp(SEEDS.HmacSHA1, data, RFC4226[3], { window: 0 })).toEqual({
       type: 'hotp',
       nextCounter: 4,
+      delta: 0,
     });
     expect(await checkOtp(SEEDS.HmacSHA1, data, RFC4226[5], { window: 2 })).toEqual({
       type: 'hotp',
       nextCounter: 6,
+      delta: 2,
     });
     expect(await checkOtp(SEEDS.HmacSHA1, data, RFC4226[6], { window: 2 })).toBeUndefined();
     expect(await checkOtp(SEEDS.HmacSHA1, data, RFC4226[2], { window: 2 })).toBeUndefined();

@@ -1,6 +1,6 @@
 /**
  * VERIFY_EMAIL: Keycloak's login-verify-email.ftl and VerifyEmail required action. The first
- * display in a login sends the mail (through `RealmContext.verifyEmail`, verify-email-sender.ts)
+ * display in a login sends the mail (through `RealmContext.verifyEmail`, oidc/verify-email-sender.ts)
  * and says "An email with instructions to verify your email address has been sent to your address
  * {email}.", with "Click here to re-send the email."; the login goes on once the mail's link has
  * verified the address (the page's "continue" re-reads the user). A user whose email is already

@@ -5,7 +5,7 @@
  * the mailer and is given to each realm as `RealmContext.verifyEmail` by the realm registry;
  * without one the page says the mail could not be sent.
  */
-import type { StoredUser } from '../../store/users.ts';
+import type { StoredUser } from '../store/users.ts';
 
 export interface VerifyEmailRequest {
   user: StoredUser;
