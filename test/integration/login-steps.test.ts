@@ -341,6 +341,23 @@ describe('OTP', () => {
   });
 });
 
+describe('OTP secrets at rest', () => {
+  it('are sealed in the credentials table and opened for a realm export (Keycloak exports them in clear)', async () => {
+    const rows = await server.db.query<{ secret_data: unknown }>(
+      "SELECT c.secret_data FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.username = 'otpuser' AND c.type = 'otp'",
+    );
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows[0].secret_data)).not.toContain(SECRET);
+    expect((rows[0].secret_data as { value: string }).value).toMatch(/^qsign-sealed:/);
+    const { exportUsers } = await import('../../src/realm/export.ts');
+    const realmId = (await server.registry.get('steps'))!.rc.realmId;
+    const user = (await exportUsers(server.db, realmId)).find((u) => u.username === 'otpuser')!;
+    const otp = user.credentials.find((c) => c.type === 'otp')!;
+    expect(JSON.parse(otp.secretData!)).toEqual({ value: SECRET });
+    expect(otp).toMatchObject({ userLabel: 'Phone' });
+  });
+});
+
 describe('terms, profile, email verification', () => {
   it('TERMS_AND_CONDITIONS (enabled through the admin API) then UPDATE_PROFILE, in priority order', async () => {
     const kc = await masterAdmin(server.baseUrl);
