@@ -12,18 +12,18 @@ import {
   findUserById,
   findUserByUsername,
   insertUser,
-  replacePasswords,
   searchUsers,
   countUsers,
   updateUser,
   type StoredUser,
   type UserSearch,
 } from '../store/users.ts';
-import { hashPassword } from '../realm/password.ts';
+import { preparePassword, storePassword } from '../realm/password-update.ts';
+import type { StoredPassword } from '../realm/password.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { withDefaultActions } from '../realm/required-actions.ts';
 import { formatPath } from '../realm/import.ts';
-import { badRequest, conflict, notFound } from './errors.ts';
+import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { findGroupByPath } from './group-tree.ts';
@@ -133,6 +133,27 @@ function checkRoles(
   }
 }
 
+/**
+ * The password credentials of a user body, each checked against the realm's password policy and
+ * hashed as it says (UsersResource.createUser → RepresentationToModel.createCredentials).
+ * @throws AdminError 400 `Password policy not met` (UsersResource: PasswordPolicyNotMetException)
+ */
+async function newUserPasswords(
+  deps: AdminDeps,
+  doc: RealmDocument,
+  rep: { username: string; email?: string },
+  credentials: { type?: string; value?: string }[],
+): Promise<StoredPassword[]> {
+  const passwords: StoredPassword[] = [];
+  for (const c of credentials) {
+    if (c.type !== 'password' || c.value === undefined) continue;
+    const prepared = await preparePassword(deps.db, doc, rep, c.value);
+    if (!prepared.ok) throw badRequest('Password policy not met');
+    passwords.push(prepared.stored);
+  }
+  return passwords;
+}
+
 export function userRoutes(router: Router, deps: AdminDeps): void {
   // Inside a transaction pass its client: PGlite has one connection, a query outside the
   // transaction would wait for it forever.
@@ -169,11 +190,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
     rep.groups = checkGroups(realm.doc, rep.groups);
-    const passwords = await Promise.all(
-      credentials
-        .filter((c) => c.type === 'password' && c.value !== undefined)
-        .map((c) => hashPassword(c.value!)),
-    );
+    const passwords = await newUserPasswords(deps, realm.doc, rep, credentials);
     // UsersResource.createUser → UserProvider.addUser(realm, username): addDefaultRoles = true,
     // so the new user holds default-roles-{realm} as an explicit mapping (realm/defaults.ts).
     // Keycloak's addUser(..., addDefaultRequiredActions = true) and createCredentials: the realm's
@@ -244,9 +261,16 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     if (typeof body.value !== 'string' || !body.value)
       throw badRequest('the password must not be empty', 'value');
     const user = await load(realm.id, ctx.params.id);
-    const stored = await hashPassword(body.value);
+    const prepared = await preparePassword(deps.db, realm.doc, user, body.value);
+    // UserResource.resetPassword: a policy failure is ModelException → ErrorResponseException
+    // (400 {"error": key, "error_description": the admin message with its parameters}).
+    if (!prepared.ok)
+      throw new AdminError(400, {
+        error: prepared.messages[0].key,
+        error_description: prepared.messages[0].text,
+      });
     await commit(deps, realm.name, async (tx) => {
-      await replacePasswords(tx, user.id, stored);
+      await storePassword(tx, user.id, prepared);
       const actions = new Set(user.requiredActions ?? []);
       if (body.temporary) actions.add('UPDATE_PASSWORD');
       else actions.delete('UPDATE_PASSWORD');

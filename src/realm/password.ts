@@ -27,16 +27,57 @@ export const ARGON2_DEFAULTS = {
   hashLength: 32,
 } as const;
 
-/** Hashes a clear-text password with argon2id (Keycloak's default parameters). About 40 ms of CPU. */
-export async function hashPassword(password: string): Promise<StoredPassword> {
+/** How to hash: a Keycloak hash provider id and its iterations (realm/password-policy.ts). */
+export interface HashOptions {
+  algorithm?: string;
+  iterations?: number;
+}
+
+const PBKDF2_DIGESTS: Record<string, string> = {
+  pbkdf2: 'sha1',
+  'pbkdf2-sha256': 'sha256',
+  'pbkdf2-sha512': 'sha512',
+};
+
+/**
+ * Hashes a clear-text password: argon2id with Keycloak's default parameters (about 40 ms of CPU)
+ * unless `options` names a pbkdf2 variant (Pbkdf2PasswordHashProvider: 16-byte salt, 512-bit
+ * derived key) or other argon2 iterations, as a realm's `hashAlgorithm` / `hashIterations`
+ * policy does. An unknown algorithm falls back to argon2.
+ */
+export async function hashPassword(
+  password: string,
+  options: HashOptions = {},
+): Promise<StoredPassword> {
   const salt = randomBytes(16);
+  const digest = PBKDF2_DIGESTS[options.algorithm ?? ''];
+  if (digest) {
+    const iterations = options.iterations ?? 210_000;
+    const hash = await pbkdf2Async(password, salt, iterations, 64, digest);
+    return {
+      secretData: {
+        value: hash.toString('base64'),
+        salt: salt.toString('base64'),
+        additionalParameters: {},
+      },
+      credentialData: {
+        hashIterations: iterations,
+        algorithm: options.algorithm!,
+        additionalParameters: {},
+      },
+    };
+  }
+  const iterations =
+    options.algorithm === 'argon2' && options.iterations
+      ? options.iterations
+      : ARGON2_DEFAULTS.iterations;
   const hash = await argon2Async('argon2id', {
     message: password,
     nonce: salt,
     parallelism: ARGON2_DEFAULTS.parallelism,
     tagLength: ARGON2_DEFAULTS.hashLength,
     memory: ARGON2_DEFAULTS.memoryKiB,
-    passes: ARGON2_DEFAULTS.iterations,
+    passes: iterations,
   });
   return {
     secretData: {
@@ -45,7 +86,7 @@ export async function hashPassword(password: string): Promise<StoredPassword> {
       additionalParameters: {},
     },
     credentialData: {
-      hashIterations: ARGON2_DEFAULTS.iterations,
+      hashIterations: iterations,
       algorithm: 'argon2',
       additionalParameters: {
         hashLength: [String(ARGON2_DEFAULTS.hashLength)],
@@ -85,9 +126,7 @@ export async function verifyPassword(password: string, stored: StoredPassword): 
     algorithm === 'pbkdf2-sha256' ||
     algorithm === 'pbkdf2-sha512'
   ) {
-    const digest = { pbkdf2: 'sha1', 'pbkdf2-sha256': 'sha256', 'pbkdf2-sha512': 'sha512' }[
-      algorithm
-    ];
+    const digest = PBKDF2_DIGESTS[algorithm];
     actual = await pbkdf2Async(password, salt, hashIterations, expected.length, digest);
   } else {
     throw new Error(`unsupported password hash algorithm "${algorithm}"`);

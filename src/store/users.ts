@@ -3,6 +3,7 @@
  * without credentials (role and group mappings as names, as in realm exports); password hashes
  * live in `credentials` only and never leave this module except to verify a login.
  */
+import { randomUUID } from 'node:crypto';
 import type { SqlClient } from './sql.ts';
 import type { UserRepresentation } from '../realm/representation.ts';
 import type { StoredPassword } from '../realm/password.ts';
@@ -245,20 +246,60 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
   return { where: conditions.join(' AND '), params };
 }
 
+/**
+ * Replaces a user's password. With `keepHistory` > 0 the superseded password becomes a
+ * `password-history` credential and only the newest `keepHistory` of those are kept
+ * (PasswordCredentialProvider.createCredential under a `passwordHistory(n)` policy keeps n-1);
+ * with 0 the old password and any history are deleted. Run it inside a transaction.
+ */
 export async function replacePasswords(
   db: SqlClient,
   userId: string,
   password: StoredPassword,
+  keepHistory = 0,
 ): Promise<void> {
-  await db.query("DELETE FROM credentials WHERE user_id = $1 AND type = 'password'", [userId]);
+  if (keepHistory > 0) {
+    await db.query(
+      "UPDATE credentials SET type = 'password-history' WHERE user_id = $1 AND type = 'password'",
+      [userId],
+    );
+    await db.query(
+      `DELETE FROM credentials WHERE user_id = $1 AND type = 'password-history' AND id NOT IN
+         (SELECT id FROM credentials WHERE user_id = $1 AND type = 'password-history'
+          ORDER BY created_at DESC, id DESC LIMIT $2)`,
+      [userId, keepHistory],
+    );
+  } else {
+    await db.query(
+      "DELETE FROM credentials WHERE user_id = $1 AND type IN ('password', 'password-history')",
+      [userId],
+    );
+  }
   await db.query(
     'INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
     [
-      `${userId}-password-${Date.now()}`,
+      `${userId}-password-${randomUUID()}`,
       userId,
       'password',
       JSON.stringify(password.secretData),
       JSON.stringify(password.credentialData),
     ],
   );
+}
+
+/**
+ * The hashes `passwordHistory` compares a new password with: the current password(s) first, then
+ * the `password-history` credentials, newest first (HistoryPasswordPolicyProvider).
+ */
+export async function passwordHistory(db: SqlClient, userId: string): Promise<StoredPassword[]> {
+  const rows = await db.query<{
+    secret_data: StoredPassword['secretData'];
+    credential_data: StoredPassword['credentialData'];
+  }>(
+    `SELECT secret_data, credential_data FROM credentials
+      WHERE user_id = $1 AND type IN ('password', 'password-history')
+      ORDER BY (type = 'password') DESC, created_at DESC, id DESC`,
+    [userId],
+  );
+  return rows.map((r) => ({ secretData: r.secret_data, credentialData: r.credential_data }));
 }
