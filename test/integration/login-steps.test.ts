@@ -26,6 +26,7 @@ const otpCredential = (secret: string) => ({
 });
 const REALM = {
   realm: 'steps',
+  passwordPolicy: 'length(10) and notUsername',
   bruteForceProtected: true,
   failureFactor: 3,
   waitIncrementSeconds: 60,
@@ -174,6 +175,12 @@ describe('UPDATE_PASSWORD (a temporary password)', () => {
     expect(login.html).toContain('Please specify password.');
     await login.post('kc-passwd-update-form', { 'password-new': 'a-b', 'password-confirm': 'a-c' });
     expect(login.html).toContain('Passwords don&#39;t match.');
+    // The realm's password policy (realm/password-policy.ts), Keycloak's messages_en texts.
+    await login.post('kc-passwd-update-form', {
+      'password-new': 'short',
+      'password-confirm': 'short',
+    });
+    expect(login.html).toContain('Invalid password: minimum length 10.');
     await login.post('kc-passwd-update-form', {
       'password-new': 'second-password',
       'password-confirm': 'second-password',

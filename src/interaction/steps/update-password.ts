@@ -2,14 +2,13 @@
  * UPDATE_PASSWORD: Keycloak's login-update-password.ftl (fields `password-new`,
  * `password-confirm`) and UpdatePassword.processAction: an empty password "Please specify
  * password.", a different confirmation "Passwords don't match.", the realm's password policy
- * (password-policy-seam.ts), then the password replaced and the action removed in one
+ * (realm/password-update.ts preparePassword: the first failing rule's messages_en text, history
+ * and hashing as the policy says), then the password stored and the action removed in one
  * transaction, and an UPDATE_PASSWORD event. Set by an admin (`requiredActions`), a temporary
  * password (reset-password `temporary: true`, or a realm file's `temporary` credential).
  */
-import { hashPassword } from '../../realm/password.ts';
-import { replacePasswords } from '../../store/users.ts';
+import { preparePassword, storePassword } from '../../realm/password-update.ts';
 import { completeAction } from './complete.ts';
-import { passwordPolicyError } from './password-policy-seam.ts';
 import { stepPage, type RequiredActionStep, type UserStepContext } from './types.ts';
 
 export const updatePassword: RequiredActionStep = {
@@ -31,11 +30,10 @@ export const updatePassword: RequiredActionStep = {
     const password = form['password-new'] ?? '';
     if (!password) return shown(sc, 'Please specify password.');
     if (password !== (form['password-confirm'] ?? '')) return shown(sc, "Passwords don't match.");
-    const policy = await passwordPolicyError(sc.rc, sc.user, password);
-    if (policy) return shown(sc, policy);
-    const stored = await hashPassword(password);
+    const prepared = await preparePassword(sc.rc.db, sc.rc.realm.rep, sc.user, password);
+    if (!prepared.ok) return shown(sc, prepared.messages[0].text);
     await sc.rc.db.transaction(async (tx) => {
-      await replacePasswords(tx, sc.user.id, stored);
+      await storePassword(tx, sc.user.id, prepared);
       sc.user = await completeAction(tx, sc.rc.realmId, sc.user, 'UPDATE_PASSWORD');
     });
     sc.rc.loginEvent('UPDATE_PASSWORD', {
