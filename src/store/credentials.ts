@@ -163,7 +163,7 @@ export async function consumeOtp(
   return rows.length > 0;
 }
 
-/** The user's credentials (passwords too) in the admin API's form, oldest first. */
+/** The user's credentials (passwords too, not the password history) in the admin API's form, oldest first. */
 export async function listCredentials(db: SqlClient, userId: string): Promise<CredentialView[]> {
   const rows = await db.query<{
     id: string;
@@ -172,7 +172,7 @@ export async function listCredentials(db: SqlClient, userId: string): Promise<Cr
     user_label: string | null;
     created_at: Date | string;
   }>(
-    'SELECT id, type, credential_data, user_label, created_at FROM credentials WHERE user_id = $1 ORDER BY created_at, id',
+    "SELECT id, type, credential_data, user_label, created_at FROM credentials WHERE user_id = $1 AND type <> 'password-history' ORDER BY created_at, id",
     [userId],
   );
   return rows.map((r) => ({
@@ -191,7 +191,7 @@ export async function deleteCredential(
   id: string,
 ): Promise<string | undefined> {
   const [row] = await db.query<{ type: string }>(
-    'DELETE FROM credentials WHERE user_id = $1 AND id = $2 RETURNING type',
+    "DELETE FROM credentials WHERE user_id = $1 AND id = $2 AND type <> 'password-history' RETURNING type",
     [userId, id],
   );
   return row?.type;
