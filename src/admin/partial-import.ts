@@ -124,14 +124,14 @@ async function applyPartialImport(
     )
       continue;
     // Without the default role, unlike admin/clients.ts and import (not yet checked against Keycloak's ClientsPartialImport).
-    users.push({ user: serviceAccountUser(client.clientId, []), passwords: [] });
+    users.push({ user: serviceAccountUser(client.clientId, []), passwords: [], otps: [] });
   }
-  for (const { user, passwords } of users) {
+  for (const { user, passwords, otps } of users) {
     if (planned!.overwrite.has(user.username)) {
       const old = await findUserByUsername(tx, realm.id, user.username);
       if (old) await deleteUser(tx, realm.id, old.id);
     }
-    await insertUser(tx, realm.id, user, passwords);
+    await insertUser(tx, realm.id, user, passwords, otps);
     userIds.set(user.username, user.id);
   }
   return withIds(planned!.results, planned!.rep, userIds);

@@ -34,6 +34,9 @@ import { partialImportRoutes } from './partial-import.ts';
 import { userEmailRoutes } from './user-emails.ts';
 // Issue 20: user sessions, offline sessions and consents.
 import { sessionRoutes } from './sessions.ts';
+// Issue 20 (required actions, OTP credentials).
+import { requiredActionRoutes } from './required-actions.ts';
+import { userCredentialRoutes } from './user-credentials.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -133,5 +136,8 @@ export function adminRouter(deps: AdminDeps): Router {
   userEmailRoutes(router, deps);
   // Issue 20: user sessions, offline sessions and consents.
   sessionRoutes(router, deps);
+  // Issue 20: required actions (authentication/required-actions), a user's credentials.
+  requiredActionRoutes(router, deps);
+  userCredentialRoutes(router, deps);
   return router;
 }

@@ -21,6 +21,7 @@ import {
 import { preparePassword, storePassword } from '../realm/password-update.ts';
 import type { StoredPassword } from '../realm/password.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
+import { withDefaultActions } from '../realm/required-actions.ts';
 import { formatPath } from '../realm/import.ts';
 import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-params.ts';
@@ -192,8 +193,14 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const passwords = await newUserPasswords(deps, realm.doc, rep, credentials);
     // UsersResource.createUser → UserProvider.addUser(realm, username): addDefaultRoles = true,
     // so the new user holds default-roles-{realm} as an explicit mapping (realm/defaults.ts).
+    // Keycloak's addUser(..., addDefaultRequiredActions = true) and createCredentials: the realm's
+    // enabled default actions, and UPDATE_PASSWORD for a temporary password (realm/required-actions.ts).
+    const temporary = credentials.some((c) => c.type === 'password' && c.temporary === true);
+    const actions = withDefaultActions(realm.doc, rep.requiredActions);
     const user: StoredUser = {
       ...rep,
+      requiredActions: temporary ? [...new Set([...actions, 'UPDATE_PASSWORD'])] : actions,
+      totp: false,
       realmRoles: withDefaultRole(realm.doc, rep.realmRoles),
       credentials: [],
       id: randomUUID(),

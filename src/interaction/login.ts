@@ -1,51 +1,104 @@
 /**
  * The login interaction: oidc-provider sends the browser to
- * `/realms/{realm}/login-actions/{uid}` when it needs a user; this module shows the login form,
- * checks the password, and hands the result back with `interactionFinished`. The interaction is
- * bound to its `KC_INTERACTION` cookie (path-scoped, SameSite=Lax), which is what makes the POST
- * CSRF-safe. A wrong username and a wrong password get the same message (Keycloak's
- * "Invalid username or password.").
+ * `/realms/{realm}/login-actions/{uid}` when it needs a user; this module dispatches to the step
+ * the login is at (interaction/steps/): the username and password form, the OTP code, each
+ * pending required action (UPDATE_PASSWORD, CONFIGURE_TOTP, UPDATE_PROFILE, VERIFY_EMAIL,
+ * TERMS_AND_CONDITIONS), then hands the result back to oidc-provider. The interaction is bound
+ * to its `KC_INTERACTION` cookie (path-scoped, SameSite=Lax), which is what makes each POST
+ * CSRF-safe, and the progress is kept in the interaction on the server (steps/state.ts), so a
+ * POST is only taken by the step the login is at.
+ *
+ * Routes below `login-actions/`: `GET {uid}` (the current page), `POST {uid}/login`,
+ * `POST {uid}/otp`, `POST {uid}/required-action/{alias}`, `GET {uid}/abort`.
  */
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
-import { checkPassword, LOGIN_ERROR_EVENT, OTP_NOT_SUPPORTED } from '../oidc/account.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { LOGIN_ACTIONS } from '../oidc/routes.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { findUserById } from '../store/users.ts';
+import { realmDisplayName, renderStandaloneError } from './pages.ts';
+import { showLogin, submitLogin } from './steps/password.ts';
+import { submitOtp } from './steps/otp.ts';
 import { handleConsentAction } from './consent.ts';
+import { advance, nextAction } from './steps/flow.ts';
+import { loadState, type Interaction } from './steps/state.ts';
+import {
+  interactionBase,
+  type Form,
+  type StepContext,
+  type UserStepContext,
+} from './steps/types.ts';
 
 const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+const TIMED_OUT = 'Your login attempt timed out. Login will start from the beginning.';
 
-const MESSAGES = {
-  invalid_credentials: 'Invalid username or password.',
-  user_not_found: 'Invalid username or password.',
-  service_account: 'Invalid username or password.',
-  locked: 'Invalid username or password.',
-  disabled: 'Account is disabled, contact your administrator.',
-  otp_required: OTP_NOT_SUPPORTED,
-  not_set_up: 'Account is not fully set up.',
-} as const;
+async function readForm(ctx: Context): Promise<Form> {
+  await parseForm(ctx, async () => undefined);
+  const body = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
+  const form: Form = {};
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
+  return form;
+}
 
-function loginPage(ctx: Context, rc: RealmContext, uid: string, username: string, error?: string) {
-  const base = `/realms/${encodeURIComponent(rc.realm.name)}${LOGIN_ACTIONS}/${encodeURIComponent(uid)}`;
-  sendPage(ctx, 'login', {
-    realmDisplayName: realmDisplayName(rc),
-    action: `${base}/login`,
-    abort: `${base}/abort`,
-    username,
-    usernameLabel: rc.realm.rep.loginWithEmailAllowed ? 'Username or email' : 'Username',
-    rememberMe: rc.realm.rep.rememberMe === true,
-    error,
-    // h20b: registration.ts and reset-credentials.ts pages of this interaction.
-    registerUrl: rc.realm.rep.registrationAllowed ? `${base}/registration` : undefined,
-    resetUrl: rc.realm.rep.resetPasswordAllowed ? `${base}/reset-credentials` : undefined,
-  });
+/** The logged-in-so-far user of the interaction, read fresh; undefined before the password. */
+async function userStep(sc: StepContext): Promise<UserStepContext | undefined> {
+  const state = loadState(sc.interaction);
+  if (!state) return undefined;
+  const user = await findUserById(sc.rc.db, sc.rc.realmId, state.userId);
+  // A user deleted or disabled meanwhile starts again at the login form.
+  return user && user.enabled ? { ...sc, user, state } : undefined;
+}
+
+async function abort(sc: StepContext): Promise<void> {
+  const returnTo = await sc.provider.interactionResult(
+    sc.ctx.req,
+    sc.ctx.res,
+    { error: 'access_denied', error_description: 'End-User aborted interaction' },
+    { mergeWithLastSubmission: false },
+  );
+  sc.ctx.status = 303;
+  sc.ctx.redirect(returnTo);
+}
+
+/** `POST {uid}/required-action/{alias}`: taken only by the action the login is at. */
+async function submitAction(us: UserStepContext, alias: string, form: Form): Promise<void> {
+  const step = us.state.stage === 'actions' ? await nextAction(us) : undefined;
+  if (!step || step.alias !== alias) {
+    await advance(us);
+    return;
+  }
+  const outcome = await step.submit(us, form);
+  if (outcome === 'rejected') await abort(us);
+  else if (outcome === 'done') await advance(us);
+}
+
+async function dispatch(sc: StepContext, action: string | undefined, rest: string[]) {
+  const { ctx } = sc;
+  if (ctx.method === 'GET' && action === 'abort') return abort(sc);
+  // The consent prompt (oidc/consent-check.ts) has its own page (Keycloak's login-oauth-grant.ftl).
+  if (sc.interaction.prompt.name === 'consent')
+    return handleConsentAction(ctx, sc.rc, sc.provider, sc.interaction, action);
+  const us = await userStep(sc);
+  if (ctx.method === 'GET' && !action) {
+    if (us) return advance(us);
+    const hint = sc.interaction.params.login_hint;
+    return showLogin(sc, typeof hint === 'string' ? hint : '');
+  }
+  if (ctx.method !== 'POST') return undefined;
+  if (action === 'login') return submitLogin(sc, await readForm(ctx));
+  if (!us) return showLogin(sc, '');
+  if (action === 'otp') {
+    if (us.state.stage !== 'otp') return advance(us);
+    if (await submitOtp(us, await readForm(ctx))) await advance(us);
+    return;
+  }
+  if (action === 'required-action' && rest.length === 1)
+    return submitAction(us, rest[0], await readForm(ctx));
+  return undefined;
 }
 
 /**
- * Handles `GET {uid}`, `POST {uid}/login` and `GET {uid}/abort` under the realm's login-actions
- * path. `rest` is the path after `/login-actions/`.
+ * Handles the realm's login-actions requests. `rest` is the path after `/login-actions/`.
  */
 export async function handleLoginAction(
   ctx: Context,
@@ -53,91 +106,29 @@ export async function handleLoginAction(
   provider: Provider,
   rest: string,
 ): Promise<void> {
-  const [uid, action] = rest.split('/');
-  let details;
+  const [uid, action, ...more] = rest.split('/');
+  let interaction: Interaction;
   try {
-    details = await provider.interactionDetails(ctx.req, ctx.res);
+    interaction = await provider.interactionDetails(ctx.req, ctx.res);
   } catch {
-    renderStandaloneError(
-      ctx,
-      'Your login attempt timed out. Login will start from the beginning.',
-      400,
-      realmDisplayName(rc),
-    );
+    renderStandaloneError(ctx, TIMED_OUT, 400, realmDisplayName(rc));
     return;
   }
-  if (details.uid !== uid) {
-    renderStandaloneError(
-      ctx,
-      'Your login attempt timed out. Login will start from the beginning.',
-      400,
-      realmDisplayName(rc),
-    );
+  if (interaction.uid !== uid) {
+    renderStandaloneError(ctx, TIMED_OUT, 400, realmDisplayName(rc));
     return;
   }
-  if (details.prompt.name === 'consent') {
-    await handleConsentAction(ctx, rc, provider, details, action);
-    return;
+  const sc: StepContext = {
+    ctx,
+    rc,
+    provider,
+    interaction,
+    base: interactionBase(rc, uid),
+    clientId: String(interaction.params.client_id ?? ''),
+  };
+  await dispatch(sc, action, more);
+  if (ctx.body === undefined && ctx.status === 404) {
+    ctx.status = 405;
+    ctx.body = { error: 'invalid_request', error_description: 'Method not allowed' };
   }
-  const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
-
-  if (ctx.method === 'GET' && !action) {
-    loginPage(ctx, rc, uid, loginHint);
-    return;
-  }
-  if (ctx.method === 'GET' && action === 'abort') {
-    const returnTo = await provider.interactionResult(
-      ctx.req,
-      ctx.res,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' },
-      { mergeWithLastSubmission: false },
-    );
-    ctx.status = 303;
-    ctx.redirect(returnTo);
-    return;
-  }
-  if (ctx.method === 'POST' && action === 'login') {
-    await parseForm(ctx, async () => undefined);
-    const form = (ctx.request as unknown as { body?: Record<string, unknown> }).body ?? {};
-    const username = typeof form.username === 'string' ? form.username.trim() : '';
-    const password = typeof form.password === 'string' ? form.password : '';
-    const result = await checkPassword(rc, username, password, ctx.ip);
-    const clientId = String(details.params.client_id ?? '');
-    if (!result.ok) {
-      rc.loginEvent('LOGIN_ERROR', {
-        clientId,
-        ipAddress: ctx.ip,
-        error: LOGIN_ERROR_EVENT[result.reason],
-        details: { auth_method: 'openid-connect', username },
-      });
-      loginPage(ctx, rc, uid, username, MESSAGES[result.reason]);
-      return;
-    }
-    rc.loginEvent('LOGIN', {
-      clientId,
-      userId: result.user.id,
-      ipAddress: ctx.ip,
-      details: { auth_method: 'openid-connect', username: result.user.username },
-    });
-    const returnTo = await provider.interactionResult(
-      ctx.req,
-      ctx.res,
-      {
-        // Without remember me the SSO cookie is a browser-session cookie (Keycloak's login.ftl
-        // `rememberMe` checkbox, shown when the realm allows it). Consent: interaction/consent.ts.
-        login: {
-          accountId: result.user.id,
-          acr: '1',
-          amr: ['pwd'],
-          remember: rc.realm.rep.rememberMe === true && form.rememberMe === 'on',
-        },
-      },
-      { mergeWithLastSubmission: false },
-    );
-    ctx.status = 303;
-    ctx.redirect(returnTo);
-    return;
-  }
-  ctx.status = 405;
-  ctx.body = { error: 'invalid_request', error_description: 'Method not allowed' };
 }

@@ -1,6 +1,6 @@
 /**
- * oidc-provider's `findAccount` over the realm's users, and the password check shared by the
- * login form and the password grant. An account's own claims are only `sub`: the id token's and
+ * oidc-provider's `findAccount` over the realm's users, and the password and OTP checks shared by
+ * the login form and the password grant. An account's own claims are only `sub`: the id token's and
  * userinfo's claims come from the realm's protocol mappers (oidc/mapped-claims.ts), which
  * replace what oidc-provider would take from here.
  */
@@ -12,7 +12,10 @@ import {
   type StoredUser,
 } from '../store/users.ts';
 import { verifyPassword } from '../realm/password.ts';
-import { recordLoginAttempt } from '../realm/brute-force.ts';
+import { isLockedOut, recordLoginAttempt } from '../realm/brute-force.ts';
+import { checkOtp, otpPolicy, parseCredentialData } from '../realm/otp.ts';
+import { pendingActions } from '../realm/required-actions.ts';
+import { consumeOtp, otpCredentials, type OtpCredential } from '../store/credentials.ts';
 import { counterFor, loginFailures } from '../metrics.ts';
 import type { RealmContext } from './realm-context.ts';
 
@@ -42,8 +45,8 @@ export function findAccountFor(rc: RealmContext) {
 
 /**
  * Why a login failed: a wrong password, a user that does not exist, a service account's user
- * (which cannot log in), a user locked out by brute-force detection, a disabled user, a user with
- * an OTP credential (second factor not supported yet), pending required actions.
+ * (which cannot log in), a user locked out by brute-force detection, a disabled user, pending
+ * required actions (the password grant's answer: the browser login runs them instead).
  */
 export type LoginFailure =
   | 'invalid_credentials'
@@ -51,14 +54,15 @@ export type LoginFailure =
   | 'service_account'
   | 'locked'
   | 'disabled'
-  | 'otp_required'
   | 'not_set_up';
 
-/** What a user with an OTP credential is told (login page and password grant). */
-export const OTP_NOT_SUPPORTED =
-  'This account requires a one-time code (OTP), which this server does not support yet. Contact your administrator.';
-
-export type LoginResult = { ok: true; user: StoredUser } | { ok: false; reason: LoginFailure };
+/**
+ * A right password: the user, and their OTP credentials (a second factor is then required, as
+ * Keycloak's browser flow "Conditional OTP" and direct grant "Direct Grant - Conditional OTP" do
+ * for a user with an OTP credential).
+ */
+export type LoginResult =
+  { ok: true; user: StoredUser; otp: OtpCredential[] } | { ok: false; reason: LoginFailure };
 
 /** The `error` of Keycloak's LOGIN_ERROR event for each failed login (Keycloak's `Errors` constants). */
 export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
@@ -67,16 +71,20 @@ export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
   service_account: 'invalid_user',
   locked: 'user_temporarily_disabled',
   disabled: 'user_disabled',
-  // Keycloak's OTP authenticators record a missing or wrong code as invalid_user_credentials.
-  otp_required: 'invalid_user_credentials',
   not_set_up: 'resolve_required_actions',
 };
+
+/** Counts a failure in `qsign_login_failures_total{realm, reason}` (reason: LOGIN_ERROR_EVENT's). */
+export const countLoginFailure = (rc: RealmContext, error: string) =>
+  counterFor(loginFailures, rc.realm.name, error).inc();
 
 /**
  * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
  * argon2 computation too, so timing does not tell which part was wrong. Every failure counts in
- * `qsign_login_failures_total{realm, reason}`, reason being LOGIN_ERROR_EVENT's.
- * @throws StoreUnavailableError when the store is down (not counted).
+ * `qsign_login_failures_total{realm, reason}`, reason being LOGIN_ERROR_EVENT's. A right password
+ * of a user with an OTP credential leaves the brute-force count as it is (checkOtpCode settles it).
+ * @throws StoreUnavailableError when the store is down (not counted); CredentialSecretError
+ *   when an OTP secret does not open.
  */
 export async function checkPassword(
   rc: RealmContext,
@@ -85,7 +93,7 @@ export async function checkPassword(
   ip?: string,
 ): Promise<LoginResult> {
   const result = await verifyLogin(rc, login, password, ip);
-  if (!result.ok) counterFor(loginFailures, rc.realm.name, LOGIN_ERROR_EVENT[result.reason]).inc();
+  if (!result.ok) countLoginFailure(rc, LOGIN_ERROR_EVENT[result.reason]);
   return result;
 }
 
@@ -108,10 +116,15 @@ async function verifyLogin(
     }
   }
   if (!credentials.length) await verifyPassword(password, DUMMY);
+  const otp = user && valid ? await otpCredentials(rc.db, user.id) : [];
   // A locked-out user is refused even with the right password; pages and grants answer it as
   // they answer a wrong password (Keycloak's).
-  if (user && (await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip })))
-    return { ok: false, reason: 'locked' };
+  const locked =
+    user &&
+    (valid && otp.length
+      ? await isLockedOut(rc.db, rc.realm.rep, rc.realmId, user.id)
+      : await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip }));
+  if (locked) return { ok: false, reason: 'locked' };
   if (!user || !valid)
     return {
       ok: false,
@@ -122,12 +135,52 @@ async function verifyLogin(
           : 'invalid_credentials',
     };
   if (!user.enabled) return { ok: false, reason: 'disabled' };
-  // Keycloak's UserRepresentation.totp: the user has an OTP credential (realm import sets it from
-  // the credentials). Without an OTP step, the password alone must not let them in.
-  if (user.totp === true) return { ok: false, reason: 'otp_required' };
-  if (user.requiredActions?.length) return { ok: false, reason: 'not_set_up' };
-  return { ok: true, user };
+  return { ok: true, user, otp };
 }
+
+/** How an OTP code was received: accepted, wrong (or replayed), or refused for a lockout. */
+export type OtpOutcome = 'ok' | 'invalid' | 'locked';
+
+/**
+ * Checks an OTP code against the user's credentials (any of them may match, with the realm's
+ * look-around window) and settles brute force: a wrong or replayed code is a failure (Keycloak's
+ * OTPFormAuthenticator / ValidateOTP: `invalid_user_credentials`), a right one clears the count
+ * unless the user is locked out meanwhile. A TOTP code is accepted once unless the realm's
+ * `otpPolicyCodeReusable` (Keycloak: "Invalid authenticator code." for a reused one).
+ * @throws StoreUnavailableError when the store is down.
+ */
+export async function checkOtpCode(
+  rc: RealmContext,
+  user: StoredUser,
+  credentials: OtpCredential[],
+  code: string,
+  ip?: string,
+): Promise<OtpOutcome> {
+  const policy = otpPolicy(rc.realm.rep);
+  let valid = false;
+  for (const credential of credentials) {
+    const data = parseCredentialData(credential.data);
+    if (!data) continue;
+    const match = await checkOtp(credential.secret, data, code.trim(), {
+      window: policy.lookAheadWindow,
+      afterTimeStep: policy.codeReusable ? undefined : credential.lastStep,
+    });
+    if (match && (await consumeOtp(rc.db, credential, match, policy.codeReusable))) {
+      valid = true;
+      break;
+    }
+  }
+  const locked = await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, {
+    valid,
+    ip,
+  });
+  if (locked || !valid) countLoginFailure(rc, LOGIN_ERROR_EVENT.invalid_credentials);
+  return locked ? 'locked' : valid ? 'ok' : 'invalid';
+}
+
+/** The user's pending required actions (enabled in the realm), priority first. */
+export const pendingRequiredActions = (rc: RealmContext, user: StoredUser): string[] =>
+  pendingActions(rc.realm.rep, user.requiredActions ?? []);
 
 // argon2id hash of a random throwaway password, Keycloak parameters: equalises timing for unknown users.
 const DUMMY = {

@@ -2,25 +2,30 @@
  * The OAuth 2.0 Resource Owner Password Credentials grant (RFC 6749 §4.3), which Keycloak offers
  * to clients with `directAccessGrantsEnabled`. oidc-provider does not ship it; it is registered
  * through the public `registerGrantType` API. Errors are Keycloak's (its direct grant flow:
- * ValidateUsername, ValidatePassword, ResourceOwnerPasswordCredentialsGrantType): a wrong
- * password 401 invalid_grant "Invalid user credentials"; 400 "Account disabled", 400 "Account is
- * not fully set up" (both only after the right password); no username 401 invalid_request
- * "Missing parameter: username"; an offline token for a user without the `offline_access` role
- * 400 not_allowed (offline-access.ts). Stricter than Keycloak, so that the answer never tells
- * whether an account exists: an unknown user, a service account's user and a user locked out by
- * brute-force detection get the wrong password's 401 (Keycloak's ValidateUsername answers them
- * 400 with the same body). A user with an OTP credential is refused, after the right password,
- * with 400 invalid_grant naming the reason (no OTP step yet; Keycloak would ask for `totp`).
- * A user disabled by permanent lockout, with the right password, gets 400 "Account disabled".
+ * ValidateUsername, ValidatePassword, ValidateOTP, ResourceOwnerPasswordCredentialsGrantType): a
+ * wrong password 401 invalid_grant "Invalid user credentials"; 400 "Account disabled", 400
+ * "Account is not fully set up" (a pending required action enabled in the realm; both only after
+ * the right password); no username 401 invalid_request "Missing parameter: username"; an offline
+ * token for a user without the `offline_access` role 400 not_allowed (offline-access.ts).
+ * A user with an OTP credential must send the code as the `totp` parameter (Keycloak's
+ * "Direct Grant - Conditional OTP", ValidateOTP): missing, wrong or replayed 401 invalid_grant
+ * "Invalid user credentials", counted by brute-force detection. Stricter than Keycloak, so that
+ * the answer never tells whether an account exists: an unknown user, a service account's user
+ * and a user locked out by brute-force detection get the wrong password's 401 (Keycloak's
+ * ValidateUsername answers them 400 with the same body). A user disabled by permanent lockout,
+ * with the right password, gets 400 "Account disabled".
  */
 import { randomBytes } from 'node:crypto';
 import { errors, type Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import {
+  checkOtpCode,
   checkPassword,
+  countLoginFailure,
   LOGIN_ERROR_EVENT,
-  OTP_NOT_SUPPORTED,
+  pendingRequiredActions,
   toAccount,
   type LoginFailure,
+  type LoginResult,
 } from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -37,7 +42,6 @@ const FAILURES: Record<LoginFailure, { status: number; description: string }> = 
   service_account: { status: 401, description: 'Invalid user credentials' },
   locked: { status: 401, description: 'Invalid user credentials' },
   disabled: { status: 400, description: 'Account disabled' },
-  otp_required: { status: 400, description: OTP_NOT_SUPPORTED },
   not_set_up: { status: 400, description: 'Account is not fully set up' },
 };
 
@@ -75,7 +79,7 @@ export function registerPasswordGrant(
       if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
       // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
       const proof = await dpopProof(ctx);
-      const result = await checkPassword(rc, params.username, params.password ?? '', ctx.ip);
+      const result = await authenticate(rc, params, ctx.ip);
       if (!result.ok) {
         rc.loginEvent('LOGIN_ERROR', {
           clientId: client.clientId,
@@ -186,6 +190,31 @@ export function registerPasswordGrant(
         scope,
       };
     },
-    ['username', 'password', 'scope'],
+    ['username', 'password', 'scope', 'totp'],
   );
+}
+
+/**
+ * Keycloak's direct grant flow for one request: password, then the `totp` code when the user has
+ * an OTP credential, then the pending required actions.
+ */
+async function authenticate(
+  rc: RealmContext,
+  params: Record<string, string | undefined>,
+  ip: string,
+): Promise<LoginResult> {
+  const result = await checkPassword(rc, params.username ?? '', params.password ?? '', ip);
+  if (!result.ok) return result;
+  if (result.otp.length) {
+    // A missing code is a failed attempt too (Keycloak's ValidateOTP fails with INVALID_USER).
+    const code = (params.totp ?? '').slice(0, 16);
+    const outcome = await checkOtpCode(rc, result.user, result.otp, code, ip);
+    if (outcome !== 'ok')
+      return { ok: false, reason: outcome === 'locked' ? 'locked' : 'invalid_credentials' };
+  }
+  if (pendingRequiredActions(rc, result.user).length) {
+    countLoginFailure(rc, LOGIN_ERROR_EVENT.not_set_up);
+    return { ok: false, reason: 'not_set_up' };
+  }
+  return result;
 }

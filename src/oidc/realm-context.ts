@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmModel } from '../realm/model.ts';
 import type { RealmKeys } from '../keys/realm-keys.ts';
+import type { VerifyEmailSender } from './verify-email-sender.ts';
 
 export interface RealmContext {
   realm: RealmModel;
@@ -27,6 +28,11 @@ export interface RealmContext {
   /** HMAC key of this realm's action tokens (interaction/action-token.ts), derived from the KEK. */
   actionTokenKey: Uint8Array;
   log: Logger;
+  /**
+   * Sends VERIFY_EMAIL's mail (oidc/verify-email-sender.ts); the mailer's, given by
+   * the realm registry. Absent: the page says the mail could not be sent.
+   */
+  verifyEmail?: VerifyEmailSender;
   /** Records a login event of this realm (Keycloak EventRepresentation fields); never throws. */
   loginEvent(
     type: string,

@@ -105,6 +105,26 @@ export async function recordLoginAttempt(
   return outcome === 'locked';
 }
 
+/**
+ * Whether the user is locked out now, without recording an attempt: for a right password that
+ * still needs a second factor, which must neither clear the count (else each password login would
+ * reset the OTP failures) nor count as a failure.
+ * @throws StoreUnavailableError when the store is down.
+ */
+export async function isLockedOut(
+  db: SqlClient,
+  doc: RealmDocument,
+  realmId: string,
+  userId: string,
+): Promise<boolean> {
+  if (!settingsOf(doc).enabled) return false;
+  const rows = await db.query(
+    'SELECT 1 FROM login_failures WHERE realm_id = $1 AND user_id = $2 AND locked_until > $3',
+    [realmId, userId, new Date()],
+  );
+  return rows.length > 0;
+}
+
 /** Keycloak's attack-detection view of a user: `{numFailures, disabled, lastIPFailure, lastFailure}` (ms). */
 export async function loginFailures(
   db: SqlClient,

@@ -6,9 +6,10 @@
  * with their role and group mappings, service-account links and password credentials in Keycloak's
  * `secretData` / `credentialData` form (CredentialRepresentation, Keycloak 12+).
  *
- * Key providers carry their key as Keycloak's do (export-keys.ts). Not exported: OTP secrets (not
- * stored here: a user's `totp` flag is kept).
+ * Key providers carry their key as Keycloak's do (export-keys.ts). OTP credentials carry their
+ * secret in clear, as Keycloak's exports do (sealed at rest: store/credentials.ts).
  */
+import { OTP, openSecret } from '../store/credentials.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, RealmNotFoundError, type StoredRealm } from '../store/realms.ts';
 import type { StoredUser } from '../store/users.ts';
@@ -67,6 +68,7 @@ type CredentialRow = {
   type: string;
   secret_data: unknown;
   credential_data: unknown;
+  user_label: string | null;
   created_at: Date | string;
 };
 
@@ -77,17 +79,21 @@ export async function exportUsers(db: SqlClient, realmId: string): Promise<UserR
     [realmId],
   );
   const creds = await db.query<CredentialRow & { user_id: string }>(
-    'SELECT c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.created_at FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.realm_id = $1 ORDER BY c.created_at DESC, c.id',
+    'SELECT c.id, c.user_id, c.type, c.secret_data, c.credential_data, c.user_label, c.created_at FROM credentials c JOIN users u ON u.id = c.user_id WHERE u.realm_id = $1 ORDER BY c.created_at DESC, c.id',
     [realmId],
   );
   const byUser = new Map<string, CredentialRepresentation[]>();
   for (const c of creds) {
     // Keycloak CredentialRepresentation: secretData and credentialData are JSON strings.
+    // OTP secrets are sealed at rest (store/credentials.ts); Keycloak exports them in clear.
+    const secretData =
+      c.type === OTP ? { value: openSecret(db, c.user_id, c.id, c.secret_data) } : c.secret_data;
     const cred: CredentialRepresentation = {
       id: c.id,
       type: c.type,
+      ...(c.user_label !== null ? { userLabel: c.user_label } : {}),
       createdDate: new Date(c.created_at).getTime(),
-      secretData: JSON.stringify(c.secret_data),
+      secretData: JSON.stringify(secretData),
       credentialData: JSON.stringify(c.credential_data),
     };
     const list = byUser.get(c.user_id) ?? [];

@@ -13,6 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
+import type { NewOtpCredential } from '../store/credentials.ts';
+import { parseCredentialData } from './otp.ts';
 import { createRealmKeys, plannedKeyAlgs, readRealmKeyBackends } from '../keys/realm-keys.ts';
 import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
@@ -185,6 +187,10 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
 }
 
 function credentialProblem(cred: CredentialRepresentation): string | undefined {
+  if (cred.type === 'otp')
+    return otpFromCredential(cred)
+      ? undefined
+      : 'an otp credential needs "secretData" {"value": ...} and a "credentialData" of a totp or hotp code (HmacSHA1/256/512, 6 to 8 digits)';
   if (cred.type !== 'password') return undefined;
   if (cred.value !== undefined) return undefined;
   try {
@@ -196,6 +202,25 @@ function credentialProblem(cred: CredentialRepresentation): string | undefined {
     return '"secretData" and "credentialData" must be JSON strings';
   }
   return undefined;
+}
+
+/** An `otp` credential of a realm file (Keycloak's OTPSecretData / OTPCredentialData JSON strings), or undefined when unusable. */
+function otpFromCredential(cred: CredentialRepresentation): NewOtpCredential | undefined {
+  try {
+    const secret = JSON.parse(cred.secretData ?? 'null')?.value;
+    const data = parseCredentialData(JSON.parse(cred.credentialData ?? 'null'));
+    if (typeof secret !== 'string' || !secret || !data) return undefined;
+    const label = (cred as { userLabel?: unknown }).userLabel;
+    const created = (cred as { createdDate?: unknown }).createdDate;
+    return {
+      secret,
+      data,
+      userLabel: typeof label === 'string' ? label : undefined,
+      createdDate: typeof created === 'number' ? created : undefined,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function storedFromHashed(cred: CredentialRepresentation): StoredPassword | undefined {
@@ -353,35 +378,53 @@ export async function readRealmJson(file: string): Promise<unknown> {
   }
 }
 
-/** Validated users as stored (id and createdTimestamp filled in) with their password credentials, clear-text ones hashed. */
+/**
+ * Validated users as stored (id and createdTimestamp filled in) with their password credentials,
+ * clear-text ones hashed, and their OTP credentials. As Keycloak's RepresentationToModel
+ * (createCredentials): a `temporary` password adds UPDATE_PASSWORD to the user's required actions;
+ * `totp` says whether the user has an OTP credential (Keycloak computes it from the credentials).
+ */
 export async function storedUsers(
   reps: RealmRepresentation['users'],
   now = Date.now(),
-): Promise<{ user: StoredUser; passwords: StoredPassword[] }[]> {
-  const users: { user: StoredUser; passwords: StoredPassword[] }[] = [];
+): Promise<ImportedUser[]> {
+  const users: ImportedUser[] = [];
   for (const { credentials, ...user } of reps) {
     const passwords: StoredPassword[] = [];
+    const otps: NewOtpCredential[] = [];
+    let temporary = false;
     for (const cred of credentials) {
+      if (cred.type === 'otp') otps.push(otpFromCredential(cred)!);
       if (cred.type !== 'password') continue;
+      if (cred.temporary === true) temporary = true;
       passwords.push(
         cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!,
       );
     }
-    // Keycloak's `totp` flag: the user has an OTP credential (login refuses them until OTP exists).
-    const totp =
-      user.totp === true || credentials.some((c) => c.type === 'otp') ? { totp: true } : {};
+    const requiredActions = temporary
+      ? [...new Set([...user.requiredActions, 'UPDATE_PASSWORD'])]
+      : user.requiredActions;
     users.push({
       user: {
         ...user,
-        ...totp,
+        requiredActions,
+        totp: otps.length > 0,
         credentials: [],
         id: user.id ?? randomUUID(),
         createdTimestamp: user.createdTimestamp ?? now,
       },
       passwords,
+      otps,
     });
   }
   return users;
+}
+
+/** A user of a realm file, ready for insertUser. */
+export interface ImportedUser {
+  user: StoredUser;
+  passwords: StoredPassword[];
+  otps: NewOtpCredential[];
 }
 
 export interface ImportResult {
@@ -420,6 +463,7 @@ export async function importRealm(
     users.push({
       user: serviceAccountUser(client.clientId, withDefaultRole(rep, []), now),
       passwords: [],
+      otps: [],
     });
   }
   // Key providers live in the components table from now on (admin API, rotation); other components stay in the document.
@@ -441,7 +485,8 @@ export async function importRealm(
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
     await insertRealm(tx, doc, kek);
-    for (const { user, passwords } of users) await insertUser(tx, doc.id, user, passwords);
+    for (const { user, passwords, otps } of users)
+      await insertUser(tx, doc.id, user, passwords, otps);
     await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
   return {

@@ -292,7 +292,8 @@ async function planUsersUnit(
   return async () => {
     await db.transaction(async (tx) => {
       for (const id of replaced) await deleteUser(tx, stored.id, id);
-      for (const { user, passwords } of prepared) await insertUser(tx, stored.id, user, passwords);
+      for (const { user, passwords, otps } of prepared)
+        await insertUser(tx, stored.id, user, passwords, otps);
     });
     return { realm: unit.realm, status: 'users added', users: prepared.length, clients: 0, files };
   };

@@ -8,6 +8,7 @@
  *   version in the background and swaps in a new runtime when it changed.
  * Requests in flight keep the runtime they started with, so a swap never fails them.
  */
+import { mailVerifyEmailSender } from '../email/verify-email-sender.ts';
 import { createPublicKey, hkdfSync } from 'node:crypto';
 import mount from 'koa-mount';
 import type { Middleware } from 'koa';
@@ -301,6 +302,8 @@ export class RealmRegistry {
       actionTokenKey: actionTokenKey(this.#config.keyEncryptionKey, stored.id),
       log: this.#log,
     };
+    // VERIFY_EMAIL's mail (oidc/verify-email-sender.ts seam, email/verify-email-sender.ts).
+    rc.verifyEmail = mailVerifyEmailSender(rc);
     const provider = buildProvider(rc);
     const rsa = keys.activeFor('RS256')?.publicJwk();
     const realmInfo = {

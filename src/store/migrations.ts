@@ -294,6 +294,11 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX IF NOT EXISTS oidc_payloads_by_client ON oidc_payloads (realm_id, model, (payload->>'clientId')) WHERE (payload->>'clientId') IS NOT NULL AND model = 'RefreshToken';
    CREATE INDEX IF NOT EXISTS oidc_payloads_session_clients ON oidc_payloads USING gin ((payload->'authorizations')) WHERE model = 'Session';`,
+  // (issue 20, OTP credentials) Keycloak's CredentialRepresentation.userLabel ("My Android"), and
+  // the last TOTP time step a credential accepted: a code of that step or an earlier one is refused
+  // (RFC 6238 §5.2; Keycloak's otpPolicyCodeReusable false), checked and moved in one UPDATE.
+  `ALTER TABLE credentials ADD COLUMN IF NOT EXISTS user_label text;
+   ALTER TABLE credentials ADD COLUMN IF NOT EXISTS otp_last_step bigint;`,
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */

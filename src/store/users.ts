@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from './sql.ts';
 import type { UserRepresentation } from '../realm/representation.ts';
 import type { StoredPassword } from '../realm/password.ts';
+import { insertOtpCredential, type NewOtpCredential } from './credentials.ts';
 
 /** A user as stored: `credentials` is always empty here (hashes live in the credentials table). */
 export type StoredUser = UserRepresentation & { id: string; createdTimestamp: number };
@@ -16,6 +17,7 @@ export async function insertUser(
   realmId: string,
   user: StoredUser,
   passwords: StoredPassword[],
+  otps: NewOtpCredential[] = [],
 ): Promise<void> {
   await db.query(
     'INSERT INTO users (id, realm_id, username, email, service_account_client_id, representation) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -40,6 +42,7 @@ export async function insertUser(
       ],
     );
   }
+  for (const otp of otps) await insertOtpCredential(db, user.id, otp);
 }
 
 type Row = { representation: StoredUser };
