@@ -2,7 +2,9 @@
  * The admin REST API under `/admin/realms` (Keycloak "Admin REST API"; the subset
  * @keycloak/keycloak-admin-client uses for realms, clients, users, groups, roles, client scopes,
  * protocol mappers, keys and components; docs/admin-api.md lists every route).
- * Bearer authentication by admin token (admin/auth.ts); errors in Keycloak's shapes (admin/errors.ts).
+ * Bearer authentication by admin token (admin/auth.ts); each route requires the permission
+ * admin/route-permissions.ts gives it (checked by realmScope → requireRealmAdmin); errors in
+ * Keycloak's shapes (admin/errors.ts).
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -31,6 +33,9 @@ import { scopeMappingsRoutes } from './scope-mappings.ts';
 import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
+import { identityProviderRoutes } from './identity-providers.ts';
+import { authenticationFlowRoutes } from './authentication-flows.ts';
+import { uiExtRoutes } from './ui-ext.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -126,5 +131,8 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  identityProviderRoutes(router, deps);
+  authenticationFlowRoutes(router, deps);
+  uiExtRoutes(router, deps);
   return router;
 }

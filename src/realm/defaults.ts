@@ -89,6 +89,24 @@ function builtInClients(realm: string): ClientRepresentation[] {
   ];
 }
 
+/**
+ * A `realm-management` role as RealmManager.setupRealmAdminManagement creates it: described
+ * `${role_<name>}`; addQueryCompositeRoles makes view-clients a composite of query-clients and
+ * view-users one of query-users and query-groups.
+ */
+function realmManagementRole(name: string): RoleRepresentation {
+  const composites: Record<string, string[]> = {
+    'view-clients': ['query-clients'],
+    'view-users': ['query-users', 'query-groups'],
+  };
+  const parts = composites[name];
+  return {
+    name,
+    description: `\${role_${name}}`,
+    ...(parts ? { composite: true, composites: { client: { 'realm-management': parts } } } : {}),
+  };
+}
+
 function builtInClientRoles(): Record<string, RoleRepresentation[]> {
   return {
     account: [
@@ -108,9 +126,10 @@ function builtInClientRoles(): Record<string, RoleRepresentation[]> {
     ],
     broker: [{ name: 'read-token' }],
     'realm-management': [
-      ...REALM_MANAGEMENT_ROLES.map((name) => ({ name })),
+      ...REALM_MANAGEMENT_ROLES.map((name) => realmManagementRole(name)),
       {
         name: 'realm-admin',
+        description: '${role_realm-admin}',
         composite: true,
         composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } },
       },
