@@ -93,22 +93,46 @@ function parseUser(body: unknown) {
 }
 
 /**
- * The filters of UsersResource.getUsers / getUsersCount: username, email, firstName, lastName,
- * search, exact, enabled, emailVerified and `q` (attribute `name:value` pairs, SearchQueryUtils).
+ * The filters of UsersResource.getUsers (Keycloak 26), in its three branches: `search` (with
+ * `id:` a lookup by id; else JpaUserProvider's SEARCH, prefix / `*` / `"exact"`, with `enabled`
+ * and nothing else, service accounts left out); else any of username, email, firstName,
+ * lastName, emailVerified, enabled, exact, `q` (attribute `name:value` pairs, SearchQueryUtils)
+ * together, service accounts included (INCLUDE_SERVICE_ACCOUNT true); else every user but
+ * service accounts. For `count` (getUsersCount) the search branch ignores `enabled` and the
+ * field branch has no `exact` and leaves service accounts out.
  * @throws AdminError 400 for a value that is not storable (checked by the router)
  */
-export function userQuery(q: Query): UserSearch {
+export function userQuery(q: Query, count = false): UserSearch {
+  const search = one(q, 'search', TEXT);
+  const enabled = one(q, 'enabled', BOOL);
+  if (search !== undefined) {
+    if (search.startsWith('id:')) return { id: search.slice(3).trim() };
+    return { search: search.trim(), ...(count ? {} : { enabled }) };
+  }
   const query = one(q, 'q', TEXT);
-  return {
+  const fields: UserSearch = {
     username: one(q, 'username', TEXT),
     email: one(q, 'email', TEXT),
     firstName: one(q, 'firstName', TEXT),
     lastName: one(q, 'lastName', TEXT),
-    search: one(q, 'search', TEXT),
-    exact: one(q, 'exact', BOOL) === true,
-    enabled: one(q, 'enabled', BOOL),
+    exact: count ? false : one(q, 'exact', BOOL) === true,
+    enabled,
     emailVerified: one(q, 'emailVerified', BOOL),
     attributes: query === undefined ? undefined : searchQueryFields(query),
+  };
+  const given = [
+    'username',
+    'email',
+    'firstName',
+    'lastName',
+    'exact',
+    'enabled',
+    'emailVerified',
+    'q',
+  ];
+  return {
+    ...fields,
+    includeServiceAccounts: !count && given.some((name) => q[name] !== undefined),
   };
 }
 
@@ -170,7 +194,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.get('/:realm/users/count', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    const filters = userQuery(ctx.query);
+    const filters = userQuery(ctx.query, true);
     // getUsersCount without view-users counts the users of the groups the caller may view: none here.
     ctx.body = callerAccess(ctx, realm.name).canView
       ? await countUsers(deps.db, realm.id, filters)
