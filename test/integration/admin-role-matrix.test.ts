@@ -537,6 +537,20 @@ describe('fine-grained realm-management roles against every admin route', () => 
     expect(await composites('realm-admin')).toEqual([...ROLES].sort());
   });
 
+  it('a view-clients admin reads clients with the secret masked (StripSecretsUtils.stripClient); manage-clients reads it', async () => {
+    const masked = async (caller: string) => {
+      const [listed] = (await call(tokens[caller], 'GET', '/rm/clients?clientId=rm-app')).body as {
+        secret?: string;
+      }[];
+      const one = (await call(tokens[caller], 'GET', `/rm/clients/${ids.client}`)).body as {
+        secret?: string;
+      };
+      return [listed.secret, one.secret];
+    };
+    expect(await masked('view-clients')).toEqual(['**********', '**********']);
+    expect(await masked('manage-clients')).toEqual(['rm-app-secret', 'rm-app-secret']);
+  });
+
   it('DELETE /admin/realms/rm: refused to every role but manage-realm and realm-admin', async () => {
     for (const caller of CALLERS.filter((c) => c !== 'manage-realm' && c !== 'realm-admin'))
       expect({ caller, status: (await call(tokens[caller], 'DELETE', '/rm')).status }).toEqual({
