@@ -446,7 +446,7 @@ describe('fine-grained realm-management roles against every admin route', () => 
       }
     }
     expect(wrong).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it('GET /admin/realms lists realm rm to any of its admins (in full with view-realm), to no one else', async () => {
     for (const caller of CALLERS) {
