@@ -10,8 +10,13 @@
  *   role mappings, composites expanded: RealmModel.effectiveRoles), limited to the roles the token
  *   carries (Keycloak's AdminAuth also requires `client.hasScope(role)`; the token's role claims
  *   are that scope at issue time). A role removed from the user stops working at once.
- * Roles: the `master` realm's `admin` realm role administers every realm; `realm-management` /
- * `realm-admin` of any realm administers that realm only.
+ * Roles: the `master` realm's `admin` realm role administers every realm. The `realm-management`
+ * client roles of a realm (Keycloak's AdminRoles: view-users, manage-clients, ..., and the
+ * composite `realm-admin`) grant their powers on that realm only; in the master realm the roles
+ * of the client `{realm}-realm` grant them on realm `{realm}` (RealmManager.setupMasterAdminManagement).
+ * Each route requires the permission route-permissions.ts gives it (permissions.ts: which roles
+ * grant it, as Keycloak's RealmPermissions / UserPermissions / ClientPermissions / GroupPermissions
+ * / RolePermissions check them).
  */
 import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
@@ -21,6 +26,14 @@ import { findRealm, realmVersion } from '../store/realms.ts';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
 import { RealmModel } from '../realm/model.ts';
 import { forbidden, unauthorized } from './errors.ts';
+import {
+  can,
+  canGrantRole,
+  isAdminOf,
+  REALM_MANAGEMENT_ROLES,
+  type Permission,
+} from './permissions.ts';
+import { ROUTE_PERMISSIONS, type RoutePermission } from './route-permissions.ts';
 
 export interface AdminIdentity {
   realm: string;
@@ -33,12 +46,28 @@ export interface AdminIdentity {
   authDetails: { realmId: string; clientId?: string; userId?: string };
   /** master realm `admin` role: every realm. */
   superAdmin: boolean;
-  /** realms administered through `realm-management`/`realm-admin`. */
+  /** realms administered through `realm-management`/`realm-admin` (every role). */
   realmAdminOf: Set<string>;
+  /**
+   * The admin roles (`realm-management` role names, composites expanded, counted only when the
+   * token carries them) held for each realm other than through `superAdmin`; absent: none.
+   */
+  adminRoles?: Map<string, ReadonlySet<string>>;
+  /** The caller's effective roles in its own realm (RealmModel.effectiveRoles), for checkAdminRoles. */
+  ownRoles?: { realm: string[]; clients: Record<string, string[]> };
 }
 
+const ALL_ROLES: ReadonlySet<string> = new Set([...REALM_MANAGEMENT_ROLES, 'realm-admin']);
+
+/** The admin roles the caller holds for `realm` (every one for a master admin or a realm-admin). */
+export function rolesFor(admin: AdminIdentity, realm: string): ReadonlySet<string> {
+  if (admin.superAdmin || admin.realmAdminOf.has(realm)) return ALL_ROLES;
+  return admin.adminRoles?.get(realm) ?? new Set();
+}
+
+/** The caller holds any admin role of `realm` (RealmsPermissionEvaluator.isAdmin). */
 export const canAdminister = (admin: AdminIdentity, realm: string) =>
-  admin.superAdmin || admin.realmAdminOf.has(realm);
+  isAdminOf(rolesFor(admin, realm));
 
 type Claims = {
   iss?: string;
@@ -99,6 +128,28 @@ async function storedCaller(
   return { client, user };
 }
 
+/**
+ * The admin roles a caller of realm `own` holds, per administered realm: its `realm-management`
+ * roles for `own`; in master also each `{realm}-realm` client's roles for `{realm}` (and
+ * `master-realm`'s for master). A role counts when the token carries it too (`inToken`).
+ */
+function heldAdminRoles(
+  own: string,
+  clientRoles: Record<string, string[]>,
+  inToken: (name: string, clientId: string) => boolean,
+): Map<string, ReadonlySet<string>> {
+  const held = new Map<string, ReadonlySet<string>>();
+  const add = (realm: string, clientId: string) => {
+    const names = (clientRoles[clientId] ?? []).filter((n) => inToken(n, clientId));
+    if (names.length) held.set(realm, new Set([...(held.get(realm) ?? []), ...names]));
+  };
+  add(own, 'realm-management');
+  if (own === 'master')
+    for (const clientId of Object.keys(clientRoles))
+      if (clientId.endsWith('-realm')) add(clientId.slice(0, -'-realm'.length), clientId);
+  return held;
+}
+
 export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
   return async (ctx: Context, next: Next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
@@ -129,6 +180,7 @@ export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
       (
         (clientId ? claims.resource_access?.[clientId]?.roles : claims.realm_access?.roles) ?? []
       ).includes(name);
+    const adminRoles = heldAdminRoles(realm.name, roles.clients, inToken);
     const admin: AdminIdentity = {
       realm: realm.name,
       username: user.username,
@@ -139,20 +191,74 @@ export function adminAuthentication(registry: RealmRegistry, db: SqlClient) {
       },
       superAdmin: realm.name === 'master' && roles.realm.includes('admin') && inToken('admin'),
       realmAdminOf: new Set(
-        (roles.clients['realm-management'] ?? []).includes('realm-admin') &&
-          inToken('realm-admin', 'realm-management')
-          ? [realm.name]
-          : [],
+        [...adminRoles].filter(([, held]) => held.has('realm-admin')).map(([name]) => name),
       ),
+      adminRoles,
+      ownRoles: roles,
     };
     ctx.state.admin = admin;
     await next();
   };
 }
 
-/** The caller may administer `realm`. @throws AdminError 403 */
+/** The route the request matched, as route-permissions.ts names it (`GET /:realm/users`). */
+export function matchedRoute(ctx: Context): string {
+  const path = String((ctx as { _matchedRoute?: unknown })._matchedRoute ?? '');
+  return `${ctx.method === 'HEAD' ? 'GET' : ctx.method} ${path.replace(/^\/admin\/realms/, '') || '/'}`;
+}
+
+/** The caller holds `permission` on `realm` (`realm-admin`: every role). */
+export function hasPermission(ctx: Context, realm: string, permission: RoutePermission): boolean {
+  const roles = rolesFor(ctx.state.admin as AdminIdentity, realm);
+  return permission === 'realm-admin' ? roles.has('realm-admin') : can(roles, permission);
+}
+
+/** The caller holds `permission` on `realm`. @throws AdminError 403 */
+export function requirePermission(ctx: Context, realm: string, permission: Permission): void {
+  if (!hasPermission(ctx, realm, permission)) throw forbidden();
+}
+
+/**
+ * The caller may call the matched route on `realm`: holds the permission route-permissions.ts
+ * gives the route (a route not in the table needs `realm-admin`).
+ * @throws AdminError 403
+ */
 export function requireRealmAdmin(ctx: Context, realm: string): AdminIdentity {
   const admin = ctx.state.admin as AdminIdentity;
-  if (!canAdminister(admin, realm)) throw forbidden();
+  if (!hasPermission(ctx, realm, ROUTE_PERMISSIONS[matchedRoute(ctx)] ?? 'realm-admin'))
+    throw forbidden();
   return admin;
+}
+
+/**
+ * The caller may grant each of `roles` of `realm` (map it, unmap it, add or remove it as a
+ * composite): Keycloak's RolePermissions.requireMapRole / requireMapComposite → checkAdminRoles
+ * (permissions.ts canGrantRole). A master admin may grant any role.
+ * @throws AdminError 403
+ */
+export function requireGrant(
+  ctx: Context,
+  realm: string,
+  roles: { name: string; clientId?: string }[],
+): void {
+  const admin = ctx.state.admin as AdminIdentity;
+  if (admin.superAdmin) return;
+  const callerRoles = rolesFor(admin, realm);
+  for (const { name, clientId } of roles) {
+    const own = admin.realm === realm ? admin.ownRoles : undefined;
+    const held = clientId
+      ? (own?.clients[clientId] ?? []).includes(name)
+      : (own?.realm ?? []).includes(name);
+    const allowed = canGrantRole(callerRoles, {
+      name,
+      held,
+      // master's own admin client is `master-realm` (our master has `realm-management` too).
+      realmManagement:
+        clientId === 'realm-management' || (realm === 'master' && clientId === 'master-realm'),
+      masterAdmin:
+        realm === 'master' &&
+        (!clientId || (clientId.endsWith('-realm') && clientId !== 'master-realm')),
+    });
+    if (!allowed) throw forbidden();
+  }
 }

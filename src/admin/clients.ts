@@ -23,6 +23,9 @@ import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { clientUriProblems } from '../realm/client-uris.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import type { SqlClient } from '../store/sql.ts';
+import type { Context } from 'koa';
+import { hasPermission } from './auth.ts';
+import { SECRET_MASK } from './realms.ts';
 
 const newSecret = () => randomBytes(24).toString('base64url');
 
@@ -108,14 +111,26 @@ async function ensureServiceAccount(
 
 const byId = (doc: RealmDocument, id: string) => doc.clients.find((c) => c.id === id);
 
+/**
+ * The client as the caller may see it: ClientResource.getClient strips its secrets
+ * (StripSecretsUtils.stripClient: `secret` shown as `**********`) unless the caller may manage
+ * clients (a view-clients admin reads the secret nowhere but the installation file, as in Keycloak).
+ */
+const visibleClient = (ctx: Context, realm: string, client: ClientRepresentation) =>
+  client.secret !== undefined && !hasPermission(ctx, realm, 'clients.manage')
+    ? { ...client, secret: SECRET_MASK }
+    : client;
+
 export function clientRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/clients', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const clientId = ctx.query.clientId as string | undefined;
     const search = ctx.query.search === 'true';
-    ctx.body = realm.doc.clients.filter(
-      (c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId),
-    );
+    ctx.body = realm.doc.clients
+      .filter(
+        (c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId),
+      )
+      .map((c) => visibleClient(ctx, realm.name, c));
   });
 
   router.post('/:realm/clients', async (ctx) => {
@@ -138,7 +153,7 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
     const { realm } = await realmScope(deps, ctx);
     const client = byId(realm.doc, ctx.params.id);
     if (!client) throw notFound('Could not find client');
-    ctx.body = client;
+    ctx.body = visibleClient(ctx, realm.name, client);
   });
 
   router.put('/:realm/clients/:id', async (ctx) => {

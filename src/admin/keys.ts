@@ -5,7 +5,7 @@
  * `{"errorMessage"}` as ComponentResource's ErrorResponse.error(message, BAD_REQUEST) gives it),
  * unless `?force=true`: keys/removal-guard.ts.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import type Router from '@koa/router';
 import type { JWK } from 'jose';
 import { listKeys, recordPublicJwk, type KeyRecord } from '../keys/repository.ts';
@@ -88,6 +88,24 @@ async function derivedPublicJwk(deps: AdminDeps, record: KeyRecord): Promise<JWK
   return jwk;
 }
 
+/**
+ * KeyResource's `certificate` (base64 DER, as PemUtils.encodeCertificate) and `validTo` (its
+ * notAfter, epoch ms) of a key whose provider holds a certificate (a Keycloak export's RSA keys);
+ * nothing for a key without one, or with one that does not parse.
+ */
+function certificateOf(component: StoredComponent | undefined) {
+  const raw = component?.config.certificate;
+  const pem = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof pem !== 'string' || !pem.trim()) return {};
+  const body = pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+  try {
+    const cert = new X509Certificate(Buffer.from(body, 'base64'));
+    return { certificate: body, validTo: new Date(cert.validTo).getTime() };
+  } catch {
+    return {};
+  }
+}
+
 export function keyRoutes(router: Router, deps: AdminDeps): void {
   router.get('/:realm/keys', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
@@ -102,6 +120,9 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
         order[a.status] - order[b.status] ||
         b.priority - a.priority ||
         b.createdAt.getTime() - a.createdAt.getTime(),
+    );
+    const components = new Map(
+      (await findComponents(deps.db, realm.id, { type: KEY_PROVIDER_TYPE })).map((c) => [c.id, c]),
     );
     const active: Record<string, string> = {};
     const keys = await Promise.all(
@@ -124,6 +145,7 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
           type: jwk ? (KTY_TYPE[jwk.kty as string] ?? jwk.kty) : 'OCT',
           algorithm: r.alg,
           ...(jwk ? { publicKey: publicKeyOf(jwk) } : {}),
+          ...certificateOf(components.get(r.componentId)),
           use: r.use === 'enc' ? 'ENC' : 'SIG',
         };
       }),

@@ -12,7 +12,8 @@ import { deleteRealm, findRealm, listRealms, updateRealmDoc } from '../store/rea
 import { importRealm, parseRealm, RealmImportError, formatPath } from '../realm/import.ts';
 import { listKeys } from '../keys/repository.ts';
 import type { AdminIdentity } from './auth.ts';
-import { canAdminister, requireRealmAdmin } from './auth.ts';
+import { canAdminister, hasPermission, requireRealmAdmin } from './auth.ts';
+import type { Context } from 'koa';
 import { AdminError, badRequest, conflict, forbidden, notFound } from './errors.ts';
 import { parsePasswordPolicy, PasswordPolicyConfigError } from '../realm/password-policy.ts';
 import { commit, created, jsonBody, noContent, type AdminDeps } from './context.ts';
@@ -110,12 +111,38 @@ export function validRealmSettings(doc: unknown): RealmRepresentation {
   throw badRequest(`${formatPath(issue.path)}: ${issue.message}`, formatPath(issue.path));
 }
 
+/**
+ * The realm as a caller without view-realm sees it (RealmAdminResource.getRealm's minimal
+ * representation): name, display names, locales, brute-force flag, and
+ * registrationEmailAsUsername for a caller who may view users.
+ */
+function minimalRealmRep(ctx: Context, doc: RealmDocument) {
+  const d = doc as unknown as Record<string, unknown>;
+  return {
+    realm: doc.realm,
+    displayName: d.displayName,
+    displayNameHtml: d.displayNameHtml,
+    defaultLocale: d.defaultLocale,
+    supportedLocales: d.supportedLocales ?? [],
+    bruteForceProtected: d.bruteForceProtected ?? false,
+    ...(hasPermission(ctx, doc.realm, 'users.view')
+      ? { registrationEmailAsUsername: d.registrationEmailAsUsername ?? false }
+      : {}),
+  };
+}
+
+/** The full representation with view-realm, the minimal one otherwise. */
+const visibleRealmRep = (ctx: Context, doc: RealmDocument) =>
+  hasPermission(ctx, doc.realm, 'realm.view') ? realmRep(doc) : minimalRealmRep(ctx, doc);
+
 export function realmRoutes(router: Router, deps: AdminDeps): void {
+  // RealmsAdminResource.getRealms: the realms the caller holds any admin role of, each in full
+  // with view-realm, minimal otherwise.
   router.get('/', async (ctx) => {
     const admin = ctx.state.admin as AdminIdentity;
     ctx.body = (await listRealms(deps.db))
       .filter((r) => canAdminister(admin, r.name))
-      .map((r) => realmRep(r.doc));
+      .map((r) => visibleRealmRep(ctx, r.doc));
   });
 
   router.post('/', async (ctx) => {
@@ -144,7 +171,7 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     requireRealmAdmin(ctx, ctx.params.realm);
     const realm = await findRealm(deps.db, ctx.params.realm);
     if (!realm) throw notFound('Realm not found.');
-    ctx.body = realmRep(realm.doc);
+    ctx.body = visibleRealmRep(ctx, realm.doc);
   });
 
   router.put('/:realm', async (ctx) => {

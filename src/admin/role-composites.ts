@@ -13,6 +13,7 @@ import type { RealmDocument, RoleRepresentation } from '../realm/representation.
 import { updateRealmDoc } from '../store/realms.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';
+import { requireGrant } from './auth.ts';
 import { allRoles, roleById, roleByName, roleRep, withRole, type LocatedRole } from './roles.ts';
 
 type Locate = (doc: RealmDocument, ctx: Context) => LocatedRole;
@@ -102,7 +103,14 @@ export function compositeRoutes(
     await commit(deps, realm.name, (tx) =>
       updateRealmDoc(tx, realm.name, (doc) => {
         const located = locate(doc, ctx);
-        return withRole(doc, located, withComposites(located.role, bodyRoles(doc, body), add));
+        const composites = bodyRoles(doc, body);
+        // RoleResource.addComposites: auth.roles().requireMapComposite(role) for each composite.
+        requireGrant(
+          ctx,
+          realm.name,
+          composites.map((r) => ({ name: r.role.name, clientId: r.clientId })),
+        );
+        return withRole(doc, located, withComposites(located.role, composites, add));
       }),
     );
     noContent(ctx);

@@ -17,6 +17,7 @@ import type { SqlClient } from '../store/sql.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';
 import { roleRep } from './roles.ts';
+import { requireGrant } from './auth.ts';
 import { groupOf } from './groups.ts';
 
 /** What holds role mappings: Keycloak's RoleMapperModel (a user or a group). */
@@ -205,6 +206,12 @@ function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Ho
         !add && noBody(ctx)
           ? undefined
           : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
+      // RoleMapperResource: auth.roles().requireMapRole(role) for each role added or removed.
+      requireGrant(
+        ctx,
+        realm.name,
+        (names ?? known.map((r) => r.name)).map((name) => ({ name, clientId })),
+      );
       await commit(deps, realm.name, (tx) =>
         holder.change(tx, realm, ctx.params.id, (m) => {
           const current = clientId ? (m.clientRoles[clientId] ?? []) : m.realmRoles;

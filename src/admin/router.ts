@@ -2,7 +2,9 @@
  * The admin REST API under `/admin/realms` (Keycloak "Admin REST API"; the subset
  * @keycloak/keycloak-admin-client uses for realms, clients, users, groups, roles, client scopes,
  * protocol mappers, keys and components; docs/admin-api.md lists every route).
- * Bearer authentication by admin token (admin/auth.ts); errors in Keycloak's shapes (admin/errors.ts).
+ * Bearer authentication by admin token (admin/auth.ts); each route requires the permission
+ * admin/route-permissions.ts gives it (checked by realmScope → requireRealmAdmin); errors in
+ * Keycloak's shapes (admin/errors.ts).
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -37,6 +39,9 @@ import { sessionRoutes } from './sessions.ts';
 // Issue 20 (required actions, OTP credentials).
 import { requiredActionRoutes } from './required-actions.ts';
 import { userCredentialRoutes } from './user-credentials.ts';
+import { identityProviderRoutes } from './identity-providers.ts';
+import { authenticationFlowRoutes } from './authentication-flows.ts';
+import { uiExtRoutes } from './ui-ext.ts';
 
 async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -139,5 +144,8 @@ export function adminRouter(deps: AdminDeps): Router {
   // Issue 20: required actions (authentication/required-actions), a user's credentials.
   requiredActionRoutes(router, deps);
   userCredentialRoutes(router, deps);
+  identityProviderRoutes(router, deps);
+  authenticationFlowRoutes(router, deps);
+  uiExtRoutes(router, deps);
   return router;
 }

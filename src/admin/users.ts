@@ -27,8 +27,20 @@ import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { BOOL, one, paging, searchQueryFields, TEXT, type Query } from './query-params.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import { findGroupByPath } from './group-tree.ts';
+import { requireGrant, rolesFor, type AdminIdentity } from './auth.ts';
+import { can, userAccess } from './permissions.ts';
+import type { Context } from 'koa';
 
-const ACCESS = {
+/** The caller's access map for users of `realm`, and whether it may view them at all. */
+function callerAccess(ctx: Context, realm: string) {
+  const roles = rolesFor(ctx.state.admin as AdminIdentity, realm);
+  return { access: userAccess(roles), canView: can(roles, 'users.view') };
+}
+
+type UserAccess = ReturnType<typeof userAccess>;
+
+/** The access map of a caller holding every role (UserPermissions.getAccess). */
+const ACCESS: UserAccess = {
   manageGroupMembership: true,
   view: true,
   mapRoles: true,
@@ -41,7 +53,7 @@ const ACCESS = {
  * `briefRepresentation=true`): id, username, names, email, enabled, emailVerified,
  * createdTimestamp, and access.
  */
-export function briefUserRep(user: StoredUser) {
+export function briefUserRep(user: StoredUser, access: UserAccess = ACCESS) {
   const { id, username, firstName, lastName, email, enabled, emailVerified, createdTimestamp } =
     user;
   return {
@@ -53,25 +65,19 @@ export function briefUserRep(user: StoredUser) {
     enabled,
     emailVerified,
     createdTimestamp,
-    access: ACCESS,
+    access,
   };
 }
 
 /** Keycloak's UserRepresentation as the admin API returns it (no credentials, no mappings). */
-export function userRep(user: StoredUser) {
+export function userRep(user: StoredUser, access: UserAccess = ACCESS) {
   const { credentials: _c, realmRoles: _r, clientRoles: _cr, groups: _g, ...rest } = user;
   return {
     ...rest,
     totp: user.totp === true,
     disableableCredentialTypes: [],
     notBefore: 0,
-    access: {
-      manageGroupMembership: true,
-      view: true,
-      mapRoles: true,
-      impersonate: false,
-      manage: true,
-    },
+    access,
   };
 }
 
@@ -88,22 +94,46 @@ function parseUser(body: unknown) {
 }
 
 /**
- * The filters of UsersResource.getUsers / getUsersCount: username, email, firstName, lastName,
- * search, exact, enabled, emailVerified and `q` (attribute `name:value` pairs, SearchQueryUtils).
+ * The filters of UsersResource.getUsers (Keycloak 26), in its three branches: `search` (with
+ * `id:` a lookup by id; else JpaUserProvider's SEARCH, prefix / `*` / `"exact"`, with `enabled`
+ * and nothing else, service accounts left out); else any of username, email, firstName,
+ * lastName, emailVerified, enabled, exact, `q` (attribute `name:value` pairs, SearchQueryUtils)
+ * together, service accounts included (INCLUDE_SERVICE_ACCOUNT true); else every user but
+ * service accounts. For `count` (getUsersCount) the search branch ignores `enabled` and the
+ * field branch has no `exact` and leaves service accounts out.
  * @throws AdminError 400 for a value that is not storable (checked by the router)
  */
-function userQuery(q: Query): UserSearch {
+export function userQuery(q: Query, count = false): UserSearch {
+  const search = one(q, 'search', TEXT);
+  const enabled = one(q, 'enabled', BOOL);
+  if (search !== undefined) {
+    if (search.startsWith('id:')) return { id: search.slice(3).trim() };
+    return { search: search.trim(), ...(count ? {} : { enabled }) };
+  }
   const query = one(q, 'q', TEXT);
-  return {
+  const fields: UserSearch = {
     username: one(q, 'username', TEXT),
     email: one(q, 'email', TEXT),
     firstName: one(q, 'firstName', TEXT),
     lastName: one(q, 'lastName', TEXT),
-    search: one(q, 'search', TEXT),
-    exact: one(q, 'exact', BOOL) === true,
-    enabled: one(q, 'enabled', BOOL),
+    exact: count ? false : one(q, 'exact', BOOL) === true,
+    enabled,
     emailVerified: one(q, 'emailVerified', BOOL),
     attributes: query === undefined ? undefined : searchQueryFields(query),
+  };
+  const given = [
+    'username',
+    'email',
+    'firstName',
+    'lastName',
+    'exact',
+    'enabled',
+    'emailVerified',
+    'q',
+  ];
+  return {
+    ...fields,
+    includeServiceAccounts: !count && given.some((name) => q[name] !== undefined),
   };
 }
 
@@ -173,14 +203,24 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
       ctx.body = [];
       return;
     }
-    ctx.body = (
-      await searchUsers(deps.db, realm.id, { ...userQuery(ctx.query), ...paging(ctx.query) })
-    ).map((u) => (brief ? briefUserRep(u) : userRep(u)));
+    const query = { ...userQuery(ctx.query), ...paging(ctx.query) };
+    // UsersResource.toRepresentation lists only users the caller may view: with query-users
+    // alone (no fine-grained group permissions here), none.
+    const { access, canView } = callerAccess(ctx, realm.name);
+    ctx.body = canView
+      ? (await searchUsers(deps.db, realm.id, query)).map((u) =>
+          brief ? briefUserRep(u, access) : userRep(u, access),
+        )
+      : [];
   });
 
   router.get('/:realm/users/count', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = await countUsers(deps.db, realm.id, userQuery(ctx.query));
+    const filters = userQuery(ctx.query, true);
+    // getUsersCount without view-users counts the users of the groups the caller may view: none here.
+    ctx.body = callerAccess(ctx, realm.name).canView
+      ? await countUsers(deps.db, realm.id, filters)
+      : 0;
   });
 
   router.post('/:realm/users', async (ctx) => {
@@ -189,6 +229,13 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     // serviceAccountsEnabled): a body's serviceAccountClientId would hide the user from searches.
     const { credentials, serviceAccountClientId: _link, ...rep } = parseUser(jsonBody(ctx));
     checkRoles(realm.doc, rep.realmRoles, rep.clientRoles);
+    // Roles granted with the user need the power to grant them (RolePermissions.checkAdminRoles).
+    requireGrant(ctx, realm.name, [
+      ...rep.realmRoles.map((name) => ({ name })),
+      ...Object.entries(rep.clientRoles).flatMap(([clientId, names]) =>
+        names.map((name) => ({ name, clientId })),
+      ),
+    ]);
     rep.groups = checkGroups(realm.doc, rep.groups);
     const passwords = await newUserPasswords(deps, realm.doc, rep, credentials);
     // UsersResource.createUser → UserProvider.addUser(realm, username): addDefaultRoles = true,
@@ -216,7 +263,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.get('/:realm/users/:id', async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = userRep(await load(realm.id, ctx.params.id));
+    ctx.body = userRep(await load(realm.id, ctx.params.id), callerAccess(ctx, realm.name).access);
   });
 
   router.put('/:realm/users/:id', async (ctx) => {

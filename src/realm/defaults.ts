@@ -89,6 +89,44 @@ function builtInClients(realm: string): ClientRepresentation[] {
   ];
 }
 
+/**
+ * A `realm-management` role as RealmManager.setupRealmAdminManagement creates it: described
+ * `${role_<name>}`; addQueryCompositeRoles makes view-clients a composite of query-clients and
+ * view-users one of query-users and query-groups.
+ */
+function realmManagementRole(name: string): RoleRepresentation {
+  return withQueryComposites({ name, description: `\${role_${name}}` });
+}
+
+/** RealmManager.addQueryCompositeRoles: the query roles view-clients and view-users include. */
+const QUERY_COMPOSITES: Record<string, string[]> = {
+  'view-clients': ['query-clients'],
+  'view-users': ['query-users', 'query-groups'],
+};
+
+/**
+ * `role` with the query roles RealmManager.addQueryCompositeRoles adds at every realm creation and
+ * import (checkRealmAdminManagementRoles): view-users gets query-users and query-groups,
+ * view-clients query-clients, beside any composites the file gave.
+ */
+function withQueryComposites(role: RoleRepresentation): RoleRepresentation {
+  const wanted = QUERY_COMPOSITES[role.name];
+  if (!wanted) return role;
+  const held = role.composites?.client?.['realm-management'] ?? [];
+  if (wanted.every((n) => held.includes(n))) return role;
+  return {
+    ...role,
+    composite: true,
+    composites: {
+      ...role.composites,
+      client: {
+        ...role.composites?.client,
+        'realm-management': [...new Set([...held, ...wanted])],
+      },
+    },
+  };
+}
+
 function builtInClientRoles(): Record<string, RoleRepresentation[]> {
   return {
     account: [
@@ -108,9 +146,10 @@ function builtInClientRoles(): Record<string, RoleRepresentation[]> {
     ],
     broker: [{ name: 'read-token' }],
     'realm-management': [
-      ...REALM_MANAGEMENT_ROLES.map((name) => ({ name })),
+      ...REALM_MANAGEMENT_ROLES.map((name) => realmManagementRole(name)),
       {
         name: 'realm-admin',
+        description: '${role_realm-admin}',
         composite: true,
         composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } },
       },
@@ -202,6 +241,7 @@ export function withKeycloakDefaults(rep: RealmRepresentation): RealmRepresentat
     for (const role of roles) if (!existing.some((r) => r.name === role.name)) existing.push(role);
     clientRoles[clientId] = existing;
   }
+  clientRoles['realm-management'] = clientRoles['realm-management'].map(withQueryComposites);
   return {
     ...rep,
     clients,

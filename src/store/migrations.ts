@@ -299,6 +299,30 @@ const MIGRATIONS: string[] = [
   // (RFC 6238 §5.2; Keycloak's otpPolicyCodeReusable false), checked and moved in one UPDATE.
   `ALTER TABLE credentials ADD COLUMN IF NOT EXISTS user_label text;
    ALTER TABLE credentials ADD COLUMN IF NOT EXISTS otp_last_step bigint;`,
+  // (issue 21, fine-grained admin roles): RealmManager.addQueryCompositeRoles, which Keycloak applies
+  // at every realm creation and import: the realm-management role view-users includes query-users
+  // and query-groups, view-clients includes query-clients (realm/defaults.ts does it for realms
+  // imported from now on). Realms stored before get those composites, beside any they have; the
+  // realm's version moves on so every process reloads it.
+  `UPDATE realms SET
+     representation = jsonb_set(representation, '{roles,client,realm-management}', (
+       SELECT jsonb_agg(CASE
+           WHEN q.wanted IS NULL THEN r
+           ELSE r || jsonb_build_object('composite', true, 'composites',
+             coalesce(CASE WHEN jsonb_typeof(r->'composites') = 'object' THEN r->'composites' END, '{}'::jsonb)
+             || jsonb_build_object('client',
+               coalesce(CASE WHEN jsonb_typeof(r->'composites'->'client') = 'object' THEN r->'composites'->'client' END, '{}'::jsonb)
+               || jsonb_build_object('realm-management', (
+                 SELECT jsonb_agg(DISTINCT n) FROM jsonb_array_elements_text(
+                   coalesce(CASE WHEN jsonb_typeof(r->'composites'->'client'->'realm-management') = 'array'
+                     THEN r->'composites'->'client'->'realm-management' END, '[]'::jsonb) || q.wanted) AS x(n)))))
+         END ORDER BY ord)
+       FROM jsonb_array_elements(representation->'roles'->'client'->'realm-management') WITH ORDINALITY AS t(r, ord)
+       LEFT JOIN (VALUES ('view-users', '["query-users", "query-groups"]'::jsonb), ('view-clients', '["query-clients"]'::jsonb))
+         AS q(name, wanted) ON q.name = r->>'name')),
+     version = version + 1, updated_at = now()
+   WHERE jsonb_typeof(representation->'roles'->'client'->'realm-management') = 'array'
+     AND jsonb_array_length(representation->'roles'->'client'->'realm-management') > 0;`,
 ];
 
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */

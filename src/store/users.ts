@@ -147,8 +147,15 @@ export interface UserSearch {
   email?: string;
   firstName?: string;
   lastName?: string;
-  /** Across username, email, first and last name (substring, case-insensitive). */
+  /**
+   * Across username, email, first and last name, case-insensitive, as JpaUserProvider's SEARCH:
+   * a prefix (`foo` = `foo*`), `*` a wildcard anywhere (`*foo*` infix), `"foo"` the whole value.
+   */
   search?: string;
+  /** Only the user with this id (UsersResource's `search=id:...`). */
+  id?: string;
+  /** List service accounts too (UserModel.INCLUDE_SERVICE_ACCOUNT: the field filters set it). */
+  includeServiceAccounts?: boolean;
   /** username, email, firstName and lastName match whole values (still case-insensitive). */
   exact?: boolean;
   enabled?: boolean;
@@ -197,10 +204,24 @@ export async function countUsers(
   return Number(row?.n ?? 0);
 }
 
+/**
+ * JpaUserProvider.searchForUserStream's SEARCH value as SQL: `"foo"` equals the lower-cased
+ * value; otherwise `%`, `_` and `\` are escaped, `*` becomes `%`, and a `%` is appended unless
+ * the value ends with one (prefix search).
+ */
+function searchPattern(search: string): { op: '=' | 'LIKE'; value: string } {
+  const v = search.trim().toLowerCase();
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"'))
+    return { op: '=', value: v.slice(1, -1) };
+  const pattern = v.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%');
+  return { op: 'LIKE', value: pattern.endsWith('%') ? pattern : `${pattern}%` };
+}
+
 /** The WHERE clause and its parameters ($1 = realm id) of Keycloak's user search. */
 function userSearchWhere(realmId: string, q: UserSearch): { where: string; params: unknown[] } {
   const like = (v: string) => `%${v.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
-  const conditions = ['realm_id = $1', 'service_account_client_id IS NULL'];
+  const conditions = ['realm_id = $1'];
+  if (!q.includeServiceAccounts) conditions.push('service_account_client_id IS NULL');
   const params: unknown[] = [realmId];
   const add = (sql: string, ...values: unknown[]) => {
     let text = sql;
@@ -221,14 +242,15 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
   text('email', q.email);
   text("coalesce(representation->>'firstName', '')", q.firstName);
   text("coalesce(representation->>'lastName', '')", q.lastName);
+  if (q.id !== undefined) add('id = $?', q.id);
   if (q.search) {
-    const v = like(q.search);
+    const { op, value } = searchPattern(q.search);
     add(
-      "(username LIKE $? OR lower(coalesce(email, '')) LIKE $? OR lower(coalesce(representation->>'firstName', '')) LIKE $? OR lower(coalesce(representation->>'lastName', '')) LIKE $?)",
-      v,
-      v,
-      v,
-      v,
+      `(lower(username) ${op} $? OR lower(coalesce(email, '')) ${op} $? OR lower(coalesce(representation->>'firstName', '')) ${op} $? OR lower(coalesce(representation->>'lastName', '')) ${op} $?)`,
+      value,
+      value,
+      value,
+      value,
     );
   }
   if (q.enabled !== undefined)

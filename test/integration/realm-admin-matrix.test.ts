@@ -228,6 +228,7 @@ const ROUTES: Route[] = [
     body: () => ({
       name: 'evil-mapper',
       protocol: 'openid-connect',
+      flows: 'browser',
       protocolMapper: 'oidc-hardcoded-claim-mapper',
       config: { 'claim.name': 'evil', 'claim.value': 'x', 'access.token.claim': 'true' },
     }),
@@ -406,6 +407,15 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', route: '/:realm/events' },
   { method: 'GET', route: '/:realm/admin-events' },
+  { method: 'GET', route: '/:realm/identity-provider/instances' },
+  { method: 'GET', route: '/:realm/authentication/flows' },
+  { method: 'GET', route: '/:realm/authentication/flows/:flowAlias/executions' },
+  { method: 'GET', route: '/:realm/ui-ext/realms/names' },
+  { method: 'GET', route: '/:realm/ui-ext/available-roles/users/:id' },
+  { method: 'GET', route: '/:realm/ui-ext/effective-roles/users/:id' },
+  { method: 'GET', route: '/:realm/ui-ext/available-roles/groups/:id' },
+  { method: 'GET', route: '/:realm/ui-ext/effective-roles/groups/:id' },
+  { method: 'GET', route: '/:realm/ui-ext/brute-force-user' },
   // Last: the sanity run on X deletes X.
   { method: 'DELETE', route: '/:realm' },
 ];
