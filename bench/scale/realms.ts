@@ -1,7 +1,7 @@
 /**
  * Realms (issue 22 item 1): 10, 100, 1,000 realms on one PostgreSQL, each with a confidential
- * client, imported by the CLI (`node src/main.ts import`, as an operator would; the realms' keys
- * are made then). At each size the server is restarted and measured: start-up (spawn to ready),
+ * client: the first imported by the CLI (`node src/main.ts import`), the others bulk copies of it
+ * (cloneRealms). At each size the server is restarted and measured: start-up (spawn to ready),
  * idle RSS, the first client_credentials token of every realm (its first request loads the realm
  * and its keys), a token again in a warm realm, `GET /admin/realms`, and RSS after every realm
  * has served a token (memory per realm = its growth over idle, divided by the realms).
@@ -9,8 +9,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { createTestDatabase } from '../../test/helpers/components.ts';
+import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
+import { findRealm, insertRealm } from '../../src/store/realms.ts';
 import {
+  KEK,
   REPO,
   adminToken,
   form,
@@ -36,6 +40,60 @@ export interface RealmsPoint {
 
 const realmName = (i: number) => `r${String(i).padStart(4, '0')}`;
 
+/** The first realm's file: a confidential client with a service account (client_credentials). */
+function realmFile(dir: string, i: number): string {
+  const file = path.join(dir, `${realmName(i)}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      realm: realmName(i),
+      clients: [
+        {
+          clientId: 'svc',
+          secret: 'svc-secret',
+          serviceAccountsEnabled: true,
+          standardFlowEnabled: false,
+        },
+      ],
+    }),
+  );
+  return file;
+}
+
+/**
+ * Realms `from..to` as copies of the first (imported by the CLI, so made as an operator's are):
+ * its document under a new id and name (secrets sealed again for the new id, store/realms.ts
+ * insertRealm), and its components, keys (the same sealed key material: a key's seal binds its
+ * kid and alg, not its realm) and users (the service account) copied row by row. A bulk copy,
+ * because importing makes each realm's keys (RSA among them): minutes for a thousand realms here.
+ */
+async function cloneRealms(db: SqlClient, from: number, to: number): Promise<void> {
+  const template = (await findRealm(db, realmName(1)))!;
+  const copy = (table: string, extra: string) =>
+    `INSERT INTO ${table} SELECT (jsonb_populate_record(NULL::${table}, to_jsonb(t) || ${extra})).* FROM ${table} t WHERE realm_id = $1`;
+  for (let i = from; i <= to; i += 1) {
+    const id = randomUUID();
+    await db.transaction(async (tx) => {
+      await insertRealm(tx, { ...template.doc, id, realm: realmName(i) });
+      await tx.query(
+        copy(
+          'components',
+          "jsonb_build_object('realm_id', $2::text, 'parent_id', CASE WHEN t.parent_id = $1 THEN $2 ELSE t.parent_id END)",
+        ),
+        [template.id, id],
+      );
+      await tx.query(copy('keys', "jsonb_build_object('realm_id', $2::text)"), [template.id, id]);
+      await tx.query(
+        copy(
+          'users',
+          "jsonb_build_object('realm_id', $2::text, 'id', md5($2 || t.id)::uuid::text, 'representation', t.representation || jsonb_build_object('id', md5($2 || t.id)::uuid::text))",
+        ),
+        [template.id, id],
+      );
+    });
+  }
+}
+
 const clientCredentials = (url: string, i: number) =>
   fetch(`${url}/realms/${realmName(i)}/protocol/openid-connect/token`, {
     ...form({ grant_type: 'client_credentials', client_id: 'svc', client_secret: 'svc-secret' }),
@@ -54,28 +112,20 @@ export async function realmsCurve(
   let have = 0;
   try {
     for (const size of sizes) {
-      const files = Array.from({ length: size - have }, (_, j) => {
-        const file = path.join(dir, `${realmName(have + j + 1)}.json`);
-        writeFileSync(
-          file,
-          JSON.stringify({
-            realm: realmName(have + j + 1),
-            clients: [
-              {
-                clientId: 'svc',
-                secret: 'svc-secret',
-                serviceAccountsEnabled: true,
-                standardFlowEnabled: false,
-              },
-            ],
-          }),
-        );
-        return file;
+      const t0 = performance.now();
+      if (have === 0) {
+        importFiles(env, [realmFile(dir, 1)]);
+        have = 1;
+      }
+      const db = await openSqlClient({
+        databaseUrl: database.url,
+        dataDir: dir,
+        keyEncryptionKey: Buffer.from(KEK, 'base64'),
       });
-      let importMs = 0;
-      for (let i = 0; i < files.length; i += 100)
-        importMs += importFiles(env, files.slice(i, i + 100)).ms;
-      log(`realms ${size}: imported ${files.length} in ${(importMs / 1000).toFixed(1)} s`);
+      await cloneRealms(db, have + 1, size);
+      await db.close();
+      const importMs = performance.now() - t0;
+      log(`realms ${size}: made ${size - have} in ${(importMs / 1000).toFixed(1)} s`);
       have = size;
       const server = await startServer(env, path.join(dir, 'server.log'));
       try {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fmt, ratio, table } from './common.ts';
 import { plotRatios } from './plot.ts';
-import { USER_QUERIES, type UsersPoint } from './users.ts';
+import { SQL_QUERIES, USER_QUERIES, type UsersPoint } from './users.ts';
 import type { RealmsPoint } from './realms.ts';
 
 const k = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
@@ -23,11 +23,19 @@ function usersStore(out: string, label: string, points: UsersPoint[]): string[] 
       { name: 'server RSS', values: points.map((p) => p.rssMb) },
     ],
   );
+  const sqlFile = `scale-users-${label.toLowerCase()}-sql.svg`;
+  plotRatios(
+    path.join(out, sqlFile),
+    `Users per realm, ${label}: store SQL execution time, ratio to ${k(points[0].size)} users`,
+    'users in the realm',
+    points.map((p) => p.size),
+    SQL_QUERIES.map((q) => ({ name: q, values: points.map((p) => p.sql[q]) })),
+  );
   const base = points[0];
   return [
     `### ${label}`,
     '',
-    `![users per realm, ${label}](${file})`,
+    `![users per realm, ${label}](${file}) ![store SQL, ${label}](${sqlFile})`,
     '',
     ...table(
       [
@@ -39,6 +47,21 @@ function usersStore(out: string, label: string, points: UsersPoint[]): string[] 
         `${q} (n=${base.results[q].n})`,
         ...points.map((p) => `${fmt(p.results[q].p50)} / ${fmt(p.results[q].p99)}`),
         ...points.slice(1).map((p) => ratio(p.results[q].p50, base.results[q].p50)),
+      ]),
+    ),
+    '',
+    `Inside the database (EXPLAIN ANALYZE execution time of the store's SQL, median of 7, ms):`,
+    '',
+    ...table(
+      [
+        'query',
+        ...points.map((p) => k(p.size)),
+        ...points.slice(1).map((p) => `${k(p.size)} / ${k(base.size)}`),
+      ],
+      SQL_QUERIES.map((q) => [
+        q,
+        ...points.map((p) => fmt(p.sql[q], 3)),
+        ...points.slice(1).map((p) => ratio(p.sql[q], base.sql[q])),
       ]),
     ),
     '',
@@ -94,7 +117,7 @@ export function realmsReport(out: string, points: RealmsPoint[]): string[] {
     ...table(
       [
         'realms',
-        'import s (CLI)',
+        'made in s',
         'start-up ms',
         'RSS idle MB',
         'RSS after a token in each MB',

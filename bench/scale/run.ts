@@ -16,7 +16,7 @@ import { realmsCurve } from './realms.ts';
 import { usersReport, realmsReport } from './report.ts';
 
 const sizes = (name: string, fallback: number[]) =>
-  process.env[name] ? process.env[name].split(',').map(Number) : fallback;
+  process.env[name] ? process.env[name].split(',').filter(Boolean).map(Number) : fallback;
 const parts = new Set((process.env.SCALE_PARTS ?? 'users,realms').split(','));
 const OUT = path.join(REPO, 'bench', 'results');
 mkdirSync(OUT, { recursive: true });

@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
+import { countUsers, findUserForLogin, searchUsers } from '../../src/store/users.ts';
 import { createTestDatabase } from '../../test/helpers/components.ts';
 import {
   REPO,
@@ -38,6 +39,8 @@ export interface UsersPoint {
   rssMb: number;
   seedMs: number;
   results: Record<string, Latency>;
+  /** SQL_QUERIES' execution times inside the database, ms. */
+  sql: Record<string, number>;
 }
 
 export const USER_QUERIES = [
@@ -91,6 +94,63 @@ async function seed(db: SqlClient, realmId: string, from: number, to: number): P
   await db.query('VACUUM ANALYZE credentials');
 }
 
+/** The store's queries, measured inside the database (EXPLAIN ANALYZE execution time, ms). */
+export const SQL_QUERIES = [
+  'search prefix',
+  'search first name',
+  'q=attr:value',
+  'count (all)',
+  'page first=0',
+  'login lookup',
+] as const;
+
+/**
+ * The median execution time (ms, PostgreSQL's own EXPLAIN ANALYZE figure, no network or JSON) of
+ * the SQL that store/users.ts sends for each of SQL_QUERIES, 7 runs each, at `n` users: the
+ * store's share of the curve, less disturbed by a busy machine than the HTTP latency.
+ */
+async function sqlTimes(
+  db: SqlClient,
+  realmId: string,
+  n: number,
+): Promise<Record<string, number>> {
+  const rand = () => 1 + Math.floor(Math.random() * n);
+  const explain: SqlClient = {
+    ...db,
+    kind: db.kind,
+    query: async <T>(text: string, params?: unknown[]) => {
+      const [row] = await db.query<Record<string, unknown>>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+        params,
+      );
+      let plan = Object.values(row)[0];
+      if (typeof plan === 'string') plan = JSON.parse(plan);
+      times.push((plan as { 'Execution Time': number }[])[0]['Execution Time']);
+      return [] as T[];
+    },
+  };
+  let times: number[] = [];
+  const runs: Record<(typeof SQL_QUERIES)[number], () => Promise<unknown>> = {
+    'search prefix': () =>
+      searchUsers(explain, realmId, { search: `user${pad(rand()).slice(0, 6)}`, max: 11 }),
+    'search first name': () =>
+      searchUsers(explain, realmId, { search: FIRST_NAMES[rand() % 40], max: 11 }),
+    'q=attr:value': () =>
+      searchUsers(explain, realmId, { attributes: [['employeeNumber', `E${rand()}`]] }),
+    'count (all)': () => countUsers(explain, realmId, {}),
+    'page first=0': () => searchUsers(explain, realmId, { first: 0, max: 100 }),
+    'login lookup': () => findUserForLogin(explain, realmId, `user${pad(rand())}`, true),
+  };
+  const out: Record<string, number> = {};
+  for (const [name, run] of Object.entries(runs)) {
+    times = [];
+    for (let i = 0; i < 7; i += 1) await run();
+    times.sort((a, b) => a - b);
+    out[name] = times[Math.floor(times.length / 2)];
+  }
+  return out;
+}
+
 /** The measured requests of one size `n` on the server at `url`. */
 async function measure(url: string, n: number): Promise<Record<string, Latency>> {
   const rand = () => 1 + Math.floor(Math.random() * n);
@@ -108,7 +168,7 @@ async function measure(url: string, n: number): Promise<Record<string, Latency>>
           password: PASSWORD,
         }),
       ),
-    { count: 40 },
+    { count: 24 },
   );
   const get = async (label: string, query: () => string, count = 60) => {
     const headers = { authorization: `Bearer ${await adminToken(url)}` };
@@ -182,8 +242,9 @@ export async function usersCurve(
       const db = await openSqlClient({ databaseUrl: database?.url, dataDir: dir });
       const [{ id }] = await db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'scale'");
       await seed(db, id, have + 1, size);
-      await db.close();
       const seedMs = performance.now() - t0;
+      const sql = await sqlTimes(db, id, size);
+      await db.close();
       have = size;
       log(`users ${store} ${size}: seeded in ${(seedMs / 1000).toFixed(1)} s`);
       const server = await startServer(env, path.join(dir, 'server.log'));
@@ -195,6 +256,7 @@ export async function usersCurve(
           startMs: server.startMs,
           rssMb: rssMb(server.proc.pid!),
           results,
+          sql,
         });
         log(
           `users ${store} ${size}: ${Object.entries(results)
