@@ -134,18 +134,24 @@ export interface Latency {
 
 /**
  * Sends `count` requests, `concurrency` at a time (after `warmup` unmeasured ones), each made by
- * `request(i)`; a status other than 2xx counts as an error. Latencies in ms.
+ * `request(i)`, stopping early once `until()` is true; a status other than 2xx counts as an
+ * error. Latencies in ms.
  */
 export async function sample(
   request: (i: number) => Promise<Response>,
-  { count = 60, concurrency = 2, warmup = 4 } = {},
+  {
+    count = 60,
+    concurrency = 2,
+    warmup = 4,
+    until,
+  }: { count?: number; concurrency?: number; warmup?: number; until?: () => boolean } = {},
 ): Promise<Latency> {
   for (let i = 0; i < warmup; i += 1) await (await request(-1 - i)).arrayBuffer();
   const times: number[] = [];
   let errors = 0;
   let next = 0;
   const lane = async () => {
-    while (next < count) {
+    while (next < count && !until?.()) {
       const i = next++;
       const t0 = performance.now();
       const r = await request(i);

@@ -7,6 +7,8 @@ import { fmt, ratio, table } from './common.ts';
 import { plotRatios } from './plot.ts';
 import { SQL_QUERIES, USER_QUERIES, type UsersPoint } from './users.ts';
 import type { RealmsPoint } from './realms.ts';
+import type { GrantsPoint } from './grants.ts';
+import type { KeysPoint } from './keys.ts';
 
 const k = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
@@ -144,6 +146,95 @@ export function realmsReport(out: string, points: RealmsPoint[]): string[] {
     ...table(
       ['realms', ...series.map(([name]) => `${name} ratio`)],
       points.map((p) => [p.size, ...series.map(([, f]) => ratio(f(p), f(base)))]),
+    ),
+    '',
+  ];
+}
+
+export function grantsReport(out: string, points: GrantsPoint[]): string[] {
+  if (points.length === 0) return [];
+  const file = 'scale-grants.svg';
+  const base = points[0];
+  const series: [string, (p: GrantsPoint) => number][] = [
+    ['refresh p50', (p) => p.refresh.p50],
+    ['introspection p50', (p) => p.introspect.p50],
+    ['refresh p99 during the sweep', (p) => p.refreshDuringSweep.p99],
+    ['sweep ms per expired row', (p) => p.sweepMs / Math.max(1, p.swept)],
+  ];
+  plotRatios(
+    path.join(out, file),
+    `Stored grants and sessions (PostgreSQL): ratio to ${k(base.size)} rows`,
+    'rows in oidc_payloads',
+    points.map((p) => p.size),
+    series.map(([name, f]) => ({ name, values: points.map(f) })),
+  );
+  return [
+    '## Stored grants and sessions',
+    '',
+    `![grants](${file})`,
+    '',
+    ...table(
+      [
+        'rows',
+        'refresh p50 / p99 ms',
+        'introspection p50 / p99 ms',
+        'sweep: rows, s',
+        'refresh during the sweep p50 / p99 ms',
+        'RSS MB',
+        ...series.map(([n]) => `${n} ratio`),
+      ],
+      points.map((p) => [
+        k(p.size),
+        `${fmt(p.refresh.p50)} / ${fmt(p.refresh.p99)}`,
+        `${fmt(p.introspect.p50)} / ${fmt(p.introspect.p99)}`,
+        `${p.swept}, ${fmt(p.sweepMs / 1000, 2)}`,
+        `${fmt(p.refreshDuringSweep.p50)} / ${fmt(p.refreshDuringSweep.p99)} (n=${p.refreshDuringSweep.n})`,
+        fmt(p.rssMb, 0),
+        ...series.map(([, f]) => ratio(f(p), f(base))),
+      ]),
+    ),
+    '',
+  ];
+}
+
+export function keysReport(out: string, points: KeysPoint[]): string[] {
+  if (points.length === 0) return [];
+  const file = 'scale-keys.svg';
+  const base = points[0];
+  const series: [string, (p: KeysPoint) => number][] = [
+    ['JWKS bytes', (p) => p.jwksBytes],
+    ['/certs p50', (p) => p.certs.p50],
+    ['client_credentials p50', (p) => p.grant.p50],
+  ];
+  plotRatios(
+    path.join(out, file),
+    `Keys per realm: ratio to ${base.size} keys`,
+    'ML-DSA-65 keys in the realm',
+    points.map((p) => p.size),
+    series.map(([name, f]) => ({ name, values: points.map(f) })),
+  );
+  return [
+    '## Keys per realm',
+    '',
+    `![keys](${file})`,
+    '',
+    ...table(
+      [
+        'keys',
+        'in JWKS',
+        'JWKS bytes',
+        '/certs p50 / p99 ms',
+        'client_credentials p50 / p99 ms',
+        ...series.map(([n]) => `${n} ratio`),
+      ],
+      points.map((p) => [
+        p.size,
+        p.jwksKeys,
+        p.jwksBytes,
+        `${fmt(p.certs.p50)} / ${fmt(p.certs.p99)}`,
+        `${fmt(p.grant.p50)} / ${fmt(p.grant.p99)}`,
+        ...series.map(([, f]) => ratio(f(p), f(base))),
+      ]),
     ),
     '',
   ];

@@ -4,8 +4,12 @@
  * bench/results/scale.md and bench/results/scale-*.svg.
  *
  * Parts, in order: users per realm (bench/scale/users.ts) on PostgreSQL and on PGlite, realms
- * (bench/scale/realms.ts). SCALE_USERS_PG / SCALE_USERS_PGLITE (comma-separated sizes) and
- * SCALE_REALMS override the sizes; SCALE_PARTS (comma-separated: users, realms) picks parts.
+ * (bench/scale/realms.ts), stored grants and sessions (bench/scale/grants.ts), keys per realm
+ * (bench/scale/keys.ts). SCALE_USERS_PG, SCALE_USERS_PGLITE, SCALE_REALMS, SCALE_GRANTS and
+ * SCALE_KEYS (comma-separated sizes, empty for none) override the sizes; SCALE_PARTS
+ * (comma-separated: users, realms, grants, keys) picks parts; SCALE_REPORT names the Markdown file
+ * (default scale.md). A million users on PostgreSQL:
+ * SCALE_USERS_PG=1000,10000,100000,1000000 (about 6 more minutes of seeding here).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -13,11 +17,15 @@ import path from 'node:path';
 import { REPO } from './common.ts';
 import { usersCurve } from './users.ts';
 import { realmsCurve } from './realms.ts';
-import { usersReport, realmsReport } from './report.ts';
+import { grantsCurve } from './grants.ts';
+import { keysCurve } from './keys.ts';
+import { usersReport, realmsReport, grantsReport, keysReport } from './report.ts';
 
 const sizes = (name: string, fallback: number[]) =>
-  process.env[name] ? process.env[name].split(',').filter(Boolean).map(Number) : fallback;
-const parts = new Set((process.env.SCALE_PARTS ?? 'users,realms').split(','));
+  process.env[name] === undefined
+    ? fallback
+    : process.env[name].split(',').filter(Boolean).map(Number);
+const parts = new Set((process.env.SCALE_PARTS ?? 'users,realms,grants,keys').split(','));
 const OUT = path.join(REPO, 'bench', 'results');
 mkdirSync(OUT, { recursive: true });
 
@@ -44,7 +52,16 @@ if (parts.has('realms')) {
   const points = await realmsCurve(sizes('SCALE_REALMS', [10, 100, 1000]), log);
   out.push(...realmsReport(OUT, points));
 }
+if (parts.has('grants')) {
+  const points = await grantsCurve(sizes('SCALE_GRANTS', [1e4, 1e5, 1e6]), log);
+  out.push(...grantsReport(OUT, points));
+}
+if (parts.has('keys')) {
+  const { points } = await keysCurve(sizes('SCALE_KEYS', [2, 20, 200]), log);
+  out.push(...keysReport(OUT, points));
+}
 out.push('', `Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
-writeFileSync(path.join(OUT, 'scale.md'), `${out.join('\n')}\n`);
-log(`wrote ${path.join(OUT, 'scale.md')}`);
+const REPORT = path.join(OUT, process.env.SCALE_REPORT ?? 'scale.md');
+writeFileSync(REPORT, `${out.join('\n')}\n`);
+log(`wrote ${REPORT}`);
 process.exit(0);
