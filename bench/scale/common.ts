@@ -7,6 +7,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
+import type { SqlClient } from '../../src/store/sql.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const KEK = Buffer.alloc(32, 5).toString('base64');
@@ -184,3 +186,21 @@ export const form = (fields: Record<string, string>) => ({
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(fields).toString(),
 });
+
+/**
+ * Runs `sql` (VACUUM, ANALYZE: outside any transaction) without the store's 4 s statement bound:
+ * on PostgreSQL over a connection of its own, on PGlite (no bounds) through `db`.
+ */
+export async function maintenance(db: SqlClient, databaseUrl: string | undefined, sql: string) {
+  if (!databaseUrl) {
+    await db.query(sql);
+    return;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -16,6 +16,7 @@ import { createTestDatabase } from '../../test/helpers/components.ts';
 import {
   form,
   importFiles,
+  maintenance,
   rssMb,
   sample,
   serverEnv,
@@ -36,7 +37,13 @@ export interface GrantsPoint {
 const PASSWORD = 'grants-password';
 
 /** Adds `count` artefacts numbered from `from` to realm `realmId`'s oidc_payloads, half expired. */
-async function seed(db: SqlClient, realmId: string, from: number, count: number): Promise<void> {
+async function seed(
+  db: SqlClient,
+  databaseUrl: string,
+  realmId: string,
+  from: number,
+  count: number,
+): Promise<void> {
   for (let lo = from; lo < from + count; lo += 100_000) {
     const hi = Math.min(from + count - 1, lo + 99_999);
     await db.transaction(
@@ -53,7 +60,7 @@ async function seed(db: SqlClient, realmId: string, from: number, count: number)
       { timeoutMs: 0 },
     );
   }
-  await db.query('VACUUM ANALYZE oidc_payloads');
+  await maintenance(db, databaseUrl, 'VACUUM ANALYZE oidc_payloads');
 }
 
 /** Runs the grants curve over `sizes` (ascending, rows in oidc_payloads) on PostgreSQL. */
@@ -116,7 +123,7 @@ export async function grantsCurve(
   let next = 0;
   try {
     for (const size of sizes) {
-      await seed(db, id, next, size - have);
+      await seed(db, database.url, id, next, size - have);
       next += size - have;
       // One request at a time: the refresh token rotates, each is used once.
       const r1 = await sample(refresh, { count: 60, concurrency: 1 });

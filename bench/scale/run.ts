@@ -44,7 +44,7 @@ const out: string[] = [
 ];
 
 if (parts.has('users')) {
-  const pg = await usersCurve('postgresql', sizes('SCALE_USERS_PG', [1e3, 1e4, 1e5, 1e6]), log);
+  const pg = await usersCurve('postgresql', sizes('SCALE_USERS_PG', [1e3, 1e4, 1e5]), log);
   const lite = await usersCurve('pglite', sizes('SCALE_USERS_PGLITE', [1e3, 1e4, 1e5]), log);
   out.push(...usersReport(OUT, pg, lite));
 }

@@ -18,6 +18,7 @@ import {
   adminToken,
   form,
   importFiles,
+  maintenance,
   rssMb,
   sample,
   serverEnv,
@@ -57,7 +58,13 @@ export const USER_QUERIES = [
 const pad = (i: number) => String(i).padStart(7, '0');
 
 /** Adds users `from..to` (inclusive) to realm `realmId`, in chunks of 50,000 per transaction. */
-async function seed(db: SqlClient, realmId: string, from: number, to: number): Promise<void> {
+async function seed(
+  db: SqlClient,
+  databaseUrl: string | undefined,
+  realmId: string,
+  from: number,
+  to: number,
+): Promise<void> {
   const names = `ARRAY[${FIRST_NAMES.map((n) => `'${n}'`).join(',')}]`;
   for (let lo = from; lo <= to; lo += 50_000) {
     const hi = Math.min(to, lo + 49_999);
@@ -90,8 +97,8 @@ async function seed(db: SqlClient, realmId: string, from: number, to: number): P
     );
   }
   // As autovacuum would: statistics and the visibility map (index-only scans for count).
-  await db.query('VACUUM ANALYZE users');
-  await db.query('VACUUM ANALYZE credentials');
+  await maintenance(db, databaseUrl, 'VACUUM ANALYZE users');
+  await maintenance(db, databaseUrl, 'VACUUM ANALYZE credentials');
 }
 
 /** The store's queries, measured inside the database (EXPLAIN ANALYZE execution time, ms). */
@@ -241,7 +248,7 @@ export async function usersCurve(
       const t0 = performance.now();
       const db = await openSqlClient({ databaseUrl: database?.url, dataDir: dir });
       const [{ id }] = await db.query<{ id: string }>("SELECT id FROM realms WHERE name = 'scale'");
-      await seed(db, id, have + 1, size);
+      await seed(db, database?.url, id, have + 1, size);
       const seedMs = performance.now() - t0;
       const sql = await sqlTimes(db, id, size);
       await db.close();
