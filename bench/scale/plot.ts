@@ -41,8 +41,9 @@ export function plotRatios(
       name: 'ratio to smallest size',
       nameLocation: 'middle',
       nameGap: 50,
-      min: (v: { min: number }) => Math.min(0.5, v.min),
-      max: (v: { max: number }) => Math.max(4, v.max * 1.2),
+      // Whole powers of ten at the ends, so the end labels are round numbers.
+      min: (v: { min: number }) => Math.min(0.1, 10 ** Math.floor(Math.log10(v.min))),
+      max: (v: { max: number }) => Math.max(10, 10 ** Math.ceil(Math.log10(v.max))),
     },
     series: series.map((s) => ({
       name: s.name,
