@@ -12,9 +12,9 @@ import type { KeysPoint } from './keys.ts';
 
 const k = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
-function usersStore(out: string, label: string, points: UsersPoint[]): string[] {
+function usersStore(out: string, prefix: string, label: string, points: UsersPoint[]): string[] {
   if (points.length === 0) return [];
-  const file = `scale-users-${label.toLowerCase()}.svg`;
+  const file = `${prefix}-users-${label.toLowerCase()}.svg`;
   plotRatios(
     path.join(out, file),
     `Users per realm, ${label}: p50 latency as a ratio to ${k(points[0].size)} users`,
@@ -25,7 +25,7 @@ function usersStore(out: string, label: string, points: UsersPoint[]): string[] 
       { name: 'server RSS', values: points.map((p) => p.rssMb) },
     ],
   );
-  const sqlFile = `scale-users-${label.toLowerCase()}-sql.svg`;
+  const sqlFile = `${prefix}-users-${label.toLowerCase()}-sql.svg`;
   plotRatios(
     path.join(out, sqlFile),
     `Users per realm, ${label}: store SQL execution time, ratio to ${k(points[0].size)} users`,
@@ -82,20 +82,25 @@ function usersStore(out: string, label: string, points: UsersPoint[]): string[] 
   ];
 }
 
-export function usersReport(out: string, pg: UsersPoint[], lite: UsersPoint[]): string[] {
+export function usersReport(
+  out: string,
+  prefix: string,
+  pg: UsersPoint[],
+  lite: UsersPoint[],
+): string[] {
   return [
     '## Users per realm',
     '',
     'One realm grown by bulk insert; the server restarted at each size. "search prefix": `?briefRepresentation=true&max=11&search=user012345` (a random 6-digit prefix, 10 users); "search first name": `search=Anna` (one of 40 first names, n/40 users); "q": `?q=employeeNumber:E{i}`; "count (all)": `/users/count`; paging: `?briefRepresentation=true&first=F&max=100`.',
     '',
-    ...usersStore(out, 'PostgreSQL', pg),
-    ...usersStore(out, 'PGlite', lite),
+    ...usersStore(out, prefix, 'PostgreSQL', pg),
+    ...usersStore(out, prefix, 'PGlite', lite),
   ];
 }
 
-export function realmsReport(out: string, points: RealmsPoint[]): string[] {
+export function realmsReport(out: string, prefix: string, points: RealmsPoint[]): string[] {
   if (points.length === 0) return [];
-  const file = 'scale-realms.svg';
+  const file = `${prefix}-realms.svg`;
   const base = points[0];
   const series: [string, (p: RealmsPoint) => number][] = [
     ['start-up ms', (p) => p.startMs],
@@ -151,9 +156,9 @@ export function realmsReport(out: string, points: RealmsPoint[]): string[] {
   ];
 }
 
-export function grantsReport(out: string, points: GrantsPoint[]): string[] {
+export function grantsReport(out: string, prefix: string, points: GrantsPoint[]): string[] {
   if (points.length === 0) return [];
-  const file = 'scale-grants.svg';
+  const file = `${prefix}-grants.svg`;
   const base = points[0];
   const series: [string, (p: GrantsPoint) => number][] = [
     ['refresh p50', (p) => p.refresh.p50],
@@ -197,9 +202,9 @@ export function grantsReport(out: string, points: GrantsPoint[]): string[] {
   ];
 }
 
-export function keysReport(out: string, points: KeysPoint[]): string[] {
+export function keysReport(out: string, prefix: string, points: KeysPoint[]): string[] {
   if (points.length === 0) return [];
-  const file = 'scale-keys.svg';
+  const file = `${prefix}-keys.svg`;
   const base = points[0];
   const series: [string, (p: KeysPoint) => number][] = [
     ['JWKS bytes', (p) => p.jwksBytes],

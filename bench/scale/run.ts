@@ -8,6 +8,7 @@
  * (bench/scale/keys.ts). SCALE_USERS_PG, SCALE_USERS_PGLITE, SCALE_REALMS, SCALE_GRANTS and
  * SCALE_KEYS (comma-separated sizes, empty for none) override the sizes; SCALE_PARTS
  * (comma-separated: users, realms, grants, keys) picks parts; SCALE_REPORT names the Markdown file
+ * and, by its name, the plots
  * (default scale.md). A million users on PostgreSQL:
  * SCALE_USERS_PG=1000,10000,100000,1000000 (about 6 more minutes of seeding here).
  */
@@ -28,6 +29,9 @@ const sizes = (name: string, fallback: number[]) =>
 const parts = new Set((process.env.SCALE_PARTS ?? 'users,realms,grants,keys').split(','));
 const OUT = path.join(REPO, 'bench', 'results');
 mkdirSync(OUT, { recursive: true });
+const REPORT = path.join(OUT, process.env.SCALE_REPORT ?? 'scale.md');
+/** Plot files are named after the report: scale.md → scale-users-postgresql.svg... */
+const PREFIX = path.basename(REPORT).replace(/\.md$/, '');
 
 const t0 = performance.now();
 const log = (line: string) =>
@@ -46,22 +50,21 @@ const out: string[] = [
 if (parts.has('users')) {
   const pg = await usersCurve('postgresql', sizes('SCALE_USERS_PG', [1e3, 1e4, 1e5]), log);
   const lite = await usersCurve('pglite', sizes('SCALE_USERS_PGLITE', [1e3, 1e4, 1e5]), log);
-  out.push(...usersReport(OUT, pg, lite));
+  out.push(...usersReport(OUT, PREFIX, pg, lite));
 }
 if (parts.has('realms')) {
   const points = await realmsCurve(sizes('SCALE_REALMS', [10, 100, 1000]), log);
-  out.push(...realmsReport(OUT, points));
+  out.push(...realmsReport(OUT, PREFIX, points));
 }
 if (parts.has('grants')) {
   const points = await grantsCurve(sizes('SCALE_GRANTS', [1e4, 1e5, 1e6]), log);
-  out.push(...grantsReport(OUT, points));
+  out.push(...grantsReport(OUT, PREFIX, points));
 }
 if (parts.has('keys')) {
   const { points } = await keysCurve(sizes('SCALE_KEYS', [2, 20, 200]), log);
-  out.push(...keysReport(OUT, points));
+  out.push(...keysReport(OUT, PREFIX, points));
 }
 out.push('', `Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
-const REPORT = path.join(OUT, process.env.SCALE_REPORT ?? 'scale.md');
 writeFileSync(REPORT, `${out.join('\n')}\n`);
 log(`wrote ${REPORT}`);
 process.exit(0);
