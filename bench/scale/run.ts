@@ -8,8 +8,7 @@
  * (bench/scale/keys.ts). SCALE_USERS_PG, SCALE_USERS_PGLITE, SCALE_REALMS, SCALE_GRANTS and
  * SCALE_KEYS (comma-separated sizes, empty for none) override the sizes; SCALE_PARTS
  * (comma-separated: users, realms, grants, keys) picks parts; SCALE_REPORT names the Markdown file
- * and, by its name, the plots
- * (default scale.md). A million users on PostgreSQL:
+ * (default scale.md) and, by its name, the plots. A million users on PostgreSQL:
  * SCALE_USERS_PG=1000,10000,100000,1000000 (about 6 more minutes of seeding here).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

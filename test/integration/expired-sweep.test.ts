@@ -21,7 +21,7 @@ describe.each(stores)('expired-row sweep on $name', (store) => {
     drop = database?.drop;
     db = await openSqlClient({ databaseUrl: database?.url, dataDir: 'memory://' });
     await migrate(db);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await db?.close();
     await drop?.();

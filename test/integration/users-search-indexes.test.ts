@@ -53,7 +53,7 @@ describe.each(stores)('user search semantics and indexes on $name', (store) => {
       [realmId],
     );
     await db.query('ANALYZE users');
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await db?.close();
     await drop?.();
