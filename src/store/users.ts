@@ -205,15 +205,15 @@ export async function countUsers(
 }
 
 /**
- * JpaUserProvider.searchForUserStream's SEARCH value as SQL: `"foo"` equals the lower-cased
- * value; otherwise `%`, `_` and `\` are escaped, `*` becomes `%`, and a `%` is appended unless
- * the value ends with one (prefix search).
+ * One whitespace-separated token of Keycloak's `search` (JpaUserProvider.getSearchOptionPredicateArray):
+ * `"x"` is equality; otherwise `\\`, `%` and `_` are literal, `*` is any run of characters, and a
+ * term not ending in `*` is a prefix (`x` = `x*`; `*x*` is a substring). Lower-cased.
  */
-function searchPattern(search: string): { op: '=' | 'LIKE'; value: string } {
-  const v = search.trim().toLowerCase();
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"'))
-    return { op: '=', value: v.slice(1, -1) };
-  const pattern = v.replace(/[\\%_]/g, '\\$&').replace(/\*/g, '%');
+function searchTerm(token: string): { op: '=' | 'LIKE'; value: string } {
+  const value = token.toLowerCase();
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+    return { op: '=', value: value.slice(1, -1) };
+  const pattern = value.replace(/[\\%_]/g, '\\$&').replaceAll('*', '%');
   return { op: 'LIKE', value: pattern.endsWith('%') ? pattern : `${pattern}%` };
 }
 
@@ -231,22 +231,22 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
     }
     conditions.push(text);
   };
+  // username is stored lower-cased (the unique index and the login lookup rely on it); the other
+  // columns are compared as lower(...), the expressions the users_*_prefix indexes hold.
   const text = (column: string, value: string | undefined) => {
-    if (value !== undefined && value !== '')
-      add(
-        q.exact ? `lower(${column}) = $?` : `lower(${column}) LIKE $?`,
-        q.exact ? value.toLowerCase() : like(value),
-      );
+    if (value === undefined || value === '') return;
+    const expr = column === 'username' ? column : `lower(${column})`;
+    add(q.exact ? `${expr} = $?` : `${expr} LIKE $?`, q.exact ? value.toLowerCase() : like(value));
   };
   text('username', q.username);
   text('email', q.email);
-  text("coalesce(representation->>'firstName', '')", q.firstName);
-  text("coalesce(representation->>'lastName', '')", q.lastName);
+  text("representation->>'firstName'", q.firstName);
+  text("representation->>'lastName'", q.lastName);
   if (q.id !== undefined) add('id = $?', q.id);
-  if (q.search) {
-    const { op, value } = searchPattern(q.search);
+  for (const token of q.search?.trim().split(/\s+/).filter(Boolean) ?? []) {
+    const { op, value } = searchTerm(token);
     add(
-      `(lower(username) ${op} $? OR lower(coalesce(email, '')) ${op} $? OR lower(coalesce(representation->>'firstName', '')) ${op} $? OR lower(coalesce(representation->>'lastName', '')) ${op} $?)`,
+      `(username ${op} $? OR lower(email) ${op} $? OR lower(representation->>'firstName') ${op} $? OR lower(representation->>'lastName') ${op} $?)`,
       value,
       value,
       value,
@@ -258,6 +258,11 @@ function userSearchWhere(realmId: string, q: UserSearch): { where: string; param
   if (q.emailVerified !== undefined)
     add("coalesce(representation->>'emailVerified', 'false') = $?", String(q.emailVerified));
   for (const [name, value] of q.attributes ?? []) {
+    // The GIN index (users_attribute_terms) finds the candidates; the EXISTS keeps the match exact.
+    add(
+      `qsign_user_attribute_terms(representation->'attributes') @> ARRAY[$?]::text[]`,
+      `${name}\u001f${value.toLowerCase()}`,
+    );
     add(
       `EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(representation->'attributes'->$?) = 'array' THEN representation->'attributes'->$? ELSE '[]'::jsonb END) AS a(v) WHERE lower(v) = $?)`,
       name,
