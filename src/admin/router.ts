@@ -32,7 +32,7 @@ import { evaluateScopesRoutes } from './evaluate-scopes.ts';
 import { partialExportRoutes } from './partial-export.ts';
 import { partialImportRoutes } from './partial-import.ts';
 
-async function adminErrors(ctx: Context, next: Next): Promise<void> {
+export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (err) {
