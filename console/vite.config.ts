@@ -20,7 +20,7 @@ function consoleResources(): Plugin {
   return {
     name: 'qsign-console-resources',
     generateBundle() {
-      for (const type of ['admin', 'account']) {
+      for (const type of ['admin']) {
         const messages = parse(
           readFileSync(path.join(here, 'messages', `${type}_en.properties`), 'utf8'),
         );

@@ -23,7 +23,9 @@ import {
   type AdminEnvironment,
 } from '@keycloak/keycloak-admin-ui';
 import { initI18n } from '../i18n';
+import { keepRouteAcrossLogin } from '../deep-link';
 
+keepRouteAcrossLogin();
 const environment = getInjectedEnvironment<AdminEnvironment>();
 await initI18n(environment.serverBaseUrl, environment.realm, 'admin');
 

@@ -16,6 +16,7 @@ import { consoleFile, loadConsoleBuild, type ConsoleBuild } from './assets.ts';
 import { adminEnvironment, sendConsolePage } from './page.ts';
 import { serverInfo } from './serverinfo.ts';
 import { whoAmI } from './whoami.ts';
+import { consoleApiRoutes } from './console-api.ts';
 
 const NOT_BUILT = 'The consoles are not built: run `npm run build:console` (npm install runs it).';
 
@@ -69,6 +70,7 @@ export function consoleRouter(deps: AdminDeps, build?: ConsoleBuild): Router {
     ctx.set('Cache-Control', 'no-cache');
     ctx.body = await whoAmI(deps, ctx);
   });
+  consoleApiRoutes(router, deps, [adminErrors, auth]);
   router.get('/admin/:realm/console', (ctx) =>
     redirect(ctx, `/admin/${encodeURIComponent(ctx.params.realm)}/console/`),
   );
