@@ -11,7 +11,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REQUIRE_ALL } from '../helpers/components.ts';
-import { TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
+import { masterAdmin, TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
 import { CONSOLE_DIST } from '../../src/console/assets.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -41,7 +41,9 @@ function watch(p: Page): void {
     }
   });
   p.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    // A failed load is reported with its URL by the response listener.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(`console: ${message.text()}`);
   });
   p.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
 }
@@ -50,10 +52,23 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+/**
+ * Requests the test expects to fail: the login page's `/favicon.ico` (the browser asks for it;
+ * the login theme links none).
+ */
+const EXPECTED = [/ \/favicon\.ico$/];
+
 /** No error alert is shown and nothing failed so far. */
 async function expectClean(step: string): Promise<void> {
   const alerts = await page.locator('.pf-v5-c-alert.pf-m-danger').allInnerTexts();
-  expect({ step, alerts, problems }).toEqual({ step, alerts: [], problems: [] });
+  const unexpected = problems.filter(
+    (p) =>
+      !EXPECTED.some(
+        (e) => e.test(p.replace(/^\d+ GET [^/]+\/\/[^/]+/, ' ')) || /favicon\.ico/.test(p),
+      ),
+  );
+  problems.length = 0;
+  expect({ step, alerts, problems: unexpected }).toEqual({ step, alerts: [], problems: [] });
 }
 
 describe.runIf(available)('admin console', () => {
@@ -86,4 +101,60 @@ describe.runIf(available)('admin console', () => {
     }
     await expectClean('login');
   }, 90_000);
+
+  // The sections whose pages this server answers in full (Users, Authentication, Identity providers
+  // and the realm list need admin API routes added beside this: docs/consoles.md).
+  const SECTIONS = [
+    'clients',
+    'client-scopes',
+    'roles',
+    'groups',
+    'sessions',
+    'events',
+    'realm-settings',
+    'realm-settings/keys',
+    'realm-settings/tokens',
+    'user-federation',
+  ];
+  it('admin console opens each section without an error (deep links survive a reload)', async () => {
+    for (const [i, section] of SECTIONS.entries()) {
+      await page.goto(`${server.baseUrl}/admin/master/console/#/master/${section}`);
+      await page.reload();
+      await page.locator('main, [role=main], #kc-main-content-page-container').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await shot(`02-${String(i).padStart(2, '0')}-${section.replace('/', '-')}`);
+      await expectClean(section);
+    }
+  }, 180_000);
+
+  it('admin console adds an ML-DSA-65 key provider in Realm settings → Keys and lists its ACTIVE key', async () => {
+    await page.goto(
+      `${server.baseUrl}/admin/master/console/#/master/realm-settings/keys/providers`,
+    );
+    await page.reload();
+    await page.getByRole('button', { name: 'Add provider' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('ml-dsa-generated', { exact: true }).click();
+    await dialog.getByTestId('name').fill('ml-dsa-65-console');
+    await dialog.getByTestId('priority').fill('200');
+    expect(await dialog.locator('#algorithm').innerText()).toBe('ML-DSA-65');
+    await shot('03-add-ml-dsa-provider');
+    await dialog.getByTestId('add-provider-button').click();
+    await page.getByText('ml-dsa-65-console').first().waitFor();
+    await shot('04-providers');
+    await expectClean('add provider');
+    await page.goto(`${server.baseUrl}/admin/master/console/#/master/realm-settings/keys`);
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: 'ml-dsa-65-console' });
+    await row.waitFor();
+    expect(await row.first().innerText()).toContain('ML-DSA-65');
+    expect(await page.getByRole('row').filter({ hasText: 'RS256' }).count()).toBeGreaterThan(0);
+    await shot('05-keys-list');
+    await expectClean('keys list');
+    // The key is the realm's: the admin API lists it ACTIVE with the provider's priority.
+    const kc = await masterAdmin(server.baseUrl);
+    const keys = await kc.realms.getKeys({ realm: 'master' });
+    const added = keys.keys?.find((k) => k.algorithm === 'ML-DSA-65' && k.providerPriority === 200);
+    expect(added?.status).toBe('ACTIVE');
+  }, 120_000);
 });
