@@ -13,6 +13,9 @@
  * - `GET /admin/realms/{realm}/ui-ext/authentication-management/flows` (admin-ui-ext
  *   AuthenticationManagementResource): the realm's flows with `usedBy` (DEFAULT for the flows the
  *   realm binds), and `.../required-actions`: the realm's required actions;
+ * - `PUT /admin/realms/{realm}/ui-ext` (admin-ui-ext UIRealmResource.updateRealm, what Realm
+ *   settings' Save sends): handed on as `PUT /admin/realms/{realm}`, the realm update, which
+ *   checks the caller and the body as for keycloak-admin-client;
  * - `GET /admin/realms/{realm}/ui-ext/sessions` and `ui-ext/sessions/client` (admin-ui-ext
  *   SessionsResource): an empty list (the realm's sessions are not listed here yet).
  * Each needs a caller who administers the realm (403 otherwise, 404 for an unknown realm).
@@ -69,6 +72,10 @@ export function consoleApiRoutes(router: Router, deps: AdminDeps, guards: Middle
     const { realm } = await realmScope(deps, ctx);
     const config = realmUpConfig(realm.doc);
     ctx.body = { attributes: config.attributes.map(adminMetadata), groups: config.groups };
+  });
+  router.put('/admin/realms/:realm/ui-ext', async (ctx, next) => {
+    ctx.path = `/admin/realms/${encodeURIComponent(ctx.params.realm)}`;
+    await next();
   });
   router.get('/admin/realms/:realm/ui-ext/info', ...guards, async (ctx) => {
     await realmScope(deps, ctx);

@@ -11,7 +11,9 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REQUIRE_ALL } from '../helpers/components.ts';
-import { masterAdmin, TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
+import { masterAdmin, passwordToken, TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
+import { decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { CONSOLE_DIST } from '../../src/console/assets.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -127,7 +129,9 @@ describe.runIf(available)('admin console', () => {
     }
   }, 180_000);
 
-  it('admin console adds an ML-DSA-65 key provider in Realm settings → Keys and lists its ACTIVE key', async () => {
+  it('admin console adds an ML-DSA-65 key provider in Realm settings → Keys, makes the old key PASSIVE and sets the default signature algorithm; new tokens use the new kid, old ones still verify', async () => {
+    const oldToken = await passwordToken(server.baseUrl, 'master', 'admin', TEST_ADMIN_PASSWORD);
+    const oldKid = decodeProtectedHeader(oldToken).kid;
     await page.goto(
       `${server.baseUrl}/admin/master/console/#/master/realm-settings/keys/providers`,
     );
@@ -140,21 +144,65 @@ describe.runIf(available)('admin console', () => {
     expect(await dialog.locator('#algorithm').innerText()).toBe('ML-DSA-65');
     await shot('03-add-ml-dsa-provider');
     await dialog.getByTestId('add-provider-button').click();
-    await page.getByText('ml-dsa-65-console').first().waitFor();
+    await page.getByRole('link', { name: 'ml-dsa-65-console' }).waitFor();
     await shot('04-providers');
     await expectClean('add provider');
+
+    // The old ML-DSA-65 provider: Active off (its key keeps verifying: PASSIVE).
+    // (realms/master.json names its ML-DSA-65 provider ml-dsa-generated-ml-dsa-65.)
+    await page.getByRole('link', { name: 'ml-dsa-generated-ml-dsa-65', exact: true }).click();
+    await page.getByTestId('active').uncheck({ force: true });
+    await page.getByTestId('add-provider-button').click();
+    await page.getByText('The provider has been saved successfully.').first().waitFor();
+    await shot('05-old-provider-passive');
+    await expectClean('old provider passive');
+    const admin = await masterAdmin(server.baseUrl);
+    const afterToggle = await admin.realms.getKeys({ realm: 'master' });
+    expect(afterToggle.keys!.find((k) => k.kid === oldKid)?.status).toBe('PASSIVE');
+
     await page.goto(`${server.baseUrl}/admin/master/console/#/master/realm-settings/keys`);
     await page.reload();
     const row = page.getByRole('row').filter({ hasText: 'ml-dsa-65-console' });
-    await row.waitFor();
+    await row.first().waitFor();
     expect(await row.first().innerText()).toContain('ML-DSA-65');
     expect(await page.getByRole('row').filter({ hasText: 'RS256' }).count()).toBeGreaterThan(0);
-    await shot('05-keys-list');
+    await shot('06-keys-list');
     await expectClean('keys list');
-    // The key is the realm's: the admin API lists it ACTIVE with the provider's priority.
+
+    // Realm settings → Tokens: the default signature algorithm offers ML-DSA-65 (the realm is put
+    // on RS256 first, so that choosing ML-DSA-65 is a change).
     const kc = await masterAdmin(server.baseUrl);
+    await kc.realms.update({ realm: 'master' }, { defaultSignatureAlgorithm: 'RS256' });
+    await page.goto(`${server.baseUrl}/admin/master/console/#/master/realm-settings/tokens`);
+    await page.reload();
+    await page.getByText('Default Signature Algorithm').first().waitFor();
+    await page.locator('#kc-default-sig-alg').click();
+    await page.getByRole('option', { name: 'ML-DSA-65', exact: true }).click();
+    await shot('07-tokens-default-alg');
+    await page.getByRole('button', { name: 'Save', exact: true }).filter({ visible: true }).click();
+    await page.waitForLoadState('networkidle');
+    await shot('08-tokens-saved');
+    await expectClean('default signature algorithm');
+    await page.getByText('Realm successfully updated').first().waitFor();
+
+    expect((await kc.realms.findOne({ realm: 'master' }))?.defaultSignatureAlgorithm).toBe(
+      'ML-DSA-65',
+    );
     const keys = await kc.realms.getKeys({ realm: 'master' });
-    const added = keys.keys?.find((k) => k.algorithm === 'ML-DSA-65' && k.providerPriority === 200);
-    expect(added?.status).toBe('ACTIVE');
-  }, 120_000);
+    const added = keys.keys!.find(
+      (k) => k.algorithm === 'ML-DSA-65' && k.providerPriority === 200,
+    )!;
+    expect(added.status).toBe('ACTIVE');
+    expect(keys.keys!.find((k) => k.kid === oldKid)?.status).toBe('PASSIVE');
+    const newToken = await passwordToken(server.baseUrl, 'master', 'admin', TEST_ADMIN_PASSWORD);
+    expect(decodeProtectedHeader(newToken)).toMatchObject({ alg: 'ML-DSA-65', kid: added.kid });
+    const certs = await (
+      await fetch(`${server.baseUrl}/realms/master/protocol/openid-connect/certs`)
+    ).json();
+    const verified = await verifyToken(oldToken, createLocalJWKSet(certs), {
+      algorithms: ['ML-DSA-65'],
+      issuer: `${server.baseUrl}/realms/master`,
+    });
+    expect(verified.payload.iss).toBe(`${server.baseUrl}/realms/master`);
+  }, 180_000);
 });
