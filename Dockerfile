@@ -13,6 +13,15 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npx patch-package \
  && npm cache clean --force
 
+# The Admin Console (console/, Keycloak's admin-ui built by Vite into dist/console; docs/consoles.md):
+# built here with the development dependencies, only its static files go into the image.
+FROM node:24-bookworm AS console
+WORKDIR /opt/qsign-oidc
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY console ./console
+RUN npm run build:console
+
 FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -28,6 +37,7 @@ COPY src ./src
 COPY adapters ./adapters
 COPY views ./views
 COPY realms ./realms
+COPY --from=console /opt/qsign-oidc/dist/console ./dist/console
 
 RUN mkdir -p "$DATA_DIR" && chown node:node "$DATA_DIR"
 # The image's `node` user by number, so Kubernetes' runAsNonRoot can verify it.

@@ -2,7 +2,7 @@ import tseslint from 'typescript-eslint';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'data/', 'bench/results/', 'dist/console/', 'console/node_modules/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

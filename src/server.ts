@@ -24,6 +24,7 @@ import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from './oidc/routes.ts';
 import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
+import { consoleRouter } from './console/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { applyRequestLimits, parseTokenForm } from './request-limits.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
@@ -361,8 +362,17 @@ export function createServer(
     baseUrl: config.baseUrl,
     log,
   });
+  // The Admin and Account Consoles (console/ built into dist/console; docs/consoles.md).
+  const consoles = consoleRouter({
+    db,
+    registry,
+    kek: config.keyEncryptionKey,
+    baseUrl: config.baseUrl,
+    log,
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
+  app.use(consoles.routes());
   app.use(admin.routes());
   app.use(admin.allowedMethods());
   app.use(async (ctx) => {

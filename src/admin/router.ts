@@ -43,7 +43,7 @@ import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
 
-async function adminErrors(ctx: Context, next: Next): Promise<void> {
+export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (err) {

@@ -62,7 +62,7 @@ export async function handleKeycloakJs(
     const client = rc.realm.client(String(ctx.query.client_id ?? ''));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = null;
-    ctx.status = originAllowed(client, String(ctx.query.origin ?? '')) ? 204 : 403;
+    ctx.status = originAllowed(client, String(ctx.query.origin ?? ''), rc.baseUrl) ? 204 : 403;
     return true;
   }
   if (name === 'login-status-iframe.html/session') {

@@ -15,21 +15,32 @@ import { createClaimsCache } from '../mappers/claims-cache.ts';
 import { InvalidScopeError, type TokenClaims } from '../mappers/pipeline.ts';
 import { isValidScope, requestedClientScopes, tokenScope } from '../mappers/client-scopes.ts';
 import type { MapperSession, TokenTarget } from '../mappers/types.ts';
+import { resolveRedirects } from '../mappers/redirects.ts';
 
 /**
  * Keycloak `web-origins` scope: `allowed-origins` from the client's webOrigins, where "+" means
  * the origins of the redirect URIs and "*" allows all. Undefined when the client has none.
+ * Relative redirect URIs (`/admin/master/console/*`) count with the client's rootUrl, or with
+ * `serverOrigin` when it has none (Keycloak WebOriginsUtils.resolveValidWebOrigins over
+ * RedirectUtils.resolveValidRedirects).
  */
-export function allowedOrigins(client: ClientRepresentation): string[] | undefined {
+export function allowedOrigins(
+  client: ClientRepresentation,
+  serverOrigin?: string,
+): string[] | undefined {
   const origins = new Set<string>();
   for (const origin of client.webOrigins) {
     if (origin === '+') {
-      for (const uri of client.redirectUris) {
+      const rootUrl = client.rootUrl?.replace(
+        /^\$\{(authBaseUrl|authAdminUrl)\}/,
+        serverOrigin ?? '',
+      );
+      for (const uri of resolveRedirects(rootUrl || undefined, client.redirectUris, serverOrigin)) {
         try {
           const url = new URL(uri.replace(/\*$/, ''));
           if (url.origin !== 'null') origins.add(url.origin);
         } catch {
-          /* relative or custom-scheme redirect URI: no origin */
+          /* custom-scheme redirect URI: no origin */
         }
       }
     } else if (origin) {
@@ -40,8 +51,12 @@ export function allowedOrigins(client: ClientRepresentation): string[] | undefin
 }
 
 /** Whether `origin` may call on behalf of `client` (CORS): one of its web origins, or `*`. */
-export function originAllowed(client: ClientRepresentation | undefined, origin: string): boolean {
-  const origins = client ? (allowedOrigins(client) ?? []) : [];
+export function originAllowed(
+  client: ClientRepresentation | undefined,
+  origin: string,
+  serverOrigin?: string,
+): boolean {
+  const origins = client ? (allowedOrigins(client, serverOrigin) ?? []) : [];
   return origins.includes('*') || origins.includes(origin);
 }
 

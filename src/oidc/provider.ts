@@ -391,7 +391,8 @@ export function buildProvider(rc: RealmContext): Provider {
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, rcClaims, ctx, token as never),
     loadExistingGrant: (ctx) => loadExistingGrant(ctx, scopes),
-    clientBasedCORS: (_ctx, origin, client) => originAllowed(realm.client(client.clientId), origin),
+    clientBasedCORS: (_ctx, origin, client) =>
+      originAllowed(realm.client(client.clientId), origin, rc.baseUrl),
     interactions: {
       policy: keycloakInteractionPolicy(rc, rcClaims),
       url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}`,

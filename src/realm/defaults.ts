@@ -26,7 +26,7 @@ const ACCOUNT_ROLES = [
   'delete-account',
   'view-groups',
 ];
-const REALM_MANAGEMENT_ROLES = [
+export const REALM_MANAGEMENT_ROLES = [
   'view-realm',
   'view-users',
   'view-clients',
