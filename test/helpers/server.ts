@@ -16,6 +16,7 @@ import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
+import { seedPgliteDataDir } from './store-template.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 /** The real Keycloak exports, copied from ../shared/fixtures/keycloak-realms (its README.md, copied too, gives each file's source and licence). */
@@ -45,6 +46,12 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** File the server's JSON log lines go to (default stdout, at TEST_LOG_LEVEL or silent). */
   logFile?: string;
+  /**
+   * true: a PGlite store made from nothing (initdb and every migration), as a first start makes
+   * it. Default: the run's migrated template copied in (test/helpers/store-template.ts) when no
+   * `dataDir` is given; a given `dataDir` is always used as it is.
+   */
+  fresh?: boolean;
 }
 
 const KEK = Buffer.alloc(32, 7).toString('base64');
@@ -54,6 +61,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
+  if (!options.dataDir && !options.fresh && !options.databaseUrl) seedPgliteDataDir(dataDir);
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

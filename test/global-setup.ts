@@ -1,0 +1,47 @@
+/**
+ * Vitest global setup: makes the run's template stores once (test/helpers/store-template.ts) and
+ * hands them to the test processes through environment variables; removes them at the end. A
+ * PostgreSQL that is not reachable gets no template (the tests that need it skip or fail on
+ * their own, see test/helpers/components.ts).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { POSTGRES_ADMIN_URL } from './helpers/components.ts';
+import {
+  PGLITE_TEMPLATE_ENV,
+  POSTGRES_TEMPLATE_ENV,
+  dropPostgresTemplate,
+  makePgliteTemplates,
+  makePostgresTemplate,
+  removePgliteTemplates,
+} from './helpers/store-template.ts';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({
+    connectionString: POSTGRES_ADMIN_URL,
+    connectionTimeoutMillis: 2_000,
+  });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const root = await makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-')));
+  process.env[PGLITE_TEMPLATE_ENV] = root;
+  const name = `qsign_template_${process.pid}`;
+  const postgres = await postgresReachable();
+  if (postgres)
+    process.env[POSTGRES_TEMPLATE_ENV] = await makePostgresTemplate(POSTGRES_ADMIN_URL, name);
+  return async () => {
+    removePgliteTemplates(root);
+    if (postgres) await dropPostgresTemplate(POSTGRES_ADMIN_URL, name);
+  };
+}
