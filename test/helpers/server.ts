@@ -48,8 +48,8 @@ export interface StartOptions {
   logFile?: string;
   /**
    * true: a PGlite store made from nothing (initdb and every migration), as a first start makes
-   * it. Default: the run's migrated template copied in (test/helpers/store-template.ts) when no
-   * `dataDir` is given; a given `dataDir` is always used as it is.
+   * it. Default: when the data dir holds no store yet, the run's migrated template is copied in
+   * (test/helpers/store-template.ts); an existing store is always used as it is.
    */
   fresh?: boolean;
 }
@@ -61,7 +61,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
-  if (!options.dataDir && !options.fresh && !options.databaseUrl) seedPgliteDataDir(dataDir);
+  if (!options.fresh && !options.databaseUrl) seedPgliteDataDir(dataDir);
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

@@ -15,11 +15,12 @@
  * bench/. A test that exercises a fresh store (initdb, the first migration, DATA_DIR modes) passes
  * its own `dataDir`, or `fresh: true` to startServer, and gets no template.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { openSqlClient } from '../../src/store/sql.ts';
+import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { restrictTree } from '../../src/store/data-dir.ts';
 import { migrate } from '../../src/store/migrations.ts';
 
@@ -107,4 +108,35 @@ export async function dropPostgresTemplate(adminUrl: string, name: string): Prom
 /** Removes the PGlite templates under `root`. */
 export function removePgliteTemplates(root: string): void {
   rmSync(root, { recursive: true, force: true });
+}
+
+/**
+ * A throwaway store for tests that use the SqlClient directly: PostgreSQL at `databaseUrl` when
+ * given; else PGlite copied from the run's `kind` template into a temporary folder that `close()`
+ * removes, or in memory (`memory://`, a fresh initdb) when the run has no template.
+ */
+export async function openTestStore(
+  databaseUrl?: string,
+  options: { keyEncryptionKey?: Buffer; kind?: TemplateKind } = {},
+): Promise<SqlClient> {
+  const { keyEncryptionKey, kind } = options;
+  if (databaseUrl) return openSqlClient({ databaseUrl, dataDir: '', keyEncryptionKey });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-store-'));
+  if (!seedPgliteDataDir(dataDir, kind)) {
+    rmSync(dataDir, { recursive: true, force: true });
+    return openSqlClient({ dataDir: 'memory://', keyEncryptionKey });
+  }
+  const db = await openSqlClient({ dataDir, keyEncryptionKey });
+  return {
+    kind: db.kind,
+    get keyEncryptionKey() {
+      return db.keyEncryptionKey;
+    },
+    query: (text, params) => db.query(text, params),
+    transaction: (fn, txOptions) => db.transaction(fn, txOptions),
+    close: async () => {
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -20,7 +20,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { masterAdmin, passwordToken } from '../helpers/admin.ts';
-import { openSqlClient } from '../../src/store/sql.ts';
+import { openTestStore } from '../helpers/store-template.ts';
 import { migrate, migrationVersion } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm } from '../../src/realm/import.ts';
 import { findUserByUsername } from '../../src/store/users.ts';
@@ -146,7 +146,7 @@ describe.each(stores)('default role mappings on $name', (store) => {
 
 describe('the migration that makes the implicit default role explicit', () => {
   it("writes default-roles-{realm} (or the realm's defaultRole) into every stored user that lacks it, once", async () => {
-    const db = await openSqlClient({ dataDir: 'memory://' });
+    const db = await openTestStore();
     try {
       await migrate(db);
       await importRealm(db, Buffer.alloc(32, 3), parseRealm(REALM, 'test'));
