@@ -34,12 +34,15 @@ async function postgresReachable(): Promise<boolean> {
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const root = await makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-')));
-  process.env[PGLITE_TEMPLATE_ENV] = root;
   const name = `qsign_template_${process.pid}`;
   const postgres = await postgresReachable();
-  if (postgres)
-    process.env[POSTGRES_TEMPLATE_ENV] = await makePostgresTemplate(POSTGRES_ADMIN_URL, name);
+  // PGlite's initdb runs in this process, the PostgreSQL migrations in the server: side by side.
+  const [root] = await Promise.all([
+    makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-'))),
+    postgres ? makePostgresTemplate(POSTGRES_ADMIN_URL, name) : undefined,
+  ]);
+  process.env[PGLITE_TEMPLATE_ENV] = root;
+  if (postgres) process.env[POSTGRES_TEMPLATE_ENV] = name;
   return async () => {
     removePgliteTemplates(root);
     if (postgres) await dropPostgresTemplate(POSTGRES_ADMIN_URL, name);
