@@ -15,9 +15,7 @@ import { openTestStore } from '../helpers/store-template.ts';
 const stores: {
   name: string;
   open: () => Promise<{ db: SqlClient; drop?: () => Promise<void> }>;
-}[] = [
-  { name: 'PGlite', open: async () => ({ db: await openTestStore() }) },
-];
+}[] = [{ name: 'PGlite', open: async () => ({ db: await openTestStore() }) }];
 if (await postgresAvailable()) {
   stores.push({
     name: 'PostgreSQL',
