@@ -33,18 +33,35 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
+/**
+ * Runs `make`; on failure prints why and answers undefined: the tests then make fresh stores, as
+ * without this setup (slower, same behaviour).
+ */
+async function orFresh<T>(what: string, make: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await make();
+  } catch (err) {
+    console.warn(`no ${what} template, tests make fresh stores: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   const name = `qsign_template_${process.pid}`;
   const postgres = await postgresReachable();
   // PGlite's initdb runs in this process, the PostgreSQL migrations in the server: side by side.
-  const [root] = await Promise.all([
-    makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-'))),
-    postgres ? makePostgresTemplate(POSTGRES_ADMIN_URL, name) : undefined,
+  const [root, template] = await Promise.all([
+    orFresh('PGlite', () =>
+      makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-'))),
+    ),
+    postgres
+      ? orFresh('PostgreSQL', () => makePostgresTemplate(POSTGRES_ADMIN_URL, name))
+      : undefined,
   ]);
-  process.env[PGLITE_TEMPLATE_ENV] = root;
-  if (postgres) process.env[POSTGRES_TEMPLATE_ENV] = name;
+  if (root) process.env[PGLITE_TEMPLATE_ENV] = root;
+  if (template) process.env[POSTGRES_TEMPLATE_ENV] = template;
   return async () => {
-    removePgliteTemplates(root);
-    if (postgres) await dropPostgresTemplate(POSTGRES_ADMIN_URL, name);
+    if (root) removePgliteTemplates(root);
+    if (postgres) await dropPostgresTemplate(POSTGRES_ADMIN_URL, name).catch(() => undefined);
   };
 }
