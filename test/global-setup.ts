@@ -49,15 +49,14 @@ async function orFresh<T>(what: string, make: () => Promise<T>): Promise<T | und
 export default async function setup(): Promise<() => Promise<void>> {
   const name = `qsign_template_${process.pid}`;
   const postgres = await postgresReachable();
-  // PGlite's initdb runs in this process, the PostgreSQL migrations in the server: side by side.
-  const [root, template] = await Promise.all([
-    orFresh('PGlite', () =>
-      makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-'))),
-    ),
-    postgres
-      ? orFresh('PostgreSQL', () => makePostgresTemplate(POSTGRES_ADMIN_URL, name))
-      : undefined,
-  ]);
+  // One after the other: PGlite's initdb holds this process's event loop for seconds, longer than
+  // the PostgreSQL client's connection timeout.
+  const template = postgres
+    ? await orFresh('PostgreSQL', () => makePostgresTemplate(POSTGRES_ADMIN_URL, name))
+    : undefined;
+  const root = await orFresh('PGlite', () =>
+    makePgliteTemplates(mkdtempSync(path.join(tmpdir(), 'qsign-template-'))),
+  );
   if (root) process.env[PGLITE_TEMPLATE_ENV] = root;
   if (template) process.env[POSTGRES_TEMPLATE_ENV] = template;
   return async () => {
