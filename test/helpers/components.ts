@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { POSTGRES_TEMPLATE_ENV } from './store-template.ts';
 
 export const REQUIRE_ALL = process.env.REQUIRE_ALL === '1';
 export const POSTGRES_ADMIN_URL =
@@ -35,12 +36,25 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
+/** Options of createTestDatabase. */
+export interface TestDatabaseOptions {
+  /**
+   * true: a copy of the run's migrated template database (test/helpers/store-template.ts), so
+   * `migrate()` finds nothing to do; an empty database when the run has no template. Default
+   * false: an empty database, as a first start sees it.
+   */
+  migrated?: boolean;
+}
+
 /** Creates a throwaway database and returns its URL and a function that drops it. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  options: TestDatabaseOptions = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `qsign_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const template = options.migrated ? process.env[POSTGRES_TEMPLATE_ENV] : undefined;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   await admin.end();
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
@@ -69,7 +83,7 @@ export interface TestStore {
 export async function testStores(): Promise<TestStore[]> {
   const stores: TestStore[] = [{ name: 'PGlite' }];
   if (await postgresAvailable())
-    stores.push({ name: 'PostgreSQL', databaseUrl: createTestDatabase });
+    stores.push({ name: 'PostgreSQL', databaseUrl: () => createTestDatabase({ migrated: true }) });
   return stores;
 }
 

@@ -16,10 +16,14 @@ import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
+import { seedPgliteDataDir } from './store-template.ts';
+import type { TestStore } from './components.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 /** The real Keycloak exports, copied from ../shared/fixtures/keycloak-realms (its README.md, copied too, gives each file's source and licence). */
 export const FIXTURES = path.join(REPO, 'test', 'fixtures', 'keycloak-realms');
+/** The master realm with the bootstrap admin `admin` / TEST_ADMIN_PASSWORD (test/helpers/admin.ts). */
+export const MASTER_REALM_FILE = path.join(REPO, 'realms', 'master.json');
 
 export interface TestServer {
   baseUrl: string;
@@ -45,6 +49,12 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** File the server's JSON log lines go to (default stdout, at TEST_LOG_LEVEL or silent). */
   logFile?: string;
+  /**
+   * true: a PGlite store made from nothing (initdb and every migration), as a first start makes
+   * it. Default: when the data dir holds no store yet, the run's migrated template is copied in
+   * (test/helpers/store-template.ts); an existing store is always used as it is.
+   */
+  fresh?: boolean;
 }
 
 const KEK = Buffer.alloc(32, 7).toString('base64');
@@ -54,6 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'qsign-test-'));
+  if (!options.fresh && !options.databaseUrl) seedPgliteDataDir(dataDir);
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -114,4 +125,41 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Options of startStoreServer: startServer's, the store given apart. */
+export interface StoreServerOptions extends Omit<StartOptions, 'databaseUrl'> {
+  /** Import realms/master.json (MASTER_REALM_FILE) before `realmFiles`; default true. */
+  master?: boolean;
+}
+
+/**
+ * startServer on one of testStores(): for PostgreSQL a throwaway database (a copy of the run's
+ * migrated template) that the returned `close()` drops after stopping the server; for PGlite a
+ * temporary folder. The master realm is imported first unless `master: false`, so
+ * `masterAdmin(server.baseUrl)` logs in.
+ */
+export async function startStoreServer(
+  store: TestStore,
+  options: StoreServerOptions = {},
+): Promise<TestServer> {
+  const { master = true, ...rest } = options;
+  const database = await store.databaseUrl?.();
+  try {
+    const server = await startServer({
+      ...rest,
+      databaseUrl: database?.url,
+      realmFiles: [...(master ? [MASTER_REALM_FILE] : []), ...(rest.realmFiles ?? [])],
+    });
+    return {
+      ...server,
+      close: async () => {
+        await server.close();
+        await database?.drop();
+      },
+    };
+  } catch (err) {
+    await database?.drop();
+    throw err;
+  }
 }

@@ -10,9 +10,8 @@
  * ErrorResponseException(Errors.INVALID_INPUT, message, 400) → `{"error":"invalid_input","error_description":…}`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { failure, masterAdmin } from '../helpers/admin.ts';
 
@@ -20,24 +19,16 @@ const stores = await testStores();
 
 describe.each(stores)('admin API client defaults and URI checks on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'cd';
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [{ realm }],
     });
     kc = await masterAdmin(server.baseUrl);
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it("a client created with only a clientId has Keycloak's defaults", async () => {
     const { id } = await kc.clients.create({ realm, clientId: 'plain' });

@@ -9,9 +9,8 @@
  * for the client '{clientId}'"). Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
@@ -54,18 +53,13 @@ const stores = await testStores();
 
 describe.each(stores)('client scopes admin API on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'csr';
   const ids: Record<string, string> = {};
   const names = (list: { name?: string }[]) => list.map((s) => s.name);
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
     kc = await masterAdmin(server.baseUrl);
@@ -74,10 +68,7 @@ describe.each(stores)('client scopes admin API on $name', (store) => {
     ids.app = (await kc.clients.find({ realm, clientId: 'app' }))[0].id!;
     ids.robot = (await kc.clients.find({ realm, clientId: 'robot' }))[0].id!;
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it("lists the realm file's scopes with stable ids and their mappers", async () => {
     const scopes = await kc.clientScopes.find({ realm });

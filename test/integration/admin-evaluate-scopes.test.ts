@@ -12,11 +12,10 @@
  * on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { failure } from '../helpers/admin.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
+import { failure, masterAdmin } from '../helpers/admin.ts';
 import { testStores } from '../helpers/components.ts';
 
 const ALL = {
@@ -98,7 +97,6 @@ const stores = await testStores();
 
 describe.each(stores)('evaluate-scopes admin API on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'evs';
   const ids: Record<string, string> = {};
@@ -130,20 +128,10 @@ describe.each(stores)('evaluate-scopes admin API on $name', (store) => {
   }
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
-    kc = new KcAdminClient({ baseUrl: server.baseUrl, realmName: 'master' });
-    await kc.auth({
-      username: 'admin',
-      password: 'admin-test-password',
-      grantType: 'password',
-      clientId: 'admin-cli',
-    });
+    kc = await masterAdmin(server.baseUrl);
     kc.setConfig({ realmName: realm });
     ids.app = (await kc.clients.find({ clientId: 'app' }))[0].id!;
     ids.full = (await kc.clients.find({ clientId: 'full' }))[0].id!;
@@ -169,10 +157,7 @@ describe.each(stores)('evaluate-scopes admin API on $name', (store) => {
       { id: reader!.id!, name: 'reader' },
     ]);
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('the example access token, id token and userinfo carry the claims of real ones for the same user and scope', async () => {
     const scope = 'openid extra';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { FIXTURES, type TestServer, startStoreServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
 import { testStores } from '../helpers/components.ts';
 
@@ -42,23 +42,16 @@ describe.each(stores)(
   'a Keycloak export through the groups and client-scopes API on $name',
   (store) => {
     let server: TestServer;
-    let dropDb: (() => Promise<void>) | undefined;
     let kc: KcAdminClient;
     const realm = EXPORT.realm;
 
     beforeAll(async () => {
-      const db = await store.databaseUrl?.();
-      dropDb = db?.drop;
-      server = await startServer({
-        databaseUrl: db?.url,
-        realmFiles: [path.join(REPO, 'realms', 'master.json'), FILE],
+      server = await startStoreServer(store, {
+        realmFiles: [FILE],
       });
       kc = await masterAdmin(server.baseUrl);
     }, 120_000);
-    afterAll(async () => {
-      await server?.close();
-      await dropDb?.();
-    });
+    afterAll(() => server?.close());
 
     it("groups: the export's tree, ids and paths; every user's memberships", async () => {
       const all = flatten(EXPORT.groups);

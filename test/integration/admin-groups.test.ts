@@ -9,10 +9,9 @@
  * Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, passwordToken, failure, masterAdmin } from '../helpers/admin.ts';
 import { findRealm } from '../../src/store/realms.ts';
@@ -51,7 +50,6 @@ const stores = await testStores();
 
 describe.each(stores)('groups admin API on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'grp';
   const ids: Record<string, string> = {};
@@ -66,8 +64,6 @@ describe.each(stores)('groups admin API on $name', (store) => {
     ).realm_access?.roles ?? [];
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
     const realmRep = {
       ...REALM,
       clients: [
@@ -75,9 +71,7 @@ describe.each(stores)('groups admin API on $name', (store) => {
         { clientId: 'app-cli', publicClient: true, directAccessGrantsEnabled: true },
       ],
     };
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [realmRep],
     });
     kc = await masterAdmin(server.baseUrl);
@@ -85,10 +79,7 @@ describe.each(stores)('groups admin API on $name', (store) => {
     ids.bob = (await user('bob')).id!;
     ids.app = (await kc.clients.find({ realm, clientId: 'app' }))[0].id!;
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('lists the top level briefly, searches with the hierarchy down to each match, counts', async () => {
     const top = await kc.groups.find({ realm });

@@ -8,9 +8,8 @@
  * PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, failure, masterAdmin } from '../helpers/admin.ts';
 
@@ -28,7 +27,6 @@ const stores = await testStores();
 
 describe.each(stores)('roles by id and composites on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'rc';
   const roles: Record<string, { id: string; name: string }> = {};
@@ -39,11 +37,7 @@ describe.each(stores)('roles by id and composites on $name', (store) => {
     adminCall(server.baseUrl, (await kc.getAccessToken())!, method, `/rc${p}`, body);
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
     kc = await masterAdmin(server.baseUrl);
@@ -53,10 +47,7 @@ describe.each(stores)('roles by id and composites on $name', (store) => {
       roles[r.name!] = { id: r.id!, name: r.name! };
     carol = (await kc.users.find({ realm, username: 'carol', exact: true }))[0].id!;
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('gets, updates and deletes a role by id; unknown id 404', async () => {
     expect(await kc.roles.findOneById({ realm, id: roles.editor.id })).toMatchObject({

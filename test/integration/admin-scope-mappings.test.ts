@@ -5,9 +5,8 @@
  * them. Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
 import { testStores } from '../helpers/components.ts';
 import { findRealm } from '../../src/store/realms.ts';
@@ -32,7 +31,6 @@ const stores = await testStores();
 
 describe.each(stores)('scope mappings on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'sm';
   const ids: Record<string, string> = {};
@@ -45,11 +43,7 @@ describe.each(stores)('scope mappings on $name', (store) => {
     };
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
     kc = await masterAdmin(server.baseUrl);
@@ -63,10 +57,7 @@ describe.each(stores)('scope mappings on $name', (store) => {
     await kc.clientScopes.create({ name: 'other', protocol: 'openid-connect' });
     ids.sc = (await kc.clientScopes.findOneByName({ name: 'sc' }))!.id!;
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('a client scope: realm and client scope mappings, composite, available; stored in export form', async () => {
     await kc.clientScopes.addRealmScopeMappings({ id: ids.sc }, [role.admin]);

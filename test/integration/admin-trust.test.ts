@@ -12,9 +12,8 @@
  * Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
 import { findUserByUsername, updateUser } from '../../src/store/users.ts';
@@ -107,7 +106,6 @@ const stores = await testStores();
 
 describe.each(stores)('admin trust on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let root: string;
   let kc: KcAdminClient;
   const call = (token: string, method: string, p: string, body?: unknown) =>
@@ -116,11 +114,7 @@ describe.each(stores)('admin trust on $name', (store) => {
     (await kc.users.find({ realm: 'xr', username, exact: true }))[0].id!;
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM_X],
     });
     root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
@@ -128,10 +122,7 @@ describe.each(stores)('admin trust on $name', (store) => {
     kc.setAccessToken(root);
     kc.setConfig({ realmName: 'xr' });
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   describe('every admin request is checked against the store', () => {
     it('a disabled admin user is refused with the same token (401)', async () => {

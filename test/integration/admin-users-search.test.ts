@@ -7,9 +7,8 @@
  * attributes, no required actions). Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, masterAdmin } from '../helpers/admin.ts';
 
@@ -46,7 +45,6 @@ const stores = await testStores();
 
 describe.each(stores)('user search parameters on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'us';
   const find = async (q: Record<string, unknown>) =>
@@ -62,19 +60,12 @@ describe.each(stores)('user search parameters on $name', (store) => {
     ).body;
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
     kc = await masterAdmin(server.baseUrl);
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('q= matches attributes by name and by value ignoring case, every pair must match', async () => {
     expect(await find({ q: 'dept:sales' })).toEqual(['anna', 'annabel']);

@@ -14,8 +14,12 @@ const available = await postgresAvailable();
 let primary: ChildProcess | undefined;
 let drop: (() => Promise<void>) | undefined;
 afterAll(async () => {
-  primary?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  if (primary && primary.exitCode === null && primary.signalCode === null) {
+    // Until the cluster has exited (its workers close their connections), at most 5 s.
+    const exited = new Promise((r) => primary!.once('exit', r));
+    primary.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+  }
   await drop?.();
 });
 

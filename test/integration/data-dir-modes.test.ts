@@ -43,6 +43,8 @@ describe('DATA_DIR permissions', () => {
     try {
       const server = await startServer({
         dataDir,
+        // A store made from nothing: PGlite writes a new database's files 0666.
+        fresh: true,
         realms: [
           {
             realm: 'modes',

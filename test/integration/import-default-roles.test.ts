@@ -14,13 +14,12 @@
  * `offline_access` comes with the default role (Keycloak TokenManager: 400 not_allowed without it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import { decodeJwt } from 'jose';
 import KcAdminClient from '@keycloak/keycloak-admin-client';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { masterAdmin, passwordToken } from '../helpers/admin.ts';
-import { openSqlClient } from '../../src/store/sql.ts';
+import { openTestStore } from '../helpers/store-template.ts';
 import { migrate, migrationVersion } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm } from '../../src/realm/import.ts';
 import { findUserByUsername } from '../../src/store/users.ts';
@@ -53,7 +52,6 @@ const stores = await testStores();
 
 describe.each(stores)('default role mappings on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let kc: KcAdminClient;
   const realm = 'dr';
   const realmMappings = async (username: string) => {
@@ -81,19 +79,12 @@ describe.each(stores)('default role mappings on $name', (store) => {
     });
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [REALM],
     });
     kc = await masterAdmin(server.baseUrl);
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   it('an imported user holds exactly the roles the file lists (RepresentationToModel.createUser: addDefaultRoles false)', async () => {
     expect(await realmMappings('bare')).toEqual(['reader']);
@@ -146,7 +137,7 @@ describe.each(stores)('default role mappings on $name', (store) => {
 
 describe('the migration that makes the implicit default role explicit', () => {
   it("writes default-roles-{realm} (or the realm's defaultRole) into every stored user that lacks it, once", async () => {
-    const db = await openSqlClient({ dataDir: 'memory://' });
+    const db = await openTestStore();
     try {
       await migrate(db);
       await importRealm(db, Buffer.alloc(32, 3), parseRealm(REALM, 'test'));

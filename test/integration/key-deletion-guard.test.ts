@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 
@@ -205,6 +206,7 @@ describe('deletion guard over the admin API', () => {
 describe('deletion guard in the CLI', () => {
   const run = promisify(execFile);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-guard-cli-'));
+  seedPgliteDataDir(dataDir);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   const cli = (...args: string[]) =>

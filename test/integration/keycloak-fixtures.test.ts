@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { findRealm } from '../../src/store/realms.ts';
 import { importRealmFiles } from '../../src/realm/partitions.ts';
@@ -39,6 +40,13 @@ afterAll(() => {
 const tempDir = (prefix: string) => {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   scratch.push(dir);
+  return dir;
+};
+
+/** A scratch DATA_DIR holding the run's migrated template store (test/helpers/store-template.ts). */
+const storeDir = (prefix: string) => {
+  const dir = tempDir(prefix);
+  seedPgliteDataDir(dir);
   return dir;
 };
 
@@ -369,11 +377,13 @@ const TEST_CLIENT: [string, string] = [
 /** The KEY_ENCRYPTION_KEY startServer uses, so a store the CLI wrote opens there. */
 const CLI_KEK = Buffer.alloc(32, 7).toString('base64');
 const run = promisify(execFile);
-const cli = (dataDir: string, ...args: string[]) =>
-  run(process.execPath, ['src/main.ts', 'import', ...args], {
+const cli = (dataDir: string, ...args: string[]) => {
+  seedPgliteDataDir(dataDir);
+  return run(process.execPath, ['src/main.ts', 'import', ...args], {
     cwd: REPO,
     env: { ...process.env, DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: CLI_KEK, LOG_LEVEL: 'info' },
   });
+};
 const cliFailure = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -442,7 +452,7 @@ describe('Keycloak 24-26 full exports', () => {
       env: {
         ...process.env,
         REALMS_DIR: keycloakExportDir(),
-        DATA_DIR: tempDir('qsign-kc-start-'),
+        DATA_DIR: storeDir('qsign-kc-start-'),
         KEY_ENCRYPTION_KEY: CLI_KEK,
         PORT: String(port),
         HOST: '127.0.0.1',

@@ -9,13 +9,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Keycloak from 'keycloak-connect';
 import * as oidc from 'openid-client';
 import { exportJWK, generateKeyPair } from 'jose';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, passwordToken } from '../helpers/admin.ts';
 import { asJson } from '../helpers/json.ts';
@@ -96,7 +95,6 @@ const stores = await testStores();
 
 describe.each(stores)('client installation (keycloak.json) on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let admin = '';
   let jwksServer: http.Server;
   let jwksRequests = 0;
@@ -112,11 +110,7 @@ describe.each(stores)('client installation (keycloak.json) on $name', (store) =>
       res.end(JSON.stringify({ keys: [jwk] }));
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [shop(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`)],
       env: { OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'false' },
     });
@@ -125,7 +119,6 @@ describe.each(stores)('client installation (keycloak.json) on $name', (store) =>
   afterAll(async () => {
     jwksServer?.close();
     await server?.close();
-    await dropDb?.();
   });
 
   const installation = async (clientId: string, provider = 'keycloak-oidc-keycloak-json') => {

@@ -30,7 +30,7 @@ import path from 'node:path';
 import * as oidc from 'openid-client';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, importPKCS8 } from 'jose';
 import { asJson } from '../helpers/json.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
@@ -146,7 +146,6 @@ const stores = await testStores();
 
 describe.each(stores)('Keycloak protocol behaviour on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let jwksServer: http.Server;
   let issuer = '';
   let jwtKey: CryptoKey;
@@ -167,23 +166,20 @@ describe.each(stores)('Keycloak protocol behaviour on $name', (store) => {
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
     cert = selfSignedCertificate();
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
+    server = await startStoreServer(store, {
+      master: false,
       realms: [
         realm(
           `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks`,
           cert.certificate,
         ),
       ],
-      databaseUrl: db?.url,
     });
     issuer = `${server.baseUrl}/realms/kc`;
   }, 120_000);
   afterAll(async () => {
     jwksServer?.close();
     await server?.close();
-    await dropDb?.();
   });
 
   const P = () => `${issuer}/protocol/openid-connect`;

@@ -6,9 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-keys-cli-'));
+seedPgliteDataDir(dataDir);
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
 const cli = (...args: string[]) =>

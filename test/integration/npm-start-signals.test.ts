@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -53,6 +54,7 @@ const portOpen = (port: number) =>
 async function startNpm(): Promise<{ npm: ChildProcess; port: number; output: () => string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'qsign-npm-start-'));
   mkdirSync(path.join(dir, 'realms'));
+  seedPgliteDataDir(path.join(dir, 'data'));
   const port = await freePort();
   const npm = spawn('npm', ['start'], {
     cwd: REPO,

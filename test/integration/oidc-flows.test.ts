@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { REPO, startServer, type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
@@ -31,21 +31,15 @@ const stores = await testStores();
 
 describe.each(stores)('OIDC flows on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let issuer: string;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({ realmFiles: REALMS, databaseUrl: db?.url });
+    server = await startStoreServer(store, { master: false, realmFiles: REALMS });
     issuer = `${server.baseUrl}/realms/demo`;
     jwks = createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`));
   });
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   const verify = (token: string, alg = 'ML-DSA-65') =>
     jwtVerify(token, jwks, { issuer, algorithms: [alg] });

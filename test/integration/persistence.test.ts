@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO, startServer } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
@@ -107,6 +108,7 @@ describe.each(stores)('persistence on $name', (store) => {
 describe('command line import', () => {
   it('imports a file, skips an existing realm, replaces it with --override, and rejects a malformed file with exit code 2', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-cli-'));
+    seedPgliteDataDir(dataDir);
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
     const cli = (...args: string[]) =>
@@ -128,6 +130,7 @@ describe('command line import', () => {
 
   it('refuses to start, with exit code 2, under a KEY_ENCRYPTION_KEY that opens none of the stored keys', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'qsign-kek-'));
+    seedPgliteDataDir(dataDir);
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const withKek = (kek: Buffer, ...args: string[]) =>
       run(process.execPath, ['src/main.ts', ...args], {

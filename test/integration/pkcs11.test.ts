@@ -19,6 +19,7 @@ import { decodeProtectedHeader } from 'jose';
 import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
 import { asJson } from '../helpers/json.ts';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { seedPgliteDataDir } from '../helpers/store-template.ts';
 import { REQUIRE_ALL, initSoftHsmTokens } from '../helpers/components.ts';
 import { createKeyProvider, keyProviderSettings } from '../../src/keys/providers.ts';
 import { addKeyProvider } from '../../src/keys/add-provider.ts';
@@ -110,6 +111,7 @@ beforeAll(async () => {
     })),
   };
   writeFileSync(path.join(dir, 'hsm.json'), JSON.stringify(realm));
+  seedPgliteDataDir(path.join(dir, 'data'));
   const env = {
     ...process.env,
     DATA_DIR: path.join(dir, 'data'),

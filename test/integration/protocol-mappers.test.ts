@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 import { asJson } from '../helpers/json.ts';
@@ -177,18 +177,15 @@ const stores = await testStores();
 
 describe.each(stores)('protocol mappers on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let issuer: string;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
   const logDir = mkdtempSync(path.join(tmpdir(), 'qsign-mappers-log-'));
   const logFile = path.join(logDir, 'server.log');
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
+    server = await startStoreServer(store, {
+      master: false,
       realms: [REALM],
-      databaseUrl: db?.url,
       logFile,
       env: { LOG_LEVEL: 'warn' },
     });
@@ -197,7 +194,6 @@ describe.each(stores)('protocol mappers on $name', (store) => {
   }, 120_000);
   afterAll(async () => {
     await server?.close();
-    await dropDb?.();
     rmSync(logDir, { recursive: true, force: true });
   });
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { asJson } from '../helpers/json.ts';
-import { FIXTURES, REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { FIXTURES, REPO, type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { TestBrowser, signIn } from '../helpers/browser.ts';
 
@@ -98,16 +98,10 @@ const stores = await testStores();
 
 describe.each(stores)('protocol security on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({ realmFiles: REALMS, realms: [GUARD], databaseUrl: db?.url });
+    server = await startStoreServer(store, { master: false, realmFiles: REALMS, realms: [GUARD] });
   }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   const P = (realm: string) => `${server.baseUrl}/realms/${realm}/protocol/openid-connect`;
   const post = (url: string, form: Record<string, string>, headers: Record<string, string> = {}) =>

@@ -11,8 +11,7 @@
  * test, so a new route is one new line. Runs on PGlite and on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, startStoreServer } from '../helpers/server.ts';
 import { testStores } from '../helpers/components.ts';
 import { adminCall, clientToken, passwordToken } from '../helpers/admin.ts';
 import { adminRouter } from '../../src/admin/router.ts';
@@ -525,7 +524,6 @@ it('the table lists every admin route the router serves', () => {
 
 describe.each(stores)('realm-admin matrix on $name', (store) => {
   let server: TestServer;
-  let dropDb: (() => Promise<void>) | undefined;
   let root: string;
   const targets: Record<string, Target> = {};
   const callers: Record<string, string> = {};
@@ -657,11 +655,7 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
   }
 
   beforeAll(async () => {
-    const db = await store.databaseUrl?.();
-    dropDb = db?.drop;
-    server = await startServer({
-      databaseUrl: db?.url,
-      realmFiles: [path.join(REPO, 'realms', 'master.json')],
+    server = await startStoreServer(store, {
       realms: [realmFixture('mx'), realmFixture('my')],
     });
     root = await passwordToken(server.baseUrl, 'master', 'admin', 'admin-test-password');
@@ -684,10 +678,7 @@ describe.each(stores)('realm-admin matrix on $name', (store) => {
       'mx-robot-secret',
     );
   }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await dropDb?.();
-  });
+  afterAll(() => server?.close());
 
   for (const caller of ['realm-admin user of X', 'realm-admin service account of X']) {
     it(`${caller}: every route aimed at realm Y or master is refused, and nothing of Y or master changes`, async () => {

@@ -10,18 +10,17 @@ import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { createPostgresAdapter } from '../../adapters/postgres.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { openTestStore } from '../helpers/store-template.ts';
 
 const stores: {
   name: string;
   open: () => Promise<{ db: SqlClient; drop?: () => Promise<void> }>;
-}[] = [
-  { name: 'PGlite', open: async () => ({ db: await openSqlClient({ dataDir: 'memory://' }) }) },
-];
+}[] = [{ name: 'PGlite', open: async () => ({ db: await openTestStore() }) }];
 if (await postgresAvailable()) {
   stores.push({
     name: 'PostgreSQL',
     open: async () => {
-      const t = await createTestDatabase();
+      const t = await createTestDatabase({ migrated: true });
       return { db: await openSqlClient({ databaseUrl: t.url, dataDir: '' }), drop: t.drop };
     },
   });

@@ -1,9 +1,9 @@
 /** Data migrations (src/store/migrations.ts) on stores written by earlier versions. */
 import { describe, expect, it } from 'vitest';
-import { openSqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm } from '../../src/realm/import.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { openTestStore } from '../helpers/store-template.ts';
 
 const withPostgres = await postgresAvailable();
 
@@ -14,8 +14,8 @@ describe.each([
   it.skipIf(postgres && !withPostgres)(
     "gives the stored realm's clients that have none an id, keeps the others' and their order, and moves the version on",
     async () => {
-      const database = postgres ? await createTestDatabase() : undefined;
-      const db = await openSqlClient({ databaseUrl: database?.url, dataDir: 'memory://' });
+      const database = postgres ? await createTestDatabase({ migrated: true }) : undefined;
+      const db = await openTestStore(database?.url);
       try {
         await migrate(db);
         await importRealm(
@@ -61,8 +61,8 @@ describe.each([
   it.skipIf(postgres && !withPostgres)(
     'carries qsign.activateAt / retireAt / createdAt from the component config to the key rows, and the published state from key events',
     async () => {
-      const database = postgres ? await createTestDatabase() : undefined;
-      const db = await openSqlClient({ databaseUrl: database?.url, dataDir: 'memory://' });
+      const database = postgres ? await createTestDatabase({ migrated: true }) : undefined;
+      const db = await openTestStore(database?.url);
       try {
         await migrate(db);
         await importRealm(

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
+import type { SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm } from '../../src/realm/import.ts';
 import { sealPrivateKey } from '../../src/keys/encryption.ts';
@@ -24,6 +24,7 @@ const signerFor = (record: KeyRecord, kek: Buffer, components: Map<string, Store
   signerWith(record, { kek, components, byKid: () => undefined });
 import { jwsAlgorithm } from '../../src/jose/algorithms.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
+import { openTestStore } from '../helpers/store-template.ts';
 
 const withPostgres = await postgresAvailable();
 const KEK = Buffer.alloc(32, 7);
@@ -68,8 +69,8 @@ describe.each([
   it.skipIf(postgres && !withPostgres)(
     'renames the former DILITHIUM3 keys to what they are (ML-DSA-65), keeps them signing, and never reads them as round-3 keys',
     async () => {
-      const database = postgres ? await createTestDatabase() : undefined;
-      const db = await openSqlClient({ databaseUrl: database?.url, dataDir: 'memory://' });
+      const database = postgres ? await createTestDatabase({ migrated: true }) : undefined;
+      const db = await openTestStore(database?.url);
       try {
         await migrate(db);
         await importRealm(
