@@ -24,6 +24,9 @@ import { withDefaultRole } from '../realm/defaults.ts';
 import { preparePassword } from '../realm/password-update.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
 import { browserInteraction, interactionBase, MAX_FIELD, readForm } from './forms.ts';
+import { advance } from './steps/flow.ts';
+import { saveState, type LoginState } from './steps/state.ts';
+import type { StepContext } from './steps/types.ts';
 
 const MESSAGES = {
   missingFirstName: 'Please specify first name.',
@@ -231,29 +234,26 @@ export async function handleRegistration(
     ipAddress: ctx.ip,
     details: { username: user.username, email: user.email ?? '', register_method: 'form' },
   });
-  await finishRegistration(ctx, provider, user);
+  await finishRegistration(
+    { ctx, rc, provider, interaction: details, base: interactionBase(rc, uid), clientId },
+    user,
+  );
 }
 
 /**
- * Completes the login interaction as the new user (the registration flow ends in a login).
- * The orchestrator may route this through the login's required-action steps.
+ * Goes on with the login as the new user, as Keycloak's registration flow ends in the browser
+ * flow's required actions (VERIFY_EMAIL when the realm sets `verifyEmail`, the realm's default
+ * actions given in newUser) before the login completes (steps/flow.ts).
  */
-export async function finishRegistration(
-  ctx: Context,
-  provider: Provider,
-  user: StoredUser,
-): Promise<void> {
-  const returnTo = await provider.interactionResult(
-    ctx.req,
-    ctx.res,
-    {
-      login: { accountId: user.id, acr: '1', amr: ['pwd'], remember: true },
-      consent: {},
-    },
-    { mergeWithLastSubmission: false },
-  );
-  ctx.status = 303;
-  ctx.redirect(returnTo);
+export async function finishRegistration(sc: StepContext, user: StoredUser): Promise<void> {
+  const state: LoginState = {
+    userId: user.id,
+    stage: 'actions',
+    amr: ['pwd'],
+    authTime: Math.floor(Date.now() / 1000),
+  };
+  await saveState(sc.interaction, state);
+  await advance({ ...sc, user, state });
 }
 
 /**

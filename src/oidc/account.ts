@@ -178,9 +178,20 @@ export async function checkOtpCode(
   return locked ? 'locked' : valid ? 'ok' : 'invalid';
 }
 
-/** The user's pending required actions (enabled in the realm), priority first. */
-export const pendingRequiredActions = (rc: RealmContext, user: StoredUser): string[] =>
-  pendingActions(rc.realm.rep, user.requiredActions ?? []);
+/**
+ * The user's pending required actions (enabled in the realm), priority first. Besides the user's
+ * own list, the realm's `verifyEmail` triggers VERIFY_EMAIL for a user whose email is not verified
+ * (Keycloak's VerifyEmail.evaluateTriggers, run by AuthenticationManager.nextRequiredAction for
+ * the browser login and the password grant alike).
+ */
+export function pendingRequiredActions(rc: RealmContext, user: StoredUser): string[] {
+  const own = user.requiredActions ?? [];
+  const triggered =
+    (rc.realm.rep as { verifyEmail?: unknown }).verifyEmail === true && user.emailVerified !== true
+      ? ['VERIFY_EMAIL']
+      : [];
+  return pendingActions(rc.realm.rep, [...own, ...triggered]);
+}
 
 // argon2id hash of a random throwaway password, Keycloak parameters: equalises timing for unknown users.
 const DUMMY = {

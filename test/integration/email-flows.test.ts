@@ -461,6 +461,30 @@ describe.each(stores)('email, action tokens and registration on $name', (store) 
       expect(again.url).toMatch(/code=/);
     });
 
+    it("the realm's verifyEmail: after registering, the VERIFY_EMAIL page and its mail, before the login ends", async () => {
+      // Keycloak's registration flow ends in the required actions; VerifyEmail.evaluateTriggers
+      // adds VERIFY_EMAIL for an unverified user when the realm sets verifyEmail.
+      expect((await admin('PUT', '/mail', { verifyEmail: true })).status).toBe(204);
+      try {
+        const { browser, page } = await registrationPage();
+        const form = { ...fields, email: 'fay@example.org', username: 'fay' };
+        const answer = await post(browser, page, form);
+        const shown =
+          answer.status === 200
+            ? await answer.text()
+            : await (
+                await browser.follow(
+                  new URL(answer.headers.get('location')!, server.baseUrl).toString(),
+                  server.baseUrl,
+                )
+              ).response!.text();
+        expect(shown).toContain('required-action/VERIFY_EMAIL');
+        expect((await smtp.next('fay@example.org')).subject).toContain('Verify email');
+      } finally {
+        await admin('PUT', '/mail', { verifyEmail: false });
+      }
+    });
+
     it('registrationEmailAsUsername: no username field, the email is the username, once', async () => {
       const register = async () => {
         const browser = new TestBrowser();

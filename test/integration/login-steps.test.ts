@@ -81,6 +81,22 @@ const REALM = {
   ],
 };
 
+/** A realm with `verifyEmail: true` (Keycloak's "Verify email" login setting). */
+const VERIFY_REALM = {
+  realm: 'verify',
+  verifyEmail: true,
+  clients: REALM.clients,
+  users: [
+    { username: 'fresh', email: 'fresh@example.com', credentials: [{ value: 'fresh-password' }] },
+    {
+      username: 'checked',
+      email: 'checked@example.com',
+      emailVerified: true,
+      credentials: [{ value: 'checked-password' }],
+    },
+  ],
+};
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer({
@@ -88,7 +104,7 @@ beforeAll(async () => {
       path.join(REPO, 'realms', 'master.json'),
       path.join(FIXTURES, 'adaptive-authn-adaptive-kc26.5.7.json'),
     ],
-    realms: [REALM],
+    realms: [REALM, VERIFY_REALM],
   });
 }, 60_000);
 afterAll(async () => {
@@ -445,6 +461,26 @@ describe('terms, profile, email verification', () => {
     await kc.users.update({ id: user.id! }, { ...user, emailVerified: true, requiredActions: [] });
     const resumed = await login.browser.follow(sent[1].resume, server.baseUrl);
     expect(resumed.url).toContain('code=');
+  });
+});
+
+describe("the realm's verifyEmail", () => {
+  // VerifyEmail.evaluateTriggers adds VERIFY_EMAIL to an unverified user at every login, so the
+  // direct grant answers "Account is not fully set up" and the browser shows the verify page.
+  it('an unverified user: the password grant refuses, the browser login shows the VERIFY_EMAIL page', async () => {
+    const refused = await grant('verify', 'web', { username: 'fresh', password: 'fresh-password' });
+    expect(refused).toEqual({ status: 400, body: NOT_SET_UP });
+    const login = await new Login().start(
+      `${P('verify')}/auth?${new URLSearchParams({ client_id: 'web', response_type: 'code', scope: 'openid', redirect_uri: CB })}`,
+    );
+    await login.password('fresh', 'fresh-password');
+    expect(login.done).toBeUndefined();
+    expect(login.html).toContain('required-action/VERIFY_EMAIL');
+  });
+
+  it('a verified user is let in', async () => {
+    const ok = await grant('verify', 'web', { username: 'checked', password: 'checked-password' });
+    expect(ok.status).toBe(200);
   });
 });
 
