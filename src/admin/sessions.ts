@@ -263,3 +263,45 @@ export function sessionRoutes(router: Router, deps: AdminDeps): void {
   realmRoutes(router, deps);
   clientRoutes(router, deps);
 }
+
+/**
+ * admin-ui-ext SessionsResource, as the console's Sessions pages call it:
+ * `GET /admin/realms/{realm}/ui-ext/sessions` (every session of the realm) and
+ * `.../ui-ext/sessions/client?clientId={uuid}` (one client's). Query: `type` ALL (default),
+ * REGULAR or OFFLINE; `search`, kept when it is part of the username, the IP address or a client
+ * id (case-sensitive, Keycloak's String.contains); `first` (default 0) and `max` (default 10).
+ * Answers SessionRepresentation: UserSessionRepresentation with `type` REGULAR or OFFLINE.
+ * @throws AdminError 404 for an unknown realm or client
+ */
+export async function uiExtSessions(deps: AdminDeps, ctx: Context): Promise<unknown[]> {
+  const s = await scope(deps, ctx);
+  const q = ctx.query;
+  const type = String(q.type ?? 'ALL').toUpperCase();
+  const filter: SessionFilter =
+    typeof q.clientId === 'string' ? { clientId: clientByUuid(s.realm, q.clientId).clientId } : {};
+  const name = usernames(s);
+  const out: {
+    username?: unknown;
+    ipAddress?: string;
+    clients: Record<string, string>;
+    type: string;
+  }[] = [];
+  if (type === 'ALL' || type === 'REGULAR')
+    for (const p of await userSessions(deps.db, s.realm.id, filter))
+      out.push({ ...(await sessionRep(s, p, name)), type: 'REGULAR' });
+  if (type === 'ALL' || type === 'OFFLINE')
+    for (const o of await offlineSessions(deps.db, s.realm.id, filter))
+      out.push({ ...(await offlineRep(s, o, name)), type: 'OFFLINE' });
+  const search = typeof q.search === 'string' ? q.search : '';
+  const found = search
+    ? out.filter(
+        (r) =>
+          String(r.username ?? '').includes(search) ||
+          (r.ipAddress ?? '').includes(search) ||
+          Object.values(r.clients).some((c) => c.includes(search)),
+      )
+    : out;
+  const first = Math.max(0, Number(q.first ?? 0) || 0);
+  const max = Math.max(0, Number(q.max ?? 10) || 0);
+  return found.slice(first, first + max);
+}

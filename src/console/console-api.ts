@@ -17,12 +17,13 @@
  *   settings' Save sends): handed on as `PUT /admin/realms/{realm}`, the realm update, which
  *   checks the caller and the body as for keycloak-admin-client;
  * - `GET /admin/realms/{realm}/ui-ext/sessions` and `ui-ext/sessions/client` (admin-ui-ext
- *   SessionsResource): an empty list (the realm's sessions are not listed here yet).
+ *   SessionsResource): the realm's or a client's sessions (admin/sessions.ts uiExtSessions).
  * Each needs a caller who administers the realm (403 otherwise, 404 for an unknown realm).
  */
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { realmScope, type AdminDeps } from '../admin/context.ts';
+import { uiExtSessions } from '../admin/sessions.ts';
 import { realmUpConfig, type UpAttribute } from '../realm/user-profile.ts';
 
 function adminMetadata(a: UpAttribute) {
@@ -107,8 +108,7 @@ export function consoleApiRoutes(router: Router, deps: AdminDeps, guards: Middle
     ['/admin/realms/:realm/ui-ext/sessions', '/admin/realms/:realm/ui-ext/sessions/client'],
     ...guards,
     async (ctx) => {
-      await realmScope(deps, ctx);
-      ctx.body = [];
+      ctx.body = await uiExtSessions(deps, ctx);
     },
   );
 }

@@ -138,6 +138,25 @@ describe('admin sessions API', () => {
       ]),
     );
 
+    // The console's Sessions page (admin-ui-ext SessionsResource.realmSessions): regular and
+    // offline sessions with their type; search in username, IP address and client ids; first/max.
+    const uiExt = async (query: string) => {
+      const res = await fetch(`${server.baseUrl}/admin/realms/${REALM}/ui-ext/sessions${query}`, {
+        headers: { authorization: `Bearer ${await kc.getAccessToken()}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { type: string; username: string; clients: object }[];
+    };
+    const all = await uiExt('?max=100');
+    expect(all.filter((r) => r.type === 'REGULAR')).toHaveLength(4);
+    expect(all.filter((r) => r.type === 'OFFLINE')).toHaveLength(1);
+    expect(await uiExt('')).toHaveLength(5); // max defaults to 10
+    expect(await uiExt('?first=1&max=2')).toHaveLength(2);
+    expect((await uiExt('?type=OFFLINE')).map((r) => r.username)).toEqual(['bob']);
+    expect((await uiExt('?search=carol')).map((r) => r.username)).toEqual(['carol']);
+    const web = await uiExt(`/client?clientId=${ids.web}`);
+    expect(web.map((r) => [r.username, r.clients])).toEqual([['bob', { [ids.web]: 'web' }]]);
+
     // One session ended by id: its refresh token stops working, the others go on.
     const [carolSession] = await kc.users.listSessions({ id: ids.carol });
     await kc.realms.removeSession({ realm: REALM, sessionId: carolSession.id! });
