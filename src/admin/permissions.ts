@@ -6,27 +6,9 @@
  * for the realm being administered. `has` is that set; a master `admin` holds every role.
  */
 
-/** AdminRoles.ALL_REALM_ROLES plus ImpersonationConstants.IMPERSONATION_ROLE (the roles of `realm-management`). */
-export const REALM_MANAGEMENT_ROLES = [
-  'view-realm',
-  'view-users',
-  'view-clients',
-  'view-events',
-  'view-identity-providers',
-  'view-authorization',
-  'manage-realm',
-  'manage-users',
-  'manage-clients',
-  'manage-events',
-  'manage-identity-providers',
-  'manage-authorization',
-  'query-users',
-  'query-clients',
-  'query-realms',
-  'query-groups',
-  'create-client',
-  'impersonation',
-] as const;
+import { REALM_MANAGEMENT_ROLES } from '../realm/defaults.ts';
+
+export { REALM_MANAGEMENT_ROLES };
 
 /** Every permission a route of the router can require (docs/admin-api.md gives each route's). */
 export type Permission =

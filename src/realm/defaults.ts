@@ -26,6 +26,7 @@ const ACCOUNT_ROLES = [
   'delete-account',
   'view-groups',
 ];
+/** AdminRoles.ALL_REALM_ROLES plus ImpersonationConstants.IMPERSONATION_ROLE (the roles of `realm-management`). */
 export const REALM_MANAGEMENT_ROLES = [
   'view-realm',
   'view-users',
@@ -45,7 +46,7 @@ export const REALM_MANAGEMENT_ROLES = [
   'query-groups',
   'create-client',
   'impersonation',
-];
+] as const;
 
 function builtInClients(realm: string): ClientRepresentation[] {
   const base = `/realms/${realm}`;
@@ -151,7 +152,7 @@ function builtInClientRoles(): Record<string, RoleRepresentation[]> {
         name: 'realm-admin',
         description: '${role_realm-admin}',
         composite: true,
-        composites: { client: { 'realm-management': REALM_MANAGEMENT_ROLES } },
+        composites: { client: { 'realm-management': [...REALM_MANAGEMENT_ROLES] } },
       },
     ],
   };
