@@ -274,6 +274,41 @@ const EXPECTED: Record<string, string[]> = {
   'GET /:realm/ui-ext/effective-roles/groups/:id': VIEW_USERS,
   // BruteForceUsersResource.searchUser: requireQuery
   'GET /:realm/ui-ext/brute-force-user': QUERY_USERS,
+  // AuthenticationManagementResource required actions: getRequiredActions, getRequiredAction,
+  // getUnregisteredRequiredActions requireViewRealm; update, remove, raise/lower priority,
+  // registerRequiredAction requireManageRealm
+  'GET /:realm/authentication/required-actions': VIEW_REALM,
+  'GET /:realm/authentication/required-actions/:alias': VIEW_REALM,
+  'PUT /:realm/authentication/required-actions/:alias': MANAGE_REALM,
+  'DELETE /:realm/authentication/required-actions/:alias': MANAGE_REALM,
+  'POST /:realm/authentication/required-actions/:alias/raise-priority': MANAGE_REALM,
+  'POST /:realm/authentication/required-actions/:alias/lower-priority': MANAGE_REALM,
+  'GET /:realm/authentication/unregistered-required-actions': VIEW_REALM,
+  'POST /:realm/authentication/register-required-action': MANAGE_REALM,
+  // UserResource.credentials: auth.users().requireView(user); removeCredential: requireManage(user)
+  'GET /:realm/users/:id/credentials': VIEW_USERS,
+  'DELETE /:realm/users/:id/credentials/:credentialId': MANAGE_USERS,
+  // UserResource.executeActionsEmail / sendVerifyEmail: requireManage(user)
+  'PUT /:realm/users/:id/execute-actions-email': MANAGE_USERS,
+  'PUT /:realm/users/:id/send-verify-email': MANAGE_USERS,
+  // RealmAdminResource.testSMTPConnection: auth.realm().requireManageRealm()
+  'POST /:realm/testSMTPConnection': MANAGE_REALM,
+  // UserResource.getSessions / getOfflineSessions / getConsents: requireView(user); logout / revokeConsent: requireManage(user)
+  'GET /:realm/users/:id/sessions': VIEW_USERS,
+  'GET /:realm/users/:id/offline-sessions/:clientUuid': VIEW_USERS,
+  'POST /:realm/users/:id/logout': MANAGE_USERS,
+  'GET /:realm/users/:id/consents': VIEW_USERS,
+  'DELETE /:realm/users/:id/consents/:client': MANAGE_USERS,
+  // RealmAdminResource.deleteSession / logoutAll: auth.users().requireManage(); getClientSessionStats: requireViewRealm
+  'DELETE /:realm/sessions/:session': MANAGE_USERS,
+  'GET /:realm/client-session-stats': VIEW_REALM,
+  // ClientResource.getUserSessions / getOfflineUserSessions / getApplicationSessionCount / getOfflineSessionCount: auth.clients().requireView(client)
+  'GET /:realm/clients/:id/user-sessions': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/offline-sessions': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/session-count': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/offline-session-count': VIEW_CLIENTS,
+  // RealmAdminResource.logoutAll: auth.users().requireManage() (last: it ends the realm's sessions)
+  'POST /:realm/logout-all': MANAGE_USERS,
 };
 /** Routes checked on their own: not one realm (`GET /`, `POST /`), or destroying X (`DELETE /:realm`). */
 const OWN_TESTS = ['GET /', 'POST /', 'DELETE /:realm'];

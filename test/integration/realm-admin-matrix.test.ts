@@ -416,6 +416,39 @@ const ROUTES: Route[] = [
   { method: 'GET', route: '/:realm/ui-ext/available-roles/groups/:id' },
   { method: 'GET', route: '/:realm/ui-ext/effective-roles/groups/:id' },
   { method: 'GET', route: '/:realm/ui-ext/brute-force-user' },
+  // h20a: required actions (admin/required-actions.ts) and user credentials (admin/user-credentials.ts).
+  { method: 'GET', route: '/:realm/authentication/required-actions' },
+  { method: 'GET', route: '/:realm/authentication/required-actions/:alias' },
+  {
+    method: 'PUT',
+    route: '/:realm/authentication/required-actions/:alias',
+    body: () => ({ enabled: false }),
+  },
+  { method: 'DELETE', route: '/:realm/authentication/required-actions/:alias' },
+  { method: 'POST', route: '/:realm/authentication/required-actions/:alias/raise-priority' },
+  { method: 'POST', route: '/:realm/authentication/required-actions/:alias/lower-priority' },
+  { method: 'GET', route: '/:realm/authentication/unregistered-required-actions' },
+  {
+    method: 'POST',
+    route: '/:realm/authentication/register-required-action',
+    body: () => ({ providerId: 'no-such-action' }),
+  },
+  { method: 'GET', route: '/:realm/users/:id/credentials' },
+  { method: 'DELETE', route: '/:realm/users/:id/credentials/:credentialId' },
+  // h20c: sessions and consents (admin/sessions.ts).
+  { method: 'GET', route: '/:realm/users/:id/sessions' },
+  { method: 'GET', route: '/:realm/users/:id/offline-sessions/:clientUuid' },
+  { method: 'GET', route: '/:realm/users/:id/consents' },
+  { method: 'DELETE', route: '/:realm/users/:id/consents/:client' },
+  { method: 'DELETE', route: '/:realm/sessions/:session' },
+  { method: 'GET', route: '/:realm/client-session-stats' },
+  { method: 'GET', route: '/:realm/clients/:id/user-sessions' },
+  { method: 'GET', route: '/:realm/clients/:id/offline-sessions' },
+  { method: 'GET', route: '/:realm/clients/:id/session-count' },
+  { method: 'GET', route: '/:realm/clients/:id/offline-session-count' },
+  // Near the end: they end sessions of X in the sanity run.
+  { method: 'POST', route: '/:realm/users/:id/logout' },
+  { method: 'POST', route: '/:realm/logout-all' },
   // Last: the sanity run on X deletes X.
   { method: 'DELETE', route: '/:realm' },
 ];
