@@ -307,11 +307,14 @@ const EXPECTED: Record<string, string[]> = {
   'GET /:realm/clients/:id/offline-sessions': VIEW_CLIENTS,
   'GET /:realm/clients/:id/session-count': VIEW_CLIENTS,
   'GET /:realm/clients/:id/offline-session-count': VIEW_CLIENTS,
-  // RealmAdminResource.logoutAll: auth.users().requireManage() (last: it ends the realm's sessions)
-  'POST /:realm/logout-all': MANAGE_USERS,
 };
-/** Routes checked on their own: not one realm (`GET /`, `POST /`), or destroying X (`DELETE /:realm`). */
-const OWN_TESTS = ['GET /', 'POST /', 'DELETE /:realm'];
+/**
+ * Routes checked on their own: not one realm (`GET /`, `POST /`), ending every session of X
+ * (`POST /:realm/logout-all`, the callers' too), or destroying X (`DELETE /:realm`).
+ */
+const OWN_TESTS = ['GET /', 'POST /', 'POST /:realm/logout-all', 'DELETE /:realm'];
+/** RealmAdminResource.logoutAll: auth.users().requireManage() */
+const LOGOUT_ALL = MANAGE_USERS;
 
 /** RealmManager.addQueryCompositeRoles: a holder of view-users holds query-users and query-groups too. */
 const IMPLIES: Record<string, string[]> = {
@@ -584,6 +587,20 @@ describe('fine-grained realm-management roles against every admin route', () => 
     };
     expect(await masked('view-clients')).toEqual(['**********', '**********']);
     expect(await masked('manage-clients')).toEqual(['rm-app-secret', 'rm-app-secret']);
+  });
+
+  it('POST /admin/realms/rm/logout-all: allowed to manage-users and realm-admin only (403 elsewhere)', async () => {
+    const wrong: string[] = [];
+    for (const caller of CALLERS) {
+      const answer = await call(tokens[caller], 'POST', '/rm/logout-all');
+      const expected = passes(caller, LOGOUT_ALL) ? 200 : 403;
+      if (answer.status !== expected) wrong.push(`${caller}: ${answer.status} (want ${expected})`);
+      // An allowed call ended every session of rm, the callers' too: each signs in again.
+      if (answer.status === 200)
+        for (const [i, c] of CALLERS.entries())
+          tokens[c] = await passwordToken(server.baseUrl, 'rm', `caller-${i}`, PASSWORD);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('DELETE /admin/realms/rm: refused to every role but manage-realm and realm-admin', async () => {
