@@ -23,7 +23,12 @@
  * - GroupsResource list / count requireList, create requireManage; GroupResource view / manage,
  *   members requireViewMembers (users view).
  * - IdentityProvidersResource requireViewIdentityProviders; AuthenticationManagementResource
- *   requireViewRealm; admin-ui-ext resources as each states.
+ *   requireViewRealm (required actions: view-realm to read, manage-realm to change); admin-ui-ext
+ *   resources as each states.
+ * - Sessions, consents, credentials and admin emails of a user: UserResource requireView /
+ *   requireManage(user); RealmAdminResource logoutAll / deleteSession users().requireManage(),
+ *   getClientSessionStats requireViewRealm, testSMTPConnection requireManageRealm; a client's
+ *   sessions and counts ClientResource requireView(client).
  * A route missing from the table requires the whole `realm-admin` (every role).
  */
 import type { Permission } from './permissions.ts';
@@ -198,4 +203,41 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/ui-ext/effective-roles/users/:id': 'users.view',
   'GET /:realm/ui-ext/effective-roles/groups/:id': 'groups.view',
   'GET /:realm/ui-ext/brute-force-user': 'users.query',
+  // AuthenticationManagementResource: getRequiredActions / getRequiredAction /
+  // getUnregisteredRequiredActions requireViewRealm; updateRequiredAction, removeRequiredAction,
+  // raiseRequiredActionPriority, lowerRequiredActionPriority, registerRequiredAction requireManageRealm.
+  'GET /:realm/authentication/required-actions': 'realm.view',
+  'GET /:realm/authentication/required-actions/:alias': 'realm.view',
+  'PUT /:realm/authentication/required-actions/:alias': 'realm.manage',
+  'DELETE /:realm/authentication/required-actions/:alias': 'realm.manage',
+  'POST /:realm/authentication/required-actions/:alias/raise-priority': 'realm.manage',
+  'POST /:realm/authentication/required-actions/:alias/lower-priority': 'realm.manage',
+  'GET /:realm/authentication/unregistered-required-actions': 'realm.view',
+  'POST /:realm/authentication/register-required-action': 'realm.manage',
+  // UserResource.credentials requireView(user); removeCredential requireManage(user).
+  'GET /:realm/users/:id/credentials': 'users.view',
+  'DELETE /:realm/users/:id/credentials/:credentialId': 'users.manage',
+  // UserResource.executeActionsEmail / sendVerifyEmail requireManage(user);
+  // RealmAdminResource.testSMTPConnection requireManageRealm.
+  'PUT /:realm/users/:id/execute-actions-email': 'users.manage',
+  'PUT /:realm/users/:id/send-verify-email': 'users.manage',
+  'POST /:realm/testSMTPConnection': 'realm.manage',
+  // UserResource.getSessions / getOfflineSessions / getConsents requireView(user); logout and
+  // revokeConsent requireManage(user).
+  'GET /:realm/users/:id/sessions': 'users.view',
+  'GET /:realm/users/:id/offline-sessions/:clientUuid': 'users.view',
+  'POST /:realm/users/:id/logout': 'users.manage',
+  'GET /:realm/users/:id/consents': 'users.view',
+  'DELETE /:realm/users/:id/consents/:client': 'users.manage',
+  // RealmAdminResource.deleteSession / logoutAll users().requireManage(); getClientSessionStats
+  // requireViewRealm.
+  'DELETE /:realm/sessions/:session': 'users.manage',
+  'POST /:realm/logout-all': 'users.manage',
+  'GET /:realm/client-session-stats': 'realm.view',
+  // ClientResource.getUserSessions / getOfflineUserSessions / getApplicationSessionCount /
+  // getOfflineSessionCount requireView(client).
+  'GET /:realm/clients/:id/user-sessions': 'clients.view',
+  'GET /:realm/clients/:id/offline-sessions': 'clients.view',
+  'GET /:realm/clients/:id/session-count': 'clients.view',
+  'GET /:realm/clients/:id/offline-session-count': 'clients.view',
 };

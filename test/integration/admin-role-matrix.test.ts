@@ -274,9 +274,47 @@ const EXPECTED: Record<string, string[]> = {
   'GET /:realm/ui-ext/effective-roles/groups/:id': VIEW_USERS,
   // BruteForceUsersResource.searchUser: requireQuery
   'GET /:realm/ui-ext/brute-force-user': QUERY_USERS,
+  // AuthenticationManagementResource required actions: getRequiredActions, getRequiredAction,
+  // getUnregisteredRequiredActions requireViewRealm; update, remove, raise/lower priority,
+  // registerRequiredAction requireManageRealm
+  'GET /:realm/authentication/required-actions': VIEW_REALM,
+  'GET /:realm/authentication/required-actions/:alias': VIEW_REALM,
+  'PUT /:realm/authentication/required-actions/:alias': MANAGE_REALM,
+  'DELETE /:realm/authentication/required-actions/:alias': MANAGE_REALM,
+  'POST /:realm/authentication/required-actions/:alias/raise-priority': MANAGE_REALM,
+  'POST /:realm/authentication/required-actions/:alias/lower-priority': MANAGE_REALM,
+  'GET /:realm/authentication/unregistered-required-actions': VIEW_REALM,
+  'POST /:realm/authentication/register-required-action': MANAGE_REALM,
+  // UserResource.credentials: auth.users().requireView(user); removeCredential: requireManage(user)
+  'GET /:realm/users/:id/credentials': VIEW_USERS,
+  'DELETE /:realm/users/:id/credentials/:credentialId': MANAGE_USERS,
+  // UserResource.executeActionsEmail / sendVerifyEmail: requireManage(user)
+  'PUT /:realm/users/:id/execute-actions-email': MANAGE_USERS,
+  'PUT /:realm/users/:id/send-verify-email': MANAGE_USERS,
+  // RealmAdminResource.testSMTPConnection: auth.realm().requireManageRealm()
+  'POST /:realm/testSMTPConnection': MANAGE_REALM,
+  // UserResource.getSessions / getOfflineSessions / getConsents: requireView(user); logout / revokeConsent: requireManage(user)
+  'GET /:realm/users/:id/sessions': VIEW_USERS,
+  'GET /:realm/users/:id/offline-sessions/:clientUuid': VIEW_USERS,
+  'POST /:realm/users/:id/logout': MANAGE_USERS,
+  'GET /:realm/users/:id/consents': VIEW_USERS,
+  'DELETE /:realm/users/:id/consents/:client': MANAGE_USERS,
+  // RealmAdminResource.deleteSession / logoutAll: auth.users().requireManage(); getClientSessionStats: requireViewRealm
+  'DELETE /:realm/sessions/:session': MANAGE_USERS,
+  'GET /:realm/client-session-stats': VIEW_REALM,
+  // ClientResource.getUserSessions / getOfflineUserSessions / getApplicationSessionCount / getOfflineSessionCount: auth.clients().requireView(client)
+  'GET /:realm/clients/:id/user-sessions': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/offline-sessions': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/session-count': VIEW_CLIENTS,
+  'GET /:realm/clients/:id/offline-session-count': VIEW_CLIENTS,
 };
-/** Routes checked on their own: not one realm (`GET /`, `POST /`), or destroying X (`DELETE /:realm`). */
-const OWN_TESTS = ['GET /', 'POST /', 'DELETE /:realm'];
+/**
+ * Routes checked on their own: not one realm (`GET /`, `POST /`), ending every session of X
+ * (`POST /:realm/logout-all`, the callers' too), or destroying X (`DELETE /:realm`).
+ */
+const OWN_TESTS = ['GET /', 'POST /', 'POST /:realm/logout-all', 'DELETE /:realm'];
+/** RealmAdminResource.logoutAll: auth.users().requireManage() */
+const LOGOUT_ALL = MANAGE_USERS;
 
 /** RealmManager.addQueryCompositeRoles: a holder of view-users holds query-users and query-groups too. */
 const IMPLIES: Record<string, string[]> = {
@@ -549,6 +587,20 @@ describe('fine-grained realm-management roles against every admin route', () => 
     };
     expect(await masked('view-clients')).toEqual(['**********', '**********']);
     expect(await masked('manage-clients')).toEqual(['rm-app-secret', 'rm-app-secret']);
+  });
+
+  it('POST /admin/realms/rm/logout-all: allowed to manage-users and realm-admin only (403 elsewhere)', async () => {
+    const wrong: string[] = [];
+    for (const caller of CALLERS) {
+      const answer = await call(tokens[caller], 'POST', '/rm/logout-all');
+      const expected = passes(caller, LOGOUT_ALL) ? 200 : 403;
+      if (answer.status !== expected) wrong.push(`${caller}: ${answer.status} (want ${expected})`);
+      // An allowed call ended every session of rm, the callers' too: each signs in again.
+      if (answer.status === 200)
+        for (const [i, c] of CALLERS.entries())
+          tokens[c] = await passwordToken(server.baseUrl, 'rm', `caller-${i}`, PASSWORD);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('DELETE /admin/realms/rm: refused to every role but manage-realm and realm-admin', async () => {
