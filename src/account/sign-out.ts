@@ -9,20 +9,11 @@
  */
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
-
-type SessionModel = {
-  accountId?: string;
-  authorizations?: Record<string, { grantId?: string; sid?: string; persistsLogout?: boolean }>;
-  destroy(): Promise<void>;
-};
-type TokenModel = { revokeByGrantId(grantId: string): Promise<void> };
-type LogoutClient = {
-  backchannelLogoutUri?: string;
-  backchannelLogout(sub: string, sid?: string): Promise<void>;
-};
+import { endUserSession, type EndableSession } from '../oidc/end-session.ts';
 
 /**
- * Ends the session with this uid if it is `accountId`'s. Returns whether it did.
+ * Ends the session with this uid if it is `accountId`'s (oidc/end-session.ts endUserSession).
+ * Returns whether it did.
  * @throws StoreUnavailableError
  */
 export async function endBrowserSession(
@@ -32,33 +23,10 @@ export async function endBrowserSession(
   accountId: string,
 ): Promise<boolean> {
   const Session = provider.Session as unknown as {
-    findByUid(uid: string): Promise<SessionModel | undefined>;
+    findByUid(uid: string): Promise<EndableSession | undefined>;
   };
   const session = await Session.findByUid(uid);
   if (!session || session.accountId !== accountId) return false;
-  const models = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode'].map(
-    (name) => (provider as unknown as Record<string, TokenModel>)[name],
-  );
-  const notify: [LogoutClient, string | undefined, string][] = [];
-  for (const [clientId, { grantId, sid, persistsLogout }] of Object.entries(
-    session.authorizations ?? {},
-  )) {
-    if (grantId && !persistsLogout) {
-      await Promise.all(models.map((model) => model.revokeByGrantId(grantId)));
-      await (await provider.Grant.find(grantId))?.destroy();
-    }
-    const client = (await provider.Client.find(clientId)) as unknown as LogoutClient | undefined;
-    if (client?.backchannelLogoutUri) notify.push([client, sid, clientId]);
-  }
-  await session.destroy();
-  for (const [client, sid, clientId] of notify)
-    await client
-      .backchannelLogout(accountId, sid)
-      .catch((err: Error) =>
-        rc.log.warn(
-          { realm: rc.realm.name, clientId, err: { message: err.message } },
-          'back-channel logout delivery failed',
-        ),
-      );
+  await endUserSession(provider, rc.log, rc.realm.name, session);
   return true;
 }
