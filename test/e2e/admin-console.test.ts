@@ -117,12 +117,18 @@ describe.runIf(available)('admin console', () => {
     'realm-settings/keys',
     'realm-settings/tokens',
     'user-federation',
+    'users',
+    'identity-providers',
+    'authentication',
+    'realm-settings/user-profile',
   ];
   it('admin console opens each section without an error (deep links survive a reload)', async () => {
     for (const [i, section] of SECTIONS.entries()) {
       await page.goto(`${server.baseUrl}/admin/master/console/#/master/${section}`);
       await page.reload();
       await page.locator('main, [role=main], #kc-main-content-page-container').first().waitFor();
+      // The console itself, not the login page: its navigation is there.
+      await page.getByRole('navigation').getByText('Realm settings').waitFor();
       await page.waitForLoadState('networkidle');
       await shot(`02-${String(i).padStart(2, '0')}-${section.replace('/', '-')}`);
       await expectClean(section);
