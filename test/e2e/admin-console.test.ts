@@ -158,7 +158,14 @@ describe.runIf(available)('admin console', () => {
     // (realms/master.json names its ML-DSA-65 provider ml-dsa-generated-ml-dsa-65.)
     await page.getByRole('link', { name: 'ml-dsa-generated-ml-dsa-65', exact: true }).click();
     await page.getByTestId('active').uncheck({ force: true });
+    // Wait for the save itself: the same "saved" alert of the provider added just before may
+    // still be on screen, and waiting for the text alone raced the PUT (a flake seen in CI).
+    const saved = page.waitForResponse(
+      (r) =>
+        r.request().method() === 'PUT' && /\/components\/[^/]+$/.test(new URL(r.url()).pathname),
+    );
     await page.getByTestId('add-provider-button').click();
+    expect((await saved).status()).toBe(204);
     await page.getByText('The provider has been saved successfully.').first().waitFor();
     await shot('05-old-provider-passive');
     await expectClean('old provider passive');
