@@ -55,6 +55,11 @@ export interface StartOptions {
    * (test/helpers/store-template.ts); an existing store is always used as it is.
    */
   fresh?: boolean;
+  /**
+   * Wraps the store client the server is given (bench/store-statements.ts counts its statements);
+   * the wrapper must delegate every call. Default: the client as opened.
+   */
+  wrapSqlClient?: (db: SqlClient) => SqlClient;
 }
 
 const KEK = Buffer.alloc(32, 7).toString('base64');
@@ -75,11 +80,12 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
-  const db = await openSqlClient({
+  const opened = await openSqlClient({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     keyEncryptionKey: config.keyEncryptionKey,
   });
+  const db = options.wrapSqlClient ? options.wrapSqlClient(opened) : opened;
   await migrate(db);
   const log = createLogger(config.logLevel, options.logFile);
   const backends = new Backends(config.keyBackends, log);
