@@ -22,7 +22,6 @@ import { installClientRules } from './provider/client-rules.ts';
 import { installDeviceFormRecovery } from './provider/device-form.ts';
 import { installLoginEvents } from './provider/login-events.ts';
 import { installErrorLogs } from './provider/error-logs.ts';
-import { setMaxIpsCount } from './upstream/context.ts';
 
 export { SCOPES } from './provider/scopes.ts';
 
@@ -32,7 +31,8 @@ export function buildProvider(rc: RealmContext): Provider {
   // koa-mount runs oidc-provider's middleware with its app as ctx.app, so ctx.ip (events, its own
   // logic) follows this app's proxy setting: the same as the server's (src/proxy-headers.ts).
   provider.proxy = rc.trustProxyHeaders;
-  setMaxIpsCount(provider, 1);
+  // The Provider is its own Koa app (its `.app` getter, deprecated, returns it).
+  provider.maxIpsCount = 1;
   installKeycloakTokens(provider, Provider, rc, rcClaims);
   registerPasswordGrant(provider, rc, rcClaims);
   installClientRules(provider, rc);

@@ -8,7 +8,6 @@ import { sentScope, type RealmClaims } from '../claims.ts';
 import { accessTokenClaims, serviceAccountSession, userSession } from '../token-claims.ts';
 import type { KeycloakAccount } from '../account.ts';
 import type { RealmContext } from '../realm-context.ts';
-import { findSessionByUid } from '../upstream/context.ts';
 
 /** The entities of oidc-provider's request context (`ctx.oidc.entities`) these hooks read. */
 export type Entities = {
@@ -44,7 +43,7 @@ async function cachedServiceAccount(
 }
 
 /**
- * Keycloak's `sid` for a token: oidc-provider records it on codes (Client#includeSid, below) and so
+ * Keycloak's `sid` for a token: oidc-provider records it on codes (Client#includeSid, client-rules.ts) and so
  * on every token made from them. Codes and refresh tokens issued before that have none; for those
  * (only) the session is read once to find it.
  */
@@ -53,9 +52,8 @@ async function sessionSid(
   token: { sid?: string; sessionUid?: string; clientId?: string },
 ): Promise<string | undefined> {
   if (token.sid || !token.sessionUid || !token.clientId) return token.sid;
-  return (await findSessionByUid(ctx.oidc.provider, token.sessionUid))?.authorizations?.[
-    token.clientId
-  ]?.sid;
+  // Session.findByUid and Session#sidFor are oidc-provider's public (typed) API.
+  return (await ctx.oidc.provider.Session.findByUid(token.sessionUid))?.sidFor(token.clientId);
 }
 
 export async function extraTokenClaims(
