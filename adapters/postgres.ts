@@ -52,144 +52,163 @@ const SINGLE_USE: Record<string, string> = {
   BackchannelAuthenticationRequest: 'backchannel authentication request',
 };
 
-export function createPostgresAdapter(db: SqlClient, realmId: string) {
-  /** A second use of single-use artefact `id` of `model`: its grant and the grant's tokens revoked, and the request refused. */
-  async function refuseReuse(model: string, id: string): Promise<never> {
-    const label = SINGLE_USE[model];
-    const [source] = await db.query<{ found: boolean }>(
-      `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
-       revoked AS (
-         DELETE FROM oidc_payloads p USING source
-         WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))
-       )
-       SELECT EXISTS (SELECT 1 FROM source) AS found`,
-      [realmId, model, id, [...GRANTABLE]],
+/** A second use of single-use artefact `id` of `model`: its grant and the grant's tokens revoked, and the request refused. */
+async function refuseReuse(
+  db: SqlClient,
+  realmId: string,
+  model: string,
+  id: string,
+): Promise<never> {
+  const label = SINGLE_USE[model];
+  const [source] = await db.query<{ found: boolean }>(
+    `WITH source AS (SELECT grant_id FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3),
+     revoked AS (
+       DELETE FROM oidc_payloads p USING source
+       WHERE p.realm_id = $1 AND ((p.grant_id = source.grant_id AND p.model = ANY($4)) OR (p.model = 'Grant' AND p.id = source.grant_id))
+     )
+     SELECT EXISTS (SELECT 1 FROM source) AS found`,
+    [realmId, model, id, [...GRANTABLE]],
+  );
+  if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
+  throw new errors.InvalidGrant(
+    model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`,
+  );
+}
+
+class PostgresAdapter {
+  readonly model: string;
+  readonly #db: SqlClient;
+  readonly #realmId: string;
+
+  constructor(db: SqlClient, realmId: string, model: string) {
+    this.#db = db;
+    this.#realmId = realmId;
+    this.model = model;
+  }
+
+  /**
+   * Stores an artefact. A refresh token rotation (oidc-provider's refresh_token grant: consume
+   * the old token, save its successor, sign and save the access token, sign the id token) is
+   * written at the access token's save, in one statement: the old token marked used, only if it
+   * was still unused, with its successor and the access token. A request that fails before
+   * (store down, the access token's signer down: 503) has written nothing, so the old token
+   * stays usable for the client's retry; of two requests racing with one token, one stores.
+   * @throws errors.InvalidGrant when the consumed refresh token was used meanwhile (see `consume`).
+   */
+  async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    const params = [
+      this.#realmId,
+      this.model,
+      id,
+      JSON.stringify(payload),
+      payload.grantId ?? null,
+      payload.uid ?? null,
+      payload.userCode ?? null,
+      expiresIn ?? null,
+    ];
+    const state =
+      this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
+    const rotated = state?.[ROTATED] as string | undefined;
+    if (this.model === 'RefreshToken' && rotated !== undefined) {
+      delete state![ROTATED];
+      state![SUCCESSOR] = { rotated, params };
+      return;
+    }
+    const successor =
+      this.model === 'AccessToken'
+        ? (state?.[SUCCESSOR] as { rotated: string; params: unknown[] } | undefined)
+        : undefined;
+    if (!successor) {
+      await this.#db.query(`${insertSelect()} ${ON_CONFLICT}`, params);
+      return;
+    }
+    delete state![SUCCESSOR];
+    const stored = await this.#db.query(
+      `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = 'RefreshToken' AND id = $17 AND consumed_at IS NULL RETURNING 1),
+       successor AS (${insertSelect(8)} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1)
+       ${insertSelect()} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
+      [...params, ...successor.params, successor.rotated],
     );
-    if (!source.found) throw new errors.InvalidGrant(`${label} not found`);
-    throw new errors.InvalidGrant(
-      model === 'RefreshToken' ? 'refresh token already used' : `${label} already consumed`,
+    if (!stored.length)
+      await refuseReuse(this.#db, this.#realmId, 'RefreshToken', successor.rotated);
+  }
+
+  async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
+    const [row] = await this.#db.query<{ payload: Payload; consumed_at: Date | null }>(
+      `SELECT payload, consumed_at FROM oidc_payloads
+       WHERE realm_id = $1 AND model = $2 AND ${column} = $3 AND (expires_at IS NULL OR expires_at > now())`,
+      [this.#realmId, this.model, value],
+    );
+    if (!row) return undefined;
+    return row.consumed_at
+      ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
+      : row.payload;
+  }
+
+  find(id: string) {
+    return this.#findBy('id', id);
+  }
+
+  findByUid(uid: string) {
+    return this.#findBy('uid', uid);
+  }
+
+  findByUserCode(userCode: string) {
+    return this.#findBy('user_code', userCode);
+  }
+
+  /**
+   * Marks a code or refresh token used, once. oidc-provider checks `consumed` when it loads the
+   * artefact and consumes it a few queries later, so two requests racing with the same code or
+   * refresh token could both pass. Here only the first UPDATE matches; a second one means the
+   * artefact was used twice, and it is answered as oidc-provider answers a sequential reuse
+   * (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2: the server cannot tell the legitimate
+   * client from an attacker): every token of its grant, and the grant, revoked, and the request
+   * refused. So of concurrent requests with one refresh token, one gets tokens, and those stop
+   * working too once the reuse is seen. A refresh token rotated in a request is only noted here
+   * and marked used with its successor and the access token, in one statement (`upsert`).
+   * @throws errors.InvalidGrant "refresh token already used" / "authorization code already
+   *   consumed" (and the like) on a second use; "... not found" when the artefact was deleted
+   *   (revoked, logged out) since oidc-provider loaded it.
+   */
+  async consume(id: string): Promise<void> {
+    // A refresh token rotated in a request: marked used with its successor's INSERT (upsert).
+    const state = this.model === 'RefreshToken' ? requestState() : undefined;
+    if (state) {
+      state[ROTATED] = id;
+      return;
+    }
+    const consumed = await this.#db.query(
+      'UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1',
+      [this.#realmId, this.model, id],
+    );
+    if (consumed.length || !SINGLE_USE[this.model]) return;
+    await refuseReuse(this.#db, this.#realmId, this.model, id);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#db.query(
+      'DELETE FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3',
+      [this.#realmId, this.model, id],
     );
   }
 
-  return class PostgresAdapter {
-    readonly model: string;
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#db.query(
+      'DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)',
+      [this.#realmId, grantId, [...GRANTABLE]],
+    );
+  }
+}
 
+/**
+ * The adapter class for one realm's artefacts, as oidc-provider's `adapter` option takes it
+ * (`new Adapter(model)` per model name).
+ */
+export function createPostgresAdapter(db: SqlClient, realmId: string) {
+  return class RealmPostgresAdapter extends PostgresAdapter {
     constructor(model: string) {
-      this.model = model;
-    }
-
-    /**
-     * Stores an artefact. A refresh token rotation (oidc-provider's refresh_token grant: consume
-     * the old token, save its successor, sign and save the access token, sign the id token) is
-     * written at the access token's save, in one statement: the old token marked used, only if it
-     * was still unused, with its successor and the access token. A request that fails before
-     * (store down, the access token's signer down: 503) has written nothing, so the old token
-     * stays usable for the client's retry; of two requests racing with one token, one stores.
-     * @throws errors.InvalidGrant when the consumed refresh token was used meanwhile (see `consume`).
-     */
-    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const params = [
-        realmId,
-        this.model,
-        id,
-        JSON.stringify(payload),
-        payload.grantId ?? null,
-        payload.uid ?? null,
-        payload.userCode ?? null,
-        expiresIn ?? null,
-      ];
-      const state =
-        this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
-      const rotated = state?.[ROTATED] as string | undefined;
-      if (this.model === 'RefreshToken' && rotated !== undefined) {
-        delete state![ROTATED];
-        state![SUCCESSOR] = { rotated, params };
-        return;
-      }
-      const successor =
-        this.model === 'AccessToken'
-          ? (state?.[SUCCESSOR] as { rotated: string; params: unknown[] } | undefined)
-          : undefined;
-      if (!successor) {
-        await db.query(`${insertSelect()} ${ON_CONFLICT}`, params);
-        return;
-      }
-      delete state![SUCCESSOR];
-      const stored = await db.query(
-        `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = 'RefreshToken' AND id = $17 AND consumed_at IS NULL RETURNING 1),
-         successor AS (${insertSelect(8)} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1)
-         ${insertSelect()} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
-        [...params, ...successor.params, successor.rotated],
-      );
-      if (!stored.length) await refuseReuse('RefreshToken', successor.rotated);
-    }
-
-    async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
-      const [row] = await db.query<{ payload: Payload; consumed_at: Date | null }>(
-        `SELECT payload, consumed_at FROM oidc_payloads
-         WHERE realm_id = $1 AND model = $2 AND ${column} = $3 AND (expires_at IS NULL OR expires_at > now())`,
-        [realmId, this.model, value],
-      );
-      if (!row) return undefined;
-      return row.consumed_at
-        ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
-        : row.payload;
-    }
-
-    find(id: string) {
-      return this.#findBy('id', id);
-    }
-
-    findByUid(uid: string) {
-      return this.#findBy('uid', uid);
-    }
-
-    findByUserCode(userCode: string) {
-      return this.#findBy('user_code', userCode);
-    }
-
-    /**
-     * Marks a code or refresh token used, once. oidc-provider checks `consumed` when it loads the
-     * artefact and consumes it a few queries later, so two requests racing with the same code or
-     * refresh token could both pass. Here only the first UPDATE matches; a second one means the
-     * artefact was used twice, and it is answered as oidc-provider answers a sequential reuse
-     * (RFC 6749 section 4.1.2, RFC 9700 section 4.14.2: the server cannot tell the legitimate
-     * client from an attacker): every token of its grant, and the grant, revoked, and the request
-     * refused. So of concurrent requests with one refresh token, one gets tokens, and those stop
-     * working too once the reuse is seen. A refresh token rotated in a request is only noted here
-     * and marked used with its successor and the access token, in one statement (`upsert`).
-     * @throws errors.InvalidGrant "refresh token already used" / "authorization code already
-     *   consumed" (and the like) on a second use; "... not found" when the artefact was deleted
-     *   (revoked, logged out) since oidc-provider loaded it.
-     */
-    async consume(id: string): Promise<void> {
-      // A refresh token rotated in a request: marked used with its successor's INSERT (upsert).
-      const state = this.model === 'RefreshToken' ? requestState() : undefined;
-      if (state) {
-        state[ROTATED] = id;
-        return;
-      }
-      const consumed = await db.query(
-        'UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = $2 AND id = $3 AND consumed_at IS NULL RETURNING 1',
-        [realmId, this.model, id],
-      );
-      if (consumed.length || !SINGLE_USE[this.model]) return;
-      await refuseReuse(this.model, id);
-    }
-
-    async destroy(id: string): Promise<void> {
-      await db.query('DELETE FROM oidc_payloads WHERE realm_id = $1 AND model = $2 AND id = $3', [
-        realmId,
-        this.model,
-        id,
-      ]);
-    }
-
-    async revokeByGrantId(grantId: string): Promise<void> {
-      await db.query(
-        'DELETE FROM oidc_payloads WHERE realm_id = $1 AND grant_id = $2 AND model = ANY($3)',
-        [realmId, grantId, [...GRANTABLE]],
-      );
+      super(db, realmId, model);
     }
   };
 }

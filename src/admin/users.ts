@@ -29,7 +29,7 @@ import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from
 import { findGroupByPath } from './group-tree.ts';
 import { requireGrant, rolesFor, type AdminIdentity } from './auth.ts';
 import { can, userAccess } from './permissions.ts';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 /** The caller's access map for users of `realm`, and whether it may view them at all. */
 function callerAccess(ctx: Context, realm: string) {
@@ -184,15 +184,18 @@ async function newUserPasswords(
   return passwords;
 }
 
-export function userRoutes(router: Router, deps: AdminDeps): void {
-  // Inside a transaction pass its client: PGlite has one connection, a query outside the
-  // transaction would wait for it forever.
-  const load = async (realmId: string, id: string, db = deps.db) => {
-    const user = await findUserById(db, realmId, id);
-    if (!user) throw notFound('User not found');
-    return user;
-  };
-  router.get('/:realm/users', async (ctx) => {
+// Inside a transaction pass its client: PGlite has one connection, a query outside the
+// transaction would wait for it forever.
+async function load(deps: AdminDeps, realmId: string, id: string, db = deps.db) {
+  const user = await findUserById(db, realmId, id);
+  if (!user) throw notFound('User not found');
+  return user;
+}
+
+/** GET /users: UsersResource.getUsers. */
+const listUsers =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const brief = one(ctx.query, 'briefRepresentation', BOOL) === true;
     // No identity providers here: no user has a link to `idpAlias` (or `idpUserId`).
@@ -212,18 +215,24 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
           brief ? briefUserRep(u, access) : userRep(u, access),
         )
       : [];
-  });
+  };
 
-  router.get('/:realm/users/count', async (ctx) => {
+/** GET /users/count: UsersResource.getUsersCount. */
+const countUsersAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const filters = userQuery(ctx.query, true);
     // getUsersCount without view-users counts the users of the groups the caller may view: none here.
     ctx.body = callerAccess(ctx, realm.name).canView
       ? await countUsers(deps.db, realm.id, filters)
       : 0;
-  });
+  };
 
-  router.post('/:realm/users', async (ctx) => {
+/** POST /users: UsersResource.createUser. */
+const createUser =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     // Keycloak's UsersResource.createUser links no service account (only a client does, through
     // serviceAccountsEnabled): a body's serviceAccountClientId would hide the user from searches.
@@ -259,18 +268,27 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
       await insertUser(tx, realm.id, user, passwords);
     });
     created(ctx, deps, `/${realm.name}/users/${user.id}`);
-  });
+  };
 
-  router.get('/:realm/users/:id', async (ctx) => {
+/** GET /users/{id}: UserResource.getUser. */
+const getUser =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = userRep(await load(realm.id, ctx.params.id), callerAccess(ctx, realm.name).access);
-  });
+    ctx.body = userRep(
+      await load(deps, realm.id, ctx.params.id),
+      callerAccess(ctx, realm.name).access,
+    );
+  };
 
-  router.put('/:realm/users/:id', async (ctx) => {
+/** PUT /users/{id}: UserResource.updateUser. */
+const updateUserAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody(ctx);
     await commit(deps, realm.name, async (tx) => {
-      const current = await load(realm.id, ctx.params.id, tx);
+      const current = await load(deps, realm.id, ctx.params.id, tx);
       const { credentials: _ignored, ...merged } = parseUser({
         ...current,
         ...body,
@@ -294,20 +312,26 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
       });
     });
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm/users/:id', async (ctx) => {
+/** DELETE /users/{id}: UserResource.deleteUser. */
+const deleteUserAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     if (!(await deleteUser(deps.db, realm.id, ctx.params.id))) throw notFound('User not found');
     noContent(ctx);
-  });
+  };
 
-  router.put('/:realm/users/:id/reset-password', async (ctx) => {
+/** PUT /users/{id}/reset-password: UserResource.resetPassword. */
+const resetPassword =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody<{ type?: string; value?: unknown; temporary?: boolean }>(ctx);
     if (typeof body.value !== 'string' || !body.value)
       throw badRequest('the password must not be empty', 'value');
-    const user = await load(realm.id, ctx.params.id);
+    const user = await load(deps, realm.id, ctx.params.id);
     const prepared = await preparePassword(deps.db, realm.doc, user, body.value);
     // UserResource.resetPassword: a policy failure is ModelException → ErrorResponseException
     // (400 {"error": key, "error_description": the admin message with its parameters}).
@@ -324,5 +348,14 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
       await updateUser(tx, realm.id, { ...user, requiredActions: [...actions] });
     });
     noContent(ctx);
-  });
+  };
+
+export function userRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/users', listUsers(deps));
+  router.get('/:realm/users/count', countUsersAction(deps));
+  router.post('/:realm/users', createUser(deps));
+  router.get('/:realm/users/:id', getUser(deps));
+  router.put('/:realm/users/:id', updateUserAction(deps));
+  router.delete('/:realm/users/:id', deleteUserAction(deps));
+  router.put('/:realm/users/:id/reset-password', resetPassword(deps));
 }

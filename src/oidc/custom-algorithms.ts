@@ -1,8 +1,8 @@
 /**
  * Teaches oidc-provider the JWS algorithms it does not ship (DILITHIUM3, round 3, kty "OQS"; the
- * ML-DSA composites) through the registry our one patch adds
- * (patches/oidc-provider+9.13.3.patch, `registerCustomSigningAlgorithm`). Importing this module
- * registers them once per process; pure ML-DSA-44/65/87 are native in oidc-provider 9.13.
+ * ML-DSA composites) through the registry our first patch adds
+ * (patches/oidc-provider+9.13.3+001+custom-algorithm-registry.patch,
+ * `registerCustomSigningAlgorithm`). Importing this module registers them once per process; pure ML-DSA-44/65/87 are native in oidc-provider 9.13.
  */
 import * as oidcProvider from 'oidc-provider';
 import type { JWK } from 'jose';
@@ -22,7 +22,7 @@ const register = (
 ).registerCustomSigningAlgorithm;
 if (typeof register !== 'function') {
   throw new Error(
-    'oidc-provider is not patched: run `npm install` (postinstall applies patches/oidc-provider+9.13.3.patch)',
+    'oidc-provider is not patched: run `npm install` (postinstall applies patches/oidc-provider+9.13.3+*.patch)',
   );
 }
 

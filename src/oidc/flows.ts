@@ -11,20 +11,18 @@
  * Client#responseTypeAllowed would be an error page. The override below checks the redirect URI
  * itself first and, when it is allowed, marks it checked so that the error is redirected.
  */
-import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import type { RealmContext } from './realm-context.ts';
+import {
+  patchClientPrototype,
+  skipClientMetadataChecks,
+  type ClientInstance,
+} from './upstream/client.ts';
+import { currentContext, markRedirectUriChecked } from './upstream/context.ts';
 
 const PREFIX = 'Client is not allowed to initiate browser login with given response_type.';
 export const STANDARD_FLOW_DISABLED = `${PREFIX} Standard flow is disabled for the client.`;
 export const IMPLICIT_FLOW_DISABLED = `${PREFIX} Implicit flow is disabled for the client.`;
-
-type ClientInstance = {
-  clientId: string;
-  responseTypes: string[];
-  redirectUris: string[];
-  redirectUriAllowed(uri: string): boolean;
-  responseTypeAllowed(type: string): boolean;
-};
 
 /** The refusal text for `responseType` (space-separated, any order), or undefined when the client's flags allow it. */
 export function flowRefusal(
@@ -47,39 +45,30 @@ export function flowRefusal(
  * `implicit-forbid-localhost`). Every other metadata check stays.
  */
 function allowHttpImplicitRedirects(provider: Provider): void {
-  const Schema = (
-    provider.Client as unknown as {
-      Schema: { prototype: { invalidate(message: string, code?: string): void } };
-    }
-  ).Schema;
-  const invalidate = Schema.prototype.invalidate;
-  Schema.prototype.invalidate = function keycloakInvalidate(message: string, code?: string) {
-    if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
-    invalidate.call(this, message, code);
-  };
+  skipClientMetadataChecks(
+    provider,
+    new Set(['implicit-force-https', 'implicit-forbid-localhost']),
+  );
 }
 
 export function installFlowChecks(provider: Provider, rc: RealmContext): void {
   allowHttpImplicitRedirects(provider);
-  const ClientModel = provider.Client as unknown as { prototype: ClientInstance };
-  ClientModel.prototype.responseTypeAllowed = function responseTypeAllowed(
-    this: ClientInstance,
-    type: string,
-  ) {
-    if (this.responseTypes.includes(type)) return true;
-    const kc = rc.realm.client(this.clientId);
-    const refusal = kc ? flowRefusal(type, kc) : undefined;
-    const ctx = (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
-    const redirectUri = ctx?.oidc?.params?.redirect_uri as string | undefined;
-    if (
-      !refusal ||
-      !ctx ||
-      typeof redirectUri !== 'string' ||
-      !this.redirectUriAllowed(redirectUri)
-    )
-      return false;
-    (ctx.oidc as unknown as { redirectUriCheckPerformed: boolean }).redirectUriCheckPerformed =
-      true;
-    throw new errors.UnauthorizedClient(refusal);
-  };
+  patchClientPrototype(provider, {
+    responseTypeAllowed(this: ClientInstance, type: string) {
+      if (this.responseTypes.includes(type)) return true;
+      const kc = rc.realm.client(this.clientId);
+      const refusal = kc ? flowRefusal(type, kc) : undefined;
+      const ctx = currentContext(Provider);
+      const redirectUri = ctx?.oidc?.params?.redirect_uri as string | undefined;
+      if (
+        !refusal ||
+        !ctx ||
+        typeof redirectUri !== 'string' ||
+        !this.redirectUriAllowed(redirectUri)
+      )
+        return false;
+      markRedirectUriChecked(ctx);
+      throw new errors.UnauthorizedClient(refusal);
+    },
+  });
 }

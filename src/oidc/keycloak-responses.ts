@@ -12,6 +12,11 @@ import { DEVICE_CODE_GRANT, deviceGrantSeconds } from './clients.ts';
 import { StoreUnavailableError } from '../store/sql.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmContext } from './realm-context.ts';
+import {
+  UPSTREAM_DETAIL_PREFIX,
+  UPSTREAM_ERROR_TEXT,
+  UPSTREAM_PKCE_TEXT,
+} from './upstream/error-details.ts';
 
 type Body = Record<string, unknown>;
 type OidcError = { error_detail?: string; cause?: Error; message?: string };
@@ -22,7 +27,7 @@ function isBackendDown(err: unknown): boolean {
   return err instanceof StoreUnavailableError || err instanceof SignerUnavailableError;
 }
 
-const GRANT_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+const GRANT_NOT_ALLOWED = UPSTREAM_ERROR_TEXT.grantTypeNotAllowed;
 
 function jwtExp(token: unknown): number | undefined {
   if (typeof token !== 'string') return undefined;
@@ -99,23 +104,26 @@ function keycloakError(
           return [400, 'invalid_grant', 'Client not allowed to exchange code'];
         return [400, 'unauthorized_client', `Client not allowed to use grant type ${grantType}`];
       }
-      if (/missing required parameter 'grant_type'/.test(String(body.error_description)))
+      if (String(body.error_description).includes(UPSTREAM_ERROR_TEXT.missingGrantType))
         return [400, 'invalid_request', 'Missing form parameter: grant_type'];
-      if (/code_verifier/.test(String(body.error_description)))
+      if (UPSTREAM_PKCE_TEXT.test(String(body.error_description)))
         return [400, 'invalid_grant', 'PKCE invalid code verifier'];
       return undefined;
     case 'invalid_grant':
-      if (detail === 'code_verifier must be provided')
+      if (detail === UPSTREAM_ERROR_TEXT.codeVerifierMissing)
         return [400, 'invalid_grant', 'PKCE code verifier not specified'];
-      if (detail === 'code_verifier does not match code_challenge')
+      if (detail === UPSTREAM_ERROR_TEXT.codeVerifierMismatch)
         return [400, 'invalid_grant', 'PKCE verification failed: Code mismatch'];
-      if (detail === 'authorization code is expired')
+      if (detail === UPSTREAM_ERROR_TEXT.codeExpired)
         return [400, 'invalid_grant', 'Code is expired'];
-      if (detail === 'authorization code redirect_uri mismatch')
+      if (detail === UPSTREAM_ERROR_TEXT.codeRedirectUriMismatch)
         return [400, 'invalid_grant', 'Incorrect redirect_uri'];
-      if (detail.startsWith('authorization code')) return [400, 'invalid_grant', 'Code not valid'];
-      if (detail === 'refresh token already used') return [400, 'invalid_grant', 'Stale token'];
-      if (detail.startsWith('grant')) return [400, 'invalid_grant', 'Session not active'];
+      if (detail.startsWith(UPSTREAM_DETAIL_PREFIX.authorizationCode))
+        return [400, 'invalid_grant', 'Code not valid'];
+      if (detail === UPSTREAM_ERROR_TEXT.refreshTokenUsed)
+        return [400, 'invalid_grant', 'Stale token'];
+      if (detail.startsWith(UPSTREAM_DETAIL_PREFIX.grant))
+        return [400, 'invalid_grant', 'Session not active'];
       if (grantType === 'refresh_token') return [400, 'invalid_grant', 'Invalid refresh token'];
       return undefined;
     default:
@@ -188,8 +196,8 @@ export function keycloakGrantErrorEvent(
     case 'invalid_grant':
       if (grantType === 'refresh_token') return 'invalid_token';
       if (grantType === DEVICE_CODE_GRANT) return 'invalid_oauth2_device_code';
-      if (/code_verifier/.test(detail)) return 'pkce_verification_failed';
-      return detail === 'authorization code is expired' ? 'expired_code' : 'invalid_code';
+      if (UPSTREAM_PKCE_TEXT.test(detail)) return 'pkce_verification_failed';
+      return detail === UPSTREAM_ERROR_TEXT.codeExpired ? 'expired_code' : 'invalid_code';
     default:
       return err.error ?? 'invalid_request';
   }

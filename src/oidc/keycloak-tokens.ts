@@ -13,8 +13,8 @@
  * revocation of the record revokes the JWT.
  *
  * This is done by wrapping two methods of oidc-provider's token model classes
- * (`getValueAndPayload`, static `find`); test/integration covers both, so an upgrade that moves
- * them fails the suite.
+ * (`getValueAndPayload`, static `find`) through upstream/models.ts, whose contract test
+ * (test/unit/oidc-upstream-contract.test.ts) fails when an upgrade moves them.
  */
 import type { Provider } from 'oidc-provider';
 import { signJws, verifyOwnJws } from '../jose/jws.ts';
@@ -24,6 +24,15 @@ import { applyMappedClaims, installMappedUserinfo, type IdTokenLike } from './ma
 import { counterFor, tokensIssued } from '../metrics.ts';
 import { issueWithMappedAudience } from './id-token-audience.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
+import {
+  replaceDestroy,
+  replaceFind,
+  tokenModel,
+  wrapGetValueAndPayload,
+  wrapIdTokenIssue,
+  type TokenModel,
+} from './upstream/models.ts';
+import { currentContext } from './upstream/context.ts';
 
 const GRANT_SHORTCUT: Record<string, string> = {
   authorization_code: 'ac',
@@ -48,17 +57,9 @@ type IdTokenInstance = IdTokenLike & {
   set(key: string, value: unknown): void;
   issue(options: { use?: string }): Promise<unknown>;
 };
-type ModelClass = {
-  prototype: { getValueAndPayload(): Promise<{ value: string; payload?: TokenPayload }> };
-  find(value: unknown, options?: unknown): Promise<unknown>;
-};
 
 /** The JWT a token model instance was issued as, for the id token's `at_hash`. */
 const ISSUED_VALUE = Symbol('qsign.issuedValue');
-
-function currentCtx(ProviderClass: unknown): { state?: Record<PropertyKey, unknown> } | undefined {
-  return (ProviderClass as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx;
-}
 
 function jtiPrefix(kind: string, gty: string | undefined, scope: string | undefined): string {
   const grant =
@@ -179,7 +180,9 @@ async function lookupToken(
   value: unknown,
   typ: VerifiedToken['typ'],
 ): Promise<VerifiedToken | undefined> {
-  const earlier = currentCtx(ProviderClass)?.state?.[VERIFIED_TOKEN] as VerifiedToken | undefined;
+  const earlier = (
+    currentContext(ProviderClass)?.state as Record<PropertyKey, unknown> | undefined
+  )?.[VERIFIED_TOKEN] as VerifiedToken | undefined;
   const token = earlier && earlier.id === value ? earlier : await verifiedToken(rc, value);
   return token?.typ === typ ? token : undefined;
 }
@@ -190,23 +193,17 @@ async function lookupToken(
  * its verified claims, and revoking one records its jti in `revoked_tokens` until it expires.
  */
 function installTransientClientCredentials(
-  Model: ModelClass & {
-    instantiate(payload: Record<string, unknown>): unknown;
-    prototype: { destroy(): Promise<void>; jti?: string; exp?: number };
-  },
+  Model: TokenModel<TokenPayload>,
   rc: RealmContext,
   ProviderClass: unknown,
 ): void {
-  const original = Model.prototype.getValueAndPayload;
-  Model.prototype.getValueAndPayload = async function getValueAndPayload(this: {
-    [ISSUED_VALUE]?: string;
-  }) {
-    const { value: id, payload } = await original.call(this);
+  wrapGetValueAndPayload(Model, async function (this: { [ISSUED_VALUE]?: string }, original) {
+    const { value: id, payload } = original;
     const value = await signAccessToken(rc, 'ClientCredentials', id, payload!);
     this[ISSUED_VALUE] = value;
     return { value };
-  };
-  Model.find = async (value: unknown) => {
+  });
+  replaceFind(Model, async (value: unknown) => {
     const token = await lookupToken(ProviderClass, rc, value, 'Bearer');
     if (!token || !String(token.payload.jti).startsWith('tr')) return undefined;
     const { iss: _iss, exp, iat, jti: _jti, scope, azp, cnf, ...extra } = token.payload;
@@ -228,13 +225,13 @@ function installTransientClientCredentials(
       extra,
       ...(typeof jkt === 'string' ? { jkt } : {}),
     });
-  };
-  Model.prototype.destroy = async function destroy(this: { jti?: string; exp?: number }) {
+  });
+  replaceDestroy(Model, async function destroy(this: { jti?: string; exp?: number }) {
     await rc.db.query(
       'INSERT INTO revoked_tokens (realm_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING',
       [rc.realmId, this.jti, this.exp ?? Math.floor(Date.now() / 1000) + 3600],
     );
-  };
+  });
 }
 
 /**
@@ -259,60 +256,53 @@ export function installKeycloakTokens(
   rcClaims: RealmClaims,
 ): void {
   const wrap = (
-    Model: ModelClass,
+    Model: TokenModel<TokenPayload>,
     kind: string,
     typ: 'Bearer' | 'Refresh',
     sign: (id: string, p: TokenPayload) => Promise<string>,
   ) => {
-    const original = Model.prototype.getValueAndPayload;
-    Model.prototype.getValueAndPayload = async function getValueAndPayload(this: {
-      [ISSUED_VALUE]?: string;
-    }) {
-      const { value: id, payload } = await original.call(this);
+    wrapGetValueAndPayload(Model, async function (this: { [ISSUED_VALUE]?: string }, original) {
+      const { value: id, payload } = original;
       if (!payload) throw new Error(`${kind} must use the opaque (stored) format`);
       const value = await sign(id, payload);
       this[ISSUED_VALUE] = value;
       return { value, payload };
-    };
-    const find = Model.find.bind(Model);
-    Model.find = async (value: unknown, options?: unknown) => {
+    });
+    replaceFind(Model, async (value, options, find) => {
       const token = await lookupToken(ProviderClass, rc, value, typ);
       return token === undefined ? undefined : find(token.id, options);
-    };
+    });
   };
   // Keycloak id tokens carry `typ: "ID"`, `azp` and `at_hash` (OIDC Core §3.1.3.6; oidc-provider
   // only adds at_hash for implicit/hybrid responses). The hash follows the id token's alg.
-  const IdToken = (provider as unknown as { IdToken: { prototype: IdTokenInstance } }).IdToken;
-  const issue = IdToken.prototype.issue;
-  IdToken.prototype.issue = function issueKeycloakIdToken(
-    this: IdTokenInstance,
-    options: { use?: string },
-  ) {
-    if (options?.use === 'userinfo') applyMappedClaims(this, 'userinfo', rc, rcClaims);
-    if (options?.use === 'idtoken') {
-      const at = this.ctx?.oidc?.entities?.AccessToken as
-        { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
-      if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined)
-        this.set('at_hash', at[ISSUED_VALUE]);
-      // The access token's `sid` when the grant had none recorded (a session older than includeSid).
-      if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
-      applyMappedClaims(this, 'idtoken', rc, rcClaims);
-      this.set('typ', 'ID');
-      this.set('azp', this.client.clientId);
-      return issueWithMappedAudience(this, () => issue.call(this, options)).then((token) => {
-        counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
-        return token;
-      });
-    }
-    return issue.call(this, options);
-  };
+  wrapIdTokenIssue<IdTokenInstance>(
+    provider,
+    function issueKeycloakIdToken(this: IdTokenInstance, options: { use?: string }, issue) {
+      if (options?.use === 'userinfo') applyMappedClaims(this, 'userinfo', rc, rcClaims);
+      if (options?.use === 'idtoken') {
+        const at = this.ctx?.oidc?.entities?.AccessToken as
+          { [ISSUED_VALUE]?: string; extra?: { sid?: string } } | undefined;
+        if (at?.[ISSUED_VALUE] && this.extra.at_hash === undefined)
+          this.set('at_hash', at[ISSUED_VALUE]);
+        // The access token's `sid` when the grant had none recorded (a session older than includeSid).
+        if (this.extra.sid === undefined && at?.extra?.sid) this.set('sid', at.extra.sid);
+        applyMappedClaims(this, 'idtoken', rc, rcClaims);
+        this.set('typ', 'ID');
+        this.set('azp', this.client.clientId);
+        return issueWithMappedAudience(this, () => issue.call(this, options)).then((token) => {
+          counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
+          return token;
+        });
+      }
+      return issue.call(this, options);
+    },
+  );
 
-  const p = provider as unknown as Record<string, ModelClass>;
-  wrap(p.AccessToken, 'AccessToken', 'Bearer', (id, payload) =>
+  wrap(tokenModel(provider, 'AccessToken'), 'AccessToken', 'Bearer', (id, payload) =>
     signAccessToken(rc, 'AccessToken', id, payload),
   );
-  installTransientClientCredentials(p.ClientCredentials as never, rc, ProviderClass);
-  wrap(p.RefreshToken, 'RefreshToken', 'Refresh', (id, payload) =>
+  installTransientClientCredentials(tokenModel(provider, 'ClientCredentials'), rc, ProviderClass);
+  wrap(tokenModel(provider, 'RefreshToken'), 'RefreshToken', 'Refresh', (id, payload) =>
     signRefreshToken(rc, rcClaims, id, payload),
   );
   installMappedUserinfo(provider, rc, rcClaims);

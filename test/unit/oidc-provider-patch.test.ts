@@ -1,5 +1,6 @@
 /**
- * Guards the one oidc-provider patch (patches/oidc-provider+9.13.3.patch). If an upgrade of
+ * Guards the oidc-provider patches (patches/oidc-provider+9.13.3+00N+….patch, one per concern:
+ * the custom-algorithm registry, the request context). If an upgrade of
  * oidc-provider drops or moves a hook, this file fails and names the hook; the behaviour behind
  * each hook is exercised end to end in test/integration/pq-algorithms.test.ts.
  */
@@ -36,11 +37,14 @@ const HOOKS: [file: string, why: string][] = [
   ['lib/helpers/als.js', 'the request store lets go of ctx once the request is answered'],
 ];
 
-describe('the oidc-provider patch', () => {
+describe('the oidc-provider patches', () => {
   it('is written for the installed version', () => {
     const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     const patches = readdirSync(path.join(import.meta.dirname, '..', '..', 'patches'));
-    expect(patches).toEqual([`oidc-provider+${version}.patch`]);
+    expect(patches).toEqual([
+      `oidc-provider+${version}+001+custom-algorithm-registry.patch`,
+      `oidc-provider+${version}+002+request-context.patch`,
+    ]);
     expect(version).toBe('9.13.3');
   });
 
