@@ -28,9 +28,8 @@ import { consoleRouter } from './console/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { applyRequestLimits, parseTokenForm } from './request-limits.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
-import { Backends } from './signer/backends.ts';
-import { counterFor, httpRequests, metricsResponse, routeOf } from './metrics.ts';
-import { startSigningThreads } from './jose/ml-dsa-threads.ts';
+import { counterFor, routeOf } from './metrics.ts';
+import { createServices, type Services } from './services.ts';
 import { proxyHeaders } from './proxy-headers.ts';
 import { publicOrigin } from './public-origin.ts';
 
@@ -93,6 +92,8 @@ function redisHealth(redis: RedisConnections): {
 export interface Server {
   app: Koa;
   registry: RealmRegistry;
+  /** The services the server runs on (those given, and those made from `config`). */
+  services: Services;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -102,28 +103,24 @@ export const isManagementPath = (path: string) =>
   path === '/metrics' || path.startsWith('/health/');
 
 /**
- * @param options.backends the process's signing back ends (made from config.keyBackends when not
- *   given); the realms' signers, the admin API and readiness use these.
+ * @param options the composition root's services (services.ts: back ends, signing threads,
+ *   metrics, event writer), each made from `config` when not given; the realms' signers, the
+ *   admin API, readiness and /metrics use these.
  */
 export function createServer(
   config: Config,
   db: SqlClient,
   log: Logger,
-  options: { redis?: RedisConnections; backends?: Backends } = {},
+  options: { redis?: RedisConnections } & Partial<Services> = {},
 ): Server {
-  const backends = options.backends ?? new Backends(config.keyBackends, log);
+  const services = createServices(config, db, log, options);
+  const { backends, metrics } = services;
   const app = new Koa();
   app.use(proxyHeaders(app, config));
   app.use(publicOrigin(config.baseUrl));
-  // This process's ML-DSA signing threads (SIGNING_THREADS); started once per process.
-  startSigningThreads(config.signingThreads, {
-    onFailure: (err) =>
-      log.error(
-        { err: { message: err.message } },
-        'ML-DSA signing threads stopped after failing; signing on the event loop',
-      ),
-  });
-  const registry = new RealmRegistry(db, config, log, backends);
+  // This server's ML-DSA signing threads (SIGNING_THREADS).
+  services.signingThreads.start();
+  const registry = new RealmRegistry(db, config, log, services);
   const limits = new RateLimits(options.redis?.client);
   // Realm and key changes reach every process at once; without Redis, within the 1 s version check.
   if (options.redis) fanOutRealmChanges(options.redis, registry);
@@ -178,7 +175,7 @@ export function createServer(
         };
       }
     } finally {
-      counterFor(httpRequests, routeOf(ctx.path), String(ctx.status)).inc();
+      counterFor(metrics.httpRequests, routeOf(ctx.path), String(ctx.status)).inc();
       requestLog.info(
         {
           requestId,
@@ -220,10 +217,10 @@ export function createServer(
     ctx.body = { status: 'UP' };
   });
   router.get('/metrics', async (ctx) => {
-    const metrics = await metricsResponse();
-    ctx.status = metrics.status;
-    ctx.type = metrics.type;
-    ctx.body = metrics.body;
+    const scrape = await metrics.response();
+    ctx.status = scrape.status;
+    ctx.type = scrape.type;
+    ctx.body = scrape.body;
   });
   // One readiness check at a time, whoever asks: each runs a query and asks every signer back end
   // (Vault, the HSM), so a flood of probes must not multiply that load. Requests arriving while a
@@ -361,6 +358,7 @@ export function createServer(
     kek: config.keyEncryptionKey,
     baseUrl: config.baseUrl,
     log,
+    events: services.events,
   });
   // The Admin and Account Consoles (console/ built into dist/console; docs/consoles.md).
   const consoles = consoleRouter({
@@ -369,6 +367,7 @@ export function createServer(
     kek: config.keyEncryptionKey,
     baseUrl: config.baseUrl,
     log,
+    events: services.events,
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -381,5 +380,5 @@ export function createServer(
       ctx.body = { error: 'HTTP 404 Not Found' };
     }
   });
-  return { app, registry };
+  return { app, registry, services };
 }

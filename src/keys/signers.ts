@@ -31,7 +31,9 @@ export function signerFor(record: KeyRecord, context: SignerContext): Signer {
         record.kid,
         record.alg,
         openPrivateKey(context.kek, record.kid, sealedAlg(record), record.privateKey),
+        context.threads,
       ),
+      context.metrics,
     );
   }
   const provider = externalProvider(record.backend);
@@ -41,5 +43,5 @@ export function signerFor(record: KeyRecord, context: SignerContext): Signer {
     throw new Error(`key ${record.kid} lost its ${record.backend} component`);
   const legacy = legacyBackendError(component.providerId, component.config);
   if (legacy) throw new Error(`key ${record.kid}: ${legacy}`);
-  return metered(provider.signer(record, component, context));
+  return metered(provider.signer(record, component, context), context.metrics);
 }

@@ -136,7 +136,11 @@ function signer(record: KeyRecord, component: StoredComponent, context: SignerCo
     publicJwk: record.publicJwk!,
   };
   return ref.mode === 'seed-wrapped' && wrappedSeed
-    ? new SeedWrappedSigner({ ...options, wrappedSeed: Buffer.from(wrappedSeed, 'base64') })
+    ? new SeedWrappedSigner({
+        ...options,
+        wrappedSeed: Buffer.from(wrappedSeed, 'base64'),
+        threads: context.threads,
+      })
     : new Pkcs11Signer(options);
 }
 
