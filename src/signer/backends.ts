@@ -1,9 +1,9 @@
 /**
  * The process's connections to the signing back ends the operator declared (KEY_BACKENDS_FILE /
  * KEY_BACKENDS, signer/backend-config.ts): one VaultClient per declared Vault, one session pool
- * per declared PKCS#11 token (the module loaded once per process: PKCS#11 allows one C_Initialize
- * per process), each made when first used. Made once by the composition root (main.ts, the test
- * server) and passed down; `health()` feeds `/health/ready`, `close()` ends the connections.
+ * per declared PKCS#11 token (each library loaded once for these back ends, Pkcs11Modules: PKCS#11
+ * allows one C_Initialize per process, a second is taken as done), each made when first used.
+ * Made once by the composition root (services.ts: serve.ts, the test server) and passed down; `health()` feeds `/health/ready`, `close()` ends the connections.
  *
  * A realm reaches a back end only by its declared name, only when the declaration lists the realm
  * (or `"*"`), and only for the type its key provider needs (BackendRefusedError otherwise, with
@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
-import { Pkcs11Pool } from './pkcs11/module.ts';
+import { Pkcs11Modules, Pkcs11Pool } from './pkcs11/module.ts';
 import type {
   BackendDeclaration,
   BackendDeclarations,
@@ -45,6 +45,8 @@ export class Backends {
   readonly #log: Pick<Logger, 'warn'> | undefined;
   readonly #vault = new Map<string, VaultClient>();
   readonly #pkcs11 = new Map<string, Pkcs11Pool>();
+  /** The PKCS#11 libraries loaded for these back ends (one per path, shared by their pools). */
+  readonly #modules = new Pkcs11Modules();
 
   /** @param log where back-end clients report what they recover from (Vault token renewal). */
   constructor(declarations: BackendDeclarations = {}, log?: Pick<Logger, 'warn'>) {
@@ -87,7 +89,7 @@ export class Backends {
     const declared = this.declaration(name, 'pkcs11', realm);
     let pool = this.#pkcs11.get(name);
     if (!pool) {
-      pool = pkcs11Pool(declared);
+      pool = pkcs11Pool(declared, this.#modules);
       this.#pkcs11.set(name, pool);
     }
     return pool;
@@ -154,7 +156,7 @@ function vaultClient(declared: VaultBackend, log: Pick<Logger, 'warn'> | undefin
   });
 }
 
-function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
+function pkcs11Pool(declared: Pkcs11Backend, modules: Pkcs11Modules): Pkcs11Pool {
   const pinSource = { file: declared.pinFile, env: declared.pinEnv };
   return new Pkcs11Pool(
     declared.module,
@@ -167,6 +169,6 @@ function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
         );
       return pin;
     },
-    { size: declared.sessions },
+    { size: declared.sessions, modules },
   );
 }
