@@ -49,7 +49,7 @@ import {
 } from './sso-session.ts';
 import { keycloakInteractionPolicy } from './consent-check.ts';
 import { installFrontchannelLogout } from './frontchannel-logout.ts';
-import './custom-algorithms.ts';
+import { registerCustomAlgorithms } from './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
 import {
   deviceFlowPages,
@@ -105,23 +105,16 @@ type Entities = {
 };
 
 /**
- * Service-account users, cached per realm runtime for 5 s: a client_credentials grant then needs no
- * database read. A change made in this process drops the runtime, and with it the cache; one made in
- * another process shows within 5 s (role mappings are read again then).
+ * Service-account users, cached per realm runtime for 5 s (`rc.serviceAccounts`, made with the
+ * runtime by the registry): a client_credentials grant then needs no database read. A change made
+ * in this process drops the runtime, and with it the cache; one made in another process shows
+ * within 5 s (role mappings are read again then).
  */
-const serviceAccounts = new WeakMap<
-  RealmContext,
-  Map<string, { user: StoredUser | undefined; at: number }>
->();
 async function cachedServiceAccount(
   rc: RealmContext,
   clientId: string,
 ): Promise<StoredUser | undefined> {
-  let cache = serviceAccounts.get(rc);
-  if (!cache) {
-    cache = new Map();
-    serviceAccounts.set(rc, cache);
-  }
+  const cache = rc.serviceAccounts;
   const hit = cache.get(clientId);
   if (hit && Date.now() - hit.at < 5_000) return hit.user;
   const user = await findServiceAccount(rc.db, rc.realmId, clientId);
@@ -238,6 +231,7 @@ function fragmentResponse(ctx: KoaContextWithOIDC | undefined): boolean {
 }
 
 export function buildProvider(rc: RealmContext): Provider {
+  registerCustomAlgorithms();
   const { realm } = rc;
   const r = realm.rep;
   const clients: ClientMetadata[] = realm.clients

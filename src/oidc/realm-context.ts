@@ -3,6 +3,7 @@
  * the realm registry (realm/registry.ts) and shared by the oidc/ modules.
  */
 import type { Metrics } from '../metrics.ts';
+import type { StoredUser } from '../store/users.ts';
 import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmModel } from '../realm/model.ts';
@@ -31,6 +32,8 @@ export interface RealmContext {
   log: Logger;
   /** The server's counters (metrics.ts: tokens issued, login failures, lockouts). */
   metrics: Metrics;
+  /** This runtime's service-account users by client id, with when they were read (oidc/provider.ts, 5 s). */
+  serviceAccounts: Map<string, { user: StoredUser | undefined; at: number }>;
   /**
    * Sends VERIFY_EMAIL's mail (oidc/verify-email-sender.ts); the mailer's, given by
    * the realm registry. Absent: the page says the mail could not be sent.

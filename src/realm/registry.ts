@@ -307,6 +307,7 @@ export class RealmRegistry {
       actionTokenKey: actionTokenKey(this.#config.keyEncryptionKey, stored.id),
       log: this.#log,
       metrics: this.services.metrics,
+      serviceAccounts: new Map(),
     };
     // VERIFY_EMAIL's mail (oidc/verify-email-sender.ts seam, email/verify-email-sender.ts).
     rc.verifyEmail = mailVerifyEmailSender(rc);
