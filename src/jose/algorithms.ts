@@ -15,6 +15,7 @@
  * key followed by the 1,952-byte public key; composites the ML-DSA-65 seed followed by the PKCS#8
  * DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
  */
+import { QsignError } from '../errors.ts';
 import {
   createHmac,
   createPrivateKey,
@@ -47,9 +48,9 @@ import {
   dilithium3Verifier,
 } from './dilithium3.ts';
 
-export class JwkError extends Error {
+export class JwkError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_JWK_NOT_USABLE', message);
     this.name = 'JwkError';
   }
 }

@@ -4,6 +4,7 @@
  * realm's ClientRepresentations, Keycloak-shaped tokens, the password grant, and every signing
  * key a `Signer` behind oidc-provider's ExternalSigningKey.
  */
+import { QsignError } from '../errors.ts';
 import Provider, {
   type Configuration,
   type KoaContextWithOIDC,
@@ -160,7 +161,10 @@ async function extraTokenClaims(
   if (token.kind === 'ClientCredentials') {
     const user = await cachedServiceAccount(rc, client.clientId);
     if (!user || !user.enabled)
-      throw new Error(`service account of client ${client.clientId} is missing or disabled`);
+      throw new QsignError(
+        'ERR_SERVICE_ACCOUNT',
+        `service account of client ${client.clientId} is missing or disabled`,
+      );
     // Keycloak parses the request's own scope parameter (TokenManager.isValidScope).
     const scope = sentScope(
       ctx as never,

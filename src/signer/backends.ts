@@ -11,6 +11,7 @@
  * other realms). Nothing in a realm's data can make this class open a connection or load a library
  * the operator did not declare.
  */
+import { QsignError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
@@ -25,9 +26,10 @@ import type {
 export type BackendType = BackendDeclaration['type'];
 
 /** A back end a realm may not use (unknown name, another type, or not declared for the realm). */
-export class BackendRefusedError extends Error {
+export class BackendRefusedError extends QsignError {
   constructor(name: string, type: BackendType) {
     super(
+      'ERR_BACKEND_REFUSED',
       `"${name}" names no ${type} back end this realm may use (back ends are declared by the operator in KEY_BACKENDS_FILE or KEY_BACKENDS)`,
     );
     this.name = 'BackendRefusedError';
