@@ -8,6 +8,7 @@
  * The admin API's view (Keycloak's CredentialRepresentation from ModelToRepresentation) never
  * carries `secretData`.
  */
+import { QsignError } from '../errors.ts';
 import { hkdfSync, randomUUID } from 'node:crypto';
 import { openValue, sealValue } from '../keys/encryption.ts';
 import { SEALED_PREFIX } from './realm-secrets.ts';
@@ -44,9 +45,10 @@ export interface CredentialView {
   credentialData: string;
 }
 
-export class CredentialSecretError extends Error {
+export class CredentialSecretError extends QsignError {
   constructor(id: string) {
     super(
+      'ERR_CREDENTIAL_SECRET',
       `credential ${id} cannot be decrypted: wrong KEY_ENCRYPTION_KEY, or the value was moved or altered`,
     );
     this.name = 'CredentialSecretError';

@@ -16,6 +16,7 @@ import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
+import { closeServices, type Services } from '../../src/services.ts';
 import { seedPgliteDataDir } from './store-template.ts';
 import type { TestStore } from './components.ts';
 
@@ -32,6 +33,8 @@ export interface TestServer {
   registry: RealmRegistry;
   /** The server's signing back ends, declared by `env.KEY_BACKENDS` / `KEY_BACKENDS_FILE` (docs/backends.md). */
   backends: Backends;
+  /** The server's services (src/services.ts): its own metrics, event writer, signing threads, back ends. */
+  services: Services;
   /** Stops the HTTP server and closes the store (the data stays, for restart tests). */
   stop: () => Promise<void>;
   /** Stops and deletes the store. */
@@ -110,13 +113,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       { backends },
     );
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
-  const { app, registry } = createServer(config, db, log, { redis, backends });
+  const { app, registry, services } = createServer(config, db, log, { redis, backends });
   server.on('request', app.callback());
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await redis?.close();
-    await backends.close();
+    await closeServices(services);
     await db.close();
   };
   return {
@@ -125,6 +128,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     db,
     registry,
     backends,
+    services,
     stop,
     close: async () => {
       await stop();

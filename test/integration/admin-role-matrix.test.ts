@@ -407,6 +407,7 @@ function servedRoutes(): string[] {
     kek: Buffer.alloc(32),
     baseUrl: '',
     log: undefined as never,
+    events: undefined as never,
   });
   return router.stack.flatMap((layer) =>
     layer.methods

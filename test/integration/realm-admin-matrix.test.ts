@@ -543,6 +543,7 @@ it('the table lists every admin route the router serves', () => {
     kek: Buffer.alloc(32),
     baseUrl: '',
     log: undefined as never,
+    events: undefined as never,
   });
   const served = router.stack.flatMap((layer) =>
     layer.methods
