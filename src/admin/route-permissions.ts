@@ -216,6 +216,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'POST /:realm/authentication/register-required-action': 'realm.manage',
   // UserResource.credentials requireView(user); removeCredential requireManage(user).
   'GET /:realm/users/:id/credentials': 'users.view',
+  // UserResource.getUnmanagedAttributes requireView(user).
+  'GET /:realm/users/:id/unmanagedAttributes': 'users.view',
   'DELETE /:realm/users/:id/credentials/:credentialId': 'users.manage',
   // UserResource.executeActionsEmail / sendVerifyEmail requireManage(user);
   // RealmAdminResource.testSMTPConnection requireManageRealm.

@@ -42,6 +42,7 @@ import { userCredentialRoutes } from './user-credentials.ts';
 import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
+import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -147,5 +148,6 @@ export function adminRouter(deps: AdminDeps): Router {
   identityProviderRoutes(router, deps);
   authenticationFlowRoutes(router, deps);
   uiExtRoutes(router, deps);
+  userUnmanagedAttributeRoutes(router, deps);
   return router;
 }
