@@ -202,6 +202,17 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/ui-ext/available-roles/groups/:id': 'groups.view',
   'GET /:realm/ui-ext/effective-roles/users/:id': 'users.view',
   'GET /:realm/ui-ext/effective-roles/groups/:id': 'groups.view',
+  // admin-ui-ext AvailableRoleMappingResource / AllEffectiveRoleMappingResource: a client's or
+  // client scope's requireView (view-clients); a role's: any admin role here, then ui-ext-roles.ts
+  // shows only the roles the caller may view (RolePermissions.canView).
+  'GET /:realm/ui-ext/available-roles/clients/:id': 'clients.view',
+  'GET /:realm/ui-ext/available-roles/clientScopes/:id': 'clients.view',
+  'GET /:realm/ui-ext/available-roles/roles/:id': 'roles.list',
+  'GET /:realm/ui-ext/effective-roles-all/users/:id': 'users.view',
+  'GET /:realm/ui-ext/effective-roles-all/groups/:id': 'groups.view',
+  'GET /:realm/ui-ext/effective-roles-all/clients/:id': 'clients.view',
+  'GET /:realm/ui-ext/effective-roles-all/clientScopes/:id': 'clients.view',
+  'GET /:realm/ui-ext/effective-roles-all/roles/:id': 'roles.list',
   'GET /:realm/ui-ext/brute-force-user': 'users.query',
   // AuthenticationManagementResource: getRequiredActions / getRequiredAction /
   // getUnregisteredRequiredActions requireViewRealm; updateRequiredAction, removeRequiredAction,
@@ -218,7 +229,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/users/:id/credentials': 'users.view',
   // UserResource.getUnmanagedAttributes requireView(user).
   'GET /:realm/users/:id/unmanagedAttributes': 'users.view',
+  // UserResource.impersonate requireImpersonate(user) (refused: user-impersonation.ts).
+  'POST /:realm/users/:id/impersonation': 'users.impersonate',
   'DELETE /:realm/users/:id/credentials/:credentialId': 'users.manage',
+  // UserResource.setCredentialUserLabel requireResetPassword(user): manage-users.
+  'PUT /:realm/users/:id/credentials/:credentialId/userLabel': 'users.manage',
   // UserResource.executeActionsEmail / sendVerifyEmail requireManage(user);
   // RealmAdminResource.testSMTPConnection requireManageRealm.
   'PUT /:realm/users/:id/execute-actions-email': 'users.manage',

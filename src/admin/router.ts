@@ -43,6 +43,7 @@ import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
 import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
+import { userImpersonationRoutes } from './user-impersonation.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -149,5 +150,6 @@ export function adminRouter(deps: AdminDeps): Router {
   authenticationFlowRoutes(router, deps);
   uiExtRoutes(router, deps);
   userUnmanagedAttributeRoutes(router, deps);
+  userImpersonationRoutes(router, deps);
   return router;
 }

@@ -15,7 +15,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
-import { CHROMIUM, consoleAvailable, ConsoleWatch } from '../helpers/admin-console.ts';
+import {
+  ALWAYS_EXPECTED,
+  CHROMIUM,
+  consoleAvailable,
+  ConsoleWatch,
+} from '../helpers/admin-console.ts';
 
 const SHOTS = path.join(REPO, 'test-results', 'console-create');
 const REALM = 'shop';
@@ -70,7 +75,17 @@ describe.runIf(consoleAvailable('admin console create tests'))(
       });
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       page = await context.newPage();
-      watch = new ConsoleWatch(page);
+      watch = new ConsoleWatch(page, [
+        ...ALWAYS_EXPECTED,
+        {
+          // Keycloak admin-ui 26.7.4's ResetPasswordDialog: the password field's onChange reads
+          // `e.currentTarget.value` after an `await`, when React has already cleared
+          // currentTarget (the same error in Keycloak's own server); the value is set all the
+          // same, and the token at the end proves the password was saved.
+          match: /^page error: Cannot read properties of null \(reading 'value'\)$/,
+          reason: 'the console password dialog reads an event after an await (Keycloak UI bug)',
+        },
+      ]);
     }, 60_000);
 
     afterAll(async () => {
@@ -144,7 +159,9 @@ describe.runIf(consoleAvailable('admin console create tests'))(
         await page.getByTestId('no-credentials-empty-action').click();
         await page.getByTestId('passwordField').fill(PASSWORD);
         await page.getByTestId('passwordConfirmationField').fill(PASSWORD);
-        await page.getByTestId('temporaryPassword').uncheck({ force: true });
+        // The switch's own label (a forced uncheck of the hidden input gives React an event without a target).
+        await page.locator('label.pf-v5-c-switch[for="temporaryPassword"]').click();
+        expect(await page.getByTestId('temporaryPassword').isChecked()).toBe(false);
       });
       await step('12-password-set', async () => {
         await page.getByTestId('confirm').click();
@@ -155,11 +172,16 @@ describe.runIf(consoleAvailable('admin console create tests'))(
         await page.getByTestId('role-mapping-tab').click();
         await page.getByTestId('assignRole').click();
         await page.getByRole('menuitem', { name: 'Realm roles' }).click();
-        await page.getByRole('dialog').getByRole('row').filter({ hasText: ROLE }).getByRole('checkbox').check();
+        await page
+          .getByRole('dialog')
+          .getByRole('row')
+          .filter({ hasText: ROLE })
+          .getByRole('checkbox')
+          .check();
       });
       await step('14-role-assigned', async () => {
         await page.getByTestId('assign').click();
-        await alert('User role mapping successfully updated');
+        await alert('Role mapping updated');
       });
     }, 180_000);
 
@@ -183,7 +205,7 @@ describe.runIf(consoleAvailable('admin console create tests'))(
         await page.getByLabel('Claim value').fill('gold');
       });
       await step('19-mapper-saved', async () => {
-        await page.getByTestId('new-mapper-save-button').click();
+        await page.getByRole('button', { name: 'Save', exact: true }).click();
         await alert('Mapping successfully created');
       });
       await step('20-client-scopes-tab', async () => {
@@ -191,18 +213,25 @@ describe.runIf(consoleAvailable('admin console create tests'))(
         await page.getByRole('link', { name: CLIENT, exact: true }).click();
         await page.getByTestId('clientScopesTab').click();
         await page.getByRole('button', { name: 'Add client scope' }).click();
-        await page.getByRole('dialog').getByRole('row').filter({ hasText: SCOPE }).getByRole('checkbox').check();
+        await page
+          .getByRole('dialog')
+          .getByRole('row')
+          .filter({ hasText: SCOPE })
+          .getByRole('checkbox')
+          .check();
       });
       await step('21-scope-added', async () => {
         await page.getByRole('dialog').getByRole('button', { name: 'Add' }).click();
         await page.getByRole('menuitem', { name: 'Default' }).click();
-        await alert('Scope mapping successfully updated');
+        await alert('Scope mapping updated');
       });
     }, 180_000);
 
     it('admin console: a token of the new realm for the new user via the new client carries the mapper claim and the role', async () => {
       let secret = '';
       await step('22-client-secret', async () => {
+        await open('clients');
+        await page.getByRole('link', { name: CLIENT, exact: true }).click();
         await page.getByTestId('credentials').click();
         secret = await page.locator('#kc-client-secret').inputValue();
       });

@@ -35,29 +35,43 @@ export interface ExpectedFailure {
  * theme links none).
  */
 export const ALWAYS_EXPECTED: ExpectedFailure[] = [
-  { match: /^404 GET \/favicon\.ico$/, reason: 'the browser asks for it; the login theme links none' },
+  {
+    match: /^404 GET \/favicon\.ico$/,
+    reason: 'the browser asks for it; the login theme links none',
+  },
 ];
 
 /** Collects failures on a page; `expectClean` fails on any not expected, then starts afresh. */
 export class ConsoleWatch {
   private readonly problems: string[] = [];
+  private readonly page: Page;
+  private readonly expected: ExpectedFailure[];
 
-  constructor(
-    private readonly page: Page,
-    private readonly expected: ExpectedFailure[] = ALWAYS_EXPECTED,
-  ) {
+  constructor(page: Page, expected: ExpectedFailure[] = ALWAYS_EXPECTED) {
+    this.page = page;
+    this.expected = expected;
     page.on('response', (response) => {
       if (response.status() < 400) return;
       const url = new URL(response.url());
       const line = `${response.status()} ${response.request().method()} ${url.pathname}`;
-      if (!this.expected.some((e) => e.match.test(line))) this.problems.push(`${line}${url.search}`);
+      if (!this.expected.some((e) => e.match.test(line)))
+        this.problems.push(`${line}${url.search}`);
     });
     page.on('console', (message) => {
       // A failed load is reported with its URL by the response listener.
+      const line = `console: ${message.text()}`;
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-        this.problems.push(`console: ${message.text()}`);
+        if (!this.isExpected(line)) this.problems.push(line);
     });
-    page.on('pageerror', (err) => this.problems.push(`page error: ${err.message}`));
+    page.on('pageerror', (err) => {
+      const line = `page error: ${err.message}`;
+      if (!this.isExpected(line))
+        this.problems.push(process.env.CONSOLE_STACKS ? `${line} ${err.stack}` : line);
+    });
+  }
+
+  private isExpected(line: string): boolean {
+    return this.expected.some((e) => e.match.test(line));
   }
 
   /** No error alert is on screen and nothing unexpected failed since the last check. */
