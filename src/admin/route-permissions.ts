@@ -195,7 +195,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'DELETE /:realm': 'realm.manage',
   // New: identity providers (none here: empty lists), authentication flows, admin-ui-ext.
   'GET /:realm/identity-provider/instances': 'idp.view',
-  'GET /:realm/authentication/flows': 'realm.view',
+  // AuthenticationManagementResource.getFlows: requireViewAuthenticationFlows.
+  'GET /:realm/authentication/flows': 'flows.view',
   'GET /:realm/authentication/flows/:flowAlias/executions': 'realm.view',
   'GET /:realm/ui-ext/realms/names': 'roles.list',
   'GET /:realm/ui-ext/available-roles/users/:id': 'users.view',
@@ -214,10 +215,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/ui-ext/effective-roles-all/clientScopes/:id': 'clients.view',
   'GET /:realm/ui-ext/effective-roles-all/roles/:id': 'roles.list',
   'GET /:realm/ui-ext/brute-force-user': 'users.query',
-  // AuthenticationManagementResource: getRequiredActions / getRequiredAction /
-  // getUnregisteredRequiredActions requireViewRealm; updateRequiredAction, removeRequiredAction,
-  // raiseRequiredActionPriority, lowerRequiredActionPriority, registerRequiredAction requireManageRealm.
-  'GET /:realm/authentication/required-actions': 'realm.view',
+  // AuthenticationManagementResource: getRequiredActions requireViewRequiredActions (view-realm
+  // or query-users); getRequiredAction / getUnregisteredRequiredActions requireViewRealm;
+  // updateRequiredAction, removeRequiredAction, raiseRequiredActionPriority,
+  // lowerRequiredActionPriority, registerRequiredAction requireManageRealm.
+  'GET /:realm/authentication/required-actions': 'requiredActions.view',
   'GET /:realm/authentication/required-actions/:alias': 'realm.view',
   'PUT /:realm/authentication/required-actions/:alias': 'realm.manage',
   'DELETE /:realm/authentication/required-actions/:alias': 'realm.manage',

@@ -17,7 +17,7 @@
  *   then by client and name;
  * - `effective-roles/{users|groups}/{id}` (EffectiveRoleMappingResource, the older console's
  *   call): the effective client roles as ClientRole.
- * Holder lookups answer Keycloak's 404s ("User not found", "Could not find group", "Could not
+ * A role's effective roles need the view of its container (403 otherwise). Holder lookups answer Keycloak's 404s ("User not found", "Could not find group", "Could not
  * find client", "Could not find client scope", "Could not find role").
  */
 import type Router from '@koa/router';
@@ -28,7 +28,7 @@ import type { StoredRealm } from '../store/realms.ts';
 import { findUserById } from '../store/users.ts';
 import { notFound } from './errors.ts';
 import { realmScope, type AdminDeps } from './context.ts';
-import { hasPermission, requireGrant } from './auth.ts';
+import { hasPermission, requireGrant, requirePermission } from './auth.ts';
 import { groupOf } from './groups.ts';
 import { COUNT, one, TEXT } from './query-params.ts';
 import { scopeMappingsOf } from './scope-mapping-doc.ts';
@@ -181,7 +181,11 @@ export function uiExtRoleRoutes(router: Router, deps: AdminDeps): void {
     });
     router.get(`/:realm/ui-ext/effective-roles-all/${kind}/:id`, async (ctx) => {
       const { realm } = await realmScope(deps, ctx);
-      const { effective } = await holding(deps, realm, kind, ctx.params.id);
+      const { direct, effective } = await holding(deps, realm, kind, ctx.params.id);
+      // AllEffectiveRoleMappingResource for a role: roles().requireView(role), the view of its
+      // container (RolePermissions.canView: view-realm, or view-clients for a client role).
+      if (kind === 'roles')
+        requirePermission(ctx, realm.name, direct.realm.length ? 'realm.view' : 'clients.view');
       ctx.body = effectiveRoleReps(ctx, realm.doc, effective);
     });
   }
