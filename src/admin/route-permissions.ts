@@ -197,6 +197,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/identity-provider/instances': 'idp.view',
   // AuthenticationManagementResource.getFlows: requireViewAuthenticationFlows.
   'GET /:realm/authentication/flows': 'flows.view',
+  // getClientAuthenticatorProviders: requireViewClientAuthenticatorProviders (canViewRealm() ||
+  // QUERY_CLIENTS, as requireViewAuthenticationFlows).
+  'GET /:realm/authentication/client-authenticator-providers': 'flows.view',
   'GET /:realm/authentication/flows/:flowAlias/executions': 'realm.view',
   'GET /:realm/ui-ext/realms/names': 'roles.list',
   'GET /:realm/ui-ext/available-roles/users/:id': 'users.view',

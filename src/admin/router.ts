@@ -44,6 +44,7 @@ import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
 import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
 import { userImpersonationRoutes } from './user-impersonation.ts';
+import { clientAuthenticatorRoutes } from './client-authenticators.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -151,5 +152,6 @@ export function adminRouter(deps: AdminDeps): Router {
   uiExtRoutes(router, deps);
   userUnmanagedAttributeRoutes(router, deps);
   userImpersonationRoutes(router, deps);
+  clientAuthenticatorRoutes(router, deps);
   return router;
 }

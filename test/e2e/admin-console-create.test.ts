@@ -45,6 +45,10 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
   try {
     await body();
     await page.waitForLoadState('networkidle');
+  } catch (err) {
+    throw new Error(
+      `${name}: ${(err as Error).message}\nfailed so far: ${watch.pending().join('; ')}`,
+    );
   } finally {
     await shot(name);
   }
@@ -170,8 +174,8 @@ describe.runIf(consoleAvailable('admin console create tests'))(
       });
       await step('13-assign-role', async () => {
         await page.getByTestId('role-mapping-tab').click();
-        await page.getByTestId('assignRole').click();
-        await page.getByRole('menuitem', { name: 'Realm roles' }).click();
+        await page.getByTestId('add-role-mapping-button').click();
+        await page.getByTestId('roles-role').click();
         await page
           .getByRole('dialog')
           .getByRole('row')
@@ -181,7 +185,7 @@ describe.runIf(consoleAvailable('admin console create tests'))(
       });
       await step('14-role-assigned', async () => {
         await page.getByTestId('assign').click();
-        await alert('Role mapping updated');
+        await alert('User role mapping successfully updated');
       });
     }, 180_000);
 
@@ -232,7 +236,7 @@ describe.runIf(consoleAvailable('admin console create tests'))(
       await step('22-client-secret', async () => {
         await open('clients');
         await page.getByRole('link', { name: CLIENT, exact: true }).click();
-        await page.getByTestId('credentials').click();
+        await page.getByRole('tab', { name: 'Credentials' }).click();
         secret = await page.locator('#kc-client-secret').inputValue();
       });
       expect(secret).not.toBe('');

@@ -74,6 +74,11 @@ export class ConsoleWatch {
     return this.expected.some((e) => e.match.test(line));
   }
 
+  /** What failed since the last check (for the message of a step that timed out). */
+  pending(): string[] {
+    return [...this.problems];
+  }
+
   /** No error alert is on screen and nothing unexpected failed since the last check. */
   async expectClean(step: string): Promise<void> {
     const alerts = await this.page.locator('.pf-v5-c-alert.pf-m-danger').allInnerTexts();

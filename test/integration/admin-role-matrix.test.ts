@@ -265,6 +265,8 @@ const EXPECTED: Record<string, string[]> = {
   // AuthenticationManagementResource.getFlows: requireViewAuthenticationFlows (RealmPermissions:
   // canViewRealm() || QUERY_CLIENTS); getExecutions: requireViewRealm
   'GET /:realm/authentication/flows': [...VIEW_REALM, 'query-clients'],
+  // getClientAuthenticatorProviders: requireViewClientAuthenticatorProviders (canViewRealm() || QUERY_CLIENTS)
+  'GET /:realm/authentication/client-authenticator-providers': [...VIEW_REALM, 'query-clients'],
   'GET /:realm/authentication/flows/:flowAlias/executions': VIEW_REALM,
   // admin-ui-ext UIRealmsResource.getRealms filters (canView || isAdmin): any admin of the realm
   'GET /:realm/ui-ext/realms/names': ANY,
