@@ -187,6 +187,17 @@ describe.runIf(consoleAvailable('admin console create tests'))(
         await page.getByTestId('assign').click();
         await alert('User role mapping successfully updated');
       });
+      // "Hide inherited roles" off: the tab lists the effective roles (ui-ext/effective-roles-all),
+      // the default role's composites among them.
+      await step('14b-effective-roles', async () => {
+        const all = page.waitForResponse((r) =>
+          r.url().includes('/ui-ext/effective-roles-all/users/'),
+        );
+        await page.getByTestId('hideInheritedRoles').uncheck();
+        expect((await all).status()).toBe(200);
+        await page.getByRole('row').filter({ hasText: 'offline_access' }).first().waitFor();
+        expect(await page.getByRole('row').filter({ hasText: ROLE }).count()).toBeGreaterThan(0);
+      });
     }, 180_000);
 
     it('admin console creates a client scope with a hardcoded-claim mapper and adds it to the client', async () => {
@@ -211,6 +222,27 @@ describe.runIf(consoleAvailable('admin console create tests'))(
       await step('19-mapper-saved', async () => {
         await page.getByRole('button', { name: 'Save', exact: true }).click();
         await alert('Mapping successfully created');
+      });
+      // The scope's Scope tab: Assign role → Client roles lists the realm's client roles
+      // (ui-ext/available-roles/clientScopes); account's view-profile is added to the scope.
+      await step('19b-scope-tab-client-roles', async () => {
+        await page.getByRole('tab', { name: 'Scope' }).click();
+        await page.getByTestId('add-role-mapping-button').first().click();
+        const available = page.waitForResponse((r) =>
+          r.url().includes('/ui-ext/available-roles/clientScopes/'),
+        );
+        await page.getByTestId('client-role').click();
+        expect((await available).status()).toBe(200);
+        await page
+          .getByRole('dialog')
+          .getByRole('row')
+          .filter({ hasText: 'view-profile' })
+          .getByRole('checkbox')
+          .check();
+      });
+      await step('19c-scope-role-assigned', async () => {
+        await page.getByTestId('assign').click();
+        await alert('Role mapping updated');
       });
       await step('20-client-scopes-tab', async () => {
         await open('clients');
