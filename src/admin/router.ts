@@ -41,6 +41,9 @@ import { userCredentialRoutes } from './user-credentials.ts';
 import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
+import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
+import { userImpersonationRoutes } from './user-impersonation.ts';
+import { clientAuthenticatorRoutes } from './client-authenticators.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -129,5 +132,8 @@ export function adminRouter(deps: AdminDeps): Router {
   identityProviderRoutes(router, deps);
   authenticationFlowRoutes(router, deps);
   uiExtRoutes(router, deps);
+  userUnmanagedAttributeRoutes(router, deps);
+  userImpersonationRoutes(router, deps);
+  clientAuthenticatorRoutes(router, deps);
   return router;
 }

@@ -186,6 +186,20 @@ export async function listCredentials(db: SqlClient, userId: string): Promise<Cr
   }));
 }
 
+/** Sets the label of one credential of the user. @returns false when the user has no such credential. */
+export async function setCredentialLabel(
+  db: SqlClient,
+  userId: string,
+  id: string,
+  label: string,
+): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    "UPDATE credentials SET user_label = $3 WHERE user_id = $1 AND id = $2 AND type <> 'password-history' RETURNING id",
+    [userId, id, label],
+  );
+  return rows.length > 0;
+}
+
 /** Deletes one credential of the user. @returns the deleted credential's type, or undefined. */
 export async function deleteCredential(
   db: SqlClient,
