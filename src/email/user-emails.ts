@@ -9,7 +9,7 @@ import {
   actionTokenLifespan,
   actionTokenUrl,
   createActionToken,
-} from '../interaction/action-token.ts';
+} from '../tokens/action-token.ts';
 import { EmailError, sendMail, smtpSettings } from './smtp.ts';
 import { executeActionsMessage, passwordResetMessage, verifyEmailMessage } from './templates.ts';
 

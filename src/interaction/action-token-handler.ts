@@ -24,7 +24,7 @@ import {
   consumeActionToken,
   verifyActionToken,
   type ActionToken,
-} from './action-token.ts';
+} from '../tokens/action-token.ts';
 
 const MESSAGES = {
   expired: 'Action expired.',
