@@ -397,9 +397,11 @@ export async function storedUsers(
       if (cred.type === 'otp') otps.push(otpFromCredential(cred)!);
       if (cred.type !== 'password') continue;
       if (cred.temporary === true) temporary = true;
-      passwords.push(
-        cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!,
-      );
+      const stored =
+        cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!;
+      // Keycloak keeps a credential's createdDate (forceExpiredPasswordChange counts from it).
+      const created = (cred as { createdDate?: unknown }).createdDate;
+      passwords.push(typeof created === 'number' ? { ...stored, createdDate: created } : stored);
     }
     const requiredActions = temporary
       ? [...new Set([...user.requiredActions, 'UPDATE_PASSWORD'])]
