@@ -31,7 +31,7 @@ export async function nextAction(sc: UserStepContext): Promise<RequiredActionSte
 /** Shows the page the login is at, or ends the login when nothing is left. */
 export async function advance(sc: UserStepContext): Promise<void> {
   if (sc.state.stage === 'otp') {
-    showOtp(sc);
+    await showOtp(sc);
     return;
   }
   const step = await nextAction(sc);
