@@ -18,6 +18,7 @@ import { findUserById, updateUser, type StoredUser } from '../store/users.ts';
 import { preparePassword, storePassword, type PreparedPassword } from '../realm/password-update.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
 import { infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
+import { resetContinueUrl } from './reset-continue.ts';
 import {
   actionTokenUrl,
   actionTokenUsed,
@@ -167,6 +168,11 @@ async function perform(ctx: Context, rc: RealmContext, l: Loaded) {
         : event.exec,
     { clientId: l.token.azp, userId: l.user.id, ipAddress: ctx.ip },
   );
+  // A reset started from a login page continues that login (reset-continue.ts).
+  if (l.token.typ === 'reset-credentials' && l.token.asid) {
+    ctx.status = 303;
+    return ctx.redirect(resetContinueUrl(rc, l.token.asid, String(ctx.query.key)));
+  }
   infoPage(ctx, rc, {
     title: l.token.typ === 'verify-email' ? 'Email verification' : 'Update Your Account',
     message:
