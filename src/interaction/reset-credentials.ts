@@ -82,8 +82,8 @@ export async function handleResetCredentials(
     return;
   }
   // The emailed link's page sends the browser back here once the password is set.
-  if (ctx.method === 'GET' && typeof ctx.query.key === 'string')
-    return continueAfterReset(ctx, rc, provider, uid, ctx.query.key);
+  if (ctx.method === 'GET' && typeof ctx.query.proof === 'string')
+    return continueAfterReset(ctx, rc, provider, uid, ctx.query.proof);
   const details = await browserInteraction(ctx, rc, provider, uid);
   if (!details) return;
   if (ctx.method === 'GET') {
