@@ -7,7 +7,6 @@
  * user's document, and exported back by realm/export.ts (ExportUtils.exportUser). Pure.
  */
 import type { StoredConsent } from '../store/consents.ts';
-import type { ImportProblem } from './import.ts';
 import type { RealmRepresentation } from './representation.ts';
 
 const list = (user: object): unknown[] => {
@@ -45,9 +44,9 @@ export function withoutConsents<T extends object>(user: T): T {
 }
 
 /** Consents naming a client the realm does not have (Keycloak refuses the import). */
-export function consentProblems(rep: RealmRepresentation): ImportProblem[] {
+export function consentProblems(rep: RealmRepresentation): { path: string; reason: string }[] {
   const clients = new Set(rep.clients.map((c) => c.clientId));
-  const problems: ImportProblem[] = [];
+  const problems: { path: string; reason: string }[] = [];
   rep.users.forEach((user, u) =>
     userConsents(user).forEach((c, i) => {
       if (!clients.has(c.clientId))
