@@ -51,7 +51,8 @@ export async function scopesToApprove(
 }
 
 /**
- * oidc-provider's default policy with Keycloak's consent check added to the consent prompt, whose
+ * oidc-provider's default policy with the required-actions check on the login prompt
+ * (required-actions-check.ts) and Keycloak's consent check added to the consent prompt, whose
  * details carry `consentScopes` ({name, text}: the scope's `consent.screen.text`, else its name).
  */
 export function keycloakInteractionPolicy(rc: RealmContext, rcClaims: RealmClaims) {

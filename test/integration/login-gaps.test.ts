@@ -129,6 +129,23 @@ class Walk {
 }
 const code = (w: Walk) => w.done?.match(/[?&]code=/) !== null && w.done !== undefined;
 
+/** The id token's claims for the code of `w.done` (RFC 7636 appendix B's verifier). */
+async function idTokenOf(w: Walk): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.baseUrl}${P}/token`, {
+    method: 'POST',
+    headers: FORM,
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: 'web',
+      redirect_uri: CB,
+      code: new URL(w.done!).searchParams.get('code')!,
+      code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+    }),
+  });
+  const body = (await res.json()) as { id_token: string };
+  return JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url').toString());
+}
+
 const grant = async (username: string, password: string) => {
   const res = await fetch(`${server.baseUrl}${P}/token`, {
     method: 'POST',
@@ -151,8 +168,9 @@ describe('required actions after an SSO-cookie login', () => {
   it('an action an admin adds runs before the next code, without the password', async () => {
     const w = await (await new Walk().start()).login('sso', 'sso-pw');
     expect(code(w)).toBe(true);
-    // The SSO cookie alone answers the next authorization.
-    expect(code(await w.start())).toBe(true);
+    const firstAuthTime = (await idTokenOf(w)).auth_time;
+    expect((await idTokenOf(await w.start())).acr).toBe('0');
+    // The SSO cookie alone answers the next authorization (checked just above).
     const admin = await kc();
     const user = await userOf('sso');
     await admin.users.update({ id: user.id! }, { requiredActions: ['UPDATE_PASSWORD'] });
@@ -165,6 +183,10 @@ describe('required actions after an SSO-cookie login', () => {
       'password-confirm': 'sso-pw-2',
     });
     expect(code(w)).toBe(true);
+    // Still the SSO session: acr "0" (AcrStore), auth_time the first login's.
+    const claims = await idTokenOf(w);
+    expect(claims.acr).toBe('0');
+    expect(claims.auth_time).toBe(firstAuthTime);
     expect((await admin.users.findOne({ id: user.id! }))?.requiredActions).toEqual([]);
     expect((await grant('sso', 'sso-pw-2')).status).toBe(200);
     // Done once: the cookie answers again.
