@@ -253,9 +253,9 @@ describe('two OTP credentials', () => {
       (m) => m[1],
     );
     expect(radios).toHaveLength(2);
-    expect(w.html).toMatch(/<label for="kc-otp-credential-0">Phone<\/label>/);
+    expect(w.html).toMatch(/<label for="kc-otp-credential-0"><input [^>]+> Phone<\/label>/);
     // OTPFormAuthenticator.UNNAMED for a credential without userLabel.
-    expect(w.html).toMatch(/<label for="kc-otp-credential-1">unnamed<\/label>/);
+    expect(w.html).toMatch(/<label for="kc-otp-credential-1"><input [^>]+> unnamed<\/label>/);
     // The default (first) credential is preselected.
     expect(w.html).toContain(`value="${radios[0]}" checked="checked"`);
     // B's code with A chosen: refused, and the page keeps A chosen.
