@@ -28,7 +28,9 @@ export function addRequiredActionsCheck(
     new interactionPolicy.Check(
       REQUIRED_ACTIONS_REASON,
       'the user has pending required actions',
-      'login_required',
+      // prompt=none: AuthorizationEndpointBase answers interaction_required when
+      // processor.nextRequiredAction() is not null.
+      'interaction_required',
       async (ctx: KoaContextWithOIDC) => {
         const { oidc } = ctx;
         const accountId = oidc.session?.accountId;

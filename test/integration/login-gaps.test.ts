@@ -174,6 +174,9 @@ describe('required actions after an SSO-cookie login', () => {
     const admin = await kc();
     const user = await userOf('sso');
     await admin.users.update({ id: user.id! }, { requiredActions: ['UPDATE_PASSWORD'] });
+    // prompt=none cannot show the page: interaction_required (AuthorizationEndpointBase).
+    await w.start({ prompt: 'none' });
+    expect(new URL(w.done!).searchParams.get('error')).toBe('interaction_required');
     await w.start();
     expect(w.done).toBeUndefined();
     expect(w.html).toContain('name="password-new"');
