@@ -20,7 +20,7 @@ import { redirectPatterns } from '../oidc/clients.ts';
 import { EmailError, sendMail, smtpSettings, SmtpNotAllowedError } from '../email/smtp.ts';
 import { testMessage } from '../email/templates.ts';
 import { sendExecuteActions, sendVerifyEmail } from '../email/user-emails.ts';
-import { actionTokenLifespan } from '../interaction/action-token.ts';
+import { actionTokenLifespan } from '../tokens/action-token.ts';
 import { AdminError, badRequest, notFound } from './errors.ts';
 import { noContent, realmScope, type AdminDeps } from './context.ts';
 import { COUNT, one, TEXT } from './query-params.ts';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Eta } from 'eta';
-import { VIEWS_DIR } from '../interaction/pages.ts';
+import { VIEWS_DIR } from '../views-dir.ts';
 import type { MailMessage } from './smtp.ts';
 
 const eta = new Eta({ views: path.join(VIEWS_DIR, 'email'), cache: true, autoEscape: true });

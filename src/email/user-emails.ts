@@ -5,11 +5,7 @@
  * realm's SMTP server. Nothing is stored: an unsent link is just never used.
  */
 import type { RealmContext } from '../oidc/realm-context.ts';
-import {
-  actionTokenLifespan,
-  actionTokenUrl,
-  createActionToken,
-} from '../interaction/action-token.ts';
+import { actionTokenLifespan, actionTokenUrl, createActionToken } from '../tokens/action-token.ts';
 import { EmailError, sendMail, smtpSettings } from './smtp.ts';
 import { executeActionsMessage, passwordResetMessage, verifyEmailMessage } from './templates.ts';
 

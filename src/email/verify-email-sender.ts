@@ -1,7 +1,7 @@
 /**
  * The mailer's side of the VERIFY_EMAIL seam (oidc/verify-email-sender.ts): the login's
  * VERIFY_EMAIL page asks for the mail, which carries a `verify-email` action token
- * (interaction/action-token.ts, Keycloak's VerifyEmailActionToken) bound to this login's
+ * (tokens/action-token.ts, Keycloak's VerifyEmailActionToken) bound to this login's
  * interaction, so that the confirmed link leads back to the login and its next step.
  */
 import type { RealmContext } from '../oidc/realm-context.ts';

@@ -13,18 +13,20 @@
  * VERIFY_EMAIL here and leaves the other actions as the user's required actions for the next login.
  */
 import type { Context } from 'koa';
+import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserById, updateUser, type StoredUser } from '../store/users.ts';
 import { preparePassword, storePassword, type PreparedPassword } from '../realm/password-update.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
 import { infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
+import { resetContinuation } from './reset-continue.ts';
 import {
   actionTokenUrl,
   actionTokenUsed,
   consumeActionToken,
   verifyActionToken,
   type ActionToken,
-} from './action-token.ts';
+} from '../tokens/action-token.ts';
 
 const MESSAGES = {
   expired: 'Action expired.',
@@ -137,7 +139,7 @@ function updatedUser(user: StoredUser, token: ActionToken): StoredUser {
 }
 
 /** POST: checks the new password (when one is asked), then acts and consumes in one transaction. */
-async function perform(ctx: Context, rc: RealmContext, l: Loaded) {
+async function perform(ctx: Context, rc: RealmContext, provider: Provider, l: Loaded) {
   let prepared: PreparedPassword | undefined;
   if (needsPassword(l.token)) {
     const form = await readForm(ctx);
@@ -167,6 +169,12 @@ async function perform(ctx: Context, rc: RealmContext, l: Loaded) {
         : event.exec,
     { clientId: l.token.azp, userId: l.user.id, ipAddress: ctx.ip },
   );
+  // A reset started from a login page continues that login (reset-continue.ts).
+  const onward = await resetContinuation(rc, provider, l.token);
+  if (onward) {
+    ctx.status = 303;
+    return ctx.redirect(onward);
+  }
   infoPage(ctx, rc, {
     title: l.token.typ === 'verify-email' ? 'Email verification' : 'Update Your Account',
     message:
@@ -180,7 +188,11 @@ async function perform(ctx: Context, rc: RealmContext, l: Loaded) {
 }
 
 /** Handles the action-token path (`rest` after `/login-actions/` is `action-token`). */
-export async function handleActionToken(ctx: Context, rc: RealmContext): Promise<void> {
+export async function handleActionToken(
+  ctx: Context,
+  rc: RealmContext,
+  provider: Provider,
+): Promise<void> {
   if (ctx.method !== 'GET' && ctx.method !== 'POST') {
     ctx.status = 405;
     return;
@@ -188,5 +200,5 @@ export async function handleActionToken(ctx: Context, rc: RealmContext): Promise
   const loaded = await load(ctx, rc);
   if (!loaded) return;
   if (ctx.method === 'GET') show(ctx, rc, loaded);
-  else await perform(ctx, rc, loaded);
+  else await perform(ctx, rc, provider, loaded);
 }

@@ -19,7 +19,7 @@ export async function handleFlowAction(
   rest: string,
 ): Promise<boolean> {
   if (rest === 'action-token') {
-    await handleActionToken(ctx, rc);
+    await handleActionToken(ctx, rc, provider);
     return true;
   }
   const [uid, action, extra] = rest.split('/');

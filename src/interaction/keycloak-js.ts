@@ -12,7 +12,7 @@ import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { originAllowed } from '../oidc/claims.ts';
 import { COOKIE_NAMES, PROTOCOL } from '../oidc/routes.ts';
-import { VIEWS_DIR } from './pages.ts';
+import { VIEWS_DIR } from '../views-dir.ts';
 
 const read = (name: string) => readFileSync(path.join(VIEWS_DIR, 'protocol', name), 'utf8');
 const FILES: Record<string, [type: string, body: string]> = {

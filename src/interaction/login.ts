@@ -21,6 +21,7 @@ import { showLogin, submitLogin } from './steps/password.ts';
 import { submitOtp } from './steps/otp.ts';
 import { handleConsentAction } from './consent.ts';
 import { advance, nextAction } from './steps/flow.ts';
+import { ssoActionsStep } from './steps/sso.ts';
 import { loadState, type Interaction } from './steps/state.ts';
 import {
   interactionBase,
@@ -81,6 +82,8 @@ async function dispatch(sc: StepContext, action: string | undefined, rest: strin
   const us = await userStep(sc);
   if (ctx.method === 'GET' && !action) {
     if (us) return advance(us);
+    const sso = await ssoActionsStep(sc); // an SSO session with pending required actions
+    if (sso) return advance(sso);
     const hint = sc.interaction.params.login_hint;
     return showLogin(sc, typeof hint === 'string' ? hint : '');
   }

@@ -4,19 +4,12 @@
  * (no scripts, styles from this origin only) and is never framed. Error pages show Keycloak's
  * messages (messages_en.properties), never a stack trace or an internal message.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
+import { VIEWS_DIR } from '../views-dir.ts';
 
-export const VIEWS_DIR = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'views',
-);
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
 
 export const PAGE_CSP =

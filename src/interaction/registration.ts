@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserByUsername, insertUser, searchUsers, type StoredUser } from '../store/users.ts';
 import type { SqlClient } from '../store/sql.ts';
+import { withDefaultActions } from '../realm/required-actions.ts';
 import { userSchema } from '../realm/representation.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { preparePassword } from '../realm/password-update.ts';
@@ -137,17 +138,14 @@ async function duplicates(db: SqlClient, rc: RealmContext, username: string, add
 
 /** The new user: Keycloak's defaults (default role, default groups, default required actions). */
 function newUser(rc: RealmContext, form: Form): StoredUser {
-  const rep = rc.realm.rep as typeof rc.realm.rep & {
-    defaultGroups?: unknown;
-    requiredActions?: { alias?: string; enabled?: boolean; defaultAction?: boolean }[];
-  };
+  const rep = rc.realm.rep as typeof rc.realm.rep & { defaultGroups?: unknown };
   const address = form.email.trim();
   const groups = (Array.isArray(rep.defaultGroups) ? rep.defaultGroups : []).filter(
     (g): g is string => typeof g === 'string' && rc.realm.group(g) !== undefined,
   );
-  const actions = (Array.isArray(rep.requiredActions) ? rep.requiredActions : [])
-    .filter((a) => a.enabled !== false && a.defaultAction === true && a.alias)
-    .map((a) => a.alias!);
+  // JpaUserProvider.addUser(addDefaultRequiredActions): the realm's enabled default actions (an
+  // entry without `enabled` is disabled: RequiredActionProviderRepresentation's boolean).
+  const actions = withDefaultActions(rc.realm.rep, []);
   const parsed = userSchema.parse({
     username: emailAsUsername(rc) ? address : form.username.trim(),
     email: address,

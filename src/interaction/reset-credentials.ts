@@ -14,6 +14,7 @@ import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserForLogin } from '../store/users.ts';
 import { sendPasswordReset } from '../email/user-emails.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { continueAfterReset } from './reset-continue.ts';
 import { browserInteraction, infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
 
 export const EMAIL_SENT = 'You should receive an email shortly with further instructions.';
@@ -80,6 +81,9 @@ export async function handleResetCredentials(
     renderStandaloneError(ctx, 'Reset Credential not allowed', 400, realmDisplayName(rc));
     return;
   }
+  // The emailed link's page sends the browser back here once the password is set.
+  if (ctx.method === 'GET' && typeof ctx.query.proof === 'string')
+    return continueAfterReset(ctx, rc, provider, uid, ctx.query.proof);
   const details = await browserInteraction(ctx, rc, provider, uid);
   if (!details) return;
   if (ctx.method === 'GET') {

@@ -190,18 +190,13 @@ export async function checkOtpCode(
 }
 
 /**
- * The user's pending required actions (enabled in the realm), priority first. Besides the user's
- * own list, the realm's `verifyEmail` triggers VERIFY_EMAIL for a user whose email is not verified
- * (Keycloak's VerifyEmail.evaluateTriggers, run by AuthenticationManager.nextRequiredAction for
- * the browser login and the password grant alike).
+ * The user's pending required actions (enabled in the realm), priority first. The actions the
+ * realm's settings add (VERIFY_EMAIL for `verifyEmail`, UPDATE_PASSWORD for
+ * `forceExpiredPasswordChange`) are stored on the user first by required-action-triggers.ts
+ * (Keycloak's evaluateTriggers adds them to the user), so this reads the user's own list only.
  */
 export function pendingRequiredActions(rc: RealmContext, user: StoredUser): string[] {
-  const own = user.requiredActions ?? [];
-  const triggered =
-    (rc.realm.rep as { verifyEmail?: unknown }).verifyEmail === true && user.emailVerified !== true
-      ? ['VERIFY_EMAIL']
-      : [];
-  return pendingActions(rc.realm.rep, [...own, ...triggered]);
+  return pendingActions(rc.realm.rep, user.requiredActions ?? []);
 }
 
 // argon2id hash of a random throwaway password, Keycloak parameters: equalises timing for unknown users.

@@ -15,6 +15,7 @@ import type { ClientRepresentation } from '../realm/representation.ts';
 import { findConsent } from '../store/consents.ts';
 import type { RealmClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
+import { addRequiredActionsCheck } from './required-actions-check.ts';
 
 /** ClientScopeModel.isDisplayOnConsentScreen: attribute `display.on.consent.screen`, true when unset. */
 const displayed = (scope: ClientScopeRep) =>
@@ -50,11 +51,13 @@ export async function scopesToApprove(
 }
 
 /**
- * oidc-provider's default policy with Keycloak's consent check added to the consent prompt, whose
+ * oidc-provider's default policy with the required-actions check on the login prompt
+ * (required-actions-check.ts) and Keycloak's consent check added to the consent prompt, whose
  * details carry `consentScopes` ({name, text}: the scope's `consent.screen.text`, else its name).
  */
 export function keycloakInteractionPolicy(rc: RealmContext, rcClaims: RealmClaims) {
   const policy = interactionPolicy.base();
+  addRequiredActionsCheck(policy, rc);
   const consent = policy.get('consent')!;
   // What the consent page (interaction/consent.ts) lists, in the interaction's prompt details.
   // Keycloak lists the scopes not yet granted; with prompt=consent the stored consent is ignored

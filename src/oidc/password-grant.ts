@@ -28,6 +28,7 @@ import {
   type LoginResult,
 } from './account.ts';
 import { assertOfflineAllowed } from './offline-access.ts';
+import { evaluateRequiredActionTriggers } from './required-action-triggers.ts';
 import type { RealmContext } from './realm-context.ts';
 import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
 import { bindToDpop, dpopProof } from './dpop.ts';
@@ -212,7 +213,9 @@ async function authenticate(
     if (outcome !== 'ok')
       return { ok: false, reason: outcome === 'locked' ? 'locked' : 'invalid_credentials' };
   }
-  if (pendingRequiredActions(rc, result.user).length) {
+  // AuthenticationManager.nextRequiredAction evaluates the triggers for the direct grant too.
+  const user = await evaluateRequiredActionTriggers(rc, result.user);
+  if (pendingRequiredActions(rc, user).length) {
     countLoginFailure(rc, LOGIN_ERROR_EVENT.not_set_up);
     return { ok: false, reason: 'not_set_up' };
   }

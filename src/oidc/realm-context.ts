@@ -27,7 +27,7 @@ export interface RealmContext {
   allowPrivateNetworks: boolean;
   /** Outgoing mail (email/smtp.ts): the operator's SMTP_ALLOWED_HOSTS and SMTP_TIMEOUT_MS. */
   mail: { allowedHosts: string[]; timeoutMs: number };
-  /** HMAC key of this realm's action tokens (interaction/action-token.ts), derived from the KEK. */
+  /** HMAC key of this realm's action tokens (tokens/action-token.ts), derived from the KEK. */
   actionTokenKey: Uint8Array;
   log: Logger;
   /** The server's counters (metrics.ts: tokens issued, login failures, lockouts). */

@@ -10,6 +10,7 @@
  * secret in clear, as Keycloak's exports do (sealed at rest: store/credentials.ts).
  */
 import { OTP, openSecret } from '../store/credentials.ts';
+import { consentsOfRealm, type StoredConsent } from '../store/consents.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, RealmNotFoundError, type StoredRealm } from '../store/realms.ts';
 import type { StoredUser } from '../store/users.ts';
@@ -72,6 +73,14 @@ type CredentialRow = {
   created_at: Date | string;
 };
 
+/** Keycloak's UserConsentRepresentation (ModelToRepresentation.toRepresentation(UserConsentModel)). */
+const consentRep = (c: StoredConsent) => ({
+  clientId: c.clientId,
+  grantedClientScopes: c.grantedScopes,
+  createdDate: c.createdDate,
+  lastUpdatedDate: c.lastUpdatedDate,
+});
+
 /** The users of a realm (service accounts included), by username, each with its credentials in Keycloak's export form. */
 export async function exportUsers(db: SqlClient, realmId: string): Promise<UserRepresentation[]> {
   const users = await db.query<{ representation: StoredUser }>(
@@ -100,7 +109,13 @@ export async function exportUsers(db: SqlClient, realmId: string): Promise<UserR
     list.push(cred);
     byUser.set(c.user_id, list);
   }
-  return users.map(({ representation: u }) => ({ ...u, credentials: byUser.get(u.id) ?? [] }));
+  // ExportUtils.exportUser: `clientConsents` only for a user who has some.
+  const consents = await consentsOfRealm(db, realmId);
+  return users.map(({ representation: u }) => ({
+    ...u,
+    credentials: byUser.get(u.id) ?? [],
+    ...(consents.has(u.id) ? { clientConsents: consents.get(u.id)!.map(consentRep) } : {}),
+  }));
 }
 
 /** Options of one realm's export (Keycloak ExportOptions). */

@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, deleteRealm, insertRealm } from '../store/realms.ts';
 import { insertUser, type StoredUser } from '../store/users.ts';
+import { insertConsent, type StoredConsent } from '../store/consents.ts';
+import { consentProblems, userConsents, withoutConsents } from './import-consents.ts';
 import type { NewOtpCredential } from '../store/credentials.ts';
 import { parseCredentialData } from './otp.ts';
 import { createRealmKeys, plannedKeyAlgs, readRealmKeyBackends } from '../keys/realm-keys.ts';
@@ -310,7 +312,7 @@ export function parseRealm(
       parsed.data.defaultSignatureAlgorithm ?? defaultSignatureAlgorithm(env),
   };
   const rep = withIds(withKeycloakDefaults(normaliseClients(withLegacyRealmKey(file))));
-  const problems = checkReferences(rep);
+  const problems = [...checkReferences(rep), ...consentProblems(rep)];
   if (problems.length) throw new RealmImportError(source, problems);
   return rep;
 }
@@ -399,16 +401,19 @@ export async function storedUsers(
       if (cred.type === 'otp') otps.push(otpFromCredential(cred)!);
       if (cred.type !== 'password') continue;
       if (cred.temporary === true) temporary = true;
-      passwords.push(
-        cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!,
-      );
+      const stored =
+        cred.value !== undefined ? await hashPassword(cred.value) : storedFromHashed(cred)!;
+      // Keycloak keeps a credential's createdDate (forceExpiredPasswordChange counts from it).
+      const created = (cred as { createdDate?: unknown }).createdDate;
+      passwords.push(typeof created === 'number' ? { ...stored, createdDate: created } : stored);
     }
     const requiredActions = temporary
       ? [...new Set([...user.requiredActions, 'UPDATE_PASSWORD'])]
       : user.requiredActions;
     users.push({
+      consents: userConsents(user, now),
       user: {
-        ...user,
+        ...withoutConsents(user),
         requiredActions,
         totp: otps.length > 0,
         credentials: [],
@@ -427,6 +432,8 @@ export interface ImportedUser {
   user: StoredUser;
   passwords: StoredPassword[];
   otps: NewOtpCredential[];
+  /** The user's `clientConsents` (realm/import-consents.ts), stored after the user. */
+  consents?: StoredConsent[];
 }
 
 export interface ImportResult {
@@ -487,8 +494,10 @@ export async function importRealm(
   await db.transaction(async (tx) => {
     if (existing) await deleteRealm(tx, rep.realm);
     await insertRealm(tx, doc, kek);
-    for (const { user, passwords, otps } of users)
+    for (const { user, passwords, otps, consents } of users) {
       await insertUser(tx, doc.id, user, passwords, otps);
+      for (const consent of consents ?? []) await insertConsent(tx, doc.id, user.id, consent);
+    }
     await createRealmKeys(tx, kek, doc.id, keySpecs, rep.defaultSignatureAlgorithm);
   });
   return {

@@ -18,6 +18,8 @@ export interface StoredPassword {
     algorithm: string;
     additionalParameters?: Record<string, string[]>;
   };
+  /** Epoch ms the password was set (Keycloak's createdDate, kept from an import); now when absent. */
+  createdDate?: number;
 }
 
 export const ARGON2_DEFAULTS = {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { VIEWS_DIR } from '../interaction/pages.ts';
+import { VIEWS_DIR } from '../views-dir.ts';
 
 export function resourceRoutes(router: Router): void {
   for (const [file, type] of [

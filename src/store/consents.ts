@@ -83,3 +83,38 @@ export async function revokeConsent(
   );
   return rows.length > 0;
 }
+
+/** Stores a consent as given, dates included (a realm import, Keycloak's addConsent). */
+export async function insertConsent(
+  db: SqlClient,
+  realmId: string,
+  userId: string,
+  consent: StoredConsent,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO user_consents (realm_id, user_id, client_id, granted_scopes, created_at, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6)',
+    [
+      realmId,
+      userId,
+      consent.clientId,
+      JSON.stringify(consent.grantedScopes),
+      new Date(consent.createdDate),
+      new Date(consent.lastUpdatedDate),
+    ],
+  );
+}
+
+/** Every consent of the realm's users, by user id (a realm export). */
+export async function consentsOfRealm(
+  db: SqlClient,
+  realmId: string,
+): Promise<Map<string, StoredConsent[]>> {
+  const rows = await db.query<Row & { user_id: string }>(
+    'SELECT user_id, client_id, granted_scopes, created_at, updated_at FROM user_consents WHERE realm_id = $1 ORDER BY user_id, client_id',
+    [realmId],
+  );
+  const byUser = new Map<string, StoredConsent[]>();
+  for (const row of rows)
+    byUser.set(row.user_id, [...(byUser.get(row.user_id) ?? []), toConsent(row)]);
+  return byUser;
+}

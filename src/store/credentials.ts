@@ -34,6 +34,8 @@ export interface OtpCredential {
   secret: string;
   data: unknown;
   lastStep: number | undefined;
+  /** The name the user gave it (Keycloak's userLabel), if any. */
+  userLabel?: string;
 }
 
 /** Keycloak's CredentialRepresentation as the admin API lists it (no secret). */
@@ -113,12 +115,13 @@ type OtpRow = {
   secret_data: unknown;
   credential_data: unknown;
   otp_last_step: unknown;
+  user_label: string | null;
 };
 
 /** The user's OTP credentials, secrets opened. @throws CredentialSecretError */
 export async function otpCredentials(db: SqlClient, userId: string): Promise<OtpCredential[]> {
   const rows = await db.query<OtpRow>(
-    'SELECT id, secret_data, credential_data, otp_last_step FROM credentials WHERE user_id = $1 AND type = $2 ORDER BY created_at, id',
+    'SELECT id, secret_data, credential_data, otp_last_step, user_label FROM credentials WHERE user_id = $1 AND type = $2 ORDER BY created_at, id',
     [userId, OTP],
   );
   return rows.map((r) => ({
@@ -126,6 +129,7 @@ export async function otpCredentials(db: SqlClient, userId: string): Promise<Otp
     secret: openSecret(db, userId, r.id, r.secret_data),
     data: r.credential_data,
     lastStep: r.otp_last_step === null ? undefined : Number(r.otp_last_step),
+    ...(r.user_label ? { userLabel: r.user_label } : {}),
   }));
 }
 

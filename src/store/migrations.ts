@@ -272,7 +272,7 @@ const MIGRATIONS: string[] = [
   // cannot be planned on this index even on stale statistics (store-plans.test.ts), while
   // `payload->>'accountId' = $n` implies the predicate.
   `CREATE INDEX IF NOT EXISTS oidc_payloads_by_account ON oidc_payloads (realm_id, model, (payload->>'accountId')) WHERE (payload->>'accountId') IS NOT NULL AND model IN ('Session', 'RefreshToken');`,
-  // h20b: used action tokens. An action token (interaction/action-token.ts) is single use: its id
+  // h20b: used action tokens. An action token (tokens/action-token.ts) is single use: its id
   // is recorded here, in the transaction of what it does, until it expires.
   `CREATE TABLE used_action_tokens (
      realm_id text NOT NULL,

@@ -32,13 +32,14 @@ export async function insertUser(
   );
   for (const [i, password] of passwords.entries()) {
     await db.query(
-      'INSERT INTO credentials (id, user_id, type, secret_data, credential_data) VALUES ($1, $2, $3, $4, $5)',
+      'INSERT INTO credentials (id, user_id, type, secret_data, credential_data, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
       [
         `${user.id}-password-${i}`,
         user.id,
         'password',
         JSON.stringify(password.secretData),
         JSON.stringify(password.credentialData),
+        new Date(password.createdDate ?? Date.now()),
       ],
     );
   }
@@ -103,6 +104,22 @@ export async function passwordCredentials(
     [userId],
   );
   return rows.map((r) => ({ secretData: r.secret_data, credentialData: r.credential_data }));
+}
+
+/**
+ * Epoch ms when the user's newest password was stored (Keycloak's CredentialModel.createdDate);
+ * undefined when the user has no password.
+ */
+export async function newestPasswordCreated(
+  db: SqlClient,
+  userId: string,
+): Promise<number | null | undefined> {
+  const [row] = await db.query<{ created_at: Date | string | null }>(
+    "SELECT created_at FROM credentials WHERE user_id = $1 AND type = 'password' ORDER BY created_at DESC LIMIT 1",
+    [userId],
+  );
+  if (!row) return undefined;
+  return row.created_at === null ? null : new Date(row.created_at).getTime();
 }
 
 export async function updateUser(db: SqlClient, realmId: string, user: StoredUser): Promise<void> {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { REQUIRE_ALL } from '../helpers/components.ts';
-import { base32Decode, totp } from '../helpers/otp.ts';
+import { base32Decode, keyOf, totp } from '../helpers/otp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -27,6 +27,8 @@ if (!available) {
 }
 const SHOTS = path.join(REPO, 'test-results', 'login-steps');
 const CB = 'http://localhost:4000/cb';
+const PHONE = 'phone-secret-0123456789';
+const TABLET = 'tablet-secret-987654321';
 
 let server: TestServer;
 let browser: Browser;
@@ -75,6 +77,23 @@ beforeAll(async () => {
             username: 'newcomer',
             requiredActions: ['CONFIGURE_TOTP', 'TERMS_AND_CONDITIONS', 'UPDATE_PROFILE'],
             credentials: [{ value: 'given-by-admin', temporary: true }],
+          },
+          {
+            username: 'twophones',
+            credentials: [
+              { value: 'two-phones-pw' },
+              ...[
+                ['Phone', PHONE],
+                ['Tablet', TABLET],
+              ].map(([userLabel, value], i) => ({
+                type: 'otp',
+                userLabel,
+                createdDate: Date.now() - 2000 + i,
+                secretData: JSON.stringify({ value }),
+                credentialData:
+                  '{"subType":"totp","digits":6,"counter":0,"period":30,"algorithm":"HmacSHA1"}',
+              })),
+            ],
           },
         ],
       },
@@ -164,4 +183,26 @@ describe.skipIf(!available)('login steps in Chromium', () => {
     await second.waitForURL(/^http:\/\/localhost:4000\/cb\?code=/);
     expect(violations).toEqual([]);
   }, 120_000);
+
+  it('two OTP credentials: the user picks one by its label, its code signs in (login-otp.ftl)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await context.route('http://localhost:4000/**', (r) => r.fulfill({ body: 'signed in' }));
+    await page.goto(
+      `${server.baseUrl}/realms/browser-steps/protocol/openid-connect/auth?${new URLSearchParams({ client_id: 'web', response_type: 'code', scope: 'openid', redirect_uri: CB })}`,
+    );
+    await page.getByLabel('Username').fill('twophones');
+    await page.getByLabel('Password').fill('two-phones-pw');
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await page.getByLabel('Tablet').check();
+    await shot(page, '7-otp-choice');
+    // The phone's code while the tablet is chosen: refused (OTPFormAuthenticator checks the chosen one).
+    await page.getByLabel('One-time code').fill(totp(keyOf(PHONE)));
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await page.getByText('Invalid authenticator code.').waitFor();
+    expect(await page.getByLabel('Tablet').isChecked()).toBe(true);
+    await page.getByLabel('One-time code').fill(totp(keyOf(TABLET)));
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await page.waitForURL(/^http:\/\/localhost:4000\/cb\?code=/);
+  }, 60_000);
 });

@@ -206,8 +206,22 @@ describe.each(stores)('email, action tokens and registration on $name', (store) 
     expect(await send('Short1!')).toContain('Invalid password: minimum length 8.');
     expect(await send('Newpass1!', 'Newpass2!')).toContain('Passwords don&#39;t match.');
     expect(await send('')).toContain('Please specify password.');
-    const done = await send('Newpass1!');
-    expect(done).toContain('Your password has been updated.');
+    // Keycloak's reset-credentials flow then logs the user in to the client the reset started
+    // from (ResetCredentialsActionTokenHandler continues the authentication session), in the
+    // browser holding that login; the link opened elsewhere only says the password was updated.
+    const done = await browser.follow(submit, server.baseUrl, {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({ 'password-new': 'Newpass1!', 'password-confirm': 'Newpass1!' }),
+    });
+    expect(done.url).toMatch(/^http:\/\/localhost:3000\/callback\?code=/);
+    // Another browser at the continuation, with the emailed key as its proof: only the message.
+    const uid = new URL(action).pathname.split('/').at(-2);
+    const elsewhere = await new TestBrowser().fetch(
+      `${server.baseUrl}/realms/mail/login-actions/${uid}/reset-credentials?proof=${encodeURIComponent(new URL(key).searchParams.get('key')!)}`,
+    );
+    expect(elsewhere.status).toBe(200);
+    expect(await elsewhere.text()).toContain('Your password has been updated.');
 
     // The link is single use: neither its page nor its form works again.
     expect(await (await browser.fetch(key)).text()).toContain('Action expired.');
@@ -229,6 +243,43 @@ describe.each(stores)('email, action tokens and registration on $name', (store) 
       'Newpass1!',
     );
     expect(signedIn.url).toMatch(/^http:\/\/localhost:3000\/callback\?code=/);
+  });
+
+  it("a reset asked from another browser's login page never logs that browser in", async () => {
+    // The attacker starts a login and asks for bob's reset; bob completes it from the mail.
+    const attacker = await loginPage(server);
+    const resetHtml = await (
+      await attacker.browser.fetch(link(attacker.html, 'kc-forgot-password', server.baseUrl))
+    ).text();
+    await attacker.browser.fetch(formAction(resetHtml, 'kc-reset-password-form', server.baseUrl), {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({ username: 'bob' }),
+    });
+    const key = mailLink(await smtp.next('bob@example.org'));
+    const bob = new TestBrowser();
+    const formHtml = await (await bob.fetch(key)).text();
+    const submit = formAction(formHtml, 'kc-passwd-update-form', server.baseUrl);
+    const done = await bob.follow(submit, server.baseUrl, {
+      method: 'POST',
+      headers: FORM,
+      body: new URLSearchParams({ 'password-new': 'Bobnew-1!', 'password-confirm': 'Bobnew-1!' }),
+    });
+    // Bob's browser has no part in the attacker's login: it is told the password changed.
+    expect(await done.response!.text()).toContain('Your password has been updated.');
+    // The attacker's login is still at the login form (no code, no session for bob).
+    const again = await attacker.browser.follow(attacker.url, server.baseUrl);
+    expect(await again.response!.text()).toContain('id="kc-form-login"');
+    // Even with the link's key as the proof, the attacker's browser only gets the message.
+    const uid = new URL(attacker.url).pathname.split('/').at(-1)!;
+    const forged = await attacker.browser.follow(
+      `${server.baseUrl}/realms/mail/login-actions/${uid}/reset-credentials?proof=${encodeURIComponent(new URL(key).searchParams.get('key')!)}`,
+      server.baseUrl,
+    );
+    expect(await forged.response!.text()).toContain('Your password has been updated.');
+    expect(
+      await (await attacker.browser.follow(attacker.url, server.baseUrl)).response!.text(),
+    ).toContain('id="kc-form-login"');
   });
 
   it('a tampered or foreign token is refused with a clear page', async () => {

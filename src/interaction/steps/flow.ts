@@ -6,6 +6,7 @@
  * skipped in the browser, as Keycloak skips an action without a provider.
  */
 import { pendingRequiredActions } from '../../oidc/account.ts';
+import { evaluateRequiredActionTriggers } from '../../oidc/required-action-triggers.ts';
 import { isPerformable } from '../../realm/required-actions.ts';
 import { completeAction } from './complete.ts';
 import { showOtp } from './otp.ts';
@@ -17,6 +18,7 @@ import type { RequiredActionStep, UserStepContext } from './types.ts';
  * satisfied (its precheck says 'complete') is removed from the user on the way.
  */
 export async function nextAction(sc: UserStepContext): Promise<RequiredActionStep | undefined> {
+  sc.user = await evaluateRequiredActionTriggers(sc.rc, sc.user);
   for (const alias of pendingRequiredActions(sc.rc, sc.user).filter(isPerformable)) {
     const step = ACTION_STEPS[alias];
     const pre = step.precheck?.(sc) ?? 'show';
@@ -29,7 +31,7 @@ export async function nextAction(sc: UserStepContext): Promise<RequiredActionSte
 /** Shows the page the login is at, or ends the login when nothing is left. */
 export async function advance(sc: UserStepContext): Promise<void> {
   if (sc.state.stage === 'otp') {
-    showOtp(sc);
+    await showOtp(sc);
     return;
   }
   const step = await nextAction(sc);
@@ -60,7 +62,7 @@ export async function finishLogin(sc: UserStepContext): Promise<void> {
     {
       login: {
         accountId: sc.user.id,
-        acr: '1',
+        acr: sc.state.sso ? '0' : '1', // AcrStore: a re-used session's level is 0
         amr: sc.state.amr,
         ts: sc.state.authTime,
         remember: sc.state.rememberMe === true,

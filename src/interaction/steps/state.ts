@@ -22,6 +22,8 @@ export interface LoginState {
   verifyEmailSent?: boolean;
   /** The login form's "Remember me" was ticked (only offered when the realm sets `rememberMe`). */
   rememberMe?: boolean;
+  /** The user came with an SSO session and only runs required actions (steps/sso.ts). */
+  sso?: boolean;
 }
 
 const KEY = 'qsignLogin';
