@@ -23,6 +23,7 @@ import { keysCurve } from './keys.ts';
 import { eventsCurve } from './events.ts';
 import { usersReport, realmsReport, grantsReport, keysReport } from './report.ts';
 import { eventsReport } from './events-report.ts';
+import { throughputRun, throughputReport } from './throughput.ts';
 
 const sizes = (name: string, fallback: number[]) =>
   process.env[name] === undefined
@@ -70,6 +71,8 @@ if (parts.has('events')) {
   const points = await eventsCurve(sizes('SCALE_EVENTS', [1e4, 1e5, 1e6]), log);
   out.push(...eventsReport(OUT, PREFIX, points));
 }
+// Not in the default parts: SCALE_PARTS=throughput (bench/scale/throughput.ts, about 1 minute).
+if (parts.has('throughput')) out.push(...throughputReport(await throughputRun(log)));
 out.push('', `Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
 writeFileSync(REPORT, `${out.join('\n')}\n`);
 log(`wrote ${REPORT}`);
