@@ -29,18 +29,23 @@ export function eventsReport(out: string, prefix: string, points: EventsPoint[])
   ];
   plotRatios(
     path.join(out, file),
-    `Events (PostgreSQL): listing p50 and rates as a ratio to ${k(base.size)} events`,
+    `Events (PostgreSQL): listing p50 over HTTP, ratio to ${k(base.size)} events`,
     'events in the table',
     points.map((p) => p.size),
-    [
-      ...queries.map((q) => ({ name: q, values: points.map((p) => p.results[q].p50) })),
-      ...rates.map(([name, f]) => ({ name, values: points.map(f) })),
-    ],
+    queries.map((q) => ({ name: q, values: points.map((p) => p.results[q].p50) })),
+  );
+  const ratesFile = `${prefix}-events-rates.svg`;
+  plotRatios(
+    path.join(out, ratesFile),
+    `Events (PostgreSQL): append and verify rates, ratio to ${k(base.size)} events`,
+    'events in the table',
+    points.map((p) => p.size),
+    rates.map(([name, f]) => ({ name, values: points.map(f) })),
   );
   return [
     '## Events',
     '',
-    `![events](${file}) ![events SQL](${sqlFile})`,
+    `![events](${file}) ![events SQL](${sqlFile}) ![events rates](${ratesFile})`,
     '',
     `Seeded login events of one realm, one statement of generate_series per million rows (seed time per size: ${points.map((p) => `${k(p.size)} ${fmt(p.seedMs / 1000, 0)} s`).join(', ')}); \`GET /admin/realms/events/events?...\`, p50 / p99 ms, 2 at a time.`,
     '',
