@@ -20,6 +20,7 @@ import { handleRegistrationsEndpoint } from './interaction/registration.ts';
 import { handleKeycloakJs } from './interaction/keycloak-js.ts';
 import { accountApi } from './account/router.ts';
 import { renderStandaloneError, VIEWS_DIR } from './interaction/pages.ts';
+import { setLocaleSource } from './i18n/page-locale.ts';
 import { SignerUnavailableError } from './signer/signer.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from './oidc/routes.ts';
 import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
@@ -277,6 +278,7 @@ export function createServer(
       return;
     }
     const rest = ctx.path.slice(`/realms/${name}`.length);
+    setLocaleSource(ctx, { rc: runtime.rc }); // the realm's pages in its locales (i18n/)
     if ((rest === '' || rest === '/') && ctx.method === 'GET') {
       ctx.set('Cache-Control', 'no-cache');
       ctx.body = runtime.realmInfo;
