@@ -42,6 +42,7 @@ import { userCredentialRoutes } from './user-credentials.ts';
 import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
+import { localizationRoutes } from './localization.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -137,6 +138,7 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  localizationRoutes(router, deps);
   // h20b: execute-actions-email, send-verify-email, testSMTPConnection (issue 20 item 4).
   userEmailRoutes(router, deps);
   // Issue 20: user sessions, offline sessions and consents.
