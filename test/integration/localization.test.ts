@@ -12,6 +12,7 @@ import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { adminCall, masterAdmin, passwordToken } from '../helpers/admin.ts';
 import { TestBrowser } from '../helpers/browser.ts';
+import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const CB = 'http://localhost:4000/cb';
 const client = {
@@ -49,15 +50,34 @@ const PLAIN = {
   clients: [client],
 };
 
+/** A realm whose emails go to the test SMTP server: one German user, one with no locale (default fr). */
+const mailRealm = (smtp: TestSmtp) => ({
+  realm: 'i18nmail',
+  displayName: 'Mail Realm',
+  internationalizationEnabled: true,
+  supportedLocales: ['en', 'de', 'fr'],
+  defaultLocale: 'fr',
+  smtpServer: { host: '127.0.0.1', port: String(smtp.port), from: 'sso@example.org' },
+  clients: [client],
+  users: [
+    { username: 'hans', email: 'hans@example.org', attributes: { locale: ['de'] } },
+    { username: 'eve', email: 'eve@example.org' },
+  ],
+});
+
 let server: TestServer;
+let smtp: TestSmtp;
 beforeAll(async () => {
+  smtp = await startSmtp();
   server = await startServer({
     realmFiles: [path.join(REPO, 'realms', 'master.json')],
-    realms: [I18N, PLAIN],
+    realms: [I18N, PLAIN, mailRealm(smtp)],
+    env: { SMTP_ALLOWED_HOSTS: smtp.hostPort },
   });
 }, 60_000);
 afterAll(async () => {
   await server?.close();
+  await smtp?.close();
 });
 
 const authUrl = (realm: string, extra: Record<string, string> = {}) =>
@@ -241,5 +261,28 @@ describe('admin localization texts (RealmLocalizationResource)', () => {
     expect((exported.body as { localizationTexts?: unknown }).localizationTexts).toEqual({
       ja: { loginAccountTitle: 'ようこそテストへ' },
     });
+  });
+});
+
+describe('emails in the user locale (FreeMarkerEmailTemplateProvider)', () => {
+  it("uses the user's locale attribute, else the realm's defaultLocale", async () => {
+    const kc = await masterAdmin(server.baseUrl);
+    const id = async (username: string) =>
+      (await kc.users.find({ realm: 'i18nmail', username, exact: true }))[0].id!;
+    const call = (p: string, body?: unknown) =>
+      adminCall(server.baseUrl, kc.accessToken!, 'PUT', p, body);
+    expect((await call(`/i18nmail/users/${await id('hans')}/send-verify-email`)).status).toBe(204);
+    const german = await smtp.next('hans@example.org');
+    expect(german.subject).toBe('E-Mail-Adresse bestätigen');
+    expect(german.text).toContain('Mit dieser E-Mail-Adresse wurde ein Konto bei Mail Realm');
+    expect(german.text).toContain('Dieser Link läuft in 12 Stunden ab.');
+    expect(german.html).toContain('<html lang="de">');
+    const eve = await id('eve');
+    expect(
+      (await call(`/i18nmail/users/${eve}/execute-actions-email`, ['UPDATE_PASSWORD'])).status,
+    ).toBe(204);
+    const french = await smtp.next('eve@example.org');
+    expect(french.subject).toBe('Mettre à jour votre compte');
+    expect(french.text).toContain('les actions suivantes : Changer le mot de passe.');
   });
 });
