@@ -131,17 +131,23 @@ describe('locale of the login page', () => {
     expect(heading(pickedHtml)).toBe('Connexion à votre compte');
     // A wrong password: the page after the POST keeps the pick (the login's USER_REQUEST_LOCALE).
     const action = /<form id="kc-form-login" action="([^"]+)"/.exec(pickedHtml)![1];
-    const wrong = await browser.fetch(new URL(action.replace(/&amp;/g, '&'), server.baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'alice', password: 'nope' }),
-    });
+    const wrong = await browser.fetch(
+      new URL(action.replace(/&amp;/g, '&'), server.baseUrl).toString(),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'alice', password: 'nope' }),
+      },
+    );
     expect(await wrong.text()).toContain('Nom d&#39;utilisateur ou mot de passe invalide.');
-    const ok = await browser.fetch(new URL(action.replace(/&amp;/g, '&'), server.baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: 'alice', password: 'alice-password' }),
-    });
+    const ok = await browser.fetch(
+      new URL(action.replace(/&amp;/g, '&'), server.baseUrl).toString(),
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'alice', password: 'alice-password' }),
+      },
+    );
     expect(ok.status).toBe(303);
     // The next login of this browser (new authorization request) is French by the cookie.
     const again = await loginPage(
