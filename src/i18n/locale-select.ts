@@ -44,10 +44,17 @@ function parseTag(tag: string): Tag {
   return { language, country: (region ?? '').toUpperCase() };
 }
 
-/** The realm's supported locales (strings only). */
+/**
+ * A BCP 47-like tag (letters, digits, `-`, `_`; 35 characters at most): what may go into the
+ * KEYCLOAK_LOCALE cookie and a page's `lang`. A realm entry that is not one is ignored.
+ */
+export const isLocaleTag = (tag: unknown): tag is string =>
+  typeof tag === 'string' && /^[A-Za-z0-9]{1,8}([-_][A-Za-z0-9]{1,8}){0,4}$/.test(tag);
+
+/** The realm's supported locales (well-formed tags only). */
 export function supportedLocales(settings: LocaleSettings): string[] {
   const list = settings.supportedLocales;
-  return Array.isArray(list) ? list.filter((l): l is string => typeof l === 'string' && !!l) : [];
+  return Array.isArray(list) ? list.filter(isLocaleTag) : [];
 }
 
 /** Whether the realm shows more than English (`internationalizationEnabled`). */
@@ -89,5 +96,5 @@ export function selectLocale(settings: LocaleSettings, hints: LocaleHints): stri
     findLocale(supported, ...(hints.acceptLanguages ?? []));
   if (found) return found;
   const realmDefault = settings.defaultLocale;
-  return typeof realmDefault === 'string' && realmDefault ? realmDefault : DEFAULT_LOCALE;
+  return isLocaleTag(realmDefault) ? realmDefault : DEFAULT_LOCALE;
 }

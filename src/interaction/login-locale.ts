@@ -16,7 +16,7 @@ import {
   requestedLocale,
   setLocaleSource,
 } from '../i18n/page-locale.ts';
-import { i18nEnabled } from '../i18n/locale-select.ts';
+import { i18nEnabled, isLocaleTag } from '../i18n/locale-select.ts';
 import type { Interaction } from './steps/state.ts';
 
 const NOTE = 'qsignLocale';
@@ -67,7 +67,7 @@ export async function updateUserLocale(
   if (picked && picked !== current) {
     result = { ...user, attributes: { ...user.attributes, locale: [picked] } };
     await updateUser(rc.db, rc.realmId, result);
-  } else if (!picked && current && ctx.cookies.get(LOCALE_COOKIE) !== current) {
+  } else if (!picked && isLocaleTag(current) && ctx.cookies.get(LOCALE_COOKIE) !== current) {
     ctx.cookies.set(LOCALE_COOKIE, current, {
       path: `/realms/${encodeURIComponent(rc.realm.name)}/`,
       httpOnly: true,

@@ -58,6 +58,18 @@ describe('selectLocale (DefaultLocaleSelectorProvider.resolveLocale)', () => {
   });
 });
 
+describe('malformed realm settings', () => {
+  it('ignores a supported locale or default that is no language tag (it would go into a cookie)', () => {
+    const odd = {
+      internationalizationEnabled: true,
+      supportedLocales: ['de;x=1', 'fr'],
+      defaultLocale: 'a b',
+    };
+    expect(selectLocale(odd, { userRequested: 'de;x=1', cookie: 'fr' })).toBe('fr');
+    expect(selectLocale(odd, {})).toBe('en');
+  });
+});
+
 describe('findLocale (findBestMatchingLocale)', () => {
   it('matches the language when exactly one side has a region, and prefers the same region', () => {
     expect(findLocale(['de-CH'], 'de')).toBe('de-CH');
