@@ -3,7 +3,7 @@
  * by one `INSERT ... SELECT ... generate_series` statement per million rows, all login events of
  * the listed realm, one a second, then, with the server running: `GET /admin/realms/{r}/events`
  * p50 / p99 with each filter of Keycloak's listing (src/admin/events.ts), the append rate through
- * the real writer (events/store.ts appendEvent: a burst, and one at a time), and `events verify`
+ * the real writer (events/store.ts EventWriter#append: a burst, and one at a time), and `events verify`
  * throughput (verifyEvents over the chain the appends made).
  *
  * The seeded rows are not chain-valid: their mac is HMAC-SHA-256 over a canonical JSON that SQL
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import {
-  appendEvent,
+  EventWriter,
   eventKey,
   listEvents,
   verifyEvents,
@@ -121,13 +121,14 @@ async function appendRates(db: SqlClient, key: Buffer, chain: string) {
     const representation = { time, type: 'LOGIN', realmId: chain, clientId: 'c', userId: `u${i}` };
     return { realmId: chain, kind: 'login' as const, time, type: 'LOGIN', representation };
   };
+  const writer = new EventWriter(db);
   let t0 = performance.now();
-  // In waves of 5,000: appendEvent refuses more than 10,000 waiting per realm.
+  // In waves of 5,000: the writer refuses more than 10,000 waiting per realm.
   for (let i = 0; i < APPENDS; i += 5000)
-    await Promise.all(Array.from({ length: 5000 }, (_, j) => appendEvent(db, key, event(i + j))));
+    await Promise.all(Array.from({ length: 5000 }, (_, j) => writer.append(key, event(i + j))));
   const burstPerS = APPENDS / ((performance.now() - t0) / 1000);
   t0 = performance.now();
-  for (let i = 0; i < SERIAL; i += 1) await appendEvent(db, key, event(APPENDS + i));
+  for (let i = 0; i < SERIAL; i += 1) await writer.append(key, event(APPENDS + i));
   const serialPerS = SERIAL / ((performance.now() - t0) / 1000);
   t0 = performance.now();
   const problems = await verifyEvents(db, key, chain);

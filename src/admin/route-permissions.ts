@@ -29,6 +29,8 @@
  *   requireManage(user); RealmAdminResource logoutAll / deleteSession users().requireManage(),
  *   getClientSessionStats requireViewRealm, testSMTPConnection requireManageRealm; a client's
  *   sessions and counts ClientResource requireView(client).
+ * - RealmLocalizationResource: the reads requireAnyAdminRole / realms().isAdmin() (`roles.list`:
+ *   any admin role), the changes requireManageRealm.
  * A route missing from the table requires the whole `realm-admin` (every role).
  */
 import type { Permission } from './permissions.ts';
@@ -42,6 +44,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'GET /:realm/keys': 'realm.view',
   'POST /:realm/partial-export': 'realm.manage',
   'POST /:realm/partialImport': 'realm.manage',
+  'GET /:realm/localization': 'roles.list',
+  'GET /:realm/localization/:locale': 'roles.list',
+  'GET /:realm/localization/:locale/:key': 'roles.list',
+  'POST /:realm/localization/:locale': 'realm.manage',
+  'PUT /:realm/localization/:locale/:key': 'realm.manage',
+  'DELETE /:realm/localization/:locale': 'realm.manage',
+  'DELETE /:realm/localization/:locale/:key': 'realm.manage',
   'GET /:realm/components': 'realm.view',
   'GET /:realm/components/:id': 'realm.view',
   'POST /:realm/components': 'realm.manage',

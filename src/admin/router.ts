@@ -44,6 +44,7 @@ import { uiExtRoutes } from './ui-ext.ts';
 import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
 import { userImpersonationRoutes } from './user-impersonation.ts';
 import { clientAuthenticatorRoutes } from './client-authenticators.ts';
+import { localizationRoutes } from './localization.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
@@ -122,6 +123,7 @@ export function adminRouter(deps: AdminDeps): Router {
   eventRoutes(router, deps);
   partialExportRoutes(router, deps);
   partialImportRoutes(router, deps);
+  localizationRoutes(router, deps);
   // h20b: execute-actions-email, send-verify-email, testSMTPConnection (issue 20 item 4).
   userEmailRoutes(router, deps);
   // Issue 20: user sessions, offline sessions and consents.

@@ -1,39 +1,42 @@
 /**
- * The emails Keycloak's base theme sends, with its English texts (themes/.../email/messages/
- * messages_en.properties: emailVerification*, passwordReset*, executeActions*, emailTest*), as
- * plain text and HTML (views/email/message.eta, HTML-escaped by Eta). `{2}` is the realm's display
- * name, the expiry is LinkExpirationFormatterMethod's ("5 minutes", "12 hours", "1 day").
+ * The emails Keycloak's base theme sends (themes/.../email/messages/messages_*.properties:
+ * emailVerification*, passwordReset*, executeActions*, emailTest*), as plain text and HTML
+ * (views/email/message.eta, HTML-escaped by Eta), in the locale of the messages given (i18n/; English
+ * by default; FreeMarkerEmailTemplateProvider resolves the user's locale). The realm's display
+ * name goes into the text, the expiry is LinkExpirationFormatterMethod's ("5 minutes", "1 day").
  */
 import path from 'node:path';
 import { Eta } from 'eta';
 import { VIEWS_DIR } from '../views-dir.ts';
 import type { MailMessage } from './smtp.ts';
+import { messagesFor, type Messages, type Msg } from '../i18n/messages.ts';
+
+const ENGLISH = messagesFor('en');
 
 const eta = new Eta({ views: path.join(VIEWS_DIR, 'email'), cache: true, autoEscape: true });
 
 /** Keycloak's required-action names in emails (requiredAction.* of the email messages). */
-const ACTION_NAMES: Record<string, string> = {
-  CONFIGURE_TOTP: 'Configure OTP',
-  TERMS_AND_CONDITIONS: 'Terms and Conditions',
-  UPDATE_PASSWORD: 'Update Password',
-  UPDATE_PROFILE: 'Update Profile',
-  VERIFY_EMAIL: 'Verify Email',
-  CONFIGURE_RECOVERY_AUTHN_CODES: 'Generate Recovery Codes',
+const actionName = (msg: Msg, alias: string) => {
+  const key = `requiredAction.${alias}`;
+  const name = msg(key);
+  return name === key ? alias : name;
 };
 
-/** LinkExpirationFormatterMethod: the largest whole unit (days, hours, minutes, else seconds). */
-export function formatExpiry(seconds: number): string {
+/**
+ * LinkExpirationFormatterMethod: the largest whole unit (days, hours, minutes, else seconds), as
+ * `linkExpirationFormatter.timePeriodUnit.{unit}` (`.1` for one).
+ */
+export function formatExpiry(seconds: number, msg: Msg = ENGLISH.msg): string {
   const units: [number, string][] = [
-    [86_400, 'day'],
-    [3_600, 'hour'],
-    [60, 'minute'],
+    [86_400, 'days'],
+    [3_600, 'hours'],
+    [60, 'minutes'],
   ];
+  const unit = (n: number, name: string) =>
+    msg(`linkExpirationFormatter.timePeriodUnit.${name}${n === 1 ? '.1' : ''}`, n);
   for (const [size, name] of units)
-    if (seconds >= size && seconds % size === 0) {
-      const n = seconds / size;
-      return `${n} ${name}${n === 1 ? '' : 's'}`;
-    }
-  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+    if (seconds >= size && seconds % size === 0) return unit(seconds / size, name);
+  return unit(seconds, 'seconds');
 }
 
 interface Parts {
@@ -44,37 +47,58 @@ interface Parts {
   outro: string;
 }
 
-function build(to: string, link: string, parts: Parts): MailMessage {
+function build(to: string, link: string, parts: Parts, lang = 'en'): MailMessage {
   const { subject, intro, linkText, expiry, outro } = parts;
   return {
     to,
     subject,
     text: `${intro}\n\n${link}\n\n${expiry}\n\n${outro}`,
-    html: eta.render('message', { intro, link, linkText, expiry, outro }),
+    html: eta.render('message', { intro, link, linkText, expiry, outro, lang }),
   };
 }
 
 /** emailVerificationSubject / emailVerificationBody. */
-export function verifyEmailMessage(to: string, link: string, realm: string, lifespan: number) {
-  return build(to, link, {
-    subject: 'Verify email',
-    intro: `Someone has created a ${realm} account with this email address. If this was you, click the link below to verify your email address`,
-    linkText: 'Link to e-mail address verification',
-    expiry: `This link will expire within ${formatExpiry(lifespan)}.`,
-    outro: "If you didn't create this account, just ignore this message.",
-  });
+export function verifyEmailMessage(
+  to: string,
+  link: string,
+  realm: string,
+  lifespan: number,
+  { msg, locale }: Messages = ENGLISH,
+) {
+  return build(
+    to,
+    link,
+    {
+      subject: msg('emailVerificationSubject'),
+      intro: msg('emailVerificationBodyIntro', realm),
+      linkText: msg('emailVerificationLinkText'),
+      expiry: msg('linkExpiry', formatExpiry(lifespan, msg)),
+      outro: msg('emailVerificationBodyOutro'),
+    },
+    locale,
+  );
 }
 
 /** passwordResetSubject / passwordResetBody. */
-export function passwordResetMessage(to: string, link: string, realm: string, lifespan: number) {
-  return build(to, link, {
-    subject: 'Reset password',
-    intro: `Someone just requested to change your ${realm} account's credentials. If this was you, click on the link below to reset them.`,
-    linkText: 'Link to reset credentials',
-    expiry: `This link and code will expire within ${formatExpiry(lifespan)}.`,
-    outro:
-      "If you don't want to reset your credentials, just ignore this message and nothing will be changed.",
-  });
+export function passwordResetMessage(
+  to: string,
+  link: string,
+  realm: string,
+  lifespan: number,
+  { msg, locale }: Messages = ENGLISH,
+) {
+  return build(
+    to,
+    link,
+    {
+      subject: msg('passwordResetSubject'),
+      intro: msg('passwordResetBodyIntro', realm),
+      linkText: msg('passwordResetLinkText'),
+      expiry: msg('passwordResetBodyExpiry', formatExpiry(lifespan, msg)),
+      outro: msg('passwordResetBodyOutro'),
+    },
+    locale,
+  );
 }
 
 /** executeActionsSubject / executeActionsBody; actions by Keycloak's names, comma-separated. */
@@ -84,16 +108,21 @@ export function executeActionsMessage(
   realm: string,
   actions: string[],
   lifespan: number,
+  { msg, locale }: Messages = ENGLISH,
 ) {
-  const names = actions.map((a) => ACTION_NAMES[a] ?? a).join(', ');
-  return build(to, link, {
-    subject: 'Update Your Account',
-    intro: `Your administrator has just requested that you update your ${realm} account by performing the following action(s): ${names}. Click on the link below to start this process.`,
-    linkText: 'Link to account update',
-    expiry: `This link will expire within ${formatExpiry(lifespan)}.`,
-    outro:
-      'If you are unaware that your administrator has requested this, just ignore this message and nothing will be changed.',
-  });
+  const names = actions.map((a) => actionName(msg, a)).join(', ');
+  return build(
+    to,
+    link,
+    {
+      subject: msg('executeActionsSubject'),
+      intro: msg('executeActionsBodyIntro', realm, names),
+      linkText: msg('executeActionsLinkText'),
+      expiry: msg('linkExpiry', formatExpiry(lifespan, msg)),
+      outro: msg('executeActionsBodyOutro'),
+    },
+    locale,
+  );
 }
 
 /** emailTestSubject / emailTestBody (the admin console's "Test connection"). */

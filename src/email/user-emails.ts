@@ -8,11 +8,26 @@ import type { RealmContext } from '../oidc/realm-context.ts';
 import { actionTokenLifespan, actionTokenUrl, createActionToken } from '../tokens/action-token.ts';
 import { EmailError, sendMail, smtpSettings } from './smtp.ts';
 import { executeActionsMessage, passwordResetMessage, verifyEmailMessage } from './templates.ts';
+import { localeSettings } from '../i18n/page-locale.ts';
+import { selectLocale } from '../i18n/locale-select.ts';
+import { messagesFor } from '../i18n/messages.ts';
 
-/** The user an email goes to. */
+/** The user an email goes to (`attributes.locale`: the language of the mail). */
 export interface MailUser {
   id: string;
   email?: string;
+  attributes?: Record<string, string[]>;
+}
+
+/**
+ * The user's messages: FreeMarkerEmailTemplateProvider uses the locale DefaultLocaleSelectorProvider
+ * resolves for the user, here without the request's hints (an email is not a page of the
+ * browser that asked): the user's `locale` attribute, else the realm's default, else English.
+ */
+function userMessages(rc: RealmContext, user: MailUser) {
+  const settings = localeSettings(rc);
+  const locale = selectLocale(settings, { userAttribute: user.attributes?.locale?.[0] });
+  return messagesFor(locale, settings.localizationTexts);
 }
 
 /** Where the link leads back to: the client, its redirect, the login the user came from. */
@@ -66,7 +81,16 @@ export async function sendVerifyEmail(
     },
     lifespan,
   );
-  await send(rc, verifyEmailMessage(to, actionTokenUrl(rc, token), realmName(rc), lifespan));
+  await send(
+    rc,
+    verifyEmailMessage(
+      to,
+      actionTokenUrl(rc, token),
+      realmName(rc),
+      lifespan,
+      userMessages(rc, user),
+    ),
+  );
 }
 
 /**
@@ -85,7 +109,16 @@ export async function sendPasswordReset(
     { typ: 'reset-credentials', sub: user.id, azp: link.clientId, asid: link.interactionUid },
     lifespan,
   );
-  await send(rc, passwordResetMessage(to, actionTokenUrl(rc, token), realmName(rc), lifespan));
+  await send(
+    rc,
+    passwordResetMessage(
+      to,
+      actionTokenUrl(rc, token),
+      realmName(rc),
+      lifespan,
+      userMessages(rc, user),
+    ),
+  );
 }
 
 /**
@@ -113,6 +146,13 @@ export async function sendExecuteActions(
   );
   await send(
     rc,
-    executeActionsMessage(to, actionTokenUrl(rc, token), realmName(rc), actions, lifespan),
+    executeActionsMessage(
+      to,
+      actionTokenUrl(rc, token),
+      realmName(rc),
+      actions,
+      lifespan,
+      userMessages(rc, user),
+    ),
   );
 }

@@ -17,6 +17,7 @@ import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserById } from '../store/users.ts';
 import { realmDisplayName, renderStandaloneError } from './pages.ts';
+import { loginLocaleSource, updateUserLocale } from './login-locale.ts';
 import { showLogin, submitLogin } from './steps/password.ts';
 import { submitOtp } from './steps/otp.ts';
 import { handleConsentAction } from './consent.ts';
@@ -47,7 +48,8 @@ async function userStep(sc: StepContext): Promise<UserStepContext | undefined> {
   if (!state) return undefined;
   const user = await findUserById(sc.rc.db, sc.rc.realmId, state.userId);
   // A user deleted or disabled meanwhile starts again at the login form.
-  return user && user.enabled ? { ...sc, user, state } : undefined;
+  if (!user || !user.enabled) return undefined;
+  return { ...sc, user: await updateUserLocale(sc.ctx, sc.rc, sc.interaction, user), state };
 }
 
 async function abort(sc: StepContext): Promise<void> {
@@ -129,6 +131,7 @@ export async function handleLoginAction(
     base: interactionBase(rc, uid),
     clientId: String(interaction.params.client_id ?? ''),
   };
+  await loginLocaleSource(ctx, rc, interaction, sc.base);
   await dispatch(sc, action, more);
   if (ctx.body === undefined && ctx.status === 404) {
     ctx.status = 405;

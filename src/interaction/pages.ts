@@ -9,12 +9,17 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { VIEWS_DIR } from '../views-dir.ts';
+import { pageLocale, setLocaleSource } from '../i18n/page-locale.ts';
 
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
 
 export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/**
+ * Renders views/{template}.eta in the request's locale (the realm and user handlers named with
+ * setLocaleSource; English when none) with the page headers (CSP, no framing, no caching).
+ */
 export function sendPage(
   ctx: Context,
   template: string,
@@ -28,10 +33,25 @@ export function sendPage(
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cache-Control', 'no-store, must-revalidate, max-age=0');
   ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.body = eta.render(template, data);
+  // The page's locale (i18n/page-locale.ts): `msg(key, ...args)` for the bundle's texts, `text()`
+  // for a message code handed over in English, `locale` for <html lang> and the chooser.
+  const locale = pageLocale(ctx);
+  ctx.body = eta.render(template, { ...data, msg: locale.msg, text: locale.text, locale });
 }
 
 export const realmDisplayName = (rc: RealmContext) => rc.realm.rep.displayName || rc.realm.name;
+
+/**
+ * The locale source of a page oidc-provider renders (its own Koa context): the realm, and the
+ * request's `ui_locales` (authorization and RP-initiated logout requests carry it).
+ */
+function oidcLocaleSource(ctx: KoaContextWithOIDC, rc: RealmContext): void {
+  const uiLocales = (ctx.oidc?.params as { ui_locales?: unknown } | undefined)?.ui_locales;
+  setLocaleSource(ctx as unknown as Context, {
+    rc,
+    uiLocales: typeof uiLocales === 'string' ? uiLocales : undefined,
+  });
+}
 
 /** Keycloak's error page texts for oidc-provider error codes at the browser-facing endpoints. */
 function errorMessage(out: { error?: string; error_description?: string }): string {
@@ -53,6 +73,7 @@ function errorMessage(out: { error?: string; error_description?: string }): stri
 
 export function renderErrorPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) => {
+    oidcLocaleSource(ctx, rc);
     sendPage(
       ctx as unknown as Context,
       'error',
@@ -83,6 +104,7 @@ function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
  */
 export function renderLogoutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC, form: string) => {
+    oidcLocaleSource(ctx, rc);
     const hinted = hintMatchesSession(ctx);
     sendPage(
       ctx as unknown as Context,
@@ -98,6 +120,7 @@ export function renderLogoutPage(rc: RealmContext) {
 
 export function renderLoggedOutPage(rc: RealmContext) {
   return async (ctx: KoaContextWithOIDC) => {
+    oidcLocaleSource(ctx, rc);
     const client = ctx.oidc.client;
     sendPage(ctx as unknown as Context, 'logged-out', {
       realmDisplayName: realmDisplayName(rc),
@@ -112,11 +135,13 @@ export function renderLoggedOutPage(rc: RealmContext) {
  * or used code comes back as `err`.
  */
 export function deviceFlowPages(rc: RealmContext) {
-  const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) =>
+  const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) => {
+    oidcLocaleSource(ctx, rc);
     sendPage(ctx as unknown as Context, 'device', {
       realmDisplayName: realmDisplayName(rc),
       ...data,
     });
+  };
   const inputMessage = (err?: { name?: string }) => {
     if (!err) return undefined;
     if (err.name === 'ExpiredError')

@@ -14,6 +14,7 @@ import { handleFlowAction } from '../interaction/flow-actions.ts';
 import { handleRegistrationsEndpoint } from '../interaction/registration.ts';
 import { handleKeycloakJs } from '../interaction/keycloak-js.ts';
 import { renderStandaloneError } from '../interaction/pages.ts';
+import { setLocaleSource } from '../i18n/page-locale.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../oidc/routes.ts';
 import type { RateLimits } from '../rate-limit.ts';
 import { applyRequestLimits } from '../request-limits.ts';
@@ -59,6 +60,7 @@ const loadRealm =
       return;
     }
     (ctx.state as RealmState)[RUNTIME] = runtime;
+    setLocaleSource(ctx, { rc: runtime.rc }); // the realm's pages in its locales (i18n/)
     await next();
   };
 

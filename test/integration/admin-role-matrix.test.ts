@@ -84,6 +84,15 @@ const EXPECTED: Record<string, string[]> = {
   // RealmAdminResource.partialExport / partialImport: requireManageRealm
   'POST /:realm/partial-export': MANAGE_REALM,
   'POST /:realm/partialImport': MANAGE_REALM,
+  // RealmLocalizationResource: getRealmLocalizationLocales / getRealmLocalizationText
+  // auth.requireAnyAdminRole(), getRealmLocalizationTexts realms().isAdmin(); changes requireManageRealm
+  'GET /:realm/localization': ANY,
+  'GET /:realm/localization/:locale': ANY,
+  'GET /:realm/localization/:locale/:key': ANY,
+  'POST /:realm/localization/:locale': MANAGE_REALM,
+  'PUT /:realm/localization/:locale/:key': MANAGE_REALM,
+  'DELETE /:realm/localization/:locale': MANAGE_REALM,
+  'DELETE /:realm/localization/:locale/:key': MANAGE_REALM,
   // ComponentResource: getComponents / getComponent requireViewRealm; create / update / remove requireManageRealm
   'GET /:realm/components': VIEW_REALM,
   'GET /:realm/components/:id': VIEW_REALM,

@@ -48,6 +48,13 @@ const ROUTES: Route[] = [
   },
   { method: 'GET', route: '/:realm/keys' },
   { method: 'POST', route: '/:realm/partial-export' },
+  { method: 'GET', route: '/:realm/localization' },
+  { method: 'GET', route: '/:realm/localization/:locale' },
+  { method: 'GET', route: '/:realm/localization/:locale/:key' },
+  { method: 'POST', route: '/:realm/localization/:locale', body: () => ({ doLogIn: 'taken' }) },
+  { method: 'PUT', route: '/:realm/localization/:locale/:key' },
+  { method: 'DELETE', route: '/:realm/localization/:locale/:key' },
+  { method: 'DELETE', route: '/:realm/localization/:locale' },
   {
     method: 'POST',
     route: '/:realm/partialImport',
@@ -479,6 +486,7 @@ function fill(route: string, t: Target): string {
       'roles-by-id': t.role.id,
       protocol: 'openid-connect',
       'scope-mappings': t.realm,
+      localization: 'de',
       roles: route.includes('/clients/:client/roles') ? t.clientRole.name : t.role.name,
       models: route.startsWith('/:realm/clients') ? t.clientMapper : t.scopeMapper,
     };

@@ -8,6 +8,7 @@ import { checkPassword, LOGIN_ERROR_EVENT, type LoginFailure } from '../../oidc/
 import { findUserById } from '../../store/users.ts';
 import { advance } from './flow.ts';
 import { saveState } from './state.ts';
+import { updateUserLocale } from '../login-locale.ts';
 import { stepPage, type Form, type StepContext } from './types.ts';
 
 const MESSAGES: Record<LoginFailure, string> = {
@@ -54,6 +55,8 @@ export async function submitLogin(sc: StepContext, form: Form): Promise<void> {
     rememberMe: sc.rc.realm.rep.rememberMe === true && form.rememberMe === 'on',
   };
   await saveState(sc.interaction, state);
-  const user = (await findUserById(sc.rc.db, sc.rc.realmId, state.userId)) ?? result.user;
+  const found = (await findUserById(sc.rc.db, sc.rc.realmId, state.userId)) ?? result.user;
+  // Keycloak's UpdateUserLocaleAction right after authentication (interaction/login-locale.ts).
+  const user = await updateUserLocale(sc.ctx, sc.rc, sc.interaction, found);
   await advance({ ...sc, user, state });
 }

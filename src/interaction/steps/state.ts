@@ -39,6 +39,7 @@ export function loadState(interaction: Interaction): LoginState | undefined {
  * is finished, and then replaced by the login's outcome).
  */
 export async function saveState(interaction: Interaction, state: LoginState): Promise<void> {
-  interaction.result = { [KEY]: state } as never;
+  // Merged: the result also keeps the login's locale pick (interaction/login-locale.ts).
+  interaction.result = { ...(interaction.result ?? {}), [KEY]: state } as never;
   await interaction.persist();
 }
