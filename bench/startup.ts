@@ -71,7 +71,8 @@ function sample(pid: number): Sample {
   for (const p of tree(pid)) {
     try {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      const kb = (field: string) =>
+        Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       total.hwmMb += kb('VmHWM') / 1024;
@@ -215,9 +216,7 @@ for (let run = 0; run < RUNS; run += 1) {
     const dataDir = path.join(dir, 'data');
     fresh.push(await startOnce({ DATA_DIR: dataDir, DATABASE_URL: '' }));
     existing.push(await startOnce({ DATA_DIR: dataDir, DATABASE_URL: '' }));
-    postgres.push(
-      await withDatabase((url) => startOnce({ DATA_DIR: dataDir, DATABASE_URL: url })),
-    );
+    postgres.push(await withDatabase((url) => startOnce({ DATA_DIR: dataDir, DATABASE_URL: url })));
     imports.push(await importOnce(path.join(dir, 'import-data')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
