@@ -18,10 +18,13 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  STORE_TEMPLATE_DIR,
   makeStoreTemplate,
   seedFromTemplate,
   templateUsable,
 } from '../../src/store/pglite-template.ts';
+import { openStore } from '../../src/bootstrap.ts';
+import { loadConfig } from '../../src/config.ts';
 import { openSqlClient, pgliteFolder } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 
@@ -128,5 +131,27 @@ describe('store template', () => {
       await db.close();
     }
     expect(existsSync(path.join(pgliteFolder(dataDir), 'PG_VERSION'))).toBe(true);
+  }, 180_000);
+
+  it("the server opens a new DATA_DIR from the build's template (npm run build:store-template)", async () => {
+    // What `prepare` makes; made here when this checkout has not run it.
+    if (!templateUsable(STORE_TEMPLATE_DIR)) await makeStoreTemplate(STORE_TEMPLATE_DIR);
+    const opened = new Date();
+    const dataDir = path.join(root, 'server');
+    const db = await openStore(
+      loadConfig({
+        DATA_DIR: dataDir,
+        KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      }),
+    );
+    try {
+      // Every migration was applied when the template was made, before this store was opened.
+      const rows = await db.query<{ at: Date }>(
+        'SELECT max(applied_at) AS at FROM schema_migrations',
+      );
+      expect(rows[0].at.getTime()).toBeLessThan(opened.getTime());
+    } finally {
+      await db.close();
+    }
   }, 180_000);
 });
