@@ -6,7 +6,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { openSqlClient, type SqlClient } from './store/sql.ts';
+import { openSqlClient, pgliteFolder, type SqlClient } from './store/sql.ts';
+import { seedFromTemplate } from './store/pglite-template.ts';
 import { migrate } from './store/migrations.ts';
 import { importRealmFiles } from './realm/partitions.ts';
 import { sealClearRealmSecrets } from './store/realms.ts';
@@ -23,10 +24,14 @@ export function importEnv(config: Config): NodeJS.ProcessEnv {
 }
 
 /**
- * Opens and migrates the store, checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts;
+ * Opens and migrates the store (a new PGlite store is first copied from the build's template when
+ * there is a usable one: store/pglite-template.ts), checks KEY_ENCRYPTION_KEY against it (keys/kek-check.ts;
  * WrongKeyEncryptionKeyError: exit code 2), then seals realm secrets older versions stored in clear.
  */
 export async function openStore(config: Config): Promise<SqlClient> {
+  // A new embedded store starts as a copy of the build's migrated template, without initdb.
+  if (!config.databaseUrl && !config.dataDir.startsWith('memory://'))
+    seedFromTemplate(pgliteFolder(config.dataDir));
   const db = await openSqlClient({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

@@ -20,6 +20,7 @@ import { Backends } from './signer/backends.ts';
 import { importEnv, openStore } from './bootstrap.ts';
 import { runClusterPrimary } from './cluster.ts';
 import { serve } from './serve.ts';
+import { baselineWasmOnly } from './wasm-tiering.ts';
 
 /**
  * Without Redis, rate limits are counted by each process alone and realm changes travel by the
@@ -163,7 +164,11 @@ const program = new Command('qsign-oidc')
   .description(
     'Keycloak-compatible OpenID Connect provider with post-quantum (ML-DSA) token signing',
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Every command but the server runs for seconds: no optimising WebAssembly compile (wasm-tiering.ts).
+  .hook('preAction', (_program, action) => {
+    if (action.name() !== 'start') baselineWasmOnly();
+  });
 program
   .command('start', { isDefault: true })
   .description('run the server (imports realms/*.json first)')

@@ -6,6 +6,7 @@
  * its users, so unknown fields survive and a realm changes atomically; users, credentials, keys
  * and oidc-provider artefacts are rows, because they are many and change one at a time.
  */
+import { createHash } from 'node:crypto';
 import type { SqlClient } from './sql.ts';
 
 export const MIGRATIONS: string[] = [
@@ -359,6 +360,13 @@ export const MIGRATIONS: string[] = [
 /** The version (1-based position) of the migration whose SQL contains `marker`, 0 if none (for tests of one migration). */
 export const migrationVersion = (marker: string): number =>
   MIGRATIONS.findIndex((m) => m.includes(marker)) + 1;
+
+/**
+ * SHA-256 (hex) of every migration's SQL in order: what a store made from a build-time template
+ * (store/pglite-template.ts) must have been migrated with to be used.
+ */
+export const migrationsDigest = (): string =>
+  createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex');
 
 /** Applies every migration not yet recorded. Safe to run concurrently from several processes. */
 export async function migrate(db: SqlClient): Promise<number> {

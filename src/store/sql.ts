@@ -19,6 +19,7 @@ import { QsignError } from '../errors.ts';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { ensurePrivateDir, restrictTree } from './data-dir.ts';
+import { pgliteOptions } from './pglite-options.ts';
 
 export interface TransactionOptions {
   /**
@@ -226,6 +227,9 @@ export interface OpenOptions {
   warn?: (message: string) => void;
 }
 
+/** The PGlite folder of a DATA_DIR: `<dataDir>/pglite`. */
+export const pgliteFolder = (dataDir: string): string => `${dataDir}/pglite`;
+
 /**
  * Opens the store. PGlite: DATA_DIR and its `pglite` folder are made (or tightened to) 0700 and
  * the files in it 0600 (store/data-dir.ts), at open and again at close.
@@ -252,13 +256,16 @@ export async function openSqlClient(options: OpenOptions): Promise<SqlClient> {
     return client;
   }
   if (options.dataDir.startsWith('memory://'))
-    return new PgliteClient(await PGlite.create(options.dataDir), options.keyEncryptionKey);
+    return new PgliteClient(
+      await PGlite.create(options.dataDir, pgliteOptions()),
+      options.keyEncryptionKey,
+    );
   const warn =
     options.warn ?? ((message: string) => process.emitWarning(message, 'DataDirWarning'));
   ensurePrivateDir(options.dataDir, (message) => warn(`DATA_DIR ${message}`));
-  const folder = `${options.dataDir}/pglite`;
+  const folder = pgliteFolder(options.dataDir);
   ensurePrivateDir(folder, (message) => warn(`DATA_DIR store folder ${message}`), true);
-  const db = await PGlite.create(folder);
+  const db = await PGlite.create(folder, pgliteOptions());
   // A new database's files are written 0666 by PGlite: private from here on.
   restrictTree(folder);
   return new PgliteClient(db, options.keyEncryptionKey, undefined, folder);
