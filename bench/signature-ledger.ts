@@ -3,6 +3,7 @@
  * local signer bare vs behind the ledger (one store write per key per WINDOW_MS; the store here is a
  * stub answering in 1 ms), alternated five times, median ratio. Run: `npx node bench/signature-ledger.ts` (node 24).
  */
+import { Metrics } from '../src/metrics.ts';
 import { generateKey } from '../src/keys/generate.ts';
 import { LocalSigner } from '../src/signer/local.ts';
 import { metered } from '../src/signer/metered.ts';
@@ -19,7 +20,10 @@ const db = {
 const input = new TextEncoder().encode('eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJ4In0');
 for (const alg of ['HS512', 'ES256', 'ML-DSA-65']) {
   const key = await generateKey(alg);
-  const bare = metered(new LocalSigner(key.kid, alg, key.privateKey));
+  const bare = metered(
+    new LocalSigner(key.kid, alg, key.privateKey),
+    new Metrics({ defaultMetrics: false }),
+  );
   const record = { kid: key.kid, status: 'ACTIVE' } as never;
   const tracked = withSignatureLedger(
     new RealmKeys([{ record, signer: bare }]),

@@ -5,6 +5,7 @@
  *
  * Throws `ConfigError` listing every invalid variable with the reason; never echoes a secret.
  */
+import { QsignError } from './errors.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -18,9 +19,9 @@ import {
 } from './config-vars.ts';
 import { parseBackendDeclarations, type BackendDeclarations } from './signer/backend-config.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends QsignError {
   constructor(problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super('ERR_CONFIG', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }

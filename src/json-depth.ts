@@ -4,15 +4,16 @@
  * encoding, `JSON.stringify`) overflows the stack on a 100k-deep document and answers 500
  * (RangeError). Keycloak's own realm files nest less than 12 levels deep.
  */
+import { QsignError } from './errors.ts';
 
 /** Default maximum nesting (objects and arrays) of accepted JSON. */
 export const MAX_JSON_DEPTH = 64;
 
 /** A JSON value nested deeper than allowed; `depth` is the limit that was passed. */
-export class JsonDepthError extends Error {
+export class JsonDepthError extends QsignError {
   readonly depth: number;
   constructor(depth: number) {
-    super(`JSON is nested deeper than ${depth} levels`);
+    super('ERR_JSON_TOO_DEEP', `JSON is nested deeper than ${depth} levels`);
     this.name = 'JsonDepthError';
     this.depth = depth;
   }

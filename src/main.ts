@@ -13,7 +13,7 @@ import { decodeProtectedHeader } from 'jose';
 import { verifyToken, createRemoteJWKSet, TokenVerificationError } from './jose/verify.ts';
 import { allAlgorithms } from './jose/algorithms.ts';
 import { eventKey, verifyEvents } from './events/store.ts';
-import { findRealm } from './store/realms.ts';
+import { findRealm, RealmNotFoundError } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
 import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
 import { Backends } from './signer/backends.ts';
@@ -111,7 +111,7 @@ async function eventsVerify(options: { realm?: string }): Promise<void> {
   const db = await openStore(config);
   try {
     const realmId = options.realm ? (await findRealm(db, options.realm))?.id : undefined;
-    if (options.realm && !realmId) throw new Error(`realm ${options.realm} not found`);
+    if (options.realm && !realmId) throw new RealmNotFoundError(options.realm);
     const problems = await verifyEvents(db, eventKey(config.keyEncryptionKey), realmId);
     const [{ count }] = await db.query<{ count: string }>(
       'SELECT count(*) FROM events WHERE ($1::text IS NULL OR realm_id = $1)',

@@ -16,24 +16,30 @@ type Response = { type: typeof RESPONSE; id: number; text?: string; error?: stri
 /** How long a worker waits for the primary's answer (ms): past prom-client's own 5 s. */
 export const PRIMARY_TIMEOUT_MS = 6_000;
 
-const pending = new Map<number, (message: Response) => void>();
-let nextId = 0;
-
 /**
  * In a worker: hands `registry` to prom-client's worker side, which answers the primary's
  * collection, and labels its series with the worker's id (`worker`, node:cluster's, new for each
  * replacement): summed across workers, a counter would drop by a dead worker's whole count, which
  * Prometheus takes for a reset of every worker's; per worker, a dead worker's series just ends.
  * Sum them in queries: `sum without (worker) (rate(qsign_http_requests_total[5m]))`.
+ * @returns how this worker asks the primary for the whole cluster's metrics (clusterMetricsFromPrimary).
  */
-export function shareWorkerRegistry(registry: Registry): void {
+export function shareWorkerRegistry(registry: Registry): (timeoutMs?: number) => Promise<string> {
   registry.setDefaultLabels({ worker: String(cluster.worker?.id ?? process.pid) });
   // The constructor installs prom-client's listener for the primary's requests (once per process).
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
+  const requests: PendingRequests = { pending: new Map(), nextId: 0 };
   process.on('message', (message: Response) => {
-    if (message?.type === RESPONSE) pending.get(message.id)?.(message);
+    if (message?.type === RESPONSE) requests.pending.get(message.id)?.(message);
   });
+  return (timeoutMs) => clusterMetricsFromPrimary(requests, timeoutMs);
+}
+
+/** A worker's requests to the primary awaiting their answer, by id. */
+interface PendingRequests {
+  pending: Map<number, (message: Response) => void>;
+  nextId: number;
 }
 
 /**
@@ -41,9 +47,13 @@ export function shareWorkerRegistry(registry: Registry): void {
  * @throws Error when the primary does not answer within `timeoutMs` (ms), or a worker did not
  *   answer the primary within 5 s, or the IPC channel is gone.
  */
-export function clusterMetricsFromPrimary(timeoutMs = PRIMARY_TIMEOUT_MS): Promise<string> {
+function clusterMetricsFromPrimary(
+  requests: PendingRequests,
+  timeoutMs = PRIMARY_TIMEOUT_MS,
+): Promise<string> {
+  const { pending } = requests;
   return new Promise((resolve, reject) => {
-    const id = nextId++;
+    const id = requests.nextId++;
     const timer = setTimeout(() => {
       pending.delete(id);
       reject(new Error(`the cluster primary did not answer within ${timeoutMs} ms`));

@@ -8,84 +8,112 @@
  */
 import cluster from 'node:cluster';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { runningSigningThreads } from './jose/ml-dsa-threads.ts';
-import { clusterMetricsFromPrimary, shareWorkerRegistry } from './metrics-cluster.ts';
+import type { SigningThreads } from './jose/ml-dsa-threads.ts';
+import { shareWorkerRegistry } from './metrics-cluster.ts';
 import { KEYCLOAK_ROUTES, PROTOCOL } from './oidc/routes.ts';
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'qsign_' });
-
-export const httpRequests = new Counter({
-  name: 'qsign_http_requests_total',
-  help: 'HTTP requests by route and status',
-  labelNames: ['route', 'status'],
-  registers: [registry],
-});
-/** `type`: `access`, `refresh` (HS512; offline tokens too) or `id`. */
-export const tokensIssued = new Counter({
-  name: 'qsign_tokens_issued_total',
-  help: 'Signed tokens issued, by realm, alg and token type (access, refresh, id)',
-  labelNames: ['realm', 'alg', 'type'],
-  registers: [registry],
-});
-export const signingSeconds = new Histogram({
-  name: 'qsign_signing_seconds',
-  help: 'Time to sign one token, by back end and alg (seconds)',
-  labelNames: ['backend', 'alg'],
-  registers: [registry],
-  buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-});
-export const signingErrors = new Counter({
-  name: 'qsign_signing_errors_total',
-  help: 'Failed signing operations, by back end and alg',
-  labelNames: ['backend', 'alg'],
-  registers: [registry],
-});
-/** `reason`: the `error` of Keycloak's LOGIN_ERROR event (oidc/account.ts LOGIN_ERROR_EVENT), six values. */
-export const loginFailures = new Counter({
-  name: 'qsign_login_failures_total',
-  help: "Failed user logins (login form and password grant), by realm and reason (Keycloak's LOGIN_ERROR error)",
-  labelNames: ['realm', 'reason'],
-  registers: [registry],
-});
-export const signingThreads = new Gauge({
-  name: 'qsign_signing_threads',
-  help: 'ML-DSA signing threads running (summed over the worker processes; 0: they sign on their event loops)',
-  registers: [registry],
-  aggregator: 'sum',
-  collect() {
-    this.set(runningSigningThreads());
-  },
-});
-export const lockouts = new Counter({
-  name: 'qsign_lockouts_total',
-  help: 'Brute-force lockouts started (committed), by realm',
-  labelNames: ['realm'],
-  registers: [registry],
-});
-
-if (cluster.isWorker) shareWorkerRegistry(registry);
-
 /**
- * The `/metrics` answer: 200 with every worker's metrics summed (a cluster worker asks the
- * primary) or this process's own (a single process); 503 with a one-line text reason when a
- * worker or the primary did not answer within about 5 s.
+ * One server's metrics: its own prom-client Registry and the counters on it, made by the
+ * composition root (services.ts) and handed to what counts (the request log, the token issuer,
+ * login failures, lockouts, the metered signers). Two instances share nothing.
  */
-export async function metricsResponse(): Promise<{
-  status: 200 | 503;
-  type: string;
-  body: string;
-}> {
-  if (!cluster.isWorker)
-    return { status: 200, type: registry.contentType, body: await registry.metrics() };
-  try {
-    return { status: 200, type: registry.contentType, body: await clusterMetricsFromPrimary() };
-  } catch (err) {
-    return {
-      status: 503,
-      type: 'text/plain; charset=utf-8',
-      body: `# metrics unavailable: ${(err as Error).message}\n`,
-    };
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter;
+  /** `type`: `access`, `refresh` (HS512; offline tokens too) or `id`. */
+  readonly tokensIssued: Counter;
+  readonly signingSeconds: Histogram;
+  readonly signingErrors: Counter;
+  /** `reason`: the `error` of Keycloak's LOGIN_ERROR event (oidc/account.ts LOGIN_ERROR_EVENT), six values. */
+  readonly loginFailures: Counter;
+  readonly signingThreads: Gauge;
+  readonly lockouts: Counter;
+  #fromPrimary: (() => Promise<string>) | undefined;
+
+  /**
+   * @param options.threads the signing threads the `qsign_signing_threads` gauge reports (0 without).
+   * @param options.defaultMetrics Node's process metrics (prom-client's, `qsign_` prefix); default true.
+   */
+  constructor(options: { threads?: SigningThreads; defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'qsign_' });
+    this.httpRequests = new Counter({
+      name: 'qsign_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+    });
+    this.tokensIssued = new Counter({
+      name: 'qsign_tokens_issued_total',
+      help: 'Signed tokens issued, by realm, alg and token type (access, refresh, id)',
+      labelNames: ['realm', 'alg', 'type'],
+      registers,
+    });
+    this.signingSeconds = new Histogram({
+      name: 'qsign_signing_seconds',
+      help: 'Time to sign one token, by back end and alg (seconds)',
+      labelNames: ['backend', 'alg'],
+      registers,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    });
+    this.signingErrors = new Counter({
+      name: 'qsign_signing_errors_total',
+      help: 'Failed signing operations, by back end and alg',
+      labelNames: ['backend', 'alg'],
+      registers,
+    });
+    this.loginFailures = new Counter({
+      name: 'qsign_login_failures_total',
+      help: "Failed user logins (login form and password grant), by realm and reason (Keycloak's LOGIN_ERROR error)",
+      labelNames: ['realm', 'reason'],
+      registers,
+    });
+    const threads = options.threads;
+    this.signingThreads = new Gauge({
+      name: 'qsign_signing_threads',
+      help: 'ML-DSA signing threads running (summed over the worker processes; 0: they sign on their event loops)',
+      registers,
+      aggregator: 'sum',
+      collect() {
+        this.set(threads?.running ?? 0);
+      },
+    });
+    this.lockouts = new Counter({
+      name: 'qsign_lockouts_total',
+      help: 'Brute-force lockouts started (committed), by realm',
+      labelNames: ['realm'],
+      registers,
+    });
+  }
+
+  /**
+   * In a node:cluster worker: hands this registry to the primary's aggregation
+   * (metrics-cluster.ts), after which `response()` answers with the whole cluster's metrics.
+   * Once per process, by the composition root; elsewhere nothing.
+   */
+  shareWithPrimary(): void {
+    if (cluster.isWorker && !this.#fromPrimary)
+      this.#fromPrimary = shareWorkerRegistry(this.registry);
+  }
+
+  /**
+   * The `/metrics` answer: 200 with every worker's metrics summed (a cluster worker that shares
+   * its registry asks the primary) or this server's own; 503 with a one-line text reason when a
+   * worker or the primary did not answer within about 5 s.
+   */
+  async response(): Promise<{ status: 200 | 503; type: string; body: string }> {
+    const type = this.registry.contentType;
+    if (!this.#fromPrimary) return { status: 200, type, body: await this.registry.metrics() };
+    try {
+      return { status: 200, type, body: await this.#fromPrimary() };
+    } catch (err) {
+      return {
+        status: 503,
+        type: 'text/plain; charset=utf-8',
+        body: `# metrics unavailable: ${(err as Error).message}\n`,
+      };
+    }
   }
 }
 
@@ -107,6 +135,10 @@ export function counterFor(counter: Counter, ...values: string[]): Counter.Inter
   }
   return child;
 }
+/**
+ * Not state of the process: a cache keyed by the Counter object (each Metrics has its own), whose
+ * entries are what `counter.labels(...)` gives for the same values; it dies with its counter.
+ */
 const counterChildren = new WeakMap<Counter, Map<string, Counter.Internal>>();
 
 /** Route names of exact paths outside the realms. */

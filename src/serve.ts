@@ -10,7 +10,7 @@ import type { Logger } from './log.ts';
 import { importRealmsDir, openStore } from './bootstrap.ts';
 import { createServer } from './server.ts';
 import { openRedis } from './redis.ts';
-import { flushEvents } from './events/store.ts';
+import { closeServices, createServices } from './services.ts';
 import { Backends } from './signer/backends.ts';
 import { startScheduler } from './scheduler.ts';
 import type { SqlClient } from './store/sql.ts';
@@ -26,7 +26,9 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   const backends = new Backends(config.keyBackends, log);
   if (cluster.isPrimary) await importRealmsDir(db, config, log, backends);
   const redis = config.redisUrl ? openRedis(config.redisUrl, log) : undefined;
-  const { app, registry } = createServer(config, db, log, { redis, backends });
+  // The composition root: one Services value (services.ts) for this process's server.
+  const services = createServices(config, db, log, { backends });
+  const { app, registry } = createServer(config, db, log, { redis, ...services });
   const server = app.listen(config.port, config.host, () => {
     log.info(
       { url: config.baseUrl, port: config.port, store: db.kind, mode: config.mode },
@@ -53,8 +55,8 @@ export async function serve(config: Config, log: Logger): Promise<void> {
     invalidate: (realm) => registry.invalidate(realm),
   });
   const close = () =>
-    flushEvents(db)
-      .then(() => Promise.allSettled([db.close(), redis?.close(), backends.close()]))
+    closeServices(services)
+      .then(() => Promise.allSettled([db.close(), redis?.close()]))
       .then(() => undefined);
   stopGracefully({ server, management, config, log, db, close, stopScheduler });
 }

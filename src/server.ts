@@ -18,8 +18,7 @@ import { adminRouter } from './admin/router.ts';
 import { consoleRouter } from './console/router.ts';
 import { RateLimits } from './rate-limit.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
-import { Backends } from './signer/backends.ts';
-import { startSigningThreads } from './jose/ml-dsa-threads.ts';
+import { createServices, type Services } from './services.ts';
 import { proxyHeaders } from './proxy-headers.ts';
 import { publicOrigin } from './public-origin.ts';
 import { requestLog } from './server/request-log.ts';
@@ -34,31 +33,29 @@ export { isManagementPath } from './server/management.ts';
 export interface Server {
   app: Koa;
   registry: RealmRegistry;
+  /** The services the server runs on (those given, and those made from `config`). */
+  services: Services;
 }
 
 /**
- * @param options.backends the process's signing back ends (made from config.keyBackends when not
- *   given); the realms' signers, the admin API and readiness use these.
+ * @param options the composition root's services (services.ts: back ends, signing threads,
+ *   metrics, event writer), each made from `config` when not given; the realms' signers, the
+ *   admin API, readiness and /metrics use these.
  */
 export function createServer(
   config: Config,
   db: SqlClient,
   log: Logger,
-  options: { redis?: RedisConnections; backends?: Backends } = {},
+  options: { redis?: RedisConnections } & Partial<Services> = {},
 ): Server {
-  const backends = options.backends ?? new Backends(config.keyBackends, log);
+  const services = createServices(config, db, log, options);
+  const { backends, metrics } = services;
   const app = new Koa();
   app.use(proxyHeaders(app, config));
   app.use(publicOrigin(config.baseUrl));
-  // This process's ML-DSA signing threads (SIGNING_THREADS); started once per process.
-  startSigningThreads(config.signingThreads, {
-    onFailure: (err) =>
-      log.error(
-        { err: { message: err.message } },
-        'ML-DSA signing threads stopped after failing; signing on the event loop',
-      ),
-  });
-  const registry = new RealmRegistry(db, config, log, backends);
+  // This server's ML-DSA signing threads (SIGNING_THREADS).
+  services.signingThreads.start();
+  const registry = new RealmRegistry(db, config, log, services);
   const limits = new RateLimits(options.redis?.client);
   // Realm and key changes reach every process at once; without Redis, within the 1 s version check.
   if (options.redis) fanOutRealmChanges(options.redis, registry);
@@ -68,12 +65,12 @@ export function createServer(
   // The account REST API (account/router.ts); its `html` option is the hook for the Account Console page.
   const handleAccount = accountApi();
 
-  app.use(requestLog(log));
+  app.use(requestLog(log, metrics));
   // With MANAGEMENT_PORT, health and metrics are served there alone, and nothing else is.
   if (config.managementPort !== undefined) app.use(managementPortOnly(config.managementPort));
 
   resourceRoutes(router);
-  healthRoutes(router, { db, registry, backends, redis: options.redis });
+  healthRoutes(router, { db, registry, backends, metrics, redis: options.redis });
   realmRoutes(router, { registry, limits, account: handleAccount });
 
   const admin = adminRouter({
@@ -82,6 +79,7 @@ export function createServer(
     kek: config.keyEncryptionKey,
     baseUrl: config.baseUrl,
     log,
+    events: services.events,
   });
   // The Admin and Account Consoles (console/ built into dist/console; docs/consoles.md).
   const consoles = consoleRouter({
@@ -90,6 +88,7 @@ export function createServer(
     kek: config.keyEncryptionKey,
     baseUrl: config.baseUrl,
     log,
+    events: services.events,
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -102,5 +101,5 @@ export function createServer(
       ctx.body = { error: 'HTTP 404 Not Found' };
     }
   });
-  return { app, registry };
+  return { app, registry, services };
 }

@@ -6,13 +6,14 @@
  * single error, its `field`, `errorMessage` and `params` (ErrorResponse.errors, shrink off).
  * Thrown anywhere in an account handler; account/router.ts turns them into responses.
  */
+import { QsignError } from '../errors.ts';
 import type { ProfileError } from '../realm/user-profile.ts';
 
-export class AccountError extends Error {
+export class AccountError extends QsignError {
   readonly status: number;
   readonly body: Record<string, unknown>;
   constructor(status: number, body: Record<string, unknown>) {
-    super(String(body.error ?? body.errorMessage ?? status));
+    super('ERR_ACCOUNT_REQUEST', String(body.error ?? body.errorMessage ?? status), { status });
     this.name = 'AccountError';
     this.status = status;
     this.body = body;

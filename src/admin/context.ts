@@ -3,6 +3,7 @@
  * a change), the key-encryption key, the public base URL (for `Location` headers), and helpers to
  * load the realm a path names and to commit a change to it.
  */
+import type { EventWriter } from '../events/store.ts';
 import type { Context } from 'koa';
 import type { Logger } from '../log.ts';
 import type { SqlClient } from '../store/sql.ts';
@@ -18,6 +19,8 @@ export interface AdminDeps {
   kek: Buffer;
   baseUrl: string;
   log: Logger;
+  /** The server's event writer (services.ts), which admin events are appended through. */
+  events: EventWriter;
 }
 
 export interface RealmScope {

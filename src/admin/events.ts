@@ -11,7 +11,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import { appendEvent, eventKey, listEvents, trackEventWrite } from '../events/store.ts';
+import { eventKey, listEvents } from '../events/store.ts';
 import { findRealm, updateRealmDoc } from '../store/realms.ts';
 import { savesAdminEvents } from '../events/config.ts';
 import { validRealmSettings } from './realms.ts';
@@ -23,7 +23,7 @@ const OPERATIONS: Record<string, string> = { POST: 'CREATE', PUT: 'UPDATE', DELE
 
 /**
  * Router middleware: after a successful change, append an admin event to the realm's chain. The
- * append runs after the response; flushEvents (shutdown) waits for it, and a failure is logged as
+ * append runs after the response; EventWriter#flush (shutdown) waits for it, and a failure is logged as
  * `event not recorded` with the realm, operation and error message, like a login event's.
  */
 export function recordAdminEvents(deps: AdminDeps) {
@@ -57,7 +57,7 @@ export function recordAdminEvents(deps: AdminDeps) {
           ? { details: ctx.state.adminEventDetails as Record<string, string> }
           : {}),
       };
-      await appendEvent(deps.db, key, {
+      await deps.events.append(key, {
         realmId,
         kind: 'admin',
         time: representation.time,
@@ -65,8 +65,7 @@ export function recordAdminEvents(deps: AdminDeps) {
         representation,
       });
     };
-    trackEventWrite(
-      deps.db,
+    deps.events.track(
       record().catch((err: Error) => {
         deps.log.error(
           { realm: realmName, type: operationType, err: { message: err.message } },

@@ -15,6 +15,8 @@ export type Permission =
   | 'realm.list'
   | 'realm.view'
   | 'realm.manage'
+  | 'requiredActions.view'
+  | 'flows.view'
   | 'events.view'
   | 'events.manage'
   | 'idp.view'
@@ -44,6 +46,10 @@ const GRANTED_BY: Record<Permission, readonly string[]> = {
   // RealmPermissions.canViewRealmDefault / canManageRealmDefault
   'realm.view': ['view-realm', 'manage-realm'],
   'realm.manage': ['manage-realm'],
+  // RealmPermissions.requireViewRequiredActions: canViewRealm() || QUERY_USERS
+  'requiredActions.view': ['view-realm', 'manage-realm', 'query-users'],
+  // RealmPermissions.requireViewAuthenticationFlows: canViewRealm() || QUERY_CLIENTS
+  'flows.view': ['view-realm', 'manage-realm', 'query-clients'],
   // RealmPermissions.canViewEventsDefault / canManageEventsDefault
   'events.view': ['view-events', 'manage-events'],
   'events.manage': ['manage-events'],

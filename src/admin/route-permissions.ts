@@ -195,18 +195,34 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'DELETE /:realm': 'realm.manage',
   // New: identity providers (none here: empty lists), authentication flows, admin-ui-ext.
   'GET /:realm/identity-provider/instances': 'idp.view',
-  'GET /:realm/authentication/flows': 'realm.view',
+  // AuthenticationManagementResource.getFlows: requireViewAuthenticationFlows.
+  'GET /:realm/authentication/flows': 'flows.view',
+  // getClientAuthenticatorProviders: requireViewClientAuthenticatorProviders (canViewRealm() ||
+  // QUERY_CLIENTS, as requireViewAuthenticationFlows).
+  'GET /:realm/authentication/client-authenticator-providers': 'flows.view',
   'GET /:realm/authentication/flows/:flowAlias/executions': 'realm.view',
   'GET /:realm/ui-ext/realms/names': 'roles.list',
   'GET /:realm/ui-ext/available-roles/users/:id': 'users.view',
   'GET /:realm/ui-ext/available-roles/groups/:id': 'groups.view',
   'GET /:realm/ui-ext/effective-roles/users/:id': 'users.view',
   'GET /:realm/ui-ext/effective-roles/groups/:id': 'groups.view',
+  // admin-ui-ext AvailableRoleMappingResource / AllEffectiveRoleMappingResource: a client's or
+  // client scope's requireView (view-clients); a role's: any admin role here, then ui-ext-roles.ts
+  // shows only the roles the caller may view (RolePermissions.canView).
+  'GET /:realm/ui-ext/available-roles/clients/:id': 'clients.view',
+  'GET /:realm/ui-ext/available-roles/clientScopes/:id': 'clients.view',
+  'GET /:realm/ui-ext/available-roles/roles/:id': 'roles.list',
+  'GET /:realm/ui-ext/effective-roles-all/users/:id': 'users.view',
+  'GET /:realm/ui-ext/effective-roles-all/groups/:id': 'groups.view',
+  'GET /:realm/ui-ext/effective-roles-all/clients/:id': 'clients.view',
+  'GET /:realm/ui-ext/effective-roles-all/clientScopes/:id': 'clients.view',
+  'GET /:realm/ui-ext/effective-roles-all/roles/:id': 'roles.list',
   'GET /:realm/ui-ext/brute-force-user': 'users.query',
-  // AuthenticationManagementResource: getRequiredActions / getRequiredAction /
-  // getUnregisteredRequiredActions requireViewRealm; updateRequiredAction, removeRequiredAction,
-  // raiseRequiredActionPriority, lowerRequiredActionPriority, registerRequiredAction requireManageRealm.
-  'GET /:realm/authentication/required-actions': 'realm.view',
+  // AuthenticationManagementResource: getRequiredActions requireViewRequiredActions (view-realm
+  // or query-users); getRequiredAction / getUnregisteredRequiredActions requireViewRealm;
+  // updateRequiredAction, removeRequiredAction, raiseRequiredActionPriority,
+  // lowerRequiredActionPriority, registerRequiredAction requireManageRealm.
+  'GET /:realm/authentication/required-actions': 'requiredActions.view',
   'GET /:realm/authentication/required-actions/:alias': 'realm.view',
   'PUT /:realm/authentication/required-actions/:alias': 'realm.manage',
   'DELETE /:realm/authentication/required-actions/:alias': 'realm.manage',
@@ -216,7 +232,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
   'POST /:realm/authentication/register-required-action': 'realm.manage',
   // UserResource.credentials requireView(user); removeCredential requireManage(user).
   'GET /:realm/users/:id/credentials': 'users.view',
+  // UserResource.getUnmanagedAttributes requireView(user).
+  'GET /:realm/users/:id/unmanagedAttributes': 'users.view',
+  // UserResource.impersonate requireImpersonate(user) (refused: user-impersonation.ts).
+  'POST /:realm/users/:id/impersonation': 'users.impersonate',
   'DELETE /:realm/users/:id/credentials/:credentialId': 'users.manage',
+  // UserResource.setCredentialUserLabel requireResetPassword(user): manage-users.
+  'PUT /:realm/users/:id/credentials/:credentialId/userLabel': 'users.manage',
   // UserResource.executeActionsEmail / sendVerifyEmail requireManage(user);
   // RealmAdminResource.testSMTPConnection requireManageRealm.
   'PUT /:realm/users/:id/execute-actions-email': 'users.manage',

@@ -9,9 +9,8 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
-import { AdminError, notFound } from './errors.ts';
+import { AdminError, adminErrorResponse, notFound } from './errors.ts';
 import { adminAuthentication } from './auth.ts';
-import { ComponentError } from '../keys/providers.ts';
 import { assertAdminBody, storable, type AdminDeps } from './context.ts';
 import { realmRoutes } from './realms.ts';
 import { clientRoutes } from './clients.ts';
@@ -42,32 +41,18 @@ import { userCredentialRoutes } from './user-credentials.ts';
 import { identityProviderRoutes } from './identity-providers.ts';
 import { authenticationFlowRoutes } from './authentication-flows.ts';
 import { uiExtRoutes } from './ui-ext.ts';
+import { userUnmanagedAttributeRoutes } from './user-unmanaged-attributes.ts';
+import { userImpersonationRoutes } from './user-impersonation.ts';
+import { clientAuthenticatorRoutes } from './client-authenticators.ts';
 
 export async function adminErrors(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
   } catch (err) {
-    if (err instanceof AdminError) {
-      ctx.status = err.status;
-      ctx.body = err.body;
-    } else if (err instanceof ComponentError) {
-      ctx.status = err.status;
-      ctx.body = err.field
-        ? { field: err.field, errorMessage: err.message }
-        : { errorMessage: err.message };
-    } else if ((err as { status?: number }).status === 400) {
-      ctx.status = 400;
-      ctx.body = { errorMessage: 'Cannot parse the JSON' };
-    } else if ((err as { status?: number }).status === 413) {
-      ctx.status = 413;
-      ctx.body = { errorMessage: 'Request entity too large' };
-    } else if (/^22/.test(String((err as { code?: unknown }).code ?? ''))) {
-      // SQLSTATE class 22 (data exception: a value the store cannot hold): the input was bad.
-      ctx.status = 400;
-      ctx.body = { errorMessage: 'invalid input' };
-    } else {
-      throw err;
-    }
+    const answer = adminErrorResponse(err);
+    if (!answer) throw err;
+    ctx.status = answer.status;
+    ctx.body = answer.body;
   }
 }
 
@@ -147,5 +132,8 @@ export function adminRouter(deps: AdminDeps): Router {
   identityProviderRoutes(router, deps);
   authenticationFlowRoutes(router, deps);
   uiExtRoutes(router, deps);
+  userUnmanagedAttributeRoutes(router, deps);
+  userImpersonationRoutes(router, deps);
+  clientAuthenticatorRoutes(router, deps);
   return router;
 }

@@ -11,6 +11,7 @@
  * Keycloak bounds JavaMail with `mail.smtp.timeout` / `connectiontimeout`. Errors carry no
  * password and no server reply text, only nodemailer's code.
  */
+import { QsignError, type ErrorCode } from '../errors.ts';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 
@@ -43,9 +44,9 @@ export interface MailLimits {
 }
 
 /** Mail could not be sent; `message` is safe to log and to show an administrator. */
-export class EmailError extends Error {
-  constructor(message: string) {
-    super(message);
+export class EmailError extends QsignError {
+  constructor(message: string, code: ErrorCode = 'ERR_EMAIL') {
+    super(code, message);
     this.name = 'EmailError';
   }
 }
@@ -55,6 +56,7 @@ export class SmtpNotAllowedError extends EmailError {
   constructor(host: string, port: number) {
     super(
       `SMTP host ${host}:${port} is not allowed by this server's operator (SMTP_ALLOWED_HOSTS)`,
+      'ERR_SMTP_NOT_ALLOWED',
     );
     this.name = 'SmtpNotAllowedError';
   }

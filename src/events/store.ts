@@ -68,70 +68,76 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Events waiting per store and realm; a realm's entry exists while its writer runs. */
-const queues = new WeakMap<SqlClient, Map<string, Pending[]>>();
-/** The running writers per store, and work that will append events (trackEventWrite), for flushEvents. */
-const writers = new WeakMap<SqlClient, Set<Promise<void>>>();
 /** Most events written in one transaction, and most waiting per realm before appends fail fast. */
 const BATCH = 1000;
 const MAX_PENDING = 10_000;
 
 /**
- * Appends one event to its realm's chain. Resolves once it is committed; rejects (Error) when the
- * store fails or MAX_PENDING events already wait for the realm. Within a process the appends of a
- * realm are queued and written by one writer, up to BATCH per transaction, so a burst of logins
- * holds one pooled connection instead of all of them queueing on the advisory lock; processes are
- * serialised by the advisory lock.
+ * The writer of one store's events in one server: its queues per realm and its running writes.
+ * Made by the composition root (services.ts) beside the store; two servers (two writers) share
+ * nothing, even over one store (the advisory lock orders them as it orders processes).
  */
-export function appendEvent(
-  db: SqlClient,
-  key: Buffer,
-  input: Omit<StoredEvent, 'id'>,
-): Promise<void> {
-  // The mac covers exactly what is stored: JSON drops undefined members.
-  const event = {
-    ...input,
-    representation: JSON.parse(JSON.stringify(input.representation)) as Record<string, unknown>,
-  };
-  let realms = queues.get(db);
-  if (!realms) queues.set(db, (realms = new Map()));
-  const queue = realms.get(event.realmId);
-  if (queue && queue.length >= MAX_PENDING)
-    return Promise.reject(new Error(`more than ${MAX_PENDING} events wait to be stored`));
-  return new Promise((resolve, reject) => {
-    if (queue) {
-      queue.push({ key, event, resolve, reject });
-      return;
-    }
-    realms.set(event.realmId, [{ key, event, resolve, reject }]);
-    trackEventWrite(db, drain(db, realms, event.realmId));
-  });
-}
+export class EventWriter {
+  readonly #db: SqlClient;
+  /** Events waiting per realm; a realm's entry exists while its writer runs. */
+  readonly #queues = new Map<string, Pending[]>();
+  /** The running writers, and work that will append events (track), for flush. */
+  readonly #running = new Set<Promise<void>>();
 
-/**
- * Resolves once every event appended to `db` so far is committed or has failed: what a process
- * awaits on shutdown before it closes the store, so that no accepted event is lost.
- */
-export async function flushEvents(db: SqlClient): Promise<void> {
-  for (let running = writers.get(db); running?.size; running = writers.get(db))
-    await Promise.allSettled([...running]);
-}
+  constructor(db: SqlClient) {
+    this.#db = db;
+  }
 
-/**
- * Makes flushEvents wait for `work` too: work that appends events after it has looked something up
- * (the admin-event recorder finds the realm first), and so is not a writer yet when a shutdown
- * starts. Its outcome is the caller's to handle; here it only delays flushEvents.
- */
-export function trackEventWrite(db: SqlClient, work: Promise<unknown>): void {
-  const running = writers.get(db) ?? new Set();
-  writers.set(db, running);
-  const tracked: Promise<void> = work
-    .then(
-      () => undefined,
-      () => undefined,
-    )
-    .finally(() => running.delete(tracked));
-  running.add(tracked);
+  /**
+   * Appends one event to its realm's chain. Resolves once it is committed; rejects (Error) when
+   * the store fails or MAX_PENDING events already wait for the realm. The appends of a realm are
+   * queued and written by one writer, up to BATCH per transaction, so a burst of logins holds one
+   * pooled connection instead of all of them queueing on the advisory lock; processes (and other
+   * writers) are serialised by the advisory lock.
+   */
+  append(key: Buffer, input: Omit<StoredEvent, 'id'>): Promise<void> {
+    // The mac covers exactly what is stored: JSON drops undefined members.
+    const event = {
+      ...input,
+      representation: JSON.parse(JSON.stringify(input.representation)) as Record<string, unknown>,
+    };
+    const realms = this.#queues;
+    const queue = realms.get(event.realmId);
+    if (queue && queue.length >= MAX_PENDING)
+      return Promise.reject(new Error(`more than ${MAX_PENDING} events wait to be stored`));
+    return new Promise((resolve, reject) => {
+      if (queue) {
+        queue.push({ key, event, resolve, reject });
+        return;
+      }
+      realms.set(event.realmId, [{ key, event, resolve, reject }]);
+      this.track(drain(this.#db, realms, event.realmId));
+    });
+  }
+
+  /**
+   * Resolves once every event appended so far is committed or has failed: what a server awaits
+   * on shutdown before it closes the store, so that no accepted event is lost.
+   */
+  async flush(): Promise<void> {
+    while (this.#running.size) await Promise.allSettled([...this.#running]);
+  }
+
+  /**
+   * Makes flush wait for `work` too: work that appends events after it has looked something up
+   * (the admin-event recorder finds the realm first), and so is not a writer yet when a shutdown
+   * starts. Its outcome is the caller's to handle; here it only delays flush.
+   */
+  track(work: Promise<unknown>): void {
+    const running = this.#running;
+    const tracked: Promise<void> = work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => running.delete(tracked));
+    running.add(tracked);
+  }
 }
 
 async function drain(

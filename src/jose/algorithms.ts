@@ -15,6 +15,7 @@
  * key followed by the 1,952-byte public key; composites the ML-DSA-65 seed followed by the PKCS#8
  * DER of the traditional key; RSA/EC/OKP PKCS#8 DER; HMAC the secret.
  */
+import { QsignError } from '../errors.ts';
 import {
   createHmac,
   createPrivateKey,
@@ -29,6 +30,7 @@ import {
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import { mlDsaFromSeed, mlDsaSign, ML_DSA_SIZES, type MlDsaParameterSet } from './ml-dsa.ts';
+import type { SigningThreads } from './ml-dsa-threads.ts';
 import {
   COMPOSITE_MEMBERS,
   compositePublicJwk,
@@ -46,9 +48,9 @@ import {
   dilithium3Verifier,
 } from './dilithium3.ts';
 
-export class JwkError extends Error {
+export class JwkError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_JWK_NOT_USABLE', message);
     this.name = 'JwkError';
   }
 }
@@ -80,7 +82,8 @@ export interface JwsAlgorithm {
    * second, which a scheduled rotation must not take from the event loop serving tokens.
    */
   generate(options?: { rsaBits?: number }): Promise<Buffer>;
-  load(privateKey: Uint8Array): LoadedKey;
+  /** Opens a private key; `threads`, where given, are the signing threads pure ML-DSA signs on. */
+  load(privateKey: Uint8Array, threads?: SigningThreads): LoadedKey;
   /** Builds a verifier from a public JWK. @throws JwkError when the JWK does not fit the alg. */
   verifier(jwk: JWK): Verify;
 }
@@ -154,11 +157,11 @@ function mlDsa(set: MlDsaParameterSet): JwsAlgorithm {
     hash: ['shake256', { outputLength: 64 }],
     family: 'standard',
     generate: async () => randomBytes(32),
-    load(privateKey) {
+    load(privateKey, threads) {
       const pair = mlDsaFromSeed(set, privateKey);
       return {
         publicJwk: { kty: 'AKP', alg: set, pub: b64u(pair.publicKey) },
-        sign: (input) => mlDsaSign(pair, input),
+        sign: (input) => mlDsaSign(pair, input, threads),
         signWithContext: contextSigner(set, privateKey, pair.publicKey),
       };
     },

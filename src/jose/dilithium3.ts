@@ -18,6 +18,7 @@
  * (5,952 bytes). PQClean derives keys from its own randomness only, so there is no seed to keep;
  * the public key is kept because a round-3 secret key does not contain t1.
  */
+import { QsignError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
@@ -49,9 +50,9 @@ interface PqcleanSign {
 const pqclean = createRequire(import.meta.url)('pqclean/wasm/index.js') as { sign: PqcleanSign };
 const NAME = 'dilithium3';
 
-export class Dilithium3KeyError extends Error {
+export class Dilithium3KeyError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_DILITHIUM3_KEY', message);
     this.name = 'Dilithium3KeyError';
   }
 }

@@ -6,21 +6,26 @@
  * Verification rejects: a header alg different from the key's alg (alg confusion, "none"
  * included), an unknown or disabled kid, a malformed or tampered token.
  */
+import { QsignError } from '../errors.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { jwsAlgorithm, type Verify } from './algorithms.ts';
 import type { Signer } from '../signer/signer.ts';
 
-export class JwsVerificationError extends Error {
+export class JwsVerificationError extends QsignError {
   constructor(reason: string) {
-    super(reason);
+    super('ERR_JWS_VERIFICATION', reason);
     this.name = 'JwsVerificationError';
   }
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** Encoded protected headers per signer and `typ`: the same few bytes for every token. */
+/**
+ * Encoded protected headers per signer and `typ`: the same few bytes for every token. Not state
+ * (issue 16): a cache keyed by the Signer object, whose alg and kid never change, so the same
+ * input gives the same entry; it dies with the signer, and two servers never share a signer.
+ */
 const headers = new WeakMap<Signer, Map<string, string>>();
 function encodedHeader(signer: Signer, typ: string): string {
   let byTyp = headers.get(signer);
@@ -47,6 +52,7 @@ export async function signJws(
   return `${input}.${Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url')}`;
 }
 
+/** Verifiers per signer: a pure cache like `headers` (a signer's public JWK never changes). */
 const verifiers = new WeakMap<Signer, Verify>();
 
 /** Symmetric keys verify by recomputing (HMAC is deterministic); the others through the registry. */

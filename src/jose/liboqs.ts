@@ -19,6 +19,10 @@ const factories = {
   'ML-DSA-65': createMLDSA65,
   'ML-DSA-87': createMLDSA87,
 };
+/**
+ * Not state (issue 16): one stateless WebAssembly signer per parameter set and thread, the same
+ * for every caller (liboqs signs from the key and message it is given), loaded once.
+ */
 const instances = new Map<MlDsaParameterSet, Promise<OqsSig>>();
 
 /** This thread's liboqs instance for `set`; rejects when the WebAssembly module cannot load. */

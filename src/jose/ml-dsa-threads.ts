@@ -4,7 +4,7 @@
  * workload: one worker process with one signing thread answers about 1.4x the ML-DSA-65
  * client_credentials grants/s of signing on the event loop (README, "Performance").
  *
- * Without `startSigningThreads` (CLI commands, the raw-signing bench) or with 0 threads, ML-DSA
+ * Without `SigningThreads#start` (CLI commands, the raw-signing bench) or with 0 threads, ML-DSA
  * signs on the calling thread. The threads never fail a signature and never hold one up for
  * long: a task that fails, or has no answer within the task timeout, is signed on the calling
  * thread instead. The pool is stopped for good, `onFailure` told, and every later signature made
@@ -31,12 +31,6 @@ const QUEUED_PER_THREAD = 2 * TASKS_PER_THREAD;
 /** Failed or timed-out tasks in a row that stop the pool. */
 const FAILURES_BEFORE_STOP = 3;
 
-let pool: Piscina<MlDsaTask, Uint8Array> | undefined;
-let threadCount = 0;
-let settings: SigningThreadsOptions & { taskTimeoutMs: number } = { taskTimeoutMs: 2000 };
-let failuresInRow = 0;
-let inFlight = 0;
-
 export interface SigningThreadsOptions {
   /** Told once, when the threads are stopped and signing moves back to the event loop. */
   onFailure?: (err: Error) => void;
@@ -46,86 +40,99 @@ export interface SigningThreadsOptions {
   workerFile?: URL;
 }
 
-/** Stops `stopping` for good if it is still the pool, and says why. */
-function stopAfterFailure(stopping: Piscina<MlDsaTask, Uint8Array>, err: Error): void {
-  if (pool !== stopping) return;
-  pool = undefined;
-  stopping.destroy().catch(() => undefined);
-  settings.onFailure?.(err);
-}
-
 /**
- * Starts `threads` signing threads for this process (0: sign on the event loop). Idempotent: a
- * second call while threads run changes nothing.
+ * One process's signing threads: made by the composition root (src/services.ts), handed to the
+ * signers that sign ML-DSA (jose/algorithms.ts `load`), and started by `start()` (the server; CLI
+ * commands never start them, so they sign on the calling thread). Two instances share nothing.
  */
-export function startSigningThreads(threads: number, options: SigningThreadsOptions = {}): void {
-  if (pool || !(threads > 0)) return;
-  settings = { taskTimeoutMs: 2000, ...options };
-  failuresInRow = 0;
-  const started = new Piscina<MlDsaTask, Uint8Array>({
-    filename: (options.workerFile ?? new URL('./ml-dsa-worker.ts', import.meta.url)).href,
-    minThreads: threads,
-    maxThreads: threads,
-    concurrentTasksPerWorker: TASKS_PER_THREAD,
-    idleTimeout: Infinity,
-    recordTiming: false,
-  });
-  // An error outside a task: a thread that cannot start, whose queued tasks would wait for ever.
-  started.on('error', (err: Error) => stopAfterFailure(started, err));
-  pool = started;
-  threadCount = threads;
-}
+export class SigningThreads {
+  readonly #threads: number;
+  readonly #settings: SigningThreadsOptions & { taskTimeoutMs: number };
+  #pool: Piscina<MlDsaTask, Uint8Array> | undefined;
+  #failuresInRow = 0;
+  #inFlight = 0;
 
-/** The signing threads this process runs: as started, 0 without or once stopped. */
-export function runningSigningThreads(): number {
-  return pool ? threadCount : 0;
-}
+  /** @param threads threads `start()` runs (0: never any; every signature on the calling thread). */
+  constructor(threads: number, options: SigningThreadsOptions = {}) {
+    this.#threads = threads > 0 ? threads : 0;
+    this.#settings = { taskTimeoutMs: 2000, ...options };
+  }
 
-/** Stops the signing threads (tests; a process exits without it); later signatures are made on the calling thread. */
-export async function stopSigningThreads(): Promise<void> {
-  const closing = pool;
-  pool = undefined;
-  await closing?.destroy();
-}
+  /** Starts the threads (none with 0). Idempotent: a second call while threads run changes nothing. */
+  start(): void {
+    if (this.#pool || !(this.#threads > 0)) return;
+    this.#failuresInRow = 0;
+    const started = new Piscina<MlDsaTask, Uint8Array>({
+      filename: (this.#settings.workerFile ?? new URL('./ml-dsa-worker.ts', import.meta.url)).href,
+      minThreads: this.#threads,
+      maxThreads: this.#threads,
+      concurrentTasksPerWorker: TASKS_PER_THREAD,
+      idleTimeout: Infinity,
+      recordTiming: false,
+    });
+    // An error outside a task: a thread that cannot start, whose queued tasks would wait for ever.
+    started.on('error', (err: Error) => this.#stopAfterFailure(started, err));
+    this.#pool = started;
+  }
 
-/**
- * Signs on a signing thread when there are any; resolves to undefined when there are none, when
- * `QUEUED_PER_THREAD` signatures per thread are already in flight, or when the task failed or
- * timed out, and the caller signs itself.
- * @param secretKey FIPS 204 skEncode form (4,032 bytes for ML-DSA-65); in a SharedArrayBuffer it
- *   is shared with the thread, otherwise copied.
- */
-export async function signOnThread(
-  parameterSet: MlDsaParameterSet,
-  secretKey: Uint8Array,
-  message: Uint8Array,
-): Promise<Uint8Array | undefined> {
-  const current = pool;
-  if (!current || inFlight >= threadCount * QUEUED_PER_THREAD) return undefined;
-  inFlight += 1;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const signature = await Promise.race([
-      // A copy of its own: a Buffer's backing store may be Node's 8 KiB pool, which would be cloned whole.
-      current.run({ parameterSet, secretKey, message: new Uint8Array(message) }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(`no signature from the signing thread within ${settings.taskTimeoutMs} ms`),
-            ),
-          settings.taskTimeoutMs,
-        );
-      }),
-    ]);
-    failuresInRow = 0;
-    return signature;
-  } catch (err) {
-    failuresInRow += 1;
-    if (failuresInRow >= FAILURES_BEFORE_STOP) stopAfterFailure(current, err as Error);
-    return undefined;
-  } finally {
-    inFlight -= 1;
-    clearTimeout(timer);
+  /** The signing threads running: as started, 0 before `start()`, without any or once stopped. */
+  get running(): number {
+    return this.#pool ? this.#threads : 0;
+  }
+
+  /** Stops the threads (server close, tests); later signatures are made on the calling thread. */
+  async stop(): Promise<void> {
+    const closing = this.#pool;
+    this.#pool = undefined;
+    await closing?.destroy();
+  }
+
+  /** Stops `stopping` for good if it is still the pool, and says why. */
+  #stopAfterFailure(stopping: Piscina<MlDsaTask, Uint8Array>, err: Error): void {
+    if (this.#pool !== stopping) return;
+    this.#pool = undefined;
+    stopping.destroy().catch(() => undefined);
+    this.#settings.onFailure?.(err);
+  }
+
+  /**
+   * Signs on a signing thread when there are any; resolves to undefined when there are none, when
+   * `QUEUED_PER_THREAD` signatures per thread are already in flight, or when the task failed or
+   * timed out, and the caller signs itself.
+   * @param secretKey FIPS 204 skEncode form (4,032 bytes for ML-DSA-65); in a SharedArrayBuffer it
+   *   is shared with the thread, otherwise copied.
+   */
+  async sign(
+    parameterSet: MlDsaParameterSet,
+    secretKey: Uint8Array,
+    message: Uint8Array,
+  ): Promise<Uint8Array | undefined> {
+    const current = this.#pool;
+    if (!current || this.#inFlight >= this.#threads * QUEUED_PER_THREAD) return undefined;
+    this.#inFlight += 1;
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.#settings.taskTimeoutMs;
+    try {
+      const signature = await Promise.race([
+        // A copy of its own: a Buffer's backing store may be Node's 8 KiB pool, which would be cloned whole.
+        current.run({ parameterSet, secretKey, message: new Uint8Array(message) }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no signature from the signing thread within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]);
+      this.#failuresInRow = 0;
+      return signature;
+    } catch (err) {
+      this.#failuresInRow += 1;
+      if (this.#failuresInRow >= FAILURES_BEFORE_STOP)
+        this.#stopAfterFailure(current, err as Error);
+      return undefined;
+    } finally {
+      this.#inFlight -= 1;
+      clearTimeout(timer);
+    }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { oqs, type MlDsaParameterSet } from './liboqs.ts';
-import { runningSigningThreads, signOnThread } from './ml-dsa-threads.ts';
+import type { SigningThreads } from './ml-dsa-threads.ts';
 
 export type { MlDsaParameterSet };
 
@@ -43,11 +43,15 @@ export function mlDsaFromSeed(parameterSet: MlDsaParameterSet, seed: Uint8Array)
 
 /**
  * Signs `message` (pure ML-DSA, empty context, hedged randomness from liboqs): on a signing
- * thread when the process has them (jose/ml-dsa-threads.ts), else on the calling thread.
+ * thread when `threads` run (jose/ml-dsa-threads.ts), else on the calling thread.
  */
-export async function mlDsaSign(key: MlDsaKeyPair, message: Uint8Array): Promise<Uint8Array> {
-  if (runningSigningThreads()) {
-    const onThread = await signOnThread(key.parameterSet, key.expandedSecretKey, message);
+export async function mlDsaSign(
+  key: MlDsaKeyPair,
+  message: Uint8Array,
+  threads?: SigningThreads,
+): Promise<Uint8Array> {
+  if (threads?.running) {
+    const onThread = await threads.sign(key.parameterSet, key.expandedSecretKey, message);
     if (onThread) return onThread;
   }
   const sig = await oqs(key.parameterSet);

@@ -1,4 +1,5 @@
 /** The one error type of the resource-server verifier; `code` names the failed check. */
+import { QsignError } from '../errors.ts';
 export type VerificationCode =
   | 'ERR_JWS_INVALID'
   | 'ERR_JOSE_ALG_NOT_ALLOWED'
@@ -10,11 +11,10 @@ export type VerificationCode =
   | 'ERR_JWT_EXPIRED'
   | 'ERR_JWT_CLAIM_VALIDATION_FAILED';
 
-export class TokenVerificationError extends Error {
-  readonly code: VerificationCode;
+export class TokenVerificationError extends QsignError {
+  declare readonly code: VerificationCode;
   constructor(code: VerificationCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = 'TokenVerificationError';
-    this.code = code;
   }
 }

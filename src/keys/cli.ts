@@ -6,10 +6,11 @@
  * last active key of an alg the realm needs; `disable` refuses a key whose tokens are still valid
  * unless --force, keys/removal-guard.ts), and record `cli` as the actor.
  */
+import { CliUsageError } from '../errors.ts';
 import { loadConfig } from '../config.ts';
 import { openSqlClient, type SqlClient } from '../store/sql.ts';
 import { migrate } from '../store/migrations.ts';
-import { findRealm } from '../store/realms.ts';
+import { findRealm, RealmNotFoundError } from '../store/realms.ts';
 import { listKeys } from './repository.ts';
 import { checkKeyEncryptionKey } from './kek-check.ts';
 import { assertRequiredKeys, findComponent, updateKeyProvider } from './providers.ts';
@@ -55,7 +56,7 @@ export async function keysCommand(
     // Listing and disabling seal nothing: they work under any key (a way out with a lost one).
     if (command !== 'list' && command !== 'disable') await checkKeyEncryptionKey(db, kek);
     const realm = await findRealm(db, options.realm);
-    if (!realm) throw new Error(`realm ${options.realm} not found`);
+    if (!realm) throw new RealmNotFoundError(options.realm);
     if (command === 'list') {
       out(
         [
@@ -90,7 +91,7 @@ export async function keysCommand(
     if (command === 'rotate') {
       const seconds = (v: string | undefined, name: string) => {
         if (v === undefined) return undefined;
-        if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a number of seconds`);
+        if (!/^\d+$/.test(v)) throw new CliUsageError(`--${name} must be a number of seconds`);
         return Number(v);
       };
       const id = await db.transaction((tx) =>
@@ -106,7 +107,7 @@ export async function keysCommand(
       );
       return;
     }
-    if (!options.alg && !options.kid) throw new Error('keys disable needs --alg or --kid');
+    if (!options.alg && !options.kid) throw new CliUsageError('keys disable needs --alg or --kid');
     const { disabled, forced } = await db.transaction(async (tx) => {
       const before = await listKeys(tx, realm.id);
       const targets = before.filter((k) =>
@@ -153,15 +154,15 @@ async function createTokenKeyCommand(
   out: (line: string) => void,
 ): Promise<void> {
   if (!options.backend)
-    throw new Error('--backend (the name of a declared pkcs11 back end) is required');
+    throw new CliUsageError('--backend (the name of a declared pkcs11 back end) is required');
   if (!options.alg || !PKCS11_ALGS.test(options.alg))
-    throw new Error('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
+    throw new CliUsageError('--alg must be RS256, PS256, ES256 or ML-DSA-44/65/87');
   try {
     let pool;
     try {
       pool = backends.pkcs11(options.backend, realm.name);
     } catch (err) {
-      if (err instanceof BackendRefusedError) throw new Error(`--backend ${err.message}`);
+      if (err instanceof BackendRefusedError) throw new CliUsageError(`--backend ${err.message}`);
       throw err;
     }
     const keyId = options.keyId ?? randomBytes(8).toString('hex');

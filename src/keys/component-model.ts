@@ -4,6 +4,7 @@
  * cannot be accepted raises (the admin API answers it as Keycloak's error body, admin/router.ts).
  * No I/O; every key provider module builds on this.
  */
+import { QsignError } from '../errors.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 
 export const KEY_PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider';
@@ -42,11 +43,11 @@ export interface KeyProviderSettings {
 }
 
 /** A component that cannot be accepted; `field` names the offending config key; `status` the HTTP status (400, 409). */
-export class ComponentError extends Error {
+export class ComponentError extends QsignError {
   readonly field: string | undefined;
   readonly status: number;
   constructor(message: string, field?: string, status = 400) {
-    super(message);
+    super('ERR_COMPONENT_INVALID', message, { status });
     this.name = 'ComponentError';
     this.field = field;
     this.status = status;

@@ -4,22 +4,27 @@
  * sealed key cannot be swapped onto another key record (ARCHITECTURE.md section 6).
  * Layout of a sealed blob: version byte 0x01 ‖ nonce(12) ‖ tag(16) ‖ ciphertext.
  */
+import { QsignError } from '../errors.ts';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const VERSION = 0x01;
 
-export class KeyDecryptionError extends Error {
+export class KeyDecryptionError extends QsignError {
   constructor(kid: string) {
-    super(`private key ${kid} cannot be decrypted: wrong KEY_ENCRYPTION_KEY or tampered record`);
+    super(
+      'ERR_KEY_DECRYPTION',
+      `private key ${kid} cannot be decrypted: wrong KEY_ENCRYPTION_KEY or tampered record`,
+    );
     this.name = 'KeyDecryptionError';
   }
 }
 
 /** The configured KEY_ENCRYPTION_KEY is not the one the store's keys were sealed with (keys/kek-check.ts). */
-export class WrongKeyEncryptionKeyError extends Error {
+export class WrongKeyEncryptionKeyError extends QsignError {
   /** @param what what it failed to open ("none of the 10 newest local private keys in the store"). */
   constructor(what: string) {
     super(
+      'ERR_WRONG_KEK',
       `KEY_ENCRYPTION_KEY opens ${what}: it is not the key this store's keys were sealed with. Start with that key (keys made under another one would be unreadable to every other process); \`keys list\` and \`keys disable\` work without it`,
     );
     this.name = 'WrongKeyEncryptionKeyError';

@@ -10,6 +10,8 @@ import type { SqlClient } from '../store/sql.ts';
 import type { Signer } from '../signer/signer.ts';
 import { signerFor } from './signers.ts';
 import type { Backends } from '../signer/backends.ts';
+import type { SigningThreads } from '../jose/ml-dsa-threads.ts';
+import type { Metrics } from '../metrics.ts';
 import { readNewKeyProvider } from './external.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
 import { DEFAULT_REALM_KEY_ALGS, providerIdFor } from './generate.ts';
@@ -25,6 +27,16 @@ export interface RealmKey {
   signer: Signer;
   /** The certificate of an imported key (`x5c`, `x5t#S256`), published with its JWK as Keycloak's JWKBuilder does. */
   certificate?: CertificateFields;
+}
+
+/** What the signers of a realm's keys are made with, from the composition root (services.ts); each absent one is left out. */
+export interface KeyServices {
+  /** The back ends the realm's back-end keys sign on (absent: those keys are unavailable). */
+  backends?: Backends;
+  /** ML-DSA signing threads (absent: signing on the calling thread). */
+  threads?: SigningThreads;
+  /** Where signatures are counted (absent: not metered). */
+  metrics?: Metrics;
 }
 
 export class RealmKeys {
@@ -160,8 +172,9 @@ export async function loadRealmKeys(
   kek: Buffer,
   realmId: string,
   onKeyError: (kid: string, err: unknown) => void = () => undefined,
-  backends?: Backends,
+  services: KeyServices = {},
 ): Promise<RealmKeys> {
+  const { backends, threads, metrics } = services;
   const stored = await listKeys(db, realmId);
   const [realm] = await db.query<{ name: string }>('SELECT name FROM realms WHERE id = $1', [
     realmId,
@@ -198,6 +211,8 @@ export async function loadRealmKeys(
         components,
         byKid: (kid) => signers.get(kid),
         backends: realmBackends,
+        threads,
+        metrics,
       });
     } catch (err) {
       onKeyError(record.kid, err);

@@ -2,6 +2,7 @@
  * Key records in the `keys` table. Private material is only ever written sealed
  * (keys/encryption.ts); `public_jwk` is what the JWKS publishes.
  */
+import { QsignError } from '../errors.ts';
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
 import { sealPrivateKey } from './encryption.ts';
@@ -96,9 +97,9 @@ export async function upsertExternalKey(
 }
 
 /** A kid the realm already has under another key provider. */
-export class KeyConflictError extends Error {
+export class KeyConflictError extends QsignError {
   constructor(kid: string) {
-    super(`key ${kid} already exists in this realm under another key provider`);
+    super('ERR_KEY_CONFLICT', `key ${kid} already exists in this realm under another key provider`);
     this.name = 'KeyConflictError';
   }
 }

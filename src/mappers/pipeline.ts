@@ -11,6 +11,7 @@
  * Pure: no I/O, no module state; never throws for realm data (a failing mapper is reported in
  * `skipped` and the token is issued without its claims).
  */
+import { QsignError } from '../errors.ts';
 import type { EffectiveRoles } from '../realm/model.ts';
 import { baseClaims } from './base-claims.ts';
 import { permittedClientScopes, tokenScope } from './client-scopes.ts';
@@ -149,11 +150,11 @@ export function tokenClaims(req: TokenRequest): TokenClaims {
 }
 
 /** The scope parameter names a scope the client has not got (OAuth `invalid_scope`). */
-export class InvalidScopeError extends Error {
+export class InvalidScopeError extends QsignError {
   readonly error = 'invalid_scope';
   readonly scope: string;
   constructor(scope: string) {
-    super(`Invalid scopes: ${scope}`);
+    super('ERR_INVALID_SCOPE', `Invalid scopes: ${scope}`);
     this.scope = scope;
   }
 }

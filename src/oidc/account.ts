@@ -16,7 +16,7 @@ import { isLockedOut, recordLoginAttempt } from '../realm/brute-force.ts';
 import { checkOtp, otpPolicy, parseCredentialData } from '../realm/otp.ts';
 import { pendingActions } from '../realm/required-actions.ts';
 import { consumeOtp, otpCredentials, type OtpCredential } from '../store/credentials.ts';
-import { counterFor, loginFailures } from '../metrics.ts';
+import { counterFor } from '../metrics.ts';
 import type { RealmContext } from './realm-context.ts';
 
 export interface KeycloakAccount extends Account {
@@ -76,7 +76,7 @@ export const LOGIN_ERROR_EVENT: Record<LoginFailure, string> = {
 
 /** Counts a failure in `qsign_login_failures_total{realm, reason}` (reason: LOGIN_ERROR_EVENT's). */
 export const countLoginFailure = (rc: RealmContext, error: string) =>
-  counterFor(loginFailures, rc.realm.name, error).inc();
+  counterFor(rc.metrics.loginFailures, rc.realm.name, error).inc();
 
 /**
  * Checks a username (or email, when the realm allows it) and password. Unknown users cost one
@@ -123,7 +123,14 @@ async function verifyLogin(
     user &&
     (valid && otp.length
       ? await isLockedOut(rc.db, rc.realm.rep, rc.realmId, user.id)
-      : await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, { valid, ip }));
+      : await recordLoginAttempt(
+          rc.db,
+          rc.realm.rep,
+          rc.realmId,
+          user.id,
+          { valid, ip },
+          rc.metrics,
+        ));
   if (locked) return { ok: false, reason: 'locked' };
   if (!user || !valid)
     return {
@@ -170,10 +177,14 @@ export async function checkOtpCode(
       break;
     }
   }
-  const locked = await recordLoginAttempt(rc.db, rc.realm.rep, rc.realmId, user.id, {
-    valid,
-    ip,
-  });
+  const locked = await recordLoginAttempt(
+    rc.db,
+    rc.realm.rep,
+    rc.realmId,
+    user.id,
+    { valid, ip },
+    rc.metrics,
+  );
   if (locked || !valid) countLoginFailure(rc, LOGIN_ERROR_EVENT.invalid_credentials);
   return locked ? 'locked' : valid ? 'ok' : 'invalid';
 }

@@ -21,7 +21,7 @@ import { signJws, verifyOwnJws } from '../jose/jws.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmClaims } from './claims.ts';
 import { applyMappedClaims, installMappedUserinfo, type IdTokenLike } from './mapped-claims.ts';
-import { counterFor, tokensIssued } from '../metrics.ts';
+import { counterFor } from '../metrics.ts';
 import { issueWithMappedAudience } from './id-token-audience.ts';
 import { accessTokenAlg, type RealmContext } from './realm-context.ts';
 import {
@@ -101,7 +101,7 @@ async function signAccessToken(
   if (!signer)
     throw new SignerUnavailableError('keys', `(no active ${alg} key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
-  counterFor(tokensIssued, rc.realm.name, alg, 'access').inc();
+  counterFor(rc.metrics.tokensIssued, rc.realm.name, alg, 'access').inc();
   return jwt;
 }
 
@@ -136,7 +136,7 @@ async function signRefreshToken(
   if (!signer)
     throw new SignerUnavailableError('keys', `(no active HS512 key in realm ${rc.realm.name})`);
   const jwt = await signJws(signer, body);
-  counterFor(tokensIssued, rc.realm.name, 'HS512', 'refresh').inc();
+  counterFor(rc.metrics.tokensIssued, rc.realm.name, 'HS512', 'refresh').inc();
   return jwt;
 }
 
@@ -290,7 +290,12 @@ export function installKeycloakTokens(
         this.set('typ', 'ID');
         this.set('azp', this.client.clientId);
         return issueWithMappedAudience(this, () => issue.call(this, options)).then((token) => {
-          counterFor(tokensIssued, rc.realm.name, this.client.idTokenSignedResponseAlg, 'id').inc();
+          counterFor(
+            rc.metrics.tokensIssued,
+            rc.realm.name,
+            this.client.idTokenSignedResponseAlg,
+            'id',
+          ).inc();
           return token;
         });
       }

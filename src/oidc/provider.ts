@@ -15,7 +15,7 @@ import { registerPasswordGrant } from './password-grant.ts';
 import { installKeycloakResponses } from './keycloak-responses.ts';
 import { installSsoSessions } from './sso-session.ts';
 import { installFrontchannelLogout } from './frontchannel-logout.ts';
-import './custom-algorithms.ts';
+import { registerCustomAlgorithms } from './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
 import { providerConfiguration } from './provider/configuration.ts';
 import { installClientRules } from './provider/client-rules.ts';
@@ -26,6 +26,7 @@ import { installErrorLogs } from './provider/error-logs.ts';
 export { SCOPES } from './provider/scopes.ts';
 
 export function buildProvider(rc: RealmContext): Provider {
+  registerCustomAlgorithms();
   const { configuration, rcClaims } = providerConfiguration(rc);
   const provider = new Provider(rc.issuer, configuration);
   // koa-mount runs oidc-provider's middleware with its app as ctx.app, so ctx.ip (events, its own

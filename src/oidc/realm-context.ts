@@ -2,6 +2,8 @@
  * Everything the per-realm oidc-provider configuration needs, built once per realm version by
  * the realm registry (realm/registry.ts) and shared by the oidc/ modules.
  */
+import type { Metrics } from '../metrics.ts';
+import type { StoredUser } from '../store/users.ts';
 import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmModel } from '../realm/model.ts';
@@ -28,6 +30,10 @@ export interface RealmContext {
   /** HMAC key of this realm's action tokens (interaction/action-token.ts), derived from the KEK. */
   actionTokenKey: Uint8Array;
   log: Logger;
+  /** The server's counters (metrics.ts: tokens issued, login failures, lockouts). */
+  metrics: Metrics;
+  /** This runtime's service-account users by client id, with when they were read (oidc/provider.ts, 5 s). */
+  serviceAccounts: Map<string, { user: StoredUser | undefined; at: number }>;
   /**
    * Sends VERIFY_EMAIL's mail (oidc/verify-email-sender.ts); the mailer's, given by
    * the realm registry. Absent: the page says the mail could not be sent.

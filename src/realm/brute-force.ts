@@ -9,7 +9,7 @@
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmDocument } from './representation.ts';
 import { findUserById, updateUser } from '../store/users.ts';
-import { lockouts } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 interface Settings {
   enabled: boolean;
@@ -52,6 +52,7 @@ type Row = {
  * lockout not over), in one round trip on success. A locked user's attempt counts for nothing,
  * right password or not; a success clears the count (Keycloak's successfulLogin); a failure counts,
  * and locks the user out (or disables them) when `failureFactor` is reached.
+ * @param metrics where a lockout started is counted (`qsign_lockouts_total`).
  * @returns true when the user is locked out (the attempt must get the wrong-password answer).
  * @throws StoreUnavailableError when the store is down.
  */
@@ -61,6 +62,7 @@ export async function recordLoginAttempt(
   realmId: string,
   userId: string,
   attempt: { valid: boolean; ip?: string },
+  metrics?: Metrics,
 ): Promise<boolean> {
   const s = settingsOf(doc);
   if (!s.enabled) return false;
@@ -101,7 +103,7 @@ export async function recordLoginAttempt(
     return lockout ? 'lockout' : 'counted';
   });
   // Counted once committed: a transaction rolled back started no lockout.
-  if (outcome === 'lockout') lockouts.inc({ realm: doc.realm });
+  if (outcome === 'lockout') metrics?.lockouts.inc({ realm: doc.realm });
   return outcome === 'locked';
 }
 

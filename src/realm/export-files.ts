@@ -9,6 +9,7 @@
  *   is `{"realm": name, "users": [...]}` (ExportUtils.exportUsersToStream).
  * Files hold clear client secrets and password hashes: they are written mode 0600.
  */
+import { QsignError } from '../errors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SqlClient } from '../store/sql.ts';
@@ -30,9 +31,9 @@ export interface ExportTarget {
   usersPerFile?: number;
 }
 
-export class ExportOptionError extends Error {
+export class ExportOptionError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_EXPORT_OPTION', message);
     this.name = 'ExportOptionError';
   }
 }

@@ -8,6 +8,7 @@
  * An existing realm of the same name is skipped (Keycloak's `--import-realm` behaviour) unless
  * `override` is set (Keycloak's `kc.sh import --override true`), which replaces it whole.
  */
+import { QsignError } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
@@ -41,11 +42,12 @@ export interface ImportProblem {
   reason: string;
 }
 
-export class RealmImportError extends Error {
+export class RealmImportError extends QsignError {
   readonly source: string;
   readonly problems: ImportProblem[];
   constructor(source: string, problems: ImportProblem[]) {
     super(
+      'ERR_REALM_IMPORT',
       `${source}: realm rejected, nothing imported\n${problems.map((p) => `  at ${p.path || '(root)'}: ${p.reason}`).join('\n')}`,
     );
     this.name = 'RealmImportError';

@@ -7,6 +7,7 @@
  * (`action` ADDED / SKIPPED / OVERWRITTEN, `resourceType` USER / CLIENT / GROUP / REALM_ROLE /
  * CLIENT_ROLE / IDP, `resourceName`, `id`). Users are returned apart: they live in their own table.
  */
+import { QsignError } from '../errors.ts';
 import type { RealmDocument, UserRepresentation } from './representation.ts';
 import { RealmImportError } from './import.ts';
 
@@ -21,9 +22,9 @@ export interface PartialImportResult {
 }
 
 /** A resource that exists under FAIL: Keycloak answers 409 with this message. */
-export class PartialImportExistsError extends Error {
+export class PartialImportExistsError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_PARTIAL_IMPORT_EXISTS', message);
     this.name = 'PartialImportExistsError';
   }
 }

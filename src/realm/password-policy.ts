@@ -16,6 +16,7 @@
  * may not make the server read: it is refused by `parsePasswordPolicy(..., { strict: true })`
  * and ignored otherwise, as are other ids we do not know.
  */
+import { QsignError } from '../errors.ts';
 import { RE2JS } from 're2js';
 import { verifyPassword, type StoredPassword } from './password.ts';
 
@@ -79,9 +80,9 @@ export interface PasswordPolicy {
 }
 
 /** A policy string Keycloak would refuse (PasswordPolicyConfigException / "Unsupported policy"). */
-export class PasswordPolicyConfigError extends Error {
+export class PasswordPolicyConfigError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_PASSWORD_POLICY_CONFIG', message);
     this.name = 'PasswordPolicyConfigError';
   }
 }

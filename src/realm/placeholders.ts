@@ -6,12 +6,13 @@
  * left as they are: only names made of capital letters, digits and `_`, or `env.`-prefixed
  * names, are variables.
  */
+import { QsignError } from '../errors.ts';
 const PLACEHOLDER = /(\$?)\$\{(env\.[A-Za-z_][A-Za-z0-9_]*|[A-Z_][A-Z0-9_]*)(?::([^}]*))?\}/g;
 
-export class PlaceholderError extends Error {
+export class PlaceholderError extends QsignError {
   readonly path: (string | number)[];
   constructor(path: (string | number)[], message: string) {
-    super(message);
+    super('ERR_REALM_PLACEHOLDER', message);
     this.path = path;
   }
 }

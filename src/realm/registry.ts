@@ -20,9 +20,10 @@ import { findRealm, listRealms, realmVersion } from '../store/realms.ts';
 import { loadRealmKeys } from '../keys/realm-keys.ts';
 import { SignatureLedger, withSignatureLedger } from '../keys/signature-ledger.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
-import { Backends } from '../signer/backends.ts';
+import type { Backends } from '../signer/backends.ts';
 import { jwksMaxAge } from '../keys/rotation.ts';
-import { appendEvent, eventKey } from '../events/store.ts';
+import { eventKey } from '../events/store.ts';
+import type { Services } from '../services.ts';
 import { savesLoginEvent } from '../events/config.ts';
 import { RealmModel } from './model.ts';
 import { buildProvider } from '../oidc/provider.ts';
@@ -83,16 +84,14 @@ export class RealmRegistry {
   readonly #missing = new Map<string, number>();
   readonly #eventsKey: Buffer;
 
-  /** The process's signing back ends (signer/backends.ts), which the realms' back-end keys sign on. */
+  /** The server's signing back ends (signer/backends.ts), which the realms' back-end keys sign on. */
   readonly backends: Backends;
+  /** The server's services (services.ts): the realms' signers, events and counters use them. */
+  readonly services: Services;
 
-  constructor(
-    db: SqlClient,
-    config: Config,
-    log: Logger,
-    backends: Backends = new Backends(config.keyBackends, log),
-  ) {
-    this.backends = backends;
+  constructor(db: SqlClient, config: Config, log: Logger, services: Services) {
+    this.services = services;
+    this.backends = services.backends;
     this.#db = db;
     this.#config = config;
     this.#log = log;
@@ -260,30 +259,36 @@ export class RealmRegistry {
             'key cannot sign on this node; its alg answers 503 until it is mended',
           );
         },
-        this.backends,
+        {
+          backends: this.backends,
+          threads: this.services.signingThreads,
+          metrics: this.services.metrics,
+        },
       ),
       new SignatureLedger(this.#db, stored.id, stored.doc),
     );
     const issuer = `${this.#config.baseUrl}/realms/${name}`;
-    const db = this.#db;
     const log = this.#log;
     const eventsKey = this.#eventsKey;
+    const events = this.services.events;
     const rc: RealmContext = {
       loginEvent(type, event) {
         if (!savesLoginEvent(realm.rep, type)) return;
         const representation = { time: Date.now(), type, realmId: stored.id, ...event };
-        appendEvent(db, eventsKey, {
-          realmId: stored.id,
-          kind: 'login',
-          time: representation.time,
-          type,
-          representation,
-        }).catch((err) =>
-          log.error(
-            { realm: name, type, err: { message: (err as Error).message } },
-            'event not recorded',
-          ),
-        );
+        events
+          .append(eventsKey, {
+            realmId: stored.id,
+            kind: 'login',
+            time: representation.time,
+            type,
+            representation,
+          })
+          .catch((err) =>
+            log.error(
+              { realm: name, type, err: { message: (err as Error).message } },
+              'event not recorded',
+            ),
+          );
       },
       realm,
       realmId: stored.id,
@@ -301,6 +306,8 @@ export class RealmRegistry {
       },
       actionTokenKey: actionTokenKey(this.#config.keyEncryptionKey, stored.id),
       log: this.#log,
+      metrics: this.services.metrics,
+      serviceAccounts: new Map(),
     };
     // VERIFY_EMAIL's mail (oidc/verify-email-sender.ts seam, email/verify-email-sender.ts).
     rc.verifyEmail = mailVerifyEmailSender(rc);

@@ -8,12 +8,14 @@ import type { SqlClient } from '../store/sql.ts';
 import type { RealmRegistry } from '../realm/registry.ts';
 import type { RedisConnections } from '../redis.ts';
 import type { Backends } from '../signer/backends.ts';
-import { metricsResponse } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface HealthDeps {
   db: SqlClient;
   registry: RealmRegistry;
   backends: Backends;
+  /** This server's metrics (services.ts), scraped at /metrics. */
+  metrics: Metrics;
   redis?: RedisConnections;
 }
 
@@ -68,10 +70,10 @@ export function healthRoutes(router: Router, deps: HealthDeps): void {
     ctx.body = { status: 'UP' };
   });
   router.get('/metrics', async (ctx) => {
-    const metrics = await metricsResponse();
-    ctx.status = metrics.status;
-    ctx.type = metrics.type;
-    ctx.body = metrics.body;
+    const scrape = await deps.metrics.response();
+    ctx.status = scrape.status;
+    ctx.type = scrape.type;
+    ctx.body = scrape.body;
   });
   // One readiness check at a time, whoever asks: each runs a query and asks every signer back end
   // (Vault, the HSM), so a flood of probes must not multiply that load. Requests arriving while a

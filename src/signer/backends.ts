@@ -1,9 +1,9 @@
 /**
  * The process's connections to the signing back ends the operator declared (KEY_BACKENDS_FILE /
  * KEY_BACKENDS, signer/backend-config.ts): one VaultClient per declared Vault, one session pool
- * per declared PKCS#11 token (the module loaded once per process: PKCS#11 allows one C_Initialize
- * per process), each made when first used. Made once by the composition root (main.ts, the test
- * server) and passed down; `health()` feeds `/health/ready`, `close()` ends the connections.
+ * per declared PKCS#11 token (each library loaded once for these back ends, Pkcs11Modules: PKCS#11
+ * allows one C_Initialize per process, a second is taken as done), each made when first used.
+ * Made once by the composition root (services.ts: serve.ts, the test server) and passed down; `health()` feeds `/health/ready`, `close()` ends the connections.
  *
  * A realm reaches a back end only by its declared name, only when the declaration lists the realm
  * (or `"*"`), and only for the type its key provider needs (BackendRefusedError otherwise, with
@@ -11,10 +11,11 @@
  * other realms). Nothing in a realm's data can make this class open a connection or load a library
  * the operator did not declare.
  */
+import { QsignError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { VaultClient, secretFrom } from './vault/client.ts';
-import { Pkcs11Pool } from './pkcs11/module.ts';
+import { Pkcs11Modules, Pkcs11Pool } from './pkcs11/module.ts';
 import type {
   BackendDeclaration,
   BackendDeclarations,
@@ -25,9 +26,10 @@ import type {
 export type BackendType = BackendDeclaration['type'];
 
 /** A back end a realm may not use (unknown name, another type, or not declared for the realm). */
-export class BackendRefusedError extends Error {
+export class BackendRefusedError extends QsignError {
   constructor(name: string, type: BackendType) {
     super(
+      'ERR_BACKEND_REFUSED',
       `"${name}" names no ${type} back end this realm may use (back ends are declared by the operator in KEY_BACKENDS_FILE or KEY_BACKENDS)`,
     );
     this.name = 'BackendRefusedError';
@@ -45,6 +47,8 @@ export class Backends {
   readonly #log: Pick<Logger, 'warn'> | undefined;
   readonly #vault = new Map<string, VaultClient>();
   readonly #pkcs11 = new Map<string, Pkcs11Pool>();
+  /** The PKCS#11 libraries loaded for these back ends (one per path, shared by their pools). */
+  readonly #modules = new Pkcs11Modules();
 
   /** @param log where back-end clients report what they recover from (Vault token renewal). */
   constructor(declarations: BackendDeclarations = {}, log?: Pick<Logger, 'warn'>) {
@@ -87,7 +91,7 @@ export class Backends {
     const declared = this.declaration(name, 'pkcs11', realm);
     let pool = this.#pkcs11.get(name);
     if (!pool) {
-      pool = pkcs11Pool(declared);
+      pool = pkcs11Pool(declared, this.#modules);
       this.#pkcs11.set(name, pool);
     }
     return pool;
@@ -154,7 +158,7 @@ function vaultClient(declared: VaultBackend, log: Pick<Logger, 'warn'> | undefin
   });
 }
 
-function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
+function pkcs11Pool(declared: Pkcs11Backend, modules: Pkcs11Modules): Pkcs11Pool {
   const pinSource = { file: declared.pinFile, env: declared.pinEnv };
   return new Pkcs11Pool(
     declared.module,
@@ -167,6 +171,6 @@ function pkcs11Pool(declared: Pkcs11Backend): Pkcs11Pool {
         );
       return pin;
     },
-    { size: declared.sessions },
+    { size: declared.sessions, modules },
   );
 }

@@ -6,6 +6,7 @@
 import type { JWK } from 'jose';
 import type { Signer } from './signer.ts';
 import { jwsAlgorithm, type LoadedKey } from '../jose/algorithms.ts';
+import type { SigningThreads } from '../jose/ml-dsa-threads.ts';
 
 export class LocalSigner implements Signer {
   readonly alg: string;
@@ -16,12 +17,13 @@ export class LocalSigner implements Signer {
 
   /**
    * @param privateKey the registry's private form for `alg` (seed, seed ‖ PKCS#8, PKCS#8 DER or secret).
+   * @param threads the process's ML-DSA signing threads (services.ts); absent: signs on the calling thread.
    * @throws JwkError for an alg the registry does not know; Error for malformed key material.
    */
-  constructor(kid: string, alg: string, privateKey: Uint8Array) {
+  constructor(kid: string, alg: string, privateKey: Uint8Array, threads?: SigningThreads) {
     this.kid = kid;
     this.alg = alg;
-    this.#key = jwsAlgorithm(alg).load(privateKey);
+    this.#key = jwsAlgorithm(alg).load(privateKey, threads);
     const jwk = this.#key.publicJwk;
     this.#publicJwk = jwk ? { ...jwk, alg, kid, use: 'sig' } : undefined;
   }

@@ -3,7 +3,7 @@
  * `qsign_signing_seconds`, `qsign_signing_errors_total`). Which signer a key gets is keys/signers.ts.
  */
 import type { Signer } from './signer.ts';
-import { signingErrors, signingSeconds } from '../metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 /** Counts and times every signature (Prometheus `qsign_signing_seconds`, `qsign_signing_errors_total`). */
 class MeteredSigner implements Signer {
@@ -12,10 +12,10 @@ class MeteredSigner implements Signer {
   readonly #seconds;
   readonly #errors;
 
-  constructor(inner: Signer) {
+  constructor(inner: Signer, metrics: Metrics) {
     this.#inner = inner;
-    this.#seconds = signingSeconds.labels(inner.backend, inner.alg);
-    this.#errors = signingErrors.labels(inner.backend, inner.alg);
+    this.#seconds = metrics.signingSeconds.labels(inner.backend, inner.alg);
+    this.#errors = metrics.signingErrors.labels(inner.backend, inner.alg);
     this.#signWithContext = inner.signWithContext?.bind(inner);
   }
 
@@ -55,5 +55,6 @@ class MeteredSigner implements Signer {
   }
 }
 
-/** `signer`, counted and timed. */
-export const metered = (signer: Signer): Signer => new MeteredSigner(signer);
+/** `signer`, counted and timed on `metrics` (the server's, services.ts); without metrics, `signer` itself (CLI, admin key listing). */
+export const metered = (signer: Signer, metrics: Metrics | undefined): Signer =>
+  metrics ? new MeteredSigner(signer, metrics) : signer;

@@ -3,6 +3,7 @@
  * Implementations: local, Vault transit, PKCS#11 (native or seed-wrapped ML-DSA) and composite
  * (two other signers, e.g. RSA in the HSM and ML-DSA local or seed-wrapped).
  */
+import { QsignError } from '../errors.ts';
 import type { JWK } from 'jose';
 
 export type SignerStatus = 'ACTIVE' | 'PASSIVE' | 'DISABLED';
@@ -34,9 +35,11 @@ export interface Signer {
   signWithContext?(message: Uint8Array, context: Uint8Array): Promise<Uint8Array>;
 }
 
-export class SignerUnavailableError extends Error {
+export class SignerUnavailableError extends QsignError {
   constructor(backend: string, kid: string, cause?: unknown) {
-    super(`signing back end ${backend} is unavailable for key ${kid}`, { cause });
+    super('ERR_SIGNER_UNAVAILABLE', `signing back end ${backend} is unavailable for key ${kid}`, {
+      cause,
+    });
     this.name = 'SignerUnavailableError';
   }
 }

@@ -8,6 +8,7 @@
  * The admin API's view (Keycloak's CredentialRepresentation from ModelToRepresentation) never
  * carries `secretData`.
  */
+import { QsignError } from '../errors.ts';
 import { hkdfSync, randomUUID } from 'node:crypto';
 import { openValue, sealValue } from '../keys/encryption.ts';
 import { SEALED_PREFIX } from './realm-secrets.ts';
@@ -44,9 +45,10 @@ export interface CredentialView {
   credentialData: string;
 }
 
-export class CredentialSecretError extends Error {
+export class CredentialSecretError extends QsignError {
   constructor(id: string) {
     super(
+      'ERR_CREDENTIAL_SECRET',
       `credential ${id} cannot be decrypted: wrong KEY_ENCRYPTION_KEY, or the value was moved or altered`,
     );
     this.name = 'CredentialSecretError';
@@ -182,6 +184,20 @@ export async function listCredentials(db: SqlClient, userId: string): Promise<Cr
     createdDate: new Date(r.created_at).getTime(),
     credentialData: JSON.stringify(r.credential_data),
   }));
+}
+
+/** Sets the label of one credential of the user. @returns false when the user has no such credential. */
+export async function setCredentialLabel(
+  db: SqlClient,
+  userId: string,
+  id: string,
+  label: string,
+): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    "UPDATE credentials SET user_label = $3 WHERE user_id = $1 AND id = $2 AND type <> 'password-history' RETURNING id",
+    [userId, id, label],
+  );
+  return rows.length > 0;
 }
 
 /** Deletes one credential of the user. @returns the deleted credential's type, or undefined. */

@@ -12,6 +12,7 @@
  * `qsign-sealed:` + base64url(blob); any other string is a clear value an older version stored,
  * sealed on the realm's next write (store/realms.ts sealClearRealmSecrets does it for all at start).
  */
+import { QsignError } from '../errors.ts';
 import { hkdfSync } from 'node:crypto';
 import { openValue, sealValue } from '../keys/encryption.ts';
 import type { RealmDocument } from '../realm/representation.ts';
@@ -19,9 +20,9 @@ import type { RealmDocument } from '../realm/representation.ts';
 export const SEALED_PREFIX = 'qsign-sealed:';
 const ROTATED = 'client.secret.rotated';
 
-export class RealmSecretError extends Error {
+export class RealmSecretError extends QsignError {
   constructor(message: string) {
-    super(message);
+    super('ERR_REALM_SECRET', message);
     this.name = 'RealmSecretError';
   }
 }

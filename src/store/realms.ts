@@ -7,6 +7,7 @@
  * (`SqlClient.keyEncryptionKey`, store/realm-secrets.ts): callers see clear values, the table holds
  * none.
  */
+import { QsignError } from '../errors.ts';
 import type { SqlClient } from './sql.ts';
 import type { RealmDocument } from '../realm/representation.ts';
 import {
@@ -86,9 +87,9 @@ export async function deleteRealm(db: SqlClient, name: string): Promise<boolean>
   );
 }
 
-export class RealmNotFoundError extends Error {
+export class RealmNotFoundError extends QsignError {
   constructor(name: string) {
-    super(`realm ${name} not found`);
+    super('ERR_REALM_NOT_FOUND', `realm ${name} not found`);
     this.name = 'RealmNotFoundError';
   }
 }

@@ -15,6 +15,7 @@
  * connection. Long work (migrations, the expired-row sweep, a realm delete) passes `{ timeoutMs }` to
  * `transaction()`, 0 for none.
  */
+import { QsignError } from '../errors.ts';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { ensurePrivateDir, restrictTree } from './data-dir.ts';
@@ -44,9 +45,9 @@ export interface SqlClient {
   readonly keyEncryptionKey?: Buffer;
 }
 
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends QsignError {
   constructor(kind: string, cause: unknown) {
-    super(`the ${kind} store is unavailable`, { cause });
+    super('ERR_STORE_UNAVAILABLE', `the ${kind} store is unavailable`, { cause });
     this.name = 'StoreUnavailableError';
   }
 }

@@ -16,6 +16,7 @@ import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
 import type { RealmRegistry } from '../../src/realm/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
+import { closeServices, type Services } from '../../src/services.ts';
 import { seedPgliteDataDir } from './store-template.ts';
 import type { TestStore } from './components.ts';
 
@@ -32,6 +33,8 @@ export interface TestServer {
   registry: RealmRegistry;
   /** The server's signing back ends, declared by `env.KEY_BACKENDS` / `KEY_BACKENDS_FILE` (docs/backends.md). */
   backends: Backends;
+  /** The server's services (src/services.ts): its own metrics, event writer, signing threads, back ends. */
+  services: Services;
   /** Stops the HTTP server and closes the store (the data stays, for restart tests). */
   stop: () => Promise<void>;
   /** Stops and deletes the store. */
@@ -55,6 +58,11 @@ export interface StartOptions {
    * (test/helpers/store-template.ts); an existing store is always used as it is.
    */
   fresh?: boolean;
+  /**
+   * Wraps the store client the server is given (bench/store-statements.ts counts its statements);
+   * the wrapper must delegate every call. Default: the client as opened.
+   */
+  wrapSqlClient?: (db: SqlClient) => SqlClient;
 }
 
 const KEK = Buffer.alloc(32, 7).toString('base64');
@@ -75,11 +83,12 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
-  const db = await openSqlClient({
+  const opened = await openSqlClient({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     keyEncryptionKey: config.keyEncryptionKey,
   });
+  const db = options.wrapSqlClient ? options.wrapSqlClient(opened) : opened;
   await migrate(db);
   const log = createLogger(config.logLevel, options.logFile);
   const backends = new Backends(config.keyBackends, log);
@@ -104,13 +113,13 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       { backends },
     );
   const redis = options.redisUrl ? openRedis(options.redisUrl, log) : undefined;
-  const { app, registry } = createServer(config, db, log, { redis, backends });
+  const { app, registry, services } = createServer(config, db, log, { redis, backends });
   server.on('request', app.callback());
   const stop = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await redis?.close();
-    await backends.close();
+    await closeServices(services);
     await db.close();
   };
   return {
@@ -119,6 +128,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     db,
     registry,
     backends,
+    services,
     stop,
     close: async () => {
       await stop();

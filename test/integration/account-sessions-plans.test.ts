@@ -5,26 +5,20 @@
  * since its last ANALYZE (the state store-plans.test.ts describes). PostgreSQL only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
-import { migrate } from '../../src/store/migrations.ts';
-import { createPostgresAdapter } from '../../adapters/postgres.ts';
+import { postgresAvailable } from '../helpers/components.ts';
+import { openStaleStatsStore, type StaleStatsStore } from '../helpers/each-store.ts';
+import type { SqlClient } from '../../src/store/sql.ts';
 import { findSessionDevices, listUserGrants, listUserSessions } from '../../src/store/sessions.ts';
 
 const available = await postgresAvailable();
 
 describe.runIf(available)('account session lookups (PostgreSQL query plans)', () => {
   let db: SqlClient;
-  let drop: () => Promise<void>;
+  let store: StaleStatsStore;
   beforeAll(async () => {
-    const created = await createTestDatabase();
-    drop = created.drop;
-    db = await openSqlClient({ databaseUrl: created.url, dataDir: '' });
-    await migrate(db);
-    await db.query('ALTER TABLE oidc_payloads SET (autovacuum_enabled = false)');
-    await db.query('ANALYZE oidc_payloads');
-    await db.query("INSERT INTO realms (id, name, representation) VALUES ('r1', 'r1', '{}')");
-    const Adapter = createPostgresAdapter(db, 'r1');
+    store = await openStaleStatsStore();
+    db = store.db;
+    const { Adapter } = store;
     const [sessions, tokens] = [new Adapter('Session'), new Adapter('RefreshToken')];
     for (let i = 0; i < 40; i += 1) {
       await sessions.upsert(`s${i}`, { uid: `u${i}`, accountId: `a${i % 4}` }, 3600);
@@ -36,8 +30,7 @@ describe.runIf(available)('account session lookups (PostgreSQL query plans)', ()
     }
   }, 120_000);
   afterAll(async () => {
-    await db?.close();
-    await drop?.();
+    await store?.close();
   });
 
   /** A client that answers EXPLAIN of every statement and records the plans. */

@@ -1,6 +1,6 @@
 /**
  * Admin events are appended after the response: a failed append is logged as `event not recorded`
- * (realm, operation, error message; no secret), as a login event's is, and flushEvents (what a
+ * (realm, operation, error message; no secret), as a login event's is, and EventWriter#flush (what a
  * shutdown awaits before closing the store) waits for an append still looking up its realm.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import Koa from 'koa';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { masterAdmin } from '../helpers/admin.ts';
 import { recordAdminEvents } from '../../src/admin/events.ts';
-import { flushEvents } from '../../src/events/store.ts';
+import { EventWriter } from '../../src/events/store.ts';
 import { createLogger } from '../../src/log.ts';
 import type { SqlClient } from '../../src/store/sql.ts';
 
@@ -44,7 +44,7 @@ const adminEvents = async () =>
   );
 
 describe('admin event recording', () => {
-  it('waits in flushEvents for an admin event whose realm lookup is still running', async () => {
+  it('waits in EventWriter#flush for an admin event whose realm lookup is still running', async () => {
     // The store, with 300 ms more on every realm lookup: the append starts well after the response.
     const slow = new Proxy(server.db, {
       get(target, name) {
@@ -58,6 +58,7 @@ describe('admin event recording', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as SqlClient;
+    const slowEvents = new EventWriter(slow);
     const app = new Koa();
     app.use(async (ctx, next) => {
       ctx.state.admin = {
@@ -71,6 +72,7 @@ describe('admin event recording', () => {
     app.use(
       recordAdminEvents({
         db: slow,
+        events: slowEvents,
         registry: server.registry,
         kek: server.config.keyEncryptionKey,
         baseUrl: server.baseUrl,
@@ -89,7 +91,7 @@ describe('admin event recording', () => {
         { method: 'PUT' },
       );
       expect(response.status).toBe(204);
-      await flushEvents(slow);
+      await slowEvents.flush();
       expect(await adminEvents()).toBe(before + 1);
     } finally {
       await new Promise((resolve) => listener.close(resolve));
@@ -102,7 +104,7 @@ describe('admin event recording', () => {
     await server.db.query('ALTER TABLE events RENAME TO events_away');
     try {
       await kc.roles.create({ realm: 'audited', name: 'unrecorded' } as never);
-      await flushEvents(server.db);
+      await server.services.events.flush();
       const lines = () =>
         existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter(Boolean) : [];
       for (let i = 0; i < 50 && !lines().some((l) => l.includes('event not recorded')); i += 1)

@@ -262,8 +262,11 @@ const EXPECTED: Record<string, string[]> = {
   'GET /:realm/admin-events': VIEW_EVENTS,
   // IdentityProvidersResource.getIdentityProviders: requireViewIdentityProviders
   'GET /:realm/identity-provider/instances': VIEW_IDP,
-  // AuthenticationManagementResource.getFlows / getExecutions: requireViewRealm
-  'GET /:realm/authentication/flows': VIEW_REALM,
+  // AuthenticationManagementResource.getFlows: requireViewAuthenticationFlows (RealmPermissions:
+  // canViewRealm() || QUERY_CLIENTS); getExecutions: requireViewRealm
+  'GET /:realm/authentication/flows': [...VIEW_REALM, 'query-clients'],
+  // getClientAuthenticatorProviders: requireViewClientAuthenticatorProviders (canViewRealm() || QUERY_CLIENTS)
+  'GET /:realm/authentication/client-authenticator-providers': [...VIEW_REALM, 'query-clients'],
   'GET /:realm/authentication/flows/:flowAlias/executions': VIEW_REALM,
   // admin-ui-ext UIRealmsResource.getRealms filters (canView || isAdmin): any admin of the realm
   'GET /:realm/ui-ext/realms/names': ANY,
@@ -272,12 +275,26 @@ const EXPECTED: Record<string, string[]> = {
   'GET /:realm/ui-ext/effective-roles/users/:id': VIEW_USERS,
   'GET /:realm/ui-ext/available-roles/groups/:id': VIEW_USERS,
   'GET /:realm/ui-ext/effective-roles/groups/:id': VIEW_USERS,
+  // AvailableRoleMappingResource clients / clientScopes: clients().requireView (ClientPermissions
+  // canView); roles: no check of its own (any admin reaches it); AllEffectiveRoleMappingResource
+  // (effective-roles-all, the 26.7 console's call): users requireView(user), groups
+  // requireView(group), clients / clientScopes requireView, roles roles().requireView(role)
+  // (RolePermissions.canView: a realm role's view-realm)
+  'GET /:realm/ui-ext/available-roles/clients/:id': VIEW_CLIENTS,
+  'GET /:realm/ui-ext/available-roles/clientScopes/:id': VIEW_CLIENTS,
+  'GET /:realm/ui-ext/available-roles/roles/:id': ANY,
+  'GET /:realm/ui-ext/effective-roles-all/users/:id': VIEW_USERS,
+  'GET /:realm/ui-ext/effective-roles-all/groups/:id': VIEW_USERS,
+  'GET /:realm/ui-ext/effective-roles-all/clients/:id': VIEW_CLIENTS,
+  'GET /:realm/ui-ext/effective-roles-all/clientScopes/:id': VIEW_CLIENTS,
+  'GET /:realm/ui-ext/effective-roles-all/roles/:id': VIEW_REALM,
   // BruteForceUsersResource.searchUser: requireQuery
   'GET /:realm/ui-ext/brute-force-user': QUERY_USERS,
   // AuthenticationManagementResource required actions: getRequiredActions, getRequiredAction,
   // getUnregisteredRequiredActions requireViewRealm; update, remove, raise/lower priority,
   // registerRequiredAction requireManageRealm
-  'GET /:realm/authentication/required-actions': VIEW_REALM,
+  // (getRequiredActions: requireViewRequiredActions, RealmPermissions: canViewRealm() || QUERY_USERS)
+  'GET /:realm/authentication/required-actions': [...VIEW_REALM, 'query-users'],
   'GET /:realm/authentication/required-actions/:alias': VIEW_REALM,
   'PUT /:realm/authentication/required-actions/:alias': MANAGE_REALM,
   'DELETE /:realm/authentication/required-actions/:alias': MANAGE_REALM,
@@ -288,6 +305,13 @@ const EXPECTED: Record<string, string[]> = {
   // UserResource.credentials: auth.users().requireView(user); removeCredential: requireManage(user)
   'GET /:realm/users/:id/credentials': VIEW_USERS,
   'DELETE /:realm/users/:id/credentials/:credentialId': MANAGE_USERS,
+  // UserResource.setCredentialUserLabel: requireResetPassword(user) (manage-users);
+  // getUnmanagedAttributes: requireView(user)
+  'PUT /:realm/users/:id/credentials/:credentialId/userLabel': MANAGE_USERS,
+  'GET /:realm/users/:id/unmanagedAttributes': VIEW_USERS,
+  // UserResource.impersonate: requireImpersonate(user) (UserPermissions.canImpersonate:
+  // IMPERSONATION); this server then refuses it as a Keycloak without the feature (501)
+  'POST /:realm/users/:id/impersonation': ['impersonation'],
   // UserResource.executeActionsEmail / sendVerifyEmail: requireManage(user)
   'PUT /:realm/users/:id/execute-actions-email': MANAGE_USERS,
   'PUT /:realm/users/:id/send-verify-email': MANAGE_USERS,
@@ -390,7 +414,12 @@ function fill(route: string, method: string, ids: Ids): string {
       components: ids.component,
       'roles-by-id': ids.role,
       'client-scopes': ids.clientScope,
-      roles: route.includes('/clients/:client/roles') ? 'rm-crole' : 'rm-role',
+      clientScopes: ids.clientScope,
+      roles: route.includes('/ui-ext/')
+        ? ids.role
+        : route.includes('/clients/:client/roles')
+          ? 'rm-crole'
+          : 'rm-role',
       models: route.startsWith('/:realm/clients') ? ids.clientMapper : ids.scopeMapper,
     };
     return byCollection[collection] ?? NOTHING;
@@ -407,6 +436,7 @@ function servedRoutes(): string[] {
     kek: Buffer.alloc(32),
     baseUrl: '',
     log: undefined as never,
+    events: undefined as never,
   });
   return router.stack.flatMap((layer) =>
     layer.methods

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createTestDatabase, postgresAvailable, REQUIRE_ALL } from '../helpers/components.ts';
 import { openSqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { appendEvent, eventKey, verifyEvents } from '../../src/events/store.ts';
+import { EventWriter, eventKey, verifyEvents } from '../../src/events/store.ts';
 
 const available = await postgresAvailable();
 if (!available && REQUIRE_ALL)
@@ -44,9 +44,10 @@ const event = (realmId: string, i: number) => ({
 describe.skipIf(!available)('event chain on PostgreSQL', () => {
   it('keeps one intact chain per realm under concurrent bursts from two pools', async () => {
     const [a, b] = await freshStore([2, 2]);
+    const [toA, toB] = [new EventWriter(a), new EventWriter(b)];
     const writes = [];
     for (let i = 0; i < 600; i += 1)
-      writes.push(appendEvent(i % 2 ? a : b, key, event(i % 3 ? 'r1' : 'r2', i)));
+      writes.push((i % 2 ? toA : toB).append(key, event(i % 3 ? 'r1' : 'r2', i)));
     await Promise.all(writes);
     const [{ count }] = await a.query<{ count: string }>('SELECT count(*) FROM events');
     expect(Number(count)).toBe(600);
@@ -59,13 +60,14 @@ describe.skipIf(!available)('event chain on PostgreSQL', () => {
 
   it('rejects the waiting appends when the store fails, and writes again afterwards', async () => {
     const [db] = await freshStore([2]);
+    const events = new EventWriter(db);
     await db.query('ALTER TABLE events RENAME TO events_away');
     const failed = await Promise.allSettled(
-      [1, 2, 3].map((i) => appendEvent(db, key, event('r', i))),
+      [1, 2, 3].map((i) => events.append(key, event('r', i))),
     );
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     await db.query('ALTER TABLE events_away RENAME TO events');
-    await appendEvent(db, key, event('r', 4));
+    await events.append(key, event('r', 4));
     expect(await verifyEvents(db, key)).toEqual([]);
     const [{ count }] = await db.query<{ count: string }>('SELECT count(*) FROM events');
     expect(Number(count)).toBe(1);

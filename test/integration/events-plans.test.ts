@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { appendEvent, eventKey, verifyEvents } from '../../src/events/store.ts';
+import { EventWriter, eventKey, verifyEvents } from '../../src/events/store.ts';
 
 const available = await postgresAvailable();
 const key = eventKey(Buffer.alloc(32, 3));
@@ -64,7 +64,7 @@ describe.runIf(available)('events query plans (PostgreSQL)', () => {
 
   it('reads the chain head of a quiet realm as one entry of events_chain', async () => {
     const statements: { text: string; params: unknown[] }[] = [];
-    await appendEvent(recording(db, statements), key, {
+    await new EventWriter(recording(db, statements)).append(key, {
       realmId: 'quiet',
       kind: 'login',
       time: Date.now(),

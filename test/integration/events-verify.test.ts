@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
 import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { appendEvent, eventKey, verifyEvents } from '../../src/events/store.ts';
+import { EventWriter, eventKey, verifyEvents } from '../../src/events/store.ts';
 
 const postgres = await postgresAvailable();
 const cleanups: (() => unknown)[] = [];
@@ -51,10 +51,11 @@ describe('events verify in batches', () => {
         cleanups.push(() => db.close());
         await migrate(db);
         // Realm "a" (300 events) sorts before "b" (2,500): a batch boundary falls inside b's chain.
+        const events = new EventWriter(db);
         const append = (realmId: string, n: number) =>
           Promise.all(
             Array.from({ length: n }, (_, i) =>
-              appendEvent(db, key, {
+              events.append(key, {
                 realmId,
                 kind: 'login',
                 time: Date.now(),

@@ -6,26 +6,19 @@
  * growing with the table), which made refresh grants cost PostgreSQL about 5 ms of CPU each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresAvailable } from '../helpers/components.ts';
-import { openSqlClient, type SqlClient } from '../../src/store/sql.ts';
-import { migrate } from '../../src/store/migrations.ts';
-import { createPostgresAdapter } from '../../adapters/postgres.ts';
+import { postgresAvailable } from '../helpers/components.ts';
+import { openStaleStatsStore, type StaleStatsStore } from '../helpers/each-store.ts';
+import type { SqlClient } from '../../src/store/sql.ts';
 
 const available = await postgresAvailable();
 
 describe.runIf(available)('oidc_payloads query plans (PostgreSQL)', () => {
   let db: SqlClient;
-  let drop: () => Promise<void>;
+  let store: StaleStatsStore;
   beforeAll(async () => {
-    const created = await createTestDatabase();
-    drop = created.drop;
-    db = await openSqlClient({ databaseUrl: created.url, dataDir: '' });
-    await migrate(db);
-    // Statistics taken while the table was empty, then no autovacuum: a table that grew since its last ANALYZE.
-    await db.query('ALTER TABLE oidc_payloads SET (autovacuum_enabled = false)');
-    await db.query('ANALYZE oidc_payloads');
-    await db.query("INSERT INTO realms (id, name, representation) VALUES ('r1', 'r1', '{}')");
-    const Adapter = createPostgresAdapter(db, 'r1');
+    store = await openStaleStatsStore();
+    db = store.db;
+    const { Adapter } = store;
     const [tokens, grants] = [new Adapter('RefreshToken'), new Adapter('Grant')];
     for (let i = 0; i < 40; i += 1) {
       await grants.upsert(`g${i}`, { accountId: 'a' }, 3600);
@@ -37,8 +30,7 @@ describe.runIf(available)('oidc_payloads query plans (PostgreSQL)', () => {
     }
   }, 120_000);
   afterAll(async () => {
-    await db?.close();
-    await drop?.();
+    await store?.close();
   });
 
   const plan = async (sql: string, params: unknown[]) =>

@@ -17,7 +17,9 @@ import Provider from 'oidc-provider';
 import { SignerSigningKey } from '../../src/oidc/signing-key.ts';
 import { LocalSigner } from '../../src/signer/local.ts';
 import { generateKey } from '../../src/keys/generate.ts';
-import '../../src/oidc/custom-algorithms.ts';
+import { registerCustomAlgorithms } from '../../src/oidc/custom-algorithms.ts';
+
+registerCustomAlgorithms();
 
 const root = path.dirname(createRequire(import.meta.url).resolve('oidc-provider/package.json'));
 const HOOKS: [file: string, why: string][] = [

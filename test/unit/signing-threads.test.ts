@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
 import { mlDsaFromSeed, mlDsaSign, type MlDsaParameterSet } from '../../src/jose/ml-dsa.ts';
-import {
-  runningSigningThreads,
-  signOnThread,
-  startSigningThreads,
-  stopSigningThreads,
-} from '../../src/jose/ml-dsa-threads.ts';
+import { SigningThreads, type SigningThreadsOptions } from '../../src/jose/ml-dsa-threads.ts';
 import { defaultSigningThreads, loadConfig } from '../../src/config.ts';
 
 const publicKeyOf = (set: MlDsaParameterSet, pub: Uint8Array) =>
@@ -17,19 +12,24 @@ const publicKeyOf = (set: MlDsaParameterSet, pub: Uint8Array) =>
 const SETS: MlDsaParameterSet[] = ['ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87'];
 
 describe('ML-DSA signing threads', () => {
-  afterEach(stopSigningThreads);
+  let threads: SigningThreads;
+  const startSigningThreads = (count: number, options?: SigningThreadsOptions) => {
+    threads = new SigningThreads(count, options);
+    threads.start();
+  };
+  afterEach(() => threads?.stop());
 
   it('signs every parameter set on a thread; the signatures verify with OpenSSL (FIPS 204)', async () => {
     startSigningThreads(1);
-    expect(runningSigningThreads()).toBe(1);
+    expect(threads.running).toBe(1);
     for (const set of SETS) {
       const key = mlDsaFromSeed(set, new Uint8Array(32).fill(7));
       // A Buffer from Node's shared pool: only its own bytes may be signed.
       const message = Buffer.from('eyJhbGciOiJNTC1EU0EtNjUifQ.eyJzdWIiOiJib2IifQ');
-      const onThread = await signOnThread(set, key.expandedSecretKey, message);
+      const onThread = await threads.sign(set, key.expandedSecretKey, message);
       expect(onThread, set).toBeInstanceOf(Uint8Array);
       expect(verify(null, message, publicKeyOf(set, key.publicKey), onThread!), set).toBe(true);
-      const viaSign = await mlDsaSign(key, message);
+      const viaSign = await mlDsaSign(key, message, threads);
       expect(verify(null, message, publicKeyOf(set, key.publicKey), viaSign), set).toBe(true);
     }
   });
@@ -40,7 +40,7 @@ describe('ML-DSA signing threads', () => {
     expect(key.expandedSecretKey.buffer).toBeInstanceOf(SharedArrayBuffer);
     const messages = Array.from({ length: 40 }, (_, i) => Buffer.from(`message ${i}`));
     const signatures = await Promise.all(
-      messages.map((m) => signOnThread('ML-DSA-65', key.expandedSecretKey, m)),
+      messages.map((m) => threads.sign('ML-DSA-65', key.expandedSecretKey, m)),
     );
     signatures.forEach((sig, i) => {
       if (i >= 16) return expect(sig, `message ${i}`).toBeUndefined();
@@ -48,12 +48,12 @@ describe('ML-DSA signing threads', () => {
       expect(verify(null, messages[i], publicKeyOf('ML-DSA-65', key.publicKey), sig!)).toBe(true);
     });
     // A full queue is an overload, not a failure: the thread stays, and every signature is made.
-    expect(runningSigningThreads()).toBe(1);
-    const all = await Promise.all(messages.map((m) => mlDsaSign(key, m)));
+    expect(threads.running).toBe(1);
+    const all = await Promise.all(messages.map((m) => mlDsaSign(key, m, threads)));
     all.forEach((sig, i) =>
       expect(verify(null, messages[i], publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true),
     );
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, messages[0])).toBeInstanceOf(
+    expect(await threads.sign('ML-DSA-65', key.expandedSecretKey, messages[0])).toBeInstanceOf(
       Uint8Array,
     );
   });
@@ -61,17 +61,17 @@ describe('ML-DSA signing threads', () => {
   it('without threads, or when a thread cannot start, the caller signs itself', async () => {
     const key = mlDsaFromSeed('ML-DSA-65', new Uint8Array(32).fill(2));
     const message = Buffer.from('header.payload');
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
+    expect(await threads.sign('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
     const failures: Error[] = [];
     startSigningThreads(1, {
       workerFile: new URL('../fixtures/workers/failing-signer.mjs', import.meta.url),
       onFailure: (err) => failures.push(err),
     });
     // Queued before the thread failed, and after: both signed by the caller.
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
+    expect(await threads.sign('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
+    expect(await threads.sign('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
     expect(failures.map((e) => e.message)).toEqual(['this signing thread cannot start']);
-    const sig = await mlDsaSign(key, message);
+    const sig = await mlDsaSign(key, message, threads);
     expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true);
   });
 
@@ -86,13 +86,13 @@ describe('ML-DSA signing threads', () => {
     });
     const started = performance.now();
     for (let i = 0; i < 3; i += 1) {
-      const sig = await mlDsaSign(key, message);
+      const sig = await mlDsaSign(key, message, threads);
       expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true);
     }
     expect(performance.now() - started).toBeLessThan(3 * 300 + 500);
     expect(failures).toHaveLength(1);
     // Stopped: no more trips to a thread.
-    expect(await signOnThread('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
+    expect(await threads.sign('ML-DSA-65', key.expandedSecretKey, message)).toBeUndefined();
   });
 
   it('a thread that fails every task is stopped after 3, and said so once', async () => {
@@ -104,11 +104,11 @@ describe('ML-DSA signing threads', () => {
       onFailure: (err) => failures.push(err),
     });
     for (let i = 0; i < 5; i += 1) {
-      const sig = await mlDsaSign(key, message);
+      const sig = await mlDsaSign(key, message, threads);
       expect(verify(null, message, publicKeyOf('ML-DSA-65', key.publicKey), sig)).toBe(true);
     }
     expect(failures.map((e) => e.message)).toEqual(['this signing thread fails every task']);
-    expect(runningSigningThreads()).toBe(0);
+    expect(threads.running).toBe(0);
   });
 
   it('SIGNING_THREADS defaults to the cores a worker has beyond its event loop, at most 2', () => {
@@ -136,7 +136,7 @@ describe('ML-DSA signing threads', () => {
     });
     const results = [];
     for (let i = 0; i < 8; i += 1)
-      results.push(await signOnThread('ML-DSA-65', key.expandedSecretKey, message));
+      results.push(await threads.sign('ML-DSA-65', key.expandedSecretKey, message));
     expect(results.map((r) => r !== undefined)).toEqual([
       false,
       true,

@@ -10,6 +10,7 @@
  * afterwards); composites made before the rule keep working. Nothing is read from a back end: the
  * members' public keys are the realm's rows.
  */
+import { KeyUnusableError } from '../../errors.ts';
 import { z } from 'zod';
 import type { SqlClient } from '../../store/sql.ts';
 import { CompositeSigner } from '../../signer/composite.ts';
@@ -138,7 +139,9 @@ function signer(record: KeyRecord, _component: StoredComponent, context: SignerC
   const mlDsa = context.byKid(mlDsaKid);
   const traditional = context.byKid(tradKid);
   if (!mlDsa || !traditional)
-    throw new Error(`composite key ${record.kid}: member ${mlDsa ? tradKid : mlDsaKid} is missing`);
+    throw new KeyUnusableError(
+      `composite key ${record.kid}: member ${mlDsa ? tradKid : mlDsaKid} is missing`,
+    );
   return new CompositeSigner({
     alg: record.alg,
     kid: record.kid,

@@ -6,6 +6,7 @@
  * component, kid `pkcs11-{CKA_ID}-{component id prefix}`; its public key is read from the token
  * (or, seed-wrapped, derived once by unwrapping the seed in the HSM) when the key is new.
  */
+import { KeyUnusableError } from '../../errors.ts';
 import { z } from 'zod';
 import type { JWK } from 'jose';
 import type { SqlClient } from '../../store/sql.ts';
@@ -124,7 +125,7 @@ async function apply(
 /** Signs on the token of the declared back end the component names. */
 function signer(record: KeyRecord, component: StoredComponent, context: SignerContext) {
   if (!context.backends)
-    throw new Error(`key ${record.kid}: no back ends available to build its signer`);
+    throw new KeyUnusableError(`key ${record.kid}: no back ends available to build its signer`);
   const ref = record.backendRef as { keyId: string; mode: 'native' | 'seed-wrapped' };
   const pool = context.backends.backends.pkcs11(backendName(component), context.backends.realm);
   const wrappedSeed = first(component.config, 'wrappedSeed');
@@ -136,7 +137,11 @@ function signer(record: KeyRecord, component: StoredComponent, context: SignerCo
     publicJwk: record.publicJwk!,
   };
   return ref.mode === 'seed-wrapped' && wrappedSeed
-    ? new SeedWrappedSigner({ ...options, wrappedSeed: Buffer.from(wrappedSeed, 'base64') })
+    ? new SeedWrappedSigner({
+        ...options,
+        wrappedSeed: Buffer.from(wrappedSeed, 'base64'),
+        threads: context.threads,
+      })
     : new Pkcs11Signer(options);
 }
 

@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import type { SqlClient } from '../../store/sql.ts';
 import type { Signer, SignerStatus } from '../../signer/signer.ts';
 import type { Backends } from '../../signer/backends.ts';
+import type { SigningThreads } from '../../jose/ml-dsa-threads.ts';
+import type { Metrics } from '../../metrics.ts';
 import type { KeyRecord, LocalKeyMaterial } from '../repository.ts';
 import type { ComponentConfig, KeyProviderSettings, StoredComponent } from '../component-model.ts';
 
@@ -70,6 +72,10 @@ export interface SignerContext {
   byKid: (kid: string) => Signer | undefined;
   /** The back ends the realm may use; absent where no back-end key is to be built (admin key listing). */
   backends?: { backends: Backends; realm: string };
+  /** The process's ML-DSA signing threads (services.ts); absent: ML-DSA signs on the calling thread. */
+  threads?: SigningThreads;
+  /** Where signatures are counted and timed (signer/metered.ts); absent: not metered. */
+  metrics?: Metrics;
 }
 
 /** A provider whose keys are held elsewhere (`keys.backend` = its id): Vault transit, PKCS#11, composite. */

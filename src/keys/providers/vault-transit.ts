@@ -8,6 +8,7 @@
  * Read key): the latest signs (if the component is active), older versions down to
  * `min_decryption_version` verify (PASSIVE), older ones are DISABLED, trimmed ones are removed.
  */
+import { KeyUnusableError } from '../../errors.ts';
 import { z } from 'zod';
 import type { SqlClient } from '../../store/sql.ts';
 import type { SignerStatus } from '../../signer/signer.ts';
@@ -174,7 +175,7 @@ function restate(
 /** Signs on the declared back end the component names, with its mount (never the mount a row recorded). */
 function signer(record: KeyRecord, component: StoredComponent, context: SignerContext) {
   if (!context.backends)
-    throw new Error(`key ${record.kid}: no back ends available to build its signer`);
+    throw new KeyUnusableError(`key ${record.kid}: no back ends available to build its signer`);
   const name = backendName(component);
   const ref = record.backendRef as { keyName: string; version: number; keyType?: string };
   const { client, mount } = context.backends.backends.vault(name, context.backends.realm);

@@ -3,6 +3,7 @@
  * for the user, or the client's service account, and the session the token belongs to.
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { QsignError } from '../../errors.ts';
 import { findServiceAccount, findUserById, type StoredUser } from '../../store/users.ts';
 import { sentScope, type RealmClaims } from '../claims.ts';
 import { accessTokenClaims, serviceAccountSession, userSession } from '../token-claims.ts';
@@ -18,23 +19,16 @@ export type Entities = {
 };
 
 /**
- * Service-account users, cached per realm runtime for 5 s: a client_credentials grant then needs no
- * database read. A change made in this process drops the runtime, and with it the cache; one made in
- * another process shows within 5 s (role mappings are read again then).
+ * Service-account users, cached per realm runtime for 5 s (`rc.serviceAccounts`, made with the
+ * runtime by the registry): a client_credentials grant then needs no database read. A change made
+ * in this process drops the runtime, and with it the cache; one made in another process shows
+ * within 5 s (role mappings are read again then).
  */
-const serviceAccounts = new WeakMap<
-  RealmContext,
-  Map<string, { user: StoredUser | undefined; at: number }>
->();
 async function cachedServiceAccount(
   rc: RealmContext,
   clientId: string,
 ): Promise<StoredUser | undefined> {
-  let cache = serviceAccounts.get(rc);
-  if (!cache) {
-    cache = new Map();
-    serviceAccounts.set(rc, cache);
-  }
+  const cache = rc.serviceAccounts;
   const hit = cache.get(clientId);
   if (hit && Date.now() - hit.at < 5_000) return hit.user;
   const user = await findServiceAccount(rc.db, rc.realmId, clientId);
@@ -76,7 +70,10 @@ export async function extraTokenClaims(
   if (token.kind === 'ClientCredentials') {
     const user = await cachedServiceAccount(rc, client.clientId);
     if (!user || !user.enabled)
-      throw new Error(`service account of client ${client.clientId} is missing or disabled`);
+      throw new QsignError(
+        'ERR_SERVICE_ACCOUNT',
+        `service account of client ${client.clientId} is missing or disabled`,
+      );
     // Keycloak parses the request's own scope parameter (TokenManager.isValidScope).
     const scope = sentScope(
       ctx as never,

@@ -23,22 +23,31 @@ import { SignerUnavailableError } from '../signer.ts';
 const { PKCS11 } = pkcs11js;
 type Handle = Buffer;
 
-const modules = new Map<string, InstanceType<typeof PKCS11>>();
+/**
+ * The PKCS#11 libraries one set of back ends has loaded, by path: owned by Backends
+ * (signer/backends.ts), so that its pools of one library share one loaded module. The library's
+ * own state is per process (C_Initialize once, login per token): a second owner in the same
+ * process (another server in a test) gets CKR_CRYPTOKI_ALREADY_INITIALIZED, which is taken as
+ * done, and CKR_USER_ALREADY_LOGGED_IN at login, likewise (Pkcs11Pool).
+ */
+export class Pkcs11Modules {
+  readonly #loaded = new Map<string, InstanceType<typeof PKCS11>>();
 
-/** The loaded, initialised library at `path` (one per process). */
-export function pkcs11Module(path: string): InstanceType<typeof PKCS11> {
-  let lib = modules.get(path);
-  if (!lib) {
-    lib = new PKCS11();
-    lib.load(path);
-    try {
-      lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-    } catch (err) {
-      if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((err as Error).message)) throw err;
+  /** The loaded, initialised library at `path`. @throws Error when it cannot be loaded or initialised. */
+  get(path: string): InstanceType<typeof PKCS11> {
+    let lib = this.#loaded.get(path);
+    if (!lib) {
+      lib = new PKCS11();
+      lib.load(path);
+      try {
+        lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+      } catch (err) {
+        if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((err as Error).message)) throw err;
+      }
+      this.#loaded.set(path, lib);
     }
-    modules.set(path, lib);
+    return lib;
   }
-  return lib;
 }
 
 /** Errors after which a session is useless: open a new one (and log in) and try again. */
@@ -75,6 +84,8 @@ export interface PoolOptions {
   size?: number;
   /** Milliseconds a caller waits for a session of a full pool (default ACQUIRE_TIMEOUT_MS). */
   acquireTimeoutMs?: number;
+  /** The loaded libraries to take the module from (Backends'); default a set of this pool's own. */
+  modules?: Pkcs11Modules;
 }
 
 interface Waiter {
@@ -116,7 +127,7 @@ export class Pkcs11Pool {
     const size = options.size ?? 4;
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`pkcs11: the session pool size must be an integer >= 1, got ${size}`);
-    this.lib = pkcs11Module(modulePath);
+    this.lib = (options.modules ?? new Pkcs11Modules()).get(modulePath);
     this.#selector = selector;
     this.#pin = pin;
     this.#size = size;

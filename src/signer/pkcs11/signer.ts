@@ -18,6 +18,7 @@ import { SignerUnavailableError } from '../signer.ts';
 import type { Pkcs11Pool } from './module.ts';
 import { BackendSigner } from '../backend-signer.ts';
 import { jwsAlgorithm, type LoadedKey } from '../../jose/algorithms.ts';
+import type { SigningThreads } from '../../jose/ml-dsa-threads.ts';
 
 /** PKCS#11 3.2 ML-DSA constants. */
 export const CKK_ML_DSA = 0x4a;
@@ -169,6 +170,7 @@ export class SeedWrappedSigner implements Signer {
   readonly #pool: Pkcs11Pool;
   readonly #keyId: string;
   readonly #wrapped: Buffer;
+  readonly #threads: SigningThreads | undefined;
   #key: Promise<LoadedKey> | undefined;
   #jwk: JWK | undefined;
 
@@ -179,7 +181,10 @@ export class SeedWrappedSigner implements Signer {
     kid: string;
     wrappedSeed: Buffer;
     publicJwk?: JWK;
+    /** The process's ML-DSA signing threads (services.ts) the opened seed signs on. */
+    threads?: SigningThreads;
   }) {
+    this.#threads = options.threads;
     this.#pool = options.pool;
     this.#keyId = options.keyId;
     this.alg = options.alg;
@@ -212,7 +217,7 @@ export class SeedWrappedSigner implements Signer {
           Buffer.alloc(64),
         );
         try {
-          return jwsAlgorithm(this.alg).load(seed);
+          return jwsAlgorithm(this.alg).load(seed, this.#threads);
         } finally {
           seed.fill(0);
         }

@@ -16,6 +16,7 @@
  *
  * Never logs or puts in an error message the token, the secret_id, or a request body.
  */
+import { QsignError } from '../../errors.ts';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import {
@@ -67,11 +68,14 @@ export interface VaultClientOptions {
   log?: Pick<Logger, 'warn'>;
 }
 
-export class VaultError extends Error {
+export class VaultError extends QsignError {
   readonly status: number;
   readonly errors: string[];
   constructor(status: number, errors: string[]) {
-    super(`Vault answered HTTP ${status}${errors.length ? `: ${errors.join('; ')}` : ''}`);
+    super(
+      'ERR_VAULT',
+      `Vault answered HTTP ${status}${errors.length ? `: ${errors.join('; ')}` : ''}`,
+    );
     this.name = 'VaultError';
     this.status = status;
     this.errors = errors;
@@ -79,9 +83,10 @@ export class VaultError extends Error {
 }
 
 /** Connection refused/reset/timed out: no HTTP status at all. */
-export class VaultUnreachableError extends Error {
+export class VaultUnreachableError extends QsignError {
   constructor(address: string, cause: unknown) {
     super(
+      'ERR_VAULT_UNREACHABLE',
       `Vault at ${address} is unreachable (${(cause as { code?: string }).code ?? (cause as Error).name})`,
     );
     this.name = 'VaultUnreachableError';
@@ -92,11 +97,11 @@ export class VaultUnreachableError extends Error {
  * No usable credentials: the token or secret_id is missing (file unreadable or empty, variable
  * unset) or the AppRole login was refused. Names the file or variable, never the secret.
  */
-export class VaultAuthError extends Error {
+export class VaultAuthError extends QsignError {
   /** Vault's HTTP status when Vault refused the login, else undefined. */
   readonly status: number | undefined;
   constructor(detail: string, status?: number) {
-    super(`Vault authentication failed: ${detail}`);
+    super('ERR_VAULT_AUTH', `Vault authentication failed: ${detail}`);
     this.name = 'VaultAuthError';
     this.status = status;
   }
