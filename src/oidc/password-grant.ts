@@ -55,6 +55,123 @@ class KeycloakGrantError extends errors.CustomOIDCProviderError {
   }
 }
 
+type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+type Params = Record<string, string | undefined>;
+
+/** Keycloak's direct grant flow with its LOGIN / LOGIN_ERROR events; throws Keycloak's error. */
+async function loggedInUser(
+  rc: RealmContext,
+  ctx: KoaContextWithOIDC,
+  client: Client,
+  params: Params & { username: string },
+) {
+  const result = await authenticate(rc, params, ctx.ip);
+  if (!result.ok) {
+    rc.loginEvent('LOGIN_ERROR', {
+      clientId: client.clientId,
+      ipAddress: ctx.ip,
+      error: LOGIN_ERROR_EVENT[result.reason],
+      details: { grant_type: 'password', username: params.username },
+    });
+    const { status, description } = FAILURES[result.reason];
+    throw new KeycloakGrantError(description, status);
+  }
+  rc.loginEvent('LOGIN', {
+    clientId: client.clientId,
+    userId: result.user.id,
+    ipAddress: ctx.ip,
+    details: { grant_type: 'password', username: result.user.username },
+  });
+  return result.user;
+}
+
+async function saveGrant(
+  provider: Provider,
+  ctx: KoaContextWithOIDC,
+  clientId: string,
+  accountId: string,
+  scope: string | undefined,
+): Promise<string> {
+  const grant = new provider.Grant({ clientId, accountId });
+  if (scope) grant.addOIDCScope(scope);
+  const grantId = await grant.save();
+  ctx.oidc.entity('Grant', grant);
+  return grantId;
+}
+
+/** What the grant's tokens are issued for. */
+interface Issue {
+  client: Client;
+  accountId: string;
+  grantId: string;
+  scope: string | undefined;
+  sid: string;
+  authTime: number;
+  sessionUid: string | undefined;
+}
+
+/** The access token and, when the client may refresh, the refresh token, saved (DPoP-bound). */
+async function saveTokens(
+  provider: Provider,
+  ctx: KoaContextWithOIDC,
+  proof: Awaited<ReturnType<typeof dpopProof>>,
+  { client, accountId, grantId, scope, sid, authTime, sessionUid }: Issue,
+) {
+  const at = new provider.AccessToken({
+    accountId,
+    client,
+    grantId,
+    gty: PASSWORD_GRANT,
+    scope,
+    sid,
+    ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
+  });
+  const rt = client.grantTypeAllowed('refresh_token')
+    ? new provider.RefreshToken({
+        accountId,
+        client,
+        grantId,
+        gty: PASSWORD_GRANT,
+        scope,
+        sid,
+        authTime,
+        acr: '1',
+        rotations: 0,
+        ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
+      } as ConstructorParameters<Provider['RefreshToken']>[0])
+    : undefined;
+  await bindToDpop(ctx, proof, at, rt);
+  ctx.oidc.entity('AccessToken', at);
+  const accessToken = await at.save();
+
+  let refreshToken: string | undefined;
+  if (rt) {
+    ctx.oidc.entity('RefreshToken', rt);
+    refreshToken = await rt.save();
+  }
+  return { at, accessToken, refreshToken };
+}
+
+async function issueIdToken(
+  provider: Provider,
+  ctx: KoaContextWithOIDC,
+  { accountId, authTime, scope, sid }: Issue,
+): Promise<string> {
+  const IdToken = provider.IdToken as unknown as new (
+    claims: Record<string, unknown>,
+    options: { ctx: KoaContextWithOIDC },
+  ) => {
+    scope: string;
+    set(k: string, v: unknown): void;
+    issue(o: { use: string }): Promise<string>;
+  };
+  // The claims are the mappers' (oidc/mapped-claims.ts, when the token is issued).
+  const token = new IdToken({ sub: accountId, acr: '1', auth_time: authTime }, { ctx });
+  token.scope = scope ?? 'openid';
+  token.set('sid', sid);
+  return (await token.issue({ use: 'idtoken' })) as string;
+}
+
 /**
  * Registers the grant. The `scope` parameter is checked as Keycloak 26's
  * ResourceOwnerPasswordCredentialsGrantType does (TokenManager.isValidScope): a scope the client
@@ -69,10 +186,7 @@ export function registerPasswordGrant(
   provider.registerGrantType(
     PASSWORD_GRANT,
     async (ctx: KoaContextWithOIDC) => {
-      const { client, params } = ctx.oidc as unknown as {
-        client: NonNullable<KoaContextWithOIDC['oidc']['client']>;
-        params: Record<string, string | undefined>;
-      };
+      const { client, params } = ctx.oidc as unknown as { client: Client; params: Params };
       // Keycloak's ValidateUsername answers a missing username with 401 invalid_request.
       if (!params.username) throw new errors.InvalidRequest('Missing parameter: username', 401);
       const kc = rc.realm.client(client.clientId);
@@ -80,41 +194,22 @@ export function registerPasswordGrant(
       if (!kc || !rcClaims.validScope(kc, sent)) throw invalidScope(sent);
       // RFC 9449: a DPoP proof binds the tokens, as at oidc-provider's own grants (dpop.ts).
       const proof = await dpopProof(ctx);
-      const result = await authenticate(rc, params, ctx.ip);
-      if (!result.ok) {
-        rc.loginEvent('LOGIN_ERROR', {
-          clientId: client.clientId,
-          ipAddress: ctx.ip,
-          error: LOGIN_ERROR_EVENT[result.reason],
-          details: { grant_type: 'password', username: params.username },
-        });
-        const { status, description } = FAILURES[result.reason];
-        throw new KeycloakGrantError(description, status);
-      }
-      rc.loginEvent('LOGIN', {
-        clientId: client.clientId,
-        userId: result.user.id,
-        ipAddress: ctx.ip,
-        details: { grant_type: 'password', username: result.user.username },
-      });
+      const user = await loggedInUser(rc, ctx, client, { ...params, username: params.username });
 
-      const account = toAccount(result.user);
+      const account = toAccount(user);
       ctx.oidc.entity('Account', account);
       const requested = new Set((sent ?? '').split(' ').filter(Boolean));
       // The scope parameter as Keycloak keeps it in the client session; the pipeline derives the
       // token's `scope` (applied scopes) from it (oidc/token-claims.ts).
       const scope = [...requested].join(' ') || undefined;
-      assertOfflineAllowed(rc, result.user, scope);
+      assertOfflineAllowed(rc, user, scope);
       // Keycloak creates a user session for direct grants; its id is the token's `sid`.
       const sid = randomBytes(18).toString('base64url');
       const authTime = Math.floor(Date.now() / 1000);
-      // The AUTH_TIME session note of all this grant's tokens (oidc/provider.ts extraTokenClaims).
+      // The AUTH_TIME session note of all this grant's tokens (oidc/provider/extra-token-claims.ts).
       account.authTime = authTime;
 
-      const grant = new provider.Grant({ clientId: client.clientId, accountId: account.accountId });
-      if (scope) grant.addOIDCScope(scope);
-      const grantId = await grant.save();
-      ctx.oidc.entity('Grant', grant);
+      const grantId = await saveGrant(provider, ctx, client.clientId, account.accountId, scope);
       const offline = requested.has('offline_access');
       // Keycloak's user session of a direct grant, without a cookie (sso-session.ts): the admin API
       // lists and ends it, and its refresh tokens end with it.
@@ -127,60 +222,19 @@ export function registerPasswordGrant(
         offline,
       });
       // Offline tokens outlive the session (Keycloak's offline session); the others end with it.
-      const sessionUid = offline ? undefined : session;
-
-      const at = new provider.AccessToken({
-        accountId: account.accountId,
+      const issue: Issue = {
         client,
+        accountId: account.accountId,
         grantId,
-        gty: PASSWORD_GRANT,
         scope,
         sid,
-        ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
-      });
-      const rt = client.grantTypeAllowed('refresh_token')
-        ? new provider.RefreshToken({
-            accountId: account.accountId,
-            client,
-            grantId,
-            gty: PASSWORD_GRANT,
-            scope,
-            sid,
-            authTime,
-            acr: '1',
-            rotations: 0,
-            ...(sessionUid ? { sessionUid, expiresWithSession: true } : {}),
-          } as ConstructorParameters<Provider['RefreshToken']>[0])
+        authTime,
+        sessionUid: offline ? undefined : session,
+      };
+      const { at, accessToken, refreshToken } = await saveTokens(provider, ctx, proof, issue);
+      const idToken = requested.has('openid')
+        ? await issueIdToken(provider, ctx, issue)
         : undefined;
-      await bindToDpop(ctx, proof, at, rt);
-      ctx.oidc.entity('AccessToken', at);
-      const accessToken = await at.save();
-
-      let refreshToken: string | undefined;
-      if (rt) {
-        ctx.oidc.entity('RefreshToken', rt);
-        refreshToken = await rt.save();
-      }
-
-      let idToken: string | undefined;
-      if (requested.has('openid')) {
-        const IdToken = provider.IdToken as unknown as new (
-          claims: Record<string, unknown>,
-          options: { ctx: KoaContextWithOIDC },
-        ) => {
-          scope: string;
-          set(k: string, v: unknown): void;
-          issue(o: { use: string }): Promise<string>;
-        };
-        // The claims are the mappers' (oidc/mapped-claims.ts, when the token is issued).
-        const token = new IdToken(
-          { sub: account.accountId, acr: '1', auth_time: authTime },
-          { ctx },
-        );
-        token.scope = scope ?? 'openid';
-        token.set('sid', sid);
-        idToken = (await token.issue({ use: 'idtoken' })) as string;
-      }
 
       ctx.body = {
         access_token: accessToken,
