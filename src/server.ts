@@ -25,6 +25,8 @@ import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from './oidc/routes.ts';
 import { unwrapForTokenEndpoint } from './oidc/keycloak-tokens.ts';
 import { adminRouter } from './admin/router.ts';
 import { consoleRouter } from './console/router.ts';
+import { accountConsolePage } from './console/account-page.ts';
+import { loadConsoleBuild } from './console/assets.ts';
 import { RateLimits } from './rate-limit.ts';
 import { applyRequestLimits, parseTokenForm } from './request-limits.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
@@ -131,7 +133,7 @@ export function createServer(
   app.keys = registry.cookieKeys;
   const router = new Router();
   // The account REST API (account/router.ts); its `html` option is the hook for the Account Console page.
-  const handleAccount = accountApi();
+  const handleAccount = accountApi({ html: accountConsolePage(config.baseUrl, loadConsoleBuild()) });
   // The request line carries five fields, none of them secret (the request id, the method, the
   // path without its query, the status, the duration), so it skips the redact pass: with the
   // wildcard paths every field of every line went through it (about 2 µs and 5 KB of garbage per

@@ -391,7 +391,10 @@ export function buildProvider(rc: RealmContext): Provider {
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, rcClaims, ctx, token as never),
     loadExistingGrant: (ctx) => loadExistingGrant(ctx, scopes),
+    // A page of this server's own origin (the Account Console, with an account-console client that
+    // lists no web origins, as Keycloak's) is not a cross-origin caller: its Origin is accepted.
     clientBasedCORS: (_ctx, origin, client) =>
+      origin === new URL(rc.baseUrl).origin ||
       originAllowed(realm.client(client.clientId), origin, rc.baseUrl),
     interactions: {
       policy: keycloakInteractionPolicy(rc, rcClaims),
