@@ -133,7 +133,9 @@ export function createServer(
   app.keys = registry.cookieKeys;
   const router = new Router();
   // The account REST API (account/router.ts); its `html` option is the hook for the Account Console page.
-  const handleAccount = accountApi({ html: accountConsolePage(config.baseUrl, loadConsoleBuild()) });
+  const handleAccount = accountApi({
+    html: accountConsolePage(config.baseUrl, loadConsoleBuild()),
+  });
   // The request line carries five fields, none of them secret (the request id, the method, the
   // path without its query, the status, the duration), so it skips the redact pass: with the
   // wildcard paths every field of every line went through it (about 2 µs and 5 KB of garbage per

@@ -21,6 +21,7 @@ import { showLogin, submitLogin } from './steps/password.ts';
 import { submitOtp } from './steps/otp.ts';
 import { handleConsentAction } from './consent.ts';
 import { advance, nextAction } from './steps/flow.ts';
+import { handleAia } from './steps/aia.ts';
 import { loadState, type Interaction } from './steps/state.ts';
 import {
   interactionBase,
@@ -78,6 +79,8 @@ async function dispatch(sc: StepContext, action: string | undefined, rest: strin
   // The consent prompt (oidc/consent-check.ts) has its own page (Keycloak's login-oauth-grant.ftl).
   if (sc.interaction.prompt.name === 'consent')
     return handleConsentAction(ctx, sc.rc, sc.provider, sc.interaction, action);
+  // kc_action: an application-initiated action for the signed-in user (steps/aia.ts).
+  if (await handleAia(sc, action, rest, () => readForm(ctx))) return;
   const us = await userStep(sc);
   if (ctx.method === 'GET' && !action) {
     if (us) return advance(us);

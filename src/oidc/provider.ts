@@ -48,6 +48,7 @@ import {
   type SessionFields,
 } from './sso-session.ts';
 import { keycloakInteractionPolicy } from './consent-check.ts';
+import { addKcActionStatus } from './kc-action.ts';
 import { installFrontchannelLogout } from './frontchannel-logout.ts';
 import './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
@@ -282,6 +283,8 @@ export function buildProvider(rc: RealmContext): Provider {
     // answered `invalid_scope` "Invalid scopes: {scope}" (after the redirect URI is checked). The
     // scope as sent: oidc-provider has dropped the names it does not know from params by now.
     extraParams: {
+      // Keycloak's application-initiated action (oidc/kc-action.ts); an unknown alias is ignored.
+      kc_action: () => undefined,
       scope: async (
         ctx: KoaContextWithOIDC,
         value: string | undefined,
@@ -487,6 +490,7 @@ export function buildProvider(rc: RealmContext): Provider {
     client_credentials: 'CLIENT_LOGIN',
     [DEVICE_CODE_GRANT]: 'OAUTH2_DEVICE_CODE_TO_TOKEN',
   };
+  addKcActionStatus(provider);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const type =
       GRANT_EVENTS[String((ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type)];

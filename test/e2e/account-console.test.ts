@@ -42,7 +42,6 @@ function watch(p: Page): void {
   p.on('response', (response) => {
     if (response.status() >= 400) {
       problems.push(`${response.status()} ${response.request().method()} ${response.url()}`);
-      void response.text().then((t) => console.log('DEBUGBODY', response.url(), t.slice(0, 300), response.request().headers().authorization?.slice(0, 900)));
     }
   });
   p.on('console', (message) => {
@@ -137,7 +136,6 @@ describe.runIf(available)('account console', () => {
     try {
       await page.getByLabel('First name').waitFor({ timeout: 30_000 });
     } finally {
-      console.log('DEBUG', problems);
       await shot('01-personal-info');
     }
     expect(await page.getByLabel('First name').inputValue()).toBe('Alice');
@@ -163,45 +161,55 @@ describe.runIf(available)('account console', () => {
     await page.getByText('My password').first().waitFor();
     await shot('03-signing-in');
     await expectClean('signing in');
+    const returns: string[] = [];
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.url().includes('kc_action_status='))
+        returns.push(request.url());
+    });
     await page.getByRole('button', { name: 'Update' }).first().click();
+    // The authorization request keycloak-js makes: Keycloak's AIA parameter.
+    await page.waitForURL(/kc_action=UPDATE_PASSWORD/);
     await page.getByLabel('New Password').fill(NEW_PASSWORD);
     await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
     await shot('04-update-password');
     await page.getByRole('button', { name: 'Submit' }).click();
     await page.getByText('My password').first().waitFor();
-    expect(new URL(page.url()).pathname).toBe(`/realms/${REALM}/account/account-security/signing-in`);
+    expect(new URL(page.url()).pathname).toBe(
+      `/realms/${REALM}/account/account-security/signing-in`,
+    );
+    // OIDCLoginProtocol.authenticated: the response carries the action's outcome.
+    expect(returns).toHaveLength(1);
+    const back = new URL(returns[0]).searchParams;
+    expect([back.get('kc_action_status'), back.get('kc_action')]).toEqual([
+      'success',
+      'UPDATE_PASSWORD',
+    ]);
     await shot('05-signing-in-after');
     await expectClean('update password');
-    const grant = await fetch(
-      `${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`,
-      {
-        method: 'POST',
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: 'admin-cli',
-          username: 'alice',
-          password: NEW_PASSWORD,
-        }),
-      },
-    );
+    const grant = await fetch(`${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: 'alice',
+        password: NEW_PASSWORD,
+      }),
+    });
     expect(grant.status).toBe(200);
   }, 90_000);
 
   it('account console shows a second session in Device activity and signs it out', async () => {
     // The second session: a password grant (a session of admin-cli, from this host).
-    const grant = await fetch(
-      `${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`,
-      {
-        method: 'POST',
-        headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0' },
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: 'admin-cli',
-          username: 'alice',
-          password: NEW_PASSWORD,
-        }),
-      },
-    );
+    const grant = await fetch(`${server.baseUrl}/realms/${REALM}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: 'alice',
+        password: NEW_PASSWORD,
+      }),
+    });
     expect(grant.status).toBe(200);
     const { kc, user } = await adminUser();
     const before = await kc.users.listSessions({ realm: REALM, id: user.id! });
