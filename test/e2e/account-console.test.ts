@@ -166,9 +166,10 @@ describe.runIf(available)('account console', () => {
       if (request.isNavigationRequest() && request.url().includes('kc_action_status='))
         returns.push(request.url());
     });
-    await page.getByRole('button', { name: 'Update' }).first().click();
     // The authorization request keycloak-js makes: Keycloak's AIA parameter.
-    await page.waitForURL(/kc_action=UPDATE_PASSWORD/);
+    const aia = page.waitForRequest((r) => r.url().includes('kc_action=UPDATE_PASSWORD'));
+    await page.getByRole('button', { name: 'Update' }).first().click();
+    await aia;
     await page.getByLabel('New Password').fill(NEW_PASSWORD);
     await page.getByLabel('Confirm password').fill(NEW_PASSWORD);
     await shot('04-update-password');
