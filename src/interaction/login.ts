@@ -75,12 +75,12 @@ async function submitAction(us: UserStepContext, alias: string, form: Form): Pro
 
 async function dispatch(sc: StepContext, action: string | undefined, rest: string[]) {
   const { ctx } = sc;
+  // kc_action: an application-initiated action for the signed-in user (steps/aia.ts).
+  if (await handleAia(sc, action, rest, () => readForm(ctx))) return;
   if (ctx.method === 'GET' && action === 'abort') return abort(sc);
   // The consent prompt (oidc/consent-check.ts) has its own page (Keycloak's login-oauth-grant.ftl).
   if (sc.interaction.prompt.name === 'consent')
     return handleConsentAction(ctx, sc.rc, sc.provider, sc.interaction, action);
-  // kc_action: an application-initiated action for the signed-in user (steps/aia.ts).
-  if (await handleAia(sc, action, rest, () => readForm(ctx))) return;
   const us = await userStep(sc);
   if (ctx.method === 'GET' && !action) {
     if (us) return advance(us);
