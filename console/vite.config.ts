@@ -20,7 +20,7 @@ function consoleResources(): Plugin {
   return {
     name: 'qsign-console-resources',
     generateBundle() {
-      for (const type of ['admin']) {
+      for (const type of ['admin', 'account']) {
         const messages = parse(
           readFileSync(path.join(here, 'messages', `${type}_en.properties`), 'utf8'),
         );
@@ -39,6 +39,12 @@ function consoleResources(): Plugin {
           source: readFileSync(path.join(lib, image)),
         });
       }
+      // The Account Console's menu (Keycloak's account-ui public/content.json), at `{resourceUrl}/content.json`.
+      this.emitFile({
+        type: 'asset',
+        fileName: 'content.json',
+        source: readFileSync(path.join(here, 'account', 'content.json')),
+      });
     },
   };
 }
@@ -47,6 +53,17 @@ export default defineConfig({
   root: here,
   base: '/resources/console/',
   plugins: [react(), consoleResources()],
+  resolve: {
+    alias: {
+      // The account-ui package exports only its module; its styles by file.
+      '@keycloak/keycloak-account-ui/styles.css': fileURLToPath(
+        new URL(
+          'keycloak-account-ui.css',
+          import.meta.resolve('@keycloak/keycloak-account-ui'),
+        ),
+      ),
+    },
+  },
   build: {
     outDir: path.join(here, '..', 'dist', 'console'),
     emptyOutDir: true,
@@ -55,7 +72,10 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 8192,
     rollupOptions: {
-      input: { admin: path.join(here, 'admin', 'main.tsx') },
+      input: {
+        admin: path.join(here, 'admin', 'main.tsx'),
+        account: path.join(here, 'account', 'main.tsx'),
+      },
     },
   },
 });

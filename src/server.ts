@@ -16,6 +16,8 @@ import { RealmRegistry } from './realm/registry.ts';
 import { accountApi } from './account/router.ts';
 import { adminRouter } from './admin/router.ts';
 import { consoleRouter } from './console/router.ts';
+import { accountConsolePage } from './console/account-page.ts';
+import { loadConsoleBuild } from './console/assets.ts';
 import { RateLimits } from './rate-limit.ts';
 import { fanOutRealmChanges, type RedisConnections } from './redis.ts';
 import { createServices, type Services } from './services.ts';
@@ -63,7 +65,9 @@ export function createServer(
   app.keys = registry.cookieKeys;
   const router = new Router();
   // The account REST API (account/router.ts); its `html` option is the hook for the Account Console page.
-  const handleAccount = accountApi();
+  const handleAccount = accountApi({
+    html: accountConsolePage(config.baseUrl, loadConsoleBuild()),
+  });
 
   app.use(requestLog(log, metrics));
   // With MANAGEMENT_PORT, health and metrics are served there alone, and nothing else is.

@@ -62,7 +62,12 @@ export async function handleKeycloakJs(
     const client = rc.realm.client(String(ctx.query.client_id ?? ''));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = null;
-    ctx.status = originAllowed(client, String(ctx.query.origin ?? ''), rc.baseUrl) ? 204 : 403;
+    // LoginStatusIframeEndpoint.preCheck adds the request's own origin to the valid ones.
+    const origin = String(ctx.query.origin ?? '');
+    ctx.status =
+      client && (origin === new URL(rc.baseUrl).origin || originAllowed(client, origin, rc.baseUrl))
+        ? 204
+        : 403;
     return true;
   }
   if (name === 'login-status-iframe.html/session') {

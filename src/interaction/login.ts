@@ -23,6 +23,7 @@ import { submitOtp } from './steps/otp.ts';
 import { handleConsentAction } from './consent.ts';
 import { advance, nextAction } from './steps/flow.ts';
 import { ssoActionsStep } from './steps/sso.ts';
+import { handleAia } from './steps/aia.ts';
 import { loadState, type Interaction } from './steps/state.ts';
 import {
   interactionBase,
@@ -77,6 +78,8 @@ async function submitAction(us: UserStepContext, alias: string, form: Form): Pro
 
 async function dispatch(sc: StepContext, action: string | undefined, rest: string[]) {
   const { ctx } = sc;
+  // kc_action: an application-initiated action for the signed-in user (steps/aia.ts).
+  if (await handleAia(sc, action, rest, () => readForm(ctx))) return;
   if (ctx.method === 'GET' && action === 'abort') return abort(sc);
   // The consent prompt (oidc/consent-check.ts) has its own page (Keycloak's login-oauth-grant.ftl).
   if (sc.interaction.prompt.name === 'consent')

@@ -16,6 +16,7 @@ import { findConsent } from '../store/consents.ts';
 import type { RealmClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';
 import { addRequiredActionsCheck } from './required-actions-check.ts';
+import { kcActionCheck } from './kc-action.ts';
 
 /** ClientScopeModel.isDisplayOnConsentScreen: attribute `display.on.consent.screen`, true when unset. */
 const displayed = (scope: ClientScopeRep) =>
@@ -59,6 +60,8 @@ export function keycloakInteractionPolicy(rc: RealmContext, rcClaims: RealmClaim
   const policy = interactionPolicy.base();
   addRequiredActionsCheck(policy, rc);
   const consent = policy.get('consent')!;
+  // kc_action (oidc/kc-action.ts): the login prompt runs the application-initiated action.
+  policy.get('login')!.checks.add(kcActionCheck());
   // What the consent page (interaction/consent.ts) lists, in the interaction's prompt details.
   // Keycloak lists the scopes not yet granted; with prompt=consent the stored consent is ignored
   // (AuthenticationManager.getEffectiveGrantedConsent), so it lists them all.

@@ -17,6 +17,7 @@ import { installSsoSessions } from './sso-session.ts';
 import { installFrontchannelLogout } from './frontchannel-logout.ts';
 import { registerCustomAlgorithms } from './custom-algorithms.ts';
 import type { RealmContext } from './realm-context.ts';
+import { addKcActionStatus } from './kc-action.ts';
 import { providerConfiguration } from './provider/configuration.ts';
 import { installClientRules } from './provider/client-rules.ts';
 import { installDeviceFormRecovery } from './provider/device-form.ts';
@@ -45,6 +46,7 @@ export function buildProvider(rc: RealmContext): Provider {
   installFrontchannelLogout(provider, rc);
   installEmptyTokenIntrospection(provider);
   installDeviceFormRecovery(provider, rc);
+  addKcActionStatus(provider);
   installLoginEvents(provider, rc);
   installErrorLogs(provider, rc);
   return provider;

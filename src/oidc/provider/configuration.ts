@@ -73,6 +73,8 @@ function enabledJWA(rc: RealmContext): Configuration['enabledJWA'] {
 // scope as sent: oidc-provider has dropped the names it does not know from params by now.
 function scopeParam(rc: RealmContext, rcClaims: RealmClaims): Configuration['extraParams'] {
   return {
+    // Keycloak's application-initiated action (oidc/kc-action.ts); an unknown alias is ignored.
+    kc_action: () => undefined,
     scope: async (
       ctx: KoaContextWithOIDC,
       value: string | undefined,
@@ -117,7 +119,10 @@ function issuingHooks(rc: RealmContext, rcClaims: RealmClaims, scopes: ReadonlyS
     rotateRefreshToken: true,
     extraTokenClaims: (ctx, token) => extraTokenClaims(rc, rcClaims, ctx, token as never),
     loadExistingGrant: (ctx) => loadExistingGrant(ctx, scopes),
+    // A page of this server's own origin (the Account Console, with an account-console client that
+    // lists no web origins, as Keycloak's) is not a cross-origin caller: its Origin is accepted.
     clientBasedCORS: (_ctx, origin, client) =>
+      origin === new URL(rc.baseUrl).origin ||
       originAllowed(realm.client(client.clientId), origin, rc.baseUrl),
     interactions: {
       policy: keycloakInteractionPolicy(rc, rcClaims),
