@@ -9,24 +9,15 @@
  * to test-results/account-console/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, startServer, MASTER_REALM_FILE, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
 import { masterAdmin } from '../helpers/admin.ts';
-import { CONSOLE_DIST } from '../../src/console/assets.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { consoleAvailable } from '../helpers/admin-console.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const built = existsSync(path.join(CONSOLE_DIST, '.vite', 'manifest.json'));
-const available = existsSync(CHROMIUM) && built;
-if (!available) {
-  const why = !built
-    ? 'the consoles are not built (npm run build:console)'
-    : `Chromium is not installed (${CHROMIUM})`;
-  if (REQUIRE_ALL) throw new Error(`account console tests need Chromium and the build: ${why}`);
-  console.warn(`skipping account console tests: ${why}`);
-}
+const available = consoleAvailable('account console tests');
 
 const SHOTS = path.join(REPO, 'test-results', 'account-console');
 const REALM = 'acme';
@@ -116,10 +107,7 @@ describe.runIf(available)('account console', () => {
         },
       ],
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     watch(page);

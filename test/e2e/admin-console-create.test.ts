@@ -11,16 +11,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { decodeJwt } from 'jose';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
-import {
-  ALWAYS_EXPECTED,
-  CHROMIUM,
-  consoleAvailable,
-  ConsoleWatch,
-} from '../helpers/admin-console.ts';
+import { ALWAYS_EXPECTED, consoleAvailable, ConsoleWatch } from '../helpers/admin-console.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 
 const SHOTS = path.join(REPO, 'test-results', 'console-create');
 const REALM = 'shop';
@@ -73,10 +69,7 @@ describe.runIf(consoleAvailable('admin console create tests'))(
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });
       server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')] });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-dev-shm-usage'],
-      });
+      browser = await launchChromium();
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       page = await context.newPage();
       watch = new ConsoleWatch(page, [

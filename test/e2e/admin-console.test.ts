@@ -6,26 +6,17 @@
  * or error alert is collected, and the test fails on any. Screenshots go to test-results/console/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
 import { masterAdmin, passwordToken, TEST_ADMIN_PASSWORD } from '../helpers/admin.ts';
 import { decodeProtectedHeader } from 'jose';
 import { createLocalJWKSet, verifyToken } from 'qsign-oidc/verify';
-import { CONSOLE_DIST } from '../../src/console/assets.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { consoleAvailable } from '../helpers/admin-console.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const built = existsSync(path.join(CONSOLE_DIST, '.vite', 'manifest.json'));
-const available = existsSync(CHROMIUM) && built;
-if (!available) {
-  const why = !built
-    ? 'the consoles are not built (npm run build:console)'
-    : `Chromium is not installed (${CHROMIUM})`;
-  if (REQUIRE_ALL) throw new Error(`admin console tests need Chromium and the build: ${why}`);
-  console.warn(`skipping admin console tests: ${why}`);
-}
+const available = consoleAvailable('admin console tests');
 
 const SHOTS = path.join(REPO, 'test-results', 'console');
 
@@ -77,10 +68,7 @@ describe.runIf(available)('admin console', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await startServer({ realmFiles: [path.join(REPO, 'realms', 'master.json')] });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     watch(page);

@@ -15,20 +15,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
 import { mailLink, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (REQUIRE_ALL)
-    throw new Error(`Chromium is required (REQUIRE_ALL=1): install the Debian package chromium`);
-  console.warn('skipping consent / reset browser test: Chromium is not installed');
-}
+const available = chromiumAvailable('consent / reset browser tests');
 const SHOTS = path.join(REPO, 'test-results', 'consent-reset');
 const REALM = 'consent-reset';
 /** The client's callback: a listener of this test (its URL is set in beforeAll). */
@@ -76,11 +70,7 @@ beforeAll(async () => {
     ],
     env: { SMTP_ALLOWED_HOSTS: smtp.hostPort },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
 afterAll(async () => {

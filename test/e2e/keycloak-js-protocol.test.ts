@@ -9,14 +9,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable('keycloak-js protocol browser tests');
 
 let server: TestServer;
 let spa: http.Server;
@@ -88,18 +88,7 @@ beforeAll(async () => {
     res.setHeader('content-type', file[0]);
     res.end(file[1]);
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium(['--disable-component-update', '--disable-sync']);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

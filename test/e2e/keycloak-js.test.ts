@@ -7,26 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { decodeProtectedHeader } from 'jose';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (REQUIRE_ALL)
-    throw new Error(
-      `Chromium is required (REQUIRE_ALL=1): install the Debian package chromium (${CHROMIUM})`,
-    );
-  console.warn(
-    'skipping keycloak-js browser tests: Chromium is not installed (apt-get install chromium)',
-  );
-}
+const available = chromiumAvailable('keycloak-js browser tests');
 
 let server: TestServer;
 let spa: http.Server;
@@ -101,19 +91,11 @@ beforeAll(async () => {
   server = await startServer({ realmFiles: [file] });
   const handler = serveSpa(server.baseUrl);
   spa.on('request', (req, res) => handler.emit('request', req, res));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium([
+    '--disable-quic',
+    '--disable-component-update',
+    '--disable-sync',
+  ]);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -6,21 +6,13 @@
  * in; no page breaks its Content-Security-Policy. Screenshots under test-results/login-locale/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (REQUIRE_ALL)
-    throw new Error(
-      `Chromium is required (REQUIRE_ALL=1): install the Debian package chromium (${CHROMIUM})`,
-    );
-  console.warn('skipping login locale browser test: Chromium is not installed');
-}
+const available = chromiumAvailable('login locale browser tests');
 const SHOTS = path.join(REPO, 'test-results', 'login-locale');
 const CB = 'http://localhost:4000/cb';
 
@@ -43,11 +35,7 @@ beforeAll(async () => {
       },
     ],
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 60_000);
 afterAll(async () => {

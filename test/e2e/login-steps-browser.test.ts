@@ -7,24 +7,14 @@
  * saved under test-results/login-steps/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
 import { base32Decode, keyOf, totp } from '../helpers/otp.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (REQUIRE_ALL)
-    throw new Error(
-      `Chromium is required (REQUIRE_ALL=1): install the Debian package chromium (${CHROMIUM})`,
-    );
-  console.warn(
-    'skipping login-steps browser test: Chromium is not installed (apt-get install chromium)',
-  );
-}
+const available = chromiumAvailable('login steps browser tests');
 const SHOTS = path.join(REPO, 'test-results', 'login-steps');
 const CB = 'http://localhost:4000/cb';
 const PHONE = 'phone-secret-0123456789';
@@ -99,11 +89,7 @@ beforeAll(async () => {
       },
     ],
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 60_000);
 afterAll(async () => {

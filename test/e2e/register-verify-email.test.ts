@@ -10,22 +10,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
-import { REQUIRE_ALL } from '../helpers/components.ts';
 import { adminCall, masterAdmin } from '../helpers/admin.ts';
 import { mailLink, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { launchChromium, chromiumAvailable } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (REQUIRE_ALL)
-    throw new Error(`Chromium is required (REQUIRE_ALL=1): install the Debian package chromium`);
-  console.warn('skipping registration browser test: Chromium is not installed');
-}
+const available = chromiumAvailable('registration browser tests');
 const SHOTS = path.join(REPO, 'test-results');
 
 let server: TestServer;
@@ -85,11 +79,7 @@ beforeAll(async () => {
     if (file) res.setHeader('content-type', file[0]);
     res.end(file?.[1]);
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
 afterAll(async () => {

@@ -7,21 +7,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { REQUIRE_ALL } from './components.ts';
+import { chromiumAvailable } from './chromium.ts';
 import { CONSOLE_DIST } from '../../src/console/assets.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM } from './chromium.ts';
 
-/** true when the console tests can run; throws under REQUIRE_ALL when they cannot. */
+/** true when the console tests can run (Chromium and the console build); throws under REQUIRE_ALL when they cannot. */
 export function consoleAvailable(what: string): boolean {
   const built = existsSync(path.join(CONSOLE_DIST, '.vite', 'manifest.json'));
-  if (existsSync(CHROMIUM) && built) return true;
-  const why = !built
-    ? 'the consoles are not built (npm run build:console)'
-    : `Chromium is not installed (${CHROMIUM})`;
-  if (REQUIRE_ALL) throw new Error(`${what} need Chromium and the build: ${why}`);
-  console.warn(`skipping ${what}: ${why}`);
-  return false;
+  return chromiumAvailable(what, {
+    ok: built,
+    why: 'the consoles are not built (npm run build:console)',
+  });
 }
 
 /** A request the test expects to fail, matched on `"<status> <METHOD> <path>"`, and why. */
