@@ -7,8 +7,9 @@
  * Each write of an artefact is a single statement, so it is either written whole or not at all.
  * A refresh token rotated in a request is marked used by the statement that stores its successor
  * and the new access token, and that touches the token's session (see `upsert`); the password
- * grant's session, grant and tokens are stored together by one statement (`deferWrites`). A reuse caught marks the artefact used, then revokes its grant in a second
- * statement: if that one fails (store down: 503), the artefact stays used and the grant stays.
+ * grant's session, grant and tokens are stored together by one statement (`deferWrites`). A
+ * reuse caught marks the artefact used, then revokes its grant in a second statement: if that
+ * one fails (store down: 503), the artefact stays used and the grant stays.
  */
 import Provider, { errors } from 'oidc-provider';
 import type { SqlClient } from '../src/store/sql.ts';
