@@ -13,6 +13,7 @@ import type Router from '@koa/router';
 import type { SqlClient } from '../store/sql.ts';
 import { updateRealmDoc, type StoredRealm } from '../store/realms.ts';
 import { deleteUser, findUserByUsername, insertUser } from '../store/users.ts';
+import { insertConsent } from '../store/consents.ts';
 import { serviceAccountUser } from '../realm/defaults.ts';
 import { parseRealm, RealmImportError, storedUsers } from '../realm/import.ts';
 import { realmRepresentation } from '../realm/export.ts';
@@ -126,12 +127,14 @@ async function applyPartialImport(
     // Without the default role, unlike admin/clients.ts and import (not yet checked against Keycloak's ClientsPartialImport).
     users.push({ user: serviceAccountUser(client.clientId, []), passwords: [], otps: [] });
   }
-  for (const { user, passwords, otps } of users) {
+  for (const { user, passwords, otps, consents } of users) {
     if (planned!.overwrite.has(user.username)) {
       const old = await findUserByUsername(tx, realm.id, user.username);
       if (old) await deleteUser(tx, realm.id, old.id);
     }
     await insertUser(tx, realm.id, user, passwords, otps);
+    // UsersPartialImport.create → RepresentationToModel.createUser adds the user's clientConsents.
+    for (const consent of consents ?? []) await insertConsent(tx, realm.id, user.id, consent);
     userIds.set(user.username, user.id);
   }
   return withIds(planned!.results, planned!.rep, userIds);
