@@ -24,7 +24,7 @@ import type { RealmRegistry, RealmRuntime } from '../realm/registry.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, realmVersion } from '../store/realms.ts';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
-import { RealmModel } from '../realm/model.ts';
+import { RealmModel } from '../model/model.ts';
 import { forbidden, unauthorized } from './errors.ts';
 import {
   can,

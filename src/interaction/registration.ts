@@ -20,7 +20,7 @@ import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserByUsername, insertUser, searchUsers, type StoredUser } from '../store/users.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { withDefaultActions } from '../realm/required-actions.ts';
-import { userSchema } from '../realm/representation.ts';
+import { userSchema } from '../model/representation.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { preparePassword } from '../realm/password-update.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';

@@ -10,7 +10,7 @@ import type {
   GroupRepresentation,
   RealmRepresentation,
   RoleRepresentation,
-} from '../realm/representation.ts';
+} from '../model/representation.ts';
 import { parseMappers, realmClientScopes, type RealmScopes } from './client-scopes.ts';
 import { roleDefinitions, type RoleKey } from './role-graph.ts';
 import type { ProtocolMapperRep } from './types.ts';

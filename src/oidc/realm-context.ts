@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics.ts';
 import type { StoredUser } from '../store/users.ts';
 import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmModel } from '../realm/model.ts';
+import type { RealmModel } from '../model/model.ts';
 import type { RealmKeys } from '../keys/realm-keys.ts';
 import type { VerifyEmailSender } from './verify-email-sender.ts';
 

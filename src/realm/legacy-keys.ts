@@ -6,7 +6,7 @@
  * is kept only sealed, keys/encryption.ts). Pure.
  */
 import { KEY_PROVIDER_TYPE } from '../keys/component-model.ts';
-import type { RealmRepresentation } from './representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 
 /** `rep` with its legacy realm-level key turned into an `rsa` component; unchanged when it has none. */
 export function withLegacyRealmKey(rep: RealmRepresentation): RealmRepresentation {

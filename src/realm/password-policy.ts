@@ -18,7 +18,7 @@
  */
 import { QsignError } from '../errors.ts';
 import { RE2JS } from 're2js';
-import { verifyPassword, type StoredPassword } from './password.ts';
+import { verifyPassword, type StoredPassword } from '../model/password.ts';
 
 /** One message of the login theme: Keycloak's key, its `{0}` parameters, the English text. */
 export interface PolicyMessage {

@@ -10,10 +10,10 @@
  */
 import { QsignError } from '../errors.ts';
 import { hkdfSync, randomUUID } from 'node:crypto';
-import { openValue, sealValue } from '../keys/encryption.ts';
+import { openValue, sealValue } from './encryption.ts';
 import { SEALED_PREFIX } from './realm-secrets.ts';
 import type { SqlClient } from './sql.ts';
-import type { OtpCredentialData, OtpMatch } from '../realm/otp.ts';
+import type { OtpCredentialData, OtpMatch } from '../model/otp.ts';
 
 export const OTP = 'otp';
 

@@ -14,8 +14,8 @@
  */
 import { QsignError } from '../errors.ts';
 import { hkdfSync } from 'node:crypto';
-import { openValue, sealValue } from '../keys/encryption.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import { openValue, sealValue } from './encryption.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 export const SEALED_PREFIX = 'qsign-sealed:';
 const ROTATED = 'client.secret.rotated';

@@ -18,7 +18,7 @@ import { AccountError } from '../../src/account/errors.ts';
 import { ComponentError } from '../../src/keys/component-model.ts';
 import { KeyInUseError } from '../../src/keys/removal-guard.ts';
 import { KeyConflictError } from '../../src/keys/repository.ts';
-import { KeyDecryptionError, WrongKeyEncryptionKeyError } from '../../src/keys/encryption.ts';
+import { KeyDecryptionError, WrongKeyEncryptionKeyError } from '../../src/store/encryption.ts';
 import { StoreUnavailableError } from '../../src/store/sql.ts';
 import { RealmNotFoundError } from '../../src/store/realms.ts';
 import { RealmSecretError } from '../../src/store/realm-secrets.ts';
@@ -34,7 +34,7 @@ import {
 import { RealmImportError } from '../../src/realm/import.ts';
 import { PartialImportExistsError } from '../../src/realm/partial-import.ts';
 import { PasswordPolicyConfigError } from '../../src/realm/password-policy.ts';
-import { PlaceholderError } from '../../src/realm/placeholders.ts';
+import { PlaceholderError } from '../../src/model/placeholders.ts';
 import { ExportOptionError } from '../../src/realm/export-files.ts';
 import { TokenVerificationError } from '../../src/jose/verify-errors.ts';
 import { JwsVerificationError } from '../../src/jose/jws.ts';

@@ -17,7 +17,7 @@ import {
   newOtpSecret,
   otpauthUri,
   otpPolicy,
-} from '../../realm/otp.ts';
+} from '../../model/otp.ts';
 import {
   hasOtpCredential,
   insertOtpCredential,
