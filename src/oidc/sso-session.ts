@@ -14,7 +14,7 @@
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { RealmContext } from './realm-context.ts';
 import { refreshTokenSeconds, userSessionSeconds } from './session-lifetimes.ts';
-import { KEYCLOAK_ROUTES } from './routes.ts';
+import { KEYCLOAK_ROUTES } from '../routes.ts';
 
 /** The Session fields this module reads or sets. */
 export interface SessionFields {

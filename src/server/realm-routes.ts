@@ -15,7 +15,7 @@ import { handleRegistrationsEndpoint } from '../interaction/registration.ts';
 import { handleKeycloakJs } from '../interaction/keycloak-js.ts';
 import { renderStandaloneError } from '../interaction/pages.ts';
 import { setLocaleSource } from '../i18n/page-locale.ts';
-import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../oidc/routes.ts';
+import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../routes.ts';
 import type { RateLimits } from '../rate-limit.ts';
 import { applyRequestLimits } from '../request-limits.ts';
 import { unwrapTokenParam } from './token-param.ts';

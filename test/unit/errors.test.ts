@@ -37,7 +37,7 @@ import { PasswordPolicyConfigError } from '../../src/realm/password-policy.ts';
 import { PlaceholderError } from '../../src/model/placeholders.ts';
 import { ExportOptionError } from '../../src/realm/export-files.ts';
 import { TokenVerificationError } from '../../src/jose/verify-errors.ts';
-import { JwsVerificationError } from '../../src/jose/jws.ts';
+import { JwsVerificationError } from '../../src/signer/jws.ts';
 import { JwkError } from '../../src/jose/algorithms.ts';
 import { Dilithium3KeyError } from '../../src/jose/dilithium3.ts';
 import { ConfigError } from '../../src/config.ts';
