@@ -20,7 +20,7 @@
  */
 import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
-import type { RealmRegistry, RealmRuntime } from '../realm/registry.ts';
+import type { RealmRegistry, RealmRuntime } from '../runtime/registry.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, realmVersion } from '../store/realms.ts';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';

@@ -8,7 +8,7 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import type Router from '@koa/router';
-import type { RealmRegistry, RealmRuntime } from '../realm/registry.ts';
+import type { RealmRegistry, RealmRuntime } from '../runtime/registry.ts';
 import { handleLoginAction } from '../interaction/login.ts';
 import { handleFlowAction } from '../interaction/flow-actions.ts';
 import { handleRegistrationsEndpoint } from '../interaction/registration.ts';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { NEGATIVE_CACHE_MAX } from '../../src/realm/registry.ts';
+import { NEGATIVE_CACHE_MAX } from '../../src/runtime/registry.ts';
 
 let server: TestServer;
 beforeAll(async () => {
