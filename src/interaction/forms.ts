@@ -9,7 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { LOGIN_ACTIONS } from '../routes.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { realmDisplayName, renderStandaloneError, sendPage } from '../pages.ts';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 

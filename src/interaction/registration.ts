@@ -23,7 +23,7 @@ import { withDefaultActions } from '../realm/required-actions.ts';
 import { userSchema } from '../model/representation.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { preparePassword } from '../realm/password-update.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { realmDisplayName, renderStandaloneError, sendPage } from '../pages.ts';
 import { browserInteraction, interactionBase, MAX_FIELD, readForm } from './forms.ts';
 import { advance } from './steps/flow.ts';
 import { saveState, type LoginState } from './steps/state.ts';

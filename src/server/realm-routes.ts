@@ -13,7 +13,7 @@ import { handleLoginAction } from '../interaction/login.ts';
 import { handleFlowAction } from '../interaction/flow-actions.ts';
 import { handleRegistrationsEndpoint } from '../interaction/registration.ts';
 import { handleKeycloakJs } from '../interaction/keycloak-js.ts';
-import { renderStandaloneError } from '../interaction/pages.ts';
+import { renderStandaloneError } from '../pages.ts';
 import { setLocaleSource } from '../i18n/page-locale.ts';
 import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../routes.ts';
 import type { RateLimits } from '../rate-limit.ts';

@@ -24,7 +24,7 @@ import {
   openPending,
   sealPending,
 } from '../../store/credentials.ts';
-import { realmDisplayName } from '../pages.ts';
+import { realmDisplayName } from '../../pages.ts';
 import { completeAction } from './complete.ts';
 import { saveState } from './state.ts';
 import { stepPage, type RequiredActionStep, type UserStepContext } from './types.ts';

@@ -22,7 +22,7 @@ import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from '../../routes.ts';
 import { SignerSigningKey } from '../signing-key.ts';
 import { keycloakInteractionPolicy } from '../consent-check.ts';
 import type { RealmContext } from '../realm-context.ts';
-import { renderErrorPage } from '../../interaction/pages.ts';
+import { renderErrorPage } from '../../pages.ts';
 import { CLAIMS, SCOPES } from './scopes.ts';
 import { extraTokenClaims, type Entities } from './extra-token-claims.ts';
 import { loadExistingGrant } from './existing-grant.ts';
