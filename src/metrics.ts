@@ -151,7 +151,7 @@ const TOP_ROUTES = new Map([
 ]);
 const P = `${PROTOCOL}/`;
 /**
- * Route names of exact paths under `/realms/{realm}`: each Keycloak endpoint (oidc/routes.ts) by
+ * Route names of exact paths under `/realms/{realm}`: each Keycloak endpoint (routes.ts) by
  * its path after the protocol prefix (`token/introspect`, `device`), and the pages around them.
  */
 const REALM_ROUTES = new Map([

@@ -60,7 +60,7 @@ function indexGroups(groups: GroupRepresentation[]): Map<string, IndexedGroup> {
   return byPath;
 }
 
-/** Builds the index of a parsed realm (realm/representation.ts realmSchema output). */
+/** Builds the index of a parsed realm (model/representation.ts realmSchema output). */
 export function indexRealm(rep: RealmRepresentation): RealmIndex {
   const scopes = realmClientScopes(rep);
   const invalid = [...scopes.invalid];

@@ -1,6 +1,6 @@
 /**
  * Everything the per-realm oidc-provider configuration needs, built once per realm version by
- * the realm registry (realm/registry.ts) and shared by the oidc/ modules.
+ * the realm registry (runtime/registry.ts) and shared by the oidc/ modules.
  */
 import type { Metrics } from '../metrics.ts';
 import type { StoredUser } from '../store/users.ts';

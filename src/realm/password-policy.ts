@@ -5,7 +5,7 @@
  * with its default and checks a new password, failing with a message key of the login theme's
  * messages_en.properties and its parameters. Pure: the caller passes the user's stored password
  * hashes for `passwordHistory` (store/users.ts passwordHistory) and hashes new passwords with
- * `policyHashOptions` (realm/password.ts).
+ * `policyHashOptions` (model/password.ts).
  *
  * Supported ids and defaults (Keycloak 26): length (8), maxLength (64), digits (1),
  * lowerCase (1), upperCase (1), specialChars (1), notUsername, notContainsUsername, notEmail,

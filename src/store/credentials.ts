@@ -28,7 +28,7 @@ export interface NewOtpCredential {
   lastStep?: number;
 }
 
-/** An OTP credential as the login reads it: `data` is the stored credentialData (realm/otp.ts parseCredentialData checks it). */
+/** An OTP credential as the login reads it: `data` is the stored credentialData (model/otp.ts parseCredentialData checks it). */
 export interface OtpCredential {
   id: string;
   secret: string;

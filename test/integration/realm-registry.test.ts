@@ -1,4 +1,4 @@
-/** The realm registry's memory of unknown realm names stays bounded (src/realm/registry.ts). */
+/** The realm registry's memory of unknown realm names stays bounded (src/runtime/registry.ts). */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from '../helpers/server.ts';

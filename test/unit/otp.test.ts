@@ -1,5 +1,5 @@
 /**
- * OTP codes (src/realm/otp.ts, otplib) against RFC 6238 appendix B and RFC 4226 appendix D, and an
+ * OTP codes (src/model/otp.ts, otplib) against RFC 6238 appendix B and RFC 4226 appendix D, and an
  * independent implementation (test/helpers/otp.ts, node:crypto) checked against the same vectors;
  * the realm's OTP policy with Keycloak's defaults; the required-action lists (Keycloak's
  * DefaultRequiredActions).
