@@ -11,8 +11,8 @@
  */
 import pino from 'pino';
 import { parseRealm } from '../src/realm/import.ts';
-import { RealmModel } from '../src/realm/model.ts';
-import { userSchema, type RealmDocument } from '../src/realm/representation.ts';
+import { RealmModel } from '../src/model/model.ts';
+import { userSchema, type RealmDocument } from '../src/model/representation.ts';
 import { createRealmClaims } from '../src/oidc/claims.ts';
 import type { StoredUser } from '../src/store/users.ts';
 import { serviceAccountNotes } from '../src/mappers/service-account.ts';

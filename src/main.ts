@@ -15,7 +15,7 @@ import { allAlgorithms } from './jose/algorithms.ts';
 import { eventKey, verifyEvents } from './events/store.ts';
 import { findRealm, RealmNotFoundError } from './store/realms.ts';
 import { keysCommand, type KeysOptions } from './keys/cli.ts';
-import { WrongKeyEncryptionKeyError } from './keys/encryption.ts';
+import { WrongKeyEncryptionKeyError } from './store/encryption.ts';
 import { Backends } from './signer/backends.ts';
 import { importEnv, openStore } from './bootstrap.ts';
 import { runClusterPrimary } from './cluster.ts';

@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SigningThreads } from './jose/ml-dsa-threads.ts';
 import { shareWorkerRegistry } from './metrics-cluster.ts';
-import { KEYCLOAK_ROUTES, PROTOCOL } from './oidc/routes.ts';
+import { KEYCLOAK_ROUTES, PROTOCOL } from './routes.ts';
 
 /**
  * One server's metrics: its own prom-client Registry and the counters on it, made by the
@@ -151,7 +151,7 @@ const TOP_ROUTES = new Map([
 ]);
 const P = `${PROTOCOL}/`;
 /**
- * Route names of exact paths under `/realms/{realm}`: each Keycloak endpoint (oidc/routes.ts) by
+ * Route names of exact paths under `/realms/{realm}`: each Keycloak endpoint (routes.ts) by
  * its path after the protocol prefix (`token/introspect`, `device`), and the pages around them.
  */
 const REALM_ROUTES = new Map([

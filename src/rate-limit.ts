@@ -16,7 +16,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import type { RealmDocument } from './realm/representation.ts';
+import type { RealmDocument } from './model/representation.ts';
 
 export type LimitKind = 'token.perClient' | 'token.perIp' | 'login.perClient' | 'login.perIp';
 

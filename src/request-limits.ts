@@ -14,7 +14,7 @@
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { RateLimits } from './rate-limit.ts';
-import type { RealmRuntime } from './realm/registry.ts';
+import type { RealmRuntime } from './runtime/registry.ts';
 
 /** The token endpoint's form parser (64 KB), shared with introspection and revocation. */
 export const parseTokenForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });

@@ -12,7 +12,7 @@ import Router from '@koa/router';
 import type { SqlClient } from './store/sql.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { RealmRegistry } from './realm/registry.ts';
+import { RealmRegistry } from './runtime/registry.ts';
 import { accountApi } from './account/router.ts';
 import { adminRouter } from './admin/router.ts';
 import { consoleRouter } from './console/router.ts';

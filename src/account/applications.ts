@@ -20,7 +20,7 @@
  * - `GET .../account/supportedLocales`: the realm's `supportedLocales`.
  */
 import type { Context } from 'koa';
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import { listUserGrants, listUserSessions, type UserGrant } from '../store/sessions.ts';
 import { requireOneOf, type AccountCaller } from './auth.ts';
 import { errorResponse } from './errors.ts';

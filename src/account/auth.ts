@@ -10,7 +10,7 @@
  */
 import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
-import type { RealmRuntime } from '../realm/registry.ts';
+import type { RealmRuntime } from '../runtime/registry.ts';
 import { findUserById, type StoredUser } from '../store/users.ts';
 import { forbidden, jaxrs, unauthorized } from './errors.ts';
 

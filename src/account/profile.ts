@@ -13,7 +13,7 @@
  *   UPDATE_PROFILE.
  */
 import type { Context } from 'koa';
-import type { RealmRepresentation } from '../realm/representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 import {
   accountProfileMetadata,
   realmUpConfig,

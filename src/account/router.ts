@@ -17,7 +17,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import type { RealmRuntime } from '../realm/registry.ts';
+import type { RealmRuntime } from '../runtime/registry.ts';
 import { originAllowed } from '../oidc/claims.ts';
 import { assertJsonDepth, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { authenticate, type AccountCaller } from './auth.ts';

@@ -20,11 +20,11 @@
  */
 import { decodeJwt } from 'jose';
 import type { Context, Next } from 'koa';
-import type { RealmRegistry, RealmRuntime } from '../realm/registry.ts';
+import type { RealmRegistry, RealmRuntime } from '../runtime/registry.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { findRealm, realmVersion } from '../store/realms.ts';
 import { findServiceAccount, findUserById, type StoredUser } from '../store/users.ts';
-import { RealmModel } from '../realm/model.ts';
+import { RealmModel } from '../model/model.ts';
 import { forbidden, unauthorized } from './errors.ts';
 import {
   can,

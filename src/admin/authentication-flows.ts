@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { notFound } from './errors.ts';
 import { realmScope, type AdminDeps } from './context.ts';
 import { BUILTIN_FLOWS, type AuthenticationFlow } from './builtin-flows.ts';

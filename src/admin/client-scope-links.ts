@@ -13,7 +13,7 @@ import { notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';
 import { clientScopeEntries, clientScopeNames, realmScopes } from './realm-client-scopes.ts';
 import { scopeById } from './client-scopes.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 const clientOf = (doc: RealmDocument, id: string) => {
   const client = doc.clients.find((c) => c.id === id);

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { z } from 'zod';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { formatPath } from '../realm/import.ts';
 import { AdminError, badRequest, conflict, notFound } from './errors.ts';

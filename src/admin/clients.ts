@@ -9,7 +9,7 @@ import {
   clientSchema,
   type ClientRepresentation,
   type RealmDocument,
-} from '../realm/representation.ts';
+} from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { insertUser, findServiceAccount } from '../store/users.ts';
 import { listKeys } from '../keys/repository.ts';

@@ -7,7 +7,7 @@ import type { EventWriter } from '../events/store.ts';
 import type { Context } from 'koa';
 import type { Logger } from '../log.ts';
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmRegistry } from '../realm/registry.ts';
+import type { RealmRegistry } from '../runtime/registry.ts';
 import { findRealm, type StoredRealm } from '../store/realms.ts';
 import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 import { badRequest, notFound } from './errors.ts';

@@ -19,8 +19,8 @@ import type {
   ClientRepresentation,
   RealmDocument,
   RoleRepresentation,
-} from '../realm/representation.ts';
-import type { RealmModel } from '../realm/model.ts';
+} from '../model/representation.ts';
+import type { RealmModel } from '../model/model.ts';
 import type { StoredUser } from '../store/users.ts';
 import { createRealmClaims } from '../oidc/claims.ts';
 import { userSession } from '../oidc/token-claims.ts';

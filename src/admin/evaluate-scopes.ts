@@ -13,8 +13,8 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { RealmModel } from '../realm/model.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import { RealmModel } from '../model/model.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { findUserById } from '../store/users.ts';
 import { indexRealm } from '../mappers/realm-index.ts';
 import { notFound } from './errors.ts';

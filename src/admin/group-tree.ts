@@ -7,7 +7,7 @@
  * The functions that change the tree change the array they are given: call them on the document
  * updateRealmDoc hands out (a fresh copy of the stored row).
  */
-import type { GroupRepresentation } from '../realm/representation.ts';
+import type { GroupRepresentation } from '../model/representation.ts';
 
 export interface PlacedGroup {
   group: GroupRepresentation;

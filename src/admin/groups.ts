@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { z } from 'zod';
-import type { GroupRepresentation, RealmDocument } from '../realm/representation.ts';
+import type { GroupRepresentation, RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { updateUser } from '../store/users.ts';
 import { groupMembers, usersInGroupTree } from '../store/groups.ts';

@@ -21,7 +21,7 @@
  * other client routes), as Keycloak's is.
  */
 import type Router from '@koa/router';
-import type { ClientRepresentation, RealmDocument } from '../realm/representation.ts';
+import type { ClientRepresentation, RealmDocument } from '../model/representation.ts';
 import { notFound } from './errors.ts';
 import { realmScope, type AdminDeps } from './context.ts';
 

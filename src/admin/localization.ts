@@ -15,7 +15,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { updateRealmDoc } from '../store/realms.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, jsonBody, noContent, realmScope, storable, type AdminDeps } from './context.ts';
 

@@ -18,7 +18,7 @@ import { serviceAccountUser } from '../realm/defaults.ts';
 import { parseRealm, RealmImportError, storedUsers } from '../realm/import.ts';
 import { realmRepresentation } from '../realm/export.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/component-model.ts';
-import type { RealmDocument, RealmRepresentation } from '../realm/representation.ts';
+import type { RealmDocument, RealmRepresentation } from '../model/representation.ts';
 import {
   mergePartialImport,
   PartialImportExistsError,

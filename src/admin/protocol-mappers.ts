@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';

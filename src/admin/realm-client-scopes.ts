@@ -13,7 +13,7 @@
  * takes them from, so a realm file that lists no client scopes shows Keycloak 26's built-ins.
  */
 import { createHash } from 'node:crypto';
-import type { ClientRepresentation, RealmDocument } from '../realm/representation.ts';
+import type { ClientRepresentation, RealmDocument } from '../model/representation.ts';
 import {
   BUILTIN_DEFAULT_SCOPES,
   BUILTIN_OPTIONAL_SCOPES,

@@ -7,7 +7,7 @@ import {
   realmSchema,
   type RealmDocument,
   type RealmRepresentation,
-} from '../realm/representation.ts';
+} from '../model/representation.ts';
 import { deleteRealm, findRealm, listRealms, updateRealmDoc } from '../store/realms.ts';
 import { importRealm, parseRealm, RealmImportError, formatPath } from '../realm/import.ts';
 import { listKeys } from '../keys/repository.ts';

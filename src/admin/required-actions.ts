@@ -17,7 +17,7 @@ import {
   type RequiredActionProvider,
 } from '../realm/required-actions.ts';
 import { updateRealmDoc } from '../store/realms.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 

@@ -9,7 +9,7 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { RealmDocument, RoleRepresentation } from '../realm/representation.ts';
+import type { RealmDocument, RoleRepresentation } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { badRequest, notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';

@@ -9,8 +9,8 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { RealmDocument, RoleRepresentation } from '../realm/representation.ts';
-import { RealmModel, type EffectiveRoles } from '../realm/model.ts';
+import type { RealmDocument, RoleRepresentation } from '../model/representation.ts';
+import { RealmModel, type EffectiveRoles } from '../model/model.ts';
 import { updateRealmDoc, type StoredRealm } from '../store/realms.ts';
 import { findUserById, updateUser } from '../store/users.ts';
 import type { SqlClient } from '../store/sql.ts';

@@ -10,7 +10,7 @@ import { deleteRole, roleById, roleRep, updatedRole, withRole } from './roles.ts
 import { compositeRoutes } from './role-composites.ts';
 import { requirePermission } from './auth.ts';
 import type { Context } from 'koa';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 /**
  * The role `:id` names, after RoleByIdResource's check on its container: view (GET) or manage

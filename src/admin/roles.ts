@@ -9,7 +9,7 @@ import {
   type GroupRepresentation,
   type RealmDocument,
   type RoleRepresentation,
-} from '../realm/representation.ts';
+} from '../model/representation.ts';
 import { dropRoleMappings } from '../store/role-mappings.ts';
 import type { SqlClient } from '../store/sql.ts';
 import { withoutScopeClient, withoutScopedRole } from './scope-mapping-doc.ts';

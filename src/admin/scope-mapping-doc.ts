@@ -4,7 +4,7 @@
  * (`{roleClientId: [{client | clientScope, roles: [names]}]}`). Pure functions for
  * scope-mappings.ts and for the renames and deletes that must follow into them.
  */
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 /** Who holds scope mappings, as the export names it: `{client: clientId}` or `{clientScope: name}`. */
 export type ScopeHolder = { key: 'client' | 'clientScope'; name: string };

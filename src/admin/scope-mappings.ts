@@ -10,8 +10,8 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { RealmDocument } from '../realm/representation.ts';
-import { RealmModel } from '../realm/model.ts';
+import type { RealmDocument } from '../model/representation.ts';
+import { RealmModel } from '../model/model.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { notFound } from './errors.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';

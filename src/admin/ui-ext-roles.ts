@@ -22,8 +22,8 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { RealmDocument } from '../realm/representation.ts';
-import { RealmModel, type EffectiveRoles } from '../realm/model.ts';
+import type { RealmDocument } from '../model/representation.ts';
+import { RealmModel, type EffectiveRoles } from '../model/model.ts';
 import type { StoredRealm } from '../store/realms.ts';
 import { findUserById } from '../store/users.ts';
 import { notFound } from './errors.ts';

@@ -6,7 +6,7 @@
  */
 import type Router from '@koa/router';
 import { findUserById, updateUser, type StoredUser } from '../store/users.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { notFound } from './errors.ts';
 import { BOOL, one, paging, TEXT } from './query-params.ts';
 import { commit, noContent, realmScope, type AdminDeps } from './context.ts';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import { userSchema, type RealmDocument } from '../realm/representation.ts';
+import { userSchema, type RealmDocument } from '../model/representation.ts';
 import {
   deleteUser,
   findUserById,
@@ -19,7 +19,7 @@ import {
   type UserSearch,
 } from '../store/users.ts';
 import { preparePassword, storePassword } from '../realm/password-update.ts';
-import type { StoredPassword } from '../realm/password.ts';
+import type { StoredPassword } from '../model/password.ts';
 import { withDefaultRole } from '../realm/defaults.ts';
 import { withDefaultActions } from '../realm/required-actions.ts';
 import { formatPath } from '../realm/import.ts';

@@ -13,7 +13,7 @@
  * are therefore off (docs/keycloak-compatibility.md).
  */
 import type { Context } from 'koa';
-import type { RealmRuntime } from '../realm/registry.ts';
+import type { RealmRuntime } from '../runtime/registry.ts';
 import type { AccountHtmlHook } from '../account/router.ts';
 import { CONSOLE_RESOURCES, type ConsoleBuild } from './assets.ts';
 import { sendConsolePage } from './page.ts';

@@ -8,7 +8,7 @@
  * fonts, images and requests from this origin only, no eval.
  */
 import type { Context } from 'koa';
-import { sendPage } from '../interaction/pages.ts';
+import { sendPage } from '../pages.ts';
 import { CONSOLE_RESOURCES, type ConsoleEntry, type ConsoleType } from './assets.ts';
 
 /**

@@ -16,7 +16,7 @@ import type { AdminIdentity } from '../admin/auth.ts';
 import { AdminError, notFound, unauthorized } from '../admin/errors.ts';
 import { findRealm } from '../store/realms.ts';
 import { findUserById } from '../store/users.ts';
-import { RealmModel } from '../realm/model.ts';
+import { RealmModel } from '../model/model.ts';
 import { REALM_MANAGEMENT_ROLES } from '../realm/defaults.ts';
 
 export interface WhoAmIRepresentation {

@@ -6,7 +6,7 @@
  * only when `adminEventsEnabled`, with the changed representation only when
  * `adminEventsDetailsEnabled`.
  */
-import type { RealmRepresentation } from '../realm/representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 
 /**
  * Keycloak's EventType values with saveByDefault = false (org.keycloak.events.EventType): every

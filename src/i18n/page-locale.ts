@@ -8,7 +8,7 @@
  * `/realms/{realm}/`, HttpOnly, session cookie, Secure over HTTPS).
  */
 import type { Context } from 'koa';
-import type { RealmContext } from '../oidc/realm-context.ts';
+import type { RealmModel } from '../model/model.ts';
 import { localeName } from './bundles.ts';
 import {
   findLocale,
@@ -22,9 +22,14 @@ import { messagesFor, type Messages } from './messages.ts';
 export const LOCALE_COOKIE = 'KEYCLOAK_LOCALE';
 export const KC_LOCALE_PARAM = 'kc_locale';
 
+/** The part of a realm's runtime (oidc/realm-context.ts RealmContext) a page's locale reads. */
+export interface PageRealm {
+  realm: RealmModel;
+}
+
 /** What a handler knows about the page's locale. */
 export interface LocaleSource {
-  rc?: RealmContext;
+  rc?: PageRealm;
   user?: { attributes?: Record<string, unknown> };
   uiLocales?: string;
   /** The locale picked earlier in this login (kept in the interaction, login.ts). */
@@ -49,7 +54,7 @@ export interface PageLocale extends Messages {
 const KEY = 'qsignLocale';
 
 /** The realm's locale settings and its `localizationTexts`. */
-export function localeSettings(rc: RealmContext): LocaleSettings & { localizationTexts?: unknown } {
+export function localeSettings(rc: PageRealm): LocaleSettings & { localizationTexts?: unknown } {
   const rep = rc.realm.rep as Record<string, unknown>;
   return {
     internationalizationEnabled: rep.internationalizationEnabled,
@@ -69,7 +74,7 @@ const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
 const asString = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /** The supported locale a `kc_locale` query names, when the realm has i18n on; else undefined. */
-export function requestedLocale(ctx: Context, rc: RealmContext): string | undefined {
+export function requestedLocale(ctx: Context, rc: PageRealm): string | undefined {
   const rep = localeSettings(rc);
   const wanted = asString(first(ctx.query[KC_LOCALE_PARAM]));
   if (!wanted || !i18nEnabled(rep)) return undefined;

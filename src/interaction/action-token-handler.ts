@@ -17,7 +17,7 @@ import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserById, updateUser, type StoredUser } from '../store/users.ts';
 import { preparePassword, storePassword, type PreparedPassword } from '../realm/password-update.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { realmDisplayName, renderStandaloneError, sendPage } from '../pages.ts';
 import { infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
 import { resetContinuation } from './reset-continue.ts';
 import { setLocaleSource } from '../i18n/page-locale.ts';

@@ -14,8 +14,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
 import { grantConsent } from '../store/consents.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { LOGIN_ACTIONS } from '../oidc/routes.ts';
-import { realmDisplayName, sendPage } from './pages.ts';
+import { LOGIN_ACTIONS } from '../routes.ts';
+import { realmDisplayName, sendPage } from '../pages.ts';
 
 const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 

@@ -8,8 +8,8 @@ import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { LOGIN_ACTIONS } from '../oidc/routes.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { LOGIN_ACTIONS } from '../routes.ts';
+import { realmDisplayName, renderStandaloneError, sendPage } from '../pages.ts';
 import { loginLocaleSource } from './login-locale.ts';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });

@@ -11,7 +11,7 @@ import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { originAllowed } from '../oidc/claims.ts';
-import { COOKIE_NAMES, PROTOCOL } from '../oidc/routes.ts';
+import { COOKIE_NAMES, PROTOCOL } from '../routes.ts';
 import { VIEWS_DIR } from '../views-dir.ts';
 
 const read = (name: string) => readFileSync(path.join(VIEWS_DIR, 'protocol', name), 'utf8');

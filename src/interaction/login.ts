@@ -16,7 +16,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserById } from '../store/users.ts';
-import { realmDisplayName, renderStandaloneError } from './pages.ts';
+import { realmDisplayName, renderStandaloneError } from '../pages.ts';
 import { loginLocaleSource, updateUserLocale } from './login-locale.ts';
 import { showLogin, submitLogin } from './steps/password.ts';
 import { submitOtp } from './steps/otp.ts';

@@ -13,7 +13,7 @@ import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { findUserForLogin } from '../store/users.ts';
 import { sendPasswordReset } from '../email/user-emails.ts';
-import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { realmDisplayName, renderStandaloneError, sendPage } from '../pages.ts';
 import { continueAfterReset } from './reset-continue.ts';
 import { browserInteraction, infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
-import { openPrivateKey, sealPrivateKey, WrongKeyEncryptionKeyError } from './encryption.ts';
+import { openPrivateKey, sealPrivateKey, WrongKeyEncryptionKeyError } from '../store/encryption.ts';
 
 const SAMPLE = 10;
 const CHECK_KID = 'key-encryption-key-check';

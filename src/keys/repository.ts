@@ -5,7 +5,7 @@
 import { QsignError } from '../errors.ts';
 import type { SqlClient } from '../store/sql.ts';
 import type { SignerStatus } from '../signer/signer.ts';
-import { sealPrivateKey } from './encryption.ts';
+import { sealPrivateKey } from '../store/encryption.ts';
 import type { GeneratedKey } from './generate.ts';
 import type { JWK } from 'jose';
 import { jwsAlgorithm } from '../jose/algorithms.ts';

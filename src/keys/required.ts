@@ -2,7 +2,7 @@
  * The algorithms a realm cannot be without an ACTIVE key for: its default signature algorithm,
  * HS512 (refresh tokens), and every alg a client asks for by attribute.
  */
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 export const CLIENT_ALG_ATTRIBUTES = [
   'access.token.signed.response.alg',

@@ -10,7 +10,7 @@
  * rotateKey (CLI), and by the scheduler, which then changes nothing for that alg and logs a warning.
  */
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { listKeys, setKeySchedule } from './repository.ts';
 import { providerIdFor } from './generate.ts';
 import {

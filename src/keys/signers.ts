@@ -7,7 +7,7 @@ import { KeyUnusableError } from '../errors.ts';
 import type { Signer } from '../signer/signer.ts';
 import { LocalSigner } from '../signer/local.ts';
 import { metered } from '../signer/metered.ts';
-import { openPrivateKey } from './encryption.ts';
+import { openPrivateKey } from '../store/encryption.ts';
 import type { KeyRecord } from './repository.ts';
 import { legacyBackendError } from './providers/backend-fields.ts';
 import { externalProvider } from './providers/registry.ts';

@@ -4,7 +4,7 @@
  * lacks one). Used for a replaced key's default `retireAfter` (keys/rotation.ts) and for the
  * deletion guard (keys/removal-guard.ts, keys/signature-ledger.ts).
  */
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 /** The realm settings tokenLifetime reads (Keycloak's RealmRepresentation fields, seconds). */
 export type TokenLifespans = Partial<

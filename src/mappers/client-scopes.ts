@@ -13,7 +13,7 @@
  * {scope}"; AuthorizationEndpointChecker.checkValidScope, OAuth2GrantTypeBase for the token
  * endpoint): isValidScope is false then, and the caller answers so. Nothing is dropped silently.
  */
-import type { ClientRepresentation, RealmRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation, RealmRepresentation } from '../model/representation.ts';
 import {
   BUILTIN_DEFAULT_SCOPES,
   BUILTIN_OPTIONAL_SCOPES,
@@ -28,7 +28,7 @@ import {
   type ClientScopeRep,
   type ProtocolMapperRep,
 } from './types.ts';
-import type { RoleRepresentation } from '../realm/representation.ts';
+import type { RoleRepresentation } from '../model/representation.ts';
 
 export interface RealmScopes {
   byName: ReadonlyMap<string, ClientScopeRep>;

@@ -4,7 +4,7 @@
  * audience resolve 30, role mappers 40, others 0), whether it writes to a token target (the
  * Keycloak mapper interfaces it implements and its include-in flags), and the claim writer.
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import type { RealmIndex } from './realm-index.ts';
 import type { ResolvedRoles } from './resolved-roles.ts';
 import type { Claims, MapperSession, MapperUser, ProtocolMapperRep, TokenTarget } from './types.ts';

@@ -12,7 +12,7 @@
  * `skipped` and the token is issued without its claims).
  */
 import { QsignError } from '../errors.ts';
-import type { EffectiveRoles } from '../realm/model.ts';
+import type { EffectiveRoles } from '../model/model.ts';
 import { baseClaims } from './base-claims.ts';
 import { permittedClientScopes, tokenScope } from './client-scopes.ts';
 import type { MapperContext } from './mapper.ts';

@@ -6,7 +6,7 @@
  * Create one cache per RealmIndex (a new realm version builds a new index and so a new cache).
  * Bounded: at most `limit` plans, the oldest dropped first (clients may send many spellings).
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import { isValidScope, requestedClientScopes } from './client-scopes.ts';
 import { planMappers, type MapperPlan } from './plan.ts';
 import type { RealmIndex } from './realm-index.ts';

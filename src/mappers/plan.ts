@@ -6,7 +6,7 @@
  * priorities is unspecified; this order is fixed. Unknown types are reported once in `skipped`.
  * Depends only on (realm version, client, requested scopes): the caller caches it.
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import { splitClaimPath } from './claim-path.ts';
 import type { MapperType } from './mapper.ts';
 import type { RealmIndex } from './realm-index.ts';

@@ -10,7 +10,7 @@ import type {
   GroupRepresentation,
   RealmRepresentation,
   RoleRepresentation,
-} from '../realm/representation.ts';
+} from '../model/representation.ts';
 import { parseMappers, realmClientScopes, type RealmScopes } from './client-scopes.ts';
 import { roleDefinitions, type RoleKey } from './role-graph.ts';
 import type { ProtocolMapperRep } from './types.ts';
@@ -60,7 +60,7 @@ function indexGroups(groups: GroupRepresentation[]): Map<string, IndexedGroup> {
   return byPath;
 }
 
-/** Builds the index of a parsed realm (realm/representation.ts realmSchema output). */
+/** Builds the index of a parsed realm (model/representation.ts realmSchema output). */
 export function indexRealm(rep: RealmRepresentation): RealmIndex {
   const scopes = realmClientScopes(rep);
   const invalid = [...scopes.invalid];

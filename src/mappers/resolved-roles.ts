@@ -5,7 +5,7 @@
  * the audience resolve mapper (30) read them. One object per pipeline run; Keycloak's
  * "no realm roles" (realmAccess null) is `realm: undefined`.
  */
-import type { EffectiveRoles } from '../realm/model.ts';
+import type { EffectiveRoles } from '../model/model.ts';
 
 export interface ResolvedRoles {
   realm?: string[];

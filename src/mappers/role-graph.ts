@@ -3,7 +3,7 @@
  * RoleUtils.expandCompositeRoles (a role stands for itself and, recursively, its composites).
  * Keys: `realm\0{name}` and `client\0{clientId}\0{name}` (NUL: names may contain ':' or '.').
  */
-import type { RoleRepresentation } from '../realm/representation.ts';
+import type { RoleRepresentation } from '../model/representation.ts';
 
 export type RoleKey = string;
 export const realmRoleKey = (name: string): RoleKey => `realm\0${name}`;

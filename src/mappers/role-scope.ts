@@ -6,8 +6,8 @@
  * (realm `scopeMappings` / `clientScopeMappings`), composites expanded (RoleUtils).
  * roleScope depends only on (client, applied scopes): cacheable per realm version.
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
-import type { EffectiveRoles } from '../realm/model.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
+import type { EffectiveRoles } from '../model/model.ts';
 import type { RealmIndex } from './realm-index.ts';
 import {
   clientRoleKey,

@@ -4,7 +4,7 @@
  * .USE_LIGHTWEIGHT_ACCESS_TOKEN_ENABLED, read by AbstractOIDCProtocolMapper
  * .getShouldUseLightweightToken), else the full one.
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import type { TokenTarget } from './types.ts';
 
 export function accessTokenTarget(client: ClientRepresentation): TokenTarget {

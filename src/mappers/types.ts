@@ -5,7 +5,7 @@
  * exports sometimes carry booleans or numbers, which are kept as their string form.
  */
 import { z } from 'zod';
-import type { ClientRepresentation, UserRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation, UserRepresentation } from '../model/representation.ts';
 
 /**
  * The token a pipeline run builds. `lightweight` is the access token of a client with

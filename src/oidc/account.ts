@@ -11,9 +11,9 @@ import {
   passwordCredentials,
   type StoredUser,
 } from '../store/users.ts';
-import { verifyPassword } from '../realm/password.ts';
+import { verifyPassword } from '../model/password.ts';
 import { isLockedOut, recordLoginAttempt } from '../realm/brute-force.ts';
-import { checkOtp, otpPolicy, parseCredentialData } from '../realm/otp.ts';
+import { checkOtp, otpPolicy, parseCredentialData } from '../model/otp.ts';
 import { pendingActions } from '../realm/required-actions.ts';
 import { consumeOtp, otpCredentials, type OtpCredential } from '../store/credentials.ts';
 import { counterFor } from '../metrics.ts';

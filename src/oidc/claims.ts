@@ -7,8 +7,8 @@
  */
 import { errors } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { ClientRepresentation } from '../realm/representation.ts';
-import type { RealmModel } from '../realm/model.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
+import type { RealmModel } from '../model/model.ts';
 import type { StoredUser } from '../store/users.ts';
 import { indexRealm, type RealmIndex } from '../mappers/realm-index.ts';
 import { createClaimsCache } from '../mappers/claims-cache.ts';

@@ -17,7 +17,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 
 /** The authentication methods that work here, for discovery's `*_auth_methods_supported`. */
 export const CLIENT_AUTH_METHODS = [

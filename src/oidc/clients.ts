@@ -5,7 +5,7 @@
  * redirect URIs".
  */
 import type { ClientMetadata } from 'oidc-provider';
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import type { RealmContext } from './realm-context.ts';
 import { idTokenAlg } from './realm-context.ts';
 import { PASSWORD_GRANT } from './password-grant.ts';

@@ -11,7 +11,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { requestedClientScopes } from '../mappers/client-scopes.ts';
 import type { ClientScopeRep } from '../mappers/types.ts';
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import { findConsent } from '../store/consents.ts';
 import type { RealmClaims } from './claims.ts';
 import type { RealmContext } from './realm-context.ts';

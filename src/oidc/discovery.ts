@@ -12,7 +12,7 @@
  * encryption, `pairwise` subjects, mTLS, CIBA, `acr_values_supported`, `plain` PKCE.
  */
 import { CLIENT_AUTH_METHODS, CLIENT_AUTH_SIGNING_ALGS } from './client-auth.ts';
-import { PROTOCOL } from './routes.ts';
+import { PROTOCOL } from '../routes.ts';
 
 export function keycloakDiscovery(issuer: string): Record<string, unknown> {
   const authenticated = CLIENT_AUTH_METHODS.filter((m) => m !== 'none');

@@ -10,7 +10,7 @@
  */
 import type { Context } from 'koa';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { realmDisplayName, sendPage } from '../interaction/pages.ts';
+import { realmDisplayName, sendPage } from '../pages.ts';
 import type { RealmContext } from './realm-context.ts';
 
 type Authorizations = Record<string, { sid?: string }>;

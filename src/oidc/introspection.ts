@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
-import { KEYCLOAK_ROUTES } from './routes.ts';
+import { KEYCLOAK_ROUTES } from '../routes.ts';
 
 export function installEmptyTokenIntrospection(provider: Provider): void {
   provider.use(async (ctx, next) => {

@@ -17,7 +17,7 @@
  * (test/unit/oidc-upstream-contract.test.ts) fails when an upgrade moves them.
  */
 import type { Provider } from 'oidc-provider';
-import { signJws, verifyOwnJws } from '../jose/jws.ts';
+import { signJws, verifyOwnJws } from '../signer/jws.ts';
 import { SignerUnavailableError } from '../signer/signer.ts';
 import type { RealmClaims } from './claims.ts';
 import { applyMappedClaims, installMappedUserinfo, type IdTokenLike } from './mapped-claims.ts';

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import { KEYCLOAK_ROUTES } from './routes.ts';
+import { KEYCLOAK_ROUTES } from '../routes.ts';
 import { unwrapForTokenEndpoint } from './keycloak-tokens.ts';
 import type { RealmContext } from './realm-context.ts';
 import { endUserSession, type EndableSession } from './end-session.ts';

@@ -1,12 +1,12 @@
 /**
  * Everything the per-realm oidc-provider configuration needs, built once per realm version by
- * the realm registry (realm/registry.ts) and shared by the oidc/ modules.
+ * the realm registry (runtime/registry.ts) and shared by the oidc/ modules.
  */
 import type { Metrics } from '../metrics.ts';
 import type { StoredUser } from '../store/users.ts';
 import type { Logger } from 'pino';
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmModel } from '../realm/model.ts';
+import type { RealmModel } from '../model/model.ts';
 import type { RealmKeys } from '../keys/realm-keys.ts';
 import type { VerifyEmailSender } from './verify-email-sender.ts';
 

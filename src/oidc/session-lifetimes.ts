@@ -19,7 +19,7 @@
  * cluster nodes that see a refresh late) is added to the idle limit: every replica reads the
  * same store, so a session idle for `ssoSessionIdleTimeout` is over.
  */
-import type { ClientRepresentation, RealmRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation, RealmRepresentation } from '../model/representation.ts';
 
 /** Keycloak Constants.DEFAULT_SESSION_IDLE_TIMEOUT / MAX_LIFESPAN and the offline ones (seconds). */
 const DEFAULTS = { idle: 1800, max: 36000, offlineIdle: 2592000, offlineMax: 5184000 };

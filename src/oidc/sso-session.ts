@@ -15,7 +15,7 @@ import OidcProvider, { type KoaContextWithOIDC, type Provider } from 'oidc-provi
 import { notedTouch, touchSessionRow, touchWithRotation } from '../../adapters/postgres.ts';
 import type { RealmContext } from './realm-context.ts';
 import { refreshTokenSeconds, userSessionSeconds } from './session-lifetimes.ts';
-import { KEYCLOAK_ROUTES } from './routes.ts';
+import { KEYCLOAK_ROUTES } from '../routes.ts';
 
 /** The Session fields this module reads or sets. */
 export interface SessionFields {

@@ -11,7 +11,7 @@
  * client_credentials the service-account notes of ClientCredentialsGrantType (clientId,
  * clientHost, clientAddress) and no AUTH_TIME.
  */
-import type { ClientRepresentation } from '../realm/representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 import type { StoredUser } from '../store/users.ts';
 import { serviceAccountNotes } from '../mappers/service-account.ts';
 import { accessTokenTarget } from '../mappers/token-target.ts';

@@ -11,7 +11,7 @@
  */
 import { parsePasswordPolicy } from './password-policy.ts';
 import { realmRequiredActions } from './required-actions.ts';
-import type { RealmDocument } from './representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 /** Constants.KC_ACTION_MAX_AGE, seconds. */
 export const KC_ACTION_MAX_AGE = 300;

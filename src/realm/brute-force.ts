@@ -7,7 +7,7 @@
  * every process through the store. A locked user gets the same generic answer as a wrong password.
  */
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmDocument } from './representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import { findUserById, updateUser } from '../store/users.ts';
 import type { Metrics } from '../metrics.ts';
 

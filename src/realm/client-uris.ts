@@ -19,7 +19,7 @@
  * an http(s) URI without a host, and a scheme-less pattern not starting with `/` (Keycloak keeps
  * it unresolved, so it matches no real redirect URI; here it would resolve against rootUrl).
  */
-import type { ClientRepresentation } from './representation.ts';
+import type { ClientRepresentation } from '../model/representation.ts';
 
 export interface UriProblem {
   path: string;

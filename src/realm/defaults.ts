@@ -11,8 +11,8 @@ import type {
   ClientRepresentation,
   RealmRepresentation,
   RoleRepresentation,
-} from './representation.ts';
-import { clientSchema } from './representation.ts';
+} from '../model/representation.ts';
+import { clientSchema } from '../model/representation.ts';
 import { randomUUID } from 'node:crypto';
 import type { StoredUser } from '../store/users.ts';
 

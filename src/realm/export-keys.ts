@@ -13,7 +13,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { SqlClient } from '../store/sql.ts';
 import { listKeys } from '../keys/repository.ts';
-import { openPrivateKey } from '../keys/encryption.ts';
+import { openPrivateKey } from '../store/encryption.ts';
 
 /** Config fields holding one key's material, for a provider whose key Keycloak exports. */
 function materialFields(

@@ -19,7 +19,7 @@ import type {
   CredentialRepresentation,
   RealmRepresentation,
   UserRepresentation,
-} from './representation.ts';
+} from '../model/representation.ts';
 
 /** A Keycloak ComponentExportRepresentation (components are grouped by providerType in a realm export). */
 type ComponentExport = {

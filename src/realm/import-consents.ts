@@ -7,7 +7,7 @@
  * user's document, and exported back by realm/export.ts (ExportUtils.exportUser). Pure.
  */
 import type { StoredConsent } from '../store/consents.ts';
-import type { RealmRepresentation } from './representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 
 const list = (user: object): unknown[] => {
   const value = (user as { clientConsents?: unknown }).clientConsents;

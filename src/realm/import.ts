@@ -17,25 +17,25 @@ import { insertUser, type StoredUser } from '../store/users.ts';
 import { insertConsent, type StoredConsent } from '../store/consents.ts';
 import { consentProblems, userConsents, withoutConsents } from './import-consents.ts';
 import type { NewOtpCredential } from '../store/credentials.ts';
-import { parseCredentialData } from './otp.ts';
+import { parseCredentialData } from '../model/otp.ts';
 import { createRealmKeys, plannedKeyAlgs, readRealmKeyBackends } from '../keys/realm-keys.ts';
 import { Backends } from '../signer/backends.ts';
 import { keySpecsFromComponents } from '../keys/components.ts';
 import { KEY_PROVIDER_TYPE } from '../keys/providers.ts';
-import { resolvePlaceholders, PlaceholderError } from './placeholders.ts';
+import { resolvePlaceholders, PlaceholderError } from '../model/placeholders.ts';
 import {
   realmFileSchema,
   type CredentialRepresentation,
   type GroupRepresentation,
   type RealmDocument,
   type RealmRepresentation,
-} from './representation.ts';
+} from '../model/representation.ts';
 import { serviceAccountUser, withDefaultRole, withKeycloakDefaults } from './defaults.ts';
 import { withLegacyRealmKey } from './legacy-keys.ts';
 import { defaultSignatureAlgorithm } from '../config.ts';
 import { clientUriProblems } from './client-uris.ts';
-import { RealmModel } from './model.ts';
-import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from './password.ts';
+import { RealmModel } from '../model/model.ts';
+import { hashPassword, SUPPORTED_HASH_ALGORITHMS, type StoredPassword } from '../model/password.ts';
 import { isSupportedAlg } from '../jose/algorithms.ts';
 import { assertJsonDepth, JsonDepthError, MAX_JSON_DEPTH } from '../json-depth.ts';
 

@@ -3,10 +3,10 @@
  * as realm-level `privateKey` / `publicKey` / `certificate`. Keycloak's RealmManager.importRealm
  * turns them into an `rsa` key provider (DefaultKeyProviders.createProviders(realm, privateKeyPem,
  * certificatePem), priority 100); so do we, and the fields leave the realm document (a private key
- * is kept only sealed, keys/encryption.ts). Pure.
+ * is kept only sealed, store/encryption.ts). Pure.
  */
 import { KEY_PROVIDER_TYPE } from '../keys/component-model.ts';
-import type { RealmRepresentation } from './representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 
 /** `rep` with its legacy realm-level key turned into an `rsa` component; unchanged when it has none. */
 export function withLegacyRealmKey(rep: RealmRepresentation): RealmRepresentation {

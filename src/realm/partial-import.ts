@@ -8,7 +8,7 @@
  * CLIENT_ROLE / IDP, `resourceName`, `id`). Users are returned apart: they live in their own table.
  */
 import { QsignError } from '../errors.ts';
-import type { RealmDocument, UserRepresentation } from './representation.ts';
+import type { RealmDocument, UserRepresentation } from '../model/representation.ts';
 import { RealmImportError } from './import.ts';
 
 export type Policy = 'FAIL' | 'SKIP' | 'OVERWRITE';

@@ -37,7 +37,7 @@ import {
   type ImportProblem,
   type ImportResult,
 } from './import.ts';
-import type { RealmRepresentation } from './representation.ts';
+import type { RealmRepresentation } from '../model/representation.ts';
 import type { Backends } from '../signer/backends.ts';
 
 /** A parsed JSON file. */

@@ -5,7 +5,7 @@
  * with its default and checks a new password, failing with a message key of the login theme's
  * messages_en.properties and its parameters. Pure: the caller passes the user's stored password
  * hashes for `passwordHistory` (store/users.ts passwordHistory) and hashes new passwords with
- * `policyHashOptions` (realm/password.ts).
+ * `policyHashOptions` (model/password.ts).
  *
  * Supported ids and defaults (Keycloak 26): length (8), maxLength (64), digits (1),
  * lowerCase (1), upperCase (1), specialChars (1), notUsername, notContainsUsername, notEmail,
@@ -18,7 +18,7 @@
  */
 import { QsignError } from '../errors.ts';
 import { RE2JS } from 're2js';
-import { verifyPassword, type StoredPassword } from './password.ts';
+import { verifyPassword, type StoredPassword } from '../model/password.ts';
 
 /** One message of the login theme: Keycloak's key, its `{0}` parameters, the English text. */
 export interface PolicyMessage {

@@ -15,7 +15,7 @@ import {
   policyHashOptions,
   type PolicyMessage,
 } from './password-policy.ts';
-import { hashPassword, type StoredPassword } from './password.ts';
+import { hashPassword, type StoredPassword } from '../model/password.ts';
 
 /** A password that passed the policy, hashed and ready to store with `storePassword`. */
 export interface PreparedPassword {

@@ -10,7 +10,7 @@
  * admin API or registration (JpaUserProvider.addUser with addDefaultRequiredActions), not to
  * imported users. Pure: no I/O.
  */
-import type { RealmDocument } from './representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 export interface RequiredActionProvider {
   alias: string;

@@ -5,7 +5,7 @@
  */
 import type Router from '@koa/router';
 import type { SqlClient } from '../store/sql.ts';
-import type { RealmRegistry } from '../realm/registry.ts';
+import type { RealmRegistry } from '../runtime/registry.ts';
 import type { RedisConnections } from '../redis.ts';
 import type { Backends } from '../signer/backends.ts';
 import type { Metrics } from '../metrics.ts';

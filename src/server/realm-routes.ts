@@ -8,14 +8,14 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import type Router from '@koa/router';
-import type { RealmRegistry, RealmRuntime } from '../realm/registry.ts';
+import type { RealmRegistry, RealmRuntime } from '../runtime/registry.ts';
 import { handleLoginAction } from '../interaction/login.ts';
 import { handleFlowAction } from '../interaction/flow-actions.ts';
 import { handleRegistrationsEndpoint } from '../interaction/registration.ts';
 import { handleKeycloakJs } from '../interaction/keycloak-js.ts';
-import { renderStandaloneError } from '../interaction/pages.ts';
+import { renderStandaloneError } from '../pages.ts';
 import { setLocaleSource } from '../i18n/page-locale.ts';
-import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../oidc/routes.ts';
+import { KEYCLOAK_ROUTES, LOGIN_ACTIONS, PROTOCOL } from '../routes.ts';
 import type { RateLimits } from '../rate-limit.ts';
 import { applyRequestLimits } from '../request-limits.ts';
 import { unwrapTokenParam } from './token-param.ts';

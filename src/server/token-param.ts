@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
-import type { RealmRuntime } from '../realm/registry.ts';
+import type { RealmRuntime } from '../runtime/registry.ts';
 import { parseTokenForm } from '../request-limits.ts';
 import { unwrapForTokenEndpoint } from '../oidc/keycloak-tokens.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Local signer: private key material decrypted in process memory (it is stored sealed under the
- * KEK, see keys/encryption.ts), signing through the JWS algorithm registry (jose/algorithms.ts):
+ * KEK, see store/encryption.ts), signing through the JWS algorithm registry (jose/algorithms.ts):
  * liboqs for ML-DSA and DILITHIUM3, node:crypto for the composites and the classical algs.
  */
 import type { JWK } from 'jose';

@@ -10,10 +10,10 @@
  */
 import { QsignError } from '../errors.ts';
 import { hkdfSync, randomUUID } from 'node:crypto';
-import { openValue, sealValue } from '../keys/encryption.ts';
+import { openValue, sealValue } from './encryption.ts';
 import { SEALED_PREFIX } from './realm-secrets.ts';
 import type { SqlClient } from './sql.ts';
-import type { OtpCredentialData, OtpMatch } from '../realm/otp.ts';
+import type { OtpCredentialData, OtpMatch } from '../model/otp.ts';
 
 export const OTP = 'otp';
 
@@ -28,7 +28,7 @@ export interface NewOtpCredential {
   lastStep?: number;
 }
 
-/** An OTP credential as the login reads it: `data` is the stored credentialData (realm/otp.ts parseCredentialData checks it). */
+/** An OTP credential as the login reads it: `data` is the stored credentialData (model/otp.ts parseCredentialData checks it). */
 export interface OtpCredential {
   id: string;
   secret: string;

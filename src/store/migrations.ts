@@ -253,7 +253,7 @@ export const MIGRATIONS: string[] = [
   // encryption key (rsa-enc-generated, rsa-enc, aes-generated) that never signs (keys/repository.ts).
   `ALTER TABLE keys ADD COLUMN use text NOT NULL DEFAULT 'sig';`,
   // 16 (issue 18): the realm's default role is no longer held implicitly by every user
-  // (realm/model.ts); as in Keycloak it is an explicit mapping, given to users created by the
+  // (model/model.ts); as in Keycloak it is an explicit mapping, given to users created by the
   // admin API and to service accounts, and to imported users only where their file lists it
   // (RepresentationToModel.createUser: addDefaultRoles = false). Every user stored before this
   // migration held it implicitly: the mapping is written into their realmRoles so nothing changes

@@ -5,7 +5,7 @@
  * (`identityProviders[].config.clientSecret`): the fields Keycloak's exports carry in clear
  * (ClientRepresentation.secret, RealmRepresentation.smtpServer, IdentityProviderRepresentation.config).
  *
- * Sealed with keys/encryption.ts's primitive (AES-256-GCM, random 12-byte nonce) under a key derived
+ * Sealed with encryption.ts's primitive (AES-256-GCM, random 12-byte nonce) under a key derived
  * from KEY_ENCRYPTION_KEY (HKDF-SHA256, info "realm secrets v1"), with the realm id and the field's
  * place (`clients/<client id>/secret`...) as associated data: a sealed value copied onto another
  * client, field or realm does not open. In the document a sealed value is the string
@@ -14,8 +14,8 @@
  */
 import { QsignError } from '../errors.ts';
 import { hkdfSync } from 'node:crypto';
-import { openValue, sealValue } from '../keys/encryption.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import { openValue, sealValue } from './encryption.ts';
+import type { RealmDocument } from '../model/representation.ts';
 
 export const SEALED_PREFIX = 'qsign-sealed:';
 const ROTATED = 'client.secret.rotated';

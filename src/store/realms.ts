@@ -9,7 +9,7 @@
  */
 import { QsignError } from '../errors.ts';
 import type { SqlClient } from './sql.ts';
-import type { RealmDocument } from '../realm/representation.ts';
+import type { RealmDocument } from '../model/representation.ts';
 import {
   hasClearSecrets,
   openRealmSecrets,

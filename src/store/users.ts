@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlClient } from './sql.ts';
-import type { UserRepresentation } from '../realm/representation.ts';
-import type { StoredPassword } from '../realm/password.ts';
+import type { UserRepresentation } from '../model/representation.ts';
+import type { StoredPassword } from '../model/password.ts';
 import { insertOtpCredential, type NewOtpCredential } from './credentials.ts';
 
 /** A user as stored: `credentials` is always empty here (hashes live in the credentials table). */

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { SqlClient } from '../store/sql.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { LOGIN_ACTIONS } from '../oidc/routes.ts';
+import { LOGIN_ACTIONS } from '../routes.ts';
 
 export type ActionTokenType = 'reset-credentials' | 'verify-email' | 'execute-actions';
 const TYPES: readonly string[] = ['reset-credentials', 'verify-email', 'execute-actions'];

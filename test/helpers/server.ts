@@ -14,7 +14,7 @@ import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm, readRealmFile } from '../../src/realm/import.ts';
 import { createServer } from '../../src/server.ts';
 import { openRedis } from '../../src/redis.ts';
-import type { RealmRegistry } from '../../src/realm/registry.ts';
+import type { RealmRegistry } from '../../src/runtime/registry.ts';
 import { Backends } from '../../src/signer/backends.ts';
 import { closeServices, type Services } from '../../src/services.ts';
 import { seedPgliteDataDir } from './store-template.ts';

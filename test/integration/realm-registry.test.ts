@@ -1,8 +1,8 @@
-/** The realm registry's memory of unknown realm names stays bounded (src/realm/registry.ts). */
+/** The realm registry's memory of unknown realm names stays bounded (src/runtime/registry.ts). */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startServer, type TestServer } from '../helpers/server.ts';
-import { NEGATIVE_CACHE_MAX } from '../../src/realm/registry.ts';
+import { NEGATIVE_CACHE_MAX } from '../../src/runtime/registry.ts';
 
 let server: TestServer;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { LocalSigner } from '../../src/signer/local.ts';
 import { generateKey } from '../../src/keys/generate.ts';
-import { signJws } from '../../src/jose/jws.ts';
+import { signJws } from '../../src/signer/jws.ts';
 import { REPO } from '../helpers/server.ts';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aiaMaxAuthAge, aiaNeedsReauthentication } from '../../src/realm/aia-max-auth-age.ts';
-import type { RealmDocument } from '../../src/realm/representation.ts';
+import type { RealmDocument } from '../../src/model/representation.ts';
 
 const doc = (extra: Record<string, unknown> = {}) =>
   ({ id: 'r', realm: 'r', ...extra }) as RealmDocument;

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { allowedOrigins, originAllowed } from '../../src/oidc/claims.ts';
-import { clientSchema } from '../../src/realm/representation.ts';
+import { clientSchema } from '../../src/model/representation.ts';
 import { serverInfo } from '../../src/console/serverinfo.ts';
 import { adminEnvironment, CONSOLE_CSP } from '../../src/console/page.ts';
 import { displayName } from '../../src/console/whoami.ts';

@@ -1,7 +1,7 @@
 /** The device grant settings' precedence, as Keycloak's: client attribute, realm, default. */
 import { describe, expect, it } from 'vitest';
 import { deviceGrantSeconds, grantTypesOf, DEVICE_CODE_GRANT } from '../../src/oidc/clients.ts';
-import { clientSchema } from '../../src/realm/representation.ts';
+import { clientSchema } from '../../src/model/representation.ts';
 
 const client = (attributes: Record<string, string>) =>
   clientSchema.parse({

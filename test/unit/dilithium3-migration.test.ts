@@ -14,7 +14,7 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import type { SqlClient } from '../../src/store/sql.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { importRealm, parseRealm } from '../../src/realm/import.ts';
-import { sealPrivateKey } from '../../src/keys/encryption.ts';
+import { sealPrivateKey } from '../../src/store/encryption.ts';
 import { listKeys } from '../../src/keys/repository.ts';
 import { signerFor as signerWith } from '../../src/keys/signers.ts';
 import type { KeyRecord } from '../../src/keys/repository.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { consentProblems, userConsents, withoutConsents } from '../../src/realm/import-consents.ts';
-import type { RealmRepresentation } from '../../src/realm/representation.ts';
+import type { RealmRepresentation } from '../../src/model/representation.ts';
 
 describe('userConsents', () => {
   it('reads the entries, keeping their dates; a missing lastUpdatedDate is the createdDate', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { openPrivateKey, sealPrivateKey, KeyDecryptionError } from '../../src/keys/encryption.ts';
+import { openPrivateKey, sealPrivateKey, KeyDecryptionError } from '../../src/store/encryption.ts';
 import { LocalSigner } from '../../src/signer/local.ts';
 import { generateKey } from '../../src/keys/generate.ts';
-import { signJws, verifyOwnJws } from '../../src/jose/jws.ts';
+import { signJws, verifyOwnJws } from '../../src/signer/jws.ts';
 import { createPublicKey, verify } from 'node:crypto';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 

@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRealm } from '../../src/realm/import.ts';
-import { RealmModel } from '../../src/realm/model.ts';
-import { userSchema, type RealmDocument } from '../../src/realm/representation.ts';
+import { RealmModel } from '../../src/model/model.ts';
+import { userSchema, type RealmDocument } from '../../src/model/representation.ts';
 import {
   builtinClientScopes,
   BUILTIN_DEFAULT_SCOPES,

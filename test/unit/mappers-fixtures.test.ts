@@ -12,12 +12,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRealm } from '../../src/realm/import.ts';
-import { RealmModel } from '../../src/realm/model.ts';
+import { RealmModel } from '../../src/model/model.ts';
 import {
   userSchema,
   type RealmDocument,
   type RealmRepresentation,
-} from '../../src/realm/representation.ts';
+} from '../../src/model/representation.ts';
 import { createClaimsCache } from '../../src/mappers/claims-cache.ts';
 import { tokenClaims } from '../../src/mappers/pipeline.ts';
 import { indexRealm } from '../../src/mappers/realm-index.ts';

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseRealm } from '../../src/realm/import.ts';
-import { RealmModel } from '../../src/realm/model.ts';
-import type { RealmDocument } from '../../src/realm/representation.ts';
-import { userSchema } from '../../src/realm/representation.ts';
+import { RealmModel } from '../../src/model/model.ts';
+import type { RealmDocument } from '../../src/model/representation.ts';
+import { userSchema } from '../../src/model/representation.ts';
 import { indexRealm } from '../../src/mappers/realm-index.ts';
 import { tokenClaims } from '../../src/mappers/pipeline.ts';
 import type { Claims, MapperSession, MapperUser, TokenTarget } from '../../src/mappers/types.ts';

@@ -1,5 +1,5 @@
 /**
- * OTP codes (src/realm/otp.ts, otplib) against RFC 6238 appendix B and RFC 4226 appendix D, and an
+ * OTP codes (src/model/otp.ts, otplib) against RFC 6238 appendix B and RFC 4226 appendix D, and an
  * independent implementation (test/helpers/otp.ts, node:crypto) checked against the same vectors;
  * the realm's OTP policy with Keycloak's defaults; the required-action lists (Keycloak's
  * DefaultRequiredActions).
@@ -12,13 +12,13 @@ import {
   otpauthUri,
   otpPolicy,
   parseCredentialData,
-} from '../../src/realm/otp.ts';
+} from '../../src/model/otp.ts';
 import {
   pendingActions,
   realmRequiredActions,
   withDefaultActions,
 } from '../../src/realm/required-actions.ts';
-import type { RealmDocument } from '../../src/realm/representation.ts';
+import type { RealmDocument } from '../../src/model/representation.ts';
 import { base32Decode, hotp, totp } from '../helpers/otp.ts';
 
 // RFC 6238 appendix B: seeds of 20, 32 and 64 bytes, 8 digits, 30 s.

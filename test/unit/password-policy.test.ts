@@ -12,7 +12,7 @@ import {
   parsePasswordPolicy,
   policyHashOptions,
 } from '../../src/realm/password-policy.ts';
-import { hashPassword, verifyPassword } from '../../src/realm/password.ts';
+import { hashPassword, verifyPassword } from '../../src/model/password.ts';
 
 /** Keycloak's policyManager.validate(username, password): the first error's key and params. */
 async function validate(policy: string, username: string, password: string) {

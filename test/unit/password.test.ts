@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../../src/realm/password.ts';
+import { hashPassword, verifyPassword } from '../../src/model/password.ts';
 
 describe('password credentials', () => {
   it("hashes with argon2id in Keycloak's stored form and verifies", async () => {

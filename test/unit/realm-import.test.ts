@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseRealm, readRealmFile, RealmImportError, formatPath } from '../../src/realm/import.ts';
-import { resolvePlaceholders } from '../../src/realm/placeholders.ts';
-import { RealmModel } from '../../src/realm/model.ts';
+import { resolvePlaceholders } from '../../src/model/placeholders.ts';
+import { RealmModel } from '../../src/model/model.ts';
 import { FIXTURES } from '../helpers/server.ts';
 
 function problemsOf(json: unknown, env: NodeJS.ProcessEnv = {}) {

@@ -12,7 +12,7 @@ import {
   userSessionSeconds,
   type LifetimeSettings,
 } from '../../src/oidc/session-lifetimes.ts';
-import type { ClientRepresentation } from '../../src/realm/representation.ts';
+import type { ClientRepresentation } from '../../src/model/representation.ts';
 
 const realm: LifetimeSettings = {
   ssoSessionIdleTimeout: 1800,

@@ -18,7 +18,7 @@ import {
 } from 'qsign-oidc/verify';
 import { LocalSigner } from '../../src/signer/local.ts';
 import { generateKey } from '../../src/keys/generate.ts';
-import { signJws } from '../../src/jose/jws.ts';
+import { signJws } from '../../src/signer/jws.ts';
 
 const ALGS = [
   'ML-DSA-44',

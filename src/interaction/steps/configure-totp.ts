@@ -17,14 +17,14 @@ import {
   newOtpSecret,
   otpauthUri,
   otpPolicy,
-} from '../../realm/otp.ts';
+} from '../../model/otp.ts';
 import {
   hasOtpCredential,
   insertOtpCredential,
   openPending,
   sealPending,
 } from '../../store/credentials.ts';
-import { realmDisplayName } from '../pages.ts';
+import { realmDisplayName } from '../../pages.ts';
 import { completeAction } from './complete.ts';
 import { saveState } from './state.ts';
 import { stepPage, type RequiredActionStep, type UserStepContext } from './types.ts';

@@ -7,8 +7,8 @@ import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../../oidc/realm-context.ts';
 import type { StoredUser } from '../../store/users.ts';
-import { LOGIN_ACTIONS } from '../../oidc/routes.ts';
-import { realmDisplayName, sendPage, PAGE_CSP } from '../pages.ts';
+import { LOGIN_ACTIONS } from '../../routes.ts';
+import { realmDisplayName, sendPage, PAGE_CSP } from '../../pages.ts';
 import type { Interaction, LoginState } from './state.ts';
 
 export interface StepContext {

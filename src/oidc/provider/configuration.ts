@@ -18,11 +18,11 @@ import { canAuthenticate, CLIENT_AUTH_METHODS, CLIENT_AUTH_SIGNING_ALGS } from '
 import { keycloakDiscovery } from '../discovery.ts';
 import { createPostgresAdapter } from '../../../adapters/postgres.ts';
 import { assertOfflineAllowed } from '../offline-access.ts';
-import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from '../routes.ts';
+import { COOKIE_NAMES, KEYCLOAK_ROUTES, LOGIN_ACTIONS } from '../../routes.ts';
 import { SignerSigningKey } from '../signing-key.ts';
 import { keycloakInteractionPolicy } from '../consent-check.ts';
 import type { RealmContext } from '../realm-context.ts';
-import { renderErrorPage } from '../../interaction/pages.ts';
+import { renderErrorPage } from '../../pages.ts';
 import { CLAIMS, SCOPES } from './scopes.ts';
 import { extraTokenClaims, type Entities } from './extra-token-claims.ts';
 import { loadExistingGrant } from './existing-grant.ts';

@@ -1,6 +1,6 @@
 /** The device verification form (RFC 8628 §3.3) posted without the browser session. */
 import type Provider from 'oidc-provider';
-import { COOKIE_NAMES, KEYCLOAK_ROUTES } from '../routes.ts';
+import { COOKIE_NAMES, KEYCLOAK_ROUTES } from '../../routes.ts';
 import type { RealmContext } from '../realm-context.ts';
 
 export function installDeviceFormRecovery(provider: Provider, rc: RealmContext): void {

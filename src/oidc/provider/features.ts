@@ -1,7 +1,7 @@
 /** oidc-provider's `features` for a realm: the endpoints and flows Keycloak offers. */
 import type { Configuration } from 'oidc-provider';
 import type { RealmContext } from '../realm-context.ts';
-import { deviceFlowPages, renderLogoutPage, renderLoggedOutPage } from '../../interaction/pages.ts';
+import { deviceFlowPages, renderLogoutPage, renderLoggedOutPage } from '../../pages.ts';
 
 export function providerFeatures(rc: RealmContext): Configuration['features'] {
   return {

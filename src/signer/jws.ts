@@ -9,8 +9,8 @@
 import { QsignError } from '../errors.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { jwsAlgorithm, type Verify } from './algorithms.ts';
-import type { Signer } from '../signer/signer.ts';
+import { jwsAlgorithm, type Verify } from '../jose/algorithms.ts';
+import type { Signer } from './signer.ts';
 
 export class JwsVerificationError extends QsignError {
   constructor(reason: string) {

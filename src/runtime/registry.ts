@@ -25,10 +25,10 @@ import { jwksMaxAge } from '../keys/rotation.ts';
 import { eventKey } from '../events/store.ts';
 import type { Services } from '../services.ts';
 import { savesLoginEvent } from '../events/config.ts';
-import { RealmModel } from './model.ts';
+import { RealmModel } from '../model/model.ts';
 import { buildProvider } from '../oidc/provider.ts';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { PROTOCOL } from '../oidc/routes.ts';
+import { PROTOCOL } from '../routes.ts';
 
 /**
  * The HMAC-SHA256 key of a realm's action tokens (Keycloak signs them with the realm's HMAC key):

@@ -7,9 +7,8 @@
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { RealmContext } from '../oidc/realm-context.ts';
-import { VIEWS_DIR } from '../views-dir.ts';
-import { pageLocale, setLocaleSource } from '../i18n/page-locale.ts';
+import { VIEWS_DIR } from './views-dir.ts';
+import { pageLocale, setLocaleSource, type PageRealm } from './i18n/page-locale.ts';
 
 const eta = new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true });
 
@@ -39,13 +38,13 @@ export function sendPage(
   ctx.body = eta.render(template, { ...data, msg: locale.msg, text: locale.text, locale });
 }
 
-export const realmDisplayName = (rc: RealmContext) => rc.realm.rep.displayName || rc.realm.name;
+export const realmDisplayName = (rc: PageRealm) => rc.realm.rep.displayName || rc.realm.name;
 
 /**
  * The locale source of a page oidc-provider renders (its own Koa context): the realm, and the
  * request's `ui_locales` (authorization and RP-initiated logout requests carry it).
  */
-function oidcLocaleSource(ctx: KoaContextWithOIDC, rc: RealmContext): void {
+function oidcLocaleSource(ctx: KoaContextWithOIDC, rc: PageRealm): void {
   const uiLocales = (ctx.oidc?.params as { ui_locales?: unknown } | undefined)?.ui_locales;
   setLocaleSource(ctx as unknown as Context, {
     rc,
@@ -71,7 +70,7 @@ function errorMessage(out: { error?: string; error_description?: string }): stri
   }
 }
 
-export function renderErrorPage(rc: RealmContext) {
+export function renderErrorPage(rc: PageRealm) {
   return async (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) => {
     oidcLocaleSource(ctx, rc);
     sendPage(
@@ -102,7 +101,7 @@ function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
  * asked, as in Keycloak; a hint of another session (or user) gets the question (OIDC
  * RP-Initiated Logout 1.0 §2; Keycloak LogoutEndpoint's `forcedConfirmation`).
  */
-export function renderLogoutPage(rc: RealmContext) {
+export function renderLogoutPage(rc: PageRealm) {
   return async (ctx: KoaContextWithOIDC, form: string) => {
     oidcLocaleSource(ctx, rc);
     const hinted = hintMatchesSession(ctx);
@@ -118,7 +117,7 @@ export function renderLogoutPage(rc: RealmContext) {
   };
 }
 
-export function renderLoggedOutPage(rc: RealmContext) {
+export function renderLoggedOutPage(rc: PageRealm) {
   return async (ctx: KoaContextWithOIDC) => {
     oidcLocaleSource(ctx, rc);
     const client = ctx.oidc.client;
@@ -134,7 +133,7 @@ export function renderLoggedOutPage(rc: RealmContext) {
  * confirmation, success. oidc-provider hands the forms (with their XSRF field); a wrong, expired
  * or used code comes back as `err`.
  */
-export function deviceFlowPages(rc: RealmContext) {
+export function deviceFlowPages(rc: PageRealm) {
   const send = (ctx: KoaContextWithOIDC, data: Record<string, unknown>) => {
     oidcLocaleSource(ctx, rc);
     sendPage(ctx as unknown as Context, 'device', {
