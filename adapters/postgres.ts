@@ -6,8 +6,10 @@
  *
  * Each write of an artefact is a single statement, so it is either written whole or not at all.
  * A refresh token rotated in a request is marked used by the statement that stores its successor
- * and the new access token (see `upsert`). A reuse caught marks the artefact used, then revokes its grant in a second
- * statement: if that one fails (store down: 503), the artefact stays used and the grant stays.
+ * and the new access token, and that touches the token's session (see `upsert`); the password
+ * grant's session, grant and tokens are stored together by one statement (`deferWrites`). A
+ * reuse caught marks the artefact used, then revokes its grant in a second statement: if that
+ * one fails (store down: 503), the artefact stays used and the grant stays.
  */
 import Provider, { errors } from 'oidc-provider';
 import type { SqlClient } from '../src/store/sql.ts';
@@ -18,8 +20,22 @@ type Payload = Record<string, unknown> & { grantId?: string; uid?: string; userC
 const ROTATED = Symbol('qsign.rotatedRefreshToken');
 /** In a request's `ctx.state`: that rotation's successor (upsert parameters), stored with the access token. */
 const SUCCESSOR = Symbol('qsign.successorRefreshToken');
-const requestState = () =>
-  (Provider as unknown as { ctx?: { state?: Record<PropertyKey, unknown> } }).ctx?.state;
+/** In a request's `ctx.state`: the artefacts whose writes wait for `writeDeferred` (see `deferWrites`). */
+const DEFERRED = Symbol('qsign.deferredWrites');
+/** In a request's `ctx.state`: a session touch for the rotation's statement to carry (see `touchWithRotation`). */
+const TOUCH = Symbol('qsign.sessionTouch');
+type State = Record<PropertyKey, unknown>;
+type Deferred = { db?: SqlClient; rows: Map<string, unknown[]> };
+/** A session's sliding expiry: `fields` merged into its payload, `expiresIn` seconds from now. */
+export interface SessionTouch {
+  uid: string;
+  id: string;
+  fields: { exp: number; lastAccess: number };
+  expiresIn: number;
+  /** Set by the adapter once the rotation's statement has carried the touch. */
+  written?: boolean;
+}
+const requestState = () => (Provider as unknown as { ctx?: { state?: State } }).ctx?.state;
 
 const COLUMNS = 'realm_id, model, id, payload, grant_id, uid, user_code, expires_at';
 /** `INSERT ... SELECT` of one artefact from the 8 parameters after `$offset` (realm, model, id, payload, grant, uid, user code, seconds). */
@@ -30,6 +46,16 @@ const insertSelect = (offset = 0) => {
 };
 const ON_CONFLICT = `ON CONFLICT (realm_id, model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
   uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`;
+
+/**
+ * An UPDATE of session `id` (realm `$1`): `fields` (jsonb) merged into its payload, expiring
+ * `seconds` from now. Only the fields a touch changes are written, and a session deleted
+ * meanwhile (logout) stays deleted: a touch never re-creates a row nor overwrites what a
+ * concurrent request added to the payload.
+ */
+const TOUCH_SESSION = (id: string, fields: string, seconds: string) =>
+  `UPDATE oidc_payloads SET payload = payload || ${fields}::jsonb, expires_at = now() + make_interval(secs => ${seconds}::integer)
+   WHERE realm_id = $1 AND model = 'Session' AND id = ${id}`;
 
 /** Models that are looked up by grant and revoked together (oidc-provider revokeByGrantId). */
 const GRANTABLE = new Set([
@@ -106,6 +132,12 @@ class PostgresAdapter {
       payload.userCode ?? null,
       expiresIn ?? null,
     ];
+    const deferred = requestState()?.[DEFERRED] as Deferred | undefined;
+    if (deferred) {
+      deferred.db = this.#db;
+      deferred.rows.set(`${this.model} ${id}`, params);
+      return;
+    }
     const state =
       this.model === 'RefreshToken' || this.model === 'AccessToken' ? requestState() : undefined;
     const rotated = state?.[ROTATED] as string | undefined;
@@ -123,14 +155,40 @@ class PostgresAdapter {
       return;
     }
     delete state![SUCCESSOR];
+    await this.#rotate(state!, params, successor);
+  }
+
+  /**
+   * The rotation's one statement: the old refresh token marked used (only if still unused), its
+   * successor and the access token stored, and the token's session touched (its sliding expiry
+   * moved on, when `touchWithRotation` noted one for the successor's session): all or nothing.
+   */
+  async #rotate(
+    state: State,
+    params: unknown[],
+    successor: { rotated: string; params: unknown[] },
+  ): Promise<void> {
+    const sessionUid = (JSON.parse(successor.params[3] as string) as { sessionUid?: string })
+      .sessionUid;
+    const touch = state[TOUCH] as SessionTouch | undefined;
+    const touched = touch && touch.uid === sessionUid ? touch : undefined;
     const stored = await this.#db.query(
       `WITH used AS (UPDATE oidc_payloads SET consumed_at = now() WHERE realm_id = $1 AND model = 'RefreshToken' AND id = $17 AND consumed_at IS NULL RETURNING 1),
-       successor AS (${insertSelect(8)} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1)
+       successor AS (${insertSelect(8)} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1),
+       touched AS (${TOUCH_SESSION('$18', '$19', '$20')} AND EXISTS (SELECT 1 FROM used))
        ${insertSelect()} WHERE EXISTS (SELECT 1 FROM used) ${ON_CONFLICT} RETURNING 1`,
-      [...params, ...successor.params, successor.rotated],
+      [
+        ...params,
+        ...successor.params,
+        successor.rotated,
+        touched?.id ?? null,
+        JSON.stringify(touched?.fields ?? {}),
+        touched?.expiresIn ?? 0,
+      ],
     );
     if (!stored.length)
       await refuseReuse(this.#db, this.#realmId, 'RefreshToken', successor.rotated);
+    if (touched) touched.written = true;
   }
 
   async #findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<Payload | undefined> {
@@ -211,6 +269,62 @@ export function createPostgresAdapter(db: SqlClient, realmId: string) {
       super(db, realmId, model);
     }
   };
+}
+
+/**
+ * From now on in the request whose `ctx.state` is `state`, the adapter's writes (upserts) wait
+ * in memory until `writeDeferred`, which stores them in one statement: all or none, one commit.
+ * Reads meanwhile do not see them, so only for a handler that reads back nothing it saves (the
+ * password grant). Nothing is sent to the client before `writeDeferred` returns, so a crash
+ * loses no acknowledged write.
+ */
+export function deferWrites(state: State): void {
+  state[DEFERRED] = { rows: new Map() } satisfies Deferred;
+}
+
+/**
+ * Stores the writes `deferWrites` held back, as one multi-row `INSERT ... ON CONFLICT`
+ * (autocommit: one commit), and stops deferring. A failure (store down: StoreUnavailableError,
+ * the grant's 503) has written none of them.
+ */
+export async function writeDeferred(state: State): Promise<void> {
+  const deferred = state[DEFERRED] as Deferred | undefined;
+  delete state[DEFERRED];
+  if (!deferred?.db || !deferred.rows.size) return;
+  const rows = [...deferred.rows.values()];
+  const values = rows.map((_, i) => {
+    const p = (n: number) => `$${i * 8 + n}`;
+    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}, ${p(6)}, ${p(7)}, CASE WHEN ${p(8)}::integer IS NULL THEN NULL ELSE now() + make_interval(secs => ${p(8)}::integer) END)`;
+  });
+  await deferred.db.query(
+    `INSERT INTO oidc_payloads (${COLUMNS}) VALUES ${values.join(', ')} ${ON_CONFLICT}`,
+    rows.flat(),
+  );
+}
+
+/**
+ * Notes a touch of the session with `touch.uid` for this request's refresh token rotation, whose
+ * statement then writes it (only if the rotation stores: `touch.written` is set then).
+ */
+export function touchWithRotation(state: State, touch: SessionTouch): void {
+  state[TOUCH] = touch;
+}
+
+/** The session touch noted in this request (`touchWithRotation`), if any. */
+export const notedTouch = (state: State) => state[TOUCH] as SessionTouch | undefined;
+
+/** Writes a session touch on its own (one UPDATE; nothing if the session is gone). */
+export async function touchSessionRow(
+  db: SqlClient,
+  realmId: string,
+  touch: SessionTouch,
+): Promise<void> {
+  await db.query(TOUCH_SESSION('$2', '$3', '$4'), [
+    realmId,
+    touch.id,
+    JSON.stringify(touch.fields),
+    touch.expiresIn,
+  ]);
 }
 
 /**

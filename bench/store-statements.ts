@@ -33,7 +33,11 @@ type Counts = Map<string, number>;
 
 /** `read <table>` / `write <table>` (with the oidc-provider model for oidc_payloads) of one statement. */
 export function classify(text: string, params: unknown[] = []): string[] {
-  const models = [...new Set(params.filter((p) => typeof p === 'string' && MODELS.has(p)))];
+  // Models named by a parameter or in the SQL itself (`model = 'Session'`, as the rotation's touch).
+  const named = [...text.matchAll(/\bmodel = '(\w+)'/g)].map((m) => m[1]);
+  const models = [
+    ...new Set([...params, ...named].filter((p) => typeof p === 'string' && MODELS.has(p))),
+  ];
   const name = (table: string) =>
     table === 'oidc_payloads' && models.length ? `${table}/${models.join('+')}` : table;
   // `ON CONFLICT … DO UPDATE SET` is part of an INSERT, not an UPDATE of its own.

@@ -13,6 +13,7 @@ import type Router from '@koa/router';
 import type { SqlClient } from '../store/sql.ts';
 import { updateRealmDoc, type StoredRealm } from '../store/realms.ts';
 import { deleteUser, findUserByUsername, insertUser } from '../store/users.ts';
+import { insertConsent } from '../store/consents.ts';
 import { serviceAccountUser } from '../realm/defaults.ts';
 import { parseRealm, RealmImportError, storedUsers } from '../realm/import.ts';
 import { realmRepresentation } from '../realm/export.ts';
@@ -148,12 +149,14 @@ async function applyPartialImport(
   const planned = await planImport(tx, realm, body, policy);
   const userIds = new Map<string, string>();
   const users = await usersToStore(tx, realm, planned);
-  for (const { user, passwords, otps } of users) {
+  for (const { user, passwords, otps, consents } of users) {
     if (planned.overwrite.has(user.username)) {
       const old = await findUserByUsername(tx, realm.id, user.username);
       if (old) await deleteUser(tx, realm.id, old.id);
     }
     await insertUser(tx, realm.id, user, passwords, otps);
+    // UsersPartialImport.create → RepresentationToModel.createUser adds the user's clientConsents.
+    for (const consent of consents ?? []) await insertConsent(tx, realm.id, user.id, consent);
     userIds.set(user.username, user.id);
   }
   return withIds(planned.results, planned.rep, userIds);

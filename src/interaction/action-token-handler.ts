@@ -20,6 +20,7 @@ import { preparePassword, storePassword, type PreparedPassword } from '../realm/
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
 import { infoPage, interactionBase, MAX_FIELD, readForm } from './forms.ts';
 import { resetContinuation } from './reset-continue.ts';
+import { setLocaleSource } from '../i18n/page-locale.ts';
 import {
   actionTokenUrl,
   actionTokenUsed,
@@ -187,6 +188,27 @@ async function perform(ctx: Context, rc: RealmContext, provider: Provider, l: Lo
   });
 }
 
+type InteractionModel = {
+  find(uid: string): Promise<{ params?: Record<string, unknown> } | undefined>;
+};
+
+/**
+ * The page's locale: the token's user (their `locale` attribute) and the `ui_locales` of the
+ * login the link was sent from (the token's `asid`), as Keycloak's LoginActionsService renders
+ * the handler's pages for the token's user in the authentication session it continues
+ * (DefaultLocaleSelectorProvider: the user's attribute, then CLIENT_REQUEST_LOCALE).
+ */
+async function tokenLocaleSource(ctx: Context, provider: Provider, l: Loaded): Promise<void> {
+  const login = l.token.asid
+    ? await (provider.Interaction as unknown as InteractionModel).find(l.token.asid)
+    : undefined;
+  const uiLocales = login?.params?.ui_locales;
+  setLocaleSource(ctx, {
+    user: l.user,
+    uiLocales: typeof uiLocales === 'string' ? uiLocales : undefined,
+  });
+}
+
 /** Handles the action-token path (`rest` after `/login-actions/` is `action-token`). */
 export async function handleActionToken(
   ctx: Context,
@@ -199,6 +221,7 @@ export async function handleActionToken(
   }
   const loaded = await load(ctx, rc);
   if (!loaded) return;
+  await tokenLocaleSource(ctx, provider, loaded);
   if (ctx.method === 'GET') show(ctx, rc, loaded);
   else await perform(ctx, rc, provider, loaded);
 }

@@ -10,6 +10,7 @@ import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
 import { LOGIN_ACTIONS } from '../oidc/routes.ts';
 import { realmDisplayName, renderStandaloneError, sendPage } from './pages.ts';
+import { loginLocaleSource } from './login-locale.ts';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
 
@@ -34,6 +35,7 @@ export const LOGIN_TIMEOUT = 'Your login attempt timed out.  Login will start fr
 
 /**
  * The interaction `uid` of this browser, or undefined after answering Keycloak's timeout page.
+ * Its pages follow the login's locale (interaction/login-locale.ts: the pick, `ui_locales`).
  */
 export async function browserInteraction(
   ctx: Context,
@@ -43,7 +45,10 @@ export async function browserInteraction(
 ) {
   try {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid === uid) return details;
+    if (details.uid === uid) {
+      await loginLocaleSource(ctx, rc, details, ctx.path);
+      return details;
+    }
   } catch {
     // no interaction cookie, or the interaction expired
   }

@@ -16,7 +16,7 @@ import {
   requestedLocale,
   setLocaleSource,
 } from '../i18n/page-locale.ts';
-import { i18nEnabled, isLocaleTag } from '../i18n/locale-select.ts';
+import { findLocale, i18nEnabled, isLocaleTag, supportedLocales } from '../i18n/locale-select.ts';
 import type { Interaction } from './steps/state.ts';
 
 const NOTE = 'qsignLocale';
@@ -28,8 +28,31 @@ function pickedLocale(interaction: Interaction): string | undefined {
 }
 
 /**
+ * The authorization request's own `kc_locale` (Keycloak's AuthorizationEndpoint calls
+ * LocaleUtil.processLocaleParam: the USER_REQUEST_LOCALE note and the KEYCLOAK_LOCALE cookie),
+ * when it names a supported locale of a realm with internationalisation on.
+ */
+function authorizationLocale(rc: RealmContext, interaction: Interaction): string | undefined {
+  const wanted = interaction.params.kc_locale;
+  const rep = localeSettings(rc);
+  if (typeof wanted !== 'string' || !i18nEnabled(rep)) return undefined;
+  return findLocale(supportedLocales(rep), wanted);
+}
+
+function setLocaleCookie(ctx: Context, rc: RealmContext, locale: string): void {
+  ctx.cookies.set(LOCALE_COOKIE, locale, {
+    path: `/realms/${encodeURIComponent(rc.realm.name)}/`,
+    httpOnly: true,
+    secure: ctx.secure,
+    sameSite: 'lax',
+    overwrite: true,
+  });
+}
+
+/**
  * Names the realm, the pick and `ui_locales` for the pages of this request; keeps a new pick in
- * the interaction. `base` is the login page (GET) the chooser's links lead to after a POST.
+ * the interaction (this request's `kc_locale`, else on the first page the authorization URL's).
+ * `base` is the page (GET) the chooser's links lead to after a POST.
  */
 export async function loginLocaleSource(
   ctx: Context,
@@ -37,10 +60,14 @@ export async function loginLocaleSource(
   interaction: Interaction,
   base: string,
 ): Promise<void> {
-  const picked = requestedLocale(ctx, rc);
-  if (picked && picked !== pickedLocale(interaction)) {
+  const kept = pickedLocale(interaction);
+  const fromAuthorization = kept ? undefined : authorizationLocale(rc, interaction);
+  const picked = requestedLocale(ctx, rc) ?? fromAuthorization;
+  if (picked && picked !== kept) {
     interaction.result = { ...(interaction.result ?? {}), [NOTE]: picked } as never;
     await interaction.persist();
+    // pageLocale sets the cookie for this request's kc_locale; the authorization URL's is set here.
+    if (picked === fromAuthorization && !requestedLocale(ctx, rc)) setLocaleCookie(ctx, rc, picked);
   }
   const uiLocales = interaction.params.ui_locales;
   setLocaleSource(ctx, {
@@ -68,13 +95,7 @@ export async function updateUserLocale(
     result = { ...user, attributes: { ...user.attributes, locale: [picked] } };
     await updateUser(rc.db, rc.realmId, result);
   } else if (!picked && isLocaleTag(current) && ctx.cookies.get(LOCALE_COOKIE) !== current) {
-    ctx.cookies.set(LOCALE_COOKIE, current, {
-      path: `/realms/${encodeURIComponent(rc.realm.name)}/`,
-      httpOnly: true,
-      secure: ctx.secure,
-      sameSite: 'lax',
-      overwrite: true,
-    });
+    setLocaleCookie(ctx, rc, current);
   }
   setLocaleSource(ctx, { user: result });
   return result;

@@ -33,6 +33,7 @@ import type { RealmContext } from './realm-context.ts';
 import { invalidScope, sentScope, type RealmClaims } from './claims.ts';
 import { bindToDpop, dpopProof } from './dpop.ts';
 import { saveDirectGrantSession } from './sso-session.ts';
+import { deferWrites, writeDeferred } from '../../adapters/postgres.ts';
 
 export const PASSWORD_GRANT = 'password';
 
@@ -209,6 +210,9 @@ export function registerPasswordGrant(
       // The AUTH_TIME session note of all this grant's tokens (oidc/provider/extra-token-claims.ts).
       account.authTime = authTime;
 
+      // The session, grant and tokens are stored by one statement before the answer (one commit:
+      // all or none, and nothing answered that a crash can lose).
+      deferWrites(ctx.state);
       const grantId = await saveGrant(provider, ctx, client.clientId, account.accountId, scope);
       const offline = requested.has('offline_access');
       // Keycloak's user session of a direct grant, without a cookie (sso-session.ts): the admin API
@@ -235,6 +239,7 @@ export function registerPasswordGrant(
       const idToken = requested.has('openid')
         ? await issueIdToken(provider, ctx, issue)
         : undefined;
+      await writeDeferred(ctx.state);
 
       ctx.body = {
         access_token: accessToken,

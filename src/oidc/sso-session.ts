@@ -11,13 +11,15 @@
  *   (Keycloak AuthenticationManager / AcrStore: the level of a re-used session is 0), "1" after a
  *   login.
  */
-import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import OidcProvider, { type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import { notedTouch, touchSessionRow, touchWithRotation } from '../../adapters/postgres.ts';
 import type { RealmContext } from './realm-context.ts';
 import { refreshTokenSeconds, userSessionSeconds } from './session-lifetimes.ts';
 import { KEYCLOAK_ROUTES } from './routes.ts';
 
 /** The Session fields this module reads or sets. */
 export interface SessionFields {
+  jti?: string;
   uid?: string;
   accountId?: string;
   loginTs?: number;
@@ -76,11 +78,45 @@ export function refreshTokenTtl(
   );
 }
 
+/** The current request (oidc-provider's `Provider.ctx`, an AsyncLocalStorage), if any. */
+const currentRequest = () =>
+  (OidcProvider as unknown as { ctx?: KoaContextWithOIDC }).ctx as KoaContextWithOIDC | undefined;
+
+const isRefreshGrant = (ctx: KoaContextWithOIDC | undefined) =>
+  ctx?.path === KEYCLOAK_ROUTES.token &&
+  (ctx.oidc?.params as { grant_type?: unknown } | undefined)?.grant_type === 'refresh_token';
+
+type SessionModel = { findByUid(uid: string): Promise<SessionFields | undefined> };
+
 /**
- * After a refresh: the token's session is used, so its idle time starts again. An offline grant
- * is saved again with its full lifetime (`ttl.Grant`, at least `offlineSessionIdleTimeout`): an
- * offline session lives as long as it is refreshed within its idle time (Keycloak), up to its
- * max lifespan when one is enabled (the refresh token's own expiry, session-lifetimes.ts).
+ * Records the sliding-expiry touch of the session oidc-provider's refresh grant reads
+ * (`checkSessionBinding`: `Session.findByUid`), so that the refresh does not read it again: the
+ * rotation's statement writes it (`touchWithRotation`, adapters/postgres.ts). Other requests'
+ * lookups are unchanged.
+ */
+function noteRefreshedSessions(provider: Provider, rc: RealmContext): void {
+  const Session = provider.Session as unknown as SessionModel;
+  const findByUid = Session.findByUid.bind(Session);
+  Session.findByUid = async (uid: string) => {
+    const session = await findByUid(uid);
+    const ctx = currentRequest();
+    if (session?.jti && ctx && isRefreshGrant(ctx)) {
+      const expiresIn = sessionTtl(rc, session);
+      const lastAccess = session.lastAccess!;
+      const fields = { exp: lastAccess + expiresIn, lastAccess };
+      touchWithRotation(ctx.state, { uid, id: session.jti, fields, expiresIn });
+    }
+    return session;
+  };
+}
+
+/**
+ * After a refresh: the token's session is used, so its idle time starts again (written with the
+ * rotation, else here: only its `exp`/`lastAccess` and expiry, never re-creating a session ended
+ * meanwhile). An offline grant is saved again with its full lifetime (`ttl.Grant`, at least
+ * `offlineSessionIdleTimeout`): an offline session lives as long as it is refreshed within its
+ * idle time (Keycloak), up to its max lifespan when one is enabled (the refresh token's own
+ * expiry, session-lifetimes.ts).
  */
 async function touchSession(ctx: KoaContextWithOIDC, rc: RealmContext): Promise<void> {
   const { RefreshToken: token, Grant: grant } = ctx.oidc.entities as {
@@ -92,17 +128,21 @@ async function touchSession(ctx: KoaContextWithOIDC, rc: RealmContext): Promise<
     await grant.save();
   }
   if (!token?.sessionUid) return;
-  const Session = ctx.oidc.provider.Session as unknown as {
-    findByUid(uid: string): Promise<SessionFields | undefined>;
-  };
-  const session = await Session.findByUid(token.sessionUid);
-  if (session) await session.save(sessionTtl(rc, session));
+  let touch = notedTouch(ctx.state);
+  if (touch?.uid !== token.sessionUid) {
+    // A token not bound to its session (oidc-provider did not read it): read it once here.
+    await (ctx.oidc.provider.Session as unknown as SessionModel).findByUid(token.sessionUid);
+    touch = notedTouch(ctx.state);
+  }
+  if (touch?.uid === token.sessionUid && !touch.written)
+    await touchSessionRow(rc.db, rc.realmId, touch);
 }
 
 /** Adds the fields, the acr rule and the refresh of sessions to `provider`. */
 export function installSsoSessions(provider: Provider, rc: RealmContext): void {
   addPayloadFields(provider.Session, ['ipAddress', 'lastAccess']);
   addPayloadFields(provider.Grant, ['rememberMe']);
+  noteRefreshedSessions(provider, rc);
   provider.on('authorization.accepted', (ctx: KoaContextWithOIDC) => {
     const session = ctx.oidc.session as unknown as SessionFields | undefined;
     if (!session) return;
@@ -111,11 +151,7 @@ export function installSsoSessions(provider: Provider, rc: RealmContext): void {
   });
   provider.use(async (ctx, next) => {
     await next();
-    if (
-      ctx.path === KEYCLOAK_ROUTES.token &&
-      ctx.status === 200 &&
-      (ctx.oidc?.params as { grant_type?: unknown } | undefined)?.grant_type === 'refresh_token'
-    )
+    if (ctx.status === 200 && isRefreshGrant(ctx as KoaContextWithOIDC))
       await touchSession(ctx as KoaContextWithOIDC, rc);
   });
 }

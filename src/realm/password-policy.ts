@@ -77,6 +77,8 @@ export interface PasswordPolicy {
   hashIterations: number;
   /** `forceExpiredPasswordChange` in days, or -1. */
   expireDays: number;
+  /** `maxAuthAge` in seconds (PasswordPolicy.getMaxAuthAge), absent without it. */
+  maxAuthAge?: number;
 }
 
 /** A policy string Keycloak would refuse (PasswordPolicyConfigException / "Unsupported policy"). */
@@ -189,8 +191,10 @@ function addPart(policy: PasswordPolicy, id: string, config: string | undefined)
     case 'forceExpiredPasswordChange':
       policy.expireDays = parseInteger(id, config);
       return;
-    case 'passwordAge':
     case 'maxAuthAge':
+      policy.maxAuthAge = parseInteger(id, config);
+      return;
+    case 'passwordAge':
       parseInteger(id, config);
       return;
     case 'hashAlgorithm': {

@@ -237,4 +237,37 @@ describe.runIf(available)('account console', () => {
     await shot('09-applications');
     await expectClean('applications');
   }, 60_000);
+  it('account console asks for the password again before Update once the login is older than max_auth_age', async () => {
+    // Keycloak's required action config max_auth_age (RequiredActionProvider.getMaxAuthAge;
+    // OIDCLoginProtocol.isReAuthRequiredForKcAction): 0 s, so the console's login is too old.
+    const { kc } = await adminUser();
+    const url = `${server.baseUrl}/admin/realms/${REALM}/authentication/required-actions/UPDATE_PASSWORD`;
+    const headers = {
+      authorization: `Bearer ${kc.accessToken}`,
+      'content-type': 'application/json',
+    };
+    const rep = await (await fetch(url, { headers })).json();
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ ...rep, config: { ...rep.config, max_auth_age: '0' } }),
+    });
+    expect(put.status).toBe(204);
+    await page.goto(`${server.baseUrl}/realms/${REALM}/account/account-security/signing-in`);
+    await page.getByText('My password').first().waitFor();
+    await page.getByRole('button', { name: 'Update' }).first().click();
+    // The login page for the known user (Messages.REAUTHENTICATE), not the new-password form.
+    await page.getByText('Please re-authenticate to continue').waitFor();
+    expect(await page.locator('#kc-attempted-username').innerText()).toBe('alice');
+    expect(await page.getByLabel('New Password').count()).toBe(0);
+    await shot('10-reauthenticate');
+    await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await page.getByLabel('New Password').fill(`${NEW_PASSWORD}-2`);
+    await page.getByLabel('Confirm password').fill(`${NEW_PASSWORD}-2`);
+    await shot('11-update-password-after-reauthenticate');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.getByText('My password').first().waitFor();
+    await expectClean('update password after re-authentication');
+  }, 90_000);
 });

@@ -5,7 +5,7 @@
  * `/admin/` and works through the UI alone. Every failed request (4xx/5xx) and every console error
  * or error alert is collected, and the test fails on any. Screenshots go to test-results/console/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -144,8 +144,22 @@ describe.runIf(available)('admin console', () => {
 
     // The old ML-DSA-65 provider: Active off (its key keeps verifying: PASSIVE).
     // (realms/master.json names its ML-DSA-65 provider ml-dsa-generated-ml-dsa-65.)
+    // The edit page fills its form from a GET of the component: toggling before that answer
+    // lands is undone by the form's reset (a flake seen in CI: the PUT carried active=true).
+    const loaded = page.waitForResponse(
+      (r) =>
+        r.request().method() === 'GET' && /\/components\/[^/]+$/.test(new URL(r.url()).pathname),
+    );
     await page.getByRole('link', { name: 'ml-dsa-generated-ml-dsa-65', exact: true }).click();
-    await page.getByTestId('active').uncheck({ force: true });
+    expect((await loaded).status()).toBe(200);
+    const active = page.getByTestId('active');
+    await vi.waitUntil(
+      async () => {
+        await active.uncheck({ force: true });
+        return !(await active.isChecked());
+      },
+      { timeout: 15_000, interval: 250 },
+    );
     // Wait for the save itself: the same "saved" alert of the provider added just before may
     // still be on screen, and waiting for the text alone raced the PUT (a flake seen in CI).
     const saved = page.waitForResponse(

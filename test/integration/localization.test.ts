@@ -12,7 +12,7 @@ import path from 'node:path';
 import { REPO, startServer, type TestServer } from '../helpers/server.ts';
 import { adminCall, masterAdmin, passwordToken } from '../helpers/admin.ts';
 import { TestBrowser } from '../helpers/browser.ts';
-import { startSmtp, type TestSmtp } from '../helpers/smtp.ts';
+import { mailLink, startSmtp, type TestSmtp } from '../helpers/smtp.ts';
 
 const CB = 'http://localhost:4000/cb';
 const client = {
@@ -23,6 +23,7 @@ const client = {
 };
 const I18N = {
   realm: 'i18n',
+  registrationAllowed: true,
   internationalizationEnabled: true,
   supportedLocales: ['en', 'de', 'fr', 'ja'],
   defaultLocale: 'en',
@@ -57,11 +58,13 @@ const mailRealm = (smtp: TestSmtp) => ({
   internationalizationEnabled: true,
   supportedLocales: ['en', 'de', 'fr'],
   defaultLocale: 'fr',
+  resetPasswordAllowed: true,
   smtpServer: { host: '127.0.0.1', port: String(smtp.port), from: 'sso@example.org' },
   clients: [client],
   users: [
     { username: 'hans', email: 'hans@example.org', attributes: { locale: ['de'] } },
     { username: 'eve', email: 'eve@example.org' },
+    { username: 'rita', email: 'rita@example.org' },
   ],
 });
 
@@ -177,6 +180,57 @@ describe('locale of the login page', () => {
     const { html } = await loginPage(new TestBrowser(), authUrl('i18n', { ui_locales: 'ja' }));
     expect(heading(html)).toBe('ようこそテストへ');
     expect(html).toContain('>ログイン</button>');
+  });
+});
+
+describe('kc_locale on the authorization URL, ui_locales on the other pages', () => {
+  // Keycloak's AuthorizationEndpoint calls LocaleUtil.processLocaleParam: the request's kc_locale
+  // is the user's pick (USER_REQUEST_LOCALE, before the client's ui_locales) and sets the cookie.
+  it('kc_locale on the authorization request picks the locale, over ui_locales, and sets the cookie', async () => {
+    const browser = new TestBrowser();
+    const { html } = await loginPage(
+      browser,
+      authUrl('i18n', { kc_locale: 'fr', ui_locales: 'de' }),
+    );
+    expect(heading(html)).toBe('Connexion à votre compte');
+    expect(lang(html)).toBe('fr');
+    // The next authorization of this browser, without kc_locale, is French by the cookie.
+    const again = await loginPage(browser, authUrl('i18n'));
+    expect(heading(again.html)).toBe('Connexion à votre compte');
+    // An unsupported one is ignored (the client's ui_locales then applies).
+    const other = await loginPage(
+      new TestBrowser(),
+      authUrl('i18n', { kc_locale: 'ko', ui_locales: 'de' }),
+    );
+    expect(heading(other.html)).toBe('Bei Ihrem Konto anmelden');
+  });
+
+  it("the registration and reset-password pages follow the login's ui_locales", async () => {
+    const browser = new TestBrowser();
+    const { url } = await loginPage(browser, authUrl('i18n', { ui_locales: 'de' }));
+    const register = await (await browser.fetch(`${url}/registration`)).text();
+    expect(heading(register)).toBe('Registrierung');
+    expect(lang(register)).toBe('de');
+    const mail = new TestBrowser();
+    const start = await loginPage(mail, authUrl('i18nmail', { ui_locales: 'de' }));
+    const reset = await (await mail.fetch(`${start.url}/reset-credentials`)).text();
+    expect(heading(reset)).toBe('Passwort vergessen?');
+  });
+
+  it('the emailed action-token page follows the ui_locales of the login it was sent from', async () => {
+    const browser = new TestBrowser();
+    // i18nmail's defaultLocale is fr; rita has no locale attribute; the login asks for German.
+    const start = await loginPage(browser, authUrl('i18nmail', { ui_locales: 'de' }));
+    const sent = await browser.fetch(`${start.url}/reset-credentials`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'rita' }),
+    });
+    expect(sent.status).toBe(200);
+    const link = mailLink(await smtp.next('rita@example.org'));
+    const page = await (await browser.fetch(link)).text();
+    expect(heading(page)).toBe('Passwort ändern');
+    expect(lang(page)).toBe('de');
   });
 });
 

@@ -396,6 +396,49 @@ describe('realm export: kc.sh export layout and round trip of the Keycloak fixtu
     expect(claims.realm_access.roles).toContain('auditor');
   });
 
+  it("partialImport stores the users' clientConsents (UsersPartialImport.create → RepresentationToModel.createUser adds them); a consent for an unknown client is a 400", async () => {
+    const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
+    await kc.auth({
+      username: 'admin',
+      password: 'admin-test-password',
+      grantType: 'password',
+      clientId: 'admin-cli',
+    });
+    const consent = {
+      clientId: 'spa',
+      grantedClientScopes: ['profile', 'email'],
+      createdDate: 1_700_000_000_000,
+      lastUpdatedDate: 1_700_000_001_000,
+    };
+    const bad = await failure(
+      kc.realms.partialImport({
+        realm: 'quickstart',
+        rep: {
+          users: [{ username: 'erin', clientConsents: [{ ...consent, clientId: 'no-such' }] }],
+        } as never,
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await kc.users.find({ realm: 'quickstart', username: 'erin', exact: true })).toEqual([]);
+    const added = await kc.realms.partialImport({
+      realm: 'quickstart',
+      rep: { users: [{ username: 'dave', enabled: true, clientConsents: [consent] }] } as never,
+    });
+    expect(added.added).toBe(1);
+    const [dave] = await kc.users.find({ realm: 'quickstart', username: 'dave', exact: true });
+    const consents = await kc.users.listConsents({ realm: 'quickstart', id: dave.id! });
+    expect(consents).toHaveLength(1);
+    expect(consents[0]).toMatchObject({
+      clientId: 'spa',
+      createdDate: consent.createdDate,
+      lastUpdatedDate: consent.lastUpdatedDate,
+    });
+    expect([...(consents[0].grantedClientScopes as unknown as string[])].sort()).toEqual([
+      'email',
+      'profile',
+    ]);
+  });
+
   it('partialImport SKIP keeps an existing user; OVERWRITE replaces it (new password); a bad reference is a 400 and writes nothing', async () => {
     const kc = new KcAdminClient({ baseUrl: target.baseUrl, realmName: 'master' });
     await kc.auth({

@@ -90,6 +90,8 @@ export const de: Record<string, string> = {
   configureTotpMessage: 'Richten Sie eine Authenticator-App ein, um Ihr Konto zu aktivieren.',
   updateProfileMessage: 'Aktualisieren Sie Ihr Profil, um Ihr Konto zu aktivieren.',
   updatePasswordMessage: 'Ändern Sie Ihr Passwort, um Ihr Konto zu aktivieren.',
+  resetPasswordMessage: 'Sie müssen Ihr Passwort ändern.',
+  reauthenticate: 'Bitte melden Sie sich erneut an, um fortzufahren.',
   verifyEmailMessage: 'Bestätigen Sie Ihre E-Mail-Adresse, um Ihr Konto zu aktivieren.',
   'requiredAction.CONFIGURE_TOTP': 'OTP einrichten',
   'requiredAction.TERMS_AND_CONDITIONS': 'Nutzungsbedingungen',

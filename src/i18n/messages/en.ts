@@ -105,6 +105,8 @@ export const en: Record<string, string> = {
   configureTotpMessage: 'You need to set up Mobile Authenticator to activate your account.',
   updateProfileMessage: 'You need to update your user profile to activate your account.',
   updatePasswordMessage: 'You need to change your password to activate your account.',
+  resetPasswordMessage: 'You need to change your password.',
+  reauthenticate: 'Please re-authenticate to continue',
   verifyEmailMessage: 'You need to verify your email address to activate your account.',
   'requiredAction.CONFIGURE_TOTP': 'Configure OTP',
   'requiredAction.TERMS_AND_CONDITIONS': 'Terms and Conditions',

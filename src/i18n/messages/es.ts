@@ -91,6 +91,8 @@ export const es: Record<string, string> = {
   configureTotpMessage: 'Configure un autenticador móvil para activar su cuenta.',
   updateProfileMessage: 'Actualice su perfil para activar su cuenta.',
   updatePasswordMessage: 'Cambie su contraseña para activar su cuenta.',
+  resetPasswordMessage: 'Debe cambiar su contraseña.',
+  reauthenticate: 'Vuelva a autenticarse para continuar.',
   verifyEmailMessage: 'Verifique su correo electrónico para activar su cuenta.',
   'requiredAction.CONFIGURE_TOTP': 'Configurar OTP',
   'requiredAction.TERMS_AND_CONDITIONS': 'Términos y condiciones',

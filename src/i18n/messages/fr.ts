@@ -90,6 +90,8 @@ export const fr: Record<string, string> = {
   configureTotpMessage: 'Configurez un authentificateur mobile pour activer votre compte.',
   updateProfileMessage: 'Mettez à jour votre profil pour activer votre compte.',
   updatePasswordMessage: 'Changez votre mot de passe pour activer votre compte.',
+  resetPasswordMessage: 'Vous devez changer votre mot de passe.',
+  reauthenticate: 'Veuillez vous réauthentifier pour continuer.',
   verifyEmailMessage: 'Vérifiez votre adresse e-mail pour activer votre compte.',
   'requiredAction.CONFIGURE_TOTP': "Configurer l''OTP",
   'requiredAction.TERMS_AND_CONDITIONS': "Conditions d''utilisation",

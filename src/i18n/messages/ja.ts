@@ -88,6 +88,8 @@ export const ja: Record<string, string> = {
   configureTotpMessage: 'アカウントを有効にするにはモバイル認証を設定してください。',
   updateProfileMessage: 'アカウントを有効にするにはプロフィールを更新してください。',
   updatePasswordMessage: 'アカウントを有効にするにはパスワードを変更してください。',
+  resetPasswordMessage: 'パスワードを変更する必要があります。',
+  reauthenticate: '続行するには再認証してください。',
   verifyEmailMessage: 'アカウントを有効にするにはメールアドレスを確認してください。',
   'requiredAction.CONFIGURE_TOTP': 'OTPの設定',
   'requiredAction.TERMS_AND_CONDITIONS': '利用規約',

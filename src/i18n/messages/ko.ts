@@ -85,6 +85,8 @@ export const ko: Record<string, string> = {
   configureTotpMessage: '계정을 활성화하려면 모바일 인증기를 설정해야 합니다.',
   updateProfileMessage: '계정을 활성화하려면 프로필을 업데이트해야 합니다.',
   updatePasswordMessage: '계정을 활성화하려면 비밀번호를 변경해야 합니다.',
+  resetPasswordMessage: '비밀번호를 변경해야 합니다.',
+  reauthenticate: '계속하려면 다시 인증하세요.',
   verifyEmailMessage: '계정을 활성화하려면 이메일 주소를 인증해야 합니다.',
   'requiredAction.CONFIGURE_TOTP': 'OTP 설정',
   'requiredAction.TERMS_AND_CONDITIONS': '이용 약관',

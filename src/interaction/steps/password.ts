@@ -11,7 +11,8 @@ import { saveState } from './state.ts';
 import { updateUserLocale } from '../login-locale.ts';
 import { stepPage, type Form, type StepContext } from './types.ts';
 
-const MESSAGES: Record<LoginFailure, string> = {
+/** The login form's message for each refusal (also the re-authentication's: aia-reauth.ts). */
+export const LOGIN_MESSAGES: Record<LoginFailure, string> = {
   invalid_credentials: 'Invalid username or password.',
   user_not_found: 'Invalid username or password.',
   service_account: 'Invalid username or password.',
@@ -44,7 +45,7 @@ export async function submitLogin(sc: StepContext, form: Form): Promise<void> {
       error: LOGIN_ERROR_EVENT[result.reason],
       details: { auth_method: 'openid-connect', username },
     });
-    showLogin(sc, username, MESSAGES[result.reason]);
+    showLogin(sc, username, LOGIN_MESSAGES[result.reason]);
     return;
   }
   const state = {

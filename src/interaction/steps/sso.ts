@@ -15,6 +15,16 @@ type SessionModel = {
   findByUid(uid: string): Promise<{ loginTs?: number; transient?: boolean } | undefined>;
 };
 
+/**
+ * The stored SSO session of the interaction's browser: its login time (epoch seconds, the id
+ * token's auth_time: Keycloak's AUTH_TIME user-session note) and whether its cookie is a
+ * browser-session one (no remember me). Undefined without a session.
+ */
+export async function storedSession(sc: StepContext) {
+  const uid = sc.interaction.session?.uid;
+  return uid ? await (sc.provider.Session as unknown as SessionModel).findByUid(uid) : undefined;
+}
+
 /** The step context of the session's user, or undefined when this interaction is not that case. */
 export async function ssoActionsStep(sc: StepContext): Promise<UserStepContext | undefined> {
   const { interaction } = sc;
@@ -23,9 +33,7 @@ export async function ssoActionsStep(sc: StepContext): Promise<UserStepContext |
     return undefined;
   const user = await findUserById(sc.rc.db, sc.rc.realmId, session.accountId);
   if (!user?.enabled) return undefined;
-  const stored = session.uid
-    ? await (sc.provider.Session as unknown as SessionModel).findByUid(session.uid)
-    : undefined;
+  const stored = await storedSession(sc);
   const state: LoginState = {
     userId: user.id,
     stage: 'actions',

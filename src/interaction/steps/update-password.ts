@@ -20,7 +20,12 @@ export const updatePassword: RequiredActionStep = {
       {
         action: `${sc.base}/required-action/UPDATE_PASSWORD`,
         username: sc.user.username,
-        info: 'You need to change your password to activate your account.',
+        // FreeMarkerLoginFormsProvider.createResponse(UPDATE_PASSWORD): the activation text only
+        // while the user holds the required action (isRequestedByAdmin), else resetPasswordMessage
+        // (an application-initiated action, kc_action=UPDATE_PASSWORD).
+        info: (sc.user.requiredActions ?? []).includes('UPDATE_PASSWORD')
+          ? 'updatePasswordMessage'
+          : 'resetPasswordMessage',
         error,
       },
       error ? 400 : 200,

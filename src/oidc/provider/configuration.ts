@@ -75,6 +75,9 @@ function scopeParam(rc: RealmContext, rcClaims: RealmClaims): Configuration['ext
   return {
     // Keycloak's application-initiated action (oidc/kc-action.ts); an unknown alias is ignored.
     kc_action: () => undefined,
+    // Keycloak's kc_locale on the authorization URL (LocaleUtil.processLocaleParam in
+    // AuthorizationEndpoint): kept for the login pages (interaction/login-locale.ts).
+    kc_locale: () => undefined,
     scope: async (
       ctx: KoaContextWithOIDC,
       value: string | undefined,
