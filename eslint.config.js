@@ -21,17 +21,9 @@ export default tseslint.config(
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
-  // No function over 60 lines (issue 16) in the files already split; the rest of src/ to follow.
+  // No function over 60 lines (issue 16; blank lines and comments not counted) in src/, adapters/.
   {
-    files: [
-      'src/server.ts',
-      'src/server/**/*.ts',
-      'src/oidc/provider.ts',
-      'src/oidc/provider/**/*.ts',
-      'src/oidc/upstream/**/*.ts',
-      'src/admin/users.ts',
-      'adapters/**/*.ts',
-    ],
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
     rules: {
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
     },

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
@@ -135,13 +136,18 @@ function defaultListRoutes(router: Router, deps: AdminDeps): void {
   }
 }
 
-export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/:realm/client-scopes', async (ctx) => {
+/** GET /:realm/client-scopes */
+const listScopes =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = realmScopes(realm.doc).clientScopes.map(scopeRep);
-  });
+  };
 
-  router.post('/:realm/client-scopes', async (ctx) => {
+/** POST /:realm/client-scopes */
+const createScope =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = parseScope(jsonBody(ctx));
     const id = randomUUID();
@@ -162,14 +168,20 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
       return withScopes(doc, { ...scopes, clientScopes: [...scopes.clientScopes, scope] });
     });
     created(ctx, deps, `/${realm.name}/client-scopes/${id}`);
-  });
+  };
 
-  router.get('/:realm/client-scopes/:id', async (ctx) => {
+/** GET /:realm/client-scopes/:id */
+const getScope =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = scopeRep(scopeById(realmScopes(realm.doc), ctx.params.id));
-  });
+  };
 
-  router.put('/:realm/client-scopes/:id', async (ctx) => {
+/** PUT /:realm/client-scopes/:id */
+const updateScope =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = parseScope(jsonBody(ctx));
     await changeScopes(deps, realm.name, (scopes, doc) => {
@@ -193,9 +205,12 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
         : relinked(doc, next, current.name, body.name);
     });
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm/client-scopes/:id', async (ctx) => {
+/** DELETE /:realm/client-scopes/:id */
+const deleteScope =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await changeScopes(deps, realm.name, (scopes, doc) => {
       const current = scopeById(scopes, ctx.params.id);
@@ -210,7 +225,13 @@ export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
       );
     });
     noContent(ctx);
-  });
+  };
 
+export function clientScopeRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/client-scopes', listScopes(deps));
+  router.post('/:realm/client-scopes', createScope(deps));
+  router.get('/:realm/client-scopes/:id', getScope(deps));
+  router.put('/:realm/client-scopes/:id', updateScope(deps));
+  router.delete('/:realm/client-scopes/:id', deleteScope(deps));
   defaultListRoutes(router, deps);
 }

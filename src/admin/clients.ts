@@ -23,7 +23,7 @@ import { AdminError, badRequest, conflict, notFound } from './errors.ts';
 import { clientUriProblems } from '../realm/client-uris.ts';
 import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from './context.ts';
 import type { SqlClient } from '../store/sql.ts';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { hasPermission } from './auth.ts';
 import { SECRET_MASK } from './realms.ts';
 
@@ -121,8 +121,10 @@ const visibleClient = (ctx: Context, realm: string, client: ClientRepresentation
     ? { ...client, secret: SECRET_MASK }
     : client;
 
-export function clientRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/:realm/clients', async (ctx) => {
+/** GET /:realm/clients */
+const listClients =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const clientId = ctx.query.clientId as string | undefined;
     const search = ctx.query.search === 'true';
@@ -131,9 +133,12 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
         (c) => !clientId || (search ? c.clientId.includes(clientId) : c.clientId === clientId),
       )
       .map((c) => visibleClient(ctx, realm.name, c));
-  });
+  };
 
-  router.post('/:realm/clients', async (ctx) => {
+/** POST /:realm/clients */
+const createClient =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const client = { ...parseClient(jsonBody(ctx)), id: randomUUID() };
     checkClientUris(client);
@@ -147,16 +152,22 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
       await ensureServiceAccount(tx, realm, client);
     });
     created(ctx, deps, `/${realm.name}/clients/${client.id}`);
-  });
+  };
 
-  router.get('/:realm/clients/:id', async (ctx) => {
+/** GET /:realm/clients/:id */
+const getClient =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const client = byId(realm.doc, ctx.params.id);
     if (!client) throw notFound('Could not find client');
     ctx.body = visibleClient(ctx, realm.name, client);
-  });
+  };
 
-  router.put('/:realm/clients/:id', async (ctx) => {
+/** PUT /:realm/clients/:id */
+const updateClient =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody(ctx);
     await commit(deps, realm.name, async (tx) => {
@@ -184,9 +195,12 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
       await ensureServiceAccount(tx, realm, updated!);
     });
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm/clients/:id', async (ctx) => {
+/** DELETE /:realm/clients/:id */
+const deleteClient =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await commit(deps, realm.name, async (tx) => {
       let removed: ClientRepresentation | undefined;
@@ -211,11 +225,13 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
       await dropClientMappings(tx, realm.id, removed!.clientId);
     });
     noContent(ctx);
-  });
+  };
 
-  // ClientResource.getServiceAccountUser: the client's service-account user (created when the
-  // client has service accounts but no user yet), 400 when service accounts are off.
-  router.get('/:realm/clients/:id/service-account-user', async (ctx) => {
+/** GET /:realm/clients/:id/service-account-user: ClientResource.getServiceAccountUser: the client's service-account user (created when the
+client has service accounts but no user yet), 400 when service accounts are off. */
+const getServiceAccountUser =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const client = byId(realm.doc, ctx.params.id);
     if (!client) throw notFound('Could not find client');
@@ -226,30 +242,40 @@ export function clientRoutes(router: Router, deps: AdminDeps): void {
       return findServiceAccount(tx, realm.id, client.clientId);
     });
     ctx.body = userRep(user!);
-  });
-
-  const secretOf = async (realmName: string, id: string, regenerate: boolean) => {
-    let secret: string | undefined;
-    await commit(deps, realmName, (tx) =>
-      updateRealmDoc(tx, realmName, (doc) => {
-        const client = byId(doc, id);
-        if (!client) throw notFound('Could not find client');
-        if (client.publicClient || (client.bearerOnly && !client.secret))
-          throw badRequest('The client does not use a client secret', 'secret');
-        secret = regenerate || !client.secret ? newSecret() : client.secret;
-        return regenerate || !client.secret
-          ? { ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, secret } : c)) }
-          : doc;
-      }),
-    );
-    return { type: 'secret', value: secret };
   };
-  router.get('/:realm/clients/:id/client-secret', async (ctx) => {
+
+async function secretOf(deps: AdminDeps, realmName: string, id: string, regenerate: boolean) {
+  let secret: string | undefined;
+  await commit(deps, realmName, (tx) =>
+    updateRealmDoc(tx, realmName, (doc) => {
+      const client = byId(doc, id);
+      if (!client) throw notFound('Could not find client');
+      if (client.publicClient || (client.bearerOnly && !client.secret))
+        throw badRequest('The client does not use a client secret', 'secret');
+      secret = regenerate || !client.secret ? newSecret() : client.secret;
+      return regenerate || !client.secret
+        ? { ...doc, clients: doc.clients.map((c) => (c.id === id ? { ...c, secret } : c)) }
+        : doc;
+    }),
+  );
+  return { type: 'secret', value: secret };
+}
+
+/** GET/POST /clients/{id}/client-secret: ClientResource.getClientSecret / regenerateSecret. */
+const clientSecret =
+  (deps: AdminDeps, regenerate: boolean): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
-    ctx.body = await secretOf(realm.name, ctx.params.id, false);
-  });
-  router.post('/:realm/clients/:id/client-secret', async (ctx) => {
-    const { realm } = await realmScope(deps, ctx);
-    ctx.body = await secretOf(realm.name, ctx.params.id, true);
-  });
+    ctx.body = await secretOf(deps, realm.name, ctx.params.id, regenerate);
+  };
+
+export function clientRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/clients', listClients(deps));
+  router.post('/:realm/clients', createClient(deps));
+  router.get('/:realm/clients/:id', getClient(deps));
+  router.put('/:realm/clients/:id', updateClient(deps));
+  router.delete('/:realm/clients/:id', deleteClient(deps));
+  router.get('/:realm/clients/:id/service-account-user', getServiceAccountUser(deps));
+  router.get('/:realm/clients/:id/client-secret', clientSecret(deps, false));
+  router.post('/:realm/clients/:id/client-secret', clientSecret(deps, true));
 }

@@ -9,7 +9,7 @@
  * (operationType, resourcePath, who).
  */
 import type Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { z } from 'zod';
 import { eventKey, listEvents } from '../events/store.ts';
 import { findRealm, updateRealmDoc } from '../store/realms.ts';
@@ -85,8 +85,10 @@ const EVENTS_CONFIG = [
   'adminEventsDetailsEnabled',
 ] as const;
 
-export function eventRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/:realm/events/config', async (ctx) => {
+/** GET /:realm/events/config */
+const getEventsConfig =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const {
       realm: { doc },
     } = await realmScope(deps, ctx);
@@ -99,8 +101,12 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
       adminEventsEnabled: doc.adminEventsEnabled ?? false,
       adminEventsDetailsEnabled: doc.adminEventsDetailsEnabled ?? false,
     };
-  });
-  router.put('/:realm/events/config', async (ctx) => {
+  };
+
+/** PUT /:realm/events/config */
+const updateEventsConfig =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody(ctx);
     const change = Object.fromEntries(
@@ -116,8 +122,12 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
       }),
     );
     noContent(ctx);
-  });
-  router.get('/:realm/events', async (ctx) => {
+  };
+
+/** GET /:realm/events */
+const listEventsAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const q = ctx.query;
     const equals = {
@@ -136,8 +146,12 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
       equals: defined(equals),
     };
     ctx.body = (await listEvents(deps.db, realm.id, 'login', filter)).map((e) => e.representation);
-  });
-  router.get('/:realm/admin-events', async (ctx) => {
+  };
+
+/** GET /:realm/admin-events */
+const listAdminEvents =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const q = ctx.query;
     const equals = {
@@ -164,7 +178,13 @@ export function eventRoutes(router: Router, deps: AdminDeps): void {
       ),
     };
     ctx.body = (await listEvents(deps.db, realm.id, 'admin', filter)).map((e) => e.representation);
-  });
+  };
+
+export function eventRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/events/config', getEventsConfig(deps));
+  router.put('/:realm/events/config', updateEventsConfig(deps));
+  router.get('/:realm/events', listEventsAction(deps));
+  router.get('/:realm/admin-events', listAdminEvents(deps));
 }
 
 // Query parameters of the two listings (Keycloak 26 RealmAdminResource getEvents / getAdminEvents;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { GroupRepresentation, RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
@@ -203,8 +204,10 @@ const matching = (groups: PlacedGroup[], search: string, exact: boolean) => {
 const page = <T>(list: T[], first = 0, max?: number) =>
   list.slice(first, max === undefined ? undefined : first + max);
 
-export function groupRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/:realm/groups', async (ctx) => {
+/** GET /:realm/groups */
+const listGroups =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const search = one(ctx.query, 'search', TEXT);
     const full = one(ctx.query, 'briefRepresentation', BOOL) === false;
@@ -222,9 +225,12 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
         page(matching(groups, search, one(ctx.query, 'exact', BOOL) === true), first, max),
         full,
       );
-  });
+  };
 
-  router.get('/:realm/groups/count', async (ctx) => {
+/** GET /:realm/groups/count */
+const countGroups =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const search = one(ctx.query, 'search', TEXT);
     const groups = allGroups(realm.doc.groups);
@@ -235,43 +241,20 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
           ? groups.filter((p) => !p.parent)
           : groups;
     ctx.body = { count: counted.length };
-  });
+  };
 
-  const add =
-    (withParent: boolean) => async (ctx: Parameters<Parameters<Router['post']>[1]>[0]) => {
-      const { realm } = await realmScope(deps, ctx);
-      const body = parseGroup(jsonBody(ctx));
-      const placed = await commit(deps, realm.name, async (tx) => {
-        let result: ReturnType<typeof place> | undefined;
-        let rep: ReturnType<typeof groupRep> | undefined;
-        await updateRealmDoc(tx, realm.name, (doc) => {
-          result = place(doc, body, withParent ? ctx.params.id : undefined);
-          syncPaths(doc.groups);
-          rep = groupRep(groupOf(doc, result.id), true);
-          return doc;
-        });
-        if (result!.moved)
-          await moveMemberships(tx, realm.id, result!.moved.from, result!.moved.to);
-        return { ...result!, rep: rep! };
-      });
-      if (body.id) {
-        ctx.status = 204;
-        ctx.body = null;
-        return;
-      }
-      created(ctx, deps, `/${realm.name}/groups/${placed.id}`);
-      // GroupResource.addChild answers the new child's representation; GroupsResource no body.
-      if (withParent) ctx.body = placed.rep;
-    };
-  router.post('/:realm/groups', add(false));
-  router.post('/:realm/groups/:id/children', add(true));
-
-  router.get('/:realm/groups/:id', async (ctx) => {
+/** GET /:realm/groups/:id */
+const getGroup =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = groupRep(groupOf(realm.doc, ctx.params.id), true);
-  });
+  };
 
-  router.get('/:realm/groups/:id/children', async (ctx) => {
+/** GET /:realm/groups/:id/children */
+const listChildren =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const parent = groupOf(realm.doc, ctx.params.id);
     const search = one(ctx.query, 'search', TEXT);
@@ -283,9 +266,12 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
     if (search !== undefined)
       children = matching(children, search, one(ctx.query, 'exact', BOOL) === true);
     ctx.body = page(children, first, max).map((p) => groupRep(p, full));
-  });
+  };
 
-  router.put('/:realm/groups/:id', async (ctx) => {
+/** PUT /:realm/groups/:id */
+const updateGroup =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = parseGroup(jsonBody(ctx));
     await commit(deps, realm.name, async (tx) => {
@@ -313,9 +299,12 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
       if (renamed) await moveMemberships(tx, realm.id, renamed.from, renamed.to);
     });
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm/groups/:id', async (ctx) => {
+/** DELETE /:realm/groups/:id */
+const deleteGroup =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await commit(deps, realm.name, async (tx) => {
       let path = '';
@@ -328,9 +317,12 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
       await moveMemberships(tx, realm.id, path);
     });
     noContent(ctx);
-  });
+  };
 
-  router.get('/:realm/groups/:id/members', async (ctx) => {
+/** GET /:realm/groups/:id/members */
+const listMembers =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const { path } = groupOf(realm.doc, ctx.params.id);
     const { first, max } = paging(ctx.query);
@@ -338,5 +330,44 @@ export function groupRoutes(router: Router, deps: AdminDeps): void {
     ctx.body = (await groupMembers(deps.db, realm.id, path, first, max ?? 100)).map((u) =>
       brief ? briefUserRep(u) : userRep(u),
     );
-  });
+  };
+
+/** POST /groups (GroupsResource.addTopLevelGroup) and /groups/{id}/children (GroupResource.addChild). */
+const addGroup =
+  (deps: AdminDeps, withParent: boolean): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const body = parseGroup(jsonBody(ctx));
+    const placed = await commit(deps, realm.name, async (tx) => {
+      let result: ReturnType<typeof place> | undefined;
+      let rep: ReturnType<typeof groupRep> | undefined;
+      await updateRealmDoc(tx, realm.name, (doc) => {
+        result = place(doc, body, withParent ? ctx.params.id : undefined);
+        syncPaths(doc.groups);
+        rep = groupRep(groupOf(doc, result.id), true);
+        return doc;
+      });
+      if (result!.moved) await moveMemberships(tx, realm.id, result!.moved.from, result!.moved.to);
+      return { ...result!, rep: rep! };
+    });
+    if (body.id) {
+      ctx.status = 204;
+      ctx.body = null;
+      return;
+    }
+    created(ctx, deps, `/${realm.name}/groups/${placed.id}`);
+    // GroupResource.addChild answers the new child's representation; GroupsResource no body.
+    if (withParent) ctx.body = placed.rep;
+  };
+
+export function groupRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/groups', listGroups(deps));
+  router.get('/:realm/groups/count', countGroups(deps));
+  router.post('/:realm/groups', addGroup(deps, false));
+  router.post('/:realm/groups/:id/children', addGroup(deps, true));
+  router.get('/:realm/groups/:id', getGroup(deps));
+  router.get('/:realm/groups/:id/children', listChildren(deps));
+  router.put('/:realm/groups/:id', updateGroup(deps));
+  router.delete('/:realm/groups/:id', deleteGroup(deps));
+  router.get('/:realm/groups/:id/members', listMembers(deps));
 }

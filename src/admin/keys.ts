@@ -29,7 +29,7 @@ import { commit, created, jsonBody, noContent, realmScope, type AdminDeps } from
 import { signerFor } from '../keys/signers.ts';
 import { readNewKeyProvider } from '../keys/external.ts';
 import { guardRemoval } from '../keys/removal-guard.ts';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 /**
  * `?force=true`: remove (delete, disable) a key whose tokens are still valid (keys/removal-guard.ts).
@@ -106,8 +106,10 @@ function certificateOf(component: StoredComponent | undefined) {
   }
 }
 
-export function keyRoutes(router: Router, deps: AdminDeps): void {
-  router.get('/:realm/keys', async (ctx) => {
+/** GET /:realm/keys */
+const listRealmKeys =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     // Signing and encryption keys alike, as Keycloak's KeyResource lists every key with its `use`.
     const records = [
@@ -151,24 +153,33 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       }),
     );
     ctx.body = { active, keys };
-  });
+  };
 
-  router.get('/:realm/components', async (ctx) => {
+/** GET /:realm/components */
+const listComponents =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const q = ctx.query as Record<string, string | undefined>;
     ctx.body = (
       await findComponents(deps.db, realm.id, { type: q.type, parent: q.parent, name: q.name })
     ).map(representation);
-  });
+  };
 
-  router.get('/:realm/components/:id', async (ctx) => {
+/** GET /:realm/components/:id */
+const getComponent =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const component = await findComponent(deps.db, realm.id, ctx.params.id);
     if (!component) throw notFound('Could not find component');
     ctx.body = representation(component);
-  });
+  };
 
-  router.post('/:realm/components', async (ctx) => {
+/** POST /:realm/components */
+const createComponent =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm, admin } = await realmScope(deps, ctx);
     const rep = jsonBody<ComponentRepresentation>(ctx);
     const type = rep.providerType ?? KEY_PROVIDER_TYPE;
@@ -194,9 +205,12 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       );
     }
     created(ctx, deps, `/${realm.name}/components/${id}`);
-  });
+  };
 
-  router.put('/:realm/components/:id', async (ctx) => {
+/** PUT /:realm/components/:id */
+const updateComponent =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm, admin } = await realmScope(deps, ctx);
     const rep = jsonBody<ComponentRepresentation>(ctx);
     await commit(deps, realm.name, async (tx) => {
@@ -220,9 +234,12 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       );
     });
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm/components/:id', async (ctx) => {
+/** DELETE /:realm/components/:id */
+const deleteComponentAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm, admin } = await realmScope(deps, ctx);
     await commit(deps, realm.name, async (tx) => {
       const current = await findComponent(tx, realm.id, ctx.params.id, true);
@@ -236,5 +253,13 @@ export function keyRoutes(router: Router, deps: AdminDeps): void {
       );
     });
     noContent(ctx);
-  });
+  };
+
+export function keyRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/:realm/keys', listRealmKeys(deps));
+  router.get('/:realm/components', listComponents(deps));
+  router.get('/:realm/components/:id', getComponent(deps));
+  router.post('/:realm/components', createComponent(deps));
+  router.put('/:realm/components/:id', updateComponent(deps));
+  router.delete('/:realm/components/:id', deleteComponentAction(deps));
 }

@@ -59,13 +59,20 @@ function withIds(
   });
 }
 
-/** Merges, validates and writes; returns the results. @throws PartialImportExistsError, RealmImportError */
-async function applyPartialImport(
+/** The realm and users after the merge (written to the realm document, not yet to users). */
+interface Planned {
+  rep: RealmRepresentation;
+  results: PartialImportResult[];
+  overwrite: Set<string>;
+}
+
+/** Merges the body into the realm document (validated as at import) and writes it. @throws RealmImportError */
+async function planImport(
   tx: SqlClient,
   realm: StoredRealm,
   body: PartialImportRepresentation,
   policy: Policy,
-): Promise<PartialImportResult[]> {
+): Promise<Planned> {
   const usernames = new Set(
     (
       await tx.query<{ username: string }>('SELECT username FROM users WHERE realm_id = $1', [
@@ -75,9 +82,7 @@ async function applyPartialImport(
   );
   // The key providers take part in the checks (a client naming an alg needs a key for it), as at import.
   const keyProviders = (await realmRepresentation(tx, realm)).components?.[KEY_PROVIDER_TYPE] ?? [];
-  let planned:
-    | { rep: RealmRepresentation; results: PartialImportResult[]; overwrite: Set<string> }
-    | undefined;
+  let planned: Planned | undefined;
   await updateRealmDoc(tx, realm.name, (doc) => {
     const merged = mergePartialImport(doc, body, policy, usernames);
     const rep = parseRealm(
@@ -99,8 +104,12 @@ async function applyPartialImport(
     };
     return { ...rep, components: doc.components, users: [], id: doc.id } as RealmDocument;
   });
-  const userIds = new Map<string, string>();
-  const users = await storedUsers(planned!.rep.users);
+  return planned!;
+}
+
+/** The users to store: the body's, and the service-account user of each client added with one. */
+async function usersToStore(tx: SqlClient, realm: StoredRealm, planned: Planned) {
+  const users = await storedUsers(planned.rep.users);
   // A client with a service account gets its service-account user, as Keycloak's createClient does (import.ts importRealm likewise).
   const accounts = new Set(
     (
@@ -113,11 +122,11 @@ async function applyPartialImport(
   for (const u of users)
     if (u.user.serviceAccountClientId) accounts.add(u.user.serviceAccountClientId);
   const added = new Set(
-    planned!.results
+    planned.results
       .filter((r) => r.resourceType === 'CLIENT' && r.action !== 'SKIPPED')
       .map((r) => r.resourceName),
   );
-  for (const client of planned!.rep.clients) {
+  for (const client of planned.rep.clients) {
     if (
       !added.has(client.clientId) ||
       !client.serviceAccountsEnabled ||
@@ -127,8 +136,21 @@ async function applyPartialImport(
     // Without the default role, unlike admin/clients.ts and import (not yet checked against Keycloak's ClientsPartialImport).
     users.push({ user: serviceAccountUser(client.clientId, []), passwords: [], otps: [] });
   }
+  return users;
+}
+
+/** Merges, validates and writes; returns the results. @throws PartialImportExistsError, RealmImportError */
+async function applyPartialImport(
+  tx: SqlClient,
+  realm: StoredRealm,
+  body: PartialImportRepresentation,
+  policy: Policy,
+): Promise<PartialImportResult[]> {
+  const planned = await planImport(tx, realm, body, policy);
+  const userIds = new Map<string, string>();
+  const users = await usersToStore(tx, realm, planned);
   for (const { user, passwords, otps, consents } of users) {
-    if (planned!.overwrite.has(user.username)) {
+    if (planned.overwrite.has(user.username)) {
       const old = await findUserByUsername(tx, realm.id, user.username);
       if (old) await deleteUser(tx, realm.id, old.id);
     }
@@ -137,7 +159,7 @@ async function applyPartialImport(
     for (const consent of consents ?? []) await insertConsent(tx, realm.id, user.id, consent);
     userIds.set(user.username, user.id);
   }
-  return withIds(planned!.results, planned!.rep, userIds);
+  return withIds(planned.results, planned.rep, userIds);
 }
 
 export function partialImportRoutes(router: Router, deps: AdminDeps): void {

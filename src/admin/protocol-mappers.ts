@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { RealmDocument } from '../model/representation.ts';
 import { updateRealmDoc } from '../store/realms.ts';
 import { badRequest, conflict, notFound } from './errors.ts';
@@ -67,35 +67,48 @@ const SCOPE: Container = {
 const duplicate = (mappers: ProtocolMapper[], m: ProtocolMapperFields, exceptId?: string) =>
   mappers.some((x) => x.id !== exceptId && x.name === m.name && x.protocol === m.protocol);
 
-function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: Container): void {
-  const change = (
+/** What the handlers of one container's mappers (a client's or a client scope's) share. */
+interface MapperScope {
+  deps: AdminDeps;
+  /** The container's route, `/:realm/clients/:id` or `/:realm/client-scopes/:id`. */
+  base: string;
+  container: Container;
+  /** Replaces the container's mappers in one commit (404 when the container is unknown). */
+  change: (
     ctx: Context,
     realmName: string,
     fn: (mappers: ProtocolMapper[], protocol: string) => ProtocolMapper[],
-  ) =>
-    commit(deps, realmName, (tx) =>
-      updateRealmDoc(tx, realmName, (doc) => {
-        const { mappers, protocol } = container.read(doc, ctx.params.id);
-        return container.write(doc, ctx.params.id, fn(mappers, protocol));
-      }),
-    );
-  const find = (mappers: ProtocolMapper[], id: string) => {
-    const mapper = mappers.find((m) => m.id === id);
-    if (!mapper) throw notFound('Model not found');
-    return mapper;
-  };
+  ) => Promise<unknown>;
+}
 
-  router.get(`${base}/protocol-mappers/models`, async (ctx) => {
+function find(mappers: ProtocolMapper[], id: string): ProtocolMapper {
+  const mapper = mappers.find((m) => m.id === id);
+  if (!mapper) throw notFound('Model not found');
+  return mapper;
+}
+
+/** GET {container}/protocol-mappers/models */
+const listMappers =
+  ({ deps, container }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = container.read(realm.doc, ctx.params.id).mappers;
-  });
-  router.get(`${base}/protocol-mappers/protocol/:protocol`, async (ctx) => {
+  };
+
+/** GET {container}/protocol-mappers/protocol/:protocol */
+const listByProtocol =
+  ({ deps, container }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = container
       .read(realm.doc, ctx.params.id)
       .mappers.filter((m) => m.protocol === ctx.params.protocol);
-  });
-  router.post(`${base}/protocol-mappers/models`, async (ctx) => {
+  };
+
+/** POST {container}/protocol-mappers/models */
+const createMapper =
+  ({ deps, base, change }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const id = randomUUID();
     await change(ctx, realm.name, (mappers, protocol) => {
@@ -108,8 +121,12 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
       deps,
       `/${realm.name}${base.replace('/:realm', '').replace(':id', ctx.params.id)}/protocol-mappers/models/${id}`,
     );
-  });
-  router.post(`${base}/protocol-mappers/add-models`, async (ctx) => {
+  };
+
+/** POST {container}/protocol-mappers/add-models */
+const addMappers =
+  ({ deps, change }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = (ctx.request as unknown as { body?: unknown }).body;
     if (!Array.isArray(body))
@@ -123,12 +140,20 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
       }, mappers),
     );
     noContent(ctx);
-  });
-  router.get(`${base}/protocol-mappers/models/:mapperId`, async (ctx) => {
+  };
+
+/** GET {container}/protocol-mappers/models/:mapperId */
+const getMapper =
+  ({ deps, container }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     ctx.body = find(container.read(realm.doc, ctx.params.id).mappers, ctx.params.mapperId);
-  });
-  router.put(`${base}/protocol-mappers/models/:mapperId`, async (ctx) => {
+  };
+
+/** PUT {container}/protocol-mappers/models/:mapperId */
+const updateMapper =
+  ({ deps, change }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await change(ctx, realm.name, (mappers, protocol) => {
       const current = find(mappers, ctx.params.mapperId);
@@ -138,14 +163,39 @@ function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: 
       return mappers.map((m) => (m.id === current.id ? mapper : m));
     });
     noContent(ctx);
-  });
-  router.delete(`${base}/protocol-mappers/models/:mapperId`, async (ctx) => {
+  };
+
+/** DELETE {container}/protocol-mappers/models/:mapperId */
+const deleteMapper =
+  ({ deps, change }: MapperScope): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await change(ctx, realm.name, (mappers) =>
       mappers.filter((m) => m.id !== find(mappers, ctx.params.mapperId).id),
     );
     noContent(ctx);
-  });
+  };
+
+function mapperRoutes(router: Router, deps: AdminDeps, base: string, container: Container): void {
+  const change: MapperScope['change'] = (
+    ctx: Context,
+    realmName: string,
+    fn: (mappers: ProtocolMapper[], protocol: string) => ProtocolMapper[],
+  ) =>
+    commit(deps, realmName, (tx) =>
+      updateRealmDoc(tx, realmName, (doc) => {
+        const { mappers, protocol } = container.read(doc, ctx.params.id);
+        return container.write(doc, ctx.params.id, fn(mappers, protocol));
+      }),
+    );
+  const scope: MapperScope = { deps, base, container, change };
+  router.get(`${base}/protocol-mappers/models`, listMappers(scope));
+  router.get(`${base}/protocol-mappers/protocol/:protocol`, listByProtocol(scope));
+  router.post(`${base}/protocol-mappers/models`, createMapper(scope));
+  router.post(`${base}/protocol-mappers/add-models`, addMappers(scope));
+  router.get(`${base}/protocol-mappers/models/:mapperId`, getMapper(scope));
+  router.put(`${base}/protocol-mappers/models/:mapperId`, updateMapper(scope));
+  router.delete(`${base}/protocol-mappers/models/:mapperId`, deleteMapper(scope));
 }
 
 export function protocolMapperRoutes(router: Router, deps: AdminDeps): void {

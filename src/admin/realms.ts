@@ -13,7 +13,7 @@ import { importRealm, parseRealm, RealmImportError, formatPath } from '../realm/
 import { listKeys } from '../keys/repository.ts';
 import type { AdminIdentity } from './auth.ts';
 import { canAdminister, hasPermission, requireRealmAdmin } from './auth.ts';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { AdminError, badRequest, conflict, forbidden, notFound } from './errors.ts';
 import { parsePasswordPolicy, PasswordPolicyConfigError } from '../realm/password-policy.ts';
 import { commit, created, jsonBody, noContent, type AdminDeps } from './context.ts';
@@ -135,17 +135,21 @@ function minimalRealmRep(ctx: Context, doc: RealmDocument) {
 const visibleRealmRep = (ctx: Context, doc: RealmDocument) =>
   hasPermission(ctx, doc.realm, 'realm.view') ? realmRep(doc) : minimalRealmRep(ctx, doc);
 
-export function realmRoutes(router: Router, deps: AdminDeps): void {
-  // RealmsAdminResource.getRealms: the realms the caller holds any admin role of, each in full
-  // with view-realm, minimal otherwise.
-  router.get('/', async (ctx) => {
+/** GET /: RealmsAdminResource.getRealms: the realms the caller holds any admin role of, each in full
+with view-realm, minimal otherwise. */
+const listRealmsAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const admin = ctx.state.admin as AdminIdentity;
     ctx.body = (await listRealms(deps.db))
       .filter((r) => canAdminister(admin, r.name))
       .map((r) => visibleRealmRep(ctx, r.doc));
-  });
+  };
 
-  router.post('/', async (ctx) => {
+/** POST / */
+const createRealm =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const admin = ctx.state.admin as AdminIdentity;
     if (!admin.superAdmin) throw forbidden();
     let rep;
@@ -165,16 +169,22 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
     if (result.status === 'skipped') throw conflict(`Realm ${rep.realm} already exists`);
     deps.registry.invalidate(rep.realm);
     created(ctx, deps, `/${rep.realm}`);
-  });
+  };
 
-  router.get('/:realm', async (ctx) => {
+/** GET /:realm */
+const getRealm =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     requireRealmAdmin(ctx, ctx.params.realm);
     const realm = await findRealm(deps.db, ctx.params.realm);
     if (!realm) throw notFound('Realm not found.');
     ctx.body = visibleRealmRep(ctx, realm.doc);
-  });
+  };
 
-  router.put('/:realm', async (ctx) => {
+/** PUT /:realm */
+const updateRealm =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     requireRealmAdmin(ctx, ctx.params.realm);
     const body = jsonBody(ctx);
     for (const key of SUB_RESOURCES) delete body[key];
@@ -211,14 +221,24 @@ export function realmRoutes(router: Router, deps: AdminDeps): void {
       }),
     );
     noContent(ctx);
-  });
+  };
 
-  router.delete('/:realm', async (ctx) => {
+/** DELETE /:realm */
+const deleteRealmAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     requireRealmAdmin(ctx, ctx.params.realm);
     if (ctx.params.realm === 'master')
       throw new AdminError(400, { errorMessage: 'The master realm cannot be deleted' });
     if (!(await deleteRealm(deps.db, ctx.params.realm))) throw notFound('Realm not found.');
     deps.registry.invalidate(ctx.params.realm);
     noContent(ctx);
-  });
+  };
+
+export function realmRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/', listRealmsAction(deps));
+  router.post('/', createRealm(deps));
+  router.get('/:realm', getRealm(deps));
+  router.put('/:realm', updateRealm(deps));
+  router.delete('/:realm', deleteRealmAction(deps));
 }

@@ -11,6 +11,7 @@
  * registered 400.
  */
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import {
   KEYCLOAK_DEFAULT_ACTIONS,
   realmRequiredActions,
@@ -79,18 +80,27 @@ function move(list: RequiredActionProvider[], alias: string, by: -1 | 1) {
   return out;
 }
 
-export function requiredActionRoutes(router: Router, deps: AdminDeps): void {
-  const base = '/:realm/authentication/required-actions';
-  router.get(base, async (ctx) => {
+/** GET /:realm/authentication/required-actions */
+const listActions =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     ctx.body = realmRequiredActions((await realmScope(deps, ctx)).realm.doc);
-  });
-  router.get(`${base}/:alias`, async (ctx) => {
+  };
+
+/** GET /:realm/authentication/required-actions/:alias */
+const getAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     ctx.body = find(
       realmRequiredActions((await realmScope(deps, ctx)).realm.doc),
       ctx.params.alias,
     );
-  });
-  router.put(`${base}/:alias`, async (ctx) => {
+  };
+
+/** PUT /:realm/authentication/required-actions/:alias */
+const updateAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody(ctx);
     await change(deps, realm.name, (list) => {
@@ -98,26 +108,24 @@ export function requiredActionRoutes(router: Router, deps: AdminDeps): void {
       return list.map((a) => (a.alias === next.alias ? next : a));
     });
     noContent(ctx);
-  });
-  router.delete(`${base}/:alias`, async (ctx) => {
+  };
+
+/** DELETE /:realm/authentication/required-actions/:alias */
+const deleteAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     await change(deps, realm.name, (list) => {
       find(list, ctx.params.alias);
       return list.filter((a) => a.alias !== ctx.params.alias);
     });
     noContent(ctx);
-  });
-  for (const [segment, by] of [
-    ['raise-priority', -1],
-    ['lower-priority', 1],
-  ] as const) {
-    router.post(`${base}/:alias/${segment}`, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      await change(deps, realm.name, (list) => move(list, ctx.params.alias, by));
-      noContent(ctx);
-    });
-  }
-  router.get('/:realm/authentication/unregistered-required-actions', async (ctx) => {
+  };
+
+/** GET /:realm/authentication/unregistered-required-actions */
+const listUnregistered =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const registered = new Set(
       realmRequiredActions((await realmScope(deps, ctx)).realm.doc).map((a) => a.providerId),
     );
@@ -125,8 +133,12 @@ export function requiredActionRoutes(router: Router, deps: AdminDeps): void {
       providerId: a.providerId,
       name: a.name,
     }));
-  });
-  router.post('/:realm/authentication/register-required-action', async (ctx) => {
+  };
+
+/** POST /:realm/authentication/register-required-action */
+const registerAction =
+  (deps: AdminDeps): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const body = jsonBody<{ providerId?: unknown; name?: unknown }>(ctx);
     const known = KEYCLOAK_DEFAULT_ACTIONS.find((a) => a.providerId === body.providerId);
@@ -139,5 +151,24 @@ export function requiredActionRoutes(router: Router, deps: AdminDeps): void {
       return [...list, { ...known, name, enabled: true, defaultAction: false, priority }];
     });
     noContent(ctx);
-  });
+  };
+
+export function requiredActionRoutes(router: Router, deps: AdminDeps): void {
+  const base = '/:realm/authentication/required-actions';
+  router.get(base, listActions(deps));
+  router.get(`${base}/:alias`, getAction(deps));
+  router.put(`${base}/:alias`, updateAction(deps));
+  router.delete(`${base}/:alias`, deleteAction(deps));
+  for (const [segment, by] of [
+    ['raise-priority', -1],
+    ['lower-priority', 1],
+  ] as const) {
+    router.post(`${base}/:alias/${segment}`, async (ctx) => {
+      const { realm } = await realmScope(deps, ctx);
+      await change(deps, realm.name, (list) => move(list, ctx.params.alias, by));
+      noContent(ctx);
+    });
+  }
+  router.get('/:realm/authentication/unregistered-required-actions', listUnregistered(deps));
+  router.post('/:realm/authentication/register-required-action', registerAction(deps));
 }

@@ -8,7 +8,7 @@
  * admin checks use; a group's are its own mappings and its parent groups', composites expanded.
  */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { RealmDocument, RoleRepresentation } from '../model/representation.ts';
 import { RealmModel, type EffectiveRoles } from '../model/model.ts';
 import { updateRealmDoc, type StoredRealm } from '../store/realms.ts';
@@ -135,8 +135,64 @@ function reps(doc: RealmDocument, names: Iterable<string>, clientId?: string) {
     .map((r) => roleRep(r, containerId, Boolean(clientId)));
 }
 
-function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Holder): void {
-  router.get(`${base}/role-mappings`, async (ctx) => {
+/** What the handlers of one holder's (a user's or a group's) mappings of one container share. */
+interface MappingScope {
+  deps: AdminDeps;
+  holder: Holder;
+  /** The client (its clientId) whose roles the route maps, undefined for the realm's roles. */
+  container: (doc: RealmDocument, ctx: Context) => string | undefined;
+}
+
+/** GET …/role-mappings/realm and …/clients/{client}: the holder's direct mappings (RoleMapperResource.getRealmRoleMappings). */
+const listMapped =
+  ({ deps, holder, container }: MappingScope): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const clientId = container(realm.doc, ctx);
+    const { mappings } = await holder.read(deps, realm, ctx.params.id);
+    ctx.body = reps(
+      realm.doc,
+      clientId ? (mappings.clientRoles[clientId] ?? []) : mappings.realmRoles,
+      clientId,
+    );
+  };
+
+/** GET …/composite: the effective roles, composites expanded (getCompositeRealmRoleMappings). */
+const listComposite =
+  ({ deps, holder, container }: MappingScope): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const clientId = container(realm.doc, ctx);
+    const { effective } = await holder.read(deps, realm, ctx.params.id);
+    ctx.body = reps(
+      realm.doc,
+      clientId ? (effective.clients[clientId] ?? []) : effective.realm,
+      clientId,
+    );
+  };
+
+/** GET …/available: the container's roles not yet effective (getAvailableRealmRoleMappings). */
+const listAvailable =
+  ({ deps, holder, container }: MappingScope): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const clientId = container(realm.doc, ctx);
+    const { effective } = await holder.read(deps, realm, ctx.params.id);
+    const held = new Set(clientId ? (effective.clients[clientId] ?? []) : effective.realm);
+    const all = (clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm).map(
+      (r) => r.name,
+    );
+    ctx.body = reps(
+      realm.doc,
+      all.filter((n) => !held.has(n)),
+      clientId,
+    );
+  };
+
+/** GET {holder}/role-mappings: RoleMapperResource.getRoleMappings, realm and client mappings. */
+const getAllMappings =
+  (deps: AdminDeps, holder: Holder): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const { mappings } = await holder.read(deps, realm, ctx.params.id);
     const clientMappings = Object.fromEntries(
@@ -154,8 +210,45 @@ function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Ho
       realmMappings: reps(realm.doc, mappings.realmRoles),
       ...(Object.keys(clientMappings).length ? { clientMappings } : {}),
     };
-  });
+  };
 
+/** POST / DELETE …/role-mappings/realm and …/clients/{client}: RoleMapperResource.addRealmRoleMappings,
+ * deleteRealmRoleMappings (ClientRoleMappingsResource for a client's roles). */
+const changeMappings =
+  ({ deps, holder, container }: MappingScope, add: boolean): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const clientId = container(realm.doc, ctx);
+    const known = clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm;
+    // A DELETE without a body removes every mapping of the container (Keycloak: roles == null).
+    const names =
+      !add && noBody(ctx)
+        ? undefined
+        : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
+    // RoleMapperResource: auth.roles().requireMapRole(role) for each role added or removed.
+    requireGrant(
+      ctx,
+      realm.name,
+      (names ?? known.map((r) => r.name)).map((name) => ({ name, clientId })),
+    );
+    await commit(deps, realm.name, (tx) =>
+      holder.change(tx, realm, ctx.params.id, (m) => {
+        const current = clientId ? (m.clientRoles[clientId] ?? []) : m.realmRoles;
+        const next = add
+          ? [...new Set([...current, ...names!])]
+          : names
+            ? current.filter((n) => !names.includes(n))
+            : [];
+        return clientId
+          ? { ...m, clientRoles: { ...m.clientRoles, [clientId]: next } }
+          : { ...m, realmRoles: next };
+      }),
+    );
+    noContent(ctx);
+  };
+
+function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Holder): void {
+  router.get(`${base}/role-mappings`, getAllMappings(deps, holder));
   for (const [suffix, isClient] of [
     ['/realm', false],
     ['/clients/:client', true],
@@ -163,72 +256,12 @@ function mappingRoutes(router: Router, deps: AdminDeps, base: string, holder: Ho
     const path = `${base}/role-mappings${suffix}`;
     const container = (doc: RealmDocument, ctx: Context) =>
       isClient ? clientOf(doc, ctx.params.client).clientId : undefined;
-    router.get(path, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const clientId = container(realm.doc, ctx);
-      const { mappings } = await holder.read(deps, realm, ctx.params.id);
-      ctx.body = reps(
-        realm.doc,
-        clientId ? (mappings.clientRoles[clientId] ?? []) : mappings.realmRoles,
-        clientId,
-      );
-    });
-    router.get(`${path}/composite`, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const clientId = container(realm.doc, ctx);
-      const { effective } = await holder.read(deps, realm, ctx.params.id);
-      ctx.body = reps(
-        realm.doc,
-        clientId ? (effective.clients[clientId] ?? []) : effective.realm,
-        clientId,
-      );
-    });
-    router.get(`${path}/available`, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const clientId = container(realm.doc, ctx);
-      const { effective } = await holder.read(deps, realm, ctx.params.id);
-      const held = new Set(clientId ? (effective.clients[clientId] ?? []) : effective.realm);
-      const all = (clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm).map(
-        (r) => r.name,
-      );
-      ctx.body = reps(
-        realm.doc,
-        all.filter((n) => !held.has(n)),
-        clientId,
-      );
-    });
-    const change = (add: boolean) => async (ctx: Context) => {
-      const { realm } = await realmScope(deps, ctx);
-      const clientId = container(realm.doc, ctx);
-      const known = clientId ? (realm.doc.roles.client[clientId] ?? []) : realm.doc.roles.realm;
-      // A DELETE without a body removes every mapping of the container (Keycloak: roles == null).
-      const names =
-        !add && noBody(ctx)
-          ? undefined
-          : rolesNamed(known, (ctx.request as unknown as { body?: unknown }).body);
-      // RoleMapperResource: auth.roles().requireMapRole(role) for each role added or removed.
-      requireGrant(
-        ctx,
-        realm.name,
-        (names ?? known.map((r) => r.name)).map((name) => ({ name, clientId })),
-      );
-      await commit(deps, realm.name, (tx) =>
-        holder.change(tx, realm, ctx.params.id, (m) => {
-          const current = clientId ? (m.clientRoles[clientId] ?? []) : m.realmRoles;
-          const next = add
-            ? [...new Set([...current, ...names!])]
-            : names
-              ? current.filter((n) => !names.includes(n))
-              : [];
-          return clientId
-            ? { ...m, clientRoles: { ...m.clientRoles, [clientId]: next } }
-            : { ...m, realmRoles: next };
-        }),
-      );
-      noContent(ctx);
-    };
-    router.post(path, change(true));
-    router.delete(path, change(false));
+    const scope: MappingScope = { deps, holder, container };
+    router.get(path, listMapped(scope));
+    router.get(`${path}/composite`, listComposite(scope));
+    router.get(`${path}/available`, listAvailable(scope));
+    router.post(path, changeMappings(scope, true));
+    router.delete(path, changeMappings(scope, false));
   }
 }
 

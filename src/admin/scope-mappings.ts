@@ -9,7 +9,7 @@
  * pipeline reads for the role scope of a token.
  */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { RealmDocument } from '../model/representation.ts';
 import { RealmModel } from '../model/model.ts';
 import { updateRealmDoc } from '../store/realms.ts';
@@ -27,22 +27,64 @@ const clientByUuid = (doc: RealmDocument, id: string) => {
   return client;
 };
 
-function scopeMappingRoutes(
-  router: Router,
-  deps: AdminDeps,
-  base: string,
-  holderOf: (doc: RealmDocument, ctx: Context) => ScopeHolder,
-): void {
-  const reps = (doc: RealmDocument, list: string[], clientId?: string) => {
-    const roles = clientId ? (doc.roles.client[clientId] ?? []) : doc.roles.realm;
-    const containerId = clientId
-      ? (doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId)
-      : doc.id;
-    return roles
-      .filter((r) => list.includes(r.name))
-      .map((r) => roleRep(r, containerId, Boolean(clientId)));
+/** RoleRepresentations of the named roles of the realm (clientId undefined) or of a client. */
+function reps(doc: RealmDocument, list: string[], clientId?: string) {
+  const roles = clientId ? (doc.roles.client[clientId] ?? []) : doc.roles.realm;
+  const containerId = clientId
+    ? (doc.clients.find((c) => c.clientId === clientId)?.id ?? clientId)
+    : doc.id;
+  return roles
+    .filter((r) => list.includes(r.name))
+    .map((r) => roleRep(r, containerId, Boolean(clientId)));
+}
+
+/** What the handlers of one holder's (a client's or a client scope's) scope mappings share. */
+interface ScopedRoutes {
+  deps: AdminDeps;
+  holderOf: (doc: RealmDocument, ctx: Context) => ScopeHolder;
+  /** The route's role client (undefined: realm roles), its direct and its effective mappings. */
+  state: (
+    doc: RealmDocument,
+    ctx: Context,
+  ) => { c: string | undefined; direct: string[]; effective: string[] };
+}
+
+/** GET …/scope-mappings/realm and …/clients/{client}: the direct mappings (ScopeMappedResource.getRealmScopeMappings). */
+const listScoped =
+  ({ deps, state }: ScopedRoutes): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const { c, direct } = state(realm.doc, ctx);
+    ctx.body = reps(realm.doc, direct, c);
   };
-  router.get(`${base}/scope-mappings`, async (ctx) => {
+
+/** GET …/composite: the mapped roles with their composites (getCompositeRealmScopeMappings). */
+const listScopedComposite =
+  ({ deps, state }: ScopedRoutes): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const { c, effective } = state(realm.doc, ctx);
+    ctx.body = reps(realm.doc, effective, c);
+  };
+
+/** GET …/available: the container's roles not in that set (getAvailableRealmScopeMappings). */
+const listScopedAvailable =
+  ({ deps, state }: ScopedRoutes): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const { c, effective } = state(realm.doc, ctx);
+    const all = (c ? (realm.doc.roles.client[c] ?? []) : realm.doc.roles.realm).map((r) => r.name);
+    ctx.body = reps(
+      realm.doc,
+      all.filter((n) => !effective.includes(n)),
+      c,
+    );
+  };
+
+/** GET {holder}/scope-mappings: ScopeMappedResource.getScopeMappings, realm and client mappings. */
+const getScopeMappings =
+  (deps: AdminDeps, holderOf: ScopedRoutes['holderOf']): Middleware =>
+  async (ctx) => {
     const { realm } = await realmScope(deps, ctx);
     const m = scopeMappingsOf(realm.doc, holderOf(realm.doc, ctx));
     const clientMappings = Object.fromEntries(
@@ -59,7 +101,35 @@ function scopeMappingRoutes(
       realmMappings: reps(realm.doc, m.realmRoles),
       ...(Object.keys(clientMappings).length ? { clientMappings } : {}),
     };
-  });
+  };
+
+/** POST / DELETE …/scope-mappings/realm and …/clients/{client}: ScopeMappedResource.addRealmScopeMappings,
+ * deleteRealmScopeMappings (ScopeMappedClientResource for a client's roles). */
+const changeScoped =
+  ({ deps, holderOf, state }: ScopedRoutes, add: boolean): Middleware =>
+  async (ctx) => {
+    const { realm } = await realmScope(deps, ctx);
+    const body = (ctx.request as unknown as { body?: unknown }).body;
+    await commit(deps, realm.name, (tx) =>
+      updateRealmDoc(tx, realm.name, (doc) => {
+        const { c, direct } = state(doc, ctx);
+        const listed = rolesNamed(c ? (doc.roles.client[c] ?? []) : doc.roles.realm, body);
+        const next = add
+          ? [...new Set([...direct, ...listed])]
+          : direct.filter((n) => !listed.includes(n));
+        return withScopeMappings(doc, holderOf(doc, ctx), c, next);
+      }),
+    );
+    noContent(ctx);
+  };
+
+function scopeMappingRoutes(
+  router: Router,
+  deps: AdminDeps,
+  base: string,
+  holderOf: (doc: RealmDocument, ctx: Context) => ScopeHolder,
+): void {
+  router.get(`${base}/scope-mappings`, getScopeMappings(deps, holderOf));
   for (const [suffix, isClient] of [
     ['/realm', false],
     ['/clients/:client', true],
@@ -78,45 +148,12 @@ function scopeMappingRoutes(
         effective: c ? (effective.clients[c] ?? []) : effective.realm,
       };
     };
-    router.get(path, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const { c, direct } = state(realm.doc, ctx);
-      ctx.body = reps(realm.doc, direct, c);
-    });
-    router.get(`${path}/composite`, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const { c, effective } = state(realm.doc, ctx);
-      ctx.body = reps(realm.doc, effective, c);
-    });
-    router.get(`${path}/available`, async (ctx) => {
-      const { realm } = await realmScope(deps, ctx);
-      const { c, effective } = state(realm.doc, ctx);
-      const all = (c ? (realm.doc.roles.client[c] ?? []) : realm.doc.roles.realm).map(
-        (r) => r.name,
-      );
-      ctx.body = reps(
-        realm.doc,
-        all.filter((n) => !effective.includes(n)),
-        c,
-      );
-    });
-    const change = (add: boolean) => async (ctx: Context) => {
-      const { realm } = await realmScope(deps, ctx);
-      const body = (ctx.request as unknown as { body?: unknown }).body;
-      await commit(deps, realm.name, (tx) =>
-        updateRealmDoc(tx, realm.name, (doc) => {
-          const { c, direct } = state(doc, ctx);
-          const listed = rolesNamed(c ? (doc.roles.client[c] ?? []) : doc.roles.realm, body);
-          const next = add
-            ? [...new Set([...direct, ...listed])]
-            : direct.filter((n) => !listed.includes(n));
-          return withScopeMappings(doc, holderOf(doc, ctx), c, next);
-        }),
-      );
-      noContent(ctx);
-    };
-    router.post(path, change(true));
-    router.delete(path, change(false));
+    const scope: ScopedRoutes = { deps, holderOf, state };
+    router.get(path, listScoped(scope));
+    router.get(`${path}/composite`, listScopedComposite(scope));
+    router.get(`${path}/available`, listScopedAvailable(scope));
+    router.post(path, changeScoped(scope, true));
+    router.delete(path, changeScoped(scope, false));
   }
 }
 

@@ -110,6 +110,37 @@ const ENUMS = {
 
 const theme = (name: string) => [{ name, locales: ['en'] }];
 
+/** ServerInfoRepresentation.clientInstallations: the keycloak.json installation file only. */
+function clientInstallations() {
+  return {
+    'openid-connect': [
+      {
+        id: 'keycloak-oidc-keycloak-json',
+        protocol: 'openid-connect',
+        downloadOnly: false,
+        displayType: 'Keycloak OIDC JSON',
+        helpText:
+          'keycloak.json file used by the Keycloak OIDC client adapter to configure clients.',
+        filename: 'keycloak.json',
+        mediaType: 'application/json',
+      },
+    ],
+  };
+}
+
+/** ServerInfoRepresentation.componentTypes: the key providers and rotation policies (the rest empty). */
+function componentTypes() {
+  return {
+    'org.keycloak.keys.KeyProvider': keyProviderTypes(),
+    [ROTATION_POLICY_TYPE]: rotationPolicyTypes(),
+    'org.keycloak.storage.UserStorageProvider': [],
+    'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy': [],
+    'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider': [],
+    'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider': [],
+    'org.keycloak.validate.Validator': [],
+  };
+}
+
 /** The ServerInfoRepresentation. */
 export function serverInfo() {
   const algs = allAlgorithms().map((a) => a.alg);
@@ -147,29 +178,8 @@ export function serverInfo() {
     },
     protocolMapperTypes: { 'openid-connect': protocolMapperTypes() },
     builtinProtocolMappers: { 'openid-connect': [] },
-    clientInstallations: {
-      'openid-connect': [
-        {
-          id: 'keycloak-oidc-keycloak-json',
-          protocol: 'openid-connect',
-          downloadOnly: false,
-          displayType: 'Keycloak OIDC JSON',
-          helpText:
-            'keycloak.json file used by the Keycloak OIDC client adapter to configure clients.',
-          filename: 'keycloak.json',
-          mediaType: 'application/json',
-        },
-      ],
-    },
-    componentTypes: {
-      'org.keycloak.keys.KeyProvider': keyProviderTypes(),
-      [ROTATION_POLICY_TYPE]: rotationPolicyTypes(),
-      'org.keycloak.storage.UserStorageProvider': [],
-      'org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy': [],
-      'org.keycloak.services.clientpolicy.condition.ClientPolicyConditionProvider': [],
-      'org.keycloak.services.clientpolicy.executor.ClientPolicyExecutorProvider': [],
-      'org.keycloak.validate.Validator': [],
-    },
+    clientInstallations: clientInstallations(),
+    componentTypes: componentTypes(),
     passwordPolicies: [],
     cryptoInfo: {
       cryptoProvider: 'node:crypto',

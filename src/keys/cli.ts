@@ -57,87 +57,106 @@ export async function keysCommand(
     if (command !== 'list' && command !== 'disable') await checkKeyEncryptionKey(db, kek);
     const realm = await findRealm(db, options.realm);
     if (!realm) throw new RealmNotFoundError(options.realm);
-    if (command === 'list') {
-      out(
-        [
-          'kid'.padEnd(36),
-          'alg'.padEnd(17),
-          'status'.padEnd(8),
-          'priority',
-          'provider'.padEnd(19),
-          'created',
-        ].join('  '),
-      );
-      for (const k of (await listKeys(db, realm.id)).filter(
-        (k) => !options.alg || k.alg === options.alg,
-      )) {
-        out(
-          [
-            k.kid.padEnd(36),
-            k.alg.padEnd(17),
-            k.status.padEnd(8),
-            String(k.priority).padEnd(8),
-            k.providerId.padEnd(19),
-            k.createdAt.toISOString(),
-          ].join('  '),
-        );
-      }
-      return;
-    }
+    if (command === 'list') return await listCommand(db, realm, options, out);
     if (command === 'create') {
       await createTokenKeyCommand(db, kek, new Backends(config.keyBackends), realm, options, out);
       return;
     }
-    if (command === 'rotate') {
-      const seconds = (v: string | undefined, name: string) => {
-        if (v === undefined) return undefined;
-        if (!/^\d+$/.test(v)) throw new CliUsageError(`--${name} must be a number of seconds`);
-        return Number(v);
-      };
-      const id = await db.transaction((tx) =>
-        rotateKey(tx, config.keyEncryptionKey, realm, options.alg!, {
-          prePublication: seconds(options.prePublish, 'pre-publish') ?? 0,
-          retireAfter: seconds(options.retireAfter, 'retire-after'),
-          actor: 'cli',
-        }),
-      );
-      const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
-      out(
-        `new ${key.alg} key ${key.kid} is ${key.status}${key.status === 'PASSIVE' ? ' (pre-published; the scheduler activates it)' : ''}`,
-      );
-      return;
-    }
-    if (!options.alg && !options.kid) throw new CliUsageError('keys disable needs --alg or --kid');
-    const { disabled, forced } = await db.transaction(async (tx) => {
-      const before = await listKeys(tx, realm.id);
-      const targets = before.filter((k) =>
-        options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE',
-      );
-      for (const key of targets) {
-        const component = await findComponent(tx, realm.id, key.componentId, true);
-        if (component)
-          await updateKeyProvider(
-            tx,
-            realm.id,
-            component,
-            { config: { enabled: ['false'] } },
-            'cli',
-          );
-      }
-      await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
-      return {
-        disabled: targets.map((k) => k.kid),
-        forced: await guardRemoval(tx, realm, before, { force: options.force, actor: 'cli' }),
-      };
-    });
-    out(
-      disabled.length
-        ? `disabled ${disabled.join(', ')}${forced.length ? ` (forced, tokens still valid: ${forced.join(', ')})` : ''}`
-        : 'nothing to disable',
-    );
+    if (command === 'rotate') return await rotateCommand(db, kek, realm, options, out);
+    await disableCommand(db, realm, options, out);
   } finally {
     await db.close();
   }
+}
+
+/** `keys list`: the realm's keys (of --alg), one a line. */
+async function listCommand(
+  db: SqlClient,
+  realm: NonNullable<Awaited<ReturnType<typeof findRealm>>>,
+  options: KeysOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  out(
+    [
+      'kid'.padEnd(36),
+      'alg'.padEnd(17),
+      'status'.padEnd(8),
+      'priority',
+      'provider'.padEnd(19),
+      'created',
+    ].join('  '),
+  );
+  for (const k of (await listKeys(db, realm.id)).filter(
+    (k) => !options.alg || k.alg === options.alg,
+  )) {
+    out(
+      [
+        k.kid.padEnd(36),
+        k.alg.padEnd(17),
+        k.status.padEnd(8),
+        String(k.priority).padEnd(8),
+        k.providerId.padEnd(19),
+        k.createdAt.toISOString(),
+      ].join('  '),
+    );
+  }
+}
+
+/** `keys rotate --alg A [--pre-publish S] [--retire-after S]`: a new key (keys/rotation.ts). */
+async function rotateCommand(
+  db: SqlClient,
+  kek: Buffer,
+  realm: NonNullable<Awaited<ReturnType<typeof findRealm>>>,
+  options: KeysOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  const seconds = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new CliUsageError(`--${name} must be a number of seconds`);
+    return Number(v);
+  };
+  const id = await db.transaction((tx) =>
+    rotateKey(tx, kek, realm, options.alg!, {
+      prePublication: seconds(options.prePublish, 'pre-publish') ?? 0,
+      retireAfter: seconds(options.retireAfter, 'retire-after'),
+      actor: 'cli',
+    }),
+  );
+  const key = (await listKeys(db, realm.id)).find((k) => k.componentId === id)!;
+  out(
+    `new ${key.alg} key ${key.kid} is ${key.status}${key.status === 'PASSIVE' ? ' (pre-published; the scheduler activates it)' : ''}`,
+  );
+}
+
+/** `keys disable --alg A | --kid K [--force]`: disables the alg's PASSIVE keys or the one key. */
+async function disableCommand(
+  db: SqlClient,
+  realm: NonNullable<Awaited<ReturnType<typeof findRealm>>>,
+  options: KeysOptions,
+  out: (line: string) => void,
+): Promise<void> {
+  if (!options.alg && !options.kid) throw new CliUsageError('keys disable needs --alg or --kid');
+  const { disabled, forced } = await db.transaction(async (tx) => {
+    const before = await listKeys(tx, realm.id);
+    const targets = before.filter((k) =>
+      options.kid ? k.kid === options.kid : k.alg === options.alg && k.status === 'PASSIVE',
+    );
+    for (const key of targets) {
+      const component = await findComponent(tx, realm.id, key.componentId, true);
+      if (component)
+        await updateKeyProvider(tx, realm.id, component, { config: { enabled: ['false'] } }, 'cli');
+    }
+    await assertRequiredKeys(tx, realm.id, requiredAlgs(realm.doc));
+    return {
+      disabled: targets.map((k) => k.kid),
+      forced: await guardRemoval(tx, realm, before, { force: options.force, actor: 'cli' }),
+    };
+  });
+  out(
+    disabled.length
+      ? `disabled ${disabled.join(', ')}${forced.length ? ` (forced, tokens still valid: ${forced.join(', ')})` : ''}`
+      : 'nothing to disable',
+  );
 }
 
 /**

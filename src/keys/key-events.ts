@@ -1,6 +1,6 @@
 /**
  * What every key change records: a `key_events` row (kid, alg, component, action, actor) and a new
- * realm version, so every process rebuilds that realm's keys (realm/registry.ts).
+ * realm version, so every process rebuilds that realm's keys (runtime/registry.ts).
  */
 import type { SqlClient } from '../store/sql.ts';
 

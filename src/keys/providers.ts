@@ -22,6 +22,7 @@ import {
   toConfig,
   type ComponentConfig,
   type ComponentRepresentation,
+  type KeyProviderSettings,
   type StoredComponent,
 } from './component-model.ts';
 
@@ -41,6 +42,46 @@ export { bumpRealmVersion, recordKeyEvent } from './key-events.ts';
 
 /** Config keys never returned by the admin API (Keycloak masks secret component config). */
 export const SECRET_CONFIG_KEYS = new Set(['privateKey', 'secret']);
+
+/** A local provider's new key (generated or imported by the provider), sealed under `kek`, and its event. */
+async function storeLocalKey(
+  db: SqlClient,
+  kek: Buffer,
+  realmId: string,
+  provider: Extract<ReturnType<typeof keyProvider>, { kind: 'local' }>,
+  settings: KeyProviderSettings,
+  id: string,
+  actor: string,
+): Promise<void> {
+  const key = await provider.createKey(settings);
+  await insertKey(
+    db,
+    kek,
+    realmId,
+    { ...key, providerId: provider.id },
+    settings.priority,
+    settings.status,
+    id,
+  );
+  await recordKeyEvent(db, realmId, {
+    kid: key.kid,
+    alg: settings.alg,
+    componentId: id,
+    action: `created ${settings.status}`,
+    actor,
+  });
+}
+
+/** The config as stored: without a local provider's secrets (sealed with its key instead). */
+function storableConfig(provider: ReturnType<typeof keyProvider>, settings: KeyProviderSettings) {
+  const secret = new Set(
+    provider.kind === 'local' ? [...SECRET_CONFIG_KEYS, ...provider.secretFields] : [],
+  );
+  const stored = Object.fromEntries(
+    Object.entries(settings.config).filter(([k]) => !secret.has(k)),
+  );
+  return stored;
+}
 
 /**
  * Creates a key provider component and its key (or, for a back end, the keys `read` found: see
@@ -70,12 +111,7 @@ export async function createKeyProvider(
     );
   const id = found?.componentId ?? randomUUID();
   const name = rep.name || provider.id;
-  const secret = new Set(
-    provider.kind === 'local' ? [...SECRET_CONFIG_KEYS, ...provider.secretFields] : [],
-  );
-  const stored = Object.fromEntries(
-    Object.entries(settings.config).filter(([k]) => !secret.has(k)),
-  );
+  const stored = storableConfig(provider, settings);
   await db.query(
     'INSERT INTO components (id, realm_id, name, provider_id, provider_type, parent_id, sub_type, config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
     [
@@ -106,23 +142,7 @@ export async function createKeyProvider(
       actor,
     );
   } else {
-    const key = await provider.createKey(settings);
-    await insertKey(
-      db,
-      kek,
-      realmId,
-      { ...key, providerId: provider.id },
-      settings.priority,
-      settings.status,
-      id,
-    );
-    await recordKeyEvent(db, realmId, {
-      kid: key.kid,
-      alg: settings.alg,
-      componentId: id,
-      action: `created ${settings.status}`,
-      actor,
-    });
+    await storeLocalKey(db, kek, realmId, provider, settings, id, actor);
   }
   await bumpRealmVersion(db, realmId);
   return id;
@@ -175,6 +195,67 @@ export async function findComponent(
 }
 
 /**
+ * What an update may not change: a composite member's unpublished state, the fields that pick the
+ * key material, a back end's declaration (checkBackendChange).
+ * @throws ComponentError (400)
+ */
+async function checkUpdate(
+  db: SqlClient,
+  realmId: string,
+  current: StoredComponent,
+  merged: ComponentConfig,
+  provider: ReturnType<typeof keyProvider>,
+  settings: KeyProviderSettings,
+  options: UpdateOptions,
+): Promise<void> {
+  // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2); members of
+  // composites made before that rule, published already, keep their state.
+  if (settings.status !== 'DISABLED') {
+    const composite = await compositeMembership(db, realmId, current.id);
+    if (composite?.memberStatus === 'DISABLED')
+      throw new ComponentError(
+        `refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`,
+        'enabled',
+      );
+  }
+  // What picks the key material: another value would put another key under the same kid, which
+  // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
+  for (const field of provider.identityFields) {
+    if (JSON.stringify(merged[field] ?? []) !== JSON.stringify(current.config[field] ?? [])) {
+      throw new ComponentError(
+        `config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`,
+        field,
+      );
+    }
+  }
+  if (isBackendProvider(current.providerId)) checkBackendChange(current, merged, options);
+}
+
+/**
+ * A back end's versions have states of their own (latest, min_decryption_version): re-derives
+ * them from what the last read recorded (`current` with its config as stored now), and records each change.
+ */
+async function restateExternal(
+  db: SqlClient,
+  realmId: string,
+  current: StoredComponent,
+  settings: KeyProviderSettings,
+  actor: string,
+): Promise<void> {
+  // A back end's versions have states of their own (latest, min_decryption_version): re-derive
+  // them from what the last read recorded, without asking the back end (we are in a transaction).
+  for (const key of await restateBackendKeys(db, realmId, current, settings)) {
+    await recordKeyEvent(db, realmId, {
+      kid: key.kid,
+      alg: settings.alg,
+      componentId: current.id,
+      action: `set ${key.status} priority ${settings.priority}`,
+      actor,
+    });
+  }
+}
+
+/**
  * Updates a key provider's name and config (priority, active, enabled). Its algorithm is fixed:
  * a new algorithm needs a new provider (Keycloak regenerates the key instead; we keep kids stable).
  */
@@ -209,27 +290,7 @@ export async function updateKeyProvider(
       'config.algorithm cannot be changed; create a new key provider instead',
       'algorithm',
     );
-  // A composite's member stays unpublished (draft-ietf-jose-pq-composite-sigs-05 §6.2); members of
-  // composites made before that rule, published already, keep their state.
-  if (settings.status !== 'DISABLED') {
-    const composite = await compositeMembership(db, realmId, current.id);
-    if (composite?.memberStatus === 'DISABLED')
-      throw new ComponentError(
-        `refused: key ${composite.member} is a member of composite key ${composite.kid} and must stay unpublished (enabled: false)`,
-        'enabled',
-      );
-  }
-  // What picks the key material: another value would put another key under the same kid, which
-  // relying parties caching the JWKS by kid would not fetch (and tokens already out would fail).
-  for (const field of provider.identityFields) {
-    if (JSON.stringify(merged[field] ?? []) !== JSON.stringify(current.config[field] ?? [])) {
-      throw new ComponentError(
-        `config.${field} cannot be changed; create a new ${current.providerId} key provider, then disable this one`,
-        field,
-      );
-    }
-  }
-  if (isBackendProvider(current.providerId)) checkBackendChange(current, merged, options);
+  await checkUpdate(db, realmId, current, merged, provider, settings, options);
   const stored = Object.fromEntries(
     Object.entries(settings.config).filter(([k]) => !SECRET_CONFIG_KEYS.has(k)),
   );
@@ -240,22 +301,7 @@ export async function updateKeyProvider(
     JSON.stringify(stored),
   ]);
   if (provider.kind === 'external') {
-    // A back end's versions have states of their own (latest, min_decryption_version): re-derive
-    // them from what the last read recorded, without asking the back end (we are in a transaction).
-    for (const key of await restateBackendKeys(
-      db,
-      realmId,
-      { ...current, config: stored },
-      settings,
-    )) {
-      await recordKeyEvent(db, realmId, {
-        kid: key.kid,
-        alg: settings.alg,
-        componentId: current.id,
-        action: `set ${key.status} priority ${settings.priority}`,
-        actor,
-      });
-    }
+    await restateExternal(db, realmId, { ...current, config: stored }, settings, actor);
     await bumpRealmVersion(db, realmId);
     return;
   }

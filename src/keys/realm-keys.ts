@@ -157,6 +157,30 @@ export async function createRealmKeys(
 }
 
 /**
+ * The records to load, in the order the realm uses them (ACTIVE, PASSIVE, DISABLED; then higher
+ * priority, then newer): all but the DISABLED ones that no ACTIVE composite is made of.
+ */
+function loadedRecords(stored: KeyRecord[]): KeyRecord[] {
+  // Members of the composites that sign (a PASSIVE composite verifies with its public key alone).
+  const members = new Set(
+    stored.flatMap((r) =>
+      r.backend === 'composite' && r.status === 'ACTIVE'
+        ? ((r.backendRef as { members?: string[] } | null)?.members ?? [])
+        : [],
+    ),
+  );
+  const records = stored.filter((r) => r.status !== 'DISABLED' || members.has(r.kid));
+  const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
+  records.sort(
+    (a, b) =>
+      order[a.status] - order[b.status] ||
+      b.priority - a.priority ||
+      b.createdAt.getTime() - a.createdAt.getTime(),
+  );
+  return records;
+}
+
+/**
  * Loads the realm's keys as Signers. DISABLED keys are left out (they neither sign, verify nor
  * appear in the JWKS) unless an ACTIVE composite is made of them. A key whose signer cannot be
  * built is reported to `onKeyError` and loaded as an UnavailableSigner, so the realm's other keys
@@ -181,22 +205,7 @@ export async function loadRealmKeys(
   ]);
   const realmBackends = backends && realm ? { backends, realm: realm.name } : undefined;
   const components = new Map((await findComponents(db, realmId)).map((c) => [c.id, c]));
-  // Members of the composites that sign (a PASSIVE composite verifies with its public key alone).
-  const members = new Set(
-    stored.flatMap((r) =>
-      r.backend === 'composite' && r.status === 'ACTIVE'
-        ? ((r.backendRef as { members?: string[] } | null)?.members ?? [])
-        : [],
-    ),
-  );
-  const records = stored.filter((r) => r.status !== 'DISABLED' || members.has(r.kid));
-  const order = { ACTIVE: 0, PASSIVE: 1, DISABLED: 2 } as const;
-  records.sort(
-    (a, b) =>
-      order[a.status] - order[b.status] ||
-      b.priority - a.priority ||
-      b.createdAt.getTime() - a.createdAt.getTime(),
-  );
+  const records = loadedRecords(stored);
   const signers = new Map<string, Signer>();
   const build = (record: KeyRecord): Signer => {
     // A PASSIVE composite verifies with its public key alone; its members are not loaded.

@@ -1,6 +1,6 @@
 /**
  * Key records in the `keys` table. Private material is only ever written sealed
- * (keys/encryption.ts); `public_jwk` is what the JWKS publishes.
+ * (store/encryption.ts); `public_jwk` is what the JWKS publishes.
  */
 import { QsignError } from '../errors.ts';
 import type { SqlClient } from '../store/sql.ts';
@@ -105,7 +105,7 @@ export class KeyConflictError extends QsignError {
 }
 
 /**
- * Inserts a local key, its private material sealed (keys/encryption.ts). A signing key is loaded
+ * Inserts a local key, its private material sealed (store/encryption.ts). A signing key is loaded
  * through the JWS registry for its public JWK; an encryption key (`use` "enc") brings its own and
  * is stored with use 'enc', which listKeys (the signing path) never returns.
  */

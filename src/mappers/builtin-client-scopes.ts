@@ -192,6 +192,7 @@ function claimScopes(): ClientScopeRep[] {
   ];
 }
 
+/** The scopes of the protocol itself: offline access, web origins, acr and the basic claims. */
 function protocolScopes(): ClientScopeRep[] {
   return [
     scope(
@@ -226,6 +227,12 @@ function protocolScopes(): ClientScopeRep[] {
         mapper('sub', 'oidc-sub-mapper', { ...ACCESS }),
       ],
     ),
+  ];
+}
+
+/** The scopes about the subject's organization and a service account. */
+function accountScopes(): ClientScopeRep[] {
+  return [
     scope(
       'organization',
       'Additional claims about the organization a subject belongs to',
@@ -256,7 +263,13 @@ function protocolScopes(): ClientScopeRep[] {
 
 /** Keycloak 26's built-in OIDC client scopes, fresh objects on every call (callers may keep them). */
 export function builtinClientScopes(): ClientScopeRep[] {
-  return [profileScope(), ...claimScopes(), ...roleScopes(), ...protocolScopes()];
+  return [
+    profileScope(),
+    ...claimScopes(),
+    ...roleScopes(),
+    ...protocolScopes(),
+    ...accountScopes(),
+  ];
 }
 
 /** The built-in scope called `name`, or undefined. */

@@ -73,15 +73,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 const PKCE_METHODS = new Set(['', 'S256', 'plain']);
 
-function checkReferences(rep: RealmRepresentation): ImportProblem[] {
-  const { specs, problems } = keySpecsFromComponents(rep.components);
-  // Algorithms the realm will have an ACTIVE asymmetric key for.
-  const SIGNING_ALGS = new Set(
-    plannedKeyAlgs(specs, rep.defaultSignatureAlgorithm)
-      .filter((p) => (p.spec?.status ?? 'ACTIVE') === 'ACTIVE' && !p.alg.startsWith('HS'))
-      .map((p) => p.alg),
-  );
-  const model = new RealmModel({ ...rep, id: 'check' });
+/** Duplicate clientIds, bad redirect URIs, PKCE methods and signing algs without an active key. */
+function clientProblems(rep: RealmRepresentation, SIGNING_ALGS: Set<string>): ImportProblem[] {
+  const problems: ImportProblem[] = [];
   const seenClients = new Set<string>();
   rep.clients.forEach((client, i) => {
     if (seenClients.has(client.clientId))
@@ -107,44 +101,12 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
         });
     }
   });
-  if (
-    !isSupportedAlg(rep.defaultSignatureAlgorithm) ||
-    rep.defaultSignatureAlgorithm.startsWith('HS')
-  ) {
-    problems.push({
-      path: 'defaultSignatureAlgorithm',
-      reason: `"${rep.defaultSignatureAlgorithm}" is not a supported signing algorithm`,
-    });
-  }
-  const checkRoleRefs = (
-    base: string,
-    realmRoles: string[] = [],
-    clientRoles: Record<string, string[]> = {},
-  ) => {
-    realmRoles.forEach((name, j) => {
-      if (!model.hasRealmRole(name))
-        problems.push({
-          path: `${base}.realmRoles[${j}]`,
-          reason: `realm role "${name}" does not exist`,
-        });
-    });
-    for (const [clientId, names] of Object.entries(clientRoles)) {
-      if (!model.client(clientId)) {
-        problems.push({
-          path: `${base}.clientRoles[${JSON.stringify(clientId)}]`,
-          reason: `client "${clientId}" does not exist`,
-        });
-        continue;
-      }
-      names.forEach((name, j) => {
-        if (!model.hasClientRole(clientId, name))
-          problems.push({
-            path: `${base}.clientRoles[${JSON.stringify(clientId)}][${j}]`,
-            reason: `role "${name}" of client "${clientId}" does not exist`,
-          });
-      });
-    }
-  };
+  return problems;
+}
+
+/** Client roles of unknown clients; realm composites naming unknown realm roles. */
+function roleProblems(rep: RealmRepresentation, model: RealmModel): ImportProblem[] {
+  const problems: ImportProblem[] = [];
   for (const clientId of Object.keys(rep.roles.client)) {
     if (!model.client(clientId))
       problems.push({
@@ -163,6 +125,12 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
         });
     });
   });
+  return problems;
+}
+
+/** Duplicate usernames; users naming unknown roles, groups, clients; unusable credentials. */
+function userProblems(rep: RealmRepresentation, model: RealmModel): ImportProblem[] {
+  const problems: ImportProblem[] = [];
   const seenUsers = new Set<string>();
   rep.users.forEach((user, i) => {
     if (seenUsers.has(user.username))
@@ -171,7 +139,7 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
         reason: `duplicate username "${user.username}"`,
       });
     seenUsers.add(user.username);
-    checkRoleRefs(`users[${i}]`, user.realmRoles, user.clientRoles);
+    problems.push(...roleRefProblems(model, `users[${i}]`, user.realmRoles, user.clientRoles));
     user.groups.forEach((g, j) => {
       if (!model.group(g))
         problems.push({ path: `users[${i}].groups[${j}]`, reason: `group "${g}" does not exist` });
@@ -187,6 +155,64 @@ function checkReferences(rep: RealmRepresentation): ImportProblem[] {
       if (reason) problems.push({ path: `users[${i}].credentials[${j}]`, reason });
     });
   });
+  return problems;
+}
+
+/** The role references of a user (`base` its path) to roles or clients the realm lacks. */
+function roleRefProblems(
+  model: RealmModel,
+  base: string,
+  realmRoles: string[] = [],
+  clientRoles: Record<string, string[]> = {},
+): ImportProblem[] {
+  const problems: ImportProblem[] = [];
+  realmRoles.forEach((name, j) => {
+    if (!model.hasRealmRole(name))
+      problems.push({
+        path: `${base}.realmRoles[${j}]`,
+        reason: `realm role "${name}" does not exist`,
+      });
+  });
+  for (const [clientId, names] of Object.entries(clientRoles)) {
+    if (!model.client(clientId)) {
+      problems.push({
+        path: `${base}.clientRoles[${JSON.stringify(clientId)}]`,
+        reason: `client "${clientId}" does not exist`,
+      });
+      continue;
+    }
+    names.forEach((name, j) => {
+      if (!model.hasClientRole(clientId, name))
+        problems.push({
+          path: `${base}.clientRoles[${JSON.stringify(clientId)}][${j}]`,
+          reason: `role "${name}" of client "${clientId}" does not exist`,
+        });
+    });
+  }
+  return problems;
+}
+
+function checkReferences(rep: RealmRepresentation): ImportProblem[] {
+  const { specs, problems } = keySpecsFromComponents(rep.components);
+  // Algorithms the realm will have an ACTIVE asymmetric key for.
+  const SIGNING_ALGS = new Set(
+    plannedKeyAlgs(specs, rep.defaultSignatureAlgorithm)
+      .filter((p) => (p.spec?.status ?? 'ACTIVE') === 'ACTIVE' && !p.alg.startsWith('HS'))
+      .map((p) => p.alg),
+  );
+  const model = new RealmModel({ ...rep, id: 'check' });
+  problems.push(...clientProblems(rep, SIGNING_ALGS));
+  if (
+    !isSupportedAlg(rep.defaultSignatureAlgorithm) ||
+    rep.defaultSignatureAlgorithm.startsWith('HS')
+  ) {
+    problems.push({
+      path: 'defaultSignatureAlgorithm',
+      reason: `"${rep.defaultSignatureAlgorithm}" is not a supported signing algorithm`,
+    });
+  }
+  problems.push(...roleProblems(rep, model));
+  problems.push(...userProblems(rep, model));
   return problems;
 }
 

@@ -138,6 +138,35 @@ export interface PartialImportRepresentation {
   roles?: { realm?: Loose[]; client?: Record<string, Loose[]> };
 }
 
+/** The body's users to write, each with whether it overwrites one; their results added to `results`. @throws PartialImportExistsError */
+function mergeUsers(
+  body: PartialImportRepresentation,
+  policy: Policy,
+  existingUsers: Set<string>,
+  results: PartialImportResult[],
+): { rep: UserRepresentation; overwrite: boolean }[] {
+  const users: { rep: UserRepresentation; overwrite: boolean }[] = [];
+  for (const rep of list(body.users, 'users')) {
+    const name = KINDS.user.name(rep);
+    // Keycloak matches users by username or, without duplicate emails, email (UsersPartialImport.exists); here by username.
+    const exists = existingUsers.has(name);
+    if (exists && policy === 'FAIL') throw new PartialImportExistsError(KINDS.user.exists(name));
+    if (exists && policy === 'SKIP') {
+      results.push({ action: 'SKIPPED', resourceType: 'USER', resourceName: name });
+      continue;
+    }
+    // UsersPartialImport.create: the user gets a new id.
+    const { id: _id, ...user } = rep;
+    users.push({ rep: user as UserRepresentation, overwrite: exists });
+    results.push({
+      action: exists ? 'OVERWRITTEN' : 'ADDED',
+      resourceType: 'USER',
+      resourceName: name,
+    });
+  }
+  return users;
+}
+
 /**
  * The document with the body's clients, roles, groups and identity providers merged, the results
  * so far, and the users to write (with `existing`: usernames the realm has).
@@ -188,24 +217,6 @@ export function mergePartialImport(
       KINDS.idp,
       'identityProviders',
     );
-  const users: { rep: UserRepresentation; overwrite: boolean }[] = [];
-  for (const rep of list(body.users, 'users')) {
-    const name = KINDS.user.name(rep);
-    // Keycloak matches users by username or, without duplicate emails, email (UsersPartialImport.exists); here by username.
-    const exists = existingUsers.has(name);
-    if (exists && policy === 'FAIL') throw new PartialImportExistsError(KINDS.user.exists(name));
-    if (exists && policy === 'SKIP') {
-      results.push({ action: 'SKIPPED', resourceType: 'USER', resourceName: name });
-      continue;
-    }
-    // UsersPartialImport.create: the user gets a new id.
-    const { id: _id, ...user } = rep;
-    users.push({ rep: user as UserRepresentation, overwrite: exists });
-    results.push({
-      action: exists ? 'OVERWRITTEN' : 'ADDED',
-      resourceType: 'USER',
-      resourceName: name,
-    });
-  }
+  const users = mergeUsers(body, policy, existingUsers, results);
   return { doc: next, results, users };
 }

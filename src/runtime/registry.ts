@@ -17,7 +17,7 @@ import type { SqlClient } from '../store/sql.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { findRealm, listRealms, realmVersion } from '../store/realms.ts';
-import { loadRealmKeys } from '../keys/realm-keys.ts';
+import { loadRealmKeys, type RealmKeys } from '../keys/realm-keys.ts';
 import { SignatureLedger, withSignatureLedger } from '../keys/signature-ledger.ts';
 import { UnavailableSigner } from '../signer/unavailable.ts';
 import type { Backends } from '../signer/backends.ts';
@@ -64,6 +64,24 @@ export function isPossibleRealmName(name: string): boolean {
     name.length > 0 && name.length <= 255 && name.isWellFormed() && !/[\x00-\x1f\x7f]/.test(name)
   );
 }
+/** RealmsResource's realm info (`GET /realms/{realm}`): the RS256 public key (SPKI, base64) and the service URLs. */
+function realmInfoOf(name: string, issuer: string, realm: RealmModel, keys: RealmKeys) {
+  const rsa = keys.activeFor('RS256')?.publicJwk();
+  return {
+    realm: name,
+    public_key: rsa
+      ? createPublicKey({ key: rsa, format: 'jwk' } as never)
+          .export({ type: 'spki', format: 'der' })
+          .toString('base64')
+      : undefined,
+    'token-service': `${issuer}${PROTOCOL}`,
+    'account-service': `${issuer}/account`,
+    'tokens-not-before': realm.rep.notBefore,
+  };
+}
+
+type StoredRealmRow = NonNullable<Awaited<ReturnType<typeof findRealm>>>;
+
 /** Names remembered as missing at most: random realm names in URLs must not grow memory. */
 export const NEGATIVE_CACHE_MAX = 1_000;
 const VERSION_CHECK_MS = 1_000;
@@ -243,12 +261,10 @@ export class RealmRegistry {
     this.#missing.delete(name);
   }
 
-  async #build(name: string): Promise<RealmRuntime | undefined> {
-    const stored = await findRealm(this.#db, name);
-    if (!stored) return undefined;
-    const realm = new RealmModel(stored.doc, stored.version);
+  /** The realm's keys, each signature recorded (throttled) for the deletion guard. */
+  async #loadKeys(name: string, stored: StoredRealmRow): Promise<RealmKeys> {
     // Every signature is recorded (throttled) for the deletion guard: keys/signature-ledger.ts.
-    const keys = withSignatureLedger(
+    return withSignatureLedger(
       await loadRealmKeys(
         this.#db,
         this.#config.keyEncryptionKey,
@@ -267,29 +283,41 @@ export class RealmRegistry {
       ),
       new SignatureLedger(this.#db, stored.id, stored.doc),
     );
-    const issuer = `${this.#config.baseUrl}/realms/${name}`;
+  }
+
+  /** RealmContext.loginEvent: appends the event (when the realm saves its type), logging a failure. */
+  #loginEventWriter(name: string, realm: RealmModel, realmId: string): RealmContext['loginEvent'] {
     const log = this.#log;
     const eventsKey = this.#eventsKey;
     const events = this.services.events;
+    return (type, event) => {
+      if (!savesLoginEvent(realm.rep, type)) return;
+      const representation = { time: Date.now(), type, realmId, ...event };
+      events
+        .append(eventsKey, {
+          realmId,
+          kind: 'login',
+          time: representation.time,
+          type,
+          representation,
+        })
+        .catch((err) =>
+          log.error(
+            { realm: name, type, err: { message: (err as Error).message } },
+            'event not recorded',
+          ),
+        );
+    };
+  }
+
+  async #build(name: string): Promise<RealmRuntime | undefined> {
+    const stored = await findRealm(this.#db, name);
+    if (!stored) return undefined;
+    const realm = new RealmModel(stored.doc, stored.version);
+    const keys = await this.#loadKeys(name, stored);
+    const issuer = `${this.#config.baseUrl}/realms/${name}`;
     const rc: RealmContext = {
-      loginEvent(type, event) {
-        if (!savesLoginEvent(realm.rep, type)) return;
-        const representation = { time: Date.now(), type, realmId: stored.id, ...event };
-        events
-          .append(eventsKey, {
-            realmId: stored.id,
-            kind: 'login',
-            time: representation.time,
-            type,
-            representation,
-          })
-          .catch((err) =>
-            log.error(
-              { realm: name, type, err: { message: (err as Error).message } },
-              'event not recorded',
-            ),
-          );
-      },
+      loginEvent: this.#loginEventWriter(name, realm, stored.id),
       realm,
       realmId: stored.id,
       keys,
@@ -312,18 +340,7 @@ export class RealmRegistry {
     // VERIFY_EMAIL's mail (oidc/verify-email-sender.ts seam, email/verify-email-sender.ts).
     rc.verifyEmail = mailVerifyEmailSender(rc);
     const provider = buildProvider(rc);
-    const rsa = keys.activeFor('RS256')?.publicJwk();
-    const realmInfo = {
-      realm: name,
-      public_key: rsa
-        ? createPublicKey({ key: rsa, format: 'jwk' } as never)
-            .export({ type: 'spki', format: 'der' })
-            .toString('base64')
-        : undefined,
-      'token-service': `${issuer}${PROTOCOL}`,
-      'account-service': `${issuer}/account`,
-      'tokens-not-before': realm.rep.notBefore,
-    };
+    const realmInfo = realmInfoOf(name, issuer, realm, keys);
     this.#log.debug({ realm: name, keys: keys.keys.length }, 'realm runtime built');
     const maxAge = await jwksMaxAge(this.#db, stored.id);
     return {

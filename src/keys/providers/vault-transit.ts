@@ -79,6 +79,33 @@ async function read(
   return { providerId: 'vault-transit', componentId: component.id, mount, keyName, key };
 }
 
+/** Drops the rows of versions Vault no longer has (trimmed below min_available_version); true when any. */
+async function removeTrimmed(
+  db: SqlClient,
+  realmId: string,
+  componentId: string,
+  trimmed: KeyRecord[],
+  actor: string,
+): Promise<boolean> {
+  let changed = false;
+  for (const gone of trimmed) {
+    await db.query('DELETE FROM keys WHERE realm_id = $1 AND kid = $2 AND component_id = $3', [
+      realmId,
+      gone.kid,
+      componentId,
+    ]);
+    await recordKeyEvent(db, realmId, {
+      kid: gone.kid,
+      alg: gone.alg,
+      componentId,
+      action: 'removed (trimmed in Vault)',
+      actor,
+    });
+    changed = true;
+  }
+  return changed;
+}
+
 async function apply(
   db: SqlClient,
   realmId: string,
@@ -130,21 +157,8 @@ async function apply(
     });
     changed = true;
   }
-  for (const gone of existing.filter((k) => !seen.has(k.kid))) {
-    await db.query('DELETE FROM keys WHERE realm_id = $1 AND kid = $2 AND component_id = $3', [
-      realmId,
-      gone.kid,
-      component.id,
-    ]);
-    await recordKeyEvent(db, realmId, {
-      kid: gone.kid,
-      alg: gone.alg,
-      componentId: component.id,
-      action: 'removed (trimmed in Vault)',
-      actor,
-    });
-    changed = true;
-  }
+  const trimmed = existing.filter((k) => !seen.has(k.kid));
+  if (await removeTrimmed(db, realmId, component.id, trimmed, actor)) changed = true;
   if (changed) await bumpRealmVersion(db, realmId);
   return changed;
 }

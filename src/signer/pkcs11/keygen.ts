@@ -23,6 +23,80 @@ export interface CreatedTokenKey {
   wrappedSeed?: Buffer;
 }
 
+/**
+ * Seed-wrapped ML-DSA (a token without CKM_ML_DSA): a non-extractable AES-256 key under `common`'s
+ * CKA_ID, and a new ML-DSA seed encrypted by it.
+ */
+async function createWrappedSeed(
+  pool: Pkcs11Pool,
+  alg: string,
+  keyId: string,
+  common: pkcs11js.Template,
+): Promise<CreatedTokenKey> {
+  await pool.withSession((session) =>
+    pool.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+      ...common,
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+      { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      { type: pkcs11js.CKA_ENCRYPT, value: true },
+      { type: pkcs11js.CKA_DECRYPT, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+    ]),
+  );
+  return { mode: 'seed-wrapped', wrappedSeed: await wrapNewSeed(pool, keyId, alg) };
+}
+
+/** The key pair on the token: ML-DSA (native), P-256 for ES256, else RSA of `rsaBits` (2048). */
+function generateKeyPair(
+  pool: Pkcs11Pool,
+  session: pkcs11js.Handle,
+  alg: string,
+  nativeMlDsa: boolean,
+  common: pkcs11js.Template,
+  privateAttrs: pkcs11js.Template,
+  rsaBits: number | undefined,
+): void {
+  if (nativeMlDsa) {
+    pool.lib.C_GenerateKeyPair(
+      session,
+      { mechanism: 0x1c /* CKM_ML_DSA_KEY_PAIR_GEN */ },
+      [
+        ...common,
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: CKA_PARAMETER_SET, value: ML_DSA_PARAMETER_SETS[alg] },
+        { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA },
+      ],
+      [...privateAttrs, { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA }],
+    );
+  } else if (alg === 'ES256') {
+    pool.lib.C_GenerateKeyPair(
+      session,
+      { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [
+        ...common,
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: P256_OID },
+      ],
+      privateAttrs,
+    );
+  } else {
+    pool.lib.C_GenerateKeyPair(
+      session,
+      { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
+      [
+        ...common,
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_MODULUS_BITS, value: rsaBits ?? 2048 },
+        { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+      ],
+      privateAttrs,
+    );
+  }
+}
+
 export async function createTokenKey(
   pool: Pkcs11Pool,
   alg: string,
@@ -44,59 +118,9 @@ export async function createTokenKey(
     { type: pkcs11js.CKA_SIGN, value: true },
   ];
   const nativeMlDsa = isMlDsa(alg) && pool.mechanisms().has(CKM_ML_DSA);
-  if (isMlDsa(alg) && !nativeMlDsa) {
-    await pool.withSession((session) =>
-      pool.lib.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
-        ...common,
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
-        { type: pkcs11js.CKA_ENCRYPT, value: true },
-        { type: pkcs11js.CKA_DECRYPT, value: true },
-        { type: pkcs11js.CKA_PRIVATE, value: true },
-        { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      ]),
-    );
-    return { mode: 'seed-wrapped', wrappedSeed: await wrapNewSeed(pool, keyId, alg) };
-  }
-  await pool.withSession((session) => {
-    if (nativeMlDsa) {
-      pool.lib.C_GenerateKeyPair(
-        session,
-        { mechanism: 0x1c /* CKM_ML_DSA_KEY_PAIR_GEN */ },
-        [
-          ...common,
-          { type: pkcs11js.CKA_VERIFY, value: true },
-          { type: CKA_PARAMETER_SET, value: ML_DSA_PARAMETER_SETS[alg] },
-          { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA },
-        ],
-        [...privateAttrs, { type: pkcs11js.CKA_KEY_TYPE, value: CKK_ML_DSA }],
-      );
-    } else if (alg === 'ES256') {
-      pool.lib.C_GenerateKeyPair(
-        session,
-        { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
-        [
-          ...common,
-          { type: pkcs11js.CKA_VERIFY, value: true },
-          { type: pkcs11js.CKA_EC_PARAMS, value: P256_OID },
-        ],
-        privateAttrs,
-      );
-    } else {
-      pool.lib.C_GenerateKeyPair(
-        session,
-        { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
-        [
-          ...common,
-          { type: pkcs11js.CKA_VERIFY, value: true },
-          { type: pkcs11js.CKA_MODULUS_BITS, value: options.rsaBits ?? 2048 },
-          { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
-        ],
-        privateAttrs,
-      );
-    }
-  });
+  if (isMlDsa(alg) && !nativeMlDsa) return createWrappedSeed(pool, alg, keyId, common);
+  await pool.withSession((session) =>
+    generateKeyPair(pool, session, alg, nativeMlDsa, common, privateAttrs, options.rsaBits),
+  );
   return { mode: 'native' };
 }
