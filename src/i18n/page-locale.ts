@@ -88,6 +88,20 @@ function chooserHref(ctx: Context, base: string | undefined, locale: string): st
 }
 
 /**
+ * The KEYCLOAK_LOCALE cookie on the realm's path, for the session (DefaultLocaleUpdaterProvider
+ * .updateLocaleCookie). `locale` must be one the realm supports (the callers match it first).
+ */
+export function setLocaleCookie(ctx: Context, realmName: string, locale: string): void {
+  ctx.cookies.set(LOCALE_COOKIE, locale, {
+    path: `/realms/${encodeURIComponent(realmName)}/`,
+    httpOnly: true,
+    secure: ctx.secure,
+    sameSite: 'lax',
+    overwrite: true,
+  });
+}
+
+/**
  * The page locale of this request. Sets the KEYCLOAK_LOCALE cookie when the request picks one.
  */
 export function pageLocale(ctx: Context): PageLocale {
@@ -99,15 +113,7 @@ export function pageLocale(ctx: Context): PageLocale {
   }
   const rep = localeSettings(rc);
   const picked = requestedLocale(ctx, rc);
-  if (picked) {
-    ctx.cookies.set(LOCALE_COOKIE, picked, {
-      path: `/realms/${encodeURIComponent(rc.realm.name)}/`,
-      httpOnly: true,
-      secure: ctx.secure,
-      sameSite: 'lax',
-      overwrite: true,
-    });
-  }
+  if (picked) setLocaleCookie(ctx, rc.realm.name, picked);
   const locale = selectLocale(rep, {
     userRequested: picked ?? source.requested,
     userAttribute: asString(first(source.user?.attributes?.locale)),

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Context } from 'koa';
 import type { Provider } from 'oidc-provider';
 import type { RealmContext } from '../oidc/realm-context.ts';
-import { originAllowed } from '../oidc/claims.ts';
+import { originAllowedOrOwn } from '../oidc/claims.ts';
 import { COOKIE_NAMES, PROTOCOL } from '../routes.ts';
 import { VIEWS_DIR } from '../views-dir.ts';
 
@@ -64,10 +64,7 @@ export async function handleKeycloakJs(
     ctx.body = null;
     // LoginStatusIframeEndpoint.preCheck adds the request's own origin to the valid ones.
     const origin = String(ctx.query.origin ?? '');
-    ctx.status =
-      client && (origin === new URL(rc.baseUrl).origin || originAllowed(client, origin, rc.baseUrl))
-        ? 204
-        : 403;
+    ctx.status = client && originAllowedOrOwn(client, origin, rc.baseUrl) ? 204 : 403;
     return true;
   }
   if (name === 'login-status-iframe.html/session') {

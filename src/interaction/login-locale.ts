@@ -12,6 +12,7 @@ import type { RealmContext } from '../oidc/realm-context.ts';
 import { updateUser, type StoredUser } from '../store/users.ts';
 import {
   LOCALE_COOKIE,
+  setLocaleCookie,
   localeSettings,
   requestedLocale,
   setLocaleSource,
@@ -39,16 +40,6 @@ function authorizationLocale(rc: RealmContext, interaction: Interaction): string
   return findLocale(supportedLocales(rep), wanted);
 }
 
-function setLocaleCookie(ctx: Context, rc: RealmContext, locale: string): void {
-  ctx.cookies.set(LOCALE_COOKIE, locale, {
-    path: `/realms/${encodeURIComponent(rc.realm.name)}/`,
-    httpOnly: true,
-    secure: ctx.secure,
-    sameSite: 'lax',
-    overwrite: true,
-  });
-}
-
 /**
  * Names the realm, the pick and `ui_locales` for the pages of this request; keeps a new pick in
  * the interaction (this request's `kc_locale`, else on the first page the authorization URL's).
@@ -67,7 +58,8 @@ export async function loginLocaleSource(
     interaction.result = { ...(interaction.result ?? {}), [NOTE]: picked } as never;
     await interaction.persist();
     // pageLocale sets the cookie for this request's kc_locale; the authorization URL's is set here.
-    if (picked === fromAuthorization && !requestedLocale(ctx, rc)) setLocaleCookie(ctx, rc, picked);
+    if (picked === fromAuthorization && !requestedLocale(ctx, rc))
+      setLocaleCookie(ctx, rc.realm.name, picked);
   }
   const uiLocales = interaction.params.ui_locales;
   setLocaleSource(ctx, {
@@ -95,7 +87,7 @@ export async function updateUserLocale(
     result = { ...user, attributes: { ...user.attributes, locale: [picked] } };
     await updateUser(rc.db, rc.realmId, result);
   } else if (!picked && isLocaleTag(current) && ctx.cookies.get(LOCALE_COOKIE) !== current) {
-    setLocaleCookie(ctx, rc, current);
+    setLocaleCookie(ctx, rc.realm.name, current);
   }
   setLocaleSource(ctx, { user: result });
   return result;

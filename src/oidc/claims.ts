@@ -60,6 +60,20 @@ export function originAllowed(
   return origins.includes('*') || origins.includes(origin);
 }
 
+/**
+ * originAllowed, and also this server's own origin (`baseUrl`'s): a page the server itself serves
+ * (the Account Console, whose `account-console` client lists no web origins, as Keycloak's) is no
+ * cross-origin caller. Keycloak's LoginStatusIframeEndpoint.preCheck adds the request's own
+ * origin to the valid ones likewise. Used for the token endpoint's CORS and the login-status iframe.
+ */
+export function originAllowedOrOwn(
+  client: ClientRepresentation | undefined,
+  origin: string,
+  baseUrl: string,
+): boolean {
+  return origin === new URL(baseUrl).origin || originAllowed(client, origin, baseUrl);
+}
+
 /** One token to build: whose, for which client, from which login, with which `scope` parameter. */
 export interface ClaimsRequest {
   client: ClientRepresentation;

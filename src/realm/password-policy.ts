@@ -19,6 +19,8 @@
 import { QsignError } from '../errors.ts';
 import { RE2JS } from 're2js';
 import { verifyPassword, type StoredPassword } from '../model/password.ts';
+import { en } from '../i18n/messages/en.ts';
+import { formatMessage } from '../i18n/format.ts';
 
 /** One message of the login theme: Keycloak's key, its `{0}` parameters, the English text. */
 export interface PolicyMessage {
@@ -27,31 +29,14 @@ export interface PolicyMessage {
   text: string;
 }
 
-/** English texts (themes/.../login/messages/messages_en.properties, Keycloak 26). */
-export const POLICY_MESSAGES_EN: Record<string, string> = {
-  invalidPasswordMinLengthMessage: 'Invalid password: minimum length {0}.',
-  invalidPasswordMaxLengthMessage: 'Invalid password: maximum length {0}.',
-  invalidPasswordMinDigitsMessage: 'Invalid password: must contain at least {0} numerical digits.',
-  invalidPasswordMinLowerCaseCharsMessage:
-    'Invalid password: must contain at least {0} lower case characters.',
-  invalidPasswordMinUpperCaseCharsMessage:
-    'Invalid password: must contain at least {0} upper case characters.',
-  invalidPasswordMinSpecialCharsMessage:
-    'Invalid password: must contain at least {0} special characters.',
-  invalidPasswordNotUsernameMessage: 'Invalid password: must not be equal to the username.',
-  invalidPasswordNotContainsUsernameMessage: 'Invalid password: Can not contain the username.',
-  invalidPasswordNotEmailMessage: 'Invalid password: must not be equal to the email.',
-  invalidPasswordRegexPatternMessage: 'Invalid password: fails to match regex pattern(s).',
-  invalidPasswordHistoryMessage:
-    'Invalid password: must not be equal to any of last {0} passwords.',
-  invalidPasswordGenericMessage: "Invalid password: new password doesn't match password policies.",
-};
-
-/** Formats a message as Java's MessageFormat does for these texts: `{n}` → params[n]. */
+/**
+ * A policy message with its English text, from the login bundle (i18n/messages/en.ts, Keycloak's
+ * messages_en.properties) through the same MessageFormat subset the pages use; an unknown key
+ * gives invalidPasswordGenericMessage's text.
+ */
 export function policyMessage(key: string, params: (string | number)[] = []): PolicyMessage {
-  const template = POLICY_MESSAGES_EN[key] ?? POLICY_MESSAGES_EN.invalidPasswordGenericMessage;
-  const text = template.replace(/\{(\d+)\}/g, (_, i: string) => String(params[Number(i)] ?? ''));
-  return { key, params, text };
+  const template = en[key] ?? en.invalidPasswordGenericMessage;
+  return { key, params, text: formatMessage(template, params) };
 }
 
 /** The hash algorithms a policy may name (PasswordHashProviderFactory ids). */

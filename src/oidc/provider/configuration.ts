@@ -8,7 +8,7 @@ import type { Configuration, KoaContextWithOIDC, ClientMetadata } from 'oidc-pro
 import {
   createRealmClaims,
   invalidScope,
-  originAllowed,
+  originAllowedOrOwn,
   sentScope,
   type RealmClaims,
 } from '../claims.ts';
@@ -125,8 +125,7 @@ function issuingHooks(rc: RealmContext, rcClaims: RealmClaims, scopes: ReadonlyS
     // A page of this server's own origin (the Account Console, with an account-console client that
     // lists no web origins, as Keycloak's) is not a cross-origin caller: its Origin is accepted.
     clientBasedCORS: (_ctx, origin, client) =>
-      origin === new URL(rc.baseUrl).origin ||
-      originAllowed(realm.client(client.clientId), origin, rc.baseUrl),
+      originAllowedOrOwn(realm.client(client.clientId), origin, rc.baseUrl),
     interactions: {
       policy: keycloakInteractionPolicy(rc, rcClaims),
       url: (_ctx, interaction) => `/realms/${realm.name}${LOGIN_ACTIONS}/${interaction.uid}`,
